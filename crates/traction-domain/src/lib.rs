@@ -1,0 +1,19 @@
+//! Traction's domain: the values every other crate speaks in.
+//!
+//! - [`schema`]: the entities of the data model and their fields, as data.
+//! - [`record`]: records, values, and parsing one cell of input into a value.
+//! - [`money`]: exact money in integer minor units.
+//! - [`time`]: instants (UTC microseconds), dates, and reading local times in the workspace zone.
+//! - [`settings`]: workspace settings and their value formats.
+//!
+//! This crate does no IO and knows nothing of SQL, HTTP or the terminal.
+
+pub mod money;
+pub mod record;
+pub mod schema;
+pub mod settings;
+pub mod time;
+
+pub use money::Currency;
+pub use record::{FieldProblem, ParseContext, Record, Value};
+pub use schema::{Entity, Field, FieldType};

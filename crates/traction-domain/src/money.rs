@@ -1,0 +1,211 @@
+//! Money as exact integer minor units of one currency.
+//!
+//! Amounts never pass through binary floating point: text in major units (`"1234.50"`) is parsed
+//! digit by digit into minor units (`123450` cents), and formatted back the same way. More decimals
+//! than the currency has is an error, never a rounding (spec: data-model.md, Money).
+
+use std::fmt;
+
+/// An ISO 4217 currency: its code and its number of decimals (the exponent of its minor unit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Currency {
+    code: [u8; 3],
+    exponent: u8,
+}
+
+/// Currencies whose minor unit is not a hundredth. Every other well-formed code has 2 decimals.
+const EXPONENTS: &[(&str, u8)] = &[
+    ("BHD", 3),
+    ("BIF", 0),
+    ("CLF", 4),
+    ("CLP", 0),
+    ("DJF", 0),
+    ("GNF", 0),
+    ("IQD", 3),
+    ("ISK", 0),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KMF", 0),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("LYD", 3),
+    ("OMR", 3),
+    ("PYG", 0),
+    ("RWF", 0),
+    ("TND", 3),
+    ("UGX", 0),
+    ("UYI", 0),
+    ("UYW", 4),
+    ("VND", 0),
+    ("VUV", 0),
+    ("XAF", 0),
+    ("XOF", 0),
+    ("XPF", 0),
+];
+
+impl Currency {
+    /// The default workspace currency.
+    pub const USD: Currency = Currency { code: *b"USD", exponent: 2 };
+
+    /// Parses a three-letter ISO 4217 code, case-insensitively.
+    pub fn parse(text: &str) -> Result<Currency, String> {
+        let code = text.trim().to_ascii_uppercase();
+        let bytes = code.as_bytes();
+        if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_uppercase) {
+            return Err(format!(
+                "{text:?} is not a currency code: use a three-letter ISO 4217 code such as USD, EUR or GBP"
+            ));
+        }
+        let exponent = EXPONENTS.iter().find(|(c, _)| *c == code).map_or(2, |(_, e)| *e);
+        Ok(Currency { code: [bytes[0], bytes[1], bytes[2]], exponent })
+    }
+
+    /// The three-letter code, upper case.
+    pub fn code(&self) -> &str {
+        std::str::from_utf8(&self.code).unwrap_or("???")
+    }
+
+    /// The number of decimals of the minor unit (2 for USD, 0 for JPY, 3 for BHD).
+    pub fn exponent(&self) -> u8 {
+        self.exponent
+    }
+
+    /// Minor units in one major unit (100 for USD).
+    pub fn minor_per_major(&self) -> i64 {
+        10i64.pow(u32::from(self.exponent))
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Parses a decimal amount in major units into minor units of `currency`.
+///
+/// Accepts an optional sign, digits, and an optional fraction of at most the currency's
+/// exponent digits (`"12"`, `"-3.5"`, `"1234.50"`, `".5"`). Thousands separators, exponents and
+/// currency symbols are refused: the message says what to write instead.
+pub fn parse_minor(text: &str, currency: Currency) -> Result<i64, String> {
+    let s = text.trim();
+    let (negative, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (int_part, frac_part) = match digits.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (digits, ""),
+    };
+    let well_formed = !(int_part.is_empty() && frac_part.is_empty())
+        && int_part.bytes().all(|b| b.is_ascii_digit())
+        && frac_part.bytes().all(|b| b.is_ascii_digit())
+        && !(digits.contains('.') && frac_part.is_empty() && int_part.is_empty());
+    if !well_formed {
+        return Err(format!(
+            "{text:?} is not an amount: write a plain decimal number in {} such as 1234.50 (no thousands separators or symbols)",
+            currency.code()
+        ));
+    }
+    let exponent = usize::from(currency.exponent());
+    let frac_trimmed = frac_part.trim_end_matches('0');
+    if frac_trimmed.len() > exponent {
+        return Err(format!(
+            "{text:?} has more decimals than {} allows ({exponent}): amounts are stored exactly, so round it in the source",
+            currency.code()
+        ));
+    }
+    let overflow = || format!("{text:?} is too large an amount");
+    let mut minor: i64 = 0;
+    for b in int_part.bytes() {
+        minor = minor
+            .checked_mul(10)
+            .and_then(|m| m.checked_add(i64::from(b - b'0')))
+            .ok_or_else(overflow)?;
+    }
+    for idx in 0..exponent {
+        let digit = frac_trimmed.as_bytes().get(idx).map_or(0, |b| b - b'0');
+        minor = minor
+            .checked_mul(10)
+            .and_then(|m| m.checked_add(i64::from(digit)))
+            .ok_or_else(overflow)?;
+    }
+    Ok(if negative { -minor } else { minor })
+}
+
+/// Formats minor units as a plain decimal string in major units with exactly the currency's
+/// decimals (`123450` USD → `"1234.50"`). The inverse of [`parse_minor`].
+pub fn format_minor(minor: i64, currency: Currency) -> String {
+    let exponent = u32::from(currency.exponent());
+    if exponent == 0 {
+        return minor.to_string();
+    }
+    let scale = 10u64.pow(exponent);
+    let abs = minor.unsigned_abs();
+    let sign = if minor < 0 { "-" } else { "" };
+    format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = exponent as usize)
+}
+
+/// Minor units as a number of major units, for JSON output and display only.
+pub fn minor_to_major_f64(minor: i64, currency: Currency) -> f64 {
+    minor as f64 / currency.minor_per_major() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd(text: &str) -> Result<i64, String> {
+        parse_minor(text, Currency::USD)
+    }
+
+    #[test]
+    fn amounts_parse_exactly() {
+        assert_eq!(usd("1234.5"), Ok(123_450));
+        assert_eq!(usd("1234.50"), Ok(123_450));
+        assert_eq!(usd(" 12 "), Ok(1200));
+        assert_eq!(usd("-3.07"), Ok(-307));
+        assert_eq!(usd(".5"), Ok(50));
+        assert_eq!(usd("0.10"), Ok(10));
+        assert_eq!(usd("1.000"), Ok(100), "trailing zeros are not extra precision");
+        assert_eq!(usd("0.1"), Ok(10), "0.1 is not 0.1000000000000000055 here");
+    }
+
+    #[test]
+    fn too_many_decimals_is_an_error_not_a_rounding() {
+        let err = usd("10.005").unwrap_err();
+        assert!(err.contains("more decimals than USD allows (2)"), "{err}");
+        let jpy = Currency::parse("jpy").unwrap();
+        assert_eq!(parse_minor("1500", jpy), Ok(1500));
+        assert!(parse_minor("1500.5", jpy).is_err());
+        let bhd = Currency::parse("BHD").unwrap();
+        assert_eq!(parse_minor("1.234", bhd), Ok(1234));
+    }
+
+    #[test]
+    fn malformed_amounts_are_refused() {
+        for bad in ["", "-", ".", "1,234.00", "$12", "1e3", "12.3.4", "abc", "1 000"] {
+            assert!(usd(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert!(usd("99999999999999999999").unwrap_err().contains("too large"));
+    }
+
+    #[test]
+    fn formatting_is_the_inverse_of_parsing() {
+        assert_eq!(format_minor(123_450, Currency::USD), "1234.50");
+        assert_eq!(format_minor(-5, Currency::USD), "-0.05");
+        assert_eq!(format_minor(0, Currency::USD), "0.00");
+        assert_eq!(format_minor(1500, Currency::parse("JPY").unwrap()), "1500");
+        for minor in [-1_000_001, -1, 0, 7, 99, 100, 123_456_789] {
+            assert_eq!(usd(&format_minor(minor, Currency::USD)), Ok(minor));
+        }
+    }
+
+    #[test]
+    fn currency_codes_are_checked() {
+        assert_eq!(Currency::parse("eur").unwrap().code(), "EUR");
+        assert!(Currency::parse("EURO").is_err());
+        assert!(Currency::parse("E1R").is_err());
+    }
+}

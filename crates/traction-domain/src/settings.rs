@@ -1,0 +1,183 @@
+//! Workspace settings: their keys, value formats and defaults (spec: interfaces.md, Settings).
+//!
+//! Settings are stored as normalised text by the store; this module parses and normalises them,
+//! so a stored value is always valid.
+
+use jiff::civil::{Date, Time, Weekday};
+use jiff::tz::TimeZone;
+
+use crate::money::Currency;
+use crate::time::{parse_date, parse_zone};
+
+/// A settings key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    Timezone,
+    Currency,
+    WorkDays,
+    WorkHours,
+    Holidays,
+}
+
+impl Key {
+    pub const ALL: [Key; 5] = [Key::Timezone, Key::Currency, Key::WorkDays, Key::WorkHours, Key::Holidays];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Key::Timezone => "timezone",
+            Key::Currency => "currency",
+            Key::WorkDays => "work_days",
+            Key::WorkHours => "work_hours",
+            Key::Holidays => "holidays",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Key, String> {
+        let wanted = text.trim().to_ascii_lowercase().replace('-', "_");
+        Key::ALL.into_iter().find(|k| k.name() == wanted).ok_or_else(|| {
+            let names: Vec<_> = Key::ALL.iter().map(|k| k.name()).collect();
+            format!("{text:?} is not a setting: use one of {}", names.join(", "))
+        })
+    }
+
+    /// Whether a team may override the key (the business calendar keys).
+    pub fn per_team(self) -> bool {
+        matches!(self, Key::WorkDays | Key::WorkHours | Key::Holidays)
+    }
+
+    /// The value in force when nothing is set.
+    pub fn default_value(self) -> &'static str {
+        match self {
+            Key::Timezone => "UTC",
+            Key::Currency => "USD",
+            Key::WorkDays => "mon,tue,wed,thu,fri",
+            Key::WorkHours => "09:00-17:00",
+            Key::Holidays => "",
+        }
+    }
+
+    /// Checks a value and returns its normalised text.
+    pub fn normalise(self, value: &str) -> Result<String, String> {
+        match self {
+            Key::Timezone => {
+                let name = value.trim();
+                parse_zone(name)?;
+                Ok(name.to_string())
+            }
+            Key::Currency => Ok(Currency::parse(value)?.code().to_string()),
+            Key::WorkDays => Ok(format_work_days(&parse_work_days(value)?)),
+            Key::WorkHours => {
+                let (start, end) = parse_work_hours(value)?;
+                Ok(format!("{}-{}", start.strftime("%H:%M"), end.strftime("%H:%M")))
+            }
+            Key::Holidays => {
+                let dates = parse_holidays(value)?;
+                Ok(dates.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(","))
+            }
+        }
+    }
+}
+
+const WEEKDAYS: [(&str, Weekday); 7] = [
+    ("mon", Weekday::Monday),
+    ("tue", Weekday::Tuesday),
+    ("wed", Weekday::Wednesday),
+    ("thu", Weekday::Thursday),
+    ("fri", Weekday::Friday),
+    ("sat", Weekday::Saturday),
+    ("sun", Weekday::Sunday),
+];
+
+/// `mon,tue,wed` (full names accepted too) → weekdays in week order, no repeats.
+pub fn parse_work_days(text: &str) -> Result<Vec<Weekday>, String> {
+    let mut days = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let lower = part.to_ascii_lowercase();
+        let day = WEEKDAYS
+            .iter()
+            .find(|(short, _)| lower.len() >= 3 && lower.starts_with(short) && short.starts_with(&lower[..3]))
+            .map(|(_, d)| *d)
+            .ok_or_else(|| format!("{part:?} is not a weekday: use mon, tue, wed, thu, fri, sat, sun"))?;
+        if !days.contains(&day) {
+            days.push(day);
+        }
+    }
+    if days.is_empty() {
+        return Err("work_days needs at least one day, e.g. mon,tue,wed,thu,fri".to_string());
+    }
+    days.sort_by_key(|d| d.to_monday_one_offset());
+    Ok(days)
+}
+
+pub fn format_work_days(days: &[Weekday]) -> String {
+    days.iter()
+        .map(|d| WEEKDAYS.iter().find(|(_, w)| w == d).map_or("?", |(s, _)| *s))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `09:00-17:00` → (start, end); the end is exclusive and after the start (`24:00` is allowed as
+/// an end, meaning midnight).
+pub fn parse_work_hours(text: &str) -> Result<(Time, Time), String> {
+    let hint = || format!("{text:?} is not a range of working hours: write it as 09:00-17:00");
+    let (a, b) = text.trim().split_once('-').ok_or_else(hint)?;
+    let parse = |s: &str| -> Result<Time, String> {
+        let s = s.trim();
+        if s == "24:00" {
+            return Ok(Time::MAX);
+        }
+        let (h, m) = s.split_once(':').ok_or_else(hint)?;
+        let h: i8 = h.parse().map_err(|_| hint())?;
+        let m: i8 = m.parse().map_err(|_| hint())?;
+        Time::new(h, m, 0, 0).map_err(|_| hint())
+    };
+    let (start, end) = (parse(a)?, parse(b)?);
+    if end <= start {
+        return Err(format!("{text:?}: working hours must end after they start"));
+    }
+    let end = if end == Time::MAX { Time::MAX } else { end };
+    Ok((start, end))
+}
+
+/// `2026-12-25,2026-12-26` → sorted distinct dates; empty text is no holidays.
+pub fn parse_holidays(text: &str) -> Result<Vec<Date>, String> {
+    let mut dates = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        dates.push(parse_date(part)?);
+    }
+    dates.sort();
+    dates.dedup();
+    Ok(dates)
+}
+
+/// The workspace settings in force, parsed.
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    pub zone: TimeZone,
+    pub zone_name: String,
+    pub currency: Currency,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_normalise() {
+        assert_eq!(Key::WorkDays.normalise("Fri, mon,tue ,Wednesday").unwrap(), "mon,tue,wed,fri");
+        assert_eq!(Key::WorkHours.normalise("9:00-17:30").unwrap(), "09:00-17:30");
+        assert_eq!(Key::Holidays.normalise("2026-12-26,2026-12-25").unwrap(), "2026-12-25,2026-12-26");
+        assert_eq!(Key::Currency.normalise("gbp").unwrap(), "GBP");
+        assert_eq!(Key::Timezone.normalise(" Europe/London ").unwrap(), "Europe/London");
+        assert_eq!(Key::Holidays.normalise("").unwrap(), "");
+    }
+
+    #[test]
+    fn bad_values_say_how_to_write_them() {
+        assert!(Key::WorkDays.normalise("funday").unwrap_err().contains("mon, tue"));
+        assert!(Key::WorkHours.normalise("17:00-09:00").unwrap_err().contains("end after"));
+        assert!(Key::WorkHours.normalise("nine to five").unwrap_err().contains("09:00-17:00"));
+        assert!(Key::Holidays.normalise("25/12/2026").unwrap_err().contains("YYYY-MM-DD"));
+        assert!(Key::parse("tz").unwrap_err().contains("timezone"));
+    }
+}
