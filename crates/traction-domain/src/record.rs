@@ -141,7 +141,9 @@ pub fn parse_field(field: &Field, raw: &str, ctx: &ParseContext) -> Result<Value
                 }
             })?;
             match min {
-                Some(min) if n < min => Err(format!("{n} is too small: the least allowed is {min}")),
+                Some(min) if n < min => {
+                    Err(format!("{n} is too small: the least allowed is {min}"))
+                }
                 _ => Ok(Value::Int(n)),
             }
         }
@@ -154,11 +156,10 @@ pub fn parse_field(field: &Field, raw: &str, ctx: &ParseContext) -> Result<Value
             _ => Err(format!("{text:?} is not a boolean: use true/false, 1/0 or yes/no")),
         },
         FieldType::Fraction => {
-            let x: f64 = text
-                .parse()
-                .ok()
-                .filter(|x: &f64| x.is_finite())
-                .ok_or_else(|| format!("{text:?} is not a number: write a decimal such as 0.25"))?;
+            let x: f64 =
+                text.parse().ok().filter(|x: &f64| x.is_finite()).ok_or_else(|| {
+                    format!("{text:?} is not a number: write a decimal such as 0.25")
+                })?;
             if (0.0..=1.0).contains(&x) {
                 Ok(Value::Real(x))
             } else {
@@ -181,7 +182,9 @@ pub fn normalise_decimal(text: &str) -> Result<String, String> {
         && int_part.bytes().all(|b| b.is_ascii_digit())
         && frac_part.bytes().all(|b| b.is_ascii_digit());
     if !ok {
-        return Err(format!("{text:?} is not a number: write a plain decimal such as 84000 or 0.25"));
+        return Err(format!(
+            "{text:?} is not a number: write a plain decimal such as 84000 or 0.25"
+        ));
     }
     let int_part = int_part.trim_start_matches('0');
     let frac_part = frac_part.trim_end_matches('0');
@@ -390,7 +393,9 @@ mod tests {
         assert!(parse(Entity::Users, "active", "maybe").is_err());
         assert!(parse(Entity::Users, "id", "has space").unwrap_err().contains("without spaces"));
         assert!(parse(Entity::Users, "id", &"x".repeat(129)).is_err());
-        assert!(parse(Entity::Stages, "probability", "1.5").unwrap_err().contains("between 0 and 1"));
+        assert!(
+            parse(Entity::Stages, "probability", "1.5").unwrap_err().contains("between 0 and 1")
+        );
     }
 
     #[test]
@@ -415,10 +420,15 @@ mod tests {
     fn lead_status_and_converted_at_agree() {
         let ok = record(
             Entity::Leads,
-            &[("created_at", "2026-01-01"), ("status", "converted"), ("converted_at", "2026-01-02")],
+            &[
+                ("created_at", "2026-01-01"),
+                ("status", "converted"),
+                ("converted_at", "2026-01-02"),
+            ],
         );
         assert!(check_record(&ok).is_empty());
-        let missing = record(Entity::Leads, &[("created_at", "2026-01-01"), ("status", "converted")]);
+        let missing =
+            record(Entity::Leads, &[("created_at", "2026-01-01"), ("status", "converted")]);
         assert_eq!(check_record(&missing)[0].field, "converted_at");
         let contradiction = record(
             Entity::Leads,

@@ -125,9 +125,19 @@ const USERS: &[Field] = &[
     ID,
     req("name", T::Text, "the person's name"),
     opt("email", T::Text, "e-mail address"),
-    dflt("role", T::Enum(ROLES), Default::Text("rep"), "what the user may do; reps are the heads that targets are shared among"),
+    dflt(
+        "role",
+        T::Enum(ROLES),
+        Default::Text("rep"),
+        "what the user may do; reps are the heads that targets are shared among",
+    ),
     opt("team_id", T::Ref(Entity::Teams), "the user's team"),
-    dflt("active", T::Bool, Default::Bool(true), "inactive users keep their records but take no share of targets"),
+    dflt(
+        "active",
+        T::Bool,
+        Default::Bool(true),
+        "inactive users keep their records but take no share of targets",
+    ),
     dflt("created_at", T::Timestamp, Default::Now, "when the user was added"),
 ];
 
@@ -160,12 +170,21 @@ const CONTACTS: &[Field] = &[
 const LEADS: &[Field] = &[
     ID,
     CREATED_AT,
-    req("source", T::Category, "how the lead came: web, referral, cold_call, email, event, social, partner, …"),
+    req(
+        "source",
+        T::Category,
+        "how the lead came: web, referral, cold_call, email, event, social, partner, …",
+    ),
     opt("campaign_id", T::Ref(Entity::Campaigns), "the campaign it is attributed to"),
     OWNER,
     opt("account_id", T::Ref(Entity::Accounts), "the lead's company"),
     opt("contact_id", T::Ref(Entity::Contacts), "the lead's person"),
-    dflt("status", T::Enum(LEAD_STATUSES), Default::Text("new"), "where the lead stands; converted exactly when converted_at is set"),
+    dflt(
+        "status",
+        T::Enum(LEAD_STATUSES),
+        Default::Text("new"),
+        "where the lead stands; converted exactly when converted_at is set",
+    ),
     opt("first_response_at", T::Timestamp, "the first time a rep answered it"),
     opt("qualified_at", T::Timestamp, "when it was qualified"),
     opt("converted_at", T::Timestamp, "when it became a deal"),
@@ -180,8 +199,17 @@ const STAGES: &[Field] = &[
     req("pipeline_id", T::Ref(Entity::Pipelines), "the pipeline the stage belongs to"),
     req("name", T::Text, "the stage's name"),
     req("position", T::Int { min: None }, "the stage's place in the pipeline's order"),
-    opt("probability", T::Fraction, "chance (0–1) that a deal in this stage is won; default linear by position"),
-    dflt("kind", T::Enum(STAGE_KINDS), Default::Text("open"), "open, won or lost; each pipeline has one won and at least one lost stage"),
+    opt(
+        "probability",
+        T::Fraction,
+        "chance (0–1) that a deal in this stage is won; default linear by position",
+    ),
+    dflt(
+        "kind",
+        T::Enum(STAGE_KINDS),
+        Default::Text("open"),
+        "open, won or lost; each pipeline has one won and at least one lost stage",
+    ),
 ];
 
 const DEALS: &[Field] = &[
@@ -195,12 +223,21 @@ const DEALS: &[Field] = &[
     CREATED_AT,
     opt("expected_close_on", T::Date, "when it is expected to close"),
     opt("closed_at", T::Timestamp, "when it was won or lost; set exactly when it is closed"),
-    opt("status", T::Enum(DEAL_STATUSES), "open, won or lost: derived from the stage's kind (a contradicting value is an error)"),
+    opt(
+        "status",
+        T::Enum(DEAL_STATUSES),
+        "open, won or lost: derived from the stage's kind (a contradicting value is an error)",
+    ),
     opt("lost_reason", T::Category, "why it was lost"),
     opt("competitor", T::Category, "who won it instead"),
     opt("source", T::Category, "where it came from"),
     opt("campaign_id", T::Ref(Entity::Campaigns), "the campaign it is attributed to"),
-    dflt("deal_type", T::Enum(DEAL_TYPES), Default::Text("new_business"), "new_business, upsell, cross_sell or renewal"),
+    dflt(
+        "deal_type",
+        T::Enum(DEAL_TYPES),
+        Default::Text("new_business"),
+        "new_business, upsell, cross_sell or renewal",
+    ),
     opt("contract_months", T::Int { min: Some(0) }, "contract length in months"),
 ];
 
@@ -213,11 +250,19 @@ const STAGE_CHANGES: &[Field] = &[
 
 const ACTIVITIES: &[Field] = &[
     ID,
-    req("kind", T::Enum(ACTIVITY_KINDS), "call, email, meeting, demo, proposal, event, social, task or note"),
+    req(
+        "kind",
+        T::Enum(ACTIVITY_KINDS),
+        "call, email, meeting, demo, proposal, event, social, task or note",
+    ),
     req("occurred_at", T::Timestamp, "when it happened"),
     req("owner_id", T::Ref(Entity::Users), "who did it"),
     dflt("direction", T::Enum(DIRECTIONS), Default::Text("outbound"), "outbound or inbound"),
-    opt("outcome", T::Category, "connected, no_answer, voicemail, replied, booked, held, no_show, positive, negative, …"),
+    opt(
+        "outcome",
+        T::Category,
+        "connected, no_answer, voicemail, replied, booked, held, no_show, positive, negative, …",
+    ),
     opt("lead_id", T::Ref(Entity::Leads), "the lead it concerns"),
     opt("deal_id", T::Ref(Entity::Deals), "the deal it concerns"),
     opt("contact_id", T::Ref(Entity::Contacts), "the person it concerns"),
@@ -233,8 +278,17 @@ const PRODUCTS: &[Field] = &[
     opt("category", T::Category, "product category"),
     req("unit_price", T::Money, "list price of one unit"),
     opt("unit_cost", T::Money, "cost of one unit"),
-    dflt("opening_stock", T::Int { min: None }, Default::Int(0), "stock before the first recorded movement"),
-    opt("reorder_level", T::Int { min: None }, "stock at or below which it is flagged for reordering"),
+    dflt(
+        "opening_stock",
+        T::Int { min: None },
+        Default::Int(0),
+        "stock before the first recorded movement",
+    ),
+    opt(
+        "reorder_level",
+        T::Int { min: None },
+        "stock at or below which it is flagged for reordering",
+    ),
 ];
 
 const ORDERS: &[Field] = &[
@@ -243,10 +297,19 @@ const ORDERS: &[Field] = &[
     req("placed_at", T::Timestamp, "when it was placed"),
     opt("channel", T::Category, "store, web, phone, partner, …"),
     OWNER,
-    dflt("status", T::Enum(ORDER_STATUSES), Default::Text("placed"), "placed, fulfilled, cancelled or returned"),
+    dflt(
+        "status",
+        T::Enum(ORDER_STATUSES),
+        Default::Text("placed"),
+        "placed, fulfilled, cancelled or returned",
+    ),
     opt("fulfilled_at", T::Timestamp, "when it was fulfilled"),
     opt("promised_on", T::Date, "the delivery date promised"),
-    opt("total", T::Money, "the order's total; when absent, the sum of its lines; when given, checked against them"),
+    opt(
+        "total",
+        T::Money,
+        "the order's total; when absent, the sum of its lines; when given, checked against them",
+    ),
 ];
 
 const ORDER_LINES: &[Field] = &[
@@ -295,7 +358,11 @@ const WEB_VISITS: &[Field] = &[
 const EMAIL_EVENTS: &[Field] = &[
     ID,
     req("message_id", T::Text, "the message the event belongs to"),
-    req("kind", T::Enum(EMAIL_EVENT_KINDS), "sent, delivered, opened, clicked, replied, bounced or unsubscribed"),
+    req(
+        "kind",
+        T::Enum(EMAIL_EVENT_KINDS),
+        "sent, delivered, opened, clicked, replied, bounced or unsubscribed",
+    ),
     req("occurred_at", T::Timestamp, "when it happened"),
     OWNER,
     opt("lead_id", T::Ref(Entity::Leads), "the lead it was sent to"),
@@ -319,10 +386,19 @@ const TARGETS: &[Field] = &[
     req("period", T::Enum(TARGET_PERIODS), "week, month, quarter or year"),
     req("starts_on", T::Date, "the first day of the period"),
     req("value", T::Decimal, "the amount to reach (accumulating metrics) or the level to hold"),
-    dflt("split", T::Enum(TARGET_SPLITS), Default::Text("calendar"), "how the value spreads over the period: calendar, even or seasonal"),
+    dflt(
+        "split",
+        T::Enum(TARGET_SPLITS),
+        Default::Text("calendar"),
+        "how the value spreads over the period: calendar, even or seasonal",
+    ),
     dflt("at_risk", T::Fraction, Default::Real(0.9), "pace below which the target is at risk"),
     dflt("off_track", T::Fraction, Default::Real(0.75), "pace below which it is off track"),
-    opt("min_sample", T::Int { min: Some(1) }, "for level metrics: how many observations are enough to judge"),
+    opt(
+        "min_sample",
+        T::Int { min: Some(1) },
+        "for level metrics: how many observations are enough to judge",
+    ),
 ];
 
 impl Entity {

@@ -20,7 +20,8 @@ pub enum Key {
 }
 
 impl Key {
-    pub const ALL: [Key; 5] = [Key::Timezone, Key::Currency, Key::WorkDays, Key::WorkHours, Key::Holidays];
+    pub const ALL: [Key; 5] =
+        [Key::Timezone, Key::Currency, Key::WorkDays, Key::WorkHours, Key::Holidays];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -95,9 +96,13 @@ pub fn parse_work_days(text: &str) -> Result<Vec<Weekday>, String> {
         let lower = part.to_ascii_lowercase();
         let day = WEEKDAYS
             .iter()
-            .find(|(short, _)| lower.len() >= 3 && lower.starts_with(short) && short.starts_with(&lower[..3]))
+            .find(|(short, _)| {
+                lower.len() >= 3 && lower.starts_with(short) && short.starts_with(&lower[..3])
+            })
             .map(|(_, d)| *d)
-            .ok_or_else(|| format!("{part:?} is not a weekday: use mon, tue, wed, thu, fri, sat, sun"))?;
+            .ok_or_else(|| {
+                format!("{part:?} is not a weekday: use mon, tue, wed, thu, fri, sat, sun")
+            })?;
         if !days.contains(&day) {
             days.push(day);
         }
@@ -166,7 +171,10 @@ mod tests {
     fn values_normalise() {
         assert_eq!(Key::WorkDays.normalise("Fri, mon,tue ,Wednesday").unwrap(), "mon,tue,wed,fri");
         assert_eq!(Key::WorkHours.normalise("9:00-17:30").unwrap(), "09:00-17:30");
-        assert_eq!(Key::Holidays.normalise("2026-12-26,2026-12-25").unwrap(), "2026-12-25,2026-12-26");
+        assert_eq!(
+            Key::Holidays.normalise("2026-12-26,2026-12-25").unwrap(),
+            "2026-12-25,2026-12-26"
+        );
         assert_eq!(Key::Currency.normalise("gbp").unwrap(), "GBP");
         assert_eq!(Key::Timezone.normalise(" Europe/London ").unwrap(), "Europe/London");
         assert_eq!(Key::Holidays.normalise("").unwrap(), "");

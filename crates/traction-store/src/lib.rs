@@ -1,1 +1,203 @@
-//! placeholder
+//! Traction's storage: the [`Store`] interface and its embedded SQLite implementation.
+//!
+//! Callers speak in domain values ([`Record`], [`Entity`], settings keys), never in SQL: the
+//! interface is cut by entity and by need (write a batch of records atomically, read one record,
+//! scan an entity in key order, back up), so a PostgreSQL store can implement the same trait
+//! later without touching its callers.
+//!
+//! Writes go through a [`Writer`], one transaction: `put` validates a record against the stored
+//! data (references, a deal's stage) and upserts it; `commit` checks the rules that span records
+//! (one won stage per pipeline, an order's total against its lines), derives what is derived
+//! (deal status, sale movements) and commits — or reports every problem and changes nothing.
+
+mod sqlite;
+
+use std::fmt;
+use std::path::Path;
+
+use traction_domain::record::FieldProblem;
+use traction_domain::settings::{Key, Workspace};
+use traction_domain::{Entity, Record, Value};
+
+pub use sqlite::SqliteStore;
+
+/// A problem found while writing: which record (the caller's tag, e.g. a file line), which field,
+/// and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The tag given to [`Writer::put`] for the record at fault, when there is one.
+    pub tag: Option<u64>,
+    /// The field at fault; empty when the record as a whole is.
+    pub field: String,
+    pub message: String,
+}
+
+impl Problem {
+    fn tagged(tag: u64, field: &str, message: impl Into<String>) -> Problem {
+        Problem { tag: Some(tag), field: field.to_string(), message: message.into() }
+    }
+}
+
+impl From<FieldProblem> for Problem {
+    fn from(p: FieldProblem) -> Problem {
+        Problem { tag: None, field: p.field, message: p.message }
+    }
+}
+
+/// Why a store operation failed.
+#[derive(Debug)]
+pub enum Error {
+    /// The input breaks the data model's rules; nothing was changed.
+    Invalid(Vec<Problem>),
+    /// The operation conflicts with stored data (a delete of a record others refer to).
+    Conflict(String),
+    /// The record does not exist.
+    NotFound,
+    /// The database could not be opened, read or written.
+    Storage(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Invalid(problems) => {
+                let parts: Vec<String> = problems
+                    .iter()
+                    .map(|p| {
+                        if p.field.is_empty() {
+                            p.message.clone()
+                        } else {
+                            format!("{}: {}", p.field, p.message)
+                        }
+                    })
+                    .collect();
+                f.write_str(&parts.join("; "))
+            }
+            Error::Conflict(message) => f.write_str(message),
+            Error::NotFound => f.write_str("no such record"),
+            Error::Storage(message) => write!(f, "database error: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Error {
+        Error::Storage(e.to_string())
+    }
+}
+
+/// What a put did to the stored record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PutOutcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// The kind of a committed change, as announced to listeners.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeKind {
+    Created,
+    Updated,
+    Deleted,
+}
+
+impl ChangeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ChangeKind::Created => "created",
+            ChangeKind::Updated => "updated",
+            ChangeKind::Deleted => "deleted",
+        }
+    }
+}
+
+/// One committed change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub entity: Entity,
+    /// The record's key as text (`/`-joined for keyed entities).
+    pub key: String,
+    pub kind: ChangeKind,
+}
+
+/// What a committed write did.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub deleted: u64,
+    /// The changes, in the order made; at most [`Summary::MAX_CHANGES`] are kept.
+    pub changes: Vec<Change>,
+    /// Whether more changes were made than `changes` holds.
+    pub truncated: bool,
+}
+
+impl Summary {
+    pub const MAX_CHANGES: usize = 10_000;
+
+    fn record(&mut self, change: Change) {
+        if self.changes.len() < Summary::MAX_CHANGES {
+            self.changes.push(change);
+        } else {
+            self.truncated = true;
+        }
+    }
+}
+
+/// A setting's value and where it comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Setting {
+    pub value: String,
+    /// `None`: the built-in default; `Some("")`: the workspace; `Some(team)`: that team's override
+    /// (possibly inherited from a parent team).
+    pub source: Option<String>,
+}
+
+/// One transaction of writes. Dropping it without [`Writer::commit`] changes nothing.
+pub trait Writer {
+    /// Validates a record against the stored data and upserts it by key. `tag` identifies the
+    /// record in problems reported later by `commit` (an import passes the file line).
+    fn put(&mut self, tag: u64, record: Record) -> Result<PutOutcome, Error>;
+
+    /// Deletes a record by key; refused with [`Error::Conflict`] while other records refer to it.
+    fn delete(&mut self, entity: Entity, key: &[Value]) -> Result<(), Error>;
+
+    /// Checks the rules that span records, derives what is derived, and commits.
+    fn commit(self: Box<Self>) -> Result<Summary, Error>;
+}
+
+/// The storage interface.
+pub trait Store: Send + Sync {
+    /// The workspace's time zone and currency.
+    fn workspace(&self) -> Result<Workspace, Error>;
+
+    /// A setting's value in force (for a team: its override, its parents', or the workspace's).
+    fn setting(&self, key: Key, team: Option<&str>) -> Result<Setting, Error>;
+
+    /// Sets a setting, for the workspace or (calendar keys only) a team. The value is checked and
+    /// normalised first.
+    fn set_setting(&self, key: Key, team: Option<&str>, value: &str) -> Result<String, Error>;
+
+    /// Starts a write transaction.
+    fn writer(&self) -> Result<Box<dyn Writer + '_>, Error>;
+
+    /// One record by key.
+    fn get(&self, entity: Entity, key: &[Value]) -> Result<Option<Record>, Error>;
+
+    /// Every record of an entity, in key order.
+    fn scan(
+        &self,
+        entity: Entity,
+        visit: &mut dyn FnMut(Record) -> Result<(), Error>,
+    ) -> Result<(), Error>;
+
+    /// How many records an entity has.
+    fn count(&self, entity: Entity) -> Result<u64, Error>;
+
+    /// A consistent copy of the whole database in a new file, taken while others may write.
+    fn backup(&self, dest: &Path) -> Result<(), Error>;
+}

@@ -1,0 +1,377 @@
+//! The embedded store: one SQLite file, in WAL mode, with foreign keys on and full fsync on
+//! commit, so an acknowledged write survives a crash or a power cut.
+
+mod migrations;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags, ToSql};
+use traction_domain::money::Currency;
+use traction_domain::schema::{Entity, FieldType};
+use traction_domain::settings::{Key, Workspace};
+use traction_domain::time::parse_zone;
+use traction_domain::{Record, Value};
+
+use crate::{Error, Setting, Store, Writer};
+
+#[cfg(test)]
+use migrations::{LATEST_VERSION, migrate_to};
+
+/// The SQLite store. Cheap to share between threads: connections sit behind a mutex each, one
+/// for writes and one for reads, so a long read does not hold up a write (WAL lets them overlap).
+pub struct SqliteStore {
+    path: PathBuf,
+    write: Mutex<Connection>,
+    read: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection, Error> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| Error::Storage(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    // WAL: readers never block the writer; synchronous=FULL: a commit is on disk when it returns.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -65536;",
+    )
+    .map_err(|e| Error::Storage(format!("cannot use {} as a database: {e}", path.display())))?;
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore, Error> {
+        let mut write = open_connection(path)?;
+        migrations::migrate(&mut write)?;
+        let read = open_connection(path)?;
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            write: Mutex::new(write),
+            read: Mutex::new(read),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        self.read.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn writer_conn(&self) -> MutexGuard<'_, Connection> {
+        self.write.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs a closure on the read connection. For the crates that compile their own SQL over the
+    /// stored tables (the metrics engine); everything else goes through [`Store`].
+    pub fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        f(&self.reader())
+    }
+}
+
+/// The table of an entity.
+pub(crate) fn table(entity: Entity) -> &'static str {
+    entity.name()
+}
+
+/// `a, b, c`: an entity's columns in field order.
+pub(crate) fn column_list(entity: Entity) -> String {
+    entity.fields().iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+}
+
+/// `a = ?1 AND b = ?2`: the key condition, numbered from `first`.
+pub(crate) fn key_condition(entity: Entity, first: usize) -> String {
+    entity
+        .key()
+        .iter()
+        .enumerate()
+        .map(|(idx, k)| format!("{k} = ?{}", first + idx))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// A domain value as an SQL parameter, in the storage conventions of the V1 migration.
+pub(crate) struct Param<'a>(pub(crate) &'a Value);
+
+impl ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self.0 {
+            Value::Null => ToSqlOutput::Owned(rusqlite::types::Value::Null),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::Int(n) | Value::Instant(n) => ToSqlOutput::Owned((*n).into()),
+            Value::Real(x) => ToSqlOutput::Owned((*x).into()),
+            Value::Bool(b) => ToSqlOutput::Owned(i64::from(*b).into()),
+            Value::Date(d) => ToSqlOutput::Owned(d.to_string().into()),
+        })
+    }
+}
+
+/// Reads column `idx` as a value of the field's type.
+pub(crate) fn read_value(ty: FieldType, value: ValueRef<'_>) -> Result<Value, Error> {
+    let bad = || Error::Storage(format!("unexpected stored value {value:?} for a {ty:?} field"));
+    Ok(match (ty, value) {
+        (_, ValueRef::Null) => Value::Null,
+        (FieldType::Int { .. } | FieldType::Money, ValueRef::Integer(n)) => Value::Int(n),
+        (FieldType::Timestamp, ValueRef::Integer(n)) => Value::Instant(n),
+        (FieldType::Bool, ValueRef::Integer(n)) => Value::Bool(n != 0),
+        (FieldType::Fraction, ValueRef::Real(x)) => Value::Real(x),
+        (FieldType::Fraction, ValueRef::Integer(n)) => Value::Real(n as f64),
+        (FieldType::Date, ValueRef::Text(t)) => {
+            let text = std::str::from_utf8(t).map_err(|_| bad())?;
+            Value::Date(traction_domain::time::parse_date(text).map_err(|_| bad())?)
+        }
+        (_, ValueRef::Text(t)) => {
+            Value::Text(std::str::from_utf8(t).map_err(|_| bad())?.to_string())
+        }
+        _ => return Err(bad()),
+    })
+}
+
+pub(crate) fn read_record(entity: Entity, row: &rusqlite::Row<'_>) -> Result<Record, Error> {
+    let fields = entity.fields();
+    let mut values = Vec::with_capacity(fields.len());
+    for (idx, field) in fields.iter().enumerate() {
+        values.push(read_value(field.ty, row.get_ref(idx)?)?);
+    }
+    Ok(Record { entity, values })
+}
+
+fn stored_setting(conn: &Connection, key: Key, team: &str) -> Result<Option<String>, Error> {
+    let mut stmt =
+        conn.prepare_cached("SELECT value FROM settings WHERE key = ?1 AND team_id = ?2")?;
+    let mut rows = stmt.query((key.name(), team))?;
+    Ok(match rows.next()? {
+        Some(row) => Some(row.get(0)?),
+        None => None,
+    })
+}
+
+fn team_exists(conn: &Connection, team: &str) -> Result<bool, Error> {
+    let mut stmt = conn.prepare_cached("SELECT parent_id FROM teams WHERE id = ?1")?;
+    Ok(stmt.exists([team])?)
+}
+
+fn resolve_setting(conn: &Connection, key: Key, team: Option<&str>) -> Result<Setting, Error> {
+    if let Some(team) = team {
+        if !team_exists(conn, team)? {
+            return Err(Error::Invalid(vec![Problem::team(team)]));
+        }
+        if key.per_team() {
+            // The override in force is the team's own, else the nearest parent's.
+            let mut current = Some(team.to_string());
+            let mut seen = std::collections::HashSet::new();
+            while let Some(t) = current {
+                if !seen.insert(t.clone()) {
+                    break;
+                }
+                if let Some(value) = stored_setting(conn, key, &t)? {
+                    return Ok(Setting { value, source: Some(t) });
+                }
+                let mut stmt = conn.prepare_cached("SELECT parent_id FROM teams WHERE id = ?1")?;
+                current =
+                    stmt.query_row([&t], |row| row.get::<_, Option<String>>(0)).ok().flatten();
+            }
+        }
+    }
+    Ok(match stored_setting(conn, key, "")? {
+        Some(value) => Setting { value, source: Some(String::new()) },
+        None => Setting { value: key.default_value().to_string(), source: None },
+    })
+}
+
+use crate::Problem;
+
+impl Problem {
+    fn team(team: &str) -> Problem {
+        Problem { tag: None, field: "team".into(), message: format!("no such team {team:?}") }
+    }
+}
+
+/// Reads the workspace settings from a connection.
+pub(crate) fn workspace_of(conn: &Connection) -> Result<Workspace, Error> {
+    let zone_name = resolve_setting(conn, Key::Timezone, None)?.value;
+    let zone = parse_zone(&zone_name).map_err(Error::Storage)?;
+    let currency = Currency::parse(&resolve_setting(conn, Key::Currency, None)?.value)
+        .map_err(Error::Storage)?;
+    Ok(Workspace { zone, zone_name, currency })
+}
+
+/// Entities with money fields, checked before the currency's number of decimals changes.
+const MONEY_TABLES: &[&str] = &["deals", "products", "orders", "order_lines", "campaigns", "costs"];
+
+impl Store for SqliteStore {
+    fn workspace(&self) -> Result<Workspace, Error> {
+        workspace_of(&self.reader())
+    }
+
+    fn setting(&self, key: Key, team: Option<&str>) -> Result<Setting, Error> {
+        resolve_setting(&self.reader(), key, team)
+    }
+
+    fn set_setting(&self, key: Key, team: Option<&str>, value: &str) -> Result<String, Error> {
+        let invalid = |message: String| {
+            Error::Invalid(vec![Problem { tag: None, field: key.name().into(), message }])
+        };
+        let normalised = key.normalise(value).map_err(invalid)?;
+        let conn = self.writer_conn();
+        if let Some(team) = team {
+            if !key.per_team() {
+                return Err(invalid(format!(
+                    "{} is a workspace setting: it cannot be set per team (only work_days, work_hours and holidays can)",
+                    key.name()
+                )));
+            }
+            if !team_exists(&conn, team)? {
+                return Err(Error::Invalid(vec![Problem::team(team)]));
+            }
+        }
+        if key == Key::Currency {
+            let current = workspace_of(&conn)?.currency;
+            let new = Currency::parse(&normalised).map_err(invalid)?;
+            if new.exponent() != current.exponent() {
+                for table in MONEY_TABLES {
+                    let any: bool = conn.query_row(
+                        &format!("SELECT EXISTS (SELECT 1 FROM {table})"),
+                        [],
+                        |r| r.get(0),
+                    )?;
+                    if any {
+                        return Err(invalid(format!(
+                            "amounts are stored in {} with {} decimals and {} has {}: set the currency before importing data with amounts",
+                            current.code(),
+                            current.exponent(),
+                            new.code(),
+                            new.exponent()
+                        )));
+                    }
+                }
+            }
+        }
+        conn.execute(
+            "INSERT INTO settings (key, team_id, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key, team_id) DO UPDATE SET value = excluded.value",
+            (key.name(), team.unwrap_or(""), &normalised),
+        )?;
+        Ok(normalised)
+    }
+
+    fn writer(&self) -> Result<Box<dyn Writer + '_>, Error> {
+        let conn = self.writer_conn();
+        Ok(Box::new(writer::SqliteWriter::begin(conn)?))
+    }
+
+    fn get(&self, entity: Entity, key: &[Value]) -> Result<Option<Record>, Error> {
+        let conn = self.reader();
+        get_record(&conn, entity, key)
+    }
+
+    fn scan(
+        &self,
+        entity: Entity,
+        visit: &mut dyn FnMut(Record) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let conn = self.reader();
+        // One read transaction, so the scan sees one consistent state.
+        conn.execute_batch("BEGIN")?;
+        let res = (|| {
+            let sql = format!(
+                "SELECT {} FROM {} ORDER BY {}",
+                column_list(entity),
+                table(entity),
+                entity.key().join(", ")
+            );
+            let mut stmt = conn.prepare(&sql)?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                visit(read_record(entity, row)?)?;
+            }
+            Ok(())
+        })();
+        conn.execute_batch("COMMIT")?;
+        res
+    }
+
+    fn count(&self, entity: Entity) -> Result<u64, Error> {
+        let conn = self.reader();
+        let n: i64 =
+            conn.query_row(&format!("SELECT count(*) FROM {}", table(entity)), [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    fn backup(&self, dest: &Path) -> Result<(), Error> {
+        if dest.exists() {
+            return Err(Error::Conflict(format!(
+                "{} already exists: name a new file for the backup",
+                dest.display()
+            )));
+        }
+        // A connection of its own, so writers through this store are not held up by the copy;
+        // one step copies every page inside one read transaction: a consistent snapshot.
+        let src = open_connection(&self.path)?;
+        let mut dst = Connection::open(dest)
+            .map_err(|e| Error::Storage(format!("cannot create {}: {e}", dest.display())))?;
+        {
+            use rusqlite::backup::StepResult;
+            let backup = rusqlite::backup::Backup::new(&src, &mut dst)?;
+            loop {
+                match backup.step(-1)? {
+                    StepResult::Done => break,
+                    StepResult::More | StepResult::Busy | StepResult::Locked => {
+                        std::thread::sleep(Duration::from_millis(10))
+                    }
+                    _ => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        }
+        // The copy is a self-contained file: no WAL beside it.
+        dst.execute_batch("PRAGMA journal_mode = DELETE;")?;
+        let check: String = dst.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if check != "ok" {
+            return Err(Error::Storage(format!("the backup failed its integrity check: {check}")));
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn get_record(
+    conn: &Connection,
+    entity: Entity,
+    key: &[Value],
+) -> Result<Option<Record>, Error> {
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {}",
+        column_list(entity),
+        table(entity),
+        key_condition(entity, 1)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let params: Vec<Param<'_>> = key.iter().map(Param).collect();
+    let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+    match rows.next()? {
+        Some(row) => Ok(Some(read_record(entity, row)?)),
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,339 @@
+use jiff::tz::TimeZone;
+use traction_domain::record::parse_field;
+use traction_domain::settings::Key;
+use traction_domain::{Currency, Entity, ParseContext, Record, Value};
+
+use super::SqliteStore;
+use crate::{Error, PutOutcome, Store};
+
+fn ctx() -> ParseContext {
+    ParseContext { zone: TimeZone::UTC, currency: Currency::USD, now: 1_700_000_000_000_000 }
+}
+
+/// A record from `field=value` pairs, parsed as an import would.
+fn rec(entity: Entity, pairs: &str) -> Record {
+    let given: Vec<(&str, &str)> = pairs
+        .split(';')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| p.split_once('=').unwrap())
+        .collect();
+    let values = entity
+        .fields()
+        .iter()
+        .map(|f| {
+            let raw = given.iter().find(|(n, _)| n.trim() == f.name).map_or("", |(_, v)| *v);
+            parse_field(f, raw, &ctx()).unwrap_or_else(|e| panic!("{}: {e}", f.name))
+        })
+        .collect();
+    Record { entity, values }
+}
+
+fn store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    (dir, store)
+}
+
+fn put_all(store: &SqliteStore, records: Vec<Record>) -> Result<crate::Summary, Error> {
+    let mut w = store.writer()?;
+    for (idx, r) in records.into_iter().enumerate() {
+        w.put(idx as u64 + 2, r)?;
+    }
+    w.commit()
+}
+
+fn problems(err: Error) -> Vec<String> {
+    match err {
+        Error::Invalid(ps) => {
+            ps.into_iter().map(|p| format!("{}: {}", p.field, p.message)).collect()
+        }
+        other => panic!("expected invalid, got {other}"),
+    }
+}
+
+fn pipeline() -> Vec<Record> {
+    vec![
+        rec(Entity::Teams, "id=t1;name=North"),
+        rec(Entity::Users, "id=u1;name=Ann;team_id=t1"),
+        rec(Entity::Pipelines, "id=p1;name=Sales"),
+        rec(Entity::Stages, "id=s1;pipeline_id=p1;name=Qualified;position=1"),
+        rec(Entity::Stages, "id=won;pipeline_id=p1;name=Won;position=2;kind=won"),
+        rec(Entity::Stages, "id=lost;pipeline_id=p1;name=Lost;position=3;kind=lost"),
+    ]
+}
+
+#[test]
+fn deal_status_is_derived_from_its_stage() {
+    let (_dir, store) = store();
+    put_all(&store, pipeline()).unwrap();
+    put_all(
+        &store,
+        vec![rec(
+            Entity::Deals,
+            "id=d1;pipeline_id=p1;stage_id=won;owner_id=u1;amount=10;created_at=2026-01-01;closed_at=2026-01-05",
+        )],
+    )
+    .unwrap();
+    let deal = store.get(Entity::Deals, &[Value::Text("d1".into())]).unwrap().unwrap();
+    assert_eq!(deal.get("status"), &Value::Text("won".into()));
+    assert_eq!(deal.get("amount"), &Value::Int(1000));
+}
+
+#[test]
+fn deal_contradictions_are_refused() {
+    let (_dir, store) = store();
+    put_all(&store, pipeline()).unwrap();
+    let err = put_all(
+        &store,
+        vec![rec(
+            Entity::Deals,
+            "id=d1;pipeline_id=p1;stage_id=won;owner_id=u1;amount=10;created_at=2026-01-01;status=open",
+        )],
+    )
+    .unwrap_err();
+    let ps = problems(err);
+    assert!(ps.iter().any(|p| p.starts_with("status: \"open\" contradicts")), "{ps:?}");
+    assert!(ps.iter().any(|p| p.starts_with("closed_at: is missing: a won deal")), "{ps:?}");
+    let err = put_all(
+        &store,
+        vec![rec(
+            Entity::Deals,
+            "id=d2;pipeline_id=p1;stage_id=s1;owner_id=nobody;amount=10;created_at=2026-01-05;closed_at=2026-01-01",
+        )],
+    )
+    .unwrap_err();
+    let ps = problems(err);
+    assert!(ps.contains(&"owner_id: \"nobody\": no such user".to_string()), "{ps:?}");
+    assert!(ps.iter().any(|p| p.contains("before created_at")), "{ps:?}");
+    assert!(ps.iter().any(|p| p.contains("is set but stage \"s1\" is open")), "{ps:?}");
+    assert_eq!(store.count(Entity::Deals).unwrap(), 0);
+}
+
+#[test]
+fn a_pipeline_has_one_won_and_a_lost_stage() {
+    let (_dir, store) = store();
+    let mut records = pipeline();
+    records.push(rec(Entity::Stages, "id=won2;pipeline_id=p1;name=Won again;position=4;kind=won"));
+    let ps = problems(put_all(&store, records).unwrap_err());
+    assert!(ps.iter().any(|p| p.contains("has 2 won stages")), "{ps:?}");
+    assert_eq!(store.count(Entity::Stages).unwrap(), 0, "nothing is stored");
+    // A pipeline without stages is fine; with stages but no lost one it is not.
+    put_all(&store, vec![rec(Entity::Pipelines, "id=p2;name=Empty")]).unwrap();
+    let ps = problems(
+        put_all(
+            &store,
+            vec![rec(Entity::Stages, "id=x;pipeline_id=p2;name=W;position=1;kind=won")],
+        )
+        .unwrap_err(),
+    );
+    assert!(ps.iter().any(|p| p.contains("no lost stage")), "{ps:?}");
+}
+
+#[test]
+fn teams_may_refer_forward_but_not_in_a_cycle() {
+    let (_dir, store) = store();
+    put_all(
+        &store,
+        vec![rec(Entity::Teams, "id=a;name=A;parent_id=b"), rec(Entity::Teams, "id=b;name=B")],
+    )
+    .unwrap();
+    let ps =
+        problems(put_all(&store, vec![rec(Entity::Teams, "id=b;name=B;parent_id=a")]).unwrap_err());
+    assert!(ps.iter().any(|p| p.contains("cycle")), "{ps:?}");
+    let ps = problems(
+        put_all(&store, vec![rec(Entity::Teams, "id=c;name=C;parent_id=zz")]).unwrap_err(),
+    );
+    assert_eq!(ps, vec!["parent_id: \"zz\": no such team"]);
+}
+
+#[test]
+fn upserts_report_what_changed() {
+    let (_dir, store) = store();
+    let s = put_all(&store, pipeline()).unwrap();
+    assert_eq!((s.created, s.updated, s.unchanged), (6, 0, 0));
+    let s = put_all(&store, pipeline()).unwrap();
+    assert_eq!((s.created, s.updated, s.unchanged), (0, 0, 6));
+    let mut w = store.writer().unwrap();
+    let out = w.put(2, rec(Entity::Teams, "id=t1;name=North team")).unwrap();
+    assert_eq!(out, PutOutcome::Updated);
+    w.commit().unwrap();
+}
+
+fn shop() -> Vec<Record> {
+    vec![
+        rec(Entity::Accounts, "id=a1;name=Bakery;created_at=2026-01-01"),
+        rec(Entity::Products, "id=p1;name=Bread;unit_price=3.50;opening_stock=10"),
+    ]
+}
+
+#[test]
+fn order_totals_are_checked_against_lines_and_lines_move_stock() {
+    let (_dir, store) = store();
+    put_all(&store, shop()).unwrap();
+    // The order comes before its lines, with a total that the lines must match.
+    put_all(
+        &store,
+        vec![rec(Entity::Orders, "id=o1;account_id=a1;placed_at=2026-02-01;total=7.00")],
+    )
+    .unwrap();
+    let ps = problems(
+        put_all(
+            &store,
+            vec![rec(
+                Entity::OrderLines,
+                "order_id=o1;line=1;product_id=p1;quantity=3;unit_price=3.50",
+            )],
+        )
+        .unwrap_err(),
+    );
+    assert!(ps[0].contains("has total 7.00 but its lines add up to 10.50"), "{ps:?}");
+    put_all(
+        &store,
+        vec![rec(
+            Entity::OrderLines,
+            "order_id=o1;line=1;product_id=p1;quantity=2;unit_price=3.50",
+        )],
+    )
+    .unwrap();
+    let movement =
+        store.get(Entity::InventoryMovements, &[Value::Text("sale-o1-1".into())]).unwrap();
+    let movement = movement.expect("a sale movement");
+    assert_eq!(movement.get("delta"), &Value::Int(-2));
+    assert_eq!(movement.get("reason"), &Value::Text("sale".into()));
+    // Cancelling the order takes its sale movement away.
+    put_all(
+        &store,
+        vec![rec(
+            Entity::Orders,
+            "id=o1;account_id=a1;placed_at=2026-02-01;total=7.00;status=cancelled",
+        )],
+    )
+    .unwrap();
+    assert_eq!(store.count(Entity::InventoryMovements).unwrap(), 0);
+}
+
+#[test]
+fn deletes_are_refused_while_referred_to() {
+    let (_dir, store) = store();
+    put_all(&store, pipeline()).unwrap();
+    let mut w = store.writer().unwrap();
+    let err = w.delete(Entity::Pipelines, &[Value::Text("p1".into())]).unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err}");
+    assert!(err.to_string().contains("3 stages (by pipeline_id)"), "{err}");
+    drop(w);
+    let mut w = store.writer().unwrap();
+    let err = w.delete(Entity::Teams, &[Value::Text("t1".into())]).unwrap_err();
+    assert!(err.to_string().contains("1 users (by team_id)"), "{err}");
+    w.delete(Entity::Users, &[Value::Text("u1".into())]).unwrap();
+    w.delete(Entity::Teams, &[Value::Text("t1".into())]).unwrap();
+    assert!(matches!(w.delete(Entity::Teams, &[Value::Text("t1".into())]), Err(Error::NotFound)));
+    w.commit().unwrap();
+    assert_eq!(store.count(Entity::Users).unwrap(), 0);
+}
+
+#[test]
+fn settings_have_defaults_and_team_overrides() {
+    let (_dir, store) = store();
+    assert_eq!(store.setting(Key::WorkDays, None).unwrap().value, "mon,tue,wed,thu,fri");
+    put_all(
+        &store,
+        vec![
+            rec(Entity::Teams, "id=shop;name=Shop"),
+            rec(Entity::Teams, "id=sat;name=Sat;parent_id=shop"),
+        ],
+    )
+    .unwrap();
+    store.set_setting(Key::WorkDays, Some("shop"), "tue,wed,thu,fri,sat").unwrap();
+    let inherited = store.setting(Key::WorkDays, Some("sat")).unwrap();
+    assert_eq!(inherited.value, "tue,wed,thu,fri,sat");
+    assert_eq!(inherited.source.as_deref(), Some("shop"));
+    assert!(store.set_setting(Key::Timezone, Some("shop"), "UTC").is_err());
+    assert!(store.set_setting(Key::WorkDays, Some("nope"), "mon").is_err());
+    store.set_setting(Key::Timezone, None, "Europe/London").unwrap();
+    assert_eq!(store.workspace().unwrap().zone_name, "Europe/London");
+}
+
+#[test]
+fn currency_decimals_cannot_change_under_stored_amounts() {
+    let (_dir, store) = store();
+    store.set_setting(Key::Currency, None, "eur").unwrap();
+    put_all(&store, shop()).unwrap();
+    let err = store.set_setting(Key::Currency, None, "JPY").unwrap_err();
+    assert!(err.to_string().contains("set the currency before importing"), "{err}");
+    store.set_setting(Key::Currency, None, "GBP").unwrap();
+}
+
+#[test]
+fn an_older_database_upgrades_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        super::migrate_to(&mut conn, 1).unwrap();
+        conn.execute("INSERT INTO teams (id, name) VALUES ('t1', 'Old team')", []).unwrap();
+        let indexes: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'activities_occurred_at'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, 0);
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let version: u32 =
+        store.with_reader(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0))).unwrap();
+    assert_eq!(version, super::LATEST_VERSION);
+    let index: i64 = store
+        .with_reader(|c| {
+            c.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'activities_occurred_at'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .unwrap();
+    assert_eq!(index, 1);
+    let team = store.get(Entity::Teams, &[Value::Text("t1".into())]).unwrap().unwrap();
+    assert_eq!(team.get("name"), &Value::Text("Old team".into()));
+}
+
+#[test]
+fn every_field_has_its_column() {
+    let (_dir, store) = store();
+    for entity in Entity::ALL {
+        let columns: Vec<String> = store.with_reader(|c| {
+            let mut stmt = c.prepare(&format!("PRAGMA table_info({})", entity.name())).unwrap();
+            stmt.query_map([], |r| r.get::<_, String>(1)).unwrap().map(Result::unwrap).collect()
+        });
+        for field in entity.fields() {
+            assert!(
+                columns.contains(&field.name.to_string()),
+                "{entity}.{} has no column",
+                field.name
+            );
+        }
+    }
+}
+
+#[test]
+fn backup_is_a_consistent_copy_while_writes_go_on() {
+    let (dir, store) = store();
+    put_all(&store, pipeline()).unwrap();
+    let store = std::sync::Arc::new(store);
+    let writer_store = store.clone();
+    let writes = std::thread::spawn(move || {
+        for i in 0..200 {
+            put_all(&writer_store, vec![rec(Entity::Teams, &format!("id=w{i};name=W{i}"))])
+                .unwrap();
+        }
+    });
+    let dest = dir.path().join("copy.db");
+    store.backup(&dest).unwrap();
+    writes.join().unwrap();
+    let copy = SqliteStore::open(&dest).unwrap();
+    let teams = copy.count(Entity::Teams).unwrap();
+    assert!((1..=201).contains(&teams), "{teams}");
+    assert_eq!(copy.count(Entity::Stages).unwrap(), 3);
+    assert!(store.backup(&dest).is_err(), "an existing file is not overwritten");
+}

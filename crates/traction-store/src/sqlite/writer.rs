@@ -1,0 +1,606 @@
+//! One write transaction on the SQLite store.
+//!
+//! `put` checks what one record needs from the stored data (its references exist, a deal's stage
+//! fits its pipeline and fixes its status) and upserts it; the rules that span records are checked
+//! in `commit`, on the data as it then stands (spec: data-model.md, Rules that span records).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::MutexGuard;
+
+use rusqlite::Connection;
+use traction_domain::money::{Currency, format_minor};
+use traction_domain::record::check_record;
+use traction_domain::schema::{Entity, FieldType};
+use traction_domain::{Record, Value};
+
+use super::{Param, column_list, key_condition, table, workspace_of};
+use crate::{Change, ChangeKind, Error, Problem, PutOutcome, Summary, Writer};
+
+/// The SQL of one entity's writes, built once per transaction.
+struct EntitySql {
+    exists: String,
+    insert: String,
+    update: String,
+}
+
+impl EntitySql {
+    fn new(entity: Entity) -> EntitySql {
+        let fields = entity.fields();
+        let n = fields.len();
+        let placeholders: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
+        let key_cond = entity
+            .key()
+            .iter()
+            .map(|k| format!("{k} = ?{}", entity.field_index(k).unwrap_or(0) + 1))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let differs = fields
+            .iter()
+            .enumerate()
+            .map(|(idx, f)| format!("{} IS NOT ?{}", f.name, idx + 1))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        EntitySql {
+            exists: format!("SELECT 1 FROM {} WHERE {}", table(entity), key_condition(entity, 1)),
+            insert: format!(
+                "INSERT INTO {} ({}) VALUES ({})",
+                table(entity),
+                column_list(entity),
+                placeholders.join(", ")
+            ),
+            update: format!(
+                "UPDATE {} SET ({}) = ({}) WHERE {key_cond} AND ({differs})",
+                table(entity),
+                column_list(entity),
+                placeholders.join(", ")
+            ),
+        }
+    }
+}
+
+pub(crate) struct SqliteWriter<'a> {
+    conn: MutexGuard<'a, Connection>,
+    open: bool,
+    currency: Currency,
+    summary: Summary,
+    sql: HashMap<Entity, EntitySql>,
+    /// Ids known to exist, per entity: saves a lookup per reference on large imports.
+    known: HashMap<Entity, HashSet<String>>,
+    /// A stage's kind and pipeline, by stage id.
+    stages: HashMap<String, (String, String)>,
+    /// References to the record's own entity (a team's parent), checked at commit since the
+    /// record referred to may come later in the same batch.
+    pending_refs: Vec<(u64, Entity, &'static str, String)>,
+    touched_pipelines: HashMap<String, u64>,
+    touched_stages: HashMap<String, u64>,
+    touched_teams: HashMap<String, u64>,
+    any_order_touched: bool,
+}
+
+impl<'a> SqliteWriter<'a> {
+    pub(crate) fn begin(conn: MutexGuard<'a, Connection>) -> Result<SqliteWriter<'a>, Error> {
+        let currency = workspace_of(&conn)?.currency;
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             CREATE TEMP TABLE IF NOT EXISTS touched_orders (id TEXT PRIMARY KEY, tag INTEGER NOT NULL);
+             DELETE FROM touched_orders;",
+        )?;
+        Ok(SqliteWriter {
+            conn,
+            open: true,
+            currency,
+            summary: Summary::default(),
+            sql: HashMap::new(),
+            known: HashMap::new(),
+            stages: HashMap::new(),
+            pending_refs: Vec::new(),
+            touched_pipelines: HashMap::new(),
+            touched_stages: HashMap::new(),
+            touched_teams: HashMap::new(),
+            any_order_touched: false,
+        })
+    }
+
+    fn exists(&mut self, entity: Entity, id: &str) -> Result<bool, Error> {
+        if self.known.get(&entity).is_some_and(|ids| ids.contains(id)) {
+            return Ok(true);
+        }
+        let mut stmt =
+            self.conn.prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", table(entity)))?;
+        let found = stmt.exists([id])?;
+        if found {
+            self.known.entry(entity).or_default().insert(id.to_string());
+        }
+        Ok(found)
+    }
+
+    fn stage(&mut self, id: &str) -> Result<Option<(String, String)>, Error> {
+        if let Some(stage) = self.stages.get(id) {
+            return Ok(Some(stage.clone()));
+        }
+        let mut stmt =
+            self.conn.prepare_cached("SELECT kind, pipeline_id FROM stages WHERE id = ?1")?;
+        let mut rows = stmt.query([id])?;
+        let found = match rows.next()? {
+            Some(row) => Some((row.get::<_, String>(0)?, row.get::<_, String>(1)?)),
+            None => None,
+        };
+        if let Some(stage) = &found {
+            self.stages.insert(id.to_string(), stage.clone());
+        }
+        Ok(found)
+    }
+
+    fn touch_order(&mut self, id: &str, tag: u64) -> Result<(), Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("INSERT OR IGNORE INTO touched_orders (id, tag) VALUES (?1, ?2)")?;
+        stmt.execute((id, tag as i64))?;
+        self.any_order_touched = true;
+        Ok(())
+    }
+
+    /// Checks the references and the record-level rules; returns the problems found.
+    fn check(&mut self, tag: u64, record: &mut Record) -> Result<Vec<Problem>, Error> {
+        let entity = record.entity;
+        let mut problems: Vec<Problem> =
+            check_record(record).into_iter().map(Problem::from).collect();
+        for (idx, field) in entity.fields().iter().enumerate() {
+            if field.required && record.values[idx].is_null() {
+                problems.push(Problem {
+                    tag: None,
+                    field: field.name.into(),
+                    message: "is required and is missing".into(),
+                });
+            }
+            let FieldType::Ref(target) = field.ty else { continue };
+            let Value::Text(id) = &record.values[idx] else { continue };
+            if target == entity {
+                if record.get("id").as_text() != Some(id) && !self.exists(target, id)? {
+                    self.pending_refs.push((tag, target, field.name, id.clone()));
+                }
+            } else if !self.exists(target, id)? {
+                problems.push(Problem {
+                    tag: None,
+                    field: field.name.into(),
+                    message: format!("{id:?}: no such {}", singular(target)),
+                });
+            }
+        }
+        match entity {
+            Entity::Deals => self.check_deal(record, &mut problems)?,
+            Entity::Targets => {
+                let scope = record.get("scope").as_text().unwrap_or("").to_string();
+                let scoped = if let Some(team) = scope.strip_prefix("team:") {
+                    Some((Entity::Teams, team))
+                } else {
+                    scope.strip_prefix("user:").map(|user| (Entity::Users, user))
+                };
+                if let Some((target, id)) = scoped
+                    && !self.exists(target, id)?
+                {
+                    problems.push(Problem {
+                        tag: None,
+                        field: "scope".into(),
+                        message: format!("{scope:?}: no such {}", singular(target)),
+                    });
+                }
+            }
+            _ => {}
+        }
+        Ok(problems)
+    }
+
+    /// A deal's status follows its stage's kind, and `closed_at` follows its status.
+    fn check_deal(
+        &mut self,
+        record: &mut Record,
+        problems: &mut Vec<Problem>,
+    ) -> Result<(), Error> {
+        let Some(stage_id) = record.get("stage_id").as_text().map(str::to_string) else {
+            return Ok(());
+        };
+        let Some((kind, pipeline)) = self.stage(&stage_id)? else { return Ok(()) };
+        let mut problem = |field: &str, message: String| {
+            problems.push(Problem { tag: None, field: field.into(), message });
+        };
+        if let Some(deal_pipeline) = record.get("pipeline_id").as_text()
+            && deal_pipeline != pipeline
+        {
+            problem(
+                "stage_id",
+                format!(
+                    "{stage_id:?} is a stage of pipeline {pipeline:?}, not of {deal_pipeline:?}"
+                ),
+            );
+        }
+        if let Some(given) = record.get("status").as_text()
+            && given != kind
+        {
+            problem(
+                "status",
+                format!(
+                    "{given:?} contradicts the stage: {stage_id:?} is a {kind} stage, so the status is {kind} (leave status empty to derive it)"
+                ),
+            );
+        }
+        let closed_at = !record.get("closed_at").is_null();
+        if kind != "open" && !closed_at {
+            problem(
+                "closed_at",
+                format!("is missing: a {kind} deal needs closed_at, the time it was {kind}"),
+            );
+        }
+        if kind == "open" && closed_at {
+            problem(
+                "closed_at",
+                format!(
+                    "is set but stage {stage_id:?} is open: clear closed_at or put the deal in a won or lost stage"
+                ),
+            );
+        }
+        record.set("status", Value::Text(kind));
+        Ok(())
+    }
+
+    fn upsert(&mut self, record: &Record) -> Result<PutOutcome, Error> {
+        let entity = record.entity;
+        let sql = self.sql.entry(entity).or_insert_with(|| EntitySql::new(entity));
+        let params: Vec<Param<'_>> = record.values.iter().map(Param).collect();
+        let key_params: Vec<Param<'_>> = entity
+            .key()
+            .iter()
+            .map(|k| Param(&record.values[entity.field_index(k).unwrap_or(0)]))
+            .collect();
+        let exists = self
+            .conn
+            .prepare_cached(&sql.exists)?
+            .exists(rusqlite::params_from_iter(key_params.iter()))?;
+        if exists {
+            let n = self
+                .conn
+                .prepare_cached(&sql.update)?
+                .execute(rusqlite::params_from_iter(params.iter()))?;
+            Ok(if n == 0 { PutOutcome::Unchanged } else { PutOutcome::Updated })
+        } else {
+            self.conn
+                .prepare_cached(&sql.insert)?
+                .execute(rusqlite::params_from_iter(params.iter()))?;
+            Ok(PutOutcome::Created)
+        }
+    }
+
+    /// Records that refer to `entity`'s record `id`, as `(entity, count)` (counts capped at 1000).
+    fn referrers(&self, entity: Entity, id: &str) -> Result<Vec<(String, i64)>, Error> {
+        let mut found = Vec::new();
+        for other in Entity::ALL {
+            for field in other.fields() {
+                if field.ty != FieldType::Ref(entity) {
+                    continue;
+                }
+                let sql = format!(
+                    "SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} = ?1 LIMIT 1000)",
+                    table(other),
+                    field.name
+                );
+                let n: i64 = self.conn.prepare_cached(&sql)?.query_row([id], |r| r.get(0))?;
+                if n > 0 {
+                    found.push((format!("{} (by {})", other.name(), field.name), n));
+                }
+            }
+        }
+        let scope_prefix = match entity {
+            Entity::Teams => Some("team:"),
+            Entity::Users => Some("user:"),
+            _ => None,
+        };
+        if let Some(prefix) = scope_prefix {
+            let n: i64 = self
+                .conn
+                .prepare_cached("SELECT count(*) FROM targets WHERE scope = ?1")?
+                .query_row([format!("{prefix}{id}")], |r| r.get(0))?;
+            if n > 0 {
+                found.push(("targets (by scope)".to_string(), n));
+            }
+        }
+        Ok(found)
+    }
+
+    fn commit_checks(&mut self) -> Result<Vec<Problem>, Error> {
+        let mut problems = Vec::new();
+        // References to records of the same entity that came later in the batch.
+        for (tag, entity, field, id) in std::mem::take(&mut self.pending_refs) {
+            if !self.exists(entity, &id)? {
+                problems.push(Problem::tagged(
+                    tag,
+                    field,
+                    format!("{id:?}: no such {}", singular(entity)),
+                ));
+            }
+        }
+        // Teams form a tree: no team is its own ancestor.
+        for (team, tag) in std::mem::take(&mut self.touched_teams) {
+            let mut current = team.clone();
+            for _ in 0..10_000 {
+                let parent: Option<String> = self
+                    .conn
+                    .prepare_cached("SELECT parent_id FROM teams WHERE id = ?1")?
+                    .query_row([&current], |r| r.get(0))
+                    .ok()
+                    .flatten();
+                match parent {
+                    Some(p) if p == team => {
+                        problems.push(Problem::tagged(
+                            tag,
+                            "parent_id",
+                            format!("makes a cycle: team {team:?} would be its own ancestor"),
+                        ));
+                        break;
+                    }
+                    Some(p) => current = p,
+                    None => break,
+                }
+            }
+        }
+        // Each pipeline with stages has exactly one won stage and at least one lost stage.
+        for (pipeline, tag) in std::mem::take(&mut self.touched_pipelines) {
+            let (won, lost, all): (i64, i64, i64) = self.conn.prepare_cached(
+                "SELECT coalesce(sum(kind = 'won'), 0), coalesce(sum(kind = 'lost'), 0), count(*)
+                 FROM stages WHERE pipeline_id = ?1",
+            )?
+            .query_row([&pipeline], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            if all == 0 {
+                continue;
+            }
+            if won != 1 {
+                problems.push(Problem::tagged(
+                    tag,
+                    "kind",
+                    format!("pipeline {pipeline:?} has {won} won stages: a pipeline has exactly one won stage"),
+                ));
+            }
+            if lost < 1 {
+                problems.push(Problem::tagged(
+                    tag,
+                    "kind",
+                    format!(
+                        "pipeline {pipeline:?} has no lost stage: a pipeline needs at least one"
+                    ),
+                ));
+            }
+        }
+        // Deals follow their stage: a stage whose kind or pipeline changed carries its deals along.
+        for (stage, tag) in std::mem::take(&mut self.touched_stages) {
+            let updated = self
+                .conn
+                .prepare_cached(
+                    "UPDATE deals SET status = (SELECT kind FROM stages WHERE id = ?1)
+                 WHERE stage_id = ?1 AND status IS NOT (SELECT kind FROM stages WHERE id = ?1)",
+                )?
+                .execute([&stage])?;
+            if updated == 0 {
+                continue;
+            }
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT d.id, s.kind, d.closed_at IS NULL, d.pipeline_id = s.pipeline_id
+                 FROM deals d JOIN stages s ON s.id = d.stage_id
+                 WHERE d.stage_id = ?1
+                   AND ((s.kind != 'open') = (d.closed_at IS NULL) OR d.pipeline_id != s.pipeline_id)
+                 LIMIT 5",
+            )?;
+            let bad: Vec<(String, String, bool, bool)> = stmt
+                .query_map([&stage], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<Result<_, _>>()?;
+            for (deal, kind, no_closed_at, same_pipeline) in bad {
+                let message = if !same_pipeline {
+                    format!("deal {deal:?} is in this stage but in another pipeline")
+                } else if no_closed_at {
+                    format!(
+                        "makes deal {deal:?} {kind}, but it has no closed_at: close the deal first"
+                    )
+                } else {
+                    format!(
+                        "makes deal {deal:?} open, but it has closed_at set: reopen the deal first"
+                    )
+                };
+                problems.push(Problem::tagged(tag, "kind", message));
+            }
+        }
+        if self.any_order_touched {
+            self.check_orders(&mut problems)?;
+        }
+        Ok(problems)
+    }
+
+    /// An order's total against its lines, its derived amount, and its sale movements.
+    fn check_orders(&mut self, problems: &mut Vec<Problem>) -> Result<(), Error> {
+        let mut stmt = self.conn.prepare(
+            "SELECT t.id, t.tag, o.total, s.sum FROM touched_orders t
+             JOIN orders o ON o.id = t.id
+             JOIN (SELECT order_id, sum(quantity * unit_price - discount) AS sum FROM order_lines
+                   WHERE order_id IN (SELECT id FROM touched_orders) GROUP BY order_id) s
+               ON s.order_id = t.id
+             WHERE o.total IS NOT NULL AND o.total != s.sum
+             ORDER BY t.tag LIMIT 1000",
+        )?;
+        let mismatches: Vec<(String, i64, i64, i64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<_, _>>()?;
+        drop(stmt);
+        for (order, tag, total, sum) in mismatches {
+            problems.push(Problem::tagged(
+                tag as u64,
+                "total",
+                format!(
+                    "order {order:?} has total {} but its lines add up to {}: correct the total or the lines (or leave the total empty)",
+                    format_minor(total, self.currency),
+                    format_minor(sum, self.currency)
+                ),
+            ));
+        }
+        if !problems.is_empty() {
+            return Ok(());
+        }
+        self.conn.execute_batch(
+            "UPDATE orders SET amount = coalesce(total,
+                 (SELECT sum(quantity * unit_price - discount) FROM order_lines WHERE order_id = orders.id), 0)
+             WHERE id IN (SELECT id FROM touched_orders);
+             DELETE FROM inventory_movements WHERE order_id IN (SELECT id FROM touched_orders);
+             INSERT INTO inventory_movements (id, product_id, delta, reason, occurred_at, order_id)
+             SELECT 'sale-' || l.order_id || '-' || l.line, l.product_id, -l.quantity, 'sale',
+                    o.placed_at, o.id
+             FROM order_lines l JOIN orders o ON o.id = l.order_id
+             WHERE o.id IN (SELECT id FROM touched_orders) AND o.status IN ('placed', 'fulfilled')
+             ON CONFLICT (id) DO UPDATE SET product_id = excluded.product_id, delta = excluded.delta,
+                 reason = excluded.reason, occurred_at = excluded.occurred_at,
+                 order_id = excluded.order_id;",
+        )?;
+        Ok(())
+    }
+}
+
+impl Writer for SqliteWriter<'_> {
+    fn put(&mut self, tag: u64, mut record: Record) -> Result<PutOutcome, Error> {
+        let entity = record.entity;
+        if record.values.len() != entity.fields().len() {
+            return Err(Error::Storage(format!(
+                "a {} record has the wrong number of fields",
+                entity
+            )));
+        }
+        let problems = self.check(tag, &mut record)?;
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        let text = |name: &str| record.get(name).as_text().unwrap_or("").to_string();
+        match entity {
+            Entity::Stages => {
+                // A stage moved to another pipeline leaves its old pipeline to be checked too.
+                let old = super::get_record(&self.conn, entity, &[record.get("id").clone()])?;
+                if let Some(old) = old {
+                    let old_pipeline = old.get("pipeline_id").as_text().unwrap_or("").to_string();
+                    self.touched_pipelines.entry(old_pipeline).or_insert(tag);
+                }
+                self.touched_pipelines.entry(text("pipeline_id")).or_insert(tag);
+                self.touched_stages.entry(text("id")).or_insert(tag);
+                self.stages.remove(&text("id"));
+            }
+            Entity::Teams => {
+                self.touched_teams.entry(text("id")).or_insert(tag);
+            }
+            Entity::Orders => self.touch_order(&text("id"), tag)?,
+            Entity::OrderLines => self.touch_order(&text("order_id"), tag)?,
+            _ => {}
+        }
+        let outcome = self.upsert(&record)?;
+        if entity.has_id() {
+            self.known.entry(entity).or_default().insert(text("id"));
+        }
+        let kind = match outcome {
+            PutOutcome::Created => {
+                self.summary.created += 1;
+                Some(ChangeKind::Created)
+            }
+            PutOutcome::Updated => {
+                self.summary.updated += 1;
+                Some(ChangeKind::Updated)
+            }
+            PutOutcome::Unchanged => {
+                self.summary.unchanged += 1;
+                None
+            }
+        };
+        if let Some(kind) = kind {
+            self.summary.record(Change { entity, key: record.key_text(), kind });
+        }
+        Ok(outcome)
+    }
+
+    fn delete(&mut self, entity: Entity, key: &[Value]) -> Result<(), Error> {
+        let Some(record) = super::get_record(&self.conn, entity, key)? else {
+            return Err(Error::NotFound);
+        };
+        if entity.has_id() {
+            let id = record.get("id").as_text().unwrap_or("").to_string();
+            let referrers = self.referrers(entity, &id)?;
+            if !referrers.is_empty() {
+                let list: Vec<String> =
+                    referrers.iter().map(|(what, n)| format!("{n} {what}")).collect();
+                return Err(Error::Conflict(format!(
+                    "{} {id:?} cannot be deleted: {} refer to it; delete or change those first",
+                    singular(entity),
+                    list.join(", ")
+                )));
+            }
+        }
+        match entity {
+            Entity::Stages => {
+                let pipeline = record.get("pipeline_id").as_text().unwrap_or("").to_string();
+                self.touched_pipelines.entry(pipeline).or_insert(0);
+            }
+            Entity::OrderLines | Entity::Orders => {
+                let field = if entity == Entity::Orders { "id" } else { "order_id" };
+                let order = record.get(field).as_text().unwrap_or("").to_string();
+                self.touch_order(&order, 0)?;
+            }
+            Entity::Teams => {
+                let id = record.get("id").as_text().unwrap_or("").to_string();
+                self.conn.execute("DELETE FROM settings WHERE team_id = ?1", [&id])?;
+            }
+            _ => {}
+        }
+        let sql = format!("DELETE FROM {} WHERE {}", table(entity), key_condition(entity, 1));
+        let params: Vec<Param<'_>> = key.iter().map(Param).collect();
+        self.conn.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(params.iter()))?;
+        self.known.clear();
+        self.stages.clear();
+        self.summary.deleted += 1;
+        self.summary.record(Change { entity, key: record.key_text(), kind: ChangeKind::Deleted });
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<Summary, Error> {
+        let mut problems = self.commit_checks()?;
+        if !problems.is_empty() {
+            problems.sort_by_key(|p| p.tag);
+            return Err(Error::Invalid(problems));
+        }
+        self.conn.execute_batch("COMMIT")?;
+        self.open = false;
+        Ok(std::mem::take(&mut self.summary))
+    }
+}
+
+impl Drop for SqliteWriter<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// `users` → `user`, for messages.
+pub(crate) fn singular(entity: Entity) -> &'static str {
+    match entity {
+        Entity::Users => "user",
+        Entity::Teams => "team",
+        Entity::Accounts => "account",
+        Entity::Contacts => "contact",
+        Entity::Leads => "lead",
+        Entity::Pipelines => "pipeline",
+        Entity::Stages => "stage",
+        Entity::Deals => "deal",
+        Entity::StageChanges => "stage change",
+        Entity::Activities => "activity",
+        Entity::Products => "product",
+        Entity::Orders => "order",
+        Entity::OrderLines => "order line",
+        Entity::InventoryMovements => "inventory movement",
+        Entity::Campaigns => "campaign",
+        Entity::Costs => "cost",
+        Entity::WebVisits => "web visit",
+        Entity::EmailEvents => "email event",
+        Entity::Surveys => "survey",
+        Entity::Targets => "target",
+    }
+}
