@@ -106,9 +106,7 @@ pub fn parse_field(field: &Field, raw: &str, ctx: &ParseContext) -> Result<Value
     let text = raw.trim();
     if text.is_empty() {
         return match field.default {
-            Default::None if field.required => {
-                Err(format!("{} is required and is missing", field.name))
-            }
+            Default::None if field.required => Err("is required and is missing".to_string()),
             Default::None => Ok(Value::Null),
             Default::Text(t) => Ok(Value::Text(t.to_string())),
             Default::Int(n) => Ok(Value::Int(n)),
@@ -253,9 +251,9 @@ pub fn check_record(record: &Record) -> Vec<FieldProblem> {
             problems.push(FieldProblem::new(
                 later,
                 format!(
-                    "{later} {} is before {earlier} {}: it cannot be earlier",
-                    format_instant(l),
-                    format_instant(e)
+                    "is before {earlier} ({}): {later} ({}) cannot be earlier",
+                    format_instant(e),
+                    format_instant(l)
                 ),
             ));
         }

@@ -1,1 +1,439 @@
-//! placeholder
+//! Import and export of records as CSV and NDJSON (spec: data-model.md, Conventions).
+//!
+//! [`import`] streams a file into one store transaction: every cell is parsed into a domain value
+//! once, every record goes through the store's checks, and every error is collected with its
+//! file, line, column and value (up to a cap). Any error and nothing is stored; no error and the
+//! whole file is committed at once. [`export`] writes an entity in the same format, so an export
+//! imports back to the same data.
+//!
+//! This crate does no terminal IO: progress goes to a callback.
+
+mod csv_in;
+mod export;
+mod ndjson_in;
+
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+
+use traction_domain::record::{Record, Value, parse_field};
+use traction_domain::schema::Entity;
+use traction_domain::time::Micros;
+use traction_domain::{Currency, Field, ParseContext};
+use traction_store::{Error as StoreError, Store, Summary, Writer};
+
+pub use export::export;
+
+/// A file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Ndjson,
+}
+
+impl Format {
+    /// Parses `csv`, `ndjson` or `jsonl`.
+    pub fn parse(text: &str) -> Result<Format, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "csv" => Ok(Format::Csv),
+            "ndjson" | "jsonl" | "json" => Ok(Format::Ndjson),
+            _ => Err(format!("{text:?} is not a file format: use csv or ndjson")),
+        }
+    }
+
+    /// The format a file's extension names (`.csv`; `.ndjson` or `.jsonl`).
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Format::Csv),
+            "ndjson" | "jsonl" => Some(Format::Ndjson),
+            _ => None,
+        }
+    }
+}
+
+/// One error in an input file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputError {
+    pub file: String,
+    /// The physical line where the record starts (the CSV header is line 1).
+    pub line: u64,
+    /// The column (field name) at fault, if one is.
+    pub column: Option<String>,
+    /// The text found there, if it is known.
+    pub value: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for InputError {
+    /// `deals.csv:3: owner_id "nobody": no such user`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: ", self.file, self.line)?;
+        match &self.column {
+            Some(column) if self.message.starts_with('"') => write!(f, "{column} {}", self.message),
+            Some(column) => write!(f, "{column}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Why an import stored nothing.
+#[derive(Debug)]
+pub enum ImportFailure {
+    /// The file has errors: the first `errors` of them (sorted by line), and how many in all.
+    Invalid { errors: Vec<InputError>, total: usize },
+    /// The file could not be read, or the database failed.
+    Io(String),
+}
+
+impl fmt::Display for ImportFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImportFailure::Invalid { errors, total } => {
+                for e in errors {
+                    writeln!(f, "{e}")?;
+                }
+                if *total > errors.len() {
+                    writeln!(f, "… and {} more errors", total - errors.len())?;
+                }
+                write!(
+                    f,
+                    "{total} error{} found: nothing was imported",
+                    if *total == 1 { "" } else { "s" }
+                )
+            }
+            ImportFailure::Io(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for ImportFailure {}
+
+/// How an import runs.
+#[derive(Clone, Debug)]
+pub struct ImportOptions {
+    /// The file's name, as errors name it.
+    pub file_name: String,
+    pub format: Format,
+    /// Errors kept for the report; counting goes on past it.
+    pub max_errors: usize,
+    /// The clock, for fields that default to now.
+    pub now: Micros,
+}
+
+/// What a committed import did.
+#[derive(Clone, Debug)]
+pub struct ImportReport {
+    pub rows: u64,
+    pub summary: Summary,
+}
+
+/// The largest cell accepted, in bytes: anything bigger is a mistake in the file, not data.
+pub const MAX_CELL_BYTES: usize = 64 * 1024;
+
+/// Imports one file of `entity` records into the store, atomically.
+pub fn import(
+    store: &dyn Store,
+    entity: Entity,
+    input: impl Read,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, ImportFailure> {
+    let workspace = store.workspace().map_err(|e| ImportFailure::Io(e.to_string()))?;
+    let ctx = ParseContext { zone: workspace.zone, currency: workspace.currency, now: options.now };
+    let writer = store.writer().map_err(|e| ImportFailure::Io(e.to_string()))?;
+    let mut sink = Sink::new(entity, writer, &ctx, options);
+    let counted = CountingReader { inner: input, bytes: 0, progress, reported: 0 };
+    match options.format {
+        Format::Csv => csv_in::read(counted, &mut sink)?,
+        Format::Ndjson => ndjson_in::read(counted, &mut sink)?,
+    }
+    sink.finish()
+}
+
+/// Counts the bytes read, for the progress bar.
+struct CountingReader<'p, R> {
+    inner: R,
+    bytes: u64,
+    reported: u64,
+    progress: &'p mut dyn FnMut(u64),
+}
+
+impl<R: Read> Read for CountingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        if self.bytes - self.reported >= 256 * 1024 || n == 0 {
+            (self.progress)(self.bytes);
+            self.reported = self.bytes;
+        }
+        Ok(n)
+    }
+}
+
+/// Where parsed rows go: parsing, the store's checks, and error collection.
+pub(crate) struct Sink<'s> {
+    pub(crate) entity: Entity,
+    writer: Box<dyn Writer + 's>,
+    pub(crate) ctx: &'s ParseContext,
+    file: String,
+    max_errors: usize,
+    errors: Vec<InputError>,
+    total_errors: usize,
+    rows: u64,
+}
+
+/// How the columns of a file map onto the entity's fields.
+pub(crate) struct Columns {
+    /// For each column of the file: the field it fills, or `None` for a `currency` column.
+    pub(crate) fields: Vec<Option<usize>>,
+    pub(crate) names: Vec<String>,
+}
+
+impl<'s> Sink<'s> {
+    fn new(
+        entity: Entity,
+        writer: Box<dyn Writer + 's>,
+        ctx: &'s ParseContext,
+        options: &ImportOptions,
+    ) -> Sink<'s> {
+        Sink {
+            entity,
+            writer,
+            ctx,
+            file: options.file_name.clone(),
+            max_errors: options.max_errors.max(1),
+            errors: Vec::new(),
+            total_errors: 0,
+            rows: 0,
+        }
+    }
+
+    /// Whether enough errors have been seen to stop reading.
+    pub(crate) fn full(&self) -> bool {
+        self.total_errors >= self.max_errors
+    }
+
+    pub(crate) fn error(
+        &mut self,
+        line: u64,
+        column: Option<&str>,
+        value: Option<&str>,
+        message: String,
+    ) {
+        self.total_errors += 1;
+        if self.errors.len() < self.max_errors {
+            self.errors.push(InputError {
+                file: self.file.clone(),
+                line,
+                column: column.map(str::to_string),
+                value: value.map(|v| truncate(v, 80)),
+                message,
+            });
+        }
+    }
+
+    /// Maps header names onto fields; reports unknown, duplicate and missing columns.
+    pub(crate) fn columns(&mut self, line: u64, names: &[String]) -> Option<Columns> {
+        let entity = self.entity;
+        let mut fields = Vec::with_capacity(names.len());
+        let mut unknown = Vec::new();
+        let mut seen = vec![false; entity.fields().len()];
+        let mut ok = true;
+        for name in names {
+            let wanted = name.trim().to_ascii_lowercase();
+            if wanted == "currency" && entity.has_money() {
+                fields.push(None);
+                continue;
+            }
+            match entity.field_index(&wanted) {
+                Some(idx) if seen[idx] => {
+                    self.error(
+                        line,
+                        Some(&wanted),
+                        None,
+                        "appears twice in the header: keep one column of each name".into(),
+                    );
+                    ok = false;
+                    fields.push(None);
+                }
+                Some(idx) => {
+                    seen[idx] = true;
+                    fields.push(Some(idx));
+                }
+                None => {
+                    unknown.push(name.clone());
+                    fields.push(None);
+                }
+            }
+        }
+        if !unknown.is_empty() {
+            let known: Vec<&str> = entity.fields().iter().map(|f| f.name).collect();
+            self.error(
+                line,
+                None,
+                None,
+                format!(
+                    "unknown column{} {}: {} has the fields {}",
+                    if unknown.len() == 1 { "" } else { "s" },
+                    unknown.iter().map(|u| format!("{u:?}")).collect::<Vec<_>>().join(", "),
+                    entity,
+                    known.join(", ")
+                ),
+            );
+            ok = false;
+        }
+        for (idx, field) in entity.fields().iter().enumerate() {
+            if field.required && !seen[idx] {
+                self.error(
+                    line,
+                    Some(field.name),
+                    None,
+                    format!("is required but the file has no {} column: add it", field.name),
+                );
+                ok = false;
+            }
+        }
+        ok.then(|| Columns { fields, names: names.to_vec() })
+    }
+
+    /// Parses one row (cells in column order) and hands it to the store.
+    pub(crate) fn row(
+        &mut self,
+        line: u64,
+        columns: &Columns,
+        cells: &[&str],
+    ) -> Result<(), ImportFailure> {
+        self.rows += 1;
+        let entity = self.entity;
+        let fields: &'static [Field] = entity.fields();
+        let mut values: Vec<Option<Value>> = vec![None; fields.len()];
+        let mut bad = false;
+        for (col, cell) in cells.iter().enumerate() {
+            let Some(slot) = columns.fields.get(col) else { continue };
+            if cell.len() > MAX_CELL_BYTES {
+                let name = columns.names[col].clone();
+                self.error(
+                    line,
+                    Some(&name),
+                    None,
+                    format!("holds {} bytes: a cell may hold at most {MAX_CELL_BYTES}", cell.len()),
+                );
+                bad = true;
+                continue;
+            }
+            match slot {
+                Some(idx) => match parse_field(&fields[*idx], cell, self.ctx) {
+                    Ok(v) => values[*idx] = Some(v),
+                    Err(message) => {
+                        self.error(line, Some(fields[*idx].name), Some(cell), message);
+                        values[*idx] = Some(Value::Null);
+                        bad = true;
+                    }
+                },
+                None => {
+                    let cell = cell.trim();
+                    if !cell.is_empty() && !cell.eq_ignore_ascii_case(self.ctx.currency.code()) {
+                        self.error(
+                            line,
+                            Some("currency"),
+                            Some(cell),
+                            format!(
+                                "{cell:?} is not the workspace currency {}: amounts must be in {} (convert them, or change the currency before importing)",
+                                self.ctx.currency, self.ctx.currency
+                            ),
+                        );
+                        bad = true;
+                    }
+                }
+            }
+        }
+        let mut record_values = Vec::with_capacity(fields.len());
+        for (idx, value) in values.into_iter().enumerate() {
+            match value {
+                Some(v) => record_values.push(v),
+                None => match parse_field(&fields[idx], "", self.ctx) {
+                    Ok(v) => record_values.push(v),
+                    Err(message) => {
+                        self.error(line, Some(fields[idx].name), None, message);
+                        bad = true;
+                        record_values.push(Value::Null);
+                    }
+                },
+            }
+        }
+        if bad || self.full() {
+            return Ok(());
+        }
+        let record = Record { entity, values: record_values };
+        match self.writer.put(line, record) {
+            Ok(_) => Ok(()),
+            Err(StoreError::Invalid(problems)) => {
+                for p in problems {
+                    let column = (!p.field.is_empty()).then_some(p.field.as_str());
+                    let value = column.and_then(|c| {
+                        columns
+                            .names
+                            .iter()
+                            .position(|n| n.trim().eq_ignore_ascii_case(c))
+                            .and_then(|i| cells.get(i).copied())
+                    });
+                    self.error(line, column, value, p.message);
+                }
+                Ok(())
+            }
+            Err(e) => Err(ImportFailure::Io(e.to_string())),
+        }
+    }
+
+    fn finish(mut self) -> Result<ImportReport, ImportFailure> {
+        if self.total_errors == 0 {
+            match self.writer.commit() {
+                Ok(summary) => return Ok(ImportReport { rows: self.rows, summary }),
+                Err(StoreError::Invalid(problems)) => {
+                    // The writer is gone (rolled back); report what the cross-record rules found.
+                    self.writer = Box::new(Closed);
+                    for p in problems {
+                        let column = (!p.field.is_empty()).then_some(p.field.clone());
+                        self.error(p.tag.unwrap_or(0), column.as_deref(), None, p.message);
+                    }
+                }
+                Err(e) => return Err(ImportFailure::Io(e.to_string())),
+            }
+        }
+        self.errors.sort_by_key(|e| e.line);
+        Err(ImportFailure::Invalid { errors: self.errors, total: self.total_errors })
+    }
+}
+
+/// Stands in for a writer that has been consumed.
+struct Closed;
+
+impl Writer for Closed {
+    fn put(&mut self, _: u64, _: Record) -> Result<traction_store::PutOutcome, StoreError> {
+        Err(StoreError::Storage("the transaction is closed".into()))
+    }
+    fn delete(&mut self, _: Entity, _: &[Value]) -> Result<(), StoreError> {
+        Err(StoreError::Storage("the transaction is closed".into()))
+    }
+    fn commit(self: Box<Self>) -> Result<Summary, StoreError> {
+        Err(StoreError::Storage("the transaction is closed".into()))
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
+/// The currency of exports: the workspace's.
+pub(crate) fn currency_of(store: &dyn Store) -> Result<Currency, StoreError> {
+    Ok(store.workspace()?.currency)
+}
+
+#[cfg(test)]
+mod tests;

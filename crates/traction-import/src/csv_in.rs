@@ -1,0 +1,83 @@
+//! CSV input: RFC 4180, UTF-8 (an optional BOM is skipped), a header row of field names.
+
+use std::io::Read;
+
+use crate::{ImportFailure, Sink};
+
+pub(crate) fn read(input: impl Read, sink: &mut Sink<'_>) -> Result<(), ImportFailure> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
+    let mut record = csv::ByteRecord::new();
+    let io = |e: csv::Error| ImportFailure::Io(format!("cannot read the file: {e}"));
+    if !reader.read_byte_record(&mut record).map_err(io)? {
+        sink.error(
+            1,
+            None,
+            None,
+            "the file is empty: a CSV file starts with a header row of field names".into(),
+        );
+        return Ok(());
+    }
+    let mut names = Vec::with_capacity(record.len());
+    for (idx, raw) in record.iter().enumerate() {
+        let raw = if idx == 0 { raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw) } else { raw };
+        match std::str::from_utf8(raw) {
+            Ok(name) => names.push(name.trim().to_string()),
+            Err(_) => {
+                sink.error(
+                    1,
+                    None,
+                    None,
+                    format!("header column {} is not valid UTF-8: save the file as UTF-8", idx + 1),
+                );
+                return Ok(());
+            }
+        }
+    }
+    let Some(columns) = sink.columns(1, &names) else { return Ok(()) };
+    let width = names.len();
+    loop {
+        if !reader.read_byte_record(&mut record).map_err(io)? {
+            break;
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() != width {
+            sink.error(
+                line,
+                None,
+                None,
+                format!(
+                    "has {} fields but the header has {width}: check the quoting and the separators on this line",
+                    record.len()
+                ),
+            );
+        } else {
+            let mut cells: Vec<&str> = Vec::with_capacity(width);
+            let mut bad_encoding = None;
+            for (idx, raw) in record.iter().enumerate() {
+                match std::str::from_utf8(raw) {
+                    Ok(cell) => cells.push(cell),
+                    Err(e) => {
+                        bad_encoding = Some((idx, e.valid_up_to()));
+                        break;
+                    }
+                }
+            }
+            match bad_encoding {
+                Some((idx, at)) => {
+                    let column = names[idx].clone();
+                    sink.error(
+                        line,
+                        Some(&column),
+                        None,
+                        format!("is not valid UTF-8 (a bad byte after {at} bytes of the cell): save the file as UTF-8"),
+                    );
+                }
+                None => sink.row(line, &columns, &cells)?,
+            }
+        }
+        if sink.full() {
+            break;
+        }
+    }
+    Ok(())
+}
