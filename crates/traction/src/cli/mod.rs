@@ -1,0 +1,163 @@
+//! The command line: one file per command, dispatched from [`run`].
+//!
+//! Options shared by every command (`--db`, `--format`, `--at`) are global: they may stand before
+//! or after the subcommand. Each command turns its raw flags into domain values first (parse,
+//! don't validate) and then does its work through the store and the other crates.
+
+mod backup;
+mod config;
+mod export;
+mod import;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use traction_domain::time::Micros;
+use traction_store::SqliteStore;
+
+use crate::output::Format;
+
+/// Traction: sales tracking and sales-metrics monitoring.
+///
+/// Keeps leads, deals, activities, customers, orders, products, campaigns and costs in one
+/// database file, and answers how the team stands against its targets right now.
+#[derive(Debug, Parser)]
+#[command(name = "traction", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, clap::Args)]
+pub struct Global {
+    /// The database file (created and migrated when missing or older).
+    #[arg(
+        long,
+        global = true,
+        env = "TRACTION_DB",
+        default_value = "traction.db",
+        value_name = "PATH"
+    )]
+    pub db: PathBuf,
+    /// Output format: table (default on a terminal), json (default otherwise) or csv; for
+    /// import and export, the file format: csv or ndjson; for report, also md or html.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// The clock: answer as if it were this instant (RFC 3339, or a local date-time or date).
+    #[arg(long, global = true, value_name = "TIMESTAMP")]
+    pub at: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import a CSV or NDJSON file of one entity, atomically (all rows or none).
+    Import(import::Args),
+    /// Export an entity's records in the import format (CSV unless --format ndjson).
+    Export(export::Args),
+    /// Read or change workspace settings (time zone, currency, business calendar).
+    Config(config::Args),
+    /// Write a consistent copy of the database to a new file, while others keep writing.
+    Backup(backup::Args),
+}
+
+/// Why a command failed, which fixes the exit status.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad usage or bad input: exit 2.
+    Input(String),
+    /// The work could not be done (IO, database): exit 1.
+    Runtime(String),
+    /// stdout was closed by the reader (`| head`): not an error.
+    BrokenPipe,
+}
+
+impl From<traction_store::Error> for Failure {
+    fn from(e: traction_store::Error) -> Failure {
+        match e {
+            traction_store::Error::Invalid(_)
+            | traction_store::Error::Conflict(_)
+            | traction_store::Error::NotFound => Failure::Input(e.to_string()),
+            traction_store::Error::Storage(message) => Failure::Runtime(message),
+        }
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Failure {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::BrokenPipe
+        } else {
+            Failure::Runtime(e.to_string())
+        }
+    }
+}
+
+pub type Result<T, E = Failure> = std::result::Result<T, E>;
+
+pub fn parse() -> Result<Cli, clap::Error> {
+    Cli::try_parse()
+}
+
+/// Runs one command.
+pub fn run(cli: Cli) -> Result<()> {
+    let ctx = Context { global: cli.global };
+    match cli.command {
+        Command::Import(args) => import::run(&ctx, args),
+        Command::Export(args) => export::run(&ctx, args),
+        Command::Config(args) => config::run(&ctx, args),
+        Command::Backup(args) => backup::run(&ctx, args),
+    }
+}
+
+/// What every command gets: the global options, and ways to open the store and read the clock.
+pub struct Context {
+    pub global: Global,
+}
+
+impl Context {
+    /// Opens the database, creating and migrating it when needed.
+    pub fn store(&self) -> Result<SqliteStore> {
+        if let Some(parent) = self.global.db.parent()
+            && !parent.as_os_str().is_empty()
+            && !parent.exists()
+        {
+            return Err(Failure::Input(format!(
+                "the folder {} of the database does not exist: create it or pass another --db",
+                parent.display()
+            )));
+        }
+        Ok(SqliteStore::open(&self.global.db)?)
+    }
+
+    /// The output format asked for (table, json or csv), or the default for where stdout goes.
+    pub fn format(&self) -> Result<Format> {
+        let asked = match self.global.format.as_deref() {
+            None => None,
+            Some(text) => Some(Format::parse(text).map_err(Failure::Input)?),
+        };
+        Ok(Format::or_default(asked))
+    }
+
+    /// The clock: `--at` read in the workspace zone, else now.
+    pub fn now(&self, store: &SqliteStore) -> Result<Micros> {
+        use traction_store::Store;
+        match &self.global.at {
+            Some(text) => {
+                let zone = store.workspace()?.zone;
+                traction_domain::time::parse_instant(text, &zone)
+                    .map_err(|e| Failure::Input(format!("--at: {e}")))
+            }
+            None => Ok(wall_clock()),
+        }
+    }
+}
+
+/// The system clock. The only place Traction reads it: everything below takes the clock as a
+/// value, so `--at` can stand in for it.
+#[allow(clippy::disallowed_methods)]
+pub fn wall_clock() -> Micros {
+    jiff::Timestamp::now().as_microsecond()
+}
