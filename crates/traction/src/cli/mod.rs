@@ -6,8 +6,11 @@
 
 mod backup;
 mod config;
+mod demo;
 mod export;
 mod import;
+mod metric;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -53,6 +56,10 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the web application and the HTTP API.
+    Serve(serve::Args),
+    /// Fill the database with realistic generated sales data.
+    Demo(demo::Args),
     /// Import a CSV or NDJSON file of one entity, atomically (all rows or none).
     Import(import::Args),
     /// Export an entity's records in the import format (CSV unless --format ndjson).
@@ -61,6 +68,12 @@ pub enum Command {
     Config(config::Args),
     /// Write a consistent copy of the database to a new file, while others keep writing.
     Backup(backup::Args),
+    /// Compute one metric over a range, by grain and dimensions.
+    Metric(metric::MetricArgs),
+    /// The metric catalog: list it, or check a definitions file.
+    Metrics(metric::MetricsArgs),
+    /// The stage-by-stage funnel of deals created in a range.
+    Funnel(metric::FunnelArgs),
 }
 
 /// Why a command failed, which fixes the exit status.
@@ -109,6 +122,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Export(args) => export::run(&ctx, args),
         Command::Config(args) => config::run(&ctx, args),
         Command::Backup(args) => backup::run(&ctx, args),
+        Command::Serve(args) => serve::run(&ctx, args),
+        Command::Demo(args) => demo::run(&ctx, args),
+        Command::Metric(args) => metric::run_metric(&ctx, args),
+        Command::Metrics(args) => metric::run_metrics(&ctx, args),
+        Command::Funnel(args) => metric::run_funnel(&ctx, args),
     }
 }
 

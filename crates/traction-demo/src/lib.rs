@@ -1,0 +1,1 @@
+//! Realistic, deterministic demo data (issue: demo data). Not written yet.

@@ -1,0 +1,1 @@
+//! The metrics engine (issue: metrics engine). Not written yet.

@@ -1,0 +1,1 @@
+//! The HTTP API (issue: HTTP API). Not written yet.
