@@ -1,0 +1,68 @@
+//! `traction import`, `export`, `config` and `backup` through the real binary.
+
+use crate::util::Env;
+
+#[test]
+fn a_bad_file_exits_2_names_line_and_column_and_stores_nothing() {
+    let env = Env::new();
+    let teams = env.file("teams.csv", "id,name\nt1,North\n");
+    env.ok(&["import", "teams", teams.to_str().unwrap()]);
+    let users = env.file("users.csv", "id,name,team_id,role\nu1,Ann,t1,boss\nu2,Bob,t9,rep\n");
+    let run = env.run(&["import", "users", users.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("users.csv:3: team_id \"t9\": no such team"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "users.csv:2: role \"boss\" is not allowed: use one of admin, manager, rep, viewer"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("nothing was imported"), "{}", run.stderr);
+    assert_eq!(env.ok(&["export", "users"]), "id,name,email,role,team_id,active,created_at\n");
+}
+
+#[test]
+fn import_export_and_config_work_end_to_end() {
+    let env = Env::new();
+    env.ok(&["config", "set", "timezone", "America/New_York"]);
+    assert_eq!(
+        env.ok(&["config", "get", "timezone", "--format", "table"]).trim(),
+        "America/New_York"
+    );
+    let teams = env.file("teams.ndjson", "{\"id\":\"t1\",\"name\":\"North\"}\n");
+    env.ok(&["import", "teams", teams.to_str().unwrap()]);
+    // A local time is read in the workspace zone: 09:00 in New York in July is 13:00 UTC.
+    let users = env.file("users.csv", "id,name,team_id,created_at\nu1,Ann,t1,2026-07-01 09:00\n");
+    env.ok(&["import", "users", users.to_str().unwrap()]);
+    let exported = env.ok(&["export", "users", "--format", "ndjson"]);
+    assert_eq!(
+        exported,
+        "{\"id\":\"u1\",\"name\":\"Ann\",\"email\":null,\"role\":\"rep\",\"team_id\":\"t1\",\"active\":true,\"created_at\":\"2026-07-01T13:00:00Z\"}\n"
+    );
+    let run = env.run(&["config", "set", "work_hours", "17:00-09:00"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("must end after they start"), "{}", run.stderr);
+    let copy = env.dir.path().join("copy.db");
+    env.ok(&["backup", copy.to_str().unwrap()]);
+    assert_eq!(
+        crate::util::run_in(&copy, &["export", "teams"]).stdout,
+        "id,name,parent_id\nt1,North,\n"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_without_a_backtrace() {
+    let env = Env::new();
+    let run = env.run(&["import", "dealz", "x.csv"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("\"dealz\" is not an entity: use one of teams, users"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"));
+    let run = env.run(&["import", "deals", "missing.csv"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("cannot open missing.csv"), "{}", run.stderr);
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the real `traction` binary: each test runs it on a fresh database file.
+//!
+//! If you add a command, add a module here (one test binary for the crate keeps linking cheap).
+
+mod import;
+mod util;
