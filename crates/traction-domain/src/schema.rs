@@ -565,3 +565,72 @@ mod tests {
         assert!(err.contains("deals") && err.contains("web_visits"), "{err}");
     }
 }
+
+/// The field reference of every entity as Markdown (docs/fields.md is generated from it, so the
+/// documentation cannot drift from the schema).
+pub fn reference_markdown() -> String {
+    let mut out = String::from(
+        "# Fields of every entity\n\n\
+         Generated from `crates/traction-domain/src/schema.rs` (run `UPDATE_DOCS=1 cargo test -p traction-domain` \
+         after changing it). Entities are listed in an order in which their files can be imported: every \
+         entity comes after the entities it refers to. `*` marks a required field.\n",
+    );
+    for entity in Entity::ALL {
+        out.push_str(&format!("\n## {entity}\n\n"));
+        if !entity.has_id() {
+            out.push_str(&format!(
+                "Identified by ({}) instead of an id: importing a row with an existing key updates it.\n\n",
+                entity.key().join(", ")
+            ));
+        }
+        out.push_str("| field | type | default | meaning |\n| --- | --- | --- | --- |\n");
+        for field in entity.fields() {
+            let ty = match field.ty {
+                FieldType::Id => "id".to_string(),
+                FieldType::Text => "text".to_string(),
+                FieldType::Category => "category (lower-cased)".to_string(),
+                FieldType::Enum(words) => format!("one of {}", words.join(", ")),
+                FieldType::Ref(target) => format!("id of a {target} record"),
+                FieldType::Int { min: Some(min) } => format!("whole number ≥ {min}"),
+                FieldType::Int { min: None } => "whole number".to_string(),
+                FieldType::Money => "money".to_string(),
+                FieldType::Timestamp => "timestamp".to_string(),
+                FieldType::Date => "date".to_string(),
+                FieldType::Bool => "boolean".to_string(),
+                FieldType::Fraction => "number 0–1".to_string(),
+                FieldType::Decimal => "decimal number".to_string(),
+            };
+            let default = match field.default {
+                Default::None => String::new(),
+                Default::Text(t) => format!("`{t}`"),
+                Default::Int(n) => format!("`{n}`"),
+                Default::Bool(b) => format!("`{b}`"),
+                Default::Real(x) => format!("`{x}`"),
+                Default::Now => "the time of the import".to_string(),
+            };
+            let star = if field.required { "*" } else { "" };
+            out.push_str(&format!(
+                "| `{}`{star} | {ty} | {default} | {} |\n",
+                field.name, field.doc
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod docs_tests {
+    #[test]
+    fn docs_fields_md_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/fields.md");
+        let generated = super::reference_markdown();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            current == generated,
+            "docs/fields.md is stale: run `UPDATE_DOCS=1 cargo test -p traction-domain`"
+        );
+    }
+}
