@@ -18,7 +18,6 @@ use crate::{Change, ChangeKind, Error, Problem, PutOutcome, Summary, Writer};
 
 /// The SQL of one entity's writes, built once per transaction.
 struct EntitySql {
-    exists: String,
     insert: String,
     update: String,
 }
@@ -26,8 +25,7 @@ struct EntitySql {
 impl EntitySql {
     fn new(entity: Entity) -> EntitySql {
         let fields = entity.fields();
-        let n = fields.len();
-        let placeholders: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
+        let placeholders: Vec<String> = (1..=fields.len()).map(|i| format!("?{i}")).collect();
         let key_cond = entity
             .key()
             .iter()
@@ -40,13 +38,15 @@ impl EntitySql {
             .map(|(idx, f)| format!("{} IS NOT ?{}", f.name, idx + 1))
             .collect::<Vec<_>>()
             .join(" OR ");
+        // A new record costs one statement (the insert); an existing one a second (the update,
+        // which changes the row only when a value differs, so `changes()` tells unchanged rows).
         EntitySql {
-            exists: format!("SELECT 1 FROM {} WHERE {}", table(entity), key_condition(entity, 1)),
             insert: format!(
-                "INSERT INTO {} ({}) VALUES ({})",
+                "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO NOTHING",
                 table(entity),
                 column_list(entity),
-                placeholders.join(", ")
+                placeholders.join(", "),
+                entity.key().join(", ")
             ),
             update: format!(
                 "UPDATE {} SET ({}) = ({}) WHERE {key_cond} AND ({differs})",
@@ -247,27 +247,18 @@ impl<'a> SqliteWriter<'a> {
         let entity = record.entity;
         let sql = self.sql.entry(entity).or_insert_with(|| EntitySql::new(entity));
         let params: Vec<Param<'_>> = record.values.iter().map(Param).collect();
-        let key_params: Vec<Param<'_>> = entity
-            .key()
-            .iter()
-            .map(|k| Param(&record.values[entity.field_index(k).unwrap_or(0)]))
-            .collect();
-        let exists = self
+        let inserted = self
             .conn
-            .prepare_cached(&sql.exists)?
-            .exists(rusqlite::params_from_iter(key_params.iter()))?;
-        if exists {
-            let n = self
-                .conn
-                .prepare_cached(&sql.update)?
-                .execute(rusqlite::params_from_iter(params.iter()))?;
-            Ok(if n == 0 { PutOutcome::Unchanged } else { PutOutcome::Updated })
-        } else {
-            self.conn
-                .prepare_cached(&sql.insert)?
-                .execute(rusqlite::params_from_iter(params.iter()))?;
-            Ok(PutOutcome::Created)
+            .prepare_cached(&sql.insert)?
+            .execute(rusqlite::params_from_iter(params.iter()))?;
+        if inserted == 1 {
+            return Ok(PutOutcome::Created);
         }
+        let updated = self
+            .conn
+            .prepare_cached(&sql.update)?
+            .execute(rusqlite::params_from_iter(params.iter()))?;
+        Ok(if updated == 0 { PutOutcome::Unchanged } else { PutOutcome::Updated })
     }
 
     /// Records that refer to `entity`'s record `id`, as `(entity, count)` (counts capped at 1000).
@@ -493,7 +484,7 @@ impl Writer for SqliteWriter<'_> {
             _ => {}
         }
         let outcome = self.upsert(&record)?;
-        if entity.has_id() {
+        if entity.has_id() && is_referenced(entity) {
             self.known.entry(entity).or_default().insert(text("id"));
         }
         let kind = match outcome {
@@ -577,6 +568,11 @@ impl Drop for SqliteWriter<'_> {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
     }
+}
+
+/// Whether any field of any entity refers to `entity` (only then is it worth remembering ids).
+fn is_referenced(entity: Entity) -> bool {
+    Entity::ALL.iter().any(|e| e.fields().iter().any(|f| f.ty == FieldType::Ref(entity)))
 }
 
 /// `users` → `user`, for messages.
