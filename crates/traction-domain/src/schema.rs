@@ -549,6 +549,14 @@ mod tests {
     }
 
     #[test]
+    fn all_lists_entities_in_declaration_order() {
+        // Stores index per-entity tables by `entity as usize`.
+        for (idx, entity) in Entity::ALL.iter().enumerate() {
+            assert_eq!(*entity as usize, idx, "{entity}");
+        }
+    }
+
+    #[test]
     fn keys_name_required_fields() {
         for entity in Entity::ALL {
             for key in entity.key() {

@@ -75,6 +75,8 @@ pub(crate) struct SqliteWriter<'a> {
     touched_stages: HashMap<String, u64>,
     touched_teams: HashMap<String, u64>,
     any_order_touched: bool,
+    /// Whether each entity (by discriminant) is the target of some reference field.
+    referenced: [bool; Entity::ALL.len()],
 }
 
 impl<'a> SqliteWriter<'a> {
@@ -98,6 +100,7 @@ impl<'a> SqliteWriter<'a> {
             touched_stages: HashMap::new(),
             touched_teams: HashMap::new(),
             any_order_touched: false,
+            referenced: Entity::ALL.map(is_referenced),
         })
     }
 
@@ -484,7 +487,7 @@ impl Writer for SqliteWriter<'_> {
             _ => {}
         }
         let outcome = self.upsert(&record)?;
-        if entity.has_id() && is_referenced(entity) {
+        if entity.has_id() && self.referenced[entity as usize] {
             self.known.entry(entity).or_default().insert(text("id"));
         }
         let kind = match outcome {
