@@ -2,5 +2,6 @@
 //!
 //! If you add a command, add a module here (one test binary for the crate keeps linking cheap).
 
+mod durability;
 mod import;
 mod util;
