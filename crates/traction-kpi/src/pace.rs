@@ -1,0 +1,313 @@
+//! Where a KPI stands at an instant: expected, pace, status, projection, required rate, gap
+//! (spec: kpis.md, Pace, status, projection).
+
+use traction_domain::time::Micros;
+
+use crate::calendar::Calendar;
+use crate::split::Weights;
+
+/// A KPI's status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    NotStarted,
+    NotEnoughData,
+    OnTrack,
+    AtRisk,
+    OffTrack,
+    Achieved,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::NotStarted => "not_started",
+            Status::NotEnoughData => "not_enough_data",
+            Status::OnTrack => "on_track",
+            Status::AtRisk => "at_risk",
+            Status::OffTrack => "off_track",
+            Status::Achieved => "achieved",
+        }
+    }
+}
+
+/// Whether a metric's target is an amount to reach or a level to hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Counts and sums: the target spreads over the period.
+    Accumulating,
+    /// Ratios, averages, medians, scores: the target is a level; `higher_is_better` gives its
+    /// direction.
+    Level { higher_is_better: bool },
+}
+
+/// What the pace computation needs.
+#[derive(Clone, Debug)]
+pub struct Input<'a> {
+    pub behaviour: Behaviour,
+    pub target: f64,
+    /// The metric over `[period start, at)` for the scope; `None` when it has no value (a rate
+    /// with no observations).
+    pub actual: Option<f64>,
+    /// For level metrics: whether there are enough observations to judge.
+    pub enough_data: bool,
+    pub weights: &'a Weights,
+    pub period: (Micros, Micros),
+    pub at: Micros,
+    /// The scope's calendar, for the working hours left.
+    pub calendar: &'a Calendar,
+    /// Heads of the scope (1 for a user scope).
+    pub heads: usize,
+    pub at_risk: f64,
+    pub off_track: f64,
+}
+
+/// The figures of a KPI row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figures {
+    pub actual: Option<f64>,
+    pub expected: f64,
+    pub pace: Option<f64>,
+    pub status: Status,
+    pub projected: Option<f64>,
+    pub required_rate: Option<f64>,
+    pub gap: Option<f64>,
+}
+
+/// Computes a KPI's figures at `input.at`.
+pub fn figures(input: &Input<'_>) -> Figures {
+    let (start, end) = input.period;
+    let at = input.at.clamp(start, end);
+    let total = input.weights.total();
+    let elapsed = input.weights.between(start, at);
+    let not_started =
+        input.weights.first_instant().is_none_or(|first| input.at <= first) && elapsed <= 0.0;
+    match input.behaviour {
+        Behaviour::Accumulating => {
+            let actual = input.actual.unwrap_or(0.0);
+            let expected = if total > 0.0 { input.target * elapsed / total } else { 0.0 };
+            let pace = (expected > 0.0).then(|| actual / expected);
+            let projected =
+                (elapsed > 0.0).then(|| actual + (total - elapsed) * (actual / elapsed));
+            let status = if actual >= input.target && input.target > 0.0 {
+                Status::Achieved
+            } else if not_started {
+                Status::NotStarted
+            } else if input.at >= end {
+                // The period is over and the target was not reached.
+                Status::OffTrack
+            } else {
+                band(pace, input.at_risk, input.off_track)
+            };
+            let hours_left = input.calendar.working_seconds(at, end) as f64 / 3600.0;
+            let required_rate = if actual >= input.target {
+                Some(0.0)
+            } else if hours_left <= 0.0 || input.heads == 0 {
+                None
+            } else {
+                Some((input.target - actual) / hours_left / input.heads as f64)
+            };
+            Figures {
+                actual: Some(actual),
+                expected,
+                pace,
+                status,
+                projected,
+                required_rate,
+                gap: projected.map(|p| input.target - p),
+            }
+        }
+        Behaviour::Level { higher_is_better } => {
+            let expected = input.target;
+            let pace = input.actual.and_then(|actual| {
+                let (num, den) =
+                    if higher_is_better { (actual, expected) } else { (expected, actual) };
+                (den != 0.0).then(|| num / den)
+            });
+            let good_side = input.actual.is_some_and(|actual| {
+                if higher_is_better { actual >= expected } else { actual <= expected }
+            });
+            let status = if not_started {
+                Status::NotStarted
+            } else if !input.enough_data || input.actual.is_none() {
+                Status::NotEnoughData
+            } else if input.at >= end && good_side {
+                Status::Achieved
+            } else {
+                band(pace, input.at_risk, input.off_track)
+            };
+            Figures {
+                actual: input.actual,
+                expected,
+                pace,
+                status,
+                projected: input.actual,
+                required_rate: None,
+                gap: input.actual.map(|a| input.target - a),
+            }
+        }
+    }
+}
+
+fn band(pace: Option<f64>, at_risk: f64, off_track: f64) -> Status {
+    match pace {
+        Some(p) if p >= at_risk => Status::OnTrack,
+        Some(p) if p >= off_track => Status::AtRisk,
+        Some(_) => Status::OffTrack,
+        None => Status::NotStarted,
+    }
+}
+
+/// The leaderboard band of a pace: under (< 0.9), maintaining (0.9–1.1), over (> 1.1).
+pub fn leaderboard_band(pace: Option<f64>) -> &'static str {
+    match pace {
+        Some(p) if p > 1.1 => "over",
+        Some(p) if p >= 0.9 => "maintaining",
+        _ => "under",
+    }
+}
+
+/// The Wilson score interval of a proportion `successes / n` at 95%, so a rate shows how sure it
+/// is. `None` when `n` is 0.
+pub fn wilson(successes: f64, n: f64) -> Option<(f64, f64)> {
+    if n <= 0.0 {
+        return None;
+    }
+    let z = 1.959_963_984_540_054_f64;
+    let p = successes / n;
+    let denom = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denom;
+    let half = z * ((p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt()) / denom;
+    Some(((centre - half).max(0.0), (centre + half).min(1.0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::Date;
+    use jiff::tz::TimeZone;
+    use traction_domain::time::parse_instant;
+
+    use super::*;
+    use crate::period::{PeriodKind, period_range};
+
+    fn setup() -> (Calendar, (Micros, Micros), Weights) {
+        let cal = Calendar::from_settings(TimeZone::UTC, "mon,tue,wed,thu,fri", "09:00-17:00", "")
+            .unwrap();
+        let period =
+            period_range(PeriodKind::Month, Date::constant(2026, 11, 1), &cal.zone).unwrap();
+        let w = Weights::calendar(&cal, period.0, period.1);
+        (cal, period, w)
+    }
+
+    fn at(text: &str) -> Micros {
+        parse_instant(text, &TimeZone::UTC).unwrap()
+    }
+
+    fn input<'a>(
+        cal: &'a Calendar,
+        period: (Micros, Micros),
+        w: &'a Weights,
+        actual: f64,
+        when: &str,
+    ) -> Input<'a> {
+        Input {
+            behaviour: Behaviour::Accumulating,
+            target: 84_000.0,
+            actual: Some(actual),
+            enough_data: true,
+            weights: w,
+            period,
+            at: at(when),
+            calendar: cal,
+            heads: 4,
+            at_risk: 0.9,
+            off_track: 0.75,
+        }
+    }
+
+    // Mid-period: at Wednesday 11 November 13:00, 7 full working days (2–10 Nov) + 4 hours have
+    // passed = 60 hours of 168 → expected 84,000 × 60/168 = 30,000.
+    #[test]
+    fn pace_mid_period_by_hand() {
+        let (cal, period, w) = setup();
+        let f = figures(&input(&cal, period, &w, 27_000.0, "2026-11-11T13:00Z"));
+        assert_eq!(f.expected, 30_000.0);
+        assert_eq!(f.pace, Some(0.9));
+        assert_eq!(f.status, Status::OnTrack, "0.9 is the at-risk threshold itself");
+        // Run rate 27,000 per 60 hours over the remaining 108 hours: 27,000 + 108 × 450 = 75,600.
+        assert_eq!(f.projected, Some(75_600.0));
+        assert_eq!(f.gap, Some(8_400.0));
+        // 57,000 still to win in 108 working hours by 4 heads: 57,000 / 108 / 4 per head-hour.
+        assert_eq!(f.required_rate, Some(57_000.0 / 108.0 / 4.0));
+        let slow = figures(&input(&cal, period, &w, 21_000.0, "2026-11-11T13:00Z"));
+        assert_eq!(slow.pace, Some(0.7));
+        assert_eq!(slow.status, Status::OffTrack);
+    }
+
+    #[test]
+    fn before_the_first_working_hour_nothing_is_expected() {
+        let (cal, period, w) = setup();
+        // Sunday 1 November and Monday 2 November 08:59 are before the first working hour.
+        for when in ["2026-11-01T12:00Z", "2026-11-02T08:59Z"] {
+            let f = figures(&input(&cal, period, &w, 0.0, when));
+            assert_eq!(f.expected, 0.0);
+            assert_eq!(f.pace, None);
+            assert_eq!(f.status, Status::NotStarted);
+            assert_eq!(f.projected, None);
+            assert_eq!(f.required_rate, Some(84_000.0 / 168.0 / 4.0));
+        }
+    }
+
+    #[test]
+    fn after_the_end_the_period_is_judged() {
+        let (cal, period, w) = setup();
+        let done = figures(&input(&cal, period, &w, 90_000.0, "2026-12-03T10:00Z"));
+        assert_eq!(done.status, Status::Achieved);
+        assert_eq!(done.required_rate, Some(0.0));
+        assert_eq!(done.expected, 84_000.0);
+        let missed = figures(&input(&cal, period, &w, 80_000.0, "2026-12-03T10:00Z"));
+        assert_eq!(missed.status, Status::OffTrack);
+        assert_eq!(missed.required_rate, None, "no working hour remains");
+        assert_eq!(missed.projected, Some(80_000.0));
+    }
+
+    #[test]
+    fn level_metrics_hold_a_level_in_both_directions() {
+        let (cal, period, w) = setup();
+        let mut win_rate = input(&cal, period, &w, 0.27, "2026-11-11T13:00Z");
+        win_rate.behaviour = Behaviour::Level { higher_is_better: true };
+        win_rate.target = 0.3;
+        let f = figures(&win_rate);
+        assert_eq!(f.expected, 0.3);
+        assert!((f.pace.unwrap() - 0.9).abs() < 1e-12);
+        assert_eq!(f.status, Status::OnTrack);
+        assert_eq!(f.required_rate, None);
+        // Response time: lower is better. Target 3,600 s, actual 4,800 s → pace 0.75: at risk.
+        let mut response = win_rate.clone();
+        response.behaviour = Behaviour::Level { higher_is_better: false };
+        response.target = 3_600.0;
+        response.actual = Some(4_800.0);
+        let f = figures(&response);
+        assert_eq!(f.pace, Some(0.75));
+        assert_eq!(f.status, Status::AtRisk);
+        response.enough_data = false;
+        assert_eq!(figures(&response).status, Status::NotEnoughData);
+        // At the end, on the good side of the target: achieved.
+        response.enough_data = true;
+        response.actual = Some(3_000.0);
+        response.at = at("2026-12-01T00:00Z");
+        assert_eq!(figures(&response).status, Status::Achieved);
+    }
+
+    #[test]
+    fn bands_and_wilson_interval() {
+        assert_eq!(leaderboard_band(Some(0.89)), "under");
+        assert_eq!(leaderboard_band(Some(0.9)), "maintaining");
+        assert_eq!(leaderboard_band(Some(1.1)), "maintaining");
+        assert_eq!(leaderboard_band(Some(1.11)), "over");
+        assert_eq!(leaderboard_band(None), "under");
+        // 5 of 20: p = 0.25; Wilson 95% interval ≈ [0.1119, 0.4687] (worked with the formula).
+        let (lo, hi) = wilson(5.0, 20.0).unwrap();
+        assert!((lo - 0.1119).abs() < 1e-4 && (hi - 0.4687).abs() < 1e-4, "{lo} {hi}");
+        assert_eq!(wilson(0.0, 0.0), None);
+    }
+}

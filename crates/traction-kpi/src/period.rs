@@ -1,0 +1,197 @@
+//! Target periods and the buckets they break down into.
+//!
+//! A target's period starts at the first instant of its `starts_on` day in the workspace zone and
+//! lasts one week, month, quarter or year. Buckets are calendar buckets cut in the zone (a day is a
+//! local day, also when it has 23 or 25 hours), labelled as metric periods are (spec:
+//! interfaces.md, JSON shapes): `YYYY-MM-DD` for days and longer (weeks by their Monday, even where
+//! the range starts mid-week), `YYYY-MM-DDTHH:00` for hours, with the offset added to the hour that
+//! occurs twice when clocks go back.
+
+use jiff::civil::{Date, DateTime, Time};
+use jiff::tz::{AmbiguousOffset, TimeZone};
+use jiff::{Span, ToSpan};
+use traction_domain::time::{Micros, local_to_micros, start_of_day, to_zoned};
+
+/// The length of a target's period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeriodKind {
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+impl PeriodKind {
+    pub fn parse(text: &str) -> Result<PeriodKind, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "week" => Ok(PeriodKind::Week),
+            "month" => Ok(PeriodKind::Month),
+            "quarter" => Ok(PeriodKind::Quarter),
+            "year" => Ok(PeriodKind::Year),
+            _ => Err(format!("{text:?} is not a period: use week, month, quarter or year")),
+        }
+    }
+
+    fn span(self) -> Span {
+        match self {
+            PeriodKind::Week => 1.week(),
+            PeriodKind::Month => 1.month(),
+            PeriodKind::Quarter => 3.months(),
+            PeriodKind::Year => 1.year(),
+        }
+    }
+}
+
+/// The instants `[start, end)` of the period of this kind starting on `starts_on`.
+pub fn period_range(
+    kind: PeriodKind,
+    starts_on: Date,
+    zone: &TimeZone,
+) -> Result<(Micros, Micros), String> {
+    let end_date = starts_on.checked_add(kind.span()).map_err(|e| e.to_string())?;
+    Ok((start_of_day(starts_on, zone)?, start_of_day(end_date, zone)?))
+}
+
+/// A breakdown grain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grain {
+    Hour,
+    Day,
+    Week,
+}
+
+impl Grain {
+    pub fn parse(text: &str) -> Result<Grain, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "hour" => Ok(Grain::Hour),
+            "day" => Ok(Grain::Day),
+            "week" => Ok(Grain::Week),
+            _ => Err(format!("{text:?} is not a breakdown grain: use week, day or hour")),
+        }
+    }
+}
+
+/// One bucket: its calendar start and end as instants, and its label.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bucket {
+    pub start: Micros,
+    pub end: Micros,
+    pub label: String,
+}
+
+/// The buckets of `grain` that overlap `[from, to)`, in order. The first may start before
+/// `from` and the last end after `to`: they are whole calendar buckets.
+pub fn buckets(
+    grain: Grain,
+    from: Micros,
+    to: Micros,
+    zone: &TimeZone,
+) -> Result<Vec<Bucket>, String> {
+    let mut out = Vec::new();
+    if to <= from {
+        return Ok(out);
+    }
+    let first = to_zoned(from, zone).ok_or("instant out of range")?;
+    match grain {
+        Grain::Hour => {
+            // Local hours are whole hours of elapsed time in every zone with whole-hour offsets;
+            // step through instants so the repeated hour of a fold is two buckets.
+            let hour_start = first
+                .datetime()
+                .with()
+                .minute(0)
+                .second(0)
+                .subsec_nanosecond(0)
+                .build()
+                .map_err(|e| e.to_string())?;
+            let mut start = local_to_micros(hour_start, zone)?.min(from);
+            while start < to {
+                let end = start + 3_600_000_000;
+                out.push(Bucket { start, end, label: hour_label(start, zone) });
+                start = end;
+            }
+        }
+        Grain::Day | Grain::Week => {
+            let mut date = first.date();
+            if grain == Grain::Week {
+                date = date
+                    .checked_sub((date.weekday().to_monday_zero_offset() as i64).days())
+                    .map_err(|e| e.to_string())?;
+            }
+            let step = if grain == Grain::Week { 1.week() } else { 1.day() };
+            loop {
+                let start = start_of_day(date, zone)?;
+                if start >= to {
+                    break;
+                }
+                let next = date.checked_add(step).map_err(|e| e.to_string())?;
+                let end = start_of_day(next, zone)?;
+                out.push(Bucket { start, end, label: date.to_string() });
+                date = next;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `YYYY-MM-DDTHH:00`, plus the offset when that local hour happens twice.
+pub fn hour_label(start: Micros, zone: &TimeZone) -> String {
+    let Some(zoned) = to_zoned(start, zone) else { return start.to_string() };
+    let dt: DateTime = zoned.datetime();
+    let label = format!("{}T{:02}:00", dt.date(), dt.hour());
+    let local = dt.date().to_datetime(Time::new(dt.hour(), 0, 0, 0).unwrap_or(Time::midnight()));
+    match zone.to_ambiguous_timestamp(local).offset() {
+        AmbiguousOffset::Fold { .. } => {
+            let secs = zoned.offset().seconds();
+            let sign = if secs < 0 { '-' } else { '+' };
+            let abs = secs.unsigned_abs();
+            format!("{label}{sign}{:02}:{:02}", abs / 3600, abs % 3600 / 60)
+        }
+        _ => label,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use traction_domain::time::{format_instant, parse_zone};
+
+    #[test]
+    fn periods_are_local_calendar_ranges() {
+        let zone = parse_zone("Europe/London").unwrap();
+        let (s, e) = period_range(PeriodKind::Month, Date::constant(2026, 10, 1), &zone).unwrap();
+        assert_eq!(format_instant(s), "2026-09-30T23:00:00Z");
+        assert_eq!(format_instant(e), "2026-11-01T00:00:00Z");
+        let (s, e) =
+            period_range(PeriodKind::Quarter, Date::constant(2026, 11, 1), &TimeZone::UTC).unwrap();
+        assert_eq!(
+            (format_instant(s).as_str(), format_instant(e).as_str()),
+            ("2026-11-01T00:00:00Z", "2027-02-01T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn weeks_are_labelled_by_their_monday_even_when_the_range_starts_mid_week() {
+        let zone = TimeZone::UTC;
+        let (s, e) = period_range(PeriodKind::Month, Date::constant(2026, 10, 1), &zone).unwrap();
+        let weeks = buckets(Grain::Week, s, e, &zone).unwrap();
+        let labels: Vec<&str> = weeks.iter().map(|b| b.label.as_str()).collect();
+        assert_eq!(labels, ["2026-09-28", "2026-10-05", "2026-10-12", "2026-10-19", "2026-10-26"]);
+    }
+
+    #[test]
+    fn the_repeated_hour_is_two_buckets_labelled_with_offsets() {
+        let zone = parse_zone("Europe/London").unwrap();
+        let s = start_of_day(Date::constant(2026, 10, 25), &zone).unwrap();
+        let e = start_of_day(Date::constant(2026, 10, 26), &zone).unwrap();
+        let hours = buckets(Grain::Hour, s, e, &zone).unwrap();
+        assert_eq!(hours.len(), 25);
+        assert_eq!(hours[0].label, "2026-10-25T00:00");
+        assert_eq!(hours[1].label, "2026-10-25T01:00+01:00");
+        assert_eq!(hours[2].label, "2026-10-25T01:00+00:00");
+        assert_eq!(hours[3].label, "2026-10-25T02:00");
+        let days = buckets(Grain::Day, s, e, &zone).unwrap();
+        assert_eq!(days.len(), 1);
+        assert_eq!(days[0].end - days[0].start, 25 * 3_600_000_000);
+    }
+}
