@@ -15,12 +15,14 @@ mod ndjson_in;
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
 
 use traction_domain::record::{Record, Value, parse_field};
 use traction_domain::schema::Entity;
 use traction_domain::time::Micros;
 use traction_domain::{Currency, Field, ParseContext};
-use traction_store::{Error as StoreError, Store, Summary, Writer};
+use traction_store::{Error as StoreError, Store, Summary};
 
 pub use export::export;
 
@@ -132,55 +134,164 @@ pub struct ImportReport {
 pub const MAX_CELL_BYTES: usize = 64 * 1024;
 
 /// Imports one file of `entity` records into the store, atomically.
+///
+/// Parsing runs on a thread of its own and hands batches of records to this thread, which writes
+/// them: on a machine with two cores the two halves of the work overlap.
 pub fn import(
     store: &dyn Store,
     entity: Entity,
-    input: impl Read,
+    input: impl Read + Send,
     options: &ImportOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, ImportFailure> {
     let workspace = store.workspace().map_err(|e| ImportFailure::Io(e.to_string()))?;
     let ctx = ParseContext { zone: workspace.zone, currency: workspace.currency, now: options.now };
-    let writer = store.writer().map_err(|e| ImportFailure::Io(e.to_string()))?;
-    let mut sink = Sink::new(entity, writer, &ctx, options);
-    let counted = CountingReader { inner: input, bytes: 0, progress, reported: 0 };
-    match options.format {
-        Format::Csv => csv_in::read(counted, &mut sink)?,
-        Format::Ndjson => ndjson_in::read(counted, &mut sink)?,
+    let mut writer = store.writer().map_err(|e| ImportFailure::Io(e.to_string()))?;
+    let bytes = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    let mut report = Report::new(options);
+    let (tx, rx) = mpsc::sync_channel::<Vec<Item>>(8);
+    let parsed = std::thread::scope(|scope| {
+        let parser = scope.spawn(|| {
+            let mut sink = Sink::new(entity, &ctx, options, &stop, tx);
+            let counted = CountingReader { inner: input, bytes: &bytes };
+            let res = match options.format {
+                Format::Csv => csv_in::read(counted, &mut sink),
+                Format::Ndjson => ndjson_in::read(counted, &mut sink),
+            };
+            sink.flush();
+            res
+        });
+        for batch in rx {
+            for item in batch {
+                match item {
+                    Item::Error(e) => report.add(e),
+                    Item::Record(line, record) => {
+                        report.rows += 1;
+                        if report.full() {
+                            continue;
+                        }
+                        match writer.put(line, record) {
+                            Ok(_) => {}
+                            Err(StoreError::Invalid(problems)) => {
+                                for p in problems {
+                                    // The store's messages quote the value at fault.
+                                    let column = (!p.field.is_empty()).then_some(p.field.clone());
+                                    report.add(report.error(line, column, None, p.message));
+                                }
+                            }
+                            Err(e) => {
+                                stop.store(true, Ordering::Relaxed);
+                                return Err(ImportFailure::Io(e.to_string()));
+                            }
+                        }
+                    }
+                }
+            }
+            if report.full() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            progress(bytes.load(Ordering::Relaxed));
+        }
+        parser.join().unwrap_or_else(|_| Err(ImportFailure::Io("the file reader failed".into())))
+    });
+    parsed?;
+    progress(bytes.load(Ordering::Relaxed));
+    if report.total == 0 {
+        match writer.commit() {
+            Ok(summary) => return Ok(ImportReport { rows: report.rows, summary }),
+            Err(StoreError::Invalid(problems)) => {
+                for p in problems {
+                    let column = (!p.field.is_empty()).then_some(p.field.clone());
+                    report.add(report.error(p.tag.unwrap_or(0), column, None, p.message));
+                }
+            }
+            Err(e) => return Err(ImportFailure::Io(e.to_string())),
+        }
     }
-    sink.finish()
+    report.errors.sort_by_key(|e| e.line);
+    Err(ImportFailure::Invalid { errors: report.errors, total: report.total })
 }
 
 /// Counts the bytes read, for the progress bar.
-struct CountingReader<'p, R> {
+struct CountingReader<'a, R> {
     inner: R,
-    bytes: u64,
-    reported: u64,
-    progress: &'p mut dyn FnMut(u64),
+    bytes: &'a AtomicU64,
 }
 
 impl<R: Read> Read for CountingReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.bytes += n as u64;
-        if self.bytes - self.reported >= 256 * 1024 || n == 0 {
-            (self.progress)(self.bytes);
-            self.reported = self.bytes;
-        }
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
 
-/// Where parsed rows go: parsing, the store's checks, and error collection.
-pub(crate) struct Sink<'s> {
-    pub(crate) entity: Entity,
-    writer: Box<dyn Writer + 's>,
-    pub(crate) ctx: &'s ParseContext,
+/// The errors found so far, capped.
+struct Report {
     file: String,
     max_errors: usize,
     errors: Vec<InputError>,
-    total_errors: usize,
+    total: usize,
     rows: u64,
+}
+
+impl Report {
+    fn new(options: &ImportOptions) -> Report {
+        Report {
+            file: options.file_name.clone(),
+            max_errors: options.max_errors.max(1),
+            errors: Vec::new(),
+            total: 0,
+            rows: 0,
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.total >= self.max_errors
+    }
+
+    fn error(
+        &self,
+        line: u64,
+        column: Option<String>,
+        value: Option<String>,
+        message: String,
+    ) -> InputError {
+        InputError {
+            file: self.file.clone(),
+            line,
+            column,
+            value: value.map(|v| truncate(&v, 80)),
+            message,
+        }
+    }
+
+    fn add(&mut self, e: InputError) {
+        self.total += 1;
+        if self.errors.len() < self.max_errors {
+            self.errors.push(e);
+        }
+    }
+}
+
+/// What the parser hands to the writer.
+pub(crate) enum Item {
+    Record(u64, Record),
+    Error(InputError),
+}
+
+/// Where parsed rows go: the parsing side of an import. Rows become records (or errors) and are
+/// sent in batches to the writing side.
+pub(crate) struct Sink<'s> {
+    pub(crate) entity: Entity,
+    pub(crate) ctx: &'s ParseContext,
+    file: String,
+    max_errors: usize,
+    errors: usize,
+    stop: &'s AtomicBool,
+    batch: Vec<Item>,
+    tx: mpsc::SyncSender<Vec<Item>>,
 }
 
 /// How the columns of a file map onto the entity's fields.
@@ -190,28 +301,48 @@ pub(crate) struct Columns {
     pub(crate) names: Vec<String>,
 }
 
+const BATCH: usize = 1024;
+
 impl<'s> Sink<'s> {
     fn new(
         entity: Entity,
-        writer: Box<dyn Writer + 's>,
         ctx: &'s ParseContext,
         options: &ImportOptions,
+        stop: &'s AtomicBool,
+        tx: mpsc::SyncSender<Vec<Item>>,
     ) -> Sink<'s> {
         Sink {
             entity,
-            writer,
             ctx,
             file: options.file_name.clone(),
             max_errors: options.max_errors.max(1),
-            errors: Vec::new(),
-            total_errors: 0,
-            rows: 0,
+            errors: 0,
+            stop,
+            batch: Vec::with_capacity(BATCH),
+            tx,
         }
     }
 
-    /// Whether enough errors have been seen to stop reading.
+    /// Whether to stop reading: enough errors seen, here or on the writing side.
     pub(crate) fn full(&self) -> bool {
-        self.total_errors >= self.max_errors
+        self.errors >= self.max_errors || self.stop.load(Ordering::Relaxed)
+    }
+
+    fn push(&mut self, item: Item) {
+        self.batch.push(item);
+        if self.batch.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.batch.is_empty() {
+            let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+            if self.tx.send(batch).is_err() {
+                // The writing side has stopped (a database error): nothing more to do.
+                self.stop.store(true, Ordering::Relaxed);
+            }
+        }
     }
 
     pub(crate) fn error(
@@ -221,16 +352,15 @@ impl<'s> Sink<'s> {
         value: Option<&str>,
         message: String,
     ) {
-        self.total_errors += 1;
-        if self.errors.len() < self.max_errors {
-            self.errors.push(InputError {
-                file: self.file.clone(),
-                line,
-                column: column.map(str::to_string),
-                value: value.map(|v| truncate(v, 80)),
-                message,
-            });
-        }
+        self.errors += 1;
+        let e = InputError {
+            file: self.file.clone(),
+            line,
+            column: column.map(str::to_string),
+            value: value.map(|v| truncate(v, 80)),
+            message,
+        };
+        self.push(Item::Error(e));
     }
 
     /// Maps header names onto fields; reports unknown, duplicate and missing columns.
@@ -304,7 +434,6 @@ impl<'s> Sink<'s> {
         columns: &Columns,
         cells: &[&str],
     ) -> Result<(), ImportFailure> {
-        self.rows += 1;
         let entity = self.entity;
         let fields: &'static [Field] = entity.fields();
         let mut values: Vec<Option<Value>> = vec![None; fields.len()];
@@ -362,62 +491,10 @@ impl<'s> Sink<'s> {
                 },
             }
         }
-        if bad || self.full() {
-            return Ok(());
+        if !bad {
+            self.push(Item::Record(line, Record { entity, values: record_values }));
         }
-        let record = Record { entity, values: record_values };
-        match self.writer.put(line, record) {
-            Ok(_) => Ok(()),
-            Err(StoreError::Invalid(problems)) => {
-                for p in problems {
-                    let column = (!p.field.is_empty()).then_some(p.field.as_str());
-                    let value = column.and_then(|c| {
-                        columns
-                            .names
-                            .iter()
-                            .position(|n| n.trim().eq_ignore_ascii_case(c))
-                            .and_then(|i| cells.get(i).copied())
-                    });
-                    self.error(line, column, value, p.message);
-                }
-                Ok(())
-            }
-            Err(e) => Err(ImportFailure::Io(e.to_string())),
-        }
-    }
-
-    fn finish(mut self) -> Result<ImportReport, ImportFailure> {
-        if self.total_errors == 0 {
-            match self.writer.commit() {
-                Ok(summary) => return Ok(ImportReport { rows: self.rows, summary }),
-                Err(StoreError::Invalid(problems)) => {
-                    // The writer is gone (rolled back); report what the cross-record rules found.
-                    self.writer = Box::new(Closed);
-                    for p in problems {
-                        let column = (!p.field.is_empty()).then_some(p.field.clone());
-                        self.error(p.tag.unwrap_or(0), column.as_deref(), None, p.message);
-                    }
-                }
-                Err(e) => return Err(ImportFailure::Io(e.to_string())),
-            }
-        }
-        self.errors.sort_by_key(|e| e.line);
-        Err(ImportFailure::Invalid { errors: self.errors, total: self.total_errors })
-    }
-}
-
-/// Stands in for a writer that has been consumed.
-struct Closed;
-
-impl Writer for Closed {
-    fn put(&mut self, _: u64, _: Record) -> Result<traction_store::PutOutcome, StoreError> {
-        Err(StoreError::Storage("the transaction is closed".into()))
-    }
-    fn delete(&mut self, _: Entity, _: &[Value]) -> Result<(), StoreError> {
-        Err(StoreError::Storage("the transaction is closed".into()))
-    }
-    fn commit(self: Box<Self>) -> Result<Summary, StoreError> {
-        Err(StoreError::Storage("the transaction is closed".into()))
+        Ok(())
     }
 }
 
