@@ -1,0 +1,204 @@
+"""Traction side by side with DuckDB and SQLite on the same data (spec: quality.md, Performance).
+
+Run through bench/run.sh. For each scale:
+  1. generate the demo data with `traction demo` (timed);
+  2. export the entities to CSV with `traction export` (the files DuckDB and SQLite read);
+  3. ingest: the activities file imported by Traction into a fresh database, loaded by DuckDB's
+     read_csv, and inserted into SQLite by a plain prepared-statement loop in one transaction;
+  4. queries: catalog metrics computed by `traction metric … --format json` and by hand-written DuckDB
+     SQL (bench/queries.py) over the same data; the answers must be equal.
+Timings are medians of several runs on a noisy machine; ratios matter more than absolute figures.
+"""
+
+import argparse
+import csv
+import json
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from queries import QUERIES
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+SEED = 42
+AT = "2026-11-23T12:00:00Z"
+ENTITIES = [
+    "teams", "users", "accounts", "contacts", "campaigns", "pipelines", "stages", "deals",
+    "stage_changes", "leads", "activities", "products", "orders", "order_lines",
+    "inventory_movements", "costs", "web_visits", "email_events", "surveys", "targets",
+]
+RUNS = 5
+
+
+def run(cmd, **kw):
+    res = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if res.returncode != 0:
+        sys.exit(f"failed: {' '.join(map(str, cmd))}\n{res.stderr}")
+    return res.stdout
+
+
+def timed(fn, runs=RUNS):
+    times, out = [], None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def generate(traction, scale):
+    db = DATA / f"{scale}.db"
+    if db.exists():
+        return db, None
+    DATA.mkdir(exist_ok=True)
+    t0 = time.perf_counter()
+    run([traction, "--db", db, "demo", "--scale", scale, "--seed", str(SEED), "--at", AT])
+    return db, time.perf_counter() - t0
+
+
+def export(traction, db, scale):
+    folder = DATA / scale
+    folder.mkdir(exist_ok=True)
+    for entity in ENTITIES:
+        path = folder / f"{entity}.csv"
+        if not path.exists():
+            with open(path, "w") as f:
+                subprocess.run([traction, "--db", db, "export", entity], stdout=f, check=True)
+    return folder
+
+
+def rows_of(path):
+    with open(path) as f:
+        return sum(1 for _ in f) - 1
+
+
+def ingest(traction, folder, duck):
+    """The activities file into Traction, DuckDB and SQLite; rows per second of each."""
+    activities = folder / "activities.csv"
+    n = rows_of(activities)
+    tmp = DATA / "ingest.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+    for entity in ["teams", "users", "accounts", "contacts", "campaigns", "pipelines", "stages", "deals", "leads"]:
+        run([traction, "--db", tmp, "import", entity, folder / f"{entity}.csv"])
+    t0 = time.perf_counter()
+    run([traction, "--db", tmp, "import", "activities", activities])
+    t_traction = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    duck.execute(f"CREATE OR REPLACE TEMP TABLE ingest AS SELECT * FROM read_csv('{activities}', header=true)")
+    t_duck = time.perf_counter() - t0
+
+    lite_path = DATA / "plain-sqlite.db"
+    lite_path.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    con = sqlite3.connect(lite_path)
+    with open(activities) as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        cols = ", ".join(header)
+        con.execute(f"CREATE TABLE activities ({cols}, PRIMARY KEY (id))")
+        con.executemany(
+            f"INSERT INTO activities VALUES ({', '.join('?' for _ in header)})", reader
+        )
+    con.commit()
+    con.close()
+    t_lite = time.perf_counter() - t0
+    return n, t_traction, t_duck, t_lite
+
+
+def load_duck(folder, zone):
+    duck = duckdb.connect()
+    duck.execute(f"SET TimeZone = '{zone}'")
+    for entity in ENTITIES:
+        path = folder / f"{entity}.csv"
+        if rows_of(path) == 0:
+            continue
+        duck.execute(f"CREATE TABLE {entity} AS SELECT * FROM read_csv('{path}', header=true)")
+    return duck
+
+
+def traction_rows(traction, db, q):
+    args = [traction, "--db", db, "metric", q["metric"], "--from", q["from"], "--to", q["to"],
+            "--grain", q["grain"], "--at", AT, "--format", "json"]
+    if q.get("by"):
+        args += ["--by", q["by"]]
+    out = json.loads(run(args))
+    keys = ["period"] + ([q["by"]] if q.get("by") else [])
+    return {tuple(str(r.get(k)) for k in keys): r["value"] for r in out["rows"]}
+
+
+def duck_rows(duck, q):
+    res = duck.execute(q["sql"].format(**{"from": q["from"], "to": q["to"], "at": AT})).fetchall()
+    return {tuple(str(c) for c in row[:-1]): row[-1] for row in res}
+
+
+def equal(a, b):
+    if a.keys() != b.keys():
+        return False
+    for k in a:
+        x, y = a[k], b[k]
+        if x is None or y is None:
+            if x is not y and not (x is None and y is None):
+                return False
+            continue
+        if abs(float(x) - float(y)) > 1e-9 * max(1.0, abs(float(y))):
+            return False
+    return True
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--traction", required=True)
+    parser.add_argument("scales", nargs="+")
+    args = parser.parse_args()
+    traction = str(Path(args.traction).resolve())
+    lines = []
+    for scale in [s.lower() for s in args.scales]:
+        db, gen_secs = generate(traction, scale)
+        zone = json.loads(run([traction, "--db", db, "config", "get", "timezone", "--format", "json"]))["items"][0]["value"]
+        folder = export(traction, db, scale)
+        total_rows = sum(rows_of(folder / f"{e}.csv") for e in ENTITIES)
+        duck = load_duck(folder, zone)
+        n, t_tr, t_duck, t_lite = ingest(traction, folder, duck)
+        lines.append(f"\n## Scale {scale.upper()}: {total_rows:,} rows in all (time zone {zone})\n")
+        if gen_secs is not None:
+            lines.append(f"Demo data generated and stored in {gen_secs:.1f} s ({total_rows / gen_secs:,.0f} rows/s).\n")
+        lines.append("\n### Ingest: the activities file\n")
+        lines.append("| engine | seconds | rows/s | vs Traction |\n| --- | ---: | ---: | ---: |")
+        for name, secs in [("Traction `import` (validated, atomic)", t_tr), ("DuckDB `read_csv`", t_duck),
+                           ("SQLite prepared-statement loop, one transaction", t_lite)]:
+            lines.append(f"| {name} | {secs:.2f} | {n / secs:,.0f} | {t_tr / secs:.2f}× |")
+        lines.append(f"\n{n:,} rows.\n")
+        lines.append("\n### Queries (median of 5 runs; Traction end to end through the CLI, DuckDB in-process and warm)\n")
+        lines.append("| query | Traction ms | DuckDB ms | Traction / DuckDB | same answer |\n| --- | ---: | ---: | ---: | :---: |")
+        for q in QUERIES:
+            t_t, ours = timed(lambda: traction_rows(traction, db, q))
+            t_d, theirs = timed(lambda: duck_rows(duck, q))
+            same = equal(ours, theirs)
+            if not same:
+                print(f"MISMATCH {q['name']}:\n traction {sorted(ours.items())[:5]}\n duckdb   {sorted(theirs.items())[:5]}", file=sys.stderr)
+            lines.append(f"| {q['name']} | {t_t * 1000:.1f} | {t_d * 1000:.1f} | {t_t / t_d:.2f} | {'yes' if same else '**no**'} |")
+        print("\n".join(lines[-(len(QUERIES) + 2):]))
+    header = [
+        "# Benchmark results",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
+        f"DuckDB {duckdb.__version__}; date {time.strftime('%Y-%m-%d', time.gmtime())}.",
+        f"Command: `bash bench/run.sh {' '.join(args.scales)}`. Data: `traction demo --seed {SEED} --at {AT}`.",
+        "Traction's query times include starting the process and opening the database; DuckDB's do not.",
+    ]
+    (HERE / "RESULTS.md").write_text("\n".join(header + lines) + "\n")
+    print(f"wrote {HERE / 'RESULTS.md'}")
+
+
+if __name__ == "__main__":
+    main()
