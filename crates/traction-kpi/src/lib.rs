@@ -1,6 +1,6 @@
 //! KPIs: metrics bound to targets (spec: kpis.md).
 //!
-//! Pure functions over values, no IO: the caller brings the calendar (from the settings), the
+//! Pure functions over values (all but [`service`], which reads the store): the caller brings the calendar (from the settings), the
 //! target, the heads of its scope (from the store) and the actual value (from the metrics engine).
 //!
 //! - [`calendar`]: working time (days, hours, holidays, zone) as intervals of instants.
@@ -9,11 +9,16 @@
 //! - [`split`]: how a target's value spreads over its period (`calendar`, `even`, `seasonal`).
 //! - [`breakdown`]: the target of every week, day or hour, for the scope and per head.
 //! - [`pace`]: actual against expected at an instant: pace, status, projection, required rate.
+//! - [`scope`]: who a target is for, whose records it counts, and its heads.
+//! - [`service`]: the above over stored targets, users and settings, with actual values from a
+//!   [`service::MetricSource`] (the metrics engine).
 
 pub mod breakdown;
 pub mod calendar;
 pub mod pace;
 pub mod period;
+pub mod scope;
+pub mod service;
 pub mod split;
 
 pub use calendar::Calendar;

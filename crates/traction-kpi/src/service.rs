@@ -1,0 +1,440 @@
+//! KPIs from stored targets: loads what the pure functions need from the store, asks a
+//! [`MetricSource`] for actual values, and returns the rows of interfaces.md (KPI status,
+//! breakdown, leaderboard).
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use traction_domain::settings::Key;
+use traction_domain::time::Micros;
+use traction_domain::{Entity, Record, Value};
+use traction_store::Store;
+
+use crate::breakdown::{self, per_head};
+use crate::calendar::Calendar;
+use crate::pace::{self, Behaviour, Figures, Status, leaderboard_band};
+use crate::period::{Grain, PeriodKind, period_range};
+use crate::scope::{Member, Org, Scope};
+use crate::split::{Seasonality, Split, Weights};
+
+/// A stored target, parsed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    pub id: String,
+    pub metric: String,
+    pub scope: Scope,
+    pub period: PeriodKind,
+    pub starts_on: Date,
+    pub value: f64,
+    pub split: Split,
+    pub at_risk: f64,
+    pub off_track: f64,
+    pub min_sample: Option<i64>,
+}
+
+impl Target {
+    pub fn from_record(record: &Record) -> Result<Target, String> {
+        let text = |name: &str| record.get(name).as_text().unwrap_or("").to_string();
+        let real = |name: &str, default: f64| match record.get(name) {
+            Value::Real(x) => *x,
+            _ => default,
+        };
+        let Value::Date(starts_on) = record.get("starts_on") else {
+            return Err("a target needs starts_on".into());
+        };
+        Ok(Target {
+            id: text("id"),
+            metric: text("metric"),
+            scope: Scope::parse(&text("scope"))?,
+            period: PeriodKind::parse(&text("period"))?,
+            starts_on: *starts_on,
+            value: text("value")
+                .parse()
+                .map_err(|_| format!("target value {:?} is not a number", text("value")))?,
+            split: Split::parse(&text("split"))?,
+            at_risk: real("at_risk", 0.9),
+            off_track: real("off_track", 0.75),
+            min_sample: record.get("min_sample").as_int(),
+        })
+    }
+}
+
+/// A metric's value for a KPI.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Actual {
+    pub value: Option<f64>,
+    /// How many observations a level metric rests on (a ratio's denominator, an average's count).
+    pub sample: Option<f64>,
+}
+
+/// What the KPI layer needs from the metrics engine.
+pub trait MetricSource {
+    /// How the metric behaves under a target; an error names an unknown metric.
+    fn behaviour(&self, metric: &str) -> Result<Behaviour, String>;
+
+    /// The default minimum sample of a level metric (kpis.md: 20 closed deals, 20 answered
+    /// leads, 30 answers for scores).
+    fn min_sample(&self, metric: &str) -> i64;
+
+    /// The metric over `[from, to)` for the records of `owners` (`None`: everyone), as of `at`.
+    fn actual(
+        &self,
+        metric: &str,
+        owners: Option<&[String]>,
+        from: Micros,
+        to: Micros,
+        at: Micros,
+    ) -> Result<Actual, String>;
+
+    /// The metric's share per (weekday, local hour) over `[from, to)`, for seasonal splits.
+    fn seasonality(
+        &self,
+        metric: &str,
+        owners: Option<&[String]>,
+        from: Micros,
+        to: Micros,
+        at: Micros,
+    ) -> Result<Seasonality, String>;
+}
+
+/// A KPI row (interfaces.md, KPI status).
+#[derive(Clone, Debug, PartialEq)]
+pub struct KpiRow {
+    pub target: Target,
+    pub figures: Figures,
+    pub behaviour: Behaviour,
+    /// For level metrics with a sample: the Wilson interval of a rate.
+    pub interval: Option<(f64, f64)>,
+}
+
+/// One breakdown row; `user` is set for per-head rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BreakdownRow {
+    pub period: String,
+    pub user: Option<String>,
+    pub value: f64,
+}
+
+/// A leaderboard row (interfaces.md, Leaderboard).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeaderRow {
+    pub rank: usize,
+    pub user: String,
+    pub target_value: f64,
+    pub figures: Figures,
+    pub band: &'static str,
+}
+
+/// An error of the KPI layer.
+#[derive(Debug)]
+pub enum Error {
+    /// The request or the stored target is at fault (unknown target, metric, bad grain…).
+    Invalid(String),
+    NotFound(String),
+    Store(traction_store::Error),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Invalid(m) | Error::NotFound(m) => f.write_str(m),
+            Error::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<traction_store::Error> for Error {
+    fn from(e: traction_store::Error) -> Error {
+        Error::Store(e)
+    }
+}
+
+/// KPIs over a store and a metrics engine.
+pub struct Kpis<'a> {
+    pub store: &'a dyn Store,
+    pub metrics: &'a dyn MetricSource,
+}
+
+impl Kpis<'_> {
+    /// Every target, in id order.
+    pub fn targets(&self) -> Result<Vec<Target>, Error> {
+        let mut out = Vec::new();
+        self.store.scan(Entity::Targets, &mut |record| {
+            match Target::from_record(&record) {
+                Ok(t) => out.push(t),
+                Err(e) => {
+                    return Err(traction_store::Error::Storage(format!(
+                        "stored target is invalid: {e}"
+                    )));
+                }
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    pub fn target(&self, id: &str) -> Result<Target, Error> {
+        let record = self.store.get(Entity::Targets, &[Value::Text(id.to_string())])?;
+        let record = record.ok_or_else(|| Error::NotFound(format!("no such target {id:?}")))?;
+        Target::from_record(&record).map_err(Error::Invalid)
+    }
+
+    /// The users and teams.
+    pub fn org(&self) -> Result<Org, Error> {
+        let mut org = Org::default();
+        self.store.scan(Entity::Teams, &mut |r| {
+            let parent = r.get("parent_id").as_text().map(str::to_string);
+            org.parents.insert(r.get("id").as_text().unwrap_or("").to_string(), parent);
+            Ok(())
+        })?;
+        self.store.scan(Entity::Users, &mut |r| {
+            org.users.push(Member {
+                id: r.get("id").as_text().unwrap_or("").to_string(),
+                team: r.get("team_id").as_text().map(str::to_string),
+                role: r.get("role").as_text().unwrap_or("rep").to_string(),
+                active: !matches!(r.get("active"), Value::Bool(false)),
+            });
+            Ok(())
+        })?;
+        Ok(org)
+    }
+
+    /// The calendar in force for a team (or the workspace's).
+    pub fn calendar(&self, team: Option<&str>) -> Result<Calendar, Error> {
+        let zone = self.store.workspace()?.zone;
+        let days = self.store.setting(Key::WorkDays, team)?.value;
+        let hours = self.store.setting(Key::WorkHours, team)?.value;
+        let holidays = self.store.setting(Key::Holidays, team)?.value;
+        Calendar::from_settings(zone, &days, &hours, &holidays).map_err(Error::Invalid)
+    }
+
+    fn range(&self, target: &Target, calendar: &Calendar) -> Result<(Micros, Micros), Error> {
+        period_range(target.period, target.starts_on, &calendar.zone).map_err(Error::Invalid)
+    }
+
+    /// The target's weight over its period.
+    fn weights(
+        &self,
+        target: &Target,
+        calendar: &Calendar,
+        org: &Org,
+        at: Micros,
+    ) -> Result<Weights, Error> {
+        let (start, end) = self.range(target, calendar)?;
+        Ok(match target.split {
+            Split::Calendar => Weights::calendar(calendar, start, end),
+            Split::Even => Weights::even(start, end),
+            Split::Seasonal => {
+                // The previous 12 complete weeks before the period: from the Monday 12 weeks
+                // before the Monday of the week the period starts in, to that Monday.
+                let offset = i64::from(target.starts_on.weekday().to_monday_zero_offset());
+                let invalid = |e: jiff::Error| Error::Invalid(e.to_string());
+                let monday = target
+                    .starts_on
+                    .checked_sub(jiff::Span::new().days(offset))
+                    .map_err(invalid)?;
+                let first = monday.checked_sub(jiff::Span::new().weeks(12)).map_err(invalid)?;
+                let zone = &calendar.zone;
+                let week_start =
+                    traction_domain::time::start_of_day(monday, zone).map_err(Error::Invalid)?;
+                let from =
+                    traction_domain::time::start_of_day(first, zone).map_err(Error::Invalid)?;
+                let owners = org.owners(&target.scope);
+                let shares = self
+                    .metrics
+                    .seasonality(&target.metric, owners.as_deref(), from, week_start, at)
+                    .map_err(Error::Invalid)?;
+                Weights::seasonal(calendar, start, end, &shares)
+            }
+        })
+    }
+
+    /// The value a target asks of one user: their own share (Per head).
+    fn head_values(&self, target: &Target, org: &Org, all: &[Target]) -> Vec<(String, f64)> {
+        let heads = org.heads(&target.scope);
+        if let Scope::User(_) = target.scope {
+            return heads.into_iter().map(|h| (h, target.value)).collect();
+        }
+        let own: BTreeMap<String, f64> = all
+            .iter()
+            .filter(|t| {
+                t.metric == target.metric
+                    && t.period == target.period
+                    && t.starts_on == target.starts_on
+            })
+            .filter_map(|t| match &t.scope {
+                Scope::User(u) if heads.contains(u) => Some((u.clone(), t.value)),
+                _ => None,
+            })
+            .collect();
+        per_head(target.value, &heads, &own)
+    }
+
+    /// A target broken down by grain; per head, one row per period and head.
+    pub fn breakdown(
+        &self,
+        id: &str,
+        grain: Grain,
+        per_head_rows: bool,
+        at: Micros,
+    ) -> Result<Vec<BreakdownRow>, Error> {
+        let target = self.target(id)?;
+        let behaviour = self.metrics.behaviour(&target.metric).map_err(Error::Invalid)?;
+        let org = self.org()?;
+        let calendar = self.calendar(org.calendar_team(&target.scope).as_deref())?;
+        let range = self.range(&target, &calendar)?;
+        let weights = self.weights(&target, &calendar, &org, at)?;
+        let spread = |value: f64| -> Result<Vec<breakdown::Row>, Error> {
+            match behaviour {
+                Behaviour::Accumulating => {
+                    breakdown::breakdown(value, &weights, range, grain, &calendar.zone)
+                        .map_err(Error::Invalid)
+                }
+                // A level does not spread: every bucket holds the same level.
+                Behaviour::Level { .. } => {
+                    Ok(crate::period::buckets(grain, range.0, range.1, &calendar.zone)
+                        .map_err(Error::Invalid)?
+                        .into_iter()
+                        .map(|b| breakdown::Row { period: b.label, value })
+                        .collect())
+                }
+            }
+        };
+        if !per_head_rows {
+            return Ok(spread(target.value)?
+                .into_iter()
+                .map(|r| BreakdownRow { period: r.period, user: None, value: r.value })
+                .collect());
+        }
+        let all = self.targets()?;
+        let heads = self.head_values(&target, &org, &all);
+        let mut per_user: Vec<(String, Vec<breakdown::Row>)> = Vec::new();
+        for (user, value) in heads {
+            per_user.push((user, spread(value)?));
+        }
+        let periods = per_user.first().map_or(0, |(_, rows)| rows.len());
+        let mut out = Vec::new();
+        for idx in 0..periods {
+            for (user, rows) in &per_user {
+                out.push(BreakdownRow {
+                    period: rows[idx].period.clone(),
+                    user: Some(user.clone()),
+                    value: rows[idx].value,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn figures_for(
+        &self,
+        target: &Target,
+        who: Who<'_>,
+        org: &Org,
+        calendar: &Calendar,
+        at: Micros,
+    ) -> Result<Judged, Error> {
+        let Who { value, owners, heads } = who;
+        let behaviour = self.metrics.behaviour(&target.metric).map_err(Error::Invalid)?;
+        let range = self.range(target, calendar)?;
+        let weights = self.weights(target, calendar, org, at)?;
+        let until = at.clamp(range.0, range.1);
+        let actual = self
+            .metrics
+            .actual(&target.metric, owners, range.0, until, at)
+            .map_err(Error::Invalid)?;
+        let min_sample =
+            target.min_sample.unwrap_or_else(|| self.metrics.min_sample(&target.metric));
+        let enough_data = actual.sample.is_none_or(|n| n >= min_sample as f64);
+        let figures = pace::figures(&pace::Input {
+            behaviour,
+            target: value,
+            actual: actual.value,
+            enough_data,
+            weights: &weights,
+            period: range,
+            at,
+            calendar,
+            heads,
+            at_risk: target.at_risk,
+            off_track: target.off_track,
+        });
+        let interval = match (behaviour, actual.value, actual.sample) {
+            (Behaviour::Level { .. }, Some(v), Some(n)) if (0.0..=1.0).contains(&v) => {
+                pace::wilson(v * n, n)
+            }
+            _ => None,
+        };
+        Ok((figures, behaviour, interval))
+    }
+
+    /// Every target's figures at `at`, optionally only those of one scope.
+    pub fn status(&self, at: Micros, scope: Option<&Scope>) -> Result<Vec<KpiRow>, Error> {
+        let org = self.org()?;
+        let mut rows = Vec::new();
+        for target in self.targets()? {
+            if scope.is_some_and(|s| *s != target.scope) {
+                continue;
+            }
+            let calendar = self.calendar(org.calendar_team(&target.scope).as_deref())?;
+            let owners = org.owners(&target.scope);
+            let heads = org.heads(&target.scope).len();
+            let who = Who { value: target.value, owners: owners.as_deref(), heads };
+            let (figures, behaviour, interval) =
+                self.figures_for(&target, who, &org, &calendar, at)?;
+            rows.push(KpiRow { target, figures, behaviour, interval });
+        }
+        Ok(rows)
+    }
+
+    /// The heads of a team or company target, each with their own share, ranked by pace.
+    pub fn leaderboard(&self, id: &str, at: Micros) -> Result<Vec<LeaderRow>, Error> {
+        let target = self.target(id)?;
+        let org = self.org()?;
+        let all = self.targets()?;
+        let mut rows = Vec::new();
+        for (user, value) in self.head_values(&target, &org, &all) {
+            let calendar =
+                self.calendar(org.calendar_team(&Scope::User(user.clone())).as_deref())?;
+            let owners = [user.clone()];
+            let who = Who { value, owners: Some(&owners), heads: 1 };
+            let (figures, _, _) = self.figures_for(&target, who, &org, &calendar, at)?;
+            rows.push((user, value, figures));
+        }
+        // Highest pace first; no pace (nothing expected yet) last; ties by user id.
+        rows.sort_by(|a, b| {
+            let pa = a.2.pace.unwrap_or(f64::NEG_INFINITY);
+            let pb = b.2.pace.unwrap_or(f64::NEG_INFINITY);
+            pb.total_cmp(&pa).then_with(|| a.0.cmp(&b.0))
+        });
+        Ok(rows
+            .into_iter()
+            .enumerate()
+            .map(|(idx, (user, target_value, figures))| LeaderRow {
+                rank: idx + 1,
+                band: leaderboard_band(figures.pace),
+                user,
+                target_value,
+                figures,
+            })
+            .collect())
+    }
+}
+
+/// A KPI's figures, its metric's behaviour, and a rate's Wilson interval.
+type Judged = (Figures, Behaviour, Option<(f64, f64)>);
+
+/// Whose figures: the value asked of them, whose records count, how many heads share it.
+#[derive(Clone, Copy)]
+struct Who<'a> {
+    value: f64,
+    owners: Option<&'a [String]>,
+    heads: usize,
+}
+
+/// A status as the JSON shapes name it.
+pub fn status_name(status: Status) -> &'static str {
+    status.name()
+}
