@@ -1,1 +1,199 @@
-//! The HTTP API (issue: HTTP API). Not written yet.
+//! Traction's HTTP server: the JSON API under `/api/v1` and (later) the web application.
+//!
+//! Start with [`app`]: it builds the whole router from [`api::api_router`] (the API, generated
+//! per entity from the data model), the placeholder home page and the middleware (request ids,
+//! request logs, gzip, body limits). [`serve`] runs it on a listener until a shutdown signal,
+//! then lets in-flight requests finish; [`run`] is what `traction serve` calls.
+//!
+//! - `api/`: the endpoint table, the record handlers, import, the deal move, the JSON shapes.
+//! - `events.rs`: Server-Sent Events fed by every commit.
+//! - `openapi.rs`: the OpenAPI document, generated from the endpoint table and the schema.
+//! - `error.rs`: the one error type and its code → status table.
+//!
+//! The store is synchronous (SQLite): handlers call it on tokio's blocking pool. This crate
+//! knows HTTP and JSON; nothing below it does.
+
+pub mod api;
+pub mod error;
+pub mod events;
+pub mod openapi;
+mod web;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use traction_domain::time::Micros;
+use traction_store::Store;
+
+pub use api::api_router;
+pub use events::Events;
+
+/// The clock requests read "now" from (created_at defaults, stage moves): the wall clock in
+/// production, a fixed or stepping clock in tests.
+pub type Clock = Arc<dyn Fn() -> Micros + Send + Sync>;
+
+/// Limits and settings of the server.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The largest JSON body (records created or changed in one request).
+    pub max_body_bytes: usize,
+    /// The largest import body.
+    pub max_import_bytes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config { max_body_bytes: 8 * 1024 * 1024, max_import_bytes: 1024 * 1024 * 1024 }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub events: Events,
+    pub clock: Clock,
+    pub config: Arc<Config>,
+}
+
+/// The whole application: `/api/v1/…`, the home page, and the middleware.
+pub fn app(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let max_body = state.config.max_body_bytes;
+    // Authentication (a later issue) wraps this one router, so every API route is behind it.
+    let api = api_router().layer(DefaultBodyLimit::max(max_body));
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(web::router())
+        .fallback(api::unknown_endpoint)
+        .with_state(state)
+        .layer(CompressionLayer::new())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Serves `app` on `listener` until `shutdown` completes; then stops the event streams, lets
+/// in-flight requests finish and returns.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    stop_events: events::Shutdown,
+) -> std::io::Result<()> {
+    let app = app(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            // Event streams never end by themselves: end them so the shutdown can complete.
+            stop_events.trigger();
+        })
+        .await
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+/// Why the server could not run.
+#[derive(Debug)]
+pub enum RunError {
+    /// The address could not be listened on (in use, not permitted).
+    Listen(String),
+    /// The runtime or the server failed.
+    Io(String),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Listen(m) | RunError::Io(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Sets up request logging to stderr: `RUST_LOG` if set, else info for Traction and requests.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .try_init();
+}
+
+/// Runs the server on `listen` until SIGINT or SIGTERM (what `traction serve` does). The store
+/// is dropped, closing the database cleanly, only after the last request has finished.
+pub fn run(
+    store: Arc<dyn Store>,
+    listen: SocketAddr,
+    clock: Clock,
+    config: Config,
+) -> Result<(), RunError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| RunError::Io(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|e| RunError::Listen(format!("cannot listen on {listen}: {e}")))?;
+        let local = listener.local_addr().map_err(|e| RunError::Io(e.to_string()))?;
+        tracing::info!(address = %local, "listening: the API is at http://{local}/api/v1/");
+        let (events, stop_events) = Events::new();
+        let state = AppState { store, events, clock, config: Arc::new(config) };
+        serve(listener, state, shutdown_signal(), stop_events)
+            .await
+            .map_err(|e| RunError::Io(format!("the server failed: {e}")))
+    })?;
+    // Blocking tasks (a write that was running) finish before the runtime is gone.
+    runtime.shutdown_timeout(Duration::from_secs(30));
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -148,6 +148,17 @@ impl Summary {
     }
 }
 
+/// Which page of an entity's records to list (see [`Store::list`]).
+#[derive(Clone, Copy, Debug)]
+pub struct ListQuery<'a> {
+    /// Field name and value pairs that must all match exactly (`Value::Null` matches absent).
+    pub filters: &'a [(&'a str, Value)],
+    /// Start after this key (the last key of the previous page), in key order.
+    pub after: Option<&'a [Value]>,
+    /// At most this many records.
+    pub limit: usize,
+}
+
 /// A setting's value and where it comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Setting {
@@ -194,6 +205,14 @@ pub trait Store: Send + Sync {
         entity: Entity,
         visit: &mut dyn FnMut(Record) -> Result<(), Error>,
     ) -> Result<(), Error>;
+
+    /// A page of an entity's records in key order: those matching every filter, after the
+    /// cursor key, at most `limit` (keyset pagination, stable while records are added).
+    fn list(&self, entity: Entity, query: &ListQuery<'_>) -> Result<Vec<Record>, Error>;
+
+    /// The derived stock on hand of each product named (opening stock plus movements), as
+    /// `(id, stock)`; unknown ids are left out.
+    fn stock_on_hand(&self, product_ids: &[&str]) -> Result<Vec<(String, i64)>, Error>;
 
     /// How many records an entity has.
     fn count(&self, entity: Entity) -> Result<u64, Error>;

@@ -1,6 +1,7 @@
 //! The embedded store: one SQLite file, in WAL mode, with foreign keys on and full fsync on
 //! commit, so an acknowledged write survives a crash or a power cut.
 
+mod list;
 mod migrations;
 mod writer;
 
@@ -16,7 +17,7 @@ use traction_domain::settings::{Key, Workspace};
 use traction_domain::time::parse_zone;
 use traction_domain::{Record, Value};
 
-use crate::{Error, Setting, Store, Writer};
+use crate::{Error, ListQuery, Setting, Store, Writer};
 
 #[cfg(test)]
 use migrations::{LATEST_VERSION, migrate_to};
@@ -309,6 +310,14 @@ impl Store for SqliteStore {
         })();
         conn.execute_batch("COMMIT")?;
         res
+    }
+
+    fn list(&self, entity: Entity, query: &ListQuery<'_>) -> Result<Vec<Record>, Error> {
+        list::list(&self.reader(), entity, query)
+    }
+
+    fn stock_on_hand(&self, product_ids: &[&str]) -> Result<Vec<(String, i64)>, Error> {
+        list::stock_on_hand(&self.reader(), product_ids)
     }
 
     fn count(&self, entity: Entity) -> Result<u64, Error> {

@@ -1,10 +1,48 @@
-//! `traction serve [--listen ADDR] [--demo]`. Owned by the HTTP API work.
+//! `traction serve [--listen ADDR] [--demo]`: the HTTP API (and, later, the web application)
+//! until SIGINT or SIGTERM (spec: interfaces.md, Command line and HTTP API).
+//!
+//! The server reads the wall clock for each request ("now" for created_at defaults and stage
+//! moves); `--at` does not apply to it.
 
-use super::{Context, Failure, Result};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use super::{Context, Failure, Result, wall_clock};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The address and port to listen on (use 0.0.0.0:PORT to accept other machines).
+    #[arg(long, env = "TRACTION_LISTEN", default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: String,
+    /// Seed demo data into an empty database before serving.
+    #[arg(long)]
+    pub demo: bool,
+}
 
-pub fn run(_ctx: &Context, _args: Args) -> Result<()> {
-    Err(Failure::Runtime("the server is not built yet".into()))
+pub fn run(ctx: &Context, args: Args) -> Result<()> {
+    let listen: SocketAddr = args.listen.parse().map_err(|_| {
+        Failure::Input(format!(
+            "--listen {:?} is not an address: write IP:PORT, such as 127.0.0.1:8080",
+            args.listen
+        ))
+    })?;
+    if ctx.global.at.is_some() {
+        return Err(Failure::Input(
+            "--at does not apply to serve: the server uses the clock of each request".into(),
+        ));
+    }
+    if args.demo {
+        return Err(Failure::Input(
+            "--demo needs the demo data generator, which is not built yet: run without --demo"
+                .into(),
+        ));
+    }
+    let store = ctx.store()?;
+    traction_server::init_logging();
+    let clock: traction_server::Clock = Arc::new(wall_clock);
+    traction_server::run(Arc::new(store), listen, clock, traction_server::Config::default())
+        .map_err(|e| match e {
+            traction_server::RunError::Listen(m) => Failure::Input(m),
+            traction_server::RunError::Io(m) => Failure::Runtime(m),
+        })
 }

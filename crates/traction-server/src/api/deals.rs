@@ -1,0 +1,117 @@
+//! `POST /api/v1/deals/{id}/move {"stage_id": …}`: a deal changes stage (spec: interfaces.md,
+//! HTTP API; data-model.md, deals and stage_changes).
+//!
+//! One write transaction records a `stage_changes` row at the server's clock and sets the deal's
+//! stage. Moving into a won or lost stage closes the deal (`closed_at` = now, so the store derives
+//! the status from the stage); moving back into an open stage reopens it (`closed_at` cleared),
+//! which is a stage change like any other. Moving a deal to the stage it is in changes nothing,
+//! so a retried request is harmless.
+
+use axum::Json;
+use axum::extract::Path;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use traction_domain::{Entity, Record, Value};
+
+use super::records::{Answer, BodyBytes, IdPath, parse_context, write};
+use super::types::{Body, RecordJson, parse_body};
+use crate::AppState;
+use crate::error::{ApiError, Detail, Result};
+
+#[derive(Serialize)]
+struct Moved<'a> {
+    deal: RecordJson<'a>,
+    /// The stage change recorded, or null when the deal was already in that stage.
+    stage_change: Option<RecordJson<'a>>,
+}
+
+pub(crate) async fn move_deal(state: AppState, id: IdPath, body: BodyBytes) -> Result<Response> {
+    let Path(id) = id?;
+    let bytes = body?;
+    let Body::One(object) = parse_body(&bytes, false)? else {
+        return Err(ApiError::bad_request("the request body must be a JSON object"));
+    };
+    let mut stage_id = None;
+    for (key, raw) in &object.0 {
+        match key.as_str() {
+            "stage_id" => match serde_json::from_str::<String>(raw.get()) {
+                Ok(s) if !s.trim().is_empty() => stage_id = Some(s.trim().to_string()),
+                _ => {
+                    return Err(ApiError::invalid(
+                        "stage_id must be a stage's id string",
+                        vec![Detail::field("stage_id", "must be a stage's id string")],
+                    ));
+                }
+            },
+            other => {
+                return Err(ApiError::invalid(
+                    format!("{other} is not a field of a move: send {{\"stage_id\": \"…\"}}"),
+                    vec![Detail::field(other, "is not a field of a move: only stage_id is")],
+                ));
+            }
+        }
+    }
+    let Some(stage_id) = stage_id else {
+        return Err(ApiError::invalid(
+            "stage_id is missing: send {\"stage_id\": \"…\"}",
+            vec![Detail::field("stage_id", "is required and is missing")],
+        ));
+    };
+    let (answer, change) = write(&state, Entity::Deals, move |store, now| {
+        parse_context(store, now)?;
+        let mut writer = store.writer()?;
+        let mut deal = store
+            .get(Entity::Deals, &[Value::Text(id.clone())])?
+            .ok_or_else(|| ApiError::NotFound(format!("no deals record has id {id:?}")))?;
+        let stage =
+            store.get(Entity::Stages, &[Value::Text(stage_id.clone())])?.ok_or_else(|| {
+                ApiError::invalid(
+                    format!("stage_id: {stage_id:?}: no such stage"),
+                    vec![Detail::field("stage_id", format!("{stage_id:?}: no such stage"))],
+                )
+            })?;
+        if deal.get("stage_id").as_text() == Some(stage_id.as_str()) {
+            let summary = writer.commit()?;
+            return Ok(((Answer::load(store, vec![deal])?, None), summary));
+        }
+        let closing = stage.get("kind").as_text() != Some("open");
+        let was_closed = !deal.get("closed_at").is_null();
+        deal.set("stage_id", Value::Text(stage_id.clone()));
+        // The store derives the status from the stage; a won deal moved to lost closes anew.
+        deal.set("status", Value::Null);
+        if closing {
+            deal.set("closed_at", Value::Instant(now));
+        } else if was_closed {
+            deal.set("closed_at", Value::Null);
+        }
+        let change = Record {
+            entity: Entity::StageChanges,
+            values: vec![
+                Value::Text(id.clone()),
+                Value::Text(stage_id),
+                Value::Instant(now),
+                Value::Null,
+            ],
+        };
+        let invalid = |e: traction_store::Error| match e {
+            traction_store::Error::Invalid(problems) => ApiError::from_problems(problems, None),
+            other => other.into(),
+        };
+        writer.put(0, deal).map_err(invalid)?;
+        writer.put(0, change.clone()).map_err(invalid)?;
+        let summary = writer.commit().map_err(invalid)?;
+        let deal = store
+            .get(Entity::Deals, &[Value::Text(id.clone())])?
+            .ok_or_else(|| ApiError::Internal(format!("deal {id:?} vanished after its move")))?;
+        Ok(((Answer::load(store, vec![deal])?, Some(change)), summary))
+    })
+    .await?;
+    let items = answer.items();
+    let stage_change = change.as_ref().map(|record| RecordJson {
+        record,
+        currency: answer.currency,
+        stock_on_hand: None,
+    });
+    let deal = items.into_iter().next().ok_or_else(|| ApiError::Internal("no deal".into()))?;
+    Ok(Json(Moved { deal, stage_change }).into_response())
+}

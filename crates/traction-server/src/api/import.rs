@@ -1,0 +1,174 @@
+//! `POST /api/v1/{entity}/import`: a CSV or NDJSON body through the same atomic importer as
+//! `traction import` (spec: interfaces.md, HTTP API; data-model.md, Import is atomic).
+//!
+//! The body is streamed into the importer, which runs on the blocking pool and reads through a
+//! small channel, so a large file is never held in memory whole. The format is the body's
+//! `Content-Type` (`text/csv`; `application/x-ndjson`, `application/jsonl`), or `?format=csv|ndjson`.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::Query;
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tokio::sync::mpsc;
+use traction_domain::Entity;
+use traction_import::{Format, ImportFailure, ImportOptions};
+
+use super::records::{Params, write};
+use crate::AppState;
+use crate::error::{ApiError, Detail, Result};
+
+/// How many errors an import reports (counting goes on past it).
+const MAX_ERRORS: usize = 100;
+
+#[derive(Serialize)]
+struct Imported {
+    entity: &'static str,
+    rows: u64,
+    created: u64,
+    updated: u64,
+    unchanged: u64,
+}
+
+fn format_of(headers: &HeaderMap, params: &[(String, String)]) -> Result<Format> {
+    if let Some((_, name)) = params.iter().find(|(k, _)| k == "format") {
+        return Format::parse(name).map_err(|e| ApiError::BadRequest {
+            message: e.clone(),
+            details: vec![Detail::field("format", e)],
+        });
+    }
+    if let Some((name, _)) = params.first() {
+        return Err(ApiError::bad_request(format!(
+            "{name:?} is not a parameter of an import: the only one is format=csv|ndjson"
+        )));
+    }
+    let media = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    match media.as_deref() {
+        Some("text/csv") => Ok(Format::Csv),
+        Some(
+            "application/x-ndjson" | "application/ndjson" | "application/jsonl"
+            | "application/jsonlines" | "application/x-jsonlines",
+        ) => Ok(Format::Ndjson),
+        Some(other) => Err(ApiError::UnsupportedMediaType(format!(
+            "an import body is CSV (Content-Type: text/csv) or NDJSON (application/x-ndjson), not {other}; or name it with ?format=csv|ndjson"
+        ))),
+        None => Err(ApiError::UnsupportedMediaType(
+            "say what the body is: Content-Type text/csv or application/x-ndjson, or ?format=csv|ndjson".into(),
+        )),
+    }
+}
+
+/// The request body as a blocking reader fed from the async side.
+struct ChannelReader {
+    rx: mpsc::Receiver<std::result::Result<Bytes, String>>,
+    chunk: Bytes,
+    read: u64,
+    limit: u64,
+    too_large: Arc<AtomicBool>,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.chunk.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(chunk)) => self.chunk = chunk,
+                Some(Err(e)) => return Err(std::io::Error::other(e)),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk[..n]);
+        let _ = self.chunk.split_to(n);
+        self.read += n as u64;
+        if self.read > self.limit {
+            self.too_large.store(true, Ordering::Relaxed);
+            return Err(std::io::Error::other("the body is larger than the import limit"));
+        }
+        Ok(n)
+    }
+}
+
+pub(crate) async fn import(
+    state: AppState,
+    entity: Entity,
+    params: Params,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    let Query(params) = params?;
+    let format = format_of(&headers, &params)?;
+    let (tx, rx) = mpsc::channel(8);
+    // The async side pulls the body and hands chunks over; it stops when the reader goes away.
+    tokio::spawn(async move {
+        let mut body = body.into_data_stream();
+        use tokio_stream::StreamExt;
+        while let Some(chunk) = body.next().await {
+            let item = chunk.map_err(|e| format!("cannot read the request body: {e}"));
+            let failed = item.is_err();
+            if tx.send(item).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    let too_large = Arc::new(AtomicBool::new(false));
+    let limit = state.config.max_import_bytes;
+    let reader =
+        ChannelReader { rx, chunk: Bytes::new(), read: 0, limit, too_large: too_large.clone() };
+    let report = write(&state, entity, move |store, now| {
+        let options = ImportOptions {
+            file_name: format!("{entity} import"),
+            format,
+            max_errors: MAX_ERRORS,
+            now,
+        };
+        match traction_import::import(store, entity, reader, &options, &mut |_| {}) {
+            Ok(report) => {
+                let summary = report.summary.clone();
+                Ok((report, summary))
+            }
+            Err(_) if too_large.load(Ordering::Relaxed) => Err(ApiError::PayloadTooLarge(format!(
+                "the import is larger than {limit} bytes: split the file"
+            ))),
+            Err(ImportFailure::Invalid { errors, total }) => {
+                let details: Vec<Detail> = errors
+                    .iter()
+                    .map(|e| Detail {
+                        line: Some(e.line),
+                        column: e.column.clone(),
+                        problem: e.message.clone(),
+                        ..Detail::default()
+                    })
+                    .collect();
+                let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
+                let message = if total == 1 {
+                    format!("{first}; nothing was imported")
+                } else {
+                    format!("{total} errors, the first: {first}; nothing was imported")
+                };
+                Err(ApiError::invalid(message, details))
+            }
+            Err(ImportFailure::Io(message)) if message.contains("cannot read") => {
+                Err(ApiError::bad_request(message))
+            }
+            Err(ImportFailure::Io(message)) => Err(ApiError::Internal(message)),
+        }
+    })
+    .await?;
+    Ok(Json(Imported {
+        entity: entity.name(),
+        rows: report.rows,
+        created: report.summary.created,
+        updated: report.summary.updated,
+        unchanged: report.summary.unchanged,
+    })
+    .into_response())
+}

@@ -1,0 +1,179 @@
+//! The JSON API under `/api/v1` (spec: interfaces.md, HTTP API).
+//!
+//! [`endpoints`] is the one table of what the API serves: [`api_router`] builds the routes from
+//! it and `openapi.rs` documents it, so the OpenAPI document cannot drift from the router
+//! (ripgrep's `defs.rs` idea: one list drives the code and its documentation). Record routes are
+//! made per entity from the schema (`Entity::ALL`), so an entity added to the data model gets
+//! its routes and its documentation with no code here.
+//!
+//! Authentication (a later issue) wraps [`api_router`] as a whole, in one place, in `lib.rs`.
+
+pub mod deals;
+pub mod import;
+pub mod records;
+pub mod types;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, Method};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
+use serde_json::json;
+use traction_domain::Entity;
+
+use crate::AppState;
+use crate::error::ApiError;
+use records::{BodyBytes, IdPath, Params};
+
+/// What an endpoint does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Health,
+    OpenApi,
+    Events,
+    List(Entity),
+    Create(Entity),
+    /// Delete a keyed entity's record by its key fields given as query parameters.
+    DeleteByKey(Entity),
+    Get(Entity),
+    Replace(Entity),
+    Patch(Entity),
+    Delete(Entity),
+    Import(Entity),
+    MoveDeal,
+}
+
+/// One method on one path.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub method: Method,
+    /// The path below `/api/v1`, with `{id}` for the record id.
+    pub path: String,
+    pub op: Op,
+}
+
+/// Every endpoint of the API, in the order they are documented.
+pub fn endpoints() -> Vec<Endpoint> {
+    let mut out = Vec::new();
+    let mut add = |method: Method, path: String, op: Op| out.push(Endpoint { method, path, op });
+    add(Method::GET, "/health".into(), Op::Health);
+    add(Method::GET, "/openapi.json".into(), Op::OpenApi);
+    add(Method::GET, "/events".into(), Op::Events);
+    for entity in Entity::ALL {
+        let base = format!("/{}", entity.name());
+        add(Method::GET, base.clone(), Op::List(entity));
+        add(Method::POST, base.clone(), Op::Create(entity));
+        add(Method::POST, format!("{base}/import"), Op::Import(entity));
+        if entity.has_id() {
+            let one = format!("{base}/{{id}}");
+            add(Method::GET, one.clone(), Op::Get(entity));
+            add(Method::PUT, one.clone(), Op::Replace(entity));
+            add(Method::PATCH, one.clone(), Op::Patch(entity));
+            add(Method::DELETE, one, Op::Delete(entity));
+        } else {
+            add(Method::DELETE, base, Op::DeleteByKey(entity));
+        }
+    }
+    add(Method::POST, "/deals/{id}/move".into(), Op::MoveDeal);
+    out
+}
+
+fn filter(method: &Method) -> MethodFilter {
+    match *method {
+        Method::GET => MethodFilter::GET,
+        Method::POST => MethodFilter::POST,
+        Method::PUT => MethodFilter::PUT,
+        Method::PATCH => MethodFilter::PATCH,
+        _ => MethodFilter::DELETE,
+    }
+}
+
+/// The handler of one endpoint.
+fn handler(endpoint: &Endpoint) -> MethodRouter<AppState> {
+    let f = filter(&endpoint.method);
+    match endpoint.op {
+        Op::Health => on(f, health),
+        Op::OpenApi => on(f, openapi),
+        Op::Events => on(f, events),
+        Op::List(e) => on(f, move |State(s): State<AppState>, p: Params| records::list(s, e, p)),
+        Op::Create(e) => {
+            on(f, move |State(s): State<AppState>, b: BodyBytes| records::create(s, e, b))
+        }
+        Op::DeleteByKey(e) => {
+            on(f, move |State(s): State<AppState>, p: Params| records::delete_by_key(s, e, p))
+        }
+        Op::Get(e) => {
+            on(f, move |State(s): State<AppState>, id: IdPath| records::get_one(s, e, id))
+        }
+        Op::Replace(e) => on(f, move |State(s): State<AppState>, id: IdPath, b: BodyBytes| {
+            records::replace(s, e, id, b)
+        }),
+        Op::Patch(e) => on(f, move |State(s): State<AppState>, id: IdPath, b: BodyBytes| {
+            records::patch(s, e, id, b)
+        }),
+        Op::Delete(e) => {
+            on(f, move |State(s): State<AppState>, id: IdPath| records::delete_one(s, e, id))
+        }
+        Op::Import(e) => {
+            on(f, move |State(s): State<AppState>, p: Params, h: HeaderMap, b: Body| {
+                import::import(s, e, p, h, b)
+            })
+        }
+        Op::MoveDeal => {
+            on(f, |State(s): State<AppState>, id: IdPath, b: BodyBytes| deals::move_deal(s, id, b))
+        }
+    }
+}
+
+/// The API's routes, relative to `/api/v1`: the one router an authentication layer wraps.
+pub fn api_router() -> Router<AppState> {
+    let mut router = Router::new();
+    for endpoint in endpoints() {
+        router = router.route(&endpoint.path, handler(&endpoint));
+    }
+    router.fallback(unknown_endpoint).method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn health() -> Response {
+    Json(json!({"status": "ok"})).into_response()
+}
+
+async fn openapi() -> Response {
+    Json(crate::openapi::document()).into_response()
+}
+
+async fn events(State(state): State<AppState>) -> Response {
+    state.events.stream().into_response()
+}
+
+pub(crate) async fn unknown_endpoint(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    let path = uri.path();
+    let segment = path.trim_start_matches("/api/v1/").split('/').next().unwrap_or("");
+    let hint = match Entity::parse(segment) {
+        Err(e) if !segment.is_empty() => format!(": {e}"),
+        _ => ": see /api/v1/openapi.json for the endpoints".to_string(),
+    };
+    ApiError::NotFound(format!("no endpoint {method} {path}{hint}"))
+}
+
+async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    let path = uri.path().to_string();
+    let allowed: Vec<String> = endpoints()
+        .iter()
+        .filter(|e| matches_path(&format!("/api/v1{}", e.path), &path))
+        .map(|e| e.method.to_string())
+        .collect();
+    ApiError::MethodNotAllowed(format!(
+        "{method} is not allowed on {path}: use {}",
+        allowed.join(", ")
+    ))
+}
+
+/// Whether a concrete path fits a route pattern with `{…}` segments.
+fn matches_path(pattern: &str, path: &str) -> bool {
+    let a: Vec<&str> = pattern.split('/').collect();
+    let b: Vec<&str> = path.split('/').collect();
+    a.len() == b.len() && a.iter().zip(&b).all(|(p, s)| p.starts_with('{') || p == s)
+}

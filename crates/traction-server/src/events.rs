@@ -1,0 +1,223 @@
+//! Live events: every committed change, announced to every open `GET /api/v1/events` stream
+//! (spec: interfaces.md, HTTP API: Server-Sent Events).
+//!
+//! Writes publish into a `tokio::sync::broadcast` channel after they commit; publishing never
+//! waits. Each client has its own small forwarding task: a slow client falls behind on its own
+//! and, once it has missed events, is told to reload instead of receiving a partial history.
+//!
+//! Events:
+//! - `event: change`, data `{"entity": "deals", "id": "d-1", "kind": "created|updated|deleted"}`,
+//!   one per changed record. For keyed entities `id` is the key's values joined by `/`
+//!   (`d-1/s-2/2026-03-04T09:15:00Z`).
+//! - `event: reload`, data `{"entities": ["orders"]}`: too much changed to list record by record
+//!   (a commit of more than [`BULK`] changes, such as a large import), so the client should
+//!   refetch those entities. `{"entities": null}` after a client fell behind: refetch everything.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::response::sse::{Event, KeepAlive, Sse};
+use serde_json::json;
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::ReceiverStream;
+use traction_domain::Entity;
+use traction_store::Summary;
+
+/// A commit with more changes than this is announced as one `reload` event.
+pub const BULK: usize = 1000;
+
+/// Events kept for clients that are behind; one further behind and it gets a `reload`.
+const CAPACITY: usize = 4096;
+
+/// One announcement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Announcement {
+    Change { entity: Entity, id: String, kind: &'static str },
+    Reload { entities: Option<Vec<Entity>> },
+}
+
+impl Announcement {
+    fn to_event(&self) -> Event {
+        match self {
+            Announcement::Change { entity, id, kind } => Event::default()
+                .event("change")
+                .data(json!({"entity": entity.name(), "id": id, "kind": kind}).to_string()),
+            Announcement::Reload { entities } => {
+                let names: Option<Vec<&str>> =
+                    entities.as_ref().map(|list| list.iter().map(|e| e.name()).collect());
+                Event::default().event("reload").data(json!({"entities": names}).to_string())
+            }
+        }
+    }
+}
+
+/// The hub the writes publish to and the streams subscribe to.
+#[derive(Clone, Debug)]
+pub struct Events {
+    tx: broadcast::Sender<Announcement>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// Ends every event stream when triggered (so a graceful shutdown does not wait for them).
+#[derive(Debug)]
+pub struct Shutdown(watch::Sender<bool>);
+
+impl Shutdown {
+    pub fn trigger(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl Events {
+    pub fn new() -> (Events, Shutdown) {
+        let (tx, _) = broadcast::channel(CAPACITY);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        (Events { tx, shutdown: stop_rx }, Shutdown(stop_tx))
+    }
+
+    /// Announces a committed write. `touched` is the entity the request was about, named in a
+    /// `reload` when the commit's own list of changes was cut short.
+    pub fn publish(&self, summary: &Summary, touched: Entity) {
+        if summary.changes.len() > BULK || summary.truncated {
+            let mut entities: Vec<Entity> = summary.changes.iter().map(|c| c.entity).collect();
+            entities.push(touched);
+            entities.sort();
+            entities.dedup();
+            // An error only means nobody listens.
+            let _ = self.tx.send(Announcement::Reload { entities: Some(entities) });
+            return;
+        }
+        for change in &summary.changes {
+            let _ = self.tx.send(Announcement::Change {
+                entity: change.entity,
+                id: change.key.clone(),
+                kind: change.kind.name(),
+            });
+        }
+    }
+
+    /// How many streams are open (for tests and logs).
+    pub fn listeners(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
+    /// One client's announcements. A task per client forwards from the broadcast channel into a
+    /// small queue; once the client is too far behind it gets one `Reload { entities: None }`.
+    pub fn subscribe(&self) -> mpsc::Receiver<Announcement> {
+        let mut rx = self.tx.subscribe();
+        let mut shutdown = self.shutdown.clone();
+        let (out, out_rx) = mpsc::channel::<Announcement>(64);
+        tokio::spawn(async move {
+            loop {
+                let announcement = tokio::select! {
+                    _ = shutdown.wait_for(|stop| *stop) => break,
+                    // The client went away: drop its subscription at once.
+                    _ = out.closed() => break,
+                    received = rx.recv() => match received {
+                        Ok(a) => a,
+                        Err(broadcast::error::RecvError::Lagged(_)) => Announcement::Reload { entities: None },
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    },
+                };
+                // Waiting here holds back only this client: the broadcast channel never waits
+                // for receivers, so writers are never slowed by a slow reader.
+                if out.send(announcement).await.is_err() {
+                    break;
+                }
+            }
+        });
+        out_rx
+    }
+
+    /// The Server-Sent Events response for one client.
+    pub fn stream(&self) -> impl axum::response::IntoResponse + use<> {
+        // Subscribed before the response starts, so no change after this request is missed; the
+        // first comment tells the client the stream is open.
+        let announcements = ReceiverStream::new(self.subscribe());
+        let connected =
+            tokio_stream::once(Ok::<_, Infallible>(Event::default().comment("connected")));
+        let events = connected.chain(announcements.map(|a| Ok(a.to_event())));
+        Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use traction_store::{Change, ChangeKind};
+
+    use super::*;
+
+    fn summary(n: usize) -> Summary {
+        let changes = (0..n)
+            .map(|i| Change {
+                entity: Entity::Deals,
+                key: format!("d{i}"),
+                kind: ChangeKind::Created,
+            })
+            .collect();
+        Summary { created: n as u64, changes, ..Summary::default() }
+    }
+
+    #[test]
+    fn each_change_is_announced() {
+        let (events, _stop) = Events::new();
+        let mut rx = events.tx.subscribe();
+        events.publish(&summary(2), Entity::Deals);
+        let expected = |id: &str| Announcement::Change {
+            entity: Entity::Deals,
+            id: id.into(),
+            kind: "created",
+        };
+        assert_eq!(rx.try_recv().unwrap(), expected("d0"));
+        assert_eq!(rx.try_recv().unwrap(), expected("d1"));
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_bulk_commit_is_one_reload() {
+        let (events, _stop) = Events::new();
+        let mut rx = events.tx.subscribe();
+        let mut big = summary(BULK + 1);
+        big.changes[0].entity = Entity::Orders;
+        events.publish(&big, Entity::Deals);
+        assert_eq!(
+            rx.try_recv().unwrap(),
+            Announcement::Reload { entities: Some(vec![Entity::Deals, Entity::Orders]) }
+        );
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn a_client_that_falls_behind_is_told_to_reload() {
+        let (events, _stop) = Events::new();
+        let mut rx = events.subscribe();
+        // The forwarding task takes what fits in the client's queue...
+        events.publish(&summary(100), Entity::Deals);
+        tokio::task::yield_now().await;
+        // ...then far more than the channel keeps is published while the client reads nothing.
+        for _ in 0..(CAPACITY / 100 + 2) {
+            events.publish(&summary(100), Entity::Deals);
+        }
+        let mut received = Vec::new();
+        while let Ok(Some(a)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+            received.push(a);
+        }
+        // The first events queued before the client fell behind, then one reload, and nothing
+        // is delivered out of order.
+        assert_eq!(
+            received[0],
+            Announcement::Change { entity: Entity::Deals, id: "d0".into(), kind: "created" }
+        );
+        let reloads = received.iter().filter(|a| matches!(a, Announcement::Reload { .. })).count();
+        assert_eq!(reloads, 1, "{} received", received.len());
+        assert!(received.contains(&Announcement::Reload { entities: None }));
+    }
+
+    #[test]
+    fn publishing_without_listeners_does_not_fail() {
+        let (events, _stop) = Events::new();
+        events.publish(&summary(3), Entity::Deals);
+        assert_eq!(events.listeners(), 0);
+    }
+}

@@ -1,0 +1,367 @@
+//! The OpenAPI 3.1 document served at `/api/v1/openapi.json`, generated from the same data the
+//! server runs on: the endpoint table (`api::endpoints`), the schema of every entity
+//! (`Entity::ALL`, `Entity::fields`) and the error code table (`ApiError::CODES`). No proc-macro
+//! crate is needed, and the document cannot describe routes the router does not serve.
+
+use serde_json::{Map, Value as Json, json};
+use traction_domain::{Entity, Field, FieldType};
+
+use crate::api::records::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::api::types::read_only_fields;
+use crate::api::{Op, endpoints};
+use crate::error::ApiError;
+
+/// The JSON Schema of one field's value.
+fn field_schema(field: &Field) -> Json {
+    let mut schema = match field.ty {
+        FieldType::Id | FieldType::Text | FieldType::Category => json!({"type": "string"}),
+        FieldType::Ref(target) => {
+            json!({"type": "string", "description": format!("the id of a {} record", target.name())})
+        }
+        FieldType::Enum(allowed) => json!({"type": "string", "enum": allowed}),
+        FieldType::Int { min: Some(min) } => json!({"type": "integer", "minimum": min}),
+        FieldType::Int { min: None } => json!({"type": "integer"}),
+        FieldType::Money => json!({
+            "type": ["number", "string"],
+            "description": "money in major units of the workspace currency; a decimal string is accepted on input"
+        }),
+        FieldType::Timestamp => json!({"type": "string", "format": "date-time"}),
+        FieldType::Date => json!({"type": "string", "format": "date"}),
+        FieldType::Bool => json!({"type": "boolean"}),
+        FieldType::Fraction => json!({"type": "number", "minimum": 0, "maximum": 1}),
+        FieldType::Decimal => json!({"type": ["number", "string"]}),
+    };
+    let doc = schema.get("description").and_then(Json::as_str).map(str::to_string);
+    let description = match doc {
+        Some(extra) => format!("{}; {extra}", field.doc),
+        None => field.doc.to_string(),
+    };
+    schema["description"] = Json::from(description);
+    if !field.required {
+        // Absent values are null in answers.
+        let ty = schema["type"].clone();
+        let mut types = match ty {
+            Json::Array(list) => list,
+            other => vec![other],
+        };
+        types.push(Json::from("null"));
+        schema["type"] = Json::Array(types);
+    }
+    schema
+}
+
+fn entity_schema(entity: Entity) -> Json {
+    let mut properties = Map::new();
+    for field in entity.fields() {
+        properties.insert(field.name.to_string(), field_schema(field));
+    }
+    for name in read_only_fields(entity) {
+        properties.insert(
+            (*name).to_string(),
+            json!({"type": "integer", "readOnly": true,
+                   "description": "derived: opening_stock plus the sum of the product's movements"}),
+        );
+    }
+    if entity.has_money() {
+        properties.insert(
+            "currency".into(),
+            json!({"type": "string", "writeOnly": true,
+                   "description": "optional on input; must be the workspace currency"}),
+        );
+    }
+    let required: Vec<&str> = entity
+        .fields()
+        .iter()
+        .filter(|f| f.required && !(f.name == "id" && entity.has_id()))
+        .map(|f| f.name)
+        .collect();
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": properties,
+        "required": required,
+        "description": format!(
+            "a {} record; its key is {}{}",
+            entity.name(),
+            entity.key().join(", "),
+            if entity.has_id() { " (generated when a record is created without one)" } else { "" }
+        ),
+    })
+}
+
+fn schema_ref(name: &str) -> Json {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn json_content(schema: Json) -> Json {
+    json!({"application/json": {"schema": schema}})
+}
+
+fn error_responses(codes: &[u16]) -> Map<String, Json> {
+    let mut out = Map::new();
+    for code in codes {
+        let names: Vec<&str> =
+            ApiError::CODES.iter().filter(|(c, _)| c == code).map(|(_, n)| *n).collect();
+        out.insert(
+            code.to_string(),
+            json!({"description": format!("error: {}", names.join(", ")),
+                   "content": json_content(schema_ref("Error"))}),
+        );
+    }
+    out
+}
+
+fn id_parameter() -> Json {
+    json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}})
+}
+
+fn operation(op: Op) -> Json {
+    let record = |e: Entity| schema_ref(&schema_name(e));
+    let (summary, parameters, body, ok_status, ok, errors): (
+        String,
+        Vec<Json>,
+        Option<Json>,
+        &str,
+        Json,
+        &[u16],
+    ) = match op {
+        Op::Health => (
+            "whether the server is up".into(),
+            vec![],
+            None,
+            "200",
+            json!({"description": "up", "content": json_content(json!({"type": "object",
+                "properties": {"status": {"const": "ok"}}}))}),
+            &[],
+        ),
+        Op::OpenApi => (
+            "this document".into(),
+            vec![],
+            None,
+            "200",
+            json!({"description": "the OpenAPI document"}),
+            &[],
+        ),
+        Op::Events => (
+            "Server-Sent Events: `event: change` with data {\"entity\", \"id\", \"kind\"} for every committed change; `event: reload` with data {\"entities\": [...]|null} when a commit was too large to list or the client fell behind".into(),
+            vec![],
+            None,
+            "200",
+            json!({"description": "an endless event stream",
+                   "content": {"text/event-stream": {"schema": {"type": "string"}}}}),
+            &[],
+        ),
+        Op::List(e) => {
+            let mut parameters = vec![
+                json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                    "default": DEFAULT_LIMIT},
+                    "description": format!("page size; values above {MAX_LIMIT} are clamped")}),
+                json!({"name": "cursor", "in": "query", "schema": {"type": "string"},
+                    "description": "the next_cursor of the previous page"}),
+            ];
+            for field in e.fields() {
+                parameters.push(json!({"name": field.name, "in": "query", "schema": {"type": "string"},
+                    "description": format!("only records whose {} equals this (read like an import cell; empty matches absent)", field.name)}));
+            }
+            (
+                format!("list {} in key order, a page at a time", e.name()),
+                parameters,
+                None,
+                "200",
+                json!({"description": "a page", "content": json_content(json!({"type": "object",
+                    "properties": {"items": {"type": "array", "items": record(e)},
+                                   "next_cursor": {"type": ["string", "null"]}}}))}),
+                &[400, 500],
+            )
+        }
+        Op::Create(e) => (
+            format!("create or update (by key) one {} record or an array of them, atomically", e.name()),
+            vec![],
+            Some(json_content(json!({"oneOf": [record(e), {"type": "array", "items": record(e)}]}))),
+            "201",
+            json!({"description": "created (200 when every record already existed); the stored records, one or {\"items\": [...]}",
+                   "content": json_content(json!({"oneOf": [record(e), {"type": "object",
+                       "properties": {"items": {"type": "array", "items": record(e)}}}]}))}),
+            &[400, 413, 422, 500],
+        ),
+        Op::Import(e) => (
+            format!("import a CSV or NDJSON file of {} atomically (upsert by key)", e.name()),
+            vec![json!({"name": "format", "in": "query", "schema": {"enum": ["csv", "ndjson"]},
+                "description": "the body's format when Content-Type does not say it"})],
+            Some(json!({"text/csv": {"schema": {"type": "string"}},
+                        "application/x-ndjson": {"schema": {"type": "string"}}})),
+            "200",
+            json!({"description": "imported", "content": json_content(json!({"type": "object",
+                "properties": {"entity": {"type": "string"}, "rows": {"type": "integer"},
+                    "created": {"type": "integer"}, "updated": {"type": "integer"},
+                    "unchanged": {"type": "integer"}}}))}),
+            &[400, 413, 415, 422, 500],
+        ),
+        Op::Get(e) => (
+            format!("one {} record", e.name()),
+            vec![id_parameter()],
+            None,
+            "200",
+            json!({"description": "the record", "content": json_content(record(e))}),
+            &[404, 500],
+        ),
+        Op::Replace(e) => (
+            format!("replace one {} record (or create it with this id)", e.name()),
+            vec![id_parameter()],
+            Some(json_content(record(e))),
+            "200",
+            json!({"description": "the stored record", "content": json_content(record(e))}),
+            &[400, 413, 422, 500],
+        ),
+        Op::Patch(e) => (
+            format!("change some fields of one {} record (null clears a field)", e.name()),
+            vec![id_parameter()],
+            Some(json_content(json!({"type": "object"}))),
+            "200",
+            json!({"description": "the stored record", "content": json_content(record(e))}),
+            &[400, 404, 413, 422, 500],
+        ),
+        Op::Delete(e) => (
+            format!("delete one {} record; refused while other records refer to it", e.name()),
+            vec![id_parameter()],
+            None,
+            "204",
+            json!({"description": "deleted"}),
+            &[404, 409, 500],
+        ),
+        Op::DeleteByKey(e) => (
+            format!("delete one {} record by its key ({})", e.name(), e.key().join(", ")),
+            e.key()
+                .iter()
+                .map(|k| json!({"name": k, "in": "query", "required": true, "schema": {"type": "string"}}))
+                .collect(),
+            None,
+            "204",
+            json!({"description": "deleted"}),
+            &[400, 404, 409, 500],
+        ),
+        Op::MoveDeal => (
+            "move a deal to a stage: records a stage change at the server's clock; a won or lost stage closes the deal, an open stage reopens it".into(),
+            vec![id_parameter()],
+            Some(json_content(json!({"type": "object", "additionalProperties": false,
+                "required": ["stage_id"], "properties": {"stage_id": {"type": "string"}}}))),
+            "200",
+            json!({"description": "the deal after the move, and the stage change recorded (null when it was already there)",
+                "content": json_content(json!({"type": "object", "properties": {
+                    "deal": record(Entity::Deals),
+                    "stage_change": {"oneOf": [record(Entity::StageChanges), {"type": "null"}]}}}))}),
+            &[400, 404, 422, 500],
+        ),
+    };
+    let mut responses = error_responses(errors);
+    responses.insert(ok_status.to_string(), ok);
+    let mut out = json!({"summary": summary, "responses": responses});
+    if !parameters.is_empty() {
+        out["parameters"] = Json::Array(parameters);
+    }
+    if let Some(content) = body {
+        out["requestBody"] = json!({"required": true, "content": content});
+    }
+    out
+}
+
+/// `stage_changes` → `StageChanges`.
+fn schema_name(entity: Entity) -> String {
+    entity
+        .name()
+        .split('_')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The whole document.
+pub fn document() -> Json {
+    let mut paths = Map::new();
+    for endpoint in endpoints() {
+        let path = format!("/api/v1{}", endpoint.path);
+        let item = paths.entry(path).or_insert_with(|| json!({}));
+        item[endpoint.method.as_str().to_ascii_lowercase()] = operation(endpoint.op);
+    }
+    let mut schemas = Map::new();
+    for entity in Entity::ALL {
+        schemas.insert(schema_name(entity), entity_schema(entity));
+    }
+    let codes: Vec<&str> = ApiError::CODES.iter().map(|(_, n)| *n).collect();
+    schemas.insert(
+        "Error".into(),
+        json!({"type": "object", "required": ["error"], "properties": {"error": {
+            "type": "object", "required": ["code", "message", "details"], "properties": {
+                "code": {"type": "string", "enum": codes},
+                "message": {"type": "string"},
+                "details": {"type": "array", "items": {"type": "object", "required": ["problem"],
+                    "properties": {"field": {"type": "string"}, "line": {"type": "integer"},
+                        "column": {"type": "string"}, "index": {"type": "integer",
+                            "description": "the position of the record in an array body"},
+                        "problem": {"type": "string"}}}}}}}}),
+    );
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Traction API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Every entity of Traction's data model over JSON. See docs/api.md.",
+        },
+        "paths": paths,
+        "components": {"schemas": schemas},
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_endpoint_is_documented_once() {
+        let doc = document();
+        for endpoint in endpoints() {
+            let path = format!("/api/v1{}", endpoint.path);
+            let method = endpoint.method.as_str().to_ascii_lowercase();
+            assert!(doc["paths"][&path][&method].is_object(), "{method} {path} is not documented");
+        }
+        let documented: usize = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|item| item.as_object().unwrap().len())
+            .sum();
+        assert_eq!(documented, endpoints().len());
+    }
+
+    #[test]
+    fn keyed_entities_have_no_id_routes() {
+        let doc = document();
+        assert!(doc["paths"]["/api/v1/web_visits/{id}"].is_null());
+        let delete = &doc["paths"]["/api/v1/web_visits"]["delete"];
+        let names: Vec<&str> = delete["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["day", "source"]);
+    }
+
+    #[test]
+    fn schemas_follow_the_data_model() {
+        let doc = document();
+        let deals = &doc["components"]["schemas"]["Deals"];
+        assert_eq!(deals["properties"]["amount"]["type"], json!(["number", "string"]));
+        assert_eq!(deals["properties"]["closed_at"]["type"], json!(["string", "null"]));
+        assert_eq!(
+            deals["required"],
+            json!(["pipeline_id", "stage_id", "owner_id", "amount", "created_at"])
+        );
+        assert_eq!(schema_name(Entity::InventoryMovements), "InventoryMovements");
+    }
+}

@@ -1,0 +1,20 @@
+//! Integration tests of the HTTP API: the real server on a loopback port, a real database file
+//! in a temporary folder, a real HTTP client (zero2prod's `tests/api`, one test binary).
+//!
+//! - `helpers`: `TestApp::spawn()` and one method per verb; the clock is the test's to set.
+//! - `crud`: every entity created, read, listed, replaced, patched and deleted.
+//! - `pagination`: cursors, filters, limits, and paging while others insert.
+//! - `deals`: the move endpoint and the stage history it writes.
+//! - `errors`: every error status and its body shape, and that bad requests change nothing.
+//! - `events`: Server-Sent Events delivery, dropped clients, slow clients, bulk commits.
+//! - `concurrency`: several tasks writing at once, no errors, no lost writes.
+//! - `server`: the OpenAPI document against the router, graceful shutdown, the home page.
+
+mod concurrency;
+mod crud;
+mod deals;
+mod errors;
+mod events;
+mod helpers;
+mod pagination;
+mod server;
