@@ -156,16 +156,36 @@ impl std::fmt::Display for RunError {
 
 impl std::error::Error for RunError {}
 
-/// Sets up request logging to stderr: `RUST_LOG` if set, else info for Traction and requests.
-pub fn init_logging() {
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// For people: one readable line per event.
+    Text,
+    /// For log collectors: one JSON object per line, the span's fields included.
+    Json,
+}
+
+impl LogFormat {
+    pub fn parse(text: &str) -> Result<LogFormat, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(format!("{text:?} is not a log format: use text or json")),
+        }
+    }
+}
+
+/// Sets up logging to stderr: `RUST_LOG` if set, else info (a line per request).
+pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .try_init();
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => {
+            builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).try_init()
+        }
+    };
 }
 
 /// Runs the server on `listen` until SIGINT or SIGTERM (what `traction serve` does). The store

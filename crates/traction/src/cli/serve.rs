@@ -17,6 +17,9 @@ pub struct Args {
     /// Seed demo data into an empty database before serving.
     #[arg(long)]
     pub demo: bool,
+    /// How request logs are written to stderr: text or json (RUST_LOG sets the level).
+    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    pub log_format: String,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
@@ -37,8 +40,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 .into(),
         ));
     }
+    let log_format = traction_server::LogFormat::parse(&args.log_format)
+        .map_err(|e| Failure::Input(format!("--log-format: {e}")))?;
     let store = ctx.store()?;
-    traction_server::init_logging();
+    traction_server::init_logging(log_format);
     let clock: traction_server::Clock = Arc::new(wall_clock);
     traction_server::run(Arc::new(store), listen, clock, traction_server::Config::default())
         .map_err(|e| match e {
