@@ -1,1 +1,73 @@
-//! The metrics engine (issue: metrics engine). Not written yet.
+//! Traction's metrics engine: metric definitions as data, one small expression language, and
+//! one engine that answers any metric query (spec: metrics.md).
+//!
+//! A query goes through named stages, each with its own representation:
+//!
+//! ```text
+//!  definitions (TOML)          builtin.toml (include_str!) + the user's --metrics FILE
+//!        │  catalog::check     parse, type-check every expression, references, cycles;
+//!        ▼                     all problems at once, each naming its definition
+//!     Catalog ─────────┐
+//!                      │  plan::plan      Query (metric, [from, to), grain, by, where,
+//!     Query ───────────┤                  compare, at) + Buckets cut in the workspace zone
+//!                      ▼
+//!                    Plan                 logical, backend-free: Scans (which source, which
+//!                      │                  rows, which aggregates) and a Node tree combining them
+//!                      │  sql::statement  one parameterised SQLite statement per scan
+//!                      ▼                  (no user text ever becomes SQL)
+//!                SQL + params
+//!                      │  sql::run_scan   rows grouped by (bucket, dimension values)
+//!                      ▼
+//!                  ScanRows
+//!                      │  eval            slots → values (ratios, derived, order statistics),
+//!                      ▼                  money to major units, comparison, sorting
+//!                MetricResult ──► to_json()  the JSON shape of interfaces.md
+//! ```
+//!
+//! The public surface is small: [`Catalog::builtin`], [`Catalog::load`], [`Query`], [`run`],
+//! [`MetricResult::to_json`], and [`funnel::funnel`]. The plan is the seam where pre-aggregated
+//! rollups and a PostgreSQL backend can answer the same scans later.
+//!
+//! Modules: [`expr`] (the language: lexer, parser, type checker, SQL fragments), [`source`]
+//! (entities and derived sources, their fields and dimensions), [`catalog`] (definitions),
+//! [`buckets`] (time buckets and zone offsets), [`plan`], `sql`, `eval`, [`funnel`].
+
+pub mod buckets;
+pub mod catalog;
+mod eval;
+pub mod expr;
+pub mod funnel;
+pub mod plan;
+pub mod source;
+mod sql;
+
+use std::fmt;
+
+pub use buckets::Grain;
+pub use catalog::{Catalog, Diagnostic, Diagnostics, Metric};
+pub use eval::{MetricResult, Row, json_number, quantile, run, trimmed_mean};
+pub use funnel::{FunnelQuery, FunnelResult, FunnelRow, funnel};
+pub use plan::{Compare, Query, parse_by};
+pub use sql::DimValue;
+
+/// Why a query could not be answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The query is wrong (unknown dimension, bad `where`, empty range): fix the input.
+    Input(String),
+    /// No such metric or pipeline.
+    NotFound(String),
+    /// The database failed.
+    Storage(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Input(m) | Error::NotFound(m) => f.write_str(m),
+            Error::Storage(m) => write!(f, "database error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

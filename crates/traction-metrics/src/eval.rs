@@ -1,0 +1,427 @@
+//! Running a query: plan, compile each scan to SQL, run them, and combine the slots into the
+//! metric's rows ([`MetricResult`]), with the comparison when one is asked for.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use jiff::tz::TimeZone;
+use traction_domain::Currency;
+use traction_domain::time::Micros;
+use traction_store::{SqliteStore, Store};
+
+use crate::Error;
+use crate::buckets::{Buckets, Grain, shift_years};
+use crate::catalog::{Agg, Better, Catalog, Unit};
+use crate::expr::compile::Env;
+use crate::expr::{BinOp, Expr, ExprKind};
+use crate::plan::{Compare, Node, Plan, Query, Scan, plan, previous_range};
+use crate::sql::{DimValue, Key, ScanRows, SlotValue, run_scan, statement, storage};
+
+/// One row of a metric's answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// The bucket's label (`None` for grain `all`).
+    pub period: Option<String>,
+    /// The bucket's first instant (cut by the range).
+    pub start: Micros,
+    /// One value per `by` dimension.
+    pub dims: Vec<DimValue>,
+    pub value: Option<f64>,
+    /// Ratios: the parts.
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    /// With a comparison: the compared bucket's value, and value / previous − 1.
+    pub previous: Option<f64>,
+    pub change: Option<f64>,
+}
+
+/// A metric's answer to a query (interfaces.md, JSON shapes).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricResult {
+    pub metric: String,
+    pub unit: Unit,
+    pub better: Better,
+    pub from: String,
+    pub to: String,
+    pub grain: Grain,
+    pub by: Vec<String>,
+    pub compare: Option<Compare>,
+    /// Whether rows carry a numerator and a denominator.
+    pub ratio: bool,
+    pub rows: Vec<Row>,
+}
+
+/// A computed cell.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Cell {
+    value: Option<f64>,
+    numerator: Option<f64>,
+    denominator: Option<f64>,
+}
+
+/// Answers a metric query from the SQLite store.
+pub fn run(store: &SqliteStore, catalog: &Catalog, query: &Query) -> Result<MetricResult, Error> {
+    let workspace = store.workspace().map_err(|e| Error::Storage(e.to_string()))?;
+    let env = Env { zone: workspace.zone.clone(), currency: workspace.currency };
+    let buckets = Buckets::new(query.grain, query.from, query.to, &env.zone)?;
+    let main = plan(catalog, query, buckets)?;
+    let cells = evaluate(store, &main, &env)?;
+
+    let compared = match query.compare {
+        None => None,
+        Some(compare) => Some(compare_cells(store, catalog, query, &main, compare, &env)?),
+    };
+
+    let mut rows: Vec<Row> = cells
+        .into_iter()
+        .map(|((bucket_idx, dims), cell)| {
+            let bucket = &main.buckets.list[bucket_idx];
+            let previous = compared.as_ref().and_then(|(map, cmp)| {
+                let other = cmp[bucket_idx]?;
+                map.get(&(other, dims.clone())).and_then(|c| c.value)
+            });
+            let change = match (cell.value, previous) {
+                (Some(v), Some(p)) if p != 0.0 => Some(v / p - 1.0),
+                _ => None,
+            };
+            Row {
+                period: bucket.label.clone(),
+                start: bucket.start.max(main.buckets.lo),
+                dims,
+                value: cell.value,
+                numerator: cell.numerator,
+                denominator: cell.denominator,
+                previous,
+                change,
+            }
+        })
+        .collect();
+    // spec: interfaces.md — rows sorted by period, then by the dimension values.
+    rows.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.dims.cmp(&b.dims)));
+
+    Ok(MetricResult {
+        metric: main.metric.name.clone(),
+        unit: main.metric.unit,
+        better: main.metric.better,
+        from: local_text(query.from, &env.zone),
+        to: local_text(query.to, &env.zone),
+        grain: query.grain,
+        by: query.by.clone(),
+        compare: query.compare,
+        ratio: main.is_ratio(),
+        rows,
+    })
+}
+
+/// The compared buckets' cells, and for each bucket of the main plan the compared bucket.
+type Compared = (BTreeMap<Key, Cell>, Vec<Option<usize>>);
+
+fn compare_cells(
+    store: &SqliteStore,
+    catalog: &Catalog,
+    query: &Query,
+    main: &Plan,
+    compare: Compare,
+    env: &Env,
+) -> Result<Compared, Error> {
+    let zone = &env.zone;
+    let list = &main.buckets.list;
+    let (first, last) = (&list[0], &list[list.len() - 1]);
+    // The compared buckets are whole calendar buckets: the one before, or a year before.
+    let (lo, hi, targets): (Micros, Micros, Vec<Micros>) = match (query.grain, compare) {
+        (Grain::All, Compare::Previous) => {
+            let (lo, hi) = previous_range(query.from, query.to, zone)?;
+            (lo, hi, vec![lo])
+        }
+        (Grain::All, Compare::Yoy) => {
+            let lo = shift_years(query.from, -1, zone)?;
+            (lo, shift_years(query.to, -1, zone)?, vec![lo])
+        }
+        (grain, Compare::Previous) => {
+            let before = Buckets::new(grain, first.start - 1, first.start, zone)?;
+            let lo = before.list[0].start;
+            let targets =
+                std::iter::once(lo).chain(list[..list.len() - 1].iter().map(|b| b.start)).collect();
+            (lo, last.start, targets)
+        }
+        (_, Compare::Yoy) => {
+            let targets: Vec<Micros> =
+                list.iter().map(|b| shift_years(b.start, -1, zone)).collect::<Result<_, _>>()?;
+            let hi = shift_years(last.end, -1, zone)?.max(targets[targets.len() - 1] + 1);
+            (targets[0], hi, targets)
+        }
+    };
+    let buckets = Buckets::new(query.grain, lo, hi, zone)?;
+    let map: Vec<Option<usize>> = if query.grain == Grain::All {
+        vec![Some(0)]
+    } else {
+        targets.iter().map(|t| buckets.find(*t)).collect()
+    };
+    let other_query = Query { from: lo, to: hi, compare: None, ..query.clone() };
+    let other = plan(catalog, &other_query, buckets)?;
+    Ok((evaluate(store, &other, env)?, map))
+}
+
+/// Runs a plan's scans and combines them into cells.
+fn evaluate(store: &SqliteStore, plan: &Plan, env: &Env) -> Result<BTreeMap<Key, Cell>, Error> {
+    let statements =
+        plan.scans.iter().map(|scan| statement(plan, scan, env)).collect::<Result<Vec<_>, _>>()?;
+    let results: Vec<ScanRows> = store.with_reader(|conn| {
+        plan.scans
+            .iter()
+            .zip(&statements)
+            .map(|(scan, st)| run_scan(conn, plan, scan, st, &env.zone))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    // A row for every key where some scan found data.
+    let keys: BTreeSet<&Key> = results.iter().flat_map(|r| r.keys()).collect();
+    let ctx = Ctx { plan, results: &results, currency: env.currency };
+    Ok(keys.into_iter().map(|key| (key.clone(), ctx.cell(&plan.root, key))).collect())
+}
+
+struct Ctx<'a> {
+    plan: &'a Plan,
+    results: &'a [ScanRows],
+    currency: Currency,
+}
+
+impl Ctx<'_> {
+    fn cell(&self, node: &Node, key: &Key) -> Cell {
+        match node {
+            Node::Slot { scan, slot } => {
+                let s: &Scan = &self.plan.scans[*scan];
+                let def = &s.slots[*slot];
+                let got = self.results[*scan].get(key).map(|v| &v[*slot]);
+                let empty = SlotValue::default();
+                let value = slot_value(def.agg, got.unwrap_or(&empty));
+                let scale = if def.money { self.currency.minor_per_major() as f64 } else { 1.0 };
+                Cell { value: value.map(|v| v / scale), ..Cell::default() }
+            }
+            Node::Ratio(n, d) => {
+                let n = self.cell(n, key).value;
+                let d = self.cell(d, key).value;
+                Cell { value: divide(n, d), numerator: n, denominator: d }
+            }
+            Node::Derived(expr, parts) => {
+                let values: HashMap<&str, Option<f64>> = parts
+                    .iter()
+                    .map(|(name, node)| (name.as_str(), self.cell(node, key).value))
+                    .collect();
+                Cell { value: arithmetic(expr, &values), ..Cell::default() }
+            }
+        }
+    }
+}
+
+/// The value of one slot: counts and sums are 0 where nothing matched (they add up), the rest
+/// are null.
+fn slot_value(agg: Agg, got: &SlotValue) -> Option<f64> {
+    match agg {
+        Agg::Count | Agg::CountDistinct | Agg::Sum => Some(got.a.unwrap_or(0.0)),
+        Agg::Avg => divide(got.a, got.b),
+        Agg::Min | Agg::Max => got.a,
+        Agg::Median => quantile(&got.values, 0.5),
+        Agg::Percentile(p) => quantile(&got.values, p),
+        Agg::TrimmedMean => trimmed_mean(&got.values),
+    }
+}
+
+/// n / d, null when either is null or d is 0 (spec: metrics.md, never NaN or an error).
+fn divide(n: Option<f64>, d: Option<f64>) -> Option<f64> {
+    match (n, d) {
+        (Some(n), Some(d)) if d != 0.0 => Some(n / d),
+        _ => None,
+    }
+}
+
+fn arithmetic(expr: &Expr, values: &HashMap<&str, Option<f64>>) -> Option<f64> {
+    match &expr.kind {
+        ExprKind::Name(n) => values.get(n.as_str()).copied().flatten(),
+        ExprKind::Number(n) => n.parse().ok(),
+        ExprKind::Neg(e) => arithmetic(e, values).map(|v| -v),
+        ExprKind::Binary(op, l, r) => {
+            let l = arithmetic(l, values)?;
+            let r = arithmetic(r, values)?;
+            match op {
+                BinOp::Add => Some(l + r),
+                BinOp::Sub => Some(l - r),
+                BinOp::Mul => Some(l * r),
+                BinOp::Div => divide(Some(l), Some(r)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The `p` quantile by linear interpolation between order statistics (numpy's default,
+/// DuckDB's `quantile_cont`): position p·(n−1).
+pub fn quantile(values: &[f64], p: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    Some(quantile_sorted(&sorted, p))
+}
+
+fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
+    let pos = p * (sorted.len() - 1) as f64;
+    let lower = pos.floor() as usize;
+    let upper = pos.ceil() as usize;
+    let frac = pos - lower as f64;
+    sorted[lower] + (sorted[upper] - sorted[lower]) * frac
+}
+
+/// The mean of the values inside the Tukey fences [Q1 − 1.5·IQR, Q3 + 1.5·IQR]
+/// (spec: metrics.md, average_deal_size_trimmed).
+pub fn trimmed_mean(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let q1 = quantile_sorted(&sorted, 0.25);
+    let q3 = quantile_sorted(&sorted, 0.75);
+    let iqr = q3 - q1;
+    let (lo, hi) = (q1 - 1.5 * iqr, q3 + 1.5 * iqr);
+    let kept: Vec<f64> = sorted.into_iter().filter(|v| *v >= lo && *v <= hi).collect();
+    (!kept.is_empty()).then(|| kept.iter().sum::<f64>() / kept.len() as f64)
+}
+
+/// A range bound as people wrote it: the date at local midnight, else the local date-time with
+/// its offset.
+pub fn local_text(micros: Micros, zone: &TimeZone) -> String {
+    let Some(zoned) = traction_domain::time::to_zoned(micros, zone) else {
+        return micros.to_string();
+    };
+    let date = zoned.date();
+    if traction_domain::time::start_of_day(date, zone) == Ok(micros) {
+        date.to_string()
+    } else {
+        zoned.timestamp().display_with_offset(zoned.offset()).to_string()
+    }
+}
+
+/// A JSON number: whole numbers as integers, others as they are.
+pub fn json_number(x: Option<f64>) -> serde_json::Value {
+    match x {
+        Some(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15 => {
+            serde_json::Value::from(v as i64)
+        }
+        Some(v) if v.is_finite() => serde_json::Value::from(v),
+        _ => serde_json::Value::Null,
+    }
+}
+
+impl DimValue {
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            DimValue::Int(n) => serde_json::Value::from(*n),
+            DimValue::Text(s) => serde_json::Value::from(s.as_str()),
+            DimValue::Null => serde_json::Value::Null,
+        }
+    }
+
+    /// The value as text for tables and CSV (empty for null).
+    pub fn text(&self) -> String {
+        match self {
+            DimValue::Int(n) => n.to_string(),
+            DimValue::Text(s) => s.clone(),
+            DimValue::Null => String::new(),
+        }
+    }
+}
+
+impl MetricResult {
+    /// The JSON shape of interfaces.md: `{"metric", "unit", "better", "from", "to", "grain",
+    /// "by", "rows": [{"period", <dims>, "value", ["numerator", "denominator"], ["previous",
+    /// "change"]}]}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let rows: Vec<serde_json::Value> = self
+            .rows
+            .iter()
+            .map(|row| {
+                let mut obj = serde_json::Map::new();
+                if let Some(period) = &row.period {
+                    obj.insert("period".into(), period.clone().into());
+                }
+                for (name, value) in self.by.iter().zip(&row.dims) {
+                    obj.insert(name.clone(), value.to_json());
+                }
+                obj.insert("value".into(), json_number(row.value));
+                if self.ratio {
+                    obj.insert("numerator".into(), json_number(row.numerator));
+                    obj.insert("denominator".into(), json_number(row.denominator));
+                }
+                if self.compare.is_some() {
+                    obj.insert("previous".into(), json_number(row.previous));
+                    obj.insert("change".into(), json_number(row.change));
+                }
+                serde_json::Value::Object(obj)
+            })
+            .collect();
+        let mut obj = serde_json::Map::new();
+        obj.insert("metric".into(), self.metric.clone().into());
+        obj.insert("unit".into(), self.unit.name().into());
+        obj.insert("better".into(), self.better.name().into());
+        obj.insert("from".into(), self.from.clone().into());
+        obj.insert("to".into(), self.to.clone().into());
+        obj.insert("grain".into(), self.grain.name().into());
+        obj.insert("by".into(), self.by.clone().into());
+        if let Some(c) = self.compare {
+            obj.insert("compare".into(), c.name().into());
+        }
+        obj.insert("rows".into(), rows.into());
+        serde_json::Value::Object(obj)
+    }
+}
+
+/// Reads all rows of an SQL query with no parameters (for the funnel and tests).
+pub(crate) fn read_rows(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: &[crate::expr::compile::Param],
+) -> Result<Vec<Vec<rusqlite::types::Value>>, Error> {
+    let mut stmt = conn.prepare(sql).map_err(storage)?;
+    let n = stmt.column_count();
+    let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(storage)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(storage)? {
+        let mut values = Vec::with_capacity(n);
+        for idx in 0..n {
+            values.push(row.get(idx).map_err(storage)?);
+        }
+        out.push(values);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_interpolate_like_numpy() {
+        // numpy.quantile([1, 2, 3, 4], 0.5) = 2.5; 0.25 → position 0.75 → 1.75.
+        assert_eq!(quantile(&[4.0, 1.0, 3.0, 2.0], 0.5), Some(2.5));
+        assert_eq!(quantile(&[4.0, 1.0, 3.0, 2.0], 0.25), Some(1.75));
+        assert_eq!(quantile(&[7.0], 0.9), Some(7.0));
+        assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn the_trimmed_mean_drops_values_outside_the_fences() {
+        // 10, 12, 14, 16, 100: Q1 = 12, Q3 = 16, IQR = 4, fences [6, 22]: 100 is dropped and the
+        // mean of 10, 12, 14, 16 is 13.
+        assert_eq!(trimmed_mean(&[10.0, 100.0, 12.0, 14.0, 16.0]), Some(13.0));
+        assert_eq!(trimmed_mean(&[5.0, 5.0]), Some(5.0));
+    }
+
+    #[test]
+    fn json_numbers_are_whole_when_they_can_be() {
+        assert_eq!(json_number(Some(5.0)).to_string(), "5");
+        assert_eq!(json_number(Some(0.25)).to_string(), "0.25");
+        assert_eq!(json_number(None).to_string(), "null");
+        assert_eq!(json_number(Some(f64::NAN)).to_string(), "null");
+    }
+}

@@ -1,0 +1,610 @@
+//! Type-checking an [`Expr`] against a source's fields and compiling it to an SQL fragment.
+//!
+//! One pass does both: every node is checked and turned into SQL text made only of the checked
+//! columns' SQL, operators and `?` placeholders; literals become [`Param`]s. Literals take the
+//! type of what they are compared with: text compared with a timestamp is read as a timestamp in
+//! the workspace zone, a number compared with money is read in major units and scaled exactly to
+//! minor units, text compared with a category is lower-cased like stored categories, and text
+//! compared with an enum must be one of its values.
+
+use std::fmt;
+
+use jiff::tz::TimeZone;
+use traction_domain::Currency;
+use traction_domain::money::parse_minor;
+use traction_domain::time::{parse_date, parse_instant};
+
+use super::{BinOp, Expr, ExprKind, Span};
+
+/// The type of a value in the language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ty {
+    Bool,
+    Num,
+    /// Integer minor units of the workspace currency.
+    Money,
+    Text,
+    /// Microseconds since the epoch, UTC.
+    Timestamp,
+    /// `YYYY-MM-DD` text.
+    Date,
+    /// The difference of two timestamps, in microseconds: only `hours()` and `days()` take it.
+    Span,
+}
+
+impl fmt::Display for Ty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Ty::Bool => "boolean",
+            Ty::Num => "number",
+            Ty::Money => "money",
+            Ty::Text => "text",
+            Ty::Timestamp => "timestamp",
+            Ty::Date => "date",
+            Ty::Span => "time span",
+        })
+    }
+}
+
+/// What values a text column holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Values {
+    Free,
+    /// Stored lower-cased.
+    Category,
+    /// One of these words.
+    Enum(&'static [&'static str]),
+}
+
+/// A name the expression may use, with its SQL.
+#[derive(Clone, Debug)]
+pub struct Column {
+    pub ty: Ty,
+    pub values: Values,
+    /// Trusted SQL text (a qualified column or a fixed expression), never user text.
+    pub sql: String,
+}
+
+/// The names an expression can see.
+pub trait Scope {
+    /// What the scope is called in messages (`deals`).
+    fn describe(&self) -> String;
+    fn column(&self, name: &str) -> Option<Column>;
+    /// Every name, for the "fields are …" hint.
+    fn names(&self) -> Vec<String>;
+}
+
+/// What compiling needs to know of the workspace.
+#[derive(Clone, Debug)]
+pub struct Env {
+    pub zone: TimeZone,
+    pub currency: Currency,
+}
+
+impl Default for Env {
+    fn default() -> Env {
+        Env { zone: TimeZone::UTC, currency: Currency::USD }
+    }
+}
+
+/// A parameter value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Param {
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl rusqlite::ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Param::Int(n) => ToSqlOutput::Borrowed(ValueRef::Integer(*n)),
+            Param::Real(x) => ToSqlOutput::Borrowed(ValueRef::Real(*x)),
+            Param::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+/// SQL text with its parameters, in the order of their `?`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fragment {
+    pub sql: String,
+    pub params: Vec<Param>,
+}
+
+/// A checked, compiled expression.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Compiled {
+    pub fragment: Fragment,
+    pub ty: Ty,
+}
+
+/// A type or name mistake, at a span of the text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TypeError {
+    pub span: Span,
+    pub message: String,
+}
+
+impl TypeError {
+    fn new(span: Span, message: impl Into<String>) -> TypeError {
+        TypeError { span, message: message.into() }
+    }
+
+    pub fn render(&self, text: &str) -> String {
+        let (line, column) = super::line_column(text, self.span.start);
+        format!("{line}:{column}: {}", self.message)
+    }
+}
+
+/// Checks and compiles an expression in a scope.
+pub fn compile(expr: &Expr, scope: &dyn Scope, env: &Env) -> Result<Compiled, TypeError> {
+    Compiler { scope, env }.expr(expr)
+}
+
+/// Checks and compiles a condition: the expression must be a boolean.
+pub fn compile_condition(expr: &Expr, scope: &dyn Scope, env: &Env) -> Result<Fragment, TypeError> {
+    let compiled = compile(expr, scope, env)?;
+    if compiled.ty != Ty::Bool {
+        return Err(TypeError::new(
+            expr.span,
+            format!("a condition must be true or false, but this is a {}", compiled.ty),
+        ));
+    }
+    Ok(compiled.fragment)
+}
+
+struct Compiler<'a> {
+    scope: &'a dyn Scope,
+    env: &'a Env,
+}
+
+/// An operand before it is fixed: literals wait to learn the type of the other side.
+enum Operand<'e> {
+    Typed(Compiled, Values),
+    Literal(&'e Expr),
+}
+
+fn frag(sql: impl Into<String>, params: Vec<Param>, ty: Ty) -> Compiled {
+    Compiled { fragment: Fragment { sql: sql.into(), params }, ty }
+}
+
+impl Compiler<'_> {
+    fn expr(&self, expr: &Expr) -> Result<Compiled, TypeError> {
+        match &expr.kind {
+            ExprKind::Name(_) => {
+                let (column, _) = self.name(expr)?;
+                Ok(column)
+            }
+            ExprKind::Text(t) => Ok(frag("?", vec![Param::Text(t.clone())], Ty::Text)),
+            ExprKind::Number(n) => Ok(frag("?", vec![number_param(n, expr.span)?], Ty::Num)),
+            ExprKind::Bool(b) => Ok(frag(if *b { "1" } else { "0" }, vec![], Ty::Bool)),
+            ExprKind::Null => Err(TypeError::new(
+                expr.span,
+                "null can only be tested with `is null` or `is not null`",
+            )),
+            ExprKind::Not(inner) => {
+                let c = self.expr(inner)?;
+                self.want(&c, Ty::Bool, inner.span, "not")?;
+                Ok(frag(format!("NOT ({})", c.fragment.sql), c.fragment.params, Ty::Bool))
+            }
+            ExprKind::Neg(inner) => {
+                let c = self.expr(inner)?;
+                if !matches!(c.ty, Ty::Num | Ty::Money) {
+                    return Err(TypeError::new(
+                        inner.span,
+                        format!("only numbers and money can be negated, not a {}", c.ty),
+                    ));
+                }
+                Ok(frag(format!("-({})", c.fragment.sql), c.fragment.params, c.ty))
+            }
+            ExprKind::Binary(op @ (BinOp::And | BinOp::Or), l, r) => {
+                let lc = self.expr(l)?;
+                self.want(&lc, Ty::Bool, l.span, op.symbol())?;
+                let rc = self.expr(r)?;
+                self.want(&rc, Ty::Bool, r.span, op.symbol())?;
+                let word = if *op == BinOp::And { "AND" } else { "OR" };
+                Ok(join(lc.fragment, &format!(" {word} "), rc.fragment, Ty::Bool))
+            }
+            ExprKind::Binary(op, l, r) if op.is_comparison() => self.comparison(*op, l, r),
+            ExprKind::Binary(op, l, r) => self.arithmetic(*op, l, r, expr.span),
+            ExprKind::In { expr: item, list, negated } => {
+                let left = self.operand(item)?;
+                let mut sql = String::new();
+                let mut params = Vec::new();
+                let mut left_sql = None;
+                for (idx, member) in list.iter().enumerate() {
+                    let right = self.operand(member)?;
+                    let (l, r) = self.unify(&left, &right, item.span, member.span)?;
+                    if l.ty == Ty::Span {
+                        return Err(TypeError::new(item.span, "a time span cannot be compared"));
+                    }
+                    if left_sql.is_none() {
+                        sql.push_str(&format!(
+                            "({}) {}IN (",
+                            l.fragment.sql,
+                            if *negated { "NOT " } else { "" }
+                        ));
+                        params.extend(l.fragment.params.clone());
+                        left_sql = Some(l.fragment.sql);
+                    }
+                    if idx > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&r.fragment.sql);
+                    params.extend(r.fragment.params);
+                }
+                sql.push(')');
+                Ok(frag(sql, params, Ty::Bool))
+            }
+            ExprKind::IsNull { expr: inner, negated } => {
+                let c = self.expr(inner)?;
+                let test = if *negated { "IS NOT NULL" } else { "IS NULL" };
+                Ok(frag(format!("({}) {test}", c.fragment.sql), c.fragment.params, Ty::Bool))
+            }
+            ExprKind::Call { name, arg } => {
+                let divisor = match name.as_str() {
+                    "seconds" => "1000000.0",
+                    "hours" => "3600000000.0",
+                    "days" => "86400000000.0",
+                    _ => {
+                        return Err(TypeError::new(
+                            expr.span,
+                            format!(
+                                "unknown function {name:?}: the functions are seconds(a - b), hours(a - b) and days(a - b)"
+                            ),
+                        ));
+                    }
+                };
+                let c = self.expr(arg)?;
+                if c.ty != Ty::Span {
+                    return Err(TypeError::new(
+                        arg.span,
+                        format!(
+                            "{name}() takes the difference of two timestamps (a - b), not a {}",
+                            c.ty
+                        ),
+                    ));
+                }
+                Ok(frag(format!("(({}) / {divisor})", c.fragment.sql), c.fragment.params, Ty::Num))
+            }
+        }
+    }
+
+    fn name(&self, expr: &Expr) -> Result<(Compiled, Values), TypeError> {
+        let ExprKind::Name(name) = &expr.kind else {
+            return Err(TypeError::new(expr.span, "expected a name"));
+        };
+        match self.scope.column(name) {
+            Some(column) => Ok((frag(column.sql, vec![], column.ty), column.values)),
+            None => Err(TypeError::new(
+                expr.span,
+                format!(
+                    "unknown field {name:?} on {}; fields are {}",
+                    self.scope.describe(),
+                    self.scope.names().join(", ")
+                ),
+            )),
+        }
+    }
+
+    fn want(&self, c: &Compiled, ty: Ty, span: Span, what: &str) -> Result<(), TypeError> {
+        if c.ty == ty {
+            Ok(())
+        } else {
+            Err(TypeError::new(span, format!("{what} needs a {ty} here, but this is a {}", c.ty)))
+        }
+    }
+
+    fn operand<'e>(&self, expr: &'e Expr) -> Result<Operand<'e>, TypeError> {
+        match &expr.kind {
+            ExprKind::Text(_) | ExprKind::Number(_) => Ok(Operand::Literal(expr)),
+            ExprKind::Name(_) => {
+                let (c, values) = self.name(expr)?;
+                Ok(Operand::Typed(c, values))
+            }
+            _ => Ok(Operand::Typed(self.expr(expr)?, Values::Free)),
+        }
+    }
+
+    /// Fixes the types of two operands of a comparison, reading literals as the other side's type.
+    fn unify(
+        &self,
+        left: &Operand<'_>,
+        right: &Operand<'_>,
+        lspan: Span,
+        rspan: Span,
+    ) -> Result<(Compiled, Compiled), TypeError> {
+        match (left, right) {
+            (Operand::Typed(l, _), Operand::Typed(r, _)) => {
+                if l.ty != r.ty {
+                    return Err(TypeError::new(
+                        rspan,
+                        format!("cannot compare a {} with a {}", l.ty, r.ty),
+                    ));
+                }
+                Ok((l.clone(), r.clone()))
+            }
+            (Operand::Typed(l, lv), Operand::Literal(lit)) => {
+                Ok((l.clone(), self.literal_as(lit, l.ty, *lv)?))
+            }
+            (Operand::Literal(lit), Operand::Typed(r, rv)) => {
+                Ok((self.literal_as(lit, r.ty, *rv)?, r.clone()))
+            }
+            (Operand::Literal(l), Operand::Literal(r)) => {
+                let lc = self.expr(l)?;
+                let rc = self.expr(r)?;
+                if lc.ty != rc.ty {
+                    return Err(TypeError::new(
+                        lspan,
+                        format!("cannot compare a {} with a {}", lc.ty, rc.ty),
+                    ));
+                }
+                Ok((lc, rc))
+            }
+        }
+    }
+
+    /// A literal read as a value of type `ty`.
+    fn literal_as(&self, lit: &Expr, ty: Ty, values: Values) -> Result<Compiled, TypeError> {
+        let span = lit.span;
+        let mismatch =
+            |found: &str| TypeError::new(span, format!("cannot compare a {ty} with {found}"));
+        match (&lit.kind, ty) {
+            (ExprKind::Text(t), Ty::Text) => {
+                let value = match values {
+                    Values::Free => t.clone(),
+                    Values::Category => t.trim().to_lowercase(),
+                    Values::Enum(allowed) => {
+                        let word = t.trim().to_lowercase();
+                        if !allowed.contains(&word.as_str()) {
+                            return Err(TypeError::new(
+                                span,
+                                format!(
+                                    "'{t}' is not a possible value here: use one of {}",
+                                    allowed.join(", ")
+                                ),
+                            ));
+                        }
+                        word
+                    }
+                };
+                Ok(frag("?", vec![Param::Text(value)], Ty::Text))
+            }
+            (ExprKind::Text(t), Ty::Timestamp) => {
+                let micros =
+                    parse_instant(t, &self.env.zone).map_err(|e| TypeError::new(span, e))?;
+                Ok(frag("?", vec![Param::Int(micros)], Ty::Timestamp))
+            }
+            (ExprKind::Text(t), Ty::Date) => {
+                let date = parse_date(t).map_err(|e| TypeError::new(span, e))?;
+                Ok(frag("?", vec![Param::Text(date.to_string())], Ty::Date))
+            }
+            (ExprKind::Number(n), Ty::Num) => Ok(frag("?", vec![number_param(n, span)?], Ty::Num)),
+            (ExprKind::Number(n), Ty::Money) => {
+                let minor =
+                    parse_minor(n, self.env.currency).map_err(|e| TypeError::new(span, e))?;
+                Ok(frag("?", vec![Param::Int(minor)], Ty::Money))
+            }
+            (ExprKind::Text(t), _) => Err(mismatch(&format!("the text '{t}'"))),
+            (ExprKind::Number(n), _) => Err(mismatch(&format!("the number {n}"))),
+            _ => self.expr(lit),
+        }
+    }
+
+    fn comparison(&self, op: BinOp, l: &Expr, r: &Expr) -> Result<Compiled, TypeError> {
+        for side in [l, r] {
+            if side.kind == ExprKind::Null {
+                return Err(TypeError::new(
+                    side.span,
+                    "nothing equals null: write `is null` or `is not null`",
+                ));
+            }
+        }
+        let left = self.operand(l)?;
+        let right = self.operand(r)?;
+        for (side, span) in [(&left, l.span), (&right, r.span)] {
+            if let Operand::Typed(c, _) = side
+                && c.ty == Ty::Span
+            {
+                return Err(TypeError::new(
+                    span,
+                    "a time span cannot be compared: wrap it in seconds(…), hours(…) or days(…)",
+                ));
+            }
+        }
+        let (lc, rc) = self.unify(&left, &right, l.span, r.span)?;
+        if lc.ty == Ty::Bool && !matches!(op, BinOp::Eq | BinOp::Ne) {
+            return Err(TypeError::new(l.span, "true and false can only be compared with = or !="));
+        }
+        let sym = op.symbol();
+        Ok(join(lc.fragment, &format!(" {sym} "), rc.fragment, Ty::Bool))
+    }
+
+    fn arithmetic(&self, op: BinOp, l: &Expr, r: &Expr, span: Span) -> Result<Compiled, TypeError> {
+        let left = self.operand(l)?;
+        let right = self.operand(r)?;
+        // A number literal next to money is an amount in major units for + and -, a plain factor
+        // for * and /.
+        let fix = |operand: Operand<'_>, other: &Operand<'_>| -> Result<Compiled, TypeError> {
+            match operand {
+                Operand::Typed(c, _) => Ok(c),
+                Operand::Literal(lit) => match other {
+                    Operand::Typed(o, _)
+                        if o.ty == Ty::Money && matches!(op, BinOp::Add | BinOp::Sub) =>
+                    {
+                        self.literal_as(lit, Ty::Money, Values::Free)
+                    }
+                    _ => self.expr(lit),
+                },
+            }
+        };
+        let lc = fix(left, &right)?;
+        let left_again = Operand::Typed(lc.clone(), Values::Free);
+        let rc = fix(right, &left_again)?;
+        let ty = match (op, lc.ty, rc.ty) {
+            (BinOp::Add | BinOp::Sub, Ty::Num, Ty::Num) => Ty::Num,
+            (BinOp::Add | BinOp::Sub, Ty::Money, Ty::Money) => Ty::Money,
+            (BinOp::Sub, Ty::Timestamp, Ty::Timestamp) => Ty::Span,
+            (BinOp::Mul, Ty::Num, Ty::Num) => Ty::Num,
+            (BinOp::Mul, Ty::Money, Ty::Num) | (BinOp::Mul, Ty::Num, Ty::Money) => Ty::Money,
+            (BinOp::Div, Ty::Num, Ty::Num) | (BinOp::Div, Ty::Money, Ty::Money) => Ty::Num,
+            (BinOp::Div, Ty::Money, Ty::Num) => Ty::Money,
+            _ => {
+                return Err(TypeError::new(
+                    span,
+                    format!("cannot apply {} to a {} and a {}", op.symbol(), lc.ty, rc.ty),
+                ));
+            }
+        };
+        // SQLite divides integers as integers; a fraction is what the language means.
+        let sym = match op {
+            BinOp::Div => " * 1.0 / ",
+            _ => match op {
+                BinOp::Add => " + ",
+                BinOp::Sub => " - ",
+                _ => " * ",
+            },
+        };
+        Ok(join(lc.fragment, sym, rc.fragment, ty))
+    }
+}
+
+fn join(l: Fragment, sym: &str, r: Fragment, ty: Ty) -> Compiled {
+    let mut params = l.params;
+    params.extend(r.params);
+    frag(format!("({}){sym}({})", l.sql, r.sql), params, ty)
+}
+
+fn number_param(text: &str, span: Span) -> Result<Param, TypeError> {
+    if !text.contains('.')
+        && let Ok(n) = text.parse::<i64>()
+    {
+        return Ok(Param::Int(n));
+    }
+    text.parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+        .map(Param::Real)
+        .ok_or_else(|| TypeError::new(span, format!("{text} is not a usable number")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::parse;
+
+    struct Deals;
+
+    impl Scope for Deals {
+        fn describe(&self) -> String {
+            "deals".into()
+        }
+        fn column(&self, name: &str) -> Option<Column> {
+            let (ty, values) = match name {
+                "amount" => (Ty::Money, Values::Free),
+                "status" => (Ty::Text, Values::Enum(&["open", "won", "lost"])),
+                "source" => (Ty::Text, Values::Category),
+                "owner_id" => (Ty::Text, Values::Free),
+                "created_at" | "closed_at" => (Ty::Timestamp, Values::Free),
+                "expected_close_on" => (Ty::Date, Values::Free),
+                "contract_months" => (Ty::Num, Values::Free),
+                "won" => (Ty::Bool, Values::Free),
+                _ => return None,
+            };
+            Some(Column { ty, values, sql: format!("t.{name}") })
+        }
+        fn names(&self) -> Vec<String> {
+            ["amount", "status", "source", "owner_id", "created_at", "closed_at"]
+                .map(String::from)
+                .to_vec()
+        }
+    }
+
+    fn ok(text: &str) -> (String, Vec<Param>) {
+        let expr = parse(text).unwrap();
+        let env = Env {
+            zone: jiff::tz::TimeZone::get("Europe/London").unwrap(),
+            currency: Currency::USD,
+        };
+        let c =
+            compile_condition(&expr, &Deals, &env).unwrap_or_else(|e| panic!("{}", e.render(text)));
+        (c.sql, c.params)
+    }
+
+    fn bad(text: &str) -> String {
+        let expr = parse(text).unwrap();
+        match compile_condition(&expr, &Deals, &Env::default()) {
+            Ok(f) => panic!("{text} compiled to {}", f.sql),
+            Err(e) => e.render(text),
+        }
+    }
+
+    #[test]
+    fn literals_take_the_type_of_what_they_are_compared_with() {
+        // 1,234.5 dollars are 123,450 cents.
+        assert_eq!(ok("amount >= 1234.5"), ("(t.amount) >= (?)".into(), vec![Param::Int(123_450)]));
+        // Categories are stored lower-cased.
+        assert_eq!(ok("source = 'Web'").1, vec![Param::Text("web".into())]);
+        // 2026-07-01 local midnight in London is 23:00 UTC the day before (BST):
+        // 1782860400 s since the epoch for 2026-06-30T23:00:00Z.
+        assert_eq!(ok("created_at < '2026-07-01'").1, vec![Param::Int(1_782_860_400_000_000)]);
+        assert_eq!(
+            ok("expected_close_on = '2026-07-01'").1,
+            vec![Param::Text("2026-07-01".into())]
+        );
+        let (sql, params) = ok("status in ('won', 'LOST') and not won");
+        assert_eq!(sql, "((t.status) IN (?, ?)) AND (NOT (t.won))");
+        assert_eq!(params, vec![Param::Text("won".into()), Param::Text("lost".into())]);
+    }
+
+    #[test]
+    fn spans_between_timestamps_become_hours_or_days() {
+        let (sql, _) = ok("days(closed_at - created_at) > 30");
+        assert_eq!(sql, "((((t.closed_at) - (t.created_at)) / 86400000000.0)) > (?)");
+        let (sql, _) = ok("amount / contract_months > 10");
+        assert_eq!(sql, "((t.amount) * 1.0 / (t.contract_months)) > (?)");
+    }
+
+    #[test]
+    fn mistakes_name_the_place_and_the_fix() {
+        assert_eq!(
+            bad("ownr = 'u1'"),
+            "1:1: unknown field \"ownr\" on deals; fields are amount, status, source, owner_id, created_at, closed_at"
+        );
+        assert_eq!(
+            bad("status = 'wom'"),
+            "1:10: 'wom' is not a possible value here: use one of open, won, lost"
+        );
+        assert_eq!(bad("amount = 'lots'"), "1:10: cannot compare a money with the text 'lots'");
+        assert_eq!(bad("amount > created_at"), "1:10: cannot compare a money with a timestamp");
+        assert_eq!(
+            bad("closed_at = null"),
+            "1:13: nothing equals null: write `is null` or `is not null`"
+        );
+        assert_eq!(
+            bad("amount + 1"),
+            "1:1: a condition must be true or false, but this is a money"
+        );
+        assert_eq!(
+            bad("closed_at - created_at > 3"),
+            "1:1: a time span cannot be compared: wrap it in seconds(…), hours(…) or days(…)"
+        );
+        assert_eq!(
+            bad("hours(amount) > 3"),
+            "1:7: hours() takes the difference of two timestamps (a - b), not a money"
+        );
+        assert_eq!(
+            bad("weeks(closed_at - created_at) > 3"),
+            "1:1: unknown function \"weeks\": the functions are seconds(a - b), hours(a - b) and days(a - b)"
+        );
+        assert_eq!(bad("created_at > 'soon'").split(": ").next(), Some("1:14"));
+        assert_eq!(
+            bad("amount > 1.234"),
+            "1:10: \"1.234\" has more decimals than USD allows (2): amounts are stored exactly, so round it in the source"
+        );
+        assert_eq!(bad("won < true"), "1:1: true and false can only be compared with = or !=");
+        assert_eq!(bad("not amount"), "1:5: not needs a boolean here, but this is a money");
+    }
+}

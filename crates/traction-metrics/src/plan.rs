@@ -1,0 +1,348 @@
+//! Planning: a [`Query`] over a checked [`Catalog`] becomes a [`Plan`] — which rows of which
+//! sources are read ([`Scan`]s), which aggregates each computes ([`Slot`]s), into which buckets,
+//! and how the aggregates combine into the metric's value ([`Node`]).
+//!
+//! The plan is logical and knows no SQL: the SQLite stage (`sql.rs`) turns each scan into one
+//! statement, and a rollup store or a PostgreSQL backend can answer the same scans later. Slots
+//! are the additive parts (counts, sums) wherever the aggregation allows it — an average is a
+//! sum and a count, divided only when the value is computed — so pre-aggregated rollups can
+//! answer them; only order statistics (median, percentile, trimmed mean) need the values.
+
+use traction_domain::time::Micros;
+
+use crate::Error;
+use crate::buckets::{Buckets, Grain};
+use crate::catalog::{Agg, Catalog, Kind, Measure, Metric, Part};
+use crate::expr::{self, Expr};
+use crate::source::Source;
+
+/// Compare each bucket with another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compare {
+    /// The bucket before (for grain `all`: the span of the same length before `from`).
+    Previous,
+    /// The same bucket a year earlier.
+    Yoy,
+}
+
+impl Compare {
+    pub fn parse(text: &str) -> Result<Compare, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "previous" => Ok(Compare::Previous),
+            "yoy" => Ok(Compare::Yoy),
+            _ => Err(format!("compare {text:?} is not a comparison: use previous or yoy")),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Compare::Previous => "previous",
+            Compare::Yoy => "yoy",
+        }
+    }
+}
+
+/// A metric query (spec: metrics.md, Query semantics).
+#[derive(Clone, Debug)]
+pub struct Query {
+    pub metric: String,
+    /// Start of the range, inclusive.
+    pub from: Micros,
+    /// End of the range, exclusive.
+    pub to: Micros,
+    pub grain: Grain,
+    /// Dimensions to group by.
+    pub by: Vec<String>,
+    /// The `where` filter, in the expression language.
+    pub filter: Option<String>,
+    pub compare: Option<Compare>,
+    /// The clock: snapshots and cohort outcomes are as of this instant.
+    pub at: Micros,
+}
+
+impl Query {
+    /// A query of one metric over a range, by one grain, with nothing else.
+    pub fn new(metric: &str, from: Micros, to: Micros, grain: Grain, at: Micros) -> Query {
+        Query {
+            metric: metric.to_string(),
+            from,
+            to,
+            grain,
+            by: Vec::new(),
+            filter: None,
+            compare: None,
+            at,
+        }
+    }
+}
+
+/// Splits `owner,team` into dimension names.
+pub fn parse_by(text: &str) -> Vec<String> {
+    text.split(',').map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty()).collect()
+}
+
+/// How a scan places rows in time.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Placement {
+    /// By a time field, in `[lo, hi)`.
+    Field(String),
+    /// As of one instant per bucket: rows with `start` before it and `end` null or not before.
+    Snapshot { start: String, end: String },
+}
+
+/// One aggregate a scan computes, per bucket and dimension values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slot {
+    pub agg: Agg,
+    pub of: Option<Expr>,
+    pub filter: Option<Expr>,
+    /// Cohorts: the row counts only if this instant is set and not after `at`.
+    pub done_by: Option<String>,
+    /// Weighted by the stage probability of the deal at the snapshot instant.
+    pub weighted: bool,
+    /// The aggregated expression is money (minor units).
+    pub money: bool,
+}
+
+/// Rows of one source, grouped by bucket and dimensions, computing some slots.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scan {
+    pub source: Source,
+    pub placement: Placement,
+    /// Order statistics: the scan returns values, not aggregates.
+    pub values: bool,
+    pub slots: Vec<Slot>,
+}
+
+/// How slots combine into a value.
+#[derive(Clone, Debug)]
+pub enum Node {
+    Slot { scan: usize, slot: usize },
+    Ratio(Box<Node>, Box<Node>),
+    Derived(Expr, Vec<(String, Node)>),
+}
+
+/// A planned query.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub metric: Metric,
+    pub dims: Vec<String>,
+    pub buckets: Buckets,
+    pub filter: Option<Expr>,
+    /// The filter as written, for messages that point into it.
+    pub filter_text: Option<String>,
+    pub at: Micros,
+    pub scans: Vec<Scan>,
+    pub root: Node,
+}
+
+impl Plan {
+    /// Whether the value is a ratio with a numerator and a denominator to show.
+    pub fn is_ratio(&self) -> bool {
+        matches!(self.root, Node::Ratio(..))
+    }
+}
+
+/// Plans a query: checks the metric, the dimensions and the filter's syntax, and lays out the
+/// scans. The filter's types are checked when it is compiled against each source.
+pub fn plan(catalog: &Catalog, query: &Query, buckets: Buckets) -> Result<Plan, Error> {
+    let metric = find_metric(catalog, &query.metric)?;
+    if metric.kind == Kind::Funnel {
+        return Err(Error::Input(format!(
+            "{} is a funnel, not a series: ask for it with `traction funnel` or /api/v1/funnel",
+            metric.name
+        )));
+    }
+    if query.from >= query.to {
+        return Err(Error::Input("the range is empty: --from must be before --to".into()));
+    }
+    let applicable = catalog.dims(metric);
+    for (idx, dim) in query.by.iter().enumerate() {
+        if !applicable.contains(&dim.as_str()) {
+            return Err(Error::Input(format!(
+                "by: {dim:?} does not apply to {}; the dimensions that do are {}",
+                metric.name,
+                applicable.join(", ")
+            )));
+        }
+        if query.by[..idx].contains(dim) {
+            return Err(Error::Input(format!("by: {dim:?} is named twice")));
+        }
+    }
+    let filter = match &query.filter {
+        None => None,
+        Some(text) if text.trim().is_empty() => None,
+        Some(text) => Some(
+            expr::parse(text).map_err(|e| Error::Input(format!("where: {}", e.render(text))))?,
+        ),
+    };
+    let mut planner = Planner { catalog, scans: Vec::new() };
+    let root = planner.node(metric, 0)?;
+    Ok(Plan {
+        metric: metric.clone(),
+        dims: query.by.clone(),
+        buckets,
+        filter_text: filter.as_ref().and(query.filter.clone()),
+        filter,
+        at: query.at,
+        scans: planner.scans,
+        root,
+    })
+}
+
+/// The metric of that name, or an error that lists close names.
+pub fn find_metric<'c>(catalog: &'c Catalog, name: &str) -> Result<&'c Metric, Error> {
+    catalog.get(name).ok_or_else(|| {
+        let close: Vec<&str> = catalog
+            .metrics()
+            .iter()
+            .map(|m| m.name.as_str())
+            .filter(|m| m.contains(name) || name.contains(*m))
+            .take(5)
+            .collect();
+        let hint = if close.is_empty() {
+            "`traction metrics list` shows the catalog".to_string()
+        } else {
+            format!("did you mean {}?", close.join(", "))
+        };
+        Error::NotFound(format!("no metric named {name:?}: {hint}"))
+    })
+}
+
+struct Planner<'c> {
+    catalog: &'c Catalog,
+    scans: Vec<Scan>,
+}
+
+impl Planner<'_> {
+    fn slot(&mut self, source: Source, placement: Placement, slot: Slot) -> Node {
+        let values = slot.agg.needs_values();
+        let scan = match self
+            .scans
+            .iter()
+            .position(|s| s.source == source && s.placement == placement && s.values == values)
+        {
+            Some(idx) => idx,
+            None => {
+                self.scans.push(Scan { source, placement, values, slots: Vec::new() });
+                self.scans.len() - 1
+            }
+        };
+        let slots = &mut self.scans[scan].slots;
+        let slot = match slots.iter().position(|s| *s == slot) {
+            Some(idx) => idx,
+            None => {
+                slots.push(slot);
+                slots.len() - 1
+            }
+        };
+        Node::Slot { scan, slot }
+    }
+
+    fn measure(&mut self, m: &Measure) -> Node {
+        let slot = Slot {
+            agg: m.agg,
+            of: m.of.clone(),
+            filter: m.filter.clone(),
+            done_by: None,
+            weighted: false,
+            money: m.of_ty == Some(crate::expr::compile::Ty::Money) && m.agg != Agg::CountDistinct,
+        };
+        self.slot(m.source, Placement::Field(m.time.clone()), slot)
+    }
+
+    fn part(&mut self, part: &Part, depth: usize) -> Result<Node, Error> {
+        match part {
+            Part::Measure(m) => Ok(self.measure(m)),
+            Part::Metric(name) => {
+                let metric = find_metric(self.catalog, name)?;
+                self.node(metric, depth + 1)
+            }
+        }
+    }
+
+    fn node(&mut self, metric: &Metric, depth: usize) -> Result<Node, Error> {
+        if depth > 32 {
+            return Err(Error::Input(format!("{} nests metrics too deeply", metric.name)));
+        }
+        match &metric.kind {
+            Kind::Aggregate(m) => Ok(self.measure(m)),
+            Kind::Ratio { numerator, denominator } => {
+                let n = self.part(numerator, depth)?;
+                let d = self.part(denominator, depth)?;
+                Ok(Node::Ratio(Box::new(n), Box::new(d)))
+            }
+            Kind::Cohort { source, time, success, success_time } => {
+                let placement = Placement::Field(time.clone());
+                let count = |filter: Option<Expr>, done_by: Option<String>| Slot {
+                    agg: Agg::Count,
+                    of: None,
+                    filter,
+                    done_by,
+                    weighted: false,
+                    money: false,
+                };
+                let n = self.slot(
+                    *source,
+                    placement.clone(),
+                    count(Some(success.clone()), success_time.clone()),
+                );
+                let d = self.slot(*source, placement, count(None, None));
+                Ok(Node::Ratio(Box::new(n), Box::new(d)))
+            }
+            Kind::Snapshot { source, start, end, agg, of, of_ty, weighted } => {
+                let slot = Slot {
+                    agg: *agg,
+                    of: of.clone(),
+                    filter: None,
+                    done_by: None,
+                    weighted: *weighted,
+                    money: *of_ty == Some(crate::expr::compile::Ty::Money),
+                };
+                Ok(self.slot(
+                    *source,
+                    Placement::Snapshot { start: start.clone(), end: end.clone() },
+                    slot,
+                ))
+            }
+            Kind::Derived(e) => {
+                let mut parts = Vec::new();
+                for (name, _) in e.names() {
+                    if parts.iter().any(|(n, _): &(String, Node)| n == name) {
+                        continue;
+                    }
+                    let metric = find_metric(self.catalog, name)?;
+                    parts.push((name.to_string(), self.node(metric, depth + 1)?));
+                }
+                Ok(Node::Derived(e.clone(), parts))
+            }
+            Kind::Funnel => Err(Error::Input(format!(
+                "{} is a funnel and cannot be part of another metric",
+                metric.name
+            ))),
+        }
+    }
+}
+
+/// The grain-`all` span before a range, for `compare=previous`: whole months when the range is
+/// whole months (local calendar arithmetic), else the same length of time.
+pub fn previous_range(
+    from: Micros,
+    to: Micros,
+    zone: &jiff::tz::TimeZone,
+) -> Result<(Micros, Micros), Error> {
+    use jiff::ToSpan;
+    use traction_domain::time::start_of_day;
+    let input = |e: String| Error::Input(e);
+    if let (Some(a), Some(b)) =
+        (crate::buckets::month_aligned(from, zone)?, crate::buckets::month_aligned(to, zone)?)
+    {
+        let months = (i64::from(b.year()) - i64::from(a.year())) * 12 + i64::from(b.month())
+            - i64::from(a.month());
+        let start = a
+            .checked_sub(months.months())
+            .map_err(|_| Error::Input("the comparison runs past the calendar".into()))?;
+        return Ok((start_of_day(start, zone).map_err(input)?, from));
+    }
+    Ok((from - (to - from), from))
+}

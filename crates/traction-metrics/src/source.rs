@@ -1,0 +1,442 @@
+//! Sources: what a measure aggregates over — an entity's table at its own grain, or one of two
+//! built-in derived sources — with the fields expressions may use and the dimensions that apply
+//! (spec: data-model.md, Dimensions).
+//!
+//! The two derived sources are how the catalog's special cases stay data:
+//! - `email_messages`: one row per message that has a `sent` event, with a flag per event kind
+//!   ("a message counts once per kind however many events of that kind it has"; metrics.md,
+//!   Email campaigns), taken from the events up to `at`;
+//! - `stage_exits`: one row per time a deal left a stage, from its stage history up to `at`:
+//!   the stage, when it was entered and when it was left (the next change), and the deal's
+//!   fields (metrics.md, `time_in_stage_days`).
+
+use std::cell::RefCell;
+
+use traction_domain::schema::{Entity, FieldType};
+
+use crate::expr::compile::{Column, Scope, Ty, Values};
+
+/// What a measure aggregates over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Source {
+    Entity(Entity),
+    EmailMessages,
+    StageExits,
+}
+
+/// A table joined in for a dimension that lives on another record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Join {
+    /// The owner (`du`), for `team`.
+    Owner,
+    /// The order of an order line (`dor`).
+    Order,
+    /// The account (`da`): of the record, or of an order line's order.
+    Account,
+    /// The product of an order line (`dp`).
+    Product,
+}
+
+impl Join {
+    fn requires(self, source: Source) -> Option<Join> {
+        match (self, source) {
+            (Join::Account, Source::Entity(Entity::OrderLines)) => Some(Join::Order),
+            _ => None,
+        }
+    }
+
+    fn sql(self, source: Source) -> &'static str {
+        match (self, source) {
+            (Join::Owner, _) => " LEFT JOIN users du ON du.id = t.owner_id",
+            (Join::Order, _) => " LEFT JOIN orders dor ON dor.id = t.order_id",
+            (Join::Account, Source::Entity(Entity::OrderLines)) => {
+                " LEFT JOIN accounts da ON da.id = dor.account_id"
+            }
+            (Join::Account, _) => " LEFT JOIN accounts da ON da.id = t.account_id",
+            (Join::Product, _) => " LEFT JOIN products dp ON dp.id = t.product_id",
+        }
+    }
+}
+
+/// A dimension a source can be grouped and filtered by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dim {
+    pub name: &'static str,
+    /// Trusted SQL giving the dimension's value.
+    pub sql: &'static str,
+    pub join: Option<Join>,
+}
+
+const fn dim(name: &'static str, sql: &'static str) -> Dim {
+    Dim { name, sql, join: None }
+}
+
+const fn joined(name: &'static str, sql: &'static str, join: Join) -> Dim {
+    Dim { name, sql, join: Some(join) }
+}
+
+const OWNER: Dim = dim("owner", "t.owner_id");
+const TEAM: Dim = joined("team", "du.team_id", Join::Owner);
+const SEGMENT: Dim = joined("segment", "da.segment", Join::Account);
+const INDUSTRY: Dim = joined("industry", "da.industry", Join::Account);
+const REGION: Dim = joined("region", "da.region", Join::Account);
+const CAMPAIGN: Dim = dim("campaign", "t.campaign_id");
+
+/// The time dimensions, which apply to every metric placed in time by one field.
+pub const TIME_DIMS: [&str; 2] = ["weekday", "hour_of_day"];
+
+impl Source {
+    /// Every source, for listings.
+    pub fn all() -> Vec<Source> {
+        let mut all: Vec<Source> =
+            Entity::ALL.into_iter().filter(|e| *e != Entity::Targets).map(Source::Entity).collect();
+        all.push(Source::EmailMessages);
+        all.push(Source::StageExits);
+        all
+    }
+
+    pub fn parse(name: &str) -> Option<Source> {
+        Source::all().into_iter().find(|s| s.name() == name)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Entity(e) => e.name(),
+            Source::EmailMessages => "email_messages",
+            Source::StageExits => "stage_exits",
+        }
+    }
+
+    /// The fields expressions may name, with their types.
+    pub fn fields(self) -> Vec<(&'static str, Ty, Values)> {
+        match self {
+            Source::Entity(entity) => {
+                let mut fields: Vec<_> = entity
+                    .fields()
+                    .iter()
+                    .map(|f| {
+                        let (ty, values) = match f.ty {
+                            FieldType::Id | FieldType::Text | FieldType::Ref(_) => {
+                                (Ty::Text, Values::Free)
+                            }
+                            FieldType::Category => (Ty::Text, Values::Category),
+                            FieldType::Enum(allowed) => (Ty::Text, Values::Enum(allowed)),
+                            FieldType::Int { .. } | FieldType::Fraction => (Ty::Num, Values::Free),
+                            FieldType::Decimal => (Ty::Text, Values::Free),
+                            FieldType::Money => (Ty::Money, Values::Free),
+                            FieldType::Timestamp => (Ty::Timestamp, Values::Free),
+                            FieldType::Date => (Ty::Date, Values::Free),
+                            FieldType::Bool => (Ty::Bool, Values::Free),
+                        };
+                        (f.name, ty, values)
+                    })
+                    .collect();
+                // Stored, derived columns (V1 migration): an order's effective total.
+                if entity == Entity::Orders {
+                    fields.push(("amount", Ty::Money, Values::Free));
+                }
+                fields
+            }
+            Source::EmailMessages => vec![
+                ("message_id", Ty::Text, Values::Free),
+                ("sent_at", Ty::Timestamp, Values::Free),
+                ("owner_id", Ty::Text, Values::Free),
+                ("campaign_id", Ty::Text, Values::Free),
+                ("lead_id", Ty::Text, Values::Free),
+                ("contact_id", Ty::Text, Values::Free),
+                ("delivered", Ty::Bool, Values::Free),
+                ("opened", Ty::Bool, Values::Free),
+                ("clicked", Ty::Bool, Values::Free),
+                ("replied", Ty::Bool, Values::Free),
+                ("bounced", Ty::Bool, Values::Free),
+                ("unsubscribed", Ty::Bool, Values::Free),
+            ],
+            Source::StageExits => vec![
+                ("deal_id", Ty::Text, Values::Free),
+                ("stage_id", Ty::Text, Values::Free),
+                ("pipeline_id", Ty::Text, Values::Free),
+                ("owner_id", Ty::Text, Values::Free),
+                ("account_id", Ty::Text, Values::Free),
+                ("source", Ty::Text, Values::Category),
+                ("campaign_id", Ty::Text, Values::Free),
+                ("deal_type", Ty::Text, Values::Enum(traction_domain::schema::DEAL_TYPES)),
+                ("amount", Ty::Money, Values::Free),
+                ("entered_at", Ty::Timestamp, Values::Free),
+                ("left_at", Ty::Timestamp, Values::Free),
+            ],
+        }
+    }
+
+    pub fn field(self, name: &str) -> Option<(Ty, Values)> {
+        self.fields().into_iter().find(|(n, _, _)| *n == name).map(|(_, ty, v)| (ty, v))
+    }
+
+    /// The dimensions of data-model.md that apply to this source, time dimensions aside.
+    pub fn dims(self) -> Vec<Dim> {
+        let Source::Entity(entity) = self else {
+            return match self {
+                Source::EmailMessages => vec![CAMPAIGN, OWNER, TEAM],
+                _ => vec![
+                    dim("stage", "t.stage_id"),
+                    dim("pipeline", "t.pipeline_id"),
+                    OWNER,
+                    TEAM,
+                    dim("source", "t.source"),
+                    CAMPAIGN,
+                    dim("deal_type", "t.deal_type"),
+                    SEGMENT,
+                    INDUSTRY,
+                    REGION,
+                ],
+            };
+        };
+        let mut dims = match entity {
+            Entity::Leads => vec![dim("source", "t.source"), CAMPAIGN, dim("status", "t.status")],
+            Entity::Deals => vec![
+                dim("pipeline", "t.pipeline_id"),
+                dim("stage", "t.stage_id"),
+                dim("status", "t.status"),
+                dim("source", "t.source"),
+                CAMPAIGN,
+                dim("deal_type", "t.deal_type"),
+                dim("lost_reason", "t.lost_reason"),
+                dim("competitor", "t.competitor"),
+                SEGMENT,
+                INDUSTRY,
+                REGION,
+            ],
+            Entity::Activities => vec![
+                dim("kind", "t.kind"),
+                dim("outcome", "t.outcome"),
+                dim("direction", "t.direction"),
+            ],
+            Entity::Orders => {
+                vec![dim("channel", "t.channel"), dim("status", "t.status"), SEGMENT, REGION]
+            }
+            Entity::OrderLines => vec![
+                joined("channel", "dor.channel", Join::Order),
+                joined("status", "dor.status", Join::Order),
+                SEGMENT,
+                REGION,
+                dim("product", "t.product_id"),
+                joined("category", "dp.category", Join::Product),
+            ],
+            Entity::Costs => {
+                vec![dim("category", "t.category"), CAMPAIGN, dim("team", "t.team_id")]
+            }
+            Entity::WebVisits => vec![dim("source", "t.source")],
+            Entity::EmailEvents => vec![CAMPAIGN, dim("kind", "t.kind")],
+            Entity::Surveys => vec![dim("kind", "t.kind")],
+            Entity::Accounts => vec![
+                dim("segment", "t.segment"),
+                dim("industry", "t.industry"),
+                dim("region", "t.region"),
+            ],
+            Entity::Products => vec![dim("category", "t.category"), dim("product", "t.id")],
+            Entity::InventoryMovements => {
+                vec![dim("product", "t.product_id"), dim("reason", "t.reason")]
+            }
+            Entity::Stages => vec![dim("pipeline", "t.pipeline_id"), dim("kind", "t.kind")],
+            Entity::StageChanges => vec![dim("stage", "t.stage_id")],
+            Entity::Users => vec![dim("team", "t.team_id"), dim("role", "t.role")],
+            _ => vec![],
+        };
+        // Every entity with an owner has `owner` and `team` (the owner's own team).
+        if entity.field("owner_id").is_some() {
+            dims.insert(0, OWNER);
+            if !dims.iter().any(|d| d.name == "team") {
+                dims.insert(1, TEAM);
+            }
+        }
+        dims
+    }
+
+    pub fn dim(self, name: &str) -> Option<Dim> {
+        self.dims().into_iter().find(|d| d.name == name)
+    }
+
+    /// Whether the FROM text has a `?` for the clock (`at`).
+    pub fn takes_at(self) -> bool {
+        !matches!(self, Source::Entity(_))
+    }
+
+    /// The FROM item, aliased `t`. Derived sources have one `?`, bound to `at`.
+    pub fn from_sql(self) -> &'static str {
+        match self {
+            Source::Entity(entity) => entity_from(entity),
+            Source::EmailMessages => {
+                "(SELECT message_id, \
+                   MIN(CASE WHEN kind = 'sent' THEN occurred_at END) AS sent_at, \
+                   COALESCE(MAX(CASE WHEN kind = 'sent' THEN owner_id END), MAX(owner_id)) AS owner_id, \
+                   COALESCE(MAX(CASE WHEN kind = 'sent' THEN campaign_id END), MAX(campaign_id)) AS campaign_id, \
+                   COALESCE(MAX(CASE WHEN kind = 'sent' THEN lead_id END), MAX(lead_id)) AS lead_id, \
+                   COALESCE(MAX(CASE WHEN kind = 'sent' THEN contact_id END), MAX(contact_id)) AS contact_id, \
+                   1 - MAX(kind = 'bounced') AS delivered, \
+                   MAX(kind = 'opened') AS opened, \
+                   MAX(kind = 'clicked') AS clicked, \
+                   MAX(kind = 'replied') AS replied, \
+                   MAX(kind = 'bounced') AS bounced, \
+                   MAX(kind = 'unsubscribed') AS unsubscribed \
+                 FROM email_events WHERE occurred_at <= ? GROUP BY message_id) t"
+            }
+            Source::StageExits => {
+                "(SELECT x.deal_id, x.stage_id, d.pipeline_id, d.owner_id, d.account_id, d.source, \
+                   d.campaign_id, d.deal_type, d.amount, x.entered_at, x.left_at \
+                 FROM (SELECT deal_id, stage_id, changed_at AS entered_at, \
+                         LEAD(changed_at) OVER (PARTITION BY deal_id ORDER BY changed_at, stage_id) AS left_at \
+                       FROM stage_changes WHERE changed_at <= ?) x \
+                 JOIN deals d ON d.id = x.deal_id) t"
+            }
+        }
+    }
+
+    /// The JOIN clauses for a set of joins, dependencies first.
+    pub fn joins_sql(self, joins: &[Join]) -> String {
+        let mut all: Vec<Join> = Vec::new();
+        for join in joins {
+            if let Some(before) = join.requires(self) {
+                all.push(before);
+            }
+            all.push(*join);
+        }
+        all.sort();
+        all.dedup();
+        all.iter().map(|j| j.sql(self)).collect()
+    }
+}
+
+fn entity_from(entity: Entity) -> &'static str {
+    match entity {
+        Entity::Teams => "teams t",
+        Entity::Users => "users t",
+        Entity::Accounts => "accounts t",
+        Entity::Contacts => "contacts t",
+        Entity::Campaigns => "campaigns t",
+        Entity::Pipelines => "pipelines t",
+        Entity::Stages => "stages t",
+        Entity::Deals => "deals t",
+        Entity::StageChanges => "stage_changes t",
+        Entity::Leads => "leads t",
+        Entity::Activities => "activities t",
+        Entity::Products => "products t",
+        Entity::Orders => "orders t",
+        Entity::OrderLines => "order_lines t",
+        Entity::InventoryMovements => "inventory_movements t",
+        Entity::Costs => "costs t",
+        Entity::WebVisits => "web_visits t",
+        Entity::EmailEvents => "email_events t",
+        Entity::Surveys => "surveys t",
+        Entity::Targets => "targets t",
+    }
+}
+
+/// The names an expression over a source can see: its fields, then the dimensions that are not
+/// fields (`team`, `segment`, …). Records the joins the expression needs.
+pub struct SourceScope {
+    pub source: Source,
+    pub joins: RefCell<Vec<Join>>,
+}
+
+impl SourceScope {
+    pub fn new(source: Source) -> SourceScope {
+        SourceScope { source, joins: RefCell::new(Vec::new()) }
+    }
+}
+
+impl Scope for SourceScope {
+    fn describe(&self) -> String {
+        self.source.name().to_string()
+    }
+
+    fn column(&self, name: &str) -> Option<Column> {
+        if let Some((ty, values)) = self.source.field(name) {
+            return Some(Column { ty, values, sql: format!("t.{name}") });
+        }
+        let dim = self.source.dim(name)?;
+        if let Some(join) = dim.join {
+            self.joins.borrow_mut().push(join);
+        }
+        // A dimension has the type of the field it reads; ids compare exactly, categories
+        // lower-cased.
+        let (ty, values) = match dim.sql.strip_prefix("t.").and_then(|f| self.source.field(f)) {
+            Some(field) => field,
+            None if matches!(name, "segment" | "industry" | "region" | "category" | "channel") => {
+                (Ty::Text, Values::Category)
+            }
+            None => (Ty::Text, Values::Free),
+        };
+        Some(Column { ty, values, sql: dim.sql.to_string() })
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> =
+            self.source.fields().iter().map(|(n, _, _)| n.to_string()).collect();
+        for dim in self.source.dims() {
+            if !names.iter().any(|n| n == dim.name) {
+                names.push(dim.name.to_string());
+            }
+        }
+        names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dimensions_follow_the_data_model() {
+        let names = |s: Source| s.dims().iter().map(|d| d.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(Source::Entity(Entity::Deals)),
+            [
+                "owner",
+                "team",
+                "pipeline",
+                "stage",
+                "status",
+                "source",
+                "campaign",
+                "deal_type",
+                "lost_reason",
+                "competitor",
+                "segment",
+                "industry",
+                "region"
+            ]
+        );
+        assert_eq!(
+            names(Source::Entity(Entity::Leads)),
+            ["owner", "team", "source", "campaign", "status"]
+        );
+        // Costs carry their own team, not the owner's.
+        assert_eq!(names(Source::Entity(Entity::Costs)), ["owner", "category", "campaign", "team"]);
+        assert_eq!(names(Source::Entity(Entity::WebVisits)), ["source"]);
+    }
+
+    #[test]
+    fn every_dimension_and_field_is_valid_sql_for_its_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = traction_store::SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        store.with_reader(|conn| {
+            for source in Source::all() {
+                let dims = source.dims();
+                let joins: Vec<Join> = dims.iter().filter_map(|d| d.join).collect();
+                let mut cols: Vec<String> = dims.iter().map(|d| d.sql.to_string()).collect();
+                cols.extend(source.fields().iter().map(|(n, _, _)| format!("t.{n}")));
+                let sql = format!(
+                    "SELECT {} FROM {}{}",
+                    cols.join(", "),
+                    source.from_sql(),
+                    source.joins_sql(&joins)
+                );
+                let mut stmt = conn.prepare(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                let n_params = stmt.parameter_count();
+                assert_eq!(n_params, usize::from(source.takes_at()), "{sql}");
+                let mut rows =
+                    if n_params == 1 { stmt.query([0i64]) } else { stmt.query([]) }.unwrap();
+                assert!(rows.next().unwrap().is_none());
+            }
+        });
+    }
+}

@@ -1,0 +1,486 @@
+//! The SQLite stage: one [`Scan`] of a [`Plan`] becomes one parameterised statement, and its rows
+//! become [`ScanRows`].
+//!
+//! The SQL text is made only of trusted pieces — table and column names from the schema, the
+//! checked fields of compiled expressions, and integers computed here (bucket boundaries, zone
+//! offsets) — while every value that came from a user (literals of `where` and filters) is a
+//! `?` parameter. Grouping by bucket is integer arithmetic or a balanced `CASE` (see
+//! `buckets.rs`); aggregates use `FILTER (WHERE …)` so several measures over one source share
+//! one pass over its rows.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use jiff::tz::TimeZone;
+use rusqlite::Connection;
+use rusqlite::types::Value as SqlValue;
+
+use crate::Error;
+use crate::buckets::{self, Buckets, DAY_US, Grain, HOUR_US};
+use crate::catalog::Agg;
+use crate::expr::compile::{Env, Fragment, Param, Ty, compile, compile_condition};
+use crate::plan::{Placement, Plan, Scan};
+use crate::source::{Join, SourceScope};
+
+/// A dimension value of a result row.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DimValue {
+    Int(i64),
+    Text(String),
+    /// Sorts last.
+    Null,
+}
+
+/// The key of a result row: the bucket's index and the dimension values.
+pub type Key = (usize, Vec<DimValue>);
+
+/// What one slot computed for one key.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SlotValue {
+    /// count, count_distinct, sum, min, max: the value; avg: the sum.
+    pub a: Option<f64>,
+    /// avg: the count.
+    pub b: Option<f64>,
+    /// Order statistics: the values.
+    pub values: Vec<f64>,
+}
+
+/// A scan's answer: per key, one value per slot.
+pub type ScanRows = HashMap<Key, Vec<SlotValue>>;
+
+/// An SQL statement with its parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Statement {
+    pub sql: String,
+    pub params: Vec<Param>,
+    /// How the first column maps to a bucket.
+    key: KeyKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum KeyKind {
+    /// The bucket's index.
+    Index,
+    /// Days since the epoch (a date field at hour grain): the bucket holding that local midnight.
+    EpochDay,
+}
+
+struct Builder {
+    sql: String,
+    params: Vec<Param>,
+}
+
+impl Builder {
+    fn push(&mut self, text: &str) {
+        self.sql.push_str(text);
+    }
+
+    fn fragment(&mut self, f: Fragment) {
+        self.sql.push_str(&f.sql);
+        self.params.extend(f.params);
+    }
+}
+
+/// Builds the statement of one scan.
+pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error> {
+    let source = scan.source;
+    let scope = SourceScope::new(source);
+    let input = |what: &str, text: String| Error::Input(format!("{what}: {text}"));
+    // Compile every expression first, so the joins they need are known.
+    let filter_sql = match &plan.filter {
+        None => None,
+        Some(e) => Some(compile_condition(e, &scope, env).map_err(|err| {
+            let text = plan.filter_text.as_deref().unwrap_or_default();
+            Error::Input(format!("where: {}", err.render(text)))
+        })?),
+    };
+    let mut slot_filters = Vec::new();
+    let mut slot_ofs = Vec::new();
+    for slot in &scan.slots {
+        let mut conds = Vec::new();
+        if let Some(f) = &slot.filter {
+            conds.push(compile_condition(f, &scope, env).map_err(|e| input("filter", e.message))?);
+        }
+        if let Some(done) = &slot.done_by {
+            conds.push(Fragment {
+                sql: format!("(t.{done} IS NOT NULL AND t.{done} <= {})", plan.at),
+                params: vec![],
+            });
+        }
+        let cond = conds.into_iter().reduce(|a, b| {
+            let mut params = a.params;
+            params.extend(b.params);
+            Fragment { sql: format!("({}) AND ({})", a.sql, b.sql), params }
+        });
+        slot_filters.push(cond);
+        let of = match &slot.of {
+            None => None,
+            Some(e) => {
+                let c = compile(e, &scope, env).map_err(|e| input("of", e.message))?;
+                Some(c.fragment)
+            }
+        };
+        slot_ofs.push(of);
+    }
+    let mut joins: Vec<Join> = scope.joins.borrow().clone();
+    let mut dim_sql = Vec::new();
+    for name in &plan.dims {
+        match source.dim(name) {
+            Some(dim) => {
+                if let Some(j) = dim.join {
+                    joins.push(j);
+                }
+                dim_sql.push(dim.sql.to_string());
+            }
+            None => dim_sql.push(time_dim_sql(name, scan, &plan.buckets, env)?),
+        }
+    }
+
+    let mut b = Builder { sql: String::new(), params: Vec::new() };
+    let weighted = scan.slots.iter().any(|s| s.weighted);
+    if weighted {
+        // Win probability per stage (spec: data-model.md, stages.probability): the stage's own,
+        // else won = 1, lost = 0, and the k-th of a pipeline's n open stages by position
+        // k / (n + 1) — "linear by position" (docs/metrics.md).
+        b.push(
+            "WITH sp AS (SELECT id, COALESCE(probability, CASE kind WHEN 'won' THEN 1.0 \
+             WHEN 'lost' THEN 0.0 ELSE CAST(ROW_NUMBER() OVER (PARTITION BY pipeline_id, kind \
+             ORDER BY position, id) AS REAL) / (COUNT(*) OVER (PARTITION BY pipeline_id, kind) + 1) \
+             END) AS p FROM stages) ",
+        );
+    }
+    let (key_sql, key_kind) = match &scan.placement {
+        Placement::Field(field) => key_sql(field, scan, &plan.buckets, env)?,
+        Placement::Snapshot { .. } => ("b.k".to_string(), KeyKind::Index),
+    };
+    b.push("SELECT ");
+    b.push(&key_sql);
+    for d in &dim_sql {
+        b.push(", ");
+        b.push(d);
+    }
+    for (idx, slot) in scan.slots.iter().enumerate() {
+        let filter = slot_filters[idx].clone();
+        let of = slot_ofs[idx].clone();
+        let mut weighted_of = of.clone();
+        if slot.weighted {
+            weighted_of = weighted_of.map(|f| Fragment {
+                sql: format!(
+                    "({}) * COALESCE((SELECT sp.p FROM sp WHERE sp.id = COALESCE((SELECT sc.stage_id \
+                     FROM stage_changes sc WHERE sc.deal_id = t.id AND sc.changed_at <= b.s \
+                     ORDER BY sc.changed_at DESC LIMIT 1), t.stage_id)), 0)",
+                    f.sql
+                ),
+                params: f.params,
+            });
+        }
+        let filtered = |b: &mut Builder, call: &str, arg: Option<Fragment>| {
+            b.push(", ");
+            b.push(call);
+            b.push("(");
+            match arg {
+                Some(a) => b.fragment(a),
+                None => b.push("*"),
+            }
+            b.push(")");
+            if let Some(f) = filter.clone() {
+                b.push(" FILTER (WHERE ");
+                b.fragment(f);
+                b.push(")");
+            }
+        };
+        if scan.values {
+            b.push(", CASE WHEN ");
+            match filter.clone() {
+                Some(f) => b.fragment(f),
+                None => b.push("1"),
+            }
+            b.push(" THEN ");
+            match of {
+                Some(f) => b.fragment(f),
+                None => b.push("1"),
+            }
+            b.push(" END");
+            continue;
+        }
+        match slot.agg {
+            Agg::Count => filtered(&mut b, "COUNT", None),
+            Agg::CountDistinct => {
+                b.push(", COUNT(DISTINCT ");
+                if let Some(a) = of {
+                    b.fragment(a);
+                }
+                b.push(")");
+                if let Some(f) = filter.clone() {
+                    b.push(" FILTER (WHERE ");
+                    b.fragment(f);
+                    b.push(")");
+                }
+            }
+            Agg::Sum => filtered(&mut b, "SUM", weighted_of),
+            Agg::Avg => {
+                filtered(&mut b, "SUM", weighted_of.clone());
+                filtered(&mut b, "COUNT", weighted_of);
+            }
+            Agg::Min => filtered(&mut b, "MIN", of),
+            Agg::Max => filtered(&mut b, "MAX", of),
+            Agg::Median | Agg::Percentile(_) | Agg::TrimmedMean => {
+                return Err(Error::Input("an order statistic in an aggregate scan".into()));
+            }
+        }
+    }
+    b.push(" FROM ");
+    let from = source.from_sql();
+    if source.takes_at() {
+        b.push(&from.replace('?', &plan.at.to_string()));
+    } else {
+        b.push(from);
+    }
+    b.push(&source.joins_sql(&joins));
+    let mut conds: Vec<Fragment> = Vec::new();
+    match &scan.placement {
+        Placement::Field(field) => conds
+            .push(Fragment { sql: range_sql(field, scan, &plan.buckets, env)?, params: vec![] }),
+        Placement::Snapshot { start, end } => {
+            // One instant per bucket: its end cut to the range, or the clock if earlier; buckets
+            // that start at or after the clock have no state yet.
+            let mut values = String::new();
+            for (idx, bucket) in plan.buckets.list.iter().enumerate() {
+                if bucket.start.max(plan.buckets.lo) >= plan.at {
+                    continue;
+                }
+                let instant = bucket.end.min(plan.buckets.hi).min(plan.at);
+                if !values.is_empty() {
+                    values.push_str(", ");
+                }
+                let _ = write!(values, "({idx}, {instant})");
+            }
+            if values.is_empty() {
+                values.push_str("(0, NULL)");
+            }
+            b.push(&format!(
+                " JOIN (SELECT column1 AS k, column2 AS s FROM (VALUES {values})) b \
+                 ON t.{start} < b.s AND (t.{end} IS NULL OR t.{end} >= b.s)"
+            ));
+        }
+    }
+    if let Some(f) = filter_sql {
+        conds.push(f);
+    }
+    let any: Vec<Fragment> = slot_filters.iter().flatten().cloned().collect();
+    if any.len() == slot_filters.len() && !any.is_empty() {
+        // Only rows that some slot counts: a group exists only where there is data.
+        let mut sql = String::new();
+        let mut params = Vec::new();
+        for (idx, f) in any.into_iter().enumerate() {
+            if idx > 0 {
+                sql.push_str(" OR ");
+            }
+            let _ = write!(sql, "({})", f.sql);
+            params.extend(f.params);
+        }
+        conds.push(Fragment { sql, params });
+    }
+    for (idx, c) in conds.into_iter().enumerate() {
+        b.push(if idx == 0 { " WHERE (" } else { " AND (" });
+        b.fragment(c);
+        b.push(")");
+    }
+    if !scan.values {
+        b.push(" GROUP BY 1");
+        for idx in 0..plan.dims.len() {
+            let _ = write!(b.sql, ", {}", idx + 2);
+        }
+    }
+    Ok(Statement { sql: b.sql, params: b.params, key: key_kind })
+}
+
+fn field_ty(scan: &Scan, field: &str) -> Result<Ty, Error> {
+    scan.source
+        .field(field)
+        .map(|(ty, _)| ty)
+        .ok_or_else(|| Error::Input(format!("unknown time field {field}")))
+}
+
+/// `t.field >= lo AND t.field < hi`, for instants or dates.
+fn range_sql(field: &str, scan: &Scan, buckets: &Buckets, env: &Env) -> Result<String, Error> {
+    Ok(match field_ty(scan, field)? {
+        Ty::Date => format!(
+            "t.{field} >= '{}' AND t.{field} < '{}'",
+            buckets::first_date(buckets.lo, &env.zone)?,
+            buckets::first_date(buckets.hi, &env.zone)?
+        ),
+        _ => format!("t.{field} >= {} AND t.{field} < {}", buckets.lo, buckets.hi),
+    })
+}
+
+const EPOCH_DAY: &str = "CAST(julianday({}) - 2440587.5 AS INTEGER)";
+
+fn epoch_day_sql(column: &str) -> String {
+    EPOCH_DAY.replace("{}", column)
+}
+
+/// Local microseconds (UTC plus the zone's offset) of a timestamp field.
+fn local_sql(column: &str, buckets: &Buckets, zone: &TimeZone) -> Result<String, Error> {
+    let offset = buckets::offset_sql(column, buckets.lo, buckets.hi, zone)?;
+    Ok(format!("({column} + {offset})"))
+}
+
+/// The SQL giving a row's bucket key.
+fn key_sql(
+    field: &str,
+    scan: &Scan,
+    buckets: &Buckets,
+    env: &Env,
+) -> Result<(String, KeyKind), Error> {
+    let column = format!("t.{field}");
+    let first = &buckets.list[0];
+    let is_date = field_ty(scan, field)? == Ty::Date;
+    Ok(match buckets.grain {
+        Grain::All => ("0".to_string(), KeyKind::Index),
+        Grain::Hour if is_date => (epoch_day_sql(&column), KeyKind::EpochDay),
+        Grain::Hour => (format!("(({column} - {}) / {HOUR_US})", first.start), KeyKind::Index),
+        Grain::Day | Grain::Week => {
+            let len = if buckets.grain == Grain::Day { DAY_US } else { 7 * DAY_US };
+            let anchor = first.date.map(buckets::epoch_day).unwrap_or(0) * DAY_US;
+            let local = if is_date {
+                format!("({} * {DAY_US})", epoch_day_sql(&column))
+            } else {
+                local_sql(&column, buckets, &env.zone)?
+            };
+            (format!("(({local} - {anchor}) / {len})"), KeyKind::Index)
+        }
+        Grain::Month | Grain::Quarter | Grain::Year => {
+            let starts: Vec<String> = if is_date {
+                buckets
+                    .list
+                    .iter()
+                    .map(|b| format!("'{}'", b.date.map(|d| d.to_string()).unwrap_or_default()))
+                    .collect()
+            } else {
+                buckets.list.iter().map(|b| b.start.to_string()).collect()
+            };
+            (buckets::search_sql(&column, &starts), KeyKind::Index)
+        }
+    })
+}
+
+/// `weekday` (1 = Monday … 7) and `hour_of_day` (0–23) of the scan's time field, local.
+fn time_dim_sql(name: &str, scan: &Scan, buckets: &Buckets, env: &Env) -> Result<String, Error> {
+    let Placement::Field(field) = &scan.placement else {
+        return Err(Error::Input(format!("{name} does not apply to a snapshot")));
+    };
+    let column = format!("t.{field}");
+    let is_date = field_ty(scan, field)? == Ty::Date;
+    // 1970-01-01 was a Thursday (ISO weekday 4).
+    match (name, is_date) {
+        ("weekday", true) => Ok(format!("((({}) % 7 + 7 + 3) % 7 + 1)", epoch_day_sql(&column))),
+        ("hour_of_day", true) => Ok("0".into()),
+        ("weekday", false) => {
+            let local = local_sql(&column, buckets, &env.zone)?;
+            Ok(format!("((({local} / {DAY_US}) % 7 + 7 + 3) % 7 + 1)"))
+        }
+        ("hour_of_day", false) => {
+            let local = local_sql(&column, buckets, &env.zone)?;
+            Ok(format!("((({local} % {DAY_US}) + {DAY_US}) % {DAY_US} / {HOUR_US})"))
+        }
+        _ => Err(Error::Input(format!("{name} does not apply to {}", scan.source.name()))),
+    }
+}
+
+/// Runs a scan's statement and collects its rows by key.
+pub fn run_scan(
+    conn: &Connection,
+    plan: &Plan,
+    scan: &Scan,
+    statement: &Statement,
+    zone: &TimeZone,
+) -> Result<ScanRows, Error> {
+    let mut stmt = conn.prepare(&statement.sql).map_err(storage)?;
+    let mut rows =
+        stmt.query(rusqlite::params_from_iter(statement.params.iter())).map_err(storage)?;
+    let n_dims = plan.dims.len();
+    let mut out: ScanRows = HashMap::new();
+    let mut day_cache: HashMap<i64, Option<usize>> = HashMap::new();
+    while let Some(row) = rows.next().map_err(storage)? {
+        let raw_key: Option<i64> = row.get(0).map_err(storage)?;
+        let Some(raw_key) = raw_key else { continue };
+        let bucket = match statement.key {
+            KeyKind::Index => {
+                usize::try_from(raw_key).ok().filter(|k| *k < plan.buckets.list.len())
+            }
+            KeyKind::EpochDay => *day_cache.entry(raw_key).or_insert_with(|| {
+                let date = buckets::date_of_epoch_day(raw_key)?;
+                let instant = traction_domain::time::start_of_day(date, zone).ok()?;
+                plan.buckets.find(instant)
+            }),
+        };
+        let Some(bucket) = bucket else { continue };
+        let mut dims = Vec::with_capacity(n_dims);
+        for idx in 0..n_dims {
+            let value: SqlValue = row.get(idx + 1).map_err(storage)?;
+            dims.push(match value {
+                SqlValue::Null => DimValue::Null,
+                SqlValue::Integer(n) => DimValue::Int(n),
+                SqlValue::Real(x) => DimValue::Text(x.to_string()),
+                SqlValue::Text(s) => DimValue::Text(s),
+                SqlValue::Blob(_) => DimValue::Null,
+            });
+        }
+        let entry = out
+            .entry((bucket, dims))
+            .or_insert_with(|| vec![SlotValue::default(); scan.slots.len()]);
+        let mut col = n_dims + 1;
+        for (idx, slot) in scan.slots.iter().enumerate() {
+            let value = number(row.get(col).map_err(storage)?);
+            col += 1;
+            if scan.values {
+                if let Some(v) = value {
+                    entry[idx].values.push(v);
+                }
+                continue;
+            }
+            // A key may arrive twice when two local hours share a bucket key: add them up.
+            match slot.agg {
+                Agg::Avg => {
+                    let count = number(row.get(col).map_err(storage)?);
+                    col += 1;
+                    entry[idx].a = add(entry[idx].a, value);
+                    entry[idx].b = add(entry[idx].b, count);
+                }
+                Agg::Min => entry[idx].a = pick(entry[idx].a, value, f64::min),
+                Agg::Max => entry[idx].a = pick(entry[idx].a, value, f64::max),
+                _ => entry[idx].a = add(entry[idx].a, value),
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn number(value: SqlValue) -> Option<f64> {
+    match value {
+        SqlValue::Integer(n) => Some(n as f64),
+        SqlValue::Real(x) => Some(x),
+        _ => None,
+    }
+}
+
+fn add(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x + y),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+fn pick(a: Option<f64>, b: Option<f64>, f: fn(f64, f64) -> f64) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(f(x, y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+pub(crate) fn storage(e: rusqlite::Error) -> Error {
+    Error::Storage(e.to_string())
+}

@@ -1,0 +1,233 @@
+//! Query semantics (metrics.md, Query semantics): buckets in the workspace zone across daylight
+//! saving, empty buckets, comparisons across a leap day, `where`, dimensions, and the JSON shape.
+
+use traction_metrics::{Compare, Grain, run};
+
+use crate::fixture::{Fx, close};
+
+#[test]
+fn days_are_local_days_on_the_23_hour_day() {
+    let fx = Fx::new("Europe/London");
+    // London springs forward on 29 March 2026 (01:00 GMT → 02:00 BST): that day has 23 hours.
+    // 00:30 local = 00:30Z, 23:30 local = 22:30Z; 30 March 00:30 local = 29 March 23:30Z, which a
+    // UTC day would wrongly put on the 29th.
+    fx.import(
+        "activities",
+        "id,kind,occurred_at,owner_id\n\
+         x1,call,2026-03-29 00:30,u1\n\
+         x2,call,2026-03-29 23:30,u1\n\
+         x3,call,2026-03-30 00:30,u1\n\
+         x4,call,2026-04-01 12:00,u1\n",
+    );
+    assert_eq!(
+        fx.series("calls_made", "2026-03-28", "2026-04-02", Grain::Day),
+        [
+            ("2026-03-29".into(), Some(2.0)),
+            ("2026-03-30".into(), Some(1.0)),
+            ("2026-04-01".into(), Some(1.0))
+        ]
+    );
+    // Empty buckets (28 and 31 March) have no row. By hour, the 29th has 23 buckets; 23:30 BST
+    // falls in the local hour 23.
+    let hours = fx.series("calls_made", "2026-03-29", "2026-03-30", Grain::Hour);
+    assert_eq!(
+        hours,
+        [("2026-03-29T00:00".into(), Some(1.0)), ("2026-03-29T23:00".into(), Some(1.0))]
+    );
+    assert_eq!(
+        fx.by("calls_made", "2026-03-29", "2026-03-31", &["hour_of_day"]),
+        [("0".into(), Some(2.0)), ("23".into(), Some(1.0))]
+    );
+}
+
+#[test]
+fn the_repeated_hour_is_two_buckets_labelled_with_their_offsets() {
+    let fx = Fx::new("Europe/London");
+    // 25 October 2026: 01:00–02:00 happens twice, first at +01:00, then at +00:00.
+    fx.import(
+        "activities",
+        "id,kind,occurred_at,owner_id\n\
+         y1,call,2026-10-25T01:30:00+01:00,u1\n\
+         y2,call,2026-10-25T01:10:00+00:00,u1\n\
+         y3,call,2026-10-25T01:50:00+00:00,u1\n",
+    );
+    assert_eq!(
+        fx.series("calls_made", "2026-10-25", "2026-10-26", Grain::Hour),
+        [
+            ("2026-10-25T01:00+01:00".into(), Some(1.0)),
+            ("2026-10-25T01:00+00:00".into(), Some(2.0))
+        ]
+    );
+    // The 25-hour day is one day bucket.
+    assert_eq!(
+        fx.series("calls_made", "2026-10-25", "2026-10-26", Grain::Day),
+        [("2026-10-25".into(), Some(3.0))]
+    );
+}
+
+#[test]
+fn weeks_quarters_and_a_range_that_cuts_into_a_bucket() {
+    let fx = Fx::new("UTC");
+    fx.import("activities", crate::activities::ACTIVITIES);
+    // Weeks start on Monday: 2 March 2026 is a Monday. Calls made: a1, a2 (2 Mar), a3 (3 Mar).
+    assert_eq!(
+        fx.series("calls_made", "2026-03-01", "2026-04-01", Grain::Week),
+        [("2026-03-02".into(), Some(3.0))]
+    );
+    // From 3 March only a3 counts, but the row is labelled with the quarter's first day.
+    assert_eq!(
+        fx.series("calls_made", "2026-03-03", "2026-04-01", Grain::Quarter),
+        [("2026-01-01".into(), Some(1.0))]
+    );
+    assert_eq!(
+        fx.series("activities", "2026-03-01", "2026-04-01", Grain::Year),
+        [("2026-01-01".into(), Some(14.0))]
+    );
+}
+
+#[test]
+fn year_over_year_across_a_leap_day() {
+    let fx = Fx::new("UTC");
+    // 2 leads on 28 Feb 2027, 3 on 28 Feb 2028, 4 on 29 Feb 2028.
+    let mut csv = String::from("id,created_at,source\n");
+    for (day, n) in [("2027-02-28", 2), ("2028-02-28", 3), ("2028-02-29", 4)] {
+        for k in 0..n {
+            csv.push_str(&format!("{day}-{k},{day} 12:00,web\n"));
+        }
+    }
+    fx.import("leads", &csv);
+    // A year before 29 Feb 2028 is 28 Feb 2027 (the day is constrained, as in Temporal), so both
+    // days of 2028 compare with 2: changes 3/2 − 1 = 0.5 and 4/2 − 1 = 1.
+    let res = fx.compare("leads_created", "2028-02-28", "2028-03-01", Grain::Day, Compare::Yoy);
+    let rows: Vec<_> = res
+        .rows
+        .iter()
+        .map(|r| (r.period.clone().unwrap(), r.value, r.previous, r.change))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("2028-02-28".into(), Some(3.0), Some(2.0), Some(0.5)),
+            ("2028-02-29".into(), Some(4.0), Some(2.0), Some(1.0)),
+        ]
+    );
+    // By month: February 2028 (7) against February 2027 (2).
+    let res = fx.compare("leads_created", "2028-02-01", "2028-03-01", Grain::Month, Compare::Yoy);
+    assert_eq!((res.rows[0].previous, res.rows[0].change), (Some(2.0), Some(2.5)));
+}
+
+#[test]
+fn previous_compares_with_the_whole_bucket_before() {
+    let fx = crate::deals::fx();
+    // Won by month: February none, March 3 (d1, d2, d6). Revenue: March 14,000 vs nothing.
+    let res = fx.compare("deals_won", "2026-03-01", "2026-04-01", Grain::Month, Compare::Previous);
+    assert_eq!(
+        (res.rows[0].value, res.rows[0].previous, res.rows[0].change),
+        (Some(3.0), None, None)
+    );
+    // Deals created: March 5 (d3, d4, d5, d7, d8) vs February 2 (d2, d6): change 1.5. The range
+    // starts mid-March, cutting March to d5, d7, d8, but February is compared whole.
+    let res =
+        fx.compare("deals_created", "2026-03-06", "2026-04-01", Grain::Month, Compare::Previous);
+    assert_eq!((res.rows[0].value, res.rows[0].previous), (Some(3.0), Some(2.0)));
+    close(res.rows[0].change, 0.5);
+    // Grain all over whole months compares with the same number of months before.
+    let res =
+        fx.compare("deals_created", "2026-03-01", "2026-04-01", Grain::All, Compare::Previous);
+    assert_eq!((res.rows[0].previous, res.rows[0].change), (Some(2.0), Some(1.5)));
+}
+
+#[test]
+fn bad_queries_are_clear_errors() {
+    let fx = crate::deals::fx();
+    let err = |f: &dyn Fn(&mut traction_metrics::Query)| {
+        let mut q = fx.query("win_rate", "2026-03-01", "2026-04-01", Grain::Month);
+        f(&mut q);
+        run(&fx.store, &fx.catalog, &q).unwrap_err().to_string()
+    };
+    assert_eq!(
+        err(&|q| q.filter = Some("amount > 10 and ownr = 'u1'".into())),
+        "where: 1:17: unknown field \"ownr\" on deals; fields are id, name, pipeline_id, stage_id, account_id, owner_id, amount, created_at, expected_close_on, closed_at, status, lost_reason, competitor, source, campaign_id, deal_type, contract_months, owner, team, pipeline, stage, campaign, segment, industry, region"
+    );
+    assert_eq!(
+        err(&|q| q.filter = Some("amount >".into())),
+        "where: 1:9: expected a field, a value or (, found the end"
+    );
+    assert_eq!(
+        err(&|q| q.by = vec!["kind".into()]),
+        "by: \"kind\" does not apply to win_rate; the dimensions that do are owner, team, pipeline, stage, status, source, campaign, deal_type, lost_reason, competitor, segment, industry, region, weekday, hour_of_day"
+    );
+    assert_eq!(
+        err(&|q| q.metric = "win".into()),
+        "no metric named \"win\": did you mean win_rate, win_rate_by_value, opportunity_to_win_rate?"
+    );
+    assert_eq!(err(&|q| q.to = q.from), "the range is empty: --from must be before --to");
+    assert!(err(&|q| q.metric = "funnel".into()).contains("traction funnel"));
+}
+
+#[test]
+fn the_json_shape_of_interfaces_md() {
+    let fx = crate::deals::fx();
+    let mut q = fx.query("win_rate", "2026-03-01", "2026-05-01", Grain::Month);
+    q.by = vec!["owner".into()];
+    let json = fx.run(&q).to_json();
+    // March: u1 won d1, d2 of 2 closed; u2 won d6 of d3, d4, d6. April: u1 lost d7.
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "metric": "win_rate", "unit": "ratio", "better": "higher",
+            "from": "2026-03-01", "to": "2026-05-01", "grain": "month", "by": ["owner"],
+            "rows": [
+                {"period": "2026-03-01", "owner": "u1", "value": 1, "numerator": 2, "denominator": 2},
+                {"period": "2026-03-01", "owner": "u2", "value": 1.0 / 3.0, "numerator": 1, "denominator": 3},
+                {"period": "2026-04-01", "owner": "u1", "value": 0, "numerator": 0, "denominator": 1},
+            ]
+        })
+    );
+    // Money in major units; grain all has no period.
+    let json = fx.run(&fx.query("revenue_won", "2026-03-01", "2026-04-01", Grain::All)).to_json();
+    assert_eq!(json["rows"], serde_json::json!([{"value": 14000}]));
+}
+
+#[test]
+fn user_definitions_run_like_builtin_ones() {
+    let mut fx = crate::deals::fx();
+    fx.catalog = traction_metrics::Catalog::load(
+        r#"
+[metric.big_deals_won]
+label = "Big deals won"
+kind = "aggregate"
+source = "deals"
+time = "closed_at"
+measure = "count"
+filter = "status = 'won' and amount >= 2500"
+unit = "count"
+better = "higher"
+
+[metric.big_share]
+label = "Share of wins that are big"
+kind = "derived"
+expr = "big_deals_won / deals_won * 100"
+unit = "percent"
+better = "higher"
+
+[metric.p90_deal]
+label = "p90 deal size"
+kind = "aggregate"
+source = "deals"
+time = "closed_at"
+measure = "percentile"
+p = 0.9
+of = "amount"
+filter = "status = 'won'"
+unit = "money"
+better = "higher"
+"#,
+    )
+    .unwrap();
+    // Big wins in March: d2 (3,000) and d6 (10,000) of 3 wins → 66.67 %.
+    close(fx.value("big_deals_won", "2026-03-01", "2026-04-01"), 2.0);
+    close(fx.value("big_share", "2026-03-01", "2026-04-01"), 200.0 / 3.0);
+    // Won amounts 1,000, 3,000, 10,000: p90 at position 0.9 × 2 = 1.8 → 3,000 + 0.8 × 7,000.
+    close(fx.value("p90_deal", "2026-03-01", "2026-04-01"), 8600.0);
+}
