@@ -64,7 +64,7 @@ pub fn run(store: &SqliteStore, catalog: &Catalog, query: &Query) -> Result<Metr
     let env = Env { zone: workspace.zone.clone(), currency: workspace.currency };
     let buckets = Buckets::new(query.grain, query.from, query.to, &env.zone)?;
     let main = plan(catalog, query, buckets)?;
-    let cells = evaluate(store, &main, &env)?;
+    let (cells, _) = evaluate(store, &main, &env)?;
 
     let compared = match query.compare {
         None => None,
@@ -75,9 +75,10 @@ pub fn run(store: &SqliteStore, catalog: &Catalog, query: &Query) -> Result<Metr
         .into_iter()
         .map(|((bucket_idx, dims), cell)| {
             let bucket = &main.buckets.list[bucket_idx];
-            let previous = compared.as_ref().and_then(|(map, cmp)| {
+            // A compared bucket without a row had no data: counts and sums there are 0.
+            let previous = compared.as_ref().and_then(|(map, empty, cmp)| {
                 let other = cmp[bucket_idx]?;
-                map.get(&(other, dims.clone())).and_then(|c| c.value)
+                map.get(&(other, dims.clone())).unwrap_or(empty).value
             });
             let change = match (cell.value, previous) {
                 (Some(v), Some(p)) if p != 0.0 => Some(v / p - 1.0),
@@ -112,8 +113,9 @@ pub fn run(store: &SqliteStore, catalog: &Catalog, query: &Query) -> Result<Metr
     })
 }
 
-/// The compared buckets' cells, and for each bucket of the main plan the compared bucket.
-type Compared = (BTreeMap<Key, Cell>, Vec<Option<usize>>);
+/// The compared buckets' cells, the cell of a bucket without data, and for each bucket of the
+/// main plan the compared bucket.
+type Compared = (BTreeMap<Key, Cell>, Cell, Vec<Option<usize>>);
 
 fn compare_cells(
     store: &SqliteStore,
@@ -158,11 +160,16 @@ fn compare_cells(
     };
     let other_query = Query { from: lo, to: hi, compare: None, ..query.clone() };
     let other = plan(catalog, &other_query, buckets)?;
-    Ok((evaluate(store, &other, env)?, map))
+    let (cells, empty) = evaluate(store, &other, env)?;
+    Ok((cells, empty, map))
 }
 
-/// Runs a plan's scans and combines them into cells.
-fn evaluate(store: &SqliteStore, plan: &Plan, env: &Env) -> Result<BTreeMap<Key, Cell>, Error> {
+/// Runs a plan's scans and combines them into cells; also gives the cell of a key without data.
+fn evaluate(
+    store: &SqliteStore,
+    plan: &Plan,
+    env: &Env,
+) -> Result<(BTreeMap<Key, Cell>, Cell), Error> {
     let statements =
         plan.scans.iter().map(|scan| statement(plan, scan, env)).collect::<Result<Vec<_>, _>>()?;
     let results: Vec<ScanRows> = store.with_reader(|conn| {
@@ -175,7 +182,9 @@ fn evaluate(store: &SqliteStore, plan: &Plan, env: &Env) -> Result<BTreeMap<Key,
     // A row for every key where some scan found data.
     let keys: BTreeSet<&Key> = results.iter().flat_map(|r| r.keys()).collect();
     let ctx = Ctx { plan, results: &results, currency: env.currency };
-    Ok(keys.into_iter().map(|key| (key.clone(), ctx.cell(&plan.root, key))).collect())
+    let cells = keys.into_iter().map(|key| (key.clone(), ctx.cell(&plan.root, key))).collect();
+    let empty = ctx.cell(&plan.root, &(usize::MAX, Vec::new()));
+    Ok((cells, empty))
 }
 
 struct Ctx<'a> {

@@ -119,12 +119,15 @@ fn year_over_year_across_a_leap_day() {
 #[test]
 fn previous_compares_with_the_whole_bucket_before() {
     let fx = crate::deals::fx();
-    // Won by month: February none, March 3 (d1, d2, d6). Revenue: March 14,000 vs nothing.
+    // Won by month: February none (a count of 0, so no change can be computed), March 3.
     let res = fx.compare("deals_won", "2026-03-01", "2026-04-01", Grain::Month, Compare::Previous);
     assert_eq!(
         (res.rows[0].value, res.rows[0].previous, res.rows[0].change),
-        (Some(3.0), None, None)
+        (Some(3.0), Some(0.0), None)
     );
+    // A ratio over nothing is null, not 0: February has no closed deals.
+    let res = fx.compare("win_rate", "2026-03-01", "2026-04-01", Grain::Month, Compare::Previous);
+    assert_eq!((res.rows[0].previous, res.rows[0].change), (None, None));
     // Deals created: March 5 (d3, d4, d5, d7, d8) vs February 2 (d2, d6): change 1.5. The range
     // starts mid-March, cutting March to d5, d7, d8, but February is compared whole.
     let res =

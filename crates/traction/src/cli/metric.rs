@@ -1,25 +1,358 @@
-//! `traction metric …`, `traction metrics list|check`, `traction funnel …`. Owned by the
-//! metrics-engine work.
+//! `traction metric NAME …`, `traction metrics list|check`, `traction funnel …`
+//! (spec: interfaces.md, Command line; metrics.md, Query semantics).
+//!
+//! Flags become a `traction_metrics::Query` here, once: dates and timestamps are read in the
+//! workspace zone, grains and comparisons are parsed, and the engine does the rest. Tables are
+//! for people (money with thousands separators, rates as percentages); JSON and CSV carry the
+//! full-precision values.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use traction_domain::Currency;
+use traction_domain::time::parse_instant;
+use traction_metrics::catalog::Unit;
+use traction_metrics::{
+    Catalog, Compare, FunnelQuery, FunnelResult, Grain, MetricResult, Query, parse_by,
+};
+use traction_store::{SqliteStore, Store};
 
 use super::{Context, Failure, Result};
+use crate::output::{Format, Table};
 
+/// `traction metric NAME --from D --to D [--grain G] [--by DIM[,DIM]] [--where EXPR]
+/// [--compare previous|yoy]`.
 #[derive(Debug, clap::Args)]
-pub struct MetricArgs {}
-
-#[derive(Debug, clap::Args)]
-pub struct MetricsArgs {}
-
-#[derive(Debug, clap::Args)]
-pub struct FunnelArgs {}
-
-pub fn run_metric(_ctx: &Context, _args: MetricArgs) -> Result<()> {
-    Err(Failure::Runtime("the metrics engine is not built yet".into()))
+pub struct MetricArgs {
+    /// The metric (see `traction metrics list`).
+    pub name: String,
+    /// Start of the range, inclusive: a date or a timestamp, local to the workspace zone.
+    #[arg(long)]
+    pub from: String,
+    /// End of the range, exclusive.
+    #[arg(long)]
+    pub to: String,
+    /// hour, day, week, month, quarter, year or all.
+    #[arg(long, default_value = "all")]
+    pub grain: String,
+    /// Dimensions to group by, comma-separated (owner,team,source,…; weekday, hour_of_day).
+    #[arg(long, value_name = "DIM[,DIM]")]
+    pub by: Option<String>,
+    /// A filter in the expression language, e.g. "amount >= 1000 and source = 'web'".
+    #[arg(long = "where", value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Add the value of the bucket before (previous) or a year before (yoy), and the change.
+    #[arg(long)]
+    pub compare: Option<String>,
+    /// A definitions file adding to or overriding the built-in catalog.
+    #[arg(long, value_name = "FILE", env = "TRACTION_METRICS")]
+    pub metrics: Option<PathBuf>,
 }
 
-pub fn run_metrics(_ctx: &Context, _args: MetricsArgs) -> Result<()> {
-    Err(Failure::Runtime("the metrics engine is not built yet".into()))
+/// `traction metrics list` and `traction metrics check FILE`.
+#[derive(Debug, clap::Args)]
+pub struct MetricsArgs {
+    #[command(subcommand)]
+    pub action: MetricsAction,
 }
 
-pub fn run_funnel(_ctx: &Context, _args: FunnelArgs) -> Result<()> {
-    Err(Failure::Runtime("the metrics engine is not built yet".into()))
+#[derive(Debug, clap::Subcommand)]
+pub enum MetricsAction {
+    /// The catalog: every metric with its label, unit, better direction and indicator.
+    List {
+        /// A definitions file adding to or overriding the built-in catalog.
+        #[arg(long, value_name = "FILE", env = "TRACTION_METRICS")]
+        metrics: Option<PathBuf>,
+    },
+    /// Validate a definitions file: every problem of every definition, in one run.
+    Check {
+        /// The definitions file (TOML, see docs/metrics.md).
+        file: PathBuf,
+    },
+}
+
+/// `traction funnel [--pipeline ID] --from D --to D [--where EXPR]`.
+#[derive(Debug, clap::Args)]
+pub struct FunnelArgs {
+    /// Only this pipeline (default: every pipeline).
+    #[arg(long)]
+    pub pipeline: Option<String>,
+    /// Deals created from this date or timestamp (inclusive).
+    #[arg(long)]
+    pub from: String,
+    /// … up to this one (exclusive).
+    #[arg(long)]
+    pub to: String,
+    /// A filter on deals in the expression language.
+    #[arg(long = "where", value_name = "EXPR")]
+    pub filter: Option<String>,
+}
+
+fn engine_error(e: traction_metrics::Error) -> Failure {
+    match e {
+        traction_metrics::Error::Input(m) | traction_metrics::Error::NotFound(m) => {
+            Failure::Input(m)
+        }
+        traction_metrics::Error::Storage(m) => Failure::Runtime(m),
+    }
+}
+
+/// The built-in catalog, with a user's definitions file over it when one is given.
+pub fn load_catalog(file: Option<&Path>) -> Result<Catalog> {
+    let Some(path) = file else { return Ok(Catalog::builtin()) };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))?;
+    Catalog::load(&text).map_err(|d| {
+        let lines: Vec<String> = d.0.iter().map(|d| format!("{}: {d}", path.display())).collect();
+        Failure::Input(lines.join("\n"))
+    })
+}
+
+fn instant(flag: &str, text: &str, store: &SqliteStore) -> Result<i64> {
+    let zone = store.workspace()?.zone;
+    parse_instant(text, &zone).map_err(|e| Failure::Input(format!("--{flag}: {e}")))
+}
+
+pub fn run_metric(ctx: &Context, args: MetricArgs) -> Result<()> {
+    let format = ctx.format()?;
+    let catalog = load_catalog(args.metrics.as_deref())?;
+    let grain = Grain::parse(&args.grain).map_err(|e| Failure::Input(format!("--{e}")))?;
+    let compare = match args.compare.as_deref() {
+        None => None,
+        Some(text) => Some(Compare::parse(text).map_err(|e| Failure::Input(format!("--{e}")))?),
+    };
+    let store = ctx.store()?;
+    let query = Query {
+        metric: args.name,
+        from: instant("from", &args.from, &store)?,
+        to: instant("to", &args.to, &store)?,
+        grain,
+        by: args.by.as_deref().map(parse_by).unwrap_or_default(),
+        filter: args.filter,
+        compare,
+        at: ctx.now(&store)?,
+    };
+    let result = traction_metrics::run(&store, &catalog, &query).map_err(engine_error)?;
+    let currency = store.workspace()?.currency;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        Format::Json => writeln!(out, "{}", result.to_json())?,
+        Format::Csv => metric_table(&result, currency, false).write_csv(&mut out)?,
+        Format::Table => metric_table(&result, currency, true).write_text(&mut out)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The rows as a table: for people (`human`) or as full-precision CSV cells.
+fn metric_table(result: &MetricResult, currency: Currency, human: bool) -> Table {
+    let mut headers: Vec<&str> = Vec::new();
+    let with_period = result.grain != Grain::All;
+    if with_period {
+        headers.push("period");
+    }
+    headers.extend(result.by.iter().map(String::as_str));
+    headers.push("value");
+    if result.ratio {
+        headers.extend(["numerator", "denominator"]);
+    }
+    if result.compare.is_some() {
+        headers.extend(["previous", "change"]);
+    }
+    let mut table = Table::new(&headers);
+    let first_number = usize::from(with_period) + result.by.len();
+    for (idx, numeric) in table.numeric.iter_mut().enumerate() {
+        *numeric = idx >= first_number;
+    }
+    // Ratios' parts are in the unit of what they divide: money for win_rate_by_value, counts
+    // for win_rate; shown plainly.
+    let value = |x: Option<f64>, unit: Option<Unit>| -> String {
+        match x {
+            None => {
+                if human {
+                    "–".into()
+                } else {
+                    String::new()
+                }
+            }
+            Some(v) if !human => v.to_string(),
+            Some(v) => match unit {
+                Some(Unit::Money) => money(v, currency),
+                Some(Unit::Ratio) => format!("{:.1}%", v * 100.0),
+                Some(Unit::Percent) => format!("{}%", grouped(v, 1)),
+                Some(Unit::Count) => grouped(v, if v.fract() == 0.0 { 0 } else { 2 }),
+                _ => grouped(v, 2),
+            },
+        }
+    };
+    for row in &result.rows {
+        let mut cells = Vec::new();
+        if with_period {
+            cells.push(row.period.clone().unwrap_or_default());
+        }
+        cells.extend(row.dims.iter().map(|d| {
+            let text = d.text();
+            if text.is_empty() && human { "(none)".to_string() } else { text }
+        }));
+        cells.push(value(row.value, Some(result.unit)));
+        if result.ratio {
+            cells.push(value(row.numerator, None));
+            cells.push(value(row.denominator, None));
+        }
+        if result.compare.is_some() {
+            cells.push(value(row.previous, Some(result.unit)));
+            cells.push(match row.change {
+                Some(c) if human => format!("{:+.1}%", c * 100.0),
+                other => value(other, None),
+            });
+        }
+        table.rows.push(cells);
+    }
+    table
+}
+
+/// `1234567.891` → `1,234,567.89` with `decimals` places.
+fn grouped(x: f64, decimals: usize) -> String {
+    let text = format!("{:.*}", decimals, x.abs());
+    let (whole, frac) = match text.split_once('.') {
+        Some((w, f)) => (w.to_string(), Some(f.to_string())),
+        None => (text.clone(), None),
+    };
+    let mut out = String::new();
+    for (idx, ch) in whole.chars().enumerate() {
+        if idx > 0 && (whole.len() - idx) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(&f);
+    }
+    let negative = x < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0');
+    if negative { format!("-{out}") } else { out }
+}
+
+/// Money in major units with the currency's decimals and thousands separators: `12,500.00 GBP`.
+fn money(x: f64, currency: Currency) -> String {
+    format!("{} {}", grouped(x, usize::from(currency.exponent())), currency.code())
+}
+
+pub fn run_metrics(ctx: &Context, args: MetricsArgs) -> Result<()> {
+    match args.action {
+        MetricsAction::List { metrics } => {
+            let format = ctx.format()?;
+            let catalog = load_catalog(metrics.as_deref())?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            if format == Format::Json {
+                writeln!(out, "{}", catalog.to_json())?;
+                return Ok(());
+            }
+            let mut headers = vec!["name", "label", "kind", "unit", "better", "indicator"];
+            if format == Format::Csv {
+                headers.push("description");
+            }
+            let mut table = Table::new(&headers);
+            for m in catalog.metrics() {
+                let mut row = vec![
+                    m.name.clone(),
+                    m.label.clone(),
+                    m.kind.name().to_string(),
+                    m.unit.name().to_string(),
+                    m.better.name().to_string(),
+                    m.indicator.name().to_string(),
+                ];
+                if format == Format::Csv {
+                    row.push(m.description.clone());
+                }
+                table.rows.push(row);
+            }
+            match format {
+                Format::Csv => table.write_csv(&mut out)?,
+                _ => table.write_text(&mut out)?,
+            }
+            out.flush()?;
+            Ok(())
+        }
+        MetricsAction::Check { file } => {
+            let catalog = load_catalog(Some(&file))?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Failure::Input(format!("cannot read {}: {e}", file.display())))?;
+            // Count the file's own definitions, not the built-in ones under them.
+            let own = traction_metrics::catalog::definition_names(&text);
+            let builtin = Catalog::builtin();
+            let overrides = own.iter().filter(|n| builtin.get(n).is_some()).count();
+            eprintln!(
+                "{}: {} definition{} valid ({} new, {} overriding built-in metrics); the catalog has {} metrics",
+                file.display(),
+                own.len(),
+                if own.len() == 1 { "" } else { "s" },
+                own.len() - overrides,
+                overrides,
+                catalog.metrics().len()
+            );
+            Ok(())
+        }
+    }
+}
+
+pub fn run_funnel(ctx: &Context, args: FunnelArgs) -> Result<()> {
+    let format = ctx.format()?;
+    let store = ctx.store()?;
+    let query = FunnelQuery {
+        pipeline: args.pipeline,
+        from: instant("from", &args.from, &store)?,
+        to: instant("to", &args.to, &store)?,
+        filter: args.filter,
+        at: ctx.now(&store)?,
+    };
+    let result = traction_metrics::funnel(&store, &query).map_err(engine_error)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        Format::Json => writeln!(out, "{}", result.to_json())?,
+        Format::Csv => funnel_table(&result, false).write_csv(&mut out)?,
+        Format::Table => funnel_table(&result, true).write_text(&mut out)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn funnel_table(result: &FunnelResult, human: bool) -> Table {
+    let mut table =
+        Table::new(&["pipeline", "stage", "position", "reached", "conversion_to_next", "leakage"]);
+    table.numeric = vec![false, false, true, true, true, true];
+    let rate = |x: Option<f64>| match x {
+        None if human => "–".to_string(),
+        None => String::new(),
+        Some(v) if human => format!("{:.1}%", v * 100.0),
+        Some(v) => v.to_string(),
+    };
+    for row in &result.rows {
+        table.rows.push(vec![
+            row.pipeline.clone(),
+            row.stage.clone(),
+            row.position.to_string(),
+            if human { grouped(row.reached as f64, 0) } else { row.reached.to_string() },
+            rate(row.conversion_to_next),
+            rate(row.leakage),
+        ]);
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_for_people() {
+        assert_eq!(grouped(1_234_567.891, 2), "1,234,567.89");
+        assert_eq!(grouped(999.0, 0), "999");
+        assert_eq!(grouped(-1500.0, 0), "-1,500");
+        assert_eq!(grouped(-0.001, 2), "0.00");
+        assert_eq!(money(14000.0, Currency::USD), "14,000.00 USD");
+    }
 }

@@ -4,4 +4,5 @@
 
 mod durability;
 mod import;
+mod metric;
 mod util;
