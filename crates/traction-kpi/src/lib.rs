@@ -15,8 +15,11 @@
 
 pub mod breakdown;
 pub mod calendar;
+pub mod engine;
+pub mod json;
 pub mod pace;
 pub mod period;
+pub mod report;
 pub mod scope;
 pub mod service;
 pub mod split;

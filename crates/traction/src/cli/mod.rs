@@ -9,8 +9,11 @@ mod config;
 mod demo;
 mod export;
 mod import;
+mod kpi;
 mod metric;
+mod report;
 mod serve;
+mod target;
 
 use std::path::PathBuf;
 
@@ -74,6 +77,13 @@ pub enum Command {
     Metrics(metric::MetricsArgs),
     /// The stage-by-stage funnel of deals created in a range.
     Funnel(metric::FunnelArgs),
+    /// Targets on metrics for the company, a team or a user: set, list, delete.
+    Target(target::Args),
+    /// KPIs: every target's pace and status, breakdowns to the hour per head, leaderboards.
+    Kpi(kpi::Args),
+    /// A period report: KPIs, key leading and lagging metrics against the previous period and a
+    /// year ago, the funnel, the leaderboard (md, html, csv or json).
+    Report(report::Args),
 }
 
 /// Why a command failed, which fixes the exit status.
@@ -127,6 +137,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Metric(args) => metric::run_metric(&ctx, args),
         Command::Metrics(args) => metric::run_metrics(&ctx, args),
         Command::Funnel(args) => metric::run_funnel(&ctx, args),
+        Command::Target(args) => target::run(&ctx, args),
+        Command::Kpi(args) => kpi::run(&ctx, args),
+        Command::Report(args) => report::run(&ctx, args),
     }
 }
 

@@ -5,5 +5,6 @@
 mod demo;
 mod durability;
 mod import;
+mod kpi;
 mod metric;
 mod util;

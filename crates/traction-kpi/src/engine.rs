@@ -1,0 +1,121 @@
+//! The metrics engine as the KPI layer's [`MetricSource`]: a KPI's actual value is a metric query
+//! over `[period start, at)` at grain `all`, restricted to the scope's owners with a `where`
+//! filter in the expression language (so a scope is just another filter, checked like any other).
+
+use traction_domain::time::Micros;
+use traction_metrics::catalog::{Better, Kind, Unit};
+use traction_metrics::{Catalog, DimValue, Grain, Query};
+use traction_store::SqliteStore;
+
+use crate::pace::Behaviour;
+use crate::service::{Actual, MetricSource};
+use crate::split::Seasonality;
+
+/// The metrics engine over a store and a catalog.
+pub struct Engine<'a> {
+    pub store: &'a SqliteStore,
+    pub catalog: &'a Catalog,
+}
+
+impl Engine<'_> {
+    fn query(
+        &self,
+        metric: &str,
+        owners: Option<&[String]>,
+        from: Micros,
+        to: Micros,
+        at: Micros,
+    ) -> Query {
+        let mut query = Query::new(metric, from, to, Grain::All, at);
+        query.filter = owners.map(owner_filter);
+        query
+    }
+}
+
+/// `owner_id in ('a', 'b')`; quotes in ids are doubled, as the language escapes them.
+pub fn owner_filter(owners: &[String]) -> String {
+    if owners.is_empty() {
+        // A scope without users owns nothing.
+        return "owner_id is null and owner_id is not null".to_string();
+    }
+    let list: Vec<String> = owners.iter().map(|o| format!("'{}'", o.replace('\'', "''"))).collect();
+    format!("owner_id in ({})", list.join(", "))
+}
+
+impl MetricSource for Engine<'_> {
+    fn behaviour(&self, metric: &str) -> Result<Behaviour, String> {
+        let m = self.catalog.get(metric).ok_or_else(|| {
+            format!("{metric:?} is not a metric: `traction metrics list` shows the catalog")
+        })?;
+        Ok(match &m.kind {
+            Kind::Aggregate(measure) if measure.agg.is_additive() => Behaviour::Accumulating,
+            Kind::Funnel => {
+                return Err(format!("{metric} is a funnel, not a figure a target can be set on"));
+            }
+            _ => Behaviour::Level { higher_is_better: m.better == Better::Higher },
+        })
+    }
+
+    fn min_sample(&self, metric: &str) -> i64 {
+        match self.catalog.get(metric).map(|m| m.unit) {
+            Some(Unit::Score) => 30,
+            _ => 20,
+        }
+    }
+
+    fn actual(
+        &self,
+        metric: &str,
+        owners: Option<&[String]>,
+        from: Micros,
+        to: Micros,
+        at: Micros,
+    ) -> Result<Actual, String> {
+        if to <= from {
+            return Ok(Actual::default());
+        }
+        let query = self.query(metric, owners, from, to, at);
+        let result =
+            traction_metrics::run(self.store, self.catalog, &query).map_err(|e| e.to_string())?;
+        Ok(match result.rows.first() {
+            Some(row) => Actual { value: row.value, sample: row.denominator },
+            None => Actual::default(),
+        })
+    }
+
+    fn seasonality(
+        &self,
+        metric: &str,
+        owners: Option<&[String]>,
+        from: Micros,
+        to: Micros,
+        at: Micros,
+    ) -> Result<Seasonality, String> {
+        let mut shares = [[0.0; 24]; 7];
+        if to <= from {
+            return Ok(shares);
+        }
+        let mut query = self.query(metric, owners, from, to, at);
+        query.by = vec!["weekday".into(), "hour_of_day".into()];
+        let result =
+            traction_metrics::run(self.store, self.catalog, &query).map_err(|e| e.to_string())?;
+        let mut total = 0.0;
+        for row in &result.rows {
+            if let ([DimValue::Int(day), DimValue::Int(hour)], Some(v)) =
+                (row.dims.as_slice(), row.value)
+                && (1..=7).contains(day)
+                && (0..24).contains(hour)
+                && v > 0.0
+            {
+                shares[(*day - 1) as usize][*hour as usize] += v;
+                total += v;
+            }
+        }
+        if total > 0.0 {
+            for cell in shares.iter_mut().flatten() {
+                *cell /= total;
+            }
+        }
+        Ok(shares)
+    }
+}

@@ -1,0 +1,183 @@
+//! `traction kpi status|breakdown|leaderboard`: targets against actuals, broken down to the hour
+//! per head (spec: kpis.md; JSON shapes: interfaces.md).
+
+use std::io::Write;
+
+use traction_kpi::engine::Engine;
+use traction_kpi::period::Grain;
+use traction_kpi::scope::Scope;
+use traction_kpi::service::Kpis;
+use traction_metrics::Catalog;
+
+use super::{Context, Failure, Result};
+use crate::output::{Format, Table, human_number};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub action: Action,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Every target's figures at an instant (default now): actual, expected, pace, status,
+    /// projected, required rate per working hour per head, gap.
+    Status {
+        /// Only the targets of this scope (company, team:ID or user:ID).
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// A target broken down by week, day or hour, for its scope or per head.
+    Breakdown {
+        /// The target's id.
+        target: String,
+        /// week, day or hour.
+        #[arg(long, default_value = "day")]
+        grain: String,
+        /// One row per period and head (the reps of the scope, each with their share).
+        #[arg(long = "per-head")]
+        per_head: bool,
+    },
+    /// The heads of a team or company target, ranked by pace.
+    Leaderboard {
+        /// The target's id.
+        target: String,
+    },
+}
+
+fn kpi_error(e: traction_kpi::service::Error) -> Failure {
+    match e {
+        traction_kpi::service::Error::Invalid(m) | traction_kpi::service::Error::NotFound(m) => {
+            Failure::Input(m)
+        }
+        traction_kpi::service::Error::Store(e) => e.into(),
+    }
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or_else(|| "–".to_string(), human_number)
+}
+
+fn percent(x: Option<f64>) -> String {
+    x.map_or_else(|| "–".to_string(), |p| format!("{:.1}%", p * 100.0))
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<()> {
+    let store = ctx.store()?;
+    let at = ctx.now(&store)?;
+    let catalog = Catalog::builtin();
+    let engine = Engine { store: &store, catalog: &catalog };
+    let kpis = Kpis { store: &store, metrics: &engine };
+    let format = ctx.format()?;
+    let mut out = std::io::stdout().lock();
+    match args.action {
+        Action::Status { scope } => {
+            let scope = scope.map(|s| Scope::parse(&s).map_err(Failure::Input)).transpose()?;
+            let rows = kpis.status(at, scope.as_ref()).map_err(kpi_error)?;
+            if format == Format::Json {
+                writeln!(out, "{}", traction_kpi::json::status(at, &rows))?;
+                return Ok(());
+            }
+            let mut table = Table::new(&[
+                "target",
+                "metric",
+                "scope",
+                "starts_on",
+                "target_value",
+                "actual",
+                "expected",
+                "pace",
+                "status",
+                "projected",
+                "required/h/head",
+                "gap",
+            ]);
+            table.numeric =
+                vec![false, false, false, false, true, true, true, true, false, true, true, true];
+            for r in &rows {
+                let f = &r.figures;
+                table.rows.push(vec![
+                    r.target.id.clone(),
+                    r.target.metric.clone(),
+                    r.target.scope.to_string(),
+                    r.target.starts_on.to_string(),
+                    human_number(r.target.value),
+                    opt(f.actual),
+                    human_number(f.expected),
+                    percent(f.pace),
+                    f.status.name().replace('_', " "),
+                    opt(f.projected),
+                    opt(f.required_rate),
+                    opt(f.gap),
+                ]);
+            }
+            if format == Format::Csv {
+                table.write_csv(&mut out)?;
+            } else if rows.is_empty() {
+                eprintln!(
+                    "no targets yet: set one with `traction target set …` (see `traction target set --help`)"
+                );
+            } else {
+                table.write_text(&mut out)?;
+            }
+        }
+        Action::Breakdown { target, grain, per_head } => {
+            let g = Grain::parse(&grain).map_err(Failure::Input)?;
+            let rows = kpis.breakdown(&target, g, per_head, at).map_err(kpi_error)?;
+            if format == Format::Json {
+                writeln!(
+                    out,
+                    "{}",
+                    traction_kpi::json::breakdown(&target, &grain.to_ascii_lowercase(), &rows)
+                )?;
+                return Ok(());
+            }
+            let mut table = if per_head {
+                Table::new(&["period", "user", "value"])
+            } else {
+                Table::new(&["period", "value"])
+            };
+            table.numeric = if per_head { vec![false, false, true] } else { vec![false, true] };
+            for r in &rows {
+                let value =
+                    if format == Format::Csv { r.value.to_string() } else { human_number(r.value) };
+                table.rows.push(match &r.user {
+                    Some(u) => vec![r.period.clone(), u.clone(), value],
+                    None => vec![r.period.clone(), value],
+                });
+            }
+            if format == Format::Csv {
+                table.write_csv(&mut out)?
+            } else {
+                table.write_text(&mut out)?
+            }
+        }
+        Action::Leaderboard { target } => {
+            let rows = kpis.leaderboard(&target, at).map_err(kpi_error)?;
+            if format == Format::Json {
+                writeln!(out, "{}", traction_kpi::json::leaderboard(&target, at, &rows))?;
+                return Ok(());
+            }
+            let mut table =
+                Table::new(&["rank", "user", "target_value", "actual", "expected", "pace", "band"]);
+            table.numeric = vec![true, false, true, true, true, true, false];
+            for r in &rows {
+                table.rows.push(vec![
+                    r.rank.to_string(),
+                    r.user.clone(),
+                    human_number(r.target_value),
+                    opt(r.figures.actual),
+                    human_number(r.figures.expected),
+                    percent(r.figures.pace),
+                    r.band.to_string(),
+                ]);
+            }
+            if format == Format::Csv {
+                table.write_csv(&mut out)?
+            } else {
+                table.write_text(&mut out)?
+            }
+        }
+    }
+    Ok(())
+}
