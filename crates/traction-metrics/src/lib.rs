@@ -25,7 +25,8 @@
 //! ```
 //!
 //! The public surface is small: [`Catalog::builtin`], [`Catalog::load`], [`Query`], [`run`],
-//! [`MetricResult::to_json`], and [`funnel::funnel`]. The plan is the seam where pre-aggregated
+//! [`MetricResult::to_json`], and [`funnel::funnel`]; [`params`] reads both kinds of query from
+//! text parameters (the HTTP API's query strings). The plan is the seam where pre-aggregated
 //! rollups and a PostgreSQL backend can answer the same scans later.
 //!
 //! Modules: [`expr`] (the language: lexer, parser, type checker, SQL fragments), [`source`]
@@ -37,6 +38,7 @@ pub mod catalog;
 mod eval;
 pub mod expr;
 pub mod funnel;
+pub mod params;
 pub mod plan;
 pub mod source;
 mod sql;
