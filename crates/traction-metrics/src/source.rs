@@ -255,37 +255,56 @@ impl Source {
         self.dims().into_iter().find(|d| d.name == name)
     }
 
-    /// Whether the FROM text has a `?` for the clock (`at`).
-    pub fn takes_at(self) -> bool {
-        !matches!(self, Source::Entity(_))
-    }
-
-    /// The FROM item, aliased `t`. Derived sources have one `?`, bound to `at`.
-    pub fn from_sql(self) -> &'static str {
+    /// The FROM item, aliased `t`. Derived sources are read as of `at`; when `range` is given
+    /// (the scan places rows by a time field in `[lo, hi)`), they are computed only for the
+    /// messages sent, or the deals that changed stage, in that range — the rows that can fall in
+    /// it — instead of for the whole history. Only integers computed by the engine are written
+    /// into the text.
+    pub fn from_sql(self, at: i64, range: Option<(i64, i64)>) -> String {
         match self {
-            Source::Entity(entity) => entity_from(entity),
+            Source::Entity(entity) => entity_from(entity).to_string(),
             Source::EmailMessages => {
-                "(SELECT message_id, \
-                   MIN(CASE WHEN kind = 'sent' THEN occurred_at END) AS sent_at, \
-                   COALESCE(MAX(CASE WHEN kind = 'sent' THEN owner_id END), MAX(owner_id)) AS owner_id, \
-                   COALESCE(MAX(CASE WHEN kind = 'sent' THEN campaign_id END), MAX(campaign_id)) AS campaign_id, \
-                   COALESCE(MAX(CASE WHEN kind = 'sent' THEN lead_id END), MAX(lead_id)) AS lead_id, \
-                   COALESCE(MAX(CASE WHEN kind = 'sent' THEN contact_id END), MAX(contact_id)) AS contact_id, \
-                   1 - MAX(kind = 'bounced') AS delivered, \
-                   MAX(kind = 'opened') AS opened, \
-                   MAX(kind = 'clicked') AS clicked, \
-                   MAX(kind = 'replied') AS replied, \
-                   MAX(kind = 'bounced') AS bounced, \
-                   MAX(kind = 'unsubscribed') AS unsubscribed \
-                 FROM email_events WHERE occurred_at <= ? GROUP BY message_id) t"
+                let only = range
+                    .map(|(lo, hi)| {
+                        format!(
+                            " AND message_id IN (SELECT message_id FROM email_events \
+                             WHERE kind = 'sent' AND occurred_at >= {lo} AND occurred_at < {hi})"
+                        )
+                    })
+                    .unwrap_or_default();
+                format!(
+                    "(SELECT message_id, \
+                       MIN(CASE WHEN kind = 'sent' THEN occurred_at END) AS sent_at, \
+                       COALESCE(MAX(CASE WHEN kind = 'sent' THEN owner_id END), MAX(owner_id)) AS owner_id, \
+                       COALESCE(MAX(CASE WHEN kind = 'sent' THEN campaign_id END), MAX(campaign_id)) AS campaign_id, \
+                       COALESCE(MAX(CASE WHEN kind = 'sent' THEN lead_id END), MAX(lead_id)) AS lead_id, \
+                       COALESCE(MAX(CASE WHEN kind = 'sent' THEN contact_id END), MAX(contact_id)) AS contact_id, \
+                       1 - MAX(kind = 'bounced') AS delivered, \
+                       MAX(kind = 'opened') AS opened, \
+                       MAX(kind = 'clicked') AS clicked, \
+                       MAX(kind = 'replied') AS replied, \
+                       MAX(kind = 'bounced') AS bounced, \
+                       MAX(kind = 'unsubscribed') AS unsubscribed \
+                     FROM email_events WHERE occurred_at <= {at}{only} GROUP BY message_id) t"
+                )
             }
             Source::StageExits => {
-                "(SELECT x.deal_id, x.stage_id, d.pipeline_id, d.owner_id, d.account_id, d.source, \
-                   d.campaign_id, d.deal_type, d.amount, x.entered_at, x.left_at \
-                 FROM (SELECT deal_id, stage_id, changed_at AS entered_at, \
-                         LEAD(changed_at) OVER (PARTITION BY deal_id ORDER BY changed_at, stage_id) AS left_at \
-                       FROM stage_changes WHERE changed_at <= ?) x \
-                 JOIN deals d ON d.id = x.deal_id) t"
+                let only = range
+                    .map(|(lo, hi)| {
+                        format!(
+                            " AND deal_id IN (SELECT deal_id FROM stage_changes \
+                             WHERE changed_at >= {lo} AND changed_at < {hi})"
+                        )
+                    })
+                    .unwrap_or_default();
+                format!(
+                    "(SELECT x.deal_id, x.stage_id, d.pipeline_id, d.owner_id, d.account_id, d.source, \
+                       d.campaign_id, d.deal_type, d.amount, x.entered_at, x.left_at \
+                     FROM (SELECT deal_id, stage_id, changed_at AS entered_at, \
+                             LEAD(changed_at) OVER (PARTITION BY deal_id ORDER BY changed_at, stage_id) AS left_at \
+                           FROM stage_changes WHERE changed_at <= {at}{only}) x \
+                     JOIN deals d ON d.id = x.deal_id) t"
+                )
             }
         }
     }
@@ -424,18 +443,18 @@ mod tests {
                 let joins: Vec<Join> = dims.iter().filter_map(|d| d.join).collect();
                 let mut cols: Vec<String> = dims.iter().map(|d| d.sql.to_string()).collect();
                 cols.extend(source.fields().iter().map(|(n, _, _)| format!("t.{n}")));
-                let sql = format!(
-                    "SELECT {} FROM {}{}",
-                    cols.join(", "),
-                    source.from_sql(),
-                    source.joins_sql(&joins)
-                );
-                let mut stmt = conn.prepare(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-                let n_params = stmt.parameter_count();
-                assert_eq!(n_params, usize::from(source.takes_at()), "{sql}");
-                let mut rows =
-                    if n_params == 1 { stmt.query([0i64]) } else { stmt.query([]) }.unwrap();
-                assert!(rows.next().unwrap().is_none());
+                for range in [None, Some((0, 1))] {
+                    let sql = format!(
+                        "SELECT {} FROM {}{}",
+                        cols.join(", "),
+                        source.from_sql(0, range),
+                        source.joins_sql(&joins)
+                    );
+                    let mut stmt = conn.prepare(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                    assert_eq!(stmt.parameter_count(), 0, "{sql}");
+                    let mut rows = stmt.query([]).unwrap();
+                    assert!(rows.next().unwrap().is_none());
+                }
             }
         });
     }

@@ -230,12 +230,11 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
         }
     }
     b.push(" FROM ");
-    let from = source.from_sql();
-    if source.takes_at() {
-        b.push(&from.replace('?', &plan.at.to_string()));
-    } else {
-        b.push(from);
-    }
+    let range = match &scan.placement {
+        Placement::Field(_) => Some((plan.buckets.lo, plan.buckets.hi)),
+        Placement::Snapshot { .. } => None,
+    };
+    b.push(&source.from_sql(plan.at, range));
     b.push(&source.joins_sql(&joins));
     let mut conds: Vec<Fragment> = Vec::new();
     match &scan.placement {

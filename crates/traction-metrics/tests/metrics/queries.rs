@@ -234,3 +234,19 @@ better = "higher"
     // Won amounts 1,000, 3,000, 10,000: p90 at position 0.9 × 2 = 1.8 → 3,000 + 0.8 × 7,000.
     close(fx.value("p90_deal", "2026-03-01", "2026-04-01"), 8600.0);
 }
+
+#[test]
+fn user_text_never_becomes_sql() {
+    let fx = crate::deals::fx();
+    // Text that would break out of a string in pasted SQL is only ever a parameter's value: the
+    // query runs, matches no competitor, and the table is still there.
+    let mut q = fx.query("deals_lost", "2026-03-01", "2026-04-01", Grain::All);
+    q.filter = Some("competitor = 'x''; DROP TABLE deals; --' or competitor in ('acme')".into());
+    // d3 and d4 were lost to acme.
+    close(fx.run(&q).rows[0].value, 2.0);
+    close(fx.value("deals_created", "2026-03-01", "2026-04-01"), 5.0);
+    // A name is never taken as SQL either: only the fields of the schema are known.
+    q.filter = Some("sqlite_master = 1".into());
+    let err = run(&fx.store, &fx.catalog, &q).unwrap_err().to_string();
+    assert!(err.starts_with("where: 1:1: unknown field \"sqlite_master\" on deals"), "{err}");
+}
