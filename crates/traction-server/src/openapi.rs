@@ -158,6 +158,8 @@ fn operation(op: Op) -> Json {
                     "description": format!("page size; values above {MAX_LIMIT} are clamped")}),
                 json!({"name": "cursor", "in": "query", "schema": {"type": "string"},
                     "description": "the next_cursor of the previous page"}),
+                json!({"name": "where", "in": "query", "schema": {"type": "string"},
+                    "description": "a condition in the metric expression language over the entity's fields, e.g. amount >= 1000 and status = 'open'"}),
             ];
             for field in e.fields() {
                 parameters.push(json!({"name": field.name, "in": "query", "schema": {"type": "string"},

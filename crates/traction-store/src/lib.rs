@@ -153,10 +153,20 @@ impl Summary {
 pub struct ListQuery<'a> {
     /// Field name and value pairs that must all match exactly (`Value::Null` matches absent).
     pub filters: &'a [(&'a str, Value)],
+    /// A further condition: trusted SQL over the entity's columns with `?` parameters, as the
+    /// metrics crate compiles a checked `where` expression (never text from a user).
+    pub condition: Option<Condition<'a>>,
     /// Start after this key (the last key of the previous page), in key order.
     pub after: Option<&'a [Value]>,
     /// At most this many records.
     pub limit: usize,
+}
+
+/// A compiled condition for [`ListQuery`]: SQL text and the values of its `?` placeholders.
+#[derive(Clone, Copy, Debug)]
+pub struct Condition<'a> {
+    pub sql: &'a str,
+    pub params: &'a [Value],
 }
 
 /// A setting's value and where it comes from.

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use traction_domain::{Entity, Record, Value};
 
-use super::records::{Answer, BodyBytes, IdPath, parse_context, write};
+use super::records::{Answer, BodyBytes, IdPath, write};
 use super::types::{Body, RecordJson, parse_body};
 use crate::AppState;
 use crate::error::{ApiError, Detail, Result};
@@ -58,7 +58,6 @@ pub(crate) async fn move_deal(state: AppState, id: IdPath, body: BodyBytes) -> R
         ));
     };
     let (answer, change) = write(&state, Entity::Deals, move |store, now| {
-        parse_context(store, now)?;
         let mut writer = store.writer()?;
         let mut deal = store
             .get(Entity::Deals, &[Value::Text(id.clone())])?

@@ -9,6 +9,7 @@
 //! Authentication (a later issue) wraps [`api_router`] as a whole, in one place, in `lib.rs`.
 
 pub mod deals;
+pub mod filter;
 pub mod import;
 pub mod records;
 pub mod types;

@@ -227,12 +227,6 @@ fn limit_of(params: &[(String, String)]) -> Result<usize> {
 
 pub(crate) async fn list(state: AppState, entity: Entity, params: Params) -> Result<Response> {
     let Query(params) = params?;
-    if params.iter().any(|(k, _)| k == "where") {
-        return Err(ApiError::BadRequest {
-            message: "the where parameter needs the metric expression language, which this server does not have yet: filter with field=value parameters instead (?owner_id=u1&status=open)".into(),
-            details: vec![Detail::field("where", "not supported yet: use field=value parameters")],
-        });
-    }
     let limit = limit_of(&params)?;
     let cursor = params.iter().find(|(k, _)| k == "cursor").map(|(_, v)| v.clone());
     let after = match cursor.as_deref() {
@@ -241,12 +235,21 @@ pub(crate) async fn list(state: AppState, entity: Entity, params: Params) -> Res
     };
     let page = blocking(&state, move |store, now| {
         let ctx = parse_context(store, now)?;
-        let filters = filters(entity, &params, &ctx, &["limit", "cursor"])?;
-        let filter_refs: Vec<(&str, Value)> = filters;
+        let filters = filters(entity, &params, &ctx, &["limit", "cursor", "where"])?;
+        let condition = match params.iter().find(|(k, _)| k == "where") {
+            Some((_, text)) if !text.trim().is_empty() => {
+                Some(super::filter::compile_where(entity, text, &ctx)?)
+            }
+            _ => None,
+        };
+        let condition = condition.as_ref().map(|(sql, params)| traction_store::Condition {
+            sql: sql.as_str(),
+            params: params.as_slice(),
+        });
         // One more than asked tells whether another page follows.
         let mut records = store.list(
             entity,
-            &ListQuery { filters: &filter_refs, after: after.as_deref(), limit: limit + 1 },
+            &ListQuery { filters: &filters, condition, after: after.as_deref(), limit: limit + 1 },
         )?;
         let more = records.len() > limit;
         records.truncate(limit);
@@ -577,4 +580,56 @@ pub(crate) async fn delete_by_key(
     }
     let shown = params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
     delete_key(state, entity, key, shown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_gives_back_the_key_it_was_made_from() {
+        let record = Record {
+            entity: Entity::StageChanges,
+            values: vec![
+                Value::Text("d-1".into()),
+                Value::Text("s/2".into()),
+                Value::Instant(1_772_442_000_000_001),
+                Value::Null,
+            ],
+        };
+        let cursor = cursor_of(&record);
+        assert!(cursor.bytes().all(|b| b.is_ascii_hexdigit()), "URL-safe: {cursor}");
+        assert_eq!(
+            parse_cursor(Entity::StageChanges, &cursor).unwrap(),
+            vec![
+                Value::Text("d-1".into()),
+                Value::Text("s/2".into()),
+                Value::Instant(1_772_442_000_000_001)
+            ]
+        );
+    }
+
+    #[test]
+    fn cursors_of_another_shape_are_refused() {
+        let team = Record {
+            entity: Entity::Teams,
+            values: vec![Value::Text("t1".into()), Value::Null, Value::Null],
+        };
+        let cursor = cursor_of(&team);
+        // A teams cursor is not a web_visits cursor, and hex that is not JSON is nothing.
+        assert!(parse_cursor(Entity::WebVisits, &cursor).is_err());
+        assert!(parse_cursor(Entity::Teams, "7b7d").is_err());
+        assert!(parse_cursor(Entity::Teams, "abc").is_err());
+        assert!(parse_cursor(Entity::Teams, "zz").is_err());
+    }
+
+    #[test]
+    fn limits_default_clamp_and_refuse_nonsense() {
+        let params = |v: &str| vec![("limit".to_string(), v.to_string())];
+        assert_eq!(limit_of(&[]).unwrap(), DEFAULT_LIMIT);
+        assert_eq!(limit_of(&params("5000")).unwrap(), MAX_LIMIT);
+        assert_eq!(limit_of(&params("7")).unwrap(), 7);
+        assert!(limit_of(&params("0")).is_err());
+        assert!(limit_of(&params("-1")).is_err());
+    }
 }

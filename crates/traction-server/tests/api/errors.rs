@@ -45,7 +45,11 @@ async fn each_error_has_its_status_code_and_shape() {
     assert_eq!(unknown_filter.error(400, "bad_request")[0]["field"], "colour");
     let bad_value = app.get("/api/v1/users?active=maybe").await;
     assert_eq!(bad_value.error(400, "bad_request")[0]["field"], "active");
-    app.get("/api/v1/deals?where=amount%3E5").await.error(400, "bad_request");
+    let bad_where = app.get("/api/v1/deals?where=amount%20%3E").await;
+    assert_eq!(bad_where.error(400, "bad_request")[0]["field"], "where");
+    app.get("/api/v1/deals?where=colour%20%3D%20'red'").await.error(400, "bad_request");
+    // A where that is not true or false.
+    app.get("/api/v1/deals?where=amount%20%2B%201").await.error(400, "bad_request");
     app.delete("/api/v1/web_visits?day=2026-01-01").await.error(400, "bad_request");
     app.delete("/api/v1/web_visits?day=yesterday&source=web").await.error(400, "bad_request");
 

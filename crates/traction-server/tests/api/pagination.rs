@@ -150,3 +150,34 @@ async fn paging_while_records_are_added_sees_every_existing_record_once() {
     }
     assert_eq!(app.all("teams", "").await.len(), 400);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn where_filters_in_the_expression_language() {
+    let app = TestApp::spawn().await;
+    app.seed_sales().await;
+    let deals: Vec<Json> = [
+        ("d1", "s1", "50"),
+        ("d2", "s1", "150.00"),
+        ("d3", "s2", "250"),
+        ("d4", "s1", "1000"),
+    ]
+    .iter()
+    .map(|(id, stage, amount)| {
+        json!({"id": id, "pipeline_id": "p1", "stage_id": stage, "owner_id": "u1", "amount": amount,
+                   "created_at": "2026-02-01T00:00:00Z"})
+    })
+    .collect();
+    app.create("deals", Json::Array(deals)).await;
+    // amount ≥ 150 in stage s1: d2 (150) and d4 (1000); d3 is in s2, d1 is below.
+    let found =
+        app.all("deals", "&where=amount%20%3E%3D%20150%20and%20stage_id%20%3D%20's1'").await;
+    assert_eq!(ids(&found), ["d2", "d4"]);
+    // With an equality filter and pages of one: the same two, one page each.
+    let first = app.get("/api/v1/deals?limit=1&owner_id=u1&where=amount%20%3E%3D%20150%20and%20stage_id%20%3D%20's1'").await;
+    assert_eq!(ids(first.body["items"].as_array().unwrap()), ["d2"]);
+    let cursor = first.body["next_cursor"].as_str().unwrap();
+    let second = app
+        .get(&format!("/api/v1/deals?limit=1&owner_id=u1&where=amount%20%3E%3D%20150%20and%20stage_id%20%3D%20's1'&cursor={cursor}"))
+        .await;
+    assert_eq!(ids(second.body["items"].as_array().unwrap()), ["d4"]);
+}

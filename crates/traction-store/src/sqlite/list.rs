@@ -16,6 +16,8 @@ pub(crate) fn list(
     entity: Entity,
     query: &ListQuery<'_>,
 ) -> Result<Vec<Record>, Error> {
+    // Anonymous `?` placeholders throughout, bound in the order the conditions are written, so
+    // a compiled condition's own `?`s slot in without renumbering.
     let mut conditions = Vec::new();
     let mut params: Vec<Param<'_>> = Vec::new();
     for (name, value) in query.filters {
@@ -29,7 +31,11 @@ pub(crate) fn list(
         };
         params.push(Param(value));
         // `IS` rather than `=`, so a null filter value matches absent values.
-        conditions.push(format!("{} IS ?{}", field.name, params.len()));
+        conditions.push(format!("{} IS ?", field.name));
+    }
+    if let Some(condition) = &query.condition {
+        conditions.push(format!("({})", condition.sql));
+        params.extend(condition.params.iter().map(Param));
     }
     let key = entity.key();
     if let Some(after) = query.after {
@@ -40,12 +46,10 @@ pub(crate) fn list(
                 message: format!("a {entity} cursor holds {} values", key.len()),
             }]));
         }
-        let first = params.len() + 1;
         params.extend(after.iter().map(Param));
-        // A row-value comparison: (a, b) > (?1, ?2) follows the order of the primary key index.
-        let placeholders: Vec<String> =
-            (first..first + key.len()).map(|i| format!("?{i}")).collect();
-        conditions.push(format!("({}) > ({})", key.join(", "), placeholders.join(", ")));
+        // A row-value comparison: (a, b) > (?, ?) follows the order of the primary key index.
+        let placeholders = vec!["?"; key.len()].join(", ");
+        conditions.push(format!("({}) > ({placeholders})", key.join(", ")));
     }
     let where_clause = if conditions.is_empty() {
         String::new()
@@ -125,12 +129,18 @@ mod tests {
     fn pages_follow_the_key_order_and_resume_after_the_cursor() {
         let (_dir, store) = store_with_visits();
         let first = store
-            .list(Entity::WebVisits, &ListQuery { filters: &[], after: None, limit: 2 })
+            .list(
+                Entity::WebVisits,
+                &ListQuery { filters: &[], condition: None, after: None, limit: 2 },
+            )
             .unwrap();
         assert_eq!(keys(&first), ["2026-01-01/ads", "2026-01-01/web"]);
         let last_key = [first[1].get("day").clone(), first[1].get("source").clone()];
         let second = store
-            .list(Entity::WebVisits, &ListQuery { filters: &[], after: Some(&last_key), limit: 2 })
+            .list(
+                Entity::WebVisits,
+                &ListQuery { filters: &[], condition: None, after: Some(&last_key), limit: 2 },
+            )
             .unwrap();
         assert_eq!(keys(&second), ["2026-01-02/web", "2026-01-03/ads"]);
     }
@@ -143,6 +153,7 @@ mod tests {
                 Entity::WebVisits,
                 &ListQuery {
                     filters: &[("source", Value::Text("ads".into()))],
+                    condition: None,
                     after: None,
                     limit: 10,
                 },
@@ -152,16 +163,48 @@ mod tests {
         let none = store
             .list(
                 Entity::Teams,
-                &ListQuery { filters: &[("parent_id", Value::Null)], after: None, limit: 10 },
+                &ListQuery {
+                    filters: &[("parent_id", Value::Null)],
+                    condition: None,
+                    after: None,
+                    limit: 10,
+                },
             )
             .unwrap();
         assert!(none.is_empty());
         let err = store
             .list(
                 Entity::Teams,
-                &ListQuery { filters: &[("nope", Value::Null)], after: None, limit: 10 },
+                &ListQuery {
+                    filters: &[("nope", Value::Null)],
+                    condition: None,
+                    after: None,
+                    limit: 10,
+                },
             )
             .unwrap_err();
         assert!(err.to_string().contains("no field \"nope\""), "{err}");
+    }
+
+    #[test]
+    fn a_condition_binds_between_filters_and_cursor() {
+        let (_dir, store) = store_with_visits();
+        let after = [Value::Date("2026-01-01".parse().unwrap()), Value::Text("web".into())];
+        let found = store
+            .list(
+                Entity::WebVisits,
+                &ListQuery {
+                    filters: &[("source", Value::Text("ads".into()))],
+                    condition: Some(crate::Condition {
+                        sql: "visitors < ?",
+                        params: &[Value::Int(5)],
+                    }),
+                    after: Some(&after),
+                    limit: 10,
+                },
+            )
+            .unwrap();
+        // ads rows: 2026-01-01 (7 visitors, and before the cursor) and 2026-01-03 (1 visitor).
+        assert_eq!(keys(&found), ["2026-01-03/ads"]);
     }
 }

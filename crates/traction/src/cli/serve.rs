@@ -29,14 +29,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             args.listen
         ))
     })?;
-    if ctx.global.at.is_some() {
+    if ctx.global.at.is_some() && !args.demo {
         return Err(Failure::Input(
-            "--at does not apply to serve: the server uses the clock of each request".into(),
-        ));
-    }
-    if args.demo {
-        return Err(Failure::Input(
-            "--demo needs the demo data generator, which is not built yet: run without --demo"
+            "--at does not apply to serve (the server uses the clock of each request); with --demo it ends the demo history"
                 .into(),
         ));
     }
@@ -44,10 +39,41 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         .map_err(|e| Failure::Input(format!("--log-format: {e}")))?;
     let store = ctx.store()?;
     traction_server::init_logging(log_format);
+    if args.demo {
+        seed_demo(ctx, &store)?;
+    }
     let clock: traction_server::Clock = Arc::new(wall_clock);
     traction_server::run(Arc::new(store), listen, clock, traction_server::Config::default())
         .map_err(|e| match e {
             traction_server::RunError::Listen(m) => Failure::Input(m),
             traction_server::RunError::Io(m) => Failure::Runtime(m),
         })
+}
+
+/// `--demo`: fills an empty (or new) database with the demo data of `traction demo` at its
+/// defaults (seed 1, scale s, history ending now or at `--at`); a database with data is served
+/// as it is, so restarting with `--demo` never adds a second copy.
+fn seed_demo(ctx: &Context, store: &traction_store::SqliteStore) -> Result<()> {
+    use traction_store::Store;
+    let mut existing = 0;
+    for entity in traction_domain::Entity::ALL {
+        existing += store.count(entity)?;
+    }
+    if existing > 0 {
+        eprintln!("--demo: the database already has {existing} records; serving it as it is");
+        return Ok(());
+    }
+    let at = ctx.now(store)?;
+    let options =
+        traction_demo::DemoOptions { seed: 1, scale: traction_demo::Scale::S, at, add: false };
+    eprintln!("--demo: generating demo data (seed 1, scale s)");
+    let summary =
+        traction_demo::generate(store, &options, &mut |_, _| {}).map_err(|e| match e {
+            traction_store::Error::Invalid(_) => Failure::Runtime(format!(
+                "the demo generator made a row the store refused (a bug): {e}"
+            )),
+            other => Failure::from(other),
+        })?;
+    eprintln!("--demo: {} rows of demo data stored", summary.total());
+    Ok(())
 }
