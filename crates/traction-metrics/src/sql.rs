@@ -483,3 +483,57 @@ fn pick(a: Option<f64>, b: Option<f64>, f: fn(f64, f64) -> f64) -> Option<f64> {
 pub(crate) fn storage(e: rusqlite::Error) -> Error {
     Error::Storage(e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::plan::{Query, plan};
+
+    /// The generated SQL, for a reviewer's eye: one pass over deals, the bucket by a balanced
+    /// `CASE` over month starts, the owner's team by a join, literals as parameters.
+    #[test]
+    fn a_ratio_by_month_and_team_is_one_statement() {
+        let catalog = Catalog::builtin();
+        let zone = TimeZone::UTC;
+        // 2026-01-01, 2026-02-01, 2026-03-01 and 2026-04-01 at 00:00Z, in microseconds.
+        let (jan, feb, mar, apr) = (
+            1_767_225_600_000_000,
+            1_769_904_000_000_000i64,
+            1_772_323_200_000_000i64,
+            1_775_001_600_000_000,
+        );
+        let mut query = Query::new("win_rate", jan, apr, Grain::Month, apr);
+        query.by = vec!["team".into()];
+        query.filter = Some("amount >= 100".into());
+        let buckets = Buckets::new(Grain::Month, jan, apr, &zone).unwrap();
+        let plan = plan(&catalog, &query, buckets).unwrap();
+        assert_eq!(plan.scans.len(), 1);
+        let env = Env::default();
+        let st = statement(&plan, &plan.scans[0], &env).unwrap();
+        assert_eq!(
+            st.sql,
+            format!(
+                "SELECT CASE WHEN t.closed_at < {feb} THEN 0 ELSE CASE WHEN t.closed_at < {mar} THEN 1 ELSE 2 END END, \
+                 du.team_id, COUNT(*) FILTER (WHERE (t.status) = (?)), \
+                 COUNT(*) FILTER (WHERE (t.status) IN (?, ?)) \
+                 FROM deals t LEFT JOIN users du ON du.id = t.owner_id \
+                 WHERE (t.closed_at >= {jan} AND t.closed_at < {apr}) AND ((t.amount) >= (?)) \
+                 AND (((t.status) = (?)) OR ((t.status) IN (?, ?))) GROUP BY 1, 2"
+            )
+        );
+        let text = |s: &str| Param::Text(s.into());
+        assert_eq!(
+            st.params,
+            [
+                text("won"),
+                text("won"),
+                text("lost"),
+                Param::Int(10_000),
+                text("won"),
+                text("won"),
+                text("lost")
+            ]
+        );
+    }
+}
