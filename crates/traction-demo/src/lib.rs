@@ -62,9 +62,9 @@ impl Scale {
     /// About how many rows the scale writes, for progress bars.
     pub fn approx_rows(self) -> u64 {
         match self {
-            Scale::S => 120_000,
-            Scale::M => 1_200_000,
-            Scale::L => 12_000_000,
+            Scale::S => 115_000,
+            Scale::M => 1_080_000,
+            Scale::L => 10_600_000,
         }
     }
 }
