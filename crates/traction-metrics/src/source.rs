@@ -433,6 +433,30 @@ mod tests {
         assert_eq!(names(Source::Entity(Entity::WebVisits)), ["source"]);
     }
 
+    proptest::proptest! {
+        /// Any expression that parses is either compiled or refused with a message, on every
+        /// source: type checking never panics.
+        #[test]
+        fn type_checking_never_panics(tokens in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "amount", "status", "created_at", "closed_at", "day", "visitors", "opened",
+                "owner", "team", "segment", "source", "'won'", "'web'", "'2026-01-01'", "1",
+                "2.5", "null", "true", "=", "!=", "<", ">=", "and", "or", "not", "in", "is",
+                "(", ")", ",", "+", "-", "*", "/", "days", "hours", "seconds",
+            ]),
+            1..12,
+        )) {
+            let text = tokens.join(" ");
+            if let Ok(expr) = crate::expr::parse(&text) {
+                for source in Source::all() {
+                    let scope = SourceScope::new(source);
+                    let env = crate::expr::compile::Env::default();
+                    let _ = crate::expr::compile::compile(&expr, &scope, &env);
+                }
+            }
+        }
+    }
+
     #[test]
     fn every_dimension_and_field_is_valid_sql_for_its_source() {
         let dir = tempfile::tempdir().unwrap();

@@ -1332,6 +1332,22 @@ better = "higher"
         assert_eq!(catalog.metrics().len(), Catalog::builtin().metrics().len() + 1);
     }
 
+    proptest::proptest! {
+        /// Whatever the file says, checking it answers (a catalog or diagnostics), never panics.
+        #[test]
+        fn checking_never_panics(
+            kind in "(aggregate|ratio|derived|cohort|snapshot|funnel|x)",
+            key in "(source|time|measure|of|filter|expr|numerator|success|start|p)",
+            value in "[a-z_ '().=<>0-9]{0,24}",
+        ) {
+            let text = format!(
+                "[metric.m]\nkind = \"{kind}\"\nunit = \"count\"\nbetter = \"higher\"\n{key} = \"{}\"\n",
+                value.replace('"', "")
+            );
+            let _ = Catalog::load(&text);
+        }
+    }
+
     #[test]
     fn units_must_fit_the_measure() {
         let text = r#"
