@@ -266,11 +266,15 @@ pub struct Catalog {
 impl Catalog {
     /// The built-in catalog.
     pub fn builtin() -> Catalog {
-        // The built-in file is checked by a test; a mistake there is a bug in this crate.
-        match check(&[BUILTIN]) {
-            Ok(catalog) => catalog,
-            Err(diagnostics) => panic!("the built-in catalog is invalid:\n{diagnostics}"),
-        }
+        // Checked once per process; the built-in file is checked by a test, so a mistake there
+        // is a bug in this crate.
+        static BUILTIN_CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+        BUILTIN_CATALOG
+            .get_or_init(|| match check(&[BUILTIN]) {
+                Ok(catalog) => catalog,
+                Err(diagnostics) => panic!("the built-in catalog is invalid:\n{diagnostics}"),
+            })
+            .clone()
     }
 
     /// The built-in catalog with a user's definitions file layered over it: a definition with a
