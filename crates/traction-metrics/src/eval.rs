@@ -148,8 +148,13 @@ fn compare_cells(
         (_, Compare::Yoy) => {
             let targets: Vec<Micros> =
                 list.iter().map(|b| shift_years(b.start, -1, zone)).collect::<Result<_, _>>()?;
-            let hi = shift_years(last.end, -1, zone)?.max(targets[targets.len() - 1] + 1);
-            (targets[0], hi, targets)
+            // Whole buckets: a year before a Monday is not a Monday, so widen to the buckets
+            // holding the shifted starts.
+            let around =
+                Buckets::new(query.grain, targets[0], targets[targets.len() - 1] + 1, zone)?;
+            let lo = around.list[0].start;
+            let hi = around.list[around.list.len() - 1].end;
+            (lo, hi, targets)
         }
     };
     let buckets = Buckets::new(query.grain, lo, hi, zone)?;

@@ -88,9 +88,9 @@ fn weeks_quarters_and_a_range_that_cuts_into_a_bucket() {
 #[test]
 fn year_over_year_across_a_leap_day() {
     let fx = Fx::new("UTC");
-    // 2 leads on 28 Feb 2027, 3 on 28 Feb 2028, 4 on 29 Feb 2028.
+    // 1 lead on Wednesday 24 Feb 2027, 2 on 28 Feb 2027, 3 on 28 Feb 2028, 4 on 29 Feb 2028.
     let mut csv = String::from("id,created_at,source\n");
-    for (day, n) in [("2027-02-28", 2), ("2028-02-28", 3), ("2028-02-29", 4)] {
+    for (day, n) in [("2027-02-24", 1), ("2027-02-28", 2), ("2028-02-28", 3), ("2028-02-29", 4)] {
         for k in 0..n {
             csv.push_str(&format!("{day}-{k},{day} 12:00,web\n"));
         }
@@ -111,9 +111,18 @@ fn year_over_year_across_a_leap_day() {
             ("2028-02-29".into(), Some(4.0), Some(2.0), Some(1.0)),
         ]
     );
-    // By month: February 2028 (7) against February 2027 (2).
+    // By week, a year back lands mid-week and the whole ISO week is compared: the week of
+    // Monday 28 Feb 2028 holds 7 leads; a year before its Monday is Sunday 28 Feb 2027, in the
+    // week of Monday 22 Feb 2027, which holds 1 + 2 leads.
+    let res = fx.compare("leads_created", "2028-02-28", "2028-03-06", Grain::Week, Compare::Yoy);
+    assert_eq!(
+        (res.rows[0].period.as_deref(), res.rows[0].value, res.rows[0].previous),
+        (Some("2028-02-28"), Some(7.0), Some(3.0))
+    );
+    // By month: February 2028 (7) against February 2027 (3).
     let res = fx.compare("leads_created", "2028-02-01", "2028-03-01", Grain::Month, Compare::Yoy);
-    assert_eq!((res.rows[0].previous, res.rows[0].change), (Some(2.0), Some(2.5)));
+    assert_eq!(res.rows[0].previous, Some(3.0));
+    close(res.rows[0].change, 7.0 / 3.0 - 1.0);
 }
 
 #[test]
