@@ -32,7 +32,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use traction_domain::time::Micros;
-use traction_store::Store;
+use traction_metrics::Catalog;
+use traction_store::SqliteStore;
 
 pub use api::api_router;
 pub use events::Events;
@@ -57,12 +58,37 @@ impl Default for Config {
 }
 
 /// What every handler shares.
+///
+/// The store is the SQLite store itself rather than `dyn Store`: record endpoints use it through
+/// the `Store` trait, but the metrics engine compiles SQL for SQLite and needs the connection.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<SqliteStore>,
     pub events: Events,
     pub clock: Clock,
     pub config: Arc<Config>,
+    /// The metric catalog the metric endpoints answer from.
+    pub catalog: Arc<Catalog>,
+}
+
+impl AppState {
+    /// The state of a server on `store` with the built-in metric catalog, and the handle that
+    /// ends its event streams at shutdown.
+    pub fn new(
+        store: Arc<SqliteStore>,
+        clock: Clock,
+        config: Config,
+    ) -> (AppState, events::Shutdown) {
+        let (events, stop_events) = Events::new();
+        let state = AppState {
+            store,
+            events,
+            clock,
+            config: Arc::new(config),
+            catalog: Arc::new(Catalog::builtin()),
+        };
+        (state, stop_events)
+    }
 }
 
 /// The whole application: `/api/v1/…`, the home page, and the middleware.
@@ -191,7 +217,7 @@ pub fn init_logging(format: LogFormat) {
 /// Runs the server on `listen` until SIGINT or SIGTERM (what `traction serve` does). The store
 /// is dropped, closing the database cleanly, only after the last request has finished.
 pub fn run(
-    store: Arc<dyn Store>,
+    store: Arc<SqliteStore>,
     listen: SocketAddr,
     clock: Clock,
     config: Config,
@@ -206,8 +232,7 @@ pub fn run(
             .map_err(|e| RunError::Listen(format!("cannot listen on {listen}: {e}")))?;
         let local = listener.local_addr().map_err(|e| RunError::Io(e.to_string()))?;
         tracing::info!(address = %local, "listening: the API is at http://{local}/api/v1/");
-        let (events, stop_events) = Events::new();
-        let state = AppState { store, events, clock, config: Arc::new(config) };
+        let (state, stop_events) = AppState::new(store, clock, config);
         serve(listener, state, shutdown_signal(), stop_events)
             .await
             .map_err(|e| RunError::Io(format!("the server failed: {e}")))

@@ -254,6 +254,55 @@ fn operation(op: Op) -> Json {
                     "stage_change": {"oneOf": [record(Entity::StageChanges), {"type": "null"}]}}}))}),
             &[400, 404, 422, 500],
         ),
+        Op::Catalog => (
+            "the metric catalog".into(),
+            vec![],
+            None,
+            "200",
+            json!({"description": "every metric", "content": json_content(json!({"type": "object",
+                "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "label": {"type": "string"}, "unit": {"type": "string"},
+                    "better": {"type": "string"}, "indicator": {"enum": ["leading", "lagging"]},
+                    "kind": {"type": "string"}, "description": {"type": "string"}}}}}}))}),
+            &[],
+        ),
+        Op::Metric => (
+            "one metric over [from, to), by grain and dimensions".into(),
+            [("name", "path", true, "the metric's name (see /api/v1/metrics)"),
+             ("from", "query", true, "start of the range: a date or timestamp"),
+             ("to", "query", true, "end of the range (exclusive)"),
+             ("grain", "query", false, "hour, day, week, month, quarter, year or all (default)"),
+             ("by", "query", false, "dimensions, comma-separated"),
+             ("where", "query", false, "a condition in the metric expression language"),
+             ("compare", "query", false, "previous or yoy"),
+             ("at", "query", false, "the clock: data known at this instant (default now)")]
+                .iter()
+                .map(|(name, place, required, doc)| json!({"name": name, "in": place,
+                    "required": required, "schema": {"type": "string"}, "description": doc}))
+                .collect(),
+            None,
+            "200",
+            json!({"description": "{\"metric\", \"unit\", \"better\", \"from\", \"to\", \"grain\", \"by\", \"rows\": [...]} (interfaces.md, JSON shapes)",
+                   "content": json_content(json!({"type": "object"}))}),
+            &[400, 404, 500],
+        ),
+        Op::Funnel => (
+            "the stage-by-stage funnel of deals created in [from, to)".into(),
+            [("pipeline", false, "a pipeline's id (default: all)"),
+             ("from", true, "start of the range"),
+             ("to", true, "end of the range (exclusive)"),
+             ("where", false, "a condition on the deals"),
+             ("at", false, "the clock (default now)")]
+                .iter()
+                .map(|(name, required, doc)| json!({"name": name, "in": "query",
+                    "required": required, "schema": {"type": "string"}, "description": doc}))
+                .collect(),
+            None,
+            "200",
+            json!({"description": "{\"from\", \"to\", \"rows\": [{\"pipeline\", \"stage\", \"position\", \"reached\", \"conversion_to_next\", \"leakage\"}]}",
+                   "content": json_content(json!({"type": "object"}))}),
+            &[400, 404, 500],
+        ),
     };
     let mut responses = error_responses(errors);
     responses.insert(ok_status.to_string(), ok);

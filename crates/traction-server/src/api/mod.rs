@@ -11,6 +11,7 @@
 pub mod deals;
 pub mod filter;
 pub mod import;
+pub mod metrics;
 pub mod records;
 pub mod types;
 
@@ -44,6 +45,11 @@ pub enum Op {
     Delete(Entity),
     Import(Entity),
     MoveDeal,
+    /// The metric catalog.
+    Catalog,
+    /// One metric over a range.
+    Metric,
+    Funnel,
 }
 
 /// One method on one path.
@@ -78,6 +84,9 @@ pub fn endpoints() -> Vec<Endpoint> {
         }
     }
     add(Method::POST, "/deals/{id}/move".into(), Op::MoveDeal);
+    add(Method::GET, "/metrics".into(), Op::Catalog);
+    add(Method::GET, "/metrics/{name}".into(), Op::Metric);
+    add(Method::GET, "/funnel".into(), Op::Funnel);
     out
 }
 
@@ -125,6 +134,11 @@ fn handler(endpoint: &Endpoint) -> MethodRouter<AppState> {
         Op::MoveDeal => {
             on(f, |State(s): State<AppState>, id: IdPath, b: BodyBytes| deals::move_deal(s, id, b))
         }
+        Op::Catalog => on(f, |State(s): State<AppState>| metrics::catalog(s)),
+        Op::Metric => {
+            on(f, |State(s): State<AppState>, name: IdPath, p: Params| metrics::metric(s, name, p))
+        }
+        Op::Funnel => on(f, |State(s): State<AppState>, p: Params| metrics::funnel(s, p)),
     }
 }
 

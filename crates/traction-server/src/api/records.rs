@@ -80,7 +80,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
 ) -> Result<T> {
     let store = state.store.clone();
     let now = (state.clock)();
-    tokio::task::spawn_blocking(move || work(&*store, now)).await?
+    tokio::task::spawn_blocking(move || work(&*store as &dyn Store, now)).await?
 }
 
 /// Runs a write in the blocking pool and announces its changes once it has committed.
@@ -548,7 +548,7 @@ pub(crate) async fn delete_by_key(
     let ctx = {
         let now = (state.clock)();
         let store = state.store.clone();
-        tokio::task::spawn_blocking(move || parse_context(&*store, now)).await??
+        tokio::task::spawn_blocking(move || parse_context(&*store as &dyn Store, now)).await??
     };
     let mut details = Vec::new();
     let mut key = Vec::new();

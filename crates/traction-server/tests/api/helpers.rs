@@ -70,13 +70,8 @@ impl TestApp {
         let now = Arc::new(AtomicI64::new(T0));
         let clock_now = now.clone();
         let clock: traction_server::Clock = Arc::new(move || clock_now.load(Ordering::SeqCst));
-        let (events, stop_events) = Events::new();
-        let state = AppState {
-            store: store.clone(),
-            events: events.clone(),
-            clock,
-            config: Arc::new(config),
-        };
+        let (state, stop_events) = AppState::new(store.clone(), clock, config);
+        let events = state.events.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();

@@ -7,6 +7,7 @@
 //! - `deals`: the move endpoint and the stage history it writes.
 //! - `errors`: every error status and its body shape, and that bad requests change nothing.
 //! - `events`: Server-Sent Events delivery, dropped clients, slow clients, bulk commits.
+//! - `metrics`: the catalog, a metric and the funnel over data written through the API.
 //! - `concurrency`: several tasks writing at once, no errors, no lost writes.
 //! - `server`: the OpenAPI document against the router, graceful shutdown, the home page.
 
@@ -16,5 +17,6 @@ mod deals;
 mod errors;
 mod events;
 mod helpers;
+mod metrics;
 mod pagination;
 mod server;

@@ -1,0 +1,109 @@
+//! The metric endpoints: the catalog, one metric, the funnel — over data written through the API.
+
+use reqwest::StatusCode;
+use serde_json::{Value as Json, json};
+
+use crate::helpers::{HOUR, T0, TestApp};
+
+/// Five deals of pipeline p1 created in February 2026 (stages s1 → s2 → won; lost is no step):
+/// d1 moves s1 → won at T0 (2 March); d2 is created in s2; d3 moves s1 → lost at T0; d4 stays in
+/// s1; d5 is created won, closed 15 February.
+async fn deals(app: &TestApp) {
+    app.seed_sales().await;
+    let deal = |id: &str, stage: &str, closed: Option<&str>| {
+        json!({"id": id, "pipeline_id": "p1", "stage_id": stage, "owner_id": "u1", "amount": 100,
+               "created_at": "2026-02-02T10:00:00Z", "closed_at": closed})
+    };
+    app.create(
+        "deals",
+        json!([
+            deal("d1", "s1", None),
+            deal("d2", "s2", None),
+            deal("d3", "s1", None),
+            deal("d4", "s1", None),
+            deal("d5", "won", Some("2026-02-15T12:00:00Z"))
+        ]),
+    )
+    .await;
+    for (id, stage) in [("d1", "won"), ("d3", "lost")] {
+        let moved =
+            app.post(&format!("/api/v1/deals/{id}/move"), &json!({"stage_id": stage})).await;
+        assert_eq!(moved.status, StatusCode::OK, "{:#}", moved.body);
+    }
+    // Queries run an hour after the moves.
+    app.set_now(T0 + HOUR);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalog_lists_the_metrics() {
+    let app = TestApp::spawn().await;
+    let catalog = app.get("/api/v1/metrics").await;
+    assert_eq!(catalog.status, StatusCode::OK);
+    let items = catalog.body["items"].as_array().unwrap();
+    let won = items.iter().find(|m| m["name"] == "deals_won").expect("deals_won is built in");
+    assert_eq!(won["indicator"], "lagging");
+    assert_eq!(won["unit"], "count");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_metric_counts_what_the_api_wrote() {
+    let app = TestApp::spawn().await;
+    deals(&app).await;
+    let answer =
+        app.get("/api/v1/metrics/deals_won?from=2026-02-01&to=2026-04-01&grain=month").await;
+    assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    assert_eq!(answer.body["metric"], "deals_won");
+    // d5 closed in February, d1 in March (its move at T0); d3 was lost.
+    let rows: Vec<(String, f64)> = answer.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["period"].as_str().unwrap().to_string(), r["value"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(rows, [("2026-02-01".to_string(), 1.0), ("2026-03-01".to_string(), 1.0)]);
+    // With a where, over the whole range: amount >= 100 keeps both won deals, > 100 neither.
+    let both = app
+        .get("/api/v1/metrics/deals_won?from=2026-02-01&to=2026-04-01&where=amount%20%3E%3D%20100")
+        .await;
+    assert_eq!(both.body["rows"][0]["value"].as_f64(), Some(2.0), "{:#}", both.body);
+    let none = app
+        .get("/api/v1/metrics/deals_won?from=2026-02-01&to=2026-04-01&where=amount%20%3E%20100")
+        .await;
+    assert_eq!(none.body["rows"], json!([]), "{:#}", none.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_funnel_follows_the_stage_history() {
+    let app = TestApp::spawn().await;
+    deals(&app).await;
+    let answer = app.get("/api/v1/funnel?pipeline=p1&from=2026-02-01&to=2026-03-01").await;
+    assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    let rows = answer.body["rows"].as_array().unwrap();
+    let reached: Vec<(&str, i64)> = rows
+        .iter()
+        .map(|r| (r["stage"].as_str().unwrap(), r["reached"].as_i64().unwrap()))
+        .collect();
+    // Reached = entered the stage or a later one: s1 all five; s2 d1, d2, d5 (won is later than
+    // every open stage); won d1 and d5.
+    assert_eq!(reached, [("s1", 5), ("s2", 3), ("won", 2)]);
+    assert_eq!(rows[0]["conversion_to_next"].as_f64(), Some(0.6));
+    let second: f64 = rows[1]["conversion_to_next"].as_f64().unwrap();
+    assert!((second - 2.0 / 3.0).abs() < 1e-12, "{second}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metric_mistakes_are_client_errors() {
+    let app = TestApp::spawn().await;
+    app.get("/api/v1/metrics/nope?from=2026-01-01&to=2026-02-01").await.error(404, "not_found");
+    let missing = app.get("/api/v1/metrics/deals_won?from=2026-01-01").await;
+    missing.error(400, "bad_request");
+    assert!(missing.body["error"]["message"].as_str().unwrap().contains("to"));
+    app.get("/api/v1/metrics/deals_won?from=2026-01-01&to=2026-02-01&colour=red")
+        .await
+        .error(400, "bad_request");
+    app.get("/api/v1/metrics/deals_won?from=2026-01-01&to=2026-02-01&by=shoe_size")
+        .await
+        .error(400, "bad_request");
+    app.get("/api/v1/funnel?from=2026-01-01").await.error(400, "bad_request");
+    let _: Json = app.get("/api/v1/funnel?from=2026-01-01&to=2026-02-01&pipeline=nope").await.body;
+}
