@@ -271,7 +271,7 @@ fn lead_story(world: &mut World, rng: &mut Rng, day: usize, story: &mut Story) {
         story.parties.push(
             Row::new(Entity::Accounts)
                 .text("id", format!("{p}account-{n:08}"))
-                .text("name", world::company(rng))
+                .text("name", world::company_of(seed, n))
                 .text("segment", SEGMENTS[segment])
                 .text("industry", *rng.pick(INDUSTRIES))
                 .text("region", REGIONS[rng.weighted(REGION_WEIGHTS)])
@@ -546,6 +546,13 @@ fn deal_story(
     let size = if start.deal_type == "new_business" { 1.0 } else { 0.4 };
     let amount = world
         .money(rng.lognormal(SEGMENT_AMOUNT[start.segment] * size * skill.powf(0.3), 0.45), 50.0);
+    let offer = match (start.deal_type, start.segment) {
+        ("upsell", _) => "more machines",
+        ("cross_sell", _) => "tea and snacks add-on",
+        (_, 0) => "office coffee machine",
+        (_, 1) => "coffee service contract",
+        _ => "multi-site coffee programme",
+    };
     let mut step = STEP;
     step[3] = (step[3] * skill * start.win).min(0.92);
     step[5] = (step[5] * skill.sqrt() * start.win.sqrt()).min(0.96);
@@ -645,7 +652,7 @@ fn deal_story(
         .unwrap_or(world.cal.days[created_day].date);
     let deal = Row::new(Entity::Deals)
         .text("id", &id)
-        .text("name", format!("{} – {}", start.deal_type.replace('_', " "), n))
+        .text("name", format!("{} – {}", world::company_of(world.seed, start.account_n), offer))
         .text("pipeline_id", world.pipeline_id())
         .text("stage_id", world.stage_id(current))
         .text("account_id", &account_id)

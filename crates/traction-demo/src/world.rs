@@ -109,6 +109,12 @@ pub fn company(rng: &mut Rng) -> String {
     format!("{} {} {}", rng.pick(COMPANY_WORDS), rng.pick(COMPANY_KINDS), rng.pick(COMPANY_SUFFIX))
 }
 
+/// The name of B2B account `n`, fixed by its number (like its segment) so a deal on an account met
+/// long before can be named without keeping accounts in memory.
+pub fn company_of(seed: u64, n: u64) -> String {
+    company(&mut Rng::new(seed, 0xC0_4000_0000 ^ n))
+}
+
 /// `Amelia Smith` → `amelia.smith`.
 pub fn email_local(name: &str) -> String {
     name.to_ascii_lowercase().replace(' ', ".")
