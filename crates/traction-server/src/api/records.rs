@@ -454,11 +454,12 @@ async fn update(
     let Body::One(object) = parse_body(&bytes, false)? else {
         return Err(ApiError::bad_request("the request body must be a JSON object"));
     };
-    let answer = write(&state, entity, move |store, now| {
+    let (answer, created) = write(&state, entity, move |store, now| {
         let ctx = parse_context(store, now)?;
         // The write lock first, then the stored record: no other write can come between.
         let mut writer = store.writer()?;
         let stored = store.get(entity, &[Value::Text(id.clone())])?;
+        let existed = stored.is_some();
         let base = match (how, stored) {
             (Update::Patch, Some(record)) => Some(record),
             (Update::Patch, None) => return Err(not_found(entity, &id)),
@@ -485,10 +486,13 @@ async fn update(
         let written = put_record(&mut *writer, store, None, record, now)?;
         let summary = commit(writer)?;
         let answer = Answer::load(store, reload(store, &[written])?)?;
-        Ok((answer, summary))
+        let created = !existed;
+        Ok(((answer, created), summary))
     })
     .await?;
-    Ok(Json(&answer.items()[0]).into_response())
+    // A PUT that made a new record says so, as a POST does.
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(&answer.items()[0])).into_response())
 }
 
 pub(crate) async fn replace(

@@ -282,6 +282,16 @@ async fn every_entity_is_created_read_listed_replaced_patched_and_deleted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_creates_a_record_under_the_id_of_the_path() {
+    let app = TestApp::spawn().await;
+    let created = app.put("/api/v1/teams/t9", &json!({"name": "Nine"})).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
+    assert_eq!(created.body, json!({"id": "t9", "name": "Nine", "parent_id": null}));
+    let replaced = app.put("/api/v1/teams/t9", &json!({"name": "Nine"})).await;
+    assert_eq!(replaced.status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_created_without_an_id_get_one() {
     let app = TestApp::spawn().await;
     let first = app.create("teams", json!({"name": "East"})).await;
