@@ -49,11 +49,18 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// The largest import body.
     pub max_import_bytes: u64,
+    /// The metric catalog (`traction serve --metrics FILE`: the built-in one with the user's
+    /// definitions over it); `None` for the built-in catalog.
+    pub catalog: Option<Catalog>,
 }
 
 impl Default for Config {
     fn default() -> Config {
-        Config { max_body_bytes: 8 * 1024 * 1024, max_import_bytes: 1024 * 1024 * 1024 }
+        Config {
+            max_body_bytes: 8 * 1024 * 1024,
+            max_import_bytes: 1024 * 1024 * 1024,
+            catalog: None,
+        }
     }
 }
 
@@ -72,21 +79,16 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state of a server on `store` with the built-in metric catalog, and the handle that
-    /// ends its event streams at shutdown.
+    /// The state of a server on `store` with the configured (else the built-in) metric catalog,
+    /// and the handle that ends its event streams at shutdown.
     pub fn new(
         store: Arc<SqliteStore>,
         clock: Clock,
         config: Config,
     ) -> (AppState, events::Shutdown) {
         let (events, stop_events) = Events::new();
-        let state = AppState {
-            store,
-            events,
-            clock,
-            config: Arc::new(config),
-            catalog: Arc::new(Catalog::builtin()),
-        };
+        let catalog = Arc::new(config.catalog.clone().unwrap_or_else(Catalog::builtin));
+        let state = AppState { store, events, clock, config: Arc::new(config), catalog };
         (state, stop_events)
     }
 }

@@ -131,7 +131,12 @@ async fn each_error_has_its_status_code_and_shape() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_bodies_are_413() {
-    let app = TestApp::spawn_with(Config { max_body_bytes: 1024, max_import_bytes: 2048 }).await;
+    let app = TestApp::spawn_with(Config {
+        max_body_bytes: 1024,
+        max_import_bytes: 2048,
+        ..Config::default()
+    })
+    .await;
     let big = json!({"id": "t1", "name": "x".repeat(2000)});
     app.post("/api/v1/teams", &big).await.error(413, "payload_too_large");
     let mut csv = String::from("id,name\n");

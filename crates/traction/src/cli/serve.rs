@@ -20,6 +20,9 @@ pub struct Args {
     /// How request logs are written to stderr: text or json (RUST_LOG sets the level).
     #[arg(long, default_value = "text", value_name = "FORMAT")]
     pub log_format: String,
+    /// A metric definitions file over the built-in catalog (checked before the server starts).
+    #[arg(long, value_name = "FILE", env = "TRACTION_METRICS")]
+    pub metrics: Option<std::path::PathBuf>,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
@@ -37,17 +40,19 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     }
     let log_format = traction_server::LogFormat::parse(&args.log_format)
         .map_err(|e| Failure::Input(format!("--log-format: {e}")))?;
+    // An invalid definitions file stops the server before it listens, with every problem.
+    let catalog = super::metric::load_catalog(args.metrics.as_deref())?;
     let store = ctx.store()?;
     traction_server::init_logging(log_format);
     if args.demo {
         seed_demo(ctx, &store)?;
     }
     let clock: traction_server::Clock = Arc::new(wall_clock);
-    traction_server::run(Arc::new(store), listen, clock, traction_server::Config::default())
-        .map_err(|e| match e {
-            traction_server::RunError::Listen(m) => Failure::Input(m),
-            traction_server::RunError::Io(m) => Failure::Runtime(m),
-        })
+    let config = traction_server::Config { catalog: Some(catalog), ..Default::default() };
+    traction_server::run(Arc::new(store), listen, clock, config).map_err(|e| match e {
+        traction_server::RunError::Listen(m) => Failure::Input(m),
+        traction_server::RunError::Io(m) => Failure::Runtime(m),
+    })
 }
 
 /// `--demo`: fills an empty (or new) database with the demo data of `traction demo` at its
