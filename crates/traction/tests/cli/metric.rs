@@ -177,6 +177,10 @@ fn the_catalog_and_checking_a_definitions_file() {
         "{}",
         run.stderr
     );
+    // The server refuses the same file before it listens.
+    let run = env.run(&["serve", "--listen", "127.0.0.1:0", "--metrics", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("metric.x: better \"up\""), "{}", run.stderr);
 }
 
 #[test]
