@@ -10,6 +10,8 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use traction_demo::{DemoOptions, Scale};
 use traction_domain::Entity;
+use traction_domain::settings::Key;
+use traction_store::Store;
 
 use super::{Context, Failure, Result};
 
@@ -28,6 +30,15 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
+    // On an empty database the demo sets its own time zone: set it first, so that a local `--at`
+    // (`2026-07-01`) is read in the zone the data will be bucketed in.
+    let mut empty = true;
+    for entity in Entity::ALL {
+        empty &= store.count(entity)? == 0;
+    }
+    if empty {
+        store.set_setting(Key::Timezone, None, traction_demo::DEMO_TIMEZONE)?;
+    }
     let at = ctx.now(&store)?;
     let options = DemoOptions { seed: args.seed, scale: args.scale, at, add: args.add };
     let bar = if std::io::stderr().is_terminal() {

@@ -30,3 +30,15 @@ fn a_bad_scale_lists_the_scales() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("s (≈100k rows), m (≈1M) or l (≈10M)"), "{}", run.stderr);
 }
+
+#[test]
+fn a_local_at_is_read_in_the_demo_time_zone() {
+    // On an empty database the demo sets Europe/London before reading --at, so the date
+    // 2026-07-01 means local midnight in summer time: 2026-06-30T23:00:00Z. No lead is later.
+    let env = Env::new();
+    env.ok(&["demo", "--at", "2026-07-01"]);
+    let leads = env.ok(&["export", "leads"]);
+    let last = leads.lines().skip(1).filter_map(|l| l.split(',').nth(1)).max().unwrap().to_string();
+    assert!(last.as_str() < "2026-06-30T23:00:00Z", "{last}");
+    assert!(last.as_str() > "2026-06-29", "{last}");
+}
