@@ -159,8 +159,11 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
         b.push(", ");
         b.push(d);
     }
+    // When every slot has the same filter, the WHERE clause below already applies it: the
+    // aggregates need no FILTER of their own, and each row is tested once.
+    let shared_filter = slot_filters.iter().all(|f| f.is_some() && *f == slot_filters[0]);
     for (idx, slot) in scan.slots.iter().enumerate() {
-        let filter = slot_filters[idx].clone();
+        let filter = if shared_filter { None } else { slot_filters[idx].clone() };
         let of = slot_ofs[idx].clone();
         let mut weighted_of = of.clone();
         if slot.weighted {
@@ -266,8 +269,11 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
     if let Some(f) = filter_sql {
         conds.push(f);
     }
-    let any: Vec<Fragment> = slot_filters.iter().flatten().cloned().collect();
-    if any.len() == slot_filters.len() && !any.is_empty() {
+    let mut any: Vec<Fragment> = slot_filters.iter().flatten().cloned().collect();
+    if shared_filter {
+        any.truncate(1);
+    }
+    if !any.is_empty() && (shared_filter || any.len() == slot_filters.len()) {
         // Only rows that some slot counts: a group exists only where there is data.
         let mut sql = String::new();
         let mut params = Vec::new();
@@ -522,6 +528,12 @@ mod tests {
                  AND (((t.status) = (?)) OR ((t.status) IN (?, ?))) GROUP BY 1, 2"
             )
         );
+        // One measure: its filter is the WHERE clause, tested once per row.
+        query.metric = "deals_won".into();
+        let buckets = Buckets::new(Grain::Month, jan, apr, &zone).unwrap();
+        let won = crate::plan::plan(&catalog, &query, buckets).unwrap();
+        let sql = statement(&won, &won.scans[0], &env).unwrap().sql;
+        assert!(sql.contains(", COUNT(*) FROM deals t") && !sql.contains("FILTER"), "{sql}");
         let text = |s: &str| Param::Text(s.into());
         assert_eq!(
             st.params,
