@@ -27,6 +27,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -104,6 +105,7 @@ pub fn app(state: AppState) -> Router {
         .merge(web::router())
         .fallback(api::unknown_endpoint)
         .with_state(state)
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
@@ -120,6 +122,18 @@ pub fn app(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// A handler that panicked (a bug) answers the internal error, logged with the panic message.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let cause = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "a handler panicked".to_string());
+    axum::response::IntoResponse::into_response(error::ApiError::Internal(format!(
+        "panic: {cause}"
+    )))
 }
 
 /// Serves `app` on `listener` until `shutdown` completes; then stops the event streams, lets
@@ -243,4 +257,20 @@ pub fn run(
     runtime.shutdown_timeout(Duration::from_secs(30));
     tracing::info!("stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_is_an_opaque_internal_error() {
+        let response = panic_response(Box::new("index out of bounds".to_string()));
+        assert_eq!(response.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "internal");
+        // The cause is logged, never sent.
+        assert!(!body.to_string().contains("index out of bounds"), "{body}");
+    }
 }
