@@ -303,6 +303,55 @@ fn operation(op: Op) -> Json {
                    "content": json_content(json!({"type": "object"}))}),
             &[400, 404, 500],
         ),
+        Op::Kpis => (
+            "every target's KPI figures at an instant: actual, expected, pace, status, projected, required rate, gap".into(),
+            query_parameters(&[("at", false, "the clock (default now)"),
+                ("scope", false, "only the targets of this scope: company, team:ID or user:ID")]),
+            None,
+            "200",
+            json!({"description": "{\"at\", \"rows\": [{\"target\", \"metric\", \"scope\", \"period\", \"starts_on\", \"target_value\", \"actual\", \"expected\", \"pace\", \"status\", \"projected\", \"required_rate\", \"gap\"}]} (interfaces.md)",
+                   "content": json_content(json!({"type": "object"}))}),
+            &[400, 500],
+        ),
+        Op::Breakdown => (
+            "a target broken down by week, day or hour, for its scope or per head".into(),
+            {
+                let mut p = vec![id_parameter()];
+                p.extend(query_parameters(&[("grain", false, "week, day (default) or hour"),
+                    ("per_head", false, "true: one row per period and head"),
+                    ("at", false, "the clock, for seasonal splits (default now)")]));
+                p
+            },
+            None,
+            "200",
+            json!({"description": "{\"target\", \"grain\", \"rows\": [{\"period\", [\"user\",] \"value\"}]}",
+                   "content": json_content(json!({"type": "object"}))}),
+            &[400, 404, 500],
+        ),
+        Op::Leaderboard => (
+            "the heads of a team or company target, each on their own share, ranked by pace".into(),
+            {
+                let mut p = vec![id_parameter()];
+                p.extend(query_parameters(&[("at", false, "the clock (default now)")]));
+                p
+            },
+            None,
+            "200",
+            json!({"description": "{\"target\", \"at\", \"rows\": [{\"rank\", \"user\", \"target_value\", \"actual\", \"expected\", \"pace\", \"band\"}]}",
+                   "content": json_content(json!({"type": "object"}))}),
+            &[400, 404, 500],
+        ),
+        Op::Report => (
+            "a period report: KPIs, key leading and lagging metrics against the previous period and a year ago, the funnel, the leaderboard".into(),
+            query_parameters(&[("from", true, "first day, YYYY-MM-DD"), ("to", true, "the day after the last (exclusive)"),
+                ("scope", false, "company (default), team:ID or user:ID"), ("format", false, "json (default), md, html or csv"),
+                ("at", false, "the clock (default now)")]),
+            None,
+            "200",
+            json!({"description": "the report: JSON {\"from\", \"to\", \"scope\", \"kpis\", \"metrics\", \"funnel\", \"leaderboard\"}, or Markdown, HTML or CSV",
+                   "content": json_content(json!({"type": "object"}))}),
+            &[400, 500],
+        ),
     };
     let mut responses = error_responses(errors);
     responses.insert(ok_status.to_string(), ok);
@@ -314,6 +363,16 @@ fn operation(op: Op) -> Json {
         out["requestBody"] = json!({"required": true, "content": content});
     }
     out
+}
+
+/// Optional or required string query parameters.
+fn query_parameters(list: &[(&str, bool, &str)]) -> Vec<Json> {
+    list.iter()
+        .map(|(name, required, doc)| {
+            json!({"name": name, "in": "query",
+            "required": required, "schema": {"type": "string"}, "description": doc})
+        })
+        .collect()
 }
 
 /// `stage_changes` → `StageChanges`.

@@ -11,6 +11,7 @@
 pub mod deals;
 pub mod filter;
 pub mod import;
+pub mod kpis;
 pub mod metrics;
 pub mod records;
 pub mod types;
@@ -50,6 +51,10 @@ pub enum Op {
     /// One metric over a range.
     Metric,
     Funnel,
+    Kpis,
+    Breakdown,
+    Leaderboard,
+    Report,
 }
 
 /// One method on one path.
@@ -87,6 +92,10 @@ pub fn endpoints() -> Vec<Endpoint> {
     add(Method::GET, "/metrics".into(), Op::Catalog);
     add(Method::GET, "/metrics/{name}".into(), Op::Metric);
     add(Method::GET, "/funnel".into(), Op::Funnel);
+    add(Method::GET, "/kpis".into(), Op::Kpis);
+    add(Method::GET, "/kpis/{id}/breakdown".into(), Op::Breakdown);
+    add(Method::GET, "/kpis/{id}/leaderboard".into(), Op::Leaderboard);
+    add(Method::GET, "/report".into(), Op::Report);
     out
 }
 
@@ -139,6 +148,14 @@ fn handler(endpoint: &Endpoint) -> MethodRouter<AppState> {
             on(f, |State(s): State<AppState>, name: IdPath, p: Params| metrics::metric(s, name, p))
         }
         Op::Funnel => on(f, |State(s): State<AppState>, p: Params| metrics::funnel(s, p)),
+        Op::Kpis => on(f, |State(s): State<AppState>, p: Params| kpis::status(s, p)),
+        Op::Breakdown => {
+            on(f, |State(s): State<AppState>, id: IdPath, p: Params| kpis::breakdown(s, id, p))
+        }
+        Op::Leaderboard => {
+            on(f, |State(s): State<AppState>, id: IdPath, p: Params| kpis::leaderboard(s, id, p))
+        }
+        Op::Report => on(f, |State(s): State<AppState>, p: Params| kpis::report(s, p)),
     }
 }
 

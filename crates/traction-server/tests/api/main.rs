@@ -8,6 +8,7 @@
 //! - `errors`: every error status and its body shape, and that bad requests change nothing.
 //! - `events`: Server-Sent Events delivery, dropped clients, slow clients, bulk commits.
 //! - `metrics`: the catalog, a metric and the funnel over data written through the API.
+//! - `kpis`: breakdown, status, leaderboard and report on the worked example of kpis.md.
 //! - `concurrency`: several tasks writing at once, no errors, no lost writes.
 //! - `server`: the OpenAPI document against the router, graceful shutdown, the home page.
 
@@ -17,6 +18,7 @@ mod deals;
 mod errors;
 mod events;
 mod helpers;
+mod kpis;
 mod metrics;
 mod pagination;
 mod server;

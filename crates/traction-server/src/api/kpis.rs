@@ -1,0 +1,152 @@
+//! The KPI endpoints (spec: interfaces.md, HTTP API; kpis.md): `GET /api/v1/kpis?at&scope`,
+//! `GET /api/v1/kpis/{target}/breakdown?grain&per_head`, `GET /api/v1/kpis/{target}/leaderboard?at`
+//! and `GET /api/v1/report?from&to&scope&format`. The answers are the KPI crate's JSON shapes, the
+//! same the command line prints. `at` defaults to the request's clock.
+
+use axum::Json;
+use axum::extract::{Path, Query};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use traction_domain::time::{Micros, parse_date, parse_instant, start_of_day};
+use traction_kpi::engine::Engine;
+use traction_kpi::period::Grain;
+use traction_kpi::scope::Scope;
+use traction_kpi::service::{Error as KpiError, Kpis};
+use traction_store::Store;
+
+use super::records::{IdPath, Params};
+use crate::AppState;
+use crate::error::{ApiError, Detail, Result};
+
+fn kpi_error(e: KpiError) -> ApiError {
+    match e {
+        KpiError::Invalid(message) => bad(message),
+        KpiError::NotFound(message) => ApiError::NotFound(message),
+        KpiError::Store(e) => e.into(),
+    }
+}
+
+fn bad(message: String) -> ApiError {
+    ApiError::BadRequest {
+        details: vec![Detail { problem: message.clone(), ..Detail::default() }],
+        message,
+    }
+}
+
+/// The value of a query parameter; unknown parameters are refused, so a typo is not ignored.
+fn params(list: Vec<(String, String)>, allowed: &[&str]) -> Result<Vec<(String, String)>> {
+    if let Some((name, _)) = list.iter().find(|(n, _)| !allowed.contains(&n.as_str())) {
+        return Err(bad(format!("unknown query parameter {name:?}: use {}", allowed.join(", "))));
+    }
+    Ok(list)
+}
+
+fn get<'a>(list: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    list.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+fn at_of(list: &[(String, String)], zone: &jiff::tz::TimeZone, now: Micros) -> Result<Micros> {
+    match get(list, "at") {
+        Some(text) => parse_instant(text, zone).map_err(|e| bad(format!("at: {e}"))),
+        None => Ok(now),
+    }
+}
+
+pub(crate) async fn status(state: AppState, p: Params) -> Result<Response> {
+    let Query(list) = p?;
+    let list = params(list, &["at", "scope"])?;
+    let (store, catalog, now) = (state.store.clone(), state.catalog.clone(), (state.clock)());
+    let json = tokio::task::spawn_blocking(move || -> Result<serde_json::Value> {
+        let zone = store.workspace()?.zone;
+        let at = at_of(&list, &zone, now)?;
+        let scope = get(&list, "scope").map(Scope::parse).transpose().map_err(bad)?;
+        let engine = Engine { store: &store, catalog: &catalog };
+        let kpis = Kpis { store: store.as_ref(), metrics: &engine };
+        let rows = kpis.status(at, scope.as_ref()).map_err(kpi_error)?;
+        Ok(traction_kpi::json::status(at, &rows))
+    })
+    .await??;
+    Ok(Json(json).into_response())
+}
+
+pub(crate) async fn breakdown(state: AppState, id: IdPath, p: Params) -> Result<Response> {
+    let Path(id) = id?;
+    let Query(list) = p?;
+    let list = params(list, &["grain", "per_head", "at"])?;
+    let (store, catalog, now) = (state.store.clone(), state.catalog.clone(), (state.clock)());
+    let json = tokio::task::spawn_blocking(move || -> Result<serde_json::Value> {
+        let zone = store.workspace()?.zone;
+        let at = at_of(&list, &zone, now)?;
+        let grain_text = get(&list, "grain").unwrap_or("day").to_ascii_lowercase();
+        let grain = Grain::parse(&grain_text).map_err(|e| bad(format!("grain: {e}")))?;
+        let per_head = match get(&list, "per_head").map(str::to_ascii_lowercase).as_deref() {
+            None | Some("false") | Some("0") | Some("no") => false,
+            Some("true") | Some("1") | Some("yes") | Some("") => true,
+            Some(other) => {
+                return Err(bad(format!(
+                    "per_head: {other:?} is not a boolean: use true or false"
+                )));
+            }
+        };
+        let engine = Engine { store: &store, catalog: &catalog };
+        let kpis = Kpis { store: store.as_ref(), metrics: &engine };
+        let rows = kpis.breakdown(&id, grain, per_head, at).map_err(kpi_error)?;
+        Ok(traction_kpi::json::breakdown(&id, &grain_text, &rows))
+    })
+    .await??;
+    Ok(Json(json).into_response())
+}
+
+pub(crate) async fn leaderboard(state: AppState, id: IdPath, p: Params) -> Result<Response> {
+    let Path(id) = id?;
+    let Query(list) = p?;
+    let list = params(list, &["at"])?;
+    let (store, catalog, now) = (state.store.clone(), state.catalog.clone(), (state.clock)());
+    let json = tokio::task::spawn_blocking(move || -> Result<serde_json::Value> {
+        let zone = store.workspace()?.zone;
+        let at = at_of(&list, &zone, now)?;
+        let engine = Engine { store: &store, catalog: &catalog };
+        let kpis = Kpis { store: store.as_ref(), metrics: &engine };
+        let rows = kpis.leaderboard(&id, at).map_err(kpi_error)?;
+        Ok(traction_kpi::json::leaderboard(&id, at, &rows))
+    })
+    .await??;
+    Ok(Json(json).into_response())
+}
+
+pub(crate) async fn report(state: AppState, p: Params) -> Result<Response> {
+    let Query(list) = p?;
+    let list = params(list, &["from", "to", "scope", "format", "at"])?;
+    let (store, catalog, now) = (state.store.clone(), state.catalog.clone(), (state.clock)());
+    let (body, content_type) =
+        tokio::task::spawn_blocking(move || -> Result<(String, &'static str)> {
+            let zone = store.workspace()?.zone;
+            let now = at_of(&list, &zone, now)?;
+            let day = |name: &str| -> Result<(Micros, String)> {
+                let text = get(&list, name)
+                    .ok_or_else(|| bad(format!("{name} is required: a date, YYYY-MM-DD")))?;
+                let date = parse_date(text).map_err(|e| bad(format!("{name}: {e}")))?;
+                Ok((start_of_day(date, &zone).map_err(bad)?, date.to_string()))
+            };
+            let (from, to) = (day("from")?, day("to")?);
+            if to.0 <= from.0 {
+                return Err(bad("to must be after from (the range is [from, to))".into()));
+            }
+            let scope = Scope::parse(get(&list, "scope").unwrap_or("company")).map_err(bad)?;
+            let report = traction_kpi::report::build(&store, &catalog, scope, from, to, now)
+                .map_err(kpi_error)?;
+            Ok(match get(&list, "format").unwrap_or("json") {
+                "json" => (report.to_json().to_string(), "application/json"),
+                "md" | "markdown" => (report.to_markdown(), "text/markdown; charset=utf-8"),
+                "html" => (report.to_html(), "text/html; charset=utf-8"),
+                "csv" => (report.to_csv(), "text/csv; charset=utf-8"),
+                other => {
+                    return Err(bad(format!(
+                        "format: {other:?} is not a report format: use json, md, html or csv"
+                    )));
+                }
+            })
+        })
+        .await??;
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
