@@ -337,7 +337,14 @@ impl Kpis<'_> {
         at: Micros,
     ) -> Result<Judged, Error> {
         let Who { value, owners, heads } = who;
-        let behaviour = self.metrics.behaviour(&target.metric).map_err(Error::Invalid)?;
+        // A target imported or written through the API names its metric as text: say which
+        // target is at fault when the catalog does not have it.
+        let behaviour = self.metrics.behaviour(&target.metric).map_err(|e| {
+            Error::Invalid(format!(
+                "target {}: {e}; fix it with `traction target set --id {} --metric …`",
+                target.id, target.id
+            ))
+        })?;
         let range = self.range(target, calendar)?;
         let weights = self.weights(target, calendar, org, at)?;
         let until = at.clamp(range.0, range.1);
