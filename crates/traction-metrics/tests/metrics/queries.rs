@@ -259,3 +259,28 @@ fn user_text_never_becomes_sql() {
     let err = run(&fx.store, &fx.catalog, &q).unwrap_err().to_string();
     assert!(err.starts_with("where: 1:1: unknown field \"sqlite_master\" on deals"), "{err}");
 }
+
+#[test]
+fn date_fields_fall_at_their_local_midnight() {
+    let fx = Fx::new("Europe/London");
+    // Web visits are kept per local day: at hour grain they land in the hour of local midnight;
+    // 29 March 2026 is a Sunday (weekday 7), 30 March a Monday (1).
+    fx.import(
+        "web_visits",
+        "day,source,visitors\n2026-03-29,web,10\n2026-03-30,web,5\n2026-03-30,ads,1\n",
+    );
+    assert_eq!(
+        fx.series("web_visitors", "2026-03-29", "2026-03-31", Grain::Hour),
+        [("2026-03-29T00:00".into(), Some(10.0)), ("2026-03-30T00:00".into(), Some(6.0))]
+    );
+    assert_eq!(
+        fx.by("web_visitors", "2026-03-29", "2026-03-31", &["weekday"]),
+        [("1".into(), Some(6.0)), ("7".into(), Some(10.0))]
+    );
+    assert_eq!(
+        fx.series("web_visitors", "2026-03-01", "2026-05-01", Grain::Month),
+        [("2026-03-01".into(), Some(16.0))]
+    );
+    // A range starting at 12:00 on the 29th excludes that day's visits (its midnight is before).
+    assert_eq!(fx.value("web_visitors", "2026-03-29 12:00", "2026-03-31"), Some(6.0));
+}
