@@ -13,6 +13,7 @@ use crate::Error;
 const MIGRATIONS: &[(&str, &str)] = &[
     ("entities", include_str!("../../migrations/sqlite/V1__entities.sql")),
     ("indexes", include_str!("../../migrations/sqlite/V2__indexes.sql")),
+    ("covering indexes", include_str!("../../migrations/sqlite/V3__covering_indexes.sql")),
 ];
 
 /// The schema version this build writes.
