@@ -7,7 +7,6 @@ use traction_kpi::engine::Engine;
 use traction_kpi::period::Grain;
 use traction_kpi::scope::Scope;
 use traction_kpi::service::Kpis;
-use traction_metrics::Catalog;
 
 use super::{Context, Failure, Result};
 use crate::output::{Format, Table, human_number};
@@ -16,6 +15,9 @@ use crate::output::{Format, Table, human_number};
 pub struct Args {
     #[command(subcommand)]
     pub action: Action,
+    /// A definitions file adding to or overriding the built-in catalog.
+    #[arg(long, global = true, value_name = "FILE", env = "TRACTION_METRICS")]
+    pub metrics: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -65,7 +67,7 @@ fn percent(x: Option<f64>) -> String {
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let at = ctx.now(&store)?;
-    let catalog = Catalog::builtin();
+    let catalog = super::metric::load_catalog(args.metrics.as_deref())?;
     let engine = Engine { store: &store, catalog: &catalog };
     let kpis = Kpis { store: &store, metrics: &engine };
     let format = ctx.format()?;

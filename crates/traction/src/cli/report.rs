@@ -4,7 +4,6 @@
 use std::io::{IsTerminal, Write};
 
 use traction_kpi::scope::Scope;
-use traction_metrics::Catalog;
 use traction_store::Store;
 
 use super::{Context, Failure, Result};
@@ -20,6 +19,9 @@ pub struct Args {
     /// company (default), team:ID or user:ID.
     #[arg(long, default_value = "company")]
     pub scope: String,
+    /// A definitions file adding to or overriding the built-in catalog.
+    #[arg(long, value_name = "FILE", env = "TRACTION_METRICS")]
+    pub metrics: Option<std::path::PathBuf>,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
@@ -38,7 +40,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     }
     let scope = Scope::parse(&args.scope).map_err(Failure::Input)?;
     let now = ctx.now(&store)?;
-    let catalog = Catalog::builtin();
+    let catalog = super::metric::load_catalog(args.metrics.as_deref())?;
     let report = traction_kpi::report::build(&store, &catalog, scope, from, to, now).map_err(
         |e| match e {
             traction_kpi::service::Error::Invalid(m)

@@ -8,7 +8,6 @@ use traction_domain::{Entity, ParseContext, Record, Value};
 use traction_kpi::engine::Engine;
 use traction_kpi::scope::Scope;
 use traction_kpi::service::{Kpis, MetricSource};
-use traction_metrics::Catalog;
 use traction_store::Store;
 
 use super::{Context, Failure, Result};
@@ -18,6 +17,9 @@ use crate::output::{Format, Table};
 pub struct Args {
     #[command(subcommand)]
     pub action: Action,
+    /// A definitions file adding to or overriding the built-in catalog (targets may name its metrics).
+    #[arg(long, global = true, value_name = "FILE", env = "TRACTION_METRICS")]
+    pub metrics: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -74,7 +76,7 @@ pub struct SetArgs {
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
-    let catalog = Catalog::builtin();
+    let catalog = super::metric::load_catalog(args.metrics.as_deref())?;
     let engine = Engine { store: &store, catalog: &catalog };
     let kpis = Kpis { store: &store, metrics: &engine };
     let mut out = std::io::stdout().lock();

@@ -303,3 +303,51 @@ fn a_seasonal_split_follows_the_history() {
     let total: f64 = rows.iter().map(|r| r["value"].as_f64().unwrap()).sum();
     assert!((total - 400.0).abs() < 1e-9);
 }
+
+/// A target on a metric of the user's own definitions file.
+#[test]
+fn a_target_on_a_custom_metric() {
+    let env = team_of_four();
+    let defs = env.file(
+        "metrics.toml",
+        "[metric.big_deals_won]\nlabel = \"Big deals won\"\nkind = \"aggregate\"\nsource = \"deals\"\n\
+         time = \"closed_at\"\nmeasure = \"count\"\nfilter = \"status = 'won' and amount >= 10000\"\n\
+         unit = \"count\"\nbetter = \"higher\"\nindicator = \"lagging\"\ndescription = \"Won deals of 10,000 or more.\"\n",
+    );
+    let defs = defs.to_str().unwrap();
+    let refused = env.run(&[
+        "target",
+        "set",
+        "--metric",
+        "big_deals_won",
+        "--scope",
+        "team:north",
+        "--period",
+        "month",
+        "--starts-on",
+        "2026-11-01",
+        "--value",
+        "21",
+    ]);
+    assert_eq!(refused.code, 2, "without the file the metric is unknown");
+    env.ok(&[
+        "target",
+        "set",
+        "--metrics",
+        defs,
+        "--metric",
+        "big_deals_won",
+        "--scope",
+        "team:north",
+        "--period",
+        "month",
+        "--starts-on",
+        "2026-11-01",
+        "--value",
+        "21",
+    ]);
+    // One big deal won in November (Ann's 20,000); 21 over 168 hours, 60 gone: expected 7.5.
+    let status = json(&env, &["kpi", "status", "--metrics", defs, "--at", "2026-11-11T13:00:00Z"]);
+    assert_eq!(status["rows"][0]["actual"], 1.0);
+    assert_eq!(status["rows"][0]["expected"], 7.5);
+}
