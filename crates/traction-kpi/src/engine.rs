@@ -18,6 +18,40 @@ pub struct Engine<'a> {
 }
 
 impl Engine<'_> {
+    /// How many rows an average, median or other order statistic rests on: the count of the
+    /// measure's rows (same source, time field and filter) over the same range and scope, so a
+    /// median response time is judged on its answered leads (kpis.md: minimum sample).
+    fn sample(
+        &self,
+        metric: &str,
+        owners: Option<&[String]>,
+        from: Micros,
+        to: Micros,
+        at: Micros,
+    ) -> Result<Option<f64>, String> {
+        let Some(m) = self.catalog.get(metric) else { return Ok(None) };
+        let Kind::Aggregate(measure) = &m.kind else { return Ok(None) };
+        if measure.agg.is_additive() {
+            return Ok(None);
+        }
+        let quote = |text: &str| format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""));
+        let mut definition = format!(
+            "[metric.kpi_sample]\nlabel = \"sample\"\nkind = \"aggregate\"\nsource = {}\ntime = {}\n\
+             measure = \"count\"\nunit = \"count\"\nbetter = \"higher\"\nindicator = \"leading\"\n\
+             description = \"rows of a KPI's measure\"\n",
+            quote(measure.source.name()),
+            quote(&measure.time),
+        );
+        if let Some(filter) = &measure.filter {
+            definition.push_str(&format!("filter = {}\n", quote(&filter.to_string())));
+        }
+        let catalog = Catalog::load(&definition).map_err(|d| format!("{d}"))?;
+        let query = self.query("kpi_sample", owners, from, to, at);
+        let result =
+            traction_metrics::run(self.store, &catalog, &query).map_err(|e| e.to_string())?;
+        Ok(Some(result.rows.first().and_then(|r| r.value).unwrap_or(0.0)))
+    }
+
     fn query(
         &self,
         metric: &str,
@@ -77,10 +111,14 @@ impl MetricSource for Engine<'_> {
         let query = self.query(metric, owners, from, to, at);
         let result =
             traction_metrics::run(self.store, self.catalog, &query).map_err(|e| e.to_string())?;
-        Ok(match result.rows.first() {
+        let mut actual = match result.rows.first() {
             Some(row) => Actual { value: row.value, sample: row.denominator },
             None => Actual::default(),
-        })
+        };
+        if actual.sample.is_none() {
+            actual.sample = self.sample(metric, owners, from, to, at)?;
+        }
+        Ok(actual)
     }
 
     fn seasonality(

@@ -351,3 +351,40 @@ fn a_target_on_a_custom_metric() {
     assert_eq!(status["rows"][0]["actual"], 1.0);
     assert_eq!(status["rows"][0]["expected"], 7.5);
 }
+
+/// A median response time is judged only on enough answered leads (kpis.md: 20 by default).
+#[test]
+fn a_level_target_waits_for_enough_data() {
+    let env = team_of_four();
+    // 19 leads of Ann's answered after 30 minutes in November: below the minimum of 20.
+    let mut csv = String::from("id,created_at,source,owner_id,first_response_at\n");
+    for i in 0..19 {
+        csv.push_str(&format!("l{i},2026-11-02T10:00:00Z,web,u1,2026-11-02T10:30:00Z\n"));
+    }
+    let path = env.file("leads.csv", &csv);
+    env.ok(&["import", "leads", path.to_str().unwrap()]);
+    env.ok(&[
+        "target",
+        "set",
+        "--metric",
+        "lead_response_time",
+        "--scope",
+        "user:u1",
+        "--period",
+        "month",
+        "--starts-on",
+        "2026-11-01",
+        "--value",
+        "3600",
+    ]);
+    let status = json(&env, &["kpi", "status", "--at", "2026-11-11T13:00:00Z"]);
+    assert_eq!(status["rows"][0]["actual"], 1800.0);
+    assert_eq!(status["rows"][0]["status"], "not_enough_data");
+    // The 20th answered lead makes it judgeable: 1,800 s against a 3,600 s target, lower is
+    // better → pace 3,600 / 1,800 = 2: on track.
+    let more = env.file("more.csv", "id,created_at,source,owner_id,first_response_at\nl19,2026-11-03T10:00:00Z,web,u1,2026-11-03T10:30:00Z\n");
+    env.ok(&["import", "leads", more.to_str().unwrap()]);
+    let status = json(&env, &["kpi", "status", "--at", "2026-11-11T13:00:00Z"]);
+    assert_eq!(status["rows"][0]["pace"], 2.0);
+    assert_eq!(status["rows"][0]["status"], "on_track");
+}
