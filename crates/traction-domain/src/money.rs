@@ -152,9 +152,56 @@ pub fn minor_to_major_f64(minor: i64, currency: Currency) -> f64 {
     minor as f64 / currency.minor_per_major() as f64
 }
 
+/// A number for people, with thousands separators and `decimals` places: `1234567.891` with 2
+/// places → `1,234,567.89`. For display only; stored and exported figures are never rounded.
+pub fn grouped(x: f64, decimals: usize) -> String {
+    let text = format!("{:.*}", decimals, x.abs());
+    let (whole, frac) = match text.split_once('.') {
+        Some((w, f)) => (w.to_string(), Some(f.to_string())),
+        None => (text.clone(), None),
+    };
+    let mut out = String::new();
+    for (idx, ch) in whole.chars().enumerate() {
+        if idx > 0 && (whole.len() - idx).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(&f);
+    }
+    let negative = x < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0');
+    if negative { format!("-{out}") } else { out }
+}
+
+/// A number for people: thousands separators, no decimals when it is whole (to the cent), two
+/// otherwise (`84,000`, `1,234.57`); `–` for a missing or non-finite value.
+pub fn human_number(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v.is_finite() => {
+            let cents = (v * 100.0).round();
+            grouped(v, if cents % 100.0 == 0.0 { 0 } else { 2 })
+        }
+        _ => "–".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(human_number(Some(84_000.0)), "84,000");
+        assert_eq!(human_number(Some(1_234.567)), "1,234.57");
+        assert_eq!(human_number(Some(-0.5)), "-0.50");
+        assert_eq!(human_number(Some(999.0)), "999");
+        assert_eq!(human_number(Some(1_000_000.0)), "1,000,000");
+        assert_eq!(human_number(None), "–");
+        assert_eq!(grouped(-0.001, 2), "0.00");
+        assert_eq!(grouped(12_500.0, 2), "12,500.00");
+    }
 
     fn usd(text: &str) -> Result<i64, String> {
         parse_minor(text, Currency::USD)

@@ -516,28 +516,7 @@ fn funnel_chart(rows: &[FunnelRow]) -> String {
 }
 
 fn human(x: Option<f64>) -> String {
-    match x {
-        Some(v) if v.is_finite() => {
-            let rounded = (v * 100.0).round() / 100.0;
-            let whole = rounded.trunc().abs() as u64;
-            let digits = whole.to_string();
-            let mut grouped = String::new();
-            for (idx, ch) in digits.chars().enumerate() {
-                if idx > 0 && (digits.len() - idx).is_multiple_of(3) {
-                    grouped.push(',');
-                }
-                grouped.push(ch);
-            }
-            let cents = ((rounded.abs() - rounded.abs().trunc()) * 100.0).round() as u64;
-            let sign = if rounded < 0.0 { "-" } else { "" };
-            if cents == 0 {
-                format!("{sign}{grouped}")
-            } else {
-                format!("{sign}{grouped}.{cents:02}")
-            }
-        }
-        _ => "–".to_string(),
-    }
+    traction_domain::money::human_number(x)
 }
 
 fn pct(x: Option<f64>) -> String {

@@ -102,36 +102,5 @@ impl Table {
 
 /// A number for people: thousands separators, at most two decimals (`84,000`, `1,234.57`).
 pub fn human_number(x: f64) -> String {
-    if !x.is_finite() {
-        return "–".to_string();
-    }
-    let rounded = (x * 100.0).round() / 100.0;
-    let negative = rounded < 0.0;
-    let abs = rounded.abs();
-    let whole = abs.trunc() as u64;
-    let cents = ((abs - abs.trunc()) * 100.0).round() as u64;
-    let digits = whole.to_string();
-    let mut grouped = String::new();
-    for (idx, ch) in digits.chars().enumerate() {
-        if idx > 0 && (digits.len() - idx).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    let sign = if negative { "-" } else { "" };
-    if cents == 0 { format!("{sign}{grouped}") } else { format!("{sign}{grouped}.{cents:02}") }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::human_number;
-
-    #[test]
-    fn numbers_read_well() {
-        assert_eq!(human_number(84_000.0), "84,000");
-        assert_eq!(human_number(1_234.567), "1,234.57");
-        assert_eq!(human_number(-0.5), "-0.50");
-        assert_eq!(human_number(999.0), "999");
-        assert_eq!(human_number(1_000_000.0), "1,000,000");
-    }
+    traction_domain::money::human_number(Some(x))
 }

@@ -8,6 +8,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use traction_domain::money::grouped;
 
 use traction_domain::Currency;
 use traction_domain::time::parse_instant;
@@ -210,28 +211,6 @@ fn metric_table(result: &MetricResult, currency: Currency, human: bool) -> Table
         table.rows.push(cells);
     }
     table
-}
-
-/// `1234567.891` → `1,234,567.89` with `decimals` places.
-fn grouped(x: f64, decimals: usize) -> String {
-    let text = format!("{:.*}", decimals, x.abs());
-    let (whole, frac) = match text.split_once('.') {
-        Some((w, f)) => (w.to_string(), Some(f.to_string())),
-        None => (text.clone(), None),
-    };
-    let mut out = String::new();
-    for (idx, ch) in whole.chars().enumerate() {
-        if idx > 0 && (whole.len() - idx) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if let Some(f) = frac {
-        out.push('.');
-        out.push_str(&f);
-    }
-    let negative = x < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0');
-    if negative { format!("-{out}") } else { out }
 }
 
 /// Money in major units with the currency's decimals and thousands separators: `12,500.00 GBP`.
