@@ -295,6 +295,21 @@ fn generated_id(entity: Entity, now: Micros) -> String {
 }
 
 /// Puts one record built from JSON; the deal's first stage is recorded when it is created.
+/// A target names a metric of the server's catalog (spec: kpis.md, Targets): any other is refused
+/// here, where the catalog is known, rather than failing later in every KPI answer.
+fn target_metric_problem(catalog: &traction_metrics::Catalog, record: &Record) -> Option<Detail> {
+    if record.entity != Entity::Targets {
+        return None;
+    }
+    let metric = record.get("metric").as_text().unwrap_or("");
+    catalog.get(metric).is_none().then(|| {
+        Detail::field(
+            "metric",
+            format!("{metric:?} is not a metric: GET /api/v1/metrics lists them"),
+        )
+    })
+}
+
 fn put_record(
     writer: &mut dyn Writer,
     store: &dyn Store,
@@ -380,6 +395,7 @@ pub(crate) async fn create(state: AppState, entity: Entity, body: BodyBytes) -> 
     if objects.is_empty() {
         return Err(ApiError::bad_request("the array is empty: send at least one record"));
     }
+    let catalog = state.catalog.clone();
     let (answer, created) = write(&state, entity, move |store, now| {
         let ctx = parse_context(store, now)?;
         let mut records = Vec::with_capacity(objects.len());
@@ -390,6 +406,11 @@ pub(crate) async fn create(state: AppState, entity: Entity, body: BodyBytes) -> 
             match record_from_json(entity, object, None, new_id.as_deref(), &ctx) {
                 Ok(record) => records.push(record),
                 Err(found) => details.extend(found.into_iter().map(|d| d.at(index))),
+            }
+        }
+        for (idx, record) in records.iter().enumerate() {
+            if let Some(detail) = target_metric_problem(&catalog, record) {
+                details.push(detail.at(many.then_some(idx)));
             }
         }
         if !details.is_empty() {
@@ -454,6 +475,7 @@ async fn update(
     let Body::One(object) = parse_body(&bytes, false)? else {
         return Err(ApiError::bad_request("the request body must be a JSON object"));
     };
+    let catalog = state.catalog.clone();
     let (answer, created) = write(&state, entity, move |store, now| {
         let ctx = parse_context(store, now)?;
         // The write lock first, then the stored record: no other write can come between.
@@ -482,6 +504,9 @@ async fn update(
         // A deal's derived status follows its new stage unless the client states it.
         if entity == Entity::Deals && how == Update::Patch && !object.0.iter().any(|(k, _)| k == "status") {
             record.set("status", Value::Null);
+        }
+        if let Some(detail) = target_metric_problem(&catalog, &record) {
+            return Err(ApiError::invalid(first_message(std::slice::from_ref(&detail)), vec![detail]));
         }
         let written = put_record(&mut *writer, store, None, record, now)?;
         let summary = commit(writer)?;

@@ -88,3 +88,22 @@ async fn bad_kpi_requests_are_4xx() {
     let format = app.get("/api/v1/report?from=2026-11-01&to=2026-12-01&format=pdf").await;
     assert_eq!(format.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_on_an_unknown_metric_is_refused() {
+    let app = TestApp::spawn().await;
+    team_with_target(&app).await;
+    let bad = json!({"id": "t-2", "metric": "revenue_wonn", "scope": "company", "period": "month",
+                     "starts_on": "2026-11-01", "value": "1"});
+    let answer = app.post("/api/v1/targets", &bad).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", answer.body);
+    assert!(
+        answer.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"revenue_wonn\" is not a metric")
+    );
+    let patched = app.patch("/api/v1/targets/t-1", &json!({"metric": "nope"})).await;
+    assert_eq!(patched.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count(traction_domain::Entity::Targets), 1, "nothing was stored");
+}
