@@ -7,10 +7,10 @@
 //! the range starts mid-week), `YYYY-MM-DDTHH:00` for hours, with the offset added to the hour that
 //! occurs twice when clocks go back.
 
-use jiff::civil::{Date, DateTime, Time};
-use jiff::tz::{AmbiguousOffset, TimeZone};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
 use jiff::{Span, ToSpan};
-use traction_domain::time::{Micros, local_to_micros, start_of_day, to_zoned};
+use traction_domain::time::{Micros, start_of_day};
 
 /// The length of a target's period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,75 +80,29 @@ pub struct Bucket {
 }
 
 /// The buckets of `grain` that overlap `[from, to)`, in order. The first may start before
-/// `from` and the last end after `to`: they are whole calendar buckets.
+/// `from` and the last end after `to`: they are whole calendar buckets. They are the metrics
+/// engine's buckets, so a breakdown and a metric query label the same hour the same way.
 pub fn buckets(
     grain: Grain,
     from: Micros,
     to: Micros,
     zone: &TimeZone,
 ) -> Result<Vec<Bucket>, String> {
-    let mut out = Vec::new();
+    use traction_metrics::buckets::Buckets;
+    let grain = match grain {
+        Grain::Hour => traction_metrics::Grain::Hour,
+        Grain::Day => traction_metrics::Grain::Day,
+        Grain::Week => traction_metrics::Grain::Week,
+    };
     if to <= from {
-        return Ok(out);
+        return Ok(Vec::new());
     }
-    let first = to_zoned(from, zone).ok_or("instant out of range")?;
-    match grain {
-        Grain::Hour => {
-            // Local hours are whole hours of elapsed time in every zone with whole-hour offsets;
-            // step through instants so the repeated hour of a fold is two buckets.
-            let hour_start = first
-                .datetime()
-                .with()
-                .minute(0)
-                .second(0)
-                .subsec_nanosecond(0)
-                .build()
-                .map_err(|e| e.to_string())?;
-            let mut start = local_to_micros(hour_start, zone)?.min(from);
-            while start < to {
-                let end = start + 3_600_000_000;
-                out.push(Bucket { start, end, label: hour_label(start, zone) });
-                start = end;
-            }
-        }
-        Grain::Day | Grain::Week => {
-            let mut date = first.date();
-            if grain == Grain::Week {
-                date = date
-                    .checked_sub((date.weekday().to_monday_zero_offset() as i64).days())
-                    .map_err(|e| e.to_string())?;
-            }
-            let step = if grain == Grain::Week { 1.week() } else { 1.day() };
-            loop {
-                let start = start_of_day(date, zone)?;
-                if start >= to {
-                    break;
-                }
-                let next = date.checked_add(step).map_err(|e| e.to_string())?;
-                let end = start_of_day(next, zone)?;
-                out.push(Bucket { start, end, label: date.to_string() });
-                date = next;
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// `YYYY-MM-DDTHH:00`, plus the offset when that local hour happens twice.
-pub fn hour_label(start: Micros, zone: &TimeZone) -> String {
-    let Some(zoned) = to_zoned(start, zone) else { return start.to_string() };
-    let dt: DateTime = zoned.datetime();
-    let label = format!("{}T{:02}:00", dt.date(), dt.hour());
-    let local = dt.date().to_datetime(Time::new(dt.hour(), 0, 0, 0).unwrap_or(Time::midnight()));
-    match zone.to_ambiguous_timestamp(local).offset() {
-        AmbiguousOffset::Fold { .. } => {
-            let secs = zoned.offset().seconds();
-            let sign = if secs < 0 { '-' } else { '+' };
-            let abs = secs.unsigned_abs();
-            format!("{label}{sign}{:02}:{:02}", abs / 3600, abs % 3600 / 60)
-        }
-        _ => label,
-    }
+    let cut = Buckets::new(grain, from, to, zone).map_err(|e| e.to_string())?;
+    Ok(cut
+        .list
+        .into_iter()
+        .map(|b| Bucket { start: b.start, end: b.end, label: b.label.unwrap_or_default() })
+        .collect())
 }
 
 #[cfg(test)]
