@@ -79,7 +79,17 @@ pub fn build(
     let filter = owners.as_deref().map(owner_filter);
     // KPIs as they stand at the end of the range, or now if the range is not over.
     let at = to.0.min(now);
-    let kpi_rows = kpis.status(at, Some(&scope))?;
+    // The targets of the scope whose period overlaps the range.
+    let zone = traction_store::Store::workspace(store)?.zone;
+    let mut kpi_rows = Vec::new();
+    for row in kpis.status(at, Some(&scope))? {
+        let (start, end) =
+            crate::period::period_range(row.target.period, row.target.starts_on, &zone)
+                .map_err(Error::Invalid)?;
+        if start < to.0 && end > from.0 {
+            kpi_rows.push(row);
+        }
+    }
     let mut metrics = Vec::new();
     let mut notes = Vec::new();
     for name in KEY_METRICS {
@@ -133,14 +143,26 @@ pub fn build(
     let trend = if catalog.get("revenue_won").is_some() {
         let mut query = Query::new("revenue_won", from.0, to.0, Grain::Week, at);
         query.filter = filter;
-        traction_metrics::run(store, catalog, &query)
-            .map(|r| {
-                r.rows
-                    .iter()
-                    .map(|row| (row.period.clone().unwrap_or_default(), row.value.unwrap_or(0.0)))
-                    .collect()
+        // Every week of the range, those without a won deal as 0.
+        let values: std::collections::BTreeMap<String, f64> =
+            traction_metrics::run(store, catalog, &query)
+                .map(|r| {
+                    r.rows
+                        .iter()
+                        .map(|row| {
+                            (row.period.clone().unwrap_or_default(), row.value.unwrap_or(0.0))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+        crate::period::buckets(crate::period::Grain::Week, from.0, to.0, &zone)
+            .map_err(Error::Invalid)?
+            .into_iter()
+            .map(|b| {
+                let value = values.get(&b.label).copied().unwrap_or(0.0);
+                (b.label, value)
             })
-            .unwrap_or_default()
+            .collect()
     } else {
         Vec::new()
     };
@@ -327,8 +349,10 @@ impl Report {
                 let status = f.status.name();
                 let _ = write!(
                     body,
-                    "<article class=\"tile {status}\"><h3>{}</h3><p class=value>{}</p><p>target {} · expected {}</p>{}<p class=status>{} {}</p><p class=small>projected {}</p></article>",
+                    "<article class=\"tile {status}\"><h3>{} · {} · {}</h3><p class=value>{}</p><p>target {} · expected {}</p>{}<p class=status>{} {}</p><p class=small>projected {}</p></article>",
                     esc(&k.target.metric),
+                    esc(&k.target.scope.to_string()),
+                    k.target.starts_on,
                     human(f.actual),
                     human(Some(k.target.value)),
                     human(Some(f.expected)),
@@ -377,7 +401,7 @@ impl Report {
         if let Some((target, rows)) = &self.leaderboard {
             let _ = write!(
                 body,
-                "<section><h2>Leaderboard · {}</h2><table><thead><tr><th>rank</th><th>rep</th><th>target</th><th>actual</th><th>pace</th><th>band</th></tr></thead><tbody>",
+                "<section><h2>Leaderboard · {}</h2><table class=board><thead><tr><th>rank</th><th>rep</th><th>target</th><th>actual</th><th>pace</th><th>band</th></tr></thead><tbody>",
                 esc(target)
             );
             for r in rows {
@@ -410,7 +434,7 @@ const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-seri
 h1{font-size:1.6rem;margin:0}h2{font-size:1.15rem;margin-top:2rem}header p{color:#57606a;margin:.25rem 0 0}\
 table{border-collapse:collapse;width:100%}th,td{padding:.35rem .5rem;text-align:right;border-bottom:1px solid #eaeef2}th:first-child,td:first-child{text-align:left}\
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));gap:.75rem}.tile{padding:.9rem;border-radius:.5rem;background:#f6f8fa}\
-.tile h3{margin:0;font-size:.9rem;color:#57606a}.value{font-size:1.6rem;margin:.3rem 0}.tile p{margin:.2rem 0}.small{font-size:.8rem;color:#57606a}\
+.board td:nth-child(2),.board th:nth-child(2){text-align:left}.tile h3{margin:0;font-size:.9rem;color:#57606a}.value{font-size:1.6rem;margin:.3rem 0}.tile p{margin:.2rem 0}.small{font-size:.8rem;color:#57606a}\
 .on_track .status,.achieved .status{color:#1a7f37}.at_risk .status{color:#9a6700}.off_track .status{color:#cf222e}\
 svg text{font-size:11px;fill:#57606a}@media print{body{margin:0}section{break-inside:avoid}}";
 
