@@ -173,7 +173,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             entity: "targets",
-            record: json!({"id": "x-target", "metric": "revenue", "scope": "team:t1", "period": "month",
+            record: json!({"id": "x-target", "metric": "revenue_won", "scope": "team:t1", "period": "month",
                            "starts_on": "2026-03-01", "value": "84000.50"}),
             expected: json!({"value": 84000.5, "split": "calendar", "at_risk": 0.9, "off_track": 0.75}),
             patch: json!({"value": 90000}),
