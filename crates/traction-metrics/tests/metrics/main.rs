@@ -10,4 +10,5 @@ mod email;
 mod fixture;
 mod funnel;
 mod leads;
+mod orders;
 mod queries;
