@@ -94,15 +94,23 @@ impl AppState {
     }
 }
 
-/// The whole application: `/api/v1/…`, the home page, and the middleware.
+/// The whole application with the placeholder home page (what the server crate's own tests
+/// serve); see [`app_with`].
 pub fn app(state: AppState) -> Router {
+    app_with(state, web::router())
+}
+
+/// The whole application: `/api/v1/…`, the web pages `pages` (the `traction-web` crate's router,
+/// which depends on this crate and so is handed in by the binary), and the middleware that wraps
+/// both — every cross-cutting layer (authentication included) belongs here, in one place.
+pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let max_body = state.config.max_body_bytes;
     // Authentication (a later issue) wraps this one router, so every API route is behind it.
     let api = api_router().layer(DefaultBodyLimit::max(max_body));
     Router::new()
         .nest("/api/v1", api)
-        .merge(web::router())
+        .merge(pages)
         .fallback(api::unknown_endpoint)
         .with_state(state)
         .layer(CatchPanicLayer::custom(panic_response))
@@ -144,7 +152,16 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     stop_events: events::Shutdown,
 ) -> std::io::Result<()> {
-    let app = app(state);
+    serve_app(listener, app(state), shutdown, stop_events).await
+}
+
+/// Serves an application built by [`app`] or [`app_with`] (see [`serve`]).
+pub async fn serve_app(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    stop_events: events::Shutdown,
+) -> std::io::Result<()> {
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -238,6 +255,17 @@ pub fn run(
     clock: Clock,
     config: Config,
 ) -> Result<(), RunError> {
+    run_with(store, listen, clock, config, web::router())
+}
+
+/// [`run`] with the web pages `pages` (what `traction serve` calls with the web app's router).
+pub fn run_with(
+    store: Arc<SqliteStore>,
+    listen: SocketAddr,
+    clock: Clock,
+    config: Config,
+    pages: Router<AppState>,
+) -> Result<(), RunError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -249,7 +277,7 @@ pub fn run(
         let local = listener.local_addr().map_err(|e| RunError::Io(e.to_string()))?;
         tracing::info!(address = %local, "listening: the API is at http://{local}/api/v1/");
         let (state, stop_events) = AppState::new(store, clock, config);
-        serve(listener, state, shutdown_signal(), stop_events)
+        serve_app(listener, app_with(state, pages), shutdown_signal(), stop_events)
             .await
             .map_err(|e| RunError::Io(format!("the server failed: {e}")))
     })?;
