@@ -32,7 +32,7 @@ impl PeriodKind {
         }
     }
 
-    fn span(self) -> Span {
+    pub fn span(self) -> Span {
         match self {
             PeriodKind::Week => 1.week(),
             PeriodKind::Month => 1.month(),

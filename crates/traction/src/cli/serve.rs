@@ -49,7 +49,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     }
     let clock: traction_server::Clock = Arc::new(wall_clock);
     let config = traction_server::Config { catalog: Some(catalog), ..Default::default() };
-    traction_server::run(Arc::new(store), listen, clock, config).map_err(|e| match e {
+    traction_server::run_with(Arc::new(store), listen, clock, config, traction_web::router())
+        .map_err(|e| match e {
         traction_server::RunError::Listen(m) => Failure::Input(m),
         traction_server::RunError::Io(m) => Failure::Runtime(m),
     })

@@ -1,0 +1,92 @@
+//! The page shell: the navigation (every page two clicks from the dashboard), the live
+//! indicator, the stylesheet and the one script.
+
+use maud::{DOCTYPE, Markup, html};
+
+use crate::Req;
+
+/// The sections of the navigation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nav {
+    Dashboard,
+    Today,
+    Pipeline,
+    Leads,
+    Log,
+    Explore,
+    Targets,
+    Customers,
+    Products,
+    Campaigns,
+    Import,
+    Settings,
+}
+
+const ITEMS: &[(Nav, &str, &str)] = &[
+    (Nav::Dashboard, "/", "Dashboard"),
+    (Nav::Today, "/today", "Today"),
+    (Nav::Pipeline, "/pipeline", "Pipeline"),
+    (Nav::Leads, "/leads", "Leads"),
+    (Nav::Explore, "/explore", "Explore"),
+    (Nav::Targets, "/targets", "Targets"),
+    (Nav::Customers, "/customers", "Customers"),
+    (Nav::Products, "/products", "Products"),
+    (Nav::Campaigns, "/campaigns", "Campaigns"),
+    (Nav::Import, "/import", "Import"),
+    (Nav::Settings, "/settings", "Settings"),
+];
+
+/// A whole page: `title` names it in the tab and the heading; `body` is the main content.
+pub fn page(req: &Req, title: &str, nav: Nav, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content="light dark";
+                @if let Some(token) = &req.csrf {
+                    meta name="csrf-token" content=(token);
+                }
+                title { (title) " · Traction" }
+                link rel="stylesheet" href="/assets/app.css";
+                script src="/assets/app.js" defer {}
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.top {
+                    a.brand href="/" aria-label="Traction, the dashboard" { "Traction" }
+                    nav aria-label="Sections" {
+                        ul {
+                            @for (item, href, label) in ITEMS {
+                                li {
+                                    a href=(href) aria-current=[(*item == nav).then_some("page")] { (label) }
+                                }
+                            }
+                        }
+                    }
+                    a.button.log href="/log" aria-current=[(nav == Nav::Log).then_some("page")] { "+ Log activity" }
+                    span #live .live role="status" aria-live="polite" title="Live updates" { "offline" }
+                    @if let Some(user) = &req.user {
+                        form.signout method="post" action="/logout" {
+                            @if let Some(token) = &req.csrf { input type="hidden" name="_csrf" value=(token); }
+                            span.who { (user.name) " · " (user.role) }
+                            button.link type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                main #main { (body) }
+            }
+        }
+    }
+}
+
+/// An empty state: what is missing and what to do next.
+pub fn empty(message: &str, action: Option<(&str, &str)>) -> Markup {
+    html! {
+        div.empty {
+            p { (message) }
+            @if let Some((href, label)) = action { a.button href=(href) { (label) } }
+        }
+    }
+}

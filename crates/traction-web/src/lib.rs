@@ -1,0 +1,302 @@
+//! Traction's web application (spec: interfaces.md, Web application; web-design.md): pages
+//! rendered by the server with maud, SVG charts drawn by the server (`chart.rs`), one small
+//! script for live updates and drag and drop (`assets/app.js`), one stylesheet — both compiled
+//! into the binary. Pages work without the script; it only adds.
+//!
+//! [`router`] is handed to `traction_server::app_with`, so every page sits behind the server's
+//! middleware (sign-in, security headers, compression, request logs) like the API does.
+//!
+//! Data flow: a page handler reads its query string (the URL holds the state: scope, period,
+//! filters), then on the blocking pool asks the store, the metrics engine and the KPI service —
+//! the same calls the API and the CLI make — and renders. Writes (log an activity, move a deal,
+//! set a target, import) go through the store's writer like every other write and are announced
+//! on the server's event stream, which is what keeps other open pages live.
+//!
+//! - `fmt.rs`: numbers for people (money, rates, durations) in the reader's locale.
+//! - `chart.rs`: line/bar charts, sparklines, pace bars, funnel, heatmap — SVG with titles and
+//!   a table for every chart.
+//! - `layout.rs`: the page shell (navigation, theme, the live indicator).
+//! - `pages/`: one module per page.
+
+pub mod chart;
+pub mod fmt;
+mod layout;
+mod pages;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use maud::{DOCTYPE, Markup, html};
+use traction_server::AppState;
+
+pub use layout::Nav;
+
+/// Every page and asset of the web application.
+pub fn router() -> Router<AppState> {
+    use pages::*;
+    Router::new()
+        .route("/", get(dashboard::page))
+        .route("/assets/{file}", get(assets))
+}
+
+const CSS: &str = include_str!("../assets/app.css");
+const JS: &str = include_str!("../assets/app.js");
+
+/// The stylesheet and the script, with a validator so browsers revalidate cheaply.
+async fn assets(
+    axum::extract::Path(file): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let (body, kind) = match file.as_str() {
+        "app.css" => (CSS, "text/css; charset=utf-8"),
+        "app.js" => (JS, "text/javascript; charset=utf-8"),
+        _ => return WebError::not_found(format!("no asset {file:?}")).into_response(),
+    };
+    let etag = format!("\"{:x}\"", fnv(body.as_bytes()));
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, kind.to_string()),
+            (header::ETAG, etag),
+            (header::CACHE_CONTROL, "no-cache".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// FNV-1a, for asset validators (not security).
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// A page that cannot be shown: a bad parameter (400), a missing record (404), a failure (500).
+#[derive(Debug)]
+pub struct WebError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl WebError {
+    pub fn bad(message: impl Into<String>) -> WebError {
+        WebError { status: StatusCode::BAD_REQUEST, message: message.into() }
+    }
+    pub fn not_found(message: impl Into<String>) -> WebError {
+        WebError { status: StatusCode::NOT_FOUND, message: message.into() }
+    }
+    pub fn internal(message: impl Into<String>) -> WebError {
+        WebError { status: StatusCode::INTERNAL_SERVER_ERROR, message: message.into() }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let title = match self.status {
+            StatusCode::BAD_REQUEST => "That request cannot be answered",
+            StatusCode::NOT_FOUND => "Not found",
+            StatusCode::FORBIDDEN => "Not allowed",
+            _ => "Something went wrong",
+        };
+        let message = if self.status.is_server_error() {
+            tracing::error!(message = %self.message, "page failed");
+            "The server could not build this page; the problem is logged. Try again, or go back to the dashboard.".to_string()
+        } else {
+            self.message
+        };
+        let body = html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (title) " · Traction" }
+                    link rel="stylesheet" href="/assets/app.css";
+                }
+                body {
+                    main.narrow {
+                        h1 { (title) }
+                        p.error-text { (message) }
+                        p { a href="/" { "Back to the dashboard" } }
+                    }
+                }
+            }
+        };
+        (self.status, body).into_response()
+    }
+}
+
+impl From<traction_store::Error> for WebError {
+    fn from(e: traction_store::Error) -> WebError {
+        match e {
+            traction_store::Error::Invalid(_) | traction_store::Error::Conflict(_) => {
+                WebError::bad(e.to_string())
+            }
+            traction_store::Error::NotFound => WebError::not_found("no such record"),
+            traction_store::Error::Storage(m) => WebError::internal(m),
+        }
+    }
+}
+
+impl From<traction_metrics::Error> for WebError {
+    fn from(e: traction_metrics::Error) -> WebError {
+        match e {
+            traction_metrics::Error::Input(m) => WebError::bad(m),
+            traction_metrics::Error::NotFound(m) => WebError::not_found(m),
+            traction_metrics::Error::Storage(m) => WebError::internal(m),
+        }
+    }
+}
+
+impl From<traction_kpi::service::Error> for WebError {
+    fn from(e: traction_kpi::service::Error) -> WebError {
+        match e {
+            traction_kpi::service::Error::Invalid(m) => WebError::bad(m),
+            traction_kpi::service::Error::NotFound(m) => WebError::not_found(m),
+            traction_kpi::service::Error::Store(e) => e.into(),
+        }
+    }
+}
+
+pub type Result<T, E = WebError> = std::result::Result<T, E>;
+
+/// Runs a page's reads and rendering on the blocking pool (the store is synchronous).
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| WebError::internal(format!("a page task failed: {e}")))?
+}
+
+/// What every page knows of its request: the reader's locale, the path (for the navigation and
+/// sign-in redirects) and, once signed in, who is asking.
+#[derive(Clone, Debug)]
+pub struct Req {
+    pub locale: fmt::Locale,
+    /// Path and query, as requested.
+    pub path: String,
+    /// The signed-in user, when sign-in is on.
+    pub user: Option<User>,
+    /// The session's token for form posts (CSRF protection), when signed in with a session.
+    pub csrf: Option<String>,
+}
+
+/// The signed-in user as the pages need them.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub team: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Req {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Req, Self::Rejection> {
+        let language = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        Ok(Req {
+            locale: fmt::Locale::from_accept_language(language),
+            path: parts.uri.path_and_query().map_or("/".into(), |p| p.as_str().to_string()),
+            user: None,
+            csrf: None,
+        })
+    }
+}
+
+/// A query string as ordered pairs; a malformed one is a 400 page, never a 500.
+pub struct Params(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Params, WebError> {
+        let query = parts.uri.query().unwrap_or("");
+        serde_urlencoded_pairs(query).map(Params)
+    }
+}
+
+impl Params {
+    /// A parameter's value; empty counts as absent.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, v)| k == key && !v.trim().is_empty()).map(|(_, v)| v.as_str())
+    }
+
+    /// The pairs other than `skip`, for handing on to a parser that refuses unknown keys.
+    pub fn without(&self, skip: &[&str]) -> Vec<(String, String)> {
+        self.0.iter().filter(|(k, _)| !skip.contains(&k.as_str())).cloned().collect()
+    }
+}
+
+/// Decodes `a=1&b=x%20y` into pairs (`+` is a space).
+pub fn serde_urlencoded_pairs(query: &str) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for part in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        out.push((decode(k)?, decode(v)?));
+    }
+    Ok(out)
+}
+
+fn decode(text: &str) -> Result<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                let byte = hex.and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(|| {
+                    WebError::bad(format!("the query string has a bad escape near {text:?}"))
+                })?;
+                out.push(byte);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| WebError::bad("the query string is not UTF-8"))
+}
+
+/// Percent-encodes a query value.
+pub fn encode(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A page's markup as a response.
+pub(crate) fn render(markup: Markup) -> Response {
+    markup.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_strings_decode_and_encode() {
+        let pairs = serde_urlencoded_pairs("a=1&where=owner_id+%3D+%27u1%27&empty=&flag").unwrap();
+        assert_eq!(pairs[1], ("where".into(), "owner_id = 'u1'".into()));
+        assert_eq!(pairs[2], ("empty".into(), "".into()));
+        assert_eq!(pairs[3], ("flag".into(), "".into()));
+        assert!(serde_urlencoded_pairs("a=%zz").is_err());
+        assert!(serde_urlencoded_pairs("a=%ff").is_err());
+        assert_eq!(encode("owner_id = 'u1'&x"), "owner_id+%3D+%27u1%27%26x");
+    }
+}

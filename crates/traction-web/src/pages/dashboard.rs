@@ -1,0 +1,410 @@
+//! The dashboard (interfaces.md, Web application): KPI tiles (value, target, pace bar, status,
+//! change vs the previous period, sparkline against the expected line, projection), the scope and
+//! period selectors, leading and lagging metrics side by side, the leaderboard, the funnel, the
+//! trends of the last 90 days with the previous year behind them, and when the team sells.
+//!
+//! Everything is computed by the KPI service and the metrics engine — the same figures as
+//! `traction kpi status`, `traction report` and the API.
+
+use axum::extract::State;
+use axum::response::Response;
+use jiff::ToSpan;
+use maud::{Markup, html};
+use traction_domain::time::Micros;
+use traction_kpi::engine::{Engine, owner_filter};
+use traction_kpi::pace::Behaviour;
+use traction_kpi::period::{Grain as KGrain, PeriodKind, period_range};
+use traction_kpi::report::{Report, build};
+use traction_kpi::scope::{Org, Scope};
+use traction_kpi::service::{KpiRow, Kpis, MetricSource};
+use traction_metrics::catalog::{Indicator, Unit};
+use traction_metrics::{Compare, DimValue, Grain, Query};
+use traction_server::AppState;
+use traction_store::SqliteStore;
+
+use super::*;
+use crate::chart::{self, Chart, Series, Style};
+use crate::layout::{self, Nav};
+use crate::{Params, Req, Result, blocking, encode, render};
+
+pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
+    let now = (state.clock)();
+    blocking(move || Ok(render(build_page(&state, &req, &params, now)?))).await
+}
+
+/// The explorer's URL for a metric over a range and scope.
+pub fn explore_link(metric: &str, scope: &Scope, from: &str, to: &str, grain: &str) -> String {
+    format!(
+        "/explore?metric={}&scope={}&from={}&to={}&grain={grain}",
+        encode(metric),
+        encode(&scope.to_string()),
+        encode(from),
+        encode(to)
+    )
+}
+
+fn build_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Markup> {
+    for (key, _) in &params.0 {
+        if !["scope", "period", "at"].contains(&key.as_str()) {
+            return Err(crate::WebError::bad(format!(
+                "unknown parameter {key:?}: the dashboard takes scope, period and at"
+            )));
+        }
+    }
+    let store = state.store.as_ref();
+    let catalog = state.catalog.as_ref();
+    let ws = Ws::load(store, req)?;
+    let names = Names::load(store)?;
+    let scope = scope_param(params, req)?;
+    let kind = period_param(params)?;
+    let at = at_param(params, &ws.zone, now)?;
+    let (first, start, end, period_label) = current_period(kind, at, &ws.zone)?;
+    let last_day = ws.today(end - 1);
+    let report = build(
+        &state.store,
+        catalog,
+        scope.clone(),
+        (start, first.to_string()),
+        (end, last_day.to_string()),
+        at,
+    )?;
+    let engine = Engine { store, catalog };
+    let kpis = Kpis { store, metrics: &engine };
+    let org = kpis.org()?;
+    let owners = org.owners(&scope);
+    let scope_name = names.scope(&scope);
+    let range_to = last_day.checked_add(1.day()).map_err(|e| crate::WebError::bad(e.to_string()))?;
+
+    let mut tiles = Vec::new();
+    for row in &report.kpis {
+        tiles.push(tile(store, &kpis, &engine, &org, &names, &ws, row, at)?);
+    }
+    let trends = trends(store, catalog, owners.as_deref(), &ws, at)?;
+    let heat = heatmap(store, catalog, owners.as_deref(), &ws, at)?;
+
+    let body = html! {
+        div.page-head {
+            h1 { "Dashboard" }
+            p.sub { (scope_name) " · " (period_label) " · as of " (ws.when(at)) }
+            form.filters method="get" action="/" {
+                label for="scope" { "Scope" }
+                (scope_select(&names, &scope, req.user.is_some()))
+                label for="period" { "Period" }
+                select name="period" id="period" {
+                    @for k in [PeriodKind::Week, PeriodKind::Month, PeriodKind::Quarter, PeriodKind::Year] {
+                        option value=(period_name(k)) selected[k == kind] { "This " (period_name(k)) }
+                    }
+                }
+                @if let Some(a) = params.get("at") { input type="hidden" name="at" value=(a); }
+                button type="submit" { "Show" }
+            }
+        }
+        section aria-labelledby="kpis-h" {
+            h2 #kpis-h .visually-hidden { "KPIs" }
+            @if tiles.is_empty() {
+                (layout::empty(&format!("No targets for {scope_name} in this {} yet — set one to see pace, status and projection here.", period_name(kind)), Some(("/targets/new", "Set a target"))))
+            } @else {
+                div.tiles #tiles data-live { @for t in &tiles { (t) } }
+            }
+        }
+        div.grid2 #metrics data-live {
+            (metric_card("Leading", "What the team does now", &report, Indicator::Leading, &ws, catalog, &scope, &first.to_string(), &range_to.to_string()))
+            (metric_card("Lagging", "What it has brought in", &report, Indicator::Lagging, &ws, catalog, &scope, &first.to_string(), &range_to.to_string()))
+        }
+        div.grid2 {
+            section.card #leaderboard data-live aria-labelledby="lb-h" {
+                h2 #lb-h { "Leaderboard" }
+                (leaderboard(&report, &names, &ws, catalog))
+            }
+            section.card #funnel data-live aria-labelledby="fn-h" {
+                h2 #fn-h { "Funnel" } p.sub { "Deals created this " (period_name(kind)) " by the furthest stage reached" }
+                @if report.funnel.is_empty() {
+                    (layout::empty("No deals were created in this period yet.", None))
+                } @else {
+                    (chart::funnel(&report.funnel.iter().map(|r| chart::FunnelStage {
+                        name: names.stage(&r.stage).to_string(),
+                        reached: r.reached,
+                        conversion: r.conversion_to_next,
+                        leakage: r.leakage,
+                    }).collect::<Vec<_>>(), &ws.fmt))
+                }
+            }
+        }
+        section.card #trends data-live aria-labelledby="tr-h" {
+            h2 #tr-h { "Last 90 days" } p.sub { "Daily, with the same days a year earlier in grey" }
+            div.grid3 { @for t in &trends { div { h3 { (t.0) } (t.1) } } }
+        }
+        section.card #when data-live aria-labelledby="wh-h" {
+            h2 #wh-h { "When do we sell" } p.sub { "Deals won by weekday and hour, last 90 days" }
+            (heat)
+        }
+        @for note in &report.notes { p.small { "Note: " (note) "." } }
+    };
+    Ok(layout::page(req, "Dashboard", Nav::Dashboard, body))
+}
+
+/// One KPI tile (web-design.md, KPI tile anatomy).
+#[allow(clippy::too_many_arguments)]
+fn tile(
+    store: &SqliteStore,
+    kpis: &Kpis<'_>,
+    engine: &Engine<'_>,
+    org: &Org,
+    names: &Names,
+    ws: &Ws,
+    row: &KpiRow,
+    at: Micros,
+) -> Result<Markup> {
+    let t = &row.target;
+    let f = &row.figures;
+    let (unit, better, label) = unit_of(engine.catalog, &t.metric);
+    let fmt = &ws.fmt;
+    let (pstart, pend) = period_range(t.period, t.starts_on, &ws.zone).map_err(crate::WebError::bad)?;
+    let until = at.clamp(pstart, pend);
+    let owners = org.owners(&t.scope);
+    let accumulating = matches!(row.behaviour, Behaviour::Accumulating);
+
+    // The sparkline: the metric by day so far against the expected line.
+    let days = traction_kpi::period::buckets(KGrain::Day, pstart, pend, &ws.zone).map_err(crate::WebError::bad)?;
+    let mut by_day = std::collections::BTreeMap::new();
+    if until > pstart {
+        let mut q = Query::new(&t.metric, pstart, until, Grain::Day, at);
+        q.filter = owners.as_deref().map(owner_filter);
+        for r in traction_metrics::run(store, engine.catalog, &q)?.rows {
+            if let (Some(p), Some(v)) = (r.period, r.value) {
+                by_day.insert(p, v);
+            }
+        }
+    }
+    let elapsed_days = days.iter().filter(|d| d.start < until).count();
+    let mut actual_line = Vec::new();
+    let mut running = 0.0;
+    for d in days.iter().take(elapsed_days) {
+        let v = by_day.get(&d.label).copied();
+        if accumulating {
+            running += v.unwrap_or(0.0);
+            actual_line.push(running);
+        } else if let Some(v) = v.or(actual_line.last().copied()) {
+            actual_line.push(v);
+        }
+    }
+    let expected_line: Vec<f64> = if accumulating {
+        let mut sum = 0.0;
+        kpis.breakdown(&t.id, KGrain::Day, false, at)?
+            .iter()
+            .map(|r| {
+                sum += r.value;
+                sum
+            })
+            .collect()
+    } else {
+        vec![t.value; days.len()]
+    };
+
+    // The change against the same stretch of the previous period.
+    let previous = {
+        let span = t.period.span();
+        let prev_first = t.starts_on.checked_sub(span).map_err(|e| crate::WebError::bad(e.to_string()))?;
+        let (ps, _) = period_range(t.period, prev_first, &ws.zone).map_err(crate::WebError::bad)?;
+        let prev_until = ps + (until - pstart);
+        if prev_until > ps {
+            engine
+                .actual(&t.metric, owners.as_deref(), ps, prev_until, at)
+                .map_err(crate::WebError::bad)?
+                .value
+                .or(if accumulating { Some(0.0) } else { None })
+        } else {
+            None
+        }
+    };
+    let actual = f.actual.or(if accumulating { Some(0.0) } else { None });
+    let status = f.status.name();
+    let scope_name = names.scope(&t.scope);
+    let period_text = match t.period {
+        PeriodKind::Week => format!("week of {}", t.starts_on.strftime("%-d %b")),
+        PeriodKind::Month => t.starts_on.strftime("%B").to_string(),
+        PeriodKind::Quarter => format!("Q{} {}", (t.starts_on.month() - 1) / 3 + 1, t.starts_on.year()),
+        PeriodKind::Year => t.starts_on.year().to_string(),
+    };
+    let end_day = ws.today(pend - 1).checked_add(1.day()).map_err(|e| crate::WebError::bad(e.to_string()))?;
+    let href = dashboard_explore(&t.metric, &t.scope, &t.starts_on.to_string(), &end_day.to_string());
+    let pace_label = format!(
+        "{} of target {}, expected {} by now",
+        fmt.value(unit, actual),
+        fmt.value(unit, Some(t.value)),
+        fmt.value(unit, Some(f.expected))
+    );
+    Ok(html! {
+        article class={"tile status-" (status)} id={"kpi-" (t.id)} {
+            a.tile-link href=(href) {
+                h3 { (label) " · " (scope_name) " · " (period_text) }
+                p.value { (fmt.value(unit, actual)) }
+                p.target {
+                    @if accumulating {
+                        "of " (fmt.value(unit, Some(t.value))) " · expected " (fmt.value(unit, Some(f.expected))) " by now"
+                    } @else {
+                        "target " (if better == traction_metrics::catalog::Better::Higher { "≥ " } else { "≤ " }) (fmt.value(unit, Some(t.value)))
+                        @if let Some((lo, hi)) = row.interval { " · likely " (fmt.value(unit, Some(lo))) "–" (fmt.value(unit, Some(hi))) }
+                    }
+                }
+                (chart::pace_bar(actual.unwrap_or(0.0), f.expected, t.value, status, &pace_label))
+                p.meta {
+                    (status_badge(status))
+                    " "
+                    (change_badge(fmt, better, actual, previous, "against the same days of the previous period"))
+                    @if let Some(p) = f.pace { span.pace-pct title="actual ÷ expected" { " pace " (fmt.percent(p)) } }
+                }
+                (chart::sparkline(&actual_line, &expected_line, days.len(), &format!("{label} so far against the expected line")))
+                @if accumulating {
+                    p.small {
+                        "projected " (fmt.value(unit, f.projected)) " of " (fmt.value(unit, Some(t.value)))
+                        @if let Some(r) = f.required_rate { @if r > 0.0 && f.status.name() != "achieved" { " · needs " (fmt.value(unit, Some(r))) " per working hour" } }
+                    }
+                }
+            }
+        }
+    })
+}
+
+fn dashboard_explore(metric: &str, scope: &Scope, from: &str, to: &str) -> String {
+    explore_link(metric, scope, from, to, "day")
+}
+
+#[allow(clippy::too_many_arguments)]
+fn metric_card(
+    title: &str,
+    sub: &str,
+    report: &Report,
+    indicator: Indicator,
+    ws: &Ws,
+    catalog: &traction_metrics::Catalog,
+    scope: &Scope,
+    from: &str,
+    to: &str,
+) -> Markup {
+    let rows: Vec<_> = report.metrics.iter().filter(|m| m.indicator == indicator).collect();
+    html! {
+        section.card aria-label={(title) " metrics"} {
+            h2 { (title) } p.sub { (sub) }
+            table.metrics {
+                thead { tr { th scope="col" { "Metric" } th.num scope="col" { "This period" } th.num scope="col" { "vs previous" } th.num scope="col" { "vs a year ago" } } }
+                tbody {
+                    @for m in rows {
+                        @let better = catalog.get(&m.metric).map_or(traction_metrics::catalog::Better::Higher, |d| d.better);
+                        tr {
+                            th scope="row" { a href=(explore_link(&m.metric, scope, from, to, "day")) { (m.label) } }
+                            td.num { (ws.fmt.value(m.unit, m.value)) }
+                            td.num { (change_badge(&ws.fmt, better, m.value, m.previous, "against the previous period")) }
+                            td.num { (change_badge(&ws.fmt, better, m.value, m.year_ago, "against a year ago")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn leaderboard(report: &Report, names: &Names, ws: &Ws, catalog: &traction_metrics::Catalog) -> Markup {
+    let Some((target, rows)) = &report.leaderboard else {
+        return layout::empty("The leaderboard ranks the reps of a team or company target — set one to see who is on pace.", Some(("/targets/new", "Set a target")));
+    };
+    let metric = report.kpis.iter().find(|k| &k.target.id == target).map(|k| k.target.metric.clone()).unwrap_or_default();
+    let (unit, _, label) = unit_of(catalog, &metric);
+    html! {
+        p.sub { (label) " · target " a href={"/targets/" (encode(target))} { (target) } }
+        div.scroll {
+            table.board {
+                thead { tr { th.num scope="col" { "#" } th scope="col" { "Rep" } th.num scope="col" { "Actual" } th.num scope="col" { "Target" } th scope="col" { "Pace" } th scope="col" { "Band" } } }
+                tbody {
+                    @for r in rows {
+                        @let status = r.figures.status.name();
+                        tr {
+                            td.num { (r.rank) }
+                            th scope="row" { (names.user(&r.user)) }
+                            td.num { (ws.fmt.value(unit, r.figures.actual.or(Some(0.0)))) }
+                            td.num { (ws.fmt.value(unit, Some(r.target_value))) }
+                            td.pacecell {
+                                (chart::pace_bar(r.figures.actual.unwrap_or(0.0), r.figures.expected, r.target_value, status, &format!("{} pace", names.user(&r.user))))
+                                span.num { (r.figures.pace.map_or("–".into(), |p| ws.fmt.percent(p))) }
+                            }
+                            td { span class={"band band-" (r.band)} { (r.band) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Three daily series over the last 90 days with the same days a year earlier.
+fn trends(
+    store: &SqliteStore,
+    catalog: &traction_metrics::Catalog,
+    owners: Option<&[String]>,
+    ws: &Ws,
+    at: Micros,
+) -> Result<Vec<(String, Markup)>> {
+    let today = ws.today(at);
+    let from = sod(today.checked_sub(89.days()).map_err(|e| crate::WebError::bad(e.to_string()))?, &ws.zone)?;
+    let to = sod(today.checked_add(1.day()).map_err(|e| crate::WebError::bad(e.to_string()))?, &ws.zone)?;
+    let days = traction_kpi::period::buckets(KGrain::Day, from, to, &ws.zone).map_err(crate::WebError::bad)?;
+    let mut out = Vec::new();
+    for (metric, bars) in [("revenue_won", false), ("activities", true), ("leads_created", true)] {
+        let Some(def) = catalog.get(metric) else { continue };
+        let mut q = Query::new(metric, from, to, Grain::Day, at);
+        q.filter = owners.map(owner_filter);
+        q.compare = Some(Compare::Yoy);
+        let result = match traction_metrics::run(store, catalog, &q) {
+            Ok(r) => r,
+            // A metric whose records have no owner cannot take a scope: leave it out.
+            Err(traction_metrics::Error::Input(_)) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let mut now_values = std::collections::BTreeMap::new();
+        for r in &result.rows {
+            if let Some(p) = &r.period {
+                now_values.insert(p.clone(), (r.value, r.previous));
+            }
+        }
+        let current: Vec<Option<f64>> = days.iter().map(|d| Some(now_values.get(&d.label).and_then(|v| v.0).unwrap_or(0.0))).collect();
+        let previous: Vec<Option<f64>> = days.iter().map(|d| Some(now_values.get(&d.label).and_then(|v| v.1).unwrap_or(0.0))).collect();
+        let chart = Chart {
+            title: format!("{} by day, last 90 days", def.label),
+            unit: def.unit,
+            labels: days.iter().map(|d| d.label.clone()).collect(),
+            series: vec![
+                Series { name: "a year earlier".into(), values: previous, style: Style::Previous },
+                Series { name: "last 90 days".into(), values: current, style: Style::Main(0) },
+            ],
+            bars,
+        };
+        out.push((def.label.clone(), chart::chart(&chart, &ws.fmt)));
+    }
+    Ok(out)
+}
+
+fn heatmap(
+    store: &SqliteStore,
+    catalog: &traction_metrics::Catalog,
+    owners: Option<&[String]>,
+    ws: &Ws,
+    at: Micros,
+) -> Result<Markup> {
+    let today = ws.today(at);
+    let from = sod(today.checked_sub(89.days()).map_err(|e| crate::WebError::bad(e.to_string()))?, &ws.zone)?;
+    let to = sod(today.checked_add(1.day()).map_err(|e| crate::WebError::bad(e.to_string()))?, &ws.zone)?;
+    let mut cells = [[0.0; 24]; 7];
+    if catalog.get("deals_won").is_some() {
+        let mut q = Query::new("deals_won", from, to, Grain::All, at);
+        q.by = vec!["weekday".into(), "hour_of_day".into()];
+        q.filter = owners.map(owner_filter);
+        for r in traction_metrics::run(store, catalog, &q)?.rows {
+            if let [DimValue::Int(d), DimValue::Int(h)] = r.dims.as_slice() {
+                if (1..=7).contains(d) && (0..24).contains(h) {
+                    cells[(*d - 1) as usize][*h as usize] = r.value.unwrap_or(0.0);
+                }
+            }
+        }
+    }
+    Ok(chart::heatmap("Deals won by weekday and hour", &cells, Unit::Count, &ws.fmt))
+}

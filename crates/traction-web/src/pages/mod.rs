@@ -1,0 +1,254 @@
+//! One module per page, and what several pages share: names of people, teams and stages, the
+//! current period, KPI tiles and status words.
+
+pub mod dashboard;
+
+use std::collections::BTreeMap;
+
+use jiff::ToSpan;
+use jiff::civil::{Date, Weekday};
+use jiff::tz::TimeZone;
+use maud::{Markup, html};
+use traction_domain::settings::Workspace;
+use traction_domain::time::{Micros, parse_instant, start_of_day, to_zoned};
+use traction_domain::{Entity, Record, Value};
+use traction_kpi::period::PeriodKind;
+use traction_kpi::scope::Scope;
+use traction_metrics::Catalog;
+use traction_metrics::catalog::{Better, Unit};
+use traction_store::{ListQuery, SqliteStore, Store};
+
+use crate::fmt::Fmt;
+use crate::{Params, Req, Result, WebError};
+
+/// What a page's rendering needs from the workspace: formatting and the zone.
+pub struct Ws {
+    pub fmt: Fmt,
+    pub zone: TimeZone,
+    pub workspace: Workspace,
+}
+
+impl Ws {
+    pub fn load(store: &SqliteStore, req: &Req) -> Result<Ws> {
+        let workspace = store.workspace()?;
+        Ok(Ws {
+            fmt: Fmt { locale: req.locale, currency: workspace.currency },
+            zone: workspace.zone.clone(),
+            workspace,
+        })
+    }
+
+    /// A local date-time for people: `Mon 23 Nov 14:05`.
+    pub fn when(&self, micros: Micros) -> String {
+        to_zoned(micros, &self.zone).map_or_else(String::new, |z| z.strftime("%a %-d %b %H:%M").to_string())
+    }
+
+    /// A local date: `23 Nov 2026`.
+    pub fn day(&self, micros: Micros) -> String {
+        to_zoned(micros, &self.zone).map_or_else(String::new, |z| z.strftime("%-d %b %Y").to_string())
+    }
+
+    pub fn today(&self, now: Micros) -> Date {
+        to_zoned(now, &self.zone).map_or(Date::constant(1970, 1, 1), |z| z.date())
+    }
+}
+
+/// `at` from the query (a date or an instant), else now.
+pub fn at_param(params: &Params, zone: &TimeZone, now: Micros) -> Result<Micros> {
+    match params.get("at") {
+        Some(text) => parse_instant(text, zone).map_err(|e| WebError::bad(format!("at: {e}"))),
+        None => Ok(now),
+    }
+}
+
+/// Display names of users, teams, stages, pipelines, accounts and campaigns (small tables).
+#[derive(Default)]
+pub struct Names {
+    pub users: BTreeMap<String, String>,
+    pub teams: BTreeMap<String, String>,
+    pub stages: BTreeMap<String, String>,
+}
+
+impl Names {
+    pub fn load(store: &SqliteStore) -> Result<Names> {
+        let mut names = Names::default();
+        let mut read = |entity: Entity, into: &mut BTreeMap<String, String>| -> Result<()> {
+            store.scan(entity, &mut |r: Record| {
+                let id = r.get("id").as_text().unwrap_or("").to_string();
+                let name = r.get("name").as_text().unwrap_or(&id).to_string();
+                into.insert(id, name);
+                Ok(())
+            })?;
+            Ok(())
+        };
+        read(Entity::Users, &mut names.users)?;
+        read(Entity::Teams, &mut names.teams)?;
+        read(Entity::Stages, &mut names.stages)?;
+        Ok(names)
+    }
+
+    pub fn user<'a>(&'a self, id: &'a str) -> &'a str {
+        self.users.get(id).map_or(id, |s| s.as_str())
+    }
+
+    pub fn stage<'a>(&'a self, id: &'a str) -> &'a str {
+        self.stages.get(id).map_or(id, |s| s.as_str())
+    }
+
+    /// `Company`, `North team`, `Ada Lovelace`.
+    pub fn scope(&self, scope: &Scope) -> String {
+        match scope {
+            Scope::Company => "Company".into(),
+            Scope::Team(id) => self.teams.get(id).map_or_else(|| format!("team {id}"), |n| n.clone()),
+            Scope::User(id) => self.user(id).to_string(),
+        }
+    }
+}
+
+/// The scope of a page: `scope=company|team:ID|user:ID|me` (default company).
+pub fn scope_param(params: &Params, req: &Req) -> Result<Scope> {
+    match params.get("scope") {
+        None => Ok(Scope::Company),
+        Some("me") => match &req.user {
+            Some(u) => Ok(Scope::User(u.id.clone())),
+            None => Err(WebError::bad("scope=me needs a signed-in user: use company, team:ID or user:ID")),
+        },
+        Some(text) => Scope::parse(text).map_err(|e| WebError::bad(format!("scope: {e}"))),
+    }
+}
+
+/// The scope as a query value.
+pub fn scope_value(scope: &Scope) -> String {
+    scope.to_string()
+}
+
+/// The period of `kind` that contains `at`: its first day, `[start, end)` and a label.
+pub fn current_period(kind: PeriodKind, at: Micros, zone: &TimeZone) -> Result<(Date, Micros, Micros, String)> {
+    let day = to_zoned(at, zone).map(|z| z.date()).ok_or_else(|| WebError::bad("at is out of range"))?;
+    let first = match kind {
+        PeriodKind::Week => day.checked_sub((day.weekday().to_monday_zero_offset() as i64).days()),
+        PeriodKind::Month => Ok(day.first_of_month()),
+        PeriodKind::Quarter => Date::new(day.year(), ((day.month() - 1) / 3) * 3 + 1, 1),
+        PeriodKind::Year => Date::new(day.year(), 1, 1),
+    }
+    .map_err(|e| WebError::bad(e.to_string()))?;
+    let (start, end) = traction_kpi::period::period_range(kind, first, zone).map_err(WebError::bad)?;
+    let label = match kind {
+        PeriodKind::Week => format!("week of {}", first.strftime("%-d %b %Y")),
+        PeriodKind::Month => first.strftime("%B %Y").to_string(),
+        PeriodKind::Quarter => format!("Q{} {}", (first.month() - 1) / 3 + 1, first.year()),
+        PeriodKind::Year => first.year().to_string(),
+    };
+    Ok((first, start, end, label))
+}
+
+/// The period kind of `period=week|month|quarter|year` (default month).
+pub fn period_param(params: &Params) -> Result<PeriodKind> {
+    params.get("period").map_or(Ok(PeriodKind::Month), |p| {
+        PeriodKind::parse(p).map_err(|e| WebError::bad(format!("period: {e}")))
+    })
+}
+
+pub fn period_name(kind: PeriodKind) -> &'static str {
+    match kind {
+        PeriodKind::Week => "week",
+        PeriodKind::Month => "month",
+        PeriodKind::Quarter => "quarter",
+        PeriodKind::Year => "year",
+    }
+}
+
+/// A status as a symbol, a word and a class — colour is never the only signal.
+pub fn status_parts(status: &str) -> (&'static str, &'static str) {
+    match status {
+        "on_track" => ("▲", "on track"),
+        "achieved" => ("✓", "achieved"),
+        "at_risk" => ("●", "at risk"),
+        "off_track" => ("▼", "off track"),
+        "not_started" => ("○", "not started"),
+        _ => ("○", "not enough data"),
+    }
+}
+
+pub fn status_badge(status: &str) -> Markup {
+    let (symbol, word) = status_parts(status);
+    html! { span class={"status status-" (status)} { span aria-hidden="true" { (symbol) } " " (word) } }
+}
+
+/// A change against an earlier value, coloured by whether it is good for this metric.
+pub fn change_badge(fmt: &Fmt, better: Better, now: Option<f64>, then: Option<f64>, what: &str) -> Markup {
+    match fmt.change(now, then) {
+        Some((up, text)) => {
+            let good = up == (better == Better::Higher);
+            html! { span class={"change " (if good { "good" } else { "bad" })} title={"change " (what)} { (text) } }
+        }
+        None => html! { span.change.none { "–" } },
+    }
+}
+
+/// The unit and direction of a metric (count and higher when unknown).
+pub fn unit_of(catalog: &Catalog, metric: &str) -> (Unit, Better, String) {
+    catalog.get(metric).map_or((Unit::Count, Better::Higher, metric.to_string()), |m| {
+        (m.unit, m.better, m.label.clone())
+    })
+}
+
+/// Up to `limit` records of an entity matching `filters`, in key order.
+pub fn list(store: &SqliteStore, entity: Entity, filters: &[(&str, Value)], limit: usize) -> Result<Vec<Record>> {
+    Ok(store.list(entity, &ListQuery { filters, condition: None, after: None, limit })?)
+}
+
+/// A record's text field, or empty.
+pub fn text<'a>(r: &'a Record, field: &str) -> &'a str {
+    r.get(field).as_text().unwrap_or("")
+}
+
+/// A record's money field in major units.
+pub fn money(r: &Record, field: &str, ws: &Ws) -> Option<f64> {
+    match r.get(field) {
+        Value::Int(m) => Some(*m as f64 / ws.workspace.currency.minor_per_major() as f64),
+        _ => None,
+    }
+}
+
+pub fn instant(r: &Record, field: &str) -> Option<Micros> {
+    match r.get(field) {
+        Value::Instant(t) => Some(*t),
+        _ => None,
+    }
+}
+
+/// The local start of `date`.
+pub fn sod(date: Date, zone: &TimeZone) -> Result<Micros> {
+    start_of_day(date, zone).map_err(WebError::bad)
+}
+
+/// Monday-first weekday index.
+pub fn weekday_index(w: Weekday) -> usize {
+    w.to_monday_zero_offset() as usize
+}
+
+/// A `<select>` of scopes: company, each team, each active user.
+pub fn scope_select(names: &Names, selected: &Scope, with_me: bool) -> Markup {
+    let current = scope_value(selected);
+    html! {
+        select name="scope" id="scope" {
+            option value="company" selected[current == "company"] { "Company" }
+            @if with_me { option value="me" { "Me" } }
+            @if !names.teams.is_empty() {
+                optgroup label="Teams" {
+                    @for (id, name) in &names.teams {
+                        @let v = format!("team:{id}");
+                        option value=(v) selected[current == v] { (name) }
+                    }
+                }
+            }
+            optgroup label="People" {
+                @for (id, name) in &names.users {
+                    @let v = format!("user:{id}");
+                    option value=(v) selected[current == v] { (name) }
+                }
+            }
+        }
+    }
+}
