@@ -11,7 +11,9 @@ use axum::Json;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use traction_domain::time::Micros;
 use traction_domain::{Entity, Record, Value};
+use traction_store::{Store, Summary};
 
 use super::records::{Answer, BodyBytes, IdPath, write};
 use super::types::{Body, RecordJson, parse_body};
@@ -58,51 +60,8 @@ pub(crate) async fn move_deal(state: AppState, id: IdPath, body: BodyBytes) -> R
         ));
     };
     let (answer, change) = write(&state, Entity::Deals, move |store, now| {
-        let mut writer = store.writer()?;
-        let mut deal = store
-            .get(Entity::Deals, &[Value::Text(id.clone())])?
-            .ok_or_else(|| ApiError::NotFound(format!("no deals record has id {id:?}")))?;
-        let stage =
-            store.get(Entity::Stages, &[Value::Text(stage_id.clone())])?.ok_or_else(|| {
-                ApiError::invalid(
-                    format!("stage_id: {stage_id:?}: no such stage"),
-                    vec![Detail::field("stage_id", format!("{stage_id:?}: no such stage"))],
-                )
-            })?;
-        if deal.get("stage_id").as_text() == Some(stage_id.as_str()) {
-            let summary = writer.commit()?;
-            return Ok(((Answer::load(store, vec![deal])?, None), summary));
-        }
-        let closing = stage.get("kind").as_text() != Some("open");
-        let was_closed = !deal.get("closed_at").is_null();
-        deal.set("stage_id", Value::Text(stage_id.clone()));
-        // The store derives the status from the stage; a won deal moved to lost closes anew.
-        deal.set("status", Value::Null);
-        if closing {
-            deal.set("closed_at", Value::Instant(now));
-        } else if was_closed {
-            deal.set("closed_at", Value::Null);
-        }
-        let change = Record {
-            entity: Entity::StageChanges,
-            values: vec![
-                Value::Text(id.clone()),
-                Value::Text(stage_id),
-                Value::Instant(now),
-                Value::Null,
-            ],
-        };
-        let invalid = |e: traction_store::Error| match e {
-            traction_store::Error::Invalid(problems) => ApiError::from_problems(problems, None),
-            other => other.into(),
-        };
-        writer.put(0, deal).map_err(invalid)?;
-        writer.put(0, change.clone()).map_err(invalid)?;
-        let summary = writer.commit().map_err(invalid)?;
-        let deal = store
-            .get(Entity::Deals, &[Value::Text(id.clone())])?
-            .ok_or_else(|| ApiError::Internal(format!("deal {id:?} vanished after its move")))?;
-        Ok(((Answer::load(store, vec![deal])?, Some(change)), summary))
+        let (deal, change, summary) = move_deal_at(store, &id, &stage_id, now)?;
+        Ok(((Answer::load(store, vec![deal])?, change), summary))
     })
     .await?;
     let items = answer.items();
@@ -113,4 +72,61 @@ pub(crate) async fn move_deal(state: AppState, id: IdPath, body: BodyBytes) -> R
     });
     let deal = items.into_iter().next().ok_or_else(|| ApiError::Internal("no deal".into()))?;
     Ok(Json(Moved { deal, stage_change }).into_response())
+}
+
+/// Moves deal `id` to stage `stage_id` at `now` in one transaction: records the stage change,
+/// closes the deal on a won or lost stage and reopens it on an open one; moving to the current
+/// stage changes nothing. Answers the deal as stored, the stage change recorded (if any) and the
+/// commit's summary (for the event stream). The API and the web pages both move deals with it.
+pub fn move_deal_at(
+    store: &dyn Store,
+    id: &str,
+    stage_id: &str,
+    now: Micros,
+) -> Result<(Record, Option<Record>, Summary)> {
+    let (id, stage_id) = (id.to_string(), stage_id.to_string());
+    let mut writer = store.writer()?;
+    let mut deal = store
+        .get(Entity::Deals, &[Value::Text(id.clone())])?
+        .ok_or_else(|| ApiError::NotFound(format!("no deals record has id {id:?}")))?;
+    let stage = store.get(Entity::Stages, &[Value::Text(stage_id.clone())])?.ok_or_else(|| {
+        ApiError::invalid(
+            format!("stage_id: {stage_id:?}: no such stage"),
+            vec![Detail::field("stage_id", format!("{stage_id:?}: no such stage"))],
+        )
+    })?;
+    if deal.get("stage_id").as_text() == Some(stage_id.as_str()) {
+        let summary = writer.commit()?;
+        return Ok((deal, None, summary));
+    }
+    let closing = stage.get("kind").as_text() != Some("open");
+    let was_closed = !deal.get("closed_at").is_null();
+    deal.set("stage_id", Value::Text(stage_id.clone()));
+    // The store derives the status from the stage; a won deal moved to lost closes anew.
+    deal.set("status", Value::Null);
+    if closing {
+        deal.set("closed_at", Value::Instant(now));
+    } else if was_closed {
+        deal.set("closed_at", Value::Null);
+    }
+    let change = Record {
+        entity: Entity::StageChanges,
+        values: vec![
+            Value::Text(id.clone()),
+            Value::Text(stage_id),
+            Value::Instant(now),
+            Value::Null,
+        ],
+    };
+    let invalid = |e: traction_store::Error| match e {
+        traction_store::Error::Invalid(problems) => ApiError::from_problems(problems, None),
+        other => other.into(),
+    };
+    writer.put(0, deal).map_err(invalid)?;
+    writer.put(0, change.clone()).map_err(invalid)?;
+    let summary = writer.commit().map_err(invalid)?;
+    let deal = store
+        .get(Entity::Deals, &[Value::Text(id.clone())])?
+        .ok_or_else(|| ApiError::Internal(format!("deal {id:?} vanished after its move")))?;
+    Ok((deal, Some(change), summary))
 }

@@ -281,7 +281,7 @@ pub(crate) async fn get_one(state: AppState, entity: Entity, id: IdPath) -> Resu
 // ---- create -------------------------------------------------------------------------------------
 
 /// A fresh id for a record created without one: the entity's name and 16 hex digits.
-fn generated_id(entity: Entity, now: Micros) -> String {
+pub fn generated_id(entity: Entity, now: Micros) -> String {
     use std::hash::{BuildHasher, Hasher};
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
