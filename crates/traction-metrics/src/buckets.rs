@@ -107,7 +107,7 @@ pub struct Bucket {
 }
 
 /// The buckets that cover a range `[lo, hi)`, in order.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Buckets {
     pub grain: Grain,
     pub lo: Micros,
@@ -278,6 +278,121 @@ pub fn offset_sql(column: &str, lo: Micros, hi: Micros, zone: &TimeZone) -> Resu
     }
     let _ = write!(sql, " ELSE {current} END");
     Ok(sql)
+}
+
+/// SQL for the zone's offset in microseconds at any instant `column` from 1970 to 2100: a
+/// constant for zones without transitions, else a balanced `CASE` over the transitions (for
+/// `date(t)`, whose argument may lie anywhere in time). `column` must be trusted SQL without
+/// parameters: it is repeated.
+pub fn any_offset_sql(column: &str, zone: &TimeZone) -> String {
+    let Ok(start) = Timestamp::from_second(0) else { return "0".into() };
+    let end = 4_102_444_800_000_000i64; // 2100-01-01T00:00:00Z
+    let first = i64::from(zone.to_offset(start).seconds()) * 1_000_000;
+    let mut starts: Vec<i64> = Vec::new();
+    let mut offsets: Vec<i64> = vec![first];
+    for transition in zone.following(start) {
+        let at = transition.timestamp().as_microsecond();
+        if at >= end || starts.len() > 10_000 {
+            break;
+        }
+        starts.push(at);
+        offsets.push(i64::from(transition.offset().seconds()) * 1_000_000);
+    }
+    // offsets[i] holds before starts[i]; offsets[i + 1] from starts[i] on.
+    fn go(column: &str, starts: &[i64], offsets: &[i64], lo: usize, hi: usize, out: &mut String) {
+        if lo == hi {
+            let _ = write!(out, "{}", offsets[lo]);
+            return;
+        }
+        let mid = (lo + hi).div_ceil(2);
+        let _ = write!(out, "CASE WHEN {column} < {} THEN ", starts[mid - 1]);
+        go(column, starts, offsets, lo, mid - 1, out);
+        out.push_str(" ELSE ");
+        go(column, starts, offsets, mid, hi, out);
+        out.push_str(" END");
+    }
+    let mut out = String::new();
+    go(column, &starts, &offsets, 0, offsets.len() - 1, &mut out);
+    out
+}
+
+/// How a key column maps to a bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    /// The bucket's index.
+    Index,
+    /// Days since the epoch (a date field at hour grain): the bucket holding that local midnight.
+    EpochDay,
+}
+
+const EPOCH_DAY: &str = "CAST(julianday({}) - 2440587.5 AS INTEGER)";
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` column.
+pub fn epoch_day_sql(column: &str) -> String {
+    EPOCH_DAY.replace("{}", column)
+}
+
+/// Local microseconds (UTC plus the zone's offset) of a timestamp column.
+pub fn local_sql(column: &str, buckets: &Buckets, zone: &TimeZone) -> Result<String, Error> {
+    let offset = offset_sql(column, buckets.lo, buckets.hi, zone)?;
+    Ok(format!("({column} + {offset})"))
+}
+
+/// The SQL giving the bucket key of a timestamp (or, `is_date`, a `YYYY-MM-DD` date) column that
+/// lies in `[buckets.lo, buckets.hi)`.
+pub fn key_sql(
+    column: &str,
+    is_date: bool,
+    buckets: &Buckets,
+    zone: &TimeZone,
+) -> Result<(String, KeyKind), Error> {
+    let first = &buckets.list[0];
+    Ok(match buckets.grain {
+        Grain::All => ("0".to_string(), KeyKind::Index),
+        Grain::Hour if is_date => (epoch_day_sql(column), KeyKind::EpochDay),
+        Grain::Hour => (format!("(({column} - {}) / {HOUR_US})", first.start), KeyKind::Index),
+        Grain::Day | Grain::Week => {
+            let len = if buckets.grain == Grain::Day { DAY_US } else { 7 * DAY_US };
+            let anchor = first.date.map(epoch_day).unwrap_or(0) * DAY_US;
+            let local = if is_date {
+                format!("({} * {DAY_US})", epoch_day_sql(column))
+            } else {
+                local_sql(column, buckets, zone)?
+            };
+            (format!("(({local} - {anchor}) / {len})"), KeyKind::Index)
+        }
+        Grain::Month | Grain::Quarter | Grain::Year => {
+            let starts: Vec<String> = if is_date {
+                buckets
+                    .list
+                    .iter()
+                    .map(|b| format!("'{}'", b.date.map(|d| d.to_string()).unwrap_or_default()))
+                    .collect()
+            } else {
+                buckets.list.iter().map(|b| b.start.to_string()).collect()
+            };
+            (search_sql(column, &starts), KeyKind::Index)
+        }
+    })
+}
+
+/// `column >= lo AND column < hi`, for instants or (`is_date`) dates.
+pub fn range_sql(
+    column: &str,
+    is_date: bool,
+    lo: Micros,
+    hi: Micros,
+    zone: &TimeZone,
+) -> Result<String, Error> {
+    Ok(if is_date {
+        format!(
+            "{column} >= '{}' AND {column} < '{}'",
+            first_date(lo, zone)?,
+            first_date(hi, zone)?
+        )
+    } else {
+        format!("{column} >= {lo} AND {column} < {hi}")
+    })
 }
 
 /// A balanced `CASE` giving the index of the interval of `value` among sorted `starts`

@@ -250,6 +250,12 @@ fn divide(n: Option<f64>, d: Option<f64>) -> Option<f64> {
 fn arithmetic(expr: &Expr, values: &HashMap<&str, Option<f64>>) -> Option<f64> {
     match &expr.kind {
         ExprKind::Name(n) => values.get(n.as_str()).copied().flatten(),
+        ExprKind::Call { name, args } if name == "previous" => match args.as_slice() {
+            [Expr { kind: ExprKind::Name(n), .. }] => {
+                values.get(format!("previous:{n}").as_str()).copied().flatten()
+            }
+            _ => None,
+        },
         ExprKind::Number(n) => n.parse().ok(),
         ExprKind::Neg(e) => arithmetic(e, values).map(|v| -v),
         ExprKind::Binary(op, l, r) => {

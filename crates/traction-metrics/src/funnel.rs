@@ -18,7 +18,7 @@ use crate::Error;
 use crate::eval::{json_number, local_text, read_rows};
 use crate::expr;
 use crate::expr::compile::{Env, Param, compile_condition};
-use crate::source::{Source, SourceScope};
+use crate::source::{Placed, Source, SourceScope};
 
 /// A funnel query.
 #[derive(Clone, Debug)]
@@ -89,7 +89,7 @@ pub fn funnel(store: &SqliteStore, query: &FunnelQuery) -> Result<FunnelResult, 
     }
     let workspace = store.workspace().map_err(|e| Error::Storage(e.to_string()))?;
     let env = Env { zone: workspace.zone.clone(), currency: workspace.currency };
-    let scope = SourceScope::new(Source::Entity(Entity::Deals));
+    let scope = SourceScope::placed(Source::Entity(Entity::Deals), Placed::Unbucketed);
     let mut params: Vec<Param> = Vec::new();
     let mut cond = format!("t.created_at >= {} AND t.created_at < {}", query.from, query.to);
     if let Some(text) = query.filter.as_deref().filter(|t| !t.trim().is_empty()) {
@@ -104,7 +104,7 @@ pub fn funnel(store: &SqliteStore, query: &FunnelQuery) -> Result<FunnelResult, 
         cond.push_str(" AND t.pipeline_id = ?");
         params.push(Param::Text(p.clone()));
     }
-    let joins = Source::Entity(Entity::Deals).joins_sql(&scope.joins.borrow());
+    let joins = Source::Entity(Entity::Deals).joins_sql(&scope.joins.borrow(), query.at);
     let deals_sql =
         format!("SELECT t.id, t.pipeline_id, t.stage_id FROM deals t{joins} WHERE {cond}");
     // The history of those deals, and whether each change happened by the clock.

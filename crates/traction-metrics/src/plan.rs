@@ -86,8 +86,23 @@ pub fn parse_by(text: &str) -> Vec<String> {
 pub enum Placement {
     /// By a time field, in `[lo, hi)`.
     Field(String),
-    /// As of one instant per bucket: rows with `start` before it and `end` null or not before.
-    Snapshot { start: String, end: String },
+    /// As of one instant per bucket: rows with `start` before it and `end` null or not before
+    /// (no `start`: a state source, every row at every instant).
+    Snapshot { start: Option<String>, end: Option<String> },
+    /// Distinct values of `of` by a time field, in the bucket before each bucket and in the
+    /// bucket itself (the retention kind).
+    Retention { time: String, of: Expr, filter: Option<Expr> },
+}
+
+/// What a slot of a retention scan counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retained {
+    /// Values seen in the previous bucket.
+    Before,
+    /// … and seen again in this one.
+    Kept,
+    /// … and not seen again.
+    Lost,
 }
 
 /// One aggregate a scan computes, per bucket and dimension values.
@@ -102,6 +117,8 @@ pub struct Slot {
     pub weighted: bool,
     /// The aggregated expression is money (minor units).
     pub money: bool,
+    /// Retention scans: what the slot counts.
+    pub retained: Option<Retained>,
 }
 
 /// Rows of one source, grouped by bucket and dimensions, computing some slots.
@@ -111,14 +128,21 @@ pub struct Scan {
     pub placement: Placement,
     /// Order statistics: the scan returns values, not aggregates.
     pub values: bool,
+    /// Rows are placed this many buckets earlier than the bucket they answer for
+    /// (`previous(metric)` in a derived metric).
+    pub lag: usize,
     pub slots: Vec<Slot>,
 }
 
 /// How slots combine into a value.
 #[derive(Clone, Debug)]
 pub enum Node {
-    Slot { scan: usize, slot: usize },
+    Slot {
+        scan: usize,
+        slot: usize,
+    },
     Ratio(Box<Node>, Box<Node>),
+    /// Arithmetic over named parts; `previous(m)` is the part named `previous:m`.
     Derived(Expr, Vec<(String, Node)>),
 }
 
@@ -159,11 +183,13 @@ pub fn plan(catalog: &Catalog, query: &Query, buckets: Buckets) -> Result<Plan, 
     let applicable = catalog.dims(metric);
     for (idx, dim) in query.by.iter().enumerate() {
         if !applicable.contains(&dim.as_str()) {
-            return Err(Error::Input(format!(
-                "by: {dim:?} does not apply to {}; the dimensions that do are {}",
-                metric.name,
-                applicable.join(", ")
-            )));
+            return Err(Error::Input(one_sided(catalog, metric, dim).unwrap_or_else(|| {
+                format!(
+                    "by: {dim:?} does not apply to {}; the dimensions that do are {}",
+                    metric.name,
+                    applicable.join(", ")
+                )
+            })));
         }
         if query.by[..idx].contains(dim) {
             return Err(Error::Input(format!("by: {dim:?} is named twice")));
@@ -176,7 +202,7 @@ pub fn plan(catalog: &Catalog, query: &Query, buckets: Buckets) -> Result<Plan, 
             expr::parse(text).map_err(|e| Error::Input(format!("where: {}", e.render(text))))?,
         ),
     };
-    let mut planner = Planner { catalog, scans: Vec::new() };
+    let mut planner = Planner { catalog, scans: Vec::new(), lag: 0 };
     let root = planner.node(metric, 0)?;
     Ok(Plan {
         metric: metric.clone(),
@@ -188,6 +214,57 @@ pub fn plan(catalog: &Catalog, query: &Query, buckets: Buckets) -> Result<Plan, 
         scans: planner.scans,
         root,
     })
+}
+
+/// When a dimension applies to some parts of a ratio or derived metric and not to others (costs
+/// have a `category`, new customers do not), says which — rather than guessing how the other
+/// side would be cut.
+fn one_sided(catalog: &Catalog, metric: &Metric, dim: &str) -> Option<String> {
+    let parts: Vec<(String, Vec<&'static str>)> = match &metric.kind {
+        Kind::Ratio { numerator, denominator } => [numerator, denominator]
+            .into_iter()
+            .map(|part| match part {
+                Part::Metric(name) => {
+                    let dims = catalog.get(name).map(|m| catalog.dims(m)).unwrap_or_default();
+                    (name.clone(), dims)
+                }
+                Part::Measure(m) => {
+                    let mut dims: Vec<&'static str> =
+                        m.source.dims().iter().map(|d| d.name).collect();
+                    dims.extend(crate::source::TIME_DIMS);
+                    (format!("its measure over {}", m.source.name()), dims)
+                }
+            })
+            .collect(),
+        Kind::Derived(e) => {
+            let mut seen = Vec::new();
+            for (_, name, _) in derived_parts(e) {
+                if !seen.iter().any(|(n, _): &(String, Vec<&str>)| n == name) {
+                    let dims = catalog.get(name).map(|m| catalog.dims(m)).unwrap_or_default();
+                    seen.push((name.to_string(), dims));
+                }
+            }
+            seen
+        }
+        _ => return None,
+    };
+    let (with, without): (Vec<_>, Vec<_>) = parts.iter().partition(|(_, dims)| dims.contains(&dim));
+    if with.is_empty() {
+        return None;
+    }
+    let names = |list: &[&(String, Vec<&str>)]| {
+        list.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+    };
+    let shared = catalog.dims(metric);
+    Ok::<String, ()>(format!(
+        "by: {dim:?} applies to only part of {}: {} can be cut by it but {} cannot, so the two sides \
+         would not describe the same records; the dimensions all its parts share are {}",
+        metric.name,
+        names(&with),
+        names(&without),
+        if shared.is_empty() { "none".to_string() } else { shared.join(", ") }
+    ))
+    .ok()
 }
 
 /// The metric of that name, or an error that lists close names.
@@ -212,19 +289,20 @@ pub fn find_metric<'c>(catalog: &'c Catalog, name: &str) -> Result<&'c Metric, E
 struct Planner<'c> {
     catalog: &'c Catalog,
     scans: Vec<Scan>,
+    /// Buckets back of what is being planned (inside `previous()`).
+    lag: usize,
 }
 
 impl Planner<'_> {
     fn slot(&mut self, source: Source, placement: Placement, slot: Slot) -> Node {
         let values = slot.agg.needs_values();
-        let scan = match self
-            .scans
-            .iter()
-            .position(|s| s.source == source && s.placement == placement && s.values == values)
-        {
+        let lag = self.lag;
+        let scan = match self.scans.iter().position(|s| {
+            s.source == source && s.placement == placement && s.values == values && s.lag == lag
+        }) {
             Some(idx) => idx,
             None => {
-                self.scans.push(Scan { source, placement, values, slots: Vec::new() });
+                self.scans.push(Scan { source, placement, values, lag, slots: Vec::new() });
                 self.scans.len() - 1
             }
         };
@@ -247,6 +325,7 @@ impl Planner<'_> {
             done_by: None,
             weighted: false,
             money: m.of_ty == Some(crate::expr::compile::Ty::Money) && m.agg != Agg::CountDistinct,
+            retained: None,
         };
         self.slot(m.source, Placement::Field(m.time.clone()), slot)
     }
@@ -281,6 +360,7 @@ impl Planner<'_> {
                     done_by,
                     weighted: false,
                     money: false,
+                    retained: None,
                 };
                 let n = self.slot(
                     *source,
@@ -290,14 +370,21 @@ impl Planner<'_> {
                 let d = self.slot(*source, placement, count(None, None));
                 Ok(Node::Ratio(Box::new(n), Box::new(d)))
             }
-            Kind::Snapshot { source, start, end, agg, of, of_ty, weighted } => {
+            Kind::Snapshot { source, start, end, agg, of, of_ty, filter, weighted } => {
+                if self.lag > 0 {
+                    return Err(Error::Input(format!(
+                        "{} is a snapshot: previous() applies to metrics placed in time by a field",
+                        metric.name
+                    )));
+                }
                 let slot = Slot {
                     agg: *agg,
                     of: of.clone(),
-                    filter: None,
+                    filter: filter.clone(),
                     done_by: None,
                     weighted: *weighted,
                     money: *of_ty == Some(crate::expr::compile::Ty::Money),
+                    retained: None,
                 };
                 Ok(self.slot(
                     *source,
@@ -305,14 +392,47 @@ impl Planner<'_> {
                     slot,
                 ))
             }
+            Kind::Retention { source, time, of, filter, lost } => {
+                if self.lag > 0 {
+                    return Err(Error::Input(format!(
+                        "{} already compares each bucket with the one before: previous() does not apply",
+                        metric.name
+                    )));
+                }
+                let placement = Placement::Retention {
+                    time: time.clone(),
+                    of: of.clone(),
+                    filter: filter.clone(),
+                };
+                let count = |role| Slot {
+                    agg: Agg::Count,
+                    of: None,
+                    filter: None,
+                    done_by: None,
+                    weighted: false,
+                    money: false,
+                    retained: Some(role),
+                };
+                let outcome = if *lost { Retained::Lost } else { Retained::Kept };
+                let n = self.slot(*source, placement.clone(), count(outcome));
+                let d = self.slot(*source, placement, count(Retained::Before));
+                Ok(Node::Ratio(Box::new(n), Box::new(d)))
+            }
             Kind::Derived(e) => {
                 let mut parts = Vec::new();
-                for (name, _) in e.names() {
-                    if parts.iter().any(|(n, _): &(String, Node)| n == name) {
+                for (key, name, lagged) in derived_parts(e) {
+                    if parts.iter().any(|(n, _): &(String, Node)| *n == key) {
                         continue;
                     }
                     let metric = find_metric(self.catalog, name)?;
-                    parts.push((name.to_string(), self.node(metric, depth + 1)?));
+                    if lagged {
+                        self.lag += 1;
+                    }
+                    let node = self.node(metric, depth + 1);
+                    if lagged {
+                        self.lag -= 1;
+                    }
+                    parts.push((key, node?));
                 }
                 Ok(Node::Derived(e.clone(), parts))
             }
@@ -322,6 +442,32 @@ impl Planner<'_> {
             ))),
         }
     }
+}
+
+/// The parts of a derived expression: `(key, metric, lagged)` — `revenue` for a plain name,
+/// `previous:revenue` for `previous(revenue)`.
+pub fn derived_parts(e: &Expr) -> Vec<(String, &str, bool)> {
+    let mut acc = Vec::new();
+    fn go<'e>(e: &'e Expr, acc: &mut Vec<(String, &'e str, bool)>) {
+        match &e.kind {
+            crate::expr::ExprKind::Name(n) => acc.push((n.clone(), n.as_str(), false)),
+            crate::expr::ExprKind::Call { name, args } if name == "previous" => {
+                for arg in args {
+                    if let crate::expr::ExprKind::Name(n) = &arg.kind {
+                        acc.push((format!("previous:{n}"), n.as_str(), true));
+                    }
+                }
+            }
+            crate::expr::ExprKind::Neg(inner) => go(inner, acc),
+            crate::expr::ExprKind::Binary(_, l, r) => {
+                go(l, acc);
+                go(r, acc);
+            }
+            _ => {}
+        }
+    }
+    go(e, &mut acc);
+    acc
 }
 
 /// The grain-`all` span before a range, for `compare=previous`: whole months when the range is

@@ -2,19 +2,30 @@
 //! built-in derived sources — with the fields expressions may use and the dimensions that apply
 //! (spec: data-model.md, Dimensions).
 //!
-//! The two derived sources are how the catalog's special cases stay data:
+//! The derived sources are how the catalog's special cases stay data:
 //! - `email_messages`: one row per message that has a `sent` event, with a flag per event kind
 //!   ("a message counts once per kind however many events of that kind it has"; metrics.md,
 //!   Email campaigns), taken from the events up to `at`;
 //! - `stage_exits`: one row per time a deal left a stage, from its stage history up to `at`:
 //!   the stage, when it was entered and when it was left (the next change), and the deal's
-//!   fields (metrics.md, `time_in_stage_days`).
+//!   fields (metrics.md, `time_in_stage_days`);
+//! - `customers`: one row per account with at least one counted order or won deal up to `at`,
+//!   with its first purchase and lifetime revenue (metrics.md, Customers, orders and products);
+//! - `product_stock`: one row per product *as of an instant*, with its stock on hand then and the
+//!   units sold in the 30 days before: a state source, read only by snapshots.
+//!
+//! Some entities also carry computed fields that join what they need only when an expression
+//! names them: an order's `customer_first_purchase_at` and `previous_order_at`, and an order
+//! line's order (`placed_at`, `status`, …) and product cost (`unit_cost`).
 
 use std::cell::RefCell;
 
 use traction_domain::schema::{Entity, FieldType};
 
-use crate::expr::compile::{Column, Scope, Ty, Values};
+use jiff::tz::TimeZone;
+
+use crate::buckets::Buckets;
+use crate::expr::compile::{BucketTest, Column, Scope, Ty, Values};
 
 /// What a measure aggregates over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -22,7 +33,13 @@ pub enum Source {
     Entity(Entity),
     EmailMessages,
     StageExits,
+    Customers,
+    ProductStock,
 }
+
+/// Orders that count as sales (spec: metrics.md, "cancelled or returned are excluded
+/// everywhere"), as SQL over a table's own columns.
+pub const COUNTED_ORDER: &str = "status NOT IN ('cancelled', 'returned')";
 
 /// A table joined in for a dimension that lives on another record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -35,6 +52,10 @@ pub enum Join {
     Account,
     /// The product of an order line (`dp`).
     Product,
+    /// The customer of an order (`dc`: first purchase, as of `at`).
+    Customer,
+    /// The customer's previous counted order before an order (`dpo`).
+    PreviousOrder,
 }
 
 impl Join {
@@ -45,15 +66,28 @@ impl Join {
         }
     }
 
-    fn sql(self, source: Source) -> &'static str {
+    fn sql(self, source: Source, at: i64) -> String {
         match (self, source) {
-            (Join::Owner, _) => " LEFT JOIN users du ON du.id = t.owner_id",
-            (Join::Order, _) => " LEFT JOIN orders dor ON dor.id = t.order_id",
+            (Join::Owner, _) => " LEFT JOIN users du ON du.id = t.owner_id".into(),
+            (Join::Order, _) => " LEFT JOIN orders dor ON dor.id = t.order_id".into(),
             (Join::Account, Source::Entity(Entity::OrderLines)) => {
-                " LEFT JOIN accounts da ON da.id = dor.account_id"
+                " LEFT JOIN accounts da ON da.id = dor.account_id".into()
             }
-            (Join::Account, _) => " LEFT JOIN accounts da ON da.id = t.account_id",
-            (Join::Product, _) => " LEFT JOIN products dp ON dp.id = t.product_id",
+            (Join::Account, _) => " LEFT JOIN accounts da ON da.id = t.account_id".into(),
+            (Join::Product, _) => " LEFT JOIN products dp ON dp.id = t.product_id".into(),
+            (Join::Customer, _) => format!(
+                " LEFT JOIN (SELECT account_id, MIN(first_at) AS first_purchase_at FROM ({}) \
+                 GROUP BY account_id) dc ON dc.account_id = t.account_id",
+                purchases_sql(at)
+            ),
+            // Over every order: the latest counted order of the same account strictly before
+            // this one (by time, then id).
+            (Join::PreviousOrder, _) => format!(
+                " LEFT JOIN (SELECT id, MAX(CASE WHEN {COUNTED_ORDER} THEN placed_at END) \
+                 OVER (PARTITION BY account_id ORDER BY placed_at, id \
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous_order_at \
+                 FROM orders) dpo ON dpo.id = t.id"
+            ),
         }
     }
 }
@@ -92,7 +126,15 @@ impl Source {
             Entity::ALL.into_iter().filter(|e| *e != Entity::Targets).map(Source::Entity).collect();
         all.push(Source::EmailMessages);
         all.push(Source::StageExits);
+        all.push(Source::Customers);
+        all.push(Source::ProductStock);
         all
+    }
+
+    /// Whether the source is a state as of an instant (read by snapshots, one row per record
+    /// per instant), rather than records placed in time by their own fields.
+    pub fn is_state(self) -> bool {
+        self == Source::ProductStock
     }
 
     pub fn parse(name: &str) -> Option<Source> {
@@ -104,6 +146,8 @@ impl Source {
             Source::Entity(e) => e.name(),
             Source::EmailMessages => "email_messages",
             Source::StageExits => "stage_exits",
+            Source::Customers => "customers",
+            Source::ProductStock => "product_stock",
         }
     }
 
@@ -135,8 +179,42 @@ impl Source {
                 if entity == Entity::Orders {
                     fields.push(("amount", Ty::Money, Values::Free));
                 }
+                // An order line carries its order's fields and its product's cost.
+                if entity == Entity::OrderLines {
+                    fields.extend([
+                        ("amount", Ty::Money, Values::Free),
+                        ("unit_cost", Ty::Money, Values::Free),
+                        ("placed_at", Ty::Timestamp, Values::Free),
+                        ("status", Ty::Text, Values::Enum(traction_domain::schema::ORDER_STATUSES)),
+                        ("channel", Ty::Text, Values::Category),
+                        ("account_id", Ty::Text, Values::Free),
+                        ("owner_id", Ty::Text, Values::Free),
+                    ]);
+                }
                 fields
             }
+            Source::Customers => vec![
+                ("account_id", Ty::Text, Values::Free),
+                ("owner_id", Ty::Text, Values::Free),
+                ("first_purchase_at", Ty::Timestamp, Values::Free),
+                ("first_order_at", Ty::Timestamp, Values::Free),
+                ("first_won_at", Ty::Timestamp, Values::Free),
+                ("orders", Ty::Num, Values::Free),
+                ("won_deals", Ty::Num, Values::Free),
+                ("order_revenue", Ty::Money, Values::Free),
+                ("deal_revenue", Ty::Money, Values::Free),
+                ("lifetime_revenue", Ty::Money, Values::Free),
+            ],
+            Source::ProductStock => vec![
+                ("product_id", Ty::Text, Values::Free),
+                ("category", Ty::Text, Values::Category),
+                ("unit_price", Ty::Money, Values::Free),
+                ("unit_cost", Ty::Money, Values::Free),
+                ("opening_stock", Ty::Num, Values::Free),
+                ("reorder_level", Ty::Num, Values::Free),
+                ("stock_on_hand", Ty::Num, Values::Free),
+                ("units_sold_30d", Ty::Num, Values::Free),
+            ],
             Source::EmailMessages => vec![
                 ("message_id", Ty::Text, Values::Free),
                 ("sent_at", Ty::Timestamp, Values::Free),
@@ -171,11 +249,33 @@ impl Source {
         self.fields().into_iter().find(|(n, _, _)| *n == name).map(|(_, ty, v)| (ty, v))
     }
 
+    /// Fields computed by a join when an expression names them: the name, type, SQL and join.
+    pub fn computed(self) -> Vec<(&'static str, Ty, &'static str, Join)> {
+        match self {
+            Source::Entity(Entity::Orders) => vec![
+                // The customer's first purchase (first counted order or won deal), as of `at`.
+                (
+                    "customer_first_purchase_at",
+                    Ty::Timestamp,
+                    "dc.first_purchase_at",
+                    Join::Customer,
+                ),
+                // The placed_at of the customer's latest counted order before this one.
+                ("previous_order_at", Ty::Timestamp, "dpo.previous_order_at", Join::PreviousOrder),
+            ],
+            _ => Vec::new(),
+        }
+    }
+
     /// The dimensions of data-model.md that apply to this source, time dimensions aside.
     pub fn dims(self) -> Vec<Dim> {
         let Source::Entity(entity) = self else {
             return match self {
                 Source::EmailMessages => vec![CAMPAIGN, OWNER, TEAM],
+                Source::Customers => vec![OWNER, TEAM, SEGMENT, INDUSTRY, REGION],
+                Source::ProductStock => {
+                    vec![dim("product", "t.product_id"), dim("category", "t.category")]
+                }
                 _ => vec![
                     dim("stage", "t.stage_id"),
                     dim("pipeline", "t.pipeline_id"),
@@ -214,8 +314,10 @@ impl Source {
                 vec![dim("channel", "t.channel"), dim("status", "t.status"), SEGMENT, REGION]
             }
             Entity::OrderLines => vec![
-                joined("channel", "dor.channel", Join::Order),
-                joined("status", "dor.status", Join::Order),
+                OWNER,
+                TEAM,
+                dim("channel", "t.channel"),
+                dim("status", "t.status"),
                 SEGMENT,
                 REGION,
                 dim("product", "t.product_id"),
@@ -262,7 +364,41 @@ impl Source {
     /// into the text.
     pub fn from_sql(self, at: i64, range: Option<(i64, i64)>) -> String {
         match self {
+            // An order line with its order's fields and its product's cost; when placed in
+            // time, only the lines of orders placed in the range.
+            Source::Entity(Entity::OrderLines) => {
+                let only = range
+                    .map(|(lo, hi)| format!(" WHERE o.placed_at >= {lo} AND o.placed_at < {hi}"))
+                    .unwrap_or_default();
+                format!(
+                    "(SELECT l.order_id, l.line, l.product_id, l.quantity, l.unit_price, l.discount, \
+                       l.quantity * l.unit_price - l.discount AS amount, p.unit_cost, o.placed_at, \
+                       o.status, o.channel, o.account_id, o.owner_id \
+                     FROM order_lines l JOIN orders o ON o.id = l.order_id \
+                     LEFT JOIN products p ON p.id = l.product_id{only}) t"
+                )
+            }
             Source::Entity(entity) => entity_from(entity).to_string(),
+            Source::Customers => format!(
+                "(SELECT c.account_id, a.owner_id, c.first_purchase_at, c.first_order_at, \
+                   c.first_won_at, c.orders, c.won_deals, c.order_revenue, c.deal_revenue, \
+                   c.order_revenue + c.deal_revenue AS lifetime_revenue \
+                 FROM (SELECT account_id, MIN(first_at) AS first_purchase_at, \
+                         MIN(CASE WHEN k = 0 THEN first_at END) AS first_order_at, \
+                         MIN(CASE WHEN k = 1 THEN first_at END) AS first_won_at, \
+                         SUM(CASE WHEN k = 0 THEN 1 ELSE 0 END) AS orders, \
+                         SUM(CASE WHEN k = 1 THEN 1 ELSE 0 END) AS won_deals, \
+                         SUM(CASE WHEN k = 0 THEN value ELSE 0 END) AS order_revenue, \
+                         SUM(CASE WHEN k = 1 THEN value ELSE 0 END) AS deal_revenue \
+                       FROM ({}) GROUP BY account_id) c \
+                 JOIN accounts a ON a.id = c.account_id) t",
+                purchases_sql(at)
+            ),
+            // Products as of the snapshot instant `b.s` (the snapshot's join supplies `b`): the
+            // fields that depend on it are computed in the select list (SQLite has no LATERAL).
+            Source::ProductStock => "(SELECT id AS product_id, category, unit_price, unit_cost, \
+                 opening_stock, reorder_level FROM products) t"
+                .to_string(),
             Source::EmailMessages => {
                 let only = range
                     .map(|(lo, hi)| {
@@ -310,7 +446,7 @@ impl Source {
     }
 
     /// The JOIN clauses for a set of joins, dependencies first.
-    pub fn joins_sql(self, joins: &[Join]) -> String {
+    pub fn joins_sql(self, joins: &[Join], at: i64) -> String {
         let mut all: Vec<Join> = Vec::new();
         for join in joins {
             if let Some(before) = join.requires(self) {
@@ -320,7 +456,37 @@ impl Source {
         }
         all.sort();
         all.dedup();
-        all.iter().map(|j| j.sql(self)).collect()
+        all.iter().map(|j| j.sql(self, at)).collect()
+    }
+}
+
+/// Every purchase up to `at`: counted orders (`k` = 0) and won deals of an account (`k` = 1),
+/// with their instant (`first_at`) and value (minor units).
+fn purchases_sql(at: i64) -> String {
+    format!(
+        "SELECT account_id, placed_at AS first_at, 0 AS k, amount AS value FROM orders \
+         WHERE {COUNTED_ORDER} AND placed_at <= {at} \
+         UNION ALL SELECT account_id, closed_at, 1, amount FROM deals \
+         WHERE status = 'won' AND account_id IS NOT NULL AND closed_at <= {at}"
+    )
+}
+
+/// The fields of `product_stock` that depend on the snapshot instant `b.s`.
+fn product_stock_sql(name: &str) -> Option<&'static str> {
+    match name {
+        // The opening stock plus every movement before the instant (data-model.md, products).
+        "stock_on_hand" => Some(
+            "(t.opening_stock + COALESCE((SELECT SUM(m.delta) FROM inventory_movements m \
+             WHERE m.product_id = t.product_id AND m.occurred_at < b.s), 0))",
+        ),
+        // Units of the product in lines of counted orders placed in the 30 days (of 86,400 s)
+        // before the instant.
+        "units_sold_30d" => Some(
+            "COALESCE((SELECT SUM(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id \
+             WHERE l.product_id = t.product_id AND o.status NOT IN ('cancelled', 'returned') \
+             AND o.placed_at >= b.s - 2592000000000 AND o.placed_at < b.s), 0)",
+        ),
+        _ => None,
     }
 }
 
@@ -354,11 +520,27 @@ fn entity_from(entity: Entity) -> &'static str {
 pub struct SourceScope {
     pub source: Source,
     pub joins: RefCell<Vec<Join>>,
+    /// Where the records fall in buckets, for `in_bucket` and `before_bucket`.
+    pub placed: Placed,
+}
+
+/// How the records of a scope are placed in buckets.
+pub enum Placed {
+    /// Checking a definition: no buckets yet, bucket tests are only type-checked.
+    Checking,
+    /// By a time field of the record.
+    Field { field: String, is_date: bool, buckets: Buckets, zone: TimeZone },
+    /// Not by a field of the records (snapshots, the funnel): bucket tests do not apply.
+    Unbucketed,
 }
 
 impl SourceScope {
     pub fn new(source: Source) -> SourceScope {
-        SourceScope { source, joins: RefCell::new(Vec::new()) }
+        SourceScope { source, joins: RefCell::new(Vec::new()), placed: Placed::Checking }
+    }
+
+    pub fn placed(source: Source, placed: Placed) -> SourceScope {
+        SourceScope { source, joins: RefCell::new(Vec::new()), placed }
     }
 }
 
@@ -368,8 +550,19 @@ impl Scope for SourceScope {
     }
 
     fn column(&self, name: &str) -> Option<Column> {
+        if self.source == Source::ProductStock
+            && let Some(sql) = product_stock_sql(name)
+        {
+            return Some(Column { ty: Ty::Num, values: Values::Free, sql: sql.to_string() });
+        }
         if let Some((ty, values)) = self.source.field(name) {
             return Some(Column { ty, values, sql: format!("t.{name}") });
+        }
+        if let Some((_, ty, sql, join)) =
+            self.source.computed().into_iter().find(|(n, ..)| *n == name)
+        {
+            self.joins.borrow_mut().push(join);
+            return Some(Column { ty, values: Values::Free, sql: sql.to_string() });
         }
         let dim = self.source.dim(name)?;
         if let Some(join) = dim.join {
@@ -387,9 +580,56 @@ impl Scope for SourceScope {
         Some(Column { ty, values, sql: dim.sql.to_string() })
     }
 
+    fn bucket_test(&self, test: BucketTest, column: &str, is_date: bool) -> Result<String, String> {
+        let (field, field_is_date, buckets, zone) = match &self.placed {
+            Placed::Checking => return Ok("1".into()),
+            Placed::Unbucketed => {
+                return Err("only a metric whose records are placed in buckets by a time field \
+                            has a bucket to compare with (not a snapshot or the funnel)"
+                    .into());
+            }
+            Placed::Field { field, is_date, buckets, zone } => (field, *is_date, buckets, zone),
+        };
+        let key = |col: &str, date: bool| -> Result<String, String> {
+            let (sql, kind) =
+                crate::buckets::key_sql(col, date, buckets, zone).map_err(|e| e.to_string())?;
+            if kind != crate::buckets::KeyKind::Index {
+                return Err("at grain hour both times must be timestamps, not dates".into());
+            }
+            Ok(sql)
+        };
+        let own = key(&format!("t.{field}"), field_is_date)?;
+        let other = key(column, is_date)?;
+        let range = |lo, hi| {
+            crate::buckets::range_sql(column, is_date, lo, hi, zone).map_err(|e| e.to_string())
+        };
+        // The record's bucket as cut by the range: `column` in `[lo, hi)` and in the same
+        // bucket, or before `lo`, or in `[lo, hi)` in an earlier bucket.
+        Ok(match test {
+            BucketTest::In => {
+                format!("({} AND ({other}) = ({own}))", range(buckets.lo, buckets.hi)?)
+            }
+            BucketTest::Before => {
+                let before_lo = if is_date {
+                    format!(
+                        "{column} < '{}'",
+                        crate::buckets::first_date(buckets.lo, zone).map_err(|e| e.to_string())?
+                    )
+                } else {
+                    format!("{column} < {}", buckets.lo)
+                };
+                format!(
+                    "({before_lo} OR ({} AND ({other}) < ({own})))",
+                    range(buckets.lo, buckets.hi)?
+                )
+            }
+        })
+    }
+
     fn names(&self) -> Vec<String> {
         let mut names: Vec<String> =
             self.source.fields().iter().map(|(n, _, _)| n.to_string()).collect();
+        names.extend(self.source.computed().iter().map(|(n, ..)| n.to_string()));
         for dim in self.source.dims() {
             if !names.iter().any(|n| n == dim.name) {
                 names.push(dim.name.to_string());
@@ -463,16 +703,21 @@ mod tests {
         let store = traction_store::SqliteStore::open(&dir.path().join("t.db")).unwrap();
         store.with_reader(|conn| {
             for source in Source::all() {
-                let dims = source.dims();
-                let joins: Vec<Join> = dims.iter().filter_map(|d| d.join).collect();
-                let mut cols: Vec<String> = dims.iter().map(|d| d.sql.to_string()).collect();
-                cols.extend(source.fields().iter().map(|(n, _, _)| format!("t.{n}")));
+                // Every name an expression can use, through the scope (computed fields add
+                // their joins).
+                let scope = SourceScope::new(source);
+                let cols: Vec<String> =
+                    scope.names().iter().map(|n| scope.column(n).unwrap().sql).collect();
+                let joins: Vec<Join> = scope.joins.borrow().clone();
+                // A state source is read as of the instants of a snapshot's `b`.
+                let instants =
+                    if source.is_state() { " JOIN (SELECT 0 AS k, 1 AS s) b ON 1" } else { "" };
                 for range in [None, Some((0, 1))] {
                     let sql = format!(
-                        "SELECT {} FROM {}{}",
+                        "SELECT {} FROM {}{instants}{}",
                         cols.join(", "),
                         source.from_sql(0, range),
-                        source.joins_sql(&joins)
+                        source.joins_sql(&joins, 0)
                     );
                     let mut stmt = conn.prepare(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
                     assert_eq!(stmt.parameter_count(), 0, "{sql}");

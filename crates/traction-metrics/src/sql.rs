@@ -16,11 +16,11 @@ use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
 
 use crate::Error;
-use crate::buckets::{self, Buckets, DAY_US, Grain, HOUR_US};
+use crate::buckets::{self, Buckets, DAY_US, Grain, HOUR_US, KeyKind, epoch_day_sql, local_sql};
 use crate::catalog::Agg;
 use crate::expr::compile::{Env, Fragment, Param, Ty, compile, compile_condition};
-use crate::plan::{Placement, Plan, Scan};
-use crate::source::{Join, SourceScope};
+use crate::plan::{Placement, Plan, Retained, Scan};
+use crate::source::{Join, Placed, SourceScope};
 
 /// A dimension value of a result row.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -55,14 +55,9 @@ pub struct Statement {
     pub params: Vec<Param>,
     /// How the first column maps to a bucket.
     key: KeyKind,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum KeyKind {
-    /// The bucket's index.
-    Index,
-    /// Days since the epoch (a date field at hour grain): the bucket holding that local midnight.
-    EpochDay,
+    /// The buckets the key indexes: the query's, or for a lagged scan the ones as many buckets
+    /// earlier (index `i` answers for the query's bucket `i`).
+    buckets: Buckets,
 }
 
 struct Builder {
@@ -81,18 +76,53 @@ impl Builder {
     }
 }
 
+/// The buckets `lag` buckets before each of the query's: bucket `i` of the result is the one
+/// `lag` before the query's bucket `i`, whole (also where `from` cuts into the query's first
+/// bucket); for grain `all`, the span before the range as `compare=previous` takes it.
+pub fn lagged_buckets(buckets: &Buckets, lag: usize, zone: &TimeZone) -> Result<Buckets, Error> {
+    if lag == 0 {
+        return Ok(buckets.clone());
+    }
+    if buckets.grain == Grain::All {
+        let (mut lo, mut hi) = (buckets.lo, buckets.hi);
+        for _ in 0..lag {
+            (lo, hi) = crate::plan::previous_range(lo, hi, zone)?;
+        }
+        return Buckets::new(Grain::All, lo, hi, zone);
+    }
+    let n = buckets.list.len();
+    let mut start = buckets.list[0].start;
+    for _ in 0..lag {
+        start = Buckets::new(buckets.grain, start - 1, start, zone)?.list[0].start;
+    }
+    let mut all = Buckets::new(buckets.grain, start, buckets.list[n - 1].end, zone)?;
+    all.hi = all.list[n].start.min(all.hi);
+    all.list.truncate(n);
+    Ok(all)
+}
+
 /// Builds the statement of one scan.
 pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error> {
+    if let Placement::Retention { time, of, filter } = &scan.placement {
+        return retention_statement(plan, scan, time, of, filter.as_ref(), env);
+    }
     let source = scan.source;
-    let scope = SourceScope::new(source);
+    let buckets = lagged_buckets(&plan.buckets, scan.lag, &env.zone)?;
+    let placed = match &scan.placement {
+        Placement::Field(field) => Placed::Field {
+            field: field.clone(),
+            is_date: field_ty(scan, field)? == Ty::Date,
+            buckets: buckets.clone(),
+            zone: env.zone.clone(),
+        },
+        _ => Placed::Unbucketed,
+    };
+    let scope = SourceScope::placed(source, placed);
     let input = |what: &str, text: String| Error::Input(format!("{what}: {text}"));
     // Compile every expression first, so the joins they need are known.
     let filter_sql = match &plan.filter {
         None => None,
-        Some(e) => Some(compile_condition(e, &scope, env).map_err(|err| {
-            let text = plan.filter_text.as_deref().unwrap_or_default();
-            Error::Input(format!("where: {}", err.render(text)))
-        })?),
+        Some(e) => Some(compile_condition(e, &scope, env).map_err(|err| where_error(plan, &err))?),
     };
     let mut slot_filters = Vec::new();
     let mut slot_ofs = Vec::new();
@@ -132,7 +162,7 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
                 }
                 dim_sql.push(dim.sql.to_string());
             }
-            None => dim_sql.push(time_dim_sql(name, scan, &plan.buckets, env)?),
+            None => dim_sql.push(time_dim_sql(name, scan, &buckets, env)?),
         }
     }
 
@@ -150,8 +180,8 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
         );
     }
     let (key_sql, key_kind) = match &scan.placement {
-        Placement::Field(field) => key_sql(field, scan, &plan.buckets, env)?,
-        Placement::Snapshot { .. } => ("b.k".to_string(), KeyKind::Index),
+        Placement::Field(field) => key_sql(field, scan, &buckets, env)?,
+        _ => ("b.k".to_string(), KeyKind::Index),
     };
     b.push("SELECT ");
     b.push(&key_sql);
@@ -234,15 +264,17 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
     }
     b.push(" FROM ");
     let range = match &scan.placement {
-        Placement::Field(_) => Some((plan.buckets.lo, plan.buckets.hi)),
-        Placement::Snapshot { .. } => None,
+        Placement::Field(_) => Some((buckets.lo, buckets.hi)),
+        _ => None,
     };
     b.push(&source.from_sql(plan.at, range));
-    b.push(&source.joins_sql(&joins));
+    b.push(&source.joins_sql(&joins, plan.at));
     let mut conds: Vec<Fragment> = Vec::new();
     match &scan.placement {
-        Placement::Field(field) => conds
-            .push(Fragment { sql: range_sql(field, scan, &plan.buckets, env)?, params: vec![] }),
+        Placement::Field(field) => {
+            conds.push(Fragment { sql: range_sql(field, scan, &buckets, env)?, params: vec![] })
+        }
+        Placement::Retention { .. } => {}
         Placement::Snapshot { start, end } => {
             // One instant per bucket: its end cut to the range, or the clock if earlier; buckets
             // that start at or after the clock have no state yet.
@@ -260,9 +292,17 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
             if values.is_empty() {
                 values.push_str("(0, NULL)");
             }
+            // A record counts from its start on, until its end if it has one; a state source's
+            // rows are computed as of each instant.
+            let on = match (start, end) {
+                (Some(start), Some(end)) => {
+                    format!("t.{start} < b.s AND (t.{end} IS NULL OR t.{end} >= b.s)")
+                }
+                (Some(start), None) => format!("t.{start} < b.s"),
+                _ => "b.s IS NOT NULL".to_string(),
+            };
             b.push(&format!(
-                " JOIN (SELECT column1 AS k, column2 AS s FROM (VALUES {values})) b \
-                 ON t.{start} < b.s AND (t.{end} IS NULL OR t.{end} >= b.s)"
+                " JOIN (SELECT column1 AS k, column2 AS s FROM (VALUES {values})) b ON {on}"
             ));
         }
     }
@@ -297,7 +337,135 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
             let _ = write!(b.sql, ", {}", idx + 2);
         }
     }
-    Ok(Statement { sql: b.sql, params: b.params, key: key_kind })
+    Ok(Statement { sql: b.sql, params: b.params, key: key_kind, buckets })
+}
+
+/// The statement of a retention scan: the distinct values of `of` (with the dimensions) in the
+/// bucket before each bucket (`p`, whole calendar buckets) and in the bucket itself (`c`, cut by
+/// the range), matched on value, dimensions and bucket; per bucket the count of `p`, and of `p`
+/// matched (kept) or not (lost).
+fn retention_statement(
+    plan: &Plan,
+    scan: &Scan,
+    time: &str,
+    of: &crate::expr::Expr,
+    filter: Option<&crate::expr::Expr>,
+    env: &Env,
+) -> Result<Statement, Error> {
+    if plan.buckets.grain == Grain::All {
+        return Err(Error::Input(format!(
+            "{} compares consecutive buckets: ask for a grain other than all (day, week, month, quarter or year)",
+            plan.metric.name
+        )));
+    }
+    let source = scan.source;
+    let is_date = field_ty(scan, time)? == Ty::Date;
+    if is_date && plan.buckets.grain == Grain::Hour {
+        return Err(Error::Input(format!(
+            "{} is placed by a date ({}.{time}): ask for a grain of a day or more",
+            plan.metric.name,
+            source.name()
+        )));
+    }
+    let before = lagged_buckets(&plan.buckets, 1, &env.zone)?;
+    let side = |buckets: &Buckets, b: &mut Builder| -> Result<(), Error> {
+        let scope = SourceScope::placed(
+            source,
+            Placed::Field {
+                field: time.to_string(),
+                is_date,
+                buckets: buckets.clone(),
+                zone: env.zone.clone(),
+            },
+        );
+        let value =
+            compile(of, &scope, env).map_err(|e| Error::Input(format!("of: {}", e.message)))?;
+        let mut conds =
+            vec![Fragment { sql: range_sql(time, scan, buckets, env)?, params: vec![] }];
+        if let Some(f) = filter {
+            conds.push(
+                compile_condition(f, &scope, env)
+                    .map_err(|e| Error::Input(format!("filter: {}", e.message)))?,
+            );
+        }
+        if let Some(e) = &plan.filter {
+            conds.push(compile_condition(e, &scope, env).map_err(|err| where_error(plan, &err))?);
+        }
+        let mut joins: Vec<Join> = scope.joins.borrow().clone();
+        let mut dims = String::new();
+        for (idx, name) in plan.dims.iter().enumerate() {
+            let dim = source.dim(name).ok_or_else(|| {
+                Error::Input(format!("by: {name} does not apply to {}", plan.metric.name))
+            })?;
+            if let Some(j) = dim.join {
+                joins.push(j);
+            }
+            let _ = write!(dims, ", {} AS d{idx}", dim.sql);
+        }
+        let (key, _) = key_sql(time, scan, buckets, env)?;
+        b.push(&format!("(SELECT DISTINCT {key} AS b{dims}, "));
+        b.fragment(value.fragment);
+        b.push(" AS v FROM ");
+        b.push(&source.from_sql(plan.at, Some((buckets.lo, buckets.hi))));
+        b.push(&source.joins_sql(&joins, plan.at));
+        for (idx, c) in conds.into_iter().enumerate() {
+            b.push(if idx == 0 { " WHERE (" } else { " AND (" });
+            b.fragment(c);
+            b.push(")");
+        }
+        b.push(")");
+        Ok(())
+    };
+    let mut b = Builder { sql: String::new(), params: Vec::new() };
+    b.push("SELECT p.b");
+    for idx in 0..plan.dims.len() {
+        let _ = write!(b.sql, ", p.d{idx}");
+    }
+    for slot in &scan.slots {
+        b.push(match slot.retained {
+            Some(Retained::Kept) => ", COUNT(c.v)",
+            Some(Retained::Lost) => ", COUNT(*) - COUNT(c.v)",
+            _ => ", COUNT(*)",
+        });
+    }
+    b.push(" FROM ");
+    side(&before, &mut b)?;
+    b.push(" p LEFT JOIN ");
+    side(&plan.buckets, &mut b)?;
+    b.push(" c ON c.b = p.b AND c.v = p.v");
+    for idx in 0..plan.dims.len() {
+        let _ = write!(b.sql, " AND c.d{idx} IS p.d{idx}");
+    }
+    b.push(" WHERE p.v IS NOT NULL GROUP BY 1");
+    for idx in 0..plan.dims.len() {
+        let _ = write!(b.sql, ", {}", idx + 2);
+    }
+    Ok(Statement {
+        sql: b.sql,
+        params: b.params,
+        key: KeyKind::Index,
+        buckets: plan.buckets.clone(),
+    })
+}
+
+/// A `where` that does not compile against a scan's source; when the metric reads several
+/// sources, the message says the filter must apply to all of them.
+fn where_error(plan: &Plan, err: &crate::expr::compile::TypeError) -> Error {
+    let text = plan.filter_text.as_deref().unwrap_or_default();
+    let mut sources: Vec<&str> = plan.scans.iter().map(|s| s.source.name()).collect();
+    sources.dedup();
+    sources.sort_unstable();
+    sources.dedup();
+    let note = if sources.len() > 1 {
+        format!(
+            " ({} reads {}: a where applies to every one of them, so it may name only what they all have)",
+            plan.metric.name,
+            sources.join(" and ")
+        )
+    } else {
+        String::new()
+    };
+    Error::Input(format!("where: {}{note}", err.render(text)))
 }
 
 fn field_ty(scan: &Scan, field: &str) -> Result<Ty, Error> {
@@ -309,26 +477,8 @@ fn field_ty(scan: &Scan, field: &str) -> Result<Ty, Error> {
 
 /// `t.field >= lo AND t.field < hi`, for instants or dates.
 fn range_sql(field: &str, scan: &Scan, buckets: &Buckets, env: &Env) -> Result<String, Error> {
-    Ok(match field_ty(scan, field)? {
-        Ty::Date => format!(
-            "t.{field} >= '{}' AND t.{field} < '{}'",
-            buckets::first_date(buckets.lo, &env.zone)?,
-            buckets::first_date(buckets.hi, &env.zone)?
-        ),
-        _ => format!("t.{field} >= {} AND t.{field} < {}", buckets.lo, buckets.hi),
-    })
-}
-
-const EPOCH_DAY: &str = "CAST(julianday({}) - 2440587.5 AS INTEGER)";
-
-fn epoch_day_sql(column: &str) -> String {
-    EPOCH_DAY.replace("{}", column)
-}
-
-/// Local microseconds (UTC plus the zone's offset) of a timestamp field.
-fn local_sql(column: &str, buckets: &Buckets, zone: &TimeZone) -> Result<String, Error> {
-    let offset = buckets::offset_sql(column, buckets.lo, buckets.hi, zone)?;
-    Ok(format!("({column} + {offset})"))
+    let is_date = field_ty(scan, field)? == Ty::Date;
+    buckets::range_sql(&format!("t.{field}"), is_date, buckets.lo, buckets.hi, &env.zone)
 }
 
 /// The SQL giving a row's bucket key.
@@ -338,36 +488,8 @@ fn key_sql(
     buckets: &Buckets,
     env: &Env,
 ) -> Result<(String, KeyKind), Error> {
-    let column = format!("t.{field}");
-    let first = &buckets.list[0];
     let is_date = field_ty(scan, field)? == Ty::Date;
-    Ok(match buckets.grain {
-        Grain::All => ("0".to_string(), KeyKind::Index),
-        Grain::Hour if is_date => (epoch_day_sql(&column), KeyKind::EpochDay),
-        Grain::Hour => (format!("(({column} - {}) / {HOUR_US})", first.start), KeyKind::Index),
-        Grain::Day | Grain::Week => {
-            let len = if buckets.grain == Grain::Day { DAY_US } else { 7 * DAY_US };
-            let anchor = first.date.map(buckets::epoch_day).unwrap_or(0) * DAY_US;
-            let local = if is_date {
-                format!("({} * {DAY_US})", epoch_day_sql(&column))
-            } else {
-                local_sql(&column, buckets, &env.zone)?
-            };
-            (format!("(({local} - {anchor}) / {len})"), KeyKind::Index)
-        }
-        Grain::Month | Grain::Quarter | Grain::Year => {
-            let starts: Vec<String> = if is_date {
-                buckets
-                    .list
-                    .iter()
-                    .map(|b| format!("'{}'", b.date.map(|d| d.to_string()).unwrap_or_default()))
-                    .collect()
-            } else {
-                buckets.list.iter().map(|b| b.start.to_string()).collect()
-            };
-            (buckets::search_sql(&column, &starts), KeyKind::Index)
-        }
-    })
+    buckets::key_sql(&format!("t.{field}"), is_date, buckets, &env.zone)
 }
 
 /// `weekday` (1 = Monday … 7) and `hour_of_day` (0–23) of the scan's time field, local.
@@ -405,19 +527,18 @@ pub fn run_scan(
     let mut rows =
         stmt.query(rusqlite::params_from_iter(statement.params.iter())).map_err(storage)?;
     let n_dims = plan.dims.len();
+    let buckets = &statement.buckets;
     let mut out: ScanRows = HashMap::new();
     let mut day_cache: HashMap<i64, Option<usize>> = HashMap::new();
     while let Some(row) = rows.next().map_err(storage)? {
         let raw_key: Option<i64> = row.get(0).map_err(storage)?;
         let Some(raw_key) = raw_key else { continue };
         let bucket = match statement.key {
-            KeyKind::Index => {
-                usize::try_from(raw_key).ok().filter(|k| *k < plan.buckets.list.len())
-            }
+            KeyKind::Index => usize::try_from(raw_key).ok().filter(|k| *k < buckets.list.len()),
             KeyKind::EpochDay => *day_cache.entry(raw_key).or_insert_with(|| {
                 let date = buckets::date_of_epoch_day(raw_key)?;
                 let instant = traction_domain::time::start_of_day(date, zone).ok()?;
-                plan.buckets.find(instant)
+                buckets.find(instant)
             }),
         };
         let Some(bucket) = bucket else { continue };

@@ -184,16 +184,28 @@ pub enum Kind {
         success_time: Option<String>,
     },
     /// A state at the end of each bucket: rows with `start` before the instant and `end` null or
-    /// not before it.
+    /// not before it (no `end`: rows never end; a state source has neither: it is computed as of
+    /// the instant).
     Snapshot {
         source: Source,
-        start: String,
-        end: String,
+        start: Option<String>,
+        end: Option<String>,
         agg: Agg,
         of: Option<Expr>,
         of_ty: Option<Ty>,
+        filter: Option<Expr>,
         /// Weight each row by the win probability of its deal's stage at the instant.
         weighted: bool,
+    },
+    /// Between consecutive buckets: of the distinct values of `of` seen in the previous bucket
+    /// (rows placed by `time`, passing `filter`), the share seen again in this bucket — or, with
+    /// `lost`, the share not seen again.
+    Retention {
+        source: Source,
+        time: String,
+        of: Expr,
+        filter: Option<Expr>,
+        lost: bool,
     },
     /// The stage-by-stage funnel of deals: built in, see [`crate::funnel`].
     Funnel,
@@ -207,6 +219,7 @@ impl Kind {
             Kind::Derived(_) => "derived",
             Kind::Cohort { .. } => "cohort",
             Kind::Snapshot { .. } => "snapshot",
+            Kind::Retention { .. } => "retention",
             Kind::Funnel => "funnel",
         }
     }
@@ -349,7 +362,7 @@ impl Catalog {
         match &metric.kind {
             Kind::Aggregate(m) => acc.push(m.source),
             Kind::Cohort { source, .. } => acc.push(*source),
-            Kind::Snapshot { source, .. } => {
+            Kind::Snapshot { source, .. } | Kind::Retention { source, .. } => {
                 acc.push(*source);
                 *timed = false;
             }
@@ -426,12 +439,26 @@ pub fn definition_text(m: &Metric) -> String {
                 .unwrap_or_default();
             format!("share of {source} by {time} with `{success}`{by}", source = source.name())
         }
-        Kind::Snapshot { source, start, end, agg, of, weighted, .. } => {
+        Kind::Snapshot { source, start, end, agg, of, weighted, filter, .. } => {
             let of = of.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "*".into());
             let weight = if *weighted { " × stage probability at the instant" } else { "" };
+            let filter = filter.as_ref().map(|f| format!(" where `{f}`")).unwrap_or_default();
+            let rows = match (start, end) {
+                (Some(start), Some(end)) => format!(
+                    " with {start} before the bucket end (or the clock) and {end} null or not before it"
+                ),
+                (Some(start), None) => {
+                    format!(" with {start} before the bucket end (or the clock)")
+                }
+                _ => " as of the bucket end (or the clock)".to_string(),
+            };
+            format!("`{}({of})`{weight} of {}{filter}{rows}", agg.name(), source.name())
+        }
+        Kind::Retention { source, time, of, filter, lost } => {
+            let filter = filter.as_ref().map(|f| format!(" where `{f}`")).unwrap_or_default();
+            let share = if *lost { "not seen again" } else { "seen again" };
             format!(
-                "`{}({of})`{weight} of {} with {start} before the bucket end (or the clock) and {end} null or not before it",
-                agg.name(),
+                "of the distinct `{of}` of {}{filter} in the previous bucket by {time}, the share {share} in this bucket",
                 source.name()
             )
         }
@@ -465,6 +492,7 @@ struct RawMetric {
     start: Option<String>,
     end: Option<String>,
     weight: Option<String>,
+    outcome: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -795,11 +823,12 @@ fn check_one(c: &mut Checker, name: &str, def: &RawMetric) -> Option<Metric> {
         "ratio" => &["numerator", "denominator"],
         "derived" => &["expr"],
         "cohort" => &["source", "time", "success", "success_time"],
-        "snapshot" => &["source", "start", "end", "measure", "of", "weight"],
+        "snapshot" => &["source", "start", "end", "measure", "of", "filter", "weight"],
+        "retention" => &["source", "time", "of", "filter", "outcome"],
         "funnel" => &[],
         other => {
             c.problem(format!(
-                "kind {other:?} is not a kind: use aggregate, ratio, derived, cohort, snapshot or funnel"
+                "kind {other:?} is not a kind: use aggregate, ratio, derived, cohort, snapshot, retention or funnel"
             ));
             return None;
         }
@@ -819,6 +848,7 @@ fn check_one(c: &mut Checker, name: &str, def: &RawMetric) -> Option<Metric> {
         ("start", def.start.is_some()),
         ("end", def.end.is_some()),
         ("weight", def.weight.is_some()),
+        ("outcome", def.outcome.is_some()),
     ];
     for (key, present) in given {
         if present && !allowed.contains(&key) {
@@ -912,18 +942,37 @@ fn check_one(c: &mut Checker, name: &str, def: &RawMetric) -> Option<Metric> {
         }
         "snapshot" => {
             let source = c.required(&def.source, "source", kind_name);
-            let start = c.required(&def.start, "start", kind_name);
-            let end = c.required(&def.end, "end", kind_name);
             let measure = c.required(&def.measure, "measure", kind_name);
             let source = c.source(source?)?;
-            let start_ok = c.time_field(source, "start", start?);
-            let end_ok = c.time_field(source, "end", end?);
+            let (start, end) = (def.start.as_deref(), def.end.as_deref());
+            let mut times_ok = true;
+            if source.is_state() {
+                if start.is_some() || end.is_some() {
+                    c.problem(format!(
+                        "{} is computed as of each instant: a snapshot of it takes no `start` or `end`",
+                        source.name()
+                    ));
+                    times_ok = false;
+                }
+            } else if start.is_none() {
+                c.problem(
+                    "a snapshot metric needs `start`: the time field from which a record counts",
+                );
+                times_ok = false;
+            }
+            if let Some(start) = start {
+                times_ok &= c.time_field(source, "start", start);
+            }
+            if let Some(end) = end {
+                times_ok &= c.time_field(source, "end", end);
+            }
             let agg = c.agg(measure?, None)?;
             if agg.needs_values() || agg == Agg::CountDistinct {
                 c.problem("a snapshot aggregates with count, sum, avg, min or max");
                 return None;
             }
             let (of, of_ty) = c.of(source, agg, def.of.as_deref())?;
+            let filter = def.filter.as_deref().map(|f| c.expr(source, "filter", f, true));
             let weighted = match def.weight.as_deref() {
                 None => false,
                 Some("stage_probability")
@@ -941,21 +990,62 @@ fn check_one(c: &mut Checker, name: &str, def: &RawMetric) -> Option<Metric> {
             if weighted && agg != Agg::Sum {
                 c.problem("a weighted snapshot must be a sum");
             }
-            if !start_ok || !end_ok {
+            if !times_ok {
                 return None;
             }
+            let filter = match filter {
+                None => None,
+                Some(Some((e, _))) => Some(e),
+                Some(None) => return None,
+            };
             if let Some(unit) = unit {
                 c.unit_fits(unit, of_ty, agg);
             }
             Kind::Snapshot {
                 source,
-                start: start?.to_string(),
-                end: end?.to_string(),
+                start: start.map(str::to_string),
+                end: end.map(str::to_string),
                 agg,
                 of,
                 of_ty,
+                filter,
                 weighted,
             }
+        }
+        "retention" => {
+            let source = c.required(&def.source, "source", kind_name);
+            let time = c.required(&def.time, "time", kind_name);
+            let of = c.required(&def.of, "of", kind_name);
+            let source = c.source(source?)?;
+            let time_ok = c.time_field(source, "time", time?);
+            let of = c.expr(source, "of", of?, false);
+            let filter = def.filter.as_deref().map(|f| c.expr(source, "filter", f, true));
+            let lost = match def.outcome.as_deref() {
+                None | Some("retained") => false,
+                Some("lost") => true,
+                Some(other) => {
+                    c.problem(format!(
+                        "outcome {other:?} is not an outcome: use retained (the share seen again) or lost (the share not seen again)"
+                    ));
+                    return None;
+                }
+            };
+            if let Some(unit) = unit
+                && unit != Unit::Ratio
+                && unit != Unit::Percent
+            {
+                c.problem("a retention metric gives a share: use unit = \"ratio\"");
+            }
+            let (of, _) = of?;
+            let filter = match filter {
+                None => None,
+                Some(Some((e, _))) => Some(e),
+                Some(None) => return None,
+            };
+            if !time_ok {
+                return None;
+            }
+            Kind::Retention { source, time: time?.to_string(), of, filter, lost }
         }
         _ => Kind::Funnel,
     };
@@ -983,6 +1073,13 @@ fn non_arithmetic(e: &Expr) -> Option<expr::compile::TypeError> {
     };
     match &e.kind {
         ExprKind::Name(_) | ExprKind::Number(_) => None,
+        ExprKind::Call { name, args } if name == "previous" => match args.as_slice() {
+            [arg] if matches!(arg.kind, ExprKind::Name(_)) => None,
+            _ => Some(expr::compile::TypeError {
+                span: e.span,
+                message: "previous() takes one metric name: previous(revenue) is the value of revenue in the bucket before".into(),
+            }),
+        },
         ExprKind::Neg(inner) => non_arithmetic(inner),
         ExprKind::Binary(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div), l, r) => {
             let _ = op;
@@ -994,7 +1091,7 @@ fn non_arithmetic(e: &Expr) -> Option<expr::compile::TypeError> {
         ExprKind::Not(_) => bad("not"),
         ExprKind::In { .. } => bad("in"),
         ExprKind::IsNull { .. } => bad("is null"),
-        ExprKind::Call { name, .. } => bad(&format!("{name}()")),
+        ExprKind::Call { name, .. } => bad(&format!("{name}() (the only function here is previous(metric))")),
     }
 }
 
@@ -1260,12 +1357,12 @@ colour = "red"
         assert_eq!(
             problems(text),
             [
-                "metric.a: source: unknown entity \"dealz\"; sources are teams, users, accounts, contacts, campaigns, pipelines, stages, deals, stage_changes, leads, activities, products, orders, order_lines, inventory_movements, costs, web_visits, email_events, surveys, email_messages, stage_exits",
+                "metric.a: source: unknown entity \"dealz\"; sources are teams, users, accounts, contacts, campaigns, pipelines, stages, deals, stage_changes, leads, activities, products, orders, order_lines, inventory_movements, costs, web_visits, email_events, surveys, email_messages, stage_exits, customers, product_stock",
                 "metric.b: better \"up\" is not a direction: use higher or lower",
                 "metric.b: time: deals.amount is a money, not a timestamp or date",
                 "metric.b: of: 1:1: unknown field \"ownr\" on deals; fields are id, name, pipeline_id, stage_id, account_id, owner_id, amount, created_at, expected_close_on, closed_at, status, lost_reason, competitor, source, campaign_id, deal_type, contract_months, owner, team, pipeline, stage, campaign, segment, industry, region",
                 "metric.c: denominator: filter: 1:10: 'wom' is not a possible value here: use one of open, won, lost",
-                "metric.f: unknown field `colour`, expected one of `label`, `kind`, `unit`, `better`, `indicator`, `description`, `source`, `time`, `measure`, `of`, `p`, `filter`, `numerator`, `denominator`, `expr`, `success`, `success_time`, `start`, `end`, `weight`",
+                "metric.f: unknown field `colour`, expected one of `label`, `kind`, `unit`, `better`, `indicator`, `description`, `source`, `time`, `measure`, `of`, `p`, `filter`, `numerator`, `denominator`, `expr`, `success`, `success_time`, `start`, `end`, `weight`, `outcome`",
             ]
         );
     }

@@ -72,6 +72,27 @@ pub trait Scope {
     fn column(&self, name: &str) -> Option<Column>;
     /// Every name, for the "fields are …" hint.
     fn names(&self) -> Vec<String>;
+
+    /// SQL testing a timestamp or date column against the bucket the record falls in (`in_bucket`,
+    /// `before_bucket`), or why that does not apply. By default the test is only type-checked
+    /// (checking a definition, before any query has buckets).
+    fn bucket_test(
+        &self,
+        _test: BucketTest,
+        _column: &str,
+        _is_date: bool,
+    ) -> Result<String, String> {
+        Ok("1".into())
+    }
+}
+
+/// How `in_bucket(x)` and `before_bucket(x)` compare a time with the record's bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BucketTest {
+    /// `x` lies in the same bucket as the record (the bucket as cut by the range).
+    In,
+    /// `x` lies before the record's bucket.
+    Before,
 }
 
 /// What compiling needs to know of the workspace.
@@ -243,24 +264,38 @@ impl Compiler<'_> {
                 let test = if *negated { "IS NOT NULL" } else { "IS NULL" };
                 Ok(frag(format!("({}) {test}", c.fragment.sql), c.fragment.params, Ty::Bool))
             }
-            ExprKind::Call { name, arg } => {
-                let divisor = match name.as_str() {
+            ExprKind::Call { name, args } => self.call(name, args, expr.span),
+        }
+    }
+
+    /// The functions: `seconds|hours|days(a - b)`, `if(c, a, b)`, `date(t)`, `in_bucket(t)` and
+    /// `before_bucket(t)`.
+    fn call(&self, name: &str, args: &[Expr], span: Span) -> Result<Compiled, TypeError> {
+        let arity = |n: usize, shape: &str| -> Result<(), TypeError> {
+            if args.len() == n {
+                Ok(())
+            } else {
+                Err(TypeError::new(
+                    span,
+                    format!(
+                        "{name}() takes {n} argument{}: {shape}",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                ))
+            }
+        };
+        match name {
+            "seconds" | "hours" | "days" => {
+                arity(1, &format!("{name}(a - b)"))?;
+                let divisor = match name {
                     "seconds" => "1000000.0",
                     "hours" => "3600000000.0",
-                    "days" => "86400000000.0",
-                    _ => {
-                        return Err(TypeError::new(
-                            expr.span,
-                            format!(
-                                "unknown function {name:?}: the functions are seconds(a - b), hours(a - b) and days(a - b)"
-                            ),
-                        ));
-                    }
+                    _ => "86400000000.0",
                 };
-                let c = self.expr(arg)?;
+                let c = self.expr(&args[0])?;
                 if c.ty != Ty::Span {
                     return Err(TypeError::new(
-                        arg.span,
+                        args[0].span,
                         format!(
                             "{name}() takes the difference of two timestamps (a - b), not a {}",
                             c.ty
@@ -269,6 +304,98 @@ impl Compiler<'_> {
                 }
                 Ok(frag(format!("(({}) / {divisor})", c.fragment.sql), c.fragment.params, Ty::Num))
             }
+            "if" => {
+                arity(3, "if(condition, then, else)")?;
+                let cond = compile_condition(&args[0], self.scope, self.env)?;
+                let (then, other) = (&args[1], &args[2]);
+                let (a, b) = match (&then.kind, &other.kind) {
+                    (ExprKind::Null, ExprKind::Null) => {
+                        return Err(TypeError::new(span, "if() needs a value in one branch"));
+                    }
+                    (ExprKind::Null, _) => {
+                        let b = self.expr(other)?;
+                        (frag("NULL", vec![], b.ty), b)
+                    }
+                    (_, ExprKind::Null) => {
+                        let a = self.expr(then)?;
+                        let ty = a.ty;
+                        (a, frag("NULL", vec![], ty))
+                    }
+                    _ => {
+                        let left = self.operand(then)?;
+                        let right = self.operand(other)?;
+                        self.unify(&left, &right, then.span, other.span)?
+                    }
+                };
+                if a.ty == Ty::Span {
+                    return Err(TypeError::new(
+                        then.span,
+                        "if() cannot give a time span: wrap it in seconds(…), hours(…) or days(…)",
+                    ));
+                }
+                let mut params = cond.params;
+                params.extend(a.fragment.params);
+                params.extend(b.fragment.params);
+                Ok(frag(
+                    format!(
+                        "(CASE WHEN {} THEN {} ELSE {} END)",
+                        cond.sql, a.fragment.sql, b.fragment.sql
+                    ),
+                    params,
+                    a.ty,
+                ))
+            }
+            "date" => {
+                arity(1, "date(timestamp)")?;
+                let c = self.expr(&args[0])?;
+                if c.ty != Ty::Timestamp {
+                    return Err(TypeError::new(
+                        args[0].span,
+                        format!("date() takes a timestamp, not a {}", c.ty),
+                    ));
+                }
+                if !c.fragment.params.is_empty() {
+                    return Err(TypeError::new(
+                        args[0].span,
+                        "date() takes a timestamp field of the record, not an expression with values",
+                    ));
+                }
+                let offset = crate::buckets::any_offset_sql(&c.fragment.sql, &self.env.zone);
+                // The local calendar day: the instant plus the zone's offset then, as a date.
+                Ok(frag(
+                    format!("date((({}) + ({offset})) / 1000000.0, 'unixepoch')", c.fragment.sql),
+                    vec![],
+                    Ty::Date,
+                ))
+            }
+            "in_bucket" | "before_bucket" => {
+                arity(1, &format!("{name}(a timestamp or date field)"))?;
+                let c = self.expr(&args[0])?;
+                if !matches!(c.ty, Ty::Timestamp | Ty::Date) {
+                    return Err(TypeError::new(
+                        args[0].span,
+                        format!("{name}() takes a timestamp or a date, not a {}", c.ty),
+                    ));
+                }
+                if !c.fragment.params.is_empty() {
+                    return Err(TypeError::new(
+                        args[0].span,
+                        format!("{name}() takes a field of the record, not a literal"),
+                    ));
+                }
+                let test = if name == "in_bucket" { BucketTest::In } else { BucketTest::Before };
+                let sql = self
+                    .scope
+                    .bucket_test(test, &c.fragment.sql, c.ty == Ty::Date)
+                    .map_err(|m| TypeError::new(span, format!("{name}(): {m}")))?;
+                Ok(frag(sql, vec![], Ty::Bool))
+            }
+            _ => Err(TypeError::new(
+                span,
+                format!(
+                    "unknown function {name:?}: the functions are seconds(a - b), hours(a - b), days(a - b), if(c, a, b), date(t), in_bucket(t) and before_bucket(t)"
+                ),
+            )),
         }
     }
 
@@ -597,7 +724,7 @@ mod tests {
         );
         assert_eq!(
             bad("weeks(closed_at - created_at) > 3"),
-            "1:1: unknown function \"weeks\": the functions are seconds(a - b), hours(a - b) and days(a - b)"
+            "1:1: unknown function \"weeks\": the functions are seconds(a - b), hours(a - b), days(a - b), if(c, a, b), date(t), in_bucket(t) and before_bucket(t)"
         );
         assert_eq!(bad("created_at > 'soon'").split(": ").next(), Some("1:14"));
         assert_eq!(

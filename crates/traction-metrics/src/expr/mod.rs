@@ -17,7 +17,8 @@
 //! sum     := product (("+" | "-") product)*
 //! product := unary (("*" | "/") unary)*
 //! unary   := "-" unary | atom
-//! atom    := number | 'text' | true | false | null | name | name "(" expr ")" | "(" expr ")"
+//! atom    := number | 'text' | true | false | null | name | name "(" expr ("," expr)* ")"
+//!          | "(" expr ")"
 //! ```
 
 pub mod compile;
@@ -67,9 +68,10 @@ pub enum ExprKind {
         expr: Box<Expr>,
         negated: bool,
     },
+    /// A function call: `days(a - b)`, `if(c, a, b)`, `in_bucket(t)`, `previous(m)`.
     Call {
         name: String,
-        arg: Box<Expr>,
+        args: Vec<Expr>,
     },
 }
 
@@ -526,12 +528,16 @@ impl Parser {
                 self.bump();
                 if self.is_sym("(") {
                     self.bump();
-                    let arg = self.expr()?;
+                    let mut args = vec![self.expr()?];
+                    while self.is_sym(",") {
+                        self.bump();
+                        args.push(self.expr()?);
+                    }
                     if !self.is_sym(")") {
                         return Err(self.unexpected(&format!(") to close {name}(")));
                     }
                     self.bump();
-                    return Ok(self.node(ExprKind::Call { name: lower, arg: Box::new(arg) }, start));
+                    return Ok(self.node(ExprKind::Call { name: lower, args }, start));
                 }
                 Ok(self.node(ExprKind::Name(name), start))
             }
@@ -589,7 +595,16 @@ impl fmt::Display for Expr {
                 wrap(expr, f)?;
                 f.write_str(if *negated { " is not null" } else { " is null" })
             }
-            ExprKind::Call { name, arg } => write!(f, "{name}({arg})"),
+            ExprKind::Call { name, args } => {
+                write!(f, "{name}(")?;
+                for (idx, arg) in args.iter().enumerate() {
+                    if idx > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{arg}")?;
+                }
+                f.write_str(")")
+            }
         }
     }
 }
@@ -621,7 +636,11 @@ impl Expr {
                 }
             }
             ExprKind::IsNull { expr, .. } => expr.visit(f),
-            ExprKind::Call { arg, .. } => arg.visit(f),
+            ExprKind::Call { args, .. } => {
+                for arg in args {
+                    arg.visit(f);
+                }
+            }
             _ => {}
         }
     }
@@ -725,7 +744,13 @@ mod tests {
                         list,
                         negated
                     }),
-                inner.prop_map(move |e| ExprKind::Call { name: "days".into(), arg: boxed(e) }),
+                inner
+                    .clone()
+                    .prop_map(move |e| ExprKind::Call { name: "days".into(), args: vec![e] }),
+                (inner.clone(), inner.clone(), inner).prop_map(move |(c, a, b)| ExprKind::Call {
+                    name: "if".into(),
+                    args: vec![c, a, b]
+                }),
             ]
             .prop_map(|kind| Expr { kind, span: Span { start: 0, end: 0 } })
         })
