@@ -190,8 +190,12 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
         b.push(d);
     }
     // When every slot has the same filter, the WHERE clause below already applies it: the
-    // aggregates need no FILTER of their own, and each row is tested once.
-    let shared_filter = slot_filters.iter().all(|f| f.is_some() && *f == slot_filters[0]);
+    // aggregates need no FILTER of their own, and each row is tested once. Not for snapshots: a
+    // state at an instant exists whenever its records do, so a count of none is a 0, not a
+    // missing row (no product below its reorder level).
+    let snapshot = matches!(scan.placement, Placement::Snapshot { .. });
+    let shared_filter =
+        !snapshot && slot_filters.iter().all(|f| f.is_some() && *f == slot_filters[0]);
     for (idx, slot) in scan.slots.iter().enumerate() {
         let filter = if shared_filter { None } else { slot_filters[idx].clone() };
         let of = slot_ofs[idx].clone();
@@ -313,7 +317,7 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
     if shared_filter {
         any.truncate(1);
     }
-    if !any.is_empty() && (shared_filter || any.len() == slot_filters.len()) {
+    if !snapshot && !any.is_empty() && (shared_filter || any.len() == slot_filters.len()) {
         // Only rows that some slot counts: a group exists only where there is data.
         let mut sql = String::new();
         let mut params = Vec::new();

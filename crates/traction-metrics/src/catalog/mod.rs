@@ -550,6 +550,13 @@ impl Checker {
     }
 
     fn time_field(&mut self, source: Source, key: &str, name: &str) -> bool {
+        if source.is_state() {
+            self.problem(format!(
+                "{key}: {} is a state computed as of an instant and has no time field: read it with kind = \"snapshot\"",
+                source.name()
+            ));
+            return false;
+        }
         match source.field(name) {
             Some((Ty::Timestamp | Ty::Date, _)) => true,
             Some((ty, _)) => {
@@ -960,10 +967,10 @@ fn check_one(c: &mut Checker, name: &str, def: &RawMetric) -> Option<Metric> {
                 );
                 times_ok = false;
             }
-            if let Some(start) = start {
+            if let (Some(start), false) = (start, source.is_state()) {
                 times_ok &= c.time_field(source, "start", start);
             }
-            if let Some(end) = end {
+            if let (Some(end), false) = (end, source.is_state()) {
                 times_ok &= c.time_field(source, "end", end);
             }
             let agg = c.agg(measure?, None)?;
@@ -1300,6 +1307,42 @@ mod tests {
             "email_click_rate",
             "email_response_rate",
             "email_bounce_rate",
+            // Part two.
+            "revenue",
+            "total_revenue",
+            "orders",
+            "average_order_value",
+            "active_customers",
+            "revenue_per_customer",
+            "orders_per_customer",
+            "new_customers",
+            "new_customer_revenue",
+            "new_customer_revenue_share",
+            "average_spend_new_customer",
+            "returning_customer_rate",
+            "repeat_purchase_rate",
+            "customer_churn_rate",
+            "customer_retention_rate",
+            "customer_lifetime_value",
+            "predicted_customer_lifetime_value",
+            "gross_margin_rate",
+            "units_sold",
+            "order_fulfillment_rate",
+            "stock_on_hand",
+            "products_below_reorder_level",
+            "days_of_inventory",
+            "costs",
+            "sales_marketing_costs",
+            "overheads",
+            "customer_acquisition_cost",
+            "sales_to_cost_ratio",
+            "cost_to_serve",
+            "campaign_roi",
+            "net_cash_flow",
+            "revenue_growth",
+            "bookings_growth",
+            "nps",
+            "csat",
         ] {
             let m = catalog.get(name).unwrap_or_else(|| panic!("{name} missing"));
             assert!(!m.description.is_empty() && m.label != m.name, "{name}");
@@ -1447,6 +1490,51 @@ better = "higher"
             );
             let _ = Catalog::load(&text);
         }
+    }
+
+    #[test]
+    fn the_extensions_are_checked_at_load() {
+        let text = r#"
+[metric.r]
+kind = "retention"
+source = "orders"
+time = "placed_at"
+of = "account_id"
+outcome = "gone"
+unit = "ratio"
+better = "higher"
+
+[metric.s]
+kind = "snapshot"
+source = "product_stock"
+start = "created_at"
+measure = "sum"
+of = "stock_on_hand"
+unit = "count"
+better = "higher"
+
+[metric.t]
+kind = "snapshot"
+source = "deals"
+measure = "count"
+unit = "count"
+better = "higher"
+
+[metric.u]
+kind = "derived"
+expr = "previous(revenue + 1)"
+unit = "money"
+better = "higher"
+"#;
+        assert_eq!(
+            problems(text),
+            [
+                "metric.r: outcome \"gone\" is not an outcome: use retained (the share seen again) or lost (the share not seen again)",
+                "metric.s: product_stock is computed as of each instant: a snapshot of it takes no `start` or `end`",
+                "metric.t: a snapshot metric needs `start`: the time field from which a record counts",
+                "metric.u: expr: 1:1: previous() takes one metric name: previous(revenue) is the value of revenue in the bucket before",
+            ]
+        );
     }
 
     #[test]

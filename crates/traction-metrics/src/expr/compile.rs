@@ -324,7 +324,15 @@ impl Compiler<'_> {
                     _ => {
                         let left = self.operand(then)?;
                         let right = self.operand(other)?;
-                        self.unify(&left, &right, then.span, other.span)?
+                        self.unify(&left, &right, then.span, other.span).map_err(|e| {
+                            TypeError::new(
+                                e.span,
+                                format!(
+                                    "if() gives one type, but its branches differ: {}",
+                                    e.message
+                                ),
+                            )
+                        })?
                     }
                 };
                 if a.ty == Ty::Span {
@@ -692,6 +700,42 @@ mod tests {
         assert_eq!(sql, "((((t.closed_at) - (t.created_at)) / 86400000000.0)) > (?)");
         let (sql, _) = ok("amount / contract_months > 10");
         assert_eq!(sql, "((t.amount) * 1.0 / (t.contract_months)) > (?)");
+    }
+
+    #[test]
+    fn if_and_date_compile_to_case_and_local_dates() {
+        let expr = parse("if(amount >= 10, amount, 0)").unwrap();
+        let c = compile(&expr, &Deals, &Env::default()).unwrap();
+        // The literal 0 next to money is an amount: 0 cents; 10 dollars are 1,000 cents.
+        assert_eq!(c.ty, Ty::Money);
+        assert_eq!(c.fragment.sql, "(CASE WHEN (t.amount) >= (?) THEN t.amount ELSE ? END)");
+        assert_eq!(c.fragment.params, [Param::Int(1000), Param::Int(0)]);
+        // In London the offset is a balanced CASE over the transitions; in UTC none.
+        let (sql, _) = ok("date(closed_at) <= expected_close_on");
+        assert!(sql.starts_with("(date(((t.closed_at) + (CASE WHEN t.closed_at < "), "{sql}");
+        let utc = compile_condition(
+            &parse("date(closed_at) <= expected_close_on").unwrap(),
+            &Deals,
+            &Env::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            utc.sql,
+            "(date(((t.closed_at) + (0)) / 1000000.0, 'unixepoch')) <= (t.expected_close_on)"
+        );
+        assert_eq!(
+            bad("if(won, 1, 'x') = 1"),
+            "1:9: if() gives one type, but its branches differ: cannot compare a number with a text"
+        );
+        assert_eq!(bad("if(won, 1) = 1"), "1:1: if() takes 3 arguments: if(condition, then, else)");
+        assert_eq!(
+            bad("date(amount) = '2026-01-01'"),
+            "1:6: date() takes a timestamp, not a money"
+        );
+        assert_eq!(
+            bad("in_bucket(amount)"),
+            "1:11: in_bucket() takes a timestamp or a date, not a money"
+        );
     }
 
     #[test]
