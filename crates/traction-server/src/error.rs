@@ -51,7 +51,11 @@ impl Detail {
 pub enum ApiError {
     /// 400 `bad_request`: the request cannot be read (malformed JSON, a bad query parameter).
     BadRequest { message: String, details: Vec<Detail> },
-    /// 404 `not_found`: no such record, entity or endpoint.
+    /// 401 `unauthorized`: no valid credentials (a session cookie or a bearer token).
+    Unauthorized(String),
+    /// 403 `forbidden`: signed in, but the role may not do this (or a missing CSRF token).
+    Forbidden(String),
+    /// 404 `not_found`: no such record, entity or endpoint (or a record outside one's scope).
     NotFound(String),
     /// 405 `method_not_allowed`.
     MethodNotAllowed(String),
@@ -61,6 +65,8 @@ pub enum ApiError {
     PayloadTooLarge(String),
     /// 415 `unsupported_media_type`: an import body that is neither CSV nor NDJSON.
     UnsupportedMediaType(String),
+    /// 429 `too_many_requests`: too many sign-in attempts; retry after the given seconds.
+    TooManyRequests { message: String, retry_after_secs: u64 },
     /// 422 `invalid_record`: the records break the data model's rules; nothing was stored.
     Invalid { message: String, details: Vec<Detail> },
     /// 500 `internal`: logged, answered without the cause.
@@ -80,6 +86,8 @@ impl ApiError {
     pub fn status(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::BadRequest { .. } => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
@@ -88,6 +96,9 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_record"),
+            ApiError::TooManyRequests { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -95,12 +106,15 @@ impl ApiError {
     /// Every code with its status, for the OpenAPI document.
     pub const CODES: &[(u16, &'static str)] = &[
         (400, "bad_request"),
+        (401, "unauthorized"),
+        (403, "forbidden"),
         (404, "not_found"),
         (405, "method_not_allowed"),
         (409, "conflict"),
         (413, "payload_too_large"),
         (415, "unsupported_media_type"),
         (422, "invalid_record"),
+        (429, "too_many_requests"),
         (500, "internal"),
     ];
 
@@ -182,11 +196,18 @@ impl From<BytesRejection> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status();
+        let retry_after = match &self {
+            ApiError::TooManyRequests { retry_after_secs, .. } => Some(*retry_after_secs),
+            _ => None,
+        };
         let (message, details) = match self {
             ApiError::BadRequest { message, details } | ApiError::Invalid { message, details } => {
                 (message, details)
             }
             ApiError::NotFound(message)
+            | ApiError::Unauthorized(message)
+            | ApiError::Forbidden(message)
+            | ApiError::TooManyRequests { message, .. }
             | ApiError::MethodNotAllowed(message)
             | ApiError::Conflict(message)
             | ApiError::PayloadTooLarge(message)
@@ -199,7 +220,17 @@ impl IntoResponse for ApiError {
             }
         };
         let body = json!({"error": {"code": code, "message": message, "details": details}});
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"traction\""),
+            );
+        }
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
@@ -226,6 +257,9 @@ mod tests {
     fn every_variant_is_in_the_code_table() {
         let all = [
             ApiError::bad_request("x"),
+            ApiError::Unauthorized("x".into()),
+            ApiError::Forbidden("x".into()),
+            ApiError::TooManyRequests { message: "x".into(), retry_after_secs: 1 },
             ApiError::NotFound("x".into()),
             ApiError::MethodNotAllowed("x".into()),
             ApiError::Conflict("x".into()),

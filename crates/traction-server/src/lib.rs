@@ -14,6 +14,7 @@
 //! knows HTTP and JSON; nothing below it does.
 
 pub mod api;
+pub mod auth;
 pub mod error;
 pub mod events;
 pub mod openapi;
@@ -53,6 +54,8 @@ pub struct Config {
     /// The metric catalog (`traction serve --metrics FILE`: the built-in one with the user's
     /// definitions over it); `None` for the built-in catalog.
     pub catalog: Option<Catalog>,
+    /// Mark the session cookie `Secure` (served over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
 }
 
 impl Default for Config {
@@ -61,6 +64,7 @@ impl Default for Config {
             max_body_bytes: 8 * 1024 * 1024,
             max_import_bytes: 1024 * 1024 * 1024,
             catalog: None,
+            secure_cookies: false,
         }
     }
 }
@@ -77,6 +81,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The metric catalog the metric endpoints answer from.
     pub catalog: Arc<Catalog>,
+    /// Sign-in state kept in memory (the rate limits).
+    pub auth: Arc<auth::AuthState>,
 }
 
 impl AppState {
@@ -89,7 +95,8 @@ impl AppState {
     ) -> (AppState, events::Shutdown) {
         let (events, stop_events) = Events::new();
         let catalog = Arc::new(config.catalog.clone().unwrap_or_else(Catalog::builtin));
-        let state = AppState { store, events, clock, config: Arc::new(config), catalog };
+        let auth = Arc::new(auth::AuthState::default());
+        let state = AppState { store, events, clock, config: Arc::new(config), catalog, auth };
         (state, stop_events)
     }
 }
@@ -106,13 +113,16 @@ pub fn app(state: AppState) -> Router {
 pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let max_body = state.config.max_body_bytes;
-    // Authentication (a later issue) wraps this one router, so every API route is behind it.
     let api = api_router().layer(DefaultBodyLimit::max(max_body));
+    // Authentication and authorisation wrap the API and the pages alike, in this one place.
+    let guard = axum::middleware::from_fn_with_state(state.clone(), auth::middleware);
     Router::new()
         .nest("/api/v1", api)
         .merge(pages)
+        .merge(auth::router())
         .fallback(api::unknown_endpoint)
         .with_state(state)
+        .layer(guard)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
@@ -162,7 +172,8 @@ pub async fn serve_app(
     shutdown: impl Future<Output = ()> + Send + 'static,
     stop_events: events::Shutdown,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
+    // The peer's address reaches handlers (sign-in rate limits per address).
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");

@@ -352,8 +352,63 @@ fn operation(op: Op) -> Json {
                    "content": json_content(json!({"type": "object"}))}),
             &[400, 500],
         ),
+        Op::Password => (
+            "set a user's password: one's own (with current_password when one is set), or anyone's for an admin; ends the user's sessions".into(),
+            vec![id_parameter()],
+            Some(json_content(json!({"type": "object", "additionalProperties": false,
+                "required": ["password"], "properties": {"password": {"type": "string", "minLength": 10},
+                "current_password": {"type": "string"}}}))),
+            "204",
+            json!({"description": "the password was set"}),
+            &[400, 403, 404, 422, 500],
+        ),
+        Op::ListTokens => (
+            "API tokens: one's own (an admin: everyone's, or one user's with ?user=ID); never the tokens themselves".into(),
+            query_parameters(&[("user", false, "an admin: only this user's tokens")]),
+            None,
+            "200",
+            json!({"description": "{\"items\": [{\"id\", \"user\", \"name\", \"created_at\", \"last_used_at\", \"revoked_at\"}], \"next_cursor\": null}",
+                   "content": json_content(json!({"type": "object"}))}),
+            &[400, 500],
+        ),
+        Op::CreateToken => (
+            "create an API token for scripts: the answer's `token` is shown this once (only its hash is stored); send it as Authorization: Bearer <token>".into(),
+            vec![],
+            Some(json_content(json!({"type": "object", "additionalProperties": false,
+                "properties": {"name": {"type": "string"}, "user_id": {"type": "string",
+                    "description": "an admin: make it for this user (default: oneself)"}}}))),
+            "201",
+            json!({"description": "{\"id\", \"token\", \"user\", \"name\", \"created_at\", …}",
+                   "content": json_content(json!({"type": "object"}))}),
+            &[400, 403, 422, 500],
+        ),
+        Op::RevokeToken => (
+            "revoke an API token (one's own; an admin: anyone's): it signs nothing in from then on".into(),
+            vec![id_parameter()],
+            None,
+            "204",
+            json!({"description": "revoked"}),
+            &[400, 404, 500],
+        ),
+        Op::Audit => (
+            "the audit log, newest first (admins): who changed what, when, with the record before and after".into(),
+            query_parameters(&[("from", false, "from this instant or date"), ("to", false, "before this instant or date"),
+                ("entity", false, "only changes of this entity"), ("user", false, "only changes by this user (or cli, system)"),
+                ("limit", false, "page size (default 100, at most 1000)"), ("cursor", false, "the next_cursor of the previous page")]),
+            None,
+            "200",
+            json!({"description": "{\"items\": [{\"at\", \"user\", \"action\", \"entity\", \"id\", \"before\", \"after\"}], \"next_cursor\"}",
+                   "content": json_content(json!({"type": "object"}))}),
+            &[400, 500],
+        ),
     };
     let mut responses = error_responses(errors);
+    if op != Op::Health {
+        // Every route but health needs credentials, and a role that may call it.
+        for (code, more) in error_responses(&[401, 403]) {
+            responses.entry(code).or_insert(more);
+        }
+    }
     responses.insert(ok_status.to_string(), ok);
     let mut out = json!({"summary": summary, "responses": responses});
     if !parameters.is_empty() {

@@ -20,6 +20,22 @@ use traction_domain::settings::{Key, Workspace};
 use traction_domain::{Entity, Record, Value};
 
 pub use sqlite::SqliteStore;
+pub use sqlite::auth::{ApiToken, AuditEntry, AuditQuery, Session};
+
+/// Who makes a change, for the audit log: a user id, or `cli` / `system`; and when (`None`: the
+/// database's clock at the write).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub user: String,
+    pub at: Option<i64>,
+}
+
+impl Actor {
+    /// Changes made by Traction itself (migrations of data, a writer nobody named).
+    pub fn system() -> Actor {
+        Actor { user: "system".into(), at: None }
+    }
+}
 
 /// A problem found while writing: which record (the caller's tag, e.g. a file line), which field,
 /// and what is wrong.
@@ -229,4 +245,23 @@ pub trait Store: Send + Sync {
 
     /// A consistent copy of the whole database in a new file, taken while others may write.
     fn backup(&self, dest: &Path) -> Result<(), Error>;
+}
+
+/// Who owns a record of `entity`, as SQL over its columns for a [`Condition`]: records owned by
+/// nobody or by one of `n_owners` users, given as `?` parameters (their ids). Owned entities
+/// have `owner_id`; a stage change belongs to its deal's owner and an order line to its order's.
+/// `None` for entities that have no owner (reference data: teams, pipelines, products, …).
+pub fn owner_condition(entity: Entity, n_owners: usize) -> Option<String> {
+    let list = if n_owners == 0 { "NULL".to_string() } else { vec!["?"; n_owners].join(", ") };
+    let owned = |field: &str| format!("{field} IS NULL OR {field} IN ({list})");
+    match entity {
+        Entity::StageChanges => {
+            Some(format!("deal_id IN (SELECT id FROM deals WHERE owner_id IN ({list}))"))
+        }
+        Entity::OrderLines => {
+            Some(format!("order_id IN (SELECT id FROM orders WHERE {})", owned("owner_id")))
+        }
+        e if e.field("owner_id").is_some() => Some(owned("owner_id")),
+        _ => None,
+    }
 }

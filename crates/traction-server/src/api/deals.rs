@@ -18,6 +18,8 @@ use traction_store::{Store, Summary};
 use super::records::{Answer, BodyBytes, IdPath, write};
 use super::types::{Body, RecordJson, parse_body};
 use crate::AppState;
+use crate::auth::Principal;
+use crate::auth::authz::visible;
 use crate::error::{ApiError, Detail, Result};
 
 #[derive(Serialize)]
@@ -27,7 +29,13 @@ struct Moved<'a> {
     stage_change: Option<RecordJson<'a>>,
 }
 
-pub(crate) async fn move_deal(state: AppState, id: IdPath, body: BodyBytes) -> Result<Response> {
+/// Moves a deal to a stage as `principal` (a rep: only their own deals).
+pub async fn move_deal(
+    state: AppState,
+    principal: &Principal,
+    id: IdPath,
+    body: BodyBytes,
+) -> Result<Response> {
     let Path(id) = id?;
     let bytes = body?;
     let Body::One(object) = parse_body(&bytes, false)? else {
@@ -59,8 +67,9 @@ pub(crate) async fn move_deal(state: AppState, id: IdPath, body: BodyBytes) -> R
             vec![Detail::field("stage_id", "is required and is missing")],
         ));
     };
-    let (answer, change) = write(&state, Entity::Deals, move |store, now| {
-        let (deal, change, summary) = move_deal_at(store, &id, &stage_id, now)?;
+    let caller = principal.clone();
+    let (answer, change) = write(&state, principal, Entity::Deals, move |store, now| {
+        let (deal, change, summary) = move_deal_at(store, &caller, &id, &stage_id, now)?;
         Ok(((Answer::load(store, vec![deal])?, change), summary))
     })
     .await?;
@@ -77,9 +86,15 @@ pub(crate) async fn move_deal(state: AppState, id: IdPath, body: BodyBytes) -> R
 /// Moves deal `id` to stage `stage_id` at `now` in one transaction: records the stage change,
 /// closes the deal on a won or lost stage and reopens it on an open one; moving to the current
 /// stage changes nothing. Answers the deal as stored, the stage change recorded (if any) and the
-/// commit's summary (for the event stream). The API and the web pages both move deals with it.
+/// commit's summary (for the event stream). The API and the web pages both move deals with it,
+/// inside [`super::records::write`] (which audits the move as the caller's).
+///
+/// `principal` may move the deal only if they may change it (a rep: their own deals; a manager:
+/// their team's): a deal outside their read scope answers 404, one they see but may not change
+/// 403, before anything is written.
 pub fn move_deal_at(
     store: &dyn Store,
+    principal: &Principal,
     id: &str,
     stage_id: &str,
     now: Micros,
@@ -88,7 +103,15 @@ pub fn move_deal_at(
     let mut writer = store.writer()?;
     let mut deal = store
         .get(Entity::Deals, &[Value::Text(id.clone())])?
+        .filter(|d| visible(principal, store, d).unwrap_or(false))
         .ok_or_else(|| ApiError::NotFound(format!("no deals record has id {id:?}")))?;
+    crate::auth::authz::check_write(principal, store, Entity::Deals, Some(&deal), Some(&deal))?
+        .map_err(|denied| match denied {
+            crate::auth::authz::Denied::Forbidden(message) => ApiError::Forbidden(message),
+            crate::auth::authz::Denied::Hidden { .. } => {
+                ApiError::NotFound(format!("no deals record has id {id:?}"))
+            }
+        })?;
     let stage = store.get(Entity::Stages, &[Value::Text(stage_id.clone())])?.ok_or_else(|| {
         ApiError::invalid(
             format!("stage_id: {stage_id:?}: no such stage"),
@@ -115,7 +138,8 @@ pub fn move_deal_at(
             Value::Text(id.clone()),
             Value::Text(stage_id),
             Value::Instant(now),
-            Value::Null,
+            // Who moved it: the signed-in user.
+            Value::Text(principal.user_id.clone()),
         ],
     };
     let invalid = |e: traction_store::Error| match e {

@@ -22,6 +22,7 @@ use traction_import::{Format, ImportFailure, ImportOptions};
 
 use super::records::{Params, write};
 use crate::AppState;
+use crate::auth::Principal;
 use crate::error::{ApiError, Detail, Result};
 
 /// How many errors an import reports (counting goes on past it).
@@ -97,8 +98,11 @@ impl Read for ChannelReader {
     }
 }
 
-pub(crate) async fn import(
+/// `POST /api/v1/{entity}/import`, as `principal`: every row is checked against the caller's
+/// rights (a refused row makes the whole import a 403, nothing stored) and audited as theirs.
+pub async fn import(
     state: AppState,
+    principal: &Principal,
     entity: Entity,
     params: Params,
     headers: HeaderMap,
@@ -123,7 +127,7 @@ pub(crate) async fn import(
     let limit = state.config.max_import_bytes;
     let reader =
         ChannelReader { rx, chunk: Bytes::new(), read: 0, limit, too_large: too_large.clone() };
-    let report = write(&state, entity, move |store, now| {
+    let report = write(&state, principal, entity, move |store, now| {
         let options = ImportOptions {
             file_name: format!("{entity} import"),
             format,

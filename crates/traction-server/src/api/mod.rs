@@ -6,7 +6,8 @@
 //! made per entity from the schema (`Entity::ALL`), so an entity added to the data model gets
 //! its routes and its documentation with no code here.
 //!
-//! Authentication (a later issue) wraps [`api_router`] as a whole, in one place, in `lib.rs`.
+//! Authentication wraps the application as a whole, in one place (`auth::middleware`, applied in
+//! `lib.rs`); the route-level rights of each operation are `auth::authz::route_roles`.
 
 pub mod deals;
 pub mod filter;
@@ -27,6 +28,7 @@ use serde_json::json;
 use traction_domain::Entity;
 
 use crate::AppState;
+use crate::auth::{self, CurrentUser};
 use crate::error::ApiError;
 use records::{BodyBytes, IdPath, Params};
 
@@ -55,6 +57,13 @@ pub enum Op {
     Breakdown,
     Leaderboard,
     Report,
+    /// Set a user's password.
+    Password,
+    ListTokens,
+    CreateToken,
+    RevokeToken,
+    /// The audit log.
+    Audit,
 }
 
 /// One method on one path.
@@ -96,6 +105,11 @@ pub fn endpoints() -> Vec<Endpoint> {
     add(Method::GET, "/kpis/{id}/breakdown".into(), Op::Breakdown);
     add(Method::GET, "/kpis/{id}/leaderboard".into(), Op::Leaderboard);
     add(Method::GET, "/report".into(), Op::Report);
+    add(Method::POST, "/users/{id}/password".into(), Op::Password);
+    add(Method::GET, "/tokens".into(), Op::ListTokens);
+    add(Method::POST, "/tokens".into(), Op::CreateToken);
+    add(Method::DELETE, "/tokens/{id}".into(), Op::RevokeToken);
+    add(Method::GET, "/audit".into(), Op::Audit);
     out
 }
 
@@ -116,33 +130,86 @@ fn handler(endpoint: &Endpoint) -> MethodRouter<AppState> {
         Op::Health => on(f, health),
         Op::OpenApi => on(f, openapi),
         Op::Events => on(f, events),
-        Op::List(e) => on(f, move |State(s): State<AppState>, p: Params| records::list(s, e, p)),
-        Op::Create(e) => {
-            on(f, move |State(s): State<AppState>, b: BodyBytes| records::create(s, e, b))
-        }
-        Op::DeleteByKey(e) => {
-            on(f, move |State(s): State<AppState>, p: Params| records::delete_by_key(s, e, p))
-        }
-        Op::Get(e) => {
-            on(f, move |State(s): State<AppState>, id: IdPath| records::get_one(s, e, id))
-        }
-        Op::Replace(e) => on(f, move |State(s): State<AppState>, id: IdPath, b: BodyBytes| {
-            records::replace(s, e, id, b)
-        }),
-        Op::Patch(e) => on(f, move |State(s): State<AppState>, id: IdPath, b: BodyBytes| {
-            records::patch(s, e, id, b)
-        }),
-        Op::Delete(e) => {
-            on(f, move |State(s): State<AppState>, id: IdPath| records::delete_one(s, e, id))
-        }
-        Op::Import(e) => {
-            on(f, move |State(s): State<AppState>, p: Params, h: HeaderMap, b: Body| {
-                import::import(s, e, p, h, b)
+        Op::List(e) => on(
+            f,
+            move |State(s): State<AppState>, CurrentUser(u): CurrentUser, p: Params| async move {
+                records::list(s, &u, e, p).await
+            },
+        ),
+        Op::Create(e) => on(
+            f,
+            move |State(s): State<AppState>, CurrentUser(u): CurrentUser, b: BodyBytes| async move {
+                records::create(s, &u, e, b).await
+            },
+        ),
+        Op::DeleteByKey(e) => on(
+            f,
+            move |State(s): State<AppState>, CurrentUser(u): CurrentUser, p: Params| async move {
+                records::delete_by_key(s, &u, e, p).await
+            },
+        ),
+        Op::Get(e) => on(
+            f,
+            move |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath| async move {
+                records::get_one(s, &u, e, id).await
+            },
+        ),
+        Op::Replace(e) => on(
+            f,
+            move |State(s): State<AppState>,
+                  CurrentUser(u): CurrentUser,
+                  id: IdPath,
+                  b: BodyBytes| async move { records::replace(s, &u, e, id, b).await },
+        ),
+        Op::Patch(e) => on(
+            f,
+            move |State(s): State<AppState>,
+                  CurrentUser(u): CurrentUser,
+                  id: IdPath,
+                  b: BodyBytes| async move { records::patch(s, &u, e, id, b).await },
+        ),
+        Op::Delete(e) => on(
+            f,
+            move |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath| async move {
+                records::delete_one(s, &u, e, id).await
+            },
+        ),
+        Op::Import(e) => on(
+            f,
+            move |State(s): State<AppState>,
+                  CurrentUser(u): CurrentUser,
+                  p: Params,
+                  h: HeaderMap,
+                  b: Body| async move { import::import(s, &u, e, p, h, b).await },
+        ),
+        Op::MoveDeal => on(
+            f,
+            |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath, b: BodyBytes| async move {
+                deals::move_deal(s, &u, id, b).await
+            },
+        ),
+        Op::Password => on(
+            f,
+            |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath, b: BodyBytes| {
+                auth::api::set_password(s, u, id, b)
+            },
+        ),
+        Op::ListTokens => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, p: Params| {
+                auth::api::list_tokens(s, u, p)
             })
         }
-        Op::MoveDeal => {
-            on(f, |State(s): State<AppState>, id: IdPath, b: BodyBytes| deals::move_deal(s, id, b))
+        Op::CreateToken => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, b: BodyBytes| {
+                auth::api::create_token(s, u, b)
+            })
         }
+        Op::RevokeToken => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath| {
+                auth::api::revoke_token(s, u, id)
+            })
+        }
+        Op::Audit => on(f, |State(s): State<AppState>, p: Params| auth::api::audit(s, p)),
         Op::Catalog => on(f, |State(s): State<AppState>| metrics::catalog(s)),
         Op::Metric => {
             on(f, |State(s): State<AppState>, name: IdPath, p: Params| metrics::metric(s, name, p))
@@ -204,7 +271,7 @@ async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> Ap
 }
 
 /// Whether a concrete path fits a route pattern with `{…}` segments.
-fn matches_path(pattern: &str, path: &str) -> bool {
+pub(crate) fn matches_path(pattern: &str, path: &str) -> bool {
     let a: Vec<&str> = pattern.split('/').collect();
     let b: Vec<&str> = path.split('/').collect();
     a.len() == b.len() && a.iter().zip(&b).all(|(p, s)| p.starts_with('{') || p == s)

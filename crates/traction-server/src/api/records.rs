@@ -19,6 +19,8 @@ use traction_store::{ListQuery, Store, Summary, Writer};
 
 use super::types::{Body, JsonObject, RecordJson, parse_body, record_from_json};
 use crate::AppState;
+use crate::auth::Principal;
+use crate::auth::authz::{Denied, Guarded, visible};
 use crate::error::{ApiError, Detail, Result};
 
 /// The query string as name/value pairs, in order.
@@ -83,15 +85,43 @@ pub(crate) async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(move || work(&*store as &dyn Store, now)).await?
 }
 
-/// Runs a write in the blocking pool and announces its changes once it has committed.
-pub(crate) async fn write<T: Send + 'static>(
+/// Runs a write in the blocking pool as `principal` and announces its changes once it has
+/// committed.
+///
+/// The work gets the store as [`Guarded`]: every writer it opens checks each record against the
+/// caller's rights and audits each change as theirs. A refused record makes the whole request a
+/// 403 (or a 404 when the record is outside the caller's read scope), and nothing is stored.
+pub async fn write<T: Send + 'static>(
     state: &AppState,
+    principal: &Principal,
     touched: Entity,
     work: impl FnOnce(&dyn Store, Micros) -> Result<(T, Summary)> + Send + 'static,
 ) -> Result<T> {
-    let (out, summary) = blocking(state, work).await?;
+    let store = state.store.clone();
+    let now = (state.clock)();
+    let principal = principal.clone();
+    let (out, summary) = tokio::task::spawn_blocking(move || {
+        let guarded = Guarded::new(&store, &principal, now);
+        let res = work(&guarded, now);
+        match (res, guarded.denied()) {
+            (Err(_), Some(Denied::Hidden { entity, key })) => {
+                Err(ApiError::NotFound(format!("no {entity} record has id {key:?}")))
+            }
+            (Err(_), Some(Denied::Forbidden(message))) => Err(ApiError::Forbidden(message)),
+            (res, _) => res,
+        }
+    })
+    .await??;
     state.events.publish(&summary, touched);
     Ok(out)
+}
+
+/// The caller's read scope of an entity as a list condition: SQL from the store and the ids of
+/// the owners it may read (`None`: everything).
+fn scope_condition(principal: &Principal, entity: Entity) -> Option<(String, Vec<Value>)> {
+    let owners = principal.owners()?;
+    let sql = traction_store::owner_condition(entity, owners.len())?;
+    Some((sql, owners.iter().map(|o| Value::Text(o.clone())).collect()))
 }
 
 // ---- list -------------------------------------------------------------------------------------
@@ -225,7 +255,14 @@ fn limit_of(params: &[(String, String)]) -> Result<usize> {
     }
 }
 
-pub(crate) async fn list(state: AppState, entity: Entity, params: Params) -> Result<Response> {
+/// `GET /api/v1/{entity}`: a page of the records the caller may read.
+pub async fn list(
+    state: AppState,
+    principal: &Principal,
+    entity: Entity,
+    params: Params,
+) -> Result<Response> {
+    let scope = scope_condition(principal, entity);
     let Query(params) = params?;
     let limit = limit_of(&params)?;
     let cursor = params.iter().find(|(k, _)| k == "cursor").map(|(_, v)| v.clone());
@@ -241,6 +278,15 @@ pub(crate) async fn list(state: AppState, entity: Entity, params: Params) -> Res
                 Some(super::filter::compile_where(entity, text, &ctx)?)
             }
             _ => None,
+        };
+        // Records outside the caller's read scope are left out, as if they did not exist.
+        let condition = match (condition, scope) {
+            (Some((sql, mut params)), Some((scope_sql, owners))) => {
+                params.extend(owners);
+                Some((format!("({sql}) AND ({scope_sql})"), params))
+            }
+            (one, None) => one,
+            (None, scope) => scope,
         };
         let condition = condition.as_ref().map(|(sql, params)| traction_store::Condition {
             sql: sql.as_str(),
@@ -267,11 +313,20 @@ fn not_found(entity: Entity, id: &str) -> ApiError {
     ApiError::NotFound(format!("no {entity} record has id {id:?}"))
 }
 
-pub(crate) async fn get_one(state: AppState, entity: Entity, id: IdPath) -> Result<Response> {
+/// `GET /api/v1/{entity}/{id}`: one record; 404 when it is outside the caller's read scope.
+pub async fn get_one(
+    state: AppState,
+    principal: &Principal,
+    entity: Entity,
+    id: IdPath,
+) -> Result<Response> {
     let Path(id) = id?;
+    let principal = principal.clone();
     let answer = blocking(&state, move |store, _| {
-        let record =
-            store.get(entity, &[Value::Text(id.clone())])?.ok_or_else(|| not_found(entity, &id))?;
+        let record = store
+            .get(entity, &[Value::Text(id.clone())])?
+            .filter(|r| visible(&principal, store, r).unwrap_or(false))
+            .ok_or_else(|| not_found(entity, &id))?;
         Answer::load(store, vec![record])
     })
     .await?;
@@ -385,7 +440,13 @@ struct Items<'a> {
     items: Vec<RecordJson<'a>>,
 }
 
-pub(crate) async fn create(state: AppState, entity: Entity, body: BodyBytes) -> Result<Response> {
+/// `POST /api/v1/{entity}`: creates (or upserts) one record or an array of them, as `principal`.
+pub async fn create(
+    state: AppState,
+    principal: &Principal,
+    entity: Entity,
+    body: BodyBytes,
+) -> Result<Response> {
     let bytes = body?;
     let body = parse_body(&bytes, true)?;
     let (objects, many): (Vec<JsonObject>, bool) = match body {
@@ -396,7 +457,7 @@ pub(crate) async fn create(state: AppState, entity: Entity, body: BodyBytes) -> 
         return Err(ApiError::bad_request("the array is empty: send at least one record"));
     }
     let catalog = state.catalog.clone();
-    let (answer, created) = write(&state, entity, move |store, now| {
+    let (answer, created) = write(&state, principal, entity, move |store, now| {
         let ctx = parse_context(store, now)?;
         let mut records = Vec::with_capacity(objects.len());
         let mut details = Vec::new();
@@ -465,6 +526,7 @@ enum Update {
 
 async fn update(
     state: AppState,
+    principal: &Principal,
     entity: Entity,
     id: IdPath,
     body: BodyBytes,
@@ -476,11 +538,19 @@ async fn update(
         return Err(ApiError::bad_request("the request body must be a JSON object"));
     };
     let catalog = state.catalog.clone();
-    let (answer, created) = write(&state, entity, move |store, now| {
+    let caller = principal.clone();
+    let (answer, created) = write(&state, principal, entity, move |store, now| {
         let ctx = parse_context(store, now)?;
         // The write lock first, then the stored record: no other write can come between.
         let mut writer = store.writer()?;
         let stored = store.get(entity, &[Value::Text(id.clone())])?;
+        // A record outside the caller's read scope is answered as if it did not exist, before
+        // anything about the body can tell otherwise.
+        if let Some(record) = &stored
+            && !visible(&caller, store, record)?
+        {
+            return Err(not_found(entity, &id));
+        }
         let existed = stored.is_some();
         let base = match (how, stored) {
             (Update::Patch, Some(record)) => Some(record),
@@ -520,33 +590,38 @@ async fn update(
     Ok((status, Json(&answer.items()[0])).into_response())
 }
 
-pub(crate) async fn replace(
+/// `PUT /api/v1/{entity}/{id}`: replaces (or creates) a record, as `principal`.
+pub async fn replace(
     state: AppState,
+    principal: &Principal,
     entity: Entity,
     id: IdPath,
     body: BodyBytes,
 ) -> Result<Response> {
-    update(state, entity, id, body, Update::Replace).await
+    update(state, principal, entity, id, body, Update::Replace).await
 }
 
-pub(crate) async fn patch(
+/// `PATCH /api/v1/{entity}/{id}`: changes the fields given, as `principal`.
+pub async fn patch(
     state: AppState,
+    principal: &Principal,
     entity: Entity,
     id: IdPath,
     body: BodyBytes,
 ) -> Result<Response> {
-    update(state, entity, id, body, Update::Patch).await
+    update(state, principal, entity, id, body, Update::Patch).await
 }
 
 // ---- delete ---------------------------------------------------------------------------------------
 
 async fn delete_key(
     state: AppState,
+    principal: &Principal,
     entity: Entity,
     key: Vec<Value>,
     shown: String,
 ) -> Result<Response> {
-    write(&state, entity, move |store, _| {
+    write(&state, principal, entity, move |store, _| {
         let mut writer = store.writer()?;
         match writer.delete(entity, &key) {
             Ok(()) => {}
@@ -561,15 +636,22 @@ async fn delete_key(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-pub(crate) async fn delete_one(state: AppState, entity: Entity, id: IdPath) -> Result<Response> {
+/// `DELETE /api/v1/{entity}/{id}`, as `principal`.
+pub async fn delete_one(
+    state: AppState,
+    principal: &Principal,
+    entity: Entity,
+    id: IdPath,
+) -> Result<Response> {
     let Path(id) = id?;
     let shown = format!("{id:?}");
-    delete_key(state, entity, vec![Value::Text(id)], shown).await
+    delete_key(state, principal, entity, vec![Value::Text(id)], shown).await
 }
 
 /// `DELETE /api/v1/web_visits?day=…&source=…`: keyed entities are deleted by their key fields.
-pub(crate) async fn delete_by_key(
+pub async fn delete_by_key(
     state: AppState,
+    principal: &Principal,
     entity: Entity,
     params: Params,
 ) -> Result<Response> {
@@ -608,7 +690,7 @@ pub(crate) async fn delete_by_key(
         return Err(ApiError::BadRequest { message, details });
     }
     let shown = params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
-    delete_key(state, entity, key, shown).await
+    delete_key(state, principal, entity, key, shown).await
 }
 
 #[cfg(test)]

@@ -35,7 +35,8 @@ async fn moves_are_recorded_and_won_or_lost_stages_close_the_deal() {
     assert_eq!(moved.body["deal"]["status"], "open");
     assert_eq!(
         moved.body["stage_change"],
-        json!({"deal_id": "d1", "stage_id": "s2", "changed_at": at(1), "changed_by": null})
+        // The move names who made it: the signed-in user.
+        json!({"deal_id": "d1", "stage_id": "s2", "changed_at": at(1), "changed_by": "admin"})
     );
 
     app.set_now(T0 + 2 * HOUR);

@@ -19,7 +19,12 @@ pub const HOUR: i64 = 3_600_000_000;
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// A client that sends the admin's bearer token with every request.
     pub client: Client,
+    /// A client without credentials.
+    pub anonymous: Client,
+    /// The admin's API token (user `admin`, made directly in the store at spawn).
+    pub admin_token: String,
     pub store: Arc<SqliteStore>,
     pub events: Events,
     now: Arc<AtomicI64>,
@@ -67,6 +72,9 @@ impl TestApp {
         install_crypto();
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(&dir.path().join("traction.db")).unwrap());
+        // The first admin, as `traction user add --role admin` makes it, and a token for it: the
+        // tests call the API as this admin unless they say otherwise.
+        let admin_token = add_user(&store, "admin", "admin", None);
         let now = Arc::new(AtomicI64::new(T0));
         let clock_now = now.clone();
         let clock: traction_server::Clock = Arc::new(move || clock_now.load(Ordering::SeqCst));
@@ -83,9 +91,19 @@ impl TestApp {
             },
             stop_events,
         ));
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {admin_token}").parse().unwrap(),
+        );
         TestApp {
             addr,
-            client: Client::new(),
+            client: Client::builder().default_headers(headers).build().unwrap(),
+            anonymous: Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            admin_token,
             store,
             events,
             now,
@@ -225,6 +243,31 @@ impl TestApp {
         )
         .await;
     }
+}
+
+/// Adds a user straight to the store (as the command line does) with an API token; returns the
+/// token.
+pub fn add_user(store: &SqliteStore, id: &str, role: &str, team: Option<&str>) -> String {
+    use traction_domain::{Entity, Record, Value};
+    let actor = traction_store::Actor { user: "cli".into(), at: Some(T0 - HOUR) };
+    let mut writer = store.writer_as(Some(&actor)).unwrap();
+    let mut values = vec![Value::Null; Entity::Users.fields().len()];
+    let mut set = |name: &str, value: Value| {
+        values[Entity::Users.field_index(name).unwrap()] = value;
+    };
+    set("id", Value::Text(id.into()));
+    set("name", Value::Text(format!("User {id}")));
+    set("role", Value::Text(role.into()));
+    set("active", Value::Bool(true));
+    set("created_at", Value::Instant(T0 - 1000 * HOUR));
+    if let Some(team) = team {
+        set("team_id", Value::Text(team.into()));
+    }
+    writer.put(0, Record { entity: Entity::Users, values }).unwrap();
+    writer.commit().unwrap();
+    let (_, token) =
+        traction_server::auth::api::issue_token(store, id, "tests", T0, &actor).unwrap();
+    token
 }
 
 impl Drop for TestApp {

@@ -11,7 +11,10 @@
 //! - `kpis`: breakdown, status, leaderboard and report on the worked example of kpis.md.
 //! - `concurrency`: several tasks writing at once, no errors, no lost writes.
 //! - `server`: the OpenAPI document against the router, graceful shutdown, the home page.
+//! - `auth`: the role × endpoint table, record scopes, tokens, sessions, CSRF, rate limits,
+//!   security headers and the audit log.
 
+mod auth;
 mod concurrency;
 mod crud;
 mod deals;

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("entities", include_str!("../../migrations/sqlite/V1__entities.sql")),
     ("indexes", include_str!("../../migrations/sqlite/V2__indexes.sql")),
     ("covering indexes", include_str!("../../migrations/sqlite/V3__covering_indexes.sql")),
+    ("sign-in and audit log", include_str!("../../migrations/sqlite/V4__auth.sql")),
 ];
 
 /// The schema version this build writes.

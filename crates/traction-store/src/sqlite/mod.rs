@@ -1,6 +1,7 @@
 //! The embedded store: one SQLite file, in WAL mode, with foreign keys on and full fsync on
 //! commit, so an acknowledged write survives a crash or a power cut.
 
+pub(crate) mod auth;
 mod list;
 mod migrations;
 mod writer;
@@ -17,17 +18,24 @@ use traction_domain::settings::{Key, Workspace};
 use traction_domain::time::parse_zone;
 use traction_domain::{Record, Value};
 
-use crate::{Error, ListQuery, Setting, Store, Writer};
+use crate::{Actor, Error, ListQuery, Setting, Store, Writer};
+
+/// How long a connection waits for another's write to finish before it gives up.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[cfg(test)]
 use migrations::{LATEST_VERSION, migrate_to};
 
 /// The SQLite store. Cheap to share between threads: connections sit behind a mutex each, one
-/// for writes and one for reads, so a long read does not hold up a write (WAL lets them overlap).
+/// for writes and one for reads, so a long read does not hold up a write (WAL lets them overlap),
+/// and one for sign-in data and the audit log (`auth.rs`).
 pub struct SqliteStore {
     path: PathBuf,
     write: Mutex<Connection>,
     read: Mutex<Connection>,
+    auth: Mutex<Connection>,
+    /// Who [`Store::writer`] writes as in the audit log (`None`: writes are not audited).
+    default_actor: Mutex<Option<Actor>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -43,7 +51,7 @@ fn open_connection(path: &Path) -> Result<Connection, Error> {
         | OpenFlags::SQLITE_OPEN_URI;
     let conn = Connection::open_with_flags(path, flags)
         .map_err(|e| Error::Storage(format!("cannot open {}: {e}", path.display())))?;
-    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     // WAL: readers never block the writer; synchronous=FULL: a commit is on disk when it returns.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
@@ -63,11 +71,27 @@ impl SqliteStore {
         let mut write = open_connection(path)?;
         migrations::migrate(&mut write)?;
         let read = open_connection(path)?;
+        let auth = open_connection(path)?;
         Ok(SqliteStore {
             path: path.to_path_buf(),
             write: Mutex::new(write),
             read: Mutex::new(read),
+            auth: Mutex::new(auth),
+            default_actor: Mutex::new(Some(Actor::system())),
         })
+    }
+
+    /// Sets who [`Store::writer`] writes as in the audit log: `cli` for the command line,
+    /// `system` by default; `None` turns the audit of plain writers off (the demo generator's
+    /// bulk load, which leaves one summary row instead).
+    pub fn set_default_actor(&self, actor: Option<Actor>) {
+        *self.default_actor.lock().unwrap_or_else(|p| p.into_inner()) = actor;
+    }
+
+    /// A write transaction whose changes are audited as `actor`'s (`None`: not audited).
+    pub fn writer_as(&self, actor: Option<&Actor>) -> Result<Box<dyn Writer + '_>, Error> {
+        let conn = self.writer_conn();
+        Ok(Box::new(writer::SqliteWriter::begin(conn, actor.cloned())?))
     }
 
     /// The database file.
@@ -268,17 +292,45 @@ impl Store for SqliteStore {
                 }
             }
         }
-        conn.execute(
+        let before = stored_setting(&conn, key, team.unwrap_or(""))?;
+        if before.as_deref() == Some(normalised.as_str()) {
+            return Ok(normalised);
+        }
+        let tx = conn.unchecked_transaction()?;
+        tx.execute(
             "INSERT INTO settings (key, team_id, value) VALUES (?1, ?2, ?3)
              ON CONFLICT (key, team_id) DO UPDATE SET value = excluded.value",
             (key.name(), team.unwrap_or(""), &normalised),
         )?;
+        let actor = self.default_actor.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(actor) = actor {
+            let json = |v: &str| {
+                let mut out = String::from("{\"value\":");
+                auth::push_json_string(&mut out, v);
+                out.push('}');
+                out
+            };
+            let record_key = match team {
+                Some(team) => format!("{}/{team}", key.name()),
+                None => key.name().to_string(),
+            };
+            auth::append(
+                &tx,
+                &actor,
+                "set",
+                "settings",
+                &record_key,
+                before.as_deref().map(json).as_deref(),
+                Some(&json(&normalised)),
+            )?;
+        }
+        tx.commit()?;
         Ok(normalised)
     }
 
     fn writer(&self) -> Result<Box<dyn Writer + '_>, Error> {
-        let conn = self.writer_conn();
-        Ok(Box::new(writer::SqliteWriter::begin(conn)?))
+        let actor = self.default_actor.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        self.writer_as(actor.as_ref())
     }
 
     fn get(&self, entity: Entity, key: &[Value]) -> Result<Option<Record>, Error> {

@@ -13,8 +13,9 @@ use traction_domain::record::check_record;
 use traction_domain::schema::{Entity, FieldType};
 use traction_domain::{Record, Value};
 
+use super::auth;
 use super::{Param, column_list, key_condition, table, workspace_of};
-use crate::{Change, ChangeKind, Error, Problem, PutOutcome, Summary, Writer};
+use crate::{Actor, Change, ChangeKind, Error, Problem, PutOutcome, Summary, Writer};
 
 /// The SQL of one entity's writes, built once per transaction.
 struct EntitySql {
@@ -77,10 +78,15 @@ pub(crate) struct SqliteWriter<'a> {
     any_order_touched: bool,
     /// Whether each entity (by discriminant) is the target of some reference field.
     referenced: [bool; Entity::ALL.len()],
+    /// Who the changes are audited as; `None`: not audited.
+    actor: Option<Actor>,
 }
 
 impl<'a> SqliteWriter<'a> {
-    pub(crate) fn begin(conn: MutexGuard<'a, Connection>) -> Result<SqliteWriter<'a>, Error> {
+    pub(crate) fn begin(
+        conn: MutexGuard<'a, Connection>,
+        actor: Option<Actor>,
+    ) -> Result<SqliteWriter<'a>, Error> {
         let currency = workspace_of(&conn)?.currency;
         conn.execute_batch(
             "BEGIN IMMEDIATE;
@@ -101,6 +107,7 @@ impl<'a> SqliteWriter<'a> {
             touched_teams: HashMap::new(),
             any_order_touched: false,
             referenced: Entity::ALL.map(is_referenced),
+            actor,
         })
     }
 
@@ -246,6 +253,8 @@ impl<'a> SqliteWriter<'a> {
         Ok(())
     }
 
+    /// Inserts or updates a record; with an audit, writes its row in the same transaction (a
+    /// create: the record; an update: the changed fields before and after).
     fn upsert(&mut self, record: &Record) -> Result<PutOutcome, Error> {
         let entity = record.entity;
         let sql = self.sql.entry(entity).or_insert_with(|| EntitySql::new(entity));
@@ -255,13 +264,35 @@ impl<'a> SqliteWriter<'a> {
             .prepare_cached(&sql.insert)?
             .execute(rusqlite::params_from_iter(params.iter()))?;
         if inserted == 1 {
+            if let Some(actor) = &self.actor {
+                let after = auth::record_json(record, self.currency, |_| true);
+                let key = record.key_text();
+                auth::append(&self.conn, actor, "create", entity.name(), &key, None, Some(&after))?;
+            }
             return Ok(PutOutcome::Created);
         }
+        let before = match &self.actor {
+            Some(_) => {
+                let key: Vec<Value> = entity.key().iter().map(|k| record.get(k).clone()).collect();
+                super::get_record(&self.conn, entity, &key)?
+            }
+            None => None,
+        };
         let updated = self
             .conn
             .prepare_cached(&sql.update)?
             .execute(rusqlite::params_from_iter(params.iter()))?;
-        Ok(if updated == 0 { PutOutcome::Unchanged } else { PutOutcome::Updated })
+        if updated == 0 {
+            return Ok(PutOutcome::Unchanged);
+        }
+        if let (Some(actor), Some(before)) = (&self.actor, before) {
+            let changed = |idx: usize| before.values[idx] != record.values[idx];
+            let old = auth::record_json(&before, self.currency, changed);
+            let new = auth::record_json(record, self.currency, changed);
+            let key = record.key_text();
+            auth::append(&self.conn, actor, "update", entity.name(), &key, Some(&old), Some(&new))?;
+        }
+        Ok(PutOutcome::Updated)
     }
 
     /// Records that refer to `entity`'s record `id`, as `(entity, count)` (counts capped at 1000).
@@ -546,6 +577,11 @@ impl Writer for SqliteWriter<'_> {
         let sql = format!("DELETE FROM {} WHERE {}", table(entity), key_condition(entity, 1));
         let params: Vec<Param<'_>> = key.iter().map(Param).collect();
         self.conn.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(params.iter()))?;
+        if let Some(actor) = &self.actor {
+            let before = auth::record_json(&record, self.currency, |_| true);
+            let key = record.key_text();
+            auth::append(&self.conn, actor, "delete", entity.name(), &key, Some(&before), None)?;
+        }
         self.known.clear();
         self.stages.clear();
         self.summary.deleted += 1;

@@ -57,6 +57,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     };
     let started = Instant::now();
     let mut rows = [0u64; Entity::ALL.len()];
+    // The generated bulk load is audited as one row, not row by row (docs/security.md).
+    store.set_default_actor(None);
     let result = traction_demo::generate(&store, &options, &mut |entity, n| {
         if let Some(idx) = Entity::ALL.iter().position(|e| *e == entity) {
             rows[idx] = n;
@@ -64,6 +66,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         bar.set_position(rows.iter().sum());
     });
     bar.finish_and_clear();
+    store.set_default_actor(Some(traction_store::Actor { user: "cli".into(), at: None }));
     let summary = result.map_err(|e| match e {
         traction_store::Error::Conflict(message) => Failure::Input(message),
         traction_store::Error::Invalid(_) => Failure::Runtime(format!(
@@ -71,6 +74,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         )),
         other => Failure::from(other),
     })?;
+    audit_demo(&store, args.seed, &args.scale.to_string(), summary.total())?;
     for (entity, n) in &summary.rows {
         if *n > 0 {
             eprintln!("{:>20} {n:>10}", entity.name());
@@ -86,5 +90,18 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         summary.total() as f64 / secs.max(1e-9),
         ctx.global.db.display()
     );
+    Ok(())
+}
+
+/// The one audit row of a demo load: what was generated, by whom (`cli`).
+pub fn audit_demo(
+    store: &traction_store::SqliteStore,
+    seed: u64,
+    scale: &str,
+    rows: u64,
+) -> Result<()> {
+    let actor = traction_store::Actor { user: "cli".into(), at: None };
+    let after = serde_json::json!({"seed": seed, "scale": scale, "rows": rows}).to_string();
+    store.audit(&actor, "demo.generate", "all", &format!("seed {seed}"), None, Some(&after))?;
     Ok(())
 }

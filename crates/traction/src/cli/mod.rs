@@ -4,6 +4,7 @@
 //! or after the subcommand. Each command turns its raw flags into domain values first (parse,
 //! don't validate) and then does its work through the store and the other crates.
 
+mod audit;
 mod backup;
 mod config;
 mod demo;
@@ -14,6 +15,7 @@ mod metric;
 mod report;
 mod serve;
 mod target;
+mod user;
 
 use std::path::PathBuf;
 
@@ -84,6 +86,12 @@ pub enum Command {
     /// A period report: KPIs, key leading and lagging metrics against the previous period and a
     /// year ago, the funnel, the leaderboard (md, html, csv or json).
     Report(report::Args),
+    /// People who sign in: add, list, set a password, disable.
+    User(user::UserArgs),
+    /// API tokens for scripts: create (printed once), list, revoke.
+    Token(user::TokenArgs),
+    /// The audit log: who changed what, when, before and after.
+    Audit(audit::Args),
 }
 
 /// Why a command failed, which fixes the exit status.
@@ -140,6 +148,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Target(args) => target::run(&ctx, args),
         Command::Kpi(args) => kpi::run(&ctx, args),
         Command::Report(args) => report::run(&ctx, args),
+        Command::User(args) => user::run_user(&ctx, args),
+        Command::Token(args) => user::run_token(&ctx, args),
+        Command::Audit(args) => audit::run(&ctx, args),
     }
 }
 
@@ -160,7 +171,10 @@ impl Context {
                 parent.display()
             )));
         }
-        Ok(SqliteStore::open(&self.global.db)?)
+        let store = SqliteStore::open(&self.global.db)?;
+        // Whoever can open the file is its admin: changes made here are audited as `cli`.
+        store.set_default_actor(Some(traction_store::Actor { user: "cli".into(), at: None }));
+        Ok(store)
     }
 
     /// The output format asked for (table, json or csv), or the default for where stdout goes.

@@ -23,6 +23,10 @@ pub struct Args {
     /// A metric definitions file over the built-in catalog (checked before the server starts).
     #[arg(long, value_name = "FILE", env = "TRACTION_METRICS")]
     pub metrics: Option<std::path::PathBuf>,
+    /// Mark the session cookie Secure: set it when the server is reached over HTTPS (directly
+    /// or through a TLS-terminating proxy).
+    #[arg(long, env = "TRACTION_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
@@ -48,12 +52,16 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         seed_demo(ctx, &store)?;
     }
     let clock: traction_server::Clock = Arc::new(wall_clock);
-    let config = traction_server::Config { catalog: Some(catalog), ..Default::default() };
+    let config = traction_server::Config {
+        catalog: Some(catalog),
+        secure_cookies: args.secure_cookies,
+        ..Default::default()
+    };
     traction_server::run_with(Arc::new(store), listen, clock, config, traction_web::router())
         .map_err(|e| match e {
-        traction_server::RunError::Listen(m) => Failure::Input(m),
-        traction_server::RunError::Io(m) => Failure::Runtime(m),
-    })
+            traction_server::RunError::Listen(m) => Failure::Input(m),
+            traction_server::RunError::Io(m) => Failure::Runtime(m),
+        })
 }
 
 /// `--demo`: fills an empty (or new) database with the demo data of `traction demo` at its
@@ -73,13 +81,76 @@ fn seed_demo(ctx: &Context, store: &traction_store::SqliteStore) -> Result<()> {
     let options =
         traction_demo::DemoOptions { seed: 1, scale: traction_demo::Scale::S, at, add: false };
     eprintln!("--demo: generating demo data (seed 1, scale s)");
-    let summary =
-        traction_demo::generate(store, &options, &mut |_, _| {}).map_err(|e| match e {
-            traction_store::Error::Invalid(_) => Failure::Runtime(format!(
-                "the demo generator made a row the store refused (a bug): {e}"
-            )),
-            other => Failure::from(other),
-        })?;
+    // The generated bulk load is audited as one row, not row by row (docs/security.md).
+    store.set_default_actor(None);
+    let result = traction_demo::generate(store, &options, &mut |_, _| {});
+    store.set_default_actor(Some(traction_store::Actor { user: "cli".into(), at: None }));
+    let summary = result.map_err(|e| match e {
+        traction_store::Error::Invalid(_) => Failure::Runtime(format!(
+            "the demo generator made a row the store refused (a bug): {e}"
+        )),
+        other => Failure::from(other),
+    })?;
     eprintln!("--demo: {} rows of demo data stored", summary.total());
+    super::demo::audit_demo(store, 1, "s", summary.total())?;
+    demo_sign_ins(store)?;
+    Ok(())
+}
+
+/// Passwords for four of the demo's people, one per role, generated now and printed this once
+/// (only their hashes are kept): there is no default password, even in the demo.
+fn demo_sign_ins(store: &traction_store::SqliteStore) -> Result<()> {
+    use traction_store::Store;
+    let mut users = Vec::new();
+    store.scan(traction_domain::Entity::Users, &mut |u| {
+        users.push(u);
+        Ok(())
+    })?;
+    let text = |u: &traction_domain::Record, f: &str| u.get(f).as_text().unwrap_or("").to_string();
+    let active = |u: &traction_domain::Record| {
+        !matches!(u.get("active"), traction_domain::Value::Bool(false))
+    };
+    let mut chosen: Vec<(String, String)> = Vec::new();
+    for role in ["admin", "manager", "rep"] {
+        if let Some(u) = users.iter().find(|u| active(u) && text(u, "role") == role) {
+            chosen.push((text(u, "id"), role.to_string()));
+        }
+    }
+    // The demo has no viewer: one of its reps' managers' teams gets a read-only colleague.
+    let now = super::wall_clock();
+    let team = users.iter().find(|u| text(u, "role") == "manager").map(|u| text(u, "team_id"));
+    let viewer = traction_domain::Record {
+        entity: traction_domain::Entity::Users,
+        values: traction_domain::Entity::Users
+            .fields()
+            .iter()
+            .map(|f| match f.name {
+                "id" => traction_domain::Value::Text("demo-viewer".into()),
+                "name" => traction_domain::Value::Text("Demo Viewer".into()),
+                "role" => traction_domain::Value::Text("viewer".into()),
+                "team_id" => team
+                    .clone()
+                    .filter(|t| !t.is_empty())
+                    .map_or(traction_domain::Value::Null, traction_domain::Value::Text),
+                "active" => traction_domain::Value::Bool(true),
+                "created_at" => traction_domain::Value::Instant(now),
+                _ => traction_domain::Value::Null,
+            })
+            .collect(),
+    };
+    let mut writer = store.writer()?;
+    writer.put(0, viewer)?;
+    writer.commit()?;
+    chosen.push(("demo-viewer".into(), "viewer".into()));
+    eprintln!("--demo: sign in at /login as one of these (the passwords are shown only now):");
+    let actor = traction_store::Actor { user: "cli".into(), at: Some(now) };
+    for (id, role) in chosen {
+        let password =
+            traction_server::auth::secret::generate_password().map_err(Failure::Runtime)?;
+        let hash =
+            traction_server::auth::secret::hash_password(&password).map_err(Failure::Runtime)?;
+        store.set_password(&id, &hash, &actor, now)?;
+        eprintln!("  {role:<8} {id:<24} {password}");
+    }
     Ok(())
 }

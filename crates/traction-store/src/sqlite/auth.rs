@@ -1,0 +1,415 @@
+//! Sign-in data and the audit log on the SQLite store: credentials (password hashes), sessions,
+//! API tokens, and the audit rows every write leaves (migration V4).
+//!
+//! These are not entities of the data model: they are never imported or exported, and callers
+//! reach them through [`SqliteStore`]'s methods here rather than the [`crate::Store`] trait. The
+//! store never sees a secret: callers hash passwords (Argon2id) and tokens (SHA-256) first.
+//! Sessions and tokens are read and written on a connection of their own, so signing a request
+//! in never waits behind a long metric query on the read connection.
+
+use rusqlite::{Connection, OptionalExtension};
+use traction_domain::money::Currency;
+use traction_domain::record::{display_value, format_real};
+use traction_domain::schema::FieldType;
+use traction_domain::time::{Micros, format_instant};
+use traction_domain::{Record, Value};
+
+use super::SqliteStore;
+use crate::{Actor, Error};
+
+/// One row of the audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Its place in the log (increasing).
+    pub seq: i64,
+    pub at: Micros,
+    /// A user id, or `cli` / `system` for changes made outside the server.
+    pub actor: String,
+    /// `create`, `update`, `delete`, `set` (a setting), `password`, `token.create`, …
+    pub action: String,
+    /// The entity, or `settings`, `api_tokens`, `credentials`.
+    pub entity: String,
+    pub key: String,
+    /// Compact JSON objects (import-text values); `None` for a create's before, a delete's after.
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Which audit rows to read, newest first.
+#[derive(Clone, Debug, Default)]
+pub struct AuditQuery {
+    pub from: Option<Micros>,
+    pub to: Option<Micros>,
+    pub entity: Option<String>,
+    pub actor: Option<String>,
+    /// Only rows older than this `seq` (the cursor of the previous page).
+    pub before_seq: Option<i64>,
+    pub limit: usize,
+}
+
+/// A session as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub user_id: String,
+    pub csrf_token: String,
+    pub created_at: Micros,
+    pub last_seen_at: Micros,
+}
+
+/// An API token as stored (never the token itself).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub created_at: Micros,
+    pub last_used_at: Option<Micros>,
+    pub revoked_at: Option<Micros>,
+}
+
+/// `CAST(… AS INTEGER)`: the database's clock in microseconds, for writes without a clock given.
+const NOW_SQL: &str = "CAST(unixepoch('subsec') * 1000000 AS INTEGER)";
+
+/// Appends one audit row on `conn` (inside the caller's transaction).
+pub(crate) fn append(
+    conn: &Connection,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    key: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Result<(), Error> {
+    let sql = format!(
+        "INSERT INTO audit_log (at, actor, action, entity, record_key, before, after)
+         VALUES (coalesce(?1, {NOW_SQL}), ?2, ?3, ?4, ?5, ?6, ?7)"
+    );
+    conn.prepare_cached(&sql)?.execute((
+        actor.at,
+        &actor.user,
+        action,
+        entity,
+        key,
+        before,
+        after,
+    ))?;
+    Ok(())
+}
+
+/// A JSON string literal.
+pub(crate) fn push_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// A record's fields (those whose index `keep` accepts, and that are set) as a compact JSON
+/// object: text, dates and instants as strings, numbers and money as numbers, booleans as such.
+pub(crate) fn record_json(
+    record: &Record,
+    currency: Currency,
+    keep: impl Fn(usize) -> bool,
+) -> String {
+    let mut out = String::from("{");
+    for (idx, field) in record.entity.fields().iter().enumerate() {
+        let value = &record.values[idx];
+        if !keep(idx) || value.is_null() {
+            continue;
+        }
+        if out.len() > 1 {
+            out.push(',');
+        }
+        push_json_string(&mut out, field.name);
+        out.push(':');
+        match (field.ty, value) {
+            (FieldType::Money, Value::Int(minor)) => {
+                out.push_str(&traction_domain::money::format_minor(*minor, currency))
+            }
+            (_, Value::Int(n)) => out.push_str(&n.to_string()),
+            (_, Value::Real(x)) if x.is_finite() => out.push_str(&format_real(*x)),
+            (_, Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
+            (_, Value::Instant(micros)) => push_json_string(&mut out, &format_instant(*micros)),
+            (_, other) => push_json_string(&mut out, &display_value(other)),
+        }
+    }
+    out.push('}');
+    out
+}
+
+impl SqliteStore {
+    fn auth_conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.auth.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Sets (or replaces) a user's password hash, in one transaction with its audit row (the
+    /// hash itself is never logged). [`Error::NotFound`] when there is no such user.
+    pub fn set_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        actor: &Actor,
+        at: Micros,
+    ) -> Result<(), Error> {
+        let mut conn = self.auth_conn();
+        let tx = conn.transaction()?;
+        let exists = tx.prepare_cached("SELECT 1 FROM users WHERE id = ?1")?.exists([user_id])?;
+        if !exists {
+            return Err(Error::NotFound);
+        }
+        let had =
+            tx.prepare_cached("SELECT 1 FROM credentials WHERE user_id = ?1")?.exists([user_id])?;
+        tx.execute(
+            "INSERT INTO credentials (user_id, password_hash, changed_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash,
+                                                 changed_at = excluded.changed_at",
+            (user_id, password_hash, at),
+        )?;
+        // A new password signs every session out: whoever knew the old one is out too.
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+        let action = if had { "password.change" } else { "password.set" };
+        append(&tx, actor, action, "credentials", user_id, None, None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The stored password hash of a user, if they have one.
+    pub fn password_hash(&self, user_id: &str) -> Result<Option<String>, Error> {
+        let conn = self.auth_conn();
+        Ok(conn
+            .prepare_cached("SELECT password_hash FROM credentials WHERE user_id = ?1")?
+            .query_row([user_id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Stores a new session under the hash of its id.
+    pub fn create_session(&self, id_hash: &str, session: &Session) -> Result<(), Error> {
+        let conn = self.auth_conn();
+        conn.prepare_cached(
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute((
+            id_hash,
+            &session.user_id,
+            &session.csrf_token,
+            session.created_at,
+            session.last_seen_at,
+        ))?;
+        Ok(())
+    }
+
+    /// The session stored under this hash.
+    pub fn session(&self, id_hash: &str) -> Result<Option<Session>, Error> {
+        let conn = self.auth_conn();
+        Ok(conn
+            .prepare_cached(
+                "SELECT user_id, csrf_token, created_at, last_seen_at FROM sessions WHERE id_hash = ?1",
+            )?
+            .query_row([id_hash], |r| {
+                Ok(Session {
+                    user_id: r.get(0)?,
+                    csrf_token: r.get(1)?,
+                    created_at: r.get(2)?,
+                    last_seen_at: r.get(3)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// Records that a session was used at `at`. Best effort: it gives up at once, rather than
+    /// wait, while a long write holds the database (the session then looks idle a little longer).
+    pub fn touch_session(&self, id_hash: &str, at: Micros) -> Result<(), Error> {
+        let conn = self.auth_conn();
+        conn.busy_timeout(std::time::Duration::ZERO)?;
+        let res = conn
+            .prepare_cached("UPDATE sessions SET last_seen_at = ?2 WHERE id_hash = ?1")
+            .and_then(|mut stmt| stmt.execute((id_hash, at)));
+        conn.busy_timeout(super::BUSY_TIMEOUT)?;
+        res?;
+        Ok(())
+    }
+
+    /// Ends a session.
+    pub fn delete_session(&self, id_hash: &str) -> Result<(), Error> {
+        let conn = self.auth_conn();
+        conn.prepare_cached("DELETE FROM sessions WHERE id_hash = ?1")?.execute([id_hash])?;
+        Ok(())
+    }
+
+    /// Ends every session that began before `created_before` or was last used before
+    /// `seen_before`; returns how many.
+    pub fn expire_sessions(
+        &self,
+        created_before: Micros,
+        seen_before: Micros,
+    ) -> Result<u64, Error> {
+        let conn = self.auth_conn();
+        let n = conn
+            .prepare_cached("DELETE FROM sessions WHERE created_at < ?1 OR last_seen_at < ?2")?
+            .execute((created_before, seen_before))?;
+        Ok(n as u64)
+    }
+
+    /// Stores a new API token (its hash), with its audit row. [`Error::NotFound`] when there is
+    /// no such user.
+    pub fn create_token(
+        &self,
+        token: &ApiToken,
+        token_hash: &str,
+        actor: &Actor,
+    ) -> Result<(), Error> {
+        let mut conn = self.auth_conn();
+        let tx = conn.transaction()?;
+        let exists =
+            tx.prepare_cached("SELECT 1 FROM users WHERE id = ?1")?.exists([&token.user_id])?;
+        if !exists {
+            return Err(Error::NotFound);
+        }
+        tx.execute(
+            "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            (&token.id, &token.user_id, &token.name, token_hash, token.created_at),
+        )?;
+        let mut after = String::from("{\"user_id\":");
+        push_json_string(&mut after, &token.user_id);
+        after.push_str(",\"name\":");
+        push_json_string(&mut after, &token.name);
+        after.push('}');
+        append(&tx, actor, "token.create", "api_tokens", &token.id, None, Some(&after))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The token stored under this hash (revoked ones included: the caller refuses them).
+    pub fn token_by_hash(&self, token_hash: &str) -> Result<Option<ApiToken>, Error> {
+        let conn = self.auth_conn();
+        Ok(conn
+            .prepare_cached(&format!("{TOKEN_SELECT} WHERE token_hash = ?1"))?
+            .query_row([token_hash], token_row)
+            .optional()?)
+    }
+
+    /// One token by its public id.
+    pub fn token(&self, id: &str) -> Result<Option<ApiToken>, Error> {
+        let conn = self.auth_conn();
+        Ok(conn
+            .prepare_cached(&format!("{TOKEN_SELECT} WHERE id = ?1"))?
+            .query_row([id], token_row)
+            .optional()?)
+    }
+
+    /// Records that a token was used (best effort, as [`SqliteStore::touch_session`]).
+    pub fn touch_token(&self, id: &str, at: Micros) -> Result<(), Error> {
+        let conn = self.auth_conn();
+        conn.busy_timeout(std::time::Duration::ZERO)?;
+        let res = conn
+            .prepare_cached("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")
+            .and_then(|mut stmt| stmt.execute((id, at)));
+        conn.busy_timeout(super::BUSY_TIMEOUT)?;
+        res?;
+        Ok(())
+    }
+
+    /// The tokens of one user, or of everyone, oldest first.
+    pub fn tokens(&self, user_id: Option<&str>) -> Result<Vec<ApiToken>, Error> {
+        let conn = self.auth_conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "{TOKEN_SELECT} WHERE ?1 IS NULL OR user_id = ?1 ORDER BY created_at, id"
+        ))?;
+        let rows = stmt.query_map([user_id], token_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Revokes a token (from then on it signs nothing in), with its audit row. Revoking a revoked
+    /// token changes nothing; [`Error::NotFound`] when there is no such token.
+    pub fn revoke_token(&self, id: &str, at: Micros, actor: &Actor) -> Result<(), Error> {
+        let mut conn = self.auth_conn();
+        let tx = conn.transaction()?;
+        let revoked: Option<Option<Micros>> = tx
+            .prepare_cached("SELECT revoked_at FROM api_tokens WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        match revoked {
+            None => return Err(Error::NotFound),
+            Some(Some(_)) => return Ok(()),
+            Some(None) => {}
+        }
+        tx.execute("UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1", (id, at))?;
+        append(&tx, actor, "token.revoke", "api_tokens", id, None, None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Appends an audit row of its own (an event that is not a record write: a setting, a
+    /// sign-in refused because of the rate limit, the demo data).
+    pub fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        entity: &str,
+        key: &str,
+        before: Option<&str>,
+        after: Option<&str>,
+    ) -> Result<(), Error> {
+        let conn = self.auth_conn();
+        append(&conn, actor, action, entity, key, before, after)
+    }
+
+    /// A page of the audit log, newest first.
+    pub fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, Error> {
+        let conn = self.auth_conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, at, actor, action, entity, record_key, before, after FROM audit_log
+             WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR at < ?2)
+               AND (?3 IS NULL OR entity = ?3) AND (?4 IS NULL OR actor = ?4)
+               AND (?5 IS NULL OR seq < ?5)
+             ORDER BY seq DESC LIMIT ?6",
+        )?;
+        let rows = stmt.query_map(
+            (
+                query.from,
+                query.to,
+                query.entity.as_deref(),
+                query.actor.as_deref(),
+                query.before_seq,
+                query.limit as i64,
+            ),
+            |r| {
+                Ok(AuditEntry {
+                    seq: r.get(0)?,
+                    at: r.get(1)?,
+                    actor: r.get(2)?,
+                    action: r.get(3)?,
+                    entity: r.get(4)?,
+                    key: r.get(5)?,
+                    before: r.get(6)?,
+                    after: r.get(7)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+const TOKEN_SELECT: &str =
+    "SELECT id, user_id, name, created_at, last_used_at, revoked_at FROM api_tokens";
+
+fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
+    Ok(ApiToken {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        name: r.get(2)?,
+        created_at: r.get(3)?,
+        last_used_at: r.get(4)?,
+        revoked_at: r.get(5)?,
+    })
+}
