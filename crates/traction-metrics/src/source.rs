@@ -480,11 +480,13 @@ fn product_stock_sql(name: &str) -> Option<&'static str> {
              WHERE m.product_id = t.product_id AND m.occurred_at < b.s), 0))",
         ),
         // Units of the product in lines of counted orders placed in the 30 days (of 86,400 s)
-        // before the instant.
+        // before the instant: the sale movements the store derives from exactly those lines
+        // (at the order's placed_at, kept in step with the order's status), read through the
+        // (product_id, occurred_at, delta) index rather than by joining lines to orders.
         "units_sold_30d" => Some(
-            "COALESCE((SELECT SUM(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id \
-             WHERE l.product_id = t.product_id AND o.status NOT IN ('cancelled', 'returned') \
-             AND o.placed_at >= b.s - 2592000000000 AND o.placed_at < b.s), 0)",
+            "COALESCE((SELECT -SUM(m.delta) FROM inventory_movements m \
+             WHERE m.product_id = t.product_id AND m.occurred_at >= b.s - 2592000000000 \
+             AND m.occurred_at < b.s AND m.reason = 'sale' AND m.order_id IS NOT NULL), 0)",
         ),
         _ => None,
     }
