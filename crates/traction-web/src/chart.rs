@@ -278,7 +278,11 @@ pub fn sparkline(actual: &[f64], expected: &[f64], slots: usize, label: &str) ->
     let px = |i: usize| i as f64 / (n - 1) as f64 * (w - 2.0) + 1.0;
     let py = |v: f64| h - 2.0 - v / max * (h - 4.0);
     let points = |vs: &[f64]| {
-        vs.iter().enumerate().map(|(i, v)| format!("{:.1},{:.1}", px(i), py(*v))).collect::<Vec<_>>().join(" ")
+        vs.iter()
+            .enumerate()
+            .map(|(i, v)| format!("{:.1},{:.1}", px(i), py(*v)))
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     html! {
         svg.spark viewBox={"0 0 " (w) " " (h)} role="img" aria-label=(label) {
@@ -409,7 +413,10 @@ mod tests {
 
     #[test]
     fn ticks_are_round() {
-        assert_eq!(nice_ticks(0.0, 84_000.0, 4), vec![0.0, 25_000.0, 50_000.0, 75_000.0, 100_000.0]);
+        assert_eq!(
+            nice_ticks(0.0, 84_000.0, 4),
+            vec![0.0, 25_000.0, 50_000.0, 75_000.0, 100_000.0]
+        );
         assert_eq!(nice_ticks(0.0, 7.0, 4), vec![0.0, 2.0, 4.0, 6.0, 8.0]);
         assert_eq!(nice_ticks(0.0, 0.42, 4), vec![0.0, 0.2, 0.4, 0.6000000000000001]);
         assert_eq!(nice_ticks(-3.0, 5.0, 4), vec![-4.0, -2.0, 0.0, 2.0, 4.0, 6.0]);
@@ -432,8 +439,16 @@ mod tests {
             unit: Unit::Money,
             labels: vec!["2026-11-01".into(), "2026-11-02".into()],
             series: vec![
-                Series { name: "2026".into(), values: vec![Some(1200.0), None], style: Style::Main(0) },
-                Series { name: "a year earlier".into(), values: vec![Some(800.0), Some(10.0)], style: Style::Previous },
+                Series {
+                    name: "2026".into(),
+                    values: vec![Some(1200.0), None],
+                    style: Style::Main(0),
+                },
+                Series {
+                    name: "a year earlier".into(),
+                    values: vec![Some(800.0), Some(10.0)],
+                    style: Style::Previous,
+                },
             ],
             bars: false,
         };

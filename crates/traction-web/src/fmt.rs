@@ -41,7 +41,8 @@ impl Locale {
             return "–".into();
         }
         let text = format!("{:.*}", decimals, x.abs());
-        let (whole, frac) = text.split_once('.').map_or((text.as_str(), None), |(w, f)| (w, Some(f)));
+        let (whole, frac) =
+            text.split_once('.').map_or((text.as_str(), None), |(w, f)| (w, Some(f)));
         let mut out = String::new();
         for (idx, ch) in whole.chars().enumerate() {
             if idx > 0 && (whole.len() - idx).is_multiple_of(3) {

@@ -50,6 +50,7 @@ pub fn page(req: &Req, title: &str, nav: Nav, body: Markup) -> Markup {
                 }
                 title { (title) " · Traction" }
                 link rel="stylesheet" href="/assets/app.css";
+                link rel="icon" href="/assets/favicon.svg" type="image/svg+xml";
                 script src="/assets/app.js" defer {}
             }
             body {

@@ -20,6 +20,7 @@
 
 pub mod chart;
 pub mod fmt;
+mod forms;
 mod layout;
 mod pages;
 
@@ -39,11 +40,31 @@ pub fn router() -> Router<AppState> {
     use pages::*;
     Router::new()
         .route("/", get(dashboard::page))
+        .route("/today", get(today::page))
+        .route("/pipeline", get(pipeline::page))
+        .route("/pipeline/move", post(pipeline::move_deal))
+        .route("/leads", get(leads::page))
+        .route("/log", get(activity::form).post(activity::submit))
+        .route("/explore", get(explorer::page))
+        .route("/explore.csv", get(explorer::csv))
+        .route("/targets", get(targets::list).post(targets::save))
+        .route("/targets/new", get(targets::form_new))
+        .route("/targets/{id}", get(targets::detail))
+        .route("/targets/{id}/edit", get(targets::form_edit))
+        .route(
+            "/import",
+            get(import::form)
+                .post(import::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(import::MAX_UPLOAD)),
+        )
+        .route("/settings", get(settings::page).post(settings::save))
         .route("/assets/{file}", get(assets))
+        .route("/favicon.ico", get(favicon))
 }
 
 const CSS: &str = include_str!("../assets/app.css");
 const JS: &str = include_str!("../assets/app.js");
+const ICON: &str = include_str!("../assets/favicon.svg");
 
 /// The stylesheet and the script, with a validator so browsers revalidate cheaply.
 async fn assets(
@@ -53,6 +74,7 @@ async fn assets(
     let (body, kind) = match file.as_str() {
         "app.css" => (CSS, "text/css; charset=utf-8"),
         "app.js" => (JS, "text/javascript; charset=utf-8"),
+        "favicon.svg" => (ICON, "image/svg+xml"),
         _ => return WebError::not_found(format!("no asset {file:?}")).into_response(),
     };
     let etag = format!("\"{:x}\"", fnv(body.as_bytes()));
@@ -70,9 +92,17 @@ async fn assets(
         .into_response()
 }
 
+/// Browsers ask for `/favicon.ico` on every page (the sign-in page too): the icon, as SVG.
+async fn favicon() -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "max-age=86400")], ICON)
+        .into_response()
+}
+
 /// FNV-1a, for asset validators (not security).
 fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+    bytes
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// A page that cannot be shown: a bad parameter (400), a missing record (404), a failure (500).
@@ -184,6 +214,20 @@ pub struct Req {
     pub user: Option<User>,
     /// The session's token for form posts (CSRF protection), when signed in with a session.
     pub csrf: Option<String>,
+    /// The caller as the server's sign-in middleware resolved them: writes go through
+    /// `Guarded` with it, so a page can do exactly what its user may do through the API.
+    pub principal: Option<std::sync::Arc<traction_server::auth::Principal>>,
+}
+
+impl Req {
+    /// The signed-in caller; every page but sign-in is behind the middleware, so a page without
+    /// one was reached without sign-in (tests of the pages alone) and may only read.
+    pub fn principal(&self) -> Result<&traction_server::auth::Principal> {
+        self.principal.as_deref().ok_or_else(|| WebError {
+            status: StatusCode::UNAUTHORIZED,
+            message: "sign in to make changes".into(),
+        })
+    }
 }
 
 /// The signed-in user as the pages need them.
@@ -200,11 +244,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Req {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Req, Self::Rejection> {
         let language = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        let principal =
+            parts.extensions.get::<std::sync::Arc<traction_server::auth::Principal>>().cloned();
         Ok(Req {
             locale: fmt::Locale::from_accept_language(language),
             path: parts.uri.path_and_query().map_or("/".into(), |p| p.as_str().to_string()),
-            user: None,
-            csrf: None,
+            user: principal.as_ref().map(|p| User {
+                id: p.user_id.clone(),
+                name: p.name.clone(),
+                role: p.role.name().to_string(),
+                team: p.team_id.clone(),
+            }),
+            csrf: principal.as_ref().and_then(|p| p.csrf_token().map(str::to_string)),
+            principal,
         })
     }
 }

@@ -73,7 +73,8 @@ fn build_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
     let org = kpis.org()?;
     let owners = org.owners(&scope);
     let scope_name = names.scope(&scope);
-    let range_to = last_day.checked_add(1.day()).map_err(|e| crate::WebError::bad(e.to_string()))?;
+    let range_to =
+        last_day.checked_add(1.day()).map_err(|e| crate::WebError::bad(e.to_string()))?;
 
     let mut tiles = Vec::new();
     for row in &report.kpis {
@@ -159,13 +160,15 @@ fn tile(
     let f = &row.figures;
     let (unit, better, label) = unit_of(engine.catalog, &t.metric);
     let fmt = &ws.fmt;
-    let (pstart, pend) = period_range(t.period, t.starts_on, &ws.zone).map_err(crate::WebError::bad)?;
+    let (pstart, pend) =
+        period_range(t.period, t.starts_on, &ws.zone).map_err(crate::WebError::bad)?;
     let until = at.clamp(pstart, pend);
     let owners = org.owners(&t.scope);
     let accumulating = matches!(row.behaviour, Behaviour::Accumulating);
 
     // The sparkline: the metric by day so far against the expected line.
-    let days = traction_kpi::period::buckets(KGrain::Day, pstart, pend, &ws.zone).map_err(crate::WebError::bad)?;
+    let days = traction_kpi::period::buckets(KGrain::Day, pstart, pend, &ws.zone)
+        .map_err(crate::WebError::bad)?;
     let mut by_day = std::collections::BTreeMap::new();
     if until > pstart {
         let mut q = Query::new(&t.metric, pstart, until, Grain::Day, at);
@@ -204,7 +207,8 @@ fn tile(
     // The change against the same stretch of the previous period.
     let previous = {
         let span = t.period.span();
-        let prev_first = t.starts_on.checked_sub(span).map_err(|e| crate::WebError::bad(e.to_string()))?;
+        let prev_first =
+            t.starts_on.checked_sub(span).map_err(|e| crate::WebError::bad(e.to_string()))?;
         let (ps, _) = period_range(t.period, prev_first, &ws.zone).map_err(crate::WebError::bad)?;
         let prev_until = ps + (until - pstart);
         if prev_until > ps {
@@ -223,11 +227,15 @@ fn tile(
     let period_text = match t.period {
         PeriodKind::Week => format!("week of {}", t.starts_on.strftime("%-d %b")),
         PeriodKind::Month => t.starts_on.strftime("%B").to_string(),
-        PeriodKind::Quarter => format!("Q{} {}", (t.starts_on.month() - 1) / 3 + 1, t.starts_on.year()),
+        PeriodKind::Quarter => {
+            format!("Q{} {}", (t.starts_on.month() - 1) / 3 + 1, t.starts_on.year())
+        }
         PeriodKind::Year => t.starts_on.year().to_string(),
     };
-    let end_day = ws.today(pend - 1).checked_add(1.day()).map_err(|e| crate::WebError::bad(e.to_string()))?;
-    let href = dashboard_explore(&t.metric, &t.scope, &t.starts_on.to_string(), &end_day.to_string());
+    let end_day =
+        ws.today(pend - 1).checked_add(1.day()).map_err(|e| crate::WebError::bad(e.to_string()))?;
+    let href =
+        dashboard_explore(&t.metric, &t.scope, &t.starts_on.to_string(), &end_day.to_string());
     let pace_label = format!(
         "{} of target {}, expected {} by now",
         fmt.value(unit, actual),
@@ -304,11 +312,24 @@ fn metric_card(
     }
 }
 
-fn leaderboard(report: &Report, names: &Names, ws: &Ws, catalog: &traction_metrics::Catalog) -> Markup {
+fn leaderboard(
+    report: &Report,
+    names: &Names,
+    ws: &Ws,
+    catalog: &traction_metrics::Catalog,
+) -> Markup {
     let Some((target, rows)) = &report.leaderboard else {
-        return layout::empty("The leaderboard ranks the reps of a team or company target — set one to see who is on pace.", Some(("/targets/new", "Set a target")));
+        return layout::empty(
+            "The leaderboard ranks the reps of a team or company target — set one to see who is on pace.",
+            Some(("/targets/new", "Set a target")),
+        );
     };
-    let metric = report.kpis.iter().find(|k| &k.target.id == target).map(|k| k.target.metric.clone()).unwrap_or_default();
+    let metric = report
+        .kpis
+        .iter()
+        .find(|k| &k.target.id == target)
+        .map(|k| k.target.metric.clone())
+        .unwrap_or_default();
     let (unit, _, label) = unit_of(catalog, &metric);
     html! {
         p.sub { (label) " · target " a href={"/targets/" (encode(target))} { (target) } }
@@ -345,9 +366,16 @@ fn trends(
     at: Micros,
 ) -> Result<Vec<(String, Markup)>> {
     let today = ws.today(at);
-    let from = sod(today.checked_sub(89.days()).map_err(|e| crate::WebError::bad(e.to_string()))?, &ws.zone)?;
-    let to = sod(today.checked_add(1.day()).map_err(|e| crate::WebError::bad(e.to_string()))?, &ws.zone)?;
-    let days = traction_kpi::period::buckets(KGrain::Day, from, to, &ws.zone).map_err(crate::WebError::bad)?;
+    let from = sod(
+        today.checked_sub(89.days()).map_err(|e| crate::WebError::bad(e.to_string()))?,
+        &ws.zone,
+    )?;
+    let to = sod(
+        today.checked_add(1.day()).map_err(|e| crate::WebError::bad(e.to_string()))?,
+        &ws.zone,
+    )?;
+    let days = traction_kpi::period::buckets(KGrain::Day, from, to, &ws.zone)
+        .map_err(crate::WebError::bad)?;
     let mut out = Vec::new();
     for (metric, bars) in [("revenue_won", false), ("activities", true), ("leads_created", true)] {
         let Some(def) = catalog.get(metric) else { continue };
@@ -366,8 +394,14 @@ fn trends(
                 now_values.insert(p.clone(), (r.value, r.previous));
             }
         }
-        let current: Vec<Option<f64>> = days.iter().map(|d| Some(now_values.get(&d.label).and_then(|v| v.0).unwrap_or(0.0))).collect();
-        let previous: Vec<Option<f64>> = days.iter().map(|d| Some(now_values.get(&d.label).and_then(|v| v.1).unwrap_or(0.0))).collect();
+        let current: Vec<Option<f64>> = days
+            .iter()
+            .map(|d| Some(now_values.get(&d.label).and_then(|v| v.0).unwrap_or(0.0)))
+            .collect();
+        let previous: Vec<Option<f64>> = days
+            .iter()
+            .map(|d| Some(now_values.get(&d.label).and_then(|v| v.1).unwrap_or(0.0)))
+            .collect();
         let chart = Chart {
             title: format!("{} by day, last 90 days", def.label),
             unit: def.unit,
@@ -391,8 +425,14 @@ fn heatmap(
     at: Micros,
 ) -> Result<Markup> {
     let today = ws.today(at);
-    let from = sod(today.checked_sub(89.days()).map_err(|e| crate::WebError::bad(e.to_string()))?, &ws.zone)?;
-    let to = sod(today.checked_add(1.day()).map_err(|e| crate::WebError::bad(e.to_string()))?, &ws.zone)?;
+    let from = sod(
+        today.checked_sub(89.days()).map_err(|e| crate::WebError::bad(e.to_string()))?,
+        &ws.zone,
+    )?;
+    let to = sod(
+        today.checked_add(1.day()).map_err(|e| crate::WebError::bad(e.to_string()))?,
+        &ws.zone,
+    )?;
     let mut cells = [[0.0; 24]; 7];
     if catalog.get("deals_won").is_some() {
         let mut q = Query::new("deals_won", from, to, Grain::All, at);

@@ -1,12 +1,20 @@
 //! One module per page, and what several pages share: names of people, teams and stages, the
 //! current period, KPI tiles and status words.
 
+pub mod activity;
 pub mod dashboard;
+pub mod explorer;
+pub mod import;
+pub mod leads;
+pub mod pipeline;
+pub mod settings;
+pub mod targets;
+pub mod today;
 
 use std::collections::BTreeMap;
 
 use jiff::ToSpan;
-use jiff::civil::{Date, Weekday};
+use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use maud::{Markup, html};
 use traction_domain::settings::Workspace;
@@ -40,12 +48,14 @@ impl Ws {
 
     /// A local date-time for people: `Mon 23 Nov 14:05`.
     pub fn when(&self, micros: Micros) -> String {
-        to_zoned(micros, &self.zone).map_or_else(String::new, |z| z.strftime("%a %-d %b %H:%M").to_string())
+        to_zoned(micros, &self.zone)
+            .map_or_else(String::new, |z| z.strftime("%a %-d %b %H:%M").to_string())
     }
 
     /// A local date: `23 Nov 2026`.
     pub fn day(&self, micros: Micros) -> String {
-        to_zoned(micros, &self.zone).map_or_else(String::new, |z| z.strftime("%-d %b %Y").to_string())
+        to_zoned(micros, &self.zone)
+            .map_or_else(String::new, |z| z.strftime("%-d %b %Y").to_string())
     }
 
     pub fn today(&self, now: Micros) -> Date {
@@ -72,7 +82,7 @@ pub struct Names {
 impl Names {
     pub fn load(store: &SqliteStore) -> Result<Names> {
         let mut names = Names::default();
-        let mut read = |entity: Entity, into: &mut BTreeMap<String, String>| -> Result<()> {
+        let read = |entity: Entity, into: &mut BTreeMap<String, String>| -> Result<()> {
             store.scan(entity, &mut |r: Record| {
                 let id = r.get("id").as_text().unwrap_or("").to_string();
                 let name = r.get("name").as_text().unwrap_or(&id).to_string();
@@ -99,7 +109,9 @@ impl Names {
     pub fn scope(&self, scope: &Scope) -> String {
         match scope {
             Scope::Company => "Company".into(),
-            Scope::Team(id) => self.teams.get(id).map_or_else(|| format!("team {id}"), |n| n.clone()),
+            Scope::Team(id) => {
+                self.teams.get(id).map_or_else(|| format!("team {id}"), |n| n.clone())
+            }
             Scope::User(id) => self.user(id).to_string(),
         }
     }
@@ -111,7 +123,9 @@ pub fn scope_param(params: &Params, req: &Req) -> Result<Scope> {
         None => Ok(Scope::Company),
         Some("me") => match &req.user {
             Some(u) => Ok(Scope::User(u.id.clone())),
-            None => Err(WebError::bad("scope=me needs a signed-in user: use company, team:ID or user:ID")),
+            None => Err(WebError::bad(
+                "scope=me needs a signed-in user: use company, team:ID or user:ID",
+            )),
         },
         Some(text) => Scope::parse(text).map_err(|e| WebError::bad(format!("scope: {e}"))),
     }
@@ -123,8 +137,13 @@ pub fn scope_value(scope: &Scope) -> String {
 }
 
 /// The period of `kind` that contains `at`: its first day, `[start, end)` and a label.
-pub fn current_period(kind: PeriodKind, at: Micros, zone: &TimeZone) -> Result<(Date, Micros, Micros, String)> {
-    let day = to_zoned(at, zone).map(|z| z.date()).ok_or_else(|| WebError::bad("at is out of range"))?;
+pub fn current_period(
+    kind: PeriodKind,
+    at: Micros,
+    zone: &TimeZone,
+) -> Result<(Date, Micros, Micros, String)> {
+    let day =
+        to_zoned(at, zone).map(|z| z.date()).ok_or_else(|| WebError::bad("at is out of range"))?;
     let first = match kind {
         PeriodKind::Week => day.checked_sub((day.weekday().to_monday_zero_offset() as i64).days()),
         PeriodKind::Month => Ok(day.first_of_month()),
@@ -132,7 +151,8 @@ pub fn current_period(kind: PeriodKind, at: Micros, zone: &TimeZone) -> Result<(
         PeriodKind::Year => Date::new(day.year(), 1, 1),
     }
     .map_err(|e| WebError::bad(e.to_string()))?;
-    let (start, end) = traction_kpi::period::period_range(kind, first, zone).map_err(WebError::bad)?;
+    let (start, end) =
+        traction_kpi::period::period_range(kind, first, zone).map_err(WebError::bad)?;
     let label = match kind {
         PeriodKind::Week => format!("week of {}", first.strftime("%-d %b %Y")),
         PeriodKind::Month => first.strftime("%B %Y").to_string(),
@@ -176,7 +196,13 @@ pub fn status_badge(status: &str) -> Markup {
 }
 
 /// A change against an earlier value, coloured by whether it is good for this metric.
-pub fn change_badge(fmt: &Fmt, better: Better, now: Option<f64>, then: Option<f64>, what: &str) -> Markup {
+pub fn change_badge(
+    fmt: &Fmt,
+    better: Better,
+    now: Option<f64>,
+    then: Option<f64>,
+    what: &str,
+) -> Markup {
     match fmt.change(now, then) {
         Some((up, text)) => {
             let good = up == (better == Better::Higher);
@@ -194,7 +220,12 @@ pub fn unit_of(catalog: &Catalog, metric: &str) -> (Unit, Better, String) {
 }
 
 /// Up to `limit` records of an entity matching `filters`, in key order.
-pub fn list(store: &SqliteStore, entity: Entity, filters: &[(&str, Value)], limit: usize) -> Result<Vec<Record>> {
+pub fn list(
+    store: &SqliteStore,
+    entity: Entity,
+    filters: &[(&str, Value)],
+    limit: usize,
+) -> Result<Vec<Record>> {
     Ok(store.list(entity, &ListQuery { filters, condition: None, after: None, limit })?)
 }
 
@@ -221,11 +252,6 @@ pub fn instant(r: &Record, field: &str) -> Option<Micros> {
 /// The local start of `date`.
 pub fn sod(date: Date, zone: &TimeZone) -> Result<Micros> {
     start_of_day(date, zone).map_err(WebError::bad)
-}
-
-/// Monday-first weekday index.
-pub fn weekday_index(w: Weekday) -> usize {
-    w.to_monday_zero_offset() as usize
 }
 
 /// A `<select>` of scopes: company, each team, each active user.

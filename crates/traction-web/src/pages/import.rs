@@ -1,0 +1,184 @@
+//! Import a file from the browser: choose what it holds, upload a CSV or NDJSON file, and see
+//! either what was stored or every error by line and column — in which case nothing was stored
+//! (imports are atomic). The same importer as `traction import` and `POST /api/v1/{entity}/import`.
+//! The form posts as multipart with the CSRF token in the query string, so it works with no script.
+
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use traction_domain::Entity;
+use traction_import::{Format, ImportFailure, ImportOptions};
+use traction_server::AppState;
+
+use crate::forms;
+use crate::layout::{self, Nav};
+use crate::{Req, Result, WebError, blocking, render};
+
+/// The largest file the page takes; larger files go through the command line or the API, which
+/// stream.
+pub const MAX_UPLOAD: usize = 256 * 1024 * 1024;
+const MAX_ERRORS: usize = 200;
+
+pub async fn form(req: Req) -> Result<Response> {
+    Ok(render(page(&req, None, None)))
+}
+
+enum Outcome {
+    Stored { entity: Entity, file: String, rows: u64, created: u64, updated: u64, unchanged: u64 },
+    Refused { entity: Entity, file: String, errors: Vec<traction_import::InputError>, total: usize },
+}
+
+fn page(req: &Req, outcome: Option<&Outcome>, selected: Option<Entity>) -> Markup {
+    let action = match &req.csrf {
+        Some(token) => format!("/import?_csrf={}", crate::encode(token)),
+        None => "/import".to_string(),
+    };
+    let body = html! {
+        div.page-head { h1 { "Import" } p.sub { "A file imports whole or not at all: if any line has an error, nothing is stored and every error is listed by line and column." } }
+        @match outcome {
+            Some(Outcome::Stored { entity, file, rows, created, updated, unchanged }) => {
+                p.notice role="status" { "Imported " (file) " into " (entity.name()) ": " (rows) " rows — " (created) " new, " (updated) " updated, " (unchanged) " unchanged." }
+            }
+            Some(Outcome::Refused { entity, file, errors, total }) => {
+                section.card role="alert" aria-labelledby="err-h" {
+                    h2 #err-h { (total) " error" (if *total == 1 { "" } else { "s" }) " in " (file) " — nothing was stored in " (entity.name()) }
+                    div.scroll {
+                        table.errors {
+                            thead { tr { th.num scope="col" { "Line" } th scope="col" { "Column" } th scope="col" { "Value" } th scope="col" { "Problem" } } }
+                            tbody {
+                                @for e in errors {
+                                    tr {
+                                        td.num { (e.line) }
+                                        td { (e.column.clone().unwrap_or_default()) }
+                                        td { code { (e.value.clone().unwrap_or_default()) } }
+                                        td { (e.message) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if *total > errors.len() { p.small { "… and " (total - errors.len()) " more." } }
+                    p.small { "Fix the file and upload it again. See the field reference in the docs (docs/fields.md) for every field's format." }
+                }
+            }
+            None => {}
+        }
+        form.card method="post" action=(action) enctype="multipart/form-data" {
+            div.field {
+                label for="entity" { "The file holds" }
+                select name="entity" id="entity" required {
+                    @for e in Entity::ALL {
+                        option value=(e.name()) selected[Some(e) == selected] { (e.name().replace('_', " ")) }
+                    }
+                }
+                span.hint { "Import in the order of references: teams and users, accounts, pipelines and stages, then deals, activities, orders…" }
+            }
+            div.field {
+                label for="file" { "File (CSV with a header row, or NDJSON)" }
+                input type="file" name="file" id="file" required accept=".csv,.ndjson,.jsonl,text/csv,application/x-ndjson";
+            }
+            div.field {
+                label for="format" { "Format" }
+                select name="format" id="format" {
+                    option value="" { "from the file name" }
+                    option value="csv" { "CSV" }
+                    option value="ndjson" { "NDJSON" }
+                }
+            }
+            button type="submit" { "Import" }
+        }
+    };
+    layout::page(req, "Import", Nav::Import, body)
+}
+
+/// `POST /import` (multipart: `entity`, `file`, optional `format`).
+pub async fn upload(
+    State(state): State<AppState>,
+    req: Req,
+    mut multipart: Multipart,
+) -> Result<Response> {
+    let mut entity: Option<Entity> = None;
+    let mut format: Option<Format> = None;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| WebError::bad(format!("the upload cannot be read: {e}")))?
+    {
+        let name = field.name().unwrap_or("").to_string();
+        match name.as_str() {
+            "entity" => {
+                let text = field.text().await.map_err(|e| WebError::bad(format!("entity: {e}")))?;
+                entity = Some(
+                    Entity::parse(text.trim())
+                        .map_err(|e| WebError::bad(format!("entity: {e}")))?,
+                );
+            }
+            "format" => {
+                let text = field.text().await.map_err(|e| WebError::bad(format!("format: {e}")))?;
+                if !text.trim().is_empty() {
+                    format = Some(Format::parse(&text).map_err(WebError::bad)?);
+                }
+            }
+            "file" => {
+                let file_name = field.file_name().unwrap_or("upload").to_string();
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| WebError::bad(format!("the file cannot be read: {e}")))?;
+                file = Some((file_name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    let entity =
+        entity.ok_or_else(|| WebError::bad("entity is missing: choose what the file holds"))?;
+    let (file_name, bytes) =
+        file.ok_or_else(|| WebError::bad("file is missing: choose a file to import"))?;
+    let format = format
+        .or_else(|| Format::from_path(std::path::Path::new(&file_name)))
+        .unwrap_or(Format::Csv);
+    let st = state.clone();
+    let name = file_name.clone();
+    let principal = req.principal.clone();
+    let outcome = blocking(move || {
+        let now = (st.clock)();
+        let principal = principal.as_deref().ok_or_else(|| WebError::bad("sign in to import"))?;
+        let guarded = forms::guarded(&st, principal, now);
+        let options =
+            ImportOptions { file_name: name.clone(), format, max_errors: MAX_ERRORS, now };
+        match traction_import::import(
+            &guarded,
+            entity,
+            std::io::Cursor::new(bytes),
+            &options,
+            &mut |_| {},
+        ) {
+            Ok(report) => Ok((
+                Outcome::Stored {
+                    entity,
+                    file: name,
+                    rows: report.rows,
+                    created: report.summary.created,
+                    updated: report.summary.updated,
+                    unchanged: report.summary.unchanged,
+                },
+                Some(report.summary),
+            )),
+            Err(ImportFailure::Invalid { errors, total }) => {
+                Ok((Outcome::Refused { entity, file: name, errors, total }, None))
+            }
+            Err(ImportFailure::Io(message)) => Err(WebError::bad(message)),
+        }
+    })
+    .await?;
+    if let (_, Some(summary)) = &outcome {
+        forms::announce(&state, summary, entity);
+    }
+    let status = match outcome.0 {
+        Outcome::Stored { .. } => StatusCode::OK,
+        Outcome::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    Ok((status, page(&req, Some(&outcome.0), Some(entity))).into_response())
+}

@@ -1,0 +1,291 @@
+//! The pipeline board: open deals as columns by stage with the count, total and weighted total
+//! per stage; won and lost as drop targets. Deals move by drag and drop (the script, pointer
+//! events, so touch works too) or by keyboard and without script: every card has a stage list
+//! and a Move button. Both post to `/pipeline/move`, which moves the deal exactly as
+//! `POST /api/v1/deals/{id}/move` does.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use maud::{Markup, html};
+use traction_domain::time::Micros;
+use traction_domain::{Entity, Record, Value};
+use traction_server::AppState;
+use traction_store::{ListQuery, Store};
+
+use super::*;
+use crate::forms::{self, Form};
+use crate::layout::{self, Nav};
+use crate::{Params, Req, Result, WebError, blocking, render};
+
+/// Cards shown per column (the largest first); the totals count every deal.
+const CARDS: usize = 40;
+
+struct Stage {
+    id: String,
+    name: String,
+    kind: String,
+    probability: f64,
+}
+
+pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
+    let now = (state.clock)();
+    blocking(move || Ok(render(build(&state, &req, &params, now)?))).await
+}
+
+/// The stages of a pipeline in board order: open stages by position, then won, then lost. A
+/// stage without a probability takes the linear default of data-model.md (by position among
+/// the open stages; won 1, lost 0).
+fn stages_of(store: &dyn Store, pipeline: &str) -> Result<Vec<Stage>> {
+    let mut rows: Vec<Record> = store.list(
+        Entity::Stages,
+        &ListQuery {
+            filters: &[("pipeline_id", Value::Text(pipeline.to_string()))],
+            condition: None,
+            after: None,
+            limit: 1000,
+        },
+    )?;
+    rows.sort_by_key(|r| r.get("position").as_int().unwrap_or(0));
+    let open = rows.iter().filter(|r| text(r, "kind") == "open").count();
+    let mut out = Vec::new();
+    let mut idx = 0;
+    for kind in ["open", "won", "lost"] {
+        for r in rows.iter().filter(|r| text(r, "kind") == kind) {
+            let default = match kind {
+                "open" => {
+                    idx += 1;
+                    idx as f64 / (open + 1) as f64
+                }
+                "won" => 1.0,
+                _ => 0.0,
+            };
+            let probability = match r.get("probability") {
+                Value::Real(p) => *p,
+                _ => default,
+            };
+            out.push(Stage {
+                id: text(r, "id").to_string(),
+                name: text(r, "name").to_string(),
+                kind: kind.to_string(),
+                probability,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Markup> {
+    let store = state.store.as_ref();
+    let ws = Ws::load(store, req)?;
+    let names = Names::load(store)?;
+    let pipelines = list(store, Entity::Pipelines, &[], 1000)?;
+    if pipelines.is_empty() {
+        let body = html! {
+            div.page-head { h1 { "Pipeline" } }
+            (layout::empty("No pipeline yet — import pipelines and stages (or run the demo) to see deals on a board.", Some(("/import", "Import data"))))
+        };
+        return Ok(layout::page(req, "Pipeline", Nav::Pipeline, body));
+    }
+    let pipeline = match params.get("pipeline") {
+        Some(id) => pipelines
+            .iter()
+            .find(|p| text(p, "id") == id)
+            .ok_or_else(|| WebError::bad(format!("pipeline: no pipeline has id {id:?}")))?,
+        None => &pipelines[0],
+    };
+    let pipeline_id = text(pipeline, "id").to_string();
+    let owner = params.get("owner").map(str::to_string);
+    if let Some(o) = &owner {
+        if !names.users.contains_key(o) {
+            return Err(WebError::bad(format!("owner: no user has id {o:?}")));
+        }
+    }
+    let stages = stages_of(store, &pipeline_id)?;
+    let mut filters = vec![("pipeline_id", Value::Text(pipeline_id.clone()))];
+    if let Some(o) = &owner {
+        filters.push(("owner_id", Value::Text(o.clone())));
+    }
+    // Open deals all (they are the board); closed deals of the last 30 days.
+    let recent = now - 30 * 86_400_000_000;
+    let mut by_stage: BTreeMap<String, Vec<Record>> = BTreeMap::new();
+    let mut after: Option<Vec<Value>> = None;
+    loop {
+        let page = store.list(
+            Entity::Deals,
+            &ListQuery { filters: &filters, condition: None, after: after.as_deref(), limit: 1000 },
+        )?;
+        let done = page.len() < 1000;
+        after = page.last().map(|r| vec![r.get("id").clone()]);
+        for d in page {
+            let closed = !d.get("closed_at").is_null();
+            if closed && d.get("closed_at").as_instant().is_none_or(|c| c < recent) {
+                continue;
+            }
+            by_stage.entry(text(&d, "stage_id").to_string()).or_default().push(d);
+        }
+        if done {
+            break;
+        }
+    }
+    let back = req.path.clone();
+    let mut accounts: BTreeMap<String, String> = BTreeMap::new();
+    let body = html! {
+        div.page-head {
+            h1 { "Pipeline" }
+            p.sub { (text(pipeline, "name")) " · open deals, and deals closed in the last 30 days" }
+            form.filters method="get" action="/pipeline" {
+                @if pipelines.len() > 1 {
+                    label for="pipeline" { "Pipeline" }
+                    select name="pipeline" id="pipeline" data-auto {
+                        @for p in &pipelines { option value=(text(p, "id")) selected[text(p, "id") == pipeline_id] { (text(p, "name")) } }
+                    }
+                } @else { input type="hidden" name="pipeline" value=(pipeline_id); }
+                label for="owner" { "Owner" }
+                select name="owner" id="owner" data-auto {
+                    option value="" { "Everyone" }
+                    @for (id, name) in &names.users { option value=(id) selected[owner.as_deref() == Some(id.as_str())] { (name) } }
+                }
+                button type="submit" { "Show" }
+            }
+        }
+        p.hint { "Drag a card by its handle to another column, or choose a stage on the card and press Move." }
+        div.board-cols #board data-live {
+            @for s in &stages {
+                @let deals = by_stage.get(&s.id).map(|v| v.as_slice()).unwrap_or(&[]);
+                @let total: f64 = deals.iter().filter_map(|d| money(d, "amount", &ws)).sum();
+                section.col data-stage=(s.id) aria-labelledby={"st-" (s.id)} {
+                    header {
+                        h2 id={"st-" (s.id)} { (s.name) " " span.tag { (deals.len()) } }
+                        p.small {
+                            (ws.fmt.money(total))
+                            @if s.kind == "open" { " · weighted " (ws.fmt.money(total * s.probability)) " (" (ws.fmt.percent(s.probability)) ")" }
+                            @else { " · last 30 days" }
+                        }
+                    }
+                    ol {
+                        @for d in largest(deals, &ws).into_iter().take(CARDS) {
+                            (card(store, d, s, &stages, &names, &ws, &back, now, &mut accounts))
+                        }
+                    }
+                    @if deals.len() > CARDS { p.small { "+ " (deals.len() - CARDS) " smaller deals" } }
+                }
+            }
+        }
+    };
+    Ok(layout::page(req, "Pipeline", Nav::Pipeline, body))
+}
+
+/// Deals by amount, largest first (ties by id).
+fn largest<'a>(deals: &'a [Record], ws: &Ws) -> Vec<&'a Record> {
+    let mut v: Vec<&Record> = deals.iter().collect();
+    v.sort_by(|a, b| {
+        let (x, y) = (money(a, "amount", ws).unwrap_or(0.0), money(b, "amount", ws).unwrap_or(0.0));
+        y.total_cmp(&x).then_with(|| text(a, "id").cmp(text(b, "id")))
+    });
+    v
+}
+
+#[allow(clippy::too_many_arguments)]
+fn card(
+    store: &dyn Store,
+    d: &Record,
+    current: &Stage,
+    stages: &[Stage],
+    names: &Names,
+    ws: &Ws,
+    back: &str,
+    now: Micros,
+    accounts: &mut BTreeMap<String, String>,
+) -> Markup {
+    let id = text(d, "id");
+    let name = match text(d, "name") {
+        "" => id,
+        n => n,
+    };
+    let account_id = text(d, "account_id");
+    let account = if account_id.is_empty() {
+        String::new()
+    } else {
+        accounts
+            .entry(account_id.to_string())
+            .or_insert_with(|| {
+                store
+                    .get(Entity::Accounts, &[Value::Text(account_id.to_string())])
+                    .ok()
+                    .flatten()
+                    .map_or_else(|| account_id.to_string(), |a| text(&a, "name").to_string())
+            })
+            .clone()
+    };
+    let age_days = instant(d, "created_at").map(|c| ((now - c) as f64 / 86_400e6).max(0.0));
+    html! {
+        li.deal id={"deal-" (id)} data-deal=(id) data-stage=(current.id) {
+            span.handle aria-hidden="true" title="Drag to another stage" { "⠿ " }
+            span.name { (name) }
+            span.facts {
+                (ws.fmt.money(money(d, "amount", ws).unwrap_or(0.0)))
+                @if !account.is_empty() { " · " (account) }
+                " · " (names.user(text(d, "owner_id")))
+                @if let Some(a) = age_days { " · " (ws.fmt.duration(a * 86_400.0)) " old" }
+            }
+            form method="post" action="/pipeline/move" {
+                input type="hidden" name="deal" value=(id);
+                input type="hidden" name="back" value=(back);
+                label.visually-hidden for={"mv-" (id)} { "Stage of " (name) }
+                select name="stage" id={"mv-" (id)} {
+                    @for s in stages { option value=(s.id) selected[s.id == current.id] { (s.name) } }
+                }
+                button.secondary type="submit" { "Move" }
+            }
+        }
+    }
+}
+
+/// `POST /pipeline/move` with `deal`, `stage` (and `back`): moves the deal and returns to the
+/// board (a script's post gets 204).
+pub async fn move_deal(
+    State(state): State<AppState>,
+    req: Req,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let script = forms::from_script(&headers);
+    let principal = req.principal.clone();
+    let result = async {
+        let form = Form::parse(&body)?;
+        let deal = form
+            .get("deal")
+            .ok_or_else(|| WebError::bad("deal is missing: name the deal to move"))?
+            .to_string();
+        let stage = form
+            .get("stage")
+            .ok_or_else(|| WebError::bad("stage is missing: choose the stage to move to"))?
+            .to_string();
+        let back = forms::back_to(&form, "/pipeline");
+        let st = state.clone();
+        let summary = blocking(move || {
+            let now = (st.clock)();
+            let principal =
+                principal.as_deref().ok_or_else(|| WebError::bad("sign in to move a deal"))?;
+            let guarded = forms::guarded(&st, principal, now);
+            traction_server::api::deals::move_deal_at(&guarded, principal, &deal, &stage, now)
+                .map(|(_, _, summary)| summary)
+                .map_err(|e| forms::denied(&guarded).unwrap_or_else(|| forms::api_error(e)))
+        })
+        .await?;
+        forms::announce(&state, &summary, Entity::Deals);
+        Ok(back)
+    }
+    .await;
+    if script {
+        return forms::script_answer(result.map(|_| ()));
+    }
+    match result {
+        Ok(back) => forms::see_other(&back),
+        Err(e) => axum::response::IntoResponse::into_response(e),
+    }
+}

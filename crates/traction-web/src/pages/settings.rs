@@ -1,0 +1,159 @@
+//! Settings: the workspace's time zone, currency and business calendar (work days, work hours,
+//! holidays) — the keys of `traction config` — with each team's calendar overrides shown; the
+//! people and their roles. Saving runs each value through the same checks as `traction config
+//! set` (a currency with other decimals is refused once amounts are stored).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use traction_domain::Entity;
+use traction_domain::settings::Key;
+use traction_server::AppState;
+use traction_store::Store;
+
+use super::*;
+use crate::forms::{FieldErrors, Form};
+use crate::layout::{self, Nav};
+use crate::{Req, Result, blocking, render};
+
+fn help(key: Key) -> &'static str {
+    match key {
+        Key::Timezone => "An IANA zone such as Europe/London: days, weeks and hours are cut in it.",
+        Key::Currency => "An ISO 4217 code such as GBP: every amount is in it.",
+        Key::WorkDays => "Days that count for pace, e.g. mon,tue,wed,thu,fri.",
+        Key::WorkHours => "Working hours of a day, e.g. 09:00-17:00.",
+        Key::Holidays => "Days off, comma-separated dates, e.g. 2026-12-25,2026-12-26.",
+    }
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    req: Req,
+    params: crate::Params,
+) -> Result<Response> {
+    let saved = params.get("saved").is_some();
+    blocking(move || Ok(render(build(&state, &req, &Vec::new(), None, saved)?))).await
+}
+
+fn build(
+    state: &AppState,
+    req: &Req,
+    errors: &FieldErrors,
+    values: Option<&Form>,
+    saved: bool,
+) -> Result<Markup> {
+    let store = state.store.as_ref();
+    let names = Names::load(store)?;
+    let mut current = Vec::new();
+    for key in Key::ALL {
+        let setting = store.setting(key, None)?;
+        current.push((key, setting.value));
+    }
+    let mut overrides = Vec::new();
+    for (team, team_name) in &names.teams {
+        for key in Key::ALL.into_iter().filter(|k| k.per_team()) {
+            let s = store.setting(key, Some(team))?;
+            if s.source.as_deref() == Some(team.as_str()) {
+                overrides.push((team_name.clone(), key.name(), s.value));
+            }
+        }
+    }
+    let users = list(store, Entity::Users, &[], 1000)?;
+    let err = |k: &str| {
+        errors.iter().filter(|(f, _)| f == k).map(|(_, m)| m.clone()).collect::<Vec<_>>().join("; ")
+    };
+    let body = html! {
+        div.page-head { h1 { "Settings" } }
+        @if saved { p.notice role="status" { "Settings saved." } }
+        @if !errors.is_empty() { p.notice.bad role="alert" { "Nothing was saved: fix the fields marked below." } }
+        div.grid2 {
+            form.card method="post" action="/settings" data-validate {
+                h2 { "Workspace and calendar" }
+                @if let Some(token) = &req.csrf { input type="hidden" name="_csrf" value=(token); }
+                @for (key, value) in &current {
+                    div.field {
+                        label for=(key.name()) { (key.name().replace('_', " ")) }
+                        input type="text" name=(key.name()) id=(key.name()) value=(values.and_then(|v| v.get(key.name())).unwrap_or(value));
+                        span.hint { (help(*key)) }
+                        p.error-text data-for=(key.name()) { (err(key.name())) }
+                    }
+                }
+                button type="submit" { "Save settings" }
+            }
+            section.card {
+                h2 { "Team calendars" }
+                @if overrides.is_empty() {
+                    p.sub { "Every team follows the workspace calendar. A team's own work days, hours or holidays are set with " code { "traction config set --team TEAM KEY VALUE" } "." }
+                } @else {
+                    table {
+                        thead { tr { th scope="col" { "Team" } th scope="col" { "Setting" } th scope="col" { "Value" } } }
+                        tbody { @for (t, k, v) in &overrides { tr { td { (t) } td { (k) } td { (v) } } } }
+                    }
+                }
+                h2 { "People" }
+                p.sub { "Sign-in accounts and API tokens are managed with " code { "traction user" } " and " code { "traction token" } " (see the security guide)." }
+                div.scroll {
+                    table {
+                        thead { tr { th scope="col" { "Name" } th scope="col" { "Role" } th scope="col" { "Team" } th scope="col" { "Active" } } }
+                        tbody {
+                            @for u in &users {
+                                tr {
+                                    td { (text(u, "name")) }
+                                    td { (text(u, "role")) }
+                                    td { (names.teams.get(text(u, "team_id")).cloned().unwrap_or_default()) }
+                                    td { (if matches!(u.get("active"), traction_domain::Value::Bool(false)) { "no" } else { "yes" }) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout::page(req, "Settings", Nav::Settings, body))
+}
+
+/// `POST /settings`: every changed key is checked first; if any is wrong nothing is saved.
+pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Result<Response> {
+    let form = Form::parse(&body)?;
+    let st = state.clone();
+    blocking(move || {
+        let store = st.store.as_ref();
+        let principal = req.principal()?;
+        if !principal.is_admin() {
+            return Err(crate::WebError {
+                status: StatusCode::FORBIDDEN,
+                message: "only an admin changes settings".into(),
+            });
+        }
+        let guarded = crate::forms::guarded(&st, principal, (st.clock)());
+        let mut changes = Vec::new();
+        let mut errors: FieldErrors = Vec::new();
+        for key in Key::ALL {
+            let Some(value) = form.get(key.name()) else { continue };
+            let current = store.setting(key, None)?.value;
+            match key.normalise(value) {
+                Ok(v) if v == current => {}
+                Ok(v) => changes.push((key, v)),
+                Err(e) => errors.push((key.name().to_string(), e)),
+            }
+        }
+        if errors.is_empty() {
+            for (key, value) in &changes {
+                if let Err(e) = guarded.set_setting(*key, None, value) {
+                    errors.push((key.name().to_string(), e.to_string()));
+                    break;
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(crate::forms::see_other("/settings?saved=1"))
+        } else {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, build(&st, &req, &errors, Some(&form), false)?)
+                .into_response())
+        }
+    })
+    .await
+}

@@ -1,0 +1,461 @@
+//! Targets: the list with where each stands now, a form to create and edit one (the metric from
+//! the catalog, the scope, the period, the value, how it spreads), and a target's page with its
+//! breakdown by week, day or hour, overall or per head — the figures of
+//! `traction target breakdown` and `GET /api/v1/kpis/{id}/breakdown`.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use traction_domain::time::Micros;
+use traction_domain::{Entity, Value};
+use traction_kpi::engine::{Engine, owner_filter};
+use traction_kpi::pace::Behaviour;
+use traction_kpi::period::{Grain as KGrain, PeriodKind, period_range};
+use traction_kpi::service::{Kpis, MetricSource, Target};
+use traction_metrics::catalog::Kind;
+use traction_metrics::{Grain, Query};
+use traction_server::AppState;
+use traction_store::Store;
+
+use super::*;
+use crate::chart::{self, Chart, Series, Style};
+use crate::forms::{self, FieldErrors, Form, WriteError};
+use crate::layout::{self, Nav};
+use crate::{Params, Req, Result, WebError, blocking, encode, render};
+
+pub async fn list(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
+    let now = (state.clock)();
+    blocking(move || {
+        let store = state.store.as_ref();
+        let ws = Ws::load(store, &req)?;
+        let names = Names::load(store)?;
+        let at = at_param(&params, &ws.zone, now)?;
+        let engine = Engine { store, catalog: &state.catalog };
+        let kpis = Kpis { store, metrics: &engine };
+        let mut targets = kpis.targets()?;
+        // Current and future periods first, newest first.
+        targets.sort_by(|a, b| b.starts_on.cmp(&a.starts_on).then_with(|| a.id.cmp(&b.id)));
+        let status: BTreeMap<String, String> = kpis
+            .status(at, None)
+            .map(|rows| rows.into_iter().map(|r| (r.target.id.clone(), r.figures.status.name().to_string())).collect())
+            .unwrap_or_default();
+        let body = html! {
+            div.page-head {
+                h1 { "Targets" }
+                p.sub { (targets.len()) " targets" }
+                a.button href="/targets/new" { "New target" }
+            }
+            @if targets.is_empty() {
+                (layout::empty("No targets yet — set one for this month to see pace, status and projection on the dashboard.", Some(("/targets/new", "Set a target"))))
+            } @else {
+                section.card #targets data-live {
+                    div.scroll {
+                        table {
+                            thead { tr { th scope="col" { "Metric" } th scope="col" { "Scope" } th scope="col" { "Period" } th.num scope="col" { "Target" } th scope="col" { "Status now" } th scope="col" {} } }
+                            tbody {
+                                @for t in targets.iter().take(500) {
+                                    @let (unit, _, label) = unit_of(&state.catalog, &t.metric);
+                                    tr {
+                                        th scope="row" { a href={"/targets/" (encode(&t.id))} { (label) } }
+                                        td { (names.scope(&t.scope)) }
+                                        td { (period_name(t.period)) " from " (t.starts_on) }
+                                        td.num { (ws.fmt.value(unit, Some(t.value))) }
+                                        td { @if let Some(s) = status.get(&t.id) { (status_badge(s)) } }
+                                        td { a href={"/targets/" (encode(&t.id)) "/edit"} { "Edit" } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if targets.len() > 500 { p.small { "Showing the 500 newest of " (targets.len()) "." } }
+                }
+            }
+        };
+        Ok(render(layout::page(&req, "Targets", Nav::Targets, body)))
+    })
+    .await
+}
+
+pub async fn form_new(State(state): State<AppState>, req: Req) -> Result<Response> {
+    let now = (state.clock)();
+    blocking(move || {
+        let ws = Ws::load(&state.store, &req)?;
+        let (first, ..) = current_period(PeriodKind::Month, now, &ws.zone)?;
+        let values = Form(vec![
+            ("period".into(), "month".into()),
+            ("starts_on".into(), first.to_string()),
+            ("split".into(), "calendar".into()),
+            ("at_risk".into(), "0.9".into()),
+            ("off_track".into(), "0.75".into()),
+        ]);
+        Ok(render(form_page(&state, &req, &values, &Vec::new(), false)?))
+    })
+    .await
+}
+
+pub async fn form_edit(
+    State(state): State<AppState>,
+    req: Req,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    blocking(move || {
+        let store = state.store.as_ref();
+        let record = store
+            .get(Entity::Targets, &[Value::Text(id.clone())])?
+            .ok_or_else(|| WebError::not_found(format!("no target has id {id:?}")))?;
+        let currency = store.workspace()?.currency;
+        let values = Form(
+            Entity::Targets
+                .fields()
+                .iter()
+                .map(|f| {
+                    (
+                        f.name.to_string(),
+                        traction_domain::record::format_value(f, record.get(f.name), currency),
+                    )
+                })
+                .collect(),
+        );
+        Ok(render(form_page(&state, &req, &values, &Vec::new(), true)?))
+    })
+    .await
+}
+
+fn form_page(
+    state: &AppState,
+    req: &Req,
+    values: &Form,
+    errors: &FieldErrors,
+    editing: bool,
+) -> Result<Markup> {
+    let names = Names::load(&state.store)?;
+    let scope = values
+        .get("scope")
+        .map(traction_kpi::scope::Scope::parse)
+        .and_then(|s| s.ok())
+        .unwrap_or(traction_kpi::scope::Scope::Company);
+    let err = |field: &str| {
+        errors
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.clone())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let metrics: Vec<_> =
+        state.catalog.metrics().iter().filter(|m| !matches!(m.kind, Kind::Funnel)).collect();
+    let metric = values.get("metric").unwrap_or("revenue_won");
+    let title = if editing { "Edit target" } else { "New target" };
+    let body = html! {
+        div.page-head { h1 { (title) } }
+        @if !errors.is_empty() { p.notice.bad role="alert" { "Nothing was saved: fix the fields marked below." } }
+        @for (f, m) in errors.iter().filter(|(f, _)| f.is_empty() || f == "id") { p.error-text { (f) " " (m) } }
+        form.card method="post" action="/targets" data-validate {
+            @if let Some(token) = &req.csrf { input type="hidden" name="_csrf" value=(token); }
+            @if editing { input type="hidden" name="id" value=[values.get("id")]; }
+            div.field {
+                label for="metric" { "Metric" }
+                select name="metric" id="metric" required {
+                    @for m in &metrics { option value=(m.name) selected[m.name == metric] { (m.label) " (" (m.unit.name()) ")" } }
+                }
+                p.error-text data-for="metric" { (err("metric")) }
+            }
+            div.field {
+                label for="scope" { "Scope" }
+                (scope_select(&names, &scope, false))
+                p.error-text data-for="scope" { (err("scope")) }
+            }
+            div.field {
+                label for="period" { "Period" }
+                select name="period" id="period" {
+                    @for k in ["week", "month", "quarter", "year"] { option value=(k) selected[values.get("period") == Some(k)] { (k) } }
+                }
+            }
+            div.field {
+                label for="starts_on" { "Starts on" }
+                input type="date" name="starts_on" id="starts_on" required value=[values.get("starts_on")];
+                span.hint { "The first day of the period (a Monday for a week, the 1st for a month)." }
+                p.error-text data-for="starts_on" { (err("starts_on")) }
+            }
+            div.field {
+                label for="value" { "Target value" }
+                input type="number" name="value" id="value" required step="any" min="0" inputmode="decimal" value=[values.get("value")];
+                span.hint { "An amount to reach for counts and sums (in major units of money); a level to hold for rates, averages and times (a rate as a fraction: 0.25 for 25%; times in the metric's unit)." }
+                p.error-text data-for="value" { (err("value")) }
+            }
+            div.field {
+                label for="split" { "Spread over the period" }
+                select name="split" id="split" {
+                    option value="calendar" selected[values.get("split") == Some("calendar")] { "by working hours (calendar)" }
+                    option value="even" selected[values.get("split") == Some("even")] { "evenly over every hour" }
+                    option value="seasonal" selected[values.get("split") == Some("seasonal")] { "like past weeks (seasonal)" }
+                }
+            }
+            div.field {
+                label for="at_risk" { "At risk below pace" }
+                input type="number" name="at_risk" id="at_risk" step="0.01" min="0" max="1" value=[values.get("at_risk")];
+                p.error-text data-for="at_risk" { (err("at_risk")) }
+            }
+            div.field {
+                label for="off_track" { "Off track below pace" }
+                input type="number" name="off_track" id="off_track" step="0.01" min="0" max="1" value=[values.get("off_track")];
+                p.error-text data-for="off_track" { (err("off_track")) }
+            }
+            button type="submit" { "Save target" }
+        }
+    };
+    Ok(layout::page(req, title, Nav::Targets, body))
+}
+
+/// `POST /targets`: creates (no id) or replaces (id) a target; the metric must be in the catalog.
+pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Result<Response> {
+    let form = Form::parse(&body)?;
+    let st = state.clone();
+    let editing = form.get("id").is_some();
+    let principal = req.principal.clone();
+    let outcome = blocking(move || {
+        let store = st.store.as_ref();
+        let now = (st.clock)();
+        let ctx = forms::context(store, now)?;
+        let id = form.get("id").map_or_else(
+            || traction_server::api::records::generated_id(Entity::Targets, now),
+            str::to_string,
+        );
+        let mut errors: FieldErrors = Vec::new();
+        let record = match forms::record_from_form(Entity::Targets, &form, Some(&id), &ctx) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        };
+        if let Some(m) = form.get("metric") {
+            if st.catalog.get(m).is_none() {
+                errors.push(("metric".into(), format!("{m:?} is not a metric of the catalog")));
+            }
+        }
+        if let Some(s) = form.get("scope") {
+            if let Err(e) = traction_kpi::scope::Scope::parse(s) {
+                errors.push(("scope".into(), e));
+            }
+        }
+        if let Some(r) = &record {
+            if let Err(e) = Target::from_record(r) {
+                errors.push(("value".into(), e));
+            }
+        }
+        let Some(record) = record.filter(|_| errors.is_empty()) else {
+            return Ok(Err((errors, form)));
+        };
+        let principal =
+            principal.as_deref().ok_or_else(|| WebError::bad("sign in to set a target"))?;
+        let guarded = forms::guarded(&st, principal, now);
+        match forms::write(&guarded, vec![record]) {
+            Ok(summary) => Ok(Ok((id, summary))),
+            Err(_) if guarded.denied().is_some() => {
+                Err(forms::denied(&guarded).unwrap_or_else(|| WebError::bad("refused")))
+            }
+            Err(WriteError::Fields(e)) => Ok(Err((e, form))),
+            Err(WriteError::Other(e)) => Err(e.into()),
+        }
+    })
+    .await?;
+    match outcome {
+        Ok((id, summary)) => {
+            forms::announce(&state, &summary, Entity::Targets);
+            Ok(forms::see_other(&format!("/targets/{}", encode(&id))))
+        }
+        Err((errors, form)) => {
+            let markup = blocking(move || form_page(&state, &req, &form, &errors, editing)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response())
+        }
+    }
+}
+
+/// A target: where it stands, and its breakdown (`grain=week|day|hour`, `per_head=1`).
+pub async fn detail(
+    State(state): State<AppState>,
+    req: Req,
+    Path(id): Path<String>,
+    params: Params,
+) -> Result<Response> {
+    let now = (state.clock)();
+    blocking(move || Ok(render(detail_page(&state, &req, &id, &params, now)?))).await
+}
+
+fn detail_page(
+    state: &AppState,
+    req: &Req,
+    id: &str,
+    params: &Params,
+    now: Micros,
+) -> Result<Markup> {
+    let store = state.store.as_ref();
+    let ws = Ws::load(store, req)?;
+    let names = Names::load(store)?;
+    let at = at_param(params, &ws.zone, now)?;
+    let engine = Engine { store, catalog: &state.catalog };
+    let kpis = Kpis { store, metrics: &engine };
+    let target = kpis.target(id)?;
+    let grain_text = params.get("grain").unwrap_or("day").to_ascii_lowercase();
+    let grain = KGrain::parse(&grain_text).map_err(|e| WebError::bad(format!("grain: {e}")))?;
+    let per_head = matches!(params.get("per_head"), Some("1" | "true" | "yes"));
+    let (unit, better, label) = unit_of(&state.catalog, &target.metric);
+    let row = kpis.status(at, Some(&target.scope))?.into_iter().find(|r| r.target.id == target.id);
+    let rows = kpis.breakdown(id, grain, per_head, at)?;
+    let accumulating = matches!(engine.behaviour(&target.metric), Ok(Behaviour::Accumulating));
+    // Actuals per bucket, for the whole scope (not per head).
+    let (start, end) =
+        period_range(target.period, target.starts_on, &ws.zone).map_err(WebError::bad)?;
+    let org = kpis.org()?;
+    let owners = org.owners(&target.scope);
+    let mut actual: BTreeMap<String, f64> = BTreeMap::new();
+    let until = at.clamp(start, end);
+    if until > start {
+        let g = match grain {
+            KGrain::Hour => Grain::Hour,
+            KGrain::Day => Grain::Day,
+            KGrain::Week => Grain::Week,
+        };
+        let mut q = Query::new(&target.metric, start, until, g, at);
+        q.filter = owners.as_deref().map(owner_filter);
+        for r in traction_metrics::run(store, &state.catalog, &q)?.rows {
+            if let (Some(p), Some(v)) = (r.period, r.value) {
+                actual.insert(p, v);
+            }
+        }
+    }
+    let periods: Vec<String> = {
+        let mut seen = Vec::new();
+        for r in &rows {
+            if seen.last() != Some(&r.period) {
+                seen.push(r.period.clone());
+            }
+        }
+        seen
+    };
+    let overall: BTreeMap<String, f64> = rows.iter().fold(BTreeMap::new(), |mut m, r| {
+        *m.entry(r.period.clone()).or_insert(0.0) +=
+            if per_head && !accumulating { 0.0 } else { r.value };
+        m
+    });
+    let chart = Chart {
+        title: format!("{label}: target and actual by {grain_text}"),
+        unit,
+        labels: periods.clone(),
+        series: vec![
+            Series {
+                name: "actual".into(),
+                values: periods
+                    .iter()
+                    .map(|p| actual.get(p).copied().or(if accumulating { None } else { None }))
+                    .collect(),
+                style: Style::Main(0),
+            },
+            Series {
+                name: "target".into(),
+                values: periods
+                    .iter()
+                    .map(
+                        |p| if accumulating { overall.get(p).copied() } else { Some(target.value) },
+                    )
+                    .collect(),
+                style: Style::Target,
+            },
+        ],
+        bars: accumulating,
+    };
+    let heads: Vec<String> = if per_head {
+        let mut v: Vec<String> = rows.iter().filter_map(|r| r.user.clone()).collect();
+        v.dedup();
+        let mut seen = std::collections::BTreeSet::new();
+        v.retain(|u| seen.insert(u.clone()));
+        v
+    } else {
+        Vec::new()
+    };
+    let link = |g: &str, ph: bool| {
+        format!("/targets/{}?grain={g}{}", encode(id), if ph { "&per_head=1" } else { "" })
+    };
+    let body = html! {
+        div.page-head {
+            h1 { (label) " · " (names.scope(&target.scope)) }
+            p.sub { (period_name(target.period)) " from " (target.starts_on) " · target " (ws.fmt.value(unit, Some(target.value))) " · split " (target.split_name()) }
+            a.button.secondary href={"/targets/" (encode(id)) "/edit"} { "Edit" }
+        }
+        @if let Some(r) = &row {
+            section.card #standing data-live {
+                h2 { "Where it stands" }
+                dl.facts {
+                    dt { "Actual" } dd { (ws.fmt.value(unit, r.figures.actual)) }
+                    dt { "Expected by now" } dd { (ws.fmt.value(unit, Some(r.figures.expected))) }
+                    dt { "Pace" } dd { (r.figures.pace.map_or("–".into(), |p| ws.fmt.percent(p))) }
+                    dt { "Status" } dd { (status_badge(r.figures.status.name())) }
+                    @if accumulating {
+                        dt { "Projected" } dd { (ws.fmt.value(unit, r.figures.projected)) }
+                        dt { "Gap" } dd { (ws.fmt.value(unit, r.figures.gap)) }
+                        dt { "Needed per working hour" } dd { (ws.fmt.value(unit, r.figures.required_rate)) }
+                    }
+                }
+                (chart::pace_bar(r.figures.actual.unwrap_or(0.0), r.figures.expected, target.value, r.figures.status.name(), "pace"))
+                @let _ = better;
+            }
+        }
+        section.card #breakdown data-live {
+            h2 { "Breakdown" }
+            nav.filters aria-label="Breakdown grain" {
+                @for g in ["week", "day", "hour"] {
+                    a.button.secondary[g != grain_text] .button[g == grain_text] href=(link(g, per_head)) aria-current=[(g == grain_text).then_some("true")] { "by " (g) }
+                }
+                a.button.secondary href=(link(&grain_text, !per_head)) { (if per_head { "overall" } else { "per head" }) }
+            }
+            (chart::chart(&chart, &ws.fmt))
+            div.scroll {
+                table {
+                    thead {
+                        tr {
+                            th scope="col" { "Period" }
+                            @if per_head { @for u in &heads { th.num scope="col" { (names.user(u)) } } }
+                            @else { th.num scope="col" { "Target" } }
+                            th.num scope="col" { "Actual" }
+                        }
+                    }
+                    tbody {
+                        @for p in &periods {
+                            tr {
+                                th scope="row" { (p) }
+                                @if per_head {
+                                    @for u in &heads {
+                                        td.num { (ws.fmt.value(unit, rows.iter().find(|r| &r.period == p && r.user.as_ref() == Some(u)).map(|r| r.value))) }
+                                    }
+                                } @else {
+                                    td.num { (ws.fmt.value(unit, overall.get(p).copied())) }
+                                }
+                                td.num { (ws.fmt.value(unit, actual.get(p).copied())) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout::page(req, &format!("Target {label}"), Nav::Targets, body))
+}
+
+trait SplitName {
+    fn split_name(&self) -> &'static str;
+}
+
+impl SplitName for Target {
+    fn split_name(&self) -> &'static str {
+        match self.split {
+            traction_kpi::split::Split::Calendar => "calendar",
+            traction_kpi::split::Split::Even => "even",
+            traction_kpi::split::Split::Seasonal => "seasonal",
+        }
+    }
+}

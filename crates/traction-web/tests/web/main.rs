@@ -1,0 +1,8 @@
+//! The web application's tests: the real server (the API, the sign-in middleware and these
+//! pages, as `traction serve` runs them) on 127.0.0.1:0 over a real database file; pages read
+//! over HTTP and, in `browser.rs`, driven in headless Chromium.
+
+mod app;
+mod browser;
+mod pages;
+mod webdriver;

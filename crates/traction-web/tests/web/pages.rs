@@ -1,0 +1,375 @@
+//! The pages over HTTP (no browser): sign-in required, every page answers, bad parameters are
+//! 400 pages, form posts write exactly what they say (and nothing when refused), and figures
+//! match an independent computation over the stored records.
+
+use traction_domain::{Entity, Value};
+use traction_store::Store;
+
+use crate::app::{App, NOW};
+
+const PAGES: &[&str] = &[
+    "/",
+    "/?scope=company&period=week",
+    "/?period=quarter",
+    "/today",
+    "/today?scope=company",
+    "/pipeline",
+    "/leads",
+    "/log",
+    "/explore",
+    "/explore?metric=win_rate&grain=month&by=owner&compare=yoy&from=2026-01-01&to=2026-11-24",
+    "/explore?metric=deals_created&grain=all&by=source",
+    "/targets",
+    "/targets/new",
+    "/import",
+    "/settings",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_need_sign_in_and_answer_for_a_signed_in_user() {
+    let app = App::spawn().await;
+    let anonymous =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = anonymous.get(app.url("/pipeline?owner=x")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login?next=/pipeline%3Fowner%3Dx");
+    // Assets are public (the sign-in page uses the stylesheet).
+    let css = anonymous.get(app.url("/assets/app.css")).send().await.unwrap();
+    assert_eq!(css.status(), 200);
+    assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+
+    let api = app.api();
+    for page in PAGES {
+        let r = api.get(app.url(page)).send().await.unwrap();
+        let status = r.status();
+        let csp = r.headers().get("content-security-policy").cloned();
+        let body = r.text().await.unwrap();
+        assert_eq!(status, 200, "{page}: {body}");
+        assert!(body.contains("<h1>"), "{page} has a heading");
+        assert!(csp.is_some(), "{page} has a content security policy");
+        // No inline style or script: the policy allows neither.
+        assert!(!body.contains(" style=\""), "{page} has an inline style");
+        assert!(!body.contains("<script>"), "{page} has an inline script");
+        assert!(body.len() < 400_000, "{page} is {} bytes", body.len());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_parameters_are_400_pages_and_missing_records_404() {
+    let app = App::spawn().await;
+    let api = app.api();
+    for (page, status, says) in [
+        ("/?period=decade", 400, "period"),
+        ("/?scope=galaxy", 400, "scope"),
+        ("/?colour=red", 400, "unknown parameter"),
+        ("/explore?metric=happiness", 400, "not in the catalog"),
+        ("/explore?metric=deals_won&by=warehouse", 200, "warehouse"),
+        ("/explore?metric=deals_won&where=amount+%3E%3E+3", 200, "where"),
+        ("/explore?metric=deals_won&from=yesterday-ish", 200, "from"),
+        ("/targets/no-such-target", 404, "no-such-target"),
+        ("/leads?sla=-5", 400, "sla"),
+        ("/pipeline?pipeline=nope", 400, "pipeline"),
+        ("/today?at=2026-13-45", 400, "at"),
+        ("/assets/evil.js", 404, "no asset"),
+    ] {
+        let r = api.get(app.url(page)).send().await.unwrap();
+        assert_eq!(r.status(), status, "{page}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(says), "{page} says {says:?}: {body}");
+    }
+}
+
+/// Revenue won this month, summed from the stored deals (not through the metrics engine).
+fn revenue_won_in_november(app: &App) -> i64 {
+    // 1 November 2026 00:00 in London (GMT) is 00:00 UTC.
+    let start = 1_793_491_200_000_000;
+    let mut total = 0;
+    app.store
+        .scan(Entity::Deals, &mut |d| {
+            if d.get("status").as_text() == Some("won") {
+                if let Some(closed) = d.get("closed_at").as_instant() {
+                    if (start..NOW).contains(&closed) {
+                        total += d.get("amount").as_int().unwrap_or(0);
+                    }
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    total
+}
+
+fn pounds(minor: i64) -> String {
+    let whole = (minor / 100).to_string();
+    let mut out = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("£{out}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_the_stored_figures() {
+    let app = App::spawn().await;
+    let body = app.api().get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    let won = revenue_won_in_november(&app);
+    assert!(won > 100_000, "the demo has won deals this month");
+    assert!(
+        body.contains(&format!("<p class=\"value\">{}</p>", pounds(won))),
+        "revenue won {} on the dashboard",
+        pounds(won)
+    );
+    // Leading and lagging side by side, the leaderboard, the funnel, the trends.
+    for part in ["Leading", "Lagging", "Leaderboard", "Funnel", "Last 90 days", "When do we sell"] {
+        assert!(body.contains(part), "{part}");
+    }
+}
+
+async fn post_form(app: &App, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let body: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", traction_web::encode(k), traction_web::encode(v)))
+        .collect();
+    app.api()
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.join("&"))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logging_an_activity_stores_it_and_a_bad_one_stores_nothing() {
+    let app = App::spawn().await;
+    let before = app.count(Entity::Activities);
+    let r = post_form(
+        &app,
+        "/log",
+        &[
+            ("kind", "call"),
+            ("outcome", "connected"),
+            ("owner_id", "web-admin"),
+            ("duration_min", "7"),
+            ("subject", "Follow-up <b>"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/log?logged=activities-"), "{to}");
+    assert_eq!(app.count(Entity::Activities), before + 1);
+    let id = to.trim_start_matches("/log?logged=");
+    let a = app.get(Entity::Activities, id).unwrap();
+    assert_eq!(a.get("kind").as_text(), Some("call"));
+    assert_eq!(a.get("owner_id").as_text(), Some("web-admin"));
+    assert_eq!(a.get("duration_s").as_int(), Some(420));
+    assert_eq!(a.get("occurred_at").as_instant(), Some(NOW), "empty time is now");
+    let page = app.api().get(app.url(&to)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Call logged at Mon 23 Nov 15:00"), "{page}");
+
+    for (fields, field) in [
+        (vec![("kind", "telepathy"), ("owner_id", "web-admin")], "kind"),
+        (vec![("kind", "call"), ("owner_id", "nobody")], "owner_id"),
+        (
+            vec![("kind", "call"), ("owner_id", "web-admin"), ("duration_min", "lots")],
+            "duration_min",
+        ),
+        (
+            vec![("kind", "call"), ("owner_id", "web-admin"), ("occurred_at", "2026-02-30T10:00")],
+            "occurred_at",
+        ),
+    ] {
+        let r = post_form(&app, "/log", &fields).await;
+        assert_eq!(r.status(), 422, "{fields:?}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains("Nothing was saved"), "{page}");
+        assert!(
+            page.contains(&format!("data-for=\"{field}\" role=\"alert\"")),
+            "the error sits by {field}: {page}"
+        );
+        assert_eq!(app.count(Entity::Activities), before + 1, "nothing stored for {fields:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_a_deal_on_the_board_records_the_stage_change() {
+    let app = App::spawn().await;
+    let mut open = None;
+    app.store
+        .scan(Entity::Deals, &mut |d| {
+            if open.is_none() && d.get("status").as_text() == Some("open") {
+                open = Some(d);
+            }
+            Ok(())
+        })
+        .unwrap();
+    let deal = open.expect("an open deal");
+    let id = deal.get("id").as_text().unwrap().to_string();
+    let pipeline = deal.get("pipeline_id").as_text().unwrap().to_string();
+    let mut won_stage = None;
+    app.store
+        .scan(Entity::Stages, &mut |s| {
+            if s.get("pipeline_id").as_text() == Some(pipeline.as_str())
+                && s.get("kind").as_text() == Some("won")
+            {
+                won_stage = Some(s.get("id").as_text().unwrap().to_string());
+            }
+            Ok(())
+        })
+        .unwrap();
+    let won_stage = won_stage.unwrap();
+    let changes = app.count(Entity::StageChanges);
+    let r = post_form(
+        &app,
+        "/pipeline/move",
+        &[("deal", &id), ("stage", &won_stage), ("back", "/pipeline?owner=")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/pipeline?owner=");
+    let moved = app.get(Entity::Deals, &id).unwrap();
+    assert_eq!(moved.get("status").as_text(), Some("won"));
+    assert_eq!(moved.get("closed_at").as_instant(), Some(NOW));
+    assert_eq!(app.count(Entity::StageChanges), changes + 1);
+    // An open redirect is refused: back goes to the board.
+    let r = post_form(
+        &app,
+        "/pipeline/move",
+        &[("deal", &id), ("stage", &won_stage), ("back", "//evil.example/")],
+    )
+    .await;
+    assert_eq!(r.headers()["location"], "/pipeline");
+    // A stage that does not exist changes nothing.
+    let r = post_form(&app, "/pipeline/move", &[("deal", &id), ("stage", "nowhere")]).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(
+        app.get(Entity::Deals, &id).unwrap().get("stage_id").as_text(),
+        Some(won_stage.as_str())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_set_on_the_page_is_stored_and_shown() {
+    let app = App::spawn().await;
+    let before = app.count(Entity::Targets);
+    let fields = [
+        ("metric", "calls_made"),
+        ("scope", "company"),
+        ("period", "month"),
+        ("starts_on", "2026-11-01"),
+        ("value", "1234"),
+        ("split", "calendar"),
+        ("at_risk", "0.9"),
+        ("off_track", "0.75"),
+    ];
+    let r = post_form(&app, "/targets", &fields).await;
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(app.count(Entity::Targets), before + 1);
+    let id = to.trim_start_matches("/targets/");
+    let t = app.get(Entity::Targets, id).unwrap();
+    assert_eq!(t.get("metric").as_text(), Some("calls_made"));
+    let page = app
+        .api()
+        .get(app.url(&format!("{to}?grain=week")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Calls made · Company"), "{page}");
+    assert!(page.contains("1,234"), "{page}");
+    // An unknown metric is refused next to the field, and nothing is stored.
+    let mut bad = fields.to_vec();
+    bad[0] = ("metric", "happiness");
+    let r = post_form(&app, "/targets", &bad).await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text().await.unwrap().contains("&quot;happiness&quot; is not a metric of the catalog")
+    );
+    assert_eq!(app.count(Entity::Targets), before + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_with_an_error_shows_it_by_line_and_stores_nothing() {
+    let app = App::spawn().await;
+    let before = app.count(Entity::Teams);
+    let file = "id,name,parent_id\nt-new-1,North,\nt-new-2,South,no-such-team\n";
+    let form = reqwest::multipart::Form::new().text("entity", "teams").part(
+        "file",
+        reqwest::multipart::Part::bytes(file.as_bytes().to_vec()).file_name("teams.csv"),
+    );
+    let r = app.api().post(app.url("/import")).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("1 error in teams.csv — nothing was stored in teams"), "{page}");
+    assert!(
+        page.contains("<td class=\"num\">3</td><td>parent_id</td>"),
+        "line 3, column parent_id: {page}"
+    );
+    assert_eq!(app.count(Entity::Teams), before);
+    let good = "id,name,parent_id\nt-new-1,North,\n";
+    let form = reqwest::multipart::Form::new().text("entity", "teams").part(
+        "file",
+        reqwest::multipart::Part::bytes(good.as_bytes().to_vec()).file_name("teams.csv"),
+    );
+    let r = app.api().post(app.url("/import")).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("1 rows — 1 new, 0 updated, 0 unchanged"));
+    assert_eq!(app.count(Entity::Teams), before + 1);
+    assert_eq!(
+        app.get(Entity::Teams, "t-new-1").unwrap().get("name"),
+        &Value::Text("North".into())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_explorer_downloads_what_it_shows_as_csv() {
+    let app = App::spawn().await;
+    let r = app
+        .api()
+        .get(app.url("/explore.csv?metric=deals_won&from=2026-11-01&to=2026-11-24&grain=all"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-disposition"].to_str().unwrap().contains("deals_won.csv"));
+    let text = r.text().await.unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("period,value"));
+    // Deals won in November, counted from the stored deals.
+    let start = 1_793_491_200_000_000;
+    let mut won = 0;
+    app.store
+        .scan(Entity::Deals, &mut |d| {
+            if d.get("status").as_text() == Some("won")
+                && d.get("closed_at").as_instant().is_some_and(|c| (start..NOW).contains(&c))
+            {
+                won += 1;
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(lines.next(), Some(format!(",{won}").as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_text_is_escaped() {
+    let app = App::spawn().await;
+    let r = app
+        .api()
+        .patch(app.url("/api/v1/users/web-admin"))
+        .json(&serde_json::json!({"name": "<script>alert(1)</script>"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let page = app.api().get(app.url("/settings")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!page.contains("<script>alert(1)"));
+}
