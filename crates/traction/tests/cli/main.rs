@@ -2,6 +2,7 @@
 //!
 //! If you add a command, add a module here (one test binary for the crate keeps linking cheap).
 
+mod auth;
 mod demo;
 mod durability;
 mod import;
