@@ -236,6 +236,18 @@ pub trait Store: Send + Sync {
     /// cursor key, at most `limit` (keyset pagination, stable while records are added).
     fn list(&self, entity: Entity, query: &ListQuery<'_>) -> Result<Vec<Record>, Error>;
 
+    /// A page of an entity's records newest first by `time_field` (one of its timestamp or date
+    /// fields; any other name is [`Error::Invalid`]): those matching every filter and the
+    /// condition, at most `limit`; ties in reverse key order, records without a time last. The
+    /// cursor (`after`) is the previous page's last record as its time value followed by its key
+    /// values.
+    fn recent(
+        &self,
+        entity: Entity,
+        time_field: &str,
+        query: &ListQuery<'_>,
+    ) -> Result<Vec<Record>, Error>;
+
     /// The derived stock on hand of each product named (opening stock plus movements), as
     /// `(id, stock)`; unknown ids are left out.
     fn stock_on_hand(&self, product_ids: &[&str]) -> Result<Vec<(String, i64)>, Error>;

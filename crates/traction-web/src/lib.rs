@@ -58,6 +58,15 @@ pub fn router() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(import::MAX_UPLOAD)),
         )
         .route("/settings", get(settings::page).post(settings::save))
+        .route("/customers", get(records::customers))
+        .route("/customers/{id}", get(records::customer))
+        .route("/orders", get(records::orders))
+        .route("/orders/{id}", get(records::order))
+        .route("/products", get(records::products))
+        .route("/products/{id}", get(records::product))
+        .route("/campaigns", get(records::campaigns))
+        .route("/campaigns/{id}", get(records::campaign))
+        .route("/costs", get(records::costs))
         .route("/assets/{file}", get(assets))
         .route("/favicon.ico", get(favicon))
 }

@@ -352,6 +352,15 @@ impl Store for Guarded<'_> {
         self.store.list(entity, query)
     }
 
+    fn recent(
+        &self,
+        entity: Entity,
+        time_field: &str,
+        query: &ListQuery<'_>,
+    ) -> Result<Vec<Record>, Error> {
+        self.store.recent(entity, time_field, query)
+    }
+
     fn stock_on_hand(&self, product_ids: &[&str]) -> Result<Vec<(String, i64)>, Error> {
         self.store.stock_on_hand(product_ids)
     }

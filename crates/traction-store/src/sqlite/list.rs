@@ -1,11 +1,12 @@
-//! Listing a page of records: equality filters, keyset pagination in key order.
+//! Listing a page of records: equality filters, keyset pagination in key order — or newest first
+//! by a time field.
 //!
 //! The HTTP API pages through an entity with a cursor that is the last key it returned
 //! (keyset pagination), not an offset: records added while a client pages never shift what it
 //! has not seen yet, and each page is an index range scan however deep the client is.
 
 use rusqlite::Connection;
-use traction_domain::schema::Entity;
+use traction_domain::schema::{Entity, FieldType};
 
 use super::{Param, column_list, read_record, table};
 use crate::{Error, ListQuery, Record};
@@ -18,16 +19,80 @@ pub(crate) fn list(
 ) -> Result<Vec<Record>, Error> {
     // Anonymous `?` placeholders throughout, bound in the order the conditions are written, so
     // a compiled condition's own `?`s slot in without renumbering.
+    let (mut conditions, mut params) = matching(entity, query)?;
+    let key = entity.key();
+    if let Some(after) = query.after {
+        if after.len() != key.len() {
+            return Err(invalid("cursor", format!("a {entity} cursor holds {} values", key.len())));
+        }
+        params.extend(after.iter().map(Param));
+        // A row-value comparison: (a, b) > (?, ?) follows the order of the primary key index.
+        let placeholders = vec!["?"; key.len()].join(", ");
+        conditions.push(format!("({}) > ({placeholders})", key.join(", ")));
+    }
+    let order = key.join(", ");
+    select(conn, entity, &conditions, &params, &order, query.limit)
+}
+
+/// The records of `entity` that match `query`, newest first by `time_field` (ties in reverse key
+/// order, records without a time last). A cursor (`query.after`) is the previous page's last
+/// record as its time value followed by its key values; the page starts strictly after it.
+pub(crate) fn recent(
+    conn: &Connection,
+    entity: Entity,
+    time_field: &str,
+    query: &ListQuery<'_>,
+) -> Result<Vec<Record>, Error> {
+    // The time field comes from the schema, never from the caller's text.
+    let field = entity
+        .field(time_field)
+        .filter(|f| matches!(f.ty, FieldType::Timestamp | FieldType::Date))
+        .ok_or_else(|| {
+            invalid(time_field, format!("{entity} has no timestamp or date field {time_field:?}"))
+        })?;
+    let time = field.name;
+    let (mut conditions, mut params) = matching(entity, query)?;
+    let key = entity.key();
+    if let Some(after) = query.after {
+        if after.len() != key.len() + 1 {
+            return Err(invalid(
+                "cursor",
+                format!("a {entity} cursor holds {} values: {time}, then the key", key.len() + 1),
+            ));
+        }
+        let key_places = vec!["?"; key.len()].join(", ");
+        let keys = key.join(", ");
+        if after[0].is_null() {
+            // Among the records without a time, by key descending.
+            params.extend(after[1..].iter().map(Param));
+            conditions.push(format!("({time} IS NULL AND ({keys}) < ({key_places}))"));
+        } else {
+            params.extend(after.iter().map(Param));
+            conditions.push(format!("(({time}, {keys}) < (?, {key_places}) OR {time} IS NULL)"));
+        }
+    }
+    let order = std::iter::once(format!("{time} IS NULL, {time} DESC"))
+        .chain(key.iter().map(|k| format!("{k} DESC")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    select(conn, entity, &conditions, &params, &order, query.limit)
+}
+
+fn invalid(field: &str, message: String) -> Error {
+    Error::Invalid(vec![crate::Problem { tag: None, field: field.to_string(), message }])
+}
+
+/// The conditions and parameters of a query's filters and condition.
+fn matching<'q>(
+    entity: Entity,
+    query: &'q ListQuery<'_>,
+) -> Result<(Vec<String>, Vec<Param<'q>>), Error> {
     let mut conditions = Vec::new();
-    let mut params: Vec<Param<'_>> = Vec::new();
+    let mut params: Vec<Param<'q>> = Vec::new();
     for (name, value) in query.filters {
         // Field names come from the schema, never from the caller's text.
         let Some(field) = entity.field(name) else {
-            return Err(Error::Invalid(vec![crate::Problem {
-                tag: None,
-                field: (*name).to_string(),
-                message: format!("{entity} has no field {name:?}"),
-            }]));
+            return Err(invalid(name, format!("{entity} has no field {name:?}")));
         };
         params.push(Param(value));
         // `IS` rather than `=`, so a null filter value matches absent values.
@@ -37,31 +102,26 @@ pub(crate) fn list(
         conditions.push(format!("({})", condition.sql));
         params.extend(condition.params.iter().map(Param));
     }
-    let key = entity.key();
-    if let Some(after) = query.after {
-        if after.len() != key.len() {
-            return Err(Error::Invalid(vec![crate::Problem {
-                tag: None,
-                field: "cursor".into(),
-                message: format!("a {entity} cursor holds {} values", key.len()),
-            }]));
-        }
-        params.extend(after.iter().map(Param));
-        // A row-value comparison: (a, b) > (?, ?) follows the order of the primary key index.
-        let placeholders = vec!["?"; key.len()].join(", ");
-        conditions.push(format!("({}) > ({placeholders})", key.join(", ")));
-    }
+    Ok((conditions, params))
+}
+
+fn select(
+    conn: &Connection,
+    entity: Entity,
+    conditions: &[String],
+    params: &[Param<'_>],
+    order: &str,
+    limit: usize,
+) -> Result<Vec<Record>, Error> {
     let where_clause = if conditions.is_empty() {
         String::new()
     } else {
         format!(" WHERE {}", conditions.join(" AND "))
     };
     let sql = format!(
-        "SELECT {} FROM {}{where_clause} ORDER BY {} LIMIT {}",
+        "SELECT {} FROM {}{where_clause} ORDER BY {order} LIMIT {limit}",
         column_list(entity),
         table(entity),
-        key.join(", "),
-        query.limit
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
@@ -206,5 +266,84 @@ mod tests {
             .unwrap();
         // ads rows: 2026-01-01 (7 visitors, and before the cursor) and 2026-01-03 (1 visitor).
         assert_eq!(keys(&found), ["2026-01-03/ads"]);
+    }
+
+    #[test]
+    fn recent_is_newest_first_with_ties_by_key_and_resumes_after_the_cursor() {
+        let (_dir, store) = store_with_visits();
+        let q = |filters, after, limit| ListQuery { filters, condition: None, after, limit };
+        let all = store.recent(Entity::WebVisits, "day", &q(&[], None, 10)).unwrap();
+        assert_eq!(
+            keys(&all),
+            ["2026-01-03/ads", "2026-01-02/web", "2026-01-01/web", "2026-01-01/ads"]
+        );
+        // A page ending inside a tie resumes with the rest of the tie.
+        let first = store.recent(Entity::WebVisits, "day", &q(&[], None, 3)).unwrap();
+        let last = &first[2];
+        let cursor = [last.get("day").clone(), last.get("day").clone(), last.get("source").clone()];
+        let second = store.recent(Entity::WebVisits, "day", &q(&[], Some(&cursor), 3)).unwrap();
+        assert_eq!(keys(&second), ["2026-01-01/ads"]);
+        let filters = [("source", Value::Text("ads".into()))];
+        let ads = store.recent(Entity::WebVisits, "day", &q(&filters, None, 10)).unwrap();
+        assert_eq!(keys(&ads), ["2026-01-03/ads", "2026-01-01/ads"]);
+        // Only timestamp and date fields order a list; the name is checked against the schema.
+        for bad in ["source", "day; DROP TABLE web_visits", "nope"] {
+            let err = store.recent(Entity::WebVisits, bad, &q(&[], None, 10)).unwrap_err();
+            assert!(err.to_string().contains("no timestamp or date field"), "{err}");
+        }
+        let short = [Value::Null];
+        assert!(store.recent(Entity::WebVisits, "day", &q(&[], Some(&short), 10)).is_err());
+    }
+
+    #[test]
+    fn recent_puts_records_without_a_time_last_and_pages_through_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let mut w = store.writer().unwrap();
+        let hour = 3_600_000_000;
+        for (id, qualified) in [("a", Some(2)), ("b", None), ("c", Some(1)), ("d", None)] {
+            let mut r = traction_domain::Record {
+                entity: Entity::Leads,
+                values: vec![Value::Null; Entity::Leads.fields().len()],
+            };
+            r.set("id", Value::Text(id.into()));
+            r.set("created_at", Value::Instant(0));
+            r.set("source", Value::Text("web".into()));
+            r.set("status", Value::Text("new".into()));
+            r.set("qualified_at", qualified.map_or(Value::Null, |h| Value::Instant(h * hour)));
+            w.put(0, r).unwrap();
+        }
+        w.commit().unwrap();
+        let ids = |rs: &[traction_domain::Record]| -> Vec<String> {
+            rs.iter().map(|r| r.get("id").as_text().unwrap().to_string()).collect()
+        };
+        let all = store
+            .recent(
+                Entity::Leads,
+                "qualified_at",
+                &ListQuery { filters: &[], condition: None, after: None, limit: 10 },
+            )
+            .unwrap();
+        assert_eq!(ids(&all), ["a", "c", "d", "b"]);
+        let mut seen = Vec::new();
+        let mut cursor: Option<Vec<Value>> = None;
+        loop {
+            let page = store
+                .recent(
+                    Entity::Leads,
+                    "qualified_at",
+                    &ListQuery {
+                        filters: &[],
+                        condition: None,
+                        after: cursor.as_deref(),
+                        limit: 1,
+                    },
+                )
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            seen.push(last.get("id").as_text().unwrap().to_string());
+            cursor = Some(vec![last.get("qualified_at").clone(), last.get("id").clone()]);
+        }
+        assert_eq!(seen, ["a", "c", "d", "b"], "paging one at a time visits every record once");
     }
 }

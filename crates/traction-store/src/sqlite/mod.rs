@@ -368,6 +368,15 @@ impl Store for SqliteStore {
         list::list(&self.reader(), entity, query)
     }
 
+    fn recent(
+        &self,
+        entity: Entity,
+        time_field: &str,
+        query: &ListQuery<'_>,
+    ) -> Result<Vec<Record>, Error> {
+        list::recent(&self.reader(), entity, time_field, query)
+    }
+
     fn stock_on_hand(&self, product_ids: &[&str]) -> Result<Vec<(String, i64)>, Error> {
         list::stock_on_hand(&self.reader(), product_ids)
     }

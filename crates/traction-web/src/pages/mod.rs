@@ -7,6 +7,7 @@ pub mod explorer;
 pub mod import;
 pub mod leads;
 pub mod pipeline;
+pub mod records;
 pub mod settings;
 pub mod targets;
 pub mod today;

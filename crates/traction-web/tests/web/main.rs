@@ -5,4 +5,5 @@
 mod app;
 mod browser;
 mod pages;
+mod records;
 mod webdriver;
