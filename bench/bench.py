@@ -155,6 +155,61 @@ def equal(a, b):
     return True
 
 
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def web_pages(traction, db):
+    """The web app's pages served by `traction serve` over this database: each page requested 20
+    times after a warm-up, timed at the client over loopback (the whole HTTP round trip), with
+    the page's size and the server's peak memory."""
+    import urllib.request
+    run([traction, "--db", db, "user", "add", "--id", "bench-admin", "--name", "Bench", "--role", "admin"])
+    token = json.loads(run([traction, "--db", db, "token", "create", "--user", "bench-admin", "--name", "bench", "--format", "json"]))
+    token = token.get("token") or token["items"][0]["token"]
+    port = free_port()
+    server = subprocess.Popen([traction, "--db", db, "serve", "--listen", f"127.0.0.1:{port}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/api/v1/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+
+        def get(path):
+            req = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.read()
+
+        out = []
+        for name, path in [("dashboard (month, company)", "/"), ("dashboard (quarter)", "/?period=quarter"),
+                           ("today", "/today?scope=company"), ("pipeline board", "/pipeline"),
+                           ("leads", "/leads"), ("explorer (revenue won by week and owner)", "/explore?metric=revenue_won&grain=week&by=owner")]:
+            get(path)
+            times = []
+            for _ in range(20):
+                t0 = time.perf_counter()
+                body = get(path)
+                times.append(time.perf_counter() - t0)
+            times.sort()
+            out.append((name, statistics.median(times), times[int(len(times) * 0.9) - 1], len(body)))
+        rss = 0
+        with open(f"/proc/{server.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    rss = int(line.split()[1]) // 1024
+        return out, rss
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--traction", required=True)
@@ -188,6 +243,13 @@ def main():
                 print(f"MISMATCH {q['name']}:\n traction {sorted(ours.items())[:5]}\n duckdb   {sorted(theirs.items())[:5]}", file=sys.stderr)
             lines.append(f"| {q['name']} | {t_t * 1000:.1f} | {t_d * 1000:.1f} | {t_t / t_d:.2f} | {'yes' if same else '**no**'} |")
         print("\n".join(lines[-(len(QUERIES) + 2):]))
+        pages, rss = web_pages(traction, db)
+        lines.append("\n### Web pages (`traction serve`, 20 warm requests each, timed at the client over loopback)\n")
+        lines.append("| page | median ms | p90 ms | HTML bytes |\n| --- | ---: | ---: | ---: |")
+        for name, med, p90, size in pages:
+            lines.append(f"| {name} | {med * 1000:.1f} | {p90 * 1000:.1f} | {size:,} |")
+        lines.append(f"\nServer peak RSS over the page requests: {rss} MB.\n")
+        print("\n".join(lines[-(len(pages) + 4):]))
     header = [
         "# Benchmark results",
         "",

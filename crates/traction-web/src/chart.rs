@@ -54,7 +54,7 @@ const BOTTOM: f64 = 24.0;
 /// Round ticks from 0 (or the minimum, when negative) to at least `max`: 1, 2 or 5 × 10ⁿ apart.
 pub fn nice_ticks(min: f64, max: f64, count: usize) -> Vec<f64> {
     let (lo, hi) = (min.min(0.0), max.max(0.0));
-    if !(hi > lo) || !lo.is_finite() || !hi.is_finite() {
+    if !lo.is_finite() || !hi.is_finite() || hi <= lo {
         return vec![0.0, 1.0];
     }
     let raw = (hi - lo) / count.max(1) as f64;
@@ -66,13 +66,15 @@ pub fn nice_ticks(min: f64, max: f64, count: usize) -> Vec<f64> {
         .unwrap_or(10.0 * magnitude);
     let start = (lo / step).floor() * step;
     let mut ticks = Vec::new();
-    let mut t = start;
-    while t < hi + step * 0.5 {
+    let mut i = 0.0;
+    // Ticks from the first at or below `lo` to the first at or above `hi`.
+    loop {
+        let t = start + i * step;
         ticks.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
-        if t >= hi {
+        if t >= hi - step * 1e-9 || ticks.len() > 50 {
             break;
         }
-        t += step;
+        i += 1.0;
     }
     ticks
 }
@@ -285,7 +287,7 @@ pub fn sparkline(actual: &[f64], expected: &[f64], slots: usize, label: &str) ->
             .join(" ")
     };
     html! {
-        svg.spark viewBox={"0 0 " (w) " " (h)} role="img" aria-label=(label) {
+        svg.spark viewBox={"0 0 " (w) " " (h)} preserveAspectRatio="none" role="img" aria-label=(label) {
             @if expected.len() > 1 { polyline.line.target points=(points(expected)) {} }
             @if actual.len() > 1 { polyline.line.s0 points=(points(actual)) {} }
             @if let Some(last) = actual.last() {
@@ -453,7 +455,7 @@ mod tests {
             bars: false,
         };
         let svg = chart(&c, &f).into_string();
-        assert!(svg.contains("2026-11-01\n2026: £1,200.00\na year earlier: £800.00"), "{svg}");
+        assert!(svg.contains("2026-11-01\n2026: £1,200\na year earlier: £800.00"), "{svg}");
         assert!(svg.contains("2026: –"), "a gap is shown as a dash: {svg}");
         assert!(svg.contains("Revenue &lt;won&gt;"), "text is escaped: {svg}");
         assert!(svg.contains("<details class=\"data\">"), "{svg}");

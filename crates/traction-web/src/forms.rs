@@ -158,10 +158,10 @@ pub fn api_error(e: traction_server::error::ApiError) -> WebError {
             let mut text = message;
             for d in details.iter().take(10) {
                 let place = d.field.clone().or_else(|| d.line.map(|l| format!("line {l}")));
-                if let Some(place) = place {
-                    if !text.contains(&d.problem) {
-                        text.push_str(&format!("; {place}: {}", d.problem));
-                    }
+                if let Some(place) = place
+                    && !text.contains(&d.problem)
+                {
+                    text.push_str(&format!("; {place}: {}", d.problem));
                 }
             }
             text

@@ -55,7 +55,12 @@ fn build_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
     let catalog = state.catalog.as_ref();
     let ws = Ws::load(store, req)?;
     let names = Names::load(store)?;
-    let scope = scope_param(params, req)?;
+    // Without a scope, a team member sees their team (reps read their team's dashboard);
+    // anyone else the company.
+    let scope = match (params.get("scope"), req.user.as_ref().and_then(|u| u.team.clone())) {
+        (None, Some(team)) => Scope::Team(team),
+        _ => scope_param(params, req)?,
+    };
     let kind = period_param(params)?;
     let at = at_param(params, &ws.zone, now)?;
     let (first, start, end, period_label) = current_period(kind, at, &ws.zone)?;
@@ -295,7 +300,7 @@ fn metric_card(
         section.card aria-label={(title) " metrics"} {
             h2 { (title) } p.sub { (sub) }
             table.metrics {
-                thead { tr { th scope="col" { "Metric" } th.num scope="col" { "This period" } th.num scope="col" { "vs previous" } th.num scope="col" { "vs a year ago" } } }
+                thead { tr { th scope="col" { "Metric" } th.num scope="col" { "This period" } th.num scope="col" { "vs previous" } th.num.hide-phone scope="col" { "vs a year ago" } } }
                 tbody {
                     @for m in rows {
                         @let better = catalog.get(&m.metric).map_or(traction_metrics::catalog::Better::Higher, |d| d.better);
@@ -303,7 +308,7 @@ fn metric_card(
                             th scope="row" { a href=(explore_link(&m.metric, scope, from, to, "day")) { (m.label) } }
                             td.num { (ws.fmt.value(m.unit, m.value)) }
                             td.num { (change_badge(&ws.fmt, better, m.value, m.previous, "against the previous period")) }
-                            td.num { (change_badge(&ws.fmt, better, m.value, m.year_ago, "against a year ago")) }
+                            td.num.hide-phone { (change_badge(&ws.fmt, better, m.value, m.year_ago, "against a year ago")) }
                         }
                     }
                 }
@@ -439,10 +444,11 @@ fn heatmap(
         q.by = vec!["weekday".into(), "hour_of_day".into()];
         q.filter = owners.map(owner_filter);
         for r in traction_metrics::run(store, catalog, &q)?.rows {
-            if let [DimValue::Int(d), DimValue::Int(h)] = r.dims.as_slice() {
-                if (1..=7).contains(d) && (0..24).contains(h) {
-                    cells[(*d - 1) as usize][*h as usize] = r.value.unwrap_or(0.0);
-                }
+            if let [DimValue::Int(d), DimValue::Int(h)] = r.dims.as_slice()
+                && (1..=7).contains(d)
+                && (0..24).contains(h)
+            {
+                cells[(*d - 1) as usize][*h as usize] = r.value.unwrap_or(0.0);
             }
         }
     }

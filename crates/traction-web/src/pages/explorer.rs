@@ -24,6 +24,9 @@ use crate::chart::{self, Chart, Series, Style};
 use crate::layout::{self, Nav};
 use crate::{Params, Req, Result, WebError, blocking, encode, render};
 
+/// A group's total (for ranking) and its values and compared values by period.
+type Group = (f64, BTreeMap<String, (Option<f64>, Option<f64>)>);
+
 const GRAINS: &[&str] = &["hour", "day", "week", "month", "quarter", "year", "all"];
 
 pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
@@ -212,7 +215,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
                     @if result.rows.is_empty() {
                         (layout::empty("No records match in this range — widen the range or loosen the filter.", None))
                     } @else {
-                        (result_chart(&q, result, &ws, additive)?)
+                        (result_chart(&q, result, &ws, &names, additive)?)
                         (result_table(result, &ws, &names))
                     }
                 }
@@ -237,14 +240,19 @@ fn dim_text(names: &Names, v: &traction_metrics::DimValue) -> String {
         .unwrap_or(t)
 }
 
-fn result_chart(q: &Explore, result: &MetricResult, ws: &Ws, additive: bool) -> Result<Markup> {
-    let names = Names::default();
+fn result_chart(
+    q: &Explore,
+    result: &MetricResult,
+    ws: &Ws,
+    names: &Names,
+    additive: bool,
+) -> Result<Markup> {
     if result.grain == Grain::All {
         // One value per group: bars.
         let labels: Vec<String> = result
             .rows
             .iter()
-            .map(|r| r.dims.iter().map(|d| dim_text(&names, d)).collect::<Vec<_>>().join(" · "))
+            .map(|r| r.dims.iter().map(|d| dim_text(names, d)).collect::<Vec<_>>().join(" · "))
             .collect();
         let labels = if labels.iter().all(|l| l.is_empty()) {
             vec!["all".to_string(); labels.len()]
@@ -264,27 +272,21 @@ fn result_chart(q: &Explore, result: &MetricResult, ws: &Ws, additive: bool) -> 
         };
         return Ok(chart::chart(&chart, &ws.fmt));
     }
-    let from = result.rows.first().map_or(0, |r| r.start);
-    let buckets = Buckets::new(
-        result.grain,
-        from.min(result.rows.iter().map(|r| r.start).min().unwrap_or(0)),
-        result.rows.iter().map(|r| r.start).max().unwrap_or(0) + 1,
-        &q.zone,
-    )?;
-    let _ = from;
+    // Every bucket of the range, so gaps show as gaps (or zeros for counts and sums).
+    let from = traction_domain::time::parse_instant(&q.from, &q.zone).map_err(WebError::bad)?;
+    let to = traction_domain::time::parse_instant(&q.to, &q.zone).map_err(WebError::bad)?;
+    let buckets = Buckets::new(result.grain, from, to, &q.zone)?;
     let labels: Vec<String> =
         buckets.list.iter().map(|b| b.label.clone().unwrap_or_default()).collect();
     // One series per group, the six largest; the comparison as grey lines.
-    let mut groups: BTreeMap<String, (f64, BTreeMap<String, (Option<f64>, Option<f64>)>)> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     for r in &result.rows {
-        let key = r.dims.iter().map(|d| d.text()).collect::<Vec<_>>().join(" · ");
+        let key = r.dims.iter().map(|d| dim_text(names, d)).collect::<Vec<_>>().join(" · ");
         let entry = groups.entry(key).or_default();
         entry.0 += r.value.unwrap_or(0.0).abs();
         entry.1.insert(r.period.clone().unwrap_or_default(), (r.value, r.previous));
     }
-    let mut order: Vec<(&String, &(f64, BTreeMap<String, (Option<f64>, Option<f64>)>))> =
-        groups.iter().collect();
+    let mut order: Vec<(&String, &Group)> = groups.iter().collect();
     order.sort_by(|a, b| b.1.0.total_cmp(&a.1.0));
     let gap = if additive { Some(0.0) } else { None };
     let mut series = Vec::new();

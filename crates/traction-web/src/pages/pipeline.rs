@@ -99,10 +99,10 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
     };
     let pipeline_id = text(pipeline, "id").to_string();
     let owner = params.get("owner").map(str::to_string);
-    if let Some(o) = &owner {
-        if !names.users.contains_key(o) {
-            return Err(WebError::bad(format!("owner: no user has id {o:?}")));
-        }
+    if let Some(o) = &owner
+        && !names.users.contains_key(o)
+    {
+        return Err(WebError::bad(format!("owner: no user has id {o:?}")));
     }
     let stages = stages_of(store, &pipeline_id)?;
     let mut filters = vec![("pipeline_id", Value::Text(pipeline_id.clone()))];
@@ -168,7 +168,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
                     }
                     ol {
                         @for d in largest(deals, &ws).into_iter().take(CARDS) {
-                            (card(store, d, s, &stages, &names, &ws, &back, now, &mut accounts))
+                            (card(store, d, s, &stages, &names, &ws, &back, req.csrf.as_deref(), now, &mut accounts))
                         }
                     }
                     @if deals.len() > CARDS { p.small { "+ " (deals.len() - CARDS) " smaller deals" } }
@@ -198,6 +198,7 @@ fn card(
     names: &Names,
     ws: &Ws,
     back: &str,
+    csrf: Option<&str>,
     now: Micros,
     accounts: &mut BTreeMap<String, String>,
 ) -> Markup {
@@ -233,6 +234,7 @@ fn card(
                 @if let Some(a) = age_days { " · " (ws.fmt.duration(a * 86_400.0)) " old" }
             }
             form method="post" action="/pipeline/move" {
+                @if let Some(token) = csrf { input type="hidden" name="_csrf" value=(token); }
                 input type="hidden" name="deal" value=(id);
                 input type="hidden" name="back" value=(back);
                 label.visually-hidden for={"mv-" (id)} { "Stage of " (name) }

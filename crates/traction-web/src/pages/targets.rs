@@ -233,20 +233,20 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
                 None
             }
         };
-        if let Some(m) = form.get("metric") {
-            if st.catalog.get(m).is_none() {
-                errors.push(("metric".into(), format!("{m:?} is not a metric of the catalog")));
-            }
+        if let Some(m) = form.get("metric")
+            && st.catalog.get(m).is_none()
+        {
+            errors.push(("metric".into(), format!("{m:?} is not a metric of the catalog")));
         }
-        if let Some(s) = form.get("scope") {
-            if let Err(e) = traction_kpi::scope::Scope::parse(s) {
-                errors.push(("scope".into(), e));
-            }
+        if let Some(s) = form.get("scope")
+            && let Err(e) = traction_kpi::scope::Scope::parse(s)
+        {
+            errors.push(("scope".into(), e));
         }
-        if let Some(r) = &record {
-            if let Err(e) = Target::from_record(r) {
-                errors.push(("value".into(), e));
-            }
+        if let Some(r) = &record
+            && let Err(e) = Target::from_record(r)
+        {
+            errors.push(("value".into(), e));
         }
         let Some(record) = record.filter(|_| errors.is_empty()) else {
             return Ok(Err((errors, form)));
@@ -350,10 +350,7 @@ fn detail_page(
         series: vec![
             Series {
                 name: "actual".into(),
-                values: periods
-                    .iter()
-                    .map(|p| actual.get(p).copied().or(if accumulating { None } else { None }))
-                    .collect(),
+                values: periods.iter().map(|p| actual.get(p).copied()).collect(),
                 style: Style::Main(0),
             },
             Series {

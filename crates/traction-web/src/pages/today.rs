@@ -59,12 +59,12 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
         }
         if t.scope == scope {
             applicable.push((t, false));
-        } else if let Scope::User(u) = &scope {
-            if t.scope != Scope::Company || applicable.iter().all(|(x, _)| x.metric != t.metric) {
-                if org.heads(&t.scope).contains(u) && !matches!(t.scope, Scope::User(_)) {
-                    applicable.push((t, true));
-                }
-            }
+        } else if let Scope::User(u) = &scope
+            && (t.scope != Scope::Company || applicable.iter().all(|(x, _)| x.metric != t.metric))
+            && org.heads(&t.scope).contains(u)
+            && !matches!(t.scope, Scope::User(_))
+        {
+            applicable.push((t, true));
         }
     }
     // One target per metric: the scope's own before a share of a larger one.

@@ -1,5 +1,5 @@
 //! A running server for the web tests: a database file filled with the demo data (seed 1,
-//! scale S, up to a fixed instant), a fixed clock at that instant, an admin and a rep who can
+//! scale S, up to a fixed instant), a clock that starts at that instant, an admin and a rep who can
 //! sign in with a password, and an API token for writing "from elsewhere".
 
 use std::net::SocketAddr;
@@ -66,7 +66,10 @@ impl App {
         })
         .await
         .unwrap();
-        let clock: Clock = Arc::new(|| NOW);
+        // The clock starts at NOW and runs: a change made "now" falls inside `[period start,
+        // now)` a moment later, as it does for real.
+        let started = std::time::Instant::now();
+        let clock: Clock = Arc::new(move || NOW + started.elapsed().as_micros() as Micros);
         let (state, stop_events) = AppState::new(store.clone(), clock, Config::default());
         let app = traction_server::app_with(state, traction_web::router());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
