@@ -58,6 +58,8 @@ pub fn router() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(import::MAX_UPLOAD)),
         )
         .route("/settings", get(settings::page).post(settings::save))
+        .route("/settings/tokens", post(tokens::create_token))
+        .route("/settings/tokens/revoke", post(tokens::revoke_token))
         .route("/customers", get(records::customers))
         .route("/customers/{id}", get(records::customer))
         .route("/orders", get(records::orders))

@@ -11,6 +11,7 @@ pub mod records;
 pub mod settings;
 pub mod targets;
 pub mod today;
+pub mod tokens;
 
 use std::collections::BTreeMap;
 

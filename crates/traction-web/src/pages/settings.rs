@@ -34,7 +34,12 @@ pub async fn page(
     params: crate::Params,
 ) -> Result<Response> {
     let saved = params.get("saved").is_some();
-    blocking(move || Ok(render(build(&state, &req, &Vec::new(), None, saved)?))).await
+    blocking(move || Ok(render(build(&state, &req, &Vec::new(), None, saved, None)?))).await
+}
+
+/// The settings page showing a token just made (once).
+pub fn page_with_token(state: &AppState, req: &Req, token: &str) -> Result<Markup> {
+    build(state, req, &Vec::new(), None, false, Some(token))
 }
 
 fn build(
@@ -43,6 +48,7 @@ fn build(
     errors: &FieldErrors,
     values: Option<&Form>,
     saved: bool,
+    new_token: Option<&str>,
 ) -> Result<Markup> {
     let store = state.store.as_ref();
     let names = Names::load(store)?;
@@ -61,6 +67,7 @@ fn build(
         }
     }
     let users = list(store, Entity::Users, &[], 1000)?;
+    let tokens = super::tokens::tokens_card(state, req, new_token)?;
     let err = |k: &str| {
         errors.iter().filter(|(f, _)| f == k).map(|(_, m)| m.clone()).collect::<Vec<_>>().join("; ")
     };
@@ -93,7 +100,7 @@ fn build(
                     }
                 }
                 h2 { "People" }
-                p.sub { "Sign-in accounts and API tokens are managed with " code { "traction user" } " and " code { "traction token" } " (see the security guide)." }
+                p.sub { "Sign-in accounts are managed with " code { "traction user" } " (see the security guide); your API tokens are below." }
                 div.scroll {
                     table {
                         thead { tr { th scope="col" { "Name" } th scope="col" { "Role" } th scope="col" { "Team" } th scope="col" { "Active" } } }
@@ -112,6 +119,7 @@ fn build(
             }
         }
     };
+    let body = html! { (body) (tokens) };
     Ok(layout::page(req, "Settings", Nav::Settings, body))
 }
 
@@ -151,7 +159,10 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
         if errors.is_empty() {
             Ok(crate::forms::see_other("/settings?saved=1"))
         } else {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, build(&st, &req, &errors, Some(&form), false)?)
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                build(&st, &req, &errors, Some(&form), false, None)?,
+            )
                 .into_response())
         }
     })

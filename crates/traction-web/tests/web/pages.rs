@@ -376,3 +376,33 @@ async fn user_text_is_escaped() {
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!page.contains("<script>alert(1)"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_token_is_made_on_the_settings_page_shown_once_and_revoked_there() {
+    let app = App::spawn().await;
+    let r = post_form(&app, "/settings/tokens", &[("name", "nightly import")]).await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    let start = page.find("<code class=\"token\">").expect("the token is shown")
+        + "<code class=\"token\">".len();
+    let token = &page[start..start + page[start..].find('<').unwrap()];
+    assert_eq!(token.len(), 43, "32 random bytes in base64url: {token}");
+    let with = |t: &str| {
+        let t = t.to_string();
+        let client = reqwest::Client::new();
+        let url = app.url("/api/v1/users?limit=1");
+        async move { client.get(url).bearer_auth(t).send().await.unwrap().status() }
+    };
+    assert_eq!(with(token).await, 200);
+    // Shown once: the settings page lists it by name, never the token again.
+    let again = app.api().get(app.url("/settings")).send().await.unwrap().text().await.unwrap();
+    assert!(again.contains("nightly import") && !again.contains(token));
+    let stored = app.store.tokens(Some("web-admin")).unwrap();
+    let id = stored.iter().find(|t| t.name == "nightly import").unwrap().id.clone();
+    let r = post_form(&app, "/settings/tokens/revoke", &[("id", &id)]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(with(token).await, 401, "a revoked token no longer works");
+    // Someone else's token (or none) is not found, and nothing changes.
+    let r = post_form(&app, "/settings/tokens/revoke", &[("id", "tok-0000000000000000")]).await;
+    assert_eq!(r.status(), 404);
+}
