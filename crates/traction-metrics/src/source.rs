@@ -78,7 +78,7 @@ impl Join {
             (Join::Customer, _) => format!(
                 " LEFT JOIN (SELECT account_id, MIN(first_at) AS first_purchase_at FROM ({}) \
                  GROUP BY account_id) dc ON dc.account_id = t.account_id",
-                purchases_sql(at)
+                purchases_sql(at, "")
             ),
             // Over every order: the latest counted order of the same account strictly before
             // this one (by time, then id).
@@ -392,7 +392,21 @@ impl Source {
                          SUM(CASE WHEN k = 1 THEN value ELSE 0 END) AS deal_revenue \
                        FROM ({}) GROUP BY account_id) c \
                  JOIN accounts a ON a.id = c.account_id) t",
-                purchases_sql(at)
+                // Placed by a first purchase (of any kind) in `[lo, hi)`: only accounts with a
+                // purchase in the range can have their first one there, so only their histories
+                // are read (through the account indexes) and grouped.
+                purchases_sql(
+                    at,
+                    range
+                        .map(|(lo, hi)| format!(
+                            " AND account_id IN (SELECT account_id FROM orders \
+                         WHERE {COUNTED_ORDER} AND placed_at >= {lo} AND placed_at < {hi} \
+                         UNION SELECT account_id FROM deals WHERE status = 'won' \
+                         AND closed_at >= {lo} AND closed_at < {hi})"
+                        ))
+                        .as_deref()
+                        .unwrap_or("")
+                ),
             ),
             // Products as of the snapshot instant `b.s` (the snapshot's join supplies `b`): the
             // fields that depend on it are computed in the select list (SQLite has no LATERAL).
@@ -462,12 +476,14 @@ impl Source {
 
 /// Every purchase up to `at`: counted orders (`k` = 0) and won deals of an account (`k` = 1),
 /// with their instant (`first_at`) and value (minor units).
-fn purchases_sql(at: i64) -> String {
+/// Every counted order and won deal up to `at`, as (account, when, kind, value); `only` is a
+/// further condition on both (`AND account_id IN (…)`), or empty.
+fn purchases_sql(at: i64, only: &str) -> String {
     format!(
         "SELECT account_id, placed_at AS first_at, 0 AS k, amount AS value FROM orders \
-         WHERE {COUNTED_ORDER} AND placed_at <= {at} \
+         WHERE {COUNTED_ORDER} AND placed_at <= {at}{only} \
          UNION ALL SELECT account_id, closed_at, 1, amount FROM deals \
-         WHERE status = 'won' AND account_id IS NOT NULL AND closed_at <= {at}"
+         WHERE status = 'won' AND account_id IS NOT NULL AND closed_at <= {at}{only}"
     )
 }
 

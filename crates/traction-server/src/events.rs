@@ -57,6 +57,8 @@ impl Announcement {
 pub struct Events {
     tx: broadcast::Sender<Announcement>,
     shutdown: watch::Receiver<bool>,
+    /// Commits announced by this process, so the database watch can tell them from others'.
+    published: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Ends every event stream when triggered (so a graceful shutdown does not wait for them).
@@ -73,12 +75,14 @@ impl Events {
     pub fn new() -> (Events, Shutdown) {
         let (tx, _) = broadcast::channel(CAPACITY);
         let (stop_tx, stop_rx) = watch::channel(false);
-        (Events { tx, shutdown: stop_rx }, Shutdown(stop_tx))
+        let published = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        (Events { tx, shutdown: stop_rx, published }, Shutdown(stop_tx))
     }
 
     /// Announces a committed write. `touched` is the entity the request was about, named in a
     /// `reload` when the commit's own list of changes was cut short.
     pub fn publish(&self, summary: &Summary, touched: Entity) {
+        self.published.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if summary.changes.len() > BULK || summary.truncated {
             let mut entities: Vec<Entity> = summary.changes.iter().map(|c| c.entity).collect();
             entities.push(touched);
@@ -95,6 +99,40 @@ impl Events {
                 kind: change.kind.name(),
             });
         }
+    }
+
+    /// Watches the database for commits made by other processes (`traction import` into the
+    /// file the server serves, another server) and announces each as a `reload`, so open pages
+    /// stay live whoever wrote. Polls SQLite's data version every `every`; a change with no commit
+    /// of this process announced since the last look is someone else's. Ends at shutdown.
+    pub fn watch_database(
+        &self,
+        store: std::sync::Arc<traction_store::SqliteStore>,
+        every: Duration,
+    ) {
+        let events = self.clone();
+        let mut shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            let version = |store: std::sync::Arc<traction_store::SqliteStore>| async move {
+                tokio::task::spawn_blocking(move || store.data_version().ok()).await.ok().flatten()
+            };
+            let mut last = version(store.clone()).await;
+            let mut seen = events.published.load(std::sync::atomic::Ordering::SeqCst);
+            loop {
+                tokio::select! {
+                    _ = shutdown.wait_for(|stop| *stop) => break,
+                    _ = tokio::time::sleep(every) => {}
+                }
+                // Read the count first: a commit of ours landing in between counts as ours.
+                let published = events.published.load(std::sync::atomic::Ordering::SeqCst);
+                let now = version(store.clone()).await;
+                if now.is_some() && now != last && published == seen {
+                    let _ = events.tx.send(Announcement::Reload { entities: None });
+                }
+                last = now;
+                seen = published;
+            }
+        });
     }
 
     /// How many streams are open (for tests and logs).

@@ -288,6 +288,8 @@ pub fn run_with(
         let local = listener.local_addr().map_err(|e| RunError::Io(e.to_string()))?;
         tracing::info!(address = %local, "listening: the API is at http://{local}/api/v1/");
         let (state, stop_events) = AppState::new(store, clock, config);
+        // Commits by other processes (a `traction import` into this file) reach open pages too.
+        state.events.watch_database(state.store.clone(), Duration::from_millis(500));
         serve_app(listener, app_with(state, pages), shutdown_signal(), stop_events)
             .await
             .map_err(|e| RunError::Io(format!("the server failed: {e}")))

@@ -18,6 +18,7 @@
 //! - `layout.rs`: the page shell (navigation, theme, the live indicator).
 //! - `pages/`: one module per page.
 
+mod cache;
 pub mod chart;
 pub mod fmt;
 mod forms;

@@ -107,6 +107,13 @@ impl SqliteStore {
         self.write.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// A number that changes whenever any connection — this process's writer, or another
+    /// process such as `traction import` — commits to the database (SQLite's `data_version` as
+    /// seen by the read connection). For caches of figures computed from the data.
+    pub fn data_version(&self) -> Result<i64, Error> {
+        Ok(self.reader().query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
     /// Runs a closure on the read connection. For the crates that compile their own SQL over the
     /// stored tables (the metrics engine); everything else goes through [`Store`].
     pub fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {

@@ -337,3 +337,21 @@ fn backup_is_a_consistent_copy_while_writes_go_on() {
     assert_eq!(copy.count(Entity::Stages).unwrap(), 3);
     assert!(store.backup(&dest).is_err(), "an existing file is not overwritten");
 }
+
+#[test]
+fn the_data_version_moves_with_every_commit_from_any_connection() {
+    let (dir, store) = store();
+    let v0 = store.data_version().unwrap();
+    assert_eq!(store.data_version().unwrap(), v0, "reading changes nothing");
+    put_all(&store, vec![rec(Entity::Teams, "id=t1;name=North")]).unwrap();
+    let v1 = store.data_version().unwrap();
+    assert_ne!(v1, v0, "a commit of this store's writer");
+    // Another process's commit (another connection to the same file).
+    let other = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    put_all(&other, vec![rec(Entity::Teams, "id=t2;name=South")]).unwrap();
+    assert_ne!(store.data_version().unwrap(), v1, "a commit of another connection");
+    // A write that fails changes nothing.
+    let v2 = store.data_version().unwrap();
+    assert!(put_all(&store, vec![rec(Entity::Teams, "id=t3;name=X;parent_id=nope")]).is_err());
+    assert_eq!(store.data_version().unwrap(), v2);
+}

@@ -29,7 +29,24 @@ use crate::{Params, Req, Result, blocking, encode, render};
 
 pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
     let now = (state.clock)();
-    blocking(move || Ok(render(build_page(&state, &req, &params, now)?))).await
+    blocking(move || {
+        // The figures are computed once per change of the data (or half a minute of the
+        // clock) and served from the cache in between: see cache.rs.
+        let version = state.store.data_version()?;
+        let key = format!(
+            "dashboard|{}|{:?}|{:?}|{}",
+            req.path,
+            req.locale,
+            req.user.as_ref().map(|u| (&u.id, &u.team)),
+            state.config.catalog.is_some()
+        );
+        let body =
+            crate::cache::get_or_compute(&key, version, now, params.get("at").is_some(), || {
+                Ok(build_body(&state, &req, &params, now)?.into_string())
+            })?;
+        Ok(render(layout::page(&req, "Dashboard", Nav::Dashboard, maud::PreEscaped(body))))
+    })
+    .await
 }
 
 /// The explorer's URL for a metric over a range and scope.
@@ -43,7 +60,8 @@ pub fn explore_link(metric: &str, scope: &Scope, from: &str, to: &str, grain: &s
     )
 }
 
-fn build_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Markup> {
+/// The dashboard's content (inside the page shell), escaped by maud when it was built.
+fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Markup> {
     for (key, _) in &params.0 {
         if !["scope", "period", "at"].contains(&key.as_str()) {
             return Err(crate::WebError::bad(format!(
@@ -146,7 +164,7 @@ fn build_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
         }
         @for note in &report.notes { p.small { "Note: " (note) "." } }
     };
-    Ok(layout::page(req, "Dashboard", Nav::Dashboard, body))
+    Ok(body)
 }
 
 /// One KPI tile (web-design.md, KPI tile anatomy).

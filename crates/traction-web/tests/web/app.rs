@@ -18,7 +18,7 @@ pub struct App {
     pub addr: SocketAddr,
     pub store: Arc<SqliteStore>,
     pub token: String,
-    _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -71,6 +71,7 @@ impl App {
         let started = std::time::Instant::now();
         let clock: Clock = Arc::new(move || NOW + started.elapsed().as_micros() as Micros);
         let (state, stop_events) = AppState::new(store.clone(), clock, Config::default());
+        state.events.watch_database(store.clone(), std::time::Duration::from_millis(200));
         let app = traction_server::app_with(state, traction_web::router());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -86,7 +87,7 @@ impl App {
             )
             .await;
         });
-        App { addr, store, token, _dir: dir, stop: Some(stop) }
+        App { addr, store, token, dir, stop: Some(stop) }
     }
 
     /// A client that sends the admin's API token.

@@ -406,3 +406,36 @@ async fn an_api_token_is_made_on_the_settings_page_shown_once_and_revoked_there(
     let r = post_form(&app, "/settings/tokens/revoke", &[("id", "tok-0000000000000000")]).await;
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_by_another_process_reaches_open_pages_as_a_reload() {
+    let app = App::spawn().await;
+    let mut events = app.api().get(app.url("/api/v1/events")).send().await.unwrap();
+    assert_eq!(events.status(), 200);
+    // Another connection to the same file, as `traction import` in another process would be.
+    let path = app.dir.path().join("traction.db");
+    tokio::task::spawn_blocking(move || {
+        let other = traction_store::SqliteStore::open(&path).unwrap();
+        let mut values = vec![Value::Null; Entity::Teams.fields().len()];
+        values[Entity::Teams.field_index("id").unwrap()] = Value::Text("t-elsewhere".into());
+        values[Entity::Teams.field_index("name").unwrap()] = Value::Text("Elsewhere".into());
+        let mut w = other.writer().unwrap();
+        w.put(0, traction_domain::Record { entity: Entity::Teams, values }).unwrap();
+        w.commit().unwrap();
+    })
+    .await
+    .unwrap();
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !seen.contains("event: reload") {
+        let chunk = tokio::time::timeout_at(deadline, events.chunk())
+            .await
+            .expect("a reload within 5 s")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    // Asked again, the server reads the new data.
+    let r = app.api().get(app.url("/api/v1/teams/t-elsewhere")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
