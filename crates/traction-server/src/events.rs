@@ -42,7 +42,11 @@ impl Announcement {
         match self {
             Announcement::Change { entity, id, kind } => Event::default()
                 .event("change")
-                .data(json!({"entity": entity.name(), "id": id, "kind": kind}).to_string()),
+                // An empty id (a change announced without it) is null.
+                .data(
+                    json!({"entity": entity.name(), "id": (!id.is_empty()).then_some(id), "kind": kind})
+                        .to_string(),
+                ),
             Announcement::Reload { entities } => {
                 let names: Option<Vec<&str>> =
                     entities.as_ref().map(|list| list.iter().map(|e| e.name()).collect());
@@ -166,6 +170,35 @@ impl Events {
             }
         });
         out_rx
+    }
+
+    /// The Server-Sent Events response for a client who may hear only some changes: `filter`
+    /// (run on the blocking pool: it may read the store) turns each announcement into what this
+    /// client is told, or nothing.
+    pub fn stream_filtered(
+        &self,
+        filter: impl Fn(Announcement) -> Option<Announcement> + Send + Sync + 'static,
+    ) -> axum::response::Response {
+        let mut rx = self.subscribe();
+        let (out, out_rx) = mpsc::channel::<Announcement>(64);
+        let filter = std::sync::Arc::new(filter);
+        tokio::spawn(async move {
+            while let Some(a) = rx.recv().await {
+                let f = filter.clone();
+                let told = tokio::task::spawn_blocking(move || f(a)).await.ok().flatten();
+                if let Some(a) = told
+                    && out.send(a).await.is_err()
+                {
+                    break;
+                }
+            }
+        });
+        let connected =
+            tokio_stream::once(Ok::<_, Infallible>(Event::default().comment("connected")));
+        let events = connected.chain(ReceiverStream::new(out_rx).map(|a| Ok(a.to_event())));
+        axum::response::IntoResponse::into_response(
+            Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))),
+        )
     }
 
     /// The Server-Sent Events response for one client.

@@ -243,8 +243,21 @@ async fn openapi() -> Response {
     Json(crate::openapi::document()).into_response()
 }
 
-async fn events(State(state): State<AppState>) -> Response {
-    state.events.stream().into_response()
+async fn events(
+    State(state): State<AppState>,
+    principal: Option<crate::auth::CurrentUser>,
+) -> Response {
+    match principal {
+        // A caller who reads only some records hears only of those (authz::visible): a change
+        // to a record outside their scope is not announced, a deletion without its id.
+        Some(crate::auth::CurrentUser(p)) if p.owners().is_some() => {
+            let store = state.store.clone();
+            state.events.stream_filtered(move |announcement| {
+                crate::auth::authz::announce_to(&p, store.as_ref(), announcement)
+            })
+        }
+        _ => state.events.stream().into_response(),
+    }
 }
 
 pub(crate) async fn unknown_endpoint(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {

@@ -116,6 +116,42 @@ pub fn visible(principal: &Principal, store: &dyn Store, record: &Record) -> Res
     })
 }
 
+/// What a caller with a read scope is told of an announced change: a change to a record they
+/// may read as it is; a change to one outside their scope nothing (it does not reveal that the
+/// record exists); a deletion, whose record is gone and cannot be checked, without its id;
+/// reloads as they are.
+pub fn announce_to(
+    principal: &Principal,
+    store: &dyn Store,
+    announcement: crate::events::Announcement,
+) -> Option<crate::events::Announcement> {
+    use crate::events::Announcement;
+    let Announcement::Change { entity, id, kind } = &announcement else {
+        return Some(announcement);
+    };
+    if principal.owners().is_none() {
+        return Some(announcement);
+    }
+    if *kind == "deleted" {
+        return Some(Announcement::Change { entity: *entity, id: String::new(), kind });
+    }
+    // Keyed records (stage changes, order lines, web visits) are named by their key's values
+    // joined by `/`; the values are read back into the key's types by the store.
+    let record = if entity.has_id() {
+        store.get(*entity, &[Value::Text(id.clone())]).ok().flatten()
+    } else {
+        None
+    };
+    match record {
+        Some(r) => visible(principal, store, &r).ok().filter(|v| *v).map(|_| announcement),
+        // A keyed record: announced without its key.
+        None if !entity.has_id() => {
+            Some(Announcement::Change { entity: *entity, id: String::new(), kind })
+        }
+        None => None,
+    }
+}
+
 /// Whether a target's scope (`company`, `team:ID`, `user:ID`) is within the caller's reach.
 fn target_in_scope(principal: &Principal, record: &Record) -> bool {
     let scope = record.get("scope").as_text().unwrap_or("");

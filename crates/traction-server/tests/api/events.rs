@@ -15,7 +15,11 @@ struct Stream {
 
 impl Stream {
     async fn open(app: &TestApp) -> Stream {
-        let response = app.client.get(app.url("/api/v1/events")).send().await.unwrap();
+        Stream::open_with(app, &app.client).await
+    }
+
+    async fn open_with(app: &TestApp, client: &reqwest::Client) -> Stream {
+        let response = client.get(app.url("/api/v1/events")).send().await.unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         let mut stream = Stream { response, buffer: String::new() };
@@ -173,4 +177,35 @@ async fn a_large_import_is_one_reload_event() {
     assert_eq!(stream.next_event().await, ("reload".to_string(), json!({"entities": ["teams"]})));
     app.create("teams", json!({"id": "after", "name": "x"})).await;
     assert_eq!(stream.next_event().await, change("teams", "after", "created"));
+}
+
+#[tokio::test]
+async fn a_rep_hears_only_of_records_in_their_scope() {
+    let app = TestApp::spawn().await;
+    app.create("teams", json!({"id": "t1", "name": "North"})).await;
+    app.create("teams", json!({"id": "t2", "name": "South"})).await;
+    let north = crate::helpers::add_user(&app.store, "ra", "rep", Some("t1"));
+    crate::helpers::add_user(&app.store, "rb", "rep", Some("t2"));
+    let client = reqwest::Client::builder()
+        .default_headers(
+            [(reqwest::header::AUTHORIZATION, format!("Bearer {north}").parse().unwrap())]
+                .into_iter()
+                .collect(),
+        )
+        .build()
+        .unwrap();
+    let mut stream = Stream::open_with(&app, &client).await;
+    let activity = |id: &str, owner: &str| {
+        json!({"id": id, "kind": "call", "occurred_at": "2026-03-02T09:00:00Z", "owner_id": owner})
+    };
+    // Another team's call: not announced to this rep (it would reveal that it exists).
+    app.create("activities", activity("a-south", "rb")).await;
+    app.create("activities", activity("a-north", "ra")).await;
+    assert_eq!(stream.next_event().await, change("activities", "a-north", "created"));
+    // A deletion cannot be checked once the record is gone: announced without its id.
+    assert_eq!(app.delete("/api/v1/activities/a-south").await.status, 204);
+    assert_eq!(
+        stream.next_event().await,
+        ("change".into(), json!({"entity": "activities", "id": null, "kind": "deleted"}))
+    );
 }

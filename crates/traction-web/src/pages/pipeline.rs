@@ -22,7 +22,7 @@ use crate::layout::{self, Nav};
 use crate::{Params, Req, Result, WebError, blocking, render};
 
 /// Cards shown per column (the largest first); the totals count every deal.
-const CARDS: usize = 40;
+const CARDS: usize = 25;
 
 struct Stage {
     id: String,
