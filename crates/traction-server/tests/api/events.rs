@@ -195,9 +195,7 @@ async fn a_rep_hears_only_of_records_in_their_scope() {
         .build()
         .unwrap();
     let mut stream = Stream::open_with(&app, &client).await;
-    let activity = |id: &str, owner: &str| {
-        json!({"id": id, "kind": "call", "occurred_at": "2026-03-02T09:00:00Z", "owner_id": owner})
-    };
+    let activity = |id: &str, owner: &str| json!({"id": id, "kind": "call", "occurred_at": "2026-03-02T09:00:00Z", "owner_id": owner});
     // Another team's call: not announced to this rep (it would reveal that it exists).
     app.create("activities", activity("a-south", "rb")).await;
     app.create("activities", activity("a-north", "ra")).await;
