@@ -42,6 +42,9 @@ pub struct Chart {
     pub series: Vec<Series>,
     /// Bars instead of lines for the main series (counts per bucket read better as bars).
     pub bars: bool,
+    /// Drawn for a whole page width (the explorer, a target, today) rather than a card: twice
+    /// as wide, so the text keeps its size; on a phone it scrolls sideways.
+    pub wide: bool,
 }
 
 const W: f64 = 480.0;
@@ -117,30 +120,31 @@ pub fn chart(c: &Chart, f: &Fmt) -> Markup {
     let (min, max) = all.fold((0.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
     let ticks = nice_ticks(min, if max > min { max } else { min + 1.0 }, 4);
     let (y0, y1) = (ticks[0], *ticks.last().unwrap_or(&1.0));
-    let plot_w = W - LEFT - RIGHT;
-    let plot_h = H - TOP - BOTTOM;
+    let (width, height) = if c.wide { (2.0 * W, 1.3 * H) } else { (W, H) };
+    let plot_w = width - LEFT - RIGHT;
+    let plot_h = height - TOP - BOTTOM;
     let y = |v: f64| TOP + plot_h - (v - y0) / (y1 - y0).max(1e-12) * plot_h;
     let slot = plot_w / n.max(1) as f64;
     let x = |i: usize| LEFT + slot * (i as f64 + 0.5);
     // At most 6 x labels, evenly spread.
-    let every = n.div_ceil(6).max(1);
+    let every = n.div_ceil(if c.wide { 12 } else { 6 }).max(1);
     let mains: Vec<&Series> =
         c.series.iter().filter(|s| matches!(s.style, Style::Main(_))).collect();
     let bar_w = (slot * 0.8 / mains.len().max(1) as f64).max(1.0);
     let summary = summary_text(c, f);
     html! {
         figure.chart {
-            svg viewBox={"0 0 " (W) " " (H)} role="img" aria-label=(summary) preserveAspectRatio="xMidYMid meet" {
+            svg.wide[c.wide] viewBox={"0 0 " (width) " " (height)} role="img" aria-label=(summary) preserveAspectRatio="xMidYMid meet" {
                 title { (c.title) }
                 text.axis-title x="0" y="10" { (unit_title(c.unit, f)) }
                 @for t in &ticks {
-                    line.grid x1=(LEFT) x2=(W - RIGHT) y1=(fx(y(*t))) y2=(fx(y(*t))) {}
+                    line.grid x1=(LEFT) x2=(width - RIGHT) y1=(fx(y(*t))) y2=(fx(y(*t))) {}
                     text.tick x=(LEFT - 4.0) y=(fx(y(*t) + 3.5)) text-anchor="end" { (f.axis(c.unit, *t)) }
                 }
-                line.axis x1=(LEFT) x2=(W - RIGHT) y1=(fx(y(0.0f64.max(y0)))) y2=(fx(y(0.0f64.max(y0)))) {}
+                line.axis x1=(LEFT) x2=(width - RIGHT) y1=(fx(y(0.0f64.max(y0)))) y2=(fx(y(0.0f64.max(y0)))) {}
                 @for (i, label) in c.labels.iter().enumerate() {
                     @if i % every == 0 {
-                        text.tick x=(fx(x(i))) y=(H - 6.0) text-anchor="middle" { (short_label(label)) }
+                        text.tick x=(fx(x(i))) y=(height - 6.0) text-anchor="middle" { (short_label(label)) }
                     }
                 }
                 // Previous and target lines behind the current series.
@@ -453,6 +457,7 @@ mod tests {
                 },
             ],
             bars: false,
+            wide: false,
         };
         let svg = chart(&c, &f).into_string();
         assert!(svg.contains("2026-11-01\n2026: £1,200\na year earlier: £800.00"), "{svg}");

@@ -434,6 +434,7 @@ fn trends(
                 Series { name: "last 90 days".into(), values: current, style: Style::Main(0) },
             ],
             bars,
+            wide: false,
         };
         out.push((def.label.clone(), chart::chart(&chart, &ws.fmt)));
     }

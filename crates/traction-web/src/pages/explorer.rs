@@ -269,6 +269,7 @@ fn result_chart(
                 style: Style::Main(0),
             }],
             bars: true,
+            wide: true,
         };
         return Ok(chart::chart(&chart, &ws.fmt));
     }
@@ -305,8 +306,14 @@ fn result_chart(
             style: Style::Main(i),
         });
     }
-    let chart =
-        Chart { title: result.metric.clone(), unit: result.unit, labels, series, bars: false };
+    let chart = Chart {
+        title: result.metric.clone(),
+        unit: result.unit,
+        labels,
+        series,
+        bars: false,
+        wide: true,
+    };
     Ok(chart::chart(&chart, &ws.fmt))
 }
 

@@ -398,6 +398,7 @@ fn month_chart(
             style: Style::Main(0),
         }],
         bars: true,
+        wide: false,
     };
     chart::chart(&chart, &ws.fmt)
 }

@@ -365,6 +365,7 @@ fn detail_page(
             },
         ],
         bars: accumulating,
+        wide: true,
     };
     let heads: Vec<String> = if per_head {
         let mut v: Vec<String> = rows.iter().filter_map(|r| r.user.clone()).collect();

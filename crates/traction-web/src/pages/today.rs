@@ -141,6 +141,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
                 },
             ],
             bars: true,
+            wide: true,
         };
         let status = if expected_now <= 0.0 {
             "not_started"
