@@ -439,3 +439,55 @@ async fn a_commit_by_another_process_reaches_open_pages_as_a_reload() {
     let r = app.api().get(app.url("/api/v1/teams/t-elsewhere")).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rep_writes_only_their_own_records_from_the_pages() {
+    let app = App::spawn().await;
+    // A rep of the demo's first team, with a token (as `traction token create` makes it).
+    let mut rep = None;
+    app.store
+        .scan(Entity::Users, &mut |u| {
+            if rep.is_none()
+                && u.get("role").as_text() == Some("rep")
+                && u.get("team_id").as_text().is_some()
+            {
+                rep = Some(u.get("id").as_text().unwrap().to_string());
+            }
+            Ok(())
+        })
+        .unwrap();
+    let rep = rep.expect("the demo has reps");
+    let actor = traction_store::Actor { user: "cli".into(), at: Some(NOW) };
+    let (_, token) =
+        traction_server::auth::api::issue_token(&app.store, &rep, "tests", NOW, &actor).unwrap();
+    let client =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let post = |fields: Vec<(&'static str, String)>| {
+        let body: Vec<String> =
+            fields.iter().map(|(k, v)| format!("{k}={}", traction_web::encode(v))).collect();
+        client
+            .post(app.url("/log"))
+            .bearer_auth(&token)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.join("&"))
+            .send()
+    };
+    let before = app.count(Entity::Activities);
+    let r = post(vec![("kind", "call".into()), ("owner_id", "web-admin".into())]).await.unwrap();
+    assert_eq!(r.status(), 403, "a rep logs no activity for someone else");
+    assert_eq!(app.count(Entity::Activities), before);
+    let r = post(vec![("kind", "call".into()), ("owner_id", rep.clone())]).await.unwrap();
+    assert_eq!(r.status(), 303, "their own");
+    assert_eq!(app.count(Entity::Activities), before + 1);
+    // Settings are for admins.
+    let r = client
+        .post(app.url("/settings"))
+        .bearer_auth(&token)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("currency=EUR")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(app.store.workspace().unwrap().currency.code(), "GBP");
+}
