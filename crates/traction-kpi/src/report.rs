@@ -109,7 +109,20 @@ pub fn build(
                 continue;
             }
         };
-        let year_ago = value_of(Some(Compare::Yoy)).map(|(_, y)| y).unwrap_or(None);
+        // The same range a year earlier, as the engine's `compare=yoy` computes it for grain
+        // `all` (the range shifted by a year, the same clock), without computing this period's
+        // value a third time.
+        let year_ago = (|| -> Result<Option<f64>, String> {
+            let shift = |t: Micros| {
+                traction_metrics::buckets::shift_years(t, -1, &zone).map_err(|e| e.to_string())
+            };
+            let mut query = Query::new(name, shift(from.0)?, shift(to.0)?, Grain::All, at);
+            query.filter = filter.clone();
+            let result =
+                traction_metrics::run(store, catalog, &query).map_err(|e| e.to_string())?;
+            Ok(result.rows.first().and_then(|r| r.value))
+        })()
+        .unwrap_or(None);
         // A count or a sum over an empty range is 0, not missing; an average of nothing is.
         let accumulating = matches!(
             crate::service::MetricSource::behaviour(&engine, name),
