@@ -89,6 +89,26 @@ pub fn guarded<'a>(
     traction_server::auth::authz::Guarded::new(&state.store, principal, now)
 }
 
+/// Writes `records` as `principal` at `now` through their guarded store: `Ok(Ok(summary))`
+/// when stored, `Ok(Err(problems))` for input to fix next to its fields, `Err` for a refusal
+/// (403, or 404 outside the caller's scope) or a failure.
+pub fn write_as(
+    state: &AppState,
+    principal: &traction_server::auth::Principal,
+    now: Micros,
+    records: Vec<Record>,
+) -> Result<std::result::Result<Summary, FieldErrors>> {
+    let guarded = guarded(state, principal, now);
+    match write(&guarded, records) {
+        Ok(summary) => Ok(Ok(summary)),
+        Err(_) if guarded.denied().is_some() => {
+            Err(denied(&guarded).unwrap_or_else(|| WebError::bad("refused")))
+        }
+        Err(WriteError::Fields(e)) => Ok(Err(e)),
+        Err(WriteError::Other(e)) => Err(e.into()),
+    }
+}
+
 /// A refusal of the guarded store as a page error: 404 for a record outside the caller's scope
 /// (it does not reveal that it exists), 403 for a change they may not make.
 pub fn denied(g: &traction_server::auth::authz::Guarded<'_>) -> Option<WebError> {

@@ -14,7 +14,7 @@ use traction_server::AppState;
 use traction_store::{ListQuery, Store};
 
 use super::*;
-use crate::forms::{self, FieldErrors, Form, WriteError};
+use crate::forms::{self, FieldErrors, Form};
 use crate::layout::{self, Nav};
 use crate::{Params, Req, Result, WebError, blocking, render};
 
@@ -248,15 +248,7 @@ pub async fn submit(State(state): State<AppState>, req: Req, body: Bytes) -> Res
             };
         let principal =
             principal.as_deref().ok_or_else(|| WebError::bad("sign in to log an activity"))?;
-        let guarded = forms::guarded(&st, principal, now);
-        match forms::write(&guarded, vec![record]) {
-            Ok(summary) => Ok(Ok((id, summary))),
-            Err(_) if guarded.denied().is_some() => {
-                Err(forms::denied(&guarded).unwrap_or_else(|| WebError::bad("refused")))
-            }
-            Err(WriteError::Fields(e)) => Ok(Err(e)),
-            Err(WriteError::Other(e)) => Err(e.into()),
-        }
+        Ok(forms::write_as(&st, principal, now, vec![record])?.map(|summary| (id, summary)))
     })
     .await?;
     match outcome {

@@ -192,16 +192,16 @@ fn tile(
     // The sparkline: the metric by day so far against the expected line.
     let days = traction_kpi::period::buckets(KGrain::Day, pstart, pend, &ws.zone)
         .map_err(crate::WebError::bad)?;
-    let mut by_day = std::collections::BTreeMap::new();
-    if until > pstart {
-        let mut q = Query::new(&t.metric, pstart, until, Grain::Day, at);
-        q.filter = owners.as_deref().map(owner_filter);
-        for r in traction_metrics::run(store, engine.catalog, &q)?.rows {
-            if let (Some(p), Some(v)) = (r.period, r.value) {
-                by_day.insert(p, v);
-            }
-        }
-    }
+    let by_day = values_by_period(
+        store,
+        engine.catalog,
+        &t.metric,
+        owners.as_deref(),
+        pstart,
+        until,
+        Grain::Day,
+        at,
+    )?;
     let elapsed_days = days.iter().filter(|d| d.start < until).count();
     let mut actual_line = Vec::new();
     let mut running = 0.0;
@@ -380,6 +380,15 @@ fn leaderboard(
     }
 }
 
+/// The local days of the last 90 days up to and including `at`'s: `[from, to)`.
+fn last_90_days(ws: &Ws, at: Micros) -> Result<(Micros, Micros)> {
+    let today = ws.today(at);
+    let day = |d: Result<jiff::civil::Date, jiff::Error>| {
+        d.map_err(|e| crate::WebError::bad(e.to_string())).and_then(|d| sod(d, &ws.zone))
+    };
+    Ok((day(today.checked_sub(89.days()))?, day(today.checked_add(1.day()))?))
+}
+
 /// Three daily series over the last 90 days with the same days a year earlier.
 fn trends(
     store: &SqliteStore,
@@ -388,15 +397,7 @@ fn trends(
     ws: &Ws,
     at: Micros,
 ) -> Result<Vec<(String, Markup)>> {
-    let today = ws.today(at);
-    let from = sod(
-        today.checked_sub(89.days()).map_err(|e| crate::WebError::bad(e.to_string()))?,
-        &ws.zone,
-    )?;
-    let to = sod(
-        today.checked_add(1.day()).map_err(|e| crate::WebError::bad(e.to_string()))?,
-        &ws.zone,
-    )?;
+    let (from, to) = last_90_days(ws, at)?;
     let days = traction_kpi::period::buckets(KGrain::Day, from, to, &ws.zone)
         .map_err(crate::WebError::bad)?;
     let mut out = Vec::new();
@@ -448,15 +449,7 @@ fn heatmap(
     ws: &Ws,
     at: Micros,
 ) -> Result<Markup> {
-    let today = ws.today(at);
-    let from = sod(
-        today.checked_sub(89.days()).map_err(|e| crate::WebError::bad(e.to_string()))?,
-        &ws.zone,
-    )?;
-    let to = sod(
-        today.checked_add(1.day()).map_err(|e| crate::WebError::bad(e.to_string()))?,
-        &ws.zone,
-    )?;
+    let (from, to) = last_90_days(ws, at)?;
     let mut cells = [[0.0; 24]; 7];
     if catalog.get("deals_won").is_some() {
         let mut q = Query::new("deals_won", from, to, Grain::All, at);

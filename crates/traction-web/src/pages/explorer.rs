@@ -76,7 +76,7 @@ impl Explore {
                 KNOWN.join(", ")
             )));
         }
-        let ws = state.store_workspace()?;
+        let ws = traction_store::Store::workspace(state.store.as_ref())?;
         let at = at_param(params, &ws.zone, now)?;
         let today = traction_domain::time::to_zoned(at, &ws.zone)
             .map(|z| z.date())
@@ -148,17 +148,6 @@ impl Explore {
             }
         }
         parts.join("&")
-    }
-}
-
-trait StoreWorkspace {
-    fn store_workspace(&self) -> Result<traction_domain::settings::Workspace>;
-}
-
-impl StoreWorkspace for AppState {
-    fn store_workspace(&self) -> Result<traction_domain::settings::Workspace> {
-        use traction_store::Store;
-        Ok(self.store.workspace()?)
     }
 }
 

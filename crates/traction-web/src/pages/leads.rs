@@ -79,7 +79,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
                 parts.push(owner_filter(std::slice::from_ref(o)));
             }
             if let Some(s) = &source {
-                parts.push(format!("source = '{}'", s.replace('\'', "''")));
+                parts.push(format!("source = {}", quote(s)));
             }
             q.filter = (!parts.is_empty()).then(|| parts.join(" and "));
             let value = traction_metrics::run(store, &state.catalog, &q)?

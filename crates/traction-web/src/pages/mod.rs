@@ -83,20 +83,11 @@ pub struct Names {
 
 impl Names {
     pub fn load(store: &SqliteStore) -> Result<Names> {
-        let mut names = Names::default();
-        let read = |entity: Entity, into: &mut BTreeMap<String, String>| -> Result<()> {
-            store.scan(entity, &mut |r: Record| {
-                let id = r.get("id").as_text().unwrap_or("").to_string();
-                let name = r.get("name").as_text().unwrap_or(&id).to_string();
-                into.insert(id, name);
-                Ok(())
-            })?;
-            Ok(())
-        };
-        read(Entity::Users, &mut names.users)?;
-        read(Entity::Teams, &mut names.teams)?;
-        read(Entity::Stages, &mut names.stages)?;
-        Ok(names)
+        Ok(Names {
+            users: names_of(store, Entity::Users)?,
+            teams: names_of(store, Entity::Teams)?,
+            stages: names_of(store, Entity::Stages)?,
+        })
     }
 
     pub fn user<'a>(&'a self, id: &'a str) -> &'a str {
@@ -117,6 +108,50 @@ impl Names {
             Scope::User(id) => self.user(id).to_string(),
         }
     }
+}
+
+/// Display names of the records of a small entity: id → name (the id when it has none).
+pub fn names_of(store: &SqliteStore, entity: Entity) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    store.scan(entity, &mut |r: Record| {
+        let id = r.get("id").as_text().unwrap_or("").to_string();
+        let name = r.get("name").as_text().map_or_else(|| id.clone(), str::to_string);
+        out.insert(id, name);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// A text literal of the expression language (quotes doubled).
+pub fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// A metric's value per bucket label over `[from, to)` for the records of `owners` (`None`:
+/// everyone), as of `at`: what a chart of actuals needs.
+#[allow(clippy::too_many_arguments)]
+pub fn values_by_period(
+    store: &SqliteStore,
+    catalog: &Catalog,
+    metric: &str,
+    owners: Option<&[String]>,
+    from: Micros,
+    to: Micros,
+    grain: traction_metrics::Grain,
+    at: Micros,
+) -> Result<BTreeMap<String, f64>> {
+    let mut out = BTreeMap::new();
+    if to <= from {
+        return Ok(out);
+    }
+    let mut q = traction_metrics::Query::new(metric, from, to, grain, at);
+    q.filter = owners.map(traction_kpi::engine::owner_filter);
+    for r in traction_metrics::run(store, catalog, &q)?.rows {
+        if let (Some(p), Some(v)) = (r.period, r.value) {
+            out.insert(p, v);
+        }
+    }
+    Ok(out)
 }
 
 /// The scope of a page: `scope=company|team:ID|user:ID|me` (default company).

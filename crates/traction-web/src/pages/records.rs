@@ -205,11 +205,6 @@ fn filtered(params: &Params, keys: &[&str]) -> bool {
     keys.iter().any(|k| params.get(k).is_some())
 }
 
-/// A text literal of the expression language.
-fn quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
 /// The `[from, to)` instants of inclusive local days (all time where open).
 fn day_span(from: Option<Date>, to: Option<Date>, ws: &Ws) -> Result<(Micros, Micros)> {
     let lo = from.map(|d| sod(d, &ws.zone)).transpose()?.unwrap_or(0);
@@ -401,18 +396,6 @@ fn month_chart(
         wide: false,
     };
     chart::chart(&chart, &ws.fmt)
-}
-
-/// Display names of the records of a small entity (campaigns): id → name.
-fn names_of(store: &SqliteStore, entity: Entity) -> Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    store.scan(entity, &mut |r: Record| {
-        let id = text(&r, "id").to_string();
-        let name = r.get("name").as_text().map_or_else(|| id.clone(), str::to_string);
-        out.insert(id, name);
-        Ok(())
-    })?;
-    Ok(out)
 }
 
 /// Names of the customers of some records, looked up once each.

@@ -12,18 +12,18 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use traction_domain::time::Micros;
 use traction_domain::{Entity, Value};
-use traction_kpi::engine::{Engine, owner_filter};
+use traction_kpi::engine::Engine;
 use traction_kpi::pace::Behaviour;
 use traction_kpi::period::{Grain as KGrain, PeriodKind, period_range};
 use traction_kpi::service::{Kpis, MetricSource, Target};
+use traction_metrics::Grain;
 use traction_metrics::catalog::Kind;
-use traction_metrics::{Grain, Query};
 use traction_server::AppState;
 use traction_store::Store;
 
 use super::*;
 use crate::chart::{self, Chart, Series, Style};
-use crate::forms::{self, FieldErrors, Form, WriteError};
+use crate::forms::{self, FieldErrors, Form};
 use crate::layout::{self, Nav};
 use crate::{Params, Req, Result, WebError, blocking, encode, render};
 
@@ -253,15 +253,9 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
         };
         let principal =
             principal.as_deref().ok_or_else(|| WebError::bad("sign in to set a target"))?;
-        let guarded = forms::guarded(&st, principal, now);
-        match forms::write(&guarded, vec![record]) {
-            Ok(summary) => Ok(Ok((id, summary))),
-            Err(_) if guarded.denied().is_some() => {
-                Err(forms::denied(&guarded).unwrap_or_else(|| WebError::bad("refused")))
-            }
-            Err(WriteError::Fields(e)) => Ok(Err((e, form))),
-            Err(WriteError::Other(e)) => Err(e.into()),
-        }
+        Ok(forms::write_as(&st, principal, now, vec![record])?
+            .map(|summary| (id, summary))
+            .map_err(|e| (e, form)))
     })
     .await?;
     match outcome {
@@ -313,22 +307,22 @@ fn detail_page(
         period_range(target.period, target.starts_on, &ws.zone).map_err(WebError::bad)?;
     let org = kpis.org()?;
     let owners = org.owners(&target.scope);
-    let mut actual: BTreeMap<String, f64> = BTreeMap::new();
     let until = at.clamp(start, end);
-    if until > start {
-        let g = match grain {
-            KGrain::Hour => Grain::Hour,
-            KGrain::Day => Grain::Day,
-            KGrain::Week => Grain::Week,
-        };
-        let mut q = Query::new(&target.metric, start, until, g, at);
-        q.filter = owners.as_deref().map(owner_filter);
-        for r in traction_metrics::run(store, &state.catalog, &q)?.rows {
-            if let (Some(p), Some(v)) = (r.period, r.value) {
-                actual.insert(p, v);
-            }
-        }
-    }
+    let g = match grain {
+        KGrain::Hour => Grain::Hour,
+        KGrain::Day => Grain::Day,
+        KGrain::Week => Grain::Week,
+    };
+    let actual = values_by_period(
+        store,
+        &state.catalog,
+        &target.metric,
+        owners.as_deref(),
+        start,
+        until,
+        g,
+        at,
+    )?;
     let periods: Vec<String> = {
         let mut seen = Vec::new();
         for r in &rows {

@@ -3,19 +3,17 @@
 //! actual, cumulated, so "are we on pace right now" is one glance. A person's share of a team or
 //! company target is their per-head share (kpis.md, Breakdown).
 
-use std::collections::BTreeMap;
-
 use axum::extract::State;
 use axum::response::Response;
 use jiff::ToSpan;
 use maud::{Markup, html};
 use traction_domain::time::Micros;
-use traction_kpi::engine::{Engine, owner_filter};
+use traction_kpi::engine::Engine;
 use traction_kpi::pace::Behaviour;
 use traction_kpi::period::{Grain as KGrain, period_range};
 use traction_kpi::scope::Scope;
 use traction_kpi::service::{Kpis, MetricSource, Target};
-use traction_metrics::{Grain, Query};
+use traction_metrics::Grain;
 use traction_server::AppState;
 
 use super::*;
@@ -88,16 +86,16 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
             .map(|r| (r.period, r.value))
             .collect();
         hourly.dedup_by(|b, a| a.0 == b.0);
-        let mut actual: BTreeMap<String, f64> = BTreeMap::new();
-        if until > day_start {
-            let mut q = Query::new(&t.metric, day_start, until, Grain::Hour, at);
-            q.filter = owners.as_deref().map(owner_filter);
-            for r in traction_metrics::run(store, &state.catalog, &q)?.rows {
-                if let (Some(p), Some(v)) = (r.period, r.value) {
-                    actual.insert(p, v);
-                }
-            }
-        }
+        let actual = values_by_period(
+            store,
+            &state.catalog,
+            &t.metric,
+            owners.as_deref(),
+            day_start,
+            until,
+            Grain::Hour,
+            at,
+        )?;
         // Only the hours with a target or an actual (the working day, and any sale outside it).
         let hours: Vec<&(String, f64)> =
             hourly.iter().filter(|(p, v)| *v > 0.0 || actual.contains_key(p)).collect();

@@ -105,6 +105,33 @@ impl App {
         self.store.count(entity).unwrap()
     }
 
+    /// The first open deal (in key order) and the won stage of its pipeline.
+    pub fn open_deal_and_won_stage(&self) -> (String, String) {
+        let mut open = None;
+        self.store
+            .scan(Entity::Deals, &mut |d| {
+                if open.is_none() && d.get("status").as_text() == Some("open") {
+                    open = Some(d);
+                }
+                Ok(())
+            })
+            .unwrap();
+        let deal = open.expect("an open deal");
+        let pipeline = deal.get("pipeline_id").as_text().unwrap().to_string();
+        let mut won = None;
+        self.store
+            .scan(Entity::Stages, &mut |s| {
+                if s.get("pipeline_id").as_text() == Some(pipeline.as_str())
+                    && s.get("kind").as_text() == Some("won")
+                {
+                    won = Some(s.get("id").as_text().unwrap().to_string());
+                }
+                Ok(())
+            })
+            .unwrap();
+        (deal.get("id").as_text().unwrap().to_string(), won.expect("a won stage"))
+    }
+
     pub fn get(&self, entity: Entity, id: &str) -> Option<Record> {
         self.store.get(entity, &[Value::Text(id.into())]).unwrap()
     }

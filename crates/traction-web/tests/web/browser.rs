@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use traction_domain::Entity;
-use traction_store::Store;
 
 use crate::app::{App, PASSWORD};
 use crate::webdriver::{self, Driver, Session};
@@ -205,31 +204,10 @@ async fn the_web_app_in_a_real_browser() {
     })
     .await;
     let before = s.text(&tiles).await;
-    let mut open = None;
-    app.store
-        .scan(Entity::Deals, &mut |d| {
-            if open.is_none() && d.get("status").as_text() == Some("open") {
-                open = Some(d);
-            }
-            Ok(())
-        })
-        .unwrap();
-    let open = open.unwrap();
-    let pipeline = open.get("pipeline_id").as_text().unwrap().to_string();
-    let mut won = String::new();
-    app.store
-        .scan(Entity::Stages, &mut |st| {
-            if st.get("pipeline_id").as_text() == Some(pipeline.as_str())
-                && st.get("kind").as_text() == Some("won")
-            {
-                won = st.get("id").as_text().unwrap().to_string();
-            }
-            Ok(())
-        })
-        .unwrap();
+    let (open, won) = app.open_deal_and_won_stage();
     let r = app
         .api()
-        .post(app.url(&format!("/api/v1/deals/{}/move", open.get("id").as_text().unwrap())))
+        .post(app.url(&format!("/api/v1/deals/{open}/move")))
         .json(&json!({ "stage_id": won }))
         .send()
         .await

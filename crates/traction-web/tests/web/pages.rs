@@ -198,30 +198,7 @@ async fn logging_an_activity_stores_it_and_a_bad_one_stores_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moving_a_deal_on_the_board_records_the_stage_change() {
     let app = App::spawn().await;
-    let mut open = None;
-    app.store
-        .scan(Entity::Deals, &mut |d| {
-            if open.is_none() && d.get("status").as_text() == Some("open") {
-                open = Some(d);
-            }
-            Ok(())
-        })
-        .unwrap();
-    let deal = open.expect("an open deal");
-    let id = deal.get("id").as_text().unwrap().to_string();
-    let pipeline = deal.get("pipeline_id").as_text().unwrap().to_string();
-    let mut won_stage = None;
-    app.store
-        .scan(Entity::Stages, &mut |s| {
-            if s.get("pipeline_id").as_text() == Some(pipeline.as_str())
-                && s.get("kind").as_text() == Some("won")
-            {
-                won_stage = Some(s.get("id").as_text().unwrap().to_string());
-            }
-            Ok(())
-        })
-        .unwrap();
-    let won_stage = won_stage.unwrap();
+    let (id, won_stage) = app.open_deal_and_won_stage();
     let changes = app.count(Entity::StageChanges);
     let r = post_form(
         &app,
