@@ -20,6 +20,8 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import duckdb
@@ -162,59 +164,107 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def start_server(traction, db, env=None):
+    port = free_port()
+    server = subprocess.Popen([traction, "--db", db, "serve", "--listen", f"127.0.0.1:{port}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={**os.environ, **(env or {})})
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{base}/api/v1/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server, base
+
+
+def peak_rss_mb(server):
+    with open(f"/proc/{server.pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
 def web_pages(traction, db):
     """The web app's pages served by `traction serve` over this database: each page requested 20
     times after a warm-up, timed at the client over loopback (the whole HTTP round trip), with
-    the page's size and the server's peak memory."""
-    import urllib.request
-    run([traction, "--db", db, "user", "add", "--id", "bench-admin", "--name", "Bench", "--role", "admin"])
+    the page's size and the server's peak memory. The dashboard is timed after real changes (an
+    activity logged, a deal won, both through the API), at a new clock with no change, with the
+    query cache turned off (every figure computed from the tables), and unchanged (page cache)."""
+    # On a copy: the pages are timed after writes, and the data must stay as exported.
+    copy = db.with_name(db.stem + "-web.db")
+    for stale in [copy, copy.with_name(copy.name + "-wal"), copy.with_name(copy.name + "-shm")]:
+        stale.unlink(missing_ok=True)
+    run([traction, "--db", db, "backup", copy])
+    db = copy
+    # The bench user may exist from an earlier run over the same database.
+    subprocess.run([traction, "--db", db, "user", "add", "--id", "bench-admin", "--name", "Bench", "--role", "admin"],
+                   capture_output=True)
     # `token create` prints the token alone on stdout (its notes go to stderr).
     token = run([traction, "--db", db, "token", "create", "--user", "bench-admin", "--name", "bench"]).strip()
-    port = free_port()
-    server = subprocess.Popen([traction, "--db", db, "serve", "--listen", f"127.0.0.1:{port}"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def call(base, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(base + path, data=data,
+                                     headers={**headers, "content-type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.read()
+
+    out = []
+
+    def measure(base, name, paths, before=None):
+        call(base, paths[0])
+        times = []
+        body = b""
+        for i in range(20):
+            if before:
+                before(i)
+            path = paths[i % len(paths)]
+            t0 = time.perf_counter()
+            body = call(base, path)
+            times.append(time.perf_counter() - t0)
+        times.sort()
+        out.append((name, statistics.median(times), times[int(len(times) * 0.9) - 1], len(body)))
+
+    # A clock per request: the dashboard's page cache misses (the figures are as of that clock).
+    at = [f"{AT[:17]}{i:02d}Z" for i in range(1, 21)]
+    dashboards = [f"/?at={a}" for a in at]
+    server, base = start_server(traction, db, {"TRACTION_QUERY_CACHE": "off"})
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/api/v1/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        measure(base, "dashboard, month, nothing cached (every figure from the tables)", dashboards)
+        measure(base, "dashboard, quarter, nothing cached", [f"/?period=quarter&at={a}" for a in at])
+    finally:
+        server.terminate()
+        server.wait()
+    server, base = start_server(traction, db)
+    try:
+        stamp = int(time.time() * 1000)
 
-        def get(path):
-            req = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
-            with urllib.request.urlopen(req, timeout=60) as r:
-                return r.read()
+        def log_activity(i):
+            call(base, "/api/v1/activities", {
+                "id": f"bench-activity-{stamp}-{i}", "kind": "call", "direction": "outbound",
+                "outcome": "connected", "owner_id": "d42-user-4", "occurred_at": f"{AT[:14]}3{i % 10}:00Z"})
 
-        out = []
+        open_deals = json.loads(call(base, "/api/v1/deals?status=open&limit=40"))["items"]
+        stages = json.loads(call(base, "/api/v1/stages?limit=500"))["items"]
+        won = {s["pipeline_id"]: s["id"] for s in stages if s["kind"] == "won"}
 
-        def measure(name, paths):
-            get(paths[0])
-            times = []
-            for i in range(20):
-                path = paths[i % len(paths)]
-                t0 = time.perf_counter()
-                body = get(path)
-                times.append(time.perf_counter() - t0)
-            times.sort()
-            out.append((name, statistics.median(times), times[int(len(times) * 0.9) - 1], len(body)))
+        def win_deal(i):
+            deal = open_deals[i]
+            call(base, f"/api/v1/deals/{urllib.parse.quote(deal['id'])}/move", {"stage_id": won[deal["pipeline_id"]]})
 
-        # The dashboard is cached until the data changes: "computed" asks for a different `at`
-        # each time (a cache miss, as after every write), "cached" for the same page again.
-        at = [f"{AT[:17]}{i:02d}Z" for i in range(1, 21)]
-        measure("dashboard, month, computed (after a change)", [f"/?at={a}" for a in at])
-        measure("dashboard, month, cached (no change since)", ["/"])
-        measure("dashboard, quarter, computed", [f"/?period=quarter&at={a}" for a in at])
+        measure(base, "dashboard, month, after an activity is logged (API)", dashboards, log_activity)
+        measure(base, "dashboard, month, after a deal is won (API)", dashboards, win_deal)
+        measure(base, "dashboard, month, new clock, no change", dashboards)
+        measure(base, "dashboard, month, unchanged (page cache)", ["/"])
+        measure(base, "dashboard, quarter, new clock, no change", [f"/?period=quarter&at={a}" for a in at])
         for name, path in [("today", "/today?scope=company"), ("pipeline board", "/pipeline"),
                            ("leads", "/leads"), ("explorer (revenue won by week and owner)", "/explore?metric=revenue_won&grain=week&by=owner")]:
-            measure(name, [path])
-        rss = 0
-        with open(f"/proc/{server.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    rss = int(line.split()[1]) // 1024
-        return out, rss
+            measure(base, name, [path])
+        return out, peak_rss_mb(server)
     finally:
         server.terminate()
         server.wait()

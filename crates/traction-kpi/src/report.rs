@@ -79,23 +79,120 @@ pub fn build(
     let filter = owners.as_deref().map(owner_filter);
     // KPIs as they stand at the end of the range, or now if the range is not over.
     let at = to.0.min(now);
-    // The targets of the scope whose period overlaps the range.
     let zone = traction_store::Store::workspace(store)?.zone;
-    let mut kpi_rows = Vec::new();
-    for row in kpis.status(at, Some(&scope))? {
-        let (start, end) =
-            crate::period::period_range(row.target.period, row.target.starts_on, &zone)
-                .map_err(Error::Invalid)?;
-        if start < to.0 && end > from.0 {
-            kpi_rows.push(row);
-        }
-    }
+    // The key metrics (about forty queries) on a second thread, beside the KPIs, the funnel and
+    // the leaderboard: the store's read connections serve both side by side.
+    let (key, rest) = std::thread::scope(|threads| {
+        let key =
+            threads.spawn(|| key_metrics(store, catalog, filter.as_ref(), from.0, to.0, at, &zone));
+        let rest = (|| {
+            // The targets of the scope whose period overlaps the range.
+            let kpi_rows = kpis.status_where(at, |target, (start, end)| {
+                target.scope == scope && start < to.0 && end > from.0
+            })?;
+            let rest =
+                rest_of_report(&kpis, store, catalog, &filter, &from, &to, at, &zone, &kpi_rows)?;
+            Ok::<_, Error>((kpi_rows, rest))
+        })();
+        (key.join(), rest)
+    });
+    let (metrics, mut notes) = key.map_err(|_| Error::Invalid("the key metrics failed".into()))?;
+    let (kpi_rows, (funnel, leaderboard, trend, more_notes)) = rest?;
+    notes.extend(more_notes);
+    Ok(Report {
+        from: from.1,
+        to: to.1,
+        scope,
+        at,
+        kpis: kpi_rows,
+        metrics,
+        funnel,
+        leaderboard,
+        trend,
+        notes,
+    })
+}
+
+/// The funnel, the leaderboard of the scope's first team or company target, and revenue won per
+/// week, with notes on what was left out.
+#[allow(clippy::too_many_arguments)]
+fn rest_of_report(
+    kpis: &Kpis<'_>,
+    store: &SqliteStore,
+    catalog: &Catalog,
+    filter: &Option<String>,
+    from: &(Micros, String),
+    to: &(Micros, String),
+    at: Micros,
+    zone: &jiff::tz::TimeZone,
+    kpi_rows: &[KpiRow],
+) -> Result<Rest, Error> {
+    let mut notes = Vec::new();
+    let funnel = traction_metrics::funnel(
+        store,
+        &FunnelQuery { pipeline: None, from: from.0, to: to.0, filter: filter.clone(), at },
+    )
+    .map(|f| f.rows)
+    .unwrap_or_else(|e| {
+        notes.push(format!("the funnel is left out: {e}"));
+        Vec::new()
+    });
+    let board_target = kpi_rows.iter().find(|r| !matches!(r.target.scope, Scope::User(_)));
+    let leaderboard = match board_target {
+        Some(r) => Some((r.target.id.clone(), kpis.leaderboard(&r.target.id, at)?)),
+        None => None,
+    };
+    let trend = if catalog.get("revenue_won").is_some() {
+        let mut query = Query::new("revenue_won", from.0, to.0, Grain::Week, at);
+        query.filter = filter.clone();
+        // Every week of the range, those without a won deal as 0.
+        let values: std::collections::BTreeMap<String, f64> =
+            traction_metrics::run(store, catalog, &query)
+                .map(|r| {
+                    r.rows
+                        .iter()
+                        .map(|row| {
+                            (row.period.clone().unwrap_or_default(), row.value.unwrap_or(0.0))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+        crate::period::buckets(crate::period::Grain::Week, from.0, to.0, zone)
+            .map_err(Error::Invalid)?
+            .into_iter()
+            .map(|b| {
+                let value = values.get(&b.label).copied().unwrap_or(0.0);
+                (b.label, value)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok((funnel, leaderboard, trend, notes))
+}
+
+/// The funnel, the leaderboard and the weekly trend, with notes.
+type Rest = (Vec<FunnelRow>, Option<(String, Vec<LeaderRow>)>, Vec<(String, f64)>, Vec<String>);
+
+/// The key metrics over `[from, to)` with the previous period and the same range a year
+/// earlier; a metric that cannot be computed for the scope is left out with a note.
+fn key_metrics(
+    store: &SqliteStore,
+    catalog: &Catalog,
+    filter: Option<&String>,
+    from: Micros,
+    to: Micros,
+    at: Micros,
+    zone: &jiff::tz::TimeZone,
+) -> (Vec<MetricLine>, Vec<String>) {
+    let engine = Engine { store, catalog };
+    let filter = filter.cloned();
     let mut metrics = Vec::new();
     let mut notes = Vec::new();
     for name in KEY_METRICS {
         let Some(metric) = catalog.get(name) else { continue };
         let value_of = |compare: Option<Compare>| -> Result<(Option<f64>, Option<f64>), String> {
-            let mut query = Query::new(name, from.0, to.0, Grain::All, at);
+            let mut query = Query::new(name, from, to, Grain::All, at);
             query.filter = filter.clone();
             query.compare = compare;
             let result =
@@ -114,9 +211,9 @@ pub fn build(
         // value a third time.
         let year_ago = (|| -> Result<Option<f64>, String> {
             let shift = |t: Micros| {
-                traction_metrics::buckets::shift_years(t, -1, &zone).map_err(|e| e.to_string())
+                traction_metrics::buckets::shift_years(t, -1, zone).map_err(|e| e.to_string())
             };
-            let mut query = Query::new(name, shift(from.0)?, shift(to.0)?, Grain::All, at);
+            let mut query = Query::new(name, shift(from)?, shift(to)?, Grain::All, at);
             query.filter = filter.clone();
             let result =
                 traction_metrics::run(store, catalog, &query).map_err(|e| e.to_string())?;
@@ -139,58 +236,7 @@ pub fn build(
             year_ago: zero(year_ago),
         });
     }
-    let funnel = traction_metrics::funnel(
-        store,
-        &FunnelQuery { pipeline: None, from: from.0, to: to.0, filter: filter.clone(), at },
-    )
-    .map(|f| f.rows)
-    .unwrap_or_else(|e| {
-        notes.push(format!("the funnel is left out: {e}"));
-        Vec::new()
-    });
-    let board_target = kpi_rows.iter().find(|r| !matches!(r.target.scope, Scope::User(_)));
-    let leaderboard = match board_target {
-        Some(r) => Some((r.target.id.clone(), kpis.leaderboard(&r.target.id, at)?)),
-        None => None,
-    };
-    let trend = if catalog.get("revenue_won").is_some() {
-        let mut query = Query::new("revenue_won", from.0, to.0, Grain::Week, at);
-        query.filter = filter;
-        // Every week of the range, those without a won deal as 0.
-        let values: std::collections::BTreeMap<String, f64> =
-            traction_metrics::run(store, catalog, &query)
-                .map(|r| {
-                    r.rows
-                        .iter()
-                        .map(|row| {
-                            (row.period.clone().unwrap_or_default(), row.value.unwrap_or(0.0))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-        crate::period::buckets(crate::period::Grain::Week, from.0, to.0, &zone)
-            .map_err(Error::Invalid)?
-            .into_iter()
-            .map(|b| {
-                let value = values.get(&b.label).copied().unwrap_or(0.0);
-                (b.label, value)
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(Report {
-        from: from.1,
-        to: to.1,
-        scope,
-        at,
-        kpis: kpi_rows,
-        metrics,
-        funnel,
-        leaderboard,
-        trend,
-        notes,
-    })
+    (metrics, notes)
 }
 
 fn number(x: Option<f64>) -> Json {

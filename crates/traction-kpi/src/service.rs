@@ -3,6 +3,7 @@
 //! breakdown, leaderboard).
 
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use jiff::civil::Date;
 use traction_domain::settings::Key;
@@ -379,13 +380,36 @@ impl Kpis<'_> {
 
     /// Every target's figures at `at`, optionally only those of one scope.
     pub fn status(&self, at: Micros, scope: Option<&Scope>) -> Result<Vec<KpiRow>, Error> {
+        self.status_where(at, |target, _| scope.is_none_or(|s| *s == target.scope))
+    }
+
+    /// The figures at `at` of the targets `keep` accepts, given each target and its period as
+    /// instants `[start, end)`; the others are not computed.
+    pub fn status_where(
+        &self,
+        at: Micros,
+        keep: impl Fn(&Target, (Micros, Micros)) -> bool,
+    ) -> Result<Vec<KpiRow>, Error> {
         let org = self.org()?;
+        // Periods are in the workspace zone; a team's calendar changes its hours, not its zone.
+        let zone = self.store.workspace()?.zone;
+        let mut calendars: HashMap<Option<String>, Calendar> = HashMap::new();
         let mut rows = Vec::new();
         for target in self.targets()? {
-            if scope.is_some_and(|s| *s != target.scope) {
+            let range =
+                period_range(target.period, target.starts_on, &zone).map_err(Error::Invalid)?;
+            if !keep(&target, range) {
                 continue;
             }
-            let calendar = self.calendar(org.calendar_team(&target.scope).as_deref())?;
+            let team = org.calendar_team(&target.scope);
+            let calendar = match calendars.get(&team) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = self.calendar(team.as_deref())?;
+                    calendars.insert(team, c.clone());
+                    c
+                }
+            };
             let owners = org.owners(&target.scope);
             let heads = org.heads(&target.scope).len();
             let who = Who { value: target.value, owners: owners.as_deref(), heads };

@@ -177,13 +177,12 @@ fn evaluate(
 ) -> Result<(BTreeMap<Key, Cell>, Cell), Error> {
     let statements =
         plan.scans.iter().map(|scan| statement(plan, scan, env)).collect::<Result<Vec<_>, _>>()?;
-    let results: Vec<ScanRows> = store.with_reader(|conn| {
-        plan.scans
-            .iter()
-            .zip(&statements)
-            .map(|(scan, st)| run_scan(conn, plan, scan, st, &env.zone))
-            .collect::<Result<Vec<_>, _>>()
-    })?;
+    let results: Vec<ScanRows> = plan
+        .scans
+        .iter()
+        .zip(&statements)
+        .map(|(scan, st)| run_scan(store, plan, scan, st, &env.zone))
+        .collect::<Result<Vec<_>, _>>()?;
     // A row for every key where some scan found data.
     let keys: BTreeSet<&Key> = results.iter().flat_map(|r| r.keys()).collect();
     let ctx = Ctx { plan, results: &results, currency: env.currency };

@@ -39,7 +39,8 @@ pub enum Source {
 
 /// Orders that count as sales (spec: metrics.md, "cancelled or returned are excluded
 /// everywhere"), as SQL over a table's own columns.
-pub const COUNTED_ORDER: &str = "status NOT IN ('cancelled', 'returned')";
+pub use traction_store::customers::COUNTED_ORDER;
+use traction_store::customers::{CUSTOMER_COLUMNS, purchases_sql};
 
 /// A table joined in for a dimension that lives on another record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -75,10 +76,11 @@ impl Join {
             }
             (Join::Account, _) => " LEFT JOIN accounts da ON da.id = t.account_id".into(),
             (Join::Product, _) => " LEFT JOIN products dp ON dp.id = t.product_id".into(),
+            // The first purchase is the same as of `at` as now when it was made by then (an
+            // earlier purchase would be earlier still), and there is none as of `at` otherwise.
             (Join::Customer, _) => format!(
-                " LEFT JOIN (SELECT account_id, MIN(first_at) AS first_purchase_at FROM ({}) \
-                 GROUP BY account_id) dc ON dc.account_id = t.account_id",
-                purchases_sql(at, "")
+                " LEFT JOIN (SELECT account_id, first_purchase_at FROM customer_stats \
+                 WHERE first_purchase_at <= {at}) dc ON dc.account_id = t.account_id"
             ),
             // Over every order: the latest counted order of the same account strictly before
             // this one (by time, then id).
@@ -379,35 +381,42 @@ impl Source {
                 )
             }
             Source::Entity(entity) => entity_from(entity).to_string(),
-            Source::Customers => format!(
-                "(SELECT c.account_id, a.owner_id, c.first_purchase_at, c.first_order_at, \
-                   c.first_won_at, c.orders, c.won_deals, c.order_revenue, c.deal_revenue, \
-                   c.order_revenue + c.deal_revenue AS lifetime_revenue \
-                 FROM (SELECT account_id, MIN(first_at) AS first_purchase_at, \
-                         MIN(CASE WHEN k = 0 THEN first_at END) AS first_order_at, \
-                         MIN(CASE WHEN k = 1 THEN first_at END) AS first_won_at, \
-                         SUM(CASE WHEN k = 0 THEN 1 ELSE 0 END) AS orders, \
-                         SUM(CASE WHEN k = 1 THEN 1 ELSE 0 END) AS won_deals, \
-                         SUM(CASE WHEN k = 0 THEN value ELSE 0 END) AS order_revenue, \
-                         SUM(CASE WHEN k = 1 THEN value ELSE 0 END) AS deal_revenue \
-                       FROM ({}) GROUP BY account_id) c \
-                 JOIN accounts a ON a.id = c.account_id) t",
-                // Placed by a first purchase (of any kind) in `[lo, hi)`: only accounts with a
-                // purchase in the range can have their first one there, so only their histories
-                // are read (through the account indexes) and grouped.
-                purchases_sql(
-                    at,
-                    range
-                        .map(|(lo, hi)| format!(
-                            " AND account_id IN (SELECT account_id FROM orders \
+            // The customers the writer keeps (customer_stats): a customer whose last purchase
+            // was made by `at` has the same row as of `at` as now. The few with a purchase after
+            // `at` (a clock in the past, or purchases dated ahead) are grouped from their
+            // history up to `at`; when the scan is placed by a first purchase in `[lo, hi)`, only
+            // those with a purchase in the range, since only they can have their first there.
+            Source::Customers => {
+                let only = match range {
+                    Some((lo, hi)) => format!(
+                        " AND account_id IN (SELECT account_id FROM orders \
                          WHERE {COUNTED_ORDER} AND placed_at >= {lo} AND placed_at < {hi} \
                          UNION SELECT account_id FROM deals WHERE status = 'won' \
                          AND closed_at >= {lo} AND closed_at < {hi})"
-                        ))
-                        .as_deref()
-                        .unwrap_or("")
-                ),
-            ),
+                    ),
+                    None => String::new(),
+                };
+                format!(
+                    "(SELECT s.account_id, a.owner_id, s.first_purchase_at, s.first_order_at, \
+                       s.first_won_at, s.orders, s.won_deals, s.order_revenue, s.deal_revenue, \
+                       s.order_revenue + s.deal_revenue AS lifetime_revenue \
+                     FROM customer_stats s JOIN accounts a ON a.id = s.account_id \
+                     WHERE s.last_purchase_at <= {at} \
+                     UNION ALL \
+                     SELECT c.account_id, a.owner_id, c.first_purchase_at, c.first_order_at, \
+                       c.first_won_at, c.orders, c.won_deals, c.order_revenue, c.deal_revenue, \
+                       c.order_revenue + c.deal_revenue \
+                     FROM (SELECT account_id, {CUSTOMER_COLUMNS} FROM ({}) GROUP BY account_id) c \
+                     JOIN accounts a ON a.id = c.account_id) t",
+                    purchases_sql(
+                        Some(at),
+                        &format!(
+                            " AND account_id IN (SELECT account_id FROM customer_stats \
+                             WHERE first_purchase_at <= {at} AND last_purchase_at > {at}){only}"
+                        )
+                    ),
+                )
+            }
             // Products as of the snapshot instant `b.s` (the snapshot's join supplies `b`): the
             // fields that depend on it are computed in the select list (SQLite has no LATERAL).
             Source::ProductStock => "(SELECT id AS product_id, category, unit_price, unit_cost, \
@@ -472,19 +481,6 @@ impl Source {
         all.dedup();
         all.iter().map(|j| j.sql(self, at)).collect()
     }
-}
-
-/// Every purchase up to `at`: counted orders (`k` = 0) and won deals of an account (`k` = 1),
-/// with their instant (`first_at`) and value (minor units).
-/// Every counted order and won deal up to `at`, as (account, when, kind, value); `only` is a
-/// further condition on both (`AND account_id IN (…)`), or empty.
-fn purchases_sql(at: i64, only: &str) -> String {
-    format!(
-        "SELECT account_id, placed_at AS first_at, 0 AS k, amount AS value FROM orders \
-         WHERE {COUNTED_ORDER} AND placed_at <= {at}{only} \
-         UNION ALL SELECT account_id, closed_at, 1, amount FROM deals \
-         WHERE status = 'won' AND account_id IS NOT NULL AND closed_at <= {at}{only}"
-    )
 }
 
 /// The fields of `product_stock` that depend on the snapshot instant `b.s`.

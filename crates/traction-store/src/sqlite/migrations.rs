@@ -15,6 +15,9 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("indexes", include_str!("../../migrations/sqlite/V2__indexes.sql")),
     ("covering indexes", include_str!("../../migrations/sqlite/V3__covering_indexes.sql")),
     ("sign-in and audit log", include_str!("../../migrations/sqlite/V4__auth.sql")),
+    ("customers kept up to date", include_str!("../../migrations/sqlite/V5__customers.sql")),
+    ("dashboard indexes", include_str!("../../migrations/sqlite/V6__dashboard_indexes.sql")),
+    ("table versions", include_str!("../../migrations/sqlite/V7__table_versions.sql")),
 ];
 
 /// The schema version this build writes.

@@ -2,9 +2,13 @@
 //! commit, so an acknowledged write survives a crash or a power cut.
 
 pub(crate) mod auth;
+pub mod customers;
 mod list;
 mod migrations;
+mod query_cache;
 mod writer;
+
+pub use query_cache::Rows;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -26,13 +30,20 @@ pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 #[cfg(test)]
 use migrations::{LATEST_VERSION, migrate_to};
 
+/// How many connections serve reads: requests (and the parts of one dashboard) read side by side.
+const READERS: usize = 4;
+
 /// The SQLite store. Cheap to share between threads: connections sit behind a mutex each, one
-/// for writes and one for reads, so a long read does not hold up a write (WAL lets them overlap),
-/// and one for sign-in data and the audit log (`auth.rs`).
+/// for writes and a few for reads, so a long read does not hold up a write (WAL lets them
+/// overlap) nor another read, and one for sign-in data and the audit log (`auth.rs`).
 pub struct SqliteStore {
     path: PathBuf,
     write: Mutex<Connection>,
-    read: Mutex<Connection>,
+    read: Vec<Mutex<Connection>>,
+    /// Where the next read starts looking for a free connection.
+    next_read: std::sync::atomic::AtomicUsize,
+    /// Results of the metrics engine's queries, until a table they read changes.
+    cache: query_cache::QueryCache,
     auth: Mutex<Connection>,
     /// Who [`Store::writer`] writes as in the audit log (`None`: writes are not audited).
     default_actor: Mutex<Option<Actor>>,
@@ -70,12 +81,25 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore, Error> {
         let mut write = open_connection(path)?;
         migrations::migrate(&mut write)?;
-        let read = open_connection(path)?;
+        // Customers a migration (or an interrupted refresh) left to compute.
+        let tx = write.transaction()?;
+        customers::refresh(&tx)?;
+        tx.commit()?;
+        let mut read = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let conn = open_connection(path)?;
+            // Readers map the file rather than each caching its own copy of the pages: they
+            // share the system's page cache, and a page costs no copy to read.
+            conn.execute_batch("PRAGMA mmap_size = 4294967296; PRAGMA cache_size = -16384;")?;
+            read.push(Mutex::new(conn));
+        }
         let auth = open_connection(path)?;
         Ok(SqliteStore {
             path: path.to_path_buf(),
             write: Mutex::new(write),
-            read: Mutex::new(read),
+            read,
+            next_read: std::sync::atomic::AtomicUsize::new(0),
+            cache: query_cache::QueryCache::from_env(),
             auth: Mutex::new(auth),
             default_actor: Mutex::new(Some(Actor::system())),
         })
@@ -99,8 +123,19 @@ impl SqliteStore {
         &self.path
     }
 
+    /// A free read connection, or the next one to come free.
     fn reader(&self) -> MutexGuard<'_, Connection> {
-        self.read.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        use std::sync::TryLockError;
+        let n = self.read.len();
+        let start = self.next_read.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for i in 0..n {
+            match self.read[(start + i) % n].try_lock() {
+                Ok(conn) => return conn,
+                Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        self.read[start % n].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn writer_conn(&self) -> MutexGuard<'_, Connection> {
@@ -111,7 +146,19 @@ impl SqliteStore {
     /// process such as `traction import` — commits to the database (SQLite's `data_version` as
     /// seen by the read connection). For caches of figures computed from the data.
     pub fn data_version(&self) -> Result<i64, Error> {
-        Ok(self.reader().query_row("PRAGMA data_version", [], |r| r.get(0))?)
+        // Always the same connection: each counts on its own.
+        let conn = self.read[0].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
+    /// The rows of a read-only query, kept until a table it names is written (query_cache.rs):
+    /// for the metrics engine, whose queries repeat from one dashboard to the next.
+    pub fn query_cached<P: ToSql + std::fmt::Debug>(
+        &self,
+        sql: &str,
+        params: &[P],
+    ) -> Result<std::sync::Arc<Rows>, Error> {
+        self.cache.query(&self.reader(), sql, params)
     }
 
     /// Runs a closure on the read connection. For the crates that compile their own SQL over the
@@ -309,6 +356,7 @@ impl Store for SqliteStore {
              ON CONFLICT (key, team_id) DO UPDATE SET value = excluded.value",
             (key.name(), team.unwrap_or(""), &normalised),
         )?;
+        query_cache::raise_versions(&tx, ["settings"])?;
         let actor = self.default_actor.lock().unwrap_or_else(|p| p.into_inner()).clone();
         if let Some(actor) = actor {
             let json = |v: &str| {

@@ -355,3 +355,130 @@ fn the_data_version_moves_with_every_commit_from_any_connection() {
     assert!(put_all(&store, vec![rec(Entity::Teams, "id=t3;name=X;parent_id=nope")]).is_err());
     assert_eq!(store.data_version().unwrap(), v2);
 }
+
+/// The customers table as the writer keeps it: (account, first purchase, last purchase, orders,
+/// won deals, order revenue, deal revenue), in minor units.
+fn customers(store: &SqliteStore) -> Vec<(String, i64, i64, i64, i64, i64, i64)> {
+    store.with_reader(|conn| {
+        let mut stmt = conn
+            .prepare(
+                "SELECT account_id, first_purchase_at, last_purchase_at, orders, won_deals,
+                        order_revenue, deal_revenue FROM customer_stats ORDER BY account_id",
+            )
+            .unwrap();
+        stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    })
+}
+
+#[test]
+fn customers_follow_every_write_of_their_orders_and_won_deals() {
+    let (_dir, store) = store();
+    let mut setup = pipeline();
+    setup.push(rec(Entity::Accounts, "id=a1;name=Bakery;created_at=2026-01-01"));
+    setup.push(rec(Entity::Accounts, "id=a2;name=Cafe;created_at=2026-01-01"));
+    put_all(&store, setup).unwrap();
+    let day = |d: &str| traction_domain::time::parse_date(d).unwrap();
+    let at = |d: &str| traction_domain::time::start_of_day(day(d), &TimeZone::UTC).unwrap();
+    // Two orders of a1 (one cancelled, which does not count), a won deal of a2, an open deal.
+    put_all(
+        &store,
+        vec![
+            rec(Entity::Orders, "id=o1;account_id=a1;placed_at=2026-02-01;total=7.00"),
+            rec(Entity::Orders, "id=o2;account_id=a1;placed_at=2026-03-01;total=3.00"),
+            rec(Entity::Orders, "id=o3;account_id=a1;placed_at=2026-01-15;total=9.00;status=cancelled"),
+            rec(
+                Entity::Deals,
+                "id=d1;pipeline_id=p1;stage_id=won;owner_id=u1;account_id=a2;amount=50;created_at=2026-01-01;closed_at=2026-01-20",
+            ),
+            rec(
+                Entity::Deals,
+                "id=d2;pipeline_id=p1;stage_id=s1;owner_id=u1;account_id=a1;amount=80;created_at=2026-01-01",
+            ),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        customers(&store),
+        [
+            ("a1".into(), at("2026-02-01"), at("2026-03-01"), 2, 0, 1000, 0),
+            ("a2".into(), at("2026-01-20"), at("2026-01-20"), 0, 1, 0, 5000),
+        ]
+    );
+    // The open deal is won earlier than a1's first order: it becomes the first purchase.
+    put_all(
+        &store,
+        vec![rec(
+            Entity::Deals,
+            "id=d2;pipeline_id=p1;stage_id=won;owner_id=u1;account_id=a1;amount=80;created_at=2026-01-01;closed_at=2026-01-10",
+        )],
+    )
+    .unwrap();
+    assert_eq!(
+        customers(&store)[0],
+        ("a1".into(), at("2026-01-10"), at("2026-03-01"), 2, 1, 1000, 8000)
+    );
+    // a2's deal moves to a1; o2 is returned; the deal is deleted after all.
+    put_all(
+        &store,
+        vec![
+            rec(
+                Entity::Deals,
+                "id=d1;pipeline_id=p1;stage_id=won;owner_id=u1;account_id=a1;amount=50;created_at=2026-01-01;closed_at=2026-01-20",
+            ),
+            rec(Entity::Orders, "id=o2;account_id=a1;placed_at=2026-03-01;total=3.00;status=returned"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        customers(&store),
+        [("a1".into(), at("2026-01-10"), at("2026-02-01"), 1, 2, 700, 13000)]
+    );
+    let mut w = store.writer().unwrap();
+    w.delete(Entity::Deals, &[Value::Text("d2".into())]).unwrap();
+    w.delete(Entity::Deals, &[Value::Text("d1".into())]).unwrap();
+    w.commit().unwrap();
+    assert_eq!(
+        customers(&store),
+        [("a1".into(), at("2026-02-01"), at("2026-02-01"), 1, 0, 700, 0)]
+    );
+    // A write that is rolled back leaves the table as it was.
+    let mut w = store.writer().unwrap();
+    w.put(2, rec(Entity::Orders, "id=o9;account_id=a2;placed_at=2026-01-01;total=1.00")).unwrap();
+    drop(w);
+    assert_eq!(customers(&store).len(), 1);
+}
+
+#[test]
+fn cached_query_results_last_until_a_table_they_read_is_written() {
+    let (_dir, store) = store();
+    put_all(&store, pipeline()).unwrap();
+    let users = "SELECT count(*) FROM users";
+    let stages = "SELECT count(*) FROM stages WHERE kind = ?1";
+    let first = store.query_cached(users, &["x"; 0]).unwrap();
+    assert_eq!(first.values, [rusqlite::types::Value::Integer(1)]);
+    // Asked again with nothing written: the same rows, not read again.
+    assert!(std::sync::Arc::ptr_eq(&first, &store.query_cached(users, &["x"; 0]).unwrap()));
+    let won = store.query_cached(stages, &["won"]).unwrap();
+    // A write to users: the users query is read again; the stages query is still good.
+    put_all(&store, vec![rec(Entity::Users, "id=u2;name=Bo;team_id=t1")]).unwrap();
+    let second = store.query_cached(users, &["x"; 0]).unwrap();
+    assert_eq!(second.values, [rusqlite::types::Value::Integer(2)]);
+    assert!(std::sync::Arc::ptr_eq(&won, &store.query_cached(stages, &["won"]).unwrap()));
+    // Other parameters are another query.
+    assert_eq!(
+        store.query_cached(stages, &["lost"]).unwrap().values,
+        [rusqlite::types::Value::Integer(1)]
+    );
+    // A write by another store on the same file (another process) is seen too.
+    let other = SqliteStore::open(store.path()).unwrap();
+    put_all(&other, vec![rec(Entity::Users, "id=u3;name=Cy;team_id=t1")]).unwrap();
+    assert_eq!(
+        store.query_cached(users, &["x"; 0]).unwrap().values,
+        [rusqlite::types::Value::Integer(3)]
+    );
+}

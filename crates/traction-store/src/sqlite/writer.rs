@@ -76,6 +76,8 @@ pub(crate) struct SqliteWriter<'a> {
     touched_stages: HashMap<String, u64>,
     touched_teams: HashMap<String, u64>,
     any_order_touched: bool,
+    /// The tables this transaction writes, whose versions it raises (query_cache.rs).
+    tables: std::collections::BTreeSet<&'static str>,
     /// Whether each entity (by discriminant) is the target of some reference field.
     referenced: [bool; Entity::ALL.len()],
     /// Who the changes are audited as; `None`: not audited.
@@ -106,6 +108,7 @@ impl<'a> SqliteWriter<'a> {
             touched_stages: HashMap::new(),
             touched_teams: HashMap::new(),
             any_order_touched: false,
+            tables: std::collections::BTreeSet::new(),
             referenced: Entity::ALL.map(is_referenced),
             actor,
         })
@@ -517,6 +520,7 @@ impl Writer for SqliteWriter<'_> {
             Entity::OrderLines => self.touch_order(&text("order_id"), tag)?,
             _ => {}
         }
+        self.tables.insert(table(entity));
         let outcome = self.upsert(&record)?;
         if entity.has_id() && self.referenced[entity as usize] {
             self.known.entry(entity).or_default().insert(text("id"));
@@ -571,9 +575,11 @@ impl Writer for SqliteWriter<'_> {
             Entity::Teams => {
                 let id = record.get("id").as_text().unwrap_or("").to_string();
                 self.conn.execute("DELETE FROM settings WHERE team_id = ?1", [&id])?;
+                self.tables.insert("settings");
             }
             _ => {}
         }
+        self.tables.insert(table(entity));
         let sql = format!("DELETE FROM {} WHERE {}", table(entity), key_condition(entity, 1));
         let params: Vec<Param<'_>> = key.iter().map(Param).collect();
         self.conn.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(params.iter()))?;
@@ -595,6 +601,16 @@ impl Writer for SqliteWriter<'_> {
             problems.sort_by_key(|p| p.tag);
             return Err(Error::Invalid(problems));
         }
+        // The customers whose purchases changed, recomputed in the same transaction.
+        if super::customers::refresh(&self.conn)? {
+            self.tables.insert("customer_stats");
+        }
+        if self.any_order_touched {
+            // Orders derive their amount and their sale movements.
+            self.tables.insert("orders");
+            self.tables.insert("inventory_movements");
+        }
+        super::query_cache::raise_versions(&self.conn, self.tables.iter().copied())?;
         self.conn.execute_batch("COMMIT")?;
         self.open = false;
         Ok(std::mem::take(&mut self.summary))

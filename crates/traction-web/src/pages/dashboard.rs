@@ -83,28 +83,42 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
     let at = at_param(params, &ws.zone, now)?;
     let (first, start, end, period_label) = current_period(kind, at, &ws.zone)?;
     let last_day = ws.today(end - 1);
-    let report = build(
-        &state.store,
-        catalog,
-        scope.clone(),
-        (start, first.to_string()),
-        (end, last_day.to_string()),
-        at,
-    )?;
-    let engine = Engine { store, catalog };
-    let kpis = Kpis { store, metrics: &engine };
-    let org = kpis.org()?;
-    let owners = org.owners(&scope);
+    // The trends and the heatmap read on a thread of their own, beside the report and the
+    // tiles (the store serves reads on several connections at once).
+    let (report_part, side) = std::thread::scope(|threads| {
+        let side = threads.spawn(|| -> Result<_> {
+            let owners = scope_owners(state, &scope)?;
+            Ok((
+                trends(store, catalog, owners.as_deref(), &ws, at)?,
+                heatmap(store, catalog, owners.as_deref(), &ws, at)?,
+            ))
+        });
+        let report_part = (|| -> Result<_> {
+            let report = build(
+                &state.store,
+                catalog,
+                scope.clone(),
+                (start, first.to_string()),
+                (end, last_day.to_string()),
+                at,
+            )?;
+            let engine = Engine { store, catalog };
+            let kpis = Kpis { store, metrics: &engine };
+            let org = kpis.org()?;
+            let mut tiles = Vec::new();
+            for row in &report.kpis {
+                tiles.push(tile(store, &kpis, &engine, &org, &names, &ws, row, at)?);
+            }
+            Ok((report, tiles))
+        })();
+        (report_part, side.join())
+    });
+    let (report, tiles) = report_part?;
+    let (trends, heat) =
+        side.map_err(|_| crate::WebError::internal("the dashboard's trends failed"))??;
     let scope_name = names.scope(&scope);
     let range_to =
         last_day.checked_add(1.day()).map_err(|e| crate::WebError::bad(e.to_string()))?;
-
-    let mut tiles = Vec::new();
-    for row in &report.kpis {
-        tiles.push(tile(store, &kpis, &engine, &org, &names, &ws, row, at)?);
-    }
-    let trends = trends(store, catalog, owners.as_deref(), &ws, at)?;
-    let heat = heatmap(store, catalog, owners.as_deref(), &ws, at)?;
 
     let body = html! {
         div.page-head {
@@ -165,6 +179,13 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
         @for note in &report.notes { p.small { "Note: " (note) "." } }
     };
     Ok(body)
+}
+
+/// The owners whose records a scope covers (`None`: everyone).
+fn scope_owners(state: &AppState, scope: &Scope) -> Result<Option<Vec<String>>> {
+    let engine = Engine { store: state.store.as_ref(), catalog: state.catalog.as_ref() };
+    let kpis = Kpis { store: state.store.as_ref(), metrics: &engine };
+    Ok(kpis.org()?.owners(scope))
 }
 
 /// One KPI tile (web-design.md, KPI tile anatomy).

@@ -27,6 +27,9 @@ use crate::forms::{self, FieldErrors, Form};
 use crate::layout::{self, Nav};
 use crate::{Params, Req, Result, WebError, blocking, encode, render};
 
+/// How many targets the list shows (newest first), each with its status now.
+const SHOWN: usize = 300;
+
 pub async fn list(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
     let now = (state.clock)();
     blocking(move || {
@@ -39,8 +42,11 @@ pub async fn list(State(state): State<AppState>, req: Req, params: Params) -> Re
         let mut targets = kpis.targets()?;
         // Current and future periods first, newest first.
         targets.sort_by(|a, b| b.starts_on.cmp(&a.starts_on).then_with(|| a.id.cmp(&b.id)));
+        // Status only for the targets shown.
+        let shown: std::collections::HashSet<&str> =
+            targets.iter().take(SHOWN).map(|t| t.id.as_str()).collect();
         let status: BTreeMap<String, String> = kpis
-            .status(at, None)
+            .status_where(at, |t, _| shown.contains(t.id.as_str()))
             .map(|rows| rows.into_iter().map(|r| (r.target.id.clone(), r.figures.status.name().to_string())).collect())
             .unwrap_or_default();
         let body = html! {
@@ -57,7 +63,7 @@ pub async fn list(State(state): State<AppState>, req: Req, params: Params) -> Re
                         table {
                             thead { tr { th scope="col" { "Metric" } th scope="col" { "Scope" } th scope="col" { "Period" } th.num scope="col" { "Target" } th scope="col" { "Status now" } th scope="col" {} } }
                             tbody {
-                                @for t in targets.iter().take(500) {
+                                @for t in targets.iter().take(SHOWN) {
                                     @let (unit, _, label) = unit_of(&state.catalog, &t.metric);
                                     tr {
                                         th scope="row" { a href={"/targets/" (encode(&t.id))} { (label) } }
@@ -71,7 +77,7 @@ pub async fn list(State(state): State<AppState>, req: Req, params: Params) -> Re
                             }
                         }
                     }
-                    @if targets.len() > 500 { p.small { "Showing the 500 newest of " (targets.len()) "." } }
+                    @if targets.len() > SHOWN { p.small { "Showing the " (SHOWN) " newest of " (targets.len()) "." } }
                 }
             }
         };
@@ -299,7 +305,7 @@ fn detail_page(
     let grain = KGrain::parse(&grain_text).map_err(|e| WebError::bad(format!("grain: {e}")))?;
     let per_head = matches!(params.get("per_head"), Some("1" | "true" | "yes"));
     let (unit, better, label) = unit_of(&state.catalog, &target.metric);
-    let row = kpis.status(at, Some(&target.scope))?.into_iter().find(|r| r.target.id == target.id);
+    let row = kpis.status_where(at, |t, _| t.id == target.id)?.into_iter().next();
     let rows = kpis.breakdown(id, grain, per_head, at)?;
     let accumulating = matches!(engine.behaviour(&target.metric), Ok(Behaviour::Accumulating));
     // Actuals per bucket, for the whole scope (not per head).
