@@ -384,18 +384,15 @@ impl Source {
             // The customers the writer keeps (customer_stats): a customer whose last purchase
             // was made by `at` has the same row as of `at` as now. The few with a purchase after
             // `at` (a clock in the past, or purchases dated ahead) are grouped from their
-            // history up to `at`; when the scan is placed by a first purchase in `[lo, hi)`, only
-            // those with a purchase in the range, since only they can have their first there.
+            // history up to `at`. A customer's first purchase as of `at` is its first purchase
+            // whenever that was made by `at`, so when the scan is placed by the first purchase in
+            // `[lo, hi)`, only the customers whose first purchase is there need grouping.
             Source::Customers => {
-                let only = match range {
-                    Some((lo, hi)) => format!(
-                        " AND account_id IN (SELECT account_id FROM orders \
-                         WHERE {COUNTED_ORDER} AND placed_at >= {lo} AND placed_at < {hi} \
-                         UNION SELECT account_id FROM deals WHERE status = 'won' \
-                         AND closed_at >= {lo} AND closed_at < {hi})"
-                    ),
-                    None => String::new(),
-                };
+                let placed = range
+                    .map(|(lo, hi)| {
+                        format!(" AND first_purchase_at >= {lo} AND first_purchase_at < {hi}")
+                    })
+                    .unwrap_or_default();
                 format!(
                     "(SELECT s.account_id, a.owner_id, s.first_purchase_at, s.first_order_at, \
                        s.first_won_at, s.orders, s.won_deals, s.order_revenue, s.deal_revenue, \
@@ -412,7 +409,7 @@ impl Source {
                         Some(at),
                         &format!(
                             " AND account_id IN (SELECT account_id FROM customer_stats \
-                             WHERE first_purchase_at <= {at} AND last_purchase_at > {at}){only}"
+                             WHERE last_purchase_at > {at} AND first_purchase_at <= {at}{placed})"
                         )
                     ),
                 )

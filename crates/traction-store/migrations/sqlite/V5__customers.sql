@@ -21,6 +21,8 @@ CREATE TABLE customer_stats (
     deal_revenue      INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX customer_stats_first_purchase_at ON customer_stats (first_purchase_at, last_purchase_at);
+-- The customers with a purchase after a clock in the past: few when the clock is recent.
+CREATE INDEX customer_stats_last_purchase_at ON customer_stats (last_purchase_at, first_purchase_at);
 
 -- Accounts whose customer_stats row is out of date: empty outside a write transaction.
 CREATE TABLE customer_stats_dirty (account_id TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID;

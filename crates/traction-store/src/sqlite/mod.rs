@@ -88,9 +88,8 @@ impl SqliteStore {
         let mut read = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let conn = open_connection(path)?;
-            // Readers map the file rather than each caching its own copy of the pages: they
-            // share the system's page cache, and a page costs no copy to read.
-            conn.execute_batch("PRAGMA mmap_size = 4294967296; PRAGMA cache_size = -16384;")?;
+            // Each reader caches its own pages: a quarter of one connection's share each.
+            conn.execute_batch("PRAGMA cache_size = -16384;")?;
             read.push(Mutex::new(conn));
         }
         let auth = open_connection(path)?;

@@ -27,18 +27,36 @@ impl EntitySql {
     fn new(entity: Entity) -> EntitySql {
         let fields = entity.fields();
         let placeholders: Vec<String> = (1..=fields.len()).map(|i| format!("?{i}")).collect();
-        let key_cond = entity
-            .key()
+        let keys = entity.key();
+        let key_cond = keys
             .iter()
             .map(|k| format!("{k} = ?{}", entity.field_index(k).unwrap_or(0) + 1))
             .collect::<Vec<_>>()
             .join(" AND ");
-        let differs = fields
+        // The key is not set again: naming a parent key in an UPDATE makes SQLite look for child
+        // rows referring to it (a scan of every table without an index on its reference).
+        let others: Vec<(usize, &str)> = fields
             .iter()
             .enumerate()
-            .map(|(idx, f)| format!("{} IS NOT ?{}", f.name, idx + 1))
+            .filter(|(_, f)| !keys.contains(&f.name))
+            .map(|(idx, f)| (idx + 1, f.name))
+            .collect();
+        let differs = others
+            .iter()
+            .map(|(n, name)| format!("{name} IS NOT ?{n}"))
             .collect::<Vec<_>>()
             .join(" OR ");
+        let update = if others.is_empty() {
+            // Every field is the key: an existing record cannot differ.
+            format!("UPDATE {} SET {k} = {k} WHERE 0", table(entity), k = keys[0])
+        } else {
+            format!(
+                "UPDATE {} SET ({}) = ({}) WHERE {key_cond} AND ({differs})",
+                table(entity),
+                others.iter().map(|(_, name)| *name).collect::<Vec<_>>().join(", "),
+                others.iter().map(|(n, _)| format!("?{n}")).collect::<Vec<_>>().join(", ")
+            )
+        };
         // A new record costs one statement (the insert); an existing one a second (the update,
         // which changes the row only when a value differs, so `changes()` tells unchanged rows).
         EntitySql {
@@ -47,14 +65,9 @@ impl EntitySql {
                 table(entity),
                 column_list(entity),
                 placeholders.join(", "),
-                entity.key().join(", ")
+                keys.join(", ")
             ),
-            update: format!(
-                "UPDATE {} SET ({}) = ({}) WHERE {key_cond} AND ({differs})",
-                table(entity),
-                column_list(entity),
-                placeholders.join(", ")
-            ),
+            update,
         }
     }
 }
