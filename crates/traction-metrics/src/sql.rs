@@ -19,7 +19,7 @@ use crate::buckets::{self, Buckets, DAY_US, Grain, HOUR_US, KeyKind, epoch_day_s
 use crate::catalog::Agg;
 use crate::expr::compile::{Env, Fragment, Param, Ty, compile, compile_condition};
 use crate::plan::{Placement, Plan, Retained, Scan};
-use crate::source::{Join, Placed, SourceScope};
+use crate::source::{Join, Placed, Source, SourceScope};
 
 /// A dimension value of a result row.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -57,6 +57,9 @@ pub struct Statement {
     /// The buckets the key indexes: the query's, or for a lagged scan the ones as many buckets
     /// earlier (index `i` answers for the query's bucket `i`).
     buckets: Buckets,
+    /// When the scan reads an entity's table by an instant field in `[lo, hi)`: what the
+    /// store's query cache needs to keep the result while writes touch other times.
+    ranged: Option<traction_store::Ranged>,
 }
 
 struct Builder {
@@ -340,7 +343,20 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
             let _ = write!(b.sql, ", {}", idx + 2);
         }
     }
-    Ok(Statement { sql: b.sql, params: b.params, key: key_kind, buckets })
+    let ranged = match (&scan.placement, source) {
+        (Placement::Field(field), Source::Entity(entity))
+            if field_ty(scan, field)? == Ty::Timestamp =>
+        {
+            Some(traction_store::Ranged {
+                table: entity.name().to_string(),
+                field: field.clone(),
+                lo: buckets.lo,
+                hi: buckets.hi,
+            })
+        }
+        _ => None,
+    };
+    Ok(Statement { sql: b.sql, params: b.params, key: key_kind, buckets, ranged })
 }
 
 /// The statement of a retention scan: the distinct values of `of` (with the dimensions) in the
@@ -448,6 +464,7 @@ fn retention_statement(
         params: b.params,
         key: KeyKind::Index,
         buckets: plan.buckets.clone(),
+        ranged: None,
     })
 }
 
@@ -529,7 +546,7 @@ pub fn run_scan(
 ) -> Result<ScanRows, Error> {
     let started = std::time::Instant::now();
     let rows = store
-        .query_cached(&statement.sql, &statement.params)
+        .query_cached(&statement.sql, &statement.params, statement.ranged.as_ref())
         .map_err(|e| Error::Storage(e.to_string()))?;
     let n_dims = plan.dims.len();
     let buckets = &statement.buckets;

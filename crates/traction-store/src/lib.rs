@@ -19,10 +19,10 @@ use traction_domain::record::FieldProblem;
 use traction_domain::settings::{Key, Workspace};
 use traction_domain::{Entity, Record, Value};
 
-pub use sqlite::Rows;
 pub use sqlite::SqliteStore;
 pub use sqlite::auth::{ApiToken, AuditEntry, AuditQuery, Session};
 pub use sqlite::customers;
+pub use sqlite::{Ranged, Rows};
 
 /// Who makes a change, for the audit log: a user id, or `cli` / `system`; and when (`None`: the
 /// database's clock at the write).

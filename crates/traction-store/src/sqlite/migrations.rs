@@ -18,6 +18,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("customers kept up to date", include_str!("../../migrations/sqlite/V5__customers.sql")),
     ("dashboard indexes", include_str!("../../migrations/sqlite/V6__dashboard_indexes.sql")),
     ("table versions", include_str!("../../migrations/sqlite/V7__table_versions.sql")),
+    ("time slice versions", include_str!("../../migrations/sqlite/V8__time_slices.sql")),
 ];
 
 /// The schema version this build writes.

@@ -8,7 +8,7 @@ mod migrations;
 mod query_cache;
 mod writer;
 
-pub use query_cache::Rows;
+pub use query_cache::{Ranged, Rows};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -152,12 +152,14 @@ impl SqliteStore {
 
     /// The rows of a read-only query, kept until a table it names is written (query_cache.rs):
     /// for the metrics engine, whose queries repeat from one dashboard to the next.
+    /// `ranged` says the query reads one table only within a time range (see [`Ranged`]).
     pub fn query_cached<P: ToSql + std::fmt::Debug>(
         &self,
         sql: &str,
         params: &[P],
+        ranged: Option<&Ranged>,
     ) -> Result<std::sync::Arc<Rows>, Error> {
-        self.cache.query(&self.reader(), sql, params)
+        self.cache.query(&self.reader(), sql, params, ranged)
     }
 
     /// Runs a closure on the read connection. For the crates that compile their own SQL over the

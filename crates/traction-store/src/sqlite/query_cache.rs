@@ -10,6 +10,13 @@
 //!
 //! A query depends on every table whose name appears in its text as a word: more than it reads
 //! at worst (a column named like a table), never fewer, since SQL names every table it reads.
+//!
+//! The large tables also have versions per time slice (migration V8): 30-day slices of
+//! `activities.occurred_at`, `leads.created_at`, `deals.created_at`, `deals.closed_at` and
+//! `orders.placed_at`, raised for the old and the new value of every row a write touches. A query
+//! that its caller declares [`Ranged`] — it names the table once and reads only its rows with the
+//! field in `[lo, hi)` — depends on the slices of that range instead of the whole table, so a
+//! call logged today keeps last year's figures over activities.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -38,6 +45,49 @@ impl Rows {
 
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
+    }
+}
+
+/// The width of a time slice, in microseconds (30 days); a slice is `value / SLICE`, rounded
+/// toward zero as SQLite and Rust divide integers.
+pub const SLICE: i64 = 2_592_000_000_000;
+
+/// The time fields with versions per slice (the triggers of migration V8).
+pub const SLICED: &[(&str, &str)] = &[
+    ("activities", "occurred_at"),
+    ("leads", "created_at"),
+    ("deals", "created_at"),
+    ("deals", "closed_at"),
+    ("orders", "placed_at"),
+];
+
+/// A query that names `table` once, in a FROM that keeps only the rows whose `field` (an instant
+/// in microseconds) is in `[lo, hi)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ranged {
+    pub table: String,
+    pub field: String,
+    pub lo: i64,
+    pub hi: i64,
+}
+
+impl Ranged {
+    /// Whether the table's field has versions per slice.
+    pub fn is_sliced(table: &str, field: &str) -> bool {
+        SLICED.iter().any(|(t, f)| *t == table && *f == field)
+    }
+
+    /// The version names of the slices `[lo, hi)` covers, or `None` when the field has none or
+    /// the range covers too many to be worth it.
+    fn slices(&self) -> Option<Vec<String>> {
+        if !Ranged::is_sliced(&self.table, &self.field) || self.hi <= self.lo {
+            return None;
+        }
+        let (first, last) = (self.lo / SLICE, (self.hi - 1) / SLICE);
+        if last - first > 400 {
+            return None;
+        }
+        Some((first..=last).map(|s| format!("{}.{}@{s}", self.table, self.field)).collect())
     }
 }
 
@@ -89,11 +139,21 @@ impl QueryCache {
         conn: &Connection,
         sql: &str,
         params: &[P],
+        ranged: Option<&Ranged>,
     ) -> Result<Arc<Rows>, Error> {
         if self.off {
             return Ok(Arc::new(read_all(conn, sql, params)?));
         }
-        let key = format!("{sql}\u{0}{params:?}");
+        let key = format!("{sql}\u{0}{params:?}\u{0}{ranged:?}");
+        // The range stands for the table only when the query names it once.
+        let slices = ranged
+            .filter(|r| {
+                sql.match_indices(r.table.as_str())
+                    .filter(|(at, _)| word_at(sql, *at, &r.table))
+                    .count()
+                    == 1
+            })
+            .and_then(|r| Some((r.table.clone(), r.slices()?)));
         if self.lock().tables.is_empty() {
             let tables = all_tables(conn)?;
             self.lock().tables = tables;
@@ -116,12 +176,15 @@ impl QueryCache {
             }
             let rows = Arc::new(read_all(conn, sql, params)?);
             let mut inner = self.lock();
-            let versions: Vec<(String, i64)> = inner
-                .tables
-                .iter()
-                .filter(|t| names(sql, t))
-                .map(|t| (t.clone(), version_of(t)))
-                .collect();
+            let mut versions: Vec<(String, i64)> = Vec::new();
+            for table in inner.tables.iter().filter(|t| names(sql, t)) {
+                match &slices {
+                    Some((sliced, names)) if sliced == table => {
+                        versions.extend(names.iter().map(|n| (n.clone(), version_of(n))));
+                    }
+                    _ => versions.push((table.clone(), version_of(table))),
+                }
+            }
             inner.insert(key, versions, rows.clone());
             Ok(rows)
         })();
@@ -154,12 +217,15 @@ impl Inner {
 
 /// Whether `sql` names `table` as a whole word.
 fn names(sql: &str, table: &str) -> bool {
+    sql.match_indices(table).any(|(at, _)| word_at(sql, at, table))
+}
+
+/// Whether `table`, found at byte `at` of `sql`, is a whole word there.
+fn word_at(sql: &str, at: usize, table: &str) -> bool {
     let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    sql.match_indices(table).any(|(at, _)| {
-        let before = sql[..at].chars().next_back();
-        let after = sql[at + table.len()..].chars().next();
-        !before.is_some_and(word) && !after.is_some_and(word)
-    })
+    let before = sql[..at].chars().next_back();
+    let after = sql[at + table.len()..].chars().next();
+    !before.is_some_and(word) && !after.is_some_and(word)
 }
 
 fn all_tables(conn: &Connection) -> Result<Vec<String>, Error> {
@@ -189,7 +255,8 @@ fn read_all<P: ToSql>(conn: &Connection, sql: &str, params: &[P]) -> Result<Rows
     Ok(Rows { columns, values })
 }
 
-/// Raises the version of each of `tables`, inside the caller's write transaction.
+/// Raises the version of each of `tables`, and of every time slice the triggers noted, inside
+/// the caller's write transaction.
 pub(crate) fn raise_versions<'a>(
     conn: &Connection,
     tables: impl IntoIterator<Item = &'a str>,
@@ -201,6 +268,18 @@ pub(crate) fn raise_versions<'a>(
     for table in tables {
         stmt.execute([table])?;
     }
+    let touched: bool =
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM slices_touched)", [], |r| r.get(0))?;
+    if !touched {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "INSERT INTO table_versions (name, version)
+         SELECT name || '@' || slice, 1 FROM slices_touched WHERE true
+         ON CONFLICT (name) DO UPDATE SET version = version + 1",
+    )?
+    .execute([])?;
+    conn.prepare_cached("DELETE FROM slices_touched")?.execute([])?;
     Ok(())
 }
 

@@ -459,26 +459,72 @@ fn cached_query_results_last_until_a_table_they_read_is_written() {
     put_all(&store, pipeline()).unwrap();
     let users = "SELECT count(*) FROM users";
     let stages = "SELECT count(*) FROM stages WHERE kind = ?1";
-    let first = store.query_cached(users, &["x"; 0]).unwrap();
+    let first = store.query_cached(users, &["x"; 0], None).unwrap();
     assert_eq!(first.values, [rusqlite::types::Value::Integer(1)]);
     // Asked again with nothing written: the same rows, not read again.
-    assert!(std::sync::Arc::ptr_eq(&first, &store.query_cached(users, &["x"; 0]).unwrap()));
-    let won = store.query_cached(stages, &["won"]).unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &store.query_cached(users, &["x"; 0], None).unwrap()));
+    let won = store.query_cached(stages, &["won"], None).unwrap();
     // A write to users: the users query is read again; the stages query is still good.
     put_all(&store, vec![rec(Entity::Users, "id=u2;name=Bo;team_id=t1")]).unwrap();
-    let second = store.query_cached(users, &["x"; 0]).unwrap();
+    let second = store.query_cached(users, &["x"; 0], None).unwrap();
     assert_eq!(second.values, [rusqlite::types::Value::Integer(2)]);
-    assert!(std::sync::Arc::ptr_eq(&won, &store.query_cached(stages, &["won"]).unwrap()));
+    assert!(std::sync::Arc::ptr_eq(&won, &store.query_cached(stages, &["won"], None).unwrap()));
     // Other parameters are another query.
     assert_eq!(
-        store.query_cached(stages, &["lost"]).unwrap().values,
+        store.query_cached(stages, &["lost"], None).unwrap().values,
         [rusqlite::types::Value::Integer(1)]
     );
     // A write by another store on the same file (another process) is seen too.
     let other = SqliteStore::open(store.path()).unwrap();
     put_all(&other, vec![rec(Entity::Users, "id=u3;name=Cy;team_id=t1")]).unwrap();
     assert_eq!(
-        store.query_cached(users, &["x"; 0]).unwrap().values,
+        store.query_cached(users, &["x"; 0], None).unwrap().values,
         [rusqlite::types::Value::Integer(3)]
     );
+}
+
+#[test]
+fn a_query_over_a_time_range_lasts_while_writes_touch_other_times() {
+    let (_dir, store) = store();
+    put_all(&store, pipeline()).unwrap();
+    let call = |id: &str, day: &str| {
+        rec(Entity::Activities, &format!("id={id};kind=call;occurred_at={day};owner_id=u1"))
+    };
+    put_all(&store, vec![call("a1", "2025-03-10"), call("a2", "2025-03-12")]).unwrap();
+    let day = |d: &str| {
+        traction_domain::time::start_of_day(
+            traction_domain::time::parse_date(d).unwrap(),
+            &TimeZone::UTC,
+        )
+        .unwrap()
+    };
+    let (lo, hi) = (day("2025-03-01"), day("2025-04-01"));
+    let sql = format!(
+        "SELECT count(*) FROM activities t WHERE t.occurred_at >= {lo} AND t.occurred_at < {hi}"
+    );
+    let ranged = crate::Ranged { table: "activities".into(), field: "occurred_at".into(), lo, hi };
+    let count = |store: &SqliteStore| store.query_cached(&sql, &["x"; 0], Some(&ranged)).unwrap();
+    let march = count(&store);
+    assert_eq!(march.values, [rusqlite::types::Value::Integer(2)]);
+    // A call a year later: March 2025's count is kept (its slices did not move).
+    put_all(&store, vec![call("a3", "2026-03-10")]).unwrap();
+    assert!(std::sync::Arc::ptr_eq(&march, &count(&store)));
+    // Without the range, the same query depends on the whole table and is read again.
+    let whole = store.query_cached(&sql, &["x"; 0], None).unwrap();
+    put_all(&store, vec![call("a4", "2026-03-11")]).unwrap();
+    assert!(!std::sync::Arc::ptr_eq(&whole, &store.query_cached(&sql, &["x"; 0], None).unwrap()));
+    assert!(std::sync::Arc::ptr_eq(&march, &count(&store)));
+    // A call in March 2025: read again.
+    put_all(&store, vec![call("a5", "2025-03-20")]).unwrap();
+    assert_eq!(count(&store).values, [rusqlite::types::Value::Integer(3)]);
+    // A March 2025 call moved to 2026 (its old time is in the range) and one deleted.
+    put_all(&store, vec![call("a1", "2026-01-05")]).unwrap();
+    assert_eq!(count(&store).values, [rusqlite::types::Value::Integer(2)]);
+    let mut w = store.writer().unwrap();
+    w.delete(Entity::Activities, &[Value::Text("a2".into())]).unwrap();
+    w.commit().unwrap();
+    assert_eq!(count(&store).values, [rusqlite::types::Value::Integer(1)]);
+    // A 2026 call moved into March 2025 (its new time is).
+    put_all(&store, vec![call("a3", "2025-03-01")]).unwrap();
+    assert_eq!(count(&store).values, [rusqlite::types::Value::Integer(2)]);
 }
