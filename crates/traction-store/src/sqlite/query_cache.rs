@@ -13,7 +13,8 @@
 //!
 //! The large tables also have versions per time slice (migration V8): 30-day slices of
 //! `activities.occurred_at`, `leads.created_at`, `deals.created_at`, `deals.closed_at` and
-//! `orders.placed_at`, raised for the old and the new value of every row a write touches. A query
+//! `orders.placed_at`, raised for the old and the new value of every row a write touches (the
+//! writer notes the rows it inserts, triggers the rows updated or deleted). A query
 //! that its caller declares [`Ranged`] — it names the table once and reads only its rows with the
 //! field in `[lo, hi)` — depends on the slices of that range instead of the whole table, so a
 //! call logged today keeps last year's figures over activities.
@@ -253,6 +254,20 @@ fn read_all<P: ToSql>(conn: &Connection, sql: &str, params: &[P]) -> Result<Rows
         }
     }
     Ok(Rows { columns, values })
+}
+
+/// Notes the time slices of inserted records, as the triggers do for updates and deletes.
+pub(crate) fn note_slices(
+    conn: &Connection,
+    slices: &std::collections::BTreeSet<(&str, &str, i64)>,
+) -> Result<(), Error> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR IGNORE INTO slices_touched (name, slice) VALUES (?1 || '.' || ?2, ?3)",
+    )?;
+    for (table, field, slice) in slices {
+        stmt.execute((table, field, slice))?;
+    }
+    Ok(())
 }
 
 /// Raises the version of each of `tables`, and of every time slice the triggers noted, inside

@@ -91,6 +91,8 @@ pub(crate) struct SqliteWriter<'a> {
     any_order_touched: bool,
     /// The tables this transaction writes, whose versions it raises (query_cache.rs).
     tables: std::collections::BTreeSet<&'static str>,
+    /// The time slices of the records it inserts (updates and deletes are noted by triggers).
+    slices: std::collections::BTreeSet<(&'static str, &'static str, i64)>,
     /// Whether each entity (by discriminant) is the target of some reference field.
     referenced: [bool; Entity::ALL.len()],
     /// Who the changes are audited as; `None`: not audited.
@@ -122,6 +124,7 @@ impl<'a> SqliteWriter<'a> {
             touched_teams: HashMap::new(),
             any_order_touched: false,
             tables: std::collections::BTreeSet::new(),
+            slices: std::collections::BTreeSet::new(),
             referenced: Entity::ALL.map(is_referenced),
             actor,
         })
@@ -535,6 +538,14 @@ impl Writer for SqliteWriter<'_> {
         }
         self.tables.insert(table(entity));
         let outcome = self.upsert(&record)?;
+        if outcome == PutOutcome::Created {
+            for (t, field) in super::query_cache::SLICED.iter().filter(|(t, _)| *t == table(entity))
+            {
+                if let Value::Instant(at) = record.get(field) {
+                    self.slices.insert((t, field, at / super::query_cache::SLICE));
+                }
+            }
+        }
         if entity.has_id() && self.referenced[entity as usize] {
             self.known.entry(entity).or_default().insert(text("id"));
         }
@@ -623,6 +634,7 @@ impl Writer for SqliteWriter<'_> {
             self.tables.insert("orders");
             self.tables.insert("inventory_movements");
         }
+        super::query_cache::note_slices(&self.conn, &self.slices)?;
         super::query_cache::raise_versions(&self.conn, self.tables.iter().copied())?;
         self.conn.execute_batch("COMMIT")?;
         self.open = false;
