@@ -270,6 +270,105 @@ def web_pages(traction, db):
         server.wait()
 
 
+def writes(traction, db):
+    """Single writes through the HTTP API (logging one activity, as a rep does after a call): one
+    client after another, then several clients at once for a few seconds (keep-alive connections
+    on loopback; the load generator is this Python script, on the same two cores as the server),
+    and the time until a client of the event stream sees the write."""
+    import http.client
+    import threading
+    token = run([traction, "--db", db, "token", "create", "--user", "bench-admin", "--name", "bench-writes"]).strip()
+    headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
+    server, base = start_server(traction, db)
+    port = int(base.rsplit(":", 1)[1])
+    stamp = int(time.time() * 1000)
+    counter = iter(range(10**9))
+
+    def activity():
+        n = next(counter)
+        return f"bench-write-{stamp}-{n}", json.dumps({
+            "id": f"bench-write-{stamp}-{n}", "kind": "call", "direction": "outbound",
+            "outcome": "connected", "owner_id": "d42-user-4", "occurred_at": f"{AT[:14]}{n % 60:02d}:00Z"})
+
+    def post(conn):
+        _, body = activity()
+        t0 = time.perf_counter()
+        conn.request("POST", "/api/v1/activities", body=body, headers=headers)
+        res = conn.getresponse()
+        res.read()
+        if res.status != 201:
+            sys.exit(f"write failed: {res.status}")
+        return time.perf_counter() - t0
+
+    def pct(times, p):
+        times = sorted(times)
+        return times[min(len(times) - 1, int(len(times) * p))]
+
+    out = {}
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        for _ in range(20):
+            post(conn)
+        seq = [post(conn) for _ in range(500)]
+        out["sequential"] = (len(seq) / sum(seq), statistics.median(seq), pct(seq, 0.99))
+        conn.close()
+        # Several clients at once, for a fixed time.
+        lat, stop = [], time.perf_counter() + 5
+        lock = threading.Lock()
+
+        def client():
+            c = http.client.HTTPConnection("127.0.0.1", port)
+            mine = []
+            while time.perf_counter() < stop:
+                mine.append(post(c))
+            with lock:
+                lat.extend(mine)
+
+        threads = [threading.Thread(target=client) for _ in range(8)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        out["8 clients"] = (len(lat) / (time.perf_counter() - t0), statistics.median(lat), pct(lat, 0.99))
+        # The event stream: the time from sending a write to the event arriving at a listener.
+        seen = {}
+        ready = threading.Event()
+
+        def listen():
+            c = http.client.HTTPConnection("127.0.0.1", port)
+            c.request("GET", "/api/v1/events", headers=headers)
+            res = c.getresponse()
+            ready.set()
+            while len(seen) < 20:
+                line = res.fp.readline().decode()
+                if not line:
+                    break
+                if line.startswith("data:") and "bench-write" in line:
+                    seen[json.loads(line[5:])["id"]] = time.perf_counter()
+
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        ready.wait(10)
+        time.sleep(0.2)
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        sent = {}
+        for _ in range(20):
+            key, body = activity()
+            sent[key] = time.perf_counter()
+            conn.request("POST", "/api/v1/activities", body=body, headers=headers)
+            conn.getresponse().read()
+            time.sleep(0.05)
+        listener.join(10)
+        delays = [seen[k] - sent[k] for k in sent if k in seen]
+        out["event stream"] = (len(delays), statistics.median(delays) if delays else None, max(delays) if delays else None)
+        out["rss"] = peak_rss_mb(server)
+        return out
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--traction", required=True)
@@ -310,6 +409,18 @@ def main():
             lines.append(f"| {name} | {med * 1000:.1f} | {p90 * 1000:.1f} | {size:,} |")
         lines.append(f"\nServer peak RSS over the page requests: {rss} MB.\n")
         print("\n".join(lines[-(len(pages) + 4):]))
+        w = writes(traction, DATA / f"{scale}-web.db")
+        lines.append("\n### Single writes: one activity logged through the API (`POST /api/v1/activities`, loopback)\n")
+        lines.append("| load | writes/s | p50 ms | p99 ms |\n| --- | ---: | ---: | ---: |")
+        for name in ["sequential", "8 clients"]:
+            rate, p50, p99 = w[name]
+            label = "one client, one write after another" if name == "sequential" else "8 clients at once for 5 s (Python load generator on the same 2 cores)"
+            lines.append(f"| {label} | {rate:,.0f} | {p50 * 1000:.1f} | {p99 * 1000:.1f} |")
+        n, med, worst = w["event stream"]
+        if med is not None:
+            lines.append(f"\nA listener on the event stream (`GET /api/v1/events`) saw {n} of 20 writes, a median of "
+                         f"{med * 1000:.1f} ms after each was sent (at most {worst * 1000:.1f} ms). Server peak RSS: {w['rss']} MB.\n")
+        print("\n".join(lines[-6:]))
     header = [
         "# Benchmark results",
         "",
