@@ -122,19 +122,25 @@ impl SqliteStore {
         &self.path
     }
 
-    /// A free read connection, or the next one to come free.
+    /// A free read connection, or the first to come free (rather than waiting on one in
+    /// particular, which a long read may hold while others come free). A thread holds one at a
+    /// time: a read inside a scan's visit could wait for ever once every connection is held so.
     fn reader(&self) -> MutexGuard<'_, Connection> {
         use std::sync::TryLockError;
         let n = self.read.len();
         let start = self.next_read.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        for i in 0..n {
-            match self.read[(start + i) % n].try_lock() {
-                Ok(conn) => return conn,
-                Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
-                Err(TryLockError::WouldBlock) => {}
+        let mut pause = Duration::from_micros(20);
+        loop {
+            for i in 0..n {
+                match self.read[(start + i) % n].try_lock() {
+                    Ok(conn) => return conn,
+                    Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                    Err(TryLockError::WouldBlock) => {}
+                }
             }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(2));
         }
-        self.read[start % n].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn writer_conn(&self) -> MutexGuard<'_, Connection> {

@@ -528,3 +528,30 @@ fn a_query_over_a_time_range_lasts_while_writes_touch_other_times() {
     put_all(&store, vec![call("a3", "2025-03-01")]).unwrap();
     assert_eq!(count(&store).values, [rusqlite::types::Value::Integer(2)]);
 }
+
+#[test]
+fn reads_run_side_by_side_on_the_pool() {
+    let (_dir, store) = store();
+    put_all(&store, pipeline()).unwrap();
+    // More readers than connections, each scanning and looking up: every one gets its answer.
+    std::thread::scope(|threads| {
+        for _ in 0..8 {
+            threads.spawn(|| {
+                for _ in 0..20 {
+                    let mut stages = Vec::new();
+                    store
+                        .scan(Entity::Stages, &mut |stage| {
+                            stages.push(stage);
+                            Ok(())
+                        })
+                        .unwrap();
+                    assert_eq!(stages.len(), 3);
+                    for stage in stages {
+                        let key = [stage.get("pipeline_id").clone()];
+                        assert!(store.get(Entity::Pipelines, &key).unwrap().is_some());
+                    }
+                }
+            });
+        }
+    });
+}
