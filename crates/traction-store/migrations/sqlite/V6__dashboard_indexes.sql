@@ -13,7 +13,7 @@ DROP INDEX deals_closed_at;
 CREATE INDEX deals_closed_at ON deals (closed_at, status, amount, owner_id, created_at);
 DROP INDEX deals_created_at;
 CREATE INDEX deals_created_at ON deals (created_at, closed_at, amount, owner_id, status);
--- * An account's orders in time: a customer's history (customers kept up to date, V5) and an
---   order's previous counted order (returning and repeat customers) are seeks in this index.
+-- * An account's orders in time: a customer's history (customers kept up to date, V5) is read
+--   from this index.
 DROP INDEX orders_account_id;
 CREATE INDEX orders_account_history ON orders (account_id, placed_at, id, status);
