@@ -83,11 +83,14 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
     let at = at_param(params, &ws.zone, now)?;
     let (first, start, end, period_label) = current_period(kind, at, &ws.zone)?;
     let last_day = ws.today(end - 1);
+    let engine = Engine { store, catalog };
+    let kpis = Kpis { store, metrics: &engine };
+    let org = kpis.org()?;
+    let owners = org.owners(&scope);
     // The trends and the heatmap read on a thread of their own, beside the report and the
     // tiles (the store serves reads on several connections at once).
     let (report_part, side) = std::thread::scope(|threads| {
         let side = threads.spawn(|| -> Result<_> {
-            let owners = scope_owners(state, &scope)?;
             Ok((
                 trends(store, catalog, owners.as_deref(), &ws, at)?,
                 heatmap(store, catalog, owners.as_deref(), &ws, at)?,
@@ -102,9 +105,6 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
                 (end, last_day.to_string()),
                 at,
             )?;
-            let engine = Engine { store, catalog };
-            let kpis = Kpis { store, metrics: &engine };
-            let org = kpis.org()?;
             let mut tiles = Vec::new();
             for row in &report.kpis {
                 tiles.push(tile(store, &kpis, &engine, &org, &names, &ws, row, at)?);
@@ -179,13 +179,6 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
         @for note in &report.notes { p.small { "Note: " (note) "." } }
     };
     Ok(body)
-}
-
-/// The owners whose records a scope covers (`None`: everyone).
-fn scope_owners(state: &AppState, scope: &Scope) -> Result<Option<Vec<String>>> {
-    let engine = Engine { store: state.store.as_ref(), catalog: state.catalog.as_ref() };
-    let kpis = Kpis { store: state.store.as_ref(), metrics: &engine };
-    Ok(kpis.org()?.owners(scope))
 }
 
 /// One KPI tile (web-design.md, KPI tile anatomy).
