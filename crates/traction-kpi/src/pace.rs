@@ -15,6 +15,11 @@ pub enum Status {
     AtRisk,
     OffTrack,
     Achieved,
+    /// The period has ended and the target was not achieved.
+    Missed,
+    /// The target cannot be computed (its metric was removed, or its scope was): the row says
+    /// why, and the other targets still answer.
+    Error,
 }
 
 impl Status {
@@ -26,6 +31,8 @@ impl Status {
             Status::AtRisk => "at_risk",
             Status::OffTrack => "off_track",
             Status::Achieved => "achieved",
+            Status::Missed => "missed",
+            Status::Error => "error",
         }
     }
 }
@@ -69,8 +76,31 @@ pub struct Figures {
     pub pace: Option<f64>,
     pub status: Status,
     pub projected: Option<f64>,
+    /// Per working hour per head (spec: kpis.md, required_rate).
     pub required_rate: Option<f64>,
+    /// Per working hour for the whole scope (the team, the company; a user scope: the same as
+    /// `required_rate`): what the hourly breakdown of the remaining target shows.
+    pub required_rate_scope: Option<f64>,
+    /// The heads the per-head figure divides among.
+    pub heads: usize,
     pub gap: Option<f64>,
+}
+
+impl Figures {
+    /// The figures of a target that cannot be computed: nothing known, status `error`.
+    pub fn unavailable() -> Figures {
+        Figures {
+            actual: None,
+            expected: f64::NAN,
+            pace: None,
+            status: Status::Error,
+            projected: None,
+            required_rate: None,
+            required_rate_scope: None,
+            heads: 0,
+            gap: None,
+        }
+    }
 }
 
 /// Computes a KPI's figures at `input.at`.
@@ -93,18 +123,26 @@ pub fn figures(input: &Input<'_>) -> Figures {
             } else if not_started {
                 Status::NotStarted
             } else if input.at >= end {
-                // The period is over and the target was not reached.
-                Status::OffTrack
+                // spec: kpis.md, status: the period is over and the target was not reached, by
+                // however little (97.8% is missed).
+                Status::Missed
             } else {
                 band(pace, input.at_risk, input.off_track)
             };
             let hours_left = input.calendar.working_seconds(at, end) as f64 / 3600.0;
-            let required_rate = if actual >= input.target {
+            let required_rate_scope = if actual >= input.target {
                 Some(0.0)
-            } else if hours_left <= 0.0 || input.heads == 0 {
+            } else if hours_left <= 0.0 {
                 None
             } else {
-                Some((input.target - actual) / hours_left / input.heads as f64)
+                Some((input.target - actual) / hours_left)
+            };
+            let required_rate = if actual >= input.target {
+                Some(0.0)
+            } else if input.heads == 0 {
+                None
+            } else {
+                required_rate_scope.map(|r| r / input.heads as f64)
             };
             Figures {
                 actual: Some(actual),
@@ -113,6 +151,8 @@ pub fn figures(input: &Input<'_>) -> Figures {
                 status,
                 projected,
                 required_rate,
+                required_rate_scope,
+                heads: input.heads,
                 gap: projected.map(|p| input.target - p),
             }
         }
@@ -130,8 +170,9 @@ pub fn figures(input: &Input<'_>) -> Figures {
                 Status::NotStarted
             } else if !input.enough_data || input.actual.is_none() {
                 Status::NotEnoughData
-            } else if input.at >= end && good_side {
-                Status::Achieved
+            } else if input.at >= end {
+                // spec: kpis.md, status: after the period a level is judged on its final figure.
+                if good_side { Status::Achieved } else { Status::Missed }
             } else {
                 band(pace, input.at_risk, input.off_track)
             };
@@ -142,6 +183,8 @@ pub fn figures(input: &Input<'_>) -> Figures {
                 status,
                 projected: input.actual,
                 required_rate: None,
+                required_rate_scope: None,
+                heads: input.heads,
                 gap: input.actual.map(|a| input.target - a),
             }
         }
@@ -236,8 +279,11 @@ mod tests {
         // Run rate 27,000 per 60 hours over the remaining 108 hours: 27,000 + 108 × 450 = 75,600.
         assert_eq!(f.projected, Some(75_600.0));
         assert_eq!(f.gap, Some(8_400.0));
-        // 57,000 still to win in 108 working hours by 4 heads: 57,000 / 108 / 4 per head-hour.
+        // 57,000 still to win in 108 working hours by 4 heads: 57,000 / 108 / 4 per head-hour,
+        // and 57,000 / 108 per working hour for the team.
         assert_eq!(f.required_rate, Some(57_000.0 / 108.0 / 4.0));
+        assert_eq!(f.required_rate_scope, Some(57_000.0 / 108.0));
+        assert_eq!(f.heads, 4);
         let slow = figures(&input(&cal, period, &w, 21_000.0, "2026-11-11T13:00Z"));
         assert_eq!(slow.pace, Some(0.7));
         assert_eq!(slow.status, Status::OffTrack);
@@ -253,7 +299,10 @@ mod tests {
             assert_eq!(f.pace, None);
             assert_eq!(f.status, Status::NotStarted);
             assert_eq!(f.projected, None);
-            assert_eq!(f.required_rate, Some(84_000.0 / 168.0 / 4.0));
+            // Before the first hour the whole target remains: 500 per working hour for the
+            // team, 125 per rep-hour (kpis.md's worked example).
+            assert_eq!(f.required_rate, Some(125.0));
+            assert_eq!(f.required_rate_scope, Some(500.0));
         }
     }
 
@@ -265,7 +314,7 @@ mod tests {
         assert_eq!(done.required_rate, Some(0.0));
         assert_eq!(done.expected, 84_000.0);
         let missed = figures(&input(&cal, period, &w, 80_000.0, "2026-12-03T10:00Z"));
-        assert_eq!(missed.status, Status::OffTrack);
+        assert_eq!(missed.status, Status::Missed);
         assert_eq!(missed.required_rate, None, "no working hour remains");
         assert_eq!(missed.projected, Some(80_000.0));
     }
@@ -296,6 +345,35 @@ mod tests {
         response.actual = Some(3_000.0);
         response.at = at("2026-12-01T00:00Z");
         assert_eq!(figures(&response).status, Status::Achieved);
+    }
+
+    // Issue 24.3: after its period a target says how it ended, with the final figure.
+    #[test]
+    fn issue_24_3_a_finished_period_is_achieved_or_missed() {
+        let (cal, period, w) = setup();
+        // 97.8% of 84,000 = 82,152: during the period that is judged by pace (at Wednesday 11
+        // November 13:00, 30,000 expected: 82,152 is far ahead, and not yet the target), after
+        // it the target is missed, however close.
+        let during = figures(&input(&cal, period, &w, 82_152.0, "2026-11-11T13:00Z"));
+        assert_eq!(during.status, Status::OnTrack);
+        let after = figures(&input(&cal, period, &w, 82_152.0, "2026-12-01T00:00Z"));
+        assert_eq!(after.status, Status::Missed);
+        assert_eq!(after.actual, Some(82_152.0), "the final figure");
+        assert_eq!(after.expected, 84_000.0);
+        assert_eq!(after.gap, Some(1_848.0));
+        // A level missed: win rate 0.25 against 0.3, judged at the end rather than by band
+        // (pace 0.833 would be "at risk" during the period).
+        let mut win_rate = input(&cal, period, &w, 0.25, "2026-11-20T12:00Z");
+        win_rate.behaviour = Behaviour::Level { higher_is_better: true };
+        win_rate.target = 0.3;
+        assert_eq!(figures(&win_rate).status, Status::AtRisk);
+        win_rate.at = at("2026-12-02T00:00Z");
+        assert_eq!(figures(&win_rate).status, Status::Missed);
+        win_rate.actual = Some(0.31);
+        assert_eq!(figures(&win_rate).status, Status::Achieved);
+        // A level on track during the period but on the wrong side at its end is missed too.
+        win_rate.actual = Some(0.29);
+        assert_eq!(figures(&win_rate).status, Status::Missed);
     }
 
     #[test]

@@ -137,7 +137,9 @@ fn rest_of_report(
         notes.push(format!("the funnel is left out: {e}"));
         Vec::new()
     });
-    let board_target = kpi_rows.iter().find(|r| !matches!(r.target.scope, Scope::User(_)));
+    let board_target = kpi_rows
+        .iter()
+        .find(|r| r.error.is_none() && !matches!(r.target.scope, Scope::User(_)));
     let leaderboard = match board_target {
         Some(r) => Some((r.target.id.clone(), kpis.leaderboard(&r.target.id, at)?)),
         None => None,
@@ -321,7 +323,7 @@ impl Report {
                     human(Some(f.expected)),
                     pct(f.pace),
                     status_symbol(f.status.name()),
-                    f.status.name().replace('_', " "),
+                    status_text(k),
                     human(f.projected)
                 );
             }
@@ -417,7 +419,7 @@ impl Report {
                     human(Some(f.expected)),
                     pace_bar(f.actual.unwrap_or(0.0), f.expected, k.target.value),
                     status_symbol(status),
-                    status.replace('_', " "),
+                    esc(&status_text(k)),
                     human(f.projected)
                 );
             }
@@ -501,17 +503,28 @@ fn esc(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// A KPI's status in words; a target that cannot be computed says why.
+fn status_text(k: &KpiRow) -> String {
+    match &k.error {
+        Some(message) => format!("error: {}", message.replace('|', "\\|")),
+        None => k.figures.status.name().replace('_', " "),
+    }
+}
+
 fn status_symbol(status: &str) -> &'static str {
     match status {
         "on_track" | "achieved" => "▲",
         "at_risk" => "●",
-        "off_track" => "▼",
+        "off_track" | "missed" => "▼",
+        "error" => "⚠",
         _ => "○",
     }
 }
 
 /// Actual against the target, with a tick at the expected position.
 fn pace_bar(actual: f64, expected: f64, target: f64) -> String {
+    // A target that cannot be computed has no expected figure: no tick.
+    let expected = if expected.is_finite() { expected } else { 0.0 };
     let scale = target.max(actual).max(expected).max(1e-9);
     let w = |x: f64| (x / scale * 200.0).clamp(0.0, 200.0);
     format!(

@@ -106,6 +106,8 @@ pub struct KpiRow {
     pub behaviour: Behaviour,
     /// For level metrics with a sample: the Wilson interval of a rate.
     pub interval: Option<(f64, f64)>,
+    /// Why this target cannot be computed (status `error`); the other rows still answer.
+    pub error: Option<String>,
 }
 
 /// One breakdown row; `user` is set for per-head rows.
@@ -124,6 +126,29 @@ pub struct LeaderRow {
     pub target_value: f64,
     pub figures: Figures,
     pub band: &'static str,
+}
+
+/// Which targets a KPI status shows (spec: interfaces.md, `traction kpi status`): by default
+/// those whose period contains `at`; `all` for every target; `period` (a kind) and `starts_on`
+/// (a period's first day, which may be over) narrow it, and `starts_on` also lifts the default
+/// "contains `at`", so a finished period can be looked back on.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Selection {
+    pub scope: Option<Scope>,
+    pub all: bool,
+    pub period: Option<PeriodKind>,
+    pub starts_on: Option<Date>,
+}
+
+impl Selection {
+    /// Whether the target with period `[start, end)` is shown at `at`.
+    pub fn keeps(&self, target: &Target, (start, end): (Micros, Micros), at: Micros) -> bool {
+        let current = self.all || self.starts_on.is_some() || (start <= at && at < end);
+        current
+            && self.scope.as_ref().is_none_or(|s| *s == target.scope)
+            && self.period.is_none_or(|p| p == target.period)
+            && self.starts_on.is_none_or(|d| d == target.starts_on)
+    }
 }
 
 /// An error of the KPI layer.
@@ -378,9 +403,9 @@ impl Kpis<'_> {
         Ok((figures, behaviour, interval))
     }
 
-    /// Every target's figures at `at`, optionally only those of one scope.
-    pub fn status(&self, at: Micros, scope: Option<&Scope>) -> Result<Vec<KpiRow>, Error> {
-        self.status_where(at, |target, _| scope.is_none_or(|s| *s == target.scope))
+    /// The figures at `at` of the targets the selection shows.
+    pub fn status(&self, at: Micros, selection: &Selection) -> Result<Vec<KpiRow>, Error> {
+        self.status_where(at, |target, range| selection.keeps(target, range, at))
     }
 
     /// The figures at `at` of the targets `keep` accepts, given each target and its period as
@@ -413,9 +438,21 @@ impl Kpis<'_> {
             let owners = org.owners(&target.scope);
             let heads = org.heads(&target.scope).len();
             let who = Who { value: target.value, owners: owners.as_deref(), heads };
-            let (figures, behaviour, interval) =
-                self.figures_for(&target, who, &org, &calendar, at)?;
-            rows.push(KpiRow { target, figures, behaviour, interval });
+            // One target that cannot be computed (a custom metric whose definition was removed)
+            // answers with its own error; the others still answer (issue 24.1).
+            match self.figures_for(&target, who, &org, &calendar, at) {
+                Ok((figures, behaviour, interval)) => {
+                    rows.push(KpiRow { target, figures, behaviour, interval, error: None });
+                }
+                Err(Error::Invalid(message)) => rows.push(KpiRow {
+                    target,
+                    figures: Figures::unavailable(),
+                    behaviour: Behaviour::Accumulating,
+                    interval: None,
+                    error: Some(message),
+                }),
+                Err(e) => return Err(e),
+            }
         }
         Ok(rows)
     }

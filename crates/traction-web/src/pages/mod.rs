@@ -222,6 +222,8 @@ pub fn status_parts(status: &str) -> (&'static str, &'static str) {
         "achieved" => ("✓", "achieved"),
         "at_risk" => ("●", "at risk"),
         "off_track" => ("▼", "off track"),
+        "missed" => ("✗", "missed"),
+        "error" => ("⚠", "cannot be computed"),
         "not_started" => ("○", "not started"),
         _ => ("○", "not enough data"),
     }
