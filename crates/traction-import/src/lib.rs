@@ -144,6 +144,23 @@ pub fn import(
     options: &ImportOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, ImportFailure> {
+    import_checked(store, entity, input, options, &|_| Vec::new(), progress)
+}
+
+/// A record check the store cannot make by itself, run on every record before it is written
+/// (the KPI crate's check of a target against the metric catalog).
+pub type RecordCheck<'a> = &'a dyn Fn(&traction_domain::Record) -> Vec<traction_domain::FieldProblem>;
+
+/// [`import`], with `check` run on every parsed record: its problems are errors of the row, as
+/// the store's own are.
+pub fn import_checked(
+    store: &dyn Store,
+    entity: Entity,
+    input: impl Read + Send,
+    options: &ImportOptions,
+    check: RecordCheck<'_>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, ImportFailure> {
     let workspace = store.workspace().map_err(|e| ImportFailure::Io(e.to_string()))?;
     let ctx = ParseContext { zone: workspace.zone, currency: workspace.currency, now: options.now };
     let mut writer = store.writer().map_err(|e| ImportFailure::Io(e.to_string()))?;
@@ -171,6 +188,14 @@ pub fn import(
                         if report.full() {
                             continue;
                         }
+                        let problems = check(&record);
+                        if !problems.is_empty() {
+                            for p in problems {
+                                let column = (!p.field.is_empty()).then_some(p.field.clone());
+                                report.add(report.error(line, column, None, p.message));
+                            }
+                            continue;
+                        }
                         match writer.put(line, record) {
                             Ok(_) => {}
                             Err(StoreError::Invalid(problems)) => {
@@ -179,6 +204,10 @@ pub fn import(
                                     let column = (!p.field.is_empty()).then_some(p.field.clone());
                                     report.add(report.error(line, column, None, p.message));
                                 }
+                            }
+                            // A second target on the same metric, scope and period start.
+                            Err(StoreError::Conflict(message)) => {
+                                report.add(report.error(line, None, None, message));
                             }
                             Err(e) => {
                                 stop.store(true, Ordering::Relaxed);

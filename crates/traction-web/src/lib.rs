@@ -52,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/targets/new", get(targets::form_new))
         .route("/targets/{id}", get(targets::detail))
         .route("/targets/{id}/edit", get(targets::form_edit))
+        .route("/targets/{id}/delete", get(targets::confirm_delete).post(targets::delete))
         .route(
             "/import",
             get(import::form)

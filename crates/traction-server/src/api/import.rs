@@ -127,6 +127,7 @@ pub async fn import(
     let limit = state.config.max_import_bytes;
     let reader =
         ChannelReader { rx, chunk: Bytes::new(), read: 0, limit, too_large: too_large.clone() };
+    let (sqlite, catalog) = (state.store.clone(), state.catalog.clone());
     let report = write(&state, principal, entity, move |store, now| {
         let options = ImportOptions {
             file_name: format!("{entity} import"),
@@ -134,7 +135,13 @@ pub async fn import(
             max_errors: MAX_ERRORS,
             now,
         };
-        match traction_import::import(store, entity, reader, &options, &mut |_| {}) {
+        let currency = store.workspace()?.currency;
+        let engine = traction_kpi::engine::Engine { store: &sqlite, catalog: &catalog };
+        let check = |record: &traction_domain::Record| {
+            traction_kpi::check::check_target(&engine, record, currency)
+        };
+        match traction_import::import_checked(store, entity, reader, &options, &check, &mut |_| {})
+        {
             Ok(report) => {
                 let summary = report.summary.clone();
                 Ok((report, summary))

@@ -302,7 +302,8 @@ pub(crate) fn workspace_of(conn: &Connection) -> Result<Workspace, Error> {
     Ok(Workspace { zone, zone_name, currency })
 }
 
-/// Entities with money fields, checked before the currency's number of decimals changes.
+/// Entities with money fields, checked before the currency changes (targets too: a target on a
+/// money metric is an amount).
 const MONEY_TABLES: &[&str] = &["deals", "products", "orders", "order_lines", "campaigns", "costs"];
 
 impl Store for SqliteStore {
@@ -334,22 +335,28 @@ impl Store for SqliteStore {
         if key == Key::Currency {
             let current = workspace_of(&conn)?.currency;
             let new = Currency::parse(&normalised).map_err(invalid)?;
-            if new.exponent() != current.exponent() {
-                for table in MONEY_TABLES {
+            // One currency per workspace (issue 24.5): a change of code once amounts are stored
+            // would relabel them without converting, so it is refused, whatever the decimals.
+            if new.code() != current.code() {
+                let mut holding = Vec::new();
+                for table in MONEY_TABLES.iter().chain(&["targets"]) {
                     let any: bool = conn.query_row(
                         &format!("SELECT EXISTS (SELECT 1 FROM {table})"),
                         [],
                         |r| r.get(0),
                     )?;
                     if any {
-                        return Err(invalid(format!(
-                            "amounts are stored in {} with {} decimals and {} has {}: set the currency before importing data with amounts",
-                            current.code(),
-                            current.exponent(),
-                            new.code(),
-                            new.exponent()
-                        )));
+                        holding.push(*table);
                     }
+                }
+                if !holding.is_empty() {
+                    return Err(invalid(format!(
+                        "amounts are stored in {} ({}) and changing the currency to {} would relabel them without converting them: a workspace keeps one currency, so set the currency before importing data with amounts (or keep {} and convert the amounts before importing them)",
+                        current.code(),
+                        holding.join(", "),
+                        new.code(),
+                        current.code()
+                    )));
                 }
             }
         }

@@ -260,7 +260,23 @@ fn currency_decimals_cannot_change_under_stored_amounts() {
     put_all(&store, shop()).unwrap();
     let err = store.set_setting(Key::Currency, None, "JPY").unwrap_err();
     assert!(err.to_string().contains("set the currency before importing"), "{err}");
+    // Issue 24.5: the same decimals do not make a change of currency harmless: GBP amounts
+    // relabelled as EUR would be wrong by the exchange rate. Refused, and nothing changes.
+    let err = store.set_setting(Key::Currency, None, "GBP").unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("amounts are stored in EUR"), "{message}");
+    assert!(message.contains("would relabel them without converting"), "{message}");
+    assert_eq!(store.workspace().unwrap().currency.code(), "EUR");
+    // Setting the same currency again is no change, and allowed.
+    store.set_setting(Key::Currency, None, "EUR").unwrap();
+}
+
+#[test]
+fn the_currency_can_change_while_no_amount_is_stored() {
+    let (_dir, store) = store();
     store.set_setting(Key::Currency, None, "GBP").unwrap();
+    store.set_setting(Key::Currency, None, "JPY").unwrap();
+    assert_eq!(store.workspace().unwrap().currency.code(), "JPY");
 }
 
 #[test]

@@ -220,6 +220,27 @@ impl<'a> SqliteWriter<'a> {
         Ok(problems)
     }
 
+    /// One target per metric, scope and period start (spec: kpis.md, Targets): a second one is a
+    /// conflict, seen also against targets written earlier in this transaction.
+    fn check_target_unique(&mut self, record: &Record) -> Result<(), Error> {
+        let text = |name: &str| record.get(name).as_text().unwrap_or("").to_string();
+        let Value::Date(starts_on) = record.get("starts_on") else { return Ok(()) };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM targets WHERE metric = ?1 AND scope = ?2 AND period = ?3 \
+             AND starts_on = ?4 AND id <> ?5 LIMIT 1",
+        )?;
+        let (metric, scope, period) = (text("metric"), text("scope"), text("period"));
+        let mut rows =
+            stmt.query((&metric, &scope, &period, starts_on.to_string(), text("id")))?;
+        if let Some(row) = rows.next()? {
+            let other: String = row.get(0)?;
+            return Err(Error::Conflict(format!(
+                "target {other:?} is already set on {metric} for {scope}, the {period} starting {starts_on}: change that one (its id is {other}) or delete it first"
+            )));
+        }
+        Ok(())
+    }
+
     /// A deal's status follows its stage's kind, and `closed_at` follows its status.
     fn check_deal(
         &mut self,
@@ -515,6 +536,9 @@ impl Writer for SqliteWriter<'_> {
         let problems = self.check(tag, &mut record)?;
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
+        }
+        if entity == Entity::Targets {
+            self.check_target_unique(&record)?;
         }
         let text = |name: &str| record.get(name).as_text().unwrap_or("").to_string();
         match entity {

@@ -22,6 +22,10 @@ pub struct Args {
     /// How many errors to list before stopping.
     #[arg(long, default_value_t = 100)]
     pub max_errors: usize,
+    /// A definitions file adding to or overriding the built-in catalog (targets may name its
+    /// metrics; each target is checked against the catalog).
+    #[arg(long, value_name = "FILE", env = "TRACTION_METRICS")]
+    pub metrics: Option<PathBuf>,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
@@ -61,9 +65,17 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         ProgressBar::hidden()
     };
     let started = Instant::now();
-    let result = traction_import::import(&store, entity, file, &options, &mut |bytes| {
-        bar.set_position(bytes);
-    });
+    let catalog = super::metric::load_catalog(args.metrics.as_deref())?;
+    let currency = traction_store::Store::workspace(&store)?.currency;
+    let engine = traction_kpi::engine::Engine { store: &store, catalog: &catalog };
+    // spec: kpis.md, Targets: the same check of a target as `target set`, the API and the web.
+    let check = |record: &traction_domain::Record| {
+        traction_kpi::check::check_target(&engine, record, currency)
+    };
+    let result =
+        traction_import::import_checked(&store, entity, file, &options, &check, &mut |bytes| {
+            bar.set_position(bytes);
+        });
     bar.finish_and_clear();
     match result {
         Ok(report) => {
