@@ -149,7 +149,8 @@ pub fn import(
 
 /// A record check the store cannot make by itself, run on every record before it is written
 /// (the KPI crate's check of a target against the metric catalog).
-pub type RecordCheck<'a> = &'a dyn Fn(&traction_domain::Record) -> Vec<traction_domain::FieldProblem>;
+pub type RecordCheck<'a> =
+    &'a dyn Fn(&traction_domain::Record) -> Vec<traction_domain::FieldProblem>;
 
 /// [`import`], with `check` run on every parsed record: its problems are errors of the row, as
 /// the store's own are.

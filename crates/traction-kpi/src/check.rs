@@ -170,7 +170,9 @@ fn probe(engine: &Engine<'_>, record: &Record) -> Option<String> {
         Scope::Team(id) | Scope::User(id) => Some(vec![id]),
     };
     let hour: Micros = 3_600_000_000;
-    engine.actual(record.get("metric").as_text()?, owners.as_deref(), start, start + hour, start).err()
+    engine
+        .actual(record.get("metric").as_text()?, owners.as_deref(), start, start + hour, start)
+        .err()
 }
 
 #[cfg(test)]
@@ -186,7 +188,8 @@ mod tests {
         assert_eq!(percent_to_fraction("7").as_deref(), Some("0.07"));
         assert_eq!(percent_to_fraction("-3").as_deref(), Some("-0.03"));
         assert_eq!(percent_to_fraction("x"), None);
-        for (fraction, percent) in [("0.25", "25"), ("0.125", "12.5"), ("1", "100"), ("0.005", "0.5")]
+        for (fraction, percent) in
+            [("0.25", "25"), ("0.125", "12.5"), ("1", "100"), ("0.005", "0.5")]
         {
             assert_eq!(fraction_to_percent(fraction).as_deref(), Some(percent));
         }

@@ -137,9 +137,8 @@ fn rest_of_report(
         notes.push(format!("the funnel is left out: {e}"));
         Vec::new()
     });
-    let board_target = kpi_rows
-        .iter()
-        .find(|r| r.error.is_none() && !matches!(r.target.scope, Scope::User(_)));
+    let board_target =
+        kpi_rows.iter().find(|r| r.error.is_none() && !matches!(r.target.scope, Scope::User(_)));
     let leaderboard = match board_target {
         Some(r) => Some((r.target.id.clone(), kpis.leaderboard(&r.target.id, at)?)),
         None => None,

@@ -444,13 +444,21 @@ impl Kpis<'_> {
                 Ok((figures, behaviour, interval)) => {
                     rows.push(KpiRow { target, figures, behaviour, interval, error: None });
                 }
-                Err(Error::Invalid(message)) => rows.push(KpiRow {
-                    target,
-                    figures: Figures::unavailable(),
-                    behaviour: Behaviour::Accumulating,
-                    interval: None,
-                    error: Some(message),
-                }),
+                Err(Error::Invalid(message)) => {
+                    let prefix = format!("target {}: ", target.id);
+                    let message = if message.starts_with(&prefix) {
+                        message
+                    } else {
+                        format!("{prefix}{message}")
+                    };
+                    rows.push(KpiRow {
+                        target,
+                        figures: Figures::unavailable(),
+                        behaviour: Behaviour::Accumulating,
+                        interval: None,
+                        error: Some(message),
+                    });
+                }
                 Err(e) => return Err(e),
             }
         }

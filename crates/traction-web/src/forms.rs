@@ -128,7 +128,9 @@ fn split(e: traction_store::Error) -> WriteError {
         }
         // A record that would be a second of its kind (a target on the same metric, scope and
         // period start) is told on the form, which keeps what was typed.
-        traction_store::Error::Conflict(message) => WriteError::Fields(vec![(String::new(), message)]),
+        traction_store::Error::Conflict(message) => {
+            WriteError::Fields(vec![(String::new(), message)])
+        }
         other => WriteError::Other(other),
     }
 }

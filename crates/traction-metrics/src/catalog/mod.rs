@@ -1601,8 +1601,7 @@ colour = "red"
     #[test]
     fn every_builtin_metric_states_its_kind_for_targets() {
         let names = definition_names(BUILTIN);
-        let stated: Vec<&str> =
-            BUILTIN.lines().filter(|l| l.starts_with("target = ")).collect();
+        let stated: Vec<&str> = BUILTIN.lines().filter(|l| l.starts_with("target = ")).collect();
         assert_eq!(stated.len(), names.len(), "one `target = …` line per built-in metric");
         let unstated: String =
             BUILTIN.lines().filter(|l| !l.starts_with("target = ")).collect::<Vec<_>>().join("\n");

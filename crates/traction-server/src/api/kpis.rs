@@ -51,9 +51,7 @@ fn boolean(list: &[(String, String)], name: &str) -> Result<bool> {
     match get(list, name).map(str::to_ascii_lowercase).as_deref() {
         None | Some("false") | Some("0") | Some("no") => Ok(false),
         Some("true") | Some("1") | Some("yes") | Some("") => Ok(true),
-        Some(other) => {
-            Err(bad(format!("{name}: {other:?} is not a boolean: use true or false")))
-        }
+        Some(other) => Err(bad(format!("{name}: {other:?} is not a boolean: use true or false"))),
     }
 }
 

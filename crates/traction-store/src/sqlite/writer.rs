@@ -230,8 +230,7 @@ impl<'a> SqliteWriter<'a> {
              AND starts_on = ?4 AND id <> ?5 LIMIT 1",
         )?;
         let (metric, scope, period) = (text("metric"), text("scope"), text("period"));
-        let mut rows =
-            stmt.query((&metric, &scope, &period, starts_on.to_string(), text("id")))?;
+        let mut rows = stmt.query((&metric, &scope, &period, starts_on.to_string(), text("id")))?;
         if let Some(row) = rows.next()? {
             let other: String = row.get(0)?;
             return Err(Error::Conflict(format!(

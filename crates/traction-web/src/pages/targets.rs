@@ -124,7 +124,8 @@ pub async fn form_edit(
                 .fields()
                 .iter()
                 .map(|f| {
-                    let text = traction_domain::record::format_value(f, record.get(f.name), currency);
+                    let text =
+                        traction_domain::record::format_value(f, record.get(f.name), currency);
                     // The form takes a rate in percent (docs/kpis.md): 0.25 is shown as 25.
                     let text = match f.name {
                         "value" if share => {
@@ -162,8 +163,7 @@ fn form_page(
             .collect::<Vec<_>>()
             .join("; ")
     };
-    let metrics: Vec<_> =
-        state
+    let metrics: Vec<_> = state
         .catalog
         .metrics()
         .iter()
@@ -248,17 +248,21 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
         );
         let mut errors: FieldErrors = Vec::new();
         // A rate is entered in percent and stored as the fraction (docs/kpis.md): 25 → 0.25.
-        let share = form.get("metric").and_then(|m| st.catalog.get(m)).is_some_and(traction_kpi::check::is_share);
+        let share = form
+            .get("metric")
+            .and_then(|m| st.catalog.get(m))
+            .is_some_and(traction_kpi::check::is_share);
         let mut parsed = Form(form.0.clone());
-        if share
-            && let Some(text) = form.get("value")
-        {
+        if share && let Some(text) = form.get("value") {
             match traction_kpi::check::percent_to_fraction(text) {
                 Some(fraction) => {
                     parsed.0.retain(|(k, _)| k != "value");
                     parsed.0.push(("value".into(), fraction));
                 }
-                None => errors.push(("value".into(), format!("{text:?} is not a number: enter a percentage such as 25"))),
+                None => errors.push((
+                    "value".into(),
+                    format!("{text:?} is not a number: enter a percentage such as 25"),
+                )),
             }
         }
         let record = match forms::record_from_form(Entity::Targets, &parsed, Some(&id), &ctx) {
@@ -330,12 +334,19 @@ pub fn needed_rate(
         return None;
     }
     let whose = match scope {
-        Scope::User(_) => return Some(format!("needs {} per working hour", fmt.value(unit, Some(scope_rate)))),
+        Scope::User(_) => {
+            return Some(format!("needs {} per working hour", fmt.value(unit, Some(scope_rate))));
+        }
         Scope::Team(_) => "for the team",
         Scope::Company => "for the company",
     };
     let per_head = match f.required_rate {
-        Some(r) => format!(" · {} per head ({} {})", fmt.value(unit, Some(r)), f.heads, if f.heads == 1 { "rep" } else { "reps" }),
+        Some(r) => format!(
+            " · {} per head ({} {})",
+            fmt.value(unit, Some(r)),
+            f.heads,
+            if f.heads == 1 { "rep" } else { "reps" }
+        ),
         None => " · no reps to share it".to_string(),
     };
     Some(format!("needs {} per working hour {whose}{per_head}", fmt.value(unit, Some(scope_rate))))

@@ -106,6 +106,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                     .transpose()?,
             };
             let rows = kpis.status(at, &selection).map_err(kpi_error)?;
+            // A target that cannot be computed says why, beside the others' figures.
+            for message in rows.iter().filter_map(|r| r.error.as_deref()) {
+                eprintln!("{message}");
+            }
             if format == Format::Json {
                 writeln!(out, "{}", traction_kpi::json::status(at, &rows))?;
                 return Ok(());
@@ -145,10 +149,6 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                     opt(f.required_rate_scope),
                     opt(f.gap),
                 ]);
-            }
-            // A target that cannot be computed says why, beside the others' figures.
-            for r in rows.iter().filter(|r| r.error.is_some()) {
-                eprintln!("target {}: {}", r.target.id, r.error.as_deref().unwrap_or(""));
             }
             if format == Format::Csv {
                 table.write_csv(&mut out)?;

@@ -58,7 +58,7 @@ pub struct SetArgs {
     pub starts_on: Option<String>,
     /// The amount to reach (counts, sums: in the metric's unit, money in major units, above 0)
     /// or the level to hold (rates as fractions between 0 and 1, 0.3 for 30%).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub value: Option<String>,
     /// How the value spreads over the period: calendar (default), even or seasonal.
     #[arg(long)]
