@@ -169,7 +169,12 @@ async fn issue_24_kpis_select_current_targets_and_judge_finished_periods() {
     )
     .await;
     let ids = |body: &serde_json::Value| -> Vec<String> {
-        body["rows"].as_array().unwrap().iter().map(|r| r["target"].as_str().unwrap().into()).collect()
+        body["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["target"].as_str().unwrap().into())
+            .collect()
     };
     let now = app.get("/api/v1/kpis?at=2026-11-11T13:00:00Z").await;
     assert_eq!(ids(&now.body), ["t-1"]);
