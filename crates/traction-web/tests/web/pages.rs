@@ -583,3 +583,49 @@ async fn issue_22_the_target_form_checks_values_and_targets_can_be_deleted() {
     assert!(page.contains("would relabel them without converting"), "{page}");
     assert_eq!(app.store.workspace().unwrap().currency.code(), "GBP");
 }
+
+/// Issue 24.1: a target whose metric the server no longer knows (a custom definition removed)
+/// shows its own error on the dashboard, the targets list and its page, while the other
+/// targets still answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_24_1_a_target_that_cannot_be_computed_errs_in_its_own_place() {
+    let app = App::spawn().await;
+    let mut values = vec![Value::Null; Entity::Targets.fields().len()];
+    let mut set = |field: &str, value: Value| {
+        values[Entity::Targets.field_index(field).unwrap()] = value;
+    };
+    set("id", Value::Text("t-gone".into()));
+    set("metric", Value::Text("big_deals_won".into()));
+    set("scope", Value::Text("company".into()));
+    set("period", Value::Text("month".into()));
+    set("starts_on", Value::Date("2026-11-01".parse().unwrap()));
+    set("value", Value::Text("21".into()));
+    set("split", Value::Text("calendar".into()));
+    set("at_risk", Value::Real(0.9));
+    set("off_track", Value::Real(0.75));
+    let mut writer = app.store.writer().unwrap();
+    writer.put(0, traction_domain::Record { entity: Entity::Targets, values }).unwrap();
+    writer.commit().unwrap();
+    let get = |path: &str| {
+        let url = app.url(path);
+        let client = app.api();
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let r = get("/api/v1/kpis").await;
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    let rows = body["rows"].as_array().unwrap();
+    assert!(rows.len() > 1, "the demo's November targets answer too");
+    let gone = rows.iter().find(|r| r["target"] == "t-gone").unwrap();
+    assert_eq!(gone["status"], "error");
+    assert!(gone["error"].as_str().unwrap().contains("\"big_deals_won\" is not a metric"));
+    assert!(rows.iter().filter(|r| r["target"] != "t-gone").all(|r| r["status"] != "error"));
+    for path in ["/", "/targets", "/targets/t-gone"] {
+        let r = get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains("cannot be computed"), "{path}: {page}");
+    }
+    let page = get("/targets/t-gone").await.text().await.unwrap();
+    assert!(page.contains("is not a metric"), "{page}");
+}
