@@ -76,27 +76,23 @@ fn check_value(metric: &Metric, text: &str, currency: Currency, problems: &mut V
     let mut problem = |message: String| problems.push(FieldProblem::new("value", message));
     let accumulating = metric.target == TargetKind::Accumulating;
     match metric.unit {
-        Unit::Ratio if is_share(metric) => {
-            if !(0.0..=1.0).contains(&value) {
-                let hint = if value > 1.0 && value <= 100.0 {
-                    format!(
-                        " ({text} would be {}%); for {text}% write {}",
-                        text.parse::<f64>().map_or(0.0, |v| v * 100.0),
-                        percent_to_fraction(text).unwrap_or_else(|| "the fraction".into())
-                    )
-                } else {
-                    String::new()
-                };
-                problem(format!(
-                    "{text} is not a rate: {} is a share, written as a fraction between 0 and 1{hint}",
-                    metric.name
-                ));
-            }
+        Unit::Ratio if is_share(metric) && !(0.0..=1.0).contains(&value) => {
+            let hint = if value > 1.0 && value <= 100.0 {
+                format!(
+                    " ({text} would be {}%); for {text}% write {}",
+                    value * 100.0,
+                    percent_to_fraction(text).unwrap_or_else(|| "the fraction".into())
+                )
+            } else {
+                String::new()
+            };
+            problem(format!(
+                "{text} is not a rate: {} is a share, written as a fraction between 0 and 1{hint}",
+                metric.name
+            ));
         }
-        Unit::Score => {
-            if !(-100.0..=100.0).contains(&value) {
-                problem(format!("{text} is not a score: {} runs from -100 to 100", metric.name));
-            }
+        Unit::Score if !(-100.0..=100.0).contains(&value) => {
+            problem(format!("{text} is not a score: {} runs from -100 to 100", metric.name));
         }
         Unit::Money if decimals > usize::from(currency.exponent()) => {
             problem(format!(

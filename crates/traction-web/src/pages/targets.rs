@@ -17,7 +17,6 @@ use traction_kpi::pace::Behaviour;
 use traction_kpi::period::{Grain as KGrain, PeriodKind, period_range};
 use traction_kpi::service::{Kpis, MetricSource, Target};
 use traction_metrics::Grain;
-use traction_metrics::catalog::Kind;
 use traction_server::AppState;
 use traction_store::Store;
 
