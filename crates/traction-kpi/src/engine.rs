@@ -107,6 +107,10 @@ impl MetricSource for Engine<'_> {
         })
     }
 
+    fn lower_is_better(&self, metric: &str) -> bool {
+        self.catalog.get(metric).is_some_and(|m| m.better == Better::Lower)
+    }
+
     fn min_sample(&self, metric: &str) -> i64 {
         match self.catalog.get(metric).map(|m| m.unit) {
             Some(Unit::Score) => 30,

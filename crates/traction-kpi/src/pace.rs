@@ -66,6 +66,11 @@ pub struct Input<'a> {
     pub heads: usize,
     pub at_risk: f64,
     pub off_track: f64,
+    /// For accumulating metrics where less is better (costs, deals lost): the target is a
+    /// budget, a ceiling not to pass. Pace is expected / actual, passing the target is off track
+    /// (missed once the period ends), staying within it to the end is achieved, and there is no
+    /// required rate. Ignored for levels, which carry their own direction.
+    pub budget: bool,
 }
 
 /// The figures of a KPI row.
@@ -115,9 +120,12 @@ pub fn figures(input: &Input<'_>) -> Figures {
         Behaviour::Accumulating => {
             let actual = input.actual.unwrap_or(0.0);
             let expected = if total > 0.0 { input.target * elapsed / total } else { 0.0 };
-            let pace = (expected > 0.0).then(|| actual / expected);
             let projected =
                 (elapsed > 0.0).then(|| actual + (total - elapsed) * (actual / elapsed));
+            if input.budget {
+                return budget_figures(input, actual, expected, projected, not_started, end);
+            }
+            let pace = (expected > 0.0).then(|| actual / expected);
             let status = if actual >= input.target && input.target > 0.0 {
                 Status::Achieved
             } else if not_started {
@@ -188,6 +196,44 @@ pub fn figures(input: &Input<'_>) -> Figures {
                 gap: input.actual.map(|a| input.target - a),
             }
         }
+    }
+}
+
+/// An amount target on a metric where less is better: a budget (see [`Input::budget`]).
+fn budget_figures(
+    input: &Input<'_>,
+    actual: f64,
+    expected: f64,
+    projected: Option<f64>,
+    not_started: bool,
+    end: Micros,
+) -> Figures {
+    let pace = if actual > 0.0 { Some(expected / actual) } else { None };
+    let over = actual > input.target;
+    let status = if over && input.at >= end {
+        Status::Missed
+    } else if over {
+        Status::OffTrack
+    } else if input.at >= end {
+        Status::Achieved
+    } else if not_started {
+        Status::NotStarted
+    } else if actual <= 0.0 {
+        // Nothing spent yet is within any budget.
+        Status::OnTrack
+    } else {
+        band(pace, input.at_risk, input.off_track)
+    };
+    Figures {
+        actual: Some(actual),
+        expected,
+        pace,
+        status,
+        projected,
+        required_rate: None,
+        required_rate_scope: None,
+        heads: input.heads,
+        gap: projected.map(|p| input.target - p),
     }
 }
 
@@ -264,6 +310,7 @@ mod tests {
             heads: 4,
             at_risk: 0.9,
             off_track: 0.75,
+            budget: false,
         }
     }
 
@@ -374,6 +421,35 @@ mod tests {
         // A level on track during the period but on the wrong side at its end is missed too.
         win_rate.actual = Some(0.29);
         assert_eq!(figures(&win_rate).status, Status::Missed);
+    }
+
+    // A costs target is a budget: under the expected spend is on pace, over the whole budget is
+    // off track at once and missed at the end, within it at the end is achieved.
+    #[test]
+    fn an_amount_where_less_is_better_is_a_budget() {
+        let (cal, period, w) = setup();
+        let mut costs = input(&cal, period, &w, 27_000.0, "2026-11-11T13:00Z");
+        costs.budget = true;
+        // Expected spend by then 30,000; spent 27,000: pace 30,000 / 27,000 ≈ 1.11, on track.
+        let f = figures(&costs);
+        assert_eq!(f.expected, 30_000.0);
+        assert!((f.pace.unwrap() - 30_000.0 / 27_000.0).abs() < 1e-12);
+        assert_eq!(f.status, Status::OnTrack);
+        assert_eq!(f.required_rate, None);
+        // Spent 40,000: pace 0.75, at risk (0.75 is the off-track threshold itself).
+        costs.actual = Some(40_000.0);
+        assert_eq!(figures(&costs).status, Status::AtRisk);
+        // Over the whole budget: off track during the period, missed after it.
+        costs.actual = Some(85_000.0);
+        assert_eq!(figures(&costs).status, Status::OffTrack);
+        costs.at = at("2026-12-01T00:00Z");
+        assert_eq!(figures(&costs).status, Status::Missed);
+        costs.actual = Some(80_000.0);
+        assert_eq!(figures(&costs).status, Status::Achieved);
+        // Nothing spent yet is on track.
+        costs.at = at("2026-11-11T13:00Z");
+        costs.actual = Some(0.0);
+        assert_eq!(figures(&costs).status, Status::OnTrack);
     }
 
     #[test]

@@ -77,6 +77,12 @@ pub trait MetricSource {
     /// leads, 30 answers for scores).
     fn min_sample(&self, metric: &str) -> i64;
 
+    /// Whether less is better (costs, deals lost): an amount target on such a metric is a
+    /// budget, a ceiling not to pass (docs/kpis.md).
+    fn lower_is_better(&self, _metric: &str) -> bool {
+        false
+    }
+
     /// The metric over `[from, to)` for the records of `owners` (`None`: everyone), as of `at`.
     fn actual(
         &self,
@@ -393,6 +399,7 @@ impl Kpis<'_> {
             heads,
             at_risk: target.at_risk,
             off_track: target.off_track,
+            budget: self.metrics.lower_is_better(&target.metric),
         });
         let interval = match (behaviour, actual.value, actual.sample) {
             (Behaviour::Level { .. }, Some(v), Some(n)) if (0.0..=1.0).contains(&v) => {
