@@ -148,11 +148,18 @@ pub async fn upload(
         let guarded = forms::guarded(&st, principal, now);
         let options =
             ImportOptions { file_name: name.clone(), format, max_errors: MAX_ERRORS, now };
-        match traction_import::import(
+        // spec: kpis.md, Targets: imported targets get the same check as the target form.
+        let currency = traction_store::Store::workspace(st.store.as_ref())?.currency;
+        let engine = traction_kpi::engine::Engine { store: &st.store, catalog: &st.catalog };
+        let check = |record: &traction_domain::Record| {
+            traction_kpi::check::check_target(&engine, record, currency)
+        };
+        match traction_import::import_checked(
             &guarded,
             entity,
             std::io::Cursor::new(bytes),
             &options,
+            &check,
             &mut |_| {},
         ) {
             Ok(report) => Ok((

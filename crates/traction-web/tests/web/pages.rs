@@ -577,6 +577,19 @@ async fn issue_22_the_target_form_checks_values_and_targets_can_be_deleted() {
     assert_eq!(r.headers()["location"], "/targets");
     assert!(app.get(Entity::Targets, &id).is_none());
 
+    // The import page checks targets as the form does (rates as fractions in files).
+    let file =
+        "id,metric,scope,period,starts_on,value\nt-web-1,win_rate,company,month,2027-02-01,30\n";
+    let upload = reqwest::multipart::Form::new().text("entity", "targets").part(
+        "file",
+        reqwest::multipart::Part::bytes(file.as_bytes().to_vec()).file_name("targets.csv"),
+    );
+    let r = app.api().post(app.url("/import")).multipart(upload).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let page = text(r).await;
+    assert!(page.contains("for 30% write 0.3"), "{page}");
+    assert!(app.get(Entity::Targets, "t-web-1").is_none());
+
     // The demo's amounts are in GBP: the settings page refuses another currency.
     let r = post_form(&app, "/settings", &[("currency", "EUR")]).await;
     let page = text(r).await;
