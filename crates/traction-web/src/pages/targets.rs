@@ -646,3 +646,54 @@ impl SplitName for Target {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use traction_domain::Currency;
+    use traction_kpi::pace::{Figures, Status};
+    use traction_kpi::scope::Scope;
+    use traction_metrics::catalog::Unit;
+
+    use super::needed_rate;
+    use crate::fmt::{Fmt, Locale};
+
+    fn figures(scope_rate: f64, heads: usize) -> Figures {
+        Figures {
+            actual: Some(0.0),
+            expected: 0.0,
+            pace: None,
+            status: Status::OnTrack,
+            projected: None,
+            required_rate: (heads > 0).then(|| scope_rate / heads as f64),
+            required_rate_scope: Some(scope_rate),
+            heads,
+            gap: None,
+        }
+    }
+
+    // Issue 22.2: the tile says whose rate it gives: the team's, and each head's.
+    #[test]
+    fn issue_22_2_the_needed_rate_says_whose_it_is() {
+        let fmt = Fmt { locale: Locale::EN, currency: Currency::parse("GBP").unwrap() };
+        let team = Scope::Team("north".into());
+        // 84,000 over 168 working hours for 4 reps: £500 for the team, £125 per head.
+        assert_eq!(
+            needed_rate(&fmt, Unit::Money, &team, &figures(500.0, 4)).as_deref(),
+            Some("needs £500.00 per working hour for the team · £125.00 per head (4 reps)")
+        );
+        assert_eq!(
+            needed_rate(&fmt, Unit::Money, &Scope::Company, &figures(753.0, 4)).as_deref(),
+            Some("needs £753.00 per working hour for the company · £188.25 per head (4 reps)")
+        );
+        assert_eq!(
+            needed_rate(&fmt, Unit::Money, &Scope::User("u1".into()), &figures(125.0, 1))
+                .as_deref(),
+            Some("needs £125.00 per working hour")
+        );
+        assert_eq!(
+            needed_rate(&fmt, Unit::Money, &team, &figures(500.0, 0)).as_deref(),
+            Some("needs £500.00 per working hour for the team · no reps to share it")
+        );
+        assert_eq!(needed_rate(&fmt, Unit::Money, &team, &figures(0.0, 4)), None, "reached");
+    }
+}
