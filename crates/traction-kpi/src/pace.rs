@@ -128,12 +128,12 @@ pub fn figures(input: &Input<'_>) -> Figures {
             let pace = (expected > 0.0).then(|| actual / expected);
             let status = if actual >= input.target && input.target > 0.0 {
                 Status::Achieved
-            } else if not_started {
-                Status::NotStarted
             } else if input.at >= end {
                 // spec: kpis.md, status: the period is over and the target was not reached, by
-                // however little (97.8% is missed).
+                // however little (97.8% is missed) — also a period that had no working time.
                 Status::Missed
+            } else if not_started {
+                Status::NotStarted
             } else {
                 band(pace, input.at_risk, input.off_track)
             };
@@ -174,13 +174,14 @@ pub fn figures(input: &Input<'_>) -> Figures {
             let good_side = input.actual.is_some_and(|actual| {
                 if higher_is_better { actual >= expected } else { actual <= expected }
             });
-            let status = if not_started {
-                Status::NotStarted
-            } else if !input.enough_data || input.actual.is_none() {
-                Status::NotEnoughData
-            } else if input.at >= end {
+            let judged = input.enough_data && input.actual.is_some();
+            let status = if input.at >= end && judged {
                 // spec: kpis.md, status: after the period a level is judged on its final figure.
                 if good_side { Status::Achieved } else { Status::Missed }
+            } else if not_started {
+                Status::NotStarted
+            } else if !judged {
+                Status::NotEnoughData
             } else {
                 band(pace, input.at_risk, input.off_track)
             };
@@ -421,6 +422,22 @@ mod tests {
         // A level on track during the period but on the wrong side at its end is missed too.
         win_rate.actual = Some(0.29);
         assert_eq!(figures(&win_rate).status, Status::Missed);
+        // Too few observations to judge stay so after the end (kpis.md: minimum sample).
+        win_rate.enough_data = false;
+        assert_eq!(figures(&win_rate).status, Status::NotEnoughData);
+        // A period without any working time (a week of holidays) that ends short is missed,
+        // not "not started".
+        let cal = Calendar::from_settings(
+            TimeZone::UTC,
+            "mon,tue,wed,thu,fri",
+            "09:00-17:00",
+            "2026-11-02,2026-11-03,2026-11-04,2026-11-05,2026-11-06",
+        )
+        .unwrap();
+        let week = period_range(PeriodKind::Week, Date::constant(2026, 11, 2), &cal.zone).unwrap();
+        let none = Weights::calendar(&cal, week.0, week.1);
+        let f = figures(&input(&cal, week, &none, 10.0, "2026-11-09T10:00Z"));
+        assert_eq!(f.status, Status::Missed);
     }
 
     // A costs target is a budget: under the expected spend is on pace, over the whole budget is
