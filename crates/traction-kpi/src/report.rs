@@ -322,11 +322,18 @@ impl Report {
                     human(Some(f.expected)),
                     pct(f.pace),
                     status_symbol(f.status.name()),
-                    status_text(k),
+                    f.status.name().replace('_', " "),
                     human(f.projected)
                 );
             }
             out.push('\n');
+            // A target that cannot be computed (status error) says why, under the table.
+            for message in kpi_errors(&self.kpis) {
+                let _ = writeln!(out, "- ⚠ {message}");
+            }
+            if !kpi_errors(&self.kpis).is_empty() {
+                out.push('\n');
+            }
         }
         for (title, indicator) in
             [("Leading metrics", Indicator::Leading), ("Lagging metrics", Indicator::Lagging)]
@@ -418,11 +425,14 @@ impl Report {
                     human(Some(f.expected)),
                     pace_bar(f.actual.unwrap_or(0.0), f.expected, k.target.value),
                     status_symbol(status),
-                    esc(&status_text(k)),
+                    status.replace('_', " "),
                     human(f.projected)
                 );
             }
             body.push_str("</div>");
+            for message in kpi_errors(&self.kpis) {
+                let _ = write!(body, "<p class=small>⚠ {}</p>", esc(message));
+            }
         }
         body.push_str("</section>");
         for (title, indicator) in
@@ -502,12 +512,9 @@ fn esc(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// A KPI's status in words; a target that cannot be computed says why.
-fn status_text(k: &KpiRow) -> String {
-    match &k.error {
-        Some(message) => format!("error: {}", message.replace('|', "\\|")),
-        None => k.figures.status.name().replace('_', " "),
-    }
+/// Why the targets that cannot be computed (status `error`) have no figures, one line each.
+fn kpi_errors(kpis: &[KpiRow]) -> Vec<&str> {
+    kpis.iter().filter_map(|k| k.error.as_deref()).collect()
 }
 
 fn status_symbol(status: &str) -> &'static str {

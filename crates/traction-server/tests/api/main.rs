@@ -25,3 +25,4 @@ mod kpis;
 mod metrics;
 mod pagination;
 mod server;
+mod targets;

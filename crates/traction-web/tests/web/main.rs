@@ -6,4 +6,5 @@ mod app;
 mod browser;
 mod pages;
 mod records;
+mod targets;
 mod webdriver;

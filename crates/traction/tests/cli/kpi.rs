@@ -475,7 +475,7 @@ fn issue_24_1_a_target_that_cannot_be_computed_is_refused_or_errs_alone() {
         "md",
     ]);
     assert_eq!(report.code, 0, "{}", report.stderr);
-    assert!(report.stdout.contains("error: "), "{}", report.stdout);
+    assert!(report.stdout.contains("⚠ target t-2: "), "{}", report.stdout);
 }
 
 /// Issue 24.2: net cash flow is a sum of money over the period: a monthly target spreads.
