@@ -2,6 +2,10 @@
 // event stream), drag and drop on the pipeline board, and validation as you type.
 "use strict";
 (function () {
+  // The same file is the shared worker that holds the browser's one event-stream connection
+  // (see "Live updates" below); a worker has no document.
+  if (typeof document === "undefined") { liveWorker(self); return; }
+
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.content : "";
 
@@ -50,16 +54,61 @@
     pending = setTimeout(function () { pending = null; refresh(); }, 250);
   }
 
+  // One connection per browser, shared by every tab: a browser opens at most six connections
+  // to a server, so a stream per tab would leave the seventh tab unable to load. A shared worker
+  // (this same file) holds the stream and tells every tab; where there is none, the tabs elect a
+  // leader with a Web Lock that holds the stream and tells the others on a BroadcastChannel;
+  // only without either does a tab keep its own stream. Pages without live regions listen to
+  // nothing and show no live badge.
+  function listen(onState, onChange) {
+    var mode = "";
+    try { mode = localStorage.getItem("traction-live") || ""; } catch (e) { /* private mode */ }
+    if (window.SharedWorker && mode !== "channel" && mode !== "own") {
+      try {
+        var worker = new SharedWorker("/assets/app.js", { name: "traction-live" });
+        worker.port.onmessage = function (m) {
+          if (m.data.type === "state") onState(m.data.on); else onChange();
+        };
+        worker.port.start();
+        // A page leaving (or coming back from the back-forward cache) says so: the worker
+        // tells only the pages that are there.
+        window.addEventListener("pagehide", function () { worker.port.postMessage("bye"); });
+        window.addEventListener("pageshow", function (e) { if (e.persisted) worker.port.postMessage("hello"); });
+        return "shared";
+      } catch (e) { /* fall through to the leader election */ }
+    }
+    if (window.BroadcastChannel && navigator.locks && mode !== "own") {
+      var channel = new BroadcastChannel("traction-live");
+      var leading = null;
+      channel.onmessage = function (m) {
+        var d = m.data;
+        if (d.type === "state") onState(d.on);
+        else if (d.type === "change") onChange();
+        else if (d.type === "hello" && leading !== null) channel.postMessage({ type: "state", on: leading });
+      };
+      // The lock is held until this tab goes away; then the next tab in line takes the lead.
+      navigator.locks.request("traction-live", function () {
+        return new Promise(function () {
+          stream(function (on) {
+            leading = on;
+            onState(on);
+            channel.postMessage({ type: "state", on: on });
+          }, function () {
+            onChange();
+            channel.postMessage({ type: "change" });
+          });
+        });
+      });
+      channel.postMessage({ type: "hello" });
+      return "channel";
+    }
+    stream(onState, onChange);
+    return "own";
+  }
+
   if (regions.length && window.EventSource) {
-    var source;
-    var connect = function () {
-      source = new EventSource("/api/v1/events");
-      source.onopen = function () { setLive(true); };
-      source.addEventListener("change", schedule);
-      source.addEventListener("reload", schedule);
-      source.onerror = function () { setLive(false); };
-    };
-    connect();
+    if (live) { live.dataset.state = "connecting"; live.textContent = "connecting"; }
+    document.documentElement.dataset.live = listen(setLive, schedule);
   }
 
   // ---- Pipeline: drag and drop (pointer events: mouse, pen and touch alike) -------------
@@ -145,3 +194,39 @@
     el.addEventListener("change", function () { el.form.requestSubmit(); });
   });
 })();
+
+// An event-stream connection: `onState(true|false)` as it opens and drops (the browser
+// reconnects by itself), `onChange()` on every change the server announces.
+function stream(onState, onChange) {
+  var source = new EventSource("/api/v1/events");
+  source.onopen = function () { onState(true); };
+  source.addEventListener("change", onChange);
+  source.addEventListener("reload", onChange);
+  source.onerror = function () {
+    onState(false);
+    // A refused stream (signed out) is closed for good: try again later, as the browser would.
+    if (source.readyState === 2) setTimeout(function () { stream(onState, onChange); }, 5000);
+  };
+}
+
+// The shared worker: one stream for every tab of this browser on this server.
+function liveWorker(scope) {
+  var ports = [], state = null, started = false;
+  function tell(msg) { ports.forEach(function (p) { p.postMessage(msg); }); }
+  scope.onconnect = function (e) {
+    var port = e.ports[0];
+    ports.push(port);
+    port.onmessage = function (m) {
+      ports = ports.filter(function (p) { return p !== port; });
+      if (m.data === "hello") {
+        ports.push(port);
+        if (state !== null) port.postMessage({ type: "state", on: state });
+      }
+    };
+    port.start();
+    if (state !== null) port.postMessage({ type: "state", on: state });
+    if (started) return;
+    started = true;
+    stream(function (on) { state = on; tell({ type: "state", on: on }); }, function () { tell({ type: "change" }); });
+  };
+}

@@ -244,3 +244,86 @@ async fn the_web_app_in_a_real_browser() {
     }
     s.close().await;
 }
+
+/// Issue 22.4: a browser holds one event-stream connection however many tabs are open (a
+/// browser opens at most six connections to a server: a stream per tab left the seventh tab
+/// unable to load). Nine tabs on live pages all load, all say live, and all change after a
+/// write elsewhere — through the shared worker, and again through the fallback where tabs elect
+/// a leader (as on browsers without shared workers). Pages without live figures show no badge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn issue_22_many_tabs_share_one_live_connection() {
+    let Some((driver_path, browser)) = webdriver::available() else { return };
+    let app = App::spawn().await;
+    let driver = Driver::start(&driver_path).await;
+    let s = driver.session(&browser, 1280, 900).await;
+    sign_in(&s, &app).await;
+    s.page_load_timeout(Duration::from_secs(20)).await;
+
+    // A page without live figures has no live badge.
+    for path in ["/log", "/targets/new", "/import"] {
+        s.goto(&app.url(path)).await;
+        s.find("main h1").await;
+        let shown = s
+            .script(
+                "const l = document.getElementById('live'); return !!l && getComputedStyle(l).display !== 'none'",
+                json!([]),
+            )
+            .await;
+        assert_eq!(shown, json!(false), "{path} shows a live badge");
+    }
+
+    // Nine tabs: the board in eight, the dashboard in one.
+    let mut tabs = Vec::new();
+    for i in 0..9 {
+        let handle = s.new_tab().await;
+        s.switch_to(&handle).await;
+        let (path, region) = if i == 4 { ("/", "#tiles") } else { ("/pipeline", "#board") };
+        s.goto(&app.url(path)).await;
+        s.find(region).await;
+        tabs.push((handle, region));
+    }
+    for mode in ["shared", "channel"] {
+        if mode == "channel" {
+            // Every tab again, now without the shared worker (the way the script goes where a
+            // browser has none).
+            s.script("localStorage.setItem('traction-live', 'channel')", json!([])).await;
+            for (handle, region) in &tabs {
+                s.switch_to(handle).await;
+                s.script("location.reload()", json!([])).await;
+                s.find(region).await;
+            }
+        }
+        let mut before = Vec::new();
+        for (n, (handle, region)) in tabs.iter().enumerate() {
+            s.switch_to(handle).await;
+            wait_until(&format!("tab {n} live ({mode})"), Duration::from_secs(15), async || {
+                let live = s.find("#live").await;
+                s.text(&live).await == "live"
+            })
+            .await;
+            let how = s.script("return document.documentElement.dataset.live", json!([])).await;
+            assert_eq!(how, json!(mode), "tab {n}");
+            let el = s.find(region).await;
+            before.push(s.text(&el).await);
+        }
+        let (open, won) = app.open_deal_and_won_stage();
+        let r = app
+            .api()
+            .post(app.url(&format!("/api/v1/deals/{open}/move")))
+            .json(&json!({ "stage_id": won }))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        for (n, ((handle, region), before)) in tabs.iter().zip(&before).enumerate() {
+            s.switch_to(handle).await;
+            wait_until(&format!("tab {n} updated ({mode})"), Duration::from_secs(10), async || {
+                let el = s.find(region).await;
+                s.text(&el).await != *before
+            })
+            .await;
+            no_console_errors(&s, &format!("tab {n} ({mode})")).await;
+        }
+    }
+    s.close().await;
+}

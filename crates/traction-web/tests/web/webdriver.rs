@@ -277,6 +277,22 @@ impl Session {
         decode_base64(&b64)
     }
 
+    /// Opens a new tab and returns its handle (the session stays on the current one).
+    pub async fn new_tab(&self) -> String {
+        let r = self.post("/window/new", json!({ "type": "tab" })).await;
+        r["handle"].as_str().unwrap().to_string()
+    }
+
+    /// Makes the tab with `handle` the one the commands go to.
+    pub async fn switch_to(&self, handle: &str) {
+        self.post("/window", json!({ "handle": handle })).await;
+    }
+
+    /// How long a navigation may take before `goto` fails.
+    pub async fn page_load_timeout(&self, timeout: Duration) {
+        self.post("/timeouts", json!({ "pageLoad": timeout.as_millis() as u64 })).await;
+    }
+
     pub async fn close(&self) {
         let _ = self.http.delete(&self.base).send().await;
     }
