@@ -22,10 +22,11 @@
     live.textContent = on ? "live" : "offline";
   }
 
-  function refresh() {
-    if (busy) { again = true; return; }
+  // `force` re-renders even the region the user is working in (after their own move).
+  function refresh(force) {
+    if (busy && !force) { again = true; return Promise.resolve(); }
     busy = true;
-    fetch(location.href, { headers: { "X-Traction-Live": "1" }, credentials: "same-origin" })
+    return fetch(location.href, { headers: { "X-Traction-Live": "1" }, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
         if (!html) return;
@@ -34,7 +35,7 @@
           var fresh = doc.getElementById(el.id);
           if (!fresh || fresh.innerHTML === el.innerHTML) return;
           // Keep a focused control's place: skip regions the user is working in.
-          if (el.contains(document.activeElement) && document.activeElement !== document.body) return;
+          if (!force && el.contains(document.activeElement) && document.activeElement !== document.body) return;
           el.innerHTML = fresh.innerHTML;
           el.classList.remove("flash");
           void el.offsetWidth;
@@ -123,8 +124,19 @@
       body: body,
     }).then(function (r) {
       if (!r.ok) return r.text().then(function (t) { throw new Error(t); });
-      refresh();
+      return refresh(true);
     });
+  }
+
+  // Says what happened in the board's status line (read out by screen readers).
+  function confirmMove(deal, stage) {
+    var status = document.getElementById("board-status");
+    var card = document.getElementById("deal-" + deal);
+    var name = card ? card.querySelector(".name").textContent : "The deal";
+    var col = document.querySelector('.col[data-stage="' + stage + '"] h2');
+    var stageName = col ? col.firstChild.textContent.trim() : "its new stage";
+    if (status) { status.hidden = false; status.textContent = name + " moved to " + stageName + "."; }
+    return card;
   }
 
   function setupBoard() {
@@ -151,6 +163,9 @@
     }
     function move(e) {
       if (!drag) return;
+      // Near the top or bottom edge the page scrolls, so every column can be reached.
+      if (e.clientY < 48) window.scrollBy(0, -24);
+      else if (e.clientY > window.innerHeight - 48) window.scrollBy(0, 24);
       drag.ghost.style.left = e.clientX + 8 + "px";
       drag.ghost.style.top = e.clientY + 8 + "px";
       var col = colAt(e.clientX, e.clientY);
@@ -170,7 +185,8 @@
       if (!col || col.dataset.stage === d.card.dataset.stage) return;
       col.querySelector("ol").prepend(d.card);
       d.card.dataset.stage = col.dataset.stage;
-      postMove(d.card.dataset.deal, col.dataset.stage).catch(function (err) {
+      var deal = d.card.dataset.deal, stage = col.dataset.stage;
+      postMove(deal, stage).then(function () { confirmMove(deal, stage); }).catch(function (err) {
         alert("The deal could not be moved: " + err.message);
         refresh();
       });
@@ -179,6 +195,22 @@
     board.addEventListener("pointercancel", function (e) { end(e, true); });
     document.addEventListener("keydown", function (e) {
       if (e.key === "Escape" && drag) end(e, true);
+    });
+    // The keyboard way: the card's Move form posts in place, then the moved card keeps the
+    // focus (on its Move, in its new column) and the status line confirms the move.
+    board.addEventListener("submit", function (e) {
+      var form = e.target.closest(".deal form");
+      if (!form) return;
+      e.preventDefault();
+      var deal = form.elements.deal.value, stage = form.elements.stage.value;
+      postMove(deal, stage).then(function () {
+        var card = confirmMove(deal, stage);
+        var summary = card && card.querySelector("summary");
+        if (summary) summary.focus();
+      }).catch(function (err) {
+        alert("The deal could not be moved: " + err.message);
+        refresh(true);
+      });
     });
   }
   setupBoard();

@@ -137,9 +137,9 @@ pub fn chart(c: &Chart, f: &Fmt) -> Markup {
             svg.wide[c.wide] viewBox={"0 0 " (width) " " (height)} role="img" aria-label=(summary) preserveAspectRatio="xMidYMid meet" {
                 title { (c.title) }
                 text.axis-title x="0" y="10" { (unit_title(c.unit, f)) }
-                @for t in &ticks {
+                @for (t, label) in ticks.iter().zip(f.axis_labels(c.unit, &ticks)) {
                     line.grid x1=(LEFT) x2=(width - RIGHT) y1=(fx(y(*t))) y2=(fx(y(*t))) {}
-                    text.tick x=(LEFT - 4.0) y=(fx(y(*t) + 3.5)) text-anchor="end" { (f.axis(c.unit, *t)) }
+                    text.tick x=(LEFT - 4.0) y=(fx(y(*t) + 3.5)) text-anchor="end" { (label) }
                 }
                 line.axis x1=(LEFT) x2=(width - RIGHT) y1=(fx(y(0.0f64.max(y0)))) y2=(fx(y(0.0f64.max(y0)))) {}
                 @for (i, label) in c.labels.iter().enumerate() {
