@@ -322,6 +322,10 @@ pub struct FunnelStage {
     pub leakage: Option<f64>,
 }
 
+/// The longest funnel bar: 110 for the stage name, then the bar, then up to 204 for
+/// `1,234,567 · 100.0% → · largest leak` at about 5.6 per character of the 10 px font.
+const FUNNEL_BAR: f64 = 160.0;
+
 /// Horizontal bars per stage with the count and the conversion to the next stage; the largest
 /// leak is marked.
 pub fn funnel(stages: &[FunnelStage], f: &Fmt) -> Markup {
@@ -339,7 +343,9 @@ pub fn funnel(stages: &[FunnelStage], f: &Fmt) -> Markup {
             svg.funnel viewBox={"0 0 " (W) " " (height)} role="img" aria-label="Funnel: deals reaching each stage" {
                 @for (i, s) in stages.iter().enumerate() {
                     @let y = i as f64 * row_h + 2.0;
-                    @let bw = (s.reached as f64 / max * 250.0).max(1.0);
+                    // Bars up to FUNNEL_BAR wide leave room for the count, the conversion
+                    // and the leak mark inside the card (W).
+                    @let bw = (s.reached as f64 / max * FUNNEL_BAR).max(1.0);
                     text.tick x="0" y=(fx(y + 15.0)) { (s.name) }
                     rect class={"bar " (if worst == Some(i) { "leak" } else { "s0" })} x="110" y=(fx(y)) width=(fx(bw)) height="20" rx="2" {
                         title { (s.name) ": " (f.count(s.reached as f64)) " reached" @if let Some(c) = s.conversion { ", " (f.percent(c)) " go on" } }
@@ -427,6 +433,14 @@ mod tests {
         assert_eq!(nice_ticks(0.0, 0.42, 4), vec![0.0, 0.2, 0.4, 0.6000000000000001]);
         assert_eq!(nice_ticks(-3.0, 5.0, 4), vec![-4.0, -2.0, 0.0, 2.0, 4.0, 6.0]);
         assert_eq!(nice_ticks(0.0, 0.0, 4), vec![0.0, 1.0]);
+    }
+
+    /// Issue 22.7: the funnel's leak label stays inside its card (the SVG's width).
+    #[test]
+    fn the_funnel_labels_fit_inside_the_chart() {
+        let longest = "1,234,567 · 100.0% → · largest leak";
+        let end = 116.0 + FUNNEL_BAR + longest.chars().count() as f64 * 5.6;
+        assert!(end <= W, "the label ends at {end}, the chart at {W}");
     }
 
     #[test]
