@@ -82,3 +82,53 @@ async fn today_opens_on_what_the_reader_answers_for() {
     let chosen = page(&client_as(&app, text(manager, "id")), &app, "/today?scope=company").await;
     assert!(sub_line(&chosen).starts_with("Company · "), "{}", sub_line(&chosen));
 }
+
+/// 22.7: the explorer's table and CSV have every bucket of the range, an empty one of a count
+/// as a zero row, as its chart has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_explorers_table_and_csv_have_empty_buckets_as_zero_rows() {
+    let app = App::spawn().await;
+    // A deal won in November (Europe/London is on UTC then, so its UTC date is its local date).
+    let mut deal = None;
+    app.store
+        .scan(Entity::Deals, &mut |d| {
+            let november = 1_793_491_200_000_000..NOW;
+            if deal.is_none()
+                && d.get("status").as_text() == Some("won")
+                && d.get("closed_at").as_instant().is_some_and(|c| november.contains(&c))
+            {
+                deal = Some(d);
+            }
+            Ok(())
+        })
+        .unwrap();
+    let deal = deal.expect("a deal won in November");
+    let id = text(&deal, "id").to_string();
+    let closed = deal.get("closed_at").as_instant().unwrap();
+    let day =
+        jiff::Timestamp::from_microsecond(closed).unwrap().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let from = day.checked_sub(jiff::Span::new().days(3)).unwrap();
+    let to = day.checked_add(jiff::Span::new().days(4)).unwrap();
+    let query = format!(
+        "metric=deals_won&from={from}&to={to}&grain=day&where={}",
+        traction_web::encode(&format!("id = '{id}'"))
+    );
+    // Seven days: three empty, the day it was won, three empty.
+    let expected: Vec<String> = (0..7)
+        .map(|i| {
+            let d = from.checked_add(jiff::Span::new().days(i)).unwrap();
+            format!("{d},{}", if d == day { 1 } else { 0 })
+        })
+        .collect();
+    let csv = app.api().get(app.url(&format!("/explore.csv?{query}"))).send().await.unwrap();
+    assert_eq!(csv.status(), 200);
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "period,value");
+    assert_eq!(lines[1..], expected.iter().map(String::as_str).collect::<Vec<_>>()[..], "{csv}");
+
+    let body = page(&app.api(), &app, &format!("/explore?{query}")).await;
+    let table = &body[body.find("<tbody>").unwrap()..body.find("</tbody>").unwrap()];
+    assert_eq!(table.matches("<tr>").count(), 7, "{table}");
+    assert!(body.contains("7 rows"), "the count of rows says so too");
+}
