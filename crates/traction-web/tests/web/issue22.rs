@@ -132,3 +132,133 @@ async fn the_explorers_table_and_csv_have_empty_buckets_as_zero_rows() {
     assert_eq!(table.matches("<tr>").count(), 7, "{table}");
     assert!(body.contains("7 rows"), "the count of rows says so too");
 }
+
+/// Posts a form as the admin (API token: no CSRF token needed).
+async fn post_form(app: &App, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let body: Vec<String> =
+        fields.iter().map(|(k, v)| format!("{k}={}", traction_web::encode(v))).collect();
+    let r = app
+        .api()
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.join("&"))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// The `<option>`s (value, text) of the select named `name` in a page.
+fn options(body: &str, name: &str) -> Vec<(String, String)> {
+    let start = body.find(&format!("<select name=\"{name}\"")).expect("the select");
+    let select = &body[start..start + body[start..].find("</select>").unwrap()];
+    select
+        .split("<option value=\"")
+        .skip(1)
+        .map(|o| {
+            let value = o[..o.find('"').unwrap()].to_string();
+            let text = o[o.find('>').unwrap() + 1..o.find("</option>").unwrap()].to_string();
+            (value, text)
+        })
+        .collect()
+}
+
+/// 22.7: people are listed once, by name, two of the same name told apart (by team, then id);
+/// inactive people and viewers are not offered as owners, and a form that names one anyway
+/// is refused; a filter still lists the inactive (their records remain), marked so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_are_listed_once_told_apart_and_only_owners_offered() {
+    let app = App::spawn().await;
+    let mut teams = Vec::new();
+    app.store
+        .scan(Entity::Teams, &mut |t| {
+            teams.push((text(&t, "id").to_string(), text(&t, "name").to_string()));
+            Ok(())
+        })
+        .unwrap();
+    let ((a, a_name), (b, b_name)) = (teams[0].clone(), teams[1].clone());
+    crate::app::add_user(&app.store, "p-sam1", "Sam Lee", "rep", Some(&a));
+    crate::app::add_user(&app.store, "p-sam2", "Sam Lee", "rep", Some(&b));
+    crate::app::add_user(&app.store, "p-sam3", "Sam Lee", "rep", Some(&a));
+    crate::app::add_user(&app.store, "p-gone", "Gone Person", "rep", Some(&a));
+    crate::app::add_user(&app.store, "p-view", "Vera Viewer", "viewer", Some(&a));
+    let mut gone = app.get(Entity::Users, "p-gone").unwrap();
+    gone.values[Entity::Users.field_index("active").unwrap()] = traction_domain::Value::Bool(false);
+    let mut writer = app.store.writer().unwrap();
+    writer.put(0, gone).unwrap();
+    writer.commit().unwrap();
+
+    let log = page(&app.api(), &app, "/log").await;
+    let owners = options(&log, "owner_id");
+    let mut ids: Vec<&str> = owners.iter().map(|(v, _)| v.as_str()).collect();
+    let listed = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), listed, "each person once: {owners:?}");
+    let label = |id: &str| owners.iter().find(|(v, _)| v == id).map(|(_, t)| t.clone());
+    assert_eq!(label("p-sam1").as_deref(), Some(format!("Sam Lee · {a_name} · p-sam1").as_str()));
+    assert_eq!(label("p-sam2").as_deref(), Some(format!("Sam Lee · {b_name}").as_str()));
+    assert_eq!(label("p-sam3").as_deref(), Some(format!("Sam Lee · {a_name} · p-sam3").as_str()));
+    assert_eq!(label("p-gone"), None, "an inactive person is not offered as owner");
+    assert_eq!(label("p-view"), None, "a viewer is not offered as owner");
+    // By name: the list is in alphabetical order.
+    let names: Vec<String> = owners.iter().map(|(_, t)| t.to_lowercase()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+
+    // A filter lists the inactive person last, marked, and no viewer.
+    let leads = page(&app.api(), &app, "/leads").await;
+    let filter = options(&leads, "owner");
+    assert_eq!(
+        filter.last().map(|(v, t)| (v.as_str(), t.as_str())),
+        Some(("p-gone", "Gone Person (inactive)"))
+    );
+    assert!(filter.iter().all(|(v, _)| v != "p-view"));
+
+    // Naming them anyway is refused, and nothing is stored.
+    let before = app.count(Entity::Activities);
+    let (status, body) = post_form(&app, "/log", &[("kind", "call"), ("owner_id", "p-gone")]).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("Gone Person is inactive"), "{body}");
+    let (status, body) = post_form(&app, "/log", &[("kind", "call"), ("owner_id", "p-view")]).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("Vera Viewer is a viewer"), "{body}");
+    assert_eq!(app.count(Entity::Activities), before);
+}
+
+/// 22.7: a time years ahead (a slip of the year) is asked to be confirmed before it is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_date_years_ahead_is_asked_to_be_confirmed() {
+    let app = App::spawn().await;
+    let before = app.count(Entity::Activities);
+    let fields = [("kind", "call"), ("owner_id", "web-admin"), ("occurred_at", "2062-11-23T10:00")];
+    let (status, body) = post_form(&app, "/log", &fields).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("more than a year from now (36 years ahead)"), "{body}");
+    assert!(body.contains("name=\"confirm_future\""), "the page offers to confirm");
+    assert_eq!(app.count(Entity::Activities), before, "nothing stored");
+    // Next month needs no confirmation; 2062 confirmed is stored.
+    let (status, body) = post_form(
+        &app,
+        "/log",
+        &[("kind", "call"), ("owner_id", "web-admin"), ("occurred_at", "2026-12-20T10:00")],
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    let mut confirmed = fields.to_vec();
+    confirmed.push(("confirm_future", "1"));
+    let (status, body) = post_form(&app, "/log", &confirmed).await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(app.count(Entity::Activities), before + 2);
+}
+
+/// 22.7: the web pages' errors speak of the page's fields, not of command-line flags.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_name_fields_not_command_line_flags() {
+    let app = App::spawn().await;
+    let body =
+        page(&app.api(), &app, "/explore?metric=deals_won&from=2026-11-10&to=2026-11-10").await;
+    assert!(body.contains("the start (from) must be before the end (to)"), "{body}");
+    assert!(!body.contains("--from") && !body.contains("--to"), "a flag in: {body}");
+}
