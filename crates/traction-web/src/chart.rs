@@ -105,6 +105,39 @@ pub fn short_label(label: &str) -> String {
     }
 }
 
+/// Where each day starts among hourly labels (`…T09:00`) spanning more than one day; empty
+/// otherwise.
+fn day_starts(labels: &[String]) -> Vec<usize> {
+    if !labels.iter().all(|l| l.contains('T')) {
+        return Vec::new();
+    }
+    let day = |l: &String| l.split('T').next().unwrap_or("").to_string();
+    let starts: Vec<usize> =
+        (0..labels.len()).filter(|i| *i == 0 || day(&labels[i - 1]) != day(&labels[*i])).collect();
+    if starts.len() > 1 { starts } else { Vec::new() }
+}
+
+/// The x axis's labels (index, text): every `every`-th bucket; hours over several days are
+/// labelled by their date at the first hour of each day (every few days when there are many).
+fn x_labels(labels: &[String], every: usize) -> Vec<(usize, String)> {
+    let starts = day_starts(labels);
+    if !starts.is_empty() {
+        let max = (labels.len() / every.max(1)).max(1);
+        let step = starts.len().div_ceil(max).max(1);
+        return starts
+            .into_iter()
+            .step_by(step)
+            .map(|i| (i, short_label(labels[i].split('T').next().unwrap_or(""))))
+            .collect();
+    }
+    labels
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % every == 0)
+        .map(|(i, l)| (i, short_label(l)))
+        .collect()
+}
+
 fn class_of(style: Style) -> String {
     match style {
         Style::Main(i) => format!("s{}", i % 6),
@@ -142,10 +175,12 @@ pub fn chart(c: &Chart, f: &Fmt) -> Markup {
                     text.tick x=(LEFT - 4.0) y=(fx(y(*t) + 3.5)) text-anchor="end" { (label) }
                 }
                 line.axis x1=(LEFT) x2=(width - RIGHT) y1=(fx(y(0.0f64.max(y0)))) y2=(fx(y(0.0f64.max(y0)))) {}
-                @for (i, label) in c.labels.iter().enumerate() {
-                    @if i % every == 0 {
-                        text.tick x=(fx(x(i))) y=(height - 6.0) text-anchor="middle" { (short_label(label)) }
-                    }
+                @for (i, text) in x_labels(&c.labels, every) {
+                    text.tick x=(fx(x(i))) y=(height - 6.0) text-anchor="middle" { (text) }
+                }
+                // Hours over several days: a faint line where each day starts.
+                @for i in day_starts(&c.labels).into_iter().filter(|i| *i > 0) {
+                    line.grid x1=(fx(x(i) - slot / 2.0)) x2=(fx(x(i) - slot / 2.0)) y1=(TOP) y2=(fx(height - BOTTOM)) {}
                 }
                 // Previous and target lines behind the current series.
                 @for s in c.series.iter().filter(|s| !matches!(s.style, Style::Main(_))) {
@@ -441,6 +476,30 @@ mod tests {
         let longest = "1,234,567 · 100.0% → · largest leak";
         let end = 116.0 + FUNNEL_BAR + longest.chars().count() as f64 * 5.6;
         assert!(end <= W, "the label ends at {end}, the chart at {W}");
+    }
+
+    /// Issue 22.6: hours over several days carry their dates on the axis (one hourly chart
+    /// of a target's working hours), a single day its times.
+    #[test]
+    fn hours_over_days_are_labelled_by_date() {
+        fn hours(day: &str) -> Vec<String> {
+            (9..17).map(|h| format!("{day}T{h:02}:00")).collect()
+        }
+        let labels: Vec<String> =
+            [hours("2026-11-02"), hours("2026-11-03"), hours("2026-11-04")].concat();
+        assert_eq!(day_starts(&labels), vec![0, 8, 16]);
+        assert_eq!(
+            x_labels(&labels, 2),
+            vec![(0, "2 Nov".to_string()), (8, "3 Nov".to_string()), (16, "4 Nov".to_string())]
+        );
+        // Many days: every few days, still dates.
+        let month: Vec<String> = (1..=30).flat_map(|d| hours(&format!("2026-11-{d:02}"))).collect();
+        let shown = x_labels(&month, month.len().div_ceil(12));
+        assert!(shown.len() <= 12 && shown.len() >= 6, "{shown:?}");
+        assert!(shown.iter().all(|(_, t)| t.ends_with(" Nov")), "{shown:?}");
+        // One day: its hours.
+        let today = hours("2026-11-02");
+        assert_eq!(x_labels(&today, 2)[1], (2, "11:00".to_string()));
     }
 
     #[test]

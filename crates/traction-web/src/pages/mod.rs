@@ -272,13 +272,17 @@ pub fn current_period(
     .map_err(|e| WebError::bad(e.to_string()))?;
     let (start, end) =
         traction_kpi::period::period_range(kind, first, zone).map_err(WebError::bad)?;
-    let label = match kind {
+    Ok((first, start, end, period_label(kind, first)))
+}
+
+/// A period for people: `week of 23 Nov 2026`, `November 2026`, `Q4 2026`, `2026`.
+pub fn period_label(kind: PeriodKind, first: Date) -> String {
+    match kind {
         PeriodKind::Week => format!("week of {}", first.strftime("%-d %b %Y")),
         PeriodKind::Month => first.strftime("%B %Y").to_string(),
         PeriodKind::Quarter => format!("Q{} {}", (first.month() - 1) / 3 + 1, first.year()),
         PeriodKind::Year => first.year().to_string(),
-    };
-    Ok((first, start, end, label))
+    }
 }
 
 /// The period kind of `period=week|month|quarter|year` (default month).

@@ -262,3 +262,161 @@ async fn errors_name_fields_not_command_line_flags() {
     assert!(body.contains("the start (from) must be before the end (to)"), "{body}");
     assert!(!body.contains("--from") && !body.contains("--to"), "a flag in: {body}");
 }
+
+/// The ids of the targets listed in a page of the targets list, in order.
+fn listed_targets(body: &str) -> Vec<String> {
+    let Some(start) = body.find("<tbody>") else { return Vec::new() };
+    let rows = &body[start..body.find("</tbody>").unwrap()];
+    rows.split("<tr>")
+        .skip(1)
+        .map(|row| {
+            let from = row.find("href=\"/targets/").unwrap() + "href=\"/targets/".len();
+            row[from..from + row[from..].find('"').unwrap()].to_string()
+        })
+        .collect()
+}
+
+/// Every page of a filtered list, followed by its Next links: the ids, and every row checked
+/// for an actual, an expected value, a pace bar and a status.
+async fn all_pages(app: &App, first: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut path = Some(first.to_string());
+    while let Some(p) = path {
+        let body = page(&app.api(), app, &p).await;
+        let start = body.find("<tbody>").map_or(0, |s| s);
+        let rows = &body[start..body.find("</tbody>").unwrap_or(start)];
+        for row in rows.split("<tr>").skip(1) {
+            assert!(row.contains("<svg class=\"pace\""), "a pace bar: {row}");
+            assert!(row.contains("class=\"status status-"), "a status: {row}");
+            assert_eq!(
+                row.matches("<td class=\"num\">").count(),
+                3,
+                "target, actual, expected: {row}"
+            );
+        }
+        let page_ids = listed_targets(&body);
+        assert!(page_ids.len() <= 50, "{p}: {} rows", page_ids.len());
+        ids.extend(page_ids);
+        path = body.find("rel=\"next\"").map(|at| {
+            let href = body[..at].rfind("href=\"").unwrap() + "href=\"".len();
+            body[href..href + body[href..].find('"').unwrap()].replace("&amp;", "&")
+        });
+    }
+    ids
+}
+
+/// 22.6: the targets list filters by scope, period, when and status, pages through all of
+/// them, and shows each target's actual, expected and pace bar.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_targets_list_filters_and_pages_through_every_target() {
+    let app = App::spawn().await;
+    let mut stored: Vec<(String, String, String)> = Vec::new();
+    app.store
+        .scan(Entity::Targets, &mut |t| {
+            stored.push((
+                text(&t, "id").to_string(),
+                text(&t, "scope").to_string(),
+                text(&t, "period").to_string(),
+            ));
+            Ok(())
+        })
+        .unwrap();
+    assert!(stored.len() > 50, "the demo has more targets than a page: {}", stored.len());
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let expect = |keep: &dyn Fn(&(String, String, String)) -> bool| {
+        sorted(stored.iter().filter(|t| keep(t)).map(|t| t.0.clone()).collect())
+    };
+
+    // Every target, a page at a time.
+    let first = page(&app.api(), &app, "/targets").await;
+    let pages = stored.len().div_ceil(50);
+    assert!(
+        first.contains(&format!("{} targets · page 1 of {pages}", stored.len())),
+        "{}",
+        sub_line(&first)
+    );
+    let every = all_pages(&app, "/targets").await;
+    assert_eq!(every.len(), stored.len(), "no target twice, none left out");
+    assert_eq!(sorted(every), expect(&|_| true));
+
+    // By scope and by period.
+    assert_eq!(
+        sorted(all_pages(&app, "/targets?scope=company").await),
+        expect(&|t| t.1 == "company")
+    );
+    let team_scope = stored.iter().find(|t| t.1.starts_with("team:")).unwrap().1.clone();
+    assert_eq!(
+        sorted(all_pages(&app, &format!("/targets?scope={team_scope}")).await),
+        expect(&|t| t.1 == team_scope)
+    );
+    assert_eq!(
+        sorted(all_pages(&app, "/targets?period=week&scope=company").await),
+        expect(&|t| t.1 == "company" && t.2 == "week")
+    );
+
+    // By status: every row listed has it.
+    for status in ["achieved", "off_track"] {
+        let body = page(&app.api(), &app, &format!("/targets?status={status}&period=month")).await;
+        let rows = listed_targets(&body);
+        assert!(!rows.is_empty(), "the demo has {status} monthly targets");
+        let tbody = &body[body.find("<tbody>").unwrap()..body.find("</tbody>").unwrap()];
+        assert_eq!(tbody.matches(&format!("class=\"status status-{status}\"")).count(), rows.len());
+        assert_eq!(tbody.matches("class=\"status status-").count(), rows.len());
+    }
+
+    // Bad filters are 400 pages naming the field.
+    for (path, field) in [
+        ("/targets?status=great", "status"),
+        ("/targets?period=fortnight", "period"),
+        ("/targets?page=0", "page"),
+        ("/targets?page=999", "page"),
+        ("/targets?colour=red", "colour"),
+    ] {
+        let r = app.api().get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{path}");
+        assert!(r.text().await.unwrap().contains(field), "{path}");
+    }
+}
+
+/// 22.6: a target's hourly breakdown has the working hours only, under their day, and its
+/// chart's axis has dates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hourly_breakdown_has_working_hours_by_day_with_dates() {
+    let app = App::spawn().await;
+    // A company target of November spread over the calendar (weekdays 9–17 in the demo).
+    let body = page(&app.api(), &app, "/targets?scope=company&period=month").await;
+    let ids = listed_targets(&body);
+    let mut target = None;
+    for id in ids {
+        let t = app.get(Entity::Targets, &id).unwrap();
+        let starts_on = match t.get("starts_on") {
+            traction_domain::Value::Date(d) => d.to_string(),
+            _ => String::new(),
+        };
+        if starts_on == "2026-11-01" && text(&t, "split") != "even" {
+            target = Some(id);
+            break;
+        }
+    }
+    let id = target.expect("a company target for November split by the calendar");
+    let body = page(&app.api(), &app, &format!("/targets/{id}?grain=hour")).await;
+    // The breakdown's own table, after the chart's data table.
+    let tbody = &body[body.rfind("<tbody>").unwrap()..body.rfind("</tbody>").unwrap()];
+    // The workspace's work hours: none before 9:00 or from 17:00 (Europe/London).
+    let hours: Vec<&str> =
+        tbody.split("<th scope=\"row\">").skip(1).map(|h| &h[..h.find('<').unwrap()]).collect();
+    assert!(!hours.is_empty());
+    let shown_hours: std::collections::BTreeSet<&str> = hours.iter().copied().collect();
+    assert!(shown_hours.iter().all(|h| ("09:00".."17:00").contains(h)), "{shown_hours:?}");
+    // Under day headings: the 21 weekdays of November 2026 (no holiday in it).
+    let days = tbody.matches("scope=\"rowgroup\"").count();
+    assert_eq!(days, 21, "one heading per working day");
+    assert!(tbody.contains("Mon 2 Nov 2026") && !tbody.contains("Sun 1 Nov 2026"), "{tbody}");
+    // The chart's axis names dates, not just hours.
+    let svg = &body[body.find("<svg class=\"wide\"").unwrap()..];
+    let svg = &svg[..svg.find("</svg>").unwrap()];
+    assert!(svg.contains(">2 Nov<") || svg.contains(">3 Nov<"), "dates on the axis: {svg}");
+}
