@@ -253,8 +253,9 @@ async fn the_web_app_in_a_real_browser() {
             ("explore", "/explore?metric=revenue_won&grain=week&by=owner"),
             ("log-activity", "/log"),
             ("leads", "/leads"),
+            ("targets", "/targets"),
         ] {
-            for (width, label) in [(1280, "desktop"), (390, "phone")] {
+            for (width, label) in [(1440, "desktop"), (390, "phone")] {
                 s.set_size(width, 900).await;
                 s.goto(&app.url(path)).await;
                 s.find("main h1").await;
