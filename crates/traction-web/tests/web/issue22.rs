@@ -131,6 +131,10 @@ async fn the_explorers_table_and_csv_have_empty_buckets_as_zero_rows() {
     let table = &body[body.find("<tbody>").unwrap()..body.find("</tbody>").unwrap()];
     assert_eq!(table.matches("<tr>").count(), 7, "{table}");
     assert!(body.contains("7 rows"), "the count of rows says so too");
+    // The axis of these small values (0 and 1 a day): ticks 0.25 apart, each shown exactly.
+    let ticks: Vec<&str> =
+        body.split("text-anchor=\"end\">").skip(1).map(|t| &t[..t.find('<').unwrap()]).collect();
+    assert_eq!(ticks, ["0", "0.25", "0.50", "0.75", "1.00"], "distinct, readable ticks");
 }
 
 /// Posts a form as the admin (API token: no CSRF token needed).
