@@ -124,14 +124,18 @@ fn demo_sign_in_again(ctx: &Context, store: &traction_store::SqliteStore) -> Res
         return Ok(());
     }
     eprintln!(
-        "--demo: the passwords were shown only when the demo was made; to sign in again, give one of these a new password with `traction{db_flag} user passwd ID --password-stdin` (it reads the password from the first line of stdin):"
+        "--demo: the passwords were shown only when the demo was made; to sign in again, give one of these people a new password:"
     );
     can_sign_in.sort_by_key(|(role, id)| {
         (["admin", "manager", "rep", "viewer"].iter().position(|r| r == role), id.clone())
     });
-    for (role, id) in can_sign_in {
+    for (role, id) in &can_sign_in {
         eprintln!("  {role:<8} {id}");
     }
+    eprintln!(
+        "  with: echo 'a new passphrase' | traction{db_flag} user passwd {} --password-stdin",
+        can_sign_in[0].1
+    );
     Ok(())
 }
 

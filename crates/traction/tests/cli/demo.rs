@@ -113,7 +113,9 @@ fn issue_22_a_restarted_demo_server_says_how_to_sign_in_again() {
         .collect();
     assert_eq!(people.len(), 4, "one of each role: {first}");
 
-    let again = serve_demo_until(&env, "user passwd ID --password-stdin");
+    let again = serve_demo_until(&env, "--password-stdin");
+    let admin = &people.iter().find(|(role, _)| role == "admin").unwrap().1;
+    assert!(again.contains(&format!("user passwd {admin} --password-stdin")), "{again}");
     assert!(again.contains("serving it as it is"), "{again}");
     assert!(again.contains("the passwords were shown only when the demo was made"), "{again}");
     for (role, id) in &people {
