@@ -153,8 +153,16 @@
       ghost.removeAttribute("id");
       document.body.appendChild(ghost);
       card.setAttribute("data-dragging", "");
-      drag = { card: card, ghost: ghost, over: null };
+      drag = { card: card, ghost: ghost, over: null, y: e.clientY };
       move(e);
+      // Held near the top or bottom edge, the page scrolls (a finger that stops still sends no
+      // more moves), so every column — Won and Lost on a phone too — can be reached.
+      (function edgeScroll() {
+        if (!drag) return;
+        if (drag.y < 56) window.scrollBy(0, -12);
+        else if (drag.y > window.innerHeight - 56) window.scrollBy(0, 12);
+        requestAnimationFrame(edgeScroll);
+      })();
       handle.setPointerCapture(e.pointerId);
     });
     function colAt(x, y) {
@@ -163,9 +171,7 @@
     }
     function move(e) {
       if (!drag) return;
-      // Near the top or bottom edge the page scrolls, so every column can be reached.
-      if (e.clientY < 48) window.scrollBy(0, -24);
-      else if (e.clientY > window.innerHeight - 48) window.scrollBy(0, 24);
+      drag.y = e.clientY;
       drag.ghost.style.left = e.clientX + 8 + "px";
       drag.ghost.style.top = e.clientY + 8 + "px";
       var col = colAt(e.clientX, e.clientY);

@@ -455,5 +455,47 @@ async fn issue_22_pages_fit_desktop_and_phone() {
         assert!(tallest <= 2.0 * line + 24.0, "a card is a line or two: {tallest} px, line {line}");
         assert!(sideways(&s).await <= 0);
     }
+
+    // On the phone, Lost is below the screen: a card dragged to the bottom edge scrolls the page
+    // until Lost can take it.
+    s.goto(&app.url("/pipeline")).await;
+    let card = s.find("#board section.col:first-child li.deal").await;
+    let deal = s
+        .script(
+            "return arguments[0].dataset.deal",
+            json!([{ "element-6066-11e4-a52e-4f735466cecf": card }]),
+        )
+        .await
+        .as_str()
+        .unwrap()
+        .to_string();
+    let below = s
+        .script(
+            "return document.querySelector('#board section.col:last-child').getBoundingClientRect().top > innerHeight",
+            json!([]),
+        )
+        .await;
+    assert_eq!(below, json!(true), "Lost starts below the phone's screen");
+    let handle = s.find(&format!("#deal-{deal} .handle")).await;
+    let lost = s.find("#board section.col:last-child").await;
+    let lost_stage = s
+        .script(
+            "return arguments[0].dataset.stage",
+            json!([{ "element-6066-11e4-a52e-4f735466cecf": lost }]),
+        )
+        .await
+        .as_str()
+        .unwrap()
+        .to_string();
+    let inner = s.script("return innerHeight", json!([])).await.as_u64().unwrap() as u32;
+    s.drag_past_edge(&handle, &lost, inner, Duration::from_secs(4)).await;
+    wait_until("the deal dragged to Lost on a phone", Duration::from_secs(10), async || {
+        app.get(traction_domain::Entity::Deals, &deal)
+            .and_then(|d| d.get("stage_id").as_text().map(str::to_string))
+            .as_deref()
+            == Some(lost_stage.as_str())
+    })
+    .await;
+    no_console_errors(&s, "drag to Lost on a phone").await;
     s.close().await;
 }

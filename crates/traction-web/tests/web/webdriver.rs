@@ -234,6 +234,23 @@ impl Session {
         let _ = self.call(reqwest::Method::DELETE, "/actions", None).await;
     }
 
+    /// Drags `from` to the bottom edge of the screen, holds it there for `hold` (the page
+    /// scrolls along), then on to `to` and drops it: how a column below the screen is reached.
+    pub async fn drag_past_edge(&self, from: &El, to: &El, viewport_height: u32, hold: Duration) {
+        let origin = |el: &El| json!({ ELEMENT: el });
+        let actions = vec![
+            json!({ "type": "pointerMove", "duration": 0, "origin": origin(from), "x": 0, "y": 0 }),
+            json!({ "type": "pointerDown", "button": 0 }),
+            json!({ "type": "pointerMove", "duration": 100, "origin": origin(from), "x": 10, "y": 10 }),
+            json!({ "type": "pointerMove", "duration": 200, "origin": "viewport", "x": 100, "y": viewport_height.saturating_sub(20) }),
+            json!({ "type": "pause", "duration": hold.as_millis() as u64 }),
+            json!({ "type": "pointerMove", "duration": 200, "origin": origin(to), "x": 0, "y": 0 }),
+            json!({ "type": "pointerUp", "button": 0 }),
+        ];
+        self.post("/actions", json!({ "actions": [{ "type": "pointer", "id": "mouse", "parameters": { "pointerType": "mouse" }, "actions": actions }] })).await;
+        let _ = self.call(reqwest::Method::DELETE, "/actions", None).await;
+    }
+
     /// The browser console's entries since the last call (chromedriver's log endpoint).
     pub async fn console(&self) -> Vec<Value> {
         let r: Value = self
