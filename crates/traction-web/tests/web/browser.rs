@@ -366,6 +366,10 @@ async fn layout_pages(s: &Session, app: &App) -> Vec<String> {
             .await;
         if let Some(href) = first.as_str() {
             out.push(href.to_string());
+            if list == "/targets" {
+                out.push(format!("{href}?grain=hour"));
+                out.push(format!("{href}?grain=day&per_head=1"));
+            }
         }
     }
     out.push("/targets?status=off_track".into());
