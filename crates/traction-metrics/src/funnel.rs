@@ -85,7 +85,9 @@ fn text(v: &SqlValue) -> String {
 /// Computes the funnel.
 pub fn funnel(store: &SqliteStore, query: &FunnelQuery) -> Result<FunnelResult, Error> {
     if query.from >= query.to {
-        return Err(Error::Input("the range is empty: --from must be before --to".into()));
+        return Err(Error::Input(
+            "the range is empty: the start (from) must be before the end (to)".into(),
+        ));
     }
     let workspace = store.workspace().map_err(|e| Error::Storage(e.to_string()))?;
     let env = Env { zone: workspace.zone.clone(), currency: workspace.currency };

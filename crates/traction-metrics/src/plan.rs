@@ -178,7 +178,9 @@ pub fn plan(catalog: &Catalog, query: &Query, buckets: Buckets) -> Result<Plan, 
         )));
     }
     if query.from >= query.to {
-        return Err(Error::Input("the range is empty: --from must be before --to".into()));
+        return Err(Error::Input(
+            "the range is empty: the start (from) must be before the end (to)".into(),
+        ));
     }
     let applicable = catalog.dims(metric);
     for (idx, dim) in query.by.iter().enumerate() {

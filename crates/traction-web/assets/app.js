@@ -2,6 +2,10 @@
 // event stream), drag and drop on the pipeline board, and validation as you type.
 "use strict";
 (function () {
+  // The same file is the shared worker that holds the browser's one event-stream connection
+  // (see "Live updates" below); a worker has no document.
+  if (typeof document === "undefined") { liveWorker(self); return; }
+
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.content : "";
 
@@ -18,10 +22,11 @@
     live.textContent = on ? "live" : "offline";
   }
 
-  function refresh() {
-    if (busy) { again = true; return; }
+  // `force` re-renders even the region the user is working in (after their own move).
+  function refresh(force) {
+    if (busy && !force) { again = true; return Promise.resolve(); }
     busy = true;
-    fetch(location.href, { headers: { "X-Traction-Live": "1" }, credentials: "same-origin" })
+    return fetch(location.href, { headers: { "X-Traction-Live": "1" }, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
         if (!html) return;
@@ -30,7 +35,7 @@
           var fresh = doc.getElementById(el.id);
           if (!fresh || fresh.innerHTML === el.innerHTML) return;
           // Keep a focused control's place: skip regions the user is working in.
-          if (el.contains(document.activeElement) && document.activeElement !== document.body) return;
+          if (!force && el.contains(document.activeElement) && document.activeElement !== document.body) return;
           el.innerHTML = fresh.innerHTML;
           el.classList.remove("flash");
           void el.offsetWidth;
@@ -50,16 +55,61 @@
     pending = setTimeout(function () { pending = null; refresh(); }, 250);
   }
 
+  // One connection per browser, shared by every tab: a browser opens at most six connections
+  // to a server, so a stream per tab would leave the seventh tab unable to load. A shared worker
+  // (this same file) holds the stream and tells every tab; where there is none, the tabs elect a
+  // leader with a Web Lock that holds the stream and tells the others on a BroadcastChannel;
+  // only without either does a tab keep its own stream. Pages without live regions listen to
+  // nothing and show no live badge.
+  function listen(onState, onChange) {
+    var mode = "";
+    try { mode = localStorage.getItem("traction-live") || ""; } catch (e) { /* private mode */ }
+    if (window.SharedWorker && mode !== "channel" && mode !== "own") {
+      try {
+        var worker = new SharedWorker("/assets/app.js", { name: "traction-live" });
+        worker.port.onmessage = function (m) {
+          if (m.data.type === "state") onState(m.data.on); else onChange();
+        };
+        worker.port.start();
+        // A page leaving (or coming back from the back-forward cache) says so: the worker
+        // tells only the pages that are there.
+        window.addEventListener("pagehide", function () { worker.port.postMessage("bye"); });
+        window.addEventListener("pageshow", function (e) { if (e.persisted) worker.port.postMessage("hello"); });
+        return "shared";
+      } catch (e) { /* fall through to the leader election */ }
+    }
+    if (window.BroadcastChannel && navigator.locks && mode !== "own") {
+      var channel = new BroadcastChannel("traction-live");
+      var leading = null;
+      channel.onmessage = function (m) {
+        var d = m.data;
+        if (d.type === "state") onState(d.on);
+        else if (d.type === "change") onChange();
+        else if (d.type === "hello" && leading !== null) channel.postMessage({ type: "state", on: leading });
+      };
+      // The lock is held until this tab goes away; then the next tab in line takes the lead.
+      navigator.locks.request("traction-live", function () {
+        return new Promise(function () {
+          stream(function (on) {
+            leading = on;
+            onState(on);
+            channel.postMessage({ type: "state", on: on });
+          }, function () {
+            onChange();
+            channel.postMessage({ type: "change" });
+          });
+        });
+      });
+      channel.postMessage({ type: "hello" });
+      return "channel";
+    }
+    stream(onState, onChange);
+    return "own";
+  }
+
   if (regions.length && window.EventSource) {
-    var source;
-    var connect = function () {
-      source = new EventSource("/api/v1/events");
-      source.onopen = function () { setLive(true); };
-      source.addEventListener("change", schedule);
-      source.addEventListener("reload", schedule);
-      source.onerror = function () { setLive(false); };
-    };
-    connect();
+    if (live) { live.dataset.state = "connecting"; live.textContent = "connecting"; }
+    document.documentElement.dataset.live = listen(setLive, schedule);
   }
 
   // ---- Pipeline: drag and drop (pointer events: mouse, pen and touch alike) -------------
@@ -74,8 +124,19 @@
       body: body,
     }).then(function (r) {
       if (!r.ok) return r.text().then(function (t) { throw new Error(t); });
-      refresh();
+      return refresh(true);
     });
+  }
+
+  // Says what happened in the board's status line (read out by screen readers).
+  function confirmMove(deal, stage) {
+    var status = document.getElementById("board-status");
+    var card = document.getElementById("deal-" + deal);
+    var name = card ? card.querySelector(".name").textContent : "The deal";
+    var col = document.querySelector('.col[data-stage="' + stage + '"] h2');
+    var stageName = col ? col.firstChild.textContent.trim() : "its new stage";
+    if (status) { status.hidden = false; status.textContent = name + " moved to " + stageName + "."; }
+    return card;
   }
 
   function setupBoard() {
@@ -92,8 +153,16 @@
       ghost.removeAttribute("id");
       document.body.appendChild(ghost);
       card.setAttribute("data-dragging", "");
-      drag = { card: card, ghost: ghost, over: null };
+      drag = { card: card, ghost: ghost, over: null, y: e.clientY };
       move(e);
+      // Held near the top or bottom edge, the page scrolls (a finger that stops still sends no
+      // more moves), so every column — Won and Lost on a phone too — can be reached.
+      (function edgeScroll() {
+        if (!drag) return;
+        if (drag.y < 56) window.scrollBy(0, -12);
+        else if (drag.y > window.innerHeight - 56) window.scrollBy(0, 12);
+        requestAnimationFrame(edgeScroll);
+      })();
       handle.setPointerCapture(e.pointerId);
     });
     function colAt(x, y) {
@@ -102,6 +171,7 @@
     }
     function move(e) {
       if (!drag) return;
+      drag.y = e.clientY;
       drag.ghost.style.left = e.clientX + 8 + "px";
       drag.ghost.style.top = e.clientY + 8 + "px";
       var col = colAt(e.clientX, e.clientY);
@@ -121,7 +191,8 @@
       if (!col || col.dataset.stage === d.card.dataset.stage) return;
       col.querySelector("ol").prepend(d.card);
       d.card.dataset.stage = col.dataset.stage;
-      postMove(d.card.dataset.deal, col.dataset.stage).catch(function (err) {
+      var deal = d.card.dataset.deal, stage = col.dataset.stage;
+      postMove(deal, stage).then(function () { confirmMove(deal, stage); }).catch(function (err) {
         alert("The deal could not be moved: " + err.message);
         refresh();
       });
@@ -130,6 +201,22 @@
     board.addEventListener("pointercancel", function (e) { end(e, true); });
     document.addEventListener("keydown", function (e) {
       if (e.key === "Escape" && drag) end(e, true);
+    });
+    // The keyboard way: the card's Move form posts in place, then the moved card keeps the
+    // focus (on its Move, in its new column) and the status line confirms the move.
+    board.addEventListener("submit", function (e) {
+      var form = e.target.closest(".deal form");
+      if (!form) return;
+      e.preventDefault();
+      var deal = form.elements.deal.value, stage = form.elements.stage.value;
+      postMove(deal, stage).then(function () {
+        var card = confirmMove(deal, stage);
+        var summary = card && card.querySelector("summary");
+        if (summary) summary.focus();
+      }).catch(function (err) {
+        alert("The deal could not be moved: " + err.message);
+        refresh(true);
+      });
     });
   }
   setupBoard();
@@ -145,3 +232,39 @@
     el.addEventListener("change", function () { el.form.requestSubmit(); });
   });
 })();
+
+// An event-stream connection: `onState(true|false)` as it opens and drops (the browser
+// reconnects by itself), `onChange()` on every change the server announces.
+function stream(onState, onChange) {
+  var source = new EventSource("/api/v1/events");
+  source.onopen = function () { onState(true); };
+  source.addEventListener("change", onChange);
+  source.addEventListener("reload", onChange);
+  source.onerror = function () {
+    onState(false);
+    // A refused stream (signed out) is closed for good: try again later, as the browser would.
+    if (source.readyState === 2) setTimeout(function () { stream(onState, onChange); }, 5000);
+  };
+}
+
+// The shared worker: one stream for every tab of this browser on this server.
+function liveWorker(scope) {
+  var ports = [], state = null, started = false;
+  function tell(msg) { ports.forEach(function (p) { p.postMessage(msg); }); }
+  scope.onconnect = function (e) {
+    var port = e.ports[0];
+    ports.push(port);
+    port.onmessage = function (m) {
+      ports = ports.filter(function (p) { return p !== port; });
+      if (m.data === "hello") {
+        ports.push(port);
+        if (state !== null) port.postMessage({ type: "state", on: state });
+      }
+    };
+    port.start();
+    if (state !== null) port.postMessage({ type: "state", on: state });
+    if (started) return;
+    started = true;
+    stream(function (on) { state = on; tell({ type: "state", on: on }); }, function () { tell({ type: "change" }); });
+  };
+}

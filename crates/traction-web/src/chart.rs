@@ -105,6 +105,39 @@ pub fn short_label(label: &str) -> String {
     }
 }
 
+/// Where each day starts among hourly labels (`…T09:00`) spanning more than one day; empty
+/// otherwise.
+fn day_starts(labels: &[String]) -> Vec<usize> {
+    if !labels.iter().all(|l| l.contains('T')) {
+        return Vec::new();
+    }
+    let day = |l: &String| l.split('T').next().unwrap_or("").to_string();
+    let starts: Vec<usize> =
+        (0..labels.len()).filter(|i| *i == 0 || day(&labels[i - 1]) != day(&labels[*i])).collect();
+    if starts.len() > 1 { starts } else { Vec::new() }
+}
+
+/// The x axis's labels (index, text): every `every`-th bucket; hours over several days are
+/// labelled by their date at the first hour of each day (every few days when there are many).
+fn x_labels(labels: &[String], every: usize) -> Vec<(usize, String)> {
+    let starts = day_starts(labels);
+    if !starts.is_empty() {
+        let max = (labels.len() / every.max(1)).max(1);
+        let step = starts.len().div_ceil(max).max(1);
+        return starts
+            .into_iter()
+            .step_by(step)
+            .map(|i| (i, short_label(labels[i].split('T').next().unwrap_or(""))))
+            .collect();
+    }
+    labels
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % every == 0)
+        .map(|(i, l)| (i, short_label(l)))
+        .collect()
+}
+
 fn class_of(style: Style) -> String {
     match style {
         Style::Main(i) => format!("s{}", i % 6),
@@ -137,15 +170,17 @@ pub fn chart(c: &Chart, f: &Fmt) -> Markup {
             svg.wide[c.wide] viewBox={"0 0 " (width) " " (height)} role="img" aria-label=(summary) preserveAspectRatio="xMidYMid meet" {
                 title { (c.title) }
                 text.axis-title x="0" y="10" { (unit_title(c.unit, f)) }
-                @for t in &ticks {
+                @for (t, label) in ticks.iter().zip(f.axis_labels(c.unit, &ticks)) {
                     line.grid x1=(LEFT) x2=(width - RIGHT) y1=(fx(y(*t))) y2=(fx(y(*t))) {}
-                    text.tick x=(LEFT - 4.0) y=(fx(y(*t) + 3.5)) text-anchor="end" { (f.axis(c.unit, *t)) }
+                    text.tick x=(LEFT - 4.0) y=(fx(y(*t) + 3.5)) text-anchor="end" { (label) }
                 }
                 line.axis x1=(LEFT) x2=(width - RIGHT) y1=(fx(y(0.0f64.max(y0)))) y2=(fx(y(0.0f64.max(y0)))) {}
-                @for (i, label) in c.labels.iter().enumerate() {
-                    @if i % every == 0 {
-                        text.tick x=(fx(x(i))) y=(height - 6.0) text-anchor="middle" { (short_label(label)) }
-                    }
+                @for (i, text) in x_labels(&c.labels, every) {
+                    text.tick x=(fx(x(i))) y=(height - 6.0) text-anchor="middle" { (text) }
+                }
+                // Hours over several days: a faint line where each day starts.
+                @for i in day_starts(&c.labels).into_iter().filter(|i| *i > 0) {
+                    line.grid x1=(fx(x(i) - slot / 2.0)) x2=(fx(x(i) - slot / 2.0)) y1=(TOP) y2=(fx(height - BOTTOM)) {}
                 }
                 // Previous and target lines behind the current series.
                 @for s in c.series.iter().filter(|s| !matches!(s.style, Style::Main(_))) {
@@ -322,6 +357,10 @@ pub struct FunnelStage {
     pub leakage: Option<f64>,
 }
 
+/// The longest funnel bar: 110 for the stage name, then the bar, then up to 204 for
+/// `1,234,567 · 100.0% → · largest leak` at about 5.6 per character of the 10 px font.
+const FUNNEL_BAR: f64 = 160.0;
+
 /// Horizontal bars per stage with the count and the conversion to the next stage; the largest
 /// leak is marked.
 pub fn funnel(stages: &[FunnelStage], f: &Fmt) -> Markup {
@@ -339,7 +378,9 @@ pub fn funnel(stages: &[FunnelStage], f: &Fmt) -> Markup {
             svg.funnel viewBox={"0 0 " (W) " " (height)} role="img" aria-label="Funnel: deals reaching each stage" {
                 @for (i, s) in stages.iter().enumerate() {
                     @let y = i as f64 * row_h + 2.0;
-                    @let bw = (s.reached as f64 / max * 250.0).max(1.0);
+                    // Bars up to FUNNEL_BAR wide leave room for the count, the conversion
+                    // and the leak mark inside the card (W).
+                    @let bw = (s.reached as f64 / max * FUNNEL_BAR).max(1.0);
                     text.tick x="0" y=(fx(y + 15.0)) { (s.name) }
                     rect class={"bar " (if worst == Some(i) { "leak" } else { "s0" })} x="110" y=(fx(y)) width=(fx(bw)) height="20" rx="2" {
                         title { (s.name) ": " (f.count(s.reached as f64)) " reached" @if let Some(c) = s.conversion { ", " (f.percent(c)) " go on" } }
@@ -427,6 +468,38 @@ mod tests {
         assert_eq!(nice_ticks(0.0, 0.42, 4), vec![0.0, 0.2, 0.4, 0.6000000000000001]);
         assert_eq!(nice_ticks(-3.0, 5.0, 4), vec![-4.0, -2.0, 0.0, 2.0, 4.0, 6.0]);
         assert_eq!(nice_ticks(0.0, 0.0, 4), vec![0.0, 1.0]);
+    }
+
+    /// Issue 22.7: the funnel's leak label stays inside its card (the SVG's width).
+    #[test]
+    fn the_funnel_labels_fit_inside_the_chart() {
+        let longest = "1,234,567 · 100.0% → · largest leak";
+        let end = 116.0 + FUNNEL_BAR + longest.chars().count() as f64 * 5.6;
+        assert!(end <= W, "the label ends at {end}, the chart at {W}");
+    }
+
+    /// Issue 22.6: hours over several days carry their dates on the axis (one hourly chart
+    /// of a target's working hours), a single day its times.
+    #[test]
+    fn hours_over_days_are_labelled_by_date() {
+        fn hours(day: &str) -> Vec<String> {
+            (9..17).map(|h| format!("{day}T{h:02}:00")).collect()
+        }
+        let labels: Vec<String> =
+            [hours("2026-11-02"), hours("2026-11-03"), hours("2026-11-04")].concat();
+        assert_eq!(day_starts(&labels), vec![0, 8, 16]);
+        assert_eq!(
+            x_labels(&labels, 2),
+            vec![(0, "2 Nov".to_string()), (8, "3 Nov".to_string()), (16, "4 Nov".to_string())]
+        );
+        // Many days: every few days, still dates.
+        let month: Vec<String> = (1..=30).flat_map(|d| hours(&format!("2026-11-{d:02}"))).collect();
+        let shown = x_labels(&month, month.len().div_ceil(12));
+        assert!(shown.len() <= 12 && shown.len() >= 6, "{shown:?}");
+        assert!(shown.iter().all(|(_, t)| t.ends_with(" Nov")), "{shown:?}");
+        // One day: its hours.
+        let today = hours("2026-11-02");
+        assert_eq!(x_labels(&today, 2)[1], (2, "11:00".to_string()));
     }
 
     #[test]

@@ -149,6 +149,61 @@ impl Fmt {
         }
     }
 
+    /// The labels of a whole axis: `84k`, `1.2M`, `£3.5k`, `45%`, each tick with the fewest
+    /// decimals that show every tick of its size exactly, so that ticks stay distinct on small
+    /// values (`0, 0.05, 0.10, 0.15` rather than `0, 0.1, 0.1, 0.2`; `0%, 0.5%, 1.0%`).
+    pub fn axis_labels(&self, unit: Unit, ticks: &[f64]) -> Vec<String> {
+        let shown = |v: f64| if unit == Unit::Ratio { v * 100.0 } else { v };
+        let scaled = |v: f64| -> (f64, &'static str) {
+            let a = v.abs();
+            if unit == Unit::Ratio || a < 1e3 {
+                (v, "")
+            } else if a < 1e6 {
+                (v / 1e3, "k")
+            } else {
+                (v / 1e6, "M")
+            }
+        };
+        let exact = |n: f64, d: i32| {
+            let p = 10f64.powi(d);
+            ((n * p).round() / p - n).abs() <= 1e-7 * n.abs().max(1e-3)
+        };
+        // Decimals per suffix: the ticks shown in thousands agree among themselves.
+        let decimals = |suffix: &str| -> usize {
+            (0..=6)
+                .find(|d| {
+                    ticks
+                        .iter()
+                        .map(|t| scaled(shown(*t)))
+                        .filter(|(_, s)| *s == suffix)
+                        .all(|(n, _)| exact(n, *d))
+                })
+                .unwrap_or(6) as usize
+        };
+        ticks
+            .iter()
+            .map(|t| {
+                if unit == Unit::Seconds {
+                    return self.duration(*t);
+                }
+                let (n, suffix) = scaled(shown(*t));
+                let number = if *t == 0.0 {
+                    "0".to_string()
+                } else {
+                    format!("{}{suffix}", self.locale.number(n, decimals(suffix)))
+                };
+                match unit {
+                    Unit::Money => match number.strip_prefix('−') {
+                        Some(abs) => format!("−{}{abs}", currency_symbol(self.currency).trim_end()),
+                        None => format!("{}{number}", currency_symbol(self.currency).trim_end()),
+                    },
+                    Unit::Ratio => format!("{number}%"),
+                    _ => number,
+                }
+            })
+            .collect()
+    }
+
     /// A short axis label: `84k`, `1.2M`, `£3.5k`, `45%`.
     pub fn axis(&self, unit: Unit, x: f64) -> String {
         let short = |v: f64| -> String {
@@ -211,5 +266,29 @@ mod tests {
         assert_eq!(f.change(Some(1.0), Some(0.0)), None);
         assert_eq!(f.axis(Unit::Money, 84_000.0), "£84k");
         assert_eq!(f.axis(Unit::Count, 1_500_000.0), "1.5M");
+    }
+
+    /// Issue 22.7: "0.0, 0.0, 0" was seen on an axis of small values; every tick is distinct.
+    #[test]
+    fn axis_labels_keep_small_ticks_distinct() {
+        let f = gbp();
+        let labels = |unit, ticks: &[f64]| f.axis_labels(unit, ticks);
+        assert_eq!(labels(Unit::Count, &[0.0, 0.02, 0.04, 0.06]), ["0", "0.02", "0.04", "0.06"]);
+        assert_eq!(
+            labels(Unit::Count, &[0.0, 0.25, 0.5, 0.75, 1.0]),
+            ["0", "0.25", "0.50", "0.75", "1.00"]
+        );
+        assert_eq!(labels(Unit::Ratio, &[0.0, 0.002, 0.004]), ["0%", "0.2%", "0.4%"]);
+        assert_eq!(labels(Unit::Ratio, &[0.0, 0.25, 0.5]), ["0%", "25%", "50%"]);
+        assert_eq!(
+            labels(Unit::Money, &[0.0, 0.25, 0.5, 0.75, 1.0]),
+            ["£0", "£0.25", "£0.50", "£0.75", "£1.00"]
+        );
+        assert_eq!(
+            labels(Unit::Money, &[0.0, 500.0, 1000.0, 1500.0]),
+            ["£0", "£500", "£1.0k", "£1.5k"]
+        );
+        assert_eq!(labels(Unit::Money, &[-20_000.0, 0.0, 20_000.0]), ["−£20k", "£0", "£20k"]);
+        assert_eq!(labels(Unit::Count, &[0.0, 2.0, 4.0]), ["0", "2", "4"]);
     }
 }

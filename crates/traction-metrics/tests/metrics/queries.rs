@@ -173,7 +173,10 @@ fn bad_queries_are_clear_errors() {
         err(&|q| q.metric = "win".into()),
         "no metric named \"win\": did you mean win_rate, win_rate_by_value, opportunity_to_win_rate?"
     );
-    assert_eq!(err(&|q| q.to = q.from), "the range is empty: --from must be before --to");
+    assert_eq!(
+        err(&|q| q.to = q.from),
+        "the range is empty: the start (from) must be before the end (to)"
+    );
     assert!(err(&|q| q.metric = "funnel".into()).contains("traction funnel"));
 }
 

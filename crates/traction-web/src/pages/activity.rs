@@ -147,12 +147,14 @@ fn page(
                 label for="owner_id" { "Who" }
                 select name="owner_id" id="owner_id" required {
                     @if owner_default.is_none() { option value="" { "Choose a person" } }
-                    @for (id, name) in &names.users { option value=(id) selected[owner_default.as_deref() == Some(id.as_str())] { (name) } }
+                    (names.people_options(owner_default.as_deref(), true))
                 }
                 (field_error("owner_id", &error_of("owner_id")))
             }
             button type="submit" { "Save" }
-            details {
+            // Open when one of its fields has an error or a value, so nothing is hidden.
+            details open[errors.iter().any(|(f, _)| f != "kind" && f != "outcome" && f != "owner_id")
+                || ["deal_id", "lead_id", "direction", "duration_min", "subject", "occurred_at"].iter().any(|k| values.get(k).is_some_and(|v| !v.is_empty()))] {
                 summary { "More: deal, lead, duration, subject, time" }
                 div.field {
                     label for="deal_id" { "Deal" }
@@ -190,6 +192,9 @@ fn page(
                     label for="occurred_at" { "When (leave empty for now)" }
                     input type="datetime-local" name="occurred_at" id="occurred_at" value=[values.get("occurred_at")];
                     (field_error("occurred_at", &error_of("occurred_at")))
+                    @if error_of("occurred_at").starts_with(FAR_AHEAD_TEXT) {
+                        label.confirm { input type="checkbox" name="confirm_future" value="1"; " Yes, this date" }
+                    }
                 }
                 button type="submit" { "Save" }
             }
@@ -201,6 +206,10 @@ fn page(
 fn field_error(field: &str, message: &str) -> Markup {
     html! { p.error-text data-for=(field) role=[(!message.is_empty()).then_some("alert")] { (message) } }
 }
+
+/// How far ahead an activity's time is taken without asking: a year.
+const FAR_AHEAD: Micros = 366 * 86_400_000_000;
+const FAR_AHEAD_TEXT: &str = "this is more than a year from now";
 
 /// `POST /log`: stores the activity and comes back to the form with a confirmation.
 pub async fn submit(State(state): State<AppState>, req: Req, body: Bytes) -> Result<Response> {
@@ -228,6 +237,7 @@ pub async fn submit(State(state): State<AppState>, req: Req, body: Bytes) -> Res
                 },
                 "kind" | "outcome" | "owner_id" | "deal_id" | "lead_id" | "direction"
                 | "subject" | "occurred_at" => pairs.push((k.clone(), v.clone())),
+                "confirm_future" => {}
                 _ => {}
             }
         }
@@ -246,6 +256,39 @@ pub async fn submit(State(state): State<AppState>, req: Req, body: Bytes) -> Res
                     return Ok(Err(e));
                 }
             };
+        // Activities are given to people who can own them: not to a viewer or someone disabled.
+        if let Some(owner) = record.get("owner_id").as_text()
+            && let Some(user) = store.get(Entity::Users, &[Value::Text(owner.to_string())])?
+        {
+            let name = user.get("name").as_text().unwrap_or(owner);
+            if matches!(user.get("active"), Value::Bool(false)) {
+                errors.push((
+                    "owner_id".into(),
+                    format!("{name} is inactive: choose someone who still works here"),
+                ));
+            } else if user.get("role").as_text() == Some("viewer") {
+                errors.push((
+                    "owner_id".into(),
+                    format!("{name} is a viewer and owns no activities: choose someone else"),
+                ));
+            }
+        }
+        // A time more than a year ahead is most likely a typing slip: asked to be confirmed.
+        if let Some(at) = record.get("occurred_at").as_instant()
+            && at > now + FAR_AHEAD
+            && form.get("confirm_future").is_none()
+        {
+            let years = (at - now) as f64 / (365.25 * 86_400e6);
+            errors.push((
+                "occurred_at".into(),
+                format!(
+                    "{FAR_AHEAD_TEXT} ({years:.0} years ahead): check the year, or tick “Yes, this date” and save again"
+                ),
+            ));
+        }
+        if !errors.is_empty() {
+            return Ok(Err(errors));
+        }
         let principal =
             principal.as_deref().ok_or_else(|| WebError::bad("sign in to log an activity"))?;
         Ok(forms::write_as(&st, principal, now, vec![record])?.map(|summary| (id, summary)))

@@ -39,6 +39,9 @@ pub async fn csv(State(state): State<AppState>, req: Req, params: Params) -> Res
     blocking(move || {
         let q = Explore::read(&state, &req, &params, now)?;
         let result = q.run(&state)?;
+        let engine = Engine { store: state.store.as_ref(), catalog: &state.catalog };
+        let additive = matches!(engine.behaviour(&q.metric), Ok(Behaviour::Accumulating));
+        let result = q.every_bucket(result, additive)?;
         let name = format!("{}.csv", q.metric);
         Ok((
             [
@@ -134,6 +137,55 @@ impl Explore {
         Ok(traction_metrics::run(store, &state.catalog, &query)?)
     }
 
+    /// The result with a row for every bucket of the range in every group, as the chart shows
+    /// them: an empty bucket of a count or a sum is a zero; of a rate, an average or a level it
+    /// has no value (a gap in the chart, an empty cell). Rows in bucket order, groups in the
+    /// order the engine answered them.
+    fn every_bucket(&self, mut result: MetricResult, additive: bool) -> Result<MetricResult> {
+        if result.grain == Grain::All {
+            return Ok(result);
+        }
+        let from = traction_domain::time::parse_instant(&self.from, &self.zone)
+            .map_err(|e| WebError::bad(format!("from: {e}")))?;
+        let to = traction_domain::time::parse_instant(&self.to, &self.zone)
+            .map_err(|e| WebError::bad(format!("to: {e}")))?;
+        let buckets = Buckets::new(result.grain, from, to, &self.zone)?;
+        let mut groups: Vec<Vec<traction_metrics::DimValue>> = Vec::new();
+        let mut rows: BTreeMap<(String, Vec<traction_metrics::DimValue>), traction_metrics::Row> =
+            BTreeMap::new();
+        for r in result.rows.drain(..) {
+            if !groups.contains(&r.dims) {
+                groups.push(r.dims.clone());
+            }
+            rows.insert((r.period.clone().unwrap_or_default(), r.dims.clone()), r);
+        }
+        if groups.is_empty() && result.by.is_empty() {
+            groups.push(Vec::new());
+        }
+        let zero = if additive { Some(0.0) } else { None };
+        for b in &buckets.list {
+            let label = b.label.clone().unwrap_or_default();
+            for dims in &groups {
+                let row = rows.remove(&(label.clone(), dims.clone())).unwrap_or_else(|| {
+                    traction_metrics::Row {
+                        period: Some(label.clone()),
+                        start: b.start.max(from),
+                        dims: dims.clone(),
+                        value: zero,
+                        numerator: result.ratio.then_some(0.0),
+                        denominator: result.ratio.then_some(0.0),
+                        previous: None,
+                        change: None,
+                    }
+                });
+                result.rows.push(row);
+            }
+        }
+        // Rows outside the buckets (none expected) are kept, after the others.
+        result.rows.extend(rows.into_values());
+        Ok(result)
+    }
+
     fn query_string(&self) -> String {
         let mut parts = vec![
             format!("metric={}", encode(&self.metric)),
@@ -160,9 +212,13 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
     let dims = state.catalog.dims(def);
     // A query the engine refuses (a dimension that does not apply, a bad filter) is shown with
     // the form, so it can be fixed in place.
-    let outcome = q.run(state);
     let engine = Engine { store, catalog: &state.catalog };
     let additive = matches!(engine.behaviour(&q.metric), Ok(Behaviour::Accumulating));
+    // The table, the chart and the CSV all have every bucket of the range.
+    let outcome = q.run(state).and_then(|r| {
+        let any = !r.rows.is_empty();
+        q.every_bucket(r, additive).map(|r| (r, any))
+    });
     let metrics: Vec<_> =
         state.catalog.metrics().iter().filter(|m| !matches!(m.kind, Kind::Funnel)).collect();
     let body = html! {
@@ -195,13 +251,13 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
         }
         @match &outcome {
             Err(e) => { p.notice.bad role="alert" { (e.message) } }
-            Ok(result) => {
+            Ok((result, any)) => {
                 section.card #result data-live {
                     p.small {
                         a.button.secondary href={"/explore.csv?" (q.query_string())} download { "Download CSV" }
                         " " (result.rows.len()) " rows"
                     }
-                    @if result.rows.is_empty() {
+                    @if !any {
                         (layout::empty("No records match in this range — widen the range or loosen the filter.", None))
                     } @else {
                         (result_chart(&q, result, &ws, &names, additive)?)

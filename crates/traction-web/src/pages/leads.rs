@@ -99,7 +99,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
                 label for="owner" { "Owner" }
                 select name="owner" id="owner" {
                     option value="" { "Everyone" }
-                    @for (id, name) in &names.users { option value=(id) selected[owner.as_deref() == Some(id.as_str())] { (name) } }
+                    (names.people_options(owner.as_deref(), false))
                 }
                 label for="source" { "Source" }
                 select name="source" id="source" {

@@ -79,15 +79,97 @@ pub struct Names {
     pub users: BTreeMap<String, String>,
     pub teams: BTreeMap<String, String>,
     pub stages: BTreeMap<String, String>,
+    /// Every user, by name (then id), for lists of people.
+    pub people: Vec<Person>,
+}
+
+/// A user as lists of people need them.
+pub struct Person {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub active: bool,
+    pub team: String,
+}
+
+impl Person {
+    /// Whether records can be given to them: active and not a viewer (who owns nothing).
+    pub fn can_own(&self) -> bool {
+        self.active && self.role != "viewer"
+    }
 }
 
 impl Names {
     pub fn load(store: &SqliteStore) -> Result<Names> {
+        let mut people = Vec::new();
+        store.scan(Entity::Users, &mut |r: Record| {
+            let id = text(&r, "id").to_string();
+            people.push(Person {
+                name: r.get("name").as_text().map_or_else(|| id.clone(), str::to_string),
+                id,
+                role: text(&r, "role").to_string(),
+                active: !matches!(r.get("active"), Value::Bool(false)),
+                team: text(&r, "team_id").to_string(),
+            });
+            Ok(())
+        })?;
+        people.sort_by(|a, b| {
+            a.name.to_lowercase().cmp(&b.name.to_lowercase()).then_with(|| a.id.cmp(&b.id))
+        });
         Ok(Names {
-            users: names_of(store, Entity::Users)?,
+            users: people.iter().map(|p| (p.id.clone(), p.name.clone())).collect(),
             teams: names_of(store, Entity::Teams)?,
             stages: names_of(store, Entity::Stages)?,
+            people,
         })
+    }
+
+    /// A person's name in a list, told apart from another of the same name by their team (and
+    /// their id when the team is the same too): `Sam Lee · North`, `Sam Lee · North · u-17`.
+    pub fn person_label(&self, person: &Person) -> String {
+        let same: Vec<&Person> = self
+            .people
+            .iter()
+            .filter(|p| p.name.eq_ignore_ascii_case(&person.name) && p.id != person.id)
+            .collect();
+        let mut label = person.name.clone();
+        if !same.is_empty() {
+            let team = self.teams.get(&person.team).map_or("no team", String::as_str);
+            label.push_str(" · ");
+            label.push_str(team);
+            if same.iter().any(|p| p.team == person.team) {
+                label.push_str(" · ");
+                label.push_str(&person.id);
+            }
+        }
+        if !person.active {
+            label.push_str(" (inactive)");
+        }
+        label
+    }
+
+    /// The `<option>`s of a list of people, each once, by name. `owners_only`: only those who
+    /// can be given records (for a form that writes); otherwise those who may own records, and
+    /// inactive people last — their records can still be filtered by. The selected person is
+    /// always listed.
+    pub fn people_options(&self, selected: Option<&str>, owners_only: bool) -> Markup {
+        let listed = |p: &&Person| {
+            selected == Some(p.id.as_str()) || (p.role != "viewer" && (p.active || !owners_only))
+        };
+        let mut shown: Vec<(bool, String, &Person)> = self
+            .people
+            .iter()
+            .filter(listed)
+            .map(|p| (!p.active, self.person_label(p), p))
+            .collect();
+        shown.sort_by(|a, b| {
+            a.0.cmp(&b.0).then_with(|| a.1.to_lowercase().cmp(&b.1.to_lowercase()))
+        });
+        html! {
+            @for (_, label, p) in &shown {
+                option value=(p.id) selected[selected == Some(p.id.as_str())] { (label) }
+            }
+        }
     }
 
     pub fn user<'a>(&'a self, id: &'a str) -> &'a str {
@@ -190,13 +272,17 @@ pub fn current_period(
     .map_err(|e| WebError::bad(e.to_string()))?;
     let (start, end) =
         traction_kpi::period::period_range(kind, first, zone).map_err(WebError::bad)?;
-    let label = match kind {
+    Ok((first, start, end, period_label(kind, first)))
+}
+
+/// A period for people: `week of 23 Nov 2026`, `November 2026`, `Q4 2026`, `2026`.
+pub fn period_label(kind: PeriodKind, first: Date) -> String {
+    match kind {
         PeriodKind::Week => format!("week of {}", first.strftime("%-d %b %Y")),
         PeriodKind::Month => first.strftime("%B %Y").to_string(),
         PeriodKind::Quarter => format!("Q{} {}", (first.month() - 1) / 3 + 1, first.year()),
         PeriodKind::Year => first.year().to_string(),
-    };
-    Ok((first, start, end, label))
+    }
 }
 
 /// The period kind of `period=week|month|quarter|year` (default month).
@@ -309,9 +395,9 @@ pub fn scope_select(names: &Names, selected: &Scope, with_me: bool) -> Markup {
                 }
             }
             optgroup label="People" {
-                @for (id, name) in &names.users {
-                    @let v = format!("user:{id}");
-                    option value=(v) selected[current == v] { (name) }
+                @for p in names.people.iter().filter(|p| p.can_own() || current == format!("user:{}", p.id)) {
+                    @let v = format!("user:{}", p.id);
+                    option value=(v) selected[current == v] { (names.person_label(p)) }
                 }
             }
         }

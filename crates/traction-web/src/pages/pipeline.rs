@@ -147,12 +147,13 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
                 label for="owner" { "Owner" }
                 select name="owner" id="owner" data-auto {
                     option value="" { "Everyone" }
-                    @for (id, name) in &names.users { option value=(id) selected[owner.as_deref() == Some(id.as_str())] { (name) } }
+                    (names.people_options(owner.as_deref(), false))
                 }
                 button type="submit" { "Show" }
             }
         }
-        p.hint { "Drag a card by its handle to another column, or choose a stage on the card and press Move." }
+        p.hint { "Drag a card by its handle to another column, or open Move on the card, choose the stage and press Move." }
+        p.notice #board-status role="status" aria-live="polite" hidden {}
         div.board-cols #board data-live {
             @for s in &stages {
                 @let deals = by_stage.get(&s.id).map(|v| v.as_slice()).unwrap_or(&[]);
@@ -223,25 +224,47 @@ fn card(
             .clone()
     };
     let age_days = instant(d, "created_at").map(|c| ((now - c) as f64 / 86_400e6).max(0.0));
+    let amount = ws.fmt.money(money(d, "amount", ws).unwrap_or(0.0));
+    let owner = names.user(text(d, "owner_id"));
+    let age = age_days.map(|a| ws.fmt.duration(a * 86_400.0));
+    // A compact card: the name on one line, amount and owner on the next (the account and the
+    // age in its title and for screen readers); the keyboard way (a stage list and Move) opens
+    // from the card's Move, so closed it takes no room.
+    let mut whole = format!("{name} · {amount}");
+    if !account.is_empty() {
+        whole.push_str(&format!(" · {account}"));
+    }
+    whole.push_str(&format!(" · {owner}"));
+    if let Some(a) = &age {
+        whole.push_str(&format!(" · {a} old"));
+    }
     html! {
-        li.deal id={"deal-" (id)} data-deal=(id) data-stage=(current.id) {
-            span.handle aria-hidden="true" title="Drag to another stage" { "⠿ " }
-            span.name { (name) }
-            span.facts {
-                (ws.fmt.money(money(d, "amount", ws).unwrap_or(0.0)))
-                @if !account.is_empty() { " · " (account) }
-                " · " (names.user(text(d, "owner_id")))
-                @if let Some(a) = age_days { " · " (ws.fmt.duration(a * 86_400.0)) " old" }
+        li.deal id={"deal-" (id)} data-deal=(id) data-stage=(current.id) title=(whole) {
+            div.line {
+                span.handle aria-hidden="true" title="Drag to another stage" { "⠿" }
+                span.name { (name) }
             }
-            form method="post" action="/pipeline/move" {
-                @if let Some(token) = csrf { input type="hidden" name="_csrf" value=(token); }
-                input type="hidden" name="deal" value=(id);
-                input type="hidden" name="back" value=(back);
-                label.visually-hidden for={"mv-" (id)} { "Stage of " (name) }
-                select name="stage" id={"mv-" (id)} {
-                    @for s in stages { option value=(s.id) selected[s.id == current.id] { (s.name) } }
+            div.line {
+                span.facts {
+                    span.amount { (amount) } " · " (owner)
+                    span.visually-hidden {
+                        @if !account.is_empty() { " · " (account) }
+                        @if let Some(a) = &age { " · " (a) " old" }
+                    }
                 }
-                button.secondary type="submit" { "Move" }
+                details.mv {
+                    summary aria-label={"Move " (name)} { "Move" }
+                    form method="post" action="/pipeline/move" {
+                        @if let Some(token) = csrf { input type="hidden" name="_csrf" value=(token); }
+                        input type="hidden" name="deal" value=(id);
+                        input type="hidden" name="back" value=(back);
+                        label.visually-hidden for={"mv-" (id)} { "Stage of " (name) }
+                        select name="stage" id={"mv-" (id)} {
+                            @for s in stages { option value=(s.id) selected[s.id == current.id] { (s.name) } }
+                        }
+                        button.secondary type="submit" { "Move" }
+                    }
+                }
             }
         }
     }
@@ -269,6 +292,7 @@ pub async fn move_deal(
             .to_string();
         let back = forms::back_to(&form, "/pipeline");
         let st = state.clone();
+        let moved = deal.clone();
         let summary = blocking(move || {
             let now = (st.clock)();
             let principal =
@@ -280,14 +304,15 @@ pub async fn move_deal(
         })
         .await?;
         forms::announce(&state, &summary, Entity::Deals);
-        Ok(back)
+        Ok((back, moved))
     }
     .await;
     if script {
         return forms::script_answer(result.map(|_| ()));
     }
     match result {
-        Ok(back) => forms::see_other(&back),
+        // Back to the board at the moved card.
+        Ok((back, deal)) => forms::see_other(&format!("{back}#deal-{deal}")),
         Err(e) => axum::response::IntoResponse::into_response(e),
     }
 }

@@ -541,9 +541,7 @@ fn customers_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
             label for="owner" { "Owner" }
             select id="owner" name="owner" {
                 option value="" { "Anyone" }
-                @for (id, name) in &names.users {
-                    option value=(id) selected[owner.as_deref() == Some(id.as_str())] { (name) }
-                }
+                (names.people_options(owner.as_deref(), false))
             }
             button type="submit" { "Show" }
             @if any { a href="/customers" { "Clear" } }

@@ -26,9 +26,100 @@ use crate::forms::{self, FieldErrors, Form};
 use crate::layout::{self, Nav};
 use crate::{Params, Req, Result, WebError, blocking, encode, render};
 
-/// How many targets the list shows (newest first), each with its status now.
-const SHOWN: usize = 300;
+/// Targets per page of the list.
+const PER_PAGE: usize = 50;
 
+/// The statuses a list can be filtered by, as `status=` takes them.
+const STATUSES: &[&str] =
+    &["on_track", "at_risk", "off_track", "achieved", "not_started", "not_enough_data"];
+
+/// Which targets the list shows: `scope=`, `period=` (the kind), `when=` (now, past,
+/// upcoming), `status=` and `page=`; each empty or absent means all.
+struct ListFilter {
+    scope: Option<traction_kpi::scope::Scope>,
+    period: Option<PeriodKind>,
+    when: Option<&'static str>,
+    status: Option<&'static str>,
+    page: usize,
+}
+
+impl ListFilter {
+    fn read(params: &Params, req: &Req) -> Result<ListFilter> {
+        const KNOWN: &[&str] = &["scope", "period", "when", "status", "page", "at"];
+        if let Some((k, _)) = params.0.iter().find(|(k, _)| !KNOWN.contains(&k.as_str())) {
+            return Err(WebError::bad(format!(
+                "unknown parameter {k:?}: the targets list takes {}",
+                KNOWN.join(", ")
+            )));
+        }
+        let given = |k: &str| params.get(k).filter(|v| !v.is_empty());
+        let scope = match given("scope") {
+            None => None,
+            Some(_) => Some(scope_param(params, req)?),
+        };
+        let period = given("period")
+            .map(|p| PeriodKind::parse(p).map_err(|e| WebError::bad(format!("period: {e}"))))
+            .transpose()?;
+        let when = given("when")
+            .map(|w| {
+                ["now", "past", "upcoming"].into_iter().find(|x| *x == w).ok_or_else(|| {
+                    WebError::bad(format!("when: {w:?} is not one of now, past, upcoming"))
+                })
+            })
+            .transpose()?;
+        let status = given("status")
+            .map(|v| {
+                STATUSES.iter().copied().find(|x| *x == v).ok_or_else(|| {
+                    WebError::bad(format!("status: {v:?} is not one of {}", STATUSES.join(", ")))
+                })
+            })
+            .transpose()?;
+        let page = match given("page") {
+            None => 1,
+            Some(p) => p.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                WebError::bad(format!("page: {p:?} is not a page number (1, 2, …)"))
+            })?,
+        };
+        Ok(ListFilter { scope, period, when, status, page })
+    }
+
+    /// Whether a target (its period `[start, end)`) passes the filters other than status.
+    fn keeps(&self, target: &Target, (start, end): (Micros, Micros), at: Micros) -> bool {
+        self.scope.as_ref().is_none_or(|s| *s == target.scope)
+            && self.period.is_none_or(|p| p == target.period)
+            && match self.when {
+                Some("now") => start <= at && at < end,
+                Some("past") => end <= at,
+                Some("upcoming") => at < start,
+                _ => true,
+            }
+    }
+
+    /// The list's URL with these filters on page `page`.
+    fn link(&self, page: usize) -> String {
+        let mut parts = Vec::new();
+        if let Some(s) = &self.scope {
+            parts.push(format!("scope={}", encode(&scope_value(s))));
+        }
+        if let Some(p) = self.period {
+            parts.push(format!("period={}", period_name(p)));
+        }
+        if let Some(w) = self.when {
+            parts.push(format!("when={w}"));
+        }
+        if let Some(s) = self.status {
+            parts.push(format!("status={s}"));
+        }
+        if page > 1 {
+            parts.push(format!("page={page}"));
+        }
+        if parts.is_empty() { "/targets".into() } else { format!("/targets?{}", parts.join("&")) }
+    }
+}
+
+/// `GET /targets`: every target, filtered by scope, period, when and status, newest period
+/// first, a page at a time, each with its actual, what was expected by now, a pace bar and its
+/// status.
 pub async fn list(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
     let now = (state.clock)();
     blocking(move || {
@@ -36,47 +127,150 @@ pub async fn list(State(state): State<AppState>, req: Req, params: Params) -> Re
         let ws = Ws::load(store, &req)?;
         let names = Names::load(store)?;
         let at = at_param(&params, &ws.zone, now)?;
+        let filter = ListFilter::read(&params, &req)?;
         let engine = Engine { store, catalog: &state.catalog };
         let kpis = Kpis { store, metrics: &engine };
-        let mut targets = kpis.targets()?;
+        let all = kpis.targets()?;
+        let total = all.len();
+        let mut targets = Vec::new();
+        for t in all {
+            let range = period_range(t.period, t.starts_on, &ws.zone).map_err(WebError::bad)?;
+            if filter.keeps(&t, range, at) {
+                targets.push(t);
+            }
+        }
         // Current and future periods first, newest first.
         targets.sort_by(|a, b| b.starts_on.cmp(&a.starts_on).then_with(|| a.id.cmp(&b.id)));
-        // Status only for the targets shown.
-        let shown: std::collections::HashSet<&str> =
-            targets.iter().take(SHOWN).map(|t| t.id.as_str()).collect();
-        let status: BTreeMap<String, String> = kpis
-            .status_where(at, |t, _| shown.contains(t.id.as_str()))
-            .map(|rows| rows.into_iter().map(|r| (r.target.id.clone(), r.figures.status.name().to_string())).collect())
-            .unwrap_or_default();
+        // Figures for the page shown; with a status filter, for every target it filters.
+        let figures_of = |ids: std::collections::HashSet<&str>| -> Result<BTreeMap<String, traction_kpi::service::KpiRow>> {
+            Ok(kpis
+                .status_where(at, |t, _| ids.contains(t.id.as_str()))?
+                .into_iter()
+                .map(|r| (r.target.id.clone(), r))
+                .collect())
+        };
+        let mut figures = if filter.status.is_some() {
+            figures_of(targets.iter().map(|t| t.id.as_str()).collect())?
+        } else {
+            BTreeMap::new()
+        };
+        if let Some(status) = filter.status {
+            targets.retain(|t| figures.get(&t.id).is_some_and(|r| r.figures.status.name() == status));
+        }
+        let pages = targets.len().div_ceil(PER_PAGE).max(1);
+        if filter.page > pages {
+            return Err(WebError::bad(format!(
+                "page: there are {pages} pages of these targets; page {} is past the last",
+                filter.page
+            )));
+        }
+        let shown = &targets[(filter.page - 1) * PER_PAGE..(filter.page * PER_PAGE).min(targets.len())];
+        if filter.status.is_none() {
+            figures = figures_of(shown.iter().map(|t| t.id.as_str()).collect())?;
+        }
+        let filtered = filter.scope.is_some() || filter.period.is_some() || filter.when.is_some() || filter.status.is_some();
+        let selected_scope = filter.scope.as_ref().map(scope_value).unwrap_or_default();
         let body = html! {
             div.page-head {
                 h1 { "Targets" }
-                p.sub { (targets.len()) " targets" }
+                p.sub {
+                    @if filtered { (targets.len()) " of " (total) " targets" } @else { (total) " targets" }
+                    @if pages > 1 { " · page " (filter.page) " of " (pages) }
+                }
                 a.button href="/targets/new" { "New target" }
             }
-            @if targets.is_empty() {
+            @if total > 0 {
+                form.filters.card method="get" action="/targets" {
+                    label for="scope" { "Scope" }
+                    select name="scope" id="scope" data-auto {
+                        option value="" { "Any" }
+                        option value="company" selected[selected_scope == "company"] { "Company" }
+                        @if !names.teams.is_empty() {
+                            optgroup label="Teams" {
+                                @for (id, name) in &names.teams {
+                                    @let v = format!("team:{id}");
+                                    option value=(v) selected[selected_scope == v] { (name) }
+                                }
+                            }
+                        }
+                        optgroup label="People" {
+                            @for p in names.people.iter().filter(|p| p.can_own() || selected_scope == format!("user:{}", p.id)) {
+                                @let v = format!("user:{}", p.id);
+                                option value=(v) selected[selected_scope == v] { (names.person_label(p)) }
+                            }
+                        }
+                    }
+                    label for="period" { "Period" }
+                    select name="period" id="period" data-auto {
+                        option value="" { "Any" }
+                        @for k in [PeriodKind::Week, PeriodKind::Month, PeriodKind::Quarter, PeriodKind::Year] {
+                            option value=(period_name(k)) selected[filter.period == Some(k)] { (period_name(k)) }
+                        }
+                    }
+                    label for="when" { "When" }
+                    select name="when" id="when" data-auto {
+                        option value="" { "Any time" }
+                        @for (v, l) in [("now", "running now"), ("past", "past"), ("upcoming", "upcoming")] {
+                            option value=(v) selected[filter.when == Some(v)] { (l) }
+                        }
+                    }
+                    label for="status" { "Status" }
+                    select name="status" id="status" data-auto {
+                        option value="" { "Any" }
+                        @for v in STATUSES {
+                            option value=(v) selected[filter.status == Some(*v)] { (status_parts(v).1) }
+                        }
+                    }
+                    button type="submit" { "Show" }
+                    @if filtered { a href="/targets" { "Clear" } }
+                }
+            }
+            @if total == 0 {
                 (layout::empty("No targets yet — set one for this month to see pace, status and projection on the dashboard.", Some(("/targets/new", "Set a target"))))
+            } @else if targets.is_empty() {
+                (layout::empty("No target matches these filters — clear one to see more.", Some(("/targets", "Show every target"))))
             } @else {
                 section.card #targets data-live {
                     div.scroll {
-                        table {
-                            thead { tr { th scope="col" { "Metric" } th scope="col" { "Scope" } th scope="col" { "Period" } th.num scope="col" { "Target" } th scope="col" { "Status now" } th scope="col" {} } }
+                        table.targets {
+                            thead { tr {
+                                th scope="col" { "Metric" } th scope="col" { "Scope" } th scope="col" { "Period" }
+                                th.num scope="col" { "Target" } th.num scope="col" { "Actual" } th.num scope="col" { "Expected by now" }
+                                th scope="col" { "Pace" } th scope="col" { "Status" } th scope="col" { span.visually-hidden { "Edit" } }
+                            } }
                             tbody {
-                                @for t in targets.iter().take(SHOWN) {
+                                @for t in shown {
                                     @let (unit, _, label) = unit_of(&state.catalog, &t.metric);
+                                    @let row = figures.get(&t.id);
                                     tr {
                                         th scope="row" { a href={"/targets/" (encode(&t.id))} { (label) } }
                                         td { (names.scope(&t.scope)) }
-                                        td { (period_name(t.period)) " from " (t.starts_on) }
+                                        td { (period_label(t.period, t.starts_on)) }
                                         td.num { (ws.fmt.value(unit, Some(t.value))) }
-                                        td { @if let Some(s) = status.get(&t.id) { (status_badge(s)) } }
+                                        @if let Some(r) = row {
+                                            td.num { (ws.fmt.value(unit, r.figures.actual)) }
+                                            td.num { (ws.fmt.value(unit, Some(r.figures.expected))) }
+                                            td.pacecell {
+                                                (chart::pace_bar(r.figures.actual.unwrap_or(0.0), r.figures.expected, t.value, r.figures.status.name(), &format!("{label} pace")))
+                                                span.num { (r.figures.pace.map_or("–".into(), |p| ws.fmt.percent(p))) }
+                                            }
+                                            td { (status_badge(r.figures.status.name())) }
+                                        } @else {
+                                            td.num { "–" } td.num { "–" } td {} td {}
+                                        }
                                         td { a href={"/targets/" (encode(&t.id)) "/edit"} { "Edit" } }
                                     }
                                 }
                             }
                         }
                     }
-                    @if targets.len() > SHOWN { p.small { "Showing the " (SHOWN) " newest of " (targets.len()) "." } }
+                    @if pages > 1 {
+                        nav.pager aria-label="Pages" {
+                            @if filter.page > 1 { a href=(filter.link(filter.page - 1)) rel="prev" { "← Previous" } }
+                            span.small { "Page " (filter.page) " of " (pages) }
+                            @if filter.page < pages { a href=(filter.link(filter.page + 1)) rel="next" { "Next →" } }
+                        }
+                    }
                 }
             }
         };
@@ -523,6 +717,19 @@ fn detail_page(
             if per_head && !accumulating { 0.0 } else { r.value };
         m
     });
+    // By the hour, only the working hours (those with a share of the target) and any hour with
+    // an actual outside them: a month is then its working days, not 720 mostly empty hours.
+    let hourly = grain == KGrain::Hour;
+    let periods: Vec<String> = if hourly {
+        periods
+            .into_iter()
+            .filter(|p| {
+                actual.contains_key(p) || rows.iter().any(|r| &r.period == p && r.value != 0.0)
+            })
+            .collect()
+    } else {
+        periods
+    };
     let chart = Chart {
         title: format!("{label}: target and actual by {grain_text}"),
         unit,
@@ -612,9 +819,13 @@ fn detail_page(
                         }
                     }
                     tbody {
-                        @for p in &periods {
+                        @for (i, p) in periods.iter().enumerate() {
+                            // By the hour, the hours come under their day.
+                            @if hourly && (i == 0 || periods[i - 1].split('T').next() != p.split('T').next()) {
+                                tr.day { th scope="rowgroup" colspan=(2 + if per_head { heads.len() } else { 1 }) { (day_heading(p)) } }
+                            }
                             tr {
-                                th scope="row" { (p) }
+                                th scope="row" { @if hourly { (chart::short_label(p)) } @else { (p) } }
                                 @if per_head {
                                     @for u in &heads {
                                         td.num { (ws.fmt.value(unit, rows.iter().find(|r| &r.period == p && r.user.as_ref() == Some(u)).map(|r| r.value))) }
@@ -631,6 +842,13 @@ fn detail_page(
         }
     };
     Ok(layout::page(req, &format!("Target {label}"), Nav::Targets, body))
+}
+
+/// The day of an hourly bucket label for a heading: `2026-11-03T09:00` → `Tue 3 Nov 2026`.
+fn day_heading(label: &str) -> String {
+    let day = label.split('T').next().unwrap_or(label);
+    day.parse::<jiff::civil::Date>()
+        .map_or_else(|_| day.to_string(), |d| d.strftime("%a %-d %b %Y").to_string())
 }
 
 trait SplitName {

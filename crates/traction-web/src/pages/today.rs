@@ -26,13 +26,24 @@ pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Re
     blocking(move || Ok(render(build(&state, &req, &params, now)?))).await
 }
 
+/// The scope Today opens on without `scope=`: what the reader answers for. An admin watches the
+/// company, a manager (or a viewer of a team) their team, a rep themselves.
+fn default_scope(user: &crate::User) -> Scope {
+    match (user.role.as_str(), &user.team) {
+        ("admin", _) => Scope::Company,
+        ("manager" | "viewer", Some(team)) => Scope::Team(team.clone()),
+        ("manager" | "viewer", None) => Scope::Company,
+        _ => Scope::User(user.id.clone()),
+    }
+}
+
 fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Markup> {
     let store = state.store.as_ref();
     let ws = Ws::load(store, req)?;
     let names = Names::load(store)?;
     let at = at_param(params, &ws.zone, now)?;
     let scope = match (params.get("scope"), &req.user) {
-        (None, Some(u)) => Scope::User(u.id.clone()),
+        (None, Some(u)) => default_scope(u),
         _ => scope_param(params, req)?,
     };
     let engine = Engine { store, catalog: &state.catalog };

@@ -4,6 +4,7 @@
 
 mod app;
 mod browser;
+mod issue22;
 mod pages;
 mod records;
 mod targets;

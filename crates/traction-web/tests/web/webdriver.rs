@@ -234,6 +234,23 @@ impl Session {
         let _ = self.call(reqwest::Method::DELETE, "/actions", None).await;
     }
 
+    /// Drags `from` to the bottom edge of the screen, holds it there for `hold` (the page
+    /// scrolls along), then on to `to` and drops it: how a column below the screen is reached.
+    pub async fn drag_past_edge(&self, from: &El, to: &El, viewport_height: u32, hold: Duration) {
+        let origin = |el: &El| json!({ ELEMENT: el });
+        let actions = vec![
+            json!({ "type": "pointerMove", "duration": 0, "origin": origin(from), "x": 0, "y": 0 }),
+            json!({ "type": "pointerDown", "button": 0 }),
+            json!({ "type": "pointerMove", "duration": 100, "origin": origin(from), "x": 10, "y": 10 }),
+            json!({ "type": "pointerMove", "duration": 200, "origin": "viewport", "x": 100, "y": viewport_height.saturating_sub(20) }),
+            json!({ "type": "pause", "duration": hold.as_millis() as u64 }),
+            json!({ "type": "pointerMove", "duration": 200, "origin": origin(to), "x": 0, "y": 0 }),
+            json!({ "type": "pointerUp", "button": 0 }),
+        ];
+        self.post("/actions", json!({ "actions": [{ "type": "pointer", "id": "mouse", "parameters": { "pointerType": "mouse" }, "actions": actions }] })).await;
+        let _ = self.call(reqwest::Method::DELETE, "/actions", None).await;
+    }
+
     /// The browser console's entries since the last call (chromedriver's log endpoint).
     pub async fn console(&self) -> Vec<Value> {
         let r: Value = self
@@ -275,6 +292,22 @@ impl Session {
         }
         let b64 = self.get("/screenshot").await.as_str().unwrap_or("").to_string();
         decode_base64(&b64)
+    }
+
+    /// Opens a new tab and returns its handle (the session stays on the current one).
+    pub async fn new_tab(&self) -> String {
+        let r = self.post("/window/new", json!({ "type": "tab" })).await;
+        r["handle"].as_str().unwrap().to_string()
+    }
+
+    /// Makes the tab with `handle` the one the commands go to.
+    pub async fn switch_to(&self, handle: &str) {
+        self.post("/window", json!({ "handle": handle })).await;
+    }
+
+    /// How long a navigation may take before `goto` fails.
+    pub async fn page_load_timeout(&self, timeout: Duration) {
+        self.post("/timeouts", json!({ "pageLoad": timeout.as_millis() as u64 })).await;
     }
 
     pub async fn close(&self) {

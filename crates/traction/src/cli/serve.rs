@@ -75,6 +75,7 @@ fn seed_demo(ctx: &Context, store: &traction_store::SqliteStore) -> Result<()> {
     }
     if existing > 0 {
         eprintln!("--demo: the database already has {existing} records; serving it as it is");
+        demo_sign_in_again(ctx, store)?;
         return Ok(());
     }
     let at = ctx.now(store)?;
@@ -94,6 +95,47 @@ fn seed_demo(ctx: &Context, store: &traction_store::SqliteStore) -> Result<()> {
     eprintln!("--demo: {} rows of demo data stored", summary.total());
     super::demo::audit_demo(store, 1, "s", summary.total())?;
     demo_sign_ins(store)?;
+    Ok(())
+}
+
+/// A restart of the demo: its passwords were printed once, when it was made, and only their
+/// hashes are kept, so say who can sign in and how to give one of them a new password.
+fn demo_sign_in_again(ctx: &Context, store: &traction_store::SqliteStore) -> Result<()> {
+    use traction_store::Store;
+    let mut can_sign_in: Vec<(String, String)> = Vec::new();
+    let mut users = Vec::new();
+    store.scan(traction_domain::Entity::Users, &mut |u| {
+        users.push(u);
+        Ok(())
+    })?;
+    for u in &users {
+        let active = !matches!(u.get("active"), traction_domain::Value::Bool(false));
+        let id = u.get("id").as_text().unwrap_or("").to_string();
+        if active && store.password_hash(&id)?.is_some() {
+            can_sign_in.push((u.get("role").as_text().unwrap_or("").to_string(), id));
+        }
+    }
+    let db = ctx.global.db.display().to_string();
+    let db_flag = if db == "traction.db" { String::new() } else { format!(" --db {db}") };
+    if can_sign_in.is_empty() {
+        eprintln!(
+            "--demo: nobody here can sign in yet: add someone with `traction{db_flag} user add --id ID --name NAME --role admin --password-stdin`"
+        );
+        return Ok(());
+    }
+    eprintln!(
+        "--demo: the passwords were shown only when the demo was made; to sign in again, give one of these people a new password:"
+    );
+    can_sign_in.sort_by_key(|(role, id)| {
+        (["admin", "manager", "rep", "viewer"].iter().position(|r| r == role), id.clone())
+    });
+    for (role, id) in &can_sign_in {
+        eprintln!("  {role:<8} {id}");
+    }
+    eprintln!(
+        "  with: echo 'a new passphrase' | traction{db_flag} user passwd {} --password-stdin",
+        can_sign_in[0].1
+    );
     Ok(())
 }
 

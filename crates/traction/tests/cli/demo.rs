@@ -42,3 +42,86 @@ fn a_local_at_is_read_in_the_demo_time_zone() {
     assert!(last.as_str() < "2026-06-30T23:00:00Z", "{last}");
     assert!(last.as_str() > "2026-06-29", "{last}");
 }
+
+/// Runs `traction serve --demo` on a free port until its stderr has a line containing `until`,
+/// then stops it; returns what it printed.
+fn serve_demo_until(env: &Env, until: &str) -> String {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_traction"))
+        .arg("--db")
+        .arg(env.db())
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--at", "2026-11-23T12:00:00Z"])
+        .env_remove("TRACTION_DB")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut printed = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut seen_at: Option<std::time::Instant> = None;
+    loop {
+        // Once the line is seen, the lines after it (the list of people) come within moments.
+        let wait = match seen_at {
+            Some(t) if t.elapsed() > std::time::Duration::from_millis(800) => break,
+            Some(_) => std::time::Duration::from_millis(200),
+            None => deadline.saturating_duration_since(std::time::Instant::now()),
+        };
+        match rx.recv_timeout(wait) {
+            Ok(line) => {
+                if line.contains(until) && seen_at.is_none() {
+                    seen_at = Some(std::time::Instant::now());
+                }
+                printed.push_str(&line);
+                printed.push('\n');
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if seen_at.is_some() => {}
+            Err(_) => break,
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(printed.contains(until), "serve --demo never said {until:?}: {printed}");
+    printed
+}
+
+/// Issue 22.8: the demo's passwords are shown once; a restarted `serve --demo` says who can
+/// sign in and how to set a new password, naming the same people.
+#[test]
+fn issue_22_a_restarted_demo_server_says_how_to_sign_in_again() {
+    let env = Env::new();
+    let first = serve_demo_until(&env, "sign in at /login");
+    let people: Vec<(String, String)> = first
+        .lines()
+        .skip_while(|l| !l.contains("sign in at /login"))
+        .skip(1)
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let role = words.next()?.to_string();
+            let id = words.next()?.to_string();
+            words.next()?; // the password
+            ["admin", "manager", "rep", "viewer"].contains(&role.as_str()).then_some((role, id))
+        })
+        .collect();
+    assert_eq!(people.len(), 4, "one of each role: {first}");
+
+    let again = serve_demo_until(&env, "--password-stdin");
+    let admin = &people.iter().find(|(role, _)| role == "admin").unwrap().1;
+    assert!(again.contains(&format!("user passwd {admin} --password-stdin")), "{again}");
+    assert!(again.contains("serving it as it is"), "{again}");
+    assert!(again.contains("the passwords were shown only when the demo was made"), "{again}");
+    for (role, id) in &people {
+        assert!(
+            again.lines().any(|l| l.split_whitespace().eq([role.as_str(), id.as_str()])),
+            "{role} {id} is listed: {again}"
+        );
+    }
+}
