@@ -373,7 +373,7 @@ impl Kpis<'_> {
         // target is at fault when the catalog does not have it.
         let behaviour = self.metrics.behaviour(&target.metric).map_err(|e| {
             Error::Invalid(format!(
-                "target {}: {e}; fix it with `traction target set --id {} --metric …`",
+                "target {}: {e}; if it is a metric of your own definitions file, pass that file (--metrics FILE or TRACTION_METRICS; `serve --metrics` for the server), else change the target's metric (`traction target set --id {} --metric …`) or delete it",
                 target.id, target.id
             ))
         })?;
