@@ -614,3 +614,19 @@ fn issue_22_3_target_values_are_checked_and_duplicates_refused() {
     assert!(run.stderr.contains("already set"), "{}", run.stderr);
     assert_eq!(json(&env, &["target", "list"])["items"].as_array().unwrap().len(), 4);
 }
+
+/// Issue 24.5: the currency cannot change once amounts are stored — not even to one with the
+/// same decimals, which would relabel every amount without converting it.
+#[test]
+fn issue_24_5_the_currency_cannot_change_under_stored_amounts() {
+    let env = team_of_four();
+    let run = env.run(&["config", "set", "currency", "EUR"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("amounts are stored in USD (deals)"), "{}", run.stderr);
+    assert!(run.stderr.contains("would relabel them without converting"), "{}", run.stderr);
+    assert!(env.ok(&["config", "get", "currency"]).contains("USD"));
+    // A new workspace without amounts takes any currency.
+    let fresh = Env::new();
+    fresh.ok(&["config", "set", "currency", "EUR"]);
+    assert!(fresh.ok(&["config", "get", "currency"]).contains("EUR"));
+}
