@@ -492,3 +492,78 @@ pub fn previous_range(
     }
     Ok((from - (to - from), from))
 }
+
+/// Where an instant `t` of a bucket starting at `start` falls in the bucket `[other_start,
+/// other_end)` it is compared with: the same local calendar distance from the start (months, then
+/// days, then the time of day; spec: web-design.md, comparisons are like for like), clamped at
+/// the end of a shorter bucket. On 3 December at 15:00, the month from 1 December maps onto
+/// November as 3 November 15:00; on 31 March at 15:00 onto February as its end, 1 March 00:00.
+pub fn same_stretch(
+    t: Micros,
+    start: Micros,
+    other_start: Micros,
+    other_end: Micros,
+    zone: &jiff::tz::TimeZone,
+) -> Result<Micros, Error> {
+    use traction_domain::time::{local_to_micros, to_zoned};
+    let local = |m: Micros| {
+        to_zoned(m, zone)
+            .map(|z| z.datetime())
+            .ok_or_else(|| Error::Input(format!("{m} is out of range as an instant")))
+    };
+    let past = |_| Error::Input("the comparison runs past the calendar".into());
+    let span = local(start)?.until((jiff::Unit::Month, local(t)?)).map_err(past)?;
+    let mapped = local(other_start)?.checked_add(span).map_err(past)?;
+    Ok(local_to_micros(mapped, zone).map_err(Error::Input)?.clamp(other_start, other_end))
+}
+
+/// The span a grain-`all` range `[from, to)` is compared with, whole: the range before it
+/// ([`previous_range`]) or the same dates a year earlier.
+pub fn compared_whole_range(
+    from: Micros,
+    to: Micros,
+    compare: Compare,
+    zone: &jiff::tz::TimeZone,
+) -> Result<(Micros, Micros), Error> {
+    match compare {
+        Compare::Previous => previous_range(from, to, zone),
+        Compare::Yoy => Ok((
+            crate::buckets::shift_years(from, -1, zone)?,
+            crate::buckets::shift_years(to, -1, zone)?,
+        )),
+    }
+}
+
+/// The part of a bucket `[start, end)` (cut by the range `[from, to)`) that a comparison
+/// measures against the bucket `[other_start, other_end)`: the whole other bucket when the
+/// bucket is past or future, and when the clock `at` lies inside it (a period in progress) the
+/// same stretch of the other bucket — from the mapped start of the range to the mapped `at`.
+/// The flag says whether the stretch is such a like-for-like part.
+pub fn compared_stretch(
+    (start, end): (Micros, Micros),
+    (from, to): (Micros, Micros),
+    at: Micros,
+    (other_start, other_end): (Micros, Micros),
+    zone: &jiff::tz::TimeZone,
+) -> Result<((Micros, Micros), bool), Error> {
+    let (lo, hi) = (start.max(from), end.min(to));
+    if !(lo <= at && at < hi) {
+        return Ok(((other_start, other_end), false));
+    }
+    let s_lo = same_stretch(lo, start, other_start, other_end, zone)?;
+    let s_hi = same_stretch(at, start, other_start, other_end, zone)?;
+    Ok(((s_lo, s_hi.max(s_lo)), true))
+}
+
+/// The stretch a grain-`all` query over `[from, to)` at the clock `at` is compared with (see
+/// [`compared_stretch`]), and whether it is a like-for-like part of a period in progress.
+pub fn compared_range(
+    from: Micros,
+    to: Micros,
+    at: Micros,
+    compare: Compare,
+    zone: &jiff::tz::TimeZone,
+) -> Result<((Micros, Micros), bool), Error> {
+    let whole = compared_whole_range(from, to, compare, zone)?;
+    compared_stretch((from, to), (from, to), at, whole, zone)
+}
