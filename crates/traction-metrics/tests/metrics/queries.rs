@@ -159,7 +159,7 @@ fn bad_queries_are_clear_errors() {
     };
     assert_eq!(
         err(&|q| q.filter = Some("amount > 10 and ownr = 'u1'".into())),
-        "where: 1:17: unknown field \"ownr\" on deals; fields are id, name, pipeline_id, stage_id, account_id, owner_id, amount, created_at, expected_close_on, closed_at, status, lost_reason, competitor, source, campaign_id, deal_type, contract_months, owner, team, pipeline, stage, campaign, segment, industry, region"
+        "where: 1:17: unknown field \"ownr\" on deals; fields are id, name, pipeline_id, stage_id, account_id, owner_id, amount, created_at, expected_close_on, closed_at, status, lost_reason, competitor, source, campaign_id, deal_type, contract_months, owner, team, pipeline, stage, campaign, segment, industry, region, account, origin, medium"
     );
     assert_eq!(
         err(&|q| q.filter = Some("amount >".into())),
@@ -167,7 +167,7 @@ fn bad_queries_are_clear_errors() {
     );
     assert_eq!(
         err(&|q| q.by = vec!["kind".into()]),
-        "by: \"kind\" does not apply to win_rate; the dimensions that do are owner, team, pipeline, stage, status, source, campaign, deal_type, lost_reason, competitor, segment, industry, region, weekday, hour_of_day"
+        "by: \"kind\" does not apply to win_rate; the dimensions that do are owner, team, pipeline, stage, status, source, campaign, deal_type, lost_reason, competitor, segment, industry, region, account, origin, medium, weekday, hour_of_day"
     );
     assert_eq!(
         err(&|q| q.metric = "win".into()),
