@@ -860,3 +860,25 @@ fn change(now: Option<f64>, then: Option<f64>) -> String {
         _ => "–".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stretches_read_as_people_write_them() {
+        let zone = jiff::tz::TimeZone::get("Europe/London").unwrap();
+        let at = |t: &str| traction_domain::time::parse_instant(t, &zone).unwrap();
+        let label = |a: &str, b: &str| stretch_label(at(a), at(b), &zone);
+        assert_eq!(label("2026-11-01", "2026-12-01"), "November 2026");
+        assert_eq!(label("2026-11-01", "2026-11-03 15:00"), "1–3 Nov 2026 until 15:00");
+        assert_eq!(label("2026-10-26", "2026-11-02"), "26 Oct – 1 Nov 2026");
+        assert_eq!(label("2025-12-29", "2026-01-05"), "29 Dec 2025 – 4 Jan 2026");
+        assert_eq!(label("2026-12-02", "2026-12-02 15:00"), "2 Dec 2026 until 15:00");
+        assert_eq!(
+            label("2026-12-03 14:00", "2026-12-03 14:35"),
+            "3 Dec 2026 from 14:00 until 14:35"
+        );
+        assert_eq!(label("2026-11-01", "2026-11-01"), "1 Nov 2026");
+    }
+}

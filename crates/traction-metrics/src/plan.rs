@@ -567,3 +567,49 @@ pub fn compared_range(
     let whole = compared_whole_range(from, to, compare, zone)?;
     compared_stretch((from, to), (from, to), at, whole, zone)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str, zone: &jiff::tz::TimeZone) -> Micros {
+        traction_domain::time::parse_instant(text, zone).unwrap()
+    }
+
+    #[test]
+    fn the_same_stretch_is_local_calendar_arithmetic() {
+        let london = jiff::tz::TimeZone::get("Europe/London").unwrap();
+        let z = &london;
+        // A quarter in progress: 1 October → 3 December 15:00 is 2 months, 2 days and 15 hours,
+        // so the third quarter's stretch ends on 3 September at 15:00.
+        let q4 = (at("2026-10-01", z), at("2027-01-01", z));
+        let q3 = (at("2026-07-01", z), at("2026-10-01", z));
+        let ((lo, hi), partial) =
+            compared_stretch(q4, q4, at("2026-12-03 15:00", z), q3, z).unwrap();
+        assert!(partial);
+        assert_eq!((lo, hi), (q3.0, at("2026-09-03 15:00", z)));
+        // Across the change of clocks (25 October): 3 November 15:00 GMT maps onto 3 October
+        // 15:00 BST, which is 14:00 UTC — the local time of day, not 24-hour days.
+        let nov = (at("2026-11-01", z), at("2026-12-01", z));
+        let oct = (at("2026-10-01", z), at("2026-11-01", z));
+        let mapped = same_stretch(at("2026-11-03 15:00", z), nov.0, oct.0, oct.1, z).unwrap();
+        assert_eq!(mapped, at("2026-10-03T14:00:00Z", z));
+        // A past or future bucket is compared whole.
+        let ((lo, hi), partial) =
+            compared_stretch(oct, oct, at("2026-12-03 15:00", z), (at("2026-09-01", z), oct.0), z)
+                .unwrap();
+        assert!(!partial);
+        assert_eq!((lo, hi), (at("2026-09-01", z), oct.0));
+        // The range cuts the bucket: from 2 December, the stretch starts on 2 November.
+        let dec = (at("2026-12-01", z), at("2027-01-01", z));
+        let ((lo, hi), _) =
+            compared_stretch(dec, (at("2026-12-02", z), dec.1), at("2026-12-03 15:00", z), nov, z)
+                .unwrap();
+        assert_eq!((lo, hi), (at("2026-11-02", z), at("2026-11-03 15:00", z)));
+        // At the very start of a period nothing has elapsed: an empty stretch.
+        let ((lo, hi), partial) =
+            compared_range(dec.0, dec.1, dec.0, Compare::Previous, z).unwrap();
+        assert!(partial);
+        assert_eq!((lo, hi), (nov.0, nov.0));
+    }
+}
