@@ -471,7 +471,8 @@ pub fn derived_parts(e: &Expr) -> Vec<(String, &str, bool)> {
 }
 
 /// The grain-`all` span before a range, for `compare=previous`: whole months when the range is
-/// whole months (local calendar arithmetic), else the same length of time.
+/// whole months, whole local days when it is whole days (local calendar arithmetic), else the
+/// same length of time.
 pub fn previous_range(
     from: Micros,
     to: Micros,
@@ -490,7 +491,22 @@ pub fn previous_range(
             .map_err(|_| Error::Input("the comparison runs past the calendar".into()))?;
         return Ok((start_of_day(start, zone).map_err(input)?, from));
     }
+    // Whole local days (a week, say): the same number of days before, so a week across a change
+    // of clocks still starts at midnight.
+    if let (Some(a), Some(b)) = (local_midnight(from, zone), local_midnight(to, zone)) {
+        let days = b.since(a).map_err(|e| Error::Input(e.to_string()))?.get_days();
+        let start = a
+            .checked_sub(i64::from(days).days())
+            .map_err(|_| Error::Input("the comparison runs past the calendar".into()))?;
+        return Ok((start_of_day(start, zone).map_err(input)?, from));
+    }
     Ok((from - (to - from), from))
+}
+
+/// The local date of an instant that is a local midnight.
+fn local_midnight(micros: Micros, zone: &jiff::tz::TimeZone) -> Option<jiff::civil::Date> {
+    let date = traction_domain::time::to_zoned(micros, zone)?.date();
+    (traction_domain::time::start_of_day(date, zone).ok()? == micros).then_some(date)
 }
 
 /// Where an instant `t` of a bucket starting at `start` falls in the bucket `[other_start,
@@ -611,5 +627,10 @@ mod tests {
             compared_range(dec.0, dec.1, dec.0, Compare::Previous, z).unwrap();
         assert!(partial);
         assert_eq!((lo, hi), (nov.0, nov.0));
+        // A week is compared with the seven local days before, also across the change of
+        // clocks: the week of Monday 26 October with the week of Monday 19 October from its
+        // midnight (BST), not 168 hours earlier (an hour off).
+        let week = (at("2026-10-26", z), at("2026-11-02", z));
+        assert_eq!(previous_range(week.0, week.1, z).unwrap(), (at("2026-10-19", z), week.0));
     }
 }
