@@ -73,6 +73,8 @@ pub struct Report {
     pub names: Names,
     /// The label and unit of each KPI's metric, by metric name.
     pub kpi_metrics: BTreeMap<String, (String, Unit)>,
+    /// The range for people: `December 2026`, `1–11 Nov 2026` (the end is exclusive).
+    pub range_label: String,
 }
 
 /// The stretches the key metrics are compared with, each with a label for people.
@@ -233,6 +235,7 @@ pub fn build(
         })
         .collect();
     Ok(Report {
+        range_label: stretch_label(from.0, to.0, &zone),
         compared,
         names: Names::load(store)?,
         kpi_metrics,
@@ -480,8 +483,8 @@ impl Report {
     /// What the funnel counts.
     fn funnel_caption(&self) -> String {
         format!(
-            "Deals created from {} to {}, by the furthest stage they reached (a deal that skipped a stage counts as having reached it); conversion is to the next stage.",
-            self.from, self.to
+            "Deals created in {}, by the furthest stage they reached (a deal that skipped a stage counts as having reached it); conversion is to the next stage.",
+            self.range_label
         )
     }
 
@@ -498,10 +501,9 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "# Sales report · {} · {} to {}\n",
+            "# Sales report · {} · {}\n",
             md(&self.names.scope(&self.scope)),
-            self.from,
-            self.to
+            md(&self.range_label)
         );
         let _ = writeln!(out, "Figures as of {}.\n", format_instant(self.at));
         out.push_str("## KPIs\n\n");
@@ -603,10 +605,9 @@ impl Report {
         let scope_name = self.names.scope(&self.scope);
         let _ = write!(
             body,
-            "<header><h1>Sales report</h1><p>{} · {} to {} · figures as of {}</p></header>",
+            "<header><h1>Sales report</h1><p>{} · {} · figures as of {}</p></header>",
             esc(&scope_name),
-            esc(&self.from),
-            esc(&self.to),
+            esc(&self.range_label),
             esc(&format_instant(self.at))
         );
         body.push_str("<section><h2>KPIs</h2>");
@@ -699,10 +700,9 @@ impl Report {
             let _ = write!(body, "<p class=small>Note: {}.</p>", esc(note));
         }
         format!(
-            "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width,initial-scale=1\"><title>Sales report {} {}–{}</title><style>{CSS}</style></head><body>{body}</body></html>\n",
+            "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width,initial-scale=1\"><title>Sales report · {} · {}</title><style>{CSS}</style></head><body>{body}</body></html>\n",
             esc(&scope_name),
-            esc(&self.from),
-            esc(&self.to)
+            esc(&self.range_label)
         )
     }
 }
