@@ -248,12 +248,14 @@ fn tile(
     let (previous, compared_label) = if at > pstart {
         let mut q = Query::new(&t.metric, pstart, pend, Grain::All, at);
         q.filter = owners.as_deref().map(owner_filter);
-        let (value, (lo, hi)) =
-            traction_metrics::run_compared(store, engine.catalog, &q, Compare::Previous)?;
-        (
-            value.or(if accumulating { Some(0.0) } else { None }),
-            Some(traction_kpi::report::stretch_label(lo, hi, &ws.zone)),
-        )
+        // A comparison that cannot be made leaves the tile without a change, not the page broken.
+        match traction_metrics::run_compared(store, engine.catalog, &q, Compare::Previous) {
+            Ok((value, (lo, hi))) => (
+                value.or(if accumulating { Some(0.0) } else { None }),
+                Some(traction_kpi::report::stretch_label(lo, hi, &ws.zone)),
+            ),
+            Err(_) => (None, None),
+        }
     } else {
         (None, None)
     };
