@@ -318,6 +318,16 @@ fn issue_22_a_period_in_progress_is_compared_like_for_like() {
         (Some(3.0), Some(2.0), "2026-11-01".into(), "2026-11-03T15:00:00+00:00".into())
     );
     close(res.rows[0].change, 0.5);
+    // By a dimension, each row against its own stretch: web 3 against 2.
+    let mut q = fx.query("leads_created", "2026-12-01", "2027-01-01", Grain::Month);
+    q.compare = Some(Compare::Previous);
+    q.at = at;
+    q.by = vec!["source".into()];
+    let res = fx.run(&q);
+    assert_eq!(
+        (res.rows.len(), res.rows[0].value, res.rows[0].previous),
+        (1, Some(3.0), Some(2.0))
+    );
     // The same at grain all (what the report and the dashboard ask for).
     let res = ask("2026-12-01", "2027-01-01", Grain::All, Compare::Previous, at);
     assert_eq!(
