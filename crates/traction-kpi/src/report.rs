@@ -378,8 +378,11 @@ impl Report {
     pub fn to_json(&self) -> Json {
         let mut kpis = crate::json::status(self.at, &self.kpis)["rows"].clone();
         if let Json::Array(rows) = &mut kpis {
-            for (row, k) in rows.iter_mut().zip(&self.kpis) {
-                row["name"] = json!(self.kpi_name(k));
+            for row in rows.iter_mut() {
+                let k = self.kpis.iter().find(|k| row["target"] == k.target.id.as_str());
+                if let Some(k) = k {
+                    row["name"] = json!(self.kpi_name(k));
+                }
             }
         }
         let metrics: Vec<Json> = self
