@@ -138,7 +138,7 @@ pub fn run(store: &SqliteStore, catalog: &Catalog, query: &Query) -> Result<Metr
 /// The compared side of a query: the cells of the compared whole buckets, and for a bucket that
 /// holds the clock (a period in progress) the cells of the same stretch of its compared bucket.
 struct Compared {
-    /// Cells of the compared whole buckets, by their index in `whole_buckets`.
+    /// Cells of the compared whole buckets, keyed by (compared bucket index, dimension values).
     cells: BTreeMap<Key, Cell>,
     /// The cell of a key without data (counts and sums 0, the rest null).
     empty: Cell,
