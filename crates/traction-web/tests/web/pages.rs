@@ -555,4 +555,15 @@ async fn issue_22_the_dashboard_compares_the_month_so_far_like_for_like() {
         );
         assert!(body.contains(&link), "a link to the {format} report");
     }
+    // The linked report answers, and compares as the dashboard does.
+    let html = app
+        .api()
+        .get(app.url("/api/v1/report?from=2026-11-01&to=2026-12-01&scope=company&format=html"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Sales report") && html.contains(vs_previous), "{html}");
 }
