@@ -176,6 +176,7 @@ impl Explore {
                         denominator: result.ratio.then_some(0.0),
                         previous: None,
                         change: None,
+                        compared: None,
                     }
                 });
                 result.rows.push(row);
