@@ -2,13 +2,14 @@
 //! status, the key leading and lagging metrics with the previous period and the same period a year
 //! earlier, the funnel, and the leaderboard — as JSON, Markdown, CSV or printable HTML with charts.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde_json::{Value as Json, json};
 use traction_domain::time::{Micros, format_instant};
 use traction_metrics::catalog::{Indicator, Unit};
-use traction_metrics::{Catalog, Compare, FunnelQuery, FunnelRow, Grain, Query};
-use traction_store::SqliteStore;
+use traction_metrics::{Catalog, Compare, FunnelQuery, FunnelRow, Grain, Query, Stretch};
+use traction_store::{SqliteStore, Store};
 
 use crate::engine::{Engine, owner_filter};
 use crate::scope::Scope;
@@ -31,6 +32,10 @@ const KEY_METRICS: &[&str] = &[
     "sales_cycle_days",
     "revenue",
     "new_customers",
+    "costs",
+    "net_cash_flow",
+    "customer_acquisition_cost",
+    "nps",
 ];
 
 /// One metric line of the report.
@@ -61,6 +66,123 @@ pub struct Report {
     pub trend: Vec<(String, f64)>,
     /// Metrics left out, with why (e.g. their records have no owner, so a team scope cannot apply).
     pub notes: Vec<String>,
+    /// What the key metrics are compared with: the previous period and a year earlier, whole, or
+    /// for a range in progress the same stretch of them (spec: web-design.md, like for like).
+    pub compared: Compared,
+    /// Names of the reps, teams, stages and pipelines the report mentions.
+    pub names: Names,
+    /// The label and unit of each KPI's metric, by metric name.
+    pub kpi_metrics: BTreeMap<String, (String, Unit)>,
+    /// The range for people: `December 2026`, `1–11 Nov 2026` (the end is exclusive).
+    pub range_label: String,
+}
+
+/// The stretches the key metrics are compared with, each with a label for people.
+#[derive(Clone, Debug, Default)]
+pub struct Compared {
+    pub previous: Option<(Stretch, String)>,
+    pub year_ago: Option<(Stretch, String)>,
+}
+
+/// Display names: id → name for users, teams, stages and pipelines (the id where there is none).
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    pub users: BTreeMap<String, String>,
+    pub teams: BTreeMap<String, String>,
+    pub stages: BTreeMap<String, String>,
+    pub pipelines: BTreeMap<String, String>,
+}
+
+impl Names {
+    pub fn load(store: &SqliteStore) -> Result<Names, Error> {
+        use traction_domain::Entity;
+        let of = |entity: Entity| -> Result<BTreeMap<String, String>, Error> {
+            let mut out = BTreeMap::new();
+            store.scan(entity, &mut |r| {
+                let id = r.get("id").as_text().unwrap_or("").to_string();
+                let name = r.get("name").as_text().map_or_else(|| id.clone(), str::to_string);
+                out.insert(id, name);
+                Ok(())
+            })?;
+            Ok(out)
+        };
+        Ok(Names {
+            users: of(Entity::Users)?,
+            teams: of(Entity::Teams)?,
+            stages: of(Entity::Stages)?,
+            pipelines: of(Entity::Pipelines)?,
+        })
+    }
+
+    fn name<'a>(map: &'a BTreeMap<String, String>, id: &'a str) -> &'a str {
+        map.get(id).map_or(id, String::as_str)
+    }
+
+    pub fn user<'a>(&'a self, id: &'a str) -> &'a str {
+        Names::name(&self.users, id)
+    }
+
+    pub fn stage<'a>(&'a self, id: &'a str) -> &'a str {
+        Names::name(&self.stages, id)
+    }
+
+    pub fn pipeline<'a>(&'a self, id: &'a str) -> &'a str {
+        Names::name(&self.pipelines, id)
+    }
+
+    /// `Company`, `North team`, `Ann Smith`.
+    pub fn scope(&self, scope: &Scope) -> String {
+        match scope {
+            Scope::Company => "Company".into(),
+            Scope::Team(id) => format!("{} team", Names::name(&self.teams, id)),
+            Scope::User(id) => self.user(id).to_string(),
+        }
+    }
+}
+
+/// A stretch `[from, to)` for people: `1–3 Nov 2026 until 15:00`, `28 Oct – 3 Nov 2026`,
+/// `November 2026` for a whole month; the end is exclusive, so a stretch to a midnight ends the
+/// day before.
+pub fn stretch_label(from: Micros, to: Micros, zone: &jiff::tz::TimeZone) -> String {
+    use traction_domain::time::to_zoned;
+    let (Some(a), Some(b)) = (to_zoned(from, zone), to_zoned(to, zone)) else {
+        return format!("{from}–{to}");
+    };
+    let midnight = |z: &jiff::Zoned| z.time() == jiff::civil::Time::midnight();
+    let last =
+        if midnight(&b) && to > from { b.date().yesterday().unwrap_or(b.date()) } else { b.date() };
+    let first = a.date();
+    // A whole calendar month.
+    if midnight(&a) && midnight(&b) && first.day() == 1 && last == first.last_of_month() {
+        return first.strftime("%B %Y").to_string();
+    }
+    let mut out = if first == last {
+        first.strftime("%-d %b %Y").to_string()
+    } else if (first.year(), first.month()) == (last.year(), last.month()) {
+        format!("{}–{}", first.day(), last.strftime("%-d %b %Y"))
+    } else if first.year() == last.year() {
+        format!("{} – {}", first.strftime("%-d %b"), last.strftime("%-d %b %Y"))
+    } else {
+        format!("{} – {}", first.strftime("%-d %b %Y"), last.strftime("%-d %b %Y"))
+    };
+    if !midnight(&a) {
+        out.push_str(&format!(" from {}", a.strftime("%H:%M")));
+    }
+    if !midnight(&b) {
+        out.push_str(&format!(" until {}", b.strftime("%H:%M")));
+    }
+    out
+}
+
+/// What a KPI's period is called: `November 2026`, `week of 2 Nov 2026`, `Q4 2026`, `2026`.
+pub fn period_text(kind: crate::period::PeriodKind, starts_on: jiff::civil::Date) -> String {
+    use crate::period::PeriodKind;
+    match kind {
+        PeriodKind::Week => format!("week of {}", starts_on.strftime("%-d %b %Y")),
+        PeriodKind::Month => starts_on.strftime("%B %Y").to_string(),
+        PeriodKind::Quarter => format!("Q{} {}", (starts_on.month() - 1) / 3 + 1, starts_on.year()),
+        PeriodKind::Year => starts_on.year().to_string(),
+    }
 }
 
 /// Assembles the report of `[from, to)` (local dates as text for display) for a scope.
@@ -83,8 +205,7 @@ pub fn build(
     // The key metrics (about forty queries) on a second thread, beside the KPIs, the funnel and
     // the leaderboard: the store's read connections serve both side by side.
     let (key, rest) = std::thread::scope(|threads| {
-        let key =
-            threads.spawn(|| key_metrics(store, catalog, filter.as_ref(), from.0, to.0, at, &zone));
+        let key = threads.spawn(|| key_metrics(store, catalog, filter.as_ref(), from.0, to.0, at));
         let rest = (|| {
             // The targets of the scope whose period overlaps the range.
             let kpi_rows = kpis.status_where(at, |target, (start, end)| {
@@ -99,7 +220,25 @@ pub fn build(
     let (metrics, mut notes) = key.map_err(|_| Error::Invalid("the key metrics failed".into()))?;
     let (kpi_rows, (funnel, leaderboard, trend, more_notes)) = rest?;
     notes.extend(more_notes);
+    let stretch = |compare: Compare| {
+        traction_metrics::plan::compared_range(from.0, to.0, at, compare, &zone)
+            .ok()
+            .map(|((lo, hi), _)| (Stretch::new(lo, hi, &zone), stretch_label(lo, hi, &zone)))
+    };
+    let compared =
+        Compared { previous: stretch(Compare::Previous), year_ago: stretch(Compare::Yoy) };
+    let kpi_metrics = kpi_rows
+        .iter()
+        .filter_map(|k| {
+            let m = catalog.get(&k.target.metric)?;
+            Some((m.name.clone(), (m.label.clone(), m.unit)))
+        })
+        .collect();
     Ok(Report {
+        range_label: stretch_label(from.0, to.0, &zone),
+        compared,
+        names: Names::load(store)?,
+        kpi_metrics,
         from: from.1,
         to: to.1,
         scope,
@@ -184,43 +323,29 @@ fn key_metrics(
     from: Micros,
     to: Micros,
     at: Micros,
-    zone: &jiff::tz::TimeZone,
 ) -> (Vec<MetricLine>, Vec<String>) {
     let engine = Engine { store, catalog };
-    let filter = filter.cloned();
     let mut metrics = Vec::new();
     let mut notes = Vec::new();
     for name in KEY_METRICS {
         let Some(metric) = catalog.get(name) else { continue };
-        let value_of = |compare: Option<Compare>| -> Result<(Option<f64>, Option<f64>), String> {
-            let mut query = Query::new(name, from, to, Grain::All, at);
-            query.filter = filter.clone();
-            query.compare = compare;
-            let result =
-                traction_metrics::run(store, catalog, &query).map_err(|e| e.to_string())?;
-            Ok(result.rows.first().map_or((None, None), |r| (r.value, r.previous)))
-        };
-        let (value, previous) = match value_of(Some(Compare::Previous)) {
-            Ok(v) => v,
+        let mut query = Query::new(name, from, to, Grain::All, at);
+        query.filter = filter.cloned();
+        let value = match traction_metrics::run(store, catalog, &query) {
+            Ok(result) => result.rows.first().and_then(|r| r.value),
             Err(e) => {
                 notes.push(format!("{name} is left out: {e}"));
                 continue;
             }
         };
-        // The same range a year earlier, as the engine's `compare=yoy` computes it for grain
-        // `all` (the range shifted by a year, the same clock), without computing this period's
-        // value a third time.
-        let year_ago = (|| -> Result<Option<f64>, String> {
-            let shift = |t: Micros| {
-                traction_metrics::buckets::shift_years(t, -1, zone).map_err(|e| e.to_string())
-            };
-            let mut query = Query::new(name, shift(from)?, shift(to)?, Grain::All, at);
-            query.filter = filter.clone();
-            let result =
-                traction_metrics::run(store, catalog, &query).map_err(|e| e.to_string())?;
-            Ok(result.rows.first().and_then(|r| r.value))
-        })()
-        .unwrap_or(None);
+        // The previous period and a year earlier as the engine's `compare` takes them: whole,
+        // or for a range in progress the same stretch of them (spec: web-design.md).
+        let compared = |compare: Compare| {
+            traction_metrics::run_compared(store, catalog, &query, compare)
+                .ok()
+                .and_then(|(value, _)| value)
+        };
+        let (previous, year_ago) = (compared(Compare::Previous), compared(Compare::Yoy));
         // A count or a sum over an empty range is 0, not missing; an average of nothing is.
         let accumulating = matches!(
             crate::service::MetricSource::behaviour(&engine, name),
@@ -248,15 +373,26 @@ fn number(x: Option<f64>) -> Json {
 }
 
 impl Report {
-    /// `{"from", "to", "scope", "kpis", "metrics", "funnel", "leaderboard"}` (interfaces.md).
+    /// `{"from", "to", "scope", "kpis", "metrics", "funnel", "leaderboard"}` (interfaces.md), with
+    /// names beside the ids for people (`name`, `label`, `stage_name`, `user_name`) and the
+    /// stretches the metrics are compared with (`compared`).
     pub fn to_json(&self) -> Json {
-        let kpis = crate::json::status(self.at, &self.kpis)["rows"].clone();
+        let mut kpis = crate::json::status(self.at, &self.kpis)["rows"].clone();
+        if let Json::Array(rows) = &mut kpis {
+            for row in rows.iter_mut() {
+                let k = self.kpis.iter().find(|k| row["target"] == k.target.id.as_str());
+                if let Some(k) = k {
+                    row["name"] = json!(self.kpi_name(k));
+                }
+            }
+        }
         let metrics: Vec<Json> = self
             .metrics
             .iter()
             .map(|m| {
                 json!({
-                    "metric": m.metric, "indicator": m.indicator.name(), "value": number(m.value),
+                    "metric": m.metric, "label": m.label, "unit": m.unit.name(),
+                    "indicator": m.indicator.name(), "value": number(m.value),
                     "previous": number(m.previous), "year_ago": number(m.year_ago),
                 })
             })
@@ -266,31 +402,56 @@ impl Report {
             .iter()
             .map(|r| {
                 json!({
-                    "pipeline": r.pipeline, "stage": r.stage, "position": r.position, "reached": r.reached,
+                    "pipeline": r.pipeline, "pipeline_name": self.names.pipeline(&r.pipeline),
+                    "stage": r.stage, "stage_name": self.names.stage(&r.stage),
+                    "position": r.position, "reached": r.reached,
                     "conversion_to_next": number(r.conversion_to_next), "leakage": number(r.leakage),
                 })
             })
             .collect();
-        let leaderboard = match &self.leaderboard {
+        let mut leaderboard = match &self.leaderboard {
             Some((target, rows)) => crate::json::leaderboard(target, self.at, rows)["rows"].clone(),
             None => json!([]),
         };
+        if let Json::Array(rows) = &mut leaderboard {
+            for row in rows.iter_mut() {
+                let name = row["user"].as_str().map(|id| self.names.user(id).to_string());
+                row["user_name"] = json!(name);
+            }
+        }
+        let stretch = |c: &Option<(Stretch, String)>| match c {
+            Some((s, label)) => json!({"from": s.from_text, "to": s.to_text, "label": label}),
+            None => Json::Null,
+        };
         json!({
             "from": self.from, "to": self.to, "scope": self.scope.to_string(),
+            "scope_name": self.names.scope(&self.scope),
+            "compared": {"previous": stretch(&self.compared.previous), "year_ago": stretch(&self.compared.year_ago)},
             "kpis": kpis, "metrics": metrics, "funnel": funnel, "leaderboard": leaderboard,
         })
     }
 
-    /// The metrics table as CSV.
+    /// The metrics table as CSV: values as the JSON gives them (rates as fractions, money in
+    /// major units), with the label and the stretches compared.
     pub fn to_csv(&self) -> String {
-        let mut out = String::from("metric,indicator,value,previous,year_ago\n");
+        let mut out = String::from(
+            "metric,label,indicator,unit,value,previous,year_ago,previous_from,previous_to,year_ago_from,year_ago_to\n",
+        );
         let cell = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
+        let bounds = |c: &Option<(Stretch, String)>| match c {
+            Some((s, _)) => format!("{},{}", s.from_text, s.to_text),
+            None => ",".to_string(),
+        };
+        let (previous, year_ago) =
+            (bounds(&self.compared.previous), bounds(&self.compared.year_ago));
         for m in &self.metrics {
             let _ = writeln!(
                 out,
-                "{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{previous},{year_ago}",
                 m.metric,
+                csv_text(&m.label),
                 m.indicator.name(),
+                m.unit.name(),
                 cell(m.value),
                 cell(m.previous),
                 cell(m.year_ago)
@@ -299,31 +460,75 @@ impl Report {
         out
     }
 
+    /// What a KPI is, for people: `Revenue won · North team · November 2026`.
+    pub fn kpi_name(&self, k: &KpiRow) -> String {
+        let t = &k.target;
+        let label = self.kpi_metrics.get(&t.metric).map_or(t.metric.as_str(), |m| m.0.as_str());
+        format!("{label} · {} · {}", self.names.scope(&t.scope), period_text(t.period, t.starts_on))
+    }
+
+    /// A KPI's figure in its metric's unit (rates as percentages).
+    fn kpi_value(&self, k: &KpiRow, x: Option<f64>) -> String {
+        display(self.kpi_metrics.get(&k.target.metric).map_or(Unit::Count, |m| m.1), x)
+    }
+
+    /// The column heads of the comparisons: `vs 1–3 Nov 2026 until 15:00`.
+    fn compared_heads(&self) -> (String, String) {
+        let head = |c: &Option<(Stretch, String)>, fallback: &str| match c {
+            Some((_, label)) => format!("vs {label}"),
+            None => fallback.to_string(),
+        };
+        (
+            head(&self.compared.previous, "vs previous period"),
+            head(&self.compared.year_ago, "vs a year ago"),
+        )
+    }
+
+    /// What the funnel counts.
+    fn funnel_caption(&self) -> String {
+        format!(
+            "Deals created in {}, by the furthest stage they reached (a deal that skipped a stage counts as having reached it); conversion is to the next stage.",
+            self.range_label
+        )
+    }
+
+    /// The leaderboard's heading: the target it ranks the reps of.
+    fn board_title(&self, target: &str) -> String {
+        self.kpis
+            .iter()
+            .find(|k| k.target.id == target)
+            .map_or_else(|| target.to_string(), |k| self.kpi_name(k))
+    }
+
     /// Markdown for e-mail or a wiki.
     pub fn to_markdown(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "# Sales report · {} · {} to {}\n", self.scope, self.from, self.to);
+        let _ = writeln!(
+            out,
+            "# Sales report · {} · {}\n",
+            md(&self.names.scope(&self.scope)),
+            md(&self.range_label)
+        );
         let _ = writeln!(out, "Figures as of {}.\n", format_instant(self.at));
         out.push_str("## KPIs\n\n");
         if self.kpis.is_empty() {
             out.push_str("No targets for this scope yet.\n\n");
         } else {
-            out.push_str("| target | metric | target value | actual | expected | pace | status | projected |\n");
-            out.push_str("| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |\n");
+            out.push_str("| KPI | target | actual | expected | pace | status | projected |\n");
+            out.push_str("| --- | ---: | ---: | ---: | ---: | --- | ---: |\n");
             for k in &self.kpis {
                 let f = &k.figures;
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {} | {} | {} | {} | {} {} | {} |",
-                    k.target.id,
-                    k.target.metric,
-                    human(Some(k.target.value)),
-                    human(f.actual),
-                    human(Some(f.expected)),
+                    "| {} | {} | {} | {} | {} | {} {} | {} |",
+                    md(&self.kpi_name(k)),
+                    self.kpi_value(k, Some(k.target.value)),
+                    self.kpi_value(k, f.actual),
+                    self.kpi_value(k, Some(f.expected)),
                     pct(f.pace),
                     status_symbol(f.status.name()),
                     f.status.name().replace('_', " "),
-                    human(f.projected)
+                    self.kpi_value(k, f.projected)
                 );
             }
             out.push('\n');
@@ -335,16 +540,20 @@ impl Report {
                 out.push('\n');
             }
         }
+        let (vs_previous, vs_year) = self.compared_heads();
         for (title, indicator) in
             [("Leading metrics", Indicator::Leading), ("Lagging metrics", Indicator::Lagging)]
         {
             let _ = writeln!(out, "## {title}\n");
-            out.push_str("| metric | value | previous period | change | a year ago | change |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
+            let _ = writeln!(
+                out,
+                "| metric | value | {vs_previous} | change | {vs_year} | change |\n| --- | ---: | ---: | ---: | ---: | ---: |"
+            );
             for m in self.metrics.iter().filter(|m| m.indicator == indicator) {
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} | {} | {} | {} |",
-                    m.label,
+                    md(&m.label),
                     display(m.unit, m.value),
                     display(m.unit, m.previous),
                     change(m.value, m.previous),
@@ -358,13 +567,14 @@ impl Report {
         if self.funnel.is_empty() {
             out.push_str("No deals were created in the range.\n\n");
         } else {
-            out.push_str("| pipeline | stage | reached | conversion to next | leakage |\n| --- | --- | ---: | ---: | ---: |\n");
+            let _ = writeln!(out, "{}\n", self.funnel_caption());
+            out.push_str("| pipeline | stage | deals reached | conversion to next | leakage |\n| --- | --- | ---: | ---: | ---: |\n");
             for r in &self.funnel {
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} | {} | {} |",
-                    r.pipeline,
-                    r.stage,
+                    md(self.names.pipeline(&r.pipeline)),
+                    md(self.names.stage(&r.stage)),
                     r.reached,
                     pct(r.conversion_to_next),
                     pct(r.leakage)
@@ -373,16 +583,21 @@ impl Report {
             out.push('\n');
         }
         if let Some((target, rows)) = &self.leaderboard {
-            let _ = writeln!(out, "## Leaderboard ({target})\n");
+            let _ = writeln!(out, "## Leaderboard · {}\n", md(&self.board_title(target)));
+            let k = self.kpis.iter().find(|k| &k.target.id == target);
+            let value = |x: Option<f64>| match k {
+                Some(k) => self.kpi_value(k, x),
+                None => human(x),
+            };
             out.push_str("| rank | rep | target | actual | pace | band |\n| ---: | --- | ---: | ---: | ---: | --- |\n");
             for r in rows {
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} | {} | {} | {} |",
                     r.rank,
-                    r.user,
-                    human(Some(r.target_value)),
-                    human(r.figures.actual),
+                    md(self.names.user(&r.user)),
+                    value(Some(r.target_value)),
+                    value(r.figures.actual),
                     pct(r.figures.pace),
                     r.band
                 );
@@ -390,7 +605,7 @@ impl Report {
             out.push('\n');
         }
         for note in &self.notes {
-            let _ = writeln!(out, "_Note: {note}._");
+            let _ = writeln!(out, "_Note: {}._", md(note));
         }
         out
     }
@@ -398,12 +613,12 @@ impl Report {
     /// A self-contained, printable HTML page with SVG charts.
     pub fn to_html(&self) -> String {
         let mut body = String::new();
+        let scope_name = self.names.scope(&self.scope);
         let _ = write!(
             body,
-            "<header><h1>Sales report</h1><p>{} · {} to {} · figures as of {}</p></header>",
-            esc(&self.scope.to_string()),
-            esc(&self.from),
-            esc(&self.to),
+            "<header><h1>Sales report</h1><p>{} · {} · figures as of {}</p></header>",
+            esc(&scope_name),
+            esc(&self.range_label),
             esc(&format_instant(self.at))
         );
         body.push_str("<section><h2>KPIs</h2>");
@@ -416,17 +631,15 @@ impl Report {
                 let status = f.status.name();
                 let _ = write!(
                     body,
-                    "<article class=\"tile {status}\"><h3>{} · {} · {}</h3><p class=value>{}</p><p>target {} · expected {}</p>{}<p class=status>{} {}</p><p class=small>projected {}</p></article>",
-                    esc(&k.target.metric),
-                    esc(&k.target.scope.to_string()),
-                    k.target.starts_on,
-                    human(f.actual),
-                    human(Some(k.target.value)),
-                    human(Some(f.expected)),
+                    "<article class=\"tile {status}\"><h3>{}</h3><p class=value>{}</p><p>target {} · expected {}</p>{}<p class=status>{} {}</p><p class=small>projected {}</p></article>",
+                    esc(&self.kpi_name(k)),
+                    esc(&self.kpi_value(k, f.actual)),
+                    esc(&self.kpi_value(k, Some(k.target.value))),
+                    esc(&self.kpi_value(k, Some(f.expected))),
                     pace_bar(f.actual.unwrap_or(0.0), f.expected, k.target.value),
                     status_symbol(status),
                     status.replace('_', " "),
-                    human(f.projected)
+                    esc(&self.kpi_value(k, f.projected))
                 );
             }
             body.push_str("</div>");
@@ -435,22 +648,25 @@ impl Report {
             }
         }
         body.push_str("</section>");
+        let (vs_previous, vs_year) = self.compared_heads();
         for (title, indicator) in
             [("Leading metrics", Indicator::Leading), ("Lagging metrics", Indicator::Lagging)]
         {
             let _ = write!(
                 body,
-                "<section><h2>{title}</h2><table><thead><tr><th>metric</th><th>value</th><th>previous period</th><th>change</th><th>a year ago</th><th>change</th></tr></thead><tbody>"
+                "<section><h2>{title}</h2><table><thead><tr><th>metric</th><th>value</th><th>{}</th><th>change</th><th>{}</th><th>change</th></tr></thead><tbody>",
+                esc(&vs_previous),
+                esc(&vs_year)
             );
             for m in self.metrics.iter().filter(|m| m.indicator == indicator) {
                 let _ = write!(
                     body,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     esc(&m.label),
-                    display(m.unit, m.value),
-                    display(m.unit, m.previous),
+                    esc(&display(m.unit, m.value)),
+                    esc(&display(m.unit, m.previous)),
                     change(m.value, m.previous),
-                    display(m.unit, m.year_ago),
+                    esc(&display(m.unit, m.year_ago)),
                     change(m.value, m.year_ago)
                 );
             }
@@ -465,23 +681,29 @@ impl Report {
         if self.funnel.is_empty() {
             body.push_str("<p>No deals were created in the range.</p>");
         } else {
-            body.push_str(&funnel_chart(&self.funnel));
+            let _ = write!(body, "<p class=small>{}</p>", esc(&self.funnel_caption()));
+            body.push_str(&funnel_chart(&self.funnel, &self.names));
         }
         body.push_str("</section>");
         if let Some((target, rows)) = &self.leaderboard {
+            let k = self.kpis.iter().find(|k| &k.target.id == target);
+            let value = |x: Option<f64>| match k {
+                Some(k) => self.kpi_value(k, x),
+                None => human(x),
+            };
             let _ = write!(
                 body,
                 "<section><h2>Leaderboard · {}</h2><table class=board><thead><tr><th>rank</th><th>rep</th><th>target</th><th>actual</th><th>pace</th><th>band</th></tr></thead><tbody>",
-                esc(target)
+                esc(&self.board_title(target))
             );
             for r in rows {
                 let _ = write!(
                     body,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     r.rank,
-                    esc(&r.user),
-                    human(Some(r.target_value)),
-                    human(r.figures.actual),
+                    esc(self.names.user(&r.user)),
+                    esc(&value(Some(r.target_value))),
+                    esc(&value(r.figures.actual)),
                     pct(r.figures.pace),
                     r.band
                 );
@@ -492,12 +714,25 @@ impl Report {
             let _ = write!(body, "<p class=small>Note: {}.</p>", esc(note));
         }
         format!(
-            "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width,initial-scale=1\"><title>Sales report {} {}–{}</title><style>{CSS}</style></head><body>{body}</body></html>\n",
-            esc(&self.scope.to_string()),
-            esc(&self.from),
-            esc(&self.to)
+            "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width,initial-scale=1\"><title>Sales report · {} · {}</title><style>{CSS}</style></head><body>{body}</body></html>\n",
+            esc(&scope_name),
+            esc(&self.range_label)
         )
     }
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+fn csv_text(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// Text in a Markdown table cell: pipes escaped, no line breaks.
+fn md(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
 const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;color:#1f2328;max-width:60rem;margin:2rem auto;padding:0 1rem;font-variant-numeric:tabular-nums}\
@@ -582,7 +817,7 @@ fn bar_chart(points: &[(String, f64)]) -> String {
     svg
 }
 
-fn funnel_chart(rows: &[FunnelRow]) -> String {
+fn funnel_chart(rows: &[FunnelRow], names: &Names) -> String {
     let max = rows.iter().map(|r| r.reached).max().unwrap_or(1).max(1) as f64;
     let worst = rows
         .iter()
@@ -597,14 +832,15 @@ fn funnel_chart(rows: &[FunnelRow]) -> String {
         let y = idx as f64 * 28.0 + 2.0;
         let w = r.reached as f64 / max * 380.0;
         let leak = if worst.as_deref() == Some(r.stage.as_str()) { " · largest leak" } else { "" };
+        let stage = names.stage(&r.stage);
         let _ = write!(
             svg,
-            "<text x=0 y={:.1}>{}</text><rect x=140 y={:.1} width={:.1} height=20 fill=#0969da><title>{}: {} reached</title></rect><text x={:.1} y={:.1}>{} · {} to next{}</text>",
+            "<text x=0 y={:.1}>{}</text><rect x=140 y={:.1} width={:.1} height=20 fill=#0969da><title>{}: {} deals reached</title></rect><text x={:.1} y={:.1}>{} deals · {} to next{}</text>",
             y + 14.0,
-            esc(&r.stage),
+            esc(stage),
             y,
             w.max(1.0),
-            esc(&r.stage),
+            esc(stage),
             r.reached,
             146.0 + w,
             y + 14.0,
@@ -644,5 +880,27 @@ fn change(now: Option<f64>, then: Option<f64>) -> String {
             format!("{} {:.1}%", if c >= 0.0 { "▲" } else { "▼" }, c.abs() * 100.0)
         }
         _ => "–".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stretches_read_as_people_write_them() {
+        let zone = jiff::tz::TimeZone::get("Europe/London").unwrap();
+        let at = |t: &str| traction_domain::time::parse_instant(t, &zone).unwrap();
+        let label = |a: &str, b: &str| stretch_label(at(a), at(b), &zone);
+        assert_eq!(label("2026-11-01", "2026-12-01"), "November 2026");
+        assert_eq!(label("2026-11-01", "2026-11-03 15:00"), "1–3 Nov 2026 until 15:00");
+        assert_eq!(label("2026-10-26", "2026-11-02"), "26 Oct – 1 Nov 2026");
+        assert_eq!(label("2025-12-29", "2026-01-05"), "29 Dec 2025 – 4 Jan 2026");
+        assert_eq!(label("2026-12-02", "2026-12-02 15:00"), "2 Dec 2026 until 15:00");
+        assert_eq!(
+            label("2026-12-03 14:00", "2026-12-03 14:35"),
+            "3 Dec 2026 from 14:00 until 14:35"
+        );
+        assert_eq!(label("2026-11-01", "2026-11-01"), "1 Nov 2026");
     }
 }

@@ -13,7 +13,9 @@ use crate::buckets::{Buckets, Grain, shift_years};
 use crate::catalog::{Agg, Better, Catalog, Unit};
 use crate::expr::compile::Env;
 use crate::expr::{BinOp, Expr, ExprKind};
-use crate::plan::{Compare, Node, Plan, Query, Scan, plan, previous_range};
+use crate::plan::{
+    Compare, Node, Plan, Query, Scan, compared_range, compared_stretch, compared_whole_range, plan,
+};
 use crate::sql::{DimValue, Key, ScanRows, SlotValue, run_scan, statement, storage};
 
 /// One row of a metric's answer.
@@ -32,6 +34,25 @@ pub struct Row {
     /// With a comparison: the compared bucket's value, and value / previous − 1.
     pub previous: Option<f64>,
     pub change: Option<f64>,
+    /// With a comparison: the stretch `[from, to)` the compared value was read over — the whole
+    /// compared bucket, or for a bucket in progress the same stretch of it.
+    pub compared: Option<Stretch>,
+}
+
+/// A stretch of time `[from, to)` a value was read over, with its bounds as the JSON writes them
+/// (a local date at midnight, else the local date-time with its offset).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stretch {
+    pub from: Micros,
+    pub to: Micros,
+    pub from_text: String,
+    pub to_text: String,
+}
+
+impl Stretch {
+    pub fn new(from: Micros, to: Micros, zone: &TimeZone) -> Stretch {
+        Stretch { from, to, from_text: local_text(from, zone), to_text: local_text(to, zone) }
+    }
 }
 
 /// A metric's answer to a query (interfaces.md, JSON shapes).
@@ -76,10 +97,10 @@ pub fn run(store: &SqliteStore, catalog: &Catalog, query: &Query) -> Result<Metr
         .map(|((bucket_idx, dims), cell)| {
             let bucket = &main.buckets.list[bucket_idx];
             // A compared bucket without a row had no data: counts and sums there are 0.
-            let previous = compared.as_ref().and_then(|(map, empty, cmp)| {
-                let other = cmp[bucket_idx]?;
-                map.get(&(other, dims.clone())).unwrap_or(empty).value
-            });
+            let (previous, compared_span) = match &compared {
+                None => (None, None),
+                Some(c) => c.previous(bucket_idx, &dims),
+            };
             let change = match (cell.value, previous) {
                 (Some(v), Some(p)) if p != 0.0 => Some(v / p - 1.0),
                 _ => None,
@@ -93,6 +114,7 @@ pub fn run(store: &SqliteStore, catalog: &Catalog, query: &Query) -> Result<Metr
                 denominator: cell.denominator,
                 previous,
                 change,
+                compared: compared_span.map(|(lo, hi)| Stretch::new(lo, hi, &env.zone)),
             }
         })
         .collect();
@@ -113,9 +135,44 @@ pub fn run(store: &SqliteStore, catalog: &Catalog, query: &Query) -> Result<Metr
     })
 }
 
-/// The compared buckets' cells, the cell of a bucket without data, and for each bucket of the
-/// main plan the compared bucket.
-type Compared = (BTreeMap<Key, Cell>, Cell, Vec<Option<usize>>);
+/// The compared side of a query: the cells of the compared whole buckets, and for a bucket that
+/// holds the clock (a period in progress) the cells of the same stretch of its compared bucket.
+struct Compared {
+    /// Cells of the compared whole buckets, keyed by (compared bucket index, dimension values).
+    cells: BTreeMap<Key, Cell>,
+    /// The cell of a key without data (counts and sums 0, the rest null).
+    empty: Cell,
+    /// For each bucket of the main plan: the compared stretch, and where its cells are.
+    spans: Vec<Option<(Micros, Micros, Side)>>,
+    /// Cells of the like-for-like stretch (bucket index 0).
+    stretch: BTreeMap<Key, Cell>,
+}
+
+/// Where a bucket's compared cells are.
+#[derive(Clone, Copy, Debug)]
+enum Side {
+    /// A whole compared bucket, by its index.
+    Whole(usize),
+    /// The like-for-like stretch of a period in progress.
+    Stretch,
+}
+
+impl Compared {
+    /// The compared value of a bucket's row and the stretch it was read over.
+    fn previous(
+        &self,
+        bucket_idx: usize,
+        dims: &[DimValue],
+    ) -> (Option<f64>, Option<(Micros, Micros)>) {
+        let Some((lo, hi, side)) = self.spans[bucket_idx] else { return (None, None) };
+        let (map, idx) = match side {
+            Side::Whole(idx) => (&self.cells, idx),
+            Side::Stretch => (&self.stretch, 0),
+        };
+        let cell = map.get(&(idx, dims.to_vec())).unwrap_or(&self.empty);
+        (cell.value, Some((lo, hi)))
+    }
+}
 
 fn compare_cells(
     store: &SqliteStore,
@@ -130,13 +187,9 @@ fn compare_cells(
     let (first, last) = (&list[0], &list[list.len() - 1]);
     // The compared buckets are whole calendar buckets: the one before, or a year before.
     let (lo, hi, targets): (Micros, Micros, Vec<Micros>) = match (query.grain, compare) {
-        (Grain::All, Compare::Previous) => {
-            let (lo, hi) = previous_range(query.from, query.to, zone)?;
+        (Grain::All, _) => {
+            let (lo, hi) = compared_whole_range(query.from, query.to, compare, zone)?;
             (lo, hi, vec![lo])
-        }
-        (Grain::All, Compare::Yoy) => {
-            let lo = shift_years(query.from, -1, zone)?;
-            (lo, shift_years(query.to, -1, zone)?, vec![lo])
         }
         (grain, Compare::Previous) => {
             let before = Buckets::new(grain, first.start - 1, first.start, zone)?;
@@ -163,10 +216,78 @@ fn compare_cells(
     } else {
         targets.iter().map(|t| buckets.find(*t)).collect()
     };
+    // Each bucket's compared stretch: the whole compared bucket, or for the bucket in progress
+    // the same stretch of it (spec: web-design.md, comparisons are like for like).
+    let mut spans = Vec::with_capacity(list.len());
+    let mut in_progress = None;
+    for (bucket, other) in list.iter().zip(&map) {
+        let Some(other) = *other else {
+            spans.push(None);
+            continue;
+        };
+        let whole = &buckets.list[other];
+        let ((s_lo, s_hi), partial) = compared_stretch(
+            (bucket.start, bucket.end),
+            (query.from, query.to),
+            query.at,
+            (whole.start.max(buckets.lo), whole.end.min(buckets.hi)),
+            zone,
+        )?;
+        if partial {
+            in_progress = Some((s_lo, s_hi));
+            spans.push(Some((s_lo, s_hi, Side::Stretch)));
+        } else {
+            spans.push(Some((s_lo, s_hi, Side::Whole(other))));
+        }
+    }
     let other_query = Query { from: lo, to: hi, compare: None, ..query.clone() };
     let other = plan(catalog, &other_query, buckets)?;
     let (cells, empty) = evaluate(store, &other, env)?;
-    Ok((cells, empty, map))
+    // The stretch of a period in progress lies inside one compared bucket, so it is one bucket
+    // of the query's grain, cut by its range.
+    let stretch = match in_progress {
+        Some((s_lo, s_hi)) if s_lo < s_hi => {
+            let stretch_query = Query { from: s_lo, to: s_hi, compare: None, ..query.clone() };
+            let buckets = Buckets::new(query.grain, s_lo, s_hi, zone)?;
+            let stretch_plan = plan(catalog, &stretch_query, buckets)?;
+            evaluate(store, &stretch_plan, env)?.0
+        }
+        _ => BTreeMap::new(),
+    };
+    Ok(Compared { cells, empty, spans, stretch })
+}
+
+/// The compared side alone of a grain-`all` query without dimensions: the value over the
+/// stretch `compare` takes ([`compared_range`]: the whole range before or a year before, or for
+/// a range in progress the same stretch of it) and that stretch. For a report or a tile that
+/// has the value already and needs only what it is compared with.
+pub fn run_compared(
+    store: &SqliteStore,
+    catalog: &Catalog,
+    query: &Query,
+    compare: Compare,
+) -> Result<(Option<f64>, (Micros, Micros)), Error> {
+    let workspace = store.workspace().map_err(|e| Error::Storage(e.to_string()))?;
+    let env = Env { zone: workspace.zone.clone(), currency: workspace.currency };
+    let ((lo, hi), _) = compared_range(query.from, query.to, query.at, compare, &env.zone)?;
+    let whole = Query { grain: Grain::All, by: Vec::new(), compare: None, ..query.clone() };
+    if lo >= hi {
+        // Nothing has elapsed yet: the value of no rows (a count of 0, an average of nothing).
+        let buckets = Buckets::new(Grain::All, query.from, query.to, &env.zone)?;
+        let main = plan(catalog, &whole, buckets)?;
+        return Ok((empty_cell(&main, &env).value, (lo, hi)));
+    }
+    let buckets = Buckets::new(Grain::All, lo, hi, &env.zone)?;
+    let other = plan(catalog, &Query { from: lo, to: hi, ..whole }, buckets)?;
+    let (cells, empty) = evaluate(store, &other, &env)?;
+    Ok((cells.get(&(0, Vec::new())).unwrap_or(&empty).value, (lo, hi)))
+}
+
+/// The cell of a key without data, without reading anything.
+fn empty_cell(plan: &Plan, env: &Env) -> Cell {
+    let results: Vec<ScanRows> = plan.scans.iter().map(|_| ScanRows::new()).collect();
+    let ctx = Ctx { plan, results: &results, currency: env.currency };
+    ctx.cell(&plan.root, &(usize::MAX, Vec::new()))
 }
 
 /// Runs a plan's scans and combines them into cells; also gives the cell of a key without data.
@@ -375,6 +496,10 @@ impl MetricResult {
                 if self.compare.is_some() {
                     obj.insert("previous".into(), json_number(row.previous));
                     obj.insert("change".into(), json_number(row.change));
+                    if let Some(c) = &row.compared {
+                        obj.insert("compared_from".into(), c.from_text.clone().into());
+                        obj.insert("compared_to".into(), c.to_text.clone().into());
+                    }
                 }
                 serde_json::Value::Object(obj)
             })

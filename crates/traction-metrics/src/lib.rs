@@ -47,7 +47,9 @@ use std::fmt;
 
 pub use buckets::Grain;
 pub use catalog::{Catalog, Diagnostic, Diagnostics, Metric};
-pub use eval::{MetricResult, Row, json_number, quantile, run, trimmed_mean};
+pub use eval::{
+    MetricResult, Row, Stretch, json_number, local_text, quantile, run, run_compared, trimmed_mean,
+};
 pub use funnel::{FunnelQuery, FunnelResult, FunnelRow, funnel};
 pub use plan::{Compare, Query, parse_by};
 pub use sql::DimValue;

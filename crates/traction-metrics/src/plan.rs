@@ -473,7 +473,8 @@ pub fn derived_parts(e: &Expr) -> Vec<(String, &str, bool)> {
 }
 
 /// The grain-`all` span before a range, for `compare=previous`: whole months when the range is
-/// whole months (local calendar arithmetic), else the same length of time.
+/// whole months, whole local days when it is whole days (local calendar arithmetic), else the
+/// same length of time.
 pub fn previous_range(
     from: Micros,
     to: Micros,
@@ -492,5 +493,146 @@ pub fn previous_range(
             .map_err(|_| Error::Input("the comparison runs past the calendar".into()))?;
         return Ok((start_of_day(start, zone).map_err(input)?, from));
     }
+    // Whole local days (a week, say): the same number of days before, so a week across a change
+    // of clocks still starts at midnight.
+    if let (Some(a), Some(b)) = (local_midnight(from, zone), local_midnight(to, zone)) {
+        let days = b.since(a).map_err(|e| Error::Input(e.to_string()))?.get_days();
+        let start = a
+            .checked_sub(i64::from(days).days())
+            .map_err(|_| Error::Input("the comparison runs past the calendar".into()))?;
+        return Ok((start_of_day(start, zone).map_err(input)?, from));
+    }
     Ok((from - (to - from), from))
+}
+
+/// The local date of an instant that is a local midnight.
+fn local_midnight(micros: Micros, zone: &jiff::tz::TimeZone) -> Option<jiff::civil::Date> {
+    let date = traction_domain::time::to_zoned(micros, zone)?.date();
+    (traction_domain::time::start_of_day(date, zone).ok()? == micros).then_some(date)
+}
+
+/// Where an instant `t` of a bucket starting at `start` falls in the bucket `[other_start,
+/// other_end)` it is compared with: the same local calendar distance from the start (months, then
+/// days, then the time of day; spec: web-design.md, comparisons are like for like), clamped at
+/// the end of a shorter bucket. On 3 December at 15:00, the month from 1 December maps onto
+/// November as 3 November 15:00; on 31 March at 15:00 onto February as its end, 1 March 00:00.
+pub fn same_stretch(
+    t: Micros,
+    start: Micros,
+    other_start: Micros,
+    other_end: Micros,
+    zone: &jiff::tz::TimeZone,
+) -> Result<Micros, Error> {
+    use traction_domain::time::{local_to_micros, to_zoned};
+    let local = |m: Micros| {
+        to_zoned(m, zone)
+            .map(|z| z.datetime())
+            .ok_or_else(|| Error::Input(format!("{m} is out of range as an instant")))
+    };
+    let past = |_| Error::Input("the comparison runs past the calendar".into());
+    let span = local(start)?.until((jiff::Unit::Month, local(t)?)).map_err(past)?;
+    let mapped = local(other_start)?.checked_add(span).map_err(past)?;
+    Ok(local_to_micros(mapped, zone).map_err(Error::Input)?.clamp(other_start, other_end))
+}
+
+/// The span a grain-`all` range `[from, to)` is compared with, whole: the range before it
+/// ([`previous_range`]) or the same dates a year earlier.
+pub fn compared_whole_range(
+    from: Micros,
+    to: Micros,
+    compare: Compare,
+    zone: &jiff::tz::TimeZone,
+) -> Result<(Micros, Micros), Error> {
+    match compare {
+        Compare::Previous => previous_range(from, to, zone),
+        Compare::Yoy => Ok((
+            crate::buckets::shift_years(from, -1, zone)?,
+            crate::buckets::shift_years(to, -1, zone)?,
+        )),
+    }
+}
+
+/// The part of a bucket `[start, end)` (cut by the range `[from, to)`) that a comparison
+/// measures against the bucket `[other_start, other_end)`: the whole other bucket when the
+/// bucket is past or future, and when the clock `at` lies inside it (a period in progress) the
+/// same stretch of the other bucket — from the mapped start of the range to the mapped `at`.
+/// The flag says whether the stretch is such a like-for-like part.
+pub fn compared_stretch(
+    (start, end): (Micros, Micros),
+    (from, to): (Micros, Micros),
+    at: Micros,
+    (other_start, other_end): (Micros, Micros),
+    zone: &jiff::tz::TimeZone,
+) -> Result<((Micros, Micros), bool), Error> {
+    let (lo, hi) = (start.max(from), end.min(to));
+    if !(lo <= at && at < hi) {
+        return Ok(((other_start, other_end), false));
+    }
+    let s_lo = same_stretch(lo, start, other_start, other_end, zone)?;
+    let s_hi = same_stretch(at, start, other_start, other_end, zone)?;
+    Ok(((s_lo, s_hi.max(s_lo)), true))
+}
+
+/// The stretch a grain-`all` query over `[from, to)` at the clock `at` is compared with (see
+/// [`compared_stretch`]), and whether it is a like-for-like part of a period in progress.
+pub fn compared_range(
+    from: Micros,
+    to: Micros,
+    at: Micros,
+    compare: Compare,
+    zone: &jiff::tz::TimeZone,
+) -> Result<((Micros, Micros), bool), Error> {
+    let whole = compared_whole_range(from, to, compare, zone)?;
+    compared_stretch((from, to), (from, to), at, whole, zone)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str, zone: &jiff::tz::TimeZone) -> Micros {
+        traction_domain::time::parse_instant(text, zone).unwrap()
+    }
+
+    #[test]
+    fn the_same_stretch_is_local_calendar_arithmetic() {
+        let london = jiff::tz::TimeZone::get("Europe/London").unwrap();
+        let z = &london;
+        // A quarter in progress: 1 October → 3 December 15:00 is 2 months, 2 days and 15 hours,
+        // so the third quarter's stretch ends on 3 September at 15:00.
+        let q4 = (at("2026-10-01", z), at("2027-01-01", z));
+        let q3 = (at("2026-07-01", z), at("2026-10-01", z));
+        let ((lo, hi), partial) =
+            compared_stretch(q4, q4, at("2026-12-03 15:00", z), q3, z).unwrap();
+        assert!(partial);
+        assert_eq!((lo, hi), (q3.0, at("2026-09-03 15:00", z)));
+        // Across the change of clocks (25 October): 3 November 15:00 GMT maps onto 3 October
+        // 15:00 BST, which is 14:00 UTC — the local time of day, not 24-hour days.
+        let nov = (at("2026-11-01", z), at("2026-12-01", z));
+        let oct = (at("2026-10-01", z), at("2026-11-01", z));
+        let mapped = same_stretch(at("2026-11-03 15:00", z), nov.0, oct.0, oct.1, z).unwrap();
+        assert_eq!(mapped, at("2026-10-03T14:00:00Z", z));
+        // A past or future bucket is compared whole.
+        let ((lo, hi), partial) =
+            compared_stretch(oct, oct, at("2026-12-03 15:00", z), (at("2026-09-01", z), oct.0), z)
+                .unwrap();
+        assert!(!partial);
+        assert_eq!((lo, hi), (at("2026-09-01", z), oct.0));
+        // The range cuts the bucket: from 2 December, the stretch starts on 2 November.
+        let dec = (at("2026-12-01", z), at("2027-01-01", z));
+        let ((lo, hi), _) =
+            compared_stretch(dec, (at("2026-12-02", z), dec.1), at("2026-12-03 15:00", z), nov, z)
+                .unwrap();
+        assert_eq!((lo, hi), (at("2026-11-02", z), at("2026-11-03 15:00", z)));
+        // At the very start of a period nothing has elapsed: an empty stretch.
+        let ((lo, hi), partial) =
+            compared_range(dec.0, dec.1, dec.0, Compare::Previous, z).unwrap();
+        assert!(partial);
+        assert_eq!((lo, hi), (nov.0, nov.0));
+        // A week is compared with the seven local days before, also across the change of
+        // clocks: the week of Monday 26 October with the week of Monday 19 October from its
+        // midnight (BST), not 168 hours earlier (an hour off).
+        let week = (at("2026-10-26", z), at("2026-11-02", z));
+        assert_eq!(previous_range(week.0, week.1, z).unwrap(), (at("2026-10-19", z), week.0));
+    }
 }

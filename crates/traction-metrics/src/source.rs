@@ -119,6 +119,78 @@ const SEGMENT: Dim = joined("segment", "da.segment", Join::Account);
 const INDUSTRY: Dim = joined("industry", "da.industry", Join::Account);
 const REGION: Dim = joined("region", "da.region", Join::Account);
 const CAMPAIGN: Dim = dim("campaign", "t.campaign_id");
+/// The account a record is for (deals, orders and their lines, customers, leads, activities,
+/// surveys): accounts rank by revenue with `by account`.
+const ACCOUNT: Dim = dim("account", "t.account_id");
+
+/// Lead origin, derived from `source` (lower-cased at import; docs/metrics.md, Lead origin): who
+/// made the first contact. A source outside both lists is `other`.
+pub const INBOUND_SOURCES: [&str; 16] = [
+    "web",
+    "website",
+    "organic",
+    "search",
+    "seo",
+    "ppc",
+    "paid_search",
+    "ads",
+    "content",
+    "chat",
+    "inbound",
+    "referral",
+    "partner",
+    "social",
+    "phone_in",
+    "walk_in",
+];
+pub const OUTBOUND_SOURCES: [&str; 9] = [
+    "cold_call",
+    "cold_email",
+    "email",
+    "outbound",
+    "prospecting",
+    "direct_mail",
+    "event",
+    "trade_show",
+    "linkedin_outreach",
+];
+/// … and where it happened. A source outside both lists is `other`.
+pub const ONLINE_SOURCES: [&str; 14] = [
+    "web",
+    "website",
+    "organic",
+    "search",
+    "seo",
+    "ppc",
+    "paid_search",
+    "ads",
+    "content",
+    "chat",
+    "social",
+    "email",
+    "cold_email",
+    "linkedin_outreach",
+];
+pub const OFFLINE_SOURCES: [&str; 8] = [
+    "referral",
+    "partner",
+    "phone_in",
+    "walk_in",
+    "cold_call",
+    "direct_mail",
+    "event",
+    "trade_show",
+];
+/// `origin`: inbound | outbound | other, from the lists above (a test checks they agree).
+const ORIGIN: Dim = dim(
+    "origin",
+    "CASE WHEN t.source IN ('web', 'website', 'organic', 'search', 'seo', 'ppc', 'paid_search', 'ads', 'content', 'chat', 'inbound', 'referral', 'partner', 'social', 'phone_in', 'walk_in') THEN 'inbound' WHEN t.source IN ('cold_call', 'cold_email', 'email', 'outbound', 'prospecting', 'direct_mail', 'event', 'trade_show', 'linkedin_outreach') THEN 'outbound' ELSE 'other' END",
+);
+/// `medium`: online | offline | other, from the lists above (a test checks they agree).
+const MEDIUM: Dim = dim(
+    "medium",
+    "CASE WHEN t.source IN ('web', 'website', 'organic', 'search', 'seo', 'ppc', 'paid_search', 'ads', 'content', 'chat', 'social', 'email', 'cold_email', 'linkedin_outreach') THEN 'online' WHEN t.source IN ('referral', 'partner', 'phone_in', 'walk_in', 'cold_call', 'direct_mail', 'event', 'trade_show') THEN 'offline' ELSE 'other' END",
+);
 
 /// The time dimensions, which apply to every metric placed in time by one field.
 pub const TIME_DIMS: [&str; 2] = ["weekday", "hour_of_day"];
@@ -276,7 +348,7 @@ impl Source {
         let Source::Entity(entity) = self else {
             return match self {
                 Source::EmailMessages => vec![CAMPAIGN, OWNER, TEAM],
-                Source::Customers => vec![OWNER, TEAM, SEGMENT, INDUSTRY, REGION],
+                Source::Customers => vec![OWNER, TEAM, SEGMENT, INDUSTRY, REGION, ACCOUNT],
                 Source::ProductStock => {
                     vec![dim("product", "t.product_id"), dim("category", "t.category")]
                 }
@@ -295,7 +367,14 @@ impl Source {
             };
         };
         let mut dims = match entity {
-            Entity::Leads => vec![dim("source", "t.source"), CAMPAIGN, dim("status", "t.status")],
+            Entity::Leads => vec![
+                dim("source", "t.source"),
+                CAMPAIGN,
+                dim("status", "t.status"),
+                ORIGIN,
+                MEDIUM,
+                ACCOUNT,
+            ],
             Entity::Deals => vec![
                 dim("pipeline", "t.pipeline_id"),
                 dim("stage", "t.stage_id"),
@@ -308,15 +387,23 @@ impl Source {
                 SEGMENT,
                 INDUSTRY,
                 REGION,
+                ACCOUNT,
+                ORIGIN,
+                MEDIUM,
             ],
             Entity::Activities => vec![
                 dim("kind", "t.kind"),
                 dim("outcome", "t.outcome"),
                 dim("direction", "t.direction"),
+                ACCOUNT,
             ],
-            Entity::Orders => {
-                vec![dim("channel", "t.channel"), dim("status", "t.status"), SEGMENT, REGION]
-            }
+            Entity::Orders => vec![
+                dim("channel", "t.channel"),
+                dim("status", "t.status"),
+                SEGMENT,
+                REGION,
+                ACCOUNT,
+            ],
             Entity::OrderLines => vec![
                 OWNER,
                 TEAM,
@@ -326,13 +413,14 @@ impl Source {
                 REGION,
                 dim("product", "t.product_id"),
                 joined("category", "dp.category", Join::Product),
+                ACCOUNT,
             ],
             Entity::Costs => {
                 vec![dim("category", "t.category"), CAMPAIGN, dim("team", "t.team_id")]
             }
             Entity::WebVisits => vec![dim("source", "t.source")],
             Entity::EmailEvents => vec![CAMPAIGN, dim("kind", "t.kind")],
-            Entity::Surveys => vec![dim("kind", "t.kind")],
+            Entity::Surveys => vec![dim("kind", "t.kind"), ACCOUNT],
             Entity::Accounts => vec![
                 dim("segment", "t.segment"),
                 dim("industry", "t.industry"),
@@ -654,6 +742,31 @@ impl Scope for SourceScope {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn lead_origin_sql_follows_the_documented_lists() {
+        let case = |lists: [(&[&str], &str); 2]| {
+            let mut sql = String::from("CASE");
+            for (list, value) in lists {
+                let quoted: Vec<String> = list.iter().map(|s| format!("'{s}'")).collect();
+                sql.push_str(&format!(" WHEN t.source IN ({}) THEN '{value}'", quoted.join(", ")));
+            }
+            sql + " ELSE 'other' END"
+        };
+        assert_eq!(
+            ORIGIN.sql,
+            case([(&INBOUND_SOURCES, "inbound"), (&OUTBOUND_SOURCES, "outbound")])
+        );
+        assert_eq!(MEDIUM.sql, case([(&ONLINE_SOURCES, "online"), (&OFFLINE_SOURCES, "offline")]));
+        // Each source has one origin and one medium.
+        for s in INBOUND_SOURCES {
+            assert!(!OUTBOUND_SOURCES.contains(&s), "{s}");
+        }
+        for s in ONLINE_SOURCES {
+            assert!(!OFFLINE_SOURCES.contains(&s), "{s}");
+        }
+    }
+
     use super::*;
 
     #[test]
@@ -674,12 +787,15 @@ mod tests {
                 "competitor",
                 "segment",
                 "industry",
-                "region"
+                "region",
+                "account",
+                "origin",
+                "medium"
             ]
         );
         assert_eq!(
             names(Source::Entity(Entity::Leads)),
-            ["owner", "team", "source", "campaign", "status"]
+            ["owner", "team", "source", "campaign", "status", "origin", "medium", "account"]
         );
         // Costs carry their own team, not the owner's.
         assert_eq!(names(Source::Entity(Entity::Costs)), ["owner", "category", "campaign", "team"]);

@@ -274,7 +274,7 @@ fn operation(op: Op) -> Json {
              ("grain", "query", false, "hour, day, week, month, quarter, year or all (default)"),
              ("by", "query", false, "dimensions, comma-separated"),
              ("where", "query", false, "a condition in the metric expression language"),
-             ("compare", "query", false, "previous or yoy"),
+             ("compare", "query", false, "previous or yoy: rows gain previous, change and compared_from/compared_to (the stretch compared: the whole bucket before or a year before, or for the bucket holding `at` the same stretch of it)"),
              ("at", "query", false, "the clock: data known at this instant (default now)")]
                 .iter()
                 .map(|(name, place, required, doc)| json!({"name": name, "in": place,
@@ -345,7 +345,7 @@ fn operation(op: Op) -> Json {
             &[400, 404, 500],
         ),
         Op::Report => (
-            "a period report: KPIs, key leading and lagging metrics against the previous period and a year ago, the funnel, the leaderboard".into(),
+            "a period report: KPIs, key leading and lagging metrics against the previous period and a year ago (like for like while the range is in progress; `compared` says which stretches), the funnel, the leaderboard; names beside ids".into(),
             query_parameters(&[("from", true, "first day, YYYY-MM-DD"), ("to", true, "the day after the last (exclusive)"),
                 ("scope", false, "company (default), team:ID or user:ID"), ("format", false, "json (default), md, html or csv"),
                 ("at", false, "the clock (default now)")]),

@@ -1589,7 +1589,7 @@ colour = "red"
                 "metric.a: source: unknown entity \"dealz\"; sources are teams, users, accounts, contacts, campaigns, pipelines, stages, deals, stage_changes, leads, activities, products, orders, order_lines, inventory_movements, costs, web_visits, email_events, surveys, email_messages, stage_exits, customers, product_stock",
                 "metric.b: better \"up\" is not a direction: use higher or lower",
                 "metric.b: time: deals.amount is a money, not a timestamp or date",
-                "metric.b: of: 1:1: unknown field \"ownr\" on deals; fields are id, name, pipeline_id, stage_id, account_id, owner_id, amount, created_at, expected_close_on, closed_at, status, lost_reason, competitor, source, campaign_id, deal_type, contract_months, owner, team, pipeline, stage, campaign, segment, industry, region",
+                "metric.b: of: 1:1: unknown field \"ownr\" on deals; fields are id, name, pipeline_id, stage_id, account_id, owner_id, amount, created_at, expected_close_on, closed_at, status, lost_reason, competitor, source, campaign_id, deal_type, contract_months, owner, team, pipeline, stage, campaign, segment, industry, region, account, origin, medium",
                 "metric.c: denominator: filter: 1:10: 'wom' is not a possible value here: use one of open, won, lost",
                 "metric.f: unknown field `colour`, expected one of `label`, `kind`, `unit`, `better`, `indicator`, `target`, `description`, `source`, `time`, `measure`, `of`, `p`, `filter`, `numerator`, `denominator`, `expr`, `success`, `success_time`, `start`, `end`, `weight`, `outcome`",
             ]

@@ -10,6 +10,7 @@ mod docs;
 mod email;
 mod fixture;
 mod funnel;
+mod gaps;
 mod leads;
 mod orders;
 mod queries;

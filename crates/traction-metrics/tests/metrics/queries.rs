@@ -159,7 +159,7 @@ fn bad_queries_are_clear_errors() {
     };
     assert_eq!(
         err(&|q| q.filter = Some("amount > 10 and ownr = 'u1'".into())),
-        "where: 1:17: unknown field \"ownr\" on deals; fields are id, name, pipeline_id, stage_id, account_id, owner_id, amount, created_at, expected_close_on, closed_at, status, lost_reason, competitor, source, campaign_id, deal_type, contract_months, owner, team, pipeline, stage, campaign, segment, industry, region"
+        "where: 1:17: unknown field \"ownr\" on deals; fields are id, name, pipeline_id, stage_id, account_id, owner_id, amount, created_at, expected_close_on, closed_at, status, lost_reason, competitor, source, campaign_id, deal_type, contract_months, owner, team, pipeline, stage, campaign, segment, industry, region, account, origin, medium"
     );
     assert_eq!(
         err(&|q| q.filter = Some("amount >".into())),
@@ -167,7 +167,7 @@ fn bad_queries_are_clear_errors() {
     );
     assert_eq!(
         err(&|q| q.by = vec!["kind".into()]),
-        "by: \"kind\" does not apply to win_rate; the dimensions that do are owner, team, pipeline, stage, status, source, campaign, deal_type, lost_reason, competitor, segment, industry, region, weekday, hour_of_day"
+        "by: \"kind\" does not apply to win_rate; the dimensions that do are owner, team, pipeline, stage, status, source, campaign, deal_type, lost_reason, competitor, segment, industry, region, account, origin, medium, weekday, hour_of_day"
     );
     assert_eq!(
         err(&|q| q.metric = "win".into()),
@@ -286,4 +286,92 @@ fn date_fields_fall_at_their_local_midnight() {
     );
     // A range starting at 12:00 on the 29th excludes that day's visits (its midnight is before).
     assert_eq!(fx.value("web_visitors", "2026-03-29 12:00", "2026-03-31"), Some(6.0));
+}
+
+/// Issue 22.1: a bucket that holds the clock is compared with the same stretch of the bucket it
+/// is compared with (spec: web-design.md), not with the whole of it.
+#[test]
+fn issue_22_a_period_in_progress_is_compared_like_for_like() {
+    let fx = Fx::new("Europe/London");
+    // The clock: Thursday 3 December 2026 at 15:00 (London is on GMT in December).
+    let csv = "id,created_at,source\n\
+        n1,2026-11-01 09:00,web\nn2,2026-11-03 14:59,web\nn3,2026-11-03 15:00,web\n\
+        n4,2026-11-20 10:00,web\nn5,2026-11-24 10:00,web\nn6,2026-11-26 16:00,web\n\
+        d1,2026-12-01 10:00,web\nd2,2026-12-02 11:00,web\nd3,2026-12-03 09:00,web\n\
+        y1,2025-12-02 10:00,web\ny2,2025-12-02 11:00,web\ny3,2025-12-03 16:00,web\n\
+        f1,2027-02-27 10:00,web\nf2,2027-02-28 23:00,web\nm1,2027-03-30 10:00,web\n";
+    fx.import("leads", csv);
+    let at = fx.at("2026-12-03 15:00");
+    let ask = |from: &str, to: &str, grain: Grain, compare: Compare, at: i64| {
+        let mut q = fx.query("leads_created", from, to, grain);
+        q.compare = Some(compare);
+        q.at = at;
+        fx.run(&q)
+    };
+    let one = |res: &traction_metrics::MetricResult, period: Option<&str>| {
+        let row = res.rows.iter().find(|r| r.period.as_deref() == period).unwrap();
+        let c = row.compared.as_ref().unwrap();
+        (row.value, row.previous, c.from_text.clone(), c.to_text.clone())
+    };
+    // December so far (d1, d2, d3: 3) against 1 November 00:00 → 3 November 15:00 (n1, n2: 2;
+    // n3 is at 15:00, outside), not against the whole of November (6).
+    let res = ask("2026-12-01", "2027-01-01", Grain::Month, Compare::Previous, at);
+    assert_eq!(
+        one(&res, Some("2026-12-01")),
+        (Some(3.0), Some(2.0), "2026-11-01".into(), "2026-11-03T15:00:00+00:00".into())
+    );
+    close(res.rows[0].change, 0.5);
+    // By a dimension, each row against its own stretch: web 3 against 2.
+    let mut q = fx.query("leads_created", "2026-12-01", "2027-01-01", Grain::Month);
+    q.compare = Some(Compare::Previous);
+    q.at = at;
+    q.by = vec!["source".into()];
+    let res = fx.run(&q);
+    assert_eq!(
+        (res.rows.len(), res.rows[0].value, res.rows[0].previous),
+        (1, Some(3.0), Some(2.0))
+    );
+    // The same at grain all (what the report and the dashboard ask for).
+    let res = ask("2026-12-01", "2027-01-01", Grain::All, Compare::Previous, at);
+    assert_eq!(
+        one(&res, None),
+        (Some(3.0), Some(2.0), "2026-11-01".into(), "2026-11-03T15:00:00+00:00".into())
+    );
+    // A year ago, the same dates: 1 December 2025 → 3 December 2025 15:00 (y1, y2; y3 is later).
+    let res = ask("2026-12-01", "2027-01-01", Grain::Month, Compare::Yoy, at);
+    assert_eq!(
+        one(&res, Some("2026-12-01")),
+        (Some(3.0), Some(2.0), "2025-12-01".into(), "2025-12-03T15:00:00+00:00".into())
+    );
+    let res = ask("2026-12-01", "2027-01-01", Grain::All, Compare::Yoy, at);
+    assert_eq!(one(&res, None).1, Some(2.0));
+    // Whole past buckets keep comparing whole buckets: November (n1–n6: 6) against the whole of
+    // October (none: 0), December like for like in the same answer.
+    let res = ask("2026-11-01", "2027-01-01", Grain::Month, Compare::Previous, at);
+    assert_eq!(
+        one(&res, Some("2026-11-01")),
+        (Some(6.0), Some(0.0), "2026-10-01".into(), "2026-11-01".into())
+    );
+    assert_eq!(one(&res, Some("2026-12-01")).1, Some(2.0));
+    // The week of Monday 30 November so far (d1, d2, d3) against Monday 23 November → Thursday
+    // 26 November 15:00 (n5; n6 is at 16:00).
+    let res = ask("2026-11-30", "2026-12-07", Grain::Week, Compare::Previous, at);
+    assert_eq!(
+        one(&res, Some("2026-11-30")),
+        (Some(3.0), Some(1.0), "2026-11-23".into(), "2026-11-26T15:00:00+00:00".into())
+    );
+    // Today so far (d3) against yesterday up to 15:00 (d2 at 11:00).
+    let res = ask("2026-12-03", "2026-12-04", Grain::Day, Compare::Previous, at);
+    assert_eq!(
+        one(&res, Some("2026-12-03")),
+        (Some(1.0), Some(1.0), "2026-12-02".into(), "2026-12-02T15:00:00+00:00".into())
+    );
+    // On 31 March at 15:00 the stretch of February is clamped at its end: the whole of February
+    // (f1, f2), up to 1 March 00:00.
+    let res =
+        ask("2027-03-01", "2027-04-01", Grain::Month, Compare::Previous, fx.at("2027-03-31 15:00"));
+    assert_eq!(
+        one(&res, Some("2027-03-01")),
+        (Some(1.0), Some(2.0), "2027-02-01".into(), "2027-03-01".into())
+    );
 }

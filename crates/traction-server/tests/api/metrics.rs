@@ -107,3 +107,67 @@ async fn metric_mistakes_are_client_errors() {
     app.get("/api/v1/funnel?from=2026-01-01").await.error(400, "bad_request");
     let _: Json = app.get("/api/v1/funnel?from=2026-01-01&to=2026-02-01&pipeline=nope").await.body;
 }
+
+/// Issue 22.1: `compare=previous|yoy` on a period in progress takes the same stretch of the
+/// compared period and says which; the report compares the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_22_a_period_in_progress_is_compared_like_for_like() {
+    let app = TestApp::spawn().await;
+    let lead = |id: &str, at: &str| json!({"id": id, "created_at": at, "source": "web"});
+    // 3 leads in December so far; 2 in 1 November → 3 November 15:00 (n3 is at 15:00 and n4
+    // later in November); 1 in 1 December 2025 → 3 December 2025 15:00 (y2 is after).
+    app.create(
+        "leads",
+        json!([
+            lead("n1", "2026-11-01T09:00:00Z"),
+            lead("n2", "2026-11-03T14:59:00Z"),
+            lead("n3", "2026-11-03T15:00:00Z"),
+            lead("n4", "2026-11-20T10:00:00Z"),
+            lead("d1", "2026-12-01T10:00:00Z"),
+            lead("d2", "2026-12-02T11:00:00Z"),
+            lead("d3", "2026-12-03T09:00:00Z"),
+            lead("y1", "2025-12-02T10:00:00Z"),
+            lead("y2", "2025-12-03T16:00:00Z")
+        ]),
+    )
+    .await;
+    let at = "2026-12-03T15:00:00Z";
+    for (compare, previous, from, to) in [
+        ("previous", 2, "2026-11-01", "2026-11-03T15:00:00+00:00"),
+        ("yoy", 1, "2025-12-01", "2025-12-03T15:00:00+00:00"),
+    ] {
+        for grain in ["month", "all"] {
+            let answer = app
+                .get(&format!(
+                    "/api/v1/metrics/leads_created?from=2026-12-01&to=2027-01-01&grain={grain}&compare={compare}&at={at}"
+                ))
+                .await;
+            assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+            let row = &answer.body["rows"][0];
+            assert_eq!(
+                (&row["value"], &row["previous"], &row["compared_from"], &row["compared_to"]),
+                (&json!(3), &json!(previous), &json!(from), &json!(to)),
+                "{compare} at grain {grain}: {:#}",
+                answer.body
+            );
+            assert_eq!(row["change"].as_f64(), Some(3.0 / previous as f64 - 1.0));
+        }
+    }
+    let report = app.get(&format!("/api/v1/report?from=2026-12-01&to=2027-01-01&at={at}")).await;
+    assert_eq!(report.status, StatusCode::OK, "{:#}", report.body);
+    let leads = report.body["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "leads_created")
+        .expect("leads created in the report");
+    assert_eq!(
+        (&leads["value"], &leads["previous"], &leads["year_ago"]),
+        (&json!(3.0), &json!(2.0), &json!(1.0))
+    );
+    assert_eq!(
+        report.body["compared"]["previous"],
+        json!({"from": "2026-11-01", "to": "2026-11-03T15:00:00+00:00", "label": "1–3 Nov 2026 until 15:00"})
+    );
+    assert_eq!(report.body["compared"]["year_ago"]["label"], "1–3 Dec 2025 until 15:00");
+}

@@ -16,7 +16,7 @@ use traction_kpi::pace::Behaviour;
 use traction_kpi::period::{Grain as KGrain, PeriodKind, period_range};
 use traction_kpi::report::{Report, build};
 use traction_kpi::scope::{Org, Scope};
-use traction_kpi::service::{KpiRow, Kpis, MetricSource};
+use traction_kpi::service::{KpiRow, Kpis};
 use traction_metrics::catalog::{Indicator, Unit};
 use traction_metrics::{Compare, DimValue, Grain, Query};
 use traction_server::AppState;
@@ -149,6 +149,7 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
             (metric_card("Leading", "What the team does now", &report, Indicator::Leading, &ws, catalog, &scope, &first.to_string(), &range_to.to_string()))
             (metric_card("Lagging", "What it has brought in", &report, Indicator::Lagging, &ws, catalog, &scope, &first.to_string(), &range_to.to_string()))
         }
+        (report_links(&scope, &first.to_string(), &range_to.to_string(), params.get("at")))
         div.grid2 {
             section.card #leaderboard data-live aria-labelledby="lb-h" {
                 h2 #lb-h { "Leaderboard" }
@@ -245,22 +246,22 @@ fn tile(
         vec![t.value; days.len()]
     };
 
-    // The change against the same stretch of the previous period.
-    let previous = {
-        let span = t.period.span();
-        let prev_first =
-            t.starts_on.checked_sub(span).map_err(|e| crate::WebError::bad(e.to_string()))?;
-        let (ps, _) = period_range(t.period, prev_first, &ws.zone).map_err(crate::WebError::bad)?;
-        let prev_until = ps + (until - pstart);
-        if prev_until > ps {
-            engine
-                .actual(&t.metric, owners.as_deref(), ps, prev_until, at)
-                .map_err(crate::WebError::bad)?
-                .value
-                .or(if accumulating { Some(0.0) } else { None })
-        } else {
-            None
+    // The change against the same stretch of the previous period, as the metrics engine's
+    // `compare=previous` takes it (spec: web-design.md, like for like): for the period in
+    // progress 1 November → 3 November 15:00 against 1 December → now.
+    let (previous, compared_label) = if at > pstart {
+        let mut q = Query::new(&t.metric, pstart, pend, Grain::All, at);
+        q.filter = owners.as_deref().map(owner_filter);
+        // A comparison that cannot be made leaves the tile without a change, not the page broken.
+        match traction_metrics::run_compared(store, engine.catalog, &q, Compare::Previous) {
+            Ok((value, (lo, hi))) => (
+                value.or(if accumulating { Some(0.0) } else { None }),
+                Some(traction_kpi::report::stretch_label(lo, hi, &ws.zone)),
+            ),
+            Err(_) => (None, None),
         }
+    } else {
+        (None, None)
     };
     let actual = f.actual.or(if accumulating { Some(0.0) } else { None });
     let status = f.status.name();
@@ -300,7 +301,8 @@ fn tile(
                 p.meta {
                     (status_badge(status))
                     " "
-                    (change_badge(fmt, better, actual, previous, "against the same days of the previous period"))
+                    (change_badge(fmt, better, actual, previous, &compared_label.as_ref().map_or_else(|| "against the previous period".to_string(), |l| format!("against {l}"))))
+                    @if let Some(l) = &compared_label { span.vs { " vs " (l) } }
                     @if let Some(p) = f.pace { span.pace-pct title="actual ÷ expected" { " pace " (fmt.percent(p)) } }
                 }
                 (chart::sparkline(&actual_line, &expected_line, days.len(), &format!("{label} so far against the expected line")))
@@ -313,6 +315,33 @@ fn tile(
             }
         }
     })
+}
+
+/// Links to the period report of the dashboard's scope and period (interfaces.md, Report), in
+/// each of its formats: the same figures, to print or send on.
+fn report_links(scope: &Scope, from: &str, to: &str, at: Option<&str>) -> Markup {
+    let href = |format: &str| {
+        let mut url = format!(
+            "/api/v1/report?from={}&to={}&scope={}&format={format}",
+            encode(from),
+            encode(to),
+            encode(&scope.to_string())
+        );
+        if let Some(at) = at {
+            url.push_str(&format!("&at={}", encode(at)));
+        }
+        url
+    };
+    let file = |ext: &str| format!("report-{from}-{to}.{ext}");
+    html! {
+        p.report-links #report-links {
+            "Report of this period: "
+            a href=(href("html")) target="_blank" rel="noopener" { "view (HTML)" } " · "
+            a href=(href("md")) download=(file("md")) { "Markdown" } " · "
+            a href=(href("csv")) download=(file("csv")) { "CSV" } " · "
+            a href=(href("json")) download=(file("json")) { "JSON" }
+        }
+    }
 }
 
 fn dashboard_explore(metric: &str, scope: &Scope, from: &str, to: &str) -> String {
@@ -332,19 +361,26 @@ fn metric_card(
     to: &str,
 ) -> Markup {
     let rows: Vec<_> = report.metrics.iter().filter(|m| m.indicator == indicator).collect();
+    // The heads say which stretches are compared (spec: web-design.md): `vs 1–3 Nov 2026 until
+    // 15:00` while the period is in progress.
+    let vs = |c: &Option<(traction_metrics::Stretch, String)>, fallback: &str| {
+        c.as_ref().map_or_else(|| fallback.to_string(), |(_, label)| format!("vs {label}"))
+    };
+    let vs_previous = vs(&report.compared.previous, "vs previous");
+    let vs_year = vs(&report.compared.year_ago, "vs a year ago");
     html! {
         section.card aria-label={(title) " metrics"} {
             h2 { (title) } p.sub { (sub) }
             table.metrics {
-                thead { tr { th scope="col" { "Metric" } th.num scope="col" { "This period" } th.num scope="col" { "vs previous" } th.num.hide-phone scope="col" { "vs a year ago" } } }
+                thead { tr { th scope="col" { "Metric" } th.num scope="col" { "This period" } th.num scope="col" { (vs_previous) } th.num.hide-phone scope="col" { (vs_year) } } }
                 tbody {
                     @for m in rows {
                         @let better = catalog.get(&m.metric).map_or(traction_metrics::catalog::Better::Higher, |d| d.better);
                         tr {
                             th scope="row" { a href=(explore_link(&m.metric, scope, from, to, "day")) { (m.label) } }
                             td.num { (ws.fmt.value(m.unit, m.value)) }
-                            td.num { (change_badge(&ws.fmt, better, m.value, m.previous, "against the previous period")) }
-                            td.num.hide-phone { (change_badge(&ws.fmt, better, m.value, m.year_ago, "against a year ago")) }
+                            td.num { (change_badge(&ws.fmt, better, m.value, m.previous, &vs_previous.replacen("vs", "against", 1))) }
+                            td.num.hide-phone { (change_badge(&ws.fmt, better, m.value, m.year_ago, &vs_year.replacen("vs", "against", 1))) }
                         }
                     }
                 }

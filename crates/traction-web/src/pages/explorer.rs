@@ -176,6 +176,7 @@ impl Explore {
                         denominator: result.ratio.then_some(0.0),
                         previous: None,
                         change: None,
+                        compared: None,
                     }
                 });
                 result.rows.push(row);
@@ -384,7 +385,8 @@ fn result_table(result: &MetricResult, ws: &Ws, names: &Names) -> Markup {
                             td.num { (ws.fmt.value(result.unit, r.value)) }
                             @if result.ratio { td.num { (ws.fmt.count(r.numerator.unwrap_or(0.0))) } td.num { (ws.fmt.count(r.denominator.unwrap_or(0.0))) } }
                             @if result.compare.is_some() {
-                                td.num { (ws.fmt.value(result.unit, r.previous)) }
+                                // Which stretch was compared (like for like while the bucket is in progress).
+                                td.num title=[r.compared.as_ref().map(|c| format!("compared with {}", traction_kpi::report::stretch_label(c.from, c.to, &ws.zone)))] { (ws.fmt.value(result.unit, r.previous)) }
                                 td.num { (r.change.map_or("–".into(), |c| ws.fmt.percent(c))) }
                             }
                         }
@@ -413,7 +415,12 @@ pub fn to_csv(result: &MetricResult) -> String {
         header.extend(["numerator".into(), "denominator".into()]);
     }
     if result.compare.is_some() {
-        header.extend(["previous".into(), "change".into()]);
+        header.extend([
+            "previous".into(),
+            "change".into(),
+            "compared_from".into(),
+            "compared_to".into(),
+        ]);
     }
     let mut out = header.join(",") + "\n";
     for r in &result.rows {
@@ -425,6 +432,11 @@ pub fn to_csv(result: &MetricResult) -> String {
         }
         if result.compare.is_some() {
             row.extend([num(r.previous), num(r.change)]);
+            let (from, to) = r
+                .compared
+                .as_ref()
+                .map_or_else(Default::default, |c| (c.from_text.clone(), c.to_text.clone()));
+            row.extend([from, to]);
         }
         out.push_str(&row.join(","));
         out.push('\n');

@@ -463,7 +463,28 @@ fn order_total(store: &SqliteStore, order: &Record) -> Result<i64> {
 // Customers
 
 fn customers_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Markup> {
-    allow(params, &["segment", "region", "owner", "q", "before", "limit"], "the customer list")?;
+    allow(
+        params,
+        &["segment", "region", "owner", "q", "before", "limit", "sort", "skip"],
+        "the customer list",
+    )?;
+    // `sort=revenue`: highest revenue of all time first (the catalog's `revenue` by account);
+    // otherwise newest first.
+    let by_revenue = match params.get("sort").map(str::trim) {
+        None | Some("" | "newest") => false,
+        Some("revenue") => true,
+        Some(other) => {
+            return Err(WebError::bad(format!(
+                "sort: {other:?} is not an order of the list: use newest or revenue"
+            )));
+        }
+    };
+    let skip: usize = match params.get("skip") {
+        None => 0,
+        Some(t) => t.trim().parse().map_err(|_| {
+            WebError::bad(format!("skip: {t:?} is not a count of customers to skip"))
+        })?,
+    };
     let store = state.store.as_ref();
     let ws = Ws::load(store, req)?;
     let names = Names::load(store)?;
@@ -491,15 +512,75 @@ fn customers_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
         None => read_scope(req, Entity::Accounts).and(Vec::new(), Vec::new()),
     };
     let condition = (!sql.is_empty()).then_some(Condition { sql: &sql, params: &sql_params });
-    let mut rows = store.recent(
-        Entity::Accounts,
-        "created_at",
-        &ListQuery { filters: &filters, condition, after: cursor.as_deref(), limit: limit + 1 },
-    )?;
-    let next = (rows.len() > limit).then(|| {
-        rows.truncate(limit);
-        page_link("/customers", params, ("before", &before_value(&rows[limit - 1], "created_at")))
-    });
+    let (rows, next) = if by_revenue {
+        let visible = |a: &Record| -> Result<bool> {
+            let matches = |key: &str, want: &Option<String>| {
+                want.as_ref().is_none_or(|w| a.get(key).as_text() == Some(w.as_str()))
+            };
+            let named = search.as_ref().is_none_or(|q| {
+                a.get("name").as_text().is_some_and(|n| n.to_lowercase().contains(q.as_str()))
+            });
+            let readable = match req.principal.as_deref() {
+                Some(p) => traction_server::auth::authz::visible(p, store, a)?,
+                None => true,
+            };
+            Ok(matches("segment", &segment)
+                && matches("region", &region)
+                && matches("owner_id", &owner)
+                && named
+                && readable)
+        };
+        let mut ranking: Vec<(String, f64)> = figures_by(state, "revenue", "account", None, now)?
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        // Highest first; equal revenue by id, so pages are stable.
+        ranking.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut rows = Vec::new();
+        let mut seen = 0;
+        for (id, _) in &ranking {
+            let Some(a) = store.get(Entity::Accounts, &[Value::Text(id.clone())])? else {
+                continue;
+            };
+            if !visible(&a)? {
+                continue;
+            }
+            seen += 1;
+            if seen > skip {
+                rows.push(a);
+            }
+            if rows.len() > limit {
+                break;
+            }
+        }
+        let next = (rows.len() > limit).then(|| {
+            rows.truncate(limit);
+            let mut parts: Vec<String> = params
+                .0
+                .iter()
+                .filter(|(k, v)| k != "skip" && !v.trim().is_empty())
+                .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+                .collect();
+            parts.push(format!("skip={}", skip + limit));
+            format!("/customers?{}", parts.join("&"))
+        });
+        (rows, next)
+    } else {
+        let mut rows = store.recent(
+            Entity::Accounts,
+            "created_at",
+            &ListQuery { filters: &filters, condition, after: cursor.as_deref(), limit: limit + 1 },
+        )?;
+        let next = (rows.len() > limit).then(|| {
+            rows.truncate(limit);
+            page_link(
+                "/customers",
+                params,
+                ("before", &before_value(&rows[limit - 1], "created_at")),
+            )
+        });
+        (rows, next)
+    };
 
     // Per customer: orders and revenue of all time (the catalog's definitions: cancelled and
     // returned orders left out), and the latest order of any status.
@@ -529,7 +610,10 @@ fn customers_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
     let body = html! {
         div.page-head {
             h1 { "Customers" }
-            p.sub { "Newest customers first · orders and revenue of all time, cancelled and returned orders left out" }
+            p.sub {
+                @if by_revenue { "Highest revenue first (customers with a counted order)" } @else { "Newest customers first" }
+                " · orders and revenue of all time, cancelled and returned orders left out"
+            }
         }
         form.filters method="get" action="/customers" role="search" {
             label for="q" { "Name" }
@@ -542,6 +626,11 @@ fn customers_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
             select id="owner" name="owner" {
                 option value="" { "Anyone" }
                 (names.people_options(owner.as_deref(), false))
+            }
+            label for="sort" { "Order" }
+            select id="sort" name="sort" {
+                option value="newest" selected[!by_revenue] { "Newest first" }
+                option value="revenue" selected[by_revenue] { "Highest revenue first" }
             }
             button type="submit" { "Show" }
             @if any { a href="/customers" { "Clear" } }

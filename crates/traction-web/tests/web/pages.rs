@@ -468,3 +468,102 @@ async fn a_rep_writes_only_their_own_records_from_the_pages() {
     assert_eq!(r.status(), 403);
     assert_eq!(app.store.workspace().unwrap().currency.code(), "GBP");
 }
+
+/// Leads created, counted from the stored leads (not through the metrics engine), in `[lo, hi)`.
+fn leads_created(app: &App, lo: i64, hi: i64) -> i64 {
+    let mut n = 0;
+    app.store
+        .scan(Entity::Leads, &mut |l| {
+            if l.get("created_at").as_instant().is_some_and(|t| (lo..hi).contains(&t)) {
+                n += 1;
+            }
+            Ok(())
+        })
+        .unwrap();
+    n
+}
+
+/// Issue 22.1: on Monday 23 November 2026 at 15:00 the month so far is compared with 1 October
+/// 00:00 → 23 October 15:00 (London, on summer time until 25 October), not with the whole of
+/// October, and the table says so; a year ago is 1 → 23 November 2025 15:00.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_22_the_dashboard_compares_the_month_so_far_like_for_like() {
+    let app = App::spawn().await;
+    let body = app.api().get(app.url("/?period=month")).send().await.unwrap().text().await.unwrap();
+    // 1 November 00:00 GMT; 1 October 00:00 BST is 30 September 23:00 UTC; 23 October 15:00
+    // BST is 14:00 UTC; 1 November 2025 00:00 GMT; 23 November 2025 15:00 GMT.
+    let nov = leads_created(&app, 1_793_491_200_000_000, NOW);
+    let oct = leads_created(&app, 1_790_809_200_000_000, 1_792_764_000_000_000);
+    let year_ago = leads_created(&app, 1_761_955_200_000_000, 1_763_910_000_000_000);
+    let whole_oct = leads_created(&app, 1_790_809_200_000_000, 1_793_491_200_000_000);
+    assert!(oct > 0 && year_ago > 0 && whole_oct > oct, "the demo has leads then");
+    let change = |a: i64, b: i64| {
+        let c = a as f64 / b as f64 - 1.0;
+        format!("{} {:.1}%", if c >= 0.0 { "▲" } else { "▼" }, c.abs() * 100.0)
+    };
+    let vs_previous = "vs 1–23 Oct 2026 until 15:00";
+    let vs_year = "vs 1–23 Nov 2025 until 15:00";
+    assert!(body.contains(vs_previous) && body.contains(vs_year), "the heads name the stretches");
+    let row_start = body.find(">Leads created</a>").expect("a leads created row");
+    let row = &body[row_start..row_start + body[row_start..].find("</tr>").unwrap()];
+    assert!(
+        row.contains(&format!(
+            "title=\"change against 1–23 Oct 2026 until 15:00\">{}<",
+            change(nov, oct)
+        )),
+        "leads created {nov} against {oct} in 1–23 October: {row}"
+    );
+    assert!(
+        row.contains(&format!(
+            "title=\"change against 1–23 Nov 2025 until 15:00\">{}<",
+            change(nov, year_ago)
+        )),
+        "leads created {nov} against {year_ago} a year ago: {row}"
+    );
+    // The revenue won tile: this month's won deals against those won 1 October → 23 October
+    // 15:00, summed from the stored deals.
+    let won_in = |lo: i64, hi: i64| {
+        let mut total = 0;
+        app.store
+            .scan(Entity::Deals, &mut |d| {
+                if d.get("status").as_text() == Some("won")
+                    && d.get("closed_at").as_instant().is_some_and(|t| (lo..hi).contains(&t))
+                {
+                    total += d.get("amount").as_int().unwrap_or(0);
+                }
+                Ok(())
+            })
+            .unwrap();
+        total
+    };
+    let won_oct = won_in(1_790_809_200_000_000, 1_792_764_000_000_000);
+    let tile_start = body
+        .find(&format!("<p class=\"value\">{}</p>", pounds(revenue_won_in_november(&app))))
+        .expect("the revenue won tile");
+    let tile = &body[tile_start..tile_start + body[tile_start..].find("</article>").unwrap()];
+    assert!(
+        tile.contains(&format!(
+            "title=\"change against 1–23 Oct 2026 until 15:00\">{}<",
+            change(revenue_won_in_november(&app), won_oct)
+        )) && tile.contains("vs 1–23 Oct 2026 until 15:00"),
+        "revenue won against {won_oct} in 1–23 October: {tile}"
+    );
+    // The report of the same scope and period is linked in each of its formats.
+    for format in ["html", "md", "csv", "json"] {
+        let link = format!(
+            "/api/v1/report?from=2026-11-01&amp;to=2026-12-01&amp;scope=company&amp;format={format}"
+        );
+        assert!(body.contains(&link), "a link to the {format} report");
+    }
+    // The linked report answers, and compares as the dashboard does.
+    let html = app
+        .api()
+        .get(app.url("/api/v1/report?from=2026-11-01&to=2026-12-01&scope=company&format=html"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Sales report") && html.contains(vs_previous), "{html}");
+}

@@ -467,3 +467,55 @@ async fn campaigns_and_costs() {
         assert_eq!(s.get(bad).await.0, 400, "{bad}");
     }
 }
+
+/// Issue 24.7: the customer list sorts by revenue (the catalog's revenue by account), highest
+/// first, pages through, and keeps its filters.
+#[tokio::test]
+async fn issue_24_customers_sort_by_revenue() {
+    use Entity::*;
+    let mut records = dataset();
+    records.extend([
+        rec(
+            Accounts,
+            "id=a3;name=Initech;segment=smb;region=north;owner_id=u1;created_at=2026-01-01",
+        ),
+        rec(
+            Accounts,
+            "id=a4;name=Umbrella;segment=smb;region=south;owner_id=u2;created_at=2026-01-02",
+        ),
+        rec(
+            Orders,
+            "id=o4;account_id=a3;placed_at=2026-03-05T10:00:00Z;status=placed;total=100.00",
+        ),
+        rec(Orders, "id=o5;account_id=a4;placed_at=2026-03-06T10:00:00Z;status=placed;total=40.00"),
+        rec(
+            Orders,
+            "id=o6;account_id=a4;placed_at=2026-03-07T10:00:00Z;status=returned;total=500.00",
+        ),
+    ]);
+    let s = spawn(records).await;
+    // Initech £100.00, Umbrella £40.00 (its returned order does not count), Acme £16.00 + £3.50;
+    // Globex has no counted order, so it has no place in this order.
+    let page = s.page("/customers?sort=revenue").await;
+    let at = |name: &str| page.find(name).unwrap_or_else(|| panic!("{name} listed: {page}"));
+    assert!(at("Initech") < at("Umbrella") && at("Umbrella") < at("Acme"), "{page}");
+    assert!(!page.contains("Globex"), "{page}");
+    assert!(row(&page, "Umbrella").contains("£40.00"));
+    assert!(page.contains("<option value=\"revenue\" selected"), "the order stays in the form");
+    // Newest first is still the default: Globex (February) before Acme, Umbrella, Initech.
+    let newest = s.page("/customers").await;
+    assert!(newest.find("Globex").unwrap() < newest.find("Initech").unwrap());
+    // Two per page, then the rest.
+    let first = s.page("/customers?sort=revenue&limit=2").await;
+    assert!(first.contains("Initech") && first.contains("Umbrella") && !first.contains("Acme"));
+    let href = next_page(&first);
+    assert_eq!(href, "/customers?sort=revenue&limit=2&skip=2");
+    let second = s.page(&href).await;
+    assert!(second.contains("Acme") && !second.contains("Initech"), "{second}");
+    // Filters apply: the south region's customers by revenue.
+    let south = s.page("/customers?sort=revenue&region=south").await;
+    assert!(south.contains("Umbrella") && !south.contains("Initech") && !south.contains("Acme"));
+    for bad in ["/customers?sort=size", "/customers?sort=revenue&skip=-1"] {
+        assert_eq!(s.get(bad).await.0, 400, "{bad}");
+    }
+}

@@ -159,12 +159,14 @@ fn metric_table(result: &MetricResult, currency: Currency, human: bool) -> Table
         headers.extend(["numerator", "denominator"]);
     }
     if result.compare.is_some() {
-        headers.extend(["previous", "change"]);
+        headers.extend(["previous", "change", "compared_from", "compared_to"]);
     }
     let mut table = Table::new(&headers);
     let first_number = usize::from(with_period) + result.by.len();
+    // The compared stretch's bounds are text.
+    let last_number = headers.len() - if result.compare.is_some() { 2 } else { 0 };
     for (idx, numeric) in table.numeric.iter_mut().enumerate() {
-        *numeric = idx >= first_number;
+        *numeric = idx >= first_number && idx < last_number;
     }
     // Ratios' parts are in the unit of what they divide: money for win_rate_by_value, counts
     // for win_rate; shown plainly.
@@ -207,6 +209,13 @@ fn metric_table(result: &MetricResult, currency: Currency, human: bool) -> Table
                 Some(c) if human => format!("{:+.1}%", c * 100.0),
                 other => value(other, None),
             });
+            // The stretch compared: whole, or for a period in progress the same part of it.
+            let (from, to) = row
+                .compared
+                .as_ref()
+                .map_or_else(Default::default, |c| (c.from_text.clone(), c.to_text.clone()));
+            cells.push(from);
+            cells.push(to);
         }
         table.rows.push(cells);
     }

@@ -91,8 +91,13 @@ fn where_and_compare_on_the_command_line() {
         "json",
     ]);
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-    // Only d2 (3,000) and d3 (10,000); nothing was won in February, so no change.
-    assert_eq!(json["rows"], serde_json::json!([{"value": 2, "previous": 0, "change": null}]));
+    // Only d2 (3,000) and d3 (10,000); nothing was won in February, so no change. March is
+    // over, so the whole of February is compared.
+    assert_eq!(
+        json["rows"],
+        serde_json::json!([{"value": 2, "previous": 0, "change": null,
+            "compared_from": "2026-02-01", "compared_to": "2026-03-01"}])
+    );
 }
 
 #[test]
