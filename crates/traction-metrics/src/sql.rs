@@ -547,7 +547,7 @@ pub fn run_scan(
     let started = std::time::Instant::now();
     let rows = store
         .query_cached(&statement.sql, &statement.params, statement.ranged.as_ref())
-        .map_err(|e| Error::Storage(e.to_string()))?;
+        .map_err(Error::from)?;
     let n_dims = plan.dims.len();
     let buckets = &statement.buckets;
     let mut out: ScanRows = HashMap::new();
@@ -642,7 +642,7 @@ fn pick(a: Option<f64>, b: Option<f64>, f: fn(f64, f64) -> f64) -> Option<f64> {
 }
 
 pub(crate) fn storage(e: rusqlite::Error) -> Error {
-    Error::Storage(e.to_string())
+    traction_store::Error::from(e).into()
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 //! The store is synchronous (SQLite): handlers call it on tokio's blocking pool. This crate
 //! knows HTTP and JSON; nothing below it does.
 
+pub mod admission;
 pub mod api;
 pub mod auth;
 pub mod error;
@@ -56,6 +57,8 @@ pub struct Config {
     pub catalog: Option<Catalog>,
     /// Mark the session cookie `Secure` (served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
+    /// How heavy work (metric queries, dashboards, KPIs, reports) is admitted (admission.rs).
+    pub heavy: admission::Limits,
 }
 
 impl Default for Config {
@@ -65,6 +68,7 @@ impl Default for Config {
             max_import_bytes: 1024 * 1024 * 1024,
             catalog: None,
             secure_cookies: false,
+            heavy: admission::Limits::default(),
         }
     }
 }
@@ -83,6 +87,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Sign-in state kept in memory (the rate limits).
     pub auth: Arc<auth::AuthState>,
+    /// Heavy requests running, per user and in all.
+    pub admission: Arc<admission::Admission>,
 }
 
 impl AppState {
@@ -96,7 +102,11 @@ impl AppState {
         let (events, stop_events) = Events::new();
         let catalog = Arc::new(config.catalog.clone().unwrap_or_else(Catalog::builtin));
         let auth = Arc::new(auth::AuthState::default());
-        let state = AppState { store, events, clock, config: Arc::new(config), catalog, auth };
+        let admission = Arc::new(admission::Admission::new(config.heavy.clone()));
+        // A query of a heavy request is interrupted when the request is out of time.
+        store.set_read_time_limit(Some(config.heavy.time_limit));
+        let state =
+            AppState { store, events, clock, config: Arc::new(config), catalog, auth, admission };
         (state, stop_events)
     }
 }
@@ -116,12 +126,15 @@ pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
     let api = api_router().layer(DefaultBodyLimit::max(max_body));
     // Authentication and authorisation wrap the API and the pages alike, in this one place.
     let guard = axum::middleware::from_fn_with_state(state.clone(), auth::middleware);
+    // Inside authentication: heavy work is admitted per user and in all.
+    let admit = axum::middleware::from_fn_with_state(state.clone(), admission::middleware);
     Router::new()
         .nest("/api/v1", api)
         .merge(pages)
         .merge(auth::router())
         .fallback(api::unknown_endpoint)
         .with_state(state)
+        .layer(admit)
         .layer(guard)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(CompressionLayer::new())

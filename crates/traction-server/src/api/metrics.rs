@@ -22,6 +22,7 @@ fn engine_error(e: traction_metrics::Error) -> ApiError {
         },
         traction_metrics::Error::NotFound(message) => ApiError::NotFound(message),
         traction_metrics::Error::Storage(message) => ApiError::Internal(message),
+        traction_metrics::Error::Busy(message) => ApiError::busy(message),
     }
 }
 
