@@ -63,21 +63,25 @@ async fn heavy_reads_neither_stall_sign_in_and_writes_nor_run_unadmitted() {
     // Every analytical connection is busy (as under heavy metric queries).
     let (release, holders) = saturate_readers(&app);
     let metric = "/api/v1/metrics/activities?from=2026-03-01&to=2026-04-01&grain=day";
-    let first = {
+    // Two heavy requests of the admin at once: one runs (and waits for a reader), the other
+    // is refused at once with 429, whichever came second.
+    let spawn_metric = || {
         let app = app.clone();
         tokio::spawn(async move { app.get(metric).await })
     };
-    // The admin's second heavy request is refused at once while the first runs: 429.
-    let mut refused = None;
-    for _ in 0..200 {
-        let answer = promptly("a second heavy request", app.get(metric)).await;
-        if answer.status == StatusCode::TOO_MANY_REQUESTS {
-            refused = Some(answer);
-            break;
+    let (one, two) = (spawn_metric(), spawn_metric());
+    let (refused, first) = promptly("a second heavy request", async {
+        loop {
+            if one.is_finished() {
+                break (one.await.unwrap(), two);
+            }
+            if two.is_finished() {
+                break (two.await.unwrap(), one);
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let refused = refused.expect("the admin's second heavy request is refused with 429");
+    })
+    .await;
     refused.error(429, "too_many_requests");
     // Another user's heavy request waits its turn, then 503 with Retry-After.
     let res = promptly(
@@ -120,4 +124,96 @@ async fn heavy_reads_neither_stall_sign_in_and_writes_nor_run_unadmitted() {
     }
     let first = promptly("the first heavy request", first).await.unwrap();
     assert_eq!(first.status, StatusCode::OK, "{:#}", first.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amounts_and_quantities_past_the_bounds_are_refused_at_write() {
+    let app = TestApp::spawn().await;
+    app.seed_sales().await;
+    let deal = |id: &str, amount: &str| {
+        json!({"id": id, "pipeline_id": "p1", "stage_id": "s1", "owner_id": "u1",
+               "amount": amount, "created_at": "2026-03-01T00:00:00Z"})
+    };
+    // 5·10^16 dollars is 5·10^18 cents, past the bound of 10^15 minor units.
+    let refused = app.post("/api/v1/deals", &deal("d-huge", "50000000000000000")).await;
+    let details = refused.error(422, "invalid_record");
+    assert_eq!(details[0]["field"], "amount", "{:#}", refused.body);
+    assert!(details[0]["problem"].as_str().unwrap().contains("too large"), "{:#}", refused.body);
+    // The largest amount itself is accepted: 10^15 cents = 10,000,000,000,000.00.
+    app.create("deals", deal("d-max", "10000000000000.00")).await;
+    app.create("products", json!({"id": "p-1", "name": "Beans", "unit_price": "12.00"})).await;
+    app.create(
+        "orders",
+        json!({"id": "o1", "account_id": "a1", "placed_at": "2026-03-02T10:00:00Z"}),
+    )
+    .await;
+    let line = |n: i64, quantity: &str, price: &str| {
+        json!({"order_id": "o1", "line": n, "product_id": "p-1", "quantity": quantity,
+               "unit_price": price})
+    };
+    for (quantity, price, field) in [
+        ("9223372036854775807", "1.00", "quantity"),
+        ("9223372036854775808", "1.00", "quantity"),
+        ("1000000001", "1.00", "quantity"),
+        ("1", "92233720368547758.00", "unit_price"),
+        // Each within bounds, but the line's total (10^9 × 10^13 cents) is not.
+        ("1000000000", "100000000000.00", "quantity"),
+    ] {
+        let answer = app.post("/api/v1/order_lines", &line(1, quantity, price)).await;
+        let details = answer.error(422, "invalid_record");
+        assert_eq!(details[0]["field"], field, "{quantity} × {price}: {:#}", answer.body);
+    }
+    // Lines each at the bound, adding up past it: refused at commit, nothing stored.
+    let lines: Vec<_> = (1..=3).map(|n| line(n, "1", "10000000000000.00")).collect();
+    let answer = app.post("/api/v1/order_lines", &json!(lines)).await;
+    let details = answer.error(422, "invalid_record");
+    assert!(
+        details[0]["problem"].as_str().unwrap().contains("add up to more"),
+        "{:#}",
+        answer.body
+    );
+    assert_eq!(app.count(traction_domain::Entity::OrderLines), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sums_past_the_integer_range_do_not_break_a_metric() {
+    use traction_domain::{Entity, Record, Value};
+    use traction_store::Store;
+    let app = TestApp::spawn().await;
+    app.seed_sales().await;
+    // 9,300 open deals at the largest amount (10^15 cents each) add up to 9.3·10^18 cents,
+    // past i64::MAX (≈ 9.22·10^18): SQLite's SUM stopped with "integer overflow" (a 500).
+    let n_deals = 9_300_i64;
+    let ctx = traction_domain::ParseContext {
+        zone: jiff::tz::TimeZone::UTC,
+        currency: traction_domain::Currency::USD,
+        now: crate::helpers::T0,
+    };
+    let mut writer = app.store.writer().unwrap();
+    for idx in 0..n_deals {
+        let mut values = vec![Value::Null; Entity::Deals.fields().len()];
+        let mut set = |name: &str, value: Value| {
+            values[Entity::Deals.field_index(name).unwrap()] = value;
+        };
+        set("id", Value::Text(format!("d{idx}")));
+        set("pipeline_id", Value::Text("p1".into()));
+        set("stage_id", Value::Text("s1".into()));
+        set("owner_id", Value::Text("u1".into()));
+        set("amount", Value::Int(traction_domain::money::MAX_MINOR));
+        set("created_at", Value::Instant(crate::helpers::T0 - 1000 * crate::helpers::HOUR));
+        // The other fields at their defaults, as an import leaves them.
+        for (field, value) in Entity::Deals.fields().iter().zip(values.iter_mut()) {
+            if value.is_null() {
+                *value = traction_domain::record::parse_field(field, "", &ctx).unwrap();
+            }
+        }
+        writer.put(idx as u64, Record { entity: Entity::Deals, values }).unwrap();
+    }
+    writer.commit().unwrap();
+    let answer = app.get("/api/v1/metrics/open_pipeline_value?from=2026-01-01&to=2026-02-01").await;
+    assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    let value = answer.body["rows"][0]["value"].as_f64().unwrap();
+    // 9,300 × 10^13 dollars, to the precision of a float.
+    let expected = 9.3e16;
+    assert!((value - expected).abs() / expected < 1e-9, "{value} != {expected}");
 }

@@ -458,6 +458,33 @@ impl<'a> SqliteWriter<'a> {
 
     /// An order's total against its lines, its derived amount, and its sale movements.
     fn check_orders(&mut self, problems: &mut Vec<Problem>) -> Result<(), Error> {
+        // Each line is bounded, but many may add up past what an amount holds: found with
+        // floating sums (TOTAL never overflows) before the exact ones are taken.
+        let mut stmt = self.conn.prepare(
+            "SELECT t.id, t.tag FROM touched_orders t
+             JOIN (SELECT order_id, TOTAL(quantity * unit_price - discount) AS sum FROM order_lines
+                   WHERE order_id IN (SELECT id FROM touched_orders) GROUP BY order_id) s
+               ON s.order_id = t.id
+             WHERE abs(s.sum) > ?1
+             ORDER BY t.tag LIMIT 1000",
+        )?;
+        let too_large: Vec<(String, i64)> = stmt
+            .query_map([traction_domain::money::MAX_MINOR], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        drop(stmt);
+        for (order, tag) in too_large {
+            problems.push(Problem::tagged(
+                tag as u64,
+                "total",
+                format!(
+                    "the lines of order {order:?} add up to more than the largest amount stored ({}): check their quantities and prices",
+                    format_minor(traction_domain::money::MAX_MINOR, self.currency)
+                ),
+            ));
+        }
+        if !problems.is_empty() {
+            return Ok(());
+        }
         let mut stmt = self.conn.prepare(
             "SELECT t.id, t.tag, o.total, s.sum FROM touched_orders t
              JOIN orders o ON o.id = t.id
