@@ -217,3 +217,63 @@ async fn sums_past_the_integer_range_do_not_break_a_metric() {
     let expected = 9.3e16;
     assert!((value - expected).abs() / expected < 1e-9, "{value} != {expected}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabling_a_user_or_changing_their_role_or_password_ends_their_sign_ins_for_good() {
+    let app = TestApp::spawn().await;
+    app.seed_sales().await;
+    let tokens: Vec<String> = ["ann", "bob", "cy"]
+        .iter()
+        .map(|id| {
+            let token = add_user(&app.store, id, "rep", Some("t1"));
+            crate::auth::set_password(&app, id, "correct horse battery");
+            token
+        })
+        .collect();
+    let mut cookies = Vec::new();
+    for id in ["ann", "bob", "cy"] {
+        let (cookie, _) = crate::auth::sign_in(&app, id, "correct horse battery")
+            .await
+            .unwrap_or_else(|_| panic!("{id} signs in"));
+        cookies.push(cookie);
+    }
+    let by_token = |token: &str| {
+        let req = app.anonymous.get(app.url("/api/v1/deals")).bearer_auth(token);
+        async move { req.send().await.unwrap().status() }
+    };
+    let by_cookie = |cookie: &str| {
+        let req = app.anonymous.get(app.url("/api/v1/deals")).header("cookie", cookie);
+        async move { req.send().await.unwrap().status() }
+    };
+    for idx in 0..3 {
+        assert_eq!(by_token(&tokens[idx]).await, StatusCode::OK);
+        assert_eq!(by_cookie(&cookies[idx]).await, StatusCode::OK);
+    }
+    // ann disabled, then enabled again: her old cookie and token stay dead.
+    for active in [false, true] {
+        let answer = app.patch("/api/v1/users/ann", &json!({"active": active})).await;
+        assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    }
+    assert_eq!(by_token(&tokens[0]).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(by_cookie(&cookies[0]).await, StatusCode::UNAUTHORIZED);
+    // bob made a manager and back: the same.
+    for role in ["manager", "rep"] {
+        let answer = app.patch("/api/v1/users/bob", &json!({"role": role})).await;
+        assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    }
+    assert_eq!(by_token(&tokens[1]).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(by_cookie(&cookies[1]).await, StatusCode::UNAUTHORIZED);
+    // cy's password changed by an admin: the same.
+    let answer =
+        app.post("/api/v1/users/cy/password", &json!({"password": "another long password"})).await;
+    assert!(answer.status.is_success(), "{:#}", answer.body);
+    assert_eq!(by_token(&tokens[2]).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(by_cookie(&cookies[2]).await, StatusCode::UNAUTHORIZED);
+    // A change of another field (the name) ends nothing; new sign-ins work.
+    let (fresh, _) = crate::auth::sign_in(&app, "ann", "correct horse battery")
+        .await
+        .unwrap_or_else(|_| panic!("ann signs in again"));
+    let answer = app.patch("/api/v1/users/ann", &json!({"name": "Ann B."})).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    assert_eq!(by_cookie(&fresh).await, StatusCode::OK);
+}

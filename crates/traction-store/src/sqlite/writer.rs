@@ -295,7 +295,11 @@ impl<'a> SqliteWriter<'a> {
                 let key: Vec<Value> = entity.key().iter().map(|k| record.get(k).clone()).collect();
                 super::get_record(&self.conn, entity, &key)?
             }
-            None => None,
+            _ if entity == Entity::Users => {
+                let key: Vec<Value> = entity.key().iter().map(|k| record.get(k).clone()).collect();
+                super::get_record(&self.conn, entity, &key)?
+            }
+            _ => None,
         };
         let updated = self
             .conn
@@ -303,6 +307,11 @@ impl<'a> SqliteWriter<'a> {
             .execute(rusqlite::params_from_iter(params.iter()))?;
         if updated == 0 {
             return Ok(PutOutcome::Unchanged);
+        }
+        if entity == Entity::Users
+            && let Some(before) = &before
+        {
+            self.end_sign_ins_if_needed(before, record)?;
         }
         if let (Some(actor), Some(before)) = (&self.actor, before) {
             let changed = |idx: usize| before.values[idx] != record.values[idx];
@@ -312,6 +321,20 @@ impl<'a> SqliteWriter<'a> {
             auth::append(&self.conn, actor, "update", entity.name(), &key, Some(&old), Some(&new))?;
         }
         Ok(PutOutcome::Updated)
+    }
+
+    /// A user disabled or given another role is signed out everywhere for good: their sessions
+    /// are deleted and their API tokens revoked, in the write's transaction, so enabling them
+    /// again (or the old role coming back) revives nothing.
+    fn end_sign_ins_if_needed(&self, before: &Record, after: &Record) -> Result<(), Error> {
+        let disabled = matches!(after.get("active"), Value::Bool(false))
+            && !matches!(before.get("active"), Value::Bool(false));
+        let new_role = before.get("role") != after.get("role");
+        if !(disabled || new_role) {
+            return Ok(());
+        }
+        let user = after.get("id").as_text().unwrap_or("");
+        super::auth::end_sign_ins(&self.conn, user, self.actor.as_ref().and_then(|a| a.at))
     }
 
     /// Records that refer to `entity`'s record `id`, as `(entity, count)` (counts capped at 1000).
