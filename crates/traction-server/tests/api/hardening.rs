@@ -277,3 +277,103 @@ async fn disabling_a_user_or_changing_their_role_or_password_ends_their_sign_ins
     assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
     assert_eq!(by_cookie(&fresh).await, StatusCode::OK);
 }
+
+/// The answer with every mention of `id` replaced, to compare two answers about two ids.
+fn without(answer: &crate::helpers::Answer, id: &str) -> (u16, String) {
+    (answer.status.as_u16(), answer.body.to_string().replace(id, "<id>"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn references_outside_ones_scope_are_refused_exactly_like_missing_ones() {
+    let app = TestApp::spawn().await;
+    app.seed_sales().await;
+    app.create("teams", json!({"id": "t2", "name": "South"})).await;
+    let ann = add_user(&app.store, "ann", "rep", Some("t1"));
+    add_user(&app.store, "zed", "rep", Some("t2"));
+    // zed's records, in another team.
+    app.create(
+        "accounts",
+        json!({"id": "acc-z", "name": "Zeta", "owner_id": "zed",
+                                 "created_at": "2026-01-05T10:00:00Z"}),
+    )
+    .await;
+    app.create(
+        "contacts",
+        json!({"id": "con-z", "name": "Zoe", "owner_id": "zed",
+                                 "account_id": "acc-z", "created_at": "2026-01-05T10:00:00Z"}),
+    )
+    .await;
+    app.create(
+        "deals",
+        json!({"id": "deal-z", "pipeline_id": "p1", "stage_id": "s1",
+                              "owner_id": "zed", "amount": "777.00",
+                              "created_at": "2026-01-06T00:00:00Z"}),
+    )
+    .await;
+    app.create(
+        "leads",
+        json!({"id": "lead-z", "owner_id": "zed", "source": "web",
+                              "created_at": "2026-01-06T00:00:00Z"}),
+    )
+    .await;
+    let stage_changes = app.count(traction_domain::Entity::StageChanges);
+    let as_ann = |method: reqwest::Method, path: &str, body: serde_json::Value| {
+        let req = app.anonymous.request(method, app.url(path)).bearer_auth(&ann).json(&body);
+        async move {
+            let res = req.send().await.unwrap();
+            let status = res.status();
+            let text = res.text().await.unwrap();
+            crate::helpers::Answer { status, body: serde_json::from_str(&text).unwrap_or_default() }
+        }
+    };
+    for (field, hidden) in [
+        ("deal_id", "deal-z"),
+        ("lead_id", "lead-z"),
+        ("account_id", "acc-z"),
+        ("contact_id", "con-z"),
+    ] {
+        let activity = |id: &str| {
+            json!({"id": format!("act-{field}"), "kind": "call", "owner_id": "ann",
+                   "occurred_at": "2026-03-02T10:00:00Z", field: id})
+        };
+        let refused = as_ann(reqwest::Method::POST, "/api/v1/activities", activity(hidden)).await;
+        let missing = as_ann(reqwest::Method::POST, "/api/v1/activities", activity("nope")).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {:#}", refused.body);
+        assert_eq!(without(&refused, hidden), without(&missing, "nope"), "{field}");
+    }
+    // A lead at another team's account, likewise.
+    let lead = |account: &str| {
+        json!({"id": "lead-a", "owner_id": "ann", "source": "web", "account_id": account,
+               "created_at": "2026-03-02T10:00:00Z"})
+    };
+    let refused = as_ann(reqwest::Method::POST, "/api/v1/leads", lead("acc-z")).await;
+    let missing = as_ann(reqwest::Method::POST, "/api/v1/leads", lead("nope")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(without(&refused, "acc-z"), without(&missing, "nope"));
+    // A stage change of another team's deal: as for a missing deal (was 403 against 422).
+    let change = |deal: &str| json!({"deal_id": deal, "stage_id": "s2", "changed_at": "2026-03-02T10:00:00Z"});
+    let refused = as_ann(reqwest::Method::POST, "/api/v1/stage_changes", change("deal-z")).await;
+    let missing = as_ann(reqwest::Method::POST, "/api/v1/stage_changes", change("nope")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", refused.body);
+    assert_eq!(without(&refused, "deal-z"), without(&missing, "nope"));
+    assert_eq!(app.count(traction_domain::Entity::Activities), 0);
+    assert_eq!(app.count(traction_domain::Entity::Leads), 1);
+    assert_eq!(app.count(traction_domain::Entity::StageChanges), stage_changes);
+
+    // Metrics: a filter naming another team's deal finds nothing of it for ann; the admin,
+    // with no scope, sees its 777.00. Unfiltered, the figure stays company-wide.
+    let pipeline = "/api/v1/metrics/open_pipeline_value?from=2026-02-01&to=2026-03-01";
+    let filtered = format!("{pipeline}&where=id%20%3D%20%27deal-z%27");
+    let value = |answer: &crate::helpers::Answer| answer.body["rows"][0]["value"].as_f64();
+    let for_ann = as_ann(reqwest::Method::GET, &filtered, json!(null)).await;
+    assert_eq!(for_ann.status, StatusCode::OK, "{:#}", for_ann.body);
+    assert_ne!(value(&for_ann), Some(777.0), "{:#}", for_ann.body);
+    assert_eq!(value(&for_ann).unwrap_or(0.0), 0.0, "{:#}", for_ann.body);
+    let for_admin = app.get(&filtered).await;
+    assert_eq!(value(&for_admin), Some(777.0), "{:#}", for_admin.body);
+    let unfiltered = as_ann(reqwest::Method::GET, pipeline, json!(null)).await;
+    assert_eq!(value(&unfiltered), Some(777.0), "{:#}", unfiltered.body);
+    // Grouped by deal: only ann's own deals (none) appear.
+    let by_deal = as_ann(reqwest::Method::GET, &format!("{pipeline}&by=id"), json!(null)).await;
+    assert!(!by_deal.body.to_string().contains("deal-z"), "{:#}", by_deal.body);
+}
