@@ -1,7 +1,7 @@
 //! Import errors, one kind of bad input per test (spec: quality.md, Reliability), and the round
 //! trip. Each bad file must store nothing and name its line and column.
 
-use traction_domain::Entity;
+use traction_domain::{Entity, Value};
 use traction_store::{SqliteStore, Store};
 
 use crate::{Format, ImportFailure, ImportOptions, InputError, export, import};
@@ -305,4 +305,40 @@ fn export_then_import_reproduces_the_data() {
     let deals =
         export_all(&f.store, Format::Csv).into_iter().find(|(e, _)| *e == Entity::Deals).unwrap().1;
     assert!(deals.contains("1234.56,2026-01-01T09:00:00.5Z,,2026-02-01T00:00:00Z,won"), "{deals}");
+}
+
+#[test]
+fn an_unterminated_quote_is_an_error_naming_the_line_where_it_opened() {
+    // Issue 25: the quote opened on line 3 swallowed lines 4 and 5 into one cell: "rows: 1".
+    let f = fixture();
+    let errors = f.bad_csv(Entity::Teams, "id,name\nt2,South\nt3,\"East\nt4,West\nt5,North\n");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("teams.csv:3: a quoted field opens on this line"), "{errors:?}");
+    assert_eq!(f.store.count(Entity::Teams).unwrap(), 1, "nothing stored");
+    // At the very end of the file, without a newline, likewise.
+    let errors = f.bad_csv(Entity::Teams, "id,name\nt2,\"South");
+    assert!(errors[0].starts_with("teams.csv:2: a quoted field opens"), "{errors:?}");
+    // Closed quotes across lines, doubled quotes, and a quote inside an unquoted cell are fine.
+    f.ok(Entity::Teams, "id,name\nt2,\"South\nand \"\"East\"\"\"\nt3,We\"st\n");
+    let t2 = f.store.get(Entity::Teams, &[Value::Text("t2".into())]).unwrap().unwrap();
+    assert_eq!(t2.get("name").as_text(), Some("South\nand \"East\""));
+    let t3 = f.store.get(Entity::Teams, &[Value::Text("t3".into())]).unwrap().unwrap();
+    assert_eq!(t3.get("name").as_text(), Some("We\"st"));
+}
+
+#[test]
+fn ndjson_duplicate_keys_are_refused_as_the_json_api_refuses_them() {
+    let f = fixture();
+    for text in [
+        "{\"id\":\"t2\",\"name\":\"South\",\"name\":\"North\"}\n",
+        "{\"id\":\"t2\",\"name\":\"South\",\"Name\":\"North\"}\n",
+    ] {
+        let errors = f.bad(Entity::Teams, Format::Ndjson, text.as_bytes());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].line, 1);
+        assert!(errors[0].message.contains("appears twice"), "{errors:?}");
+    }
+    let errors = f.bad(Entity::Teams, Format::Ndjson, b"[1, 2]\n");
+    assert!(errors[0].message.contains("not a JSON object"), "{errors:?}");
+    assert_eq!(f.store.count(Entity::Teams).unwrap(), 1, "nothing stored");
 }
