@@ -377,3 +377,70 @@ async fn references_outside_ones_scope_are_refused_exactly_like_missing_ones() {
     let by_deal = as_ann(reqwest::Method::GET, &format!("{pipeline}&by=id"), json!(null)).await;
     assert!(!by_deal.body.to_string().contains("deal-z"), "{:#}", by_deal.body);
 }
+
+/// Reads from a raw connection until the server closes it; returns what it sent.
+async fn read_to_close(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut out = Vec::new();
+    promptly("the server closing the connection", stream.read_to_end(&mut out)).await.unwrap();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_idle_and_oversized_connections_are_let_go() {
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpStream;
+    let app = TestApp::spawn_with(Config {
+        max_body_bytes: 1024,
+        connections: traction_server::ConnectionLimits {
+            header_timeout: Duration::from_millis(500),
+            body_timeout: Duration::from_millis(500),
+        },
+        ..Config::default()
+    })
+    .await;
+    // A connection that never sends anything is closed.
+    let mut idle = TcpStream::connect(app.addr).await.unwrap();
+    assert_eq!(read_to_close(&mut idle).await, "");
+    // A request head that never ends is closed (with at most a 408).
+    let mut partial = TcpStream::connect(app.addr).await.unwrap();
+    partial.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let sent = read_to_close(&mut partial).await;
+    assert!(sent.is_empty() || sent.starts_with("HTTP/1.1 408"), "{sent}");
+    // A kept-alive connection is answered, then closed once idle.
+    let mut kept = TcpStream::connect(app.addr).await.unwrap();
+    kept.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let sent = read_to_close(&mut kept).await;
+    assert!(sent.starts_with("HTTP/1.1 200"), "{sent}");
+    // A declared body of 1 GiB is refused at once, without waiting for it, and the connection
+    // is closed.
+    let mut big = TcpStream::connect(app.addr).await.unwrap();
+    big.write_all(
+        format!(
+            "POST /api/v1/teams HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n",
+            app.admin_token
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let sent = read_to_close(&mut big).await;
+    assert!(sent.starts_with("HTTP/1.1 413"), "{sent}");
+    assert!(sent.to_ascii_lowercase().contains("connection: close"), "{sent}");
+    assert!(sent.contains("payload_too_large"), "{sent}");
+    // An error answered to a request with a body says it closes the connection.
+    let res = app
+        .client
+        .post(app.url("/api/v1/teams"))
+        .header("content-type", "application/json")
+        .body("{\"id\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.headers()["connection"], "close");
+    // A good request keeps its connection.
+    let res = app.client.get(app.url("/api/v1/health")).send().await.unwrap();
+    assert!(res.headers().get("connection").is_none_or(|v| v != "close"));
+}
