@@ -444,3 +444,30 @@ async fn slow_idle_and_oversized_connections_are_let_go() {
     let res = app.client.get(app.url("/api/v1/health")).send().await.unwrap();
     assert!(res.headers().get("connection").is_none_or(|v| v != "close"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewers_form_post_is_refused_before_it_is_read() {
+    let app = TestApp::spawn().await;
+    app.seed_sales().await;
+    add_user(&app.store, "vera", "viewer", Some("t1"));
+    crate::auth::set_password(&app, "vera", "correct horse battery");
+    let (cookie, csrf) = crate::auth::sign_in(&app, "vera", "correct horse battery")
+        .await
+        .unwrap_or_else(|_| panic!("vera signs in"));
+    for path in ["/log", "/pipeline/move", "/targets", "/import", "/settings"] {
+        // A form that would not even validate: the answer is the refusal, not its problems.
+        let res = app
+            .anonymous
+            .post(app.url(path))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("kind=nonsense&occurred_at=yesterday-ish")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+        assert!(res.text().await.unwrap().contains("a viewer reads only"), "{path}");
+    }
+    assert_eq!(app.count(traction_domain::Entity::Activities), 0);
+}
