@@ -385,6 +385,39 @@ fn check_target(record: &Record, problems: &mut Vec<FieldProblem>) {
     }
 }
 
+/// Whether a CSV cell would be read by a spreadsheet as a formula: it starts, after any
+/// apostrophes, with `=`, `+`, `-`, `@`, a tab or a carriage return, and is not a plain number.
+fn looks_like_formula(cell: &str) -> bool {
+    let rest = cell.trim_start_matches('\'');
+    let Some(first) = rest.chars().next() else { return false };
+    if !matches!(first, '=' | '+' | '-' | '@' | '\t' | '\r') {
+        return false;
+    }
+    // -3, -3.50, +12: numbers stay numbers.
+    !(cell == rest && cell.parse::<f64>().is_ok() && !cell.contains(['e', 'E', 'i', 'n', 'N']))
+}
+
+/// A CSV cell made safe to open in a spreadsheet: a cell that would be read as a formula gets
+/// a leading apostrophe, which spreadsheets show as text. [`spreadsheet_unescape`] undoes it, so
+/// export → import gives back the value exactly (a value that itself starts with apostrophes
+/// before such a character gets one more, and loses one on import).
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    if looks_like_formula(cell) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// The inverse of [`spreadsheet_safe`]: one leading apostrophe is dropped from a cell that is
+/// apostrophes followed by a formula character.
+pub fn spreadsheet_unescape(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if looks_like_formula(rest) => rest,
+        _ => cell,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,6 +428,27 @@ mod tests {
 
     fn parse(entity: Entity, field: &str, raw: &str) -> Result<Value, String> {
         parse_field(entity.field(field).unwrap(), raw, &ctx())
+    }
+
+    #[test]
+    fn spreadsheet_escaping_neutralises_formulas_and_round_trips() {
+        for (value, escaped) in [
+            ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
+            ("+1 555", "'+1 555"),
+            ("-x", "'-x"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tcmd", "'\tcmd"),
+            ("'=already", "''=already"),
+            ("-3", "-3"),
+            ("-3.50", "-3.50"),
+            ("+12", "+12"),
+            ("plain", "plain"),
+            ("'quoted", "'quoted"),
+            ("", ""),
+        ] {
+            assert_eq!(spreadsheet_safe(value), escaped, "{value:?}");
+            assert_eq!(spreadsheet_unescape(escaped), value, "{escaped:?}");
+        }
     }
 
     #[test]

@@ -126,7 +126,8 @@ pub(crate) fn read(input: impl Read, sink: &mut Sink<'_>) -> Result<(), ImportFa
             let mut bad_encoding = None;
             for (idx, raw) in record.iter().enumerate() {
                 match std::str::from_utf8(raw) {
-                    Ok(cell) => cells.push(cell),
+                    // Undo the export's spreadsheet escaping ('=… → =…).
+                    Ok(cell) => cells.push(traction_domain::record::spreadsheet_unescape(cell)),
                     Err(e) => {
                         bad_encoding = Some((idx, e.valid_up_to()));
                         break;

@@ -30,7 +30,9 @@ pub fn export(
             store.scan(entity, &mut |record| {
                 cells.clear();
                 for (field, value) in fields.iter().zip(&record.values) {
-                    cells.push(format_value(field, value, currency));
+                    // Safe to open in a spreadsheet; the importer takes the apostrophe off.
+                    let text = format_value(field, value, currency);
+                    cells.push(traction_domain::record::spreadsheet_safe(&text).into_owned());
                 }
                 writer.write_record(&cells).map_err(csv_err)?;
                 n += 1;

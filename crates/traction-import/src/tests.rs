@@ -342,3 +342,38 @@ fn ndjson_duplicate_keys_are_refused_as_the_json_api_refuses_them() {
     assert!(errors[0].message.contains("not a JSON object"), "{errors:?}");
     assert_eq!(f.store.count(Entity::Teams).unwrap(), 1, "nothing stored");
 }
+
+#[test]
+fn exported_formula_cells_are_neutralised_and_come_back_exactly() {
+    let f = fixture();
+    let names = ["=HYPERLINK(\"http://x\")", "+1 555 0100", "-x", "@SUM(A1)", "'=quoted", "-3"];
+    let mut csv = String::from("id,name\n");
+    for (idx, name) in names.iter().enumerate() {
+        csv.push_str(&format!("x{idx},\"{}\"\n", name.replace('"', "\"\"")));
+    }
+    // A hand-made file is read as written (its cells were not escaped: '=quoted loses its
+    // apostrophe, as the export would have added one).
+    f.ok(Entity::Teams, &csv);
+    let mut out = Vec::new();
+    export(&f.store, Entity::Teams, Format::Csv, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    // Every cell a spreadsheet would run starts with an apostrophe; numbers stay numbers.
+    assert!(text.contains("x0,\"'=HYPERLINK(\"\"http://x\"\")\",\n"), "{text}");
+    assert!(text.contains("x1,'+1 555 0100,\n") && text.contains("x2,'-x,\n"), "{text}");
+    assert!(text.contains("x3,'@SUM(A1),\n") && text.contains("x5,-3,\n"), "{text}");
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = SqliteStore::open(&dir.path().join("fresh.db")).unwrap();
+    let options = ImportOptions {
+        file_name: "teams.csv".into(),
+        format: Format::Csv,
+        max_errors: 10,
+        now: 0,
+    };
+    import(&fresh, Entity::Teams, text.as_bytes(), &options, &mut |_| {}).unwrap();
+    for idx in 0..names.len() {
+        let key = [Value::Text(format!("x{idx}"))];
+        let before = f.store.get(Entity::Teams, &key).unwrap().unwrap();
+        let after = fresh.get(Entity::Teams, &key).unwrap().unwrap();
+        assert_eq!(before.get("name"), after.get("name"), "x{idx}");
+    }
+}

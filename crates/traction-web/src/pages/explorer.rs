@@ -343,6 +343,8 @@ fn result_table(result: &MetricResult, ws: &Ws, names: &Names) -> Markup {
 /// change) — the columns of `traction metric --format csv`.
 pub fn to_csv(result: &MetricResult) -> String {
     fn cell(text: &str) -> String {
+        // A cell a spreadsheet would run as a formula is shown as text.
+        let text = traction_domain::record::spreadsheet_safe(text);
         if text.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", text.replace('"', "\"\""))
         } else {
