@@ -51,12 +51,24 @@ pub struct Admission {
     limits: Limits,
     overall: Arc<Semaphore>,
     running: Mutex<HashMap<String, usize>>,
+    /// When the last heavy request was admitted.
+    last_heavy: Mutex<std::time::Instant>,
 }
 
 impl Admission {
     pub fn new(limits: Limits) -> Admission {
         let overall = Arc::new(Semaphore::new(limits.concurrency.max(1)));
-        Admission { limits, overall, running: Mutex::new(HashMap::new()) }
+        let last_heavy = Mutex::new(std::time::Instant::now());
+        Admission { limits, overall, running: Mutex::new(HashMap::new()), last_heavy }
+    }
+
+    /// How long since the last heavy request was admitted.
+    pub fn idle_for(&self) -> Duration {
+        self.last_heavy.lock().unwrap_or_else(|p| p.into_inner()).elapsed()
+    }
+
+    fn note_heavy(&self) {
+        *self.last_heavy.lock().unwrap_or_else(|p| p.into_inner()) = std::time::Instant::now();
     }
 
     /// Counts one more heavy request of `user`, unless they already run their share.
@@ -143,6 +155,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
             )),
         );
     };
+    admission.note_heavy();
     let res = tokio::time::timeout(limits.time_limit, next.run(req)).await;
     drop(permit);
     match res {
@@ -154,6 +167,25 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
                 limits.time_limit.as_secs()
             )),
         ),
+    }
+}
+
+/// After this long without heavy work, the server gives memory back (caches dropped).
+pub const IDLE_RELEASE: Duration = Duration::from_secs(120);
+
+/// Runs for ever: once the server has computed no figures for [`IDLE_RELEASE`], gives the
+/// memory of its caches back (`SqliteStore::release_memory`), once per idle spell.
+pub async fn release_when_idle(state: AppState) {
+    let mut released = false;
+    loop {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        let idle = state.admission.idle_for() >= IDLE_RELEASE;
+        if idle && !released {
+            let store = state.store.clone();
+            let _ = tokio::task::spawn_blocking(move || store.release_memory()).await;
+            tracing::debug!("idle: caches released");
+        }
+        released = idle;
     }
 }
 

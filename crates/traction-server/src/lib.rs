@@ -391,6 +391,8 @@ pub fn run_with(
         let (state, stop_events) = AppState::new(store, clock, config);
         // Commits by other processes (a `traction import` into this file) reach open pages too.
         state.events.watch_database(state.store.clone(), Duration::from_millis(500));
+        // Memory is given back when nobody has asked for figures for a while.
+        tokio::spawn(admission::release_when_idle(state.clone()));
         serve_app_with(listener, app_with(state, pages), shutdown_signal(), stop_events, limits)
             .await
             .map_err(|e| RunError::Io(format!("the server failed: {e}")))

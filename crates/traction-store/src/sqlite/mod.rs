@@ -177,6 +177,18 @@ impl SqliteStore {
         self.read_limit_ms.store(ms, Ordering::Relaxed);
     }
 
+    /// Gives memory back while the server is idle: drops the kept query results and asks each
+    /// free read connection to release its page cache (`PRAGMA shrink_memory`). Connections in
+    /// use are skipped. The next reads are slower until the caches are warm again.
+    pub fn release_memory(&self) {
+        self.cache.clear();
+        for conn in self.read.iter().chain(&self.light) {
+            if let Ok(conn) = conn.try_lock() {
+                let _ = conn.execute_batch("PRAGMA shrink_memory;");
+            }
+        }
+    }
+
     /// A free analytical read connection, or the first to come free; its clock starts.
     fn reader(&self) -> AnalyticalReader<'_> {
         let (idx, conn) = first_free(&self.read, &self.next_read);

@@ -629,3 +629,22 @@ fn store_reads_and_writes_do_not_wait_on_held_analytical_readers() {
     }
     assert_eq!(store.count(Entity::Teams).unwrap(), 2);
 }
+
+#[test]
+fn a_result_too_large_for_memory_is_refused_and_memory_is_given_back_when_idle() {
+    let (_dir, store) = store();
+    let rows = |n: usize| {
+        format!(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n}) SELECT x FROM c"
+        )
+    };
+    let max = super::query_cache::MAX_RESULT_VALUES;
+    let err = store.query_cached::<i64>(&rows(max + 1), &[], None).unwrap_err();
+    assert!(matches!(&err, Error::Busy(m) if m.contains("too large")), "{err:?}");
+    let small = store.query_cached::<i64>(&rows(3), &[], None).unwrap();
+    assert_eq!(small.len(), 3);
+    store.release_memory();
+    let again = store.query_cached::<i64>(&rows(3), &[], None).unwrap();
+    assert_eq!(*again, *small);
+    assert!(!std::sync::Arc::ptr_eq(&again, &small), "the kept result was dropped");
+}
