@@ -377,3 +377,86 @@ fn exported_formula_cells_are_neutralised_and_come_back_exactly() {
         assert_eq!(before.get("name"), after.get("name"), "x{idx}");
     }
 }
+
+// Issue 25: the readers are fuzzed (bounded, on stable, in `cargo test`).
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() }
+    }
+
+    /// Bytes that look a little like CSV or NDJSON: quotes, separators, braces, newlines, bad
+    /// UTF-8 and text.
+    fn noise() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(b"\"".to_vec()),
+            Just(b",".to_vec()),
+            Just(b"\n".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(b"{\"id\":".to_vec()),
+            Just(b"}".to_vec()),
+            Just(b"\xff\xfe".to_vec()),
+            Just(b"'=".to_vec()),
+            "[a-z0-9 ]{0,6}".prop_map(String::into_bytes),
+        ];
+        proptest::collection::vec(piece, 0..40).prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Whatever follows a valid header, an import answers (stored, or errors with lines)
+        /// and never panics; when it fails, nothing is stored.
+        #[test]
+        fn any_input_is_imported_or_refused_never_a_panic(body in noise(), ndjson in any::<bool>()) {
+            let f = fixture();
+            let before = f.store.count(Entity::Teams).unwrap();
+            let (format, mut text) = if ndjson {
+                (Format::Ndjson, Vec::new())
+            } else {
+                (Format::Csv, b"id,name\n".to_vec())
+            };
+            text.extend_from_slice(&body);
+            let options =
+                ImportOptions { file_name: "teams".into(), format, max_errors: 10, now: 0 };
+            if import(&f.store, Entity::Teams, text.as_slice(), &options, &mut |_| {}).is_err() {
+                prop_assert_eq!(f.store.count(Entity::Teams).unwrap(), before);
+            }
+        }
+
+        /// Any text exported comes back exactly (quotes, commas, newlines, formula characters).
+        #[test]
+        fn export_then_import_gives_back_any_text(
+            names in proptest::collection::vec("[^\\s\\x00][^\\x00]{0,20}[^\\s\\x00]", 1..6),
+            ndjson in any::<bool>(),
+        ) {
+            let f = fixture();
+            let mut writer = f.store.writer().unwrap();
+            for (idx, name) in names.iter().enumerate() {
+                let record = traction_domain::Record {
+                    entity: Entity::Teams,
+                    values: vec![Value::Text(format!("p{idx}")), Value::Text(name.clone()), Value::Null],
+                };
+                writer.put(idx as u64, record).unwrap();
+            }
+            writer.commit().unwrap();
+            let format = if ndjson { Format::Ndjson } else { Format::Csv };
+            let mut out = Vec::new();
+            export(&f.store, Entity::Teams, format, &mut out).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let fresh = SqliteStore::open(&dir.path().join("fresh.db")).unwrap();
+            let options =
+                ImportOptions { file_name: "teams".into(), format, max_errors: 10, now: 0 };
+            import(&fresh, Entity::Teams, out.as_slice(), &options, &mut |_| {})
+                .map_err(|e| TestCaseError::fail(format!("{e}")))?;
+            for (idx, name) in names.iter().enumerate() {
+                let key = [Value::Text(format!("p{idx}"))];
+                let back = fresh.get(Entity::Teams, &key).unwrap().unwrap();
+                prop_assert_eq!(back.get("name").as_text(), Some(name.as_str()));
+            }
+        }
+    }
+}
