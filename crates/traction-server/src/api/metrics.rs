@@ -47,11 +47,17 @@ fn identifies(dimension: &str) -> bool {
     name.contains('.') || OWNED_REFS.contains(&name)
 }
 
+/// Whether a query could single out records: it has a `where` filter, or groups by a
+/// dimension that tells records apart (the web explorer asks too).
+pub fn singles_out(filter: &str, by: &[String]) -> bool {
+    !filter.trim().is_empty() || by.iter().any(|d| identifies(d))
+}
+
 /// The caller's scope added to a query's filter when the query could single out records
-/// (see the module docs); `Ok(false)` when nothing was added.
+/// (see the module docs); `false` when nothing was added.
 fn restrict(principal: &Principal, filter: &mut Option<String>, by: &[String]) -> bool {
     let Some(owners) = principal.owners() else { return false };
-    if filter.is_none() && !by.iter().any(|d| identifies(d)) {
+    if !singles_out(filter.as_deref().unwrap_or(""), by) {
         return false;
     }
     let scope = traction_kpi::engine::owner_filter(owners);

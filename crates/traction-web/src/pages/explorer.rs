@@ -64,6 +64,8 @@ struct Explore {
     scope: traction_kpi::scope::Scope,
     zone: jiff::tz::TimeZone,
     at: Micros,
+    /// Who asks: a filtered or record-grouped query is kept to their read scope.
+    reader: Option<std::sync::Arc<traction_server::auth::Principal>>,
 }
 
 impl Explore {
@@ -103,6 +105,7 @@ impl Explore {
             scope: scope_param(params, req)?,
             zone: ws.zone,
             at,
+            reader: req.principal.clone(),
         })
     }
 
@@ -131,6 +134,17 @@ impl Explore {
         let mut query =
             traction_metrics::params::metric_query(&self.metric, &pairs, &self.zone, self.at)?;
         query.at = self.at;
+        // A figure may not single out records the reader cannot read (docs/security.md): a
+        // filtered or record-grouped query is kept to the reader's scope.
+        if let Some(owners) = self.reader.as_ref().and_then(|r| r.owners())
+            && traction_server::api::metrics::singles_out(&self.filter, &query.by)
+        {
+            let scope = owner_filter(owners);
+            query.filter = Some(match query.filter.take() {
+                Some(existing) => format!("({existing}) and {scope}"),
+                None => scope,
+            });
+        }
         Ok(traction_metrics::run(store, &state.catalog, &query)?)
     }
 
