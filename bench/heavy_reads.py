@@ -7,7 +7,7 @@ the server, are heavy requests admitted fairly, and how much memory does the ser
 
 Makes (or reuses) bench/data/heavy-<scale>.db with `traction demo --scale <scale> --at <AT>`,
 serves it, and for `--seconds` runs `--readers` clients asking for a metric by owner and day over
-two months at a new `at` each time (so no cached answer is served), beside one client logging
+November–December at a new `at` each time (inside the range , so no cached answer is served), beside one client logging
 activities one after another and one client checking a token on a record read. Prints the
 writes' and token checks' rate and p50/p99, the readers' answers by status (200, 429, 503), the
 server's peak RSS, and its RSS after 150 s idle (the server gives its caches back after two idle
@@ -89,7 +89,7 @@ def main():
             while time.perf_counter() < stop:
                 n += 1
                 at = f"2026-11-{1 + (idx * 7 + n) % 28:02d}T{n % 24:02d}:{idx % 60:02d}:00Z"
-                path = (f"/api/v1/metrics/activities?from=2026-09-01&to=2026-11-01&grain=day"
+                path = (f"/api/v1/metrics/activities?from=2026-11-01&to=2026-12-31&grain=day"
                         f"&by=owner&at={at}")
                 t0 = time.perf_counter()
                 conn.request("GET", path, headers=headers)
