@@ -7,7 +7,7 @@ the server, are heavy requests admitted fairly, and how much memory does the ser
 
 Makes (or reuses) bench/data/heavy-<scale>.db with `traction demo --scale <scale> --at <AT>`,
 serves it, and for `--seconds` runs `--readers` clients asking for a metric by owner and day over
-November–December at a new `at` each time (inside the range , so no cached answer is served), beside one client logging
+November–December at a new `at` each time (inside the range, so no cached answer is served), beside one client logging
 activities one after another and one client checking a token on a record read. Prints the
 writes' and token checks' rate and p50/p99, the readers' answers by status (200, 429, 503), the
 server's peak RSS, and its RSS after 150 s idle (the server gives its caches back after two idle
