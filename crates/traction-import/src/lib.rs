@@ -24,7 +24,7 @@ use traction_domain::time::Micros;
 use traction_domain::{Currency, Field, ParseContext};
 use traction_store::{Error as StoreError, Store, Summary};
 
-pub use export::export;
+pub use export::{export, export_where};
 
 /// A file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

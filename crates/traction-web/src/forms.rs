@@ -191,7 +191,7 @@ pub fn api_error(e: traction_server::error::ApiError) -> WebError {
             }
             text
         }
-        E::TooManyRequests { message, .. } => message,
+        E::TooManyRequests { message, .. } | E::Unavailable { message, .. } => message,
         E::Unauthorized(m)
         | E::Forbidden(m)
         | E::NotFound(m)

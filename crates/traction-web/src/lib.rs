@@ -135,6 +135,10 @@ impl WebError {
     pub fn internal(message: impl Into<String>) -> WebError {
         WebError { status: StatusCode::INTERNAL_SERVER_ERROR, message: message.into() }
     }
+    /// The server is too busy for this page now (a query past its time limit).
+    pub fn busy(message: impl Into<String>) -> WebError {
+        WebError { status: StatusCode::SERVICE_UNAVAILABLE, message: message.into() }
+    }
 }
 
 impl IntoResponse for WebError {
@@ -181,6 +185,7 @@ impl From<traction_store::Error> for WebError {
             }
             traction_store::Error::NotFound => WebError::not_found("no such record"),
             traction_store::Error::Storage(m) => WebError::internal(m),
+            traction_store::Error::Busy(m) => WebError::busy(m),
         }
     }
 }
@@ -191,6 +196,7 @@ impl From<traction_metrics::Error> for WebError {
             traction_metrics::Error::Input(m) => WebError::bad(m),
             traction_metrics::Error::NotFound(m) => WebError::not_found(m),
             traction_metrics::Error::Storage(m) => WebError::internal(m),
+            traction_metrics::Error::Busy(m) => WebError::busy(m),
         }
     }
 }

@@ -211,10 +211,15 @@ fn handler(endpoint: &Endpoint) -> MethodRouter<AppState> {
         }
         Op::Audit => on(f, |State(s): State<AppState>, p: Params| auth::api::audit(s, p)),
         Op::Catalog => on(f, |State(s): State<AppState>| metrics::catalog(s)),
-        Op::Metric => {
-            on(f, |State(s): State<AppState>, name: IdPath, p: Params| metrics::metric(s, name, p))
-        }
-        Op::Funnel => on(f, |State(s): State<AppState>, p: Params| metrics::funnel(s, p)),
+        Op::Metric => on(
+            f,
+            |State(s): State<AppState>, CurrentUser(u): CurrentUser, name: IdPath, p: Params| {
+                metrics::metric(s, u, name, p)
+            },
+        ),
+        Op::Funnel => on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, p: Params| {
+            metrics::funnel(s, u, p)
+        }),
         Op::Kpis => on(f, |State(s): State<AppState>, p: Params| kpis::status(s, p)),
         Op::Breakdown => {
             on(f, |State(s): State<AppState>, id: IdPath, p: Params| kpis::breakdown(s, id, p))

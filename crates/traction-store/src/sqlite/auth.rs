@@ -70,6 +70,26 @@ pub struct ApiToken {
 /// `CAST(… AS INTEGER)`: the database's clock in microseconds, for writes without a clock given.
 const NOW_SQL: &str = "CAST(unixepoch('subsec') * 1000000 AS INTEGER)";
 
+/// Ends every sign-in of a user: deletes their sessions and revokes their API tokens (at `at`,
+/// else now). For good: nothing brings them back.
+pub(crate) fn end_sign_ins(
+    conn: &Connection,
+    user_id: &str,
+    at: Option<Micros>,
+) -> Result<(), Error> {
+    let at = at.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+    });
+    conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?.execute([user_id])?;
+    conn.prepare_cached(
+        "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+    )?
+    .execute((user_id, at))?;
+    Ok(())
+}
+
 /// Appends one audit row on `conn` (inside the caller's transaction).
 pub(crate) fn append(
     conn: &Connection,
@@ -174,8 +194,11 @@ impl SqliteStore {
                                                  changed_at = excluded.changed_at",
             (user_id, password_hash, at),
         )?;
-        // A new password signs every session out: whoever knew the old one is out too.
-        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+        // A changed password signs every session and token out: whoever knew the old one (or
+        // holds a token made while it was known) is out too. A first password ends nothing.
+        if had {
+            end_sign_ins(&tx, user_id, Some(at))?;
+        }
         let action = if had { "password.change" } else { "password.set" };
         append(&tx, actor, action, "credentials", user_id, None, None)?;
         tx.commit()?;

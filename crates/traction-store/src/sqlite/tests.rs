@@ -571,3 +571,96 @@ fn reads_run_side_by_side_on_the_pool() {
         }
     });
 }
+
+// Issue 25: analytical reads are timed and interrupted; the store's own reads never wait on them.
+
+#[test]
+fn an_analytical_read_past_the_time_limit_is_interrupted_as_busy() {
+    let (_dir, store) = store();
+    store.set_read_time_limit(Some(std::time::Duration::from_millis(50)));
+    let endless =
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+    let res = store.with_reader(|conn| conn.query_row(endless, [], |r| r.get::<_, i64>(0)));
+    let err = Error::from(res.unwrap_err());
+    assert!(matches!(err, Error::Busy(_)), "{err:?}");
+    assert!(err.to_string().contains("time limit"), "{err}");
+    // The connection is usable again, and a short read is not cut.
+    let n: i64 =
+        store.with_reader(|conn| conn.query_row("SELECT 41 + 1", [], |r| r.get(0))).unwrap();
+    assert_eq!(n, 42);
+    let cached = store.query_cached::<i64>(endless, &[], None).unwrap_err();
+    assert!(matches!(cached, Error::Busy(_)), "{cached:?}");
+}
+
+#[test]
+fn store_reads_and_writes_do_not_wait_on_held_analytical_readers() {
+    let (_dir, store) = store();
+    let store = std::sync::Arc::new(store);
+    put_all(&store, vec![rec(Entity::Teams, "id=t1;name=North")]).unwrap();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let release_rx = std::sync::Arc::new(std::sync::Mutex::new(release_rx));
+    let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
+    let holders: Vec<_> = (0..super::READERS)
+        .map(|_| {
+            let (store, held_tx, release_rx) = (store.clone(), held_tx.clone(), release_rx.clone());
+            std::thread::spawn(move || {
+                store.with_reader(|_| {
+                    held_tx.send(()).unwrap();
+                    let _ = release_rx.lock().unwrap().recv();
+                })
+            })
+        })
+        .collect();
+    for _ in 0..super::READERS {
+        held_rx.recv().unwrap();
+    }
+    // With every analytical connection held: a get, a scan, settings, a write, the version.
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let worker = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            let team = store.get(Entity::Teams, &[Value::Text("t1".into())]).unwrap();
+            let mut n = 0;
+            store
+                .scan(Entity::Teams, &mut |_| {
+                    n += 1;
+                    Ok(())
+                })
+                .unwrap();
+            store.workspace().unwrap();
+            put_all(&store, vec![rec(Entity::Teams, "id=t2;name=South")]).unwrap();
+            store.data_version().unwrap();
+            done_tx.send((team.is_some(), n)).unwrap();
+        })
+    };
+    let (found, n) = done_rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("store reads and writes waited on the analytical readers");
+    assert!(found);
+    assert_eq!(n, 1);
+    worker.join().unwrap();
+    drop(release_tx);
+    for h in holders {
+        h.join().unwrap();
+    }
+    assert_eq!(store.count(Entity::Teams).unwrap(), 2);
+}
+
+#[test]
+fn a_result_too_large_for_memory_is_refused_and_memory_is_given_back_when_idle() {
+    let (_dir, store) = store();
+    let rows = |n: usize| {
+        format!(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n}) SELECT x FROM c"
+        )
+    };
+    let max = super::query_cache::MAX_RESULT_VALUES;
+    let err = store.query_cached::<i64>(&rows(max + 1), &[], None).unwrap_err();
+    assert!(matches!(&err, Error::Busy(m) if m.contains("too large")), "{err:?}");
+    let small = store.query_cached::<i64>(&rows(3), &[], None).unwrap();
+    assert_eq!(small.len(), 3);
+    store.release_memory();
+    let again = store.query_cached::<i64>(&rows(3), &[], None).unwrap();
+    assert_eq!(*again, *small);
+    assert!(!std::sync::Arc::ptr_eq(&again, &small), "the kept result was dropped");
+}

@@ -315,7 +315,11 @@ impl<'a> SqliteWriter<'a> {
                 let key: Vec<Value> = entity.key().iter().map(|k| record.get(k).clone()).collect();
                 super::get_record(&self.conn, entity, &key)?
             }
-            None => None,
+            _ if entity == Entity::Users => {
+                let key: Vec<Value> = entity.key().iter().map(|k| record.get(k).clone()).collect();
+                super::get_record(&self.conn, entity, &key)?
+            }
+            _ => None,
         };
         let updated = self
             .conn
@@ -323,6 +327,11 @@ impl<'a> SqliteWriter<'a> {
             .execute(rusqlite::params_from_iter(params.iter()))?;
         if updated == 0 {
             return Ok(PutOutcome::Unchanged);
+        }
+        if entity == Entity::Users
+            && let Some(before) = &before
+        {
+            self.end_sign_ins_if_needed(before, record)?;
         }
         if let (Some(actor), Some(before)) = (&self.actor, before) {
             let changed = |idx: usize| before.values[idx] != record.values[idx];
@@ -332,6 +341,20 @@ impl<'a> SqliteWriter<'a> {
             auth::append(&self.conn, actor, "update", entity.name(), &key, Some(&old), Some(&new))?;
         }
         Ok(PutOutcome::Updated)
+    }
+
+    /// A user disabled or given another role is signed out everywhere for good: their sessions
+    /// are deleted and their API tokens revoked, in the write's transaction, so enabling them
+    /// again (or the old role coming back) revives nothing.
+    fn end_sign_ins_if_needed(&self, before: &Record, after: &Record) -> Result<(), Error> {
+        let disabled = matches!(after.get("active"), Value::Bool(false))
+            && !matches!(before.get("active"), Value::Bool(false));
+        let new_role = before.get("role") != after.get("role");
+        if !(disabled || new_role) {
+            return Ok(());
+        }
+        let user = after.get("id").as_text().unwrap_or("");
+        super::auth::end_sign_ins(&self.conn, user, self.actor.as_ref().and_then(|a| a.at))
     }
 
     /// Records that refer to `entity`'s record `id`, as `(entity, count)` (counts capped at 1000).
@@ -478,6 +501,33 @@ impl<'a> SqliteWriter<'a> {
 
     /// An order's total against its lines, its derived amount, and its sale movements.
     fn check_orders(&mut self, problems: &mut Vec<Problem>) -> Result<(), Error> {
+        // Each line is bounded, but many may add up past what an amount holds: found with
+        // floating sums (TOTAL never overflows) before the exact ones are taken.
+        let mut stmt = self.conn.prepare(
+            "SELECT t.id, t.tag FROM touched_orders t
+             JOIN (SELECT order_id, TOTAL(quantity * unit_price - discount) AS sum FROM order_lines
+                   WHERE order_id IN (SELECT id FROM touched_orders) GROUP BY order_id) s
+               ON s.order_id = t.id
+             WHERE abs(s.sum) > ?1
+             ORDER BY t.tag LIMIT 1000",
+        )?;
+        let too_large: Vec<(String, i64)> = stmt
+            .query_map([traction_domain::money::MAX_MINOR], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        drop(stmt);
+        for (order, tag) in too_large {
+            problems.push(Problem::tagged(
+                tag as u64,
+                "total",
+                format!(
+                    "the lines of order {order:?} add up to more than the largest amount stored ({}): check their quantities and prices",
+                    format_minor(traction_domain::money::MAX_MINOR, self.currency)
+                ),
+            ));
+        }
+        if !problems.is_empty() {
+            return Ok(());
+        }
         let mut stmt = self.conn.prepare(
             "SELECT t.id, t.tag, o.total, s.sum FROM touched_orders t
              JOIN orders o ON o.id = t.id

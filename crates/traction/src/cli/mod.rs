@@ -111,7 +111,9 @@ impl From<traction_store::Error> for Failure {
             traction_store::Error::Invalid(_)
             | traction_store::Error::Conflict(_)
             | traction_store::Error::NotFound => Failure::Input(e.to_string()),
-            traction_store::Error::Storage(message) => Failure::Runtime(message),
+            traction_store::Error::Storage(message) | traction_store::Error::Busy(message) => {
+                Failure::Runtime(message)
+            }
         }
     }
 }
