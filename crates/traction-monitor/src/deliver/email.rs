@@ -1,6 +1,6 @@
 //! Email over SMTP with lettre (rustls, no OpenSSL): plain, STARTTLS or TLS from `smtp_url`.
 
-use lettre::message::{Mailbox, MultiPart, header::ContentType};
+use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use traction_store::monitor::Notification;
@@ -47,7 +47,7 @@ fn percent_decode(text: &str) -> String {
     let mut idx = 0;
     while idx < bytes.len() {
         if bytes[idx] == b'%'
-            && idx + 2 < bytes.len() + 0
+            && idx + 2 < bytes.len()
             && let Ok(b) = u8::from_str_radix(&text[idx + 1..idx + 3], 16)
         {
             out.push(b);
@@ -86,7 +86,6 @@ pub async fn send(smtp: &SmtpSettings, to: &[String], note: &Notification) -> Re
     let message = builder
         .multipart(MultiPart::alternative_plain_html(note.text.clone(), html))
         .map_err(|e| format!("cannot build the email: {e}"))?;
-    let _ = ContentType::TEXT_PLAIN;
     let transport = transport(&smtp.url)?;
     transport.send(message).await.map_err(|e| format!("SMTP: {e}"))?;
     Ok(())

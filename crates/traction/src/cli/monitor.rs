@@ -602,3 +602,53 @@ pub fn run_notifications(ctx: &Context, args: NotificationsArgs) -> Result<()> {
     }
     write_table(ctx, &table, serde_json::json!({ "notifications": json }))
 }
+
+/// `traction serve`'s evaluator: a thread of its own (so pages never wait on it) that evaluates
+/// every rule at start and then at each minute, and delivers what is due (retries included).
+/// A failed round is logged and the next one tries again.
+pub fn spawn_evaluator(store: std::sync::Arc<SqliteStore>, catalog: traction_metrics::Catalog) {
+    let spawned = std::thread::Builder::new().name("traction-monitor".into()).spawn(move || {
+        let deliverer = match smtp_settings(&store).map(|smtp| Deliverer::new(smtp)) {
+            Ok(Ok(d)) => d,
+            Ok(Err(e)) => {
+                tracing::error!("monitoring is off: {e}");
+                return;
+            }
+            Err(e) => {
+                tracing::error!("monitoring is off: {e:?}");
+                return;
+            }
+        };
+        loop {
+            let now = wall_clock();
+            let engine = Engine { store: &store, catalog: &catalog };
+            let kpis = Kpis { store: store.as_ref(), metrics: &engine };
+            let context = traction_monitor::eval::Context {
+                monitor: store.as_ref(),
+                data: store.as_ref(),
+                kpis: &kpis,
+            };
+            match traction_monitor::eval::evaluate(&context, now, now) {
+                Ok(outcome) => {
+                    for c in &outcome.changes {
+                        tracing::info!(rule = %c.rule_id, key = %c.key, from = %c.from, to = %c.to, "alert");
+                    }
+                    for (rule, error) in &outcome.errors {
+                        tracing::warn!(rule = %rule, "rule not evaluated: {error}");
+                    }
+                }
+                Err(e) => tracing::warn!("alert evaluation failed: {e}"),
+            }
+            if let Err(e) = deliverer.run(store.as_ref(), &wall_clock, Duration::ZERO) {
+                tracing::warn!("delivery failed: {e}");
+            }
+            // Sleep to the next minute boundary.
+            let minute = 60_000_000;
+            let wait = minute - wall_clock().rem_euclid(minute);
+            std::thread::sleep(Duration::from_micros(wait as u64));
+        }
+    });
+    if let Err(e) = spawned {
+        eprintln!("warning: monitoring is off: cannot start its thread: {e}");
+    }
+}

@@ -421,3 +421,49 @@ fn the_smtp_password_is_never_shown() {
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("smtps://"), "{}", bad.stderr);
 }
+
+#[test]
+fn the_server_evaluates_rules_by_itself_and_delivers() {
+    let receiver = Receiver::start(&[]);
+    let env = team_of_four();
+    // The server runs on the wall clock: a lead that came in two hours ago, never answered.
+    #[allow(clippy::disallowed_methods)]
+    let now = jiff::Timestamp::now().round(jiff::Unit::Second).unwrap();
+    let two_hours_ago = now - jiff::SignedDuration::from_hours(2);
+    let three_hours_ago = (now - jiff::SignedDuration::from_hours(3)).to_string();
+    env.ok(&["channel", "add", "--id", "hook", "--webhook", &receiver.url]);
+    env.ok(&[
+        "alert",
+        "add",
+        "--id",
+        "sla",
+        "--kind",
+        "lead_sla",
+        "--minutes",
+        "60",
+        "--channel",
+        "hook",
+        "--at",
+        &three_hours_ago,
+    ]);
+    import(&env, "leads", &format!("id,created_at,source,owner_id\nl9,{two_hours_ago},web,u2\n"));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_traction"))
+        .args(["--db", env.db().to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"])
+        .env_remove("TRACTION_DB")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while receiver.received().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let got = receiver.received();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let body = got[0].json();
+    assert_eq!((body["rule"].as_str(), body["key"].as_str()), (Some("sla"), Some("l9")));
+    assert_eq!(body["state"], "firing");
+    assert!(got[0].header("x-traction-signature").is_none(), "no secret, no signature");
+}
