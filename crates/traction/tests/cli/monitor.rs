@@ -467,3 +467,91 @@ fn the_server_evaluates_rules_by_itself_and_delivers() {
     assert_eq!(body["state"], "firing");
     assert!(got[0].header("x-traction-signature").is_none(), "no secret, no signature");
 }
+
+/// A minimal SMTP server on 127.0.0.1 (plain, no authentication): the test's receiver, keeping
+/// each message's envelope recipients and data.
+fn smtp_sink() -> (u16, Arc<Mutex<Vec<(Vec<String>, String)>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let got2 = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut rcpt = Vec::new();
+            write!(stream, "220 sink ESMTP\r\n").unwrap();
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let command = line.trim_end().to_ascii_uppercase();
+                if command.starts_with("EHLO") || command.starts_with("HELO") {
+                    write!(stream, "250-sink\r\n250 8BITMIME\r\n").unwrap();
+                } else if command.starts_with("MAIL FROM") {
+                    write!(stream, "250 OK\r\n").unwrap();
+                } else if command.starts_with("RCPT TO") {
+                    rcpt.push(line.trim_end()[8..].trim().to_string());
+                    write!(stream, "250 OK\r\n").unwrap();
+                } else if command == "DATA" {
+                    write!(stream, "354 go on\r\n").unwrap();
+                    let mut data = String::new();
+                    loop {
+                        line.clear();
+                        reader.read_line(&mut line).unwrap();
+                        if line == ".\r\n" {
+                            break;
+                        }
+                        data.push_str(&line);
+                    }
+                    got2.lock().unwrap().push((std::mem::take(&mut rcpt), data));
+                    write!(stream, "250 queued\r\n").unwrap();
+                } else if command == "QUIT" {
+                    write!(stream, "221 bye\r\n").unwrap();
+                    break;
+                } else {
+                    write!(stream, "250 OK\r\n").unwrap();
+                }
+            }
+        }
+    });
+    (port, got)
+}
+
+#[test]
+fn an_email_channel_sends_text_and_html_over_smtp() {
+    let (port, got) = smtp_sink();
+    let env = team_of_four();
+    env.ok(&["config", "set", "smtp_url", &format!("smtp://127.0.0.1:{port}")]);
+    env.ok(&["config", "set", "smtp_from", "alerts@example.com"]);
+    env.ok(&["channel", "add", "--id", "mail", "--email", "ann@example.com, bob@example.com"]);
+    let out = env.ok(&["channel", "test", "mail"]);
+    assert!(out.contains("delivered"), "{out}");
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let (rcpt, data) = &got[0];
+    assert_eq!(rcpt, &["<ann@example.com>", "<bob@example.com>"]);
+    assert!(data.contains("From: alerts@example.com"), "{data}");
+    assert!(data.contains("multipart/alternative"), "{data}");
+    assert!(data.contains("text/plain") && data.contains("text/html"), "{data}");
+    assert!(data.contains("Traction test notification for channel mail"), "{data}");
+}
+
+#[test]
+fn an_unreachable_webhook_is_a_clear_error_and_stays_pending() {
+    // A port nobody listens on: bind one, note it, close it.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let env = Env::new();
+    env.ok(&["channel", "add", "--id", "dead", "--webhook", &format!("http://127.0.0.1:{port}/x")]);
+    let run = env.run(&["channel", "test", "dead"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot reach"), "{}", run.stderr);
+    assert!(run.stderr.contains("retried"), "{}", run.stderr);
+    let all: Value = serde_json::from_str(&env.ok(&["notifications", "--format", "json"])).unwrap();
+    let note = &all["notifications"][0];
+    assert_eq!(note["status"], "pending");
+    // 1 s, 2 s, 4 s apart within the ten seconds `channel test` waits: four attempts recorded.
+    assert_eq!(note["attempts"], 4);
+}
