@@ -10,6 +10,7 @@
 //! - `metrics`: the catalog, a metric and the funnel over data written through the API.
 //! - `kpis`: breakdown, status, leaderboard and report on the worked example of kpis.md.
 //! - `concurrency`: several tasks writing at once, no errors, no lost writes.
+//! - `monitor`: channels, alert rules, silences, alerts and one's own notifications.
 //! - `server`: the OpenAPI document against the router, graceful shutdown, the home page.
 //! - `auth`: the role × endpoint table, record scopes, tokens, sessions, CSRF, rate limits,
 //!   security headers and the audit log.
@@ -23,5 +24,6 @@ mod events;
 mod helpers;
 mod kpis;
 mod metrics;
+mod monitor;
 mod pagination;
 mod server;
