@@ -20,6 +20,7 @@ pub mod duration;
 pub mod eval;
 pub mod notify;
 pub mod rule;
+pub mod schedule;
 pub mod silence;
 
 use std::fmt;

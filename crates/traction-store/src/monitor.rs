@@ -190,6 +190,21 @@ pub struct NotificationQuery {
     pub limit: usize,
 }
 
+/// A scheduled report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    pub id: String,
+    /// `day`, `week` or `month`.
+    pub every: String,
+    /// `HH:MM` in the workspace zone.
+    pub time: String,
+    pub scope: String,
+    pub channels: Vec<String>,
+    pub created_at: Micros,
+    /// Whose rights the report is computed with.
+    pub created_by: String,
+}
+
 /// Monitoring's storage.
 pub trait MonitorStore: Send + Sync {
     /// Adds a channel ([`Error::Conflict`] when the id is taken), audited with `audit` as the
@@ -245,4 +260,22 @@ pub trait MonitorStore: Send + Sync {
     /// Marks a user's notification read; [`Error::NotFound`] when it is not theirs.
     fn mark_read(&self, id: i64, user_id: &str, at: Micros) -> Result<(), Error>;
     fn attempts(&self, notification_id: i64) -> Result<Vec<Attempt>, Error>;
+
+    /// Adds a schedule ([`Error::Conflict`] when the id is taken; [`Error::Invalid`] when a
+    /// channel does not exist).
+    fn add_schedule(&self, schedule: &Schedule, actor: &Actor) -> Result<(), Error>;
+    fn schedules(&self) -> Result<Vec<Schedule>, Error>;
+    fn delete_schedule(&self, id: &str, actor: &Actor) -> Result<(), Error>;
+    /// The due instants of a schedule already done, with `sent` or `missed`.
+    fn schedule_runs(&self, schedule_id: &str) -> Result<Vec<(Micros, String)>, Error>;
+    /// Records a due instant as done (`sent` with its notifications, or `missed`), once: `false`
+    /// when it was already recorded (by another process), and then nothing is written.
+    fn record_run(
+        &self,
+        schedule_id: &str,
+        due_at: Micros,
+        status: &str,
+        notifications: &[NewNotification],
+        now: Micros,
+    ) -> Result<bool, Error>;
 }

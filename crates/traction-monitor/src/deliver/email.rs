@@ -1,6 +1,7 @@
 //! Email over SMTP with lettre (rustls, no OpenSSL): plain, STARTTLS or TLS from `smtp_url`.
 
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use traction_store::monitor::Notification;
@@ -77,15 +78,37 @@ pub async fn send(smtp: &SmtpSettings, to: &[String], note: &Notification) -> Re
         builder = builder.to(mailbox);
     }
     let body: serde_json::Value = serde_json::from_str(&note.body).unwrap_or_default();
-    let summary = body["summary"].as_str().unwrap_or(&note.text);
-    let html = format!(
-        "<!doctype html><html><body><p><strong>{}</strong></p><p>{}</p></body></html>",
-        escape_html(&note.text),
-        escape_html(summary)
-    );
-    let message = builder
-        .multipart(MultiPart::alternative_plain_html(note.text.clone(), html))
-        .map_err(|e| format!("cannot build the email: {e}"))?;
+    let message = if body["kind"] == "report" {
+        // A scheduled report: its HTML as the body, its text as the plain part, the metrics
+        // table as a CSV attachment.
+        let html = body["html"].as_str().unwrap_or("").to_string();
+        let plain = body["plain"].as_str().unwrap_or(&note.text).to_string();
+        let csv = body["csv"].as_str().unwrap_or("").to_string();
+        let name = format!(
+            "report-{}-{}.csv",
+            body["schedule"].as_str().unwrap_or("report"),
+            body["from"].as_str().unwrap_or("")
+        );
+        let attachment = Attachment::new(name)
+            .body(csv, ContentType::parse("text/csv; charset=utf-8").map_err(|e| e.to_string())?);
+        builder
+            .multipart(
+                MultiPart::mixed()
+                    .multipart(MultiPart::alternative_plain_html(plain, html))
+                    .singlepart(attachment),
+            )
+            .map_err(|e| format!("cannot build the email: {e}"))?
+    } else {
+        let summary = body["summary"].as_str().unwrap_or(&note.text);
+        let html = format!(
+            "<!doctype html><html><body><p><strong>{}</strong></p><p>{}</p></body></html>",
+            escape_html(&note.text),
+            escape_html(summary)
+        );
+        builder
+            .multipart(MultiPart::alternative_plain_html(note.text.clone(), html))
+            .map_err(|e| format!("cannot build the email: {e}"))?
+    };
     let transport = transport(&smtp.url)?;
     transport.send(message).await.map_err(|e| format!("SMTP: {e}"))?;
     Ok(())

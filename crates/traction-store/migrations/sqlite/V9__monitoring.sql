@@ -111,3 +111,24 @@ CREATE TABLE delivery_attempts (
     error           TEXT
 );
 CREATE INDEX delivery_attempts_notification ON delivery_attempts (notification_id);
+
+-- Scheduled reports: a report of a scope sent to channels at a local time on working days.
+CREATE TABLE schedules (
+    id         TEXT NOT NULL PRIMARY KEY,
+    every      TEXT NOT NULL,          -- day, week, month
+    time       TEXT NOT NULL,          -- HH:MM, workspace zone
+    scope      TEXT NOT NULL,          -- company, team:ID, user:ID
+    channels   TEXT NOT NULL,          -- comma-separated channel ids
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL           -- whose rights the report is computed with
+);
+
+-- Each due instant of a schedule, once: sent, or missed (a server that was down sends only the
+-- latest missed one). The primary key makes "exactly once" hold across restarts and servers.
+CREATE TABLE schedule_runs (
+    schedule_id TEXT NOT NULL REFERENCES schedules (id) ON DELETE CASCADE,
+    due_at      INTEGER NOT NULL,
+    status      TEXT NOT NULL,         -- sent, missed
+    done_at     INTEGER NOT NULL,
+    PRIMARY KEY (schedule_id, due_at)
+) WITHOUT ROWID;

@@ -8,7 +8,7 @@ use super::SqliteStore;
 use super::auth::{append, push_json_string};
 use crate::monitor::{
     Attempt, Channel, Evaluation, Instance, InstanceUpdate, MonitorStore, NewNotification,
-    Notification, NotificationQuery, Outcome, Rule, Silence, Transition,
+    Notification, NotificationQuery, Outcome, Rule, Schedule, Silence, Transition,
 };
 use crate::{Actor, Error, Problem};
 
@@ -642,5 +642,122 @@ impl MonitorStore for SqliteStore {
                 })
             },
         )
+    }
+
+    fn add_schedule(&self, schedule: &Schedule, actor: &Actor) -> Result<(), Error> {
+        let mut conn = self.writer_conn();
+        let tx = conn.transaction()?;
+        if schedule.channels.is_empty() {
+            return Err(invalid(
+                "channel",
+                "a schedule needs at least one channel: --channel ID".into(),
+            ));
+        }
+        for channel in &schedule.channels {
+            let exists =
+                tx.prepare_cached("SELECT 1 FROM channels WHERE id = ?1")?.exists([channel])?;
+            if !exists {
+                return Err(invalid(
+                    "channel",
+                    format!("no such channel {channel:?}: `traction channel list` shows them"),
+                ));
+            }
+        }
+        let res = tx.execute(
+            "INSERT INTO schedules (id, every, time, scope, channels, created_at, created_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            (
+                &schedule.id,
+                &schedule.every,
+                &schedule.time,
+                &schedule.scope,
+                schedule.channels.join(","),
+                schedule.created_at,
+                &schedule.created_by,
+            ),
+        );
+        match res {
+            Err(e) if is_unique_violation(&e) => {
+                return Err(Error::Conflict(format!(
+                    "there is already a schedule {:?}: choose another id or delete it first",
+                    schedule.id
+                )));
+            }
+            other => {
+                other?;
+            }
+        }
+        let audit = json_object(&[
+            ("every", &schedule.every),
+            ("time", &schedule.time),
+            ("scope", &schedule.scope),
+            ("channels", &schedule.channels.join(",")),
+        ]);
+        append(&tx, actor, "create", "schedules", &schedule.id, None, Some(&audit))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn schedules(&self) -> Result<Vec<Schedule>, Error> {
+        self.read_all(
+            "SELECT id, every, time, scope, channels, created_at, created_by FROM schedules ORDER BY id",
+            [],
+            |row| {
+                let channels: String = row.get(4)?;
+                Ok(Schedule {
+                    id: row.get(0)?,
+                    every: row.get(1)?,
+                    time: row.get(2)?,
+                    scope: row.get(3)?,
+                    channels: channels.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect(),
+                    created_at: row.get(5)?,
+                    created_by: row.get(6)?,
+                })
+            },
+        )
+    }
+
+    fn delete_schedule(&self, id: &str, actor: &Actor) -> Result<(), Error> {
+        let mut conn = self.writer_conn();
+        let tx = conn.transaction()?;
+        if tx.execute("DELETE FROM schedules WHERE id = ?1", [id])? == 0 {
+            return Err(Error::NotFound);
+        }
+        append(&tx, actor, "delete", "schedules", id, None, None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn schedule_runs(&self, schedule_id: &str) -> Result<Vec<(Micros, String)>, Error> {
+        self.read_all(
+            "SELECT due_at, status FROM schedule_runs WHERE schedule_id = ?1 ORDER BY due_at",
+            [schedule_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+    }
+
+    fn record_run(
+        &self,
+        schedule_id: &str,
+        due_at: Micros,
+        status: &str,
+        notifications: &[NewNotification],
+        now: Micros,
+    ) -> Result<bool, Error> {
+        let mut conn = self.writer_conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let inserted = tx.execute(
+            "INSERT OR IGNORE INTO schedule_runs (schedule_id, due_at, status, done_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            (schedule_id, due_at, status, now),
+        )?;
+        if inserted == 0 {
+            return Ok(false);
+        }
+        for note in notifications {
+            insert_notification(&tx, note, now)?;
+        }
+        tx.commit()?;
+        Ok(true)
     }
 }

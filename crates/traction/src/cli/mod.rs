@@ -101,6 +101,8 @@ pub enum Command {
     Silence(monitor::SilenceArgs),
     /// Notifications sent: every channel's, or a user's list in the app.
     Notifications(monitor::NotificationsArgs),
+    /// Scheduled reports: add, list, delete, and send what is due (`run`).
+    Schedule(monitor::ScheduleArgs),
 }
 
 /// Why a command failed, which fixes the exit status.
@@ -164,6 +166,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Alert(args) => monitor::run_alert(&ctx, args),
         Command::Silence(args) => monitor::run_silence(&ctx, args),
         Command::Notifications(args) => monitor::run_notifications(&ctx, args),
+        Command::Schedule(args) => monitor::run_schedule(&ctx, args),
     }
 }
 

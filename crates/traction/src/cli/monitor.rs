@@ -639,6 +639,18 @@ pub fn spawn_evaluator(store: std::sync::Arc<SqliteStore>, catalog: traction_met
                 }
                 Err(e) => tracing::warn!("alert evaluation failed: {e}"),
             }
+            // Reports due now; after a time down, only the latest of each (the others missed).
+            match run_schedules(&store, &catalog, now, true) {
+                Ok(outcome) => {
+                    for (id, due) in &outcome.sent {
+                        tracing::info!(schedule = %id, due = %format_instant(due.at), "report sent");
+                    }
+                    for (id, error) in &outcome.errors {
+                        tracing::warn!(schedule = %id, "report not made: {error}");
+                    }
+                }
+                Err(e) => tracing::warn!("scheduled reports failed: {e}"),
+            }
             if let Err(e) = deliverer.run(store.as_ref(), &wall_clock, Duration::ZERO) {
                 tracing::warn!("delivery failed: {e}");
             }
@@ -650,5 +662,165 @@ pub fn spawn_evaluator(store: std::sync::Arc<SqliteStore>, catalog: traction_met
     });
     if let Err(e) = spawned {
         eprintln!("warning: monitoring is off: cannot start its thread: {e}");
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScheduleArgs {
+    #[command(subcommand)]
+    pub action: ScheduleAction,
+    /// A definitions file adding to or overriding the built-in catalog.
+    #[arg(long, global = true, value_name = "FILE", env = "TRACTION_METRICS")]
+    pub metrics: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ScheduleAction {
+    /// Send the period report of a scope to channels every working day, week or month.
+    Add {
+        #[arg(long)]
+        id: String,
+        /// day (each working day, the previous working day), week (first working day of the
+        /// week, the previous week) or month (first working day, the previous month).
+        #[arg(long)]
+        every: String,
+        /// HH:MM in the workspace zone.
+        #[arg(long)]
+        time: String,
+        /// company (default), team:ID or user:ID.
+        #[arg(long)]
+        scope: Option<String>,
+        /// The channels (comma-separated or repeated).
+        #[arg(long = "channel", required = true)]
+        channels: Vec<String>,
+    },
+    List,
+    Delete {
+        id: String,
+    },
+    /// Send every report due at or before --at (default now) not yet sent.
+    Run,
+}
+
+/// Makes the period report of a schedule's due instant (the KPI crate's, as `traction report`).
+fn make_report(
+    store: &SqliteStore,
+    catalog: &traction_metrics::Catalog,
+    schedule: &traction_store::monitor::Schedule,
+    due: &traction_monitor::schedule::Due,
+    at: Micros,
+) -> std::result::Result<traction_monitor::schedule::ReportContent, String> {
+    let zone = store.workspace().map_err(|e| e.to_string())?.zone;
+    let day = |d: jiff::civil::Date| {
+        traction_domain::time::start_of_day(d, &zone).map(|m| (m, d.to_string()))
+    };
+    let scope = traction_kpi::scope::Scope::parse(&schedule.scope)?;
+    let report =
+        traction_kpi::report::build(store, catalog, scope, day(due.from)?, day(due.to)?, at)
+            .map_err(|e| e.to_string())?;
+    Ok(traction_monitor::schedule::ReportContent {
+        json: report.to_json(),
+        text: report.to_markdown(),
+        html: report.to_html(),
+        csv: report.to_csv(),
+    })
+}
+
+/// Sends the reports due at `at`: all of them, or (the server) only the latest of each.
+pub fn run_schedules(
+    store: &SqliteStore,
+    catalog: &traction_metrics::Catalog,
+    at: Micros,
+    latest_only: bool,
+) -> std::result::Result<traction_monitor::schedule::RunOutcome, traction_monitor::Error> {
+    let engine = Engine { store, catalog };
+    let kpis = Kpis { store, metrics: &engine };
+    let org = kpis.org()?;
+    let calendar = |team: Option<&str>| kpis.calendar(team).map_err(traction_monitor::Error::from);
+    let report = |s: &traction_store::monitor::Schedule,
+                  d: &traction_monitor::schedule::Due,
+                  at: Micros| make_report(store, catalog, s, d, at);
+    let context = traction_monitor::schedule::RunContext {
+        monitor: store,
+        org: &org,
+        calendar: &calendar,
+        report: &report,
+    };
+    traction_monitor::schedule::run(&context, at, wall_clock(), latest_only)
+}
+
+pub fn run_schedule(ctx: &Context, args: ScheduleArgs) -> Result<()> {
+    let store = ctx.store()?;
+    match args.action {
+        ScheduleAction::Add { id, every, time, scope, channels } => {
+            let now = ctx.now(&store)?;
+            let catalog = traction_metrics::Catalog::builtin();
+            let engine = Engine { store: &store, catalog: &catalog };
+            let kpis = Kpis { store: &store, metrics: &engine };
+            let org = kpis.org().map_err(|e| Failure::Runtime(e.to_string()))?;
+            let input =
+                traction_monitor::schedule::ScheduleInput { id, every, time, scope, channels };
+            let schedule = traction_monitor::schedule::add(&store, &org, &input, &actor(), now)
+                .map_err(monitor_error)?;
+            println!("{}", schedule.id);
+            Ok(())
+        }
+        ScheduleAction::List => {
+            let mut table = Table::new(&["id", "every", "time", "scope", "channels", "created_at"]);
+            let mut json = Vec::new();
+            for s in store.schedules()? {
+                table.rows.push(vec![
+                    s.id.clone(),
+                    s.every.clone(),
+                    s.time.clone(),
+                    s.scope.clone(),
+                    s.channels.join(","),
+                    format_instant(s.created_at),
+                ]);
+                json.push(serde_json::json!({
+                    "id": s.id, "every": s.every, "time": s.time, "scope": s.scope,
+                    "channels": s.channels, "created_at": format_instant(s.created_at),
+                    "created_by": s.created_by,
+                }));
+            }
+            write_table(ctx, &table, serde_json::json!({ "schedules": json }))
+        }
+        ScheduleAction::Delete { id } => {
+            store.delete_schedule(&id, &actor()).map_err(|e| match e {
+                traction_store::Error::NotFound => {
+                    Failure::Input(format!("no such schedule {id:?}"))
+                }
+                other => other.into(),
+            })
+        }
+        ScheduleAction::Run => {
+            let at = ctx.now(&store)?;
+            let catalog = super::metric::load_catalog(args.metrics.as_deref())?;
+            let outcome = run_schedules(&store, &catalog, at, false).map_err(monitor_error)?;
+            let report =
+                deliverer(&store)?.run(&store, &wall_clock, LINGER).map_err(monitor_error)?;
+            for (schedule, error) in &outcome.errors {
+                eprintln!("warning: schedule {schedule}: the report could not be made: {error}");
+            }
+            let mut table = Table::new(&["schedule", "due", "from", "to"]);
+            for (id, due) in &outcome.sent {
+                table.rows.push(vec![
+                    id.clone(),
+                    format_instant(due.at),
+                    due.from.to_string(),
+                    due.to.to_string(),
+                ]);
+            }
+            let json = serde_json::json!({
+                "at": format_instant(at),
+                "sent": outcome.sent.iter().map(|(id, d)| serde_json::json!({
+                    "schedule": id, "due": format_instant(d.at), "from": d.from.to_string(),
+                    "to": d.to.to_string(),
+                })).collect::<Vec<_>>(),
+                "missed": outcome.missed,
+                "delivered": report.delivered,
+            });
+            write_table(ctx, &table, json)
+        }
     }
 }

@@ -555,3 +555,98 @@ fn an_unreachable_webhook_is_a_clear_error_and_stays_pending() {
     // 1 s, 2 s, 4 s apart within the ten seconds `channel test` waits: four attempts recorded.
     assert_eq!(note["attempts"], 4);
 }
+
+#[test]
+fn a_daily_report_arrives_once_for_each_working_day_of_a_week_with_a_holiday() {
+    let receiver = Receiver::start(&[]);
+    let env = team_of_four();
+    // Wednesday 11 November is a holiday.
+    env.ok(&["config", "set", "holidays", "2026-11-11"]);
+    env.ok(&["channel", "add", "--id", "hook", "--webhook", &receiver.url]);
+    env.ok(&[
+        "schedule",
+        "add",
+        "--id",
+        "daily",
+        "--every",
+        "day",
+        "--time",
+        "08:00",
+        "--scope",
+        "team:north",
+        "--channel",
+        "hook",
+        "--at",
+        "2026-11-08T12:00:00Z",
+    ]);
+    // A run every morning (and twice on Tuesday), each a new process.
+    for at in [
+        "2026-11-09T08:05:00Z",
+        "2026-11-10T08:05:00Z",
+        "2026-11-10T09:00:00Z",
+        "2026-11-11T08:05:00Z",
+        "2026-11-12T08:05:00Z",
+        "2026-11-13T08:05:00Z",
+        "2026-11-14T08:05:00Z",
+    ] {
+        env.ok(&["schedule", "run", "--at", at]);
+    }
+    let got = receiver.received();
+    let covered: Vec<(String, String)> = got
+        .iter()
+        .map(|r| {
+            let b = r.json();
+            (b["from"].as_str().unwrap().to_string(), b["to"].as_str().unwrap().to_string())
+        })
+        .collect();
+    // Monday covers Friday; Thursday covers Tuesday (Wednesday is off); none on the holiday or
+    // the weekend.
+    assert_eq!(
+        covered,
+        [
+            ("2026-11-06".to_string(), "2026-11-07".to_string()),
+            ("2026-11-09".to_string(), "2026-11-10".to_string()),
+            ("2026-11-10".to_string(), "2026-11-11".to_string()),
+            ("2026-11-12".to_string(), "2026-11-13".to_string()),
+        ]
+    );
+    let body = got[1].json();
+    assert_eq!(body["kind"], "report");
+    assert_eq!(body["schedule"], "daily");
+    assert_eq!(body["scope"], "team:north");
+    assert!(body["report"]["kpis"].is_array(), "{body}");
+    let text = body["text"].as_str().unwrap();
+    assert!(text.starts_with("Daily report for team:north: 2026-11-09 to 2026-11-09"), "{text}");
+    assert!(!text.contains('\n'));
+}
+
+#[test]
+fn an_emailed_report_has_html_text_and_a_csv_attachment() {
+    let (port, got) = smtp_sink();
+    let env = team_of_four();
+    env.ok(&["config", "set", "smtp_url", &format!("smtp://127.0.0.1:{port}")]);
+    env.ok(&["config", "set", "smtp_from", "reports@example.com"]);
+    env.ok(&["channel", "add", "--id", "mail", "--email", "meg@example.com"]);
+    env.ok(&[
+        "schedule",
+        "add",
+        "--id",
+        "weekly",
+        "--every",
+        "week",
+        "--time",
+        "07:30",
+        "--channel",
+        "mail",
+        "--at",
+        "2026-11-08T12:00:00Z",
+    ]);
+    env.ok(&["schedule", "run", "--at", "2026-11-09T07:30:00Z"]);
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let data = &got[0].1;
+    assert!(data.contains("multipart/mixed"), "{data}");
+    assert!(data.contains("text/plain") && data.contains("text/html"), "{data}");
+    assert!(data.contains("text/csv"), "{data}");
+    assert!(data.contains("report-weekly-2026-11-02.csv"), "{data}");
+}
