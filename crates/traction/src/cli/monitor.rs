@@ -608,17 +608,6 @@ pub fn run_notifications(ctx: &Context, args: NotificationsArgs) -> Result<()> {
 /// A failed round is logged and the next one tries again.
 pub fn spawn_evaluator(store: std::sync::Arc<SqliteStore>, catalog: traction_metrics::Catalog) {
     let spawned = std::thread::Builder::new().name("traction-monitor".into()).spawn(move || {
-        let deliverer = match smtp_settings(&store).map(|smtp| Deliverer::new(smtp)) {
-            Ok(Ok(d)) => d,
-            Ok(Err(e)) => {
-                tracing::error!("monitoring is off: {e}");
-                return;
-            }
-            Err(e) => {
-                tracing::error!("monitoring is off: {e:?}");
-                return;
-            }
-        };
         loop {
             let now = wall_clock();
             let engine = Engine { store: &store, catalog: &catalog };
@@ -651,8 +640,15 @@ pub fn spawn_evaluator(store: std::sync::Arc<SqliteStore>, catalog: traction_met
                 }
                 Err(e) => tracing::warn!("scheduled reports failed: {e}"),
             }
-            if let Err(e) = deliverer.run(store.as_ref(), &wall_clock, Duration::ZERO) {
-                tracing::warn!("delivery failed: {e}");
+            // The SMTP settings are read each round, so a change applies without a restart.
+            match smtp_settings(&store).map(Deliverer::new) {
+                Ok(Ok(deliverer)) => {
+                    if let Err(e) = deliverer.run(store.as_ref(), &wall_clock, Duration::ZERO) {
+                        tracing::warn!("delivery failed: {e}");
+                    }
+                }
+                Ok(Err(e)) => tracing::error!("cannot deliver: {e}"),
+                Err(e) => tracing::error!("cannot deliver: {e:?}"),
             }
             // Sleep to the next minute boundary.
             let minute = 60_000_000;

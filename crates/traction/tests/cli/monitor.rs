@@ -470,7 +470,10 @@ fn the_server_evaluates_rules_by_itself_and_delivers() {
 
 /// A minimal SMTP server on 127.0.0.1 (plain, no authentication): the test's receiver, keeping
 /// each message's envelope recipients and data.
-fn smtp_sink() -> (u16, Arc<Mutex<Vec<(Vec<String>, String)>>>) {
+/// The messages an SMTP sink got: envelope recipients and data.
+type Mailbox = Arc<Mutex<Vec<(Vec<String>, String)>>>;
+
+fn smtp_sink() -> (u16, Mailbox) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let got = Arc::new(Mutex::new(Vec::new()));
