@@ -761,3 +761,139 @@ impl MonitorStore for SqliteStore {
         Ok(true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::{Evaluation, Instance, InstanceUpdate};
+
+    fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        (dir, store)
+    }
+
+    fn setup(store: &SqliteStore) {
+        let actor = Actor::system();
+        let channel = Channel {
+            id: "hook".into(),
+            kind: "webhook".into(),
+            config: "{}".into(),
+            created_at: 0,
+            created_by: "cli".into(),
+        };
+        store.add_channel(&channel, "{}", &actor).unwrap();
+        let rule = Rule {
+            id: "r".into(),
+            kind: "kpi".into(),
+            spec: "{}".into(),
+            channels: vec!["hook".into()],
+            for_secs: 0,
+            created_at: 0,
+            created_by: "cli".into(),
+        };
+        store.add_rule(&rule, &actor).unwrap();
+    }
+
+    fn firing(at: Micros, read_version: Option<Micros>) -> InstanceUpdate {
+        InstanceUpdate {
+            read_version,
+            instance: Instance {
+                rule_id: "r".into(),
+                key: "k".into(),
+                state: "firing".into(),
+                since: Some(at),
+                fired_at: Some(at),
+                notified: "firing".into(),
+                value: Some(0.5),
+                summary: "s".into(),
+                url: String::new(),
+                owner_id: None,
+                updated_at: at,
+            },
+            transition: Some(("inactive".into(), "firing".into())),
+            notifications: vec![NewNotification {
+                kind: "alert".into(),
+                rule_id: Some("r".into()),
+                key: Some("k".into()),
+                state: Some("firing".into()),
+                at,
+                channel_id: Some("hook".into()),
+                user_id: None,
+                body: "{}".into(),
+                text: "t".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn two_evaluators_that_read_the_same_state_notify_once() {
+        let (_dir, store) = store();
+        setup(&store);
+        // Both read "no instance" and both decide it fires: the second finds the row changed.
+        let first = store.commit_evaluation(&Evaluation {
+            at: 10,
+            now: 10,
+            updates: vec![firing(10, None)],
+        });
+        let second = store.commit_evaluation(&Evaluation {
+            at: 10,
+            now: 10,
+            updates: vec![firing(10, None)],
+        });
+        assert_eq!(first.unwrap().len(), 1);
+        assert_eq!(second.unwrap().len(), 0);
+        let notes = store.notifications(&NotificationQuery::default()).unwrap();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(store.transitions(None, None).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_evaluation_back_in_time_is_refused_and_changes_nothing() {
+        let (_dir, store) = store();
+        setup(&store);
+        store.commit_evaluation(&Evaluation { at: 100, now: 100, updates: vec![] }).unwrap();
+        let back = store.commit_evaluation(&Evaluation {
+            at: 50,
+            now: 100,
+            updates: vec![firing(50, None)],
+        });
+        assert!(
+            matches!(back, Err(Error::Conflict(ref m)) if m.contains("before the latest")),
+            "{back:?}"
+        );
+        assert!(store.instances(None).unwrap().is_empty());
+        assert_eq!(store.last_evaluation().unwrap(), Some(100));
+    }
+
+    #[test]
+    fn a_due_claim_keeps_a_notification_from_a_second_sender_until_its_lease_ends() {
+        let (_dir, store) = store();
+        setup(&store);
+        store
+            .commit_evaluation(&Evaluation { at: 10, now: 10, updates: vec![firing(10, None)] })
+            .unwrap();
+        assert_eq!(store.claim_due(20, 60, 10).unwrap().len(), 1);
+        assert_eq!(store.claim_due(21, 60, 10).unwrap().len(), 0);
+        assert_eq!(store.claim_due(80, 60, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_report_due_instant_is_recorded_once() {
+        let (_dir, store) = store();
+        setup(&store);
+        let schedule = Schedule {
+            id: "daily".into(),
+            every: "day".into(),
+            time: "08:00".into(),
+            scope: "company".into(),
+            channels: vec!["hook".into()],
+            created_at: 0,
+            created_by: "cli".into(),
+        };
+        store.add_schedule(&schedule, &Actor::system()).unwrap();
+        assert!(store.record_run("daily", 5, "sent", &[], 6).unwrap());
+        assert!(!store.record_run("daily", 5, "sent", &[], 7).unwrap());
+        assert_eq!(store.schedule_runs("daily").unwrap(), [(5, "sent".to_string())]);
+    }
+}
