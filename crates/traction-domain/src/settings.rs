@@ -257,6 +257,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn smtp_urls_are_checked_and_their_password_never_shown() {
+        let url = "smtps://mailer:hunter2@mail.example.com:465";
+        assert_eq!(Key::SmtpUrl.normalise(url).unwrap(), url);
+        assert_eq!(Key::SmtpUrl.shown(url), "smtps://mailer:***@mail.example.com:465");
+        assert_eq!(Key::SmtpUrl.shown("smtp://relay:25"), "smtp://relay:25");
+        assert_eq!(Key::SmtpUrl.normalise("").unwrap(), "");
+        for bad in ["http://mail.example.com", "smtp://", "mail.example.com", "smtps://host:port"] {
+            assert!(Key::SmtpUrl.normalise(bad).is_err(), "{bad}");
+        }
+        assert!(Key::SmtpFrom.normalise("alerts@example.com").is_ok());
+        assert!(Key::SmtpFrom.normalise("Traction <alerts@example.com>").is_ok());
+        assert!(Key::SmtpFrom.normalise("alerts").is_err());
+        assert_eq!(Key::Holidays.shown("2026-12-25"), "2026-12-25");
+    }
+
+    #[test]
     fn values_normalise() {
         assert_eq!(Key::WorkDays.normalise("Fri, mon,tue ,Wednesday").unwrap(), "mon,tue,wed,fri");
         assert_eq!(Key::WorkHours.normalise("9:00-17:30").unwrap(), "09:00-17:30");
