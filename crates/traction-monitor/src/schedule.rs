@@ -425,4 +425,54 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn after_a_time_down_only_the_latest_missed_report_is_sent_and_the_others_recorded() {
+        use traction_store::monitor::Channel;
+        let dir = tempfile::tempdir().unwrap();
+        let store = traction_store::SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let actor = Actor::system();
+        let channel = Channel {
+            id: "hook".into(),
+            kind: "webhook".into(),
+            config: r#"{"kind":"webhook","url":"http://127.0.0.1:9/x"}"#.into(),
+            created_at: 0,
+            created_by: "cli".into(),
+        };
+        store.add_channel(&channel, "{}", &actor).unwrap();
+        let org = Org::default();
+        let input = ScheduleInput {
+            id: "daily".into(),
+            every: "day".into(),
+            time: "08:00".into(),
+            scope: None,
+            channels: vec!["hook".into()],
+        };
+        // Made on Sunday 8 November; the server comes back on Friday 13 at noon.
+        add(&store, &org, &input, &actor, at(date(2026, 11, 8), 12)).unwrap();
+        let cal = calendar("");
+        let calendar_of = |_: Option<&str>| Ok(cal.clone());
+        let report = |_: &Schedule, d: &Due, _: Micros| {
+            Ok(ReportContent {
+                json: json!({"from": d.from.to_string()}),
+                text: "# Report".into(),
+                html: String::new(),
+                csv: String::new(),
+            })
+        };
+        let ctx =
+            RunContext { monitor: &store, org: &org, calendar: &calendar_of, report: &report };
+        let back = at(date(2026, 11, 13), 12);
+        let outcome = run(&ctx, back, back, true).unwrap();
+        assert_eq!(outcome.missed, 4);
+        assert_eq!(outcome.sent.len(), 1);
+        assert_eq!(outcome.sent[0].1.from, date(2026, 11, 12));
+        // A second server (or a restart) finds everything recorded.
+        let again = run(&ctx, back, back, true).unwrap();
+        assert_eq!((again.sent.len(), again.missed), (0, 0));
+        let runs = store.schedule_runs("daily").unwrap();
+        let statuses: Vec<&str> = runs.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(statuses, ["missed", "missed", "missed", "missed", "sent"]);
+        assert_eq!(store.notifications(&Default::default()).unwrap().len(), 1);
+    }
 }
