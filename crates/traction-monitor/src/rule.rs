@@ -221,6 +221,8 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
                     ("--value", input.value.is_some()),
                     ("--minutes", input.minutes.is_some()),
                     ("--by", input.by.is_some()),
+                    ("--min-sample", input.min_sample.is_some()),
+                    ("--level", input.level.is_some()),
                 ],
             )?;
             let level = Level::parse(input.status.as_deref().unwrap_or("at_risk"))
@@ -261,6 +263,7 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
                     ("--targets", input.targets.is_some()),
                     ("--status", input.status.is_some()),
                     ("--minutes", input.minutes.is_some()),
+                    ("--level", input.level.is_some()),
                 ],
             )?;
             if input.by.is_some() {
@@ -316,6 +319,10 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
                     ("--op", input.op.is_some()),
                     ("--value", input.value.is_some()),
                     ("--by", input.by.is_some()),
+                    ("--status", input.status.is_some()),
+                    ("--scope", input.scope.is_some()),
+                    ("--min-sample", input.min_sample.is_some()),
+                    ("--level", input.level.is_some()),
                 ],
             )?;
             let minutes = input

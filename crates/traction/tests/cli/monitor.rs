@@ -387,6 +387,7 @@ fn bad_rules_and_channels_are_refused_with_what_to_write() {
         "does not exist",
     );
     check(&["--kind", "lead_sla"], "--minutes");
+    check(&["--kind", "lead_sla", "--minutes", "60", "--metric", "win_rate"], "does not apply");
     let run = env.run(&[
         "alert",
         "add",
