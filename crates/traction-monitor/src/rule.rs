@@ -199,7 +199,11 @@ fn refuse_flags(kind: &str, given: &[(&str, bool)]) -> Result<(), Error> {
     if extra.is_empty() {
         Ok(())
     } else {
-        Err(Error::Invalid(format!("{} do(es) not apply to a {kind} rule", extra.join(", "))))
+        let verb = if extra.len() == 1 { "does" } else { "do" };
+        Err(Error::Invalid(format!(
+            "{} {verb} not apply to a {kind} rule: leave it out",
+            extra.join(", ")
+        )))
     }
 }
 
