@@ -10,6 +10,7 @@
 //! (one won stage per pipeline, an order's total against its lines), derives what is derived
 //! (deal status, sale movements) and commits — or reports every problem and changes nothing.
 
+pub mod monitor;
 mod sqlite;
 
 use std::fmt;
@@ -19,6 +20,7 @@ use traction_domain::record::FieldProblem;
 use traction_domain::settings::{Key, Workspace};
 use traction_domain::{Entity, Record, Value};
 
+pub use monitor::MonitorStore;
 pub use sqlite::SqliteStore;
 pub use sqlite::auth::{ApiToken, AuditEntry, AuditQuery, Session};
 pub use sqlite::customers;

@@ -79,6 +79,14 @@ pub fn route_roles(op: Op) -> &'static [Role] {
         // Everyone manages their own password and tokens; the handlers check whose.
         Op::Password | Op::ListTokens | Op::CreateToken | Op::RevokeToken => ALL,
         Op::Audit => ADMINS,
+        // Everyone sees what is watched and what fires, and reads their own notifications;
+        // admins and managers manage (a manager within their teams: api/monitor.rs).
+        Op::Channels | Op::AlertRules | Op::Alerts | Op::AlertHistory | Op::Silences => ALL,
+        Op::Notifications | Op::ReadNotification => ALL,
+        Op::CreateChannel | Op::DeleteChannel | Op::CreateAlertRule | Op::DeleteAlertRule => {
+            MANAGERS
+        }
+        Op::CreateSilence | Op::DeleteSilence => MANAGERS,
     }
 }
 

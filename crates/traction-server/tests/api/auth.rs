@@ -126,7 +126,12 @@ fn expected_roles(method: &str, path: &str) -> &'static [&'static str] {
     if method == "get" || first == "tokens" || rest.ends_with("/password") {
         return ALL;
     }
+    // Monitoring: everyone marks their own notifications read; managers manage the rest.
+    if first == "notifications" {
+        return ALL;
+    }
     match first {
+        "channels" | "alert-rules" | "silences" => MANAGERS,
         "accounts" | "contacts" | "leads" | "deals" | "activities" | "orders" | "costs"
         | "email_events" | "stage_changes" | "order_lines" => WRITERS,
         "targets" => MANAGERS,

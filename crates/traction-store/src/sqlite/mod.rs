@@ -5,6 +5,7 @@ pub(crate) mod auth;
 pub mod customers;
 mod list;
 mod migrations;
+mod monitor;
 mod query_cache;
 mod writer;
 
@@ -501,8 +502,9 @@ impl Store for SqliteStore {
                 "set",
                 "settings",
                 &record_key,
-                before.as_deref().map(json).as_deref(),
-                Some(&json(&normalised)),
+                // A password in the value never reaches the audit log.
+                before.as_deref().map(|v| json(&key.shown(v))).as_deref(),
+                Some(&json(&key.shown(&normalised))),
             )?;
         }
         tx.commit()?;

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::util::Env;
 
-fn team_of_four() -> Env {
+pub fn team_of_four() -> Env {
     let env = Env::new();
     let files = [
         ("teams", "id,name\nnorth,North\n"),
@@ -39,7 +39,7 @@ fn json(env: &Env, args: &[&str]) -> Value {
     serde_json::from_str(&env.ok(&all)).unwrap()
 }
 
-fn set_target(env: &Env) {
+pub fn set_target(env: &Env) {
     let id = env.ok(&[
         "target",
         "set",

@@ -8,4 +8,5 @@ mod durability;
 mod import;
 mod kpi;
 mod metric;
+mod monitor;
 mod util;
