@@ -122,7 +122,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
             } @else {
                 div.scroll {
                     table {
-                        thead { tr { th scope="col" { "Came in" } th.num scope="col" { "Waiting" } th scope="col" { "Source" } th scope="col" { "Owner" } th scope="col" { "Lead" } th scope="col" {} } }
+                        thead { tr { th scope="col" { "Came in" } th.num scope="col" { "Waiting" } th scope="col" { "Source" } th scope="col" { "Owner" } th scope="col" { "Lead (person · company)" } th scope="col" {} } }
                         tbody {
                             @for l in recent.iter().take(300) {
                                 @let created = instant(l, "created_at").unwrap_or(at);
@@ -132,7 +132,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
                                     td.num { (ws.fmt.duration((at - created) as f64 / 1e6)) @if late { " " span.tag.bad { "over SLA" } } }
                                     td { (text(l, "source")) }
                                     td { (names.user(text(l, "owner_id"))) }
-                                    td { (text(l, "id")) }
+                                    td { a href={"/leads/" (crate::encode(text(l, "id")))} { (super::work::lead_label(store, l)?) } }
                                     td { a href={"/log?lead_id=" (crate::encode(text(l, "id")))} { "Log a reply" } }
                                 }
                             }

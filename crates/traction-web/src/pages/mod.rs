@@ -12,6 +12,7 @@ pub mod settings;
 pub mod targets;
 pub mod today;
 pub mod tokens;
+pub mod work;
 
 use std::collections::BTreeMap;
 

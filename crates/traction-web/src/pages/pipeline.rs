@@ -242,7 +242,7 @@ fn card(
         li.deal id={"deal-" (id)} data-deal=(id) data-stage=(current.id) title=(whole) {
             div.line {
                 span.handle aria-hidden="true" title="Drag to another stage" { "⠿" }
-                span.name { (name) }
+                span.name { a href={"/deals/" (crate::encode(id))} { (name) } }
             }
             div.line {
                 span.facts {

@@ -8,3 +8,4 @@ mod issue22;
 mod pages;
 mod records;
 mod webdriver;
+mod work;

@@ -1,0 +1,12 @@
+-- Version 10: what a record's page asks (the web application's deal, lead, contact and customer
+-- pages): the activities, e-mail events, leads and contacts of one record, newest first, and the
+-- audit log of one record. Without these a record page would read the whole table.
+CREATE INDEX activities_deal ON activities (deal_id, occurred_at);
+CREATE INDEX activities_lead ON activities (lead_id, occurred_at);
+CREATE INDEX activities_contact ON activities (contact_id, occurred_at);
+CREATE INDEX email_events_lead ON email_events (lead_id, occurred_at);
+CREATE INDEX email_events_contact ON email_events (contact_id, occurred_at);
+CREATE INDEX leads_contact ON leads (contact_id, created_at);
+CREATE INDEX contacts_account ON contacts (account_id, created_at);
+CREATE INDEX deals_account ON deals (account_id, created_at);
+CREATE INDEX audit_log_record ON audit_log (entity, record_key, seq);

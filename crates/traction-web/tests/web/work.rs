@@ -1,0 +1,259 @@
+//! The pages of the records people work in — a deal, a lead, a contact — over a small hand-made
+//! dataset through the real server: fields, next step, related records and the timeline (stage
+//! changes, activities, notes, e-mail events, audit entries), and who may see them.
+
+use std::sync::Arc;
+
+use traction_domain::settings::Key;
+use traction_domain::{Entity, Record, Value};
+use traction_server::{AppState, Clock, Config};
+use traction_store::{Actor, SqliteStore, Store};
+
+use super::records::{NOW, rec};
+
+struct Server {
+    base: String,
+    admin: reqwest::Client,
+    rep: reqwest::Client,
+    _dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl Server {
+    async fn get_as(&self, client: &reqwest::Client, path: &str) -> (u16, String) {
+        let res = client.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.text().await.unwrap())
+    }
+
+    /// A page the admin reads, which must answer 200.
+    async fn page(&self, path: &str) -> String {
+        let (status, body) = self.get_as(&self.admin, path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        body
+    }
+}
+
+fn dataset() -> Vec<Record> {
+    use Entity::*;
+    vec![
+        rec(Teams, "id=t1;name=North"),
+        rec(Users, "id=u1;name=Ann Owner;team_id=t1;role=rep"),
+        rec(Teams, "id=t2;name=South"),
+        // A rep reads their team's records: Bob, in another team, does not read Ann's.
+        rec(Users, "id=u2;name=Bob Seller;team_id=t2;role=rep"),
+        rec(Accounts, "id=a1;name=Acme Ltd;owner_id=u1;created_at=2026-01-05"),
+        rec(
+            Contacts,
+            "id=ct1;name=Carol Contact;email=carol@example.com;phone=+44 1;account_id=a1;owner_id=u1;created_at=2026-01-06",
+        ),
+        rec(Pipelines, "id=pl;name=Sales"),
+        rec(Stages, "id=s1;pipeline_id=pl;name=Talking;position=1"),
+        rec(Stages, "id=s2;pipeline_id=pl;name=Proposal;position=2"),
+        rec(Stages, "id=sw;pipeline_id=pl;name=Won;position=3;kind=won"),
+        rec(Stages, "id=sl;pipeline_id=pl;name=Lost;position=4;kind=lost"),
+        rec(
+            Deals,
+            "id=d1;name=Acme renewal;pipeline_id=pl;stage_id=s2;account_id=a1;owner_id=u1;amount=2000;created_at=2026-02-01T09:00:00Z;expected_close_on=2026-03-01",
+        ),
+        rec(
+            Deals,
+            "id=d2;name=Bob's deal;pipeline_id=pl;stage_id=s1;owner_id=u2;amount=500;created_at=2026-02-02",
+        ),
+        rec(StageChanges, "deal_id=d1;stage_id=s1;changed_at=2026-02-01T09:00:00Z"),
+        rec(StageChanges, "deal_id=d1;stage_id=s2;changed_at=2026-02-10T10:00:00Z;changed_by=u1"),
+        rec(
+            Activities,
+            "id=act1;kind=call;occurred_at=2026-03-03T11:00:00Z;owner_id=u1;deal_id=d1;outcome=connected;subject=Pricing",
+        ),
+        rec(
+            Activities,
+            "id=act2;kind=note;occurred_at=2026-03-04T08:00:00Z;owner_id=u1;deal_id=d1;contact_id=ct1;subject=Wants a <b>discount</b>",
+        ),
+        // Planned (after now, 15 March 12:00): the deal's next step.
+        rec(
+            Activities,
+            "id=act3;kind=meeting;occurred_at=2026-03-20T10:00:00Z;owner_id=u1;deal_id=d1;subject=Contract review",
+        ),
+        // A later planned one, which is not the next step.
+        rec(
+            Activities,
+            "id=act4;kind=call;occurred_at=2026-03-25T10:00:00Z;owner_id=u1;deal_id=d1;subject=Later call",
+        ),
+        rec(
+            Leads,
+            "id=l1;created_at=2026-01-12T10:00:00Z;source=web;owner_id=u1;account_id=a1;contact_id=ct1;status=converted;first_response_at=2026-01-12T10:30:00Z;qualified_at=2026-01-20T10:00:00Z;converted_at=2026-02-01T09:00:00Z;deal_id=d1",
+        ),
+        // Waiting since 11:00 (an hour before now).
+        rec(Leads, "id=l2;created_at=2026-03-15T11:00:00Z;source=event;owner_id=u1;contact_id=ct1"),
+        rec(Leads, "id=l3;created_at=2026-03-15T10:00:00Z;source=web;owner_id=u2"),
+        rec(
+            EmailEvents,
+            "id=e1;message_id=m-77;kind=opened;occurred_at=2026-01-13T08:00:00Z;lead_id=l1;contact_id=ct1",
+        ),
+    ]
+}
+
+async fn spawn() -> Server {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("traction.db")).unwrap());
+    store.set_setting(Key::Currency, None, "GBP").unwrap();
+    let mut w = store.writer().unwrap();
+    for (tag, r) in dataset().into_iter().enumerate() {
+        w.put(tag as u64, r).unwrap();
+    }
+    let mut admin = rec(Entity::Users, "id=admin;name=Ada Admin;role=admin");
+    admin.set("created_at", Value::Instant(NOW));
+    w.put(0, admin).unwrap();
+    w.commit().unwrap();
+    // Ann raises the deal's amount from 2,000 to 2,500: an audited change under her name.
+    let ann = Actor { user: "u1".into(), at: Some(NOW - 3_600_000_000) };
+    let mut d1 = store.get(Entity::Deals, &[Value::Text("d1".into())]).unwrap().unwrap();
+    d1.set("amount", Value::Int(250_000));
+    let mut w = store.writer_as(Some(&ann)).unwrap();
+    w.put(0, d1).unwrap();
+    w.commit().unwrap();
+
+    let cli = Actor { user: "cli".into(), at: Some(NOW) };
+    let client = |user: &str| {
+        let (_, token) =
+            traction_server::auth::api::issue_token(&store, user, "tests", NOW, &cli).unwrap();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+        reqwest::Client::builder().default_headers(headers).build().unwrap()
+    };
+    let (admin, rep) = (client("admin"), client("u2"));
+    let clock: Clock = Arc::new(|| NOW);
+    let (state, stop_events) = AppState::new(store, clock, Config::default());
+    let app = traction_server::app_with(state, traction_web::router());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
+        drop(stop_events);
+    });
+    Server { base, admin, rep, _dir: dir, stop: Some(stop) }
+}
+
+/// The text of the section with `id`.
+fn section<'a>(html: &'a str, id: &str) -> &'a str {
+    let from = html.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id}: {html}"));
+    let rest = &html[from..];
+    &rest[..rest.find("</section>").unwrap_or(rest.len())]
+}
+
+#[tokio::test]
+async fn a_deal_page_has_its_fields_next_step_related_records_and_timeline() {
+    let s = spawn().await;
+    let page = s.page("/deals/d1").await;
+    assert!(page.contains("<h1>Acme renewal</h1>"), "{page}");
+    // The amount after Ann's change: £2,500 (from 1,000 up, whole units).
+    assert!(page.contains("£2,500"), "{page}");
+    assert!(page.contains("Proposal") && page.contains("Ann Owner"), "{page}");
+    assert!(page.contains("href=\"/customers/a1\">Acme Ltd</a>"), "{page}");
+    // Expected on 1 March, still open on 15 March: overdue.
+    assert!(page.contains("overdue"), "{page}");
+    // The next step is the earliest planned activity, not the later one.
+    let next = section(&page, "next-h");
+    assert!(next.contains("Meeting") && next.contains("Contract review"), "{next}");
+    assert!(!next.contains("Later call"), "{next}");
+    assert!(next.contains("href=\"/leads/l1\">Carol Contact · Acme Ltd</a>"), "{next}");
+    assert!(next.contains("href=\"/contacts/ct1\">Carol Contact</a>"), "{next}");
+
+    let tl = section(&page, "timeline");
+    for needle in [
+        "Moved to Talking",
+        "Moved to Proposal</strong> by Ann Owner",
+        "Call</strong> by Ann Owner · connected · Pricing",
+        "Note</strong> by Ann Owner: Wants a &lt;b&gt;discount&lt;/b&gt;",
+        "E-mail opened</strong> · message m-77",
+        "Changed</strong> by Ann Owner: amount: 2000",
+        "Created</strong> by the system",
+    ] {
+        assert!(tl.contains(needle), "{needle:?} missing from {tl}");
+    }
+    assert!(!tl.contains("<b>discount"), "user text is escaped");
+    // Newest first: the planned meeting (20 Mar) before the call (3 Mar) before the stage
+    // change (10 Feb).
+    let (meeting, call, moved) = (
+        tl.find("Contract review").unwrap(),
+        tl.find("Pricing").unwrap(),
+        tl.find("Moved to Proposal").unwrap(),
+    );
+    assert!(meeting < call && call < moved, "{tl}");
+    assert!(tl.contains("planned"), "a future activity is marked planned: {tl}");
+}
+
+#[tokio::test]
+async fn a_lead_page_shows_who_it_is_how_fast_it_was_answered_and_what_is_next() {
+    let s = spawn().await;
+    let page = s.page("/leads/l1").await;
+    assert!(page.contains("<h1>Carol Contact · Acme Ltd</h1>"), "{page}");
+    // Came in 10:00, answered 10:30.
+    assert!(page.contains("after 30 min"), "{page}");
+    assert!(page.contains("href=\"/deals/d1\">Acme renewal</a>"), "{page}");
+    assert!(section(&page, "timeline").contains("E-mail opened"), "{page}");
+
+    // l2 came in at 11:00 and is unanswered at 12:00: its next step is to answer it.
+    let page = s.page("/leads/l2").await;
+    let next = section(&page, "next-h");
+    assert!(next.contains("Answer it") && next.contains("60 min"), "{next}");
+    assert!(next.contains("href=\"/log?lead_id=l2\""), "{next}");
+}
+
+#[tokio::test]
+async fn a_contact_page_lists_their_leads_deals_and_timeline() {
+    let s = spawn().await;
+    let page = s.page("/contacts/ct1").await;
+    assert!(page.contains("<h1>Carol Contact</h1>"), "{page}");
+    assert!(page.contains("mailto:carol@example.com"), "{page}");
+    assert!(page.contains("href=\"/leads/l1\"") && page.contains("href=\"/leads/l2\""), "{page}");
+    assert!(page.contains("href=\"/deals/d1\">Acme renewal</a>"), "{page}");
+    let tl = section(&page, "timeline");
+    assert!(tl.contains("Note</strong> by Ann Owner") && tl.contains("E-mail opened"), "{tl}");
+    // Logging from a contact's page presets the person.
+    let log = s.page("/log?contact_id=ct1").await;
+    assert!(log.contains("name=\"contact_id\" value=\"ct1\""), "{log}");
+}
+
+#[tokio::test]
+async fn names_on_the_board_and_the_leads_list_are_links() {
+    let s = spawn().await;
+    let board = s.page("/pipeline").await;
+    assert!(board.contains("href=\"/deals/d1\">Acme renewal</a>"), "{board}");
+    let leads = s.page("/leads").await;
+    // The waiting list names the person and company, not the id; l3 has neither.
+    assert!(leads.contains("href=\"/leads/l2\">Carol Contact</a>"), "{leads}");
+    assert!(leads.contains("href=\"/leads/l3\">Lead l3</a>"), "{leads}");
+}
+
+#[tokio::test]
+async fn record_pages_answer_unknown_records_and_other_reps_records_as_not_found() {
+    let s = spawn().await;
+    for path in ["/deals/nope", "/leads/nope", "/contacts/nope"] {
+        let (status, _) = s.get_as(&s.admin, path).await;
+        assert_eq!(status, 404, "{path}");
+    }
+    let (status, _) = s.get_as(&s.admin, "/deals/d1?x=1").await;
+    assert_eq!(status, 400, "an unknown parameter is refused");
+    // Bob (a rep) sees his own deal and lead, not Ann's.
+    assert_eq!(s.get_as(&s.rep, "/deals/d2").await.0, 200);
+    assert_eq!(s.get_as(&s.rep, "/leads/l3").await.0, 200);
+    assert_eq!(s.get_as(&s.rep, "/deals/d1").await.0, 404);
+    assert_eq!(s.get_as(&s.rep, "/leads/l1").await.0, 404);
+    assert_eq!(s.get_as(&s.rep, "/contacts/ct1").await.0, 404);
+}
