@@ -94,6 +94,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
     let body = html! {
         div.page-head {
             h1 { "Leads" }
+            (super::edit::new_button(req, Entity::Leads))
             p.sub { (recent.len()) " waiting for an answer · " (breached) " past the " (sla_min) "-minute SLA" }
             form.filters method="get" action="/leads" {
                 label for="owner" { "Owner" }

@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod dashboard;
+pub mod edit;
 pub mod explorer;
 pub mod import;
 pub mod leads;

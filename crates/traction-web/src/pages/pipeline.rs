@@ -136,6 +136,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
     let body = html! {
         div.page-head {
             h1 { "Pipeline" }
+            (super::edit::new_button(req, Entity::Deals))
             p.sub { (text(pipeline, "name")) " · open deals, and deals closed in the last 30 days" }
             form.filters method="get" action="/pipeline" {
                 @if pipelines.len() > 1 {

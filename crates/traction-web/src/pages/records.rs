@@ -532,6 +532,7 @@ fn customers_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
     let body = html! {
         div.page-head {
             h1 { "Customers" }
+            (super::edit::new_button(req, Entity::Accounts))
             p.sub { "Newest customers first · orders and revenue of all time, cancelled and returned orders left out" }
         }
         form.filters method="get" action="/customers" role="search" {
@@ -646,6 +647,7 @@ fn customer_page(
         div.page-head {
             h1 { (name) }
             p.sub { a href="/customers" { "Customers" } " · customer since " (day_of(&ws, &account, "created_at")) }
+            (super::edit::actions(req, Entity::Accounts, id, Some("account_id")))
         }
         div.grid2 {
             section.card aria-labelledby="facts-h" {
@@ -1061,6 +1063,7 @@ fn products_page(state: &AppState, req: &Req, params: &Params) -> Result<Markup>
     let body = html! {
         div.page-head {
             h1 { "Products" }
+            (super::edit::new_button(req, Entity::Products))
             p.sub { "Stock on hand is the opening stock plus every movement; " span.tag.bad { "reorder" } " marks stock at or below the reorder level" }
         }
         form.filters method="get" action="/products" {
@@ -1177,6 +1180,7 @@ fn product_page(
         div.page-head {
             h1 { (name) }
             p.sub { a href="/products" { "Products" } @if !text(&product, "sku").is_empty() { " · SKU " (text(&product, "sku")) } }
+            (super::edit::actions(req, Entity::Products, text(&product, "id"), None))
         }
         div.grid2 {
             section.card aria-labelledby="facts-h" {
@@ -1310,6 +1314,7 @@ fn campaigns_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
     let body = html! {
         div.page-head {
             h1 { "Campaigns" }
+            (super::edit::new_button(req, Entity::Campaigns))
             p.sub { "Costs, leads and revenue won attributed to each campaign, all time · " a href="/costs" { "All costs" } }
         }
         form.filters method="get" action="/campaigns" {
@@ -1391,6 +1396,7 @@ fn campaign_page(
         div.page-head {
             h1 { (name) }
             p.sub { a href="/campaigns" { "Campaigns" } " · " (text(&campaign, "channel")) " · " (dates(&ws, &campaign)) }
+            (super::edit::actions(req, Entity::Campaigns, text(&campaign, "id"), None))
         }
         div.grid2 {
             section.card aria-labelledby="facts-h" {
@@ -1522,6 +1528,7 @@ fn costs_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
     let body = html! {
         div.page-head {
             h1 { "Costs" }
+            (super::edit::new_button(req, Entity::Costs))
             p.sub { "Newest first" }
         }
         form.filters method="get" action="/costs" {

@@ -339,6 +339,7 @@ fn deal_page(
                 " · " (names.stage(text(&deal, "stage_id"))) " · " (tag(status))
             }
             p.actions { a.button href=(log_href) { "Log activity" } }
+            (super::edit::actions(req, Entity::Deals, id, Some("deal_id")))
         }
         div.grid2 {
             section.card aria-labelledby="facts-h" {
@@ -424,6 +425,7 @@ fn lead_page(
                 " via " (or_dash(text(&lead, "source"))) " · " (tag(status))
             }
             p.actions { a.button href=(log_href) { (if waiting { "Log a reply" } else { "Log activity" }) } }
+            (super::edit::actions(req, Entity::Leads, id, Some("lead_id")))
         }
         div.grid2 {
             section.card aria-labelledby="facts-h" {
@@ -506,6 +508,7 @@ fn contact_page(
         div.page-head {
             h1 { (name) }
             p.sub { a href="/customers" { "Customers" } " · contact" }
+            (super::edit::actions(req, Entity::Contacts, id, Some("contact_id")))
         }
         div.grid2 {
             section.card aria-labelledby="facts-h" {

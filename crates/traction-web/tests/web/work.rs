@@ -14,7 +14,12 @@ use super::records::{NOW, rec};
 struct Server {
     base: String,
     admin: reqwest::Client,
+    /// Bob, a rep of another team than Ann's.
     rep: reqwest::Client,
+    /// Cy, a rep of Ann's team: reads her records, changes none.
+    teammate: reqwest::Client,
+    viewer: reqwest::Client,
+    store: Arc<SqliteStore>,
     _dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -34,6 +39,46 @@ impl Server {
         (status, res.text().await.unwrap())
     }
 
+    async fn post_as(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (u16, String, String) {
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", traction_web::encode(k), traction_web::encode(v)))
+            .collect();
+        let res = client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.join("&"))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get("location")
+            .map_or(String::new(), |l| l.to_str().unwrap().to_string());
+        (status, location, res.text().await.unwrap())
+    }
+
+    fn get(&self, entity: Entity, id: &str) -> Option<Record> {
+        self.store.get(entity, &[Value::Text(id.into())]).unwrap()
+    }
+
+    fn count(&self, entity: Entity) -> usize {
+        let mut n = 0;
+        self.store
+            .scan(entity, &mut |_| {
+                n += 1;
+                Ok(())
+            })
+            .unwrap();
+        n
+    }
+
     /// A page the admin reads, which must answer 200.
     async fn page(&self, path: &str) -> String {
         let (status, body) = self.get_as(&self.admin, path).await;
@@ -50,6 +95,8 @@ fn dataset() -> Vec<Record> {
         rec(Teams, "id=t2;name=South"),
         // A rep reads their team's records: Bob, in another team, does not read Ann's.
         rec(Users, "id=u2;name=Bob Seller;team_id=t2;role=rep"),
+        rec(Users, "id=u3;name=Cy Teammate;team_id=t1;role=rep"),
+        rec(Users, "id=u4;name=Vi Viewer;team_id=t1;role=viewer"),
         rec(Accounts, "id=a1;name=Acme Ltd;owner_id=u1;created_at=2026-01-05"),
         rec(
             Contacts,
@@ -129,11 +176,16 @@ async fn spawn() -> Server {
             traction_server::auth::api::issue_token(&store, user, "tests", NOW, &cli).unwrap();
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
-        reqwest::Client::builder().default_headers(headers).build().unwrap()
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     };
-    let (admin, rep) = (client("admin"), client("u2"));
+    let (admin, rep, teammate, viewer) =
+        (client("admin"), client("u2"), client("u3"), client("u4"));
     let clock: Clock = Arc::new(|| NOW);
-    let (state, stop_events) = AppState::new(store, clock, Config::default());
+    let (state, stop_events) = AppState::new(store.clone(), clock, Config::default());
     let app = traction_server::app_with(state, traction_web::router());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -146,7 +198,7 @@ async fn spawn() -> Server {
             .await;
         drop(stop_events);
     });
-    Server { base, admin, rep, _dir: dir, stop: Some(stop) }
+    Server { base, admin, rep, teammate, viewer, store, _dir: dir, stop: Some(stop) }
 }
 
 /// The text of the section with `id`.
@@ -256,4 +308,203 @@ async fn record_pages_answer_unknown_records_and_other_reps_records_as_not_found
     assert_eq!(s.get_as(&s.rep, "/deals/d1").await.0, 404);
     assert_eq!(s.get_as(&s.rep, "/leads/l1").await.0, 404);
     assert_eq!(s.get_as(&s.rep, "/contacts/ct1").await.0, 404);
+}
+
+/// The deal form's fields for a new deal of Ann's, with `amount`.
+fn new_deal(amount: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("_mode", "create"),
+        ("name", "Globex pilot"),
+        ("pipeline_id", "pl"),
+        ("stage_id", "s1"),
+        ("owner_id", "u1"),
+        ("amount", amount),
+        ("expected_close_on", "2026-04-30"),
+    ]
+}
+
+#[tokio::test]
+async fn a_deal_created_in_the_form_is_stored_audited_and_shown() {
+    let s = spawn().await;
+    let form = s.page("/records/deals/new").await;
+    // Schema-driven: the stage is chosen by pipeline › name, the owner among people, the
+    // derived status is not offered.
+    assert!(form.contains("Sales › Proposal"), "{form}");
+    assert!(form.contains("name=\"amount\""), "{form}");
+    assert!(!form.contains("name=\"status\""), "{form}");
+    let before = s.count(Entity::Deals);
+    let (status, location, body) =
+        s.post_as(&s.admin, "/records/deals", &new_deal("1234.50")).await;
+    assert_eq!(status, 303, "{body}");
+    let id = location.strip_prefix("/deals/").expect("back to the deal's page").to_string();
+    assert_eq!(s.count(Entity::Deals), before + 1);
+    let deal = s.get(Entity::Deals, &id).unwrap();
+    // £1,234.50 is 123,450 pence; an open stage makes it open.
+    assert_eq!(deal.get("amount"), &Value::Int(123_450));
+    assert_eq!(deal.get("status").as_text(), Some("open"));
+    assert_eq!(deal.get("created_at"), &Value::Instant(NOW));
+    let page = s.page(&location).await;
+    assert!(page.contains("<h1>Globex pilot</h1>") && page.contains("£1,234"), "{page}");
+    assert!(section(&page, "timeline").contains("Created</strong> by Ada Admin"), "{page}");
+}
+
+#[tokio::test]
+async fn a_bad_form_stores_nothing_and_shows_each_problem_at_its_field_with_the_input_kept() {
+    let s = spawn().await;
+    let before = s.count(Entity::Deals);
+    let mut fields = new_deal("12,x");
+    fields.retain(|(k, _)| *k != "stage_id");
+    fields.push(("expected_close_on", "30/04/2026"));
+    fields.retain(|(k, v)| !(*k == "expected_close_on" && *v == "2026-04-30"));
+    let (status, _, page) = s.post_as(&s.admin, "/records/deals", &fields).await;
+    assert_eq!(status, 422, "{page}");
+    assert_eq!(s.count(Entity::Deals), before, "nothing stored");
+    let at = |field: &str| -> String {
+        let from = page.find(&format!("data-for=\"{field}\"")).unwrap_or_else(|| panic!("{field}"));
+        let rest = &page[from..];
+        rest[..rest.find("</p>").unwrap()].to_string()
+    };
+    assert!(at("amount").contains("12,x"), "{}", at("amount"));
+    assert!(at("stage_id").contains("required"), "{}", at("stage_id"));
+    assert!(at("expected_close_on").contains("30/04/2026"), "{}", at("expected_close_on"));
+    // What was typed is kept.
+    assert!(page.contains("value=\"12,x\"") && page.contains("value=\"Globex pilot\""), "{page}");
+}
+
+#[tokio::test]
+async fn editing_changes_only_what_was_changed() {
+    let s = spawn().await;
+    let form = s.page("/records/deals/d1/edit").await;
+    assert!(form.contains("value=\"2500.00\""), "the amount in pounds: {form}");
+    assert!(form.contains("value=\"2026-02-01 09:00:00\""), "created_at in local time: {form}");
+    let before = s.get(Entity::Deals, "d1").unwrap();
+    // The form as the browser sends it back, with the name changed.
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for f in Entity::Deals.fields() {
+        if f.name == "status" {
+            continue;
+        }
+        let marker = format!("name=\"{}\"", f.name);
+        let Some(at) = form.find(&marker) else { continue };
+        let tag_start = form[..at].rfind('<').unwrap();
+        let tag = &form[tag_start..];
+        let value = if tag.starts_with("<select") {
+            let close = tag.find("</select>").unwrap();
+            let inner = &tag[..close];
+            inner.find("selected").map_or(String::new(), |sel| {
+                let opt = inner[..sel].rfind("value=\"").unwrap() + 7;
+                inner[opt..opt + inner[opt..].find('"').unwrap()].to_string()
+            })
+        } else {
+            let v = tag.find("value=\"").unwrap() + 7;
+            tag[v..v + tag[v..].find('"').unwrap()].to_string()
+        };
+        let value = if f.name == "name" { "Acme renewal 2027".to_string() } else { value };
+        fields.push((f.name.to_string(), value));
+    }
+    fields.push(("_mode".into(), "edit".into()));
+    fields.push(("_id".into(), "d1".into()));
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, location, body) = s.post_as(&s.admin, "/records/deals", &pairs).await;
+    assert_eq!((status, location.as_str()), (303, "/deals/d1"), "{body}");
+    let after = s.get(Entity::Deals, "d1").unwrap();
+    assert_eq!(after.get("name").as_text(), Some("Acme renewal 2027"));
+    for f in Entity::Deals.fields().iter().filter(|f| f.name != "name") {
+        assert_eq!(after.get(f.name), before.get(f.name), "{} is unchanged", f.name);
+    }
+    let page = s.page("/deals/d1").await;
+    assert!(
+        section(&page, "timeline")
+            .contains("Changed</strong> by Ada Admin: name: Acme renewal → Acme renewal 2027"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_delete_asks_first_and_is_refused_with_the_reason_while_referred_to() {
+    let s = spawn().await;
+    let ask = s.page("/records/accounts/a1/delete").await;
+    assert!(
+        ask.contains("cannot be undone") && ask.contains("action=\"/records/accounts/a1/delete\""),
+        "{ask}"
+    );
+    // Acme is the customer of 1 deal, 1 contact and 1 lead.
+    let (status, _, page) = s.post_as(&s.admin, "/records/accounts/a1/delete", &[]).await;
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("Not deleted") && page.contains("refer to it"), "{page}");
+    assert!(page.contains("1 deals") || page.contains("1 deal"), "{page}");
+    assert!(s.get(Entity::Accounts, "a1").is_some());
+    // An activity nothing refers to goes.
+    let (status, location, _) = s.post_as(&s.admin, "/records/activities/act4/delete", &[]).await;
+    assert_eq!((status, location.as_str()), (303, "/log"));
+    assert!(s.get(Entity::Activities, "act4").is_none());
+}
+
+#[tokio::test]
+async fn a_refusal_says_why_and_keeps_the_input_and_a_viewer_sees_no_write_control() {
+    let s = spawn().await;
+    // Cy reads Ann's deal (same team) but may not change it: 403 with the reason, the form kept.
+    let (status, _) = s.get_as(&s.teammate, "/deals/d1").await;
+    assert_eq!(status, 200);
+    let mut fields = new_deal("999");
+    fields.retain(|(k, _)| *k != "_mode");
+    fields.extend([("_mode", "edit"), ("_id", "d1"), ("id", "d1")]);
+    let (status, _, page) = s.post_as(&s.teammate, "/records/deals", &fields).await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("is not yours: a rep changes only the records they own"), "{page}");
+    assert!(page.contains("value=\"999\""), "the input is kept: {page}");
+    assert!(page.contains("aria-label=\"Sections\""), "with the navigation: {page}");
+    assert_eq!(s.get(Entity::Deals, "d1").unwrap().get("amount"), &Value::Int(250_000));
+    // Bob cannot see it at all: not found.
+    let (status, _, _) = s.post_as(&s.rep, "/records/deals", &fields).await;
+    assert_eq!(status, 404);
+
+    // The admin sees the write controls; the viewer none.
+    for (client, shown) in [(&s.admin, true), (&s.viewer, false)] {
+        for (path, control) in [
+            ("/deals/d1", "/records/deals/d1/edit"),
+            ("/deals/d1", "Add note"),
+            ("/leads/l1", "/records/leads/l1/delete"),
+            ("/contacts/ct1", "/records/contacts/ct1/edit"),
+            ("/customers/a1", "/records/accounts/a1/edit"),
+            ("/pipeline", "/records/deals/new"),
+            ("/leads", "/records/leads/new"),
+            ("/customers", "/records/accounts/new"),
+        ] {
+            let (status, page) = s.get_as(client, path).await;
+            assert_eq!(status, 200, "{path}");
+            assert_eq!(page.contains(control), shown, "{path}: {control}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_note_on_a_deal_is_preset_and_shows_on_its_timeline() {
+    let s = spawn().await;
+    let form = s.page("/records/activities/new?kind=note&deal_id=d1&back=/deals/d1").await;
+    assert!(form.contains("<option value=\"note\" selected>"), "{form}");
+    assert!(form.contains("value=\"d1\""), "{form}");
+    // The time is now (15 March 12:00 UTC, the workspace zone) unless changed.
+    assert!(form.contains("value=\"2026-03-15 12:00:00\""), "{form}");
+    let (status, location, body) = s
+        .post_as(
+            &s.admin,
+            "/records/activities",
+            &[
+                ("_mode", "create"),
+                ("kind", "note"),
+                ("occurred_at", "2026-03-15 12:00"),
+                ("owner_id", "u1"),
+                ("deal_id", "d1"),
+                ("subject", "Budget approved"),
+                ("back", "/deals/d1"),
+            ],
+        )
+        .await;
+    assert_eq!((status, location.as_str()), (303, "/deals/d1"), "{body}");
+    let page = s.page("/deals/d1").await;
+    assert!(
+        section(&page, "timeline").contains("Note</strong> by Ann Owner: Budget approved"),
+        "{page}"
+    );
 }
