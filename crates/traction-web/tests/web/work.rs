@@ -508,3 +508,54 @@ async fn a_note_on_a_deal_is_preset_and_shows_on_its_timeline() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn a_reply_logged_in_the_page_or_the_api_clears_a_waiting_lead() {
+    let s = spawn().await;
+    let waiting = s.page("/leads").await;
+    assert!(waiting.contains("href=\"/leads/l2\"") && waiting.contains("href=\"/leads/l3\""));
+    // Ann calls l2 back from the log form (now: 12:00, an hour after it came in).
+    let ann = {
+        let cli = Actor { user: "cli".into(), at: Some(NOW) };
+        let (_, token) =
+            traction_server::auth::api::issue_token(&s.store, "u1", "tests", NOW, &cli).unwrap();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    };
+    let (status, _, body) = s
+        .post_as(
+            &ann,
+            "/log",
+            &[("kind", "call"), ("outcome", "connected"), ("owner_id", "u1"), ("lead_id", "l2")],
+        )
+        .await;
+    assert_eq!(status, 303, "{body}");
+    let l2 = s.get(Entity::Leads, "l2").unwrap();
+    assert_eq!(l2.get("first_response_at"), &Value::Instant(NOW));
+    assert_eq!(l2.get("status").as_text(), Some("contacted"));
+    let page = s.page("/leads/l2").await;
+    assert!(page.contains("after 60 min"), "answered an hour after it came in: {page}");
+
+    // Bob e-mails l3 through the API at 11:30, 90 minutes after it came in.
+    let res = s
+        .rep
+        .post(format!("{}/api/v1/activities", s.base))
+        .json(&serde_json::json!({"id": "api-1", "kind": "email", "occurred_at": "2026-03-15T11:30:00Z", "owner_id": "u2", "lead_id": "l3"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201, "{}", res.text().await.unwrap());
+    let l3 = s.get(Entity::Leads, "l3").unwrap();
+    // 2026-03-15T11:30:00Z is NOW − 30 minutes.
+    assert_eq!(l3.get("first_response_at"), &Value::Instant(NOW - 30 * 60_000_000));
+    assert_eq!(l3.get("status").as_text(), Some("contacted"));
+
+    let waiting = s.page("/leads").await;
+    assert!(!waiting.contains("href=\"/leads/l2\""), "l2 left the queue: {waiting}");
+    assert!(!waiting.contains("href=\"/leads/l3\""), "l3 left the queue: {waiting}");
+}
