@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/pipeline/move", post(pipeline::move_deal))
         .route("/leads", get(leads::page))
         .route("/leads/{id}", get(work::lead))
+        .route("/leads/{id}/{step}", post(work::lead_step))
         .route("/deals/{id}", get(work::deal))
         .route("/contacts/{id}", get(work::contact))
         .route("/records/{entity}", post(edit::save))

@@ -241,7 +241,8 @@ pub async fn save(
             Ok(record) => record,
             Err(errors) => return Ok(Err(errors)),
         };
-        Ok(forms::write_as(&st, principal, now, vec![record])?.map(|summary| (id, summary)))
+        let records = with_stage_change(store, record, now, &principal.user_id)?;
+        Ok(forms::write_as(&st, principal, now, records)?.map(|summary| (id, summary)))
     })
     .await;
     let (errors, general) = match outcome {
@@ -263,6 +264,37 @@ pub async fn save(
     })
     .await?;
     Ok((status, markup).into_response())
+}
+
+/// A deal and the stage change it makes, as the API records them (data-model.md,
+/// stage_changes): a new deal enters its first stage at its creation time, a deal whose stage
+/// changes enters the new one now, moved by the signed-in user.
+pub fn with_stage_change(
+    store: &dyn Store,
+    record: Record,
+    now: traction_domain::time::Micros,
+    user: &str,
+) -> Result<Vec<Record>> {
+    if record.entity != Entity::Deals {
+        return Ok(vec![record]);
+    }
+    let previous = store.get(Entity::Deals, &[record.get("id").clone()])?;
+    let entered = match &previous {
+        None => Some((record.get("created_at").clone(), Value::Null)),
+        Some(p) if p.get("stage_id") != record.get("stage_id") => {
+            Some((Value::Instant(now), Value::Text(user.to_string())))
+        }
+        Some(_) => None,
+    };
+    let mut out = vec![record];
+    if let Some((at, by)) = entered {
+        let change = Record {
+            entity: Entity::StageChanges,
+            values: vec![out[0].get("id").clone(), out[0].get("stage_id").clone(), at, by],
+        };
+        out.push(change);
+    }
+    Ok(out)
 }
 
 /// The form: every field of the entity but the derived ones, each with its problem.

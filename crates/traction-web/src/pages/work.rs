@@ -47,7 +47,7 @@ pub async fn lead(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let now = (state.clock)();
-    blocking(move || Ok(render(lead_page(&state, &req, &params, &id, now)?))).await
+    blocking(move || Ok(render(lead_page(&state, &req, &params, &id, now, None)?))).await
 }
 
 pub async fn contact(
@@ -391,12 +391,15 @@ fn deal_page(
 // ---------------------------------------------------------------------------------------------
 // A lead
 
+/// A lead's page; `problem` is a refused step (`qualify`, `convert`, `disqualify`) and why, shown
+/// at its form with what was typed.
 fn lead_page(
     state: &AppState,
     req: &Req,
     params: &Params,
     id: &str,
     now: Micros,
+    problem: Option<(&str, &str, &crate::forms::Form)>,
 ) -> Result<Markup> {
     allow(params, &[], "a lead's page")?;
     let store = state.store.as_ref();
@@ -423,6 +426,9 @@ fn lead_page(
             p.sub {
                 a href="/leads" { "Leads" } " · came in " (when(&ws, &lead, "created_at"))
                 " via " (or_dash(text(&lead, "source"))) " · " (tag(status))
+            }
+            @if let Some((step, message, _)) = problem {
+                p.notice.bad role="alert" { "Could not " (step) " this lead: " (message) }
             }
             p.actions { a.button href=(log_href) { (if waiting { "Log a reply" } else { "Log activity" }) } }
             (super::edit::actions(req, Entity::Leads, id, Some("lead_id")))
@@ -461,11 +467,245 @@ fn lead_page(
                 } @else {
                     (next_step(&acts, &ws, &names, now, &log_href))
                 }
+                @if super::edit::can_write(req) && !matches!(status, "converted" | "disqualified") {
+                    (lead_steps(store, req, id, status, problem)?)
+                }
             }
         }
         (timeline(entries, &ws, now))
     };
     Ok(layout::page(req, &title, Nav::Leads, body))
+}
+
+/// Reasons offered when disqualifying (any other word may be typed).
+const DISQUALIFY_REASONS: &[&str] =
+    &["no_response", "no_budget", "not_a_fit", "competitor", "duplicate", "spam"];
+
+/// Qualify, convert to a deal, disqualify: one form and one click each.
+fn lead_steps(
+    store: &SqliteStore,
+    req: &Req,
+    id: &str,
+    status: &str,
+    problem: Option<(&str, &str, &crate::forms::Form)>,
+) -> Result<Markup> {
+    let pipelines = list(store, Entity::Pipelines, &[], 1000)?;
+    let error = |step: &str| problem.filter(|(s, _, _)| *s == step).map(|(_, m, _)| m.to_string());
+    let typed = |step: &str, field: &str| {
+        problem
+            .filter(|(s, _, _)| *s == step)
+            .and_then(|(_, _, f)| f.get(field).map(str::to_string))
+    };
+    let action = |step: &str| format!("/leads/{}/{step}", encode(id));
+    let csrf = req.csrf.as_deref();
+    Ok(html! {
+        h2 { "Move it on" }
+        div.lead-steps {
+            @if status != "qualified" {
+                form method="post" action=(action("qualify")) {
+                    @if let Some(t) = csrf { input type="hidden" name="_csrf" value=(t); }
+                    button type="submit" { "Qualify" }
+                    @if let Some(e) = error("qualify") { p.error-text role="alert" { (e) } }
+                }
+            }
+            form method="post" action=(action("convert")) {
+                @if let Some(t) = csrf { input type="hidden" name="_csrf" value=(t); }
+                label for="convert-amount" { "Deal amount" }
+                input type="text" name="amount" id="convert-amount" inputmode="decimal" required
+                    value=[typed("convert", "amount")] placeholder="1250.00";
+                @if pipelines.len() > 1 {
+                    label for="convert-pipeline" { "Pipeline" }
+                    select name="pipeline_id" id="convert-pipeline" {
+                        @for p in &pipelines {
+                            option value=(text(p, "id")) selected[typed("convert", "pipeline_id").as_deref() == Some(text(p, "id"))] { (text(p, "name")) }
+                        }
+                    }
+                }
+                button type="submit" { "Convert to a deal" }
+                @if let Some(e) = error("convert") { p.error-text role="alert" data-for="amount" { (e) } }
+            }
+            form method="post" action=(action("disqualify")) {
+                @if let Some(t) = csrf { input type="hidden" name="_csrf" value=(t); }
+                label for="dq-reason" { "Reason" }
+                input type="text" name="reason" id="dq-reason" list="dq-reasons" required
+                    value=[typed("disqualify", "reason")];
+                datalist #dq-reasons { @for r in DISQUALIFY_REASONS { option value=(r) {} } }
+                button type="submit" { "Disqualify" }
+                @if let Some(e) = error("disqualify") { p.error-text role="alert" data-for="reason" { (e) } }
+            }
+        }
+    })
+}
+
+/// `POST /leads/{id}/{qualify|convert|disqualify}`: one step, written as the signed-in user
+/// through their guarded store. Converting creates the deal — in the pipeline's first open
+/// stage, for the lead's owner, company, source and campaign — and links both, in one write.
+pub async fn lead_step(
+    State(state): State<AppState>,
+    req: Req,
+    Path((id, step)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Response> {
+    use axum::response::IntoResponse;
+    let form = crate::forms::Form::parse(&body)?;
+    let st = state.clone();
+    let r = req.clone();
+    let lead_id = id.clone();
+    let step_name = step.clone();
+    let outcome = blocking(move || {
+        let store = st.store.as_ref();
+        let now = (st.clock)();
+        let lead = find(store, Entity::Leads, &lead_id)?;
+        check_visible(store, &r, &lead, Entity::Leads, &lead_id)?;
+        let principal = r.principal()?;
+        let records = match step_records(store, &lead, &step_name, &form, now, &r)? {
+            Ok(records) => records,
+            Err(problem) => return Ok(Err((problem, form))),
+        };
+        let target = match step_name.as_str() {
+            "convert" => format!("/deals/{}", encode(text(&records[0], "id"))),
+            _ => format!("/leads/{}", encode(&lead_id)),
+        };
+        match crate::forms::write_as(&st, principal, now, records)? {
+            Ok(summary) => Ok(Ok((summary, target))),
+            Err(problems) => {
+                let text = problems
+                    .iter()
+                    .map(|(f, m)| if f.is_empty() { m.clone() } else { format!("{f}: {m}") })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                Ok(Err((text, form)))
+            }
+        }
+    })
+    .await?;
+    match outcome {
+        Ok((summary, target)) => {
+            crate::forms::announce(&state, &summary, Entity::Leads);
+            Ok(crate::forms::see_other(&target))
+        }
+        Err((problem, form)) => {
+            let now = (state.clock)();
+            let markup = blocking(move || {
+                lead_page(
+                    &state,
+                    &req,
+                    &Params(Vec::new()),
+                    &id,
+                    now,
+                    Some((&step, &problem, &form)),
+                )
+            })
+            .await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, markup).into_response())
+        }
+    }
+}
+
+/// The records a step writes, or the problem with its input.
+fn step_records(
+    store: &SqliteStore,
+    lead: &Record,
+    step: &str,
+    form: &crate::forms::Form,
+    now: Micros,
+    req: &Req,
+) -> Result<std::result::Result<Vec<Record>, String>> {
+    let status = text(lead, "status");
+    if matches!(status, "converted" | "disqualified") {
+        return Ok(Err(format!("this lead is already {status}")));
+    }
+    let mut lead = lead.clone();
+    if lead.get("qualified_at").is_null() && step != "disqualify" {
+        lead.set("qualified_at", Value::Instant(now));
+    }
+    match step {
+        "qualify" => {
+            lead.set("status", Value::Text("qualified".into()));
+            Ok(Ok(vec![lead]))
+        }
+        "disqualify" => {
+            let Some(reason) = form.get("reason") else {
+                return Ok(Err(
+                    "say why it is disqualified (no_response, no_budget, not_a_fit, …)".into(),
+                ));
+            };
+            lead.set("status", Value::Text("disqualified".into()));
+            lead.set("disqualified_reason", Value::Text(reason.to_lowercase().replace(' ', "_")));
+            Ok(Ok(vec![lead]))
+        }
+        "convert" => {
+            let currency = store.workspace()?.currency;
+            let amount =
+                match form.get("amount") {
+                    None => return Ok(Err(
+                        "the deal's amount is required: write it in major units, such as 1250.00"
+                            .into(),
+                    )),
+                    Some(a) => match traction_domain::money::parse_minor(a, currency) {
+                        Ok(m) => m,
+                        Err(e) => return Ok(Err(format!("amount: {e}"))),
+                    },
+                };
+            let pipelines = list(store, Entity::Pipelines, &[], 1000)?;
+            let pipeline = match form.get("pipeline_id") {
+                Some(p) => p.to_string(),
+                None => match pipelines.first() {
+                    Some(p) => text(p, "id").to_string(),
+                    None => {
+                        return Ok(Err("there is no pipeline yet: an admin adds one first".into()));
+                    }
+                },
+            };
+            let mut stages = list(
+                store,
+                Entity::Stages,
+                &[("pipeline_id", Value::Text(pipeline.clone()))],
+                1000,
+            )?;
+            stages.retain(|s| text(s, "kind") == "open");
+            stages.sort_by_key(|s| s.get("position").as_int());
+            let Some(first) = stages.first() else {
+                return Ok(Err(format!(
+                    "pipeline {pipeline:?} has no open stage to start the deal in"
+                )));
+            };
+            let owner = match text(&lead, "owner_id") {
+                "" => req.user.as_ref().map(|u| u.id.clone()).unwrap_or_default(),
+                o => o.to_string(),
+            };
+            let deal_id = traction_server::api::records::generated_id(Entity::Deals, now);
+            let mut deal = Record {
+                entity: Entity::Deals,
+                values: vec![Value::Null; Entity::Deals.fields().len()],
+            };
+            let name = lead_label(store, &lead)?;
+            for (field, value) in [
+                ("id", Value::Text(deal_id.clone())),
+                ("name", Value::Text(name)),
+                ("pipeline_id", Value::Text(pipeline)),
+                ("stage_id", Value::Text(text(first, "id").to_string())),
+                ("owner_id", Value::Text(owner)),
+                ("amount", Value::Int(amount)),
+                ("created_at", Value::Instant(now)),
+                ("deal_type", Value::Text("new_business".into())),
+                ("account_id", lead.get("account_id").clone()),
+                ("source", lead.get("source").clone()),
+                ("campaign_id", lead.get("campaign_id").clone()),
+            ] {
+                deal.set(field, value);
+            }
+            lead.set("status", Value::Text("converted".into()));
+            lead.set("converted_at", Value::Instant(now));
+            lead.set("deal_id", Value::Text(deal_id));
+            let mut records = super::edit::with_stage_change(store, deal, now, "")?;
+            records.push(lead);
+            Ok(Ok(records))
+        }
+        other => Err(crate::WebError::not_found(format!(
+            "a lead has no step {other:?}: qualify, convert or disqualify"
+        ))),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

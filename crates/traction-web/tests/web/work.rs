@@ -64,6 +64,20 @@ impl Server {
         (status, location, res.text().await.unwrap())
     }
 
+    /// A client signed in as `user` (with an API token), that does not follow redirects.
+    fn client(&self, user: &str) -> reqwest::Client {
+        let cli = Actor { user: "cli".into(), at: Some(NOW) };
+        let (_, token) =
+            traction_server::auth::api::issue_token(&self.store, user, "tests", NOW, &cli).unwrap();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
     fn get(&self, entity: Entity, id: &str) -> Option<Record> {
         self.store.get(entity, &[Value::Text(id.into())]).unwrap()
     }
@@ -558,4 +572,73 @@ async fn a_reply_logged_in_the_page_or_the_api_clears_a_waiting_lead() {
     let waiting = s.page("/leads").await;
     assert!(!waiting.contains("href=\"/leads/l2\""), "l2 left the queue: {waiting}");
     assert!(!waiting.contains("href=\"/leads/l3\""), "l3 left the queue: {waiting}");
+}
+
+#[tokio::test]
+async fn a_lead_is_qualified_converted_or_disqualified_in_one_step() {
+    let s = spawn().await;
+    let ann = s.client("u1");
+    let page = s.get_as(&ann, "/leads/l2").await.1;
+    for step in ["qualify", "convert", "disqualify"] {
+        assert!(page.contains(&format!("action=\"/leads/l2/{step}\"")), "{step}: {page}");
+    }
+    // Cy reads Ann's lead, may not change it: 403 with the reason.
+    let (status, _, page) = s.post_as(&s.teammate, "/leads/l2/qualify", &[]).await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("is not yours"), "{page}");
+    // Qualify.
+    let (status, location, _) = s.post_as(&ann, "/leads/l2/qualify", &[]).await;
+    assert_eq!((status, location.as_str()), (303, "/leads/l2"));
+    let l2 = s.get(Entity::Leads, "l2").unwrap();
+    assert_eq!(l2.get("status").as_text(), Some("qualified"));
+    assert_eq!(l2.get("qualified_at"), &Value::Instant(NOW));
+
+    // Convert without an amount: refused at the form, nothing stored.
+    let deals = s.count(Entity::Deals);
+    let (status, _, page) = s.post_as(&ann, "/leads/l2/convert", &[("amount", "")]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("amount is required"), "{page}");
+    let (status, _, page) = s.post_as(&ann, "/leads/l2/convert", &[("amount", "15x")]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("value=\"15x\""), "the input is kept: {page}");
+    assert_eq!(s.count(Entity::Deals), deals);
+    // Convert: the deal is created in the first open stage for the lead's owner, and linked.
+    let (status, location, body) =
+        s.post_as(&ann, "/leads/l2/convert", &[("amount", "1500")]).await;
+    assert_eq!(status, 303, "{body}");
+    let deal_id = location.strip_prefix("/deals/").unwrap().to_string();
+    let deal = s.get(Entity::Deals, &deal_id).unwrap();
+    assert_eq!(deal.get("amount"), &Value::Int(150_000));
+    assert_eq!(deal.get("stage_id").as_text(), Some("s1"));
+    assert_eq!(deal.get("owner_id").as_text(), Some("u1"));
+    assert_eq!(deal.get("name").as_text(), Some("Carol Contact"));
+    assert_eq!(deal.get("source").as_text(), Some("event"));
+    let l2 = s.get(Entity::Leads, "l2").unwrap();
+    assert_eq!(l2.get("status").as_text(), Some("converted"));
+    assert_eq!(l2.get("converted_at"), &Value::Instant(NOW));
+    assert_eq!(l2.get("deal_id").as_text(), Some(deal_id.as_str()));
+    let page = s.page(&location).await;
+    assert!(page.contains("href=\"/leads/l2\""), "the deal links its lead: {page}");
+    assert!(section(&page, "timeline").contains("Moved to Talking"), "its first stage: {page}");
+    // A converted lead offers no more steps.
+    assert!(!s.page("/leads/l2").await.contains("action=\"/leads/l2/convert\""));
+
+    // Bob disqualifies his lead: a reason is required.
+    let (status, _, page) = s.post_as(&s.rep, "/leads/l3/disqualify", &[("reason", " ")]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("say why"), "{page}");
+    let (status, _, _) =
+        s.post_as(&s.rep, "/leads/l3/disqualify", &[("reason", "No budget")]).await;
+    assert_eq!(status, 303);
+    let l3 = s.get(Entity::Leads, "l3").unwrap();
+    assert_eq!(l3.get("status").as_text(), Some("disqualified"));
+    assert_eq!(l3.get("disqualified_reason").as_text(), Some("no_budget"));
+
+    // Not theirs: Ann does not see Bob's lead (404); Cy sees Ann's but may not change it (403).
+    let (status, _, _) = s.post_as(&ann, "/leads/l3/qualify", &[]).await;
+    assert_eq!(status, 404);
+    // A step on a closed lead says why.
+    let (status, _, page) = s.post_as(&ann, "/leads/l1/qualify", &[]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("this lead is already converted"), "{page}");
 }
