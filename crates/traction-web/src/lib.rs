@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/leads/{id}/{step}", post(work::lead_step))
         .route("/deals/{id}", get(work::deal))
         .route("/contacts/{id}", get(work::contact))
+        .route("/tasks/{id}/done", post(work::task_done))
         .route("/records/{entity}", post(edit::save))
         .route("/records/{entity}/new", get(edit::new_form))
         .route("/records/{entity}/{id}/edit", get(edit::edit_form))

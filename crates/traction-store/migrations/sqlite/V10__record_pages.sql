@@ -10,3 +10,9 @@ CREATE INDEX leads_contact ON leads (contact_id, created_at);
 CREATE INDEX contacts_account ON contacts (account_id, created_at);
 CREATE INDEX deals_account ON deals (account_id, created_at);
 CREATE INDEX audit_log_record ON audit_log (entity, record_key, seq);
+
+-- Tasks and follow-ups: activities of kind `task` with a due time and a done flag; a person's open
+-- tasks (the Today page) are read by owner, kind and due time.
+ALTER TABLE activities ADD COLUMN due_at INTEGER;
+ALTER TABLE activities ADD COLUMN done INTEGER;
+CREATE INDEX activities_tasks ON activities (owner_id, kind, due_at);

@@ -131,7 +131,13 @@ fn activity_entries(acts: &[Record], names: &Names, out: &mut Vec<Entry>) {
         let Some(at) = instant(a, "occurred_at") else { continue };
         let kind = text(a, "kind");
         let who = names.user(text(a, "owner_id"));
-        let body = if kind == "note" {
+        let body = if kind == "task" {
+            let done = matches!(a.get("done"), Value::Bool(true));
+            html! {
+                strong { "Task" } " for " (who) ": " (or_dash(text(a, "subject")))
+                " · " (if done { "done" } else { "open" })
+            }
+        } else if kind == "note" {
             html! { strong { "Note" } " by " (who) ": " (or_dash(text(a, "subject"))) }
         } else {
             html! {
@@ -777,6 +783,117 @@ fn contact_page(
         (timeline(entries, &ws, now))
     };
     Ok(layout::page(req, &name, Nav::Customers, body))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tasks and follow-ups
+
+/// How many of a person's tasks the Today page reads (by due time, latest first).
+const TASKS: usize = 1000;
+
+/// The signed-in user's open tasks due by `until` (today's end), the overdue ones marked, each
+/// with Done — what the Today page shows its owner.
+pub fn my_tasks(
+    store: &SqliteStore,
+    req: &Req,
+    ws: &Ws,
+    now: Micros,
+    until: Micros,
+) -> Result<Markup> {
+    let Some(user) = &req.user else { return Ok(html! {}) };
+    let filters =
+        [("owner_id", Value::Text(user.id.clone())), ("kind", Value::Text("task".into()))];
+    let mut tasks: Vec<Record> = store
+        .recent(
+            Entity::Activities,
+            "due_at",
+            &ListQuery { filters: &filters, condition: None, after: None, limit: TASKS },
+        )?
+        .into_iter()
+        .filter(|t| !matches!(t.get("done"), Value::Bool(true)))
+        .filter(|t| instant(t, "due_at").is_some_and(|d| d < until))
+        .collect();
+    tasks.sort_by_key(|t| instant(t, "due_at"));
+    let overdue = tasks.iter().filter(|t| instant(t, "due_at").is_some_and(|d| d < now)).count();
+    let about = |t: &Record| -> Result<Markup> {
+        for (field, entity, base) in [
+            ("deal_id", Entity::Deals, "/deals"),
+            ("lead_id", Entity::Leads, "/leads"),
+            ("contact_id", Entity::Contacts, "/contacts"),
+            ("account_id", Entity::Accounts, "/customers"),
+        ] {
+            let id = text(t, field);
+            if let Some(r) = get(store, entity, id)? {
+                let label = if entity == Entity::Leads {
+                    lead_label(store, &r)?
+                } else {
+                    name_or_id(&r).to_string()
+                };
+                return Ok(html! { " · " a href=(link(base, id)) { (label) } });
+            }
+        }
+        Ok(html! {})
+    };
+    let mut rows = Vec::new();
+    for t in &tasks {
+        rows.push((t, about(t)?));
+    }
+    Ok(html! {
+        section.card #tasks data-live aria-labelledby="tasks-h" {
+            h2 #tasks-h { "My tasks" }
+            p.sub { (tasks.len()) " due by the end of today · " (overdue) " overdue" }
+            @if tasks.is_empty() {
+                p { "Nothing due today. " a href="/records/activities/new?kind=task" { "Add a follow-up" } }
+            } @else {
+                ul.plain.tasks {
+                    @for (t, about) in &rows {
+                        @let due = instant(t, "due_at").unwrap_or(now);
+                        li.task.overdue[due < now] {
+                            form.inline method="post" action={"/tasks/" (encode(text(t, "id"))) "/done"} {
+                                @if let Some(token) = &req.csrf { input type="hidden" name="_csrf" value=(token); }
+                                button type="submit" aria-label={"Mark done: " (or_dash(text(t, "subject")))} { "Done" }
+                            }
+                            " " strong { (or_dash(text(t, "subject"))) }
+                            " · due " (ws.when(due))
+                            @if due < now { " " span.tag.bad { "overdue" } }
+                            (about)
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// `POST /tasks/{id}/done`: marks a task done, as the signed-in user (a rep their own).
+pub async fn task_done(
+    State(state): State<AppState>,
+    req: Req,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let st = state.clone();
+    let summary = blocking(move || {
+        let store = st.store.as_ref();
+        let now = (st.clock)();
+        let mut task = find(store, Entity::Activities, &id)?;
+        check_visible(store, &req, &task, Entity::Activities, &id)?;
+        if text(&task, "kind") != "task" {
+            return Err(crate::WebError::bad(format!(
+                "activity {id:?} is a {}, not a task: only tasks are marked done",
+                text(&task, "kind")
+            )));
+        }
+        task.set("done", Value::Bool(true));
+        let principal = req.principal()?;
+        crate::forms::write_as(&st, principal, now, vec![task])?.map_err(|problems| {
+            crate::WebError::bad(
+                problems.iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "),
+            )
+        })
+    })
+    .await?;
+    crate::forms::announce(&state, &summary, Entity::Activities);
+    Ok(crate::forms::see_other("/today"))
 }
 
 #[cfg(test)]

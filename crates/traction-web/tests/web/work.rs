@@ -149,6 +149,24 @@ fn dataset() -> Vec<Record> {
             Activities,
             "id=act4;kind=call;occurred_at=2026-03-25T10:00:00Z;owner_id=u1;deal_id=d1;subject=Later call",
         ),
+        // Ann's tasks (now: 15 March 12:00): one overdue, one due this afternoon, one next
+        // week, one done.
+        rec(
+            Activities,
+            "id=t1;kind=task;occurred_at=2026-03-10T09:00:00Z;due_at=2026-03-14T09:00:00Z;owner_id=u1;deal_id=d1;subject=Send the proposal",
+        ),
+        rec(
+            Activities,
+            "id=t2;kind=task;occurred_at=2026-03-10T09:00:00Z;due_at=2026-03-15T16:00:00Z;owner_id=u1;subject=Call Carol back",
+        ),
+        rec(
+            Activities,
+            "id=t3;kind=task;occurred_at=2026-03-10T09:00:00Z;due_at=2026-03-20T09:00:00Z;owner_id=u1;subject=Next week's check",
+        ),
+        rec(
+            Activities,
+            "id=t4;kind=task;occurred_at=2026-03-10T09:00:00Z;due_at=2026-03-13T09:00:00Z;owner_id=u1;done=true;subject=Already done",
+        ),
         rec(
             Leads,
             "id=l1;created_at=2026-01-12T10:00:00Z;source=web;owner_id=u1;account_id=a1;contact_id=ct1;status=converted;first_response_at=2026-01-12T10:30:00Z;qualified_at=2026-01-20T10:00:00Z;converted_at=2026-02-01T09:00:00Z;deal_id=d1",
@@ -641,4 +659,56 @@ async fn a_lead_is_qualified_converted_or_disqualified_in_one_step() {
     let (status, _, page) = s.post_as(&ann, "/leads/l1/qualify", &[]).await;
     assert_eq!(status, 422);
     assert!(page.contains("this lead is already converted"), "{page}");
+}
+
+#[tokio::test]
+async fn follow_ups_show_on_their_owners_today_page_overdue_visibly_until_done() {
+    let s = spawn().await;
+    let ann = s.client("u1");
+    let today = s.get_as(&ann, "/today").await.1;
+    let tasks = section(&today, "tasks");
+    assert!(tasks.contains("2 due by the end of today · 1 overdue"), "{tasks}");
+    assert!(tasks.contains("Send the proposal") && tasks.contains("Call Carol back"), "{tasks}");
+    assert!(!tasks.contains("Next week") && !tasks.contains("Already done"), "{tasks}");
+    // The overdue one first, marked, with the deal it is about.
+    let overdue =
+        &tasks[tasks.find("Send the proposal").unwrap()..tasks.find("Call Carol back").unwrap()];
+    assert!(overdue.contains("overdue") && overdue.contains("href=\"/deals/d1\""), "{overdue}");
+    // Bob's Today page does not list Ann's tasks.
+    let bob = s.get_as(&s.rep, "/today").await.1;
+    assert!(!bob.contains("Send the proposal"), "{bob}");
+
+    // A follow-up added in the form, due later today, joins the list.
+    let (status, _, body) = s
+        .post_as(
+            &ann,
+            "/records/activities",
+            &[
+                ("_mode", "create"),
+                ("kind", "task"),
+                ("occurred_at", "2026-03-15 12:00"),
+                ("due_at", "2026-03-15 17:30"),
+                ("owner_id", "u1"),
+                ("lead_id", "l2"),
+                ("subject", "Follow up the event lead"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{body}");
+    // A task answers nobody: l2 is still waiting.
+    assert!(s.get(Entity::Leads, "l2").unwrap().get("first_response_at").is_null());
+    let tasks = s.get_as(&ann, "/today").await.1;
+    assert!(section(&tasks, "tasks").contains("Follow up the event lead"), "{tasks}");
+    assert!(section(&tasks, "tasks").contains("3 due by the end of today"), "{tasks}");
+
+    // Done: it leaves the list; Bob cannot mark Ann's task done.
+    let (status, _, _) = s.post_as(&s.rep, "/tasks/t1/done", &[]).await;
+    assert_eq!(status, 404);
+    let (status, location, _) = s.post_as(&ann, "/tasks/t1/done", &[]).await;
+    assert_eq!((status, location.as_str()), (303, "/today"));
+    assert_eq!(s.get(Entity::Activities, "t1").unwrap().get("done"), &Value::Bool(true));
+    let tasks = s.get_as(&ann, "/today").await.1;
+    assert!(!section(&tasks, "tasks").contains("Send the proposal"), "{tasks}");
+    let (status, _, _) = s.post_as(&ann, "/tasks/act1/done", &[]).await;
+    assert_eq!(status, 400, "a call is not a task");
 }
