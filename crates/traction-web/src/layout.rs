@@ -20,6 +20,8 @@ pub enum Nav {
     Campaigns,
     Import,
     Settings,
+    /// The search page (reached from the box in the top bar, not the list of sections).
+    Search,
 }
 
 const ITEMS: &[(Nav, &str, &str)] = &[
@@ -65,6 +67,9 @@ pub fn page(req: &Req, title: &str, nav: Nav, body: Markup) -> Markup {
                                 }
                             }
                         }
+                    }
+                    form.search method="get" action="/search" role="search" {
+                        input type="search" name="q" aria-label="Search deals, leads, customers and contacts" placeholder="Search";
                     }
                     a.button.log href="/log" aria-current=[(nav == Nav::Log).then_some("page")] { "+ Log activity" }
                     span #live .live role="status" aria-live="polite" title="Live updates" { "offline" }

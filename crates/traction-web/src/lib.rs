@@ -50,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/deals/{id}", get(work::deal))
         .route("/contacts/{id}", get(work::contact))
         .route("/tasks/{id}/done", post(work::task_done))
+        .route("/search", get(search::page))
         .route("/records/{entity}", post(edit::save))
         .route("/records/{entity}/new", get(edit::new_form))
         .route("/records/{entity}/{id}/edit", get(edit::edit_form))

@@ -16,3 +16,15 @@ CREATE INDEX audit_log_record ON audit_log (entity, record_key, seq);
 ALTER TABLE activities ADD COLUMN due_at INTEGER;
 ALTER TABLE activities ADD COLUMN done INTEGER;
 CREATE INDEX activities_tasks ON activities (owner_id, kind, due_at);
+
+-- Search from every page (the start of a name, an e-mail or an id, in any case): a
+-- case-insensitive index on each searched field, and the leads of a company.
+CREATE INDEX deals_name_search ON deals (name COLLATE NOCASE);
+CREATE INDEX deals_id_search ON deals (id COLLATE NOCASE);
+CREATE INDEX accounts_name_search ON accounts (name COLLATE NOCASE);
+CREATE INDEX accounts_id_search ON accounts (id COLLATE NOCASE);
+CREATE INDEX contacts_name_search ON contacts (name COLLATE NOCASE);
+CREATE INDEX contacts_email_search ON contacts (email COLLATE NOCASE);
+CREATE INDEX contacts_id_search ON contacts (id COLLATE NOCASE);
+CREATE INDEX leads_id_search ON leads (id COLLATE NOCASE);
+CREATE INDEX leads_account ON leads (account_id, created_at);

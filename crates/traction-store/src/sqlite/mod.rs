@@ -6,6 +6,7 @@ pub mod customers;
 mod list;
 mod migrations;
 mod query_cache;
+pub mod search;
 mod writer;
 
 pub use query_cache::{Ranged, Rows};

@@ -9,6 +9,7 @@ pub mod import;
 pub mod leads;
 pub mod pipeline;
 pub mod records;
+pub mod search;
 pub mod settings;
 pub mod targets;
 pub mod today;

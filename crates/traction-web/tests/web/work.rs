@@ -712,3 +712,35 @@ async fn follow_ups_show_on_their_owners_today_page_overdue_visibly_until_done()
     let (status, _, _) = s.post_as(&ann, "/tasks/act1/done", &[]).await;
     assert_eq!(status, 400, "a call is not a task");
 }
+
+#[tokio::test]
+async fn search_finds_records_by_the_start_of_a_name_an_email_or_an_id_within_the_read_scope() {
+    let s = spawn().await;
+    // Every page has the box.
+    for path in ["/", "/pipeline", "/deals/d1", "/leads"] {
+        assert!(s.page(path).await.contains("action=\"/search\""), "{path}");
+    }
+    let page = s.page("/search?q=carol%40EXAMPLE").await;
+    assert!(section(&page, "found-contacts").contains("href=\"/contacts/ct1\">Carol Contact</a>"));
+    // Her leads come with her.
+    assert!(section(&page, "found-leads").contains("href=\"/leads/l1\""), "{page}");
+    // A company brings its deals, contacts and leads; any case.
+    let page = s.page("/search?q=aCmE").await;
+    assert!(section(&page, "found-customers").contains("href=\"/customers/a1\">Acme Ltd</a>"));
+    assert!(section(&page, "found-deals").contains("href=\"/deals/d1\">Acme renewal</a>"));
+    assert!(section(&page, "found-contacts").contains("/contacts/ct1"));
+    // By id.
+    let page = s.page("/search?q=d2").await;
+    assert!(section(&page, "found-deals").contains("href=\"/deals/d2\""), "{page}");
+    // Only the start matches: "renewal" is inside a name, not at its start.
+    let page = s.page("/search?q=renewal").await;
+    assert!(page.contains("0 found") && !page.contains("found-deals"), "{page}");
+    // Bob, in another team, does not find Ann's records.
+    let (_, page) = s.get_as(&s.rep, "/search?q=acme").await;
+    assert!(page.contains("0 found"), "{page}");
+    let (_, page) = s.get_as(&s.rep, "/search?q=bob").await;
+    assert!(section(&page, "found-deals").contains("/deals/d2"), "his own deal: {page}");
+    // Bad requests.
+    assert_eq!(s.get_as(&s.admin, &format!("/search?q={}", "x".repeat(201))).await.0, 400);
+    assert_eq!(s.get_as(&s.admin, "/search?q=a&x=1").await.0, 400);
+}
