@@ -133,6 +133,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
     }
     let back = req.path.clone();
     let mut accounts: BTreeMap<String, String> = BTreeMap::new();
+    let movable = super::edit::can_write(req);
     let body = html! {
         div.page-head {
             h1 { "Pipeline" }
@@ -153,7 +154,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
                 button type="submit" { "Show" }
             }
         }
-        p.hint { "Drag a card by its handle to another column, or open Move on the card, choose the stage and press Move." }
+        @if movable { p.hint { "Drag a card by its handle to another column, or open Move on the card, choose the stage and press Move." } }
         p.notice #board-status role="status" aria-live="polite" hidden {}
         div.board-cols #board data-live {
             @for s in &stages {
@@ -170,7 +171,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
                     }
                     ol {
                         @for d in largest(deals, &ws).into_iter().take(CARDS) {
-                            (card(store, d, s, &stages, &names, &ws, &back, req.csrf.as_deref(), now, &mut accounts))
+                            (card(store, d, s, &stages, &names, &ws, &back, req.csrf.as_deref(), now, &mut accounts, movable))
                         }
                     }
                     @if deals.len() > CARDS { p.small { "+ " (deals.len() - CARDS) " smaller deals" } }
@@ -203,6 +204,8 @@ fn card(
     csrf: Option<&str>,
     now: Micros,
     accounts: &mut BTreeMap<String, String>,
+    // Whether the reader may move deals (a viewer may not: no handle, no Move).
+    movable: bool,
 ) -> Markup {
     let id = text(d, "id");
     let name = match text(d, "name") {
@@ -242,7 +245,7 @@ fn card(
     html! {
         li.deal id={"deal-" (id)} data-deal=(id) data-stage=(current.id) title=(whole) {
             div.line {
-                span.handle aria-hidden="true" title="Drag to another stage" { "⠿" }
+                @if movable { span.handle aria-hidden="true" title="Drag to another stage" { "⠿" } }
                 span.name { a href={"/deals/" (crate::encode(id))} { (name) } }
             }
             div.line {
@@ -253,7 +256,7 @@ fn card(
                         @if let Some(a) = &age { " · " (a) " old" }
                     }
                 }
-                details.mv {
+                @if movable { details.mv {
                     summary aria-label={"Move " (name)} { "Move" }
                     form method="post" action="/pipeline/move" {
                         @if let Some(token) = csrf { input type="hidden" name="_csrf" value=(token); }
@@ -265,7 +268,7 @@ fn card(
                         }
                         button.secondary type="submit" { "Move" }
                     }
-                }
+                } }
             }
         }
     }

@@ -502,6 +502,11 @@ async fn a_refusal_says_why_and_keeps_the_input_and_a_viewer_sees_no_write_contr
             ("/pipeline", "/records/deals/new"),
             ("/leads", "/records/leads/new"),
             ("/customers", "/records/accounts/new"),
+            // The board's Move and drag handle, Import and Log activity in the top bar.
+            ("/pipeline", "class=\"mv\""),
+            ("/pipeline", "class=\"handle\""),
+            ("/pipeline", "href=\"/import\""),
+            ("/pipeline", "href=\"/log\""),
         ] {
             let (status, page) = s.get_as(client, path).await;
             assert_eq!(status, 200, "{path}");
