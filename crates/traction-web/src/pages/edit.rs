@@ -84,6 +84,7 @@ pub fn record_path(entity: Entity, id: &str) -> String {
         Entity::Products => format!("/products/{id}"),
         Entity::Campaigns => format!("/campaigns/{id}"),
         Entity::Costs => "/costs".to_string(),
+        Entity::Activities => "/today".to_string(),
         _ => "/".to_string(),
     }
 }
@@ -241,14 +242,25 @@ pub async fn save(
             Ok(record) => record,
             Err(errors) => return Ok(Err(errors)),
         };
+        // An activity goes back to the record it is about.
+        let home = [
+            ("deal_id", Entity::Deals),
+            ("lead_id", Entity::Leads),
+            ("contact_id", Entity::Contacts),
+            ("account_id", Entity::Accounts),
+        ]
+        .into_iter()
+        .filter(|_| entity == Entity::Activities)
+        .find_map(|(f, e)| record.get(f).as_text().map(|about| record_path(e, about)))
+        .unwrap_or_else(|| record_path(entity, &id));
         let records = with_stage_change(store, record, now, &principal.user_id)?;
-        Ok(forms::write_as(&st, principal, now, records)?.map(|summary| (id, summary)))
+        Ok(forms::write_as(&st, principal, now, records)?.map(|summary| (home, summary)))
     })
     .await;
     let (errors, general) = match outcome {
-        Ok(Ok((id, summary))) => {
+        Ok(Ok((home, summary))) => {
             forms::announce(&state, &summary, entity);
-            let to = forms::back_to(&form_values, &record_path(entity, &id));
+            let to = forms::back_to(&form_values, &home);
             return Ok(forms::see_other(&to));
         }
         Ok(Err(errors)) => (errors, None),
