@@ -29,6 +29,9 @@ const PAGES: &[(&str, &str)] = &[
     ("products", "/products"),
     ("campaigns", "/campaigns"),
     ("costs", "/costs"),
+    ("search", "/search?q=a"),
+    ("deal-new", "/records/deals/new"),
+    ("contact-new", "/records/contacts/new"),
 ];
 
 async fn no_console_errors(s: &Session, what: &str) {
@@ -370,6 +373,30 @@ async fn layout_pages(s: &Session, app: &App) -> Vec<String> {
                 out.push(format!("{href}?grain=hour"));
                 out.push(format!("{href}?grain=day&per_head=1"));
             }
+        }
+    }
+    // A deal's and a lead's page (issue 21), and a contact's from the deal.
+    for (list, prefix) in
+        [("/pipeline", "/deals/"), ("/leads", "/leads/"), ("/deals/", "/contacts/")]
+    {
+        let at = if list == "/deals/" {
+            out.iter().find(|p| p.starts_with("/deals/")).cloned().unwrap_or_default()
+        } else {
+            list.to_string()
+        };
+        if at.is_empty() {
+            continue;
+        }
+        s.goto(&app.url(&at)).await;
+        s.find("main h1").await;
+        let first = s
+            .script(
+                &format!("const a = document.querySelector('main a[href^=\"{prefix}\"]'); return a ? a.getAttribute('href') : null"),
+                json!([]),
+            )
+            .await;
+        if let Some(href) = first.as_str() {
+            out.push(href.to_string());
         }
     }
     out.push("/targets?status=off_track".into());
