@@ -51,6 +51,8 @@ pub fn router() -> Router<AppState> {
         .route("/contacts/{id}", get(work::contact))
         .route("/tasks/{id}/done", post(work::task_done))
         .route("/search", get(search::page))
+        .route("/pipelines", post(pipelines::create))
+        .route("/pipelines/new", get(pipelines::form))
         .route("/records/{entity}", post(edit::save))
         .route("/records/{entity}/new", get(edit::new_form))
         .route("/records/{entity}/{id}/edit", get(edit::edit_form))

@@ -8,6 +8,7 @@ pub mod explorer;
 pub mod import;
 pub mod leads;
 pub mod pipeline;
+pub mod pipelines;
 pub mod records;
 pub mod search;
 pub mod settings;

@@ -86,7 +86,11 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
     if pipelines.is_empty() {
         let body = html! {
             div.page-head { h1 { "Pipeline" } }
-            (layout::empty("No pipeline yet — import pipelines and stages (or run the demo) to see deals on a board.", Some(("/import", "Import data"))))
+            @if req.user.as_ref().is_none_or(|u| u.role == "admin") {
+                (layout::empty("No pipeline yet — build one here, or import pipelines and stages.", Some(("/pipelines/new", "New pipeline"))))
+            } @else {
+                (layout::empty("No pipeline yet — an admin builds one (or imports pipelines and stages) before deals can be tracked.", None))
+            }
         };
         return Ok(layout::page(req, "Pipeline", Nav::Pipeline, body));
     }
@@ -138,6 +142,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
         div.page-head {
             h1 { "Pipeline" }
             (super::edit::new_button(req, Entity::Deals))
+            @if req.user.as_ref().is_some_and(|u| u.role == "admin") { " " a href="/pipelines/new" { "New pipeline" } }
             p.sub { (text(pipeline, "name")) " · open deals, and deals closed in the last 30 days" }
             form.filters method="get" action="/pipeline" {
                 @if pipelines.len() > 1 {

@@ -749,3 +749,64 @@ async fn search_finds_records_by_the_start_of_a_name_an_email_or_an_id_within_th
     assert_eq!(s.get_as(&s.admin, &format!("/search?q={}", "x".repeat(201))).await.0, 400);
     assert_eq!(s.get_as(&s.admin, "/search?q=a&x=1").await.0, 400);
 }
+
+#[tokio::test]
+async fn an_admin_builds_a_pipeline_with_its_stages_in_one_form() {
+    let s = spawn().await;
+    assert!(s.page("/pipeline").await.contains("href=\"/pipelines/new\""));
+    let form = s.page("/pipelines/new").await;
+    assert!(form.contains("name=\"stages\""), "{form}");
+    let fields = [
+        ("name", "Renewals"),
+        ("stages", "Due | 0.2\r\n\r\nTalking\r\nSigned off | 0.9"),
+        ("won", "Renewed"),
+        ("lost", "Churned"),
+    ];
+    // A rep may not: only an admin changes pipelines.
+    let (status, _, page) = s.post_as(&s.rep, "/pipelines", &fields).await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("value=\"Renewals\""), "the input is kept: {page}");
+    // A bad chance: nothing stored, the line named.
+    let pipelines = s.count(Entity::Pipelines);
+    let (status, _, page) =
+        s.post_as(&s.admin, "/pipelines", &[("name", "X"), ("stages", "A | 1.5")]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("line 1: &quot;1.5&quot; is not a chance from 0 to 1"), "{page}");
+    assert_eq!(s.count(Entity::Pipelines), pipelines);
+
+    let (status, location, body) = s.post_as(&s.admin, "/pipelines", &fields).await;
+    assert_eq!(status, 303, "{body}");
+    let id = location.strip_prefix("/pipeline?pipeline=").unwrap().to_string();
+    assert_eq!(s.get(Entity::Pipelines, &id).unwrap().get("name").as_text(), Some("Renewals"));
+    let mut stages: Vec<(i64, String, String, Value)> = Vec::new();
+    s.store
+        .scan(Entity::Stages, &mut |r| {
+            if r.get("pipeline_id").as_text() == Some(id.as_str()) {
+                stages.push((
+                    r.get("position").as_int().unwrap(),
+                    r.get("name").as_text().unwrap().to_string(),
+                    r.get("kind").as_text().unwrap().to_string(),
+                    r.get("probability").clone(),
+                ));
+            }
+            Ok(())
+        })
+        .unwrap();
+    stages.sort_by_key(|s| s.0);
+    let expected = [
+        (1, "Due", "open", Value::Real(0.2)),
+        (2, "Talking", "open", Value::Null),
+        (3, "Signed off", "open", Value::Real(0.9)),
+        (4, "Renewed", "won", Value::Null),
+        (5, "Churned", "lost", Value::Null),
+    ];
+    assert_eq!(stages.len(), expected.len(), "{stages:?}");
+    for (got, want) in stages.iter().zip(expected) {
+        assert_eq!(
+            (got.0, got.1.as_str(), got.2.as_str(), &got.3),
+            (want.0, want.1, want.2, &want.3)
+        );
+    }
+    let board = s.page(&location).await;
+    assert!(board.contains("Signed off") && board.contains("Churned"), "{board}");
+}
