@@ -38,6 +38,11 @@ const EDITABLE: &[Entity] = &[
     Entity::Products,
     Entity::Campaigns,
     Entity::Costs,
+    // Administration (admins only: the guarded store refuses everyone else with the reason).
+    Entity::Users,
+    Entity::Teams,
+    Entity::Pipelines,
+    Entity::Stages,
 ];
 
 /// Fields a form does not offer: derived by the store from others (a deal's status from its
@@ -69,6 +74,10 @@ pub fn noun(entity: Entity) -> &'static str {
         Entity::Products => "product",
         Entity::Campaigns => "campaign",
         Entity::Costs => "cost",
+        Entity::Users => "user",
+        Entity::Teams => "team",
+        Entity::Pipelines => "pipeline",
+        Entity::Stages => "stage",
         _ => "record",
     }
 }
@@ -85,6 +94,9 @@ pub fn record_path(entity: Entity, id: &str) -> String {
         Entity::Campaigns => format!("/campaigns/{id}"),
         Entity::Costs => "/costs".to_string(),
         Entity::Activities => "/today".to_string(),
+        Entity::Users | Entity::Teams => "/settings".to_string(),
+        Entity::Pipelines => format!("/pipeline?pipeline={id}"),
+        Entity::Stages => "/pipeline".to_string(),
         _ => "/".to_string(),
     }
 }
@@ -96,6 +108,8 @@ fn nav_of(entity: Entity) -> Nav {
         Entity::Activities => Nav::Log,
         Entity::Products => Nav::Products,
         Entity::Campaigns | Entity::Costs => Nav::Campaigns,
+        Entity::Users | Entity::Teams => Nav::Settings,
+        Entity::Pipelines | Entity::Stages => Nav::Pipeline,
         _ => Nav::Customers,
     }
 }
@@ -206,6 +220,13 @@ pub async fn save(
         let ctx = forms::context(store, now)?;
         let id = match form.get("id") {
             Some(id) => id.to_string(),
+            // A user's id is what they sign in with: chosen, not generated.
+            None if entity == Entity::Users => {
+                return Ok(Err(vec![(
+                    "id".to_string(),
+                    "choose the id the person signs in with, such as ada".to_string(),
+                )]));
+            }
             None if editing => {
                 return Err(WebError::bad("the form has no id: open the record's Edit again"));
             }

@@ -810,3 +810,64 @@ async fn an_admin_builds_a_pipeline_with_its_stages_in_one_form() {
     let board = s.page(&location).await;
     assert!(board.contains("Signed off") && board.contains("Churned"), "{board}");
 }
+
+#[tokio::test]
+async fn an_admin_adds_and_disables_people_and_teams_in_the_form_and_nobody_else_may() {
+    let s = spawn().await;
+    let settings = s.page("/settings").await;
+    assert!(
+        settings.contains("href=\"/records/users/new\"")
+            && settings.contains("href=\"/records/users/u3/edit\"")
+    );
+    let user = [
+        ("_mode", "create"),
+        ("id", "zoe"),
+        ("name", "Zoe New"),
+        ("role", "rep"),
+        ("team_id", "t1"),
+    ];
+    // A rep may not.
+    let (status, _, page) = s.post_as(&s.rep, "/records/users", &user).await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("only an admin changes users"), "{page}");
+    // A user's id is chosen, not generated.
+    let (status, _, page) = s
+        .post_as(
+            &s.admin,
+            "/records/users",
+            &user[1..]
+                .iter()
+                .filter(|(k, _)| *k != "id")
+                .copied()
+                .chain([("_mode", "create")])
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("choose the id the person signs in with"), "{page}");
+    let (status, location, body) = s.post_as(&s.admin, "/records/users", &user).await;
+    assert_eq!((status, location.as_str()), (303, "/settings"), "{body}");
+    let zoe = s.get(Entity::Users, "zoe").unwrap();
+    assert_eq!(
+        (zoe.get("role").as_text(), zoe.get("team_id").as_text()),
+        (Some("rep"), Some("t1"))
+    );
+    // Disable Cy: only the active field changes.
+    let (status, _, body) = s
+        .post_as(
+            &s.admin,
+            "/records/users",
+            &[("_mode", "edit"), ("_id", "u3"), ("id", "u3"), ("active", "false")],
+        )
+        .await;
+    assert_eq!(status, 303, "{body}");
+    let cy = s.get(Entity::Users, "u3").unwrap();
+    assert_eq!(cy.get("active"), &Value::Bool(false));
+    assert_eq!(cy.get("name").as_text(), Some("Cy Teammate"));
+    // A team.
+    let (status, _, body) = s
+        .post_as(&s.admin, "/records/teams", &[("_mode", "create"), ("id", "t9"), ("name", "West")])
+        .await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(s.get(Entity::Teams, "t9").unwrap().get("name").as_text(), Some("West"));
+}
