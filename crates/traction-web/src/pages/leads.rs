@@ -131,8 +131,9 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
                                 tr.sla-breach[late] {
                                     td { (ws.when(created)) }
                                     td.num { (ws.fmt.duration((at - created) as f64 / 1e6)) @if late { " " span.tag.bad { "over SLA" } } }
-                                    td { (text(l, "source")) }
-                                    td { (names.user(text(l, "owner_id"))) }
+                                    // A click on a source or an owner filters the list by it.
+                                    td { a href={"/leads?source=" (crate::encode(text(l, "source")))} title="Only this source" { (text(l, "source")) } }
+                                    td { @if text(l, "owner_id").is_empty() { "–" } @else { a href={"/leads?owner=" (crate::encode(text(l, "owner_id")))} title="Only this owner" { (names.user(text(l, "owner_id"))) } } }
                                     td { a href={"/leads/" (crate::encode(text(l, "id")))} { (super::work::lead_label(store, l)?) } }
                                     td { a href={"/log?lead_id=" (crate::encode(text(l, "id")))} { "Log a reply" } }
                                 }

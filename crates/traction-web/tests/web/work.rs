@@ -323,6 +323,11 @@ async fn names_on_the_board_and_the_leads_list_are_links() {
     // The waiting list names the person and company, not the id; l3 has neither.
     assert!(leads.contains("href=\"/leads/l2\">Carol Contact</a>"), "{leads}");
     assert!(leads.contains("href=\"/leads/l3\">Lead l3</a>"), "{leads}");
+    // A click on an owner or a source filters the list.
+    assert!(leads.contains("href=\"/leads?owner=u1\""), "{leads}");
+    assert!(leads.contains("href=\"/leads?source=event\""), "{leads}");
+    let anns = s.page("/leads?owner=u1").await;
+    assert!(anns.contains("/leads/l2\"") && !anns.contains("/leads/l3\""), "{anns}");
 }
 
 #[tokio::test]
