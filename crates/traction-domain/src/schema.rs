@@ -269,6 +269,8 @@ const ACTIVITIES: &[Field] = &[
     opt("account_id", T::Ref(Entity::Accounts), "the account it concerns"),
     opt("duration_s", T::Int { min: Some(0) }, "how long it took, in seconds"),
     opt("subject", T::Text, "a short description"),
+    opt("due_at", T::Timestamp, "a task's or follow-up's due time (kind task)"),
+    opt("done", T::Bool, "whether a task is done (a task without it is open)"),
 ];
 
 const PRODUCTS: &[Field] = &[

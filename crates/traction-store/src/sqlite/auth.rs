@@ -387,6 +387,23 @@ impl SqliteStore {
         append(&conn, actor, action, entity, key, before, after)
     }
 
+    /// The newest `limit` audit rows of one record (`key` as the log writes it), newest first:
+    /// a record page's history, read through its own index.
+    pub fn audit_of(
+        &self,
+        entity: &str,
+        key: &str,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, Error> {
+        let conn = self.auth_conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, at, actor, action, entity, record_key, before, after FROM audit_log
+             WHERE entity = ?1 AND record_key = ?2 ORDER BY seq DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map((entity, key, limit as i64), audit_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// A page of the audit log, newest first.
     pub fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, Error> {
         let conn = self.auth_conn();
@@ -406,21 +423,23 @@ impl SqliteStore {
                 query.before_seq,
                 query.limit as i64,
             ),
-            |r| {
-                Ok(AuditEntry {
-                    seq: r.get(0)?,
-                    at: r.get(1)?,
-                    actor: r.get(2)?,
-                    action: r.get(3)?,
-                    entity: r.get(4)?,
-                    key: r.get(5)?,
-                    before: r.get(6)?,
-                    after: r.get(7)?,
-                })
-            },
+            audit_row,
         )?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
+}
+
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        entity: r.get(4)?,
+        key: r.get(5)?,
+        before: r.get(6)?,
+        after: r.get(7)?,
+    })
 }
 
 const TOKEN_SELECT: &str =

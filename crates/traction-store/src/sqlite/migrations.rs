@@ -20,6 +20,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("table versions", include_str!("../../migrations/sqlite/V7__table_versions.sql")),
     ("time slice versions", include_str!("../../migrations/sqlite/V8__time_slices.sql")),
     ("monitoring", include_str!("../../migrations/sqlite/V9__monitoring.sql")),
+    ("record page indexes", include_str!("../../migrations/sqlite/V10__record_pages.sql")),
 ];
 
 /// The schema version this build writes.

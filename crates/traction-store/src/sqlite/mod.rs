@@ -7,6 +7,7 @@ mod list;
 mod migrations;
 mod monitor;
 mod query_cache;
+pub mod search;
 mod writer;
 
 pub use query_cache::{Ranged, Rows};

@@ -664,3 +664,69 @@ fn a_result_too_large_for_memory_is_refused_and_memory_is_given_back_when_idle()
     assert_eq!(*again, *small);
     assert!(!std::sync::Arc::ptr_eq(&again, &small), "the kept result was dropped");
 }
+
+#[test]
+fn an_outbound_call_answers_its_lead_once_in_the_same_transaction() {
+    let (_dir, store) = store();
+    put_all(
+        &store,
+        vec![
+            rec(Entity::Users, "id=u1;name=Ann"),
+            rec(Entity::Leads, "id=l1;created_at=2023-11-01T10:00:00Z;source=web;owner_id=u1"),
+            rec(Entity::Leads, "id=l2;created_at=2023-11-01T10:00:00Z;source=web;owner_id=u1"),
+        ],
+    )
+    .unwrap();
+    let actor = crate::Actor { user: "u1".into(), at: Some(1_699_000_000_000_000) };
+    let put_as = |records: Vec<Record>| {
+        let mut w = store.writer_as(Some(&actor)).unwrap();
+        for r in records {
+            w.put(1, r).unwrap();
+        }
+        w.commit().unwrap()
+    };
+    // An inbound e-mail and a note do not answer l1; an outbound call does, at its time (the
+    // earlier of two calls in one write); a call planned after the write answers nothing.
+    put_as(vec![
+        rec(
+            Entity::Activities,
+            "id=a0;kind=email;direction=inbound;occurred_at=2023-11-01T10:05:00Z;owner_id=u1;lead_id=l1",
+        ),
+        rec(
+            Entity::Activities,
+            "id=a1;kind=note;occurred_at=2023-11-01T10:06:00Z;owner_id=u1;lead_id=l1",
+        ),
+        rec(
+            Entity::Activities,
+            "id=a3;kind=call;occurred_at=2023-11-01T10:40:00Z;owner_id=u1;lead_id=l1",
+        ),
+        rec(
+            Entity::Activities,
+            "id=a2;kind=call;occurred_at=2023-11-01T10:30:00Z;owner_id=u1;lead_id=l1",
+        ),
+        // 1,699,000,000 s is 2023-11-03T08:26:40Z: this one is planned.
+        rec(
+            Entity::Activities,
+            "id=a4;kind=call;occurred_at=2023-11-04T09:00:00Z;owner_id=u1;lead_id=l2",
+        ),
+    ]);
+    let lead = |id: &str| store.get(Entity::Leads, &[Value::Text(id.into())]).unwrap().unwrap();
+    let l1 = lead("l1");
+    assert_eq!(
+        l1.get("first_response_at"),
+        rec(Entity::Leads, "id=x;created_at=2023-11-01T10:30:00Z;source=w").get("created_at")
+    );
+    assert_eq!(l1.get("status").as_text(), Some("contacted"));
+    assert!(lead("l2").get("first_response_at").is_null());
+    assert_eq!(lead("l2").get("status").as_text(), Some("new"));
+    // A later e-mail keeps the first answer.
+    put_as(vec![rec(
+        Entity::Activities,
+        "id=a5;kind=email;occurred_at=2023-11-02T10:00:00Z;owner_id=u1;lead_id=l1",
+    )]);
+    assert_eq!(lead("l1").get("first_response_at"), l1.get("first_response_at"));
+    // The change to the lead is audited as the one who logged the call.
+    let audit = store.audit_of("leads", "l1", 10).unwrap();
+    assert_eq!(audit[0].actor, "u1");
+    assert_eq!(audit[0].action, "update");
+}

@@ -97,6 +97,11 @@ pub(crate) struct SqliteWriter<'a> {
     referenced: [bool; Entity::ALL.len()],
     /// Who the changes are audited as; `None`: not audited.
     actor: Option<Actor>,
+    /// Leads answered by activities of this transaction: the earliest answer and its tag
+    /// (`traction_domain::leads`), applied at commit.
+    answered_leads: HashMap<String, (i64, u64)>,
+    /// The database's clock, read once, for writes without the actor's time.
+    db_now: Option<i64>,
 }
 
 impl<'a> SqliteWriter<'a> {
@@ -127,6 +132,8 @@ impl<'a> SqliteWriter<'a> {
             slices: std::collections::BTreeSet::new(),
             referenced: Entity::ALL.map(is_referenced),
             actor,
+            answered_leads: HashMap::new(),
+            db_now: None,
         })
     }
 
@@ -607,6 +614,28 @@ impl Writer for SqliteWriter<'_> {
             }
             Entity::Orders => self.touch_order(&text("id"), tag)?,
             Entity::OrderLines => self.touch_order(&text("order_id"), tag)?,
+            Entity::Activities => {
+                // The write's time: the actor's clock, else the database's (as the audit log).
+                // Read once per transaction: a large import asks for it once.
+                let now = match (self.actor.as_ref().and_then(|a| a.at), self.db_now) {
+                    (Some(at), _) | (None, Some(at)) => at,
+                    (None, None) => {
+                        let at: i64 = self.conn.query_row(
+                            "SELECT CAST(unixepoch('subsec') * 1000000 AS INTEGER)",
+                            [],
+                            |r| r.get(0),
+                        )?;
+                        self.db_now = Some(at);
+                        at
+                    }
+                };
+                if let Some((lead, at)) = traction_domain::leads::answers(&record, now) {
+                    let entry = self.answered_leads.entry(lead).or_insert((at, tag));
+                    if at < entry.0 {
+                        *entry = (at, tag);
+                    }
+                }
+            }
             _ => {}
         }
         self.tables.insert(table(entity));
@@ -693,6 +722,13 @@ impl Writer for SqliteWriter<'_> {
     }
 
     fn commit(mut self: Box<Self>) -> Result<Summary, Error> {
+        // Leads answered by this transaction's activities (in the same transaction and audit).
+        for (lead, (at, tag)) in std::mem::take(&mut self.answered_leads) {
+            let stored = super::get_record(&self.conn, Entity::Leads, &[Value::Text(lead)])?;
+            if let Some(answered) = stored.and_then(|l| traction_domain::leads::answered(&l, at)) {
+                self.put(tag, answered)?;
+            }
+        }
         let mut problems = self.commit_checks()?;
         if !problems.is_empty() {
             problems.sort_by_key(|p| p.tag);

@@ -3,15 +3,19 @@
 
 pub mod activity;
 pub mod dashboard;
+pub mod edit;
 pub mod explorer;
 pub mod import;
 pub mod leads;
 pub mod pipeline;
+pub mod pipelines;
 pub mod records;
+pub mod search;
 pub mod settings;
 pub mod targets;
 pub mod today;
 pub mod tokens;
+pub mod work;
 
 use std::collections::BTreeMap;
 

@@ -105,6 +105,12 @@ fn build(
                     }
                 }
                 h2 { "People" }
+                @if req.user.as_ref().is_some_and(|u| u.role == "admin") {
+                    p.actions {
+                        a.button href="/records/users/new" { "New user" } " "
+                        a.button href="/records/teams/new" { "New team" }
+                    }
+                }
                 p.sub { "Sign-in accounts are managed with " code { "traction user" } " (see the security guide); your API tokens are below." }
                 div.scroll {
                     table {
@@ -112,7 +118,12 @@ fn build(
                         tbody {
                             @for u in &users {
                                 tr {
-                                    td { (text(u, "name")) }
+                                    td {
+                                        (text(u, "name"))
+                                        @if req.user.as_ref().is_some_and(|a| a.role == "admin") {
+                                            " " a href={"/records/users/" (crate::encode(text(u, "id"))) "/edit"} aria-label={"Edit " (text(u, "name"))} { "Edit" }
+                                        }
+                                    }
                                     td { (text(u, "role")) }
                                     td { (names.teams.get(text(u, "team_id")).cloned().unwrap_or_default()) }
                                     td { (if matches!(u.get("active"), traction_domain::Value::Bool(false)) { "no" } else { "yes" }) }

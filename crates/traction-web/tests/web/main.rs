@@ -9,3 +9,4 @@ mod pages;
 mod records;
 mod targets;
 mod webdriver;
+mod work;
