@@ -77,15 +77,12 @@ pub(crate) fn end_sign_ins(
     user_id: &str,
     at: Option<Micros>,
 ) -> Result<(), Error> {
-    let at = at.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-    });
     conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?.execute([user_id])?;
-    conn.prepare_cached(
-        "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
-    )?
+    // Without a clock given, the database's own (as every write here without one).
+    conn.prepare_cached(&format!(
+        "UPDATE api_tokens SET revoked_at = COALESCE(?2, {NOW_SQL}) \
+         WHERE user_id = ?1 AND revoked_at IS NULL"
+    ))?
     .execute((user_id, at))?;
     Ok(())
 }
