@@ -210,8 +210,8 @@ fn field_error(field: &str, message: &str) -> Markup {
 }
 
 /// How far ahead an activity's time is taken without asking: a year.
-const FAR_AHEAD: Micros = 366 * 86_400_000_000;
-const FAR_AHEAD_TEXT: &str = "this is more than a year from now";
+pub(crate) const FAR_AHEAD: Micros = 366 * 86_400_000_000;
+pub(crate) const FAR_AHEAD_TEXT: &str = "this is more than a year from now";
 
 /// `POST /log`: stores the activity and comes back to the form with a confirmation.
 pub async fn submit(State(state): State<AppState>, req: Req, body: Bytes) -> Result<Response> {

@@ -394,6 +394,9 @@ fn form_page(
                 input type="date" name="starts_on" id="starts_on" required value=[values.get("starts_on")];
                 span.hint { "The first day of the period (a Monday for a week, the 1st for a month)." }
                 p.error-text data-for="starts_on" { (err("starts_on")) }
+                @if err("starts_on").starts_with(super::activity::FAR_AHEAD_TEXT) {
+                    label.confirm { input type="checkbox" name="confirm_future" value="1"; " Yes, this date" }
+                }
             }
             div.field {
                 label for="value" { "Target value" }
@@ -478,6 +481,23 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
                 };
                 errors.push((p.field, message));
             }
+        }
+        // A period starting more than a year ahead is most likely a typing slip (2062 for 2026):
+        // asked to be confirmed, as the log form asks of an activity's time.
+        if let Some(r) = &record
+            && let Value::Date(start) = r.get("starts_on")
+            && form.get("confirm_future").is_none()
+            && start
+                .to_zoned(ctx.zone.clone())
+                .is_ok_and(|z| z.timestamp().as_microsecond() > now + super::activity::FAR_AHEAD)
+        {
+            errors.push((
+                "starts_on".into(),
+                format!(
+                    "{} ({start}): check the year, or tick “Yes, this date” and save again",
+                    super::activity::FAR_AHEAD_TEXT
+                ),
+            ));
         }
         if let Some(s) = form.get("scope")
             && let Err(e) = traction_kpi::scope::Scope::parse(s)

@@ -55,6 +55,20 @@ async fn issue_22_the_target_form_checks_values_and_targets_can_be_deleted() {
         assert!(page.contains(expect), "{expect}: {page}");
     }
     assert_eq!(app.count(Entity::Targets), before + 1);
+    // Issue 22.7: a period starting years ahead (2062 for 2026) is asked to be confirmed.
+    let mut far = form("calls_made", "company", "100");
+    far[3] = ("starts_on", "2062-01-01");
+    let r = post_form(&app, "/targets", &far).await;
+    assert_eq!(r.status(), 422);
+    let page = text(r).await;
+    assert!(
+        page.contains("more than a year from now") && page.contains("confirm_future"),
+        "{page}"
+    );
+    assert_eq!(app.count(Entity::Targets), before + 1);
+    far.push(("confirm_future", "1"));
+    assert_eq!(post_form(&app, "/targets", &far).await.status(), 303);
+    assert_eq!(app.count(Entity::Targets), before + 2);
     // A team target's page labels the team's rate and each head's.
     let mut team = None;
     app.store
