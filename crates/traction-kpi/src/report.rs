@@ -875,10 +875,10 @@ fn display(unit: Unit, x: Option<f64>) -> String {
 
 fn change(now: Option<f64>, then: Option<f64>) -> String {
     match (now, then) {
-        (Some(a), Some(b)) if b != 0.0 => {
-            let c = a / b - 1.0;
-            format!("{} {:.1}%", if c >= 0.0 { "▲" } else { "▼" }, c.abs() * 100.0)
-        }
+        (Some(a), Some(b)) => match traction_metrics::relative_change(a, b) {
+            Some(c) => format!("{} {:.1}%", if c >= 0.0 { "▲" } else { "▼" }, c.abs() * 100.0),
+            None => "–".to_string(),
+        },
         _ => "–".to_string(),
     }
 }

@@ -102,7 +102,7 @@ pub fn run(store: &SqliteStore, catalog: &Catalog, query: &Query) -> Result<Metr
                 Some(c) => c.previous(bucket_idx, &dims),
             };
             let change = match (cell.value, previous) {
-                (Some(v), Some(p)) if p != 0.0 => Some(v / p - 1.0),
+                (Some(v), Some(p)) => relative_change(v, p),
                 _ => None,
             };
             Row {
@@ -567,5 +567,30 @@ mod tests {
         assert_eq!(json_number(Some(0.25)).to_string(), "0.25");
         assert_eq!(json_number(None).to_string(), "null");
         assert_eq!(json_number(Some(f64::NAN)).to_string(), "null");
+    }
+}
+
+/// The relative change from `then` to `now`: `now / then − 1` for a positive base, and measured
+/// against the base's size for a negative one (`(now − then) / |then|`), so that its sign always
+/// says which way the figure moved: a net cash flow going from −30,000 to −46,000 fell (−53%),
+/// it did not rise 53%. `None` without a base (zero, or not a finite number).
+pub fn relative_change(now: f64, then: f64) -> Option<f64> {
+    (then != 0.0 && now.is_finite() && then.is_finite()).then(|| (now - then) / then.abs())
+}
+
+#[cfg(test)]
+mod change_tests {
+    use super::relative_change;
+
+    #[test]
+    fn a_change_says_which_way_the_figure_moved() {
+        assert_eq!(relative_change(120.0, 100.0), Some(0.2));
+        assert_eq!(relative_change(75.0, 100.0), Some(-0.25));
+        // From −40 to −50 is a fall of 25% of the base; from −40 to −30 a rise of 25%.
+        assert_eq!(relative_change(-50.0, -40.0), Some(-0.25));
+        assert_eq!(relative_change(-30.0, -40.0), Some(0.25));
+        assert_eq!(relative_change(10.0, -40.0), Some(1.25));
+        assert_eq!(relative_change(5.0, 0.0), None);
+        assert_eq!(relative_change(f64::NAN, 1.0), None);
     }
 }

@@ -48,7 +48,8 @@ use std::fmt;
 pub use buckets::Grain;
 pub use catalog::{Catalog, Diagnostic, Diagnostics, Metric};
 pub use eval::{
-    MetricResult, Row, Stretch, json_number, local_text, quantile, run, run_compared, trimmed_mean,
+    MetricResult, Row, Stretch, json_number, local_text, quantile, relative_change, run,
+    run_compared, trimmed_mean,
 };
 pub use funnel::{FunnelQuery, FunnelResult, FunnelRow, funnel};
 pub use plan::{Compare, Query, parse_by};

@@ -140,8 +140,8 @@ impl Fmt {
     /// A change as an arrow and a percentage: `▲ 12.0%`, `▼ 3.4%`; `None` without a base.
     pub fn change(&self, now: Option<f64>, then: Option<f64>) -> Option<(bool, String)> {
         match (now, then) {
-            (Some(a), Some(b)) if b != 0.0 && a.is_finite() && b.is_finite() => {
-                let c = a / b - 1.0;
+            (Some(a), Some(b)) => {
+                let c = traction_metrics::relative_change(a, b)?;
                 let up = c >= 0.0;
                 Some((up, format!("{} {}", if up { "▲" } else { "▼" }, self.percent(c.abs()))))
             }
