@@ -10,7 +10,10 @@
 
 mod csv_in;
 mod export;
+mod mapped_in;
+pub mod mapping;
 mod ndjson_in;
+pub mod presets;
 
 use std::fmt;
 use std::io::Read;
@@ -22,7 +25,7 @@ use traction_domain::record::{Record, Value, parse_field};
 use traction_domain::schema::Entity;
 use traction_domain::time::Micros;
 use traction_domain::{Currency, Field, ParseContext};
-use traction_store::{Error as StoreError, Store, Summary};
+use traction_store::{Error as StoreError, PutOutcome, Store, Summary};
 
 pub use export::export;
 
@@ -123,11 +126,44 @@ pub struct ImportOptions {
     pub now: Micros,
 }
 
-/// What a committed import did.
+/// What a committed import did (or, for a dry run, would do).
 #[derive(Clone, Debug)]
 pub struct ImportReport {
+    /// The data rows of the file.
     pub rows: u64,
+    /// The records written (through a mapping, one row may give several).
+    pub records: u64,
     pub summary: Summary,
+    /// Per entity written, in import order: what was (or would be) created, updated, unchanged.
+    pub by_entity: Vec<EntityCounts>,
+    /// Whether nothing was stored (a dry run).
+    pub dry_run: bool,
+}
+
+/// What an import did to one entity.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EntityCounts {
+    pub entity: Option<Entity>,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Rows the mapping skips (e.g. Pipedrive's deleted deals).
+    pub skipped: u64,
+}
+
+impl EntityCounts {
+    /// `deals: 3 created, 1 updated, 0 unchanged, 2 skipped`.
+    pub fn line(&self) -> String {
+        let name = self.entity.map_or("records", |e| e.name());
+        let mut out = format!(
+            "{name}: {} created, {} updated, {} unchanged",
+            self.created, self.updated, self.unchanged
+        );
+        if self.skipped > 0 {
+            out.push_str(&format!(", {} skipped", self.skipped));
+        }
+        out
+    }
 }
 
 /// The largest cell accepted, in bytes: anything bigger is a mistake in the file, not data.
@@ -144,6 +180,95 @@ pub fn import(
     options: &ImportOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, ImportFailure> {
+    run(store, entity, input, options, Plan::Plain(options.format), false, progress)
+}
+
+/// Reads and checks a file as [`import`] does, and reports what it would do, storing nothing.
+pub fn dry_run(
+    store: &dyn Store,
+    entity: Entity,
+    input: impl Read + Send,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, ImportFailure> {
+    run(store, entity, input, options, Plan::Plain(options.format), true, progress)
+}
+
+/// Imports a file in another tool's layout through a mapping (spec: importers.md): the records
+/// of every entity the mapping feeds, in one transaction. With `dry_run`, stores nothing.
+pub fn import_mapped(
+    store: &dyn Store,
+    mapping: &mapping::Mapping,
+    input: impl Read + Send,
+    options: &ImportOptions,
+    dry_run: bool,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, ImportFailure> {
+    let names = load_names(store).map_err(|e| ImportFailure::Io(e.to_string()))?;
+    let first = mapping.targets.first().map_or(Entity::Deals, |t| t.entity);
+    run(store, first, input, options, Plan::Mapped(mapping, names), dry_run, progress)
+}
+
+#[derive(Clone, Copy)]
+enum PlanKind {
+    Plain,
+    Mapped,
+}
+
+/// How the rows of a file are read.
+enum Plan<'m> {
+    Plain(Format),
+    Mapped(&'m mapping::Mapping, mapping::Names),
+}
+
+/// The stored users, accounts, pipelines and stages by name, for references by name.
+fn load_names(store: &dyn Store) -> Result<mapping::Names, StoreError> {
+    use mapping::Names;
+    let mut names = Names::default();
+    let text = |r: &Record, f: &str| r.get(f).as_text().unwrap_or("").to_string();
+    store.scan(Entity::Users, &mut |r| {
+        let id = text(&r, "id");
+        names.user_ids.insert(id.clone());
+        Names::add(&mut names.users, &text(&r, "name"), &id);
+        let email = text(&r, "email");
+        if !email.is_empty() {
+            Names::add(&mut names.users, &email, &id);
+        }
+        Ok(())
+    })?;
+    store.scan(Entity::Accounts, &mut |r| {
+        Names::add(&mut names.accounts, &text(&r, "name"), &text(&r, "id"));
+        Ok(())
+    })?;
+    store.scan(Entity::Pipelines, &mut |r| {
+        Names::add(&mut names.pipelines, &text(&r, "name"), &text(&r, "id"));
+        Ok(())
+    })?;
+    store.scan(Entity::Stages, &mut |r| {
+        let (id, pipeline, kind) = (text(&r, "id"), text(&r, "pipeline_id"), text(&r, "kind"));
+        let position = r.get("position").as_int().unwrap_or(0);
+        let top = names.positions.entry(pipeline.clone()).or_insert(0);
+        *top = (*top).max(position);
+        names.kinds.insert(id.clone(), kind.clone());
+        names.stages.insert((pipeline, mapping::norm(&text(&r, "name"))), (id, kind));
+        Ok(())
+    })?;
+    Ok(names)
+}
+
+fn run(
+    store: &dyn Store,
+    entity: Entity,
+    input: impl Read + Send,
+    options: &ImportOptions,
+    plan: Plan<'_>,
+    dry_run: bool,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, ImportFailure> {
+    let plan_kind = match plan {
+        Plan::Plain(_) => PlanKind::Plain,
+        Plan::Mapped(..) => PlanKind::Mapped,
+    };
     let workspace = store.workspace().map_err(|e| ImportFailure::Io(e.to_string()))?;
     let ctx = ParseContext { zone: workspace.zone, currency: workspace.currency, now: options.now };
     let mut writer = store.writer().map_err(|e| ImportFailure::Io(e.to_string()))?;
@@ -155,9 +280,10 @@ pub fn import(
         let parser = scope.spawn(|| {
             let mut sink = Sink::new(entity, &ctx, options, &stop, tx);
             let counted = CountingReader { inner: input, bytes: &bytes };
-            let res = match options.format {
-                Format::Csv => csv_in::read(counted, &mut sink),
-                Format::Ndjson => ndjson_in::read(counted, &mut sink),
+            let res = match plan {
+                Plan::Plain(Format::Csv) => csv_in::read(counted, &mut sink),
+                Plan::Plain(Format::Ndjson) => ndjson_in::read(counted, &mut sink),
+                Plan::Mapped(mapping, names) => mapped_in::read(counted, &mut sink, mapping, names),
             };
             sink.flush();
             res
@@ -166,13 +292,23 @@ pub fn import(
             for item in batch {
                 match item {
                     Item::Error(e) => report.add(e),
+                    Item::Skipped(entity) => report.counts(entity).skipped += 1,
+                    Item::SourceRow => report.source_rows += 1,
                     Item::Record(line, record) => {
                         report.rows += 1;
                         if report.full() {
                             continue;
                         }
+                        let entity = record.entity;
                         match writer.put(line, record) {
-                            Ok(_) => {}
+                            Ok(outcome) => {
+                                let c = report.counts(entity);
+                                match outcome {
+                                    PutOutcome::Created => c.created += 1,
+                                    PutOutcome::Updated => c.updated += 1,
+                                    PutOutcome::Unchanged => c.unchanged += 1,
+                                }
+                            }
                             Err(StoreError::Invalid(problems)) => {
                                 for p in problems {
                                     // The store's messages quote the value at fault.
@@ -197,9 +333,39 @@ pub fn import(
     });
     parsed?;
     progress(bytes.load(Ordering::Relaxed));
+    let mapped = matches!(plan_kind, PlanKind::Mapped);
+    let rows = if mapped { report.source_rows } else { report.rows };
+    report
+        .by_entity
+        .sort_by_key(|c| c.entity.and_then(|e| Entity::ALL.iter().position(|x| *x == e)));
+    if report.total == 0 && dry_run {
+        // Dropping the writer rolls everything back.
+        drop(writer);
+        let mut summary = Summary::default();
+        for c in &report.by_entity {
+            summary.created += c.created;
+            summary.updated += c.updated;
+            summary.unchanged += c.unchanged;
+        }
+        return Ok(ImportReport {
+            rows,
+            records: report.rows,
+            summary,
+            by_entity: report.by_entity,
+            dry_run,
+        });
+    }
     if report.total == 0 {
         match writer.commit() {
-            Ok(summary) => return Ok(ImportReport { rows: report.rows, summary }),
+            Ok(summary) => {
+                return Ok(ImportReport {
+                    rows,
+                    records: report.rows,
+                    summary,
+                    by_entity: report.by_entity,
+                    dry_run,
+                });
+            }
             Err(StoreError::Invalid(problems)) => {
                 for p in problems {
                     let column = (!p.field.is_empty()).then_some(p.field.clone());
@@ -234,6 +400,8 @@ struct Report {
     errors: Vec<InputError>,
     total: usize,
     rows: u64,
+    source_rows: u64,
+    by_entity: Vec<EntityCounts>,
 }
 
 impl Report {
@@ -244,6 +412,19 @@ impl Report {
             errors: Vec::new(),
             total: 0,
             rows: 0,
+            source_rows: 0,
+            by_entity: Vec::new(),
+        }
+    }
+
+    fn counts(&mut self, entity: Entity) -> &mut EntityCounts {
+        match self.by_entity.iter().position(|c| c.entity == Some(entity)) {
+            Some(idx) => &mut self.by_entity[idx],
+            None => {
+                self.by_entity
+                    .push(EntityCounts { entity: Some(entity), ..EntityCounts::default() });
+                self.by_entity.last_mut().expect("just pushed")
+            }
         }
     }
 
@@ -279,6 +460,10 @@ impl Report {
 pub(crate) enum Item {
     Record(u64, Record),
     Error(InputError),
+    /// A row a mapping skips for this entity.
+    Skipped(Entity),
+    /// A data row read through a mapping (which may give several records, or none).
+    SourceRow,
 }
 
 /// Where parsed rows go: the parsing side of an import. Rows become records (or errors) and are
@@ -326,6 +511,14 @@ impl<'s> Sink<'s> {
     /// Whether to stop reading: enough errors seen, here or on the writing side.
     pub(crate) fn full(&self) -> bool {
         self.errors >= self.max_errors || self.stop.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn push_source_row(&mut self) {
+        self.push(Item::SourceRow);
+    }
+
+    pub(crate) fn push_skipped(&mut self, entity: Entity) {
+        self.push(Item::Skipped(entity));
     }
 
     fn push(&mut self, item: Item) {
