@@ -206,7 +206,7 @@ pub fn import_mapped(
 ) -> Result<ImportReport, ImportFailure> {
     let names = load_names(store).map_err(|e| ImportFailure::Io(e.to_string()))?;
     let first = mapping.targets.first().map_or(Entity::Deals, |t| t.entity);
-    run(store, first, input, options, Plan::Mapped(mapping, names), dry_run, progress)
+    run(store, first, input, options, Plan::Mapped(mapping, Box::new(names)), dry_run, progress)
 }
 
 #[derive(Clone, Copy)]
@@ -218,7 +218,7 @@ enum PlanKind {
 /// How the rows of a file are read.
 enum Plan<'m> {
     Plain(Format),
-    Mapped(&'m mapping::Mapping, mapping::Names),
+    Mapped(&'m mapping::Mapping, Box<mapping::Names>),
 }
 
 /// The stored users, accounts, pipelines and stages by name, for references by name.
@@ -283,7 +283,9 @@ fn run(
             let res = match plan {
                 Plan::Plain(Format::Csv) => csv_in::read(counted, &mut sink),
                 Plan::Plain(Format::Ndjson) => ndjson_in::read(counted, &mut sink),
-                Plan::Mapped(mapping, names) => mapped_in::read(counted, &mut sink, mapping, names),
+                Plan::Mapped(mapping, names) => {
+                    mapped_in::read(counted, &mut sink, mapping, *names)
+                }
             };
             sink.flush();
             res

@@ -195,13 +195,15 @@ impl Bound<'_> {
     ) -> Result<(), ImportFailure> {
         let mapping = self.mapping;
         let mut created: Vec<Pending> = Vec::new();
+        // One value read by several targets (a date both an account and a deal take) is reported once.
+        let mut reported: HashSet<(String, String)> = HashSet::new();
         let last = mapping.targets.len().saturating_sub(1);
         for (t_idx, target) in mapping.targets.iter().enumerate() {
-            if let Some((column, values)) = &target.skip {
-                if values.contains(&norm(self.cell(cells, column))) {
-                    sink.push_skipped(target.entity);
-                    continue;
-                }
+            if let Some((column, values)) = &target.skip
+                && values.contains(&norm(self.cell(cells, column)))
+            {
+                sink.push_skipped(target.entity);
+                continue;
             }
             let entity = target.entity;
             let fields = entity.fields();
@@ -362,11 +364,11 @@ impl Bound<'_> {
                 let zone = &sink.ctx.zone;
                 let created_at = parse_instant(rec.get("created_at"), zone).ok();
                 let closed_at = parse_instant(rec.get("closed_at"), zone).ok();
-                if let (Some(c), Some(x)) = (created_at, closed_at) {
-                    if c > x {
-                        let closed = rec.get("closed_at").to_string();
-                        rec.set("created_at", closed);
-                    }
+                if let (Some(c), Some(x)) = (created_at, closed_at)
+                    && c > x
+                {
+                    let closed = rec.get("closed_at").to_string();
+                    rec.set("created_at", closed);
                 }
             }
             for p in created.drain(..) {
@@ -374,7 +376,9 @@ impl Bound<'_> {
             }
             if !bad.is_empty() {
                 for (column, value, message) in bad {
-                    sink.error(line, Some(&column), Some(&value), message);
+                    if reported.insert((column.clone(), message.clone())) {
+                        sink.error(line, Some(&column), Some(&value), message);
+                    }
                 }
                 continue;
             }
@@ -515,7 +519,7 @@ impl Bound<'_> {
                     .or_else(|| mapping.unknown_stages.clone())
                     .ok_or_else(|| {
                         format!(
-                            "stage {value:?} has no kind: add {{ name = \"{value}\", kind = \"open\" }} (or won, lost) to stages in {}, or set unknown_stages = \"open\"",
+                            "{value:?} has no kind: add {{ name = \"{value}\", kind = \"open\" }} (or won, lost) to stages in {}, or set unknown_stages = \"open\"",
                             mapping.name
                         )
                     })?;

@@ -156,7 +156,7 @@ struct RawSkip {
 #[serde(untagged)]
 enum RawField {
     Column(String),
-    Full(RawRule),
+    Full(Box<RawRule>),
 }
 
 #[derive(Deserialize)]

@@ -52,14 +52,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         }
         (None, None) => None,
     };
-    if let Some(m) = &mapping {
-        if !m.targets.iter().any(|t| t.entity == entity) {
-            return Err(Failure::Input(format!(
-                "the mapping {} gives {}, not {entity}: import the file as one of those",
-                m.name,
-                m.targets.iter().map(|t| t.entity.name()).collect::<Vec<_>>().join(", ")
-            )));
-        }
+    if let Some(m) = &mapping
+        && !m.targets.iter().any(|t| t.entity == entity)
+    {
+        return Err(Failure::Input(format!(
+            "the mapping {} gives {}, not {entity}: import the file as one of those",
+            m.name,
+            m.targets.iter().map(|t| t.entity.name()).collect::<Vec<_>>().join(", ")
+        )));
     }
     // `--format` names the file's format here; without it, the extension does. A mapped file is
     // read as delimited text whatever its name.

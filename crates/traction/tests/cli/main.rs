@@ -7,5 +7,6 @@ mod demo;
 mod durability;
 mod import;
 mod kpi;
+mod mapping;
 mod metric;
 mod util;
