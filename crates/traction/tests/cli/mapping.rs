@@ -387,3 +387,20 @@ fn the_hubspot_deals_preset_reads_a_deals_export() {
     assert_eq!(deals["hs-deal-103"]["account_id"], "");
     assert_eq!(export(&env, "accounts").len(), 2);
 }
+
+#[test]
+fn a_plain_import_dry_runs_too() {
+    let env = Env::new();
+    let teams = env.file("teams.csv", "id,name\nt1,North\nt2,South\n");
+    env.ok(&["import", "teams", teams.to_str().unwrap()]);
+    let changed = env.file("teams2.csv", "id,name\nt1,North\nt2,South West\nt3,East\n");
+    let run = env.run(&["import", "teams", changed.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("teams: 1 created, 1 updated, 1 unchanged"), "{}", run.stderr);
+    assert_eq!(env.ok(&["export", "teams"]), "id,name,parent_id\nt1,North,\nt2,South,\n");
+    // Errors are reported by line and column as in a real import.
+    let bad = env.file("teams3.csv", "id,name\nt 9,\n");
+    let run = env.run(&["import", "teams", bad.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("teams3.csv:2: name"), "{}", run.stderr);
+}
