@@ -404,3 +404,98 @@ fn a_plain_import_dry_runs_too() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("teams3.csv:2: name"), "{}", run.stderr);
 }
+
+/// The first `n` lines of a dataset file, copied beside the database (tests stay quick).
+fn head_of(env: &Env, file: &Path, n: usize) -> std::path::PathBuf {
+    head_and_tail(env, file, n, 0)
+}
+
+/// The first `n` and the last `m` lines of a dataset file.
+fn head_and_tail(env: &Env, file: &Path, n: usize, m: usize) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(file).unwrap();
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut out: String = lines.iter().take(n).copied().collect();
+    out.extend(lines.iter().skip(lines.len().saturating_sub(m).max(n)).copied());
+    env.file(file.file_name().unwrap().to_str().unwrap(), &out)
+}
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/mappings")
+        .join(name)
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn the_maven_crm_example_mapping_imports_the_pipeline() {
+    let env = Env::new();
+    // The prospecting rows are all at the end of the file: take some of both.
+    let file = head_and_tail(&env, &dataset("maven-crm").join("sales_pipeline.csv"), 1501, 300);
+    let run = env.run(&[
+        "import",
+        "deals",
+        file.to_str().unwrap(),
+        "--mapping",
+        &example("maven-crm-pipeline.toml"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The same figures straight from the raw rows.
+    let raw = rows(&std::fs::read(&file).unwrap());
+    let stage = |s: &str| raw.iter().filter(|r| r["deal_stage"] == s).count();
+    assert_eq!(raw.len(), 1800);
+    assert!(stage("Prospecting") > 0 && stage("Won") > 0 && stage("Lost") > 0);
+    let won_sum: i64 =
+        raw.iter().filter(|r| r["deal_stage"] == "Won").map(|r| cents(&r["close_value"])).sum();
+    let accounts: std::collections::HashSet<&str> = raw
+        .iter()
+        .filter(|r| r["deal_stage"] != "Prospecting" && !r["account"].is_empty())
+        .map(|r| r["account"].as_str())
+        .collect();
+    let deals = export(&env, "deals");
+    assert_eq!(deals.len(), raw.len() - stage("Prospecting"));
+    assert!(run.stderr.contains(&format!(", {} skipped", stage("Prospecting"))), "{}", run.stderr);
+    let won: Vec<_> = deals.iter().filter(|d| d["status"] == "won").collect();
+    assert_eq!(won.len(), stage("Won"));
+    assert_eq!(won.iter().map(|d| cents(&d["amount"])).sum::<i64>(), won_sum);
+    assert_eq!(deals.iter().filter(|d| d["status"] == "lost").count(), stage("Lost"));
+    assert_eq!(deals.iter().filter(|d| d["status"] == "open").count(), stage("Engaging"));
+    assert_eq!(export(&env, "accounts").len(), accounts.len());
+    for d in &won {
+        let r = raw.iter().find(|r| format!("maven-{}", r["opportunity_id"]) == d["id"]).unwrap();
+        assert_eq!(d["closed_at"], format!("{}T00:00:00Z", r["close_date"]));
+    }
+}
+
+#[test]
+fn the_olist_example_mapping_imports_the_leads() {
+    let env = Env::new();
+    let file = head_of(
+        &env,
+        &dataset("olist-original").join("olist_marketing_qualified_leads_dataset.csv"),
+        3001,
+    );
+    let run = env.run(&[
+        "import",
+        "leads",
+        file.to_str().unwrap(),
+        "--mapping",
+        &example("olist-leads.toml"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let raw = rows(&std::fs::read(&file).unwrap());
+    let mut by_origin_raw: HashMap<String, usize> = HashMap::new();
+    for r in &raw {
+        let origin = if r["origin"].is_empty() { "unknown" } else { r["origin"].as_str() };
+        *by_origin_raw.entry(origin.to_string()).or_default() += 1;
+    }
+    let mut by_source: HashMap<String, usize> = HashMap::new();
+    for l in export(&env, "leads") {
+        *by_source.entry(l["source"].clone()).or_default() += 1;
+    }
+    assert_eq!(by_source, by_origin_raw);
+    let first = &raw[0];
+    let lead = by_id(export(&env, "leads"))[&format!("mql-{}", first["mql_id"])].clone();
+    assert_eq!(lead["created_at"], format!("{}T00:00:00Z", first["first_contact_date"]));
+}
