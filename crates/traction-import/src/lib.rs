@@ -138,7 +138,12 @@ pub struct ImportReport {
     pub by_entity: Vec<EntityCounts>,
     /// Whether nothing was stored (a dry run).
     pub dry_run: bool,
+    /// A dry run's first records, as they would be stored (at most [`PREVIEW_RECORDS`]).
+    pub preview: Vec<Record>,
 }
+
+/// How many records a dry run keeps for a preview.
+pub const PREVIEW_RECORDS: usize = 12;
 
 /// What an import did to one entity.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -302,6 +307,9 @@ fn run(
                             continue;
                         }
                         let entity = record.entity;
+                        if dry_run && report.preview.len() < PREVIEW_RECORDS {
+                            report.preview.push(record.clone());
+                        }
                         match writer.put(line, record) {
                             Ok(outcome) => {
                                 let c = report.counts(entity);
@@ -355,6 +363,7 @@ fn run(
             summary,
             by_entity: report.by_entity,
             dry_run,
+            preview: report.preview,
         });
     }
     if report.total == 0 {
@@ -366,6 +375,7 @@ fn run(
                     summary,
                     by_entity: report.by_entity,
                     dry_run,
+                    preview: Vec::new(),
                 });
             }
             Err(StoreError::Invalid(problems)) => {
@@ -404,6 +414,7 @@ struct Report {
     rows: u64,
     source_rows: u64,
     by_entity: Vec<EntityCounts>,
+    preview: Vec<Record>,
 }
 
 impl Report {
@@ -416,6 +427,7 @@ impl Report {
             rows: 0,
             source_rows: 0,
             by_entity: Vec::new(),
+            preview: Vec::new(),
         }
     }
 

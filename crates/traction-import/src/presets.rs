@@ -141,6 +141,23 @@ pub fn guess(header: &[String]) -> Vec<(&'static Preset, f64)> {
     out
 }
 
+/// The presets a file's first bytes fit best: its header is read as CSV with a comma, a
+/// semicolon or a tab, whichever gives the most columns.
+pub fn guess_from_bytes(start: &[u8]) -> Vec<(&'static Preset, f64)> {
+    let start = start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(start);
+    let mut best: Vec<String> = Vec::new();
+    for delimiter in [b',', b';', b'\t'] {
+        let mut reader =
+            csv::ReaderBuilder::new().has_headers(false).delimiter(delimiter).from_reader(start);
+        if let Some(Ok(record)) = reader.records().next()
+            && record.len() > best.len()
+        {
+            best = record.iter().map(|c| c.trim().to_string()).collect();
+        }
+    }
+    guess(&best)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
