@@ -491,6 +491,9 @@ pub(crate) struct Sink<'s> {
     stop: &'s AtomicBool,
     batch: Vec<Item>,
     tx: mpsc::SyncSender<Vec<Item>>,
+    /// What errors call each field of the current entity, when not its name (a mapped import
+    /// names the source column: `Deal - Value (amount)`).
+    pub(crate) labels: Option<std::sync::Arc<Vec<String>>>,
 }
 
 /// How the columns of a file map onto the entity's fields.
@@ -519,6 +522,7 @@ impl<'s> Sink<'s> {
             stop,
             batch: Vec::with_capacity(BATCH),
             tx,
+            labels: None,
         }
     }
 
@@ -662,7 +666,12 @@ impl<'s> Sink<'s> {
                 Some(idx) => match parse_field(&fields[*idx], cell, self.ctx) {
                     Ok(v) => values[*idx] = Some(v),
                     Err(message) => {
-                        self.error(line, Some(fields[*idx].name), Some(cell), message);
+                        let label = self
+                            .labels
+                            .as_ref()
+                            .and_then(|l| l.get(*idx).cloned())
+                            .unwrap_or_else(|| fields[*idx].name.to_string());
+                        self.error(line, Some(&label), Some(cell), message);
                         values[*idx] = Some(Value::Null);
                         bad = true;
                     }

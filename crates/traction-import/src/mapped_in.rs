@@ -25,6 +25,8 @@ struct Bound<'m> {
     columns: HashMap<Entity, Columns>,
     /// Records of the earlier targets already written, by entity and id (written once).
     seen: HashSet<(Entity, String)>,
+    /// Per target entity, what errors call each field: the source column it comes from.
+    labels: HashMap<Entity, std::sync::Arc<Vec<String>>>,
 }
 
 pub(crate) fn read(
@@ -89,7 +91,18 @@ pub(crate) fn read(
         let names: Vec<String> = entity.fields().iter().map(|f| f.name.to_string()).collect();
         columns.insert(entity, Columns { fields: (0..names.len()).map(Some).collect(), names });
     }
-    let mut bound = Bound { mapping, index, names, columns, seen: HashSet::new() };
+    let mut labels = HashMap::new();
+    for target in &mapping.targets {
+        let mut l: Vec<String> =
+            target.entity.fields().iter().map(|f| f.name.to_string()).collect();
+        for (idx, rule) in &target.fields {
+            if let Source::Column(c) = &rule.source {
+                l[*idx] = format!("{c} ({})", l[*idx]);
+            }
+        }
+        labels.insert(target.entity, std::sync::Arc::new(l));
+    }
+    let mut bound = Bound { mapping, index, names, columns, seen: HashSet::new(), labels };
     let width = header.len();
     let mut cells: Vec<String> = Vec::with_capacity(width);
     loop {
@@ -398,8 +411,10 @@ impl Bound<'_> {
         let columns = &self.columns[&rec.entity];
         let saved = sink.entity;
         sink.entity = rec.entity;
+        sink.labels = self.labels.get(&rec.entity).cloned();
         let res = sink.row(line, columns, &cells);
         sink.entity = saved;
+        sink.labels = None;
         res
     }
 

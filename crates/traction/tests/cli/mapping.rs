@@ -283,14 +283,17 @@ fn bad_input_names_file_line_column_and_the_fix_and_stores_nothing() {
     let bad = "Firma;Titel;Phase;Betrag;Verkäufer;Angelegt;Abschluss;Art\n\
         A;x;Offen;1;Ann;2026/03/04;;Neu\n\
         B;y;Verhandlung;1;Ann;04.03.2026;;Neu\n\
-        C;z;Offen;1;Ann;04.03.2026;;Sonstiges\n";
+        C;z;Offen;1;Ann;04.03.2026;;Sonstiges\n\
+        D;w;Offen;zwölf;Ann;04.03.2026;;Neu\n";
     let run = import("b.csv", bad);
     assert_eq!(run.code, 2);
     for want in [
         "b.csv:2: Angelegt \"2026/03/04\" is in none of the date formats of german.toml (%d.%m.%Y %H:%M, %d.%m.%Y): add its format to date_formats under [source]",
         "b.csv:3: Phase \"Verhandlung\" has no kind: add { name = \"Verhandlung\", kind = \"open\" } (or won, lost) to stages in german.toml",
         "b.csv:4: Art \"Sonstiges\" is not in the value map of deals.deal_type in german.toml",
-        "3 errors in b.csv",
+        // A value the field cannot take is named by its source column and the field.
+        "b.csv:5: Betrag (amount) \"zwölf\"",
+        "4 errors in b.csv",
     ] {
         assert!(run.stderr.contains(want), "{want:?} missing from:\n{}", run.stderr);
     }
