@@ -185,7 +185,8 @@ pub fn import(
     options: &ImportOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, ImportFailure> {
-    run(store, entity, input, options, Plan::Plain(options.format), false, progress)
+    let parts = vec![Part { plan: Plan::Plain(options.format), input, file_name: None }];
+    run(store, entity, parts, options, false, progress)
 }
 
 /// Reads and checks a file as [`import`] does, and reports what it would do, storing nothing.
@@ -196,7 +197,8 @@ pub fn dry_run(
     options: &ImportOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, ImportFailure> {
-    run(store, entity, input, options, Plan::Plain(options.format), true, progress)
+    let parts = vec![Part { plan: Plan::Plain(options.format), input, file_name: None }];
+    run(store, entity, parts, options, true, progress)
 }
 
 /// Imports a file in another tool's layout through a mapping (spec: importers.md): the records
@@ -209,10 +211,51 @@ pub fn import_mapped(
     dry_run: bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, ImportFailure> {
-    let names = load_names(store).map_err(|e| ImportFailure::Io(e.to_string()))?;
     let first = mapping.targets.first().map_or(Entity::Deals, |t| t.entity);
-    run(store, first, input, options, Plan::Mapped(mapping, Box::new(names)), dry_run, progress)
+    let parts = vec![Part { plan: Plan::Mapped(mapping), input, file_name: None }];
+    run(store, first, parts, options, dry_run, progress)
 }
+
+/// One file of a multi-file import: its mapping, its contents and its name.
+pub struct MappedFile<'m, R> {
+    pub mapping: &'m mapping::Mapping,
+    pub input: R,
+    pub file_name: String,
+}
+
+/// Imports several files through their mappings in one transaction (a Salesforce export's
+/// object files, references first): all of them or nothing, and a dry run sees each file's
+/// records when checking the next. Errors name each file.
+pub fn import_mapped_files<R: Read + Send>(
+    store: &dyn Store,
+    files: Vec<MappedFile<'_, R>>,
+    options: &ImportOptions,
+    dry_run: bool,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, ImportFailure> {
+    let first =
+        files.first().and_then(|f| f.mapping.targets.first()).map_or(Entity::Deals, |t| t.entity);
+    let parts = files
+        .into_iter()
+        .map(|f| Part {
+            plan: Plan::Mapped(f.mapping),
+            input: f.input,
+            file_name: Some(f.file_name),
+        })
+        .collect();
+    run(store, first, parts, options, dry_run, progress)
+}
+
+/// One input of [`run`].
+struct Part<'m, R> {
+    plan: Plan<'m>,
+    input: R,
+    /// The file's name, when it is not `options.file_name`.
+    file_name: Option<String>,
+}
+
+/// A record's tag is its file's index shifted by this, plus its line.
+const TAG_FILE_SHIFT: u32 = 40;
 
 #[derive(Clone, Copy)]
 enum PlanKind {
@@ -223,7 +266,7 @@ enum PlanKind {
 /// How the rows of a file are read.
 enum Plan<'m> {
     Plain(Format),
-    Mapped(&'m mapping::Mapping, Box<mapping::Names>),
+    Mapped(&'m mapping::Mapping),
 }
 
 /// The stored users, accounts, pipelines and stages by name, for references by name.
@@ -261,87 +304,105 @@ fn load_names(store: &dyn Store) -> Result<mapping::Names, StoreError> {
     Ok(names)
 }
 
-fn run(
+fn run<R: Read + Send>(
     store: &dyn Store,
     entity: Entity,
-    input: impl Read + Send,
+    parts: Vec<Part<'_, R>>,
     options: &ImportOptions,
-    plan: Plan<'_>,
     dry_run: bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, ImportFailure> {
-    let plan_kind = match plan {
-        Plan::Plain(_) => PlanKind::Plain,
-        Plan::Mapped(..) => PlanKind::Mapped,
+    let plan_kind = match parts.first().map(|p| &p.plan) {
+        Some(Plan::Mapped(_)) => PlanKind::Mapped,
+        _ => PlanKind::Plain,
     };
+    // The referenced records by name, loaded once and carried from file to file.
+    let mut names = match plan_kind {
+        PlanKind::Mapped => load_names(store).map_err(|e| ImportFailure::Io(e.to_string()))?,
+        PlanKind::Plain => mapping::Names::default(),
+    };
+    let file_names: Vec<String> = parts
+        .iter()
+        .map(|p| p.file_name.clone().unwrap_or_else(|| options.file_name.clone()))
+        .collect();
     let workspace = store.workspace().map_err(|e| ImportFailure::Io(e.to_string()))?;
     let ctx = ParseContext { zone: workspace.zone, currency: workspace.currency, now: options.now };
     let mut writer = store.writer().map_err(|e| ImportFailure::Io(e.to_string()))?;
     let bytes = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let mut report = Report::new(options);
-    let (tx, rx) = mpsc::sync_channel::<Vec<Item>>(8);
-    let parsed = std::thread::scope(|scope| {
-        let parser = scope.spawn(|| {
-            let mut sink = Sink::new(entity, &ctx, options, &stop, tx);
-            let counted = CountingReader { inner: input, bytes: &bytes };
-            let res = match plan {
-                Plan::Plain(Format::Csv) => csv_in::read(counted, &mut sink),
-                Plan::Plain(Format::Ndjson) => ndjson_in::read(counted, &mut sink),
-                Plan::Mapped(mapping, names) => {
-                    mapped_in::read(counted, &mut sink, mapping, *names)
-                }
-            };
-            sink.flush();
-            res
-        });
-        for batch in rx {
-            for item in batch {
-                match item {
-                    Item::Error(e) => report.add(e),
-                    Item::Skipped(entity) => report.counts(entity).skipped += 1,
-                    Item::SourceRow => report.source_rows += 1,
-                    Item::Record(line, record) => {
-                        report.rows += 1;
-                        if report.full() {
-                            continue;
-                        }
-                        let entity = record.entity;
-                        if dry_run && report.preview.len() < PREVIEW_RECORDS {
-                            report.preview.push(record.clone());
-                        }
-                        match writer.put(line, record) {
-                            Ok(outcome) => {
-                                let c = report.counts(entity);
-                                match outcome {
-                                    PutOutcome::Created => c.created += 1,
-                                    PutOutcome::Updated => c.updated += 1,
-                                    PutOutcome::Unchanged => c.unchanged += 1,
-                                }
+    for (part_idx, part) in parts.into_iter().enumerate() {
+        let part_options =
+            ImportOptions { file_name: file_names[part_idx].clone(), ..options.clone() };
+        report.file = part_options.file_name.clone();
+        // A record's tag says its file and its line, so problems found at commit name both.
+        let tag_base = (part_idx as u64) << TAG_FILE_SHIFT;
+        let Part { plan, input, .. } = part;
+        let names = &mut names;
+        let (tx, rx) = mpsc::sync_channel::<Vec<Item>>(8);
+        let parsed = std::thread::scope(|scope| {
+            let parser = scope.spawn(|| {
+                let mut sink = Sink::new(entity, &ctx, &part_options, &stop, tx);
+                let counted = CountingReader { inner: input, bytes: &bytes };
+                let res = match plan {
+                    Plan::Plain(Format::Csv) => csv_in::read(counted, &mut sink),
+                    Plan::Plain(Format::Ndjson) => ndjson_in::read(counted, &mut sink),
+                    Plan::Mapped(mapping) => mapped_in::read(counted, &mut sink, mapping, names),
+                };
+                sink.flush();
+                res
+            });
+            for batch in rx {
+                for item in batch {
+                    match item {
+                        Item::Error(e) => report.add(e),
+                        Item::Skipped(entity) => report.counts(entity).skipped += 1,
+                        Item::SourceRow => report.source_rows += 1,
+                        Item::Record(line, record) => {
+                            report.rows += 1;
+                            if report.full() {
+                                continue;
                             }
-                            Err(StoreError::Invalid(problems)) => {
-                                for p in problems {
-                                    // The store's messages quote the value at fault.
-                                    let column = (!p.field.is_empty()).then_some(p.field.clone());
-                                    report.add(report.error(line, column, None, p.message));
-                                }
+                            let entity = record.entity;
+                            if dry_run && report.preview.len() < PREVIEW_RECORDS {
+                                report.preview.push(record.clone());
                             }
-                            Err(e) => {
-                                stop.store(true, Ordering::Relaxed);
-                                return Err(ImportFailure::Io(e.to_string()));
+                            match writer.put(tag_base | line, record) {
+                                Ok(outcome) => {
+                                    let c = report.counts(entity);
+                                    match outcome {
+                                        PutOutcome::Created => c.created += 1,
+                                        PutOutcome::Updated => c.updated += 1,
+                                        PutOutcome::Unchanged => c.unchanged += 1,
+                                    }
+                                }
+                                Err(StoreError::Invalid(problems)) => {
+                                    for p in problems {
+                                        // The store's messages quote the value at fault.
+                                        let column =
+                                            (!p.field.is_empty()).then_some(p.field.clone());
+                                        report.add(report.error(line, column, None, p.message));
+                                    }
+                                }
+                                Err(e) => {
+                                    stop.store(true, Ordering::Relaxed);
+                                    return Err(ImportFailure::Io(e.to_string()));
+                                }
                             }
                         }
                     }
                 }
+                if report.full() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                progress(bytes.load(Ordering::Relaxed));
             }
-            if report.full() {
-                stop.store(true, Ordering::Relaxed);
-            }
-            progress(bytes.load(Ordering::Relaxed));
-        }
-        parser.join().unwrap_or_else(|_| Err(ImportFailure::Io("the file reader failed".into())))
-    });
-    parsed?;
+            parser
+                .join()
+                .unwrap_or_else(|_| Err(ImportFailure::Io("the file reader failed".into())))
+        });
+        parsed?;
+    }
     progress(bytes.load(Ordering::Relaxed));
     let mapped = matches!(plan_kind, PlanKind::Mapped);
     let rows = if mapped { report.source_rows } else { report.rows };
@@ -381,7 +442,11 @@ fn run(
             Err(StoreError::Invalid(problems)) => {
                 for p in problems {
                     let column = (!p.field.is_empty()).then_some(p.field.clone());
-                    report.add(report.error(p.tag.unwrap_or(0), column, None, p.message));
+                    let tag = p.tag.unwrap_or(0);
+                    let part = (tag >> TAG_FILE_SHIFT) as usize;
+                    report.file = file_names.get(part).cloned().unwrap_or_default();
+                    let line = tag & ((1 << TAG_FILE_SHIFT) - 1);
+                    report.add(report.error(line, column, None, p.message));
                 }
             }
             Err(e) => return Err(ImportFailure::Io(e.to_string())),

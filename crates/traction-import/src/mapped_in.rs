@@ -16,11 +16,11 @@ use crate::mapping::{
 use crate::{Columns, ImportFailure, Sink};
 
 /// The state of one mapped import: the bound header and the referenced records known so far.
-struct Bound<'m> {
+struct Bound<'m, 'n> {
     mapping: &'m Mapping,
     /// Normalised header name → column index.
     index: HashMap<String, usize>,
-    names: Names,
+    names: &'n mut Names,
     /// Columns of each entity (every field, in order).
     columns: HashMap<Entity, Columns>,
     /// Records of the earlier targets already written, by entity and id (written once).
@@ -33,7 +33,7 @@ pub(crate) fn read(
     input: impl Read,
     sink: &mut Sink<'_>,
     mapping: &Mapping,
-    names: Names,
+    names: &mut Names,
 ) -> Result<(), ImportFailure> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -186,7 +186,7 @@ impl Pending {
 /// A problem with one value: the source column, the value, the message.
 type Bad = (String, String, String);
 
-impl Bound<'_> {
+impl Bound<'_, '_> {
     fn cell<'c>(&self, cells: &'c [String], column: &str) -> &'c str {
         self.index.get(&norm(column)).map_or("", |idx| cells[*idx].trim())
     }

@@ -172,8 +172,8 @@ fn print_report(report: &ImportReport, entity: Entity, file: &str, secs: f64) {
     }
 }
 
-/// `traction import salesforce DIR`: every object file the folder holds, references first, each
-/// atomically.
+/// `traction import salesforce DIR`: every object file the folder holds, references first, in
+/// one transaction (all files or nothing; a dry run checks each file against the ones before).
 fn salesforce_folder(ctx: &Context, args: &Args) -> Result<()> {
     let dir = &args.file;
     if !dir.is_dir() {
@@ -183,31 +183,70 @@ fn salesforce_folder(ctx: &Context, args: &Args) -> Result<()> {
         )));
     }
     let store = ctx.store()?;
-    let mut found = 0;
+    let mut mappings = Vec::new();
     for preset in PRESETS.iter().filter(|p| p.tool == "salesforce") {
         let Some(name) = preset.file else { continue };
         let path = dir.join(name);
-        if !path.is_file() {
-            continue;
+        if path.is_file() {
+            let mapping = preset.mapping().map_err(|e| Failure::Runtime(e.join("\n")))?;
+            mappings.push((mapping, path, name));
         }
-        found += 1;
-        let mapping = preset.mapping().map_err(|e| Failure::Runtime(e.join("\n")))?;
-        import_one(
-            ctx,
-            &store,
-            preset.entity,
-            &path,
-            traction_import::Format::Csv,
-            Some(&mapping),
-            args,
-        )?;
     }
-    if found == 0 {
+    if mappings.is_empty() {
         return Err(Failure::Input(format!(
             "{} holds none of the Salesforce object files {}: export the objects with their API field names (Data Loader or the Bulk API)",
             dir.display(),
             PRESETS.iter().filter_map(|p| p.file).collect::<Vec<_>>().join(", ")
         )));
     }
-    Ok(())
+    let mut files = Vec::new();
+    for (mapping, path, name) in &mappings {
+        let input = File::open(path)
+            .map_err(|e| Failure::Input(format!("cannot open {}: {e}", path.display())))?;
+        files.push(traction_import::MappedFile { mapping, input, file_name: name.to_string() });
+    }
+    let folder = dir.display().to_string();
+    let options = ImportOptions {
+        file_name: folder.clone(),
+        format: traction_import::Format::Csv,
+        max_errors: args.max_errors,
+        now: ctx.now(&store)?,
+    };
+    let started = Instant::now();
+    match traction_import::import_mapped_files(&store, files, &options, args.dry_run, &mut |_| {}) {
+        Ok(report) => {
+            let names: Vec<&str> = mappings.iter().map(|(_, _, n)| *n).collect();
+            if report.dry_run {
+                eprintln!(
+                    "dry run of the Salesforce export in {folder} ({}): {} rows read, no errors; nothing was stored. It would give:",
+                    names.join(", "),
+                    report.rows
+                );
+            } else {
+                eprintln!(
+                    "imported the Salesforce export in {folder} ({}): {} rows, {} new, {} updated, {} unchanged ({:.1}s)",
+                    names.join(", "),
+                    report.rows,
+                    report.summary.created,
+                    report.summary.updated,
+                    report.summary.unchanged,
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            for c in &report.by_entity {
+                eprintln!("  {}", c.line());
+            }
+            Ok(())
+        }
+        Err(ImportFailure::Invalid { errors, total }) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            Err(Failure::Input(format!(
+                "{total} error{} in {folder}: nothing was imported; fix the lines above and import the folder again",
+                if total == 1 { "" } else { "s" }
+            )))
+        }
+        Err(ImportFailure::Io(message)) => Err(Failure::Runtime(message)),
+    }
 }

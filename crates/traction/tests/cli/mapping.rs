@@ -61,6 +61,12 @@ fn by_id(rows: Vec<HashMap<String, String>>) -> HashMap<String, HashMap<String, 
 fn the_salesforce_sample_imports_whole_through_the_preset() {
     let dir = dataset("salesforce-sample");
     let env = Env::new();
+    // A dry run of the whole folder checks each file against the ones before it, storing nothing.
+    let dry = env.run(&["import", "salesforce", dir.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(dry.stderr.contains("deals: 50 created, 0 updated, 0 unchanged"), "{}", dry.stderr);
+    assert!(dry.stderr.contains("contacts: 102 created"), "{}", dry.stderr);
+    assert!(export(&env, "accounts").is_empty());
     let run = env.run(&["import", "salesforce", dir.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     // Figures computed from the raw files, independently of the importer.
@@ -98,11 +104,7 @@ fn the_salesforce_sample_imports_whole_through_the_preset() {
     // Importing the same folder again updates (here: leaves unchanged) instead of duplicating.
     let again = env.run(&["import", "salesforce", dir.to_str().unwrap()]);
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert!(
-        again.stderr.contains("50 deals rows from Opportunity.csv: 0 new, 0 updated, 50 unchanged"),
-        "{}",
-        again.stderr
-    );
+    assert!(again.stderr.contains("deals: 0 created, 0 updated, 50 unchanged"), "{}", again.stderr);
     assert_eq!(export(&env, "deals").len(), 50);
 }
 
@@ -258,6 +260,36 @@ fn a_mapping_reads_another_layout_into_several_entities() {
     let again = env.run(&args);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(again.stderr.contains("deals: 0 created, 0 updated, 2 unchanged"), "{}", again.stderr);
+}
+
+#[test]
+fn a_salesforce_folder_is_one_transaction_and_errors_name_their_file() {
+    let env = Env::new();
+    let folder = env.dir.path().join("sf");
+    std::fs::create_dir(&folder).unwrap();
+    let account = "Id,Name,Type,Industry,BillingCountry,OwnerId,CreatedDate\n\
+        001A,Acme,,,US,005U,2024-01-19T09:42:24.000+0000\n";
+    // The second opportunity names an account the export does not hold.
+    let opportunity = "Id,Name,StageName,Amount,CloseDate,CreatedDate,IsClosed,IsWon,LeadSource,Type,CampaignId,OwnerId,AccountId,Probability\n\
+        006A,Big,Closed Won,100.00,2024-01-20,2024-01-19T10:00:00.000+0000,1,1,,,,005U,001A,100\n\
+        006B,Small,Prospecting,5,2024-05-01,2024-01-19T10:00:00.000+0000,,,,,,005U,001Z,10\n";
+    std::fs::write(folder.join("Account.csv"), account).unwrap();
+    std::fs::write(folder.join("Opportunity.csv"), opportunity).unwrap();
+    let run = env.run(&["import", "salesforce", folder.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("Opportunity.csv:3: account_id"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was imported"), "{}", run.stderr);
+    // Nothing of the folder is stored, not even the good Account.csv.
+    assert!(export(&env, "accounts").is_empty());
+    assert!(export(&env, "users").is_empty());
+    std::fs::write(folder.join("Opportunity.csv"), opportunity.replace("001Z", "001A")).unwrap();
+    env.ok(&["import", "salesforce", folder.to_str().unwrap()]);
+    let deals = by_id(export(&env, "deals"));
+    assert_eq!(deals["006A"]["status"], "won");
+    assert_eq!(deals["006A"]["closed_at"], "2024-01-20T00:00:00Z");
+    // Created 2024-01-19 10:00 UTC, before it closed: kept as it is.
+    assert_eq!(deals["006A"]["created_at"], "2024-01-19T10:00:00Z");
+    assert_eq!(deals["006B"]["expected_close_on"], "2024-05-01");
 }
 
 #[test]
