@@ -263,7 +263,7 @@ impl Bound<'_, '_> {
                 let value = match &rule.map {
                     Some(map) => match map_value(map, &raw) {
                         Some(v) => v.to_string(),
-                        None if raw.is_empty() => String::new(),
+                        None if raw.is_empty() => rule.default.clone().unwrap_or_default(),
                         None => match &rule.default {
                             Some(d) => d.clone(),
                             None => {

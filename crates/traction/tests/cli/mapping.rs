@@ -534,3 +534,56 @@ fn the_olist_example_mapping_imports_the_leads() {
     let lead = by_id(export(&env, "leads"))[&format!("mql-{}", first["mql_id"])].clone();
     assert_eq!(lead["created_at"], format!("{}T00:00:00Z", first["first_contact_date"]));
 }
+
+#[test]
+fn the_hubspot_contacts_and_companies_and_pipedrive_activities_presets_read_their_exports() {
+    let env = Env::new();
+    let companies = env.file(
+        "companies.csv",
+        "Record ID,Company Name,Company owner,Create Date\n9001,Acme,Ann Lee,2026-01-02 08:00\n",
+    );
+    env.ok(&["import", "accounts", companies.to_str().unwrap(), "--from", "hubspot"]);
+    let contacts = env.file(
+        "contacts.csv",
+        "Record ID,First Name,Last Name,Email,Company Name,Create Date,Contact owner,Lifecycle Stage,Original Source\n\
+         51,Jo,Smith,jo@acme.example,Acme,2026-01-03 09:00,Ann Lee,Sales Qualified Lead,Organic Search\n\
+         52,Kim,,kim@else.example,Elsewhere,2026-01-04,,Subscriber,\n",
+    );
+    let run = env.run(&["import", "contacts", contacts.to_str().unwrap(), "--from", "hubspot"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let accounts = by_id(export(&env, "accounts"));
+    assert_eq!(accounts["hs-company-9001"]["name"], "Acme");
+    let people = by_id(export(&env, "contacts"));
+    assert_eq!(people["hs-contact-51"]["name"], "Jo Smith");
+    // The contact's company is the account imported from the companies export, found by name.
+    assert_eq!(people["hs-contact-51"]["account_id"], "hs-company-9001");
+    assert_eq!(people["hs-contact-52"]["name"], "Kim");
+    assert_eq!(accounts.len(), 2, "Elsewhere is created: {accounts:?}");
+    assert!(accounts.values().any(|a| a["name"] == "Elsewhere"));
+    let leads = by_id(export(&env, "leads"));
+    assert_eq!(leads["hs-lead-51"]["status"], "qualified");
+    assert_eq!(leads["hs-lead-51"]["source"], "organic_search");
+    assert_eq!(leads["hs-lead-51"]["contact_id"], "hs-contact-51");
+    assert_eq!(leads["hs-lead-52"]["source"], "unknown");
+    assert_eq!(leads["hs-lead-52"]["status"], "new");
+
+    let deals = env.file("deals.csv", PIPEDRIVE);
+    env.ok(&["import", "deals", deals.to_str().unwrap(), "--from", "pipedrive"]);
+    let activities = env.file(
+        "activities.csv",
+        "Activity - ID,Activity - Type,Activity - Subject,Activity - Due date,Activity - Done,Activity - Assigned to user,Activity - Deal ID\n\
+         77,Call,Intro call,2026-01-06 10:00:00,Done,Ann Lee,1\n\
+         78,Lunch,Catch-up,2026-01-08,Not done,Bob Ray,\n",
+    );
+    let run =
+        env.run(&["import", "activities", activities.to_str().unwrap(), "--from", "pipedrive"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let acts = by_id(export(&env, "activities"));
+    let call = &acts["pd-activity-77"];
+    assert_eq!((call["kind"].as_str(), call["deal_id"].as_str()), ("call", "pd-deal-1"));
+    assert_eq!(call["outcome"], "done");
+    assert_eq!(call["owner_id"], by_id(export(&env, "deals"))["pd-deal-1"]["owner_id"]);
+    assert_eq!(acts["pd-activity-78"]["kind"], "meeting");
+    assert_eq!(acts["pd-activity-78"]["outcome"], "planned");
+    assert_eq!(acts["pd-activity-78"]["deal_id"], "");
+}
