@@ -8,6 +8,7 @@
 //!
 //! This crate does no IO and knows nothing of SQL, HTTP or the terminal.
 
+pub mod leads;
 pub mod money;
 pub mod record;
 pub mod schema;

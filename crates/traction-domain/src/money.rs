@@ -82,6 +82,11 @@ impl fmt::Display for Currency {
     }
 }
 
+/// The largest amount stored, in minor units either way of zero: 10^15 (ten trillion in a
+/// currency with cents, a quadrillion yen). No real sale, price or cost comes near it, and the
+/// sums of millions of such amounts still fit the metrics' arithmetic.
+pub const MAX_MINOR: i64 = 1_000_000_000_000_000;
+
 /// Parses a decimal amount in major units into minor units of `currency`.
 ///
 /// Accepts an optional sign, digits, and an optional fraction of at most the currency's
@@ -130,6 +135,13 @@ pub fn parse_minor(text: &str, currency: Currency) -> Result<i64, String> {
             .checked_mul(10)
             .and_then(|m| m.checked_add(i64::from(digit)))
             .ok_or_else(overflow)?;
+    }
+    if minor > MAX_MINOR {
+        return Err(format!(
+            "{text:?} is too large an amount: amounts up to {} {} are accepted",
+            format_minor(MAX_MINOR, currency),
+            currency.code()
+        ));
     }
     Ok(if negative { -minor } else { minor })
 }
@@ -190,6 +202,19 @@ pub fn human_number(x: Option<f64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_past_the_bound_are_refused() {
+        assert_eq!(parse_minor("10000000000000.00", Currency::USD), Ok(MAX_MINOR));
+        assert_eq!(parse_minor("-10000000000000.00", Currency::USD), Ok(-MAX_MINOR));
+        let err = parse_minor("10000000000000.01", Currency::USD).unwrap_err();
+        assert!(err.contains("too large") && err.contains("10000000000000.00 USD"), "{err}");
+        assert!(parse_minor("50000000000000000", Currency::USD).is_err());
+        assert!(parse_minor("92233720368547758.07", Currency::USD).is_err());
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(parse_minor("1000000000000000", jpy), Ok(MAX_MINOR));
+        assert!(parse_minor("1000000000000001", jpy).is_err());
+    }
 
     #[test]
     fn numbers_read_well() {

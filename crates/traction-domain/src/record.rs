@@ -12,6 +12,12 @@ use crate::money::{Currency, format_minor, parse_minor};
 use crate::schema::{Default, Entity, Field, FieldType};
 use crate::time::{Micros, format_instant, parse_date, parse_instant};
 
+/// The largest whole number stored (a quantity, a stock level, a duration in seconds, a count
+/// of visitors), either way of zero: a billion. Far beyond any real order line or stock, and
+/// small enough that a quantity times a price, and sums of millions of them, are computed
+/// without overflow.
+pub const MAX_INT: i64 = 1_000_000_000;
+
 /// One stored value. Money is [`Value::Int`] in minor units; decimals are normalised text.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -132,7 +138,11 @@ pub fn parse_field(field: &Field, raw: &str, ctx: &ParseContext) -> Result<Value
         }
         FieldType::Int { min } => {
             let n: i64 = text.parse().map_err(|_| {
-                if text.parse::<f64>().is_ok() {
+                if text.trim_start_matches(['-', '+']).bytes().all(|b| b.is_ascii_digit())
+                    && !text.is_empty()
+                {
+                    format!("{text:?} is too large: whole numbers up to {MAX_INT} either way are accepted")
+                } else if text.parse::<f64>().is_ok() {
                     format!("{text:?} is not a whole number: write it without decimals")
                 } else {
                     format!("{text:?} is not a whole number")
@@ -142,6 +152,9 @@ pub fn parse_field(field: &Field, raw: &str, ctx: &ParseContext) -> Result<Value
                 Some(min) if n < min => {
                     Err(format!("{n} is too small: the least allowed is {min}"))
                 }
+                _ if n.unsigned_abs() > MAX_INT.unsigned_abs() => Err(format!(
+                    "{n} is too large: whole numbers up to {MAX_INT} either way are accepted"
+                )),
                 _ => Ok(Value::Int(n)),
             }
         }
@@ -283,6 +296,24 @@ pub fn check_record(record: &Record) -> Vec<FieldProblem> {
         }
         Entity::Deals => not_before(&mut problems, "closed_at", "created_at"),
         Entity::Orders => not_before(&mut problems, "fulfilled_at", "placed_at"),
+        Entity::OrderLines => {
+            // The line's total must be an amount like any other.
+            let (quantity, price, discount) = (
+                record.get("quantity").as_int().unwrap_or(0),
+                record.get("unit_price").as_int().unwrap_or(0),
+                record.get("discount").as_int().unwrap_or(0),
+            );
+            let total = i128::from(quantity) * i128::from(price) - i128::from(discount);
+            if total.unsigned_abs() > crate::money::MAX_MINOR.unsigned_abs().into() {
+                problems.push(FieldProblem::new(
+                    "quantity",
+                    format!(
+                        "the line comes to {quantity} × unit_price − discount, more than the largest amount stored ({} minor units): split it or check the quantity and price",
+                        crate::money::MAX_MINOR
+                    ),
+                ));
+            }
+        }
         Entity::Surveys => {
             let score = record.get("score").as_int().unwrap_or(0);
             let (lo, hi) = match record.get("kind").as_text() {
@@ -354,6 +385,39 @@ fn check_target(record: &Record, problems: &mut Vec<FieldProblem>) {
     }
 }
 
+/// Whether a CSV cell would be read by a spreadsheet as a formula: it starts, after any
+/// apostrophes, with `=`, `+`, `-`, `@`, a tab or a carriage return, and is not a plain number.
+fn looks_like_formula(cell: &str) -> bool {
+    let rest = cell.trim_start_matches('\'');
+    let Some(first) = rest.chars().next() else { return false };
+    if !matches!(first, '=' | '+' | '-' | '@' | '\t' | '\r') {
+        return false;
+    }
+    // -3, -3.50, +12: numbers stay numbers.
+    !(cell == rest && cell.parse::<f64>().is_ok() && !cell.contains(['e', 'E', 'i', 'n', 'N']))
+}
+
+/// A CSV cell made safe to open in a spreadsheet: a cell that would be read as a formula gets
+/// a leading apostrophe, which spreadsheets show as text. [`spreadsheet_unescape`] undoes it, so
+/// export → import gives back the value exactly (a value that itself starts with apostrophes
+/// before such a character gets one more, and loses one on import).
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    if looks_like_formula(cell) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// The inverse of [`spreadsheet_safe`]: one leading apostrophe is dropped from a cell that is
+/// apostrophes followed by a formula character.
+pub fn spreadsheet_unescape(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if looks_like_formula(rest) => rest,
+        _ => cell,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,6 +428,61 @@ mod tests {
 
     fn parse(entity: Entity, field: &str, raw: &str) -> Result<Value, String> {
         parse_field(entity.field(field).unwrap(), raw, &ctx())
+    }
+
+    #[test]
+    fn spreadsheet_escaping_neutralises_formulas_and_round_trips() {
+        for (value, escaped) in [
+            ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
+            ("+1 555", "'+1 555"),
+            ("-x", "'-x"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tcmd", "'\tcmd"),
+            ("'=already", "''=already"),
+            ("-3", "-3"),
+            ("-3.50", "-3.50"),
+            ("+12", "+12"),
+            ("plain", "plain"),
+            ("'quoted", "'quoted"),
+            ("", ""),
+        ] {
+            assert_eq!(spreadsheet_safe(value), escaped, "{value:?}");
+            assert_eq!(spreadsheet_unescape(escaped), value, "{escaped:?}");
+        }
+    }
+
+    #[test]
+    fn whole_numbers_past_the_bound_are_refused_with_the_bound() {
+        assert_eq!(parse(Entity::OrderLines, "quantity", "1000000000"), Ok(Value::Int(MAX_INT)));
+        for raw in ["1000000001", "9223372036854775807", "9223372036854775808"] {
+            let err = parse(Entity::OrderLines, "quantity", raw).unwrap_err();
+            assert!(err.contains("too large") && err.contains("1000000000"), "{raw}: {err}");
+        }
+        assert!(parse(Entity::InventoryMovements, "delta", "-1000000001").is_err());
+        assert_eq!(
+            parse(Entity::InventoryMovements, "delta", "-1000000000"),
+            Ok(Value::Int(-MAX_INT))
+        );
+    }
+
+    #[test]
+    fn an_order_line_whose_total_passes_the_largest_amount_is_refused() {
+        let line = |quantity: i64, price: i64| {
+            let mut values = vec![Value::Null; Entity::OrderLines.fields().len()];
+            for (name, value) in [
+                ("quantity", Value::Int(quantity)),
+                ("unit_price", Value::Int(price)),
+                ("discount", Value::Int(0)),
+            ] {
+                values[Entity::OrderLines.field_index(name).unwrap()] = value;
+            }
+            check_record(&Record { entity: Entity::OrderLines, values })
+        };
+        assert!(line(1000, crate::money::MAX_MINOR / 1000).is_empty());
+        let problems = line(1001, crate::money::MAX_MINOR / 1000);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].field, "quantity");
+        assert!(line(MAX_INT, MAX_INT * 1000).len() == 1, "10^9 × 10^12 is past 10^15");
     }
 
     #[test]

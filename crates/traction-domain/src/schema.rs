@@ -269,6 +269,8 @@ const ACTIVITIES: &[Field] = &[
     opt("account_id", T::Ref(Entity::Accounts), "the account it concerns"),
     opt("duration_s", T::Int { min: Some(0) }, "how long it took, in seconds"),
     opt("subject", T::Text, "a short description"),
+    opt("due_at", T::Timestamp, "a task's or follow-up's due time (kind task)"),
+    opt("done", T::Bool, "whether a task is done (a task without it is open)"),
 ];
 
 const PRODUCTS: &[Field] = &[
@@ -581,7 +583,13 @@ pub fn reference_markdown() -> String {
         "# Fields of every entity\n\n\
          Generated from `crates/traction-domain/src/schema.rs` (run `UPDATE_DOCS=1 cargo test -p traction-domain` \
          after changing it). Entities are listed in an order in which their files can be imported: every \
-         entity comes after the entities it refers to. `*` marks a required field.\n",
+         entity comes after the entities it refers to. `*` marks a required field.\n\n\
+         **Bounds.** No real business comes near them, and they keep every sum and product exact or at least \
+         finite: an amount (money) is at most 10^15 minor units either way of zero (10,000,000,000,000.00 in a \
+         currency with cents, 1,000,000,000,000,000 yen); a whole number at most 1,000,000,000 either way; an \
+         order line's quantity × unit_price − discount, and the sum of an order's lines, at most the largest \
+         amount. A value past a bound is refused where it is written (a `422` from the API, an import error \
+         naming line and column) and nothing is stored.\n",
     );
     for entity in Entity::ALL {
         out.push_str(&format!("\n## {entity}\n\n"));

@@ -9,6 +9,35 @@ use jiff::tz::TimeZone;
 use crate::money::Currency;
 use crate::time::{parse_date, parse_zone};
 
+/// Checks `smtp://host:port`, `smtp+starttls://host:port` or `smtps://host:port` (an optional
+/// `user:password@` before the host); empty turns email off.
+fn normalise_smtp_url(value: &str) -> Result<String, String> {
+    let url = value.trim();
+    if url.is_empty() {
+        return Ok(String::new());
+    }
+    let hint = "write smtp://host:port (plain), smtp+starttls://host:port or smtps://host:port, with user:password@ before the host if the server needs it";
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(format!("smtp_url is not a URL: {hint}"));
+    };
+    if !matches!(scheme, "smtp" | "smtp+starttls" | "smtps") {
+        return Err(format!("smtp_url scheme {scheme:?} is not one Traction speaks: {hint}"));
+    }
+    let host_port = rest.rsplit_once('@').map_or(rest, |(_, h)| h).trim_end_matches('/');
+    let host = match host_port.rsplit_once(':') {
+        Some((host, port)) => {
+            port.parse::<u16>()
+                .map_err(|_| format!("smtp_url port {port:?} is not a number: {hint}"))?;
+            host
+        }
+        None => host_port,
+    };
+    if host.is_empty() || host.contains('/') {
+        return Err(format!("smtp_url has no host: {hint}"));
+    }
+    Ok(url.to_string())
+}
+
 /// A settings key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Key {
@@ -17,11 +46,21 @@ pub enum Key {
     WorkDays,
     WorkHours,
     Holidays,
+    /// Where email goes out (monitoring.md, Channels); may hold a password, never shown.
+    SmtpUrl,
+    SmtpFrom,
 }
 
 impl Key {
-    pub const ALL: [Key; 5] =
-        [Key::Timezone, Key::Currency, Key::WorkDays, Key::WorkHours, Key::Holidays];
+    pub const ALL: [Key; 7] = [
+        Key::Timezone,
+        Key::Currency,
+        Key::WorkDays,
+        Key::WorkHours,
+        Key::Holidays,
+        Key::SmtpUrl,
+        Key::SmtpFrom,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -30,6 +69,8 @@ impl Key {
             Key::WorkDays => "work_days",
             Key::WorkHours => "work_hours",
             Key::Holidays => "holidays",
+            Key::SmtpUrl => "smtp_url",
+            Key::SmtpFrom => "smtp_from",
         }
     }
 
@@ -54,6 +95,8 @@ impl Key {
             Key::WorkDays => "mon,tue,wed,thu,fri",
             Key::WorkHours => "09:00-17:00",
             Key::Holidays => "",
+            Key::SmtpUrl => "",
+            Key::SmtpFrom => "",
         }
     }
 
@@ -75,6 +118,52 @@ impl Key {
                 let dates = parse_holidays(value)?;
                 Ok(dates.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(","))
             }
+            Key::SmtpUrl => normalise_smtp_url(value),
+            Key::SmtpFrom => {
+                let from = value.trim();
+                let ok = from.is_empty()
+                    || from.split_once('@').is_some_and(|(user, host)| {
+                        !user.is_empty()
+                            && host.contains('.')
+                            && !from.contains(char::is_whitespace)
+                    })
+                    || (from.contains('<') && from.ends_with('>') && from.contains('@'));
+                if ok {
+                    Ok(from.to_string())
+                } else {
+                    Err(format!(
+                        "{from:?} is not an email address: write alerts@example.com or \"Traction <alerts@example.com>\""
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Whether the value may hold a secret (the SMTP password).
+    pub fn is_secret(self) -> bool {
+        self == Key::SmtpUrl
+    }
+
+    /// The value as shown to people (`config get`, the API, the audit log): a password in
+    /// `smtp_url` replaced by `***`.
+    pub fn shown(self, value: &str) -> String {
+        if !self.is_secret() {
+            return value.to_string();
+        }
+        match value.split_once("://") {
+            Some((scheme, rest)) => match rest.rsplit_once('@') {
+                Some((userinfo, host)) => {
+                    let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+                    let masked = if userinfo.contains(':') {
+                        format!("{user}:***")
+                    } else {
+                        user.to_string()
+                    };
+                    format!("{scheme}://{masked}@{host}")
+                }
+                None => value.to_string(),
+            },
+            None => value.to_string(),
         }
     }
 }
@@ -166,6 +255,22 @@ pub struct Workspace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn smtp_urls_are_checked_and_their_password_never_shown() {
+        let url = "smtps://mailer:hunter2@mail.example.com:465";
+        assert_eq!(Key::SmtpUrl.normalise(url).unwrap(), url);
+        assert_eq!(Key::SmtpUrl.shown(url), "smtps://mailer:***@mail.example.com:465");
+        assert_eq!(Key::SmtpUrl.shown("smtp://relay:25"), "smtp://relay:25");
+        assert_eq!(Key::SmtpUrl.normalise("").unwrap(), "");
+        for bad in ["http://mail.example.com", "smtp://", "mail.example.com", "smtps://host:port"] {
+            assert!(Key::SmtpUrl.normalise(bad).is_err(), "{bad}");
+        }
+        assert!(Key::SmtpFrom.normalise("alerts@example.com").is_ok());
+        assert!(Key::SmtpFrom.normalise("Traction <alerts@example.com>").is_ok());
+        assert!(Key::SmtpFrom.normalise("alerts").is_err());
+        assert_eq!(Key::Holidays.shown("2026-12-25"), "2026-12-25");
+    }
 
     #[test]
     fn values_normalise() {

@@ -4,8 +4,81 @@ use std::io::Read;
 
 use crate::{ImportFailure, Sink};
 
+/// Where the reader is in the CSV grammar, as csv-core reads it, to find a quoted field that is
+/// never closed: the csv crate ends such a field silently at the end of the file, having read
+/// every following line into it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
+}
+
+/// The input, watched byte by byte for the quoting state.
+pub(crate) struct QuoteWatch<R> {
+    inner: R,
+    /// The field separator (a comma, or a mapping's delimiter).
+    delimiter: u8,
+    state: State,
+    line: u64,
+    /// The line where the quoted field being read opened.
+    opened_at: u64,
+}
+
+impl<R> QuoteWatch<R> {
+    pub(crate) fn new(inner: R) -> QuoteWatch<R> {
+        QuoteWatch::with_delimiter(inner, b',')
+    }
+
+    pub(crate) fn with_delimiter(inner: R, delimiter: u8) -> QuoteWatch<R> {
+        QuoteWatch { inner, delimiter, state: State::FieldStart, line: 1, opened_at: 0 }
+    }
+
+    fn see(&mut self, byte: u8) {
+        use State::*;
+        if byte == b'\n' {
+            self.line += 1;
+        }
+        self.state = match (self.state, byte) {
+            (FieldStart, b'"') => {
+                self.opened_at = self.line;
+                Quoted
+            }
+            (FieldStart | Unquoted | QuoteInQuoted, b) if b == self.delimiter => FieldStart,
+            (FieldStart | Unquoted | QuoteInQuoted, b'\n' | b'\r') => FieldStart,
+            (FieldStart | Unquoted, _) => Unquoted,
+            (Quoted, b'"') => QuoteInQuoted,
+            (Quoted, _) => Quoted,
+            (QuoteInQuoted, b'"') => Quoted,
+            (QuoteInQuoted, _) => Unquoted,
+        };
+    }
+
+    /// The line of a quoted field still open at the end of the input.
+    pub(crate) fn unterminated(&self) -> Option<u64> {
+        (self.state == State::Quoted).then_some(self.opened_at)
+    }
+}
+
+impl<R: Read> Read for QuoteWatch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &byte in &buf[..n] {
+            self.see(byte);
+        }
+        Ok(n)
+    }
+}
+
+/// The error of a quoted field never closed, on the line where it opened.
+pub(crate) const UNTERMINATED: &str = "a quoted field opens on this line and is never closed, so every line after it would be read into it: add the closing quote (and write a quote inside a field as two quotes, \"\")";
+
 pub(crate) fn read(input: impl Read, sink: &mut Sink<'_>) -> Result<(), ImportFailure> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(QuoteWatch::new(input));
     let mut record = csv::ByteRecord::new();
     let io = |e: csv::Error| ImportFailure::Io(format!("cannot read the file: {e}"));
     if !reader.read_byte_record(&mut record).map_err(io)? {
@@ -37,6 +110,9 @@ pub(crate) fn read(input: impl Read, sink: &mut Sink<'_>) -> Result<(), ImportFa
     let width = names.len();
     loop {
         if !reader.read_byte_record(&mut record).map_err(io)? {
+            if let Some(line) = reader.get_ref().unterminated() {
+                sink.error(line, None, None, UNTERMINATED.into());
+            }
             break;
         }
         let line = record.position().map_or(0, |p| p.line());
@@ -55,7 +131,8 @@ pub(crate) fn read(input: impl Read, sink: &mut Sink<'_>) -> Result<(), ImportFa
             let mut bad_encoding = None;
             for (idx, raw) in record.iter().enumerate() {
                 match std::str::from_utf8(raw) {
-                    Ok(cell) => cells.push(cell),
+                    // Undo the export's spreadsheet escaping ('=… → =…).
+                    Ok(cell) => cells.push(traction_domain::record::spreadsheet_unescape(cell)),
                     Err(e) => {
                         bad_encoding = Some((idx, e.valid_up_to()));
                         break;

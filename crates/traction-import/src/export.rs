@@ -5,7 +5,7 @@ use std::io::Write;
 use traction_domain::Entity;
 use traction_domain::record::{Value, format_value};
 use traction_domain::schema::FieldType;
-use traction_store::{Error as StoreError, Store};
+use traction_store::{Condition, Error as StoreError, ListQuery, Store};
 
 use crate::{Format, currency_of};
 
@@ -14,6 +14,48 @@ pub fn export(
     store: &dyn Store,
     entity: Entity,
     format: Format,
+    out: &mut dyn Write,
+) -> Result<u64, StoreError> {
+    export_where(store, entity, format, None, out)
+}
+
+/// Calls `visit` with every record of `entity` (those matching `condition`, when given), in
+/// key order.
+fn each(
+    store: &dyn Store,
+    entity: Entity,
+    condition: Option<Condition<'_>>,
+    visit: &mut dyn FnMut(traction_domain::Record) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let Some(condition) = condition else { return store.scan(entity, visit) };
+    // Page by page after the last key, so memory holds one page.
+    let mut after: Option<Vec<Value>> = None;
+    loop {
+        let query = ListQuery {
+            filters: &[],
+            condition: Some(condition),
+            after: after.as_deref(),
+            limit: 10_000,
+        };
+        let page = store.list(entity, &query)?;
+        let full = page.len() == query.limit;
+        for record in page {
+            after = Some(entity.key().iter().map(|k| record.get(k).clone()).collect());
+            visit(record)?;
+        }
+        if !full {
+            return Ok(());
+        }
+    }
+}
+
+/// [`export`] of the records matching `condition` (a `where` compiled by the metrics crate's
+/// expression language, as the API's list filter is), or of all.
+pub fn export_where(
+    store: &dyn Store,
+    entity: Entity,
+    format: Format,
+    condition: Option<Condition<'_>>,
     out: &mut dyn Write,
 ) -> Result<u64, StoreError> {
     let currency = currency_of(store)?;
@@ -27,10 +69,12 @@ pub fn export(
                 |e: csv::Error| StoreError::Storage(format!("cannot write the export: {e}"));
             writer.write_record(fields.iter().map(|f| f.name)).map_err(csv_err)?;
             let mut cells: Vec<String> = Vec::with_capacity(fields.len());
-            store.scan(entity, &mut |record| {
+            each(store, entity, condition, &mut |record| {
                 cells.clear();
                 for (field, value) in fields.iter().zip(&record.values) {
-                    cells.push(format_value(field, value, currency));
+                    // Safe to open in a spreadsheet; the importer takes the apostrophe off.
+                    let text = format_value(field, value, currency);
+                    cells.push(traction_domain::record::spreadsheet_safe(&text).into_owned());
                 }
                 writer.write_record(&cells).map_err(csv_err)?;
                 n += 1;
@@ -40,7 +84,7 @@ pub fn export(
         }
         Format::Ndjson => {
             let mut line = String::new();
-            store.scan(entity, &mut |record| {
+            each(store, entity, condition, &mut |record| {
                 line.clear();
                 line.push('{');
                 for (idx, (field, value)) in fields.iter().zip(&record.values).enumerate() {

@@ -27,7 +27,7 @@ use traction_domain::time::Micros;
 use traction_domain::{Currency, Field, ParseContext};
 use traction_store::{Error as StoreError, PutOutcome, Store, Summary};
 
-pub use export::export;
+pub use export::{export, export_where};
 
 /// A file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,35 +185,62 @@ pub fn import(
     options: &ImportOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, ImportFailure> {
-    let parts = vec![Part { plan: Plan::Plain(options.format), input, file_name: None }];
-    run(store, entity, parts, options, false, progress)
+    import_checked(store, entity, input, options, &no_check, progress)
 }
 
-/// Reads and checks a file as [`import`] does, and reports what it would do, storing nothing.
+/// A record check the store cannot make by itself, run on every record before it is written
+/// (the KPI crate's check of a target against the metric catalog).
+pub type RecordCheck<'a> =
+    &'a dyn Fn(&traction_domain::Record) -> Vec<traction_domain::FieldProblem>;
+
+/// The check of [`import`]: none beyond the store's own.
+fn no_check(_: &Record) -> Vec<traction_domain::FieldProblem> {
+    Vec::new()
+}
+
+/// [`import`], with `check` run on every parsed record: its problems are errors of the row, as
+/// the store's own are.
+pub fn import_checked(
+    store: &dyn Store,
+    entity: Entity,
+    input: impl Read + Send,
+    options: &ImportOptions,
+    check: RecordCheck<'_>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, ImportFailure> {
+    let parts = vec![Part { plan: Plan::Plain(options.format), input, file_name: None }];
+    run(store, entity, parts, options, check, false, progress)
+}
+
+/// Reads and checks a file as [`import_checked`] does, and reports what it would do, storing
+/// nothing.
 pub fn dry_run(
     store: &dyn Store,
     entity: Entity,
     input: impl Read + Send,
     options: &ImportOptions,
+    check: RecordCheck<'_>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, ImportFailure> {
     let parts = vec![Part { plan: Plan::Plain(options.format), input, file_name: None }];
-    run(store, entity, parts, options, true, progress)
+    run(store, entity, parts, options, check, true, progress)
 }
 
 /// Imports a file in another tool's layout through a mapping (spec: importers.md): the records
-/// of every entity the mapping feeds, in one transaction. With `dry_run`, stores nothing.
+/// of every entity the mapping feeds, in one transaction, each record through `check`. With
+/// `dry_run`, stores nothing.
 pub fn import_mapped(
     store: &dyn Store,
     mapping: &mapping::Mapping,
     input: impl Read + Send,
     options: &ImportOptions,
+    check: RecordCheck<'_>,
     dry_run: bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, ImportFailure> {
     let first = mapping.targets.first().map_or(Entity::Deals, |t| t.entity);
     let parts = vec![Part { plan: Plan::Mapped(mapping), input, file_name: None }];
-    run(store, first, parts, options, dry_run, progress)
+    run(store, first, parts, options, check, dry_run, progress)
 }
 
 /// One file of a multi-file import: its mapping, its contents and its name.
@@ -230,6 +257,7 @@ pub fn import_mapped_files<R: Read + Send>(
     store: &dyn Store,
     files: Vec<MappedFile<'_, R>>,
     options: &ImportOptions,
+    check: RecordCheck<'_>,
     dry_run: bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, ImportFailure> {
@@ -243,7 +271,7 @@ pub fn import_mapped_files<R: Read + Send>(
             file_name: Some(f.file_name),
         })
         .collect();
-    run(store, first, parts, options, dry_run, progress)
+    run(store, first, parts, options, check, dry_run, progress)
 }
 
 /// One input of [`run`].
@@ -309,6 +337,7 @@ fn run<R: Read + Send>(
     entity: Entity,
     parts: Vec<Part<'_, R>>,
     options: &ImportOptions,
+    check: RecordCheck<'_>,
     dry_run: bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, ImportFailure> {
@@ -364,6 +393,15 @@ fn run<R: Read + Send>(
                                 continue;
                             }
                             let entity = record.entity;
+                            // A check the store cannot make (targets against the catalog).
+                            let problems = check(&record);
+                            if !problems.is_empty() {
+                                for p in problems {
+                                    let column = (!p.field.is_empty()).then_some(p.field.clone());
+                                    report.add(report.error(line, column, None, p.message));
+                                }
+                                continue;
+                            }
                             if dry_run && report.preview.len() < PREVIEW_RECORDS {
                                 report.preview.push(record.clone());
                             }
@@ -383,6 +421,10 @@ fn run<R: Read + Send>(
                                             (!p.field.is_empty()).then_some(p.field.clone());
                                         report.add(report.error(line, column, None, p.message));
                                     }
+                                }
+                                // A second target on the same metric, scope and period start.
+                                Err(StoreError::Conflict(message)) => {
+                                    report.add(report.error(line, None, None, message));
                                 }
                                 Err(e) => {
                                     stop.store(true, Ordering::Relaxed);

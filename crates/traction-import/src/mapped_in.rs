@@ -10,6 +10,7 @@ use traction_domain::record::parse_field;
 use traction_domain::schema::{Entity, FieldType};
 use traction_domain::time::{format_instant, parse_instant};
 
+use crate::csv_in::{QuoteWatch, UNTERMINATED};
 use crate::mapping::{
     Encoding, Mapping, Names, Rule, Source, TemplatePart, idify, map_value, norm,
 };
@@ -39,7 +40,7 @@ pub(crate) fn read(
         .has_headers(false)
         .flexible(true)
         .delimiter(mapping.delimiter)
-        .from_reader(input);
+        .from_reader(QuoteWatch::with_delimiter(input, mapping.delimiter));
     let mut record = csv::ByteRecord::new();
     let io = |e: csv::Error| ImportFailure::Io(format!("cannot read the file: {e}"));
     if !reader.read_byte_record(&mut record).map_err(io)? {
@@ -107,6 +108,10 @@ pub(crate) fn read(
     let mut cells: Vec<String> = Vec::with_capacity(width);
     loop {
         if !reader.read_byte_record(&mut record).map_err(io)? {
+            // As for a plain CSV file: a quote never closed swallowed the rest of the file.
+            if let Some(line) = reader.get_ref().unterminated() {
+                sink.error(line, None, None, UNTERMINATED.into());
+            }
             break;
         }
         let line = record.position().map_or(0, |p| p.line());

@@ -6,6 +6,56 @@ use serde_json::Value as Json;
 
 use crate::{Columns, ImportFailure, Sink};
 
+/// One line as read: an object's entries in order (duplicates kept, so they can be refused as
+/// the JSON API refuses them), or something else.
+enum Line {
+    Object(Vec<(String, Json)>),
+    NotObject,
+}
+
+impl<'de> serde::Deserialize<'de> for Line {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Line, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct LineVisitor;
+        impl<'de> Visitor<'de> for LineVisitor {
+            type Value = Line;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Line, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Json>()? {
+                    entries.push(entry);
+                }
+                Ok(Line::Object(entries))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Line, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Line::NotObject)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Line, E> {
+                Ok(Line::NotObject)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Line, E> {
+                Ok(Line::NotObject)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Line, E> {
+                Ok(Line::NotObject)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Line, E> {
+                Ok(Line::NotObject)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Line, E> {
+                Ok(Line::NotObject)
+            }
+            fn visit_unit<E>(self) -> Result<Line, E> {
+                Ok(Line::NotObject)
+            }
+        }
+        deserializer.deserialize_any(LineVisitor)
+    }
+}
+
 pub(crate) fn read(input: impl Read, sink: &mut Sink<'_>) -> Result<(), ImportFailure> {
     let mut reader = BufReader::with_capacity(256 * 1024, input);
     let mut buf = Vec::new();
@@ -32,9 +82,9 @@ pub(crate) fn read(input: impl Read, sink: &mut Sink<'_>) -> Result<(), ImportFa
         if text.is_empty() {
             continue;
         }
-        let object = match serde_json::from_str::<Json>(text) {
-            Ok(Json::Object(object)) => object,
-            Ok(_) => {
+        let object = match serde_json::from_str::<Line>(text) {
+            Ok(Line::Object(object)) => object,
+            Ok(Line::NotObject) => {
                 sink.error(
                     line,
                     None,
@@ -58,8 +108,19 @@ pub(crate) fn read(input: impl Read, sink: &mut Sink<'_>) -> Result<(), ImportFa
         let mut cells = Vec::with_capacity(object.len());
         let mut unknown = Vec::new();
         let mut bad = false;
+        let mut seen = std::collections::HashSet::with_capacity(object.len());
         for (key, value) in &object {
             let wanted = key.trim().to_ascii_lowercase();
+            if !seen.insert(wanted.clone()) {
+                sink.error(
+                    line,
+                    Some(&wanted),
+                    None,
+                    format!("the field {key:?} appears twice on this line: give each field once"),
+                );
+                bad = true;
+                break;
+            }
             let slot = if wanted == "currency" && entity.has_money() {
                 None
             } else if let Some(idx) = entity.field_index(&wanted) {

@@ -3,7 +3,7 @@
 //! filter in the expression language (so a scope is just another filter, checked like any other).
 
 use traction_domain::time::Micros;
-use traction_metrics::catalog::{Better, Kind, Unit};
+use traction_metrics::catalog::{Better, Kind, Metric, TargetKind, Unit};
 use traction_metrics::{Catalog, DimValue, Grain, Query};
 use traction_store::SqliteStore;
 
@@ -76,18 +76,39 @@ pub fn owner_filter(owners: &[String]) -> String {
     format!("owner_id in ({})", list.join(", "))
 }
 
+/// Why no target can be set on a metric whose kind for targets is `none`.
+fn no_target_reason(m: &Metric) -> String {
+    match &m.kind {
+        Kind::Funnel => format!("{} is a funnel, not a figure a target can be set on", m.name),
+        Kind::Retention { .. } => format!(
+            "{} compares a period's customers with the period before's, so its figure for a period in progress starts at {} and moves all period: no pace can judge it; set the target on returning_customer_rate or repeat_purchase_rate instead, and follow {} by month with `traction metric {} --grain month`",
+            m.name,
+            if m.better == Better::Higher { "0" } else { "1" },
+            m.name,
+            m.name
+        ),
+        _ => format!(
+            "{} reads a metric that compares consecutive periods (or is declared target = \"none\"), so no target can be set on it",
+            m.name
+        ),
+    }
+}
+
 impl MetricSource for Engine<'_> {
     fn behaviour(&self, metric: &str) -> Result<Behaviour, String> {
         let m = self.catalog.get(metric).ok_or_else(|| {
             format!("{metric:?} is not a metric: `traction metrics list` shows the catalog")
         })?;
-        Ok(match &m.kind {
-            Kind::Aggregate(measure) if measure.agg.is_additive() => Behaviour::Accumulating,
-            Kind::Funnel => {
-                return Err(format!("{metric} is a funnel, not a figure a target can be set on"));
-            }
-            _ => Behaviour::Level { higher_is_better: m.better == Better::Higher },
+        // spec: kpis.md, Targets: every catalog metric says which kind it is.
+        Ok(match m.target {
+            TargetKind::Accumulating => Behaviour::Accumulating,
+            TargetKind::Level => Behaviour::Level { higher_is_better: m.better == Better::Higher },
+            TargetKind::None => return Err(no_target_reason(m)),
         })
+    }
+
+    fn lower_is_better(&self, metric: &str) -> bool {
+        self.catalog.get(metric).is_some_and(|m| m.better == Better::Lower)
     }
 
     fn min_sample(&self, metric: &str) -> i64 {

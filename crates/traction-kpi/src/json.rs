@@ -21,6 +21,8 @@ fn figures(f: &Figures, row: &mut serde_json::Map<String, Json>) {
     row.insert("status".into(), json!(f.status.name()));
     row.insert("projected".into(), number(f.projected));
     row.insert("required_rate".into(), number(f.required_rate));
+    row.insert("required_rate_scope".into(), number(f.required_rate_scope));
+    row.insert("heads".into(), json!(f.heads));
     row.insert("gap".into(), number(f.gap));
 }
 
@@ -50,6 +52,9 @@ pub fn status(at: Micros, rows: &[KpiRow]) -> Json {
             figures(&r.figures, &mut row);
             if let Some((low, high)) = r.interval {
                 row.insert("interval".into(), json!({"low": low, "high": high}));
+            }
+            if let Some(message) = &r.error {
+                row.insert("error".into(), json!(message));
             }
             Json::Object(row)
         })

@@ -15,6 +15,7 @@
 
 pub mod breakdown;
 pub mod calendar;
+pub mod check;
 pub mod engine;
 pub mod json;
 pub mod pace;

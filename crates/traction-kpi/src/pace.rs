@@ -15,6 +15,11 @@ pub enum Status {
     AtRisk,
     OffTrack,
     Achieved,
+    /// The period has ended and the target was not achieved.
+    Missed,
+    /// The target cannot be computed (its metric was removed, or its scope was): the row says
+    /// why, and the other targets still answer.
+    Error,
 }
 
 impl Status {
@@ -26,6 +31,8 @@ impl Status {
             Status::AtRisk => "at_risk",
             Status::OffTrack => "off_track",
             Status::Achieved => "achieved",
+            Status::Missed => "missed",
+            Status::Error => "error",
         }
     }
 }
@@ -59,6 +66,11 @@ pub struct Input<'a> {
     pub heads: usize,
     pub at_risk: f64,
     pub off_track: f64,
+    /// For accumulating metrics where less is better (costs, deals lost): the target is a
+    /// budget, a ceiling not to pass. Pace is expected / actual, passing the target is off track
+    /// (missed once the period ends), staying within it to the end is achieved, and there is no
+    /// required rate. Ignored for levels, which carry their own direction.
+    pub budget: bool,
 }
 
 /// The figures of a KPI row.
@@ -69,8 +81,31 @@ pub struct Figures {
     pub pace: Option<f64>,
     pub status: Status,
     pub projected: Option<f64>,
+    /// Per working hour per head (spec: kpis.md, required_rate).
     pub required_rate: Option<f64>,
+    /// Per working hour for the whole scope (the team, the company; a user scope: the same as
+    /// `required_rate`): what the hourly breakdown of the remaining target shows.
+    pub required_rate_scope: Option<f64>,
+    /// The heads the per-head figure divides among.
+    pub heads: usize,
     pub gap: Option<f64>,
+}
+
+impl Figures {
+    /// The figures of a target that cannot be computed: nothing known, status `error`.
+    pub fn unavailable() -> Figures {
+        Figures {
+            actual: None,
+            expected: f64::NAN,
+            pace: None,
+            status: Status::Error,
+            projected: None,
+            required_rate: None,
+            required_rate_scope: None,
+            heads: 0,
+            gap: None,
+        }
+    }
 }
 
 /// Computes a KPI's figures at `input.at`.
@@ -85,26 +120,37 @@ pub fn figures(input: &Input<'_>) -> Figures {
         Behaviour::Accumulating => {
             let actual = input.actual.unwrap_or(0.0);
             let expected = if total > 0.0 { input.target * elapsed / total } else { 0.0 };
-            let pace = (expected > 0.0).then(|| actual / expected);
             let projected =
                 (elapsed > 0.0).then(|| actual + (total - elapsed) * (actual / elapsed));
+            if input.budget {
+                return budget_figures(input, actual, expected, projected, not_started, end);
+            }
+            let pace = (expected > 0.0).then(|| actual / expected);
             let status = if actual >= input.target && input.target > 0.0 {
                 Status::Achieved
+            } else if input.at >= end {
+                // spec: kpis.md, status: the period is over and the target was not reached, by
+                // however little (97.8% is missed) — also a period that had no working time.
+                Status::Missed
             } else if not_started {
                 Status::NotStarted
-            } else if input.at >= end {
-                // The period is over and the target was not reached.
-                Status::OffTrack
             } else {
                 band(pace, input.at_risk, input.off_track)
             };
             let hours_left = input.calendar.working_seconds(at, end) as f64 / 3600.0;
-            let required_rate = if actual >= input.target {
+            let required_rate_scope = if actual >= input.target {
                 Some(0.0)
-            } else if hours_left <= 0.0 || input.heads == 0 {
+            } else if hours_left <= 0.0 {
                 None
             } else {
-                Some((input.target - actual) / hours_left / input.heads as f64)
+                Some((input.target - actual) / hours_left)
+            };
+            let required_rate = if actual >= input.target {
+                Some(0.0)
+            } else if input.heads == 0 {
+                None
+            } else {
+                required_rate_scope.map(|r| r / input.heads as f64)
             };
             Figures {
                 actual: Some(actual),
@@ -113,6 +159,8 @@ pub fn figures(input: &Input<'_>) -> Figures {
                 status,
                 projected,
                 required_rate,
+                required_rate_scope,
+                heads: input.heads,
                 gap: projected.map(|p| input.target - p),
             }
         }
@@ -126,12 +174,14 @@ pub fn figures(input: &Input<'_>) -> Figures {
             let good_side = input.actual.is_some_and(|actual| {
                 if higher_is_better { actual >= expected } else { actual <= expected }
             });
-            let status = if not_started {
+            let judged = input.enough_data && input.actual.is_some();
+            let status = if input.at >= end && judged {
+                // spec: kpis.md, status: after the period a level is judged on its final figure.
+                if good_side { Status::Achieved } else { Status::Missed }
+            } else if not_started {
                 Status::NotStarted
-            } else if !input.enough_data || input.actual.is_none() {
+            } else if !judged {
                 Status::NotEnoughData
-            } else if input.at >= end && good_side {
-                Status::Achieved
             } else {
                 band(pace, input.at_risk, input.off_track)
             };
@@ -142,9 +192,49 @@ pub fn figures(input: &Input<'_>) -> Figures {
                 status,
                 projected: input.actual,
                 required_rate: None,
+                required_rate_scope: None,
+                heads: input.heads,
                 gap: input.actual.map(|a| input.target - a),
             }
         }
+    }
+}
+
+/// An amount target on a metric where less is better: a budget (see [`Input::budget`]).
+fn budget_figures(
+    input: &Input<'_>,
+    actual: f64,
+    expected: f64,
+    projected: Option<f64>,
+    not_started: bool,
+    end: Micros,
+) -> Figures {
+    let pace = if actual > 0.0 { Some(expected / actual) } else { None };
+    let over = actual > input.target;
+    let status = if over && input.at >= end {
+        Status::Missed
+    } else if over {
+        Status::OffTrack
+    } else if input.at >= end {
+        Status::Achieved
+    } else if not_started {
+        Status::NotStarted
+    } else if actual <= 0.0 {
+        // Nothing spent yet is within any budget.
+        Status::OnTrack
+    } else {
+        band(pace, input.at_risk, input.off_track)
+    };
+    Figures {
+        actual: Some(actual),
+        expected,
+        pace,
+        status,
+        projected,
+        required_rate: None,
+        required_rate_scope: None,
+        heads: input.heads,
+        gap: projected.map(|p| input.target - p),
     }
 }
 
@@ -221,6 +311,7 @@ mod tests {
             heads: 4,
             at_risk: 0.9,
             off_track: 0.75,
+            budget: false,
         }
     }
 
@@ -236,8 +327,11 @@ mod tests {
         // Run rate 27,000 per 60 hours over the remaining 108 hours: 27,000 + 108 × 450 = 75,600.
         assert_eq!(f.projected, Some(75_600.0));
         assert_eq!(f.gap, Some(8_400.0));
-        // 57,000 still to win in 108 working hours by 4 heads: 57,000 / 108 / 4 per head-hour.
+        // 57,000 still to win in 108 working hours by 4 heads: 57,000 / 108 / 4 per head-hour,
+        // and 57,000 / 108 per working hour for the team.
         assert_eq!(f.required_rate, Some(57_000.0 / 108.0 / 4.0));
+        assert_eq!(f.required_rate_scope, Some(57_000.0 / 108.0));
+        assert_eq!(f.heads, 4);
         let slow = figures(&input(&cal, period, &w, 21_000.0, "2026-11-11T13:00Z"));
         assert_eq!(slow.pace, Some(0.7));
         assert_eq!(slow.status, Status::OffTrack);
@@ -253,7 +347,10 @@ mod tests {
             assert_eq!(f.pace, None);
             assert_eq!(f.status, Status::NotStarted);
             assert_eq!(f.projected, None);
-            assert_eq!(f.required_rate, Some(84_000.0 / 168.0 / 4.0));
+            // Before the first hour the whole target remains: 500 per working hour for the
+            // team, 125 per rep-hour (kpis.md's worked example).
+            assert_eq!(f.required_rate, Some(125.0));
+            assert_eq!(f.required_rate_scope, Some(500.0));
         }
     }
 
@@ -265,7 +362,7 @@ mod tests {
         assert_eq!(done.required_rate, Some(0.0));
         assert_eq!(done.expected, 84_000.0);
         let missed = figures(&input(&cal, period, &w, 80_000.0, "2026-12-03T10:00Z"));
-        assert_eq!(missed.status, Status::OffTrack);
+        assert_eq!(missed.status, Status::Missed);
         assert_eq!(missed.required_rate, None, "no working hour remains");
         assert_eq!(missed.projected, Some(80_000.0));
     }
@@ -296,6 +393,80 @@ mod tests {
         response.actual = Some(3_000.0);
         response.at = at("2026-12-01T00:00Z");
         assert_eq!(figures(&response).status, Status::Achieved);
+    }
+
+    // Issue 24.3: after its period a target says how it ended, with the final figure.
+    #[test]
+    fn issue_24_3_a_finished_period_is_achieved_or_missed() {
+        let (cal, period, w) = setup();
+        // 97.8% of 84,000 = 82,152: during the period that is judged by pace (at Wednesday 11
+        // November 13:00, 30,000 expected: 82,152 is far ahead, and not yet the target), after
+        // it the target is missed, however close.
+        let during = figures(&input(&cal, period, &w, 82_152.0, "2026-11-11T13:00Z"));
+        assert_eq!(during.status, Status::OnTrack);
+        let after = figures(&input(&cal, period, &w, 82_152.0, "2026-12-01T00:00Z"));
+        assert_eq!(after.status, Status::Missed);
+        assert_eq!(after.actual, Some(82_152.0), "the final figure");
+        assert_eq!(after.expected, 84_000.0);
+        assert_eq!(after.gap, Some(1_848.0));
+        // A level missed: win rate 0.25 against 0.3, judged at the end rather than by band
+        // (pace 0.833 would be "at risk" during the period).
+        let mut win_rate = input(&cal, period, &w, 0.25, "2026-11-20T12:00Z");
+        win_rate.behaviour = Behaviour::Level { higher_is_better: true };
+        win_rate.target = 0.3;
+        assert_eq!(figures(&win_rate).status, Status::AtRisk);
+        win_rate.at = at("2026-12-02T00:00Z");
+        assert_eq!(figures(&win_rate).status, Status::Missed);
+        win_rate.actual = Some(0.31);
+        assert_eq!(figures(&win_rate).status, Status::Achieved);
+        // A level on track during the period but on the wrong side at its end is missed too.
+        win_rate.actual = Some(0.29);
+        assert_eq!(figures(&win_rate).status, Status::Missed);
+        // Too few observations to judge stay so after the end (kpis.md: minimum sample).
+        win_rate.enough_data = false;
+        assert_eq!(figures(&win_rate).status, Status::NotEnoughData);
+        // A period without any working time (a week of holidays) that ends short is missed,
+        // not "not started".
+        let cal = Calendar::from_settings(
+            TimeZone::UTC,
+            "mon,tue,wed,thu,fri",
+            "09:00-17:00",
+            "2026-11-02,2026-11-03,2026-11-04,2026-11-05,2026-11-06",
+        )
+        .unwrap();
+        let week = period_range(PeriodKind::Week, Date::constant(2026, 11, 2), &cal.zone).unwrap();
+        let none = Weights::calendar(&cal, week.0, week.1);
+        let f = figures(&input(&cal, week, &none, 10.0, "2026-11-09T10:00Z"));
+        assert_eq!(f.status, Status::Missed);
+    }
+
+    // A costs target is a budget: under the expected spend is on pace, over the whole budget is
+    // off track at once and missed at the end, within it at the end is achieved.
+    #[test]
+    fn an_amount_where_less_is_better_is_a_budget() {
+        let (cal, period, w) = setup();
+        let mut costs = input(&cal, period, &w, 27_000.0, "2026-11-11T13:00Z");
+        costs.budget = true;
+        // Expected spend by then 30,000; spent 27,000: pace 30,000 / 27,000 ≈ 1.11, on track.
+        let f = figures(&costs);
+        assert_eq!(f.expected, 30_000.0);
+        assert!((f.pace.unwrap() - 30_000.0 / 27_000.0).abs() < 1e-12);
+        assert_eq!(f.status, Status::OnTrack);
+        assert_eq!(f.required_rate, None);
+        // Spent 40,000: pace 0.75, at risk (0.75 is the off-track threshold itself).
+        costs.actual = Some(40_000.0);
+        assert_eq!(figures(&costs).status, Status::AtRisk);
+        // Over the whole budget: off track during the period, missed after it.
+        costs.actual = Some(85_000.0);
+        assert_eq!(figures(&costs).status, Status::OffTrack);
+        costs.at = at("2026-12-01T00:00Z");
+        assert_eq!(figures(&costs).status, Status::Missed);
+        costs.actual = Some(80_000.0);
+        assert_eq!(figures(&costs).status, Status::Achieved);
+        // Nothing spent yet is on track.
+        costs.at = at("2026-11-11T13:00Z");
+        costs.actual = Some(0.0);
+        assert_eq!(figures(&costs).status, Status::OnTrack);
     }
 
     #[test]

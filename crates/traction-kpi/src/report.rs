@@ -276,7 +276,8 @@ fn rest_of_report(
         notes.push(format!("the funnel is left out: {e}"));
         Vec::new()
     });
-    let board_target = kpi_rows.iter().find(|r| !matches!(r.target.scope, Scope::User(_)));
+    let board_target =
+        kpi_rows.iter().find(|r| r.error.is_none() && !matches!(r.target.scope, Scope::User(_)));
     let leaderboard = match board_target {
         Some(r) => Some((r.target.id.clone(), kpis.leaderboard(&r.target.id, at)?)),
         None => None,
@@ -531,6 +532,13 @@ impl Report {
                 );
             }
             out.push('\n');
+            // A target that cannot be computed (status error) says why, under the table.
+            for message in kpi_errors(&self.kpis) {
+                let _ = writeln!(out, "- ⚠ {message}");
+            }
+            if !kpi_errors(&self.kpis).is_empty() {
+                out.push('\n');
+            }
         }
         let (vs_previous, vs_year) = self.compared_heads();
         for (title, indicator) in
@@ -635,6 +643,9 @@ impl Report {
                 );
             }
             body.push_str("</div>");
+            for message in kpi_errors(&self.kpis) {
+                let _ = write!(body, "<p class=small>⚠ {}</p>", esc(message));
+            }
         }
         body.push_str("</section>");
         let (vs_previous, vs_year) = self.compared_heads();
@@ -736,17 +747,25 @@ fn esc(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// Why the targets that cannot be computed (status `error`) have no figures, one line each.
+fn kpi_errors(kpis: &[KpiRow]) -> Vec<&str> {
+    kpis.iter().filter_map(|k| k.error.as_deref()).collect()
+}
+
 fn status_symbol(status: &str) -> &'static str {
     match status {
         "on_track" | "achieved" => "▲",
         "at_risk" => "●",
-        "off_track" => "▼",
+        "off_track" | "missed" => "▼",
+        "error" => "⚠",
         _ => "○",
     }
 }
 
 /// Actual against the target, with a tick at the expected position.
 fn pace_bar(actual: f64, expected: f64, target: f64) -> String {
+    // A target that cannot be computed has no expected figure: no tick.
+    let expected = if expected.is_finite() { expected } else { 0.0 };
     let scale = target.max(actual).max(expected).max(1e-9);
     let w = |x: f64| (x / scale * 200.0).clamp(0.0, 200.0);
     format!(

@@ -77,6 +77,12 @@ pub trait MetricSource {
     /// leads, 30 answers for scores).
     fn min_sample(&self, metric: &str) -> i64;
 
+    /// Whether less is better (costs, deals lost): an amount target on such a metric is a
+    /// budget, a ceiling not to pass (docs/kpis.md).
+    fn lower_is_better(&self, _metric: &str) -> bool {
+        false
+    }
+
     /// The metric over `[from, to)` for the records of `owners` (`None`: everyone), as of `at`.
     fn actual(
         &self,
@@ -106,6 +112,8 @@ pub struct KpiRow {
     pub behaviour: Behaviour,
     /// For level metrics with a sample: the Wilson interval of a rate.
     pub interval: Option<(f64, f64)>,
+    /// Why this target cannot be computed (status `error`); the other rows still answer.
+    pub error: Option<String>,
 }
 
 /// One breakdown row; `user` is set for per-head rows.
@@ -124,6 +132,29 @@ pub struct LeaderRow {
     pub target_value: f64,
     pub figures: Figures,
     pub band: &'static str,
+}
+
+/// Which targets a KPI status shows (spec: interfaces.md, `traction kpi status`): by default
+/// those whose period contains `at`; `all` for every target; `period` (a kind) and `starts_on`
+/// (a period's first day, which may be over) narrow it, and `starts_on` also lifts the default
+/// "contains `at`", so a finished period can be looked back on.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Selection {
+    pub scope: Option<Scope>,
+    pub all: bool,
+    pub period: Option<PeriodKind>,
+    pub starts_on: Option<Date>,
+}
+
+impl Selection {
+    /// Whether the target with period `[start, end)` is shown at `at`.
+    pub fn keeps(&self, target: &Target, (start, end): (Micros, Micros), at: Micros) -> bool {
+        let current = self.all || self.starts_on.is_some() || (start <= at && at < end);
+        current
+            && self.scope.as_ref().is_none_or(|s| *s == target.scope)
+            && self.period.is_none_or(|p| p == target.period)
+            && self.starts_on.is_none_or(|d| d == target.starts_on)
+    }
 }
 
 /// An error of the KPI layer.
@@ -342,7 +373,7 @@ impl Kpis<'_> {
         // target is at fault when the catalog does not have it.
         let behaviour = self.metrics.behaviour(&target.metric).map_err(|e| {
             Error::Invalid(format!(
-                "target {}: {e}; fix it with `traction target set --id {} --metric …`",
+                "target {}: {e}; if it is a metric of your own definitions file, pass that file (--metrics FILE or TRACTION_METRICS; `serve --metrics` for the server), else change the target's metric (`traction target set --id {} --metric …`) or delete it",
                 target.id, target.id
             ))
         })?;
@@ -368,6 +399,7 @@ impl Kpis<'_> {
             heads,
             at_risk: target.at_risk,
             off_track: target.off_track,
+            budget: self.metrics.lower_is_better(&target.metric),
         });
         let interval = match (behaviour, actual.value, actual.sample) {
             (Behaviour::Level { .. }, Some(v), Some(n)) if (0.0..=1.0).contains(&v) => {
@@ -378,9 +410,9 @@ impl Kpis<'_> {
         Ok((figures, behaviour, interval))
     }
 
-    /// Every target's figures at `at`, optionally only those of one scope.
-    pub fn status(&self, at: Micros, scope: Option<&Scope>) -> Result<Vec<KpiRow>, Error> {
-        self.status_where(at, |target, _| scope.is_none_or(|s| *s == target.scope))
+    /// The figures at `at` of the targets the selection shows.
+    pub fn status(&self, at: Micros, selection: &Selection) -> Result<Vec<KpiRow>, Error> {
+        self.status_where(at, |target, range| selection.keeps(target, range, at))
     }
 
     /// The figures at `at` of the targets `keep` accepts, given each target and its period as
@@ -413,9 +445,29 @@ impl Kpis<'_> {
             let owners = org.owners(&target.scope);
             let heads = org.heads(&target.scope).len();
             let who = Who { value: target.value, owners: owners.as_deref(), heads };
-            let (figures, behaviour, interval) =
-                self.figures_for(&target, who, &org, &calendar, at)?;
-            rows.push(KpiRow { target, figures, behaviour, interval });
+            // One target that cannot be computed (a custom metric whose definition was removed)
+            // answers with its own error; the others still answer (issue 24.1).
+            match self.figures_for(&target, who, &org, &calendar, at) {
+                Ok((figures, behaviour, interval)) => {
+                    rows.push(KpiRow { target, figures, behaviour, interval, error: None });
+                }
+                Err(Error::Invalid(message)) => {
+                    let prefix = format!("target {}: ", target.id);
+                    let message = if message.starts_with(&prefix) {
+                        message
+                    } else {
+                        format!("{prefix}{message}")
+                    };
+                    rows.push(KpiRow {
+                        target,
+                        figures: Figures::unavailable(),
+                        behaviour: Behaviour::Accumulating,
+                        interval: None,
+                        error: Some(message),
+                    });
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(rows)
     }

@@ -63,6 +63,8 @@ pub enum Error {
     NotFound(String),
     /// The database failed.
     Storage(String),
+    /// The query ran past the time limit, or the database was busy: retry later or ask less.
+    Busy(String),
 }
 
 impl fmt::Display for Error {
@@ -70,8 +72,18 @@ impl fmt::Display for Error {
         match self {
             Error::Input(m) | Error::NotFound(m) => f.write_str(m),
             Error::Storage(m) => write!(f, "database error: {m}"),
+            Error::Busy(m) => f.write_str(m),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl From<traction_store::Error> for Error {
+    fn from(e: traction_store::Error) -> Error {
+        match e {
+            traction_store::Error::Busy(m) => Error::Busy(m),
+            e => Error::Storage(e.to_string()),
+        }
+    }
+}

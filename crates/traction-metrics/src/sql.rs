@@ -228,6 +228,29 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
                 b.push(")");
             }
         };
+        // SQLite's SUM stops with "integer overflow" past i64; TOTAL adds in floating point
+        // and never does (the figures are read as f64 anyway). NULL when nothing was added, as
+        // SUM answers.
+        let sum = |b: &mut Builder, arg: Option<Fragment>| {
+            let Some(arg) = arg else { return filtered(b, "SUM", None) };
+            b.push(", CASE WHEN COUNT(");
+            b.fragment(arg.clone());
+            b.push(")");
+            if let Some(f) = filter.clone() {
+                b.push(" FILTER (WHERE ");
+                b.fragment(f);
+                b.push(")");
+            }
+            b.push(" > 0 THEN TOTAL(");
+            b.fragment(arg);
+            b.push(")");
+            if let Some(f) = filter.clone() {
+                b.push(" FILTER (WHERE ");
+                b.fragment(f);
+                b.push(")");
+            }
+            b.push(" END");
+        };
         if scan.values {
             b.push(", CASE WHEN ");
             match filter.clone() {
@@ -256,9 +279,9 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
                     b.push(")");
                 }
             }
-            Agg::Sum => filtered(&mut b, "SUM", weighted_of),
+            Agg::Sum => sum(&mut b, weighted_of),
             Agg::Avg => {
-                filtered(&mut b, "SUM", weighted_of.clone());
+                sum(&mut b, weighted_of.clone());
                 filtered(&mut b, "COUNT", weighted_of);
             }
             Agg::Min => filtered(&mut b, "MIN", of),
@@ -547,7 +570,7 @@ pub fn run_scan(
     let started = std::time::Instant::now();
     let rows = store
         .query_cached(&statement.sql, &statement.params, statement.ranged.as_ref())
-        .map_err(|e| Error::Storage(e.to_string()))?;
+        .map_err(Error::from)?;
     let n_dims = plan.dims.len();
     let buckets = &statement.buckets;
     let mut out: ScanRows = HashMap::new();
@@ -642,7 +665,7 @@ fn pick(a: Option<f64>, b: Option<f64>, f: fn(f64, f64) -> f64) -> Option<f64> {
 }
 
 pub(crate) fn storage(e: rusqlite::Error) -> Error {
-    Error::Storage(e.to_string())
+    traction_store::Error::from(e).into()
 }
 
 #[cfg(test)]

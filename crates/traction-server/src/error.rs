@@ -69,6 +69,9 @@ pub enum ApiError {
     TooManyRequests { message: String, retry_after_secs: u64 },
     /// 422 `invalid_record`: the records break the data model's rules; nothing was stored.
     Invalid { message: String, details: Vec<Detail> },
+    /// 503 `unavailable`: the server is too busy for this now (heavy reads queued too long, a
+    /// query past its time limit); retry after the given seconds.
+    Unavailable { message: String, retry_after_secs: u64 },
     /// 500 `internal`: logged, answered without the cause.
     Internal(String),
 }
@@ -80,6 +83,11 @@ impl ApiError {
 
     pub fn invalid(message: impl Into<String>, details: Vec<Detail>) -> ApiError {
         ApiError::Invalid { message: message.into(), details }
+    }
+
+    /// The server is too busy: retry in a few seconds.
+    pub fn busy(message: impl Into<String>) -> ApiError {
+        ApiError::Unavailable { message: message.into(), retry_after_secs: 5 }
     }
 
     /// The table: each error's status and stable code.
@@ -99,6 +107,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
             }
+            ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -116,6 +125,7 @@ impl ApiError {
         (422, "invalid_record"),
         (429, "too_many_requests"),
         (500, "internal"),
+        (503, "unavailable"),
     ];
 
     /// Store problems as an error: field problems of one record, or of the record at `index`.
@@ -158,6 +168,7 @@ impl From<traction_store::Error> for ApiError {
             traction_store::Error::Conflict(message) => ApiError::Conflict(message),
             traction_store::Error::NotFound => ApiError::NotFound("no such record".into()),
             traction_store::Error::Storage(message) => ApiError::Internal(message),
+            traction_store::Error::Busy(message) => ApiError::busy(message),
         }
     }
 }
@@ -197,7 +208,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status();
         let retry_after = match &self {
-            ApiError::TooManyRequests { retry_after_secs, .. } => Some(*retry_after_secs),
+            ApiError::TooManyRequests { retry_after_secs, .. }
+            | ApiError::Unavailable { retry_after_secs, .. } => Some(*retry_after_secs),
             _ => None,
         };
         let (message, details) = match self {
@@ -208,6 +220,7 @@ impl IntoResponse for ApiError {
             | ApiError::Unauthorized(message)
             | ApiError::Forbidden(message)
             | ApiError::TooManyRequests { message, .. }
+            | ApiError::Unavailable { message, .. }
             | ApiError::MethodNotAllowed(message)
             | ApiError::Conflict(message)
             | ApiError::PayloadTooLarge(message)

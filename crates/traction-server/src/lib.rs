@@ -13,10 +13,12 @@
 //! The store is synchronous (SQLite): handlers call it on tokio's blocking pool. This crate
 //! knows HTTP and JSON; nothing below it does.
 
+pub mod admission;
 pub mod api;
 pub mod auth;
 pub mod error;
 pub mod events;
+mod limits;
 pub mod openapi;
 mod web;
 
@@ -56,6 +58,30 @@ pub struct Config {
     pub catalog: Option<Catalog>,
     /// Mark the session cookie `Secure` (served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
+    /// How heavy work (metric queries, dashboards, KPIs, reports) is admitted (admission.rs).
+    pub heavy: admission::Limits,
+    /// How long connections may be slow or idle.
+    pub connections: ConnectionLimits,
+}
+
+/// Time limits of a connection: a client that is slow or silent is let go.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionLimits {
+    /// The whole head of a request must arrive within this, from when the server starts waiting
+    /// for it: a new connection, and a kept-alive one between requests (so this is also how
+    /// long an idle connection stays open).
+    pub header_timeout: Duration,
+    /// A request body that sends nothing for this long is cut off (408).
+    pub body_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> ConnectionLimits {
+        ConnectionLimits {
+            header_timeout: Duration::from_secs(20),
+            body_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 impl Default for Config {
@@ -65,6 +91,8 @@ impl Default for Config {
             max_import_bytes: 1024 * 1024 * 1024,
             catalog: None,
             secure_cookies: false,
+            heavy: admission::Limits::default(),
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -83,6 +111,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Sign-in state kept in memory (the rate limits).
     pub auth: Arc<auth::AuthState>,
+    /// Heavy requests running, per user and in all.
+    pub admission: Arc<admission::Admission>,
 }
 
 impl AppState {
@@ -96,7 +126,11 @@ impl AppState {
         let (events, stop_events) = Events::new();
         let catalog = Arc::new(config.catalog.clone().unwrap_or_else(Catalog::builtin));
         let auth = Arc::new(auth::AuthState::default());
-        let state = AppState { store, events, clock, config: Arc::new(config), catalog, auth };
+        let admission = Arc::new(admission::Admission::new(config.heavy.clone()));
+        // A query of a heavy request is interrupted when the request is out of time.
+        store.set_read_time_limit(Some(config.heavy.time_limit));
+        let state =
+            AppState { store, events, clock, config: Arc::new(config), catalog, auth, admission };
         (state, stop_events)
     }
 }
@@ -113,17 +147,26 @@ pub fn app(state: AppState) -> Router {
 pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let max_body = state.config.max_body_bytes;
+    let body_timeout = state.config.connections.body_timeout;
+    let early_limits = (state.config.max_body_bytes, state.config.max_import_bytes);
     let api = api_router().layer(DefaultBodyLimit::max(max_body));
     // Authentication and authorisation wrap the API and the pages alike, in this one place.
     let guard = axum::middleware::from_fn_with_state(state.clone(), auth::middleware);
+    // Inside authentication: heavy work is admitted per user and in all.
+    let admit = axum::middleware::from_fn_with_state(state.clone(), admission::middleware);
     Router::new()
         .nest("/api/v1", api)
         .merge(pages)
         .merge(auth::router())
         .fallback(api::unknown_endpoint)
         .with_state(state)
+        .layer(admit)
         .layer(guard)
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_timeout))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            limits::early_refusals(early_limits, req, next)
+        }))
         .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
@@ -162,25 +205,82 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     stop_events: events::Shutdown,
 ) -> std::io::Result<()> {
-    serve_app(listener, app(state), shutdown, stop_events).await
+    let limits = state.config.connections;
+    serve_app_with(listener, app(state), shutdown, stop_events, limits).await
 }
 
-/// Serves an application built by [`app`] or [`app_with`] (see [`serve`]).
+/// Serves an application built by [`app`] or [`app_with`] (see [`serve`]), with the default
+/// connection limits.
 pub async fn serve_app(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
     stop_events: events::Shutdown,
 ) -> std::io::Result<()> {
-    // The peer's address reaches handlers (sign-in rate limits per address).
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing in-flight requests");
-            // Event streams never end by themselves: end them so the shutdown can complete.
-            stop_events.trigger();
-        })
-        .await
+    serve_app_with(listener, app, shutdown, stop_events, ConnectionLimits::default()).await
+}
+
+/// Serves `app` over HTTP/1.1 on `listener`: each connection with the header timeout of
+/// `limits` (idle keep-alive connections included); at `shutdown`, stops accepting, ends the
+/// event streams, lets in-flight requests finish and closes idle connections.
+pub async fn serve_app_with(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    stop_events: events::Shutdown,
+    limits: ConnectionLimits,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                // Out of file descriptors and the like: wait a little, keep serving.
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let mut stop = stop_rx.clone();
+        connections.spawn(async move {
+            // The peer's address reaches handlers (sign-in rate limits per address).
+            let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
+                req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                tower::ServiceExt::oneshot(app.clone(), req)
+            });
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                res = conn.as_mut() => {
+                    if let Err(e) = res {
+                        tracing::debug!(error = %e, "connection ended");
+                    }
+                }
+                _ = async { let _ = stop.wait_for(|stopped| *stopped).await; } => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+        // Reap finished connections as we go.
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    tracing::info!("shutting down: finishing in-flight requests");
+    // Event streams never end by themselves: end them so the shutdown can complete.
+    stop_events.trigger();
+    let _ = stop_tx.send(true);
+    while connections.join_next().await.is_some() {}
+    Ok(())
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
@@ -287,10 +387,13 @@ pub fn run_with(
             .map_err(|e| RunError::Listen(format!("cannot listen on {listen}: {e}")))?;
         let local = listener.local_addr().map_err(|e| RunError::Io(e.to_string()))?;
         tracing::info!(address = %local, "listening: the API is at http://{local}/api/v1/");
+        let limits = config.connections;
         let (state, stop_events) = AppState::new(store, clock, config);
         // Commits by other processes (a `traction import` into this file) reach open pages too.
         state.events.watch_database(state.store.clone(), Duration::from_millis(500));
-        serve_app(listener, app_with(state, pages), shutdown_signal(), stop_events)
+        // Memory is given back when nobody has asked for figures for a while.
+        tokio::spawn(admission::release_when_idle(state.clone()));
+        serve_app_with(listener, app_with(state, pages), shutdown_signal(), stop_events, limits)
             .await
             .map_err(|e| RunError::Io(format!("the server failed: {e}")))
     })?;

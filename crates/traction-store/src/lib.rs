@@ -10,6 +10,7 @@
 //! (one won stage per pipeline, an order's total against its lines), derives what is derived
 //! (deal status, sale movements) and commits — or reports every problem and changes nothing.
 
+pub mod monitor;
 mod sqlite;
 
 use std::fmt;
@@ -19,6 +20,7 @@ use traction_domain::record::FieldProblem;
 use traction_domain::settings::{Key, Workspace};
 use traction_domain::{Entity, Record, Value};
 
+pub use monitor::MonitorStore;
 pub use sqlite::SqliteStore;
 pub use sqlite::auth::{ApiToken, AuditEntry, AuditQuery, Session};
 pub use sqlite::customers;
@@ -73,6 +75,9 @@ pub enum Error {
     NotFound,
     /// The database could not be opened, read or written.
     Storage(String),
+    /// The read ran past its time limit and was interrupted (or the database stayed locked):
+    /// nothing changed; retry later or ask for less.
+    Busy(String),
 }
 
 impl fmt::Display for Error {
@@ -94,6 +99,7 @@ impl fmt::Display for Error {
             Error::Conflict(message) => f.write_str(message),
             Error::NotFound => f.write_str("no such record"),
             Error::Storage(message) => write!(f, "database error: {message}"),
+            Error::Busy(message) => f.write_str(message),
         }
     }
 }
@@ -102,7 +108,15 @@ impl std::error::Error for Error {}
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Error {
-        Error::Storage(e.to_string())
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::OperationInterrupted) => Error::Busy(
+                "the query ran past the server's time limit and was stopped: ask for a shorter range, a coarser grain or fewer groups, or retry later".into(),
+            ),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                Error::Busy("the database is busy: retry in a moment".into())
+            }
+            _ => Error::Storage(e.to_string()),
+        }
     }
 }
 

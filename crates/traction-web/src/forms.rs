@@ -126,6 +126,11 @@ fn split(e: traction_store::Error) -> WriteError {
         traction_store::Error::Invalid(problems) => {
             WriteError::Fields(problems.into_iter().map(|p| (p.field, p.message)).collect())
         }
+        // A record that would be a second of its kind (a target on the same metric, scope and
+        // period start) is told on the form, which keeps what was typed.
+        traction_store::Error::Conflict(message) => {
+            WriteError::Fields(vec![(String::new(), message)])
+        }
         other => WriteError::Other(other),
     }
 }
@@ -186,7 +191,7 @@ pub fn api_error(e: traction_server::error::ApiError) -> WebError {
             }
             text
         }
-        E::TooManyRequests { message, .. } => message,
+        E::TooManyRequests { message, .. } | E::Unavailable { message, .. } => message,
         E::Unauthorized(m)
         | E::Forbidden(m)
         | E::NotFound(m)

@@ -20,6 +20,8 @@ pub enum Nav {
     Campaigns,
     Import,
     Settings,
+    /// The search page (reached from the box in the top bar, not the list of sections).
+    Search,
 }
 
 const ITEMS: &[(Nav, &str, &str)] = &[
@@ -59,14 +61,20 @@ pub fn page(req: &Req, title: &str, nav: Nav, body: Markup) -> Markup {
                     a.brand href="/" aria-label="Traction, the dashboard" { "Traction" }
                     nav aria-label="Sections" {
                         ul {
-                            @for (item, href, label) in ITEMS {
+                            // A viewer imports nothing: no Import in their navigation.
+                            @for (item, href, label) in ITEMS.iter().filter(|(i, _, _)| *i != Nav::Import || req.user.as_ref().is_none_or(|u| u.role != "viewer")) {
                                 li {
                                     a href=(href) aria-current=[(*item == nav).then_some("page")] { (label) }
                                 }
                             }
                         }
                     }
-                    a.button.log href="/log" aria-current=[(nav == Nav::Log).then_some("page")] { "+ Log activity" }
+                    form.search method="get" action="/search" role="search" {
+                        input type="search" name="q" aria-label="Search deals, leads, customers and contacts" placeholder="Search";
+                    }
+                    @if req.user.as_ref().is_none_or(|u| u.role != "viewer") {
+                        a.button.log href="/log" aria-current=[(nav == Nav::Log).then_some("page")] { "+ Log activity" }
+                    }
                     span #live .live role="status" aria-live="polite" title="Live updates" { "offline" }
                     @if let Some(user) = &req.user {
                         form.signout method="post" action="/logout" {

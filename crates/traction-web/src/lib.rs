@@ -45,6 +45,18 @@ pub fn router() -> Router<AppState> {
         .route("/pipeline", get(pipeline::page))
         .route("/pipeline/move", post(pipeline::move_deal))
         .route("/leads", get(leads::page))
+        .route("/leads/{id}", get(work::lead))
+        .route("/leads/{id}/{step}", post(work::lead_step))
+        .route("/deals/{id}", get(work::deal))
+        .route("/contacts/{id}", get(work::contact))
+        .route("/tasks/{id}/done", post(work::task_done))
+        .route("/search", get(search::page))
+        .route("/pipelines", post(pipelines::create))
+        .route("/pipelines/new", get(pipelines::form))
+        .route("/records/{entity}", post(edit::save))
+        .route("/records/{entity}/new", get(edit::new_form))
+        .route("/records/{entity}/{id}/edit", get(edit::edit_form))
+        .route("/records/{entity}/{id}/delete", get(edit::delete_form).post(edit::delete))
         .route("/log", get(activity::form).post(activity::submit))
         .route("/explore", get(explorer::page))
         .route("/explore.csv", get(explorer::csv))
@@ -52,6 +64,7 @@ pub fn router() -> Router<AppState> {
         .route("/targets/new", get(targets::form_new))
         .route("/targets/{id}", get(targets::detail))
         .route("/targets/{id}/edit", get(targets::form_edit))
+        .route("/targets/{id}/delete", get(targets::confirm_delete).post(targets::delete))
         .route(
             "/import",
             get(import::form)
@@ -134,6 +147,10 @@ impl WebError {
     pub fn internal(message: impl Into<String>) -> WebError {
         WebError { status: StatusCode::INTERNAL_SERVER_ERROR, message: message.into() }
     }
+    /// The server is too busy for this page now (a query past its time limit).
+    pub fn busy(message: impl Into<String>) -> WebError {
+        WebError { status: StatusCode::SERVICE_UNAVAILABLE, message: message.into() }
+    }
 }
 
 impl IntoResponse for WebError {
@@ -180,6 +197,7 @@ impl From<traction_store::Error> for WebError {
             }
             traction_store::Error::NotFound => WebError::not_found("no such record"),
             traction_store::Error::Storage(m) => WebError::internal(m),
+            traction_store::Error::Busy(m) => WebError::busy(m),
         }
     }
 }
@@ -190,6 +208,7 @@ impl From<traction_metrics::Error> for WebError {
             traction_metrics::Error::Input(m) => WebError::bad(m),
             traction_metrics::Error::NotFound(m) => WebError::not_found(m),
             traction_metrics::Error::Storage(m) => WebError::internal(m),
+            traction_metrics::Error::Busy(m) => WebError::busy(m),
         }
     }
 }

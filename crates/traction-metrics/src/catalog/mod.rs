@@ -102,6 +102,40 @@ impl Indicator {
     }
 }
 
+/// How a metric behaves under a target (spec: kpis.md, Targets): an amount to reach that spreads
+/// over the period, a level to hold, or no figure a target can be judged on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetKind {
+    /// Counts and sums, and sums and differences of them (net_cash_flow).
+    Accumulating,
+    /// Ratios, averages, medians, scores, snapshots.
+    Level,
+    /// Funnels, and metrics that compare consecutive buckets (retention, churn): their
+    /// period-to-date figure starts at an extreme and moves all period, so pace cannot judge it.
+    None,
+}
+
+impl TargetKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TargetKind::Accumulating => "accumulating",
+            TargetKind::Level => "level",
+            TargetKind::None => "none",
+        }
+    }
+
+    fn parse(text: &str) -> Result<TargetKind, String> {
+        match text {
+            "accumulating" => Ok(TargetKind::Accumulating),
+            "level" => Ok(TargetKind::Level),
+            "none" => Ok(TargetKind::None),
+            other => Err(format!(
+                "target {other:?} is not a kind for targets: use accumulating, level or none"
+            )),
+        }
+    }
+}
+
 /// An aggregation.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Agg {
@@ -235,6 +269,9 @@ pub struct Metric {
     pub indicator: Indicator,
     pub description: String,
     pub kind: Kind,
+    /// How a target on it behaves: as declared (`target = …`), else inferred from the kind
+    /// (additive aggregates and sums/differences of accumulating metrics accumulate).
+    pub target: TargetKind,
 }
 
 /// A problem with a definition.
@@ -318,6 +355,7 @@ impl Catalog {
                     "better": m.better.name(),
                     "indicator": m.indicator.name(),
                     "kind": m.kind.name(),
+                    "target": m.target.name(),
                     "description": m.description,
                 })
             })
@@ -389,16 +427,20 @@ impl Catalog {
              `docs::the_catalog_page_is_up_to_date`; regenerate with \
              `UPDATE_DOCS=1 cargo test -p traction-metrics --test metrics docs`. \
              The definition format is described in [metrics.md](metrics.md).\n\n\
-             | name | label | kind | unit | better | indicator | definition | description |\n\
-             | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+             The `target` column says how a target on the metric behaves (kpis.md): \
+             `accumulating` (an amount to reach, spread over the period), `level` (a level to \
+             hold) or `none` (no target can be set on it).\n\n\
+             | name | label | kind | target | unit | better | indicator | definition | description |\n\
+             | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
         );
         for m in &self.metrics {
             let cell = |text: &str| text.replace('|', "\\|");
             out.push_str(&format!(
-                "| `{}` | {} | {} | {} | {} | {} | {} | {} |\n",
+                "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 m.name,
                 cell(&m.label),
                 m.kind.name(),
+                m.target.name(),
                 m.unit.name(),
                 m.better.name(),
                 m.indicator.name(),
@@ -477,6 +519,7 @@ struct RawMetric {
     unit: String,
     better: String,
     indicator: Option<String>,
+    target: Option<String>,
     description: Option<String>,
     source: Option<String>,
     time: Option<String>,
@@ -764,6 +807,7 @@ fn check(texts: &[&str]) -> Result<Catalog, Diagnostics> {
     }
 
     let mut metrics = Vec::new();
+    let mut declared: HashMap<String, TargetKind> = HashMap::new();
     for (name, value) in raw {
         let mut checker = Checker { definition: format!("metric.{name}"), problems: Vec::new() };
         if !valid_name(&name) {
@@ -773,7 +817,18 @@ fn check(texts: &[&str]) -> Result<Catalog, Diagnostics> {
         }
         match value.try_into::<RawMetric>() {
             Ok(def) => {
+                let target = match def.target.as_deref().map(TargetKind::parse) {
+                    Some(Ok(kind)) => Some(kind),
+                    Some(Err(e)) => {
+                        checker.problem(e);
+                        None
+                    }
+                    None => None,
+                };
                 if let Some(metric) = check_one(&mut checker, &name, &def) {
+                    if let Some(kind) = target {
+                        declared.insert(name.clone(), kind);
+                    }
                     metrics.push(metric);
                 }
             }
@@ -784,9 +839,138 @@ fn check(texts: &[&str]) -> Result<Catalog, Diagnostics> {
 
     let index: HashMap<String, usize> =
         metrics.iter().enumerate().map(|(idx, m)| (m.name.clone(), idx)).collect();
-    let catalog = Catalog { metrics, index };
+    let mut catalog = Catalog { metrics, index };
     problems.extend(check_references(&catalog));
+    problems.extend(resolve_targets(&mut catalog, &declared));
     if problems.is_empty() { Ok(catalog) } else { Err(Diagnostics(problems)) }
+}
+
+/// Gives every metric its kind for targets: the declared one, else the inferred one; a
+/// declaration that contradicts what the metric can do (a target on a funnel) is a problem.
+fn resolve_targets(
+    catalog: &mut Catalog,
+    declared: &HashMap<String, TargetKind>,
+) -> Vec<Diagnostic> {
+    let mut resolved: HashMap<String, TargetKind> = HashMap::new();
+    let mut problems = Vec::new();
+    let names: Vec<String> = catalog.metrics.iter().map(|m| m.name.clone()).collect();
+    for name in &names {
+        let kind = resolve_target(catalog, declared, &mut resolved, name, 0);
+        let inferred = infer_target(catalog, declared, &mut resolved, name, 0);
+        if let Some(stated) = declared.get(name)
+            && inferred == TargetKind::None
+            && *stated != TargetKind::None
+        {
+            let what = catalog.get(name).map_or("", |m| m.kind.name());
+            problems.push(Diagnostic {
+                definition: format!("metric.{name}"),
+                message: format!(
+                    "target {:?} does not fit a {what} metric: its figure for a period in progress cannot be judged against a target; use target = \"none\"",
+                    stated.name()
+                ),
+            });
+        }
+        resolved.insert(name.clone(), kind);
+    }
+    for metric in &mut catalog.metrics {
+        metric.target = resolved.get(&metric.name).copied().unwrap_or(TargetKind::Level);
+    }
+    problems
+}
+
+fn resolve_target(
+    catalog: &Catalog,
+    declared: &HashMap<String, TargetKind>,
+    resolved: &mut HashMap<String, TargetKind>,
+    name: &str,
+    depth: usize,
+) -> TargetKind {
+    if let Some(kind) = declared.get(name).or_else(|| resolved.get(name)) {
+        return *kind;
+    }
+    let kind = infer_target(catalog, declared, resolved, name, depth);
+    resolved.insert(name.to_string(), kind);
+    kind
+}
+
+/// The kind for targets that a metric's definition implies (spec: kpis.md, Targets).
+fn infer_target(
+    catalog: &Catalog,
+    declared: &HashMap<String, TargetKind>,
+    resolved: &mut HashMap<String, TargetKind>,
+    name: &str,
+    depth: usize,
+) -> TargetKind {
+    let Some(metric) = catalog.get(name) else { return TargetKind::None };
+    if depth > 64 {
+        return TargetKind::Level;
+    }
+    match &metric.kind {
+        // A distinct count grows over the period as a count does: an amount to reach.
+        Kind::Aggregate(m) if m.agg.is_additive() || m.agg == Agg::CountDistinct => {
+            TargetKind::Accumulating
+        }
+        Kind::Derived(expr) => {
+            let kind = catalog_sum_kind(catalog, declared, resolved, expr, depth + 1);
+            if kind == Some(TargetKind::Accumulating) {
+                TargetKind::Accumulating
+            } else if kind == Some(TargetKind::None) {
+                TargetKind::None
+            } else {
+                TargetKind::Level
+            }
+        }
+        Kind::Ratio { numerator, denominator } => {
+            let parts = [numerator, denominator];
+            let uses_none = parts.into_iter().any(|part| match part {
+                Part::Metric(n) => {
+                    resolve_target(catalog, declared, resolved, n, depth + 1) == TargetKind::None
+                }
+                Part::Measure(_) => false,
+            });
+            if uses_none { TargetKind::None } else { TargetKind::Level }
+        }
+        Kind::Retention { .. } | Kind::Funnel => TargetKind::None,
+        _ => TargetKind::Level,
+    }
+}
+
+/// `Some(Accumulating)` when a derived expression is a sum or difference of accumulating
+/// metrics; `Some(None)` when it reads a metric no target can be set on; otherwise `None`.
+fn catalog_sum_kind(
+    catalog: &Catalog,
+    declared: &HashMap<String, TargetKind>,
+    resolved: &mut HashMap<String, TargetKind>,
+    expr: &Expr,
+    depth: usize,
+) -> Option<TargetKind> {
+    let uses_none = expr.names().into_iter().any(|(n, _)| {
+        resolve_target(catalog, declared, resolved, n, depth + 1) == TargetKind::None
+    });
+    if uses_none {
+        return Some(TargetKind::None);
+    }
+    fn sum(
+        catalog: &Catalog,
+        declared: &HashMap<String, TargetKind>,
+        resolved: &mut HashMap<String, TargetKind>,
+        e: &Expr,
+        depth: usize,
+    ) -> bool {
+        match &e.kind {
+            ExprKind::Name(n) => {
+                resolve_target(catalog, declared, resolved, n, depth + 1)
+                    == TargetKind::Accumulating
+            }
+            ExprKind::Neg(inner) => sum(catalog, declared, resolved, inner, depth + 1),
+            ExprKind::Binary(BinOp::Add | BinOp::Sub, l, r) => {
+                sum(catalog, declared, resolved, l, depth + 1)
+                    && sum(catalog, declared, resolved, r, depth + 1)
+            }
+            _ => false,
+        }
+    }
+    sum(catalog, declared, resolved, expr, depth).then_some(TargetKind::Accumulating)
 }
 
 /// The names defined by a definitions file, in order (empty when it does not parse).
@@ -1064,6 +1248,8 @@ fn check_one(c: &mut Checker, name: &str, def: &RawMetric) -> Option<Metric> {
         indicator: indicator?,
         description: def.description.clone().unwrap_or_default(),
         kind,
+        // Resolved once the whole catalog is known (`resolve_targets`).
+        target: TargetKind::Level,
     })
 }
 
@@ -1405,9 +1591,118 @@ colour = "red"
                 "metric.b: time: deals.amount is a money, not a timestamp or date",
                 "metric.b: of: 1:1: unknown field \"ownr\" on deals; fields are id, name, pipeline_id, stage_id, account_id, owner_id, amount, created_at, expected_close_on, closed_at, status, lost_reason, competitor, source, campaign_id, deal_type, contract_months, owner, team, pipeline, stage, campaign, segment, industry, region, account, origin, medium",
                 "metric.c: denominator: filter: 1:10: 'wom' is not a possible value here: use one of open, won, lost",
-                "metric.f: unknown field `colour`, expected one of `label`, `kind`, `unit`, `better`, `indicator`, `description`, `source`, `time`, `measure`, `of`, `p`, `filter`, `numerator`, `denominator`, `expr`, `success`, `success_time`, `start`, `end`, `weight`, `outcome`",
+                "metric.f: unknown field `colour`, expected one of `label`, `kind`, `unit`, `better`, `indicator`, `target`, `description`, `source`, `time`, `measure`, `of`, `p`, `filter`, `numerator`, `denominator`, `expr`, `success`, `success_time`, `start`, `end`, `weight`, `outcome`",
             ]
         );
+    }
+
+    // Issue 24.2: every built-in metric states its kind for targets, and the statement agrees
+    // with what its definition implies (so the catalog, the docs and the KPI layer agree).
+    #[test]
+    fn every_builtin_metric_states_its_kind_for_targets() {
+        let table: toml::Table = toml::from_str(BUILTIN).unwrap();
+        let missing: Vec<&String> = table["metric"]
+            .as_table()
+            .unwrap()
+            .iter()
+            .filter(|(_, def)| def.get("target").is_none())
+            .map(|(name, _)| name)
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "every built-in metric states `target = …` (accumulating, level or none): {missing:?}"
+        );
+        let unstated: String =
+            BUILTIN.lines().filter(|l| !l.starts_with("target = ")).collect::<Vec<_>>().join("\n");
+        let inferred = check(&[&unstated]).unwrap();
+        for m in Catalog::builtin().metrics() {
+            assert_eq!(m.target, inferred.get(&m.name).unwrap().target, "{}", m.name);
+        }
+    }
+
+    #[test]
+    fn sums_of_money_and_their_differences_accumulate() {
+        let catalog = Catalog::builtin();
+        let kind = |name: &str| catalog.get(name).unwrap().target;
+        for name in ["net_cash_flow", "costs", "overheads", "total_revenue", "revenue_won"] {
+            assert_eq!(kind(name), TargetKind::Accumulating, "{name}");
+        }
+        for name in ["win_rate", "lead_response_time", "nps", "revenue_growth", "campaign_roi"] {
+            assert_eq!(kind(name), TargetKind::Level, "{name}");
+        }
+        for name in ["customer_churn_rate", "customer_retention_rate", "funnel"] {
+            assert_eq!(kind(name), TargetKind::None, "{name}");
+        }
+        // A user's derived metric: a difference of sums accumulates, a product does not, and
+        // one that reads a retention metric cannot take a target.
+        let text = r#"
+[metric.margin_cash]
+kind = "derived"
+expr = "revenue - overheads - costs"
+unit = "money"
+better = "higher"
+
+[metric.doubled]
+kind = "derived"
+expr = "revenue * 2"
+unit = "money"
+better = "higher"
+
+[metric.kept_share]
+kind = "derived"
+expr = "customer_retention_rate * 100"
+unit = "ratio"
+better = "higher"
+"#;
+        let catalog = Catalog::load(text).unwrap();
+        assert_eq!(catalog.get("margin_cash").unwrap().target, TargetKind::Accumulating);
+        assert_eq!(catalog.get("doubled").unwrap().target, TargetKind::Level);
+        assert_eq!(catalog.get("kept_share").unwrap().target, TargetKind::None);
+    }
+
+    #[test]
+    fn a_declared_kind_for_targets_is_checked() {
+        let text = r#"
+[metric.churned]
+kind = "retention"
+source = "orders"
+time = "placed_at"
+of = "account_id"
+outcome = "lost"
+unit = "ratio"
+better = "lower"
+target = "level"
+
+[metric.odd]
+kind = "aggregate"
+source = "orders"
+time = "placed_at"
+measure = "count"
+unit = "count"
+better = "higher"
+target = "sometimes"
+
+[metric.held]
+kind = "aggregate"
+source = "orders"
+time = "placed_at"
+measure = "count"
+unit = "count"
+better = "higher"
+target = "level"
+"#;
+        assert_eq!(
+            problems(text),
+            [
+                "metric.odd: target \"sometimes\" is not a kind for targets: use accumulating, level or none",
+                "metric.churned: target \"level\" does not fit a retention metric: its figure for a period in progress cannot be judged against a target; use target = \"none\"",
+            ]
+        );
+        let ok = text.replace("target = \"level\"\n\n[metric.odd]", "\n[metric.odd]");
+        let ok = ok.replace("target = \"sometimes\"", "");
+        let catalog = Catalog::load(&ok).unwrap();
+        assert_eq!(catalog.get("held").unwrap().target, TargetKind::Level, "as declared");
+        assert_eq!(catalog.get("churned").unwrap().target, TargetKind::None);
     }
 
     #[test]

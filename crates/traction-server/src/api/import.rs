@@ -208,6 +208,7 @@ pub async fn import(
     let limit = state.config.max_import_bytes;
     let reader =
         ChannelReader { rx, chunk: Bytes::new(), read: 0, limit, too_large: too_large.clone() };
+    let (sqlite, catalog) = (state.store.clone(), state.catalog.clone());
     let report = write(&state, principal, entity, move |store, now| {
         let options = ImportOptions {
             file_name: format!("{entity} import"),
@@ -215,19 +216,34 @@ pub async fn import(
             max_errors: MAX_ERRORS,
             now,
         };
+        // spec: kpis.md, Targets: imported targets get the same check as the API's own, through
+        // a mapping and in a dry run too.
+        let currency = store.workspace()?.currency;
+        let engine = traction_kpi::engine::Engine { store: &sqlite, catalog: &catalog };
+        let check = |record: &traction_domain::Record| {
+            traction_kpi::check::check_target(&engine, record, currency)
+        };
         let result = match &plan.mapping {
             Some(m) => traction_import::import_mapped(
                 store,
                 m,
                 reader,
                 &options,
+                &check,
                 plan.dry_run,
                 &mut |_| {},
             ),
             None if plan.dry_run => {
-                traction_import::dry_run(store, entity, reader, &options, &mut |_| {})
+                traction_import::dry_run(store, entity, reader, &options, &check, &mut |_| {})
             }
-            None => traction_import::import(store, entity, reader, &options, &mut |_| {}),
+            None => traction_import::import_checked(
+                store,
+                entity,
+                reader,
+                &options,
+                &check,
+                &mut |_| {},
+            ),
         };
         match result {
             Ok(report) => {

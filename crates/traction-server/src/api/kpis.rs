@@ -1,4 +1,5 @@
-//! The KPI endpoints (spec: interfaces.md, HTTP API; kpis.md): `GET /api/v1/kpis?at&scope`,
+//! The KPI endpoints (spec: interfaces.md, HTTP API; kpis.md):
+//! `GET /api/v1/kpis?at&scope&all&period&starts_on`,
 //! `GET /api/v1/kpis/{target}/breakdown?grain&per_head`, `GET /api/v1/kpis/{target}/leaderboard?at`
 //! and `GET /api/v1/report?from&to&scope&format`. The answers are the KPI crate's JSON shapes, the
 //! same the command line prints. `at` defaults to the request's clock.
@@ -9,9 +10,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use traction_domain::time::{Micros, parse_date, parse_instant, start_of_day};
 use traction_kpi::engine::Engine;
-use traction_kpi::period::Grain;
+use traction_kpi::period::{Grain, PeriodKind};
 use traction_kpi::scope::Scope;
-use traction_kpi::service::{Error as KpiError, Kpis};
+use traction_kpi::service::{Error as KpiError, Kpis, Selection};
 use traction_store::Store;
 
 use super::records::{IdPath, Params};
@@ -45,6 +46,15 @@ fn get<'a>(list: &'a [(String, String)], name: &str) -> Option<&'a str> {
     list.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
+/// A boolean query parameter: absent is false, `?name` alone is true.
+fn boolean(list: &[(String, String)], name: &str) -> Result<bool> {
+    match get(list, name).map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false") | Some("0") | Some("no") => Ok(false),
+        Some("true") | Some("1") | Some("yes") | Some("") => Ok(true),
+        Some(other) => Err(bad(format!("{name}: {other:?} is not a boolean: use true or false"))),
+    }
+}
+
 fn at_of(list: &[(String, String)], zone: &jiff::tz::TimeZone, now: Micros) -> Result<Micros> {
     match get(list, "at") {
         Some(text) => parse_instant(text, zone).map_err(|e| bad(format!("at: {e}"))),
@@ -54,15 +64,29 @@ fn at_of(list: &[(String, String)], zone: &jiff::tz::TimeZone, now: Micros) -> R
 
 pub(crate) async fn status(state: AppState, p: Params) -> Result<Response> {
     let Query(list) = p?;
-    let list = params(list, &["at", "scope"])?;
+    let list = params(list, &["at", "scope", "all", "period", "starts_on"])?;
     let (store, catalog, now) = (state.store.clone(), state.catalog.clone(), (state.clock)());
     let json = tokio::task::spawn_blocking(move || -> Result<serde_json::Value> {
         let zone = store.workspace()?.zone;
         let at = at_of(&list, &zone, now)?;
-        let scope = get(&list, "scope").map(Scope::parse).transpose().map_err(bad)?;
+        fn field(name: &'static str) -> impl Fn(String) -> ApiError {
+            move |e| bad(format!("{name}: {e}"))
+        }
+        let selection = Selection {
+            scope: get(&list, "scope").map(Scope::parse).transpose().map_err(field("scope"))?,
+            all: boolean(&list, "all")?,
+            period: get(&list, "period")
+                .map(PeriodKind::parse)
+                .transpose()
+                .map_err(field("period"))?,
+            starts_on: get(&list, "starts_on")
+                .map(parse_date)
+                .transpose()
+                .map_err(field("starts_on"))?,
+        };
         let engine = Engine { store: &store, catalog: &catalog };
         let kpis = Kpis { store: store.as_ref(), metrics: &engine };
-        let rows = kpis.status(at, scope.as_ref()).map_err(kpi_error)?;
+        let rows = kpis.status(at, &selection).map_err(kpi_error)?;
         Ok(traction_kpi::json::status(at, &rows))
     })
     .await??;
@@ -79,15 +103,7 @@ pub(crate) async fn breakdown(state: AppState, id: IdPath, p: Params) -> Result<
         let at = at_of(&list, &zone, now)?;
         let grain_text = get(&list, "grain").unwrap_or("day").to_ascii_lowercase();
         let grain = Grain::parse(&grain_text).map_err(|e| bad(format!("grain: {e}")))?;
-        let per_head = match get(&list, "per_head").map(str::to_ascii_lowercase).as_deref() {
-            None | Some("false") | Some("0") | Some("no") => false,
-            Some("true") | Some("1") | Some("yes") | Some("") => true,
-            Some(other) => {
-                return Err(bad(format!(
-                    "per_head: {other:?} is not a boolean: use true or false"
-                )));
-            }
-        };
+        let per_head = boolean(&list, "per_head")?;
         let engine = Engine { store: &store, catalog: &catalog };
         let kpis = Kpis { store: store.as_ref(), metrics: &engine };
         let rows = kpis.breakdown(&id, grain, per_head, at).map_err(kpi_error)?;

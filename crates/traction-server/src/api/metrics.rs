@@ -5,13 +5,21 @@
 //! The query parameters are read by `traction_metrics::params`, the same reading every front
 //! end uses; the answers are the engine's JSON shapes, unchanged. `at` defaults to the request's
 //! clock.
+//!
+//! Figures are readable across teams, but a caller with a read scope may not use them to single
+//! out records they cannot read (docs/security.md, "Metrics and scope"): a `where` filter, or a
+//! group-by on a record's id or on a joined record's field, restricts the figure to the records
+//! of their scope; a metric whose records have no owner cannot be so restricted and is refused.
 
 use axum::Json;
 use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
 
+use std::sync::Arc;
+
 use super::records::{IdPath, Params};
 use crate::AppState;
+use crate::auth::Principal;
 use crate::error::{ApiError, Detail, Result};
 
 fn engine_error(e: traction_metrics::Error) -> ApiError {
@@ -22,6 +30,7 @@ fn engine_error(e: traction_metrics::Error) -> ApiError {
         },
         traction_metrics::Error::NotFound(message) => ApiError::NotFound(message),
         traction_metrics::Error::Storage(message) => ApiError::Internal(message),
+        traction_metrics::Error::Busy(message) => ApiError::busy(message),
     }
 }
 
@@ -29,7 +38,55 @@ pub(crate) async fn catalog(state: AppState) -> Response {
     Json(state.catalog.to_json()).into_response()
 }
 
-pub(crate) async fn metric(state: AppState, name: IdPath, params: Params) -> Result<Response> {
+/// Whether a group-by dimension tells records apart: an id, a reference to a record with an
+/// owner, or a field of a joined record.
+fn identifies(dimension: &str) -> bool {
+    const OWNED_REFS: &[&str] =
+        &["id", "account_id", "contact_id", "lead_id", "deal_id", "order_id", "activity_id"];
+    let name = dimension.trim();
+    name.contains('.') || OWNED_REFS.contains(&name)
+}
+
+/// Whether a query could single out records: it has a `where` filter, or groups by a
+/// dimension that tells records apart (the web explorer asks too).
+pub fn singles_out(filter: &str, by: &[String]) -> bool {
+    !filter.trim().is_empty() || by.iter().any(|d| identifies(d))
+}
+
+/// The caller's scope added to a query's filter when the query could single out records
+/// (see the module docs); `false` when nothing was added.
+fn restrict(principal: &Principal, filter: &mut Option<String>, by: &[String]) -> bool {
+    let Some(owners) = principal.owners() else { return false };
+    if !singles_out(filter.as_deref().unwrap_or(""), by) {
+        return false;
+    }
+    let scope = traction_kpi::engine::owner_filter(owners);
+    *filter = Some(match filter.take() {
+        Some(given) => format!("({given}) and {scope}"),
+        None => scope,
+    });
+    true
+}
+
+/// An engine error of a restricted query: a metric whose records have no owner is refused.
+fn restricted_error(principal: &Principal, e: traction_metrics::Error) -> ApiError {
+    match &e {
+        traction_metrics::Error::Input(message) if message.contains("owner_id") => {
+            ApiError::Forbidden(format!(
+                "a {} may filter a metric, or group it by record, only over the records they may read, and this metric's records have no owner: drop the where (and the group-by on ids), or ask a manager or admin in no team",
+                principal.role.name()
+            ))
+        }
+        _ => engine_error(e),
+    }
+}
+
+pub(crate) async fn metric(
+    state: AppState,
+    principal: Arc<Principal>,
+    name: IdPath,
+    params: Params,
+) -> Result<Response> {
     let Path(name) = name?;
     let Query(params) = params?;
     let catalog = state.catalog.clone();
@@ -37,23 +94,35 @@ pub(crate) async fn metric(state: AppState, name: IdPath, params: Params) -> Res
     let now = (state.clock)();
     let result = tokio::task::spawn_blocking(move || {
         let zone = sqlite.workspace_zone()?;
-        let query = traction_metrics::params::metric_query(&name, &params, &zone, now)
+        let mut query = traction_metrics::params::metric_query(&name, &params, &zone, now)
             .map_err(engine_error)?;
-        traction_metrics::run(&sqlite, &catalog, &query).map_err(engine_error)
+        let restricted = restrict(&principal, &mut query.filter, &query.by);
+        traction_metrics::run(&sqlite, &catalog, &query).map_err(|e| match restricted {
+            true => restricted_error(&principal, e),
+            false => engine_error(e),
+        })
     })
     .await??;
     Ok(Json(result.to_json()).into_response())
 }
 
-pub(crate) async fn funnel(state: AppState, params: Params) -> Result<Response> {
+pub(crate) async fn funnel(
+    state: AppState,
+    principal: Arc<Principal>,
+    params: Params,
+) -> Result<Response> {
     let Query(params) = params?;
     let sqlite = state.store.clone();
     let now = (state.clock)();
     let result = tokio::task::spawn_blocking(move || {
         let zone = sqlite.workspace_zone()?;
-        let query =
+        let mut query =
             traction_metrics::params::funnel_query(&params, &zone, now).map_err(engine_error)?;
-        traction_metrics::funnel(&sqlite, &query).map_err(engine_error)
+        let restricted = restrict(&principal, &mut query.filter, &[]);
+        traction_metrics::funnel(&sqlite, &query).map_err(|e| match restricted {
+            true => restricted_error(&principal, e),
+            false => engine_error(e),
+        })
     })
     .await??;
     Ok(Json(result.to_json()).into_response())

@@ -14,6 +14,7 @@ pub mod filter;
 pub mod import;
 pub mod kpis;
 pub mod metrics;
+pub mod monitor;
 pub mod records;
 pub mod types;
 
@@ -64,6 +65,21 @@ pub enum Op {
     RevokeToken,
     /// The audit log.
     Audit,
+    /// Monitoring (monitoring.md): channels, alert rules, their instances and history, silences,
+    /// the caller's notifications.
+    Channels,
+    CreateChannel,
+    DeleteChannel,
+    AlertRules,
+    CreateAlertRule,
+    DeleteAlertRule,
+    Alerts,
+    AlertHistory,
+    Silences,
+    CreateSilence,
+    DeleteSilence,
+    Notifications,
+    ReadNotification,
 }
 
 /// One method on one path.
@@ -110,6 +126,19 @@ pub fn endpoints() -> Vec<Endpoint> {
     add(Method::POST, "/tokens".into(), Op::CreateToken);
     add(Method::DELETE, "/tokens/{id}".into(), Op::RevokeToken);
     add(Method::GET, "/audit".into(), Op::Audit);
+    add(Method::GET, "/channels".into(), Op::Channels);
+    add(Method::POST, "/channels".into(), Op::CreateChannel);
+    add(Method::DELETE, "/channels/{id}".into(), Op::DeleteChannel);
+    add(Method::GET, "/alert-rules".into(), Op::AlertRules);
+    add(Method::POST, "/alert-rules".into(), Op::CreateAlertRule);
+    add(Method::DELETE, "/alert-rules/{id}".into(), Op::DeleteAlertRule);
+    add(Method::GET, "/alerts".into(), Op::Alerts);
+    add(Method::GET, "/alert-history".into(), Op::AlertHistory);
+    add(Method::GET, "/silences".into(), Op::Silences);
+    add(Method::POST, "/silences".into(), Op::CreateSilence);
+    add(Method::DELETE, "/silences/{id}".into(), Op::DeleteSilence);
+    add(Method::GET, "/notifications".into(), Op::Notifications);
+    add(Method::POST, "/notifications/{id}/read".into(), Op::ReadNotification);
     out
 }
 
@@ -211,10 +240,15 @@ fn handler(endpoint: &Endpoint) -> MethodRouter<AppState> {
         }
         Op::Audit => on(f, |State(s): State<AppState>, p: Params| auth::api::audit(s, p)),
         Op::Catalog => on(f, |State(s): State<AppState>| metrics::catalog(s)),
-        Op::Metric => {
-            on(f, |State(s): State<AppState>, name: IdPath, p: Params| metrics::metric(s, name, p))
-        }
-        Op::Funnel => on(f, |State(s): State<AppState>, p: Params| metrics::funnel(s, p)),
+        Op::Metric => on(
+            f,
+            |State(s): State<AppState>, CurrentUser(u): CurrentUser, name: IdPath, p: Params| {
+                metrics::metric(s, u, name, p)
+            },
+        ),
+        Op::Funnel => on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, p: Params| {
+            metrics::funnel(s, u, p)
+        }),
         Op::Kpis => on(f, |State(s): State<AppState>, p: Params| kpis::status(s, p)),
         Op::Breakdown => {
             on(f, |State(s): State<AppState>, id: IdPath, p: Params| kpis::breakdown(s, id, p))
@@ -223,6 +257,51 @@ fn handler(endpoint: &Endpoint) -> MethodRouter<AppState> {
             on(f, |State(s): State<AppState>, id: IdPath, p: Params| kpis::leaderboard(s, id, p))
         }
         Op::Report => on(f, |State(s): State<AppState>, p: Params| kpis::report(s, p)),
+        Op::Channels => on(f, |State(s): State<AppState>, p: Params| monitor::list_channels(s, p)),
+        Op::CreateChannel => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, b: BodyBytes| {
+                monitor::create_channel(s, u, b)
+            })
+        }
+        Op::DeleteChannel => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath| {
+                monitor::delete_channel(s, u, id)
+            })
+        }
+        Op::AlertRules => on(f, |State(s): State<AppState>, p: Params| monitor::list_rules(s, p)),
+        Op::CreateAlertRule => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, b: BodyBytes| {
+                monitor::create_rule(s, u, b)
+            })
+        }
+        Op::DeleteAlertRule => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath| {
+                monitor::delete_rule(s, u, id)
+            })
+        }
+        Op::Alerts => on(f, |State(s): State<AppState>, p: Params| monitor::alerts(s, p)),
+        Op::AlertHistory => on(f, |State(s): State<AppState>, p: Params| monitor::history(s, p)),
+        Op::Silences => on(f, |State(s): State<AppState>, p: Params| monitor::list_silences(s, p)),
+        Op::CreateSilence => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, b: BodyBytes| {
+                monitor::create_silence(s, u, b)
+            })
+        }
+        Op::DeleteSilence => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath| {
+                monitor::delete_silence(s, u, id)
+            })
+        }
+        Op::Notifications => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, p: Params| {
+                monitor::notifications(s, u, p)
+            })
+        }
+        Op::ReadNotification => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath| {
+                monitor::read_notification(s, u, id)
+            })
+        }
     }
 }
 

@@ -350,19 +350,21 @@ pub fn generated_id(entity: Entity, now: Micros) -> String {
 }
 
 /// Puts one record built from JSON; the deal's first stage is recorded when it is created.
-/// A target names a metric of the server's catalog (spec: kpis.md, Targets): any other is refused
-/// here, where the catalog is known, rather than failing later in every KPI answer.
-fn target_metric_problem(catalog: &traction_metrics::Catalog, record: &Record) -> Option<Detail> {
-    if record.entity != Entity::Targets {
-        return None;
-    }
-    let metric = record.get("metric").as_text().unwrap_or("");
-    catalog.get(metric).is_none().then(|| {
-        Detail::field(
-            "metric",
-            format!("{metric:?} is not a metric: GET /api/v1/metrics lists them"),
-        )
-    })
+/// A target is checked against the server's catalog (spec: kpis.md, Targets) by the KPI crate's
+/// one check, here where the catalog is known: a metric no target can be judged on, a value that
+/// makes no sense for it (−5,000, 0, three decimals of GBP, a win rate of 25), is refused rather
+/// than failing later in every KPI answer.
+fn target_problems(
+    sqlite: &traction_store::SqliteStore,
+    catalog: &traction_metrics::Catalog,
+    record: &Record,
+    currency: traction_domain::Currency,
+) -> Vec<Detail> {
+    let engine = traction_kpi::engine::Engine { store: sqlite, catalog };
+    traction_kpi::check::check_target(&engine, record, currency)
+        .into_iter()
+        .map(|p| Detail::field(&p.field, p.message))
+        .collect()
 }
 
 fn put_record(
@@ -457,6 +459,7 @@ pub async fn create(
         return Err(ApiError::bad_request("the array is empty: send at least one record"));
     }
     let catalog = state.catalog.clone();
+    let sqlite = state.store.clone();
     let (answer, created) = write(&state, principal, entity, move |store, now| {
         let ctx = parse_context(store, now)?;
         let mut records = Vec::with_capacity(objects.len());
@@ -470,7 +473,7 @@ pub async fn create(
             }
         }
         for (idx, record) in records.iter().enumerate() {
-            if let Some(detail) = target_metric_problem(&catalog, record) {
+            for detail in target_problems(&sqlite, &catalog, record, ctx.currency) {
                 details.push(detail.at(many.then_some(idx)));
             }
         }
@@ -538,6 +541,7 @@ async fn update(
         return Err(ApiError::bad_request("the request body must be a JSON object"));
     };
     let catalog = state.catalog.clone();
+    let sqlite = state.store.clone();
     let caller = principal.clone();
     let (answer, created) = write(&state, principal, entity, move |store, now| {
         let ctx = parse_context(store, now)?;
@@ -575,8 +579,9 @@ async fn update(
         if entity == Entity::Deals && how == Update::Patch && !object.0.iter().any(|(k, _)| k == "status") {
             record.set("status", Value::Null);
         }
-        if let Some(detail) = target_metric_problem(&catalog, &record) {
-            return Err(ApiError::invalid(first_message(std::slice::from_ref(&detail)), vec![detail]));
+        let details = target_problems(&sqlite, &catalog, &record, ctx.currency);
+        if !details.is_empty() {
+            return Err(ApiError::invalid(first_message(&details), details));
         }
         let written = put_record(&mut *writer, store, None, record, now)?;
         let summary = commit(writer)?;

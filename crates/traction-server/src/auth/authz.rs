@@ -79,6 +79,14 @@ pub fn route_roles(op: Op) -> &'static [Role] {
         // Everyone manages their own password and tokens; the handlers check whose.
         Op::Password | Op::ListTokens | Op::CreateToken | Op::RevokeToken => ALL,
         Op::Audit => ADMINS,
+        // Everyone sees what is watched and what fires, and reads their own notifications;
+        // admins and managers manage (a manager within their teams: api/monitor.rs).
+        Op::Channels | Op::AlertRules | Op::Alerts | Op::AlertHistory | Op::Silences => ALL,
+        Op::Notifications | Op::ReadNotification => ALL,
+        Op::CreateChannel | Op::DeleteChannel | Op::CreateAlertRule | Op::DeleteAlertRule => {
+            MANAGERS
+        }
+        Op::CreateSilence | Op::DeleteSilence => MANAGERS,
     }
 }
 
@@ -322,13 +330,61 @@ impl GuardedWriter<'_> {
     }
 }
 
+impl GuardedWriter<'_> {
+    /// The references of `record` to records outside the caller's read scope, as the problems
+    /// the store gives for references to records that do not exist (same field, same words):
+    /// a reference may not tell whether another team's record exists.
+    fn hidden_references(&self, record: &Record) -> Result<Vec<Problem>, Error> {
+        let mut problems = Vec::new();
+        if self.principal.owners().is_none() {
+            return Ok(problems);
+        }
+        for (field, value) in record.entity.fields().iter().zip(&record.values) {
+            let traction_domain::FieldType::Ref(target) = field.ty else { continue };
+            let Value::Text(id) = value else { continue };
+            if matches!(class(target), Class::Target | Class::Reference) {
+                continue;
+            }
+            if let Some(referred) = self.store.get(target, &[Value::Text(id.clone())])?
+                && !visible(self.principal, self.store, &referred)?
+            {
+                problems.push(Problem {
+                    tag: None,
+                    field: field.name.to_string(),
+                    message: format!("{id:?}: no such {}", crate::auth::singular(target)),
+                });
+            }
+        }
+        Ok(problems)
+    }
+}
+
 impl Writer for GuardedWriter<'_> {
     fn put(&mut self, tag: u64, record: Record) -> Result<PutOutcome, Error> {
         let key: Vec<Value> = record.entity.key().iter().map(|k| record.get(k).clone()).collect();
         // The committed record: this writer holds the write lock, so nobody else changes it.
         let before = self.store.get(record.entity, &key)?;
-        self.check(tag, record.entity, before.as_ref(), Some(&record))?;
-        self.inner.put(tag, record)
+        let hidden = self.hidden_references(&record)?;
+        // A child whose parent is hidden is answered as one whose parent is missing, not 403.
+        let parent_hidden = match class(record.entity) {
+            Class::Child(_, field) => hidden.iter().any(|p| p.field == field),
+            _ => false,
+        };
+        if !parent_hidden {
+            self.check(tag, record.entity, before.as_ref(), Some(&record))?;
+        }
+        if hidden.is_empty() {
+            return self.inner.put(tag, record);
+        }
+        // Whatever else the store finds wrong is reported beside it, as for a missing record.
+        match self.inner.put(tag, record) {
+            Err(Error::Invalid(mut problems)) => {
+                problems.extend(hidden);
+                Err(Error::Invalid(problems))
+            }
+            Err(e) => Err(e),
+            Ok(_) => Err(Error::Invalid(hidden)),
+        }
     }
 
     fn delete(&mut self, entity: Entity, key: &[Value]) -> Result<(), Error> {

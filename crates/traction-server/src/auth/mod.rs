@@ -462,6 +462,11 @@ pub fn form_encode(text: &str) -> String {
 }
 
 /// A refusal for a missing or wrong CSRF token.
+/// The pages a viewer may post to: signing out and their own API tokens.
+fn viewer_may_post(path: &str) -> bool {
+    matches!(path, "/logout" | "/settings/tokens" | "/settings/tokens/revoke")
+}
+
 fn csrf_refused(api: bool) -> Response {
     let message = "the CSRF token is missing or wrong: reload the page and try again (scripts: send the x-csrf-token header, or use a bearer token)";
     if api {
@@ -520,6 +525,20 @@ async fn guard(state: AppState, mut req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let Some(principal) = principal else { return sign_in_first(api, &path_and_query) };
+    // A viewer's form post that would change data is refused before anything of it is read or
+    // validated (their own tokens and signing out stay theirs).
+    if !api
+        && principal.role == Role::Viewer
+        && !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && !viewer_may_post(&path)
+    {
+        return (
+            StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "a viewer reads only: ask an admin for a role that may change data",
+        )
+            .into_response();
+    }
     if let Some(csrf) = principal.csrf_token()
         && !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
     {

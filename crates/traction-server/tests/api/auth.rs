@@ -126,7 +126,12 @@ fn expected_roles(method: &str, path: &str) -> &'static [&'static str] {
     if method == "get" || first == "tokens" || rest.ends_with("/password") {
         return ALL;
     }
+    // Monitoring: everyone marks their own notifications read; managers manage the rest.
+    if first == "notifications" {
+        return ALL;
+    }
     match first {
+        "channels" | "alert-rules" | "silences" => MANAGERS,
         "accounts" | "contacts" | "leads" | "deals" | "activities" | "orders" | "costs"
         | "email_events" | "stage_changes" | "order_lines" => WRITERS,
         "targets" => MANAGERS,
@@ -398,7 +403,7 @@ async fn revoked_tokens_and_disabled_users_are_refused() {
 }
 
 /// Signs in through the form; returns the session cookie and its CSRF token.
-async fn sign_in(
+pub(crate) async fn sign_in(
     app: &TestApp,
     user: &str,
     password: &str,
@@ -462,7 +467,7 @@ fn form_body(fields: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-fn set_password(app: &TestApp, user: &str, password: &str) {
+pub(crate) fn set_password(app: &TestApp, user: &str, password: &str) {
     let hash = traction_server::auth::secret::hash_password(password).unwrap();
     let actor = traction_store::Actor { user: "cli".into(), at: Some(T0) };
     app.store.set_password(user, &hash, &actor, T0).unwrap();

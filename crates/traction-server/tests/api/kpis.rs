@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::helpers::TestApp;
 
-async fn team_with_target(app: &TestApp) {
+pub(crate) async fn team_with_target(app: &TestApp) {
     app.create("teams", json!({"id": "north", "name": "North"})).await;
     let rep = |id: &str| json!({"id": id, "name": id, "team_id": "north", "role": "rep", "created_at": "2026-01-01"});
     app.create("users", json!([rep("u1"), rep("u2"), rep("u3"), rep("u4")])).await;

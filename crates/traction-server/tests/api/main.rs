@@ -10,7 +10,10 @@
 //! - `metrics`: the catalog, a metric and the funnel over data written through the API.
 //! - `kpis`: breakdown, status, leaderboard and report on the worked example of kpis.md.
 //! - `concurrency`: several tasks writing at once, no errors, no lost writes.
+//! - `monitor`: channels, alert rules, silences, alerts and one's own notifications.
 //! - `server`: the OpenAPI document against the router, graceful shutdown, the home page.
+//! - `hardening`: issue 25 — heavy reads do not stall sign-in and writes, overflow, sessions
+//!   ended for good, scope leaks, connection limits.
 //! - `auth`: the role × endpoint table, record scopes, tokens, sessions, CSRF, rate limits,
 //!   security headers and the audit log.
 
@@ -20,8 +23,11 @@ mod crud;
 mod deals;
 mod errors;
 mod events;
+mod hardening;
 mod helpers;
 mod kpis;
 mod metrics;
+mod monitor;
 mod pagination;
 mod server;
+mod targets;

@@ -70,6 +70,23 @@ pub struct ApiToken {
 /// `CAST(… AS INTEGER)`: the database's clock in microseconds, for writes without a clock given.
 const NOW_SQL: &str = "CAST(unixepoch('subsec') * 1000000 AS INTEGER)";
 
+/// Ends every sign-in of a user: deletes their sessions and revokes their API tokens (at `at`,
+/// else now). For good: nothing brings them back.
+pub(crate) fn end_sign_ins(
+    conn: &Connection,
+    user_id: &str,
+    at: Option<Micros>,
+) -> Result<(), Error> {
+    conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?.execute([user_id])?;
+    // Without a clock given, the database's own (as every write here without one).
+    conn.prepare_cached(&format!(
+        "UPDATE api_tokens SET revoked_at = COALESCE(?2, {NOW_SQL}) \
+         WHERE user_id = ?1 AND revoked_at IS NULL"
+    ))?
+    .execute((user_id, at))?;
+    Ok(())
+}
+
 /// Appends one audit row on `conn` (inside the caller's transaction).
 pub(crate) fn append(
     conn: &Connection,
@@ -174,8 +191,11 @@ impl SqliteStore {
                                                  changed_at = excluded.changed_at",
             (user_id, password_hash, at),
         )?;
-        // A new password signs every session out: whoever knew the old one is out too.
-        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+        // A changed password signs every session and token out: whoever knew the old one (or
+        // holds a token made while it was known) is out too. A first password ends nothing.
+        if had {
+            end_sign_ins(&tx, user_id, Some(at))?;
+        }
         let action = if had { "password.change" } else { "password.set" };
         append(&tx, actor, action, "credentials", user_id, None, None)?;
         tx.commit()?;
@@ -364,6 +384,23 @@ impl SqliteStore {
         append(&conn, actor, action, entity, key, before, after)
     }
 
+    /// The newest `limit` audit rows of one record (`key` as the log writes it), newest first:
+    /// a record page's history, read through its own index.
+    pub fn audit_of(
+        &self,
+        entity: &str,
+        key: &str,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, Error> {
+        let conn = self.auth_conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, at, actor, action, entity, record_key, before, after FROM audit_log
+             WHERE entity = ?1 AND record_key = ?2 ORDER BY seq DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map((entity, key, limit as i64), audit_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// A page of the audit log, newest first.
     pub fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, Error> {
         let conn = self.auth_conn();
@@ -383,21 +420,23 @@ impl SqliteStore {
                 query.before_seq,
                 query.limit as i64,
             ),
-            |r| {
-                Ok(AuditEntry {
-                    seq: r.get(0)?,
-                    at: r.get(1)?,
-                    actor: r.get(2)?,
-                    action: r.get(3)?,
-                    entity: r.get(4)?,
-                    key: r.get(5)?,
-                    before: r.get(6)?,
-                    after: r.get(7)?,
-                })
-            },
+            audit_row,
         )?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
+}
+
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        entity: r.get(4)?,
+        key: r.get(5)?,
+        before: r.get(6)?,
+        after: r.get(7)?,
+    })
 }
 
 const TOKEN_SELECT: &str =

@@ -42,8 +42,8 @@ pub const CUSTOMER_COLUMNS: &str = "MIN(first_at) AS first_purchase_at, \
      MIN(CASE WHEN k = 1 THEN first_at END) AS first_won_at, \
      SUM(CASE WHEN k = 0 THEN 1 ELSE 0 END) AS orders, \
      SUM(CASE WHEN k = 1 THEN 1 ELSE 0 END) AS won_deals, \
-     SUM(CASE WHEN k = 0 THEN value ELSE 0 END) AS order_revenue, \
-     SUM(CASE WHEN k = 1 THEN value ELSE 0 END) AS deal_revenue";
+     CAST(TOTAL(CASE WHEN k = 0 THEN value ELSE 0 END) AS INTEGER) AS order_revenue, \
+     CAST(TOTAL(CASE WHEN k = 1 THEN value ELSE 0 END) AS INTEGER) AS deal_revenue";
 
 /// Recomputes the customers of the accounts marked dirty, and clears the marks. One grouped
 /// statement over those accounts' purchases, read through the account indexes. Tells whether

@@ -19,6 +19,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("dashboard indexes", include_str!("../../migrations/sqlite/V6__dashboard_indexes.sql")),
     ("table versions", include_str!("../../migrations/sqlite/V7__table_versions.sql")),
     ("time slice versions", include_str!("../../migrations/sqlite/V8__time_slices.sql")),
+    ("monitoring", include_str!("../../migrations/sqlite/V9__monitoring.sql")),
+    ("record page indexes", include_str!("../../migrations/sqlite/V10__record_pages.sql")),
 ];
 
 /// The schema version this build writes.

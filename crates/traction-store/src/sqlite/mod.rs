@@ -5,13 +5,16 @@ pub(crate) mod auth;
 pub mod customers;
 mod list;
 mod migrations;
+mod monitor;
 mod query_cache;
+pub mod search;
 mod writer;
 
 pub use query_cache::{Ranged, Rows};
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -30,18 +33,34 @@ pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 #[cfg(test)]
 use migrations::{LATEST_VERSION, migrate_to};
 
-/// How many connections serve reads: requests (and the parts of one dashboard) read side by side.
+/// How many connections serve the metrics engine's reads: requests (and the parts of one
+/// dashboard) read side by side.
 const READERS: usize = 4;
+/// How many connections serve the store's own reads (a record, a list, the users and teams a
+/// sign-in needs, the checks of a write): never the ones analytical queries hold.
+const LIGHT_READERS: usize = 2;
 
 /// The SQLite store. Cheap to share between threads: connections sit behind a mutex each, one
-/// for writes and a few for reads, so a long read does not hold up a write (WAL lets them
-/// overlap) nor another read, and one for sign-in data and the audit log (`auth.rs`).
+/// for writes, a few for the metrics engine's analytical reads, two for the store's own reads
+/// (records, sign-in's users and teams, a write's checks), one for sign-in data and the audit
+/// log (`auth.rs`) and one that watches the data version. A long analytical read holds up
+/// neither a write (WAL lets them overlap) nor a sign-in nor another read.
 pub struct SqliteStore {
     path: PathBuf,
     write: Mutex<Connection>,
+    /// The metrics engine's connections ([`SqliteStore::with_reader`], `query_cached`).
     read: Vec<Mutex<Connection>>,
+    /// When each analytical connection was taken (ms since `epoch`; 0: free), for the time limit.
+    read_started: Vec<Arc<AtomicU64>>,
+    /// The longest an analytical read may hold its connection (ms; 0: no limit).
+    read_limit_ms: Arc<AtomicU64>,
+    epoch: std::time::Instant,
+    /// The store's own reads.
+    light: Vec<Mutex<Connection>>,
     /// Where the next read starts looking for a free connection.
-    next_read: std::sync::atomic::AtomicUsize,
+    next_read: AtomicUsize,
+    /// Only reads `PRAGMA data_version`, so it never waits on a long read.
+    version: Mutex<Connection>,
     /// Results of the metrics engine's queries, until a table they read changes.
     cache: query_cache::QueryCache,
     auth: Mutex<Connection>,
@@ -85,19 +104,48 @@ impl SqliteStore {
         let tx = write.transaction()?;
         customers::refresh(&tx)?;
         tx.commit()?;
+        let epoch = std::time::Instant::now();
+        let read_limit_ms = Arc::new(AtomicU64::new(0));
         let mut read = Vec::with_capacity(READERS);
+        let mut read_started = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let conn = open_connection(path)?;
             // Each reader caches its own pages: a quarter of one connection's share each.
             conn.execute_batch("PRAGMA cache_size = -16384;")?;
+            // A read that has held its connection past the limit is interrupted (checked every
+            // few thousand steps of the statement).
+            let started = Arc::new(AtomicU64::new(0));
+            let (seen, limit) = (started.clone(), read_limit_ms.clone());
+            conn.progress_handler(
+                4096,
+                Some(move || {
+                    let (since, limit) =
+                        (seen.load(Ordering::Relaxed), limit.load(Ordering::Relaxed));
+                    since != 0 && limit != 0 && elapsed_ms(epoch) > since + limit
+                }),
+            )?;
             read.push(Mutex::new(conn));
+            read_started.push(started);
         }
-        let auth = open_connection(path)?;
+        let small = || -> Result<Connection, Error> {
+            let conn = open_connection(path)?;
+            conn.execute_batch("PRAGMA cache_size = -4096;")?;
+            Ok(conn)
+        };
+        let light =
+            (0..LIGHT_READERS).map(|_| small().map(Mutex::new)).collect::<Result<_, _>>()?;
+        let auth = small()?;
+        let version = small()?;
         Ok(SqliteStore {
             path: path.to_path_buf(),
             write: Mutex::new(write),
             read,
-            next_read: std::sync::atomic::AtomicUsize::new(0),
+            read_started,
+            read_limit_ms,
+            epoch,
+            light,
+            next_read: AtomicUsize::new(0),
+            version: Mutex::new(version),
             cache: query_cache::QueryCache::from_env(),
             auth: Mutex::new(auth),
             default_actor: Mutex::new(Some(Actor::system())),
@@ -122,25 +170,38 @@ impl SqliteStore {
         &self.path
     }
 
-    /// A free read connection, or the first to come free (rather than waiting on one in
-    /// particular, which a long read may hold while others come free). A thread holds one at a
-    /// time: a read inside a scan's visit could wait for ever once every connection is held so.
-    fn reader(&self) -> MutexGuard<'_, Connection> {
-        use std::sync::TryLockError;
-        let n = self.read.len();
-        let start = self.next_read.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut pause = Duration::from_micros(20);
-        loop {
-            for i in 0..n {
-                match self.read[(start + i) % n].try_lock() {
-                    Ok(conn) => return conn,
-                    Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
-                    Err(TryLockError::WouldBlock) => {}
-                }
+    /// Limits how long one analytical read ([`SqliteStore::with_reader`], `query_cached`) may
+    /// hold its connection: past it the running statement is interrupted and the read fails
+    /// with [`Error::Busy`]. `None` (the default): no limit. The server sets one; the command
+    /// line does not.
+    pub fn set_read_time_limit(&self, limit: Option<Duration>) {
+        let ms = limit.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1));
+        self.read_limit_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Gives memory back while the server is idle: drops the kept query results and asks each
+    /// free read connection to release its page cache (`PRAGMA shrink_memory`). Connections in
+    /// use are skipped. The next reads are slower until the caches are warm again.
+    pub fn release_memory(&self) {
+        self.cache.clear();
+        for conn in self.read.iter().chain(&self.light) {
+            if let Ok(conn) = conn.try_lock() {
+                let _ = conn.execute_batch("PRAGMA shrink_memory;");
             }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(2));
         }
+    }
+
+    /// A free analytical read connection, or the first to come free; its clock starts.
+    fn reader(&self) -> AnalyticalReader<'_> {
+        let (idx, conn) = first_free(&self.read, &self.next_read);
+        let started = &self.read_started[idx];
+        started.store(elapsed_ms(self.epoch).max(1), Ordering::Relaxed);
+        AnalyticalReader { conn, started }
+    }
+
+    /// A free connection for the store's own reads (never one an analytical read holds).
+    fn light_reader(&self) -> MutexGuard<'_, Connection> {
+        first_free(&self.light, &self.next_read).1
     }
 
     fn writer_conn(&self) -> MutexGuard<'_, Connection> {
@@ -151,8 +212,8 @@ impl SqliteStore {
     /// process such as `traction import` — commits to the database (SQLite's `data_version` as
     /// seen by the read connection). For caches of figures computed from the data.
     pub fn data_version(&self) -> Result<i64, Error> {
-        // Always the same connection: each counts on its own.
-        let conn = self.read[0].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Always the same connection (each counts on its own), one that never writes.
+        let conn = self.version.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
     }
 
@@ -172,6 +233,59 @@ impl SqliteStore {
     /// stored tables (the metrics engine); everything else goes through [`Store`].
     pub fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
         f(&self.reader())
+    }
+}
+
+fn elapsed_ms(epoch: std::time::Instant) -> u64 {
+    u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The first of `pool` to come free (rather than waiting on one in particular, which a long read
+/// may hold while others come free), with its index. A thread holds one of a pool at a time: a
+/// read inside a scan's visit could wait for ever once every connection is held so.
+fn first_free<'a>(
+    pool: &'a [Mutex<Connection>],
+    next: &AtomicUsize,
+) -> (usize, MutexGuard<'a, Connection>) {
+    use std::sync::TryLockError;
+    let n = pool.len();
+    let start = next.fetch_add(1, Ordering::Relaxed);
+    let mut pause = Duration::from_micros(20);
+    loop {
+        for i in 0..n {
+            let idx = (start + i) % n;
+            match pool[idx].try_lock() {
+                Ok(conn) => return (idx, conn),
+                Err(TryLockError::Poisoned(poisoned)) => return (idx, poisoned.into_inner()),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(2));
+    }
+}
+
+/// An analytical read connection, timed from when it was taken until it is given back.
+struct AnalyticalReader<'a> {
+    conn: MutexGuard<'a, Connection>,
+    started: &'a AtomicU64,
+}
+
+impl std::ops::Deref for AnalyticalReader<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl Drop for AnalyticalReader<'_> {
+    fn drop(&mut self) {
+        self.started.store(0, Ordering::Relaxed);
+        // A read interrupted inside its transaction leaves it open: end it, so the connection
+        // does not keep an old snapshot.
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
     }
 }
 
@@ -302,16 +416,17 @@ pub(crate) fn workspace_of(conn: &Connection) -> Result<Workspace, Error> {
     Ok(Workspace { zone, zone_name, currency })
 }
 
-/// Entities with money fields, checked before the currency's number of decimals changes.
+/// Entities with money fields, checked before the currency changes (targets too: a target on a
+/// money metric is an amount).
 const MONEY_TABLES: &[&str] = &["deals", "products", "orders", "order_lines", "campaigns", "costs"];
 
 impl Store for SqliteStore {
     fn workspace(&self) -> Result<Workspace, Error> {
-        workspace_of(&self.reader())
+        workspace_of(&self.light_reader())
     }
 
     fn setting(&self, key: Key, team: Option<&str>) -> Result<Setting, Error> {
-        resolve_setting(&self.reader(), key, team)
+        resolve_setting(&self.light_reader(), key, team)
     }
 
     fn set_setting(&self, key: Key, team: Option<&str>, value: &str) -> Result<String, Error> {
@@ -334,22 +449,28 @@ impl Store for SqliteStore {
         if key == Key::Currency {
             let current = workspace_of(&conn)?.currency;
             let new = Currency::parse(&normalised).map_err(invalid)?;
-            if new.exponent() != current.exponent() {
-                for table in MONEY_TABLES {
+            // One currency per workspace (issue 24.5): a change of code once amounts are stored
+            // would relabel them without converting, so it is refused, whatever the decimals.
+            if new.code() != current.code() {
+                let mut holding = Vec::new();
+                for table in MONEY_TABLES.iter().chain(&["targets"]) {
                     let any: bool = conn.query_row(
                         &format!("SELECT EXISTS (SELECT 1 FROM {table})"),
                         [],
                         |r| r.get(0),
                     )?;
                     if any {
-                        return Err(invalid(format!(
-                            "amounts are stored in {} with {} decimals and {} has {}: set the currency before importing data with amounts",
-                            current.code(),
-                            current.exponent(),
-                            new.code(),
-                            new.exponent()
-                        )));
+                        holding.push(*table);
                     }
+                }
+                if !holding.is_empty() {
+                    return Err(invalid(format!(
+                        "amounts are stored in {} ({}) and changing the currency to {} would relabel them without converting them: a workspace keeps one currency, so set the currency before importing data with amounts (or keep {} and convert the amounts before importing them)",
+                        current.code(),
+                        holding.join(", "),
+                        new.code(),
+                        current.code()
+                    )));
                 }
             }
         }
@@ -382,8 +503,9 @@ impl Store for SqliteStore {
                 "set",
                 "settings",
                 &record_key,
-                before.as_deref().map(json).as_deref(),
-                Some(&json(&normalised)),
+                // A password in the value never reaches the audit log.
+                before.as_deref().map(|v| json(&key.shown(v))).as_deref(),
+                Some(&json(&key.shown(&normalised))),
             )?;
         }
         tx.commit()?;
@@ -396,7 +518,7 @@ impl Store for SqliteStore {
     }
 
     fn get(&self, entity: Entity, key: &[Value]) -> Result<Option<Record>, Error> {
-        let conn = self.reader();
+        let conn = self.light_reader();
         get_record(&conn, entity, key)
     }
 
@@ -405,7 +527,7 @@ impl Store for SqliteStore {
         entity: Entity,
         visit: &mut dyn FnMut(Record) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let conn = self.reader();
+        let conn = self.light_reader();
         // One read transaction, so the scan sees one consistent state.
         conn.execute_batch("BEGIN")?;
         let res = (|| {
@@ -427,7 +549,7 @@ impl Store for SqliteStore {
     }
 
     fn list(&self, entity: Entity, query: &ListQuery<'_>) -> Result<Vec<Record>, Error> {
-        list::list(&self.reader(), entity, query)
+        list::list(&self.light_reader(), entity, query)
     }
 
     fn recent(
@@ -436,15 +558,15 @@ impl Store for SqliteStore {
         time_field: &str,
         query: &ListQuery<'_>,
     ) -> Result<Vec<Record>, Error> {
-        list::recent(&self.reader(), entity, time_field, query)
+        list::recent(&self.light_reader(), entity, time_field, query)
     }
 
     fn stock_on_hand(&self, product_ids: &[&str]) -> Result<Vec<(String, i64)>, Error> {
-        list::stock_on_hand(&self.reader(), product_ids)
+        list::stock_on_hand(&self.light_reader(), product_ids)
     }
 
     fn count(&self, entity: Entity) -> Result<u64, Error> {
-        let conn = self.reader();
+        let conn = self.light_reader();
         let n: i64 =
             conn.query_row(&format!("SELECT count(*) FROM {}", table(entity)), [], |r| r.get(0))?;
         Ok(n as u64)

@@ -122,6 +122,13 @@ struct Inner {
 }
 
 impl QueryCache {
+    /// Drops every kept result (memory given back when the server is idle).
+    pub(crate) fn clear(&self) {
+        let mut inner = self.lock();
+        inner.entries = HashMap::new();
+        inner.size = 0;
+    }
+
     /// A cache, unless the environment turns it off (`TRACTION_QUERY_CACHE=off`).
     pub(crate) fn from_env() -> QueryCache {
         let off = std::env::var("TRACTION_QUERY_CACHE")
@@ -243,12 +250,22 @@ fn read_versions(conn: &Connection) -> Result<HashMap<String, i64>, Error> {
     Ok(versions)
 }
 
+/// The most values one query may bring into memory (about 250 MB): past it the query fails as
+/// [`Error::Busy`] rather than take the server's memory (a median over every record of a large
+/// table by many groups, say).
+pub const MAX_RESULT_VALUES: usize = 8_000_000;
+
 fn read_all<P: ToSql>(conn: &Connection, sql: &str, params: &[P]) -> Result<Rows, Error> {
     let mut stmt = conn.prepare_cached(sql)?;
     let columns = stmt.column_count();
     let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
     let mut values = Vec::new();
     while let Some(row) = rows.next()? {
+        if values.len() + columns > MAX_RESULT_VALUES {
+            return Err(Error::Busy(format!(
+                "the query's result is too large to compute here (over {MAX_RESULT_VALUES} values): ask for a shorter range, a coarser grain or fewer groups"
+            )));
+        }
         for idx in 0..columns {
             values.push(row.get::<_, SqlValue>(idx)?);
         }

@@ -260,7 +260,23 @@ fn currency_decimals_cannot_change_under_stored_amounts() {
     put_all(&store, shop()).unwrap();
     let err = store.set_setting(Key::Currency, None, "JPY").unwrap_err();
     assert!(err.to_string().contains("set the currency before importing"), "{err}");
+    // Issue 24.5: the same decimals do not make a change of currency harmless: GBP amounts
+    // relabelled as EUR would be wrong by the exchange rate. Refused, and nothing changes.
+    let err = store.set_setting(Key::Currency, None, "GBP").unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("amounts are stored in EUR"), "{message}");
+    assert!(message.contains("would relabel them without converting"), "{message}");
+    assert_eq!(store.workspace().unwrap().currency.code(), "EUR");
+    // Setting the same currency again is no change, and allowed.
+    store.set_setting(Key::Currency, None, "EUR").unwrap();
+}
+
+#[test]
+fn the_currency_can_change_while_no_amount_is_stored() {
+    let (_dir, store) = store();
     store.set_setting(Key::Currency, None, "GBP").unwrap();
+    store.set_setting(Key::Currency, None, "JPY").unwrap();
+    assert_eq!(store.workspace().unwrap().currency.code(), "JPY");
 }
 
 #[test]
@@ -554,4 +570,163 @@ fn reads_run_side_by_side_on_the_pool() {
             });
         }
     });
+}
+
+// Issue 25: analytical reads are timed and interrupted; the store's own reads never wait on them.
+
+#[test]
+fn an_analytical_read_past_the_time_limit_is_interrupted_as_busy() {
+    let (_dir, store) = store();
+    store.set_read_time_limit(Some(std::time::Duration::from_millis(50)));
+    let endless =
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+    let res = store.with_reader(|conn| conn.query_row(endless, [], |r| r.get::<_, i64>(0)));
+    let err = Error::from(res.unwrap_err());
+    assert!(matches!(err, Error::Busy(_)), "{err:?}");
+    assert!(err.to_string().contains("time limit"), "{err}");
+    // The connection is usable again, and a short read is not cut.
+    let n: i64 =
+        store.with_reader(|conn| conn.query_row("SELECT 41 + 1", [], |r| r.get(0))).unwrap();
+    assert_eq!(n, 42);
+    let cached = store.query_cached::<i64>(endless, &[], None).unwrap_err();
+    assert!(matches!(cached, Error::Busy(_)), "{cached:?}");
+}
+
+#[test]
+fn store_reads_and_writes_do_not_wait_on_held_analytical_readers() {
+    let (_dir, store) = store();
+    let store = std::sync::Arc::new(store);
+    put_all(&store, vec![rec(Entity::Teams, "id=t1;name=North")]).unwrap();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let release_rx = std::sync::Arc::new(std::sync::Mutex::new(release_rx));
+    let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
+    let holders: Vec<_> = (0..super::READERS)
+        .map(|_| {
+            let (store, held_tx, release_rx) = (store.clone(), held_tx.clone(), release_rx.clone());
+            std::thread::spawn(move || {
+                store.with_reader(|_| {
+                    held_tx.send(()).unwrap();
+                    let _ = release_rx.lock().unwrap().recv();
+                })
+            })
+        })
+        .collect();
+    for _ in 0..super::READERS {
+        held_rx.recv().unwrap();
+    }
+    // With every analytical connection held: a get, a scan, settings, a write, the version.
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let worker = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            let team = store.get(Entity::Teams, &[Value::Text("t1".into())]).unwrap();
+            let mut n = 0;
+            store
+                .scan(Entity::Teams, &mut |_| {
+                    n += 1;
+                    Ok(())
+                })
+                .unwrap();
+            store.workspace().unwrap();
+            put_all(&store, vec![rec(Entity::Teams, "id=t2;name=South")]).unwrap();
+            store.data_version().unwrap();
+            done_tx.send((team.is_some(), n)).unwrap();
+        })
+    };
+    let (found, n) = done_rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("store reads and writes waited on the analytical readers");
+    assert!(found);
+    assert_eq!(n, 1);
+    worker.join().unwrap();
+    drop(release_tx);
+    for h in holders {
+        h.join().unwrap();
+    }
+    assert_eq!(store.count(Entity::Teams).unwrap(), 2);
+}
+
+#[test]
+fn a_result_too_large_for_memory_is_refused_and_memory_is_given_back_when_idle() {
+    let (_dir, store) = store();
+    let rows = |n: usize| {
+        format!(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n}) SELECT x FROM c"
+        )
+    };
+    let max = super::query_cache::MAX_RESULT_VALUES;
+    let err = store.query_cached::<i64>(&rows(max + 1), &[], None).unwrap_err();
+    assert!(matches!(&err, Error::Busy(m) if m.contains("too large")), "{err:?}");
+    let small = store.query_cached::<i64>(&rows(3), &[], None).unwrap();
+    assert_eq!(small.len(), 3);
+    store.release_memory();
+    let again = store.query_cached::<i64>(&rows(3), &[], None).unwrap();
+    assert_eq!(*again, *small);
+    assert!(!std::sync::Arc::ptr_eq(&again, &small), "the kept result was dropped");
+}
+
+#[test]
+fn an_outbound_call_answers_its_lead_once_in_the_same_transaction() {
+    let (_dir, store) = store();
+    put_all(
+        &store,
+        vec![
+            rec(Entity::Users, "id=u1;name=Ann"),
+            rec(Entity::Leads, "id=l1;created_at=2023-11-01T10:00:00Z;source=web;owner_id=u1"),
+            rec(Entity::Leads, "id=l2;created_at=2023-11-01T10:00:00Z;source=web;owner_id=u1"),
+        ],
+    )
+    .unwrap();
+    let actor = crate::Actor { user: "u1".into(), at: Some(1_699_000_000_000_000) };
+    let put_as = |records: Vec<Record>| {
+        let mut w = store.writer_as(Some(&actor)).unwrap();
+        for r in records {
+            w.put(1, r).unwrap();
+        }
+        w.commit().unwrap()
+    };
+    // An inbound e-mail and a note do not answer l1; an outbound call does, at its time (the
+    // earlier of two calls in one write); a call planned after the write answers nothing.
+    put_as(vec![
+        rec(
+            Entity::Activities,
+            "id=a0;kind=email;direction=inbound;occurred_at=2023-11-01T10:05:00Z;owner_id=u1;lead_id=l1",
+        ),
+        rec(
+            Entity::Activities,
+            "id=a1;kind=note;occurred_at=2023-11-01T10:06:00Z;owner_id=u1;lead_id=l1",
+        ),
+        rec(
+            Entity::Activities,
+            "id=a3;kind=call;occurred_at=2023-11-01T10:40:00Z;owner_id=u1;lead_id=l1",
+        ),
+        rec(
+            Entity::Activities,
+            "id=a2;kind=call;occurred_at=2023-11-01T10:30:00Z;owner_id=u1;lead_id=l1",
+        ),
+        // 1,699,000,000 s is 2023-11-03T08:26:40Z: this one is planned.
+        rec(
+            Entity::Activities,
+            "id=a4;kind=call;occurred_at=2023-11-04T09:00:00Z;owner_id=u1;lead_id=l2",
+        ),
+    ]);
+    let lead = |id: &str| store.get(Entity::Leads, &[Value::Text(id.into())]).unwrap().unwrap();
+    let l1 = lead("l1");
+    assert_eq!(
+        l1.get("first_response_at"),
+        rec(Entity::Leads, "id=x;created_at=2023-11-01T10:30:00Z;source=w").get("created_at")
+    );
+    assert_eq!(l1.get("status").as_text(), Some("contacted"));
+    assert!(lead("l2").get("first_response_at").is_null());
+    assert_eq!(lead("l2").get("status").as_text(), Some("new"));
+    // A later e-mail keeps the first answer.
+    put_as(vec![rec(
+        Entity::Activities,
+        "id=a5;kind=email;occurred_at=2023-11-02T10:00:00Z;owner_id=u1;lead_id=l1",
+    )]);
+    assert_eq!(lead("l1").get("first_response_at"), l1.get("first_response_at"));
+    // The change to the lead is audited as the one who logged the call.
+    let audit = store.audit_of("leads", "l1", 10).unwrap();
+    assert_eq!(audit[0].actor, "u1");
+    assert_eq!(audit[0].action, "update");
 }

@@ -97,6 +97,11 @@ pub(crate) struct SqliteWriter<'a> {
     referenced: [bool; Entity::ALL.len()],
     /// Who the changes are audited as; `None`: not audited.
     actor: Option<Actor>,
+    /// Leads answered by activities of this transaction: the earliest answer and its tag
+    /// (`traction_domain::leads`), applied at commit.
+    answered_leads: HashMap<String, (i64, u64)>,
+    /// The database's clock, read once, for writes without the actor's time.
+    db_now: Option<i64>,
 }
 
 impl<'a> SqliteWriter<'a> {
@@ -127,6 +132,8 @@ impl<'a> SqliteWriter<'a> {
             slices: std::collections::BTreeSet::new(),
             referenced: Entity::ALL.map(is_referenced),
             actor,
+            answered_leads: HashMap::new(),
+            db_now: None,
         })
     }
 
@@ -220,6 +227,26 @@ impl<'a> SqliteWriter<'a> {
         Ok(problems)
     }
 
+    /// One target per metric, scope and period start (spec: kpis.md, Targets): a second one is a
+    /// conflict, seen also against targets written earlier in this transaction.
+    fn check_target_unique(&mut self, record: &Record) -> Result<(), Error> {
+        let text = |name: &str| record.get(name).as_text().unwrap_or("").to_string();
+        let Value::Date(starts_on) = record.get("starts_on") else { return Ok(()) };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM targets WHERE metric = ?1 AND scope = ?2 AND period = ?3 \
+             AND starts_on = ?4 AND id <> ?5 LIMIT 1",
+        )?;
+        let (metric, scope, period) = (text("metric"), text("scope"), text("period"));
+        let mut rows = stmt.query((&metric, &scope, &period, starts_on.to_string(), text("id")))?;
+        if let Some(row) = rows.next()? {
+            let other: String = row.get(0)?;
+            return Err(Error::Conflict(format!(
+                "target {other:?} is already set on {metric} for {scope}, the {period} starting {starts_on}: change that one (its id is {other}) or delete it first"
+            )));
+        }
+        Ok(())
+    }
+
     /// A deal's status follows its stage's kind, and `closed_at` follows its status.
     fn check_deal(
         &mut self,
@@ -295,7 +322,11 @@ impl<'a> SqliteWriter<'a> {
                 let key: Vec<Value> = entity.key().iter().map(|k| record.get(k).clone()).collect();
                 super::get_record(&self.conn, entity, &key)?
             }
-            None => None,
+            _ if entity == Entity::Users => {
+                let key: Vec<Value> = entity.key().iter().map(|k| record.get(k).clone()).collect();
+                super::get_record(&self.conn, entity, &key)?
+            }
+            _ => None,
         };
         let updated = self
             .conn
@@ -303,6 +334,11 @@ impl<'a> SqliteWriter<'a> {
             .execute(rusqlite::params_from_iter(params.iter()))?;
         if updated == 0 {
             return Ok(PutOutcome::Unchanged);
+        }
+        if entity == Entity::Users
+            && let Some(before) = &before
+        {
+            self.end_sign_ins_if_needed(before, record)?;
         }
         if let (Some(actor), Some(before)) = (&self.actor, before) {
             let changed = |idx: usize| before.values[idx] != record.values[idx];
@@ -312,6 +348,20 @@ impl<'a> SqliteWriter<'a> {
             auth::append(&self.conn, actor, "update", entity.name(), &key, Some(&old), Some(&new))?;
         }
         Ok(PutOutcome::Updated)
+    }
+
+    /// A user disabled or given another role is signed out everywhere for good: their sessions
+    /// are deleted and their API tokens revoked, in the write's transaction, so enabling them
+    /// again (or the old role coming back) revives nothing.
+    fn end_sign_ins_if_needed(&self, before: &Record, after: &Record) -> Result<(), Error> {
+        let disabled = matches!(after.get("active"), Value::Bool(false))
+            && !matches!(before.get("active"), Value::Bool(false));
+        let new_role = before.get("role") != after.get("role");
+        if !(disabled || new_role) {
+            return Ok(());
+        }
+        let user = after.get("id").as_text().unwrap_or("");
+        super::auth::end_sign_ins(&self.conn, user, self.actor.as_ref().and_then(|a| a.at))
     }
 
     /// Records that refer to `entity`'s record `id`, as `(entity, count)` (counts capped at 1000).
@@ -458,6 +508,33 @@ impl<'a> SqliteWriter<'a> {
 
     /// An order's total against its lines, its derived amount, and its sale movements.
     fn check_orders(&mut self, problems: &mut Vec<Problem>) -> Result<(), Error> {
+        // Each line is bounded, but many may add up past what an amount holds: found with
+        // floating sums (TOTAL never overflows) before the exact ones are taken.
+        let mut stmt = self.conn.prepare(
+            "SELECT t.id, t.tag FROM touched_orders t
+             JOIN (SELECT order_id, TOTAL(quantity * unit_price - discount) AS sum FROM order_lines
+                   WHERE order_id IN (SELECT id FROM touched_orders) GROUP BY order_id) s
+               ON s.order_id = t.id
+             WHERE abs(s.sum) > ?1
+             ORDER BY t.tag LIMIT 1000",
+        )?;
+        let too_large: Vec<(String, i64)> = stmt
+            .query_map([traction_domain::money::MAX_MINOR], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        drop(stmt);
+        for (order, tag) in too_large {
+            problems.push(Problem::tagged(
+                tag as u64,
+                "total",
+                format!(
+                    "the lines of order {order:?} add up to more than the largest amount stored ({}): check their quantities and prices",
+                    format_minor(traction_domain::money::MAX_MINOR, self.currency)
+                ),
+            ));
+        }
+        if !problems.is_empty() {
+            return Ok(());
+        }
         let mut stmt = self.conn.prepare(
             "SELECT t.id, t.tag, o.total, s.sum FROM touched_orders t
              JOIN orders o ON o.id = t.id
@@ -516,6 +593,9 @@ impl Writer for SqliteWriter<'_> {
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
         }
+        if entity == Entity::Targets {
+            self.check_target_unique(&record)?;
+        }
         let text = |name: &str| record.get(name).as_text().unwrap_or("").to_string();
         match entity {
             Entity::Stages => {
@@ -534,6 +614,28 @@ impl Writer for SqliteWriter<'_> {
             }
             Entity::Orders => self.touch_order(&text("id"), tag)?,
             Entity::OrderLines => self.touch_order(&text("order_id"), tag)?,
+            Entity::Activities => {
+                // The write's time: the actor's clock, else the database's (as the audit log).
+                // Read once per transaction: a large import asks for it once.
+                let now = match (self.actor.as_ref().and_then(|a| a.at), self.db_now) {
+                    (Some(at), _) | (None, Some(at)) => at,
+                    (None, None) => {
+                        let at: i64 = self.conn.query_row(
+                            "SELECT CAST(unixepoch('subsec') * 1000000 AS INTEGER)",
+                            [],
+                            |r| r.get(0),
+                        )?;
+                        self.db_now = Some(at);
+                        at
+                    }
+                };
+                if let Some((lead, at)) = traction_domain::leads::answers(&record, now) {
+                    let entry = self.answered_leads.entry(lead).or_insert((at, tag));
+                    if at < entry.0 {
+                        *entry = (at, tag);
+                    }
+                }
+            }
             _ => {}
         }
         self.tables.insert(table(entity));
@@ -620,6 +722,13 @@ impl Writer for SqliteWriter<'_> {
     }
 
     fn commit(mut self: Box<Self>) -> Result<Summary, Error> {
+        // Leads answered by this transaction's activities (in the same transaction and audit).
+        for (lead, (at, tag)) in std::mem::take(&mut self.answered_leads) {
+            let stored = super::get_record(&self.conn, Entity::Leads, &[Value::Text(lead)])?;
+            if let Some(answered) = stored.and_then(|l| traction_domain::leads::answered(&l, at)) {
+                self.put(tag, answered)?;
+            }
+        }
         let mut problems = self.commit_checks()?;
         if !problems.is_empty() {
             problems.sort_by_key(|p| p.tag);

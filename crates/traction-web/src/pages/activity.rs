@@ -56,7 +56,7 @@ pub async fn form(State(state): State<AppState>, req: Req, params: Params) -> Re
             params
                 .0
                 .iter()
-                .filter(|(k, _)| k == "lead_id" || k == "deal_id" || k == "kind")
+                .filter(|(k, _)| ["lead_id", "deal_id", "contact_id", "kind"].contains(&k.as_str()))
                 .cloned()
                 .collect(),
         );
@@ -126,6 +126,8 @@ fn page(
         @for (f, m) in &general { p.error-text { (f) ": " (m) } }
         form.card method="post" action="/log" data-validate {
             @if let Some(token) = &req.csrf { input type="hidden" name="_csrf" value=(token); }
+            // A contact's page presets the person it concerns.
+            @if let Some(contact) = values.get("contact_id") { input type="hidden" name="contact_id" value=(contact); }
             fieldset.choices {
                 legend { "What" }
                 @for (value, label) in KINDS {
@@ -235,8 +237,8 @@ pub async fn submit(State(state): State<AppState>, req: Req, body: Bytes) -> Res
                         format!("{v:?} is not a whole number of minutes from 0 to 1440"),
                     )),
                 },
-                "kind" | "outcome" | "owner_id" | "deal_id" | "lead_id" | "direction"
-                | "subject" | "occurred_at" => pairs.push((k.clone(), v.clone())),
+                "kind" | "outcome" | "owner_id" | "deal_id" | "lead_id" | "contact_id"
+                | "direction" | "subject" | "occurred_at" => pairs.push((k.clone(), v.clone())),
                 "confirm_future" => {}
                 _ => {}
             }

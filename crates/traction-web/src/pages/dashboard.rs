@@ -196,6 +196,10 @@ fn tile(
 ) -> Result<Markup> {
     let t = &row.target;
     let f = &row.figures;
+    // A target that cannot be computed shows why in its own tile; the others still answer.
+    if let Some(message) = &row.error {
+        return Ok(super::targets::error_tile(names, t, message));
+    }
     let (unit, better, label) = unit_of(engine.catalog, &t.metric);
     let fmt = &ws.fmt;
     let (pstart, pend) =
@@ -305,7 +309,7 @@ fn tile(
                 @if accumulating {
                     p.small {
                         "projected " (fmt.value(unit, f.projected)) " of " (fmt.value(unit, Some(t.value)))
-                        @if let Some(r) = f.required_rate { @if r > 0.0 && f.status.name() != "achieved" { " · needs " (fmt.value(unit, Some(r))) " per working hour" } }
+                        @if let Some(needs) = super::targets::needed_rate(fmt, unit, &t.scope, f) { " · " (needs) }
                     }
                 }
             }

@@ -67,6 +67,8 @@ struct Explore {
     scope: traction_kpi::scope::Scope,
     zone: jiff::tz::TimeZone,
     at: Micros,
+    /// Who asks: a filtered or record-grouped query is kept to their read scope.
+    reader: Option<std::sync::Arc<traction_server::auth::Principal>>,
 }
 
 impl Explore {
@@ -106,6 +108,7 @@ impl Explore {
             scope: scope_param(params, req)?,
             zone: ws.zone,
             at,
+            reader: req.principal.clone(),
         })
     }
 
@@ -134,6 +137,17 @@ impl Explore {
         let mut query =
             traction_metrics::params::metric_query(&self.metric, &pairs, &self.zone, self.at)?;
         query.at = self.at;
+        // A figure may not single out records the reader cannot read (docs/security.md): a
+        // filtered or record-grouped query is kept to the reader's scope.
+        if let Some(owners) = self.reader.as_ref().and_then(|r| r.owners())
+            && traction_server::api::metrics::singles_out(&self.filter, &query.by)
+        {
+            let scope = owner_filter(owners);
+            query.filter = Some(match query.filter.take() {
+                Some(existing) => format!("({existing}) and {scope}"),
+                None => scope,
+            });
+        }
         Ok(traction_metrics::run(store, &state.catalog, &query)?)
     }
 
@@ -401,6 +415,8 @@ fn result_table(result: &MetricResult, ws: &Ws, names: &Names) -> Markup {
 /// change) — the columns of `traction metric --format csv`.
 pub fn to_csv(result: &MetricResult) -> String {
     fn cell(text: &str) -> String {
+        // A cell a spreadsheet would run as a formula is shown as text.
+        let text = traction_domain::record::spreadsheet_safe(text);
         if text.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", text.replace('"', "\"\""))
         } else {

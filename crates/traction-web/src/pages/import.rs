@@ -253,15 +253,35 @@ pub async fn upload(
         let guarded = forms::guarded(&st, principal, now);
         let options =
             ImportOptions { file_name: name.clone(), format, max_errors: MAX_ERRORS, now };
+        // spec: kpis.md, Targets: imported targets get the same check as the target form,
+        // through a preset and in a dry run too.
+        let currency = traction_store::Store::workspace(st.store.as_ref())?.currency;
+        let engine = traction_kpi::engine::Engine { store: &st.store, catalog: &st.catalog };
+        let check = |record: &traction_domain::Record| {
+            traction_kpi::check::check_target(&engine, record, currency)
+        };
         let input = std::io::Cursor::new(bytes);
         let result = match &mapping {
-            Some(m) => {
-                traction_import::import_mapped(&guarded, m, input, &options, dry_run, &mut |_| {})
-            }
+            Some(m) => traction_import::import_mapped(
+                &guarded,
+                m,
+                input,
+                &options,
+                &check,
+                dry_run,
+                &mut |_| {},
+            ),
             None if dry_run => {
-                traction_import::dry_run(&guarded, entity, input, &options, &mut |_| {})
+                traction_import::dry_run(&guarded, entity, input, &options, &check, &mut |_| {})
             }
-            None => traction_import::import(&guarded, entity, input, &options, &mut |_| {}),
+            None => traction_import::import_checked(
+                &guarded,
+                entity,
+                input,
+                &options,
+                &check,
+                &mut |_| {},
+            ),
         };
         match result {
             Ok(report) if report.dry_run => Ok((

@@ -94,6 +94,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
     let body = html! {
         div.page-head {
             h1 { "Leads" }
+            (super::edit::new_button(req, Entity::Leads))
             p.sub { (recent.len()) " waiting for an answer · " (breached) " past the " (sla_min) "-minute SLA" }
             form.filters method="get" action="/leads" {
                 label for="owner" { "Owner" }
@@ -122,7 +123,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
             } @else {
                 div.scroll {
                     table {
-                        thead { tr { th scope="col" { "Came in" } th.num scope="col" { "Waiting" } th scope="col" { "Source" } th scope="col" { "Owner" } th scope="col" { "Lead" } th scope="col" {} } }
+                        thead { tr { th scope="col" { "Came in" } th.num scope="col" { "Waiting" } th scope="col" { "Source" } th scope="col" { "Owner" } th scope="col" { "Lead (person · company)" } th scope="col" {} } }
                         tbody {
                             @for l in recent.iter().take(300) {
                                 @let created = instant(l, "created_at").unwrap_or(at);
@@ -130,9 +131,10 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
                                 tr.sla-breach[late] {
                                     td { (ws.when(created)) }
                                     td.num { (ws.fmt.duration((at - created) as f64 / 1e6)) @if late { " " span.tag.bad { "over SLA" } } }
-                                    td { (text(l, "source")) }
-                                    td { (names.user(text(l, "owner_id"))) }
-                                    td { (text(l, "id")) }
+                                    // A click on a source or an owner filters the list by it.
+                                    td { a href={"/leads?source=" (crate::encode(text(l, "source")))} title="Only this source" { (text(l, "source")) } }
+                                    td { @if text(l, "owner_id").is_empty() { "–" } @else { a href={"/leads?owner=" (crate::encode(text(l, "owner_id")))} title="Only this owner" { (names.user(text(l, "owner_id"))) } } }
+                                    td { a href={"/leads/" (crate::encode(text(l, "id")))} { (super::work::lead_label(store, l)?) } }
                                     td { a href={"/log?lead_id=" (crate::encode(text(l, "id")))} { "Log a reply" } }
                                 }
                             }

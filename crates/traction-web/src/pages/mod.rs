@@ -3,15 +3,19 @@
 
 pub mod activity;
 pub mod dashboard;
+pub mod edit;
 pub mod explorer;
 pub mod import;
 pub mod leads;
 pub mod pipeline;
+pub mod pipelines;
 pub mod records;
+pub mod search;
 pub mod settings;
 pub mod targets;
 pub mod today;
 pub mod tokens;
+pub mod work;
 
 use std::collections::BTreeMap;
 
@@ -308,6 +312,8 @@ pub fn status_parts(status: &str) -> (&'static str, &'static str) {
         "achieved" => ("✓", "achieved"),
         "at_risk" => ("●", "at risk"),
         "off_track" => ("▼", "off track"),
+        "missed" => ("✗", "missed"),
+        "error" => ("⚠", "cannot be computed"),
         "not_started" => ("○", "not started"),
         _ => ("○", "not enough data"),
     }

@@ -86,7 +86,11 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
     if pipelines.is_empty() {
         let body = html! {
             div.page-head { h1 { "Pipeline" } }
-            (layout::empty("No pipeline yet — import pipelines and stages (or run the demo) to see deals on a board.", Some(("/import", "Import data"))))
+            @if req.user.as_ref().is_none_or(|u| u.role == "admin") {
+                (layout::empty("No pipeline yet — build one here, or import pipelines and stages.", Some(("/pipelines/new", "New pipeline"))))
+            } @else {
+                (layout::empty("No pipeline yet — an admin builds one (or imports pipelines and stages) before deals can be tracked.", None))
+            }
         };
         return Ok(layout::page(req, "Pipeline", Nav::Pipeline, body));
     }
@@ -133,9 +137,12 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
     }
     let back = req.path.clone();
     let mut accounts: BTreeMap<String, String> = BTreeMap::new();
+    let movable = super::edit::can_write(req);
     let body = html! {
         div.page-head {
             h1 { "Pipeline" }
+            (super::edit::new_button(req, Entity::Deals))
+            @if req.user.as_ref().is_some_and(|u| u.role == "admin") { " " a href="/pipelines/new" { "New pipeline" } }
             p.sub { (text(pipeline, "name")) " · open deals, and deals closed in the last 30 days" }
             form.filters method="get" action="/pipeline" {
                 @if pipelines.len() > 1 {
@@ -152,7 +159,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
                 button type="submit" { "Show" }
             }
         }
-        p.hint { "Drag a card by its handle to another column, or open Move on the card, choose the stage and press Move." }
+        @if movable { p.hint { "Drag a card by its handle to another column, or open Move on the card, choose the stage and press Move." } }
         p.notice #board-status role="status" aria-live="polite" hidden {}
         div.board-cols #board data-live {
             @for s in &stages {
@@ -169,7 +176,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
                     }
                     ol {
                         @for d in largest(deals, &ws).into_iter().take(CARDS) {
-                            (card(store, d, s, &stages, &names, &ws, &back, req.csrf.as_deref(), now, &mut accounts))
+                            (card(store, d, s, &stages, &names, &ws, &back, req.csrf.as_deref(), now, &mut accounts, movable))
                         }
                     }
                     @if deals.len() > CARDS { p.small { "+ " (deals.len() - CARDS) " smaller deals" } }
@@ -202,6 +209,8 @@ fn card(
     csrf: Option<&str>,
     now: Micros,
     accounts: &mut BTreeMap<String, String>,
+    // Whether the reader may move deals (a viewer may not: no handle, no Move).
+    movable: bool,
 ) -> Markup {
     let id = text(d, "id");
     let name = match text(d, "name") {
@@ -241,8 +250,8 @@ fn card(
     html! {
         li.deal id={"deal-" (id)} data-deal=(id) data-stage=(current.id) title=(whole) {
             div.line {
-                span.handle aria-hidden="true" title="Drag to another stage" { "⠿" }
-                span.name { (name) }
+                @if movable { span.handle aria-hidden="true" title="Drag to another stage" { "⠿" } }
+                span.name { a href={"/deals/" (crate::encode(id))} { (name) } }
             }
             div.line {
                 span.facts {
@@ -252,7 +261,7 @@ fn card(
                         @if let Some(a) = &age { " · " (a) " old" }
                     }
                 }
-                details.mv {
+                @if movable { details.mv {
                     summary aria-label={"Move " (name)} { "Move" }
                     form method="post" action="/pipeline/move" {
                         @if let Some(token) = csrf { input type="hidden" name="_csrf" value=(token); }
@@ -264,7 +273,7 @@ fn card(
                         }
                         button.secondary type="submit" { "Move" }
                     }
-                }
+                } }
             }
         }
     }

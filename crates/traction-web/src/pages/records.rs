@@ -71,7 +71,7 @@ pub async fn order(
 // Parameters
 
 /// Refuses parameters a page does not take (a typo would otherwise silently show everything).
-fn allow(params: &Params, allowed: &[&str], page: &str) -> Result<()> {
+pub(super) fn allow(params: &Params, allowed: &[&str], page: &str) -> Result<()> {
     for (key, _) in &params.0 {
         if !allowed.contains(&key.as_str()) {
             return Err(WebError::bad(format!(
@@ -149,13 +149,16 @@ fn ref_param(
     }
 }
 
-fn singular(entity: Entity) -> &'static str {
+pub(super) fn singular(entity: Entity) -> &'static str {
     match entity {
         Entity::Accounts => "customer",
         Entity::Users => "user",
         Entity::Campaigns => "campaign",
         Entity::Products => "product",
         Entity::Orders => "order",
+        Entity::Deals => "deal",
+        Entity::Leads => "lead",
+        Entity::Contacts => "contact",
         _ => "record",
     }
 }
@@ -219,14 +222,14 @@ fn day_span(from: Option<Date>, to: Option<Date>, ws: &Ws) -> Result<(Micros, Mi
 
 /// What the caller may read of an owned entity (authz: a rep their own records, a manager
 /// their teams'; `owners` is `None` for everything), as a condition for the store.
-struct ReadScope {
+pub(super) struct ReadScope {
     owners: Option<Vec<String>>,
     sql: Option<String>,
     params: Vec<Value>,
 }
 
 impl ReadScope {
-    fn condition(&self) -> Option<Condition<'_>> {
+    pub(super) fn condition(&self) -> Option<Condition<'_>> {
         self.sql.as_deref().map(|sql| Condition { sql, params: &self.params })
     }
 
@@ -240,7 +243,7 @@ impl ReadScope {
     }
 }
 
-fn read_scope(req: &Req, entity: Entity) -> ReadScope {
+pub(super) fn read_scope(req: &Req, entity: Entity) -> ReadScope {
     let owners = req.principal.as_deref().and_then(|p| p.owners()).map(<[String]>::to_vec);
     let sql = owners.as_ref().and_then(|o| traction_store::owner_condition(entity, o.len()));
     let params = match (&owners, &sql) {
@@ -251,7 +254,7 @@ fn read_scope(req: &Req, entity: Entity) -> ReadScope {
 }
 
 /// A record the caller may not read is answered as if it did not exist.
-fn check_visible(
+pub(super) fn check_visible(
     store: &SqliteStore,
     req: &Req,
     record: &Record,
@@ -269,27 +272,27 @@ fn check_visible(
 // ---------------------------------------------------------------------------------------------
 // Display
 
-fn link(base: &str, id: &str) -> String {
+pub(super) fn link(base: &str, id: &str) -> String {
     format!("{base}/{}", encode(id))
 }
 
 /// Minor units as money for people.
-fn minor(ws: &Ws, value: Option<i64>) -> String {
+pub(super) fn minor(ws: &Ws, value: Option<i64>) -> String {
     match value {
         Some(m) => ws.fmt.money(m as f64 / ws.workspace.currency.minor_per_major() as f64),
         None => "–".into(),
     }
 }
 
-fn money_field(ws: &Ws, r: &Record, field: &str) -> String {
+pub(super) fn money_field(ws: &Ws, r: &Record, field: &str) -> String {
     money(r, field, ws).map_or_else(|| "–".into(), |x| ws.fmt.money(x))
 }
 
-fn when(ws: &Ws, r: &Record, field: &str) -> String {
+pub(super) fn when(ws: &Ws, r: &Record, field: &str) -> String {
     instant(r, field).map_or_else(|| "–".into(), |t| ws.when(t))
 }
 
-fn day_of(ws: &Ws, r: &Record, field: &str) -> String {
+pub(super) fn day_of(ws: &Ws, r: &Record, field: &str) -> String {
     match r.get(field) {
         Value::Instant(t) => ws.day(*t),
         Value::Date(d) => d.strftime("%-d %b %Y").to_string(),
@@ -297,12 +300,12 @@ fn day_of(ws: &Ws, r: &Record, field: &str) -> String {
     }
 }
 
-fn or_dash(s: &str) -> &str {
+pub(super) fn or_dash(s: &str) -> &str {
     if s.is_empty() { "–" } else { s }
 }
 
 /// A status as a tag: good and bad outcomes coloured, and always the word.
-fn tag(status: &str) -> Markup {
+pub(super) fn tag(status: &str) -> Markup {
     let class = match status {
         "fulfilled" | "won" | "converted" | "qualified" | "restock" => "tag good",
         "cancelled" | "returned" | "lost" | "disqualified" | "reorder" => "tag bad",
@@ -417,7 +420,7 @@ fn account_names<'a>(
 }
 
 /// One record by id, or a 404 page that says what was asked for.
-fn find(store: &SqliteStore, entity: Entity, id: &str) -> Result<Record> {
+pub(super) fn find(store: &SqliteStore, entity: Entity, id: &str) -> Result<Record> {
     store
         .get(entity, &[Value::Text(id.to_string())])?
         .ok_or_else(|| WebError::not_found(format!("There is no {} {id:?}.", singular(entity))))
@@ -610,6 +613,7 @@ fn customers_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
     let body = html! {
         div.page-head {
             h1 { "Customers" }
+            (super::edit::new_button(req, Entity::Accounts))
             p.sub {
                 @if by_revenue { "Highest revenue first (customers with a counted order)" } @else { "Newest customers first" }
                 " · orders and revenue of all time, cancelled and returned orders left out"
@@ -732,6 +736,7 @@ fn customer_page(
         div.page-head {
             h1 { (name) }
             p.sub { a href="/customers" { "Customers" } " · customer since " (day_of(&ws, &account, "created_at")) }
+            (super::edit::actions(req, Entity::Accounts, id, Some("account_id")))
         }
         div.grid2 {
             section.card aria-labelledby="facts-h" {
@@ -1147,6 +1152,7 @@ fn products_page(state: &AppState, req: &Req, params: &Params) -> Result<Markup>
     let body = html! {
         div.page-head {
             h1 { "Products" }
+            (super::edit::new_button(req, Entity::Products))
             p.sub { "Stock on hand is the opening stock plus every movement; " span.tag.bad { "reorder" } " marks stock at or below the reorder level" }
         }
         form.filters method="get" action="/products" {
@@ -1263,6 +1269,7 @@ fn product_page(
         div.page-head {
             h1 { (name) }
             p.sub { a href="/products" { "Products" } @if !text(&product, "sku").is_empty() { " · SKU " (text(&product, "sku")) } }
+            (super::edit::actions(req, Entity::Products, text(&product, "id"), None))
         }
         div.grid2 {
             section.card aria-labelledby="facts-h" {
@@ -1396,6 +1403,7 @@ fn campaigns_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
     let body = html! {
         div.page-head {
             h1 { "Campaigns" }
+            (super::edit::new_button(req, Entity::Campaigns))
             p.sub { "Costs, leads and revenue won attributed to each campaign, all time · " a href="/costs" { "All costs" } }
         }
         form.filters method="get" action="/campaigns" {
@@ -1477,6 +1485,7 @@ fn campaign_page(
         div.page-head {
             h1 { (name) }
             p.sub { a href="/campaigns" { "Campaigns" } " · " (text(&campaign, "channel")) " · " (dates(&ws, &campaign)) }
+            (super::edit::actions(req, Entity::Campaigns, text(&campaign, "id"), None))
         }
         div.grid2 {
             section.card aria-labelledby="facts-h" {
@@ -1608,6 +1617,7 @@ fn costs_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
     let body = html! {
         div.page-head {
             h1 { "Costs" }
+            (super::edit::new_button(req, Entity::Costs))
             p.sub { "Newest first" }
         }
         form.filters method="get" action="/costs" {

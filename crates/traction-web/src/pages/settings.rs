@@ -25,6 +25,10 @@ fn help(key: Key) -> &'static str {
         Key::WorkDays => "Days that count for pace, e.g. mon,tue,wed,thu,fri.",
         Key::WorkHours => "Working hours of a day, e.g. 09:00-17:00.",
         Key::Holidays => "Days off, comma-separated dates, e.g. 2026-12-25,2026-12-26.",
+        Key::SmtpUrl => {
+            "Email alerts go out through this server, e.g. smtps://user:password@mail.example.com:465 (the password is never shown)."
+        }
+        Key::SmtpFrom => "The sender of email alerts, e.g. alerts@example.com.",
     }
 }
 
@@ -55,7 +59,8 @@ fn build(
     let mut current = Vec::new();
     for key in Key::ALL {
         let setting = store.setting(key, None)?;
-        current.push((key, setting.value));
+        // A password in smtp_url is never shown; saving the masked text keeps the stored one.
+        current.push((key, key.shown(&setting.value)));
     }
     let mut overrides = Vec::new();
     for (team, team_name) in &names.teams {
@@ -100,6 +105,12 @@ fn build(
                     }
                 }
                 h2 { "People" }
+                @if req.user.as_ref().is_some_and(|u| u.role == "admin") {
+                    p.actions {
+                        a.button href="/records/users/new" { "New user" } " "
+                        a.button href="/records/teams/new" { "New team" }
+                    }
+                }
                 p.sub { "Sign-in accounts are managed with " code { "traction user" } " (see the security guide); your API tokens are below." }
                 div.scroll {
                     table {
@@ -107,7 +118,12 @@ fn build(
                         tbody {
                             @for u in &users {
                                 tr {
-                                    td { (text(u, "name")) }
+                                    td {
+                                        (text(u, "name"))
+                                        @if req.user.as_ref().is_some_and(|a| a.role == "admin") {
+                                            " " a href={"/records/users/" (crate::encode(text(u, "id"))) "/edit"} aria-label={"Edit " (text(u, "name"))} { "Edit" }
+                                        }
+                                    }
                                     td { (text(u, "role")) }
                                     td { (names.teams.get(text(u, "team_id")).cloned().unwrap_or_default()) }
                                     td { (if matches!(u.get("active"), traction_domain::Value::Bool(false)) { "no" } else { "yes" }) }
@@ -143,7 +159,7 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
             let Some(value) = form.get(key.name()) else { continue };
             let current = store.setting(key, None)?.value;
             match key.normalise(value) {
-                Ok(v) if v == current => {}
+                Ok(v) if v == current || (key.is_secret() && v == key.shown(&current)) => {}
                 Ok(v) => changes.push((key, v)),
                 Err(e) => errors.push((key.name().to_string(), e)),
             }

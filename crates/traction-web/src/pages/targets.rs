@@ -17,7 +17,6 @@ use traction_kpi::pace::Behaviour;
 use traction_kpi::period::{Grain as KGrain, PeriodKind, period_range};
 use traction_kpi::service::{Kpis, MetricSource, Target};
 use traction_metrics::Grain;
-use traction_metrics::catalog::Kind;
 use traction_server::AppState;
 use traction_store::Store;
 
@@ -308,15 +307,26 @@ pub async fn form_edit(
             .get(Entity::Targets, &[Value::Text(id.clone())])?
             .ok_or_else(|| WebError::not_found(format!("no target has id {id:?}")))?;
         let currency = store.workspace()?.currency;
+        let share = record
+            .get("metric")
+            .as_text()
+            .and_then(|m| state.catalog.get(m))
+            .is_some_and(traction_kpi::check::is_share);
         let values = Form(
             Entity::Targets
                 .fields()
                 .iter()
                 .map(|f| {
-                    (
-                        f.name.to_string(),
-                        traction_domain::record::format_value(f, record.get(f.name), currency),
-                    )
+                    let text =
+                        traction_domain::record::format_value(f, record.get(f.name), currency);
+                    // The form takes a rate in percent (docs/kpis.md): 0.25 is shown as 25.
+                    let text = match f.name {
+                        "value" if share => {
+                            traction_kpi::check::fraction_to_percent(&text).unwrap_or(text)
+                        }
+                        _ => text,
+                    };
+                    (f.name.to_string(), text)
                 })
                 .collect(),
         );
@@ -346,8 +356,12 @@ fn form_page(
             .collect::<Vec<_>>()
             .join("; ")
     };
-    let metrics: Vec<_> =
-        state.catalog.metrics().iter().filter(|m| !matches!(m.kind, Kind::Funnel)).collect();
+    let metrics: Vec<_> = state
+        .catalog
+        .metrics()
+        .iter()
+        .filter(|m| m.target != traction_metrics::catalog::TargetKind::None)
+        .collect();
     let metric = values.get("metric").unwrap_or("revenue_won");
     let title = if editing { "Edit target" } else { "New target" };
     let body = html! {
@@ -383,8 +397,8 @@ fn form_page(
             }
             div.field {
                 label for="value" { "Target value" }
-                input type="number" name="value" id="value" required step="any" min="0" inputmode="decimal" value=[values.get("value")];
-                span.hint { "An amount to reach for counts and sums (in major units of money); a level to hold for rates, averages and times (a rate as a fraction: 0.25 for 25%; times in the metric's unit)." }
+                input type="number" name="value" id="value" required step="any" inputmode="decimal" value=[values.get("value")];
+                span.hint { "An amount to reach for counts and sums, above 0 (money in major units, within the currency's decimals); a level to hold for rates, averages and times. A rate is entered in percent: 25 for 25%. Times in the metric's unit." }
                 p.error-text data-for="value" { (err("value")) }
             }
             div.field {
@@ -426,17 +440,44 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
             str::to_string,
         );
         let mut errors: FieldErrors = Vec::new();
-        let record = match forms::record_from_form(Entity::Targets, &form, Some(&id), &ctx) {
+        // A rate is entered in percent and stored as the fraction (docs/kpis.md): 25 → 0.25.
+        let share = form
+            .get("metric")
+            .and_then(|m| st.catalog.get(m))
+            .is_some_and(traction_kpi::check::is_share);
+        let mut parsed = Form(form.0.clone());
+        if share && let Some(text) = form.get("value") {
+            match traction_kpi::check::percent_to_fraction(text) {
+                Some(fraction) => {
+                    parsed.0.retain(|(k, _)| k != "value");
+                    parsed.0.push(("value".into(), fraction));
+                }
+                None => errors.push((
+                    "value".into(),
+                    format!("{text:?} is not a number: enter a percentage such as 25"),
+                )),
+            }
+        }
+        let record = match forms::record_from_form(Entity::Targets, &parsed, Some(&id), &ctx) {
             Ok(r) => Some(r),
             Err(e) => {
                 errors.extend(e);
                 None
             }
         };
-        if let Some(m) = form.get("metric")
-            && st.catalog.get(m).is_none()
-        {
-            errors.push(("metric".into(), format!("{m:?} is not a metric of the catalog")));
+        // spec: kpis.md, Targets: the one check the command line, the API and imports use too.
+        if let Some(r) = &record {
+            let engine = Engine { store, catalog: &st.catalog };
+            for p in traction_kpi::check::check_target(&engine, r, ctx.currency) {
+                let message = match (share, p.field.as_str()) {
+                    (true, "value") => format!(
+                        "{}% is not a rate: enter a percentage from 0 to 100",
+                        form.get("value").unwrap_or("")
+                    ),
+                    _ => p.message,
+                };
+                errors.push((p.field, message));
+            }
         }
         if let Some(s) = form.get("scope")
             && let Err(e) = traction_kpi::scope::Scope::parse(s)
@@ -470,6 +511,124 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
     }
 }
 
+/// What a target still needs per working hour, saying whose rate it is (issue 22.2): for a team
+/// or the company, the scope's rate and each head's ("£753 per working hour for the team · £188
+/// per head"), the figures the hourly breakdown shows; for a user, theirs. `None` when nothing
+/// more is needed or no working hour remains.
+pub fn needed_rate(
+    fmt: &crate::fmt::Fmt,
+    unit: traction_metrics::catalog::Unit,
+    scope: &traction_kpi::scope::Scope,
+    f: &traction_kpi::pace::Figures,
+) -> Option<String> {
+    use traction_kpi::scope::Scope;
+    let scope_rate = f.required_rate_scope.filter(|r| *r > 0.0)?;
+    if f.status.name() == "achieved" {
+        return None;
+    }
+    let whose = match scope {
+        Scope::User(_) => {
+            return Some(format!("needs {} per working hour", fmt.value(unit, Some(scope_rate))));
+        }
+        Scope::Team(_) => "for the team",
+        Scope::Company => "for the company",
+    };
+    let per_head = match f.required_rate {
+        Some(r) => format!(
+            " · {} per head ({} {})",
+            fmt.value(unit, Some(r)),
+            f.heads,
+            if f.heads == 1 { "rep" } else { "reps" }
+        ),
+        None => " · no reps to share it".to_string(),
+    };
+    Some(format!("needs {} per working hour {whose}{per_head}", fmt.value(unit, Some(scope_rate))))
+}
+
+/// The tile of a target that cannot be computed: its name and why.
+pub fn error_tile(names: &Names, t: &Target, message: &str) -> Markup {
+    html! {
+        article class="tile status-error" id={"kpi-" (t.id)} {
+            a.tile-link href={"/targets/" (encode(&t.id))} {
+                h3 { (t.metric) " · " (names.scope(&t.scope)) " · " (t.starts_on) }
+                p.meta { (status_badge("error")) }
+                p.small role="alert" { (message) }
+            }
+        }
+    }
+}
+
+/// Whether the caller may change targets at all (managers their teams', admins all); the store's
+/// guard decides for each target, this only hides buttons that would be refused.
+fn may_manage_targets(req: &Req) -> bool {
+    use traction_server::auth::Role;
+    req.principal.as_deref().is_some_and(|p| matches!(p.role, Role::Admin | Role::Manager))
+}
+
+/// `GET /targets/{id}/delete`: asks to confirm, naming what goes.
+pub async fn confirm_delete(
+    State(state): State<AppState>,
+    req: Req,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    blocking(move || {
+        let store = state.store.as_ref();
+        let names = Names::load(store)?;
+        let engine = Engine { store, catalog: &state.catalog };
+        let target = Kpis { store, metrics: &engine }.target(&id)?;
+        let label = state.catalog.get(&target.metric).map_or(target.metric.clone(), |m| m.label.clone());
+        let body = html! {
+            div.page-head { h1 { "Delete target?" } }
+            section.card {
+                p { "Delete the target on " strong { (label) } " for " (names.scope(&target.scope)) ", " (period_name(target.period)) " from " (target.starts_on) "? Its figures go from the dashboard and the reports; the records it measured stay. This cannot be undone." }
+                form method="post" action={"/targets/" (encode(&id)) "/delete"} {
+                    @if let Some(token) = &req.csrf { input type="hidden" name="_csrf" value=(token); }
+                    button.danger type="submit" { "Delete target" }
+                    " "
+                    a.button.secondary href={"/targets/" (encode(&id))} { "Cancel" }
+                }
+            }
+        };
+        Ok(render(layout::page(&req, "Delete target", Nav::Targets, body)))
+    })
+    .await
+}
+
+/// `POST /targets/{id}/delete`: deletes the target as the caller (a manager their team's, an
+/// admin any; others are refused by the guarded store) and goes back to the list.
+pub async fn delete(
+    State(state): State<AppState>,
+    req: Req,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let st = state.clone();
+    let principal = req.principal.clone();
+    let summary = blocking(move || {
+        let principal =
+            principal.as_deref().ok_or_else(|| WebError::bad("sign in to delete a target"))?;
+        let now = (st.clock)();
+        let guarded = forms::guarded(&st, principal, now);
+        let res = (|| {
+            let mut writer = guarded.writer()?;
+            writer.delete(Entity::Targets, &[Value::Text(id.clone())])?;
+            writer.commit()
+        })();
+        match res {
+            Ok(summary) => Ok(summary),
+            Err(_) if guarded.denied().is_some() => {
+                Err(forms::denied(&guarded).unwrap_or_else(|| WebError::bad("refused")))
+            }
+            Err(traction_store::Error::NotFound) => {
+                Err(WebError::not_found(format!("no target has id {id:?}")))
+            }
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await?;
+    forms::announce(&state, &summary, Entity::Targets);
+    Ok(forms::see_other("/targets"))
+}
+
 /// A target: where it stands, and its breakdown (`grain=week|day|hour`, `per_head=1`).
 pub async fn detail(
     State(state): State<AppState>,
@@ -500,6 +659,27 @@ fn detail_page(
     let per_head = matches!(params.get("per_head"), Some("1" | "true" | "yes"));
     let (unit, better, label) = unit_of(&state.catalog, &target.metric);
     let row = kpis.status_where(at, |t, _| t.id == target.id)?.into_iter().next();
+    // A target that cannot be computed (its metric's definition was removed) says why, and can
+    // still be edited or deleted.
+    if let Some(message) = row.as_ref().and_then(|r| r.error.as_deref()) {
+        let body = html! {
+            div.page-head {
+                h1 { (target.metric) " · " (names.scope(&target.scope)) }
+                p.sub { (period_name(target.period)) " from " (target.starts_on) }
+                @if may_manage_targets(req) {
+                    a.button.secondary href={"/targets/" (encode(id)) "/edit"} { "Edit" }
+                    " "
+                    a.button.secondary href={"/targets/" (encode(id)) "/delete"} { "Delete" }
+                }
+            }
+            section.card #standing {
+                h2 { "Where it stands" }
+                p { (status_badge("error")) }
+                p.error-text role="alert" { (message) }
+            }
+        };
+        return Ok(layout::page(req, &format!("Target {}", target.metric), Nav::Targets, body));
+    }
     let rows = kpis.breakdown(id, grain, per_head, at)?;
     let accumulating = matches!(engine.behaviour(&target.metric), Ok(Behaviour::Accumulating));
     // Actuals per bucket, for the whole scope (not per head).
@@ -590,7 +770,11 @@ fn detail_page(
         div.page-head {
             h1 { (label) " · " (names.scope(&target.scope)) }
             p.sub { (period_name(target.period)) " from " (target.starts_on) " · target " (ws.fmt.value(unit, Some(target.value))) " · split " (target.split_name()) }
-            a.button.secondary href={"/targets/" (encode(id)) "/edit"} { "Edit" }
+            @if may_manage_targets(req) {
+                a.button.secondary href={"/targets/" (encode(id)) "/edit"} { "Edit" }
+                " "
+                a.button.secondary href={"/targets/" (encode(id)) "/delete"} { "Delete" }
+            }
         }
         @if let Some(r) = &row {
             section.card #standing data-live {
@@ -603,7 +787,12 @@ fn detail_page(
                     @if accumulating {
                         dt { "Projected" } dd { (ws.fmt.value(unit, r.figures.projected)) }
                         dt { "Gap" } dd { (ws.fmt.value(unit, r.figures.gap)) }
-                        dt { "Needed per working hour" } dd { (ws.fmt.value(unit, r.figures.required_rate)) }
+                        @if matches!(target.scope, traction_kpi::scope::Scope::User(_)) {
+                            dt { "Needed per working hour" } dd { (ws.fmt.value(unit, r.figures.required_rate_scope)) }
+                        } @else {
+                            dt { "Needed per working hour for the " (if target.scope == traction_kpi::scope::Scope::Company { "company" } else { "team" }) } dd { (ws.fmt.value(unit, r.figures.required_rate_scope)) }
+                            dt { "Needed per working hour per head" } dd { (ws.fmt.value(unit, r.figures.required_rate)) " (" (r.figures.heads) " " (if r.figures.heads == 1 { "rep" } else { "reps" }) ")" }
+                        }
                     }
                 }
                 (chart::pace_bar(r.figures.actual.unwrap_or(0.0), r.figures.expected, target.value, r.figures.status.name(), "pace"))
@@ -673,5 +862,56 @@ impl SplitName for Target {
             traction_kpi::split::Split::Even => "even",
             traction_kpi::split::Split::Seasonal => "seasonal",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use traction_domain::Currency;
+    use traction_kpi::pace::{Figures, Status};
+    use traction_kpi::scope::Scope;
+    use traction_metrics::catalog::Unit;
+
+    use super::needed_rate;
+    use crate::fmt::{Fmt, Locale};
+
+    fn figures(scope_rate: f64, heads: usize) -> Figures {
+        Figures {
+            actual: Some(0.0),
+            expected: 0.0,
+            pace: None,
+            status: Status::OnTrack,
+            projected: None,
+            required_rate: (heads > 0).then(|| scope_rate / heads as f64),
+            required_rate_scope: Some(scope_rate),
+            heads,
+            gap: None,
+        }
+    }
+
+    // Issue 22.2: the tile says whose rate it gives: the team's, and each head's.
+    #[test]
+    fn issue_22_2_the_needed_rate_says_whose_it_is() {
+        let fmt = Fmt { locale: Locale::EN, currency: Currency::parse("GBP").unwrap() };
+        let team = Scope::Team("north".into());
+        // 84,000 over 168 working hours for 4 reps: £500 for the team, £125 per head.
+        assert_eq!(
+            needed_rate(&fmt, Unit::Money, &team, &figures(500.0, 4)).as_deref(),
+            Some("needs £500.00 per working hour for the team · £125.00 per head (4 reps)")
+        );
+        assert_eq!(
+            needed_rate(&fmt, Unit::Money, &Scope::Company, &figures(753.0, 4)).as_deref(),
+            Some("needs £753.00 per working hour for the company · £188.25 per head (4 reps)")
+        );
+        assert_eq!(
+            needed_rate(&fmt, Unit::Money, &Scope::User("u1".into()), &figures(125.0, 1))
+                .as_deref(),
+            Some("needs £125.00 per working hour")
+        );
+        assert_eq!(
+            needed_rate(&fmt, Unit::Money, &team, &figures(500.0, 0)).as_deref(),
+            Some("needs £500.00 per working hour for the team · no reps to share it")
+        );
+        assert_eq!(needed_rate(&fmt, Unit::Money, &team, &figures(0.0, 4)), None, "reached");
     }
 }

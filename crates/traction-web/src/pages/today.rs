@@ -204,6 +204,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
                 button type="submit" { "Show" }
             }
         }
+        (super::work::my_tasks(store, req, &ws, now, day_end.max(now))?)
         @if sections.is_empty() {
             (layout::empty(&format!("No amount targets run today for {} — set a monthly or weekly target to see hourly pace here.", names.scope(&scope)), Some(("/targets/new", "Set a target"))))
         }

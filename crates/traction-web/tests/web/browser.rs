@@ -29,6 +29,9 @@ const PAGES: &[(&str, &str)] = &[
     ("products", "/products"),
     ("campaigns", "/campaigns"),
     ("costs", "/costs"),
+    ("search", "/search?q=a"),
+    ("deal-new", "/records/deals/new"),
+    ("contact-new", "/records/contacts/new"),
 ];
 
 async fn no_console_errors(s: &Session, what: &str) {
@@ -372,6 +375,30 @@ async fn layout_pages(s: &Session, app: &App) -> Vec<String> {
             }
         }
     }
+    // A deal's and a lead's page (issue 21), and a contact's from the deal.
+    for (list, prefix) in
+        [("/pipeline", "/deals/"), ("/leads", "/leads/"), ("/deals/", "/contacts/")]
+    {
+        let at = if list == "/deals/" {
+            out.iter().find(|p| p.starts_with("/deals/")).cloned().unwrap_or_default()
+        } else {
+            list.to_string()
+        };
+        if at.is_empty() {
+            continue;
+        }
+        s.goto(&app.url(&at)).await;
+        s.find("main h1").await;
+        let first = s
+            .script(
+                &format!("const a = document.querySelector('main a[href^=\"{prefix}\"]'); return a ? a.getAttribute('href') : null"),
+                json!([]),
+            )
+            .await;
+        if let Some(href) = first.as_str() {
+            out.push(href.to_string());
+        }
+    }
     out.push("/targets?status=off_track".into());
     out
 }
@@ -501,5 +528,156 @@ async fn issue_22_pages_fit_desktop_and_phone() {
     })
     .await;
     no_console_errors(&s, "drag to Lost on a phone").await;
+    s.close().await;
+}
+
+async fn sign_in_as(s: &Session, app: &App, user: &str) {
+    s.goto(&app.url("/pipeline")).await;
+    let field = s.find("#user").await;
+    s.type_into(&field, user).await;
+    let password = s.find("#password").await;
+    s.type_into(&password, PASSWORD).await;
+    let submit = s.find("main form button[type=submit]").await;
+    s.click(&submit).await;
+    s.wait_for("#board", Duration::from_secs(20)).await;
+}
+
+/// The path of the current page (without the server).
+async fn path(s: &Session, app: &App) -> String {
+    s.url().await.trim_start_matches(&app.url("")).to_string()
+}
+
+async fn source(s: &Session) -> String {
+    s.script("return document.documentElement.outerHTML", json!([])).await.as_str().unwrap().into()
+}
+
+async fn submit_record_form(s: &Session) {
+    let save = s.find("form.record-form button[type=submit]").await;
+    s.click(&save).await;
+}
+
+/// Issue 21 in the browser: a rep creates a contact and a lead, answers the lead (it leaves the
+/// queue), converts it to a deal, moves the deal to won, adds a note and a follow-up that shows
+/// on Today, and finds the contact by e-mail from the top bar; a viewer sees no write control.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn issue_21_a_rep_works_a_lead_to_a_won_deal_and_a_viewer_sees_no_write_control() {
+    let Some((driver_path, browser)) = webdriver::available() else { return };
+    let app = App::spawn().await;
+    let actor = traction_store::Actor { user: "cli".into(), at: Some(crate::app::NOW) };
+    let hash = traction_server::auth::secret::hash_password(PASSWORD).unwrap();
+    for (id, name, role) in [("web-rep", "Rita Rep", "rep"), ("web-viewer", "Vic Viewer", "viewer")]
+    {
+        crate::app::add_user(&app.store, id, name, role, None);
+        app.store.set_password(id, &hash, &actor, crate::app::NOW).unwrap();
+    }
+    let driver = Driver::start(&driver_path).await;
+    let s = driver.session(&browser, 1280, 900).await;
+    sign_in_as(&s, &app, "web-rep").await;
+
+    // A contact, then a lead about them.
+    s.goto(&app.url("/records/contacts/new")).await;
+    s.type_into(&s.find("#f-name").await, "Zed Quill").await;
+    s.type_into(&s.find("#f-email").await, "zed.quill@example.org").await;
+    submit_record_form(&s).await;
+    s.wait_for("#timeline", Duration::from_secs(10)).await;
+    let contact = path(&s, &app).await.trim_start_matches("/contacts/").to_string();
+    s.goto(&app.url(&format!("/records/leads/new?contact_id={contact}"))).await;
+    s.type_into(&s.find("#f-source").await, "web").await;
+    submit_record_form(&s).await;
+    s.wait_for("#next-step", Duration::from_secs(10)).await;
+    let lead = path(&s, &app).await.trim_start_matches("/leads/").to_string();
+    assert!(!lead.is_empty() && !lead.contains('/'), "on the lead's page: {lead}");
+    s.goto(&app.url("/leads")).await;
+    assert!(source(&s).await.contains(&format!("/leads/{lead}\"")), "the new lead waits");
+    no_console_errors(&s, "new lead").await;
+
+    // Answer it: Log a reply, Call, Connected, Save — it leaves the queue.
+    s.goto(&app.url(&format!("/leads/{lead}"))).await;
+    s.click(&s.find("p.actions a[href^='/log?lead_id=']").await).await;
+    s.click(&s.find("input[name=kind][value=call] + span").await).await;
+    s.click(&s.find("input[name=outcome][value=connected] + span").await).await;
+    s.click(&s.find("main form button[type=submit]").await).await;
+    s.find("p.notice").await;
+    let answered = app.get(Entity::Leads, &lead).unwrap();
+    assert!(!answered.get("first_response_at").is_null());
+    assert_eq!(answered.get("status").as_text(), Some("contacted"));
+    s.goto(&app.url("/leads")).await;
+    assert!(!source(&s).await.contains(&format!("/leads/{lead}\"")), "answered, it left the queue");
+
+    // Convert it to a deal, in one step.
+    s.goto(&app.url(&format!("/leads/{lead}"))).await;
+    s.type_into(&s.find("#convert-amount").await, "4200").await;
+    s.click(&s.find("form[action$='/convert'] button").await).await;
+    s.wait_for("#timeline", Duration::from_secs(10)).await;
+    let deal = path(&s, &app).await.trim_start_matches("/deals/").to_string();
+    let stored = app.get(Entity::Deals, &deal).expect("the deal exists");
+    assert_eq!(
+        app.get(Entity::Leads, &lead).unwrap().get("deal_id").as_text(),
+        Some(deal.as_str())
+    );
+
+    // Move it to Won on its pipeline's board, the keyboard way.
+    let pipeline = stored.get("pipeline_id").as_text().unwrap().to_string();
+    s.goto(&app.url(&format!("/pipeline?pipeline={pipeline}"))).await;
+    let card = s.find(&format!("#deal-{deal}")).await;
+    s.script(
+        "const sel = arguments[0].querySelector('select'); const o = [...sel.options].find(o => o.textContent.trim() === 'Won'); sel.value = o.value;",
+        json!([{ "element-6066-11e4-a52e-4f735466cecf": card }]),
+    )
+    .await;
+    s.click(&s.find(&format!("#deal-{deal} summary")).await).await;
+    s.click(&s.find(&format!("#deal-{deal} button")).await).await;
+    wait_until("the deal is won", Duration::from_secs(10), async || {
+        app.get(Entity::Deals, &deal).unwrap().get("status").as_text() == Some("won")
+    })
+    .await;
+
+    // A note from the deal's page, and an overdue follow-up that shows on Today.
+    s.goto(&app.url(&format!("/deals/{deal}"))).await;
+    s.click(&s.find("a[href^='/records/activities/new?kind=note']").await).await;
+    s.type_into(&s.find("#f-subject").await, "Signed today").await;
+    submit_record_form(&s).await;
+    let timeline = s.wait_for("#timeline", Duration::from_secs(10)).await;
+    assert!(s.text(&timeline).await.contains("Signed today"), "{}", s.text(&timeline).await);
+    s.goto(&app.url(&format!("/records/activities/new?kind=task&deal_id={deal}"))).await;
+    s.type_into(&s.find("#f-due_at").await, "2020-01-01 09:00").await;
+    s.type_into(&s.find("#f-subject").await, "Send the invoice").await;
+    submit_record_form(&s).await;
+    s.wait_for("#timeline", Duration::from_secs(10)).await;
+    s.goto(&app.url("/today")).await;
+    let tasks = s.text(&s.find("#tasks").await).await;
+    assert!(tasks.contains("Send the invoice") && tasks.contains("overdue"), "{tasks}");
+    no_console_errors(&s, "today").await;
+
+    // Search from the top bar finds the contact by e-mail.
+    let search = s.find("form.search input[name=q]").await;
+    s.type_into(&search, "zed.quill@").await;
+    s.script("document.querySelector('form.search').submit()", json!([])).await;
+    let found = s.wait_for("#found-contacts", Duration::from_secs(10)).await;
+    assert!(s.text(&found).await.contains("Zed Quill"), "{}", s.text(&found).await);
+
+    // A viewer sees no write control.
+    let v = driver.session(&browser, 1280, 900).await;
+    sign_in_as(&v, &app, "web-viewer").await;
+    for page in [
+        "/pipeline".to_string(),
+        format!("/deals/{deal}"),
+        format!("/leads/{lead}"),
+        "/customers".into(),
+    ] {
+        v.goto(&app.url(&page)).await;
+        v.find("main h1").await;
+        for control in [
+            "details.mv",
+            ".handle",
+            "a[href='/import']",
+            "a[href='/log']",
+            "a[href^='/records/']",
+            "form[action^='/leads/']",
+        ] {
+            assert!(v.try_find(control).await.is_none(), "{page}: a viewer sees {control}");
+        }
+    }
+    v.close().await;
     s.close().await;
 }

@@ -7,4 +7,6 @@ mod browser;
 mod issue22;
 mod pages;
 mod records;
+mod targets;
 mod webdriver;
+mod work;

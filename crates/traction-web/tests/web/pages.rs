@@ -127,7 +127,7 @@ async fn the_dashboard_shows_the_stored_figures() {
     }
 }
 
-async fn post_form(app: &App, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn post_form(app: &App, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
     let body: Vec<String> = fields
         .iter()
         .map(|(k, v)| format!("{}={}", traction_web::encode(k), traction_web::encode(v)))
@@ -599,4 +599,49 @@ async fn issue_22_the_dashboard_compares_the_month_so_far_like_for_like() {
         .await
         .unwrap();
     assert!(html.contains("Sales report") && html.contains(vs_previous), "{html}");
+}
+
+/// Issue 25: the explorer may not single out a record its reader cannot read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_explorer_keeps_a_filtered_query_to_the_readers_scope() {
+    let app = App::spawn().await;
+    // A rep in no team reads only their own records (they own none).
+    crate::app::add_user(&app.store, "iso", "Iso Rep", "rep", None);
+    let actor = traction_store::Actor { user: "cli".into(), at: Some(NOW) };
+    let (_, token) =
+        traction_server::auth::api::issue_token(&app.store, "iso", "tests", NOW, &actor).unwrap();
+    // Someone else's open deal with an amount.
+    let mut deal = None;
+    app.store
+        .scan(Entity::Deals, &mut |d| {
+            if deal.is_none()
+                && d.get("status").as_text() == Some("open")
+                && d.get("amount").as_int().is_some_and(|a| a > 0)
+            {
+                deal = d.get("id").as_text().map(str::to_string);
+            }
+            Ok(())
+        })
+        .unwrap();
+    let deal = deal.expect("the demo has open deals");
+    let path = format!(
+        "/explore.csv?metric=open_pipeline_value&grain=all&from=2020-01-01&to=2026-11-24&where={}",
+        traction_server::auth::form_encode(&format!("id = '{deal}'"))
+    );
+    let value = |csv: &str| -> f64 {
+        let row = csv.lines().nth(1).unwrap_or("");
+        row.rsplit(',').next().unwrap_or("").parse().unwrap_or(0.0)
+    };
+    let admin = app.api().get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    assert!(value(&admin) > 0.0, "the admin sees the deal's amount: {admin}");
+    let rep = reqwest::Client::new()
+        .get(app.url(&path))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(value(&rep), 0.0, "the rep learns nothing of it: {rep}");
 }

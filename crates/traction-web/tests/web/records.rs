@@ -11,7 +11,7 @@ use traction_server::{AppState, Clock, Config};
 use traction_store::{SqliteStore, Store};
 
 /// The server's clock: Sunday 15 March 2026, 12:00 UTC.
-const NOW: i64 = 1_773_576_000_000_000;
+pub(crate) const NOW: i64 = 1_773_576_000_000_000;
 
 struct Server {
     base: String,
@@ -44,7 +44,7 @@ impl Server {
 }
 
 /// A record from `field=value` pairs (`;`-separated), parsed as an import would.
-fn rec(entity: Entity, pairs: &str) -> Record {
+pub(crate) fn rec(entity: Entity, pairs: &str) -> Record {
     let ctx =
         ParseContext { zone: TimeZone::UTC, currency: Currency::parse("GBP").unwrap(), now: NOW };
     let given: Vec<(&str, &str)> = pairs

@@ -52,7 +52,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                     Some("") => "workspace".to_string(),
                     Some(t) => format!("team:{t}"),
                 };
-                rows.push((key.name(), setting.value, source));
+                rows.push((key.name(), key.shown(&setting.value), source));
             }
             match ctx.format()? {
                 Format::Json => {
@@ -79,7 +79,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             let key = Key::parse(&key).map_err(Failure::Input)?;
             let stored = store.set_setting(key, team.as_deref(), &value)?;
             let scope = team.map_or(String::new(), |t| format!(" for team {t}"));
-            eprintln!("{} set to {stored:?}{scope}", key.name());
+            eprintln!("{} set to {:?}{scope}", key.name(), key.shown(&stored));
         }
     }
     Ok(())

@@ -1,4 +1,4 @@
-//! `traction export ENTITY [--format csv|ndjson]`.
+//! `traction export ENTITY [--where EXPR] [--format csv|ndjson]`.
 
 use std::io::Write;
 
@@ -10,6 +10,10 @@ use super::{Context, Failure, Result};
 pub struct Args {
     /// The entity to export (deals, leads, activities, …).
     pub entity: String,
+    /// Only the records matching this condition, in the expression language (as `where=` of
+    /// the API's lists): `--where "status = 'won' and amount > 1000"`.
+    #[arg(long = "where", value_name = "EXPR")]
+    pub filter: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
@@ -20,12 +24,38 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         Some(text) => traction_import::Format::parse(text).map_err(Failure::Input)?,
     };
     let store = ctx.store()?;
+    let compiled = match &args.filter {
+        None => None,
+        Some(text) => {
+            use traction_store::Store;
+            let workspace = store.workspace()?;
+            let parse_ctx = traction_domain::ParseContext {
+                zone: workspace.zone,
+                currency: workspace.currency,
+                now: 0,
+            };
+            let (sql, params) = traction_server::api::filter::compile_where(
+                entity, text, &parse_ctx,
+            )
+            .map_err(|e| match e {
+                traction_server::error::ApiError::BadRequest { message, .. } => {
+                    Failure::Input(format!("--{message}"))
+                }
+                other => Failure::Runtime(format!("{other:?}")),
+            })?;
+            Some((sql, params))
+        }
+    };
+    let condition =
+        compiled.as_ref().map(|(sql, params)| traction_store::Condition { sql, params });
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-    traction_import::export(&store, entity, format, &mut out).map_err(|e| match e {
-        traction_store::Error::Storage(m) if m.contains("Broken pipe") => Failure::BrokenPipe,
-        other => Failure::from(other),
-    })?;
+    traction_import::export_where(&store, entity, format, condition, &mut out).map_err(
+        |e| match e {
+            traction_store::Error::Storage(m) if m.contains("Broken pipe") => Failure::BrokenPipe,
+            other => Failure::from(other),
+        },
+    )?;
     out.flush()?;
     Ok(())
 }

@@ -37,6 +37,10 @@ pub struct Args {
     /// and store nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// A definitions file adding to or overriding the built-in catalog (targets may name its
+    /// metrics; each target is checked against the catalog).
+    #[arg(long, value_name = "FILE", env = "TRACTION_METRICS")]
+    pub metrics: Option<PathBuf>,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
@@ -112,15 +116,31 @@ fn import_one(
         ProgressBar::hidden()
     };
     let started = Instant::now();
+    // spec: kpis.md, Targets: the same check of a target as `target set`, the API and the web,
+    // through a mapping and in a dry run too.
+    let catalog = super::metric::load_catalog(args.metrics.as_deref())?;
+    let currency = traction_store::Store::workspace(store)?.currency;
+    let engine = traction_kpi::engine::Engine { store, catalog: &catalog };
+    let check = |record: &traction_domain::Record| {
+        traction_kpi::check::check_target(&engine, record, currency)
+    };
     let mut progress = |bytes| bar.set_position(bytes);
     let result = match mapping {
-        Some(m) => {
-            traction_import::import_mapped(store, m, file, &options, args.dry_run, &mut progress)
-        }
+        Some(m) => traction_import::import_mapped(
+            store,
+            m,
+            file,
+            &options,
+            &check,
+            args.dry_run,
+            &mut progress,
+        ),
         None if args.dry_run => {
-            traction_import::dry_run(store, entity, file, &options, &mut progress)
+            traction_import::dry_run(store, entity, file, &options, &check, &mut progress)
         }
-        None => traction_import::import(store, entity, file, &options, &mut progress),
+        None => {
+            traction_import::import_checked(store, entity, file, &options, &check, &mut progress)
+        }
     };
     bar.finish_and_clear();
     match result {
@@ -212,8 +232,22 @@ fn salesforce_folder(ctx: &Context, args: &Args) -> Result<()> {
         max_errors: args.max_errors,
         now: ctx.now(&store)?,
     };
+    let catalog = super::metric::load_catalog(args.metrics.as_deref())?;
+    let currency = traction_store::Store::workspace(&store)?.currency;
+    let engine = traction_kpi::engine::Engine { store: &store, catalog: &catalog };
+    let check = |record: &traction_domain::Record| {
+        traction_kpi::check::check_target(&engine, record, currency)
+    };
     let started = Instant::now();
-    match traction_import::import_mapped_files(&store, files, &options, args.dry_run, &mut |_| {}) {
+    let result = traction_import::import_mapped_files(
+        &store,
+        files,
+        &options,
+        &check,
+        args.dry_run,
+        &mut |_| {},
+    );
+    match result {
         Ok(report) => {
             let names: Vec<&str> = mappings.iter().map(|(_, _, n)| *n).collect();
             if report.dry_run {

@@ -4,9 +4,9 @@
 use std::io::Write;
 
 use traction_kpi::engine::Engine;
-use traction_kpi::period::Grain;
+use traction_kpi::period::{Grain, PeriodKind};
 use traction_kpi::scope::Scope;
-use traction_kpi::service::Kpis;
+use traction_kpi::service::{Kpis, Selection};
 
 use super::{Context, Failure, Result};
 use crate::output::{Format, Table, human_number};
@@ -22,12 +22,23 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Action {
-    /// Every target's figures at an instant (default now): actual, expected, pace, status,
-    /// projected, required rate per working hour per head, gap.
+    /// The figures at an instant (default now) of the targets whose period contains it: actual,
+    /// expected, pace, status, projected, required rate per working hour (per head and for the
+    /// scope), gap. A target that cannot be computed shows its error in its row.
     Status {
         /// Only the targets of this scope (company, team:ID or user:ID).
         #[arg(long)]
         scope: Option<String>,
+        /// Every target, whatever its period (finished ones show achieved or missed).
+        #[arg(long)]
+        all: bool,
+        /// Only targets of this period kind: week, month, quarter or year.
+        #[arg(long)]
+        period: Option<String>,
+        /// Only the targets whose period starts on this day, finished or not (e.g. 2026-10-01
+        /// for October and the fourth quarter).
+        #[arg(long = "starts-on", value_name = "DATE")]
+        starts_on: Option<String>,
     },
     /// A target broken down by week, day or hour, for its scope or per head.
     Breakdown {
@@ -73,9 +84,32 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let format = ctx.format()?;
     let mut out = std::io::stdout().lock();
     match args.action {
-        Action::Status { scope } => {
-            let scope = scope.map(|s| Scope::parse(&s).map_err(Failure::Input)).transpose()?;
-            let rows = kpis.status(at, scope.as_ref()).map_err(kpi_error)?;
+        Action::Status { scope, all, period, starts_on } => {
+            let selection = Selection {
+                scope: scope
+                    .map(|s| Scope::parse(&s).map_err(|e| Failure::Input(format!("--scope: {e}"))))
+                    .transpose()?,
+                all,
+                period: period
+                    .map(|p| {
+                        PeriodKind::parse(&p).map_err(|e| Failure::Input(format!("--period: {e}")))
+                    })
+                    .transpose()?,
+                starts_on: starts_on
+                    .map(|d| {
+                        d.trim().parse::<jiff::civil::Date>().map_err(|_| {
+                            Failure::Input(format!(
+                                "--starts-on: {d:?} is not a date: write YYYY-MM-DD"
+                            ))
+                        })
+                    })
+                    .transpose()?,
+            };
+            let rows = kpis.status(at, &selection).map_err(kpi_error)?;
+            // A target that cannot be computed says why, beside the others' figures.
+            for message in rows.iter().filter_map(|r| r.error.as_deref()) {
+                eprintln!("{message}");
+            }
             if format == Format::Json {
                 writeln!(out, "{}", traction_kpi::json::status(at, &rows))?;
                 return Ok(());
@@ -92,10 +126,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 "status",
                 "projected",
                 "required/h/head",
+                "required/h/scope",
                 "gap",
             ]);
-            table.numeric =
-                vec![false, false, false, false, true, true, true, true, false, true, true, true];
+            table.numeric = vec![
+                false, false, false, false, true, true, true, true, false, true, true, true, true,
+            ];
             for r in &rows {
                 let f = &r.figures;
                 table.rows.push(vec![
@@ -110,6 +146,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                     f.status.name().replace('_', " "),
                     opt(f.projected),
                     opt(f.required_rate),
+                    opt(f.required_rate_scope),
                     opt(f.gap),
                 ]);
             }
@@ -117,7 +154,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 table.write_csv(&mut out)?;
             } else if rows.is_empty() {
                 eprintln!(
-                    "no targets yet: set one with `traction target set …` (see `traction target set --help`)"
+                    "no targets to show: `--all` lists every target, or set one with `traction target set …` (see `traction target set --help`)"
                 );
             } else {
                 table.write_text(&mut out)?;

@@ -94,7 +94,9 @@ fn engine_error(e: traction_metrics::Error) -> Failure {
         traction_metrics::Error::Input(m) | traction_metrics::Error::NotFound(m) => {
             Failure::Input(m)
         }
-        traction_metrics::Error::Storage(m) => Failure::Runtime(m),
+        traction_metrics::Error::Storage(m) | traction_metrics::Error::Busy(m) => {
+            Failure::Runtime(m)
+        }
     }
 }
 

@@ -13,6 +13,7 @@ mod import;
 mod kpi;
 mod mapping;
 mod metric;
+mod monitor;
 mod report;
 mod serve;
 mod target;
@@ -95,6 +96,16 @@ pub enum Command {
     Token(user::TokenArgs),
     /// The audit log: who changed what, when, before and after.
     Audit(audit::Args),
+    /// Notification channels: webhooks, email, lists in the app: add, list, delete, test.
+    Channel(monitor::ChannelArgs),
+    /// Alert rules: add, list, delete; their states, history, and one evaluation (`eval`).
+    Alert(monitor::AlertArgs),
+    /// Silences: hold a rule's notifications for a time.
+    Silence(monitor::SilenceArgs),
+    /// Notifications sent: every channel's, or a user's list in the app.
+    Notifications(monitor::NotificationsArgs),
+    /// Scheduled reports: add, list, delete, and send what is due (`run`).
+    Schedule(monitor::ScheduleArgs),
 }
 
 /// Why a command failed, which fixes the exit status.
@@ -114,7 +125,9 @@ impl From<traction_store::Error> for Failure {
             traction_store::Error::Invalid(_)
             | traction_store::Error::Conflict(_)
             | traction_store::Error::NotFound => Failure::Input(e.to_string()),
-            traction_store::Error::Storage(message) => Failure::Runtime(message),
+            traction_store::Error::Storage(message) | traction_store::Error::Busy(message) => {
+                Failure::Runtime(message)
+            }
         }
     }
 }
@@ -155,6 +168,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::User(args) => user::run_user(&ctx, args),
         Command::Token(args) => user::run_token(&ctx, args),
         Command::Audit(args) => audit::run(&ctx, args),
+        Command::Channel(args) => monitor::run_channel(&ctx, args),
+        Command::Alert(args) => monitor::run_alert(&ctx, args),
+        Command::Silence(args) => monitor::run_silence(&ctx, args),
+        Command::Notifications(args) => monitor::run_notifications(&ctx, args),
+        Command::Schedule(args) => monitor::run_schedule(&ctx, args),
     }
 }
 

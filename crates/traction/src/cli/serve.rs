@@ -52,16 +52,20 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         seed_demo(ctx, &store)?;
     }
     let clock: traction_server::Clock = Arc::new(wall_clock);
+    let store = Arc::new(store);
+    // Alert rules are evaluated every minute and notifications delivered, beside the server.
+    super::monitor::spawn_evaluator(store.clone(), catalog.clone());
     let config = traction_server::Config {
         catalog: Some(catalog),
         secure_cookies: args.secure_cookies,
         ..Default::default()
     };
-    traction_server::run_with(Arc::new(store), listen, clock, config, traction_web::router())
-        .map_err(|e| match e {
+    traction_server::run_with(store, listen, clock, config, traction_web::router()).map_err(|e| {
+        match e {
             traction_server::RunError::Listen(m) => Failure::Input(m),
             traction_server::RunError::Io(m) => Failure::Runtime(m),
-        })
+        }
+    })
 }
 
 /// `--demo`: fills an empty (or new) database with the demo data of `traction demo` at its

@@ -7,7 +7,7 @@ use traction_domain::record::parse_field;
 use traction_domain::{Entity, ParseContext, Record, Value};
 use traction_kpi::engine::Engine;
 use traction_kpi::scope::Scope;
-use traction_kpi::service::{Kpis, MetricSource};
+use traction_kpi::service::Kpis;
 use traction_store::Store;
 
 use super::{Context, Failure, Result};
@@ -56,9 +56,9 @@ pub struct SetArgs {
     /// The first day of the period (a Monday for weeks, the 1st for months).
     #[arg(long = "starts-on", value_name = "DATE")]
     pub starts_on: Option<String>,
-    /// The amount to reach (counts, sums: in the metric's unit, money in major units) or the
-    /// level to hold (rates as fractions, 0.3 for 30%).
-    #[arg(long)]
+    /// The amount to reach (counts, sums: in the metric's unit, money in major units, above 0)
+    /// or the level to hold (rates as fractions between 0 and 1, 0.3 for 30%).
+    #[arg(long, allow_hyphen_values = true)]
     pub value: Option<String>,
     /// How the value spreads over the period: calendar (default), even or seasonal.
     #[arg(long)]
@@ -204,8 +204,15 @@ fn set_target(
     if !problems.is_empty() {
         return Err(Failure::Input(problems.join("; ")));
     }
-    let metric = record.get("metric").as_text().unwrap_or("").to_string();
-    engine.behaviour(&metric).map_err(|e| Failure::Input(format!("--metric: {e}")))?;
+    // spec: kpis.md, Targets: the one check every way of writing a target shares.
+    let problems: Vec<String> =
+        traction_kpi::check::check_target(engine, &record, workspace.currency)
+            .into_iter()
+            .map(|p| format!("--{}: {}", p.field.replace('_', "-"), p.message))
+            .collect();
+    if !problems.is_empty() {
+        return Err(Failure::Input(problems.join("; ")));
+    }
     let mut writer = store.writer()?;
     writer.put(0, record)?;
     writer.commit()?;

@@ -66,3 +66,34 @@ fn usage_errors_exit_2_without_a_backtrace() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("cannot open missing.csv"), "{}", run.stderr);
 }
+
+#[test]
+fn export_where_writes_only_the_matching_records_in_the_import_format() {
+    let env = Env::new();
+    let teams = env.file(
+        "teams.csv",
+        "id,name,parent_id\nt1,North,\nt2,South,\nt3,North-East,t1\nt4,West,t1\n",
+    );
+    env.ok(&["import", "teams", teams.to_str().unwrap()]);
+    // By hand: the teams under t1, in key order.
+    let out = env.ok(&["export", "teams", "--where", "parent_id = 't1'"]);
+    assert_eq!(out, "id,name,parent_id\nt3,North-East,t1\nt4,West,t1\n");
+    let out = env.ok(&[
+        "export",
+        "teams",
+        "--where",
+        "name = 'South' or id = 't1'",
+        "--format",
+        "ndjson",
+    ]);
+    assert_eq!(
+        out,
+        "{\"id\":\"t1\",\"name\":\"North\",\"parent_id\":null}\n{\"id\":\"t2\",\"name\":\"South\",\"parent_id\":null}\n"
+    );
+    // Nothing matches: the header only.
+    assert_eq!(env.ok(&["export", "teams", "--where", "name = 'Nowhere'"]), "id,name,parent_id\n");
+    // A mistake is bad input (exit 2) that says where it is.
+    let bad = env.run(&["export", "teams", "--where", "colour = 'red'"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--where") && bad.stderr.contains("colour"), "{}", bad.stderr);
+}

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::util::Env;
 
-fn team_of_four() -> Env {
+pub fn team_of_four() -> Env {
     let env = Env::new();
     let files = [
         ("teams", "id,name\nnorth,North\n"),
@@ -39,7 +39,7 @@ fn json(env: &Env, args: &[&str]) -> Value {
     serde_json::from_str(&env.ok(&all)).unwrap()
 }
 
-fn set_target(env: &Env) {
+pub fn set_target(env: &Env) {
     let id = env.ok(&[
         "target",
         "set",
@@ -387,4 +387,246 @@ fn a_level_target_waits_for_enough_data() {
     let status = json(&env, &["kpi", "status", "--at", "2026-11-11T13:00:00Z"]);
     assert_eq!(status["rows"][0]["pace"], 2.0);
     assert_eq!(status["rows"][0]["status"], "on_track");
+}
+
+fn target_args<'a>(
+    metric: &'a str,
+    scope: &'a str,
+    starts_on: &'a str,
+    value: &'a str,
+) -> Vec<&'a str> {
+    vec![
+        "target",
+        "set",
+        "--metric",
+        metric,
+        "--scope",
+        scope,
+        "--period",
+        "month",
+        "--starts-on",
+        starts_on,
+        "--value",
+        value,
+    ]
+}
+
+/// Issue 24.1: a target that cannot be computed is refused when set; one that breaks later (its
+/// custom metric's definition gone) answers its own error while the others still answer.
+#[test]
+fn issue_24_1_a_target_that_cannot_be_computed_is_refused_or_errs_alone() {
+    let env = team_of_four();
+    set_target(&env);
+    for metric in ["customer_retention_rate", "customer_churn_rate"] {
+        let run = env.run(&target_args(metric, "company", "2026-11-01", "0.5"));
+        assert_eq!(run.code, 2, "{metric}: {}", run.stderr);
+        assert!(run.stderr.contains("no pace can judge it"), "{}", run.stderr);
+        assert!(run.stderr.contains("returning_customer_rate"), "{}", run.stderr);
+    }
+    // Web visits have no owner: a team target on them could never be computed.
+    let run = env.run(&target_args("web_visitors", "team:north", "2026-11-01", "1000"));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot be computed for this target"), "{}", run.stderr);
+    // The same check on an import of targets: the row is named, nothing is stored.
+    let file = env.file(
+        "targets.csv",
+        "id,metric,scope,period,starts_on,value\nt-9,customer_churn_rate,company,month,2026-11-01,0.1\n",
+    );
+    let run = env.run(&["import", "targets", file.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("no pace can judge it"), "{}", run.stderr);
+    assert_eq!(json(&env, &["target", "list"])["items"].as_array().unwrap().len(), 1);
+
+    // A target on a custom metric, read later without its definition.
+    let defs = env.file(
+        "metrics.toml",
+        "[metric.big_deals_won]\nkind = \"aggregate\"\nsource = \"deals\"\ntime = \"closed_at\"\n\
+         measure = \"count\"\nfilter = \"status = 'won' and amount >= 10000\"\nunit = \"count\"\n\
+         better = \"higher\"\n",
+    );
+    let mut args = target_args("big_deals_won", "team:north", "2026-11-01", "21");
+    args.extend(["--metrics", defs.to_str().unwrap()]);
+    env.ok(&args);
+    let status = json(&env, &["kpi", "status", "--at", "2026-11-11T13:00:00Z"]);
+    let rows = status["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["target"], "t-1");
+    assert_eq!(rows[0]["actual"], 27000.0, "the other target still answers");
+    assert_eq!(rows[0]["status"], "on_track");
+    assert_eq!(rows[1]["target"], "t-2");
+    assert_eq!(rows[1]["status"], "error");
+    assert_eq!(rows[1]["actual"], Value::Null);
+    assert!(rows[1]["error"].as_str().unwrap().contains("\"big_deals_won\" is not a metric"));
+    // The table says it too, and the report answers.
+    let run = env.run(&["kpi", "status", "--at", "2026-11-11T13:00:00Z"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("target t-2: "), "{}", run.stderr);
+    let report = env.run(&[
+        "report",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-12-01",
+        "--scope",
+        "team:north",
+        "--at",
+        "2026-11-11T13:00:00Z",
+        "--format",
+        "md",
+    ]);
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    assert!(report.stdout.contains("⚠ target t-2: "), "{}", report.stdout);
+}
+
+/// Issue 24.2: net cash flow is a sum of money over the period: a monthly target spreads.
+#[test]
+fn issue_24_2_a_monthly_net_cash_flow_target_spreads_over_the_period() {
+    let env = team_of_four();
+    env.ok(&target_args("net_cash_flow", "company", "2026-11-01", "150000"));
+    // 150,000 over 168 working hours; 60 gone at Wednesday 11 November 13:00: 150,000 × 60/168
+    // = 53,571.43. The company's cash in: 20,000 + 7,000 won in November, no orders, no costs.
+    let status = json(&env, &["kpi", "status", "--at", "2026-11-11T13:00:00Z"]);
+    let row = &status["rows"][0];
+    assert!((row["expected"].as_f64().unwrap() - 150_000.0 * 60.0 / 168.0).abs() < 1e-6);
+    assert_eq!(row["actual"], 27000.0);
+    let pace = 27_000.0 / (150_000.0 * 60.0 / 168.0);
+    assert!((row["pace"].as_f64().unwrap() - pace).abs() < 1e-9);
+    assert_eq!(row["status"], "off_track", "pace 0.504 is below 0.75");
+    // Its day breakdown: 150,000 / 21 working days on 2 November, nothing on Sunday 1st.
+    let days = json(&env, &["kpi", "breakdown", "t-1", "--grain", "day"]);
+    assert_eq!(days["rows"][0]["value"], 0.0);
+    assert!((days["rows"][1]["value"].as_f64().unwrap() - 150_000.0 / 21.0).abs() < 1e-6);
+    // The catalog says so.
+    let catalog = json(&env, &["metrics", "list"]);
+    let items = catalog["items"].as_array().unwrap();
+    let kind = |name: &str| items.iter().find(|m| m["name"] == name).unwrap()["target"].clone();
+    assert_eq!(kind("net_cash_flow"), "accumulating");
+    assert_eq!(kind("costs"), "accumulating");
+    assert_eq!(kind("win_rate"), "level");
+    assert_eq!(kind("customer_churn_rate"), "none");
+}
+
+/// Issues 24.3 and 24.4: after November the target ended missed, with its final figure; the
+/// default status shows the targets whose period contains `at`, `--all` and `--starts-on` the
+/// rest.
+#[test]
+fn issue_24_3_and_4_a_finished_period_is_missed_and_shown_on_request() {
+    let env = team_of_four();
+    // 27,000 won in November of a target of 27,607.36: 97.8%.
+    env.ok(&target_args("revenue_won", "team:north", "2026-11-01", "27607.36"));
+    env.ok(&target_args("revenue_won", "team:north", "2026-10-01", "500"));
+    let mut quarter = target_args("deals_won", "team:north", "2026-10-01", "10");
+    quarter[7] = "quarter";
+    env.ok(&quarter);
+    let ids = |v: &Value| -> Vec<String> {
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["target"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let now = json(&env, &["kpi", "status", "--at", "2026-11-11T13:00:00Z"]);
+    assert_eq!(ids(&now), ["t-1", "t-3"], "November and the fourth quarter, not October");
+    let all = json(&env, &["kpi", "status", "--all", "--at", "2026-11-11T13:00:00Z"]);
+    assert_eq!(ids(&all), ["t-1", "t-2", "t-3"]);
+    let months =
+        json(&env, &["kpi", "status", "--period", "month", "--at", "2026-11-11T13:00:00Z"]);
+    assert_eq!(ids(&months), ["t-1"]);
+    // October is over: 1,000 won (the manager's deal) of 500: achieved.
+    let october =
+        json(&env, &["kpi", "status", "--starts-on", "2026-10-01", "--at", "2026-11-11T13:00:00Z"]);
+    assert_eq!(ids(&october), ["t-2", "t-3"]);
+    assert_eq!(october["rows"][0]["status"], "achieved");
+    assert_eq!(october["rows"][0]["actual"], 1000.0);
+    // On 2 December nothing is current; November ended at 97.8%: missed, not "off track".
+    let december =
+        json(&env, &["kpi", "status", "--period", "month", "--at", "2026-12-02T10:00:00Z"]);
+    assert_eq!(ids(&december), Vec::<String>::new());
+    let november =
+        json(&env, &["kpi", "status", "--starts-on", "2026-11-01", "--at", "2026-12-02T10:00:00Z"]);
+    let row = &november["rows"][0];
+    assert_eq!(row["status"], "missed");
+    assert_eq!(row["actual"], 27000.0, "the final figure");
+    assert_eq!(row["expected"], 27607.36);
+    let run = env.run(&["kpi", "status", "--period", "fortnight"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--period"), "{}", run.stderr);
+}
+
+/// Issue 22.2: the needed rate for the team beside the per-head one.
+#[test]
+fn issue_22_2_the_needed_rate_is_given_for_the_scope_and_per_head() {
+    let env = team_of_four();
+    set_target(&env);
+    // Before the month's first working hour the whole 84,000 remains over 168 hours: 500 an
+    // hour for the team, the breakdown's hourly figure, and 125 per rep (kpis.md).
+    let status = json(&env, &["kpi", "status", "--at", "2026-11-02T08:00:00Z"]);
+    let row = &status["rows"][0];
+    assert_eq!(row["required_rate_scope"], 500.0);
+    assert_eq!(row["required_rate"], 125.0);
+    assert_eq!(row["heads"], 4);
+    // Mid-month: 57,000 left over 108 hours.
+    let status = json(&env, &["kpi", "status", "--at", "2026-11-11T13:00:00Z"]);
+    let scope_rate = status["rows"][0]["required_rate_scope"].as_f64().unwrap();
+    assert!((scope_rate - 57_000.0 / 108.0).abs() < 1e-9);
+}
+
+/// Issue 22.3: a value must make sense for its metric, and one target per metric, scope and
+/// period start.
+#[test]
+fn issue_22_3_target_values_are_checked_and_duplicates_refused() {
+    let env = team_of_four();
+    let refused = |args: Vec<&str>, expect: &str| {
+        let run = env.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(expect), "{args:?}: {}", run.stderr);
+    };
+    refused(target_args("revenue_won", "team:north", "2026-11-01", "-5000"), "must be above 0");
+    refused(target_args("revenue_won", "team:north", "2026-11-01", "0"), "must be above 0");
+    refused(
+        target_args("revenue_won", "team:north", "2026-11-01", "100.125"),
+        "100.125 has more decimals than USD has (2)",
+    );
+    refused(target_args("calls_made", "team:north", "2026-11-01", "12.5"), "not a whole number");
+    refused(target_args("win_rate", "team:north", "2026-11-01", "25"), "for 25% write 0.25");
+    refused(target_args("win_rate", "team:north", "2026-11-01", "-0.1"), "between 0 and 1");
+    assert_eq!(json(&env, &["target", "list"])["items"], serde_json::json!([]), "nothing stored");
+    env.ok(&target_args("win_rate", "team:north", "2026-11-01", "0.25"));
+    env.ok(&target_args("revenue_won", "team:north", "2026-11-01", "100.12"));
+    // A second target on revenue_won for the team in November is a conflict, naming the first.
+    refused(
+        target_args("revenue_won", "team:north", "2026-11-01", "90000"),
+        "target \"t-2\" is already set",
+    );
+    // Changing the first one is not a duplicate of itself.
+    env.ok(&["target", "set", "--id", "t-2", "--value", "90000"]);
+    // Another scope or period start is another target.
+    env.ok(&target_args("revenue_won", "company", "2026-11-01", "90000"));
+    env.ok(&target_args("revenue_won", "team:north", "2026-12-01", "90000"));
+    // The same duplicate in an import is an error of its line.
+    let file = env.file(
+        "targets.csv",
+        "id,metric,scope,period,starts_on,value\nt-8,revenue_won,company,month,2027-01-01,1\nt-9,revenue_won,company,month,2027-01-01,2\n",
+    );
+    let run = env.run(&["import", "targets", file.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("already set"), "{}", run.stderr);
+    assert_eq!(json(&env, &["target", "list"])["items"].as_array().unwrap().len(), 4);
+}
+
+/// Issue 24.5: the currency cannot change once amounts are stored — not even to one with the
+/// same decimals, which would relabel every amount without converting it.
+#[test]
+fn issue_24_5_the_currency_cannot_change_under_stored_amounts() {
+    let env = team_of_four();
+    let run = env.run(&["config", "set", "currency", "EUR"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("amounts are stored in USD (deals)"), "{}", run.stderr);
+    assert!(run.stderr.contains("would relabel them without converting"), "{}", run.stderr);
+    assert!(env.ok(&["config", "get", "currency"]).contains("USD"));
+    // A new workspace without amounts takes any currency.
+    let fresh = Env::new();
+    fresh.ok(&["config", "set", "currency", "EUR"]);
+    assert!(fresh.ok(&["config", "get", "currency"]).contains("EUR"));
 }

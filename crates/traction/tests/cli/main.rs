@@ -9,4 +9,5 @@ mod import;
 mod kpi;
 mod mapping;
 mod metric;
+mod monitor;
 mod util;

@@ -587,3 +587,52 @@ fn the_hubspot_contacts_and_companies_and_pipedrive_activities_presets_read_thei
     assert_eq!(acts["pd-activity-78"]["outcome"], "planned");
     assert_eq!(acts["pd-activity-78"]["deal_id"], "");
 }
+
+const GOALS_MAPPING: &str = r#"
+[source]
+delimiter = ";"
+
+[entities.targets.fields]
+id = "Goal"
+metric = "Metric"
+scope = { const = "company" }
+period = { const = "month" }
+starts_on = "Month"
+value = "Value"
+"#;
+
+/// The target check of every import (kpi::check against the catalog) runs through a mapping and
+/// in a dry run too, and a quote never closed in a mapped file is an error of the line it opens.
+#[test]
+fn mapped_and_dry_run_imports_check_targets_and_unclosed_quotes() {
+    let env = Env::new();
+    let map = env.file("goals.toml", GOALS_MAPPING);
+    let map = map.to_str().unwrap();
+    let bad = env.file("goals.csv", "Goal;Metric;Month;Value\ng1;win_rate;2026-11-01;30\n");
+    let bad = bad.to_str().unwrap();
+    for args in [
+        vec!["import", "targets", bad, "--mapping", map],
+        vec!["import", "targets", bad, "--mapping", map, "--dry-run"],
+    ] {
+        let run = env.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("goals.csv:2"), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("for 30% write"), "{args:?}: {}", run.stderr);
+    }
+    let plain = env.file(
+        "targets.csv",
+        "id,metric,scope,period,starts_on,value\nt1,win_rate,company,month,2026-11-01,30\n",
+    );
+    let run = env.run(&["import", "targets", plain.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("for 30% write"), "{}", run.stderr);
+    let open = env.file(
+        "open.csv",
+        "Goal;Metric;Month;Value\ng1;win_rate;2026-11-01;0.3\ng2;win_rate;\"2026-12-01;0.3\ng3;x;y;z\n",
+    );
+    let run = env.run(&["import", "targets", open.to_str().unwrap(), "--mapping", map]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("open.csv:3"), "{}", run.stderr);
+    assert!(run.stderr.contains("never closed"), "{}", run.stderr);
+    assert!(env.ok(&["export", "targets"]).lines().count() <= 1, "nothing stored");
+}

@@ -1,0 +1,64 @@
+//! Monitoring (spec: monitoring.md): alert rules watched over time, notifications carried to
+//! people on channels.
+//!
+//! - [`channel`]: the kinds of channel (`webhook`, `email`, `in_app`) and their settings.
+//! - [`rule`]: the kinds of rule (`kpi`, `threshold`, `lead_sla`), checked when added.
+//! - [`eval`]: one evaluation at an instant: each rule's conditions, the state machine
+//!   `inactive → pending → firing → resolved` with `for` in working time, silences, and the
+//!   notifications each transition causes — committed in one store transaction.
+//! - [`notify`]: the notification body and its one line of text.
+//! - [`deliver`]: sending what is due (webhook with an HMAC signature, email over SMTP), with
+//!   retries and exponential backoff for 24 hours, every attempt recorded.
+//!
+//! What is stored goes through [`traction_store::MonitorStore`]; figures come from the KPI
+//! service and the metrics engine through [`traction_kpi::service::MetricSource`]. Nothing here
+//! reads the wall clock: evaluations take their instant, delivery takes a clock function.
+
+pub mod channel;
+pub mod deliver;
+pub mod duration;
+pub mod eval;
+pub mod notify;
+pub mod rule;
+pub mod schedule;
+pub mod silence;
+
+use std::fmt;
+
+/// Why a monitoring operation failed.
+#[derive(Debug)]
+pub enum Error {
+    /// The input is at fault (unknown target, metric, channel; a bad duration): nothing changed.
+    Invalid(String),
+    /// No such rule, channel, silence or notification.
+    NotFound(String),
+    /// The store refused or failed.
+    Store(traction_store::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Invalid(m) | Error::NotFound(m) => f.write_str(m),
+            Error::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<traction_store::Error> for Error {
+    fn from(e: traction_store::Error) -> Error {
+        Error::Store(e)
+    }
+}
+
+impl From<traction_kpi::service::Error> for Error {
+    fn from(e: traction_kpi::service::Error) -> Error {
+        match e {
+            traction_kpi::service::Error::Invalid(m) => Error::Invalid(m),
+            traction_kpi::service::Error::NotFound(m) => Error::NotFound(m),
+            traction_kpi::service::Error::Store(e) => Error::Store(e),
+        }
+    }
+}

@@ -1,0 +1,478 @@
+//! Scheduled reports (spec: monitoring.md, Scheduled reports): when each is due, and sending
+//! each due instant exactly once.
+//!
+//! - `day`: at its time on each working day of the scope's calendar; covers the previous
+//!   working day.
+//! - `week`: at its time on the first working day of each ISO week; covers the previous week.
+//! - `month`: at its time on the first working day of each month; covers the previous month.
+//!
+//! Due instants begin after the schedule was made. [`run`] sends every due instant not yet
+//! recorded (`traction schedule run`), or, for a server that was down, only the latest and
+//! records the others as missed; the store records each instant once, so two processes never
+//! send the same one. The report itself is made by the caller (the KPI crate's period report).
+
+use jiff::civil::{Date, Time};
+use serde_json::json;
+use traction_domain::time::{Micros, format_instant, local_to_micros, to_zoned};
+use traction_kpi::Calendar;
+use traction_kpi::scope::{Org, Scope};
+use traction_store::monitor::{Channel, NewNotification, Schedule};
+use traction_store::{Actor, MonitorStore};
+
+use crate::Error;
+use crate::channel::ChannelConfig;
+
+/// How often a schedule sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Every {
+    Day,
+    Week,
+    Month,
+}
+
+impl Every {
+    pub fn parse(text: &str) -> Result<Every, String> {
+        match text.trim() {
+            "day" | "daily" => Ok(Every::Day),
+            "week" | "weekly" => Ok(Every::Week),
+            "month" | "monthly" => Ok(Every::Month),
+            _ => Err(format!("--every {text:?}: write day, week or month")),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Every::Day => "day",
+            Every::Week => "week",
+            Every::Month => "month",
+        }
+    }
+}
+
+/// One due instant and the dates `[from, to)` its report covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Due {
+    pub at: Micros,
+    pub from: Date,
+    pub to: Date,
+}
+
+fn parse_time(text: &str) -> Result<Time, String> {
+    let bad = || format!("--time {text:?}: write HH:MM, such as 08:00");
+    let (h, m) = text.trim().split_once(':').ok_or_else(bad)?;
+    let (h, m): (i8, i8) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    Time::new(h, m, 0, 0).map_err(|_| bad())
+}
+
+fn previous_working_day(calendar: &Calendar, date: Date) -> Option<Date> {
+    let mut d = date;
+    for _ in 0..366 {
+        d = d.yesterday().ok()?;
+        if calendar.is_working_day(d) {
+            return Some(d);
+        }
+    }
+    None
+}
+
+/// The due instants in `(after, until]`, oldest first.
+pub fn due_instants(
+    every: Every,
+    time: Time,
+    calendar: &Calendar,
+    after: Micros,
+    until: Micros,
+) -> Vec<Due> {
+    let mut out = Vec::new();
+    let (Some(first), Some(last)) =
+        (to_zoned(after, &calendar.zone), to_zoned(until, &calendar.zone))
+    else {
+        return out;
+    };
+    let mut date = first.date();
+    while date <= last.date() {
+        if calendar.is_working_day(date)
+            && let Ok(at) = local_to_micros(date.to_datetime(time), &calendar.zone)
+            && after < at
+            && at <= until
+        {
+            let covered = match every {
+                Every::Day => previous_working_day(calendar, date)
+                    .and_then(|from| from.tomorrow().ok().map(|to| (from, to))),
+                Every::Week => {
+                    let offset = i64::from(date.weekday().to_monday_zero_offset());
+                    let monday = date.checked_sub(jiff::Span::new().days(offset)).ok();
+                    let earlier_working = monday.is_some_and(|m| {
+                        let mut d = m;
+                        while d < date {
+                            if calendar.is_working_day(d) {
+                                return true;
+                            }
+                            d = match d.tomorrow() {
+                                Ok(next) => next,
+                                Err(_) => return true,
+                            };
+                        }
+                        false
+                    });
+                    match (earlier_working, monday) {
+                        (false, Some(m)) => {
+                            m.checked_sub(jiff::Span::new().weeks(1)).ok().map(|from| (from, m))
+                        }
+                        _ => None,
+                    }
+                }
+                Every::Month => {
+                    let first_of_month = date.first_of_month();
+                    let mut d = first_of_month;
+                    let mut earlier_working = false;
+                    while d < date {
+                        if calendar.is_working_day(d) {
+                            earlier_working = true;
+                            break;
+                        }
+                        d = d.tomorrow().unwrap_or(date);
+                    }
+                    if earlier_working {
+                        None
+                    } else {
+                        first_of_month
+                            .checked_sub(jiff::Span::new().months(1))
+                            .ok()
+                            .map(|from| (from, first_of_month))
+                    }
+                }
+            };
+            if let Some((from, to)) = covered {
+                out.push(Due { at, from, to });
+            }
+        }
+        date = match date.tomorrow() {
+            Ok(d) => d,
+            Err(_) => break,
+        };
+    }
+    out
+}
+
+/// What `schedule add` is given.
+#[derive(Clone, Debug, Default)]
+pub struct ScheduleInput {
+    pub id: String,
+    pub every: String,
+    pub time: String,
+    pub scope: Option<String>,
+    pub channels: Vec<String>,
+}
+
+/// Checks and stores a schedule made at `now` by `actor` (whose rights its reports have).
+pub fn add(
+    monitor: &dyn MonitorStore,
+    org: &Org,
+    input: &ScheduleInput,
+    actor: &Actor,
+    now: Micros,
+) -> Result<Schedule, Error> {
+    crate::channel::check_rule_id(&input.id).map_err(|_| {
+        Error::Invalid(format!(
+            "schedule id {:?} is not valid: use 1 to 64 letters, digits, '-', '_' or '.'",
+            input.id
+        ))
+    })?;
+    let every = Every::parse(&input.every).map_err(Error::Invalid)?;
+    let time = parse_time(&input.time).map_err(Error::Invalid)?;
+    let scope_text = input.scope.clone().unwrap_or_else(|| "company".into());
+    let scope = Scope::parse(&scope_text).map_err(|e| Error::Invalid(format!("--scope: {e}")))?;
+    let exists = match &scope {
+        Scope::Company => true,
+        Scope::Team(t) => org.parents.contains_key(t),
+        Scope::User(u) => org.users.iter().any(|m| &m.id == u),
+    };
+    if !exists {
+        return Err(Error::Invalid(format!("--scope: {scope} does not exist")));
+    }
+    let mut channels: Vec<String> = Vec::new();
+    for part in input.channels.iter().flat_map(|c| c.split(',')).map(str::trim) {
+        if !part.is_empty() && !channels.iter().any(|c| c == part) {
+            channels.push(part.to_string());
+        }
+    }
+    let schedule = Schedule {
+        id: input.id.clone(),
+        every: every.name().into(),
+        time: time.strftime("%H:%M").to_string(),
+        scope: scope.to_string(),
+        channels,
+        created_at: now,
+        created_by: actor.user.clone(),
+    };
+    monitor.add_schedule(&schedule, actor)?;
+    Ok(schedule)
+}
+
+/// A report made for a due instant: its JSON, text, HTML and CSV forms.
+#[derive(Clone, Debug)]
+pub struct ReportContent {
+    pub json: serde_json::Value,
+    pub text: String,
+    pub html: String,
+    pub csv: String,
+}
+
+/// What a run did: the due instants sent, and how many were recorded as missed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunOutcome {
+    pub sent: Vec<(String, Due)>,
+    pub missed: usize,
+    /// Schedules whose report could not be made, with why (retried at the next run).
+    pub errors: Vec<(String, String)>,
+}
+
+/// What [`run`] needs besides the store.
+pub struct RunContext<'a> {
+    pub monitor: &'a dyn MonitorStore,
+    pub org: &'a Org,
+    /// The calendar of a scope's team (`None`: the workspace's).
+    pub calendar: &'a dyn Fn(Option<&str>) -> Result<Calendar, Error>,
+    /// Makes the report of a schedule for `[from, to)`, as of `at`, with the rights of its maker.
+    pub report: &'a dyn Fn(&Schedule, &Due, Micros) -> Result<ReportContent, String>,
+}
+
+/// Sends the reports due at or before `at` not yet sent; with `latest_only`, only the latest
+/// of each schedule, the earlier ones recorded as missed. `now` is the wall clock (when the
+/// notifications are made, for delivery).
+pub fn run(
+    ctx: &RunContext<'_>,
+    at: Micros,
+    now: Micros,
+    latest_only: bool,
+) -> Result<RunOutcome, Error> {
+    let channels: Vec<Channel> = ctx.monitor.channels()?;
+    let mut outcome = RunOutcome::default();
+    for schedule in ctx.monitor.schedules()? {
+        let every = Every::parse(&schedule.every).map_err(Error::Invalid)?;
+        let time = parse_time(&schedule.time).map_err(Error::Invalid)?;
+        let scope = Scope::parse(&schedule.scope).map_err(Error::Invalid)?;
+        let calendar = (ctx.calendar)(ctx.org.calendar_team(&scope).as_deref())?;
+        let done: Vec<Micros> =
+            ctx.monitor.schedule_runs(&schedule.id)?.into_iter().map(|(d, _)| d).collect();
+        let due: Vec<Due> = due_instants(every, time, &calendar, schedule.created_at, at)
+            .into_iter()
+            .filter(|d| !done.contains(&d.at))
+            .collect();
+        let Some(latest) = due.last().copied() else { continue };
+        for d in &due {
+            if latest_only && d.at != latest.at {
+                if ctx.monitor.record_run(&schedule.id, d.at, "missed", &[], now)? {
+                    outcome.missed += 1;
+                }
+                continue;
+            }
+            let content = match (ctx.report)(&schedule, d, at) {
+                Ok(c) => c,
+                Err(e) => {
+                    outcome.errors.push((schedule.id.clone(), e));
+                    break;
+                }
+            };
+            let notes = addressed(&schedule, d, &content, &channels, ctx.org);
+            if ctx.monitor.record_run(&schedule.id, d.at, "sent", &notes, now)? {
+                outcome.sent.push((schedule.id.clone(), *d));
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// The report's notifications: the webhook body of monitoring.md, the same with the HTML and
+/// CSV forms for email, and the line in the app.
+fn addressed(
+    schedule: &Schedule,
+    due: &Due,
+    content: &ReportContent,
+    channels: &[Channel],
+    org: &Org,
+) -> Vec<NewNotification> {
+    let text = format!(
+        "{} report for {}: {} to {} ({})",
+        match schedule.every.as_str() {
+            "day" => "Daily",
+            "week" => "Weekly",
+            _ => "Monthly",
+        },
+        schedule.scope,
+        due.from,
+        due.to.yesterday().unwrap_or(due.to),
+        content.text.lines().next().unwrap_or("").trim_start_matches('#').trim()
+    )
+    .replace(['\n', '\r'], " ");
+    let body = json!({
+        "kind": "report", "schedule": schedule.id, "from": due.from.to_string(),
+        "to": due.to.to_string(), "scope": schedule.scope, "at": format_instant(due.at),
+        "report": content.json, "text": text,
+    });
+    let mut email_body = body.clone();
+    email_body["html"] = json!(content.html);
+    email_body["csv"] = json!(content.csv);
+    email_body["plain"] = json!(content.text);
+    let base = NewNotification {
+        kind: "report".into(),
+        rule_id: None,
+        key: Some(schedule.id.clone()),
+        state: None,
+        at: due.at,
+        channel_id: None,
+        user_id: None,
+        body: body.to_string(),
+        text,
+    };
+    let mut out = Vec::new();
+    for channel in channels.iter().filter(|c| schedule.channels.contains(&c.id)) {
+        match ChannelConfig::of(channel) {
+            Ok(ChannelConfig::Email { .. }) => out.push(NewNotification {
+                channel_id: Some(channel.id.clone()),
+                body: email_body.to_string(),
+                ..base.clone()
+            }),
+            Ok(config @ ChannelConfig::InApp { .. }) => {
+                for user in crate::notify::in_app_users(&config, org) {
+                    out.push(NewNotification { user_id: Some(user), ..base.clone() });
+                }
+            }
+            Ok(ChannelConfig::Webhook { .. }) => {
+                out.push(NewNotification { channel_id: Some(channel.id.clone()), ..base.clone() })
+            }
+            Err(_) => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn calendar(holidays: &str) -> Calendar {
+        Calendar::from_settings(
+            jiff::tz::TimeZone::UTC,
+            "mon,tue,wed,thu,fri",
+            "09:00-17:00",
+            holidays,
+        )
+        .unwrap()
+    }
+
+    fn at(d: Date, h: i8) -> Micros {
+        local_to_micros(d.at(h, 0, 0, 0), &jiff::tz::TimeZone::UTC).unwrap()
+    }
+
+    #[test]
+    fn daily_reports_skip_weekends_and_holidays_and_cover_the_previous_working_day() {
+        // Week of Mon 9 Nov 2026 with Wednesday 11 a holiday.
+        let cal = calendar("2026-11-11");
+        let time = Time::new(8, 0, 0, 0).unwrap();
+        let due = due_instants(
+            Every::Day,
+            time,
+            &cal,
+            at(date(2026, 11, 8), 12),
+            at(date(2026, 11, 15), 12),
+        );
+        let got: Vec<(Date, Date)> = due.iter().map(|d| (d.from, d.to)).collect();
+        assert_eq!(
+            got,
+            [
+                (date(2026, 11, 6), date(2026, 11, 7)),
+                (date(2026, 11, 9), date(2026, 11, 10)),
+                (date(2026, 11, 10), date(2026, 11, 11)),
+                (date(2026, 11, 12), date(2026, 11, 13)),
+            ]
+        );
+        assert_eq!(due[0].at, at(date(2026, 11, 9), 8));
+    }
+
+    #[test]
+    fn weekly_and_monthly_reports_go_on_the_first_working_day() {
+        // Mon 28 Dec 2026 … ; 1 Jan 2027 (Friday) a holiday: January's first working day is Mon 4.
+        let cal = calendar("2027-01-01");
+        let time = Time::new(8, 0, 0, 0).unwrap();
+        let monthly = due_instants(
+            Every::Month,
+            time,
+            &cal,
+            at(date(2026, 12, 20), 0),
+            at(date(2027, 1, 31), 0),
+        );
+        assert_eq!(monthly.len(), 1);
+        assert_eq!(monthly[0].at, at(date(2027, 1, 4), 8));
+        assert_eq!((monthly[0].from, monthly[0].to), (date(2026, 12, 1), date(2027, 1, 1)));
+        let weekly = due_instants(
+            Every::Week,
+            time,
+            &cal,
+            at(date(2026, 12, 20), 0),
+            at(date(2027, 1, 6), 0),
+        );
+        // Mondays 21 and 28 December and 4 January, each covering the week before.
+        let got: Vec<(Date, Date)> = weekly.iter().map(|d| (d.from, d.to)).collect();
+        assert_eq!(
+            got,
+            [
+                (date(2026, 12, 14), date(2026, 12, 21)),
+                (date(2026, 12, 21), date(2026, 12, 28)),
+                (date(2026, 12, 28), date(2027, 1, 4)),
+            ]
+        );
+    }
+
+    #[test]
+    fn after_a_time_down_only_the_latest_missed_report_is_sent_and_the_others_recorded() {
+        use traction_store::monitor::Channel;
+        let dir = tempfile::tempdir().unwrap();
+        let store = traction_store::SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let actor = Actor::system();
+        let channel = Channel {
+            id: "hook".into(),
+            kind: "webhook".into(),
+            config: r#"{"kind":"webhook","url":"http://127.0.0.1:9/x"}"#.into(),
+            created_at: 0,
+            created_by: "cli".into(),
+        };
+        store.add_channel(&channel, "{}", &actor).unwrap();
+        let org = Org::default();
+        let input = ScheduleInput {
+            id: "daily".into(),
+            every: "day".into(),
+            time: "08:00".into(),
+            scope: None,
+            channels: vec!["hook".into()],
+        };
+        // Made on Sunday 8 November; the server comes back on Friday 13 at noon.
+        add(&store, &org, &input, &actor, at(date(2026, 11, 8), 12)).unwrap();
+        let cal = calendar("");
+        let calendar_of = |_: Option<&str>| Ok(cal.clone());
+        let report = |_: &Schedule, d: &Due, _: Micros| {
+            Ok(ReportContent {
+                json: json!({"from": d.from.to_string()}),
+                text: "# Report".into(),
+                html: String::new(),
+                csv: String::new(),
+            })
+        };
+        let ctx =
+            RunContext { monitor: &store, org: &org, calendar: &calendar_of, report: &report };
+        let back = at(date(2026, 11, 13), 12);
+        let outcome = run(&ctx, back, back, true).unwrap();
+        assert_eq!(outcome.missed, 4);
+        assert_eq!(outcome.sent.len(), 1);
+        assert_eq!(outcome.sent[0].1.from, date(2026, 11, 12));
+        // A second server (or a restart) finds everything recorded.
+        let again = run(&ctx, back, back, true).unwrap();
+        assert_eq!((again.sent.len(), again.missed), (0, 0));
+        let runs = store.schedule_runs("daily").unwrap();
+        let statuses: Vec<&str> = runs.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(statuses, ["missed", "missed", "missed", "missed", "sent"]);
+        assert_eq!(store.notifications(&Default::default()).unwrap().len(), 1);
+    }
+}

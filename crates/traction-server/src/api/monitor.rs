@@ -1,0 +1,542 @@
+//! The monitoring endpoints (spec: monitoring.md, Command line and API): `channels`,
+//! `alert-rules`, `alerts` (instances with their state), `alert-history`, `silences` and
+//! `notifications` (the caller's own, and `POST /notifications/{id}/read`).
+//!
+//! Rules, channels and silences are checked and stored by `traction-monitor`, as the command
+//! line does, and audited as the caller. Admins manage all of them; a manager only within the
+//! teams they manage (a rule on a target or scope of those teams, a channel to one of their
+//! people or teams); the route table (`authz::route_roles`) keeps reps and viewers to reading.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value as Json_, json};
+use traction_domain::time::{format_instant, parse_instant};
+use traction_kpi::engine::Engine;
+use traction_kpi::scope::Scope;
+use traction_kpi::service::Kpis;
+use traction_monitor::channel::{ChannelConfig, ChannelInput};
+use traction_monitor::rule::{RuleInput, RuleSpec};
+use traction_store::monitor::{NotificationQuery, Silence};
+use traction_store::{Actor, MonitorStore, Store};
+
+use super::records::{BodyBytes, IdPath, Params};
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, Result};
+
+fn monitor_error(e: traction_monitor::Error) -> ApiError {
+    match e {
+        traction_monitor::Error::Invalid(m) => ApiError::invalid(m, Vec::new()),
+        traction_monitor::Error::NotFound(m) => ApiError::NotFound(m),
+        traction_monitor::Error::Store(e) => e.into(),
+    }
+}
+
+fn body<T: for<'de> Deserialize<'de>>(bytes: BodyBytes) -> Result<T> {
+    let bytes = bytes.map_err(|e| ApiError::bad_request(format!("cannot read the body: {e}")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("the body is not the JSON expected: {e}")))
+}
+
+fn no_params(p: Params, allowed: &[&str]) -> Result<Vec<(String, String)>> {
+    let Query(list) = p?;
+    if let Some((name, _)) = list.iter().find(|(n, _)| !allowed.contains(&n.as_str())) {
+        return Err(ApiError::bad_request(format!(
+            "unknown query parameter {name:?}{}",
+            if allowed.is_empty() {
+                String::new()
+            } else {
+                format!(": use {}", allowed.join(", "))
+            }
+        )));
+    }
+    Ok(list)
+}
+
+fn actor(principal: &Principal, now: i64) -> Actor {
+    Actor { user: principal.user_id.clone(), at: Some(now) }
+}
+
+/// Whether a manager manages a scope: a team of theirs or one of their people. Admins (and
+/// managers without a team) manage everything.
+fn manages(principal: &Principal, scope: &Scope) -> bool {
+    match (principal.teams(), scope) {
+        (None, _) => true,
+        (Some(_), Scope::Company) => false,
+        (Some(teams), Scope::Team(t)) => teams.contains(t),
+        (Some(_), Scope::User(u)) => principal.owners().is_some_and(|o| o.contains(u)),
+    }
+}
+
+fn outside(what: &str) -> ApiError {
+    ApiError::Forbidden(format!(
+        "{what} is outside the teams you manage: ask an admin, or choose one of your teams"
+    ))
+}
+
+fn channel_json(channel: &traction_store::monitor::Channel) -> Json_ {
+    let config = ChannelConfig::of(channel).map(|c| c.public()).unwrap_or(Json_::Null);
+    json!({"id": channel.id, "kind": channel.kind, "config": config,
+           "created_at": format_instant(channel.created_at), "created_by": channel.created_by})
+}
+
+pub(crate) async fn list_channels(state: AppState, p: Params) -> Result<Response> {
+    no_params(p, &[])?;
+    let store = state.store.clone();
+    let items = tokio::task::spawn_blocking(move || -> Result<Vec<Json_>> {
+        Ok(store.channels()?.iter().map(channel_json).collect())
+    })
+    .await??;
+    Ok(Json(json!({"items": items, "next_cursor": null})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewChannel {
+    id: String,
+    webhook: Option<String>,
+    secret: Option<String>,
+    email: Option<String>,
+    user: Option<String>,
+    team: Option<String>,
+}
+
+pub(crate) async fn create_channel(
+    state: AppState,
+    principal: Arc<Principal>,
+    b: BodyBytes,
+) -> Result<Response> {
+    let new: NewChannel = body(b)?;
+    let (store, now) = (state.store.clone(), (state.clock)());
+    let created = tokio::task::spawn_blocking(move || -> Result<Json_> {
+        if let Some(team) = &new.team
+            && !manages(&principal, &Scope::Team(team.clone()))
+        {
+            return Err(outside(&format!("team {team}")));
+        }
+        if let Some(user) = &new.user
+            && !manages(&principal, &Scope::User(user.clone()))
+        {
+            return Err(outside(&format!("user {user}")));
+        }
+        let input = ChannelInput {
+            id: new.id,
+            webhook: new.webhook,
+            secret: new.secret,
+            email: new.email,
+            user: new.user,
+            team: new.team,
+        };
+        let channel = traction_monitor::channel::add(
+            store.as_ref(),
+            store.as_ref(),
+            &input,
+            &actor(&principal, now),
+            now,
+        )
+        .map_err(monitor_error)?;
+        Ok(channel_json(&channel))
+    })
+    .await??;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+pub(crate) async fn delete_channel(
+    state: AppState,
+    principal: Arc<Principal>,
+    id: IdPath,
+) -> Result<Response> {
+    let Path(id) = id?;
+    let (store, now) = (state.store.clone(), (state.clock)());
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        let channel = store
+            .channel(&id)?
+            .ok_or_else(|| ApiError::NotFound(format!("no such channel {id:?}")))?;
+        if principal.teams().is_some() && channel.created_by != principal.user_id {
+            return Err(outside(&format!("channel {id}, made by {},", channel.created_by)));
+        }
+        store.delete_channel(&id, &actor(&principal, now))?;
+        Ok(())
+    })
+    .await??;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn rule_json(rule: &traction_store::monitor::Rule) -> Json_ {
+    let spec = RuleSpec::of(rule).ok();
+    json!({
+        "id": rule.id, "kind": rule.kind,
+        "condition": spec.as_ref().map(|s| s.condition(rule.for_secs)),
+        "definition": spec.as_ref().and_then(|s| serde_json::to_value(s).ok()),
+        "for": traction_monitor::duration::format_seconds(rule.for_secs),
+        "channels": rule.channels, "created_at": format_instant(rule.created_at),
+        "created_by": rule.created_by,
+    })
+}
+
+pub(crate) async fn list_rules(state: AppState, p: Params) -> Result<Response> {
+    no_params(p, &[])?;
+    let store = state.store.clone();
+    let items = tokio::task::spawn_blocking(move || -> Result<Vec<Json_>> {
+        Ok(store.rules()?.iter().map(rule_json).collect())
+    })
+    .await??;
+    Ok(Json(json!({"items": items, "next_cursor": null})).into_response())
+}
+
+/// A number or its text, as `value` may be sent either way.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumberOrText {
+    Number(serde_json::Number),
+    Text(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewRule {
+    id: String,
+    kind: String,
+    target: Option<String>,
+    targets: Option<String>,
+    status: Option<String>,
+    metric: Option<String>,
+    scope: Option<String>,
+    window: Option<String>,
+    op: Option<String>,
+    value: Option<NumberOrText>,
+    by: Option<String>,
+    min_sample: Option<i64>,
+    minutes: Option<i64>,
+    level: Option<String>,
+    #[serde(rename = "for")]
+    for_: Option<String>,
+    #[serde(default)]
+    channels: Vec<String>,
+}
+
+pub(crate) async fn create_rule(
+    state: AppState,
+    principal: Arc<Principal>,
+    b: BodyBytes,
+) -> Result<Response> {
+    let new: NewRule = body(b)?;
+    let (store, catalog, now) = (state.store.clone(), state.catalog.clone(), (state.clock)());
+    let created = tokio::task::spawn_blocking(move || -> Result<Json_> {
+        let engine = Engine { store: &store, catalog: &catalog };
+        let kpis = Kpis { store: store.as_ref(), metrics: &engine };
+        let input = RuleInput {
+            id: new.id,
+            kind: new.kind,
+            target: new.target,
+            targets: new.targets,
+            status: new.status,
+            metric: new.metric,
+            scope: new.scope,
+            window: new.window,
+            op: new.op,
+            value: new.value.map(|v| match v {
+                NumberOrText::Number(n) => n.to_string(),
+                NumberOrText::Text(t) => t,
+            }),
+            by: new.by,
+            min_sample: new.min_sample,
+            minutes: new.minutes,
+            level: new.level,
+            for_: new.for_,
+            channels: new.channels,
+        };
+        if principal.teams().is_some() {
+            // A manager's rule watches their teams only: checked on the parsed definition.
+            let (spec, _) = traction_monitor::rule::parse(&input, &kpis).map_err(monitor_error)?;
+            match &spec {
+                RuleSpec::Kpi { target: Some(id), .. } => {
+                    let target =
+                        kpis.target(id).map_err(|e| ApiError::invalid(e.to_string(), vec![]))?;
+                    if !manages(&principal, &target.scope) {
+                        return Err(outside(&format!("target {id} ({})", target.scope)));
+                    }
+                }
+                RuleSpec::Threshold { scope, .. } => {
+                    let scope = Scope::parse(scope).map_err(|e| ApiError::invalid(e, vec![]))?;
+                    if !manages(&principal, &scope) {
+                        return Err(outside(&format!("scope {scope}")));
+                    }
+                }
+                RuleSpec::Kpi { target: None, .. } | RuleSpec::LeadSla { .. } => {
+                    return Err(outside("a rule over every target or every lead"));
+                }
+            }
+        }
+        let rule = traction_monitor::rule::add(
+            store.as_ref(),
+            &kpis,
+            &input,
+            &actor(&principal, now),
+            now,
+        )
+        .map_err(monitor_error)?;
+        Ok(rule_json(&rule))
+    })
+    .await??;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+pub(crate) async fn delete_rule(
+    state: AppState,
+    principal: Arc<Principal>,
+    id: IdPath,
+) -> Result<Response> {
+    let Path(id) = id?;
+    let (store, now) = (state.store.clone(), (state.clock)());
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        let rule =
+            store.rule(&id)?.ok_or_else(|| ApiError::NotFound(format!("no such rule {id:?}")))?;
+        if principal.teams().is_some() && rule.created_by != principal.user_id {
+            return Err(outside(&format!("rule {id}, made by {},", rule.created_by)));
+        }
+        store.delete_rule(&id, &actor(&principal, now))?;
+        Ok(())
+    })
+    .await??;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub(crate) async fn alerts(state: AppState, p: Params) -> Result<Response> {
+    let list = no_params(p, &["state", "rule"])?;
+    let get = |name: &str| list.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    let (state_filter, rule) = (get("state"), get("rule"));
+    if let Some(s) = &state_filter
+        && !["firing", "pending", "resolved", "inactive"].contains(&s.as_str())
+    {
+        return Err(ApiError::bad_request(format!(
+            "state {s:?}: use firing, pending, resolved or inactive"
+        )));
+    }
+    let store = state.store.clone();
+    let items = tokio::task::spawn_blocking(move || -> Result<Vec<Json_>> {
+        Ok(store
+            .instances(rule.as_deref())?
+            .into_iter()
+            .filter(|it| state_filter.as_ref().is_none_or(|s| *s == it.state))
+            .map(|it| {
+                json!({"rule": it.rule_id, "key": it.key, "state": it.state,
+                       "since": it.since.map(format_instant), "fired_at": it.fired_at.map(format_instant),
+                       "value": it.value, "summary": it.summary, "url": it.url})
+            })
+            .collect())
+    })
+    .await??;
+    Ok(Json(json!({"items": items, "next_cursor": null})).into_response())
+}
+
+pub(crate) async fn history(state: AppState, p: Params) -> Result<Response> {
+    let list = no_params(p, &["from", "to"])?;
+    let store = state.store.clone();
+    let items = tokio::task::spawn_blocking(move || -> Result<Vec<Json_>> {
+        let zone = store.workspace()?.zone;
+        let time = |name: &str| -> Result<Option<i64>> {
+            list.iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| {
+                    parse_instant(v, &zone)
+                        .map_err(|e| ApiError::bad_request(format!("{name}: {e}")))
+                })
+                .transpose()
+        };
+        let (from, to) = (time("from")?, time("to")?);
+        Ok(store
+            .transitions(from, to)?
+            .into_iter()
+            .map(|t| {
+                json!({"at": format_instant(t.at), "rule": t.rule_id, "key": t.key,
+                       "from": t.from, "to": t.to, "value": t.value, "summary": t.summary})
+            })
+            .collect())
+    })
+    .await??;
+    Ok(Json(json!({"items": items, "next_cursor": null})).into_response())
+}
+
+fn silence_json(s: &Silence) -> Json_ {
+    json!({"id": s.id, "rule": s.rule_id, "key": s.key, "from": format_instant(s.starts_at),
+           "until": format_instant(s.ends_at), "comment": s.comment, "created_by": s.created_by})
+}
+
+pub(crate) async fn list_silences(state: AppState, p: Params) -> Result<Response> {
+    no_params(p, &[])?;
+    let store = state.store.clone();
+    let items = tokio::task::spawn_blocking(move || -> Result<Vec<Json_>> {
+        Ok(store.silences()?.iter().map(silence_json).collect())
+    })
+    .await??;
+    Ok(Json(json!({"items": items, "next_cursor": null})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewSilence {
+    id: Option<String>,
+    rule: String,
+    key: Option<String>,
+    from: Option<String>,
+    until: String,
+    #[serde(default)]
+    comment: String,
+}
+
+pub(crate) async fn create_silence(
+    state: AppState,
+    principal: Arc<Principal>,
+    b: BodyBytes,
+) -> Result<Response> {
+    let new: NewSilence = body(b)?;
+    let (store, now) = (state.store.clone(), (state.clock)());
+    let created = tokio::task::spawn_blocking(move || -> Result<Json_> {
+        let zone = store.workspace()?.zone;
+        let time = |name: &str, v: &str| {
+            parse_instant(v, &zone).map_err(|e| ApiError::invalid(format!("{name}: {e}"), vec![]))
+        };
+        let starts_at = match &new.from {
+            Some(v) => time("from", v)?,
+            None => now,
+        };
+        let ends_at = time("until", &new.until)?;
+        let rule = store
+            .rule(&new.rule)?
+            .ok_or_else(|| ApiError::invalid(format!("no such rule {:?}", new.rule), vec![]))?;
+        if principal.teams().is_some() && rule.created_by != principal.user_id {
+            return Err(outside(&format!("rule {}, made by {},", rule.id, rule.created_by)));
+        }
+        let existing = store.silences()?;
+        let id = new.id.unwrap_or_else(|| {
+            let mut n = existing.len() + 1;
+            while existing.iter().any(|s| s.id == format!("s-{n}")) {
+                n += 1;
+            }
+            format!("s-{n}")
+        });
+        let silence = Silence {
+            id,
+            rule_id: new.rule,
+            key: new.key,
+            starts_at,
+            ends_at,
+            comment: new.comment,
+            created_at: now,
+            created_by: principal.user_id.clone(),
+        };
+        traction_monitor::silence::add(store.as_ref(), &silence, &actor(&principal, now))
+            .map_err(monitor_error)?;
+        Ok(silence_json(&silence))
+    })
+    .await??;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+pub(crate) async fn delete_silence(
+    state: AppState,
+    principal: Arc<Principal>,
+    id: IdPath,
+) -> Result<Response> {
+    let Path(id) = id?;
+    let (store, now) = (state.store.clone(), (state.clock)());
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        let silence = store
+            .silences()?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or_else(|| ApiError::NotFound(format!("no such silence {id:?}")))?;
+        if principal.teams().is_some() && silence.created_by != principal.user_id {
+            return Err(outside(&format!("silence {id}, made by {},", silence.created_by)));
+        }
+        store.delete_silence(&id, &actor(&principal, now))?;
+        Ok(())
+    })
+    .await??;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub(crate) async fn notifications(
+    state: AppState,
+    principal: Arc<Principal>,
+    p: Params,
+) -> Result<Response> {
+    let list = no_params(p, &["unread", "limit"])?;
+    let get = |name: &str| list.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    let unread_only = match get("unread").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!("unread {other:?}: use true or false")));
+        }
+    };
+    let limit = match get("limit") {
+        None => 100,
+        Some(v) => match v.trim().parse::<usize>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "limit {v:?}: a whole number 1 to 1000"
+                )));
+            }
+        },
+    };
+    let store = state.store.clone();
+    let (items, unread) = tokio::task::spawn_blocking(move || -> Result<(Vec<Json_>, usize)> {
+        let query = NotificationQuery {
+            user_id: Some(principal.user_id.clone()),
+            unread_only,
+            channel_id: None,
+            limit,
+        };
+        let items = store
+            .notifications(&query)?
+            .into_iter()
+            .map(|n| {
+                json!({"id": n.id, "kind": n.kind, "rule": n.rule_id, "key": n.key, "state": n.state,
+                       "at": format_instant(n.at), "text": n.text,
+                       "body": serde_json::from_str::<Json_>(&n.body).unwrap_or_default(),
+                       "read": n.read_at.is_some()})
+            })
+            .collect();
+        let unread = store
+            .notifications(&NotificationQuery {
+                user_id: Some(principal.user_id.clone()),
+                unread_only: true,
+                channel_id: None,
+                limit: 1000,
+            })?
+            .len();
+        Ok((items, unread))
+    })
+    .await??;
+    Ok(Json(json!({"items": items, "unread": unread, "next_cursor": null})).into_response())
+}
+
+pub(crate) async fn read_notification(
+    state: AppState,
+    principal: Arc<Principal>,
+    id: IdPath,
+) -> Result<Response> {
+    let Path(id) = id?;
+    let n: i64 = id.parse().map_err(|_| {
+        ApiError::bad_request(format!("{id:?} is not a notification id (a number)"))
+    })?;
+    let (store, now) = (state.store.clone(), (state.clock)());
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        store.mark_read(n, &principal.user_id, now).map_err(|e| match e {
+            traction_store::Error::NotFound => {
+                ApiError::NotFound(format!("no notification {n} of yours"))
+            }
+            other => other.into(),
+        })
+    })
+    .await??;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
