@@ -16,8 +16,10 @@ enum State {
 }
 
 /// The input, watched byte by byte for the quoting state.
-struct QuoteWatch<R> {
+pub(crate) struct QuoteWatch<R> {
     inner: R,
+    /// The field separator (a comma, or a mapping's delimiter).
+    delimiter: u8,
     state: State,
     line: u64,
     /// The line where the quoted field being read opened.
@@ -25,8 +27,12 @@ struct QuoteWatch<R> {
 }
 
 impl<R> QuoteWatch<R> {
-    fn new(inner: R) -> QuoteWatch<R> {
-        QuoteWatch { inner, state: State::FieldStart, line: 1, opened_at: 0 }
+    pub(crate) fn new(inner: R) -> QuoteWatch<R> {
+        QuoteWatch::with_delimiter(inner, b',')
+    }
+
+    pub(crate) fn with_delimiter(inner: R, delimiter: u8) -> QuoteWatch<R> {
+        QuoteWatch { inner, delimiter, state: State::FieldStart, line: 1, opened_at: 0 }
     }
 
     fn see(&mut self, byte: u8) {
@@ -39,7 +45,8 @@ impl<R> QuoteWatch<R> {
                 self.opened_at = self.line;
                 Quoted
             }
-            (FieldStart | Unquoted | QuoteInQuoted, b',' | b'\n' | b'\r') => FieldStart,
+            (FieldStart | Unquoted | QuoteInQuoted, b) if b == self.delimiter => FieldStart,
+            (FieldStart | Unquoted | QuoteInQuoted, b'\n' | b'\r') => FieldStart,
             (FieldStart | Unquoted, _) => Unquoted,
             (Quoted, b'"') => QuoteInQuoted,
             (Quoted, _) => Quoted,
@@ -49,7 +56,7 @@ impl<R> QuoteWatch<R> {
     }
 
     /// The line of a quoted field still open at the end of the input.
-    fn unterminated(&self) -> Option<u64> {
+    pub(crate) fn unterminated(&self) -> Option<u64> {
         (self.state == State::Quoted).then_some(self.opened_at)
     }
 }
@@ -63,6 +70,9 @@ impl<R: Read> Read for QuoteWatch<R> {
         Ok(n)
     }
 }
+
+/// The error of a quoted field never closed, on the line where it opened.
+pub(crate) const UNTERMINATED: &str = "a quoted field opens on this line and is never closed, so every line after it would be read into it: add the closing quote (and write a quote inside a field as two quotes, \"\")";
 
 pub(crate) fn read(input: impl Read, sink: &mut Sink<'_>) -> Result<(), ImportFailure> {
     let mut reader = csv::ReaderBuilder::new()
@@ -101,12 +111,7 @@ pub(crate) fn read(input: impl Read, sink: &mut Sink<'_>) -> Result<(), ImportFa
     loop {
         if !reader.read_byte_record(&mut record).map_err(io)? {
             if let Some(line) = reader.get_ref().unterminated() {
-                sink.error(
-                    line,
-                    None,
-                    None,
-                    "a quoted field opens on this line and is never closed, so every line after it would be read into it: add the closing quote (and write a quote inside a field as two quotes, \"\")".into(),
-                );
+                sink.error(line, None, None, UNTERMINATED.into());
             }
             break;
         }

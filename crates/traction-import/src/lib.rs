@@ -10,7 +10,10 @@
 
 mod csv_in;
 mod export;
+mod mapped_in;
+pub mod mapping;
 mod ndjson_in;
+pub mod presets;
 
 use std::fmt;
 use std::io::Read;
@@ -22,7 +25,7 @@ use traction_domain::record::{Record, Value, parse_field};
 use traction_domain::schema::Entity;
 use traction_domain::time::Micros;
 use traction_domain::{Currency, Field, ParseContext};
-use traction_store::{Error as StoreError, Store, Summary};
+use traction_store::{Error as StoreError, PutOutcome, Store, Summary};
 
 pub use export::{export, export_where};
 
@@ -123,11 +126,49 @@ pub struct ImportOptions {
     pub now: Micros,
 }
 
-/// What a committed import did.
+/// What a committed import did (or, for a dry run, would do).
 #[derive(Clone, Debug)]
 pub struct ImportReport {
+    /// The data rows of the file.
     pub rows: u64,
+    /// The records written (through a mapping, one row may give several).
+    pub records: u64,
     pub summary: Summary,
+    /// Per entity written, in import order: what was (or would be) created, updated, unchanged.
+    pub by_entity: Vec<EntityCounts>,
+    /// Whether nothing was stored (a dry run).
+    pub dry_run: bool,
+    /// A dry run's first records, as they would be stored (at most [`PREVIEW_RECORDS`]).
+    pub preview: Vec<Record>,
+}
+
+/// How many records a dry run keeps for a preview.
+pub const PREVIEW_RECORDS: usize = 12;
+
+/// What an import did to one entity.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EntityCounts {
+    pub entity: Option<Entity>,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Rows the mapping skips (e.g. Pipedrive's deleted deals).
+    pub skipped: u64,
+}
+
+impl EntityCounts {
+    /// `deals: 3 created, 1 updated, 0 unchanged, 2 skipped`.
+    pub fn line(&self) -> String {
+        let name = self.entity.map_or("records", |e| e.name());
+        let mut out = format!(
+            "{name}: {} created, {} updated, {} unchanged",
+            self.created, self.updated, self.unchanged
+        );
+        if self.skipped > 0 {
+            out.push_str(&format!(", {} skipped", self.skipped));
+        }
+        out
+    }
 }
 
 /// The largest cell accepted, in bytes: anything bigger is a mistake in the file, not data.
@@ -144,13 +185,18 @@ pub fn import(
     options: &ImportOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, ImportFailure> {
-    import_checked(store, entity, input, options, &|_| Vec::new(), progress)
+    import_checked(store, entity, input, options, &no_check, progress)
 }
 
 /// A record check the store cannot make by itself, run on every record before it is written
 /// (the KPI crate's check of a target against the metric catalog).
 pub type RecordCheck<'a> =
     &'a dyn Fn(&traction_domain::Record) -> Vec<traction_domain::FieldProblem>;
+
+/// The check of [`import`]: none beyond the store's own.
+fn no_check(_: &Record) -> Vec<traction_domain::FieldProblem> {
+    Vec::new()
+}
 
 /// [`import`], with `check` run on every parsed record: its problems are errors of the row, as
 /// the store's own are.
@@ -162,78 +208,287 @@ pub fn import_checked(
     check: RecordCheck<'_>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, ImportFailure> {
+    let parts = vec![Part { plan: Plan::Plain(options.format), input, file_name: None }];
+    run(store, entity, parts, options, check, false, progress)
+}
+
+/// Reads and checks a file as [`import_checked`] does, and reports what it would do, storing
+/// nothing.
+pub fn dry_run(
+    store: &dyn Store,
+    entity: Entity,
+    input: impl Read + Send,
+    options: &ImportOptions,
+    check: RecordCheck<'_>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, ImportFailure> {
+    let parts = vec![Part { plan: Plan::Plain(options.format), input, file_name: None }];
+    run(store, entity, parts, options, check, true, progress)
+}
+
+/// Imports a file in another tool's layout through a mapping (spec: importers.md): the records
+/// of every entity the mapping feeds, in one transaction, each record through `check`. With
+/// `dry_run`, stores nothing.
+pub fn import_mapped(
+    store: &dyn Store,
+    mapping: &mapping::Mapping,
+    input: impl Read + Send,
+    options: &ImportOptions,
+    check: RecordCheck<'_>,
+    dry_run: bool,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, ImportFailure> {
+    let first = mapping.targets.first().map_or(Entity::Deals, |t| t.entity);
+    let parts = vec![Part { plan: Plan::Mapped(mapping), input, file_name: None }];
+    run(store, first, parts, options, check, dry_run, progress)
+}
+
+/// One file of a multi-file import: its mapping, its contents and its name.
+pub struct MappedFile<'m, R> {
+    pub mapping: &'m mapping::Mapping,
+    pub input: R,
+    pub file_name: String,
+}
+
+/// Imports several files through their mappings in one transaction (a Salesforce export's
+/// object files, references first): all of them or nothing, and a dry run sees each file's
+/// records when checking the next. Errors name each file.
+pub fn import_mapped_files<R: Read + Send>(
+    store: &dyn Store,
+    files: Vec<MappedFile<'_, R>>,
+    options: &ImportOptions,
+    check: RecordCheck<'_>,
+    dry_run: bool,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, ImportFailure> {
+    let first =
+        files.first().and_then(|f| f.mapping.targets.first()).map_or(Entity::Deals, |t| t.entity);
+    let parts = files
+        .into_iter()
+        .map(|f| Part {
+            plan: Plan::Mapped(f.mapping),
+            input: f.input,
+            file_name: Some(f.file_name),
+        })
+        .collect();
+    run(store, first, parts, options, check, dry_run, progress)
+}
+
+/// One input of [`run`].
+struct Part<'m, R> {
+    plan: Plan<'m>,
+    input: R,
+    /// The file's name, when it is not `options.file_name`.
+    file_name: Option<String>,
+}
+
+/// A record's tag is its file's index shifted by this, plus its line.
+const TAG_FILE_SHIFT: u32 = 40;
+
+#[derive(Clone, Copy)]
+enum PlanKind {
+    Plain,
+    Mapped,
+}
+
+/// How the rows of a file are read.
+enum Plan<'m> {
+    Plain(Format),
+    Mapped(&'m mapping::Mapping),
+}
+
+/// The stored users, accounts, pipelines and stages by name, for references by name.
+fn load_names(store: &dyn Store) -> Result<mapping::Names, StoreError> {
+    use mapping::Names;
+    let mut names = Names::default();
+    let text = |r: &Record, f: &str| r.get(f).as_text().unwrap_or("").to_string();
+    store.scan(Entity::Users, &mut |r| {
+        let id = text(&r, "id");
+        names.user_ids.insert(id.clone());
+        Names::add(&mut names.users, &text(&r, "name"), &id);
+        let email = text(&r, "email");
+        if !email.is_empty() {
+            Names::add(&mut names.users, &email, &id);
+        }
+        Ok(())
+    })?;
+    store.scan(Entity::Accounts, &mut |r| {
+        Names::add(&mut names.accounts, &text(&r, "name"), &text(&r, "id"));
+        Ok(())
+    })?;
+    store.scan(Entity::Pipelines, &mut |r| {
+        Names::add(&mut names.pipelines, &text(&r, "name"), &text(&r, "id"));
+        Ok(())
+    })?;
+    store.scan(Entity::Stages, &mut |r| {
+        let (id, pipeline, kind) = (text(&r, "id"), text(&r, "pipeline_id"), text(&r, "kind"));
+        let position = r.get("position").as_int().unwrap_or(0);
+        let top = names.positions.entry(pipeline.clone()).or_insert(0);
+        *top = (*top).max(position);
+        names.kinds.insert(id.clone(), kind.clone());
+        names.stages.insert((pipeline, mapping::norm(&text(&r, "name"))), (id, kind));
+        Ok(())
+    })?;
+    Ok(names)
+}
+
+fn run<R: Read + Send>(
+    store: &dyn Store,
+    entity: Entity,
+    parts: Vec<Part<'_, R>>,
+    options: &ImportOptions,
+    check: RecordCheck<'_>,
+    dry_run: bool,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, ImportFailure> {
+    let plan_kind = match parts.first().map(|p| &p.plan) {
+        Some(Plan::Mapped(_)) => PlanKind::Mapped,
+        _ => PlanKind::Plain,
+    };
+    // The referenced records by name, loaded once and carried from file to file.
+    let mut names = match plan_kind {
+        PlanKind::Mapped => load_names(store).map_err(|e| ImportFailure::Io(e.to_string()))?,
+        PlanKind::Plain => mapping::Names::default(),
+    };
+    let file_names: Vec<String> = parts
+        .iter()
+        .map(|p| p.file_name.clone().unwrap_or_else(|| options.file_name.clone()))
+        .collect();
     let workspace = store.workspace().map_err(|e| ImportFailure::Io(e.to_string()))?;
     let ctx = ParseContext { zone: workspace.zone, currency: workspace.currency, now: options.now };
     let mut writer = store.writer().map_err(|e| ImportFailure::Io(e.to_string()))?;
     let bytes = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let mut report = Report::new(options);
-    let (tx, rx) = mpsc::sync_channel::<Vec<Item>>(8);
-    let parsed = std::thread::scope(|scope| {
-        let parser = scope.spawn(|| {
-            let mut sink = Sink::new(entity, &ctx, options, &stop, tx);
-            let counted = CountingReader { inner: input, bytes: &bytes };
-            let res = match options.format {
-                Format::Csv => csv_in::read(counted, &mut sink),
-                Format::Ndjson => ndjson_in::read(counted, &mut sink),
-            };
-            sink.flush();
-            res
-        });
-        for batch in rx {
-            for item in batch {
-                match item {
-                    Item::Error(e) => report.add(e),
-                    Item::Record(line, record) => {
-                        report.rows += 1;
-                        if report.full() {
-                            continue;
-                        }
-                        let problems = check(&record);
-                        if !problems.is_empty() {
-                            for p in problems {
-                                let column = (!p.field.is_empty()).then_some(p.field.clone());
-                                report.add(report.error(line, column, None, p.message));
+    for (part_idx, part) in parts.into_iter().enumerate() {
+        let part_options =
+            ImportOptions { file_name: file_names[part_idx].clone(), ..options.clone() };
+        report.file = part_options.file_name.clone();
+        // A record's tag says its file and its line, so problems found at commit name both.
+        let tag_base = (part_idx as u64) << TAG_FILE_SHIFT;
+        let Part { plan, input, .. } = part;
+        let names = &mut names;
+        let (tx, rx) = mpsc::sync_channel::<Vec<Item>>(8);
+        let parsed = std::thread::scope(|scope| {
+            let parser = scope.spawn(|| {
+                let mut sink = Sink::new(entity, &ctx, &part_options, &stop, tx);
+                let counted = CountingReader { inner: input, bytes: &bytes };
+                let res = match plan {
+                    Plan::Plain(Format::Csv) => csv_in::read(counted, &mut sink),
+                    Plan::Plain(Format::Ndjson) => ndjson_in::read(counted, &mut sink),
+                    Plan::Mapped(mapping) => mapped_in::read(counted, &mut sink, mapping, names),
+                };
+                sink.flush();
+                res
+            });
+            for batch in rx {
+                for item in batch {
+                    match item {
+                        Item::Error(e) => report.add(e),
+                        Item::Skipped(entity) => report.counts(entity).skipped += 1,
+                        Item::SourceRow => report.source_rows += 1,
+                        Item::Record(line, record) => {
+                            report.rows += 1;
+                            if report.full() {
+                                continue;
                             }
-                            continue;
-                        }
-                        match writer.put(line, record) {
-                            Ok(_) => {}
-                            Err(StoreError::Invalid(problems)) => {
+                            let entity = record.entity;
+                            // A check the store cannot make (targets against the catalog).
+                            let problems = check(&record);
+                            if !problems.is_empty() {
                                 for p in problems {
-                                    // The store's messages quote the value at fault.
                                     let column = (!p.field.is_empty()).then_some(p.field.clone());
                                     report.add(report.error(line, column, None, p.message));
                                 }
+                                continue;
                             }
-                            // A second target on the same metric, scope and period start.
-                            Err(StoreError::Conflict(message)) => {
-                                report.add(report.error(line, None, None, message));
+                            if dry_run && report.preview.len() < PREVIEW_RECORDS {
+                                report.preview.push(record.clone());
                             }
-                            Err(e) => {
-                                stop.store(true, Ordering::Relaxed);
-                                return Err(ImportFailure::Io(e.to_string()));
+                            match writer.put(tag_base | line, record) {
+                                Ok(outcome) => {
+                                    let c = report.counts(entity);
+                                    match outcome {
+                                        PutOutcome::Created => c.created += 1,
+                                        PutOutcome::Updated => c.updated += 1,
+                                        PutOutcome::Unchanged => c.unchanged += 1,
+                                    }
+                                }
+                                Err(StoreError::Invalid(problems)) => {
+                                    for p in problems {
+                                        // The store's messages quote the value at fault.
+                                        let column =
+                                            (!p.field.is_empty()).then_some(p.field.clone());
+                                        report.add(report.error(line, column, None, p.message));
+                                    }
+                                }
+                                // A second target on the same metric, scope and period start.
+                                Err(StoreError::Conflict(message)) => {
+                                    report.add(report.error(line, None, None, message));
+                                }
+                                Err(e) => {
+                                    stop.store(true, Ordering::Relaxed);
+                                    return Err(ImportFailure::Io(e.to_string()));
+                                }
                             }
                         }
                     }
                 }
+                if report.full() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                progress(bytes.load(Ordering::Relaxed));
             }
-            if report.full() {
-                stop.store(true, Ordering::Relaxed);
-            }
-            progress(bytes.load(Ordering::Relaxed));
-        }
-        parser.join().unwrap_or_else(|_| Err(ImportFailure::Io("the file reader failed".into())))
-    });
-    parsed?;
+            parser
+                .join()
+                .unwrap_or_else(|_| Err(ImportFailure::Io("the file reader failed".into())))
+        });
+        parsed?;
+    }
     progress(bytes.load(Ordering::Relaxed));
+    let mapped = matches!(plan_kind, PlanKind::Mapped);
+    let rows = if mapped { report.source_rows } else { report.rows };
+    report
+        .by_entity
+        .sort_by_key(|c| c.entity.and_then(|e| Entity::ALL.iter().position(|x| *x == e)));
+    if report.total == 0 && dry_run {
+        // Dropping the writer rolls everything back.
+        drop(writer);
+        let mut summary = Summary::default();
+        for c in &report.by_entity {
+            summary.created += c.created;
+            summary.updated += c.updated;
+            summary.unchanged += c.unchanged;
+        }
+        return Ok(ImportReport {
+            rows,
+            records: report.rows,
+            summary,
+            by_entity: report.by_entity,
+            dry_run,
+            preview: report.preview,
+        });
+    }
     if report.total == 0 {
         match writer.commit() {
-            Ok(summary) => return Ok(ImportReport { rows: report.rows, summary }),
+            Ok(summary) => {
+                return Ok(ImportReport {
+                    rows,
+                    records: report.rows,
+                    summary,
+                    by_entity: report.by_entity,
+                    dry_run,
+                    preview: Vec::new(),
+                });
+            }
             Err(StoreError::Invalid(problems)) => {
                 for p in problems {
                     let column = (!p.field.is_empty()).then_some(p.field.clone());
-                    report.add(report.error(p.tag.unwrap_or(0), column, None, p.message));
+                    let tag = p.tag.unwrap_or(0);
+                    let part = (tag >> TAG_FILE_SHIFT) as usize;
+                    report.file = file_names.get(part).cloned().unwrap_or_default();
+                    let line = tag & ((1 << TAG_FILE_SHIFT) - 1);
+                    report.add(report.error(line, column, None, p.message));
                 }
             }
             Err(e) => return Err(ImportFailure::Io(e.to_string())),
@@ -264,6 +519,9 @@ struct Report {
     errors: Vec<InputError>,
     total: usize,
     rows: u64,
+    source_rows: u64,
+    by_entity: Vec<EntityCounts>,
+    preview: Vec<Record>,
 }
 
 impl Report {
@@ -274,6 +532,20 @@ impl Report {
             errors: Vec::new(),
             total: 0,
             rows: 0,
+            source_rows: 0,
+            by_entity: Vec::new(),
+            preview: Vec::new(),
+        }
+    }
+
+    fn counts(&mut self, entity: Entity) -> &mut EntityCounts {
+        match self.by_entity.iter().position(|c| c.entity == Some(entity)) {
+            Some(idx) => &mut self.by_entity[idx],
+            None => {
+                self.by_entity
+                    .push(EntityCounts { entity: Some(entity), ..EntityCounts::default() });
+                self.by_entity.last_mut().expect("just pushed")
+            }
         }
     }
 
@@ -309,6 +581,10 @@ impl Report {
 pub(crate) enum Item {
     Record(u64, Record),
     Error(InputError),
+    /// A row a mapping skips for this entity.
+    Skipped(Entity),
+    /// A data row read through a mapping (which may give several records, or none).
+    SourceRow,
 }
 
 /// Where parsed rows go: the parsing side of an import. Rows become records (or errors) and are
@@ -322,6 +598,9 @@ pub(crate) struct Sink<'s> {
     stop: &'s AtomicBool,
     batch: Vec<Item>,
     tx: mpsc::SyncSender<Vec<Item>>,
+    /// What errors call each field of the current entity, when not its name (a mapped import
+    /// names the source column: `Deal - Value (amount)`).
+    pub(crate) labels: Option<std::sync::Arc<Vec<String>>>,
 }
 
 /// How the columns of a file map onto the entity's fields.
@@ -350,12 +629,21 @@ impl<'s> Sink<'s> {
             stop,
             batch: Vec::with_capacity(BATCH),
             tx,
+            labels: None,
         }
     }
 
     /// Whether to stop reading: enough errors seen, here or on the writing side.
     pub(crate) fn full(&self) -> bool {
         self.errors >= self.max_errors || self.stop.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn push_source_row(&mut self) {
+        self.push(Item::SourceRow);
+    }
+
+    pub(crate) fn push_skipped(&mut self, entity: Entity) {
+        self.push(Item::Skipped(entity));
     }
 
     fn push(&mut self, item: Item) {
@@ -485,7 +773,12 @@ impl<'s> Sink<'s> {
                 Some(idx) => match parse_field(&fields[*idx], cell, self.ctx) {
                     Ok(v) => values[*idx] = Some(v),
                     Err(message) => {
-                        self.error(line, Some(fields[*idx].name), Some(cell), message);
+                        let label = self
+                            .labels
+                            .as_ref()
+                            .and_then(|l| l.get(*idx).cloned())
+                            .unwrap_or_else(|| fields[*idx].name.to_string());
+                        self.error(line, Some(&label), Some(cell), message);
                         values[*idx] = Some(Value::Null);
                         bad = true;
                     }

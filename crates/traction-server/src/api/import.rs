@@ -35,6 +35,87 @@ struct Imported {
     created: u64,
     updated: u64,
     unchanged: u64,
+    /// Whether nothing was stored.
+    dry_run: bool,
+    /// Per entity written (a mapping may feed several).
+    entities: Vec<EntityCounts>,
+}
+
+#[derive(Serialize)]
+struct EntityCounts {
+    entity: &'static str,
+    created: u64,
+    updated: u64,
+    unchanged: u64,
+    skipped: u64,
+}
+
+/// The import's parameters besides the format: a preset mapping and the dry run.
+struct Plan {
+    mapping: Option<traction_import::mapping::Mapping>,
+    dry_run: bool,
+}
+
+fn plan_of(entity: Entity, params: &[(String, String)]) -> Result<Plan> {
+    let mut plan = Plan { mapping: None, dry_run: false };
+    for (key, value) in params {
+        match key.as_str() {
+            "format" => {}
+            "dry_run" => {
+                plan.dry_run = match value.trim().to_ascii_lowercase().as_str() {
+                    "" | "true" | "1" | "yes" => true,
+                    "false" | "0" | "no" => false,
+                    _ => {
+                        let e = format!("dry_run={value:?}: write dry_run=true or dry_run=false");
+                        return Err(ApiError::BadRequest {
+                            message: e.clone(),
+                            details: vec![Detail::field("dry_run", e)],
+                        });
+                    }
+                }
+            }
+            "from" | "mapping" => {
+                let preset = if key == "from" {
+                    traction_import::presets::for_entity(value, entity)
+                } else {
+                    traction_import::presets::by_name(value).ok_or_else(|| {
+                        format!(
+                            "no preset mapping is called {value:?}: use one of {}",
+                            traction_import::presets::PRESETS
+                                .iter()
+                                .map(|p| p.name)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    })
+                };
+                let preset = preset.map_err(|e| ApiError::BadRequest {
+                    message: e.clone(),
+                    details: vec![Detail::field(key, e)],
+                })?;
+                let mapping = preset.mapping().map_err(|e| ApiError::Internal(e.join("; ")))?;
+                if !mapping.targets.iter().any(|t| t.entity == entity) {
+                    return Err(ApiError::bad_request(format!(
+                        "the preset {} gives {}, not {entity}: import it as one of those",
+                        preset.name,
+                        mapping
+                            .targets
+                            .iter()
+                            .map(|t| t.entity.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+                plan.mapping = Some(mapping);
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "{other:?} is not a parameter of an import: use format=csv|ndjson, from=hubspot|salesforce|pipedrive, mapping=PRESET or dry_run=true"
+                )));
+            }
+        }
+    }
+    Ok(plan)
 }
 
 fn format_of(headers: &HeaderMap, params: &[(String, String)]) -> Result<Format> {
@@ -44,10 +125,9 @@ fn format_of(headers: &HeaderMap, params: &[(String, String)]) -> Result<Format>
             details: vec![Detail::field("format", e)],
         });
     }
-    if let Some((name, _)) = params.first() {
-        return Err(ApiError::bad_request(format!(
-            "{name:?} is not a parameter of an import: the only one is format=csv|ndjson"
-        )));
+    if params.iter().any(|(k, _)| k == "from" || k == "mapping") {
+        // A mapped body is delimited text whatever its Content-Type says.
+        return Ok(Format::Csv);
     }
     let media = headers
         .get(CONTENT_TYPE)
@@ -109,6 +189,7 @@ pub async fn import(
     body: Body,
 ) -> Result<Response> {
     let Query(params) = params?;
+    let plan = plan_of(entity, &params)?;
     let format = format_of(&headers, &params)?;
     let (tx, rx) = mpsc::channel(8);
     // The async side pulls the body and hands chunks over; it stops when the reader goes away.
@@ -135,15 +216,40 @@ pub async fn import(
             max_errors: MAX_ERRORS,
             now,
         };
+        // spec: kpis.md, Targets: imported targets get the same check as the API's own, through
+        // a mapping and in a dry run too.
         let currency = store.workspace()?.currency;
         let engine = traction_kpi::engine::Engine { store: &sqlite, catalog: &catalog };
         let check = |record: &traction_domain::Record| {
             traction_kpi::check::check_target(&engine, record, currency)
         };
-        match traction_import::import_checked(store, entity, reader, &options, &check, &mut |_| {})
-        {
+        let result = match &plan.mapping {
+            Some(m) => traction_import::import_mapped(
+                store,
+                m,
+                reader,
+                &options,
+                &check,
+                plan.dry_run,
+                &mut |_| {},
+            ),
+            None if plan.dry_run => {
+                traction_import::dry_run(store, entity, reader, &options, &check, &mut |_| {})
+            }
+            None => traction_import::import_checked(
+                store,
+                entity,
+                reader,
+                &options,
+                &check,
+                &mut |_| {},
+            ),
+        };
+        match result {
             Ok(report) => {
-                let summary = report.summary.clone();
+                // A dry run changed nothing: there is nothing to announce.
+                let summary =
+                    if report.dry_run { Default::default() } else { report.summary.clone() };
                 Ok((report, summary))
             }
             Err(_) if too_large.load(Ordering::Relaxed) => Err(ApiError::PayloadTooLarge(format!(
@@ -180,6 +286,20 @@ pub async fn import(
         created: report.summary.created,
         updated: report.summary.updated,
         unchanged: report.summary.unchanged,
+        dry_run: report.dry_run,
+        entities: report
+            .by_entity
+            .iter()
+            .filter_map(|c| {
+                Some(EntityCounts {
+                    entity: c.entity?.name(),
+                    created: c.created,
+                    updated: c.updated,
+                    unchanged: c.unchanged,
+                    skipped: c.skipped,
+                })
+            })
+            .collect(),
     })
     .into_response())
 }

@@ -370,14 +370,49 @@ async fn import_takes_csv_and_ndjson_bodies() {
     assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
     assert_eq!(
         answer.body,
-        json!({"entity": "teams", "rows": 2, "created": 2, "updated": 0, "unchanged": 0})
+        json!({"entity": "teams", "rows": 2, "created": 2, "updated": 0, "unchanged": 0,
+            "dry_run": false,
+            "entities": [{"entity": "teams", "created": 2, "updated": 0, "unchanged": 0, "skipped": 0}]})
     );
     let ndjson = "{\"id\": \"t2\", \"name\": \"North-East\", \"parent_id\": \"t1\"}\n{\"id\": \"t3\", \"name\": \"South\"}\n";
     let answer =
         app.raw(reqwest::Method::POST, "/api/v1/teams/import?format=ndjson", None, ndjson).await;
     assert_eq!(
         answer.body,
-        json!({"entity": "teams", "rows": 2, "created": 1, "updated": 1, "unchanged": 0})
+        json!({"entity": "teams", "rows": 2, "created": 1, "updated": 1, "unchanged": 0,
+            "dry_run": false,
+            "entities": [{"entity": "teams", "created": 1, "updated": 1, "unchanged": 0, "skipped": 0}]})
     );
     assert_eq!(app.get("/api/v1/teams/t2").await.body["name"], "North-East");
+}
+
+#[tokio::test]
+async fn import_reads_a_preset_mapping_and_dry_runs() {
+    let app = TestApp::spawn().await;
+    let csv = "Deal - ID,Deal - Title,Deal - Value,Deal - Currency,Deal - Status,Deal - Pipeline,Deal - Stage,Deal - Owner,Deal - Organization,Deal - Deal created,Deal - Won time,Deal - Lost time,Deal - Expected close date,Deal - Lost reason
+7,Acme,100,USD,open,Sales,Lead In,Ann Lee,Acme,2026-01-05 10:00:00,,,,
+8,Gone,5,USD,deleted,Sales,Lead In,Ann Lee,Acme,2026-01-05 10:00:00,,,,
+";
+    let dry = app
+        .raw(reqwest::Method::POST, "/api/v1/deals/import?from=pipedrive&dry_run=true", None, csv)
+        .await;
+    assert_eq!(dry.status, StatusCode::OK, "{:#}", dry.body);
+    assert_eq!(dry.body["dry_run"], true);
+    assert_eq!(dry.body["rows"], 2);
+    // One user, one account, one pipeline with Won, Lost and Lead In, one deal, one skipped.
+    let deals =
+        json!({"entity": "deals", "created": 1, "updated": 0, "unchanged": 0, "skipped": 1});
+    let stages =
+        json!({"entity": "stages", "created": 3, "updated": 0, "unchanged": 0, "skipped": 0});
+    let entities = dry.body["entities"].as_array().unwrap();
+    assert!(entities.contains(&deals) && entities.contains(&stages), "{:#}", dry.body);
+    assert_eq!(app.get("/api/v1/deals").await.body["items"], json!([]));
+    assert_eq!(app.get("/api/v1/users").await.body["items"].as_array().unwrap().len(), 1);
+    let done = app
+        .raw(reqwest::Method::POST, "/api/v1/deals/import?mapping=pipedrive-deals", None, csv)
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{:#}", done.body);
+    assert_eq!(app.get("/api/v1/deals/pd-deal-7").await.body["amount"], json!(100.0));
+    let bad = app.raw(reqwest::Method::POST, "/api/v1/deals/import?from=zoho", None, csv).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{:#}", bad.body);
 }

@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use traction_domain::Entity;
-use traction_import::{Format, ImportFailure, ImportOptions};
+use traction_domain::record::display_value;
+use traction_import::presets::{self, PRESETS};
+use traction_import::{EntityCounts, Format, ImportFailure, ImportOptions};
 use traction_server::AppState;
 
 use crate::forms;
@@ -25,8 +27,28 @@ pub async fn form(req: Req) -> Result<Response> {
 }
 
 enum Outcome {
-    Stored { entity: Entity, file: String, rows: u64, created: u64, updated: u64, unchanged: u64 },
-    Refused { entity: Entity, file: String, errors: Vec<traction_import::InputError>, total: usize },
+    Stored {
+        entity: Entity,
+        file: String,
+        rows: u64,
+        created: u64,
+        updated: u64,
+        unchanged: u64,
+    },
+    /// A dry run: what the import would do, and its first records as they would be stored.
+    Checked {
+        file: String,
+        rows: u64,
+        read_as: Option<String>,
+        by_entity: Vec<EntityCounts>,
+        preview: Vec<traction_domain::record::Record>,
+    },
+    Refused {
+        entity: Entity,
+        file: String,
+        errors: Vec<traction_import::InputError>,
+        total: usize,
+    },
 }
 
 fn page(req: &Req, outcome: Option<&Outcome>, selected: Option<Entity>) -> Markup {
@@ -39,6 +61,34 @@ fn page(req: &Req, outcome: Option<&Outcome>, selected: Option<Entity>) -> Marku
         @match outcome {
             Some(Outcome::Stored { entity, file, rows, created, updated, unchanged }) => {
                 p.notice role="status" { "Imported " (file) " into " (entity.name()) ": " (rows) " rows — " (created) " new, " (updated) " updated, " (unchanged) " unchanged." }
+            }
+            Some(Outcome::Checked { file, rows, read_as, by_entity, preview }) => {
+                section.card role="status" aria-labelledby="dry-h" {
+                    h2 #dry-h { "Dry run of " (file) ": " (rows) " rows, no errors — nothing was stored" }
+                    @if let Some(read_as) = read_as { p.small { "Read as " (read_as) "." } }
+                    ul { @for c in by_entity { li { (c.line()) } } }
+                    @if !preview.is_empty() {
+                        h3 { "The first records, as they would be stored" }
+                        div.scroll {
+                            table.preview {
+                                thead { tr { th scope="col" { "Entity" } th scope="col" { "Fields" } } }
+                                tbody {
+                                    @for r in preview {
+                                        tr {
+                                            td { (r.entity.name()) }
+                                            td {
+                                                @for (f, v) in r.entity.fields().iter().zip(&r.values) {
+                                                    @if !v.is_null() { code { (f.name) "=" (display_value(v)) } " " }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    p.small { "Upload it again without “Dry run” to import it." }
+                }
             }
             Some(Outcome::Refused { entity, file, errors, total }) => {
                 section.card role="alert" aria-labelledby="err-h" {
@@ -79,6 +129,20 @@ fn page(req: &Req, outcome: Option<&Outcome>, selected: Option<Entity>) -> Marku
                 input type="file" name="file" id="file" required accept=".csv,.ndjson,.jsonl,text/csv,application/x-ndjson";
             }
             div.field {
+                label for="source" { "Made by" }
+                select name="source" id="source" {
+                    option value="" { "Traction (its own column names)" }
+                    option value="auto" { "another tool: guess from the header" }
+                    @for p in PRESETS {
+                        option value=(p.name) { (p.tool) " " (p.entity.name()) " export (" (p.name) ")" }
+                    }
+                }
+                span.hint { "Exports of HubSpot, Salesforce and Pipedrive import as they are through a preset (docs/import-mappings.md)." }
+            }
+            div.field {
+                label { input type="checkbox" name="dry_run" value="true"; " Dry run: check and preview, store nothing" }
+            }
+            div.field {
                 label for="format" { "Format" }
                 select name="format" id="format" {
                     option value="" { "from the file name" }
@@ -100,6 +164,8 @@ pub async fn upload(
 ) -> Result<Response> {
     let mut entity: Option<Entity> = None;
     let mut format: Option<Format> = None;
+    let mut source = String::new();
+    let mut dry_run = false;
     let mut file: Option<(String, Vec<u8>)> = None;
     while let Some(field) = multipart
         .next_field()
@@ -121,6 +187,14 @@ pub async fn upload(
                     format = Some(Format::parse(&text).map_err(WebError::bad)?);
                 }
             }
+            "source" => {
+                source = field.text().await.map_err(|e| WebError::bad(format!("source: {e}")))?;
+            }
+            "dry_run" => {
+                let text =
+                    field.text().await.map_err(|e| WebError::bad(format!("dry_run: {e}")))?;
+                dry_run = matches!(text.trim(), "true" | "on" | "1");
+            }
             "file" => {
                 let file_name = field.file_name().unwrap_or("upload").to_string();
                 let bytes = field
@@ -132,10 +206,41 @@ pub async fn upload(
             _ => {}
         }
     }
-    let entity =
-        entity.ok_or_else(|| WebError::bad("entity is missing: choose what the file holds"))?;
     let (file_name, bytes) =
         file.ok_or_else(|| WebError::bad("file is missing: choose a file to import"))?;
+    // Another tool's export: the preset chosen, or the one its header fits best.
+    let preset = match source.trim() {
+        "" => None,
+        "auto" => {
+            let head = &bytes[..bytes.len().min(64 * 1024)];
+            let guessed = presets::guess_from_bytes(head);
+            let (best, _) = guessed.first().ok_or_else(|| {
+                WebError::bad("the file's header fits none of the presets (HubSpot, Salesforce, Pipedrive): choose one, or import it with a mapping file from the command line")
+            })?;
+            Some(*best)
+        }
+        name => Some(
+            presets::by_name(name)
+                .ok_or_else(|| WebError::bad(format!("source: no preset is called {name:?}")))?,
+        ),
+    };
+    let entity = match preset {
+        Some(p) => p.entity,
+        None => {
+            entity.ok_or_else(|| WebError::bad("entity is missing: choose what the file holds"))?
+        }
+    };
+    let mapping = match preset {
+        Some(p) => Some(p.mapping().map_err(|e| WebError::bad(e.join("; ")))?),
+        None => None,
+    };
+    let read_as = preset.map(|p| {
+        if source.trim() == "auto" {
+            format!("{} (guessed from the header)", p.name)
+        } else {
+            p.name.to_string()
+        }
+    });
     let format = format
         .or_else(|| Format::from_path(std::path::Path::new(&file_name)))
         .unwrap_or(Format::Csv);
@@ -148,20 +253,47 @@ pub async fn upload(
         let guarded = forms::guarded(&st, principal, now);
         let options =
             ImportOptions { file_name: name.clone(), format, max_errors: MAX_ERRORS, now };
-        // spec: kpis.md, Targets: imported targets get the same check as the target form.
+        // spec: kpis.md, Targets: imported targets get the same check as the target form,
+        // through a preset and in a dry run too.
         let currency = traction_store::Store::workspace(st.store.as_ref())?.currency;
         let engine = traction_kpi::engine::Engine { store: &st.store, catalog: &st.catalog };
         let check = |record: &traction_domain::Record| {
             traction_kpi::check::check_target(&engine, record, currency)
         };
-        match traction_import::import_checked(
-            &guarded,
-            entity,
-            std::io::Cursor::new(bytes),
-            &options,
-            &check,
-            &mut |_| {},
-        ) {
+        let input = std::io::Cursor::new(bytes);
+        let result = match &mapping {
+            Some(m) => traction_import::import_mapped(
+                &guarded,
+                m,
+                input,
+                &options,
+                &check,
+                dry_run,
+                &mut |_| {},
+            ),
+            None if dry_run => {
+                traction_import::dry_run(&guarded, entity, input, &options, &check, &mut |_| {})
+            }
+            None => traction_import::import_checked(
+                &guarded,
+                entity,
+                input,
+                &options,
+                &check,
+                &mut |_| {},
+            ),
+        };
+        match result {
+            Ok(report) if report.dry_run => Ok((
+                Outcome::Checked {
+                    file: name,
+                    rows: report.rows,
+                    read_as,
+                    by_entity: report.by_entity,
+                    preview: report.preview,
+                },
+                None,
+            )),
             Ok(report) => Ok((
                 Outcome::Stored {
                     entity,
@@ -184,7 +316,7 @@ pub async fn upload(
         forms::announce(&state, summary, entity);
     }
     let status = match outcome.0 {
-        Outcome::Stored { .. } => StatusCode::OK,
+        Outcome::Stored { .. } | Outcome::Checked { .. } => StatusCode::OK,
         Outcome::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
     };
     Ok((status, page(&req, Some(&outcome.0), Some(entity))).into_response())

@@ -309,6 +309,39 @@ async fn an_import_with_an_error_shows_it_by_line_and_stores_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_of_another_tool_is_guessed_previewed_then_imported() {
+    let app = App::spawn().await;
+    let before = app.count(Entity::Deals);
+    let file = "Deal - ID,Deal - Title,Deal - Value,Deal - Currency,Deal - Status,Deal - Pipeline,Deal - Stage,Deal - Owner,Deal - Organization,Deal - Deal created,Deal - Won time,Deal - Lost time,Deal - Expected close date,Deal - Lost reason\n\
+        901,Web preview deal,250,,open,Web Pipe,Lead In,Pat Web,Webco,2026-01-05 10:00:00,,,,\n";
+    let upload = |dry: bool| {
+        let mut form =
+            reqwest::multipart::Form::new().text("entity", "teams").text("source", "auto");
+        if dry {
+            form = form.text("dry_run", "true");
+        }
+        form.part(
+            "file",
+            reqwest::multipart::Part::bytes(file.as_bytes().to_vec()).file_name("deals.csv"),
+        )
+    };
+    let r = app.api().post(app.url("/import")).multipart(upload(true)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Read as pipedrive-deals (guessed from the header)"), "{page}");
+    assert!(page.contains("deals: 1 created, 0 updated, 0 unchanged"), "{page}");
+    assert!(page.contains("<code>name=Web preview deal</code>"), "{page}");
+    assert_eq!(app.count(Entity::Deals), before);
+    let r = app.api().post(app.url("/import")).multipart(upload(false)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.count(Entity::Deals), before + 1);
+    assert_eq!(
+        app.get(Entity::Deals, "pd-deal-901").unwrap().get("name"),
+        &Value::Text("Web preview deal".into())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_explorer_downloads_what_it_shows_as_csv() {
     let app = App::spawn().await;
     let r = app

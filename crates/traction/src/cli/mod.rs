@@ -11,6 +11,7 @@ mod demo;
 mod export;
 mod import;
 mod kpi;
+mod mapping;
 mod metric;
 mod monitor;
 mod report;
@@ -70,6 +71,8 @@ pub enum Command {
     Import(import::Args),
     /// Export an entity's records in the import format (CSV unless --format ndjson).
     Export(export::Args),
+    /// Mappings of other tools' exports: print a preset, or check a mapping file.
+    Mapping(mapping::Args),
     /// Read or change workspace settings (time zone, currency, business calendar).
     Config(config::Args),
     /// Write a consistent copy of the database to a new file, while others keep writing.
@@ -151,6 +154,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Import(args) => import::run(&ctx, args),
         Command::Export(args) => export::run(&ctx, args),
+        Command::Mapping(args) => mapping::run(&ctx, args),
         Command::Config(args) => config::run(&ctx, args),
         Command::Backup(args) => backup::run(&ctx, args),
         Command::Serve(args) => serve::run(&ctx, args),

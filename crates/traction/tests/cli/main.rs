@@ -7,6 +7,7 @@ mod demo;
 mod durability;
 mod import;
 mod kpi;
+mod mapping;
 mod metric;
 mod monitor;
 mod util;
