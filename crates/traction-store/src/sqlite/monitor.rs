@@ -247,22 +247,7 @@ impl MonitorStore for SqliteStore {
     fn add_rule(&self, rule: &Rule, actor: &Actor) -> Result<(), Error> {
         let mut conn = self.writer_conn();
         let tx = conn.transaction()?;
-        if rule.channels.is_empty() {
-            return Err(invalid(
-                "channel",
-                "a rule needs at least one channel: --channel ID".into(),
-            ));
-        }
-        for channel in &rule.channels {
-            let exists =
-                tx.prepare_cached("SELECT 1 FROM channels WHERE id = ?1")?.exists([channel])?;
-            if !exists {
-                return Err(invalid(
-                    "channel",
-                    format!("no such channel {channel:?}: `traction channel list` shows them"),
-                ));
-            }
-        }
+        check_channels(&tx, &rule.channels, "rule")?;
         let res = tx.execute(
             &format!(
                 "INSERT INTO alert_rules ({RULE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -647,22 +632,7 @@ impl MonitorStore for SqliteStore {
     fn add_schedule(&self, schedule: &Schedule, actor: &Actor) -> Result<(), Error> {
         let mut conn = self.writer_conn();
         let tx = conn.transaction()?;
-        if schedule.channels.is_empty() {
-            return Err(invalid(
-                "channel",
-                "a schedule needs at least one channel: --channel ID".into(),
-            ));
-        }
-        for channel in &schedule.channels {
-            let exists =
-                tx.prepare_cached("SELECT 1 FROM channels WHERE id = ?1")?.exists([channel])?;
-            if !exists {
-                return Err(invalid(
-                    "channel",
-                    format!("no such channel {channel:?}: `traction channel list` shows them"),
-                ));
-            }
-        }
+        check_channels(&tx, &schedule.channels, "schedule")?;
         let res = tx.execute(
             "INSERT INTO schedules (id, every, time, scope, channels, created_at, created_by)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -760,6 +730,31 @@ impl MonitorStore for SqliteStore {
         tx.commit()?;
         Ok(true)
     }
+}
+
+/// A rule's or a schedule's channels: at least one, each stored.
+fn check_channels(
+    tx: &rusqlite::Transaction<'_>,
+    channels: &[String],
+    owner: &str,
+) -> Result<(), Error> {
+    if channels.is_empty() {
+        return Err(invalid(
+            "channel",
+            format!("a {owner} needs at least one channel: --channel ID"),
+        ));
+    }
+    for channel in channels {
+        let exists =
+            tx.prepare_cached("SELECT 1 FROM channels WHERE id = ?1")?.exists([channel])?;
+        if !exists {
+            return Err(invalid(
+                "channel",
+                format!("no such channel {channel:?}: `traction channel list` shows them"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
