@@ -837,3 +837,5 @@ pub(crate) fn currency_of(store: &dyn Store) -> Result<Currency, StoreError> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod fuzz_mapping;
