@@ -29,8 +29,9 @@ pub fn parse_instant(text: &str, zone: &TimeZone) -> Result<Micros, String> {
              2026-03-04 09:15 (local time) or 2026-03-04 (local midnight)"
         )
     };
-    let bytes = s.as_bytes();
-    if bytes.len() < 10 {
+    // The date is the first ten bytes, which must be whole characters (a non-ASCII character
+    // across byte 10 is refused, not sliced through).
+    if s.len() < 10 || !s.is_char_boundary(10) {
         return Err(hint());
     }
     let date = parse_date_strict(&s[..10]).map_err(|_| hint())?;
@@ -181,6 +182,16 @@ pub fn micros_of(ts: Timestamp) -> Micros {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 25 (found by the query-parameter fuzzing): a character of several bytes across
+    /// the tenth byte was sliced through, a panic (a 500 for `?from=` or a record's timestamp).
+    #[test]
+    fn issue_25_a_wide_character_where_the_date_ends_is_refused_not_a_panic() {
+        for text in ["{/ዀ{Ⱥ𐤿kౝ", "2026-03-0é", "2026-03-04é10:00", "ééééé"] {
+            let err = parse_instant(text, &TimeZone::UTC).unwrap_err();
+            assert!(err.contains("is not a timestamp"), "{text}: {err}");
+        }
+    }
 
     fn utc(text: &str) -> String {
         format_instant(parse_instant(text, &TimeZone::UTC).unwrap())

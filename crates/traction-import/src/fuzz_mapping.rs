@@ -14,8 +14,10 @@ use traction_store::{SqliteStore, Store};
 use crate::mapping::Mapping;
 use crate::{Format, ImportFailure, ImportOptions, import_mapped, presets};
 
+/// 48 cases in `cargo test`; `PROPTEST_CASES=5000` runs longer.
 fn config() -> ProptestConfig {
-    ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() }
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(48);
+    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
 }
 
 /// A TOML string literal of any text (quotes, backslashes and control characters escaped).
@@ -154,7 +156,9 @@ fn mapping_text() -> impl Strategy<Value = String> {
             text.push_str(&format!("create_missing = [{}]\n", create.join(", ")));
             let stages: Vec<String> = stages
                 .iter()
-                .map(|(name, kind)| format!("{{ name = {}, kind = {} }}", quoted(name), quoted(kind)))
+                .map(|(name, kind)| {
+                    format!("{{ name = {}, kind = {} }}", quoted(name), quoted(kind))
+                })
                 .collect();
             text.push_str(&format!("stages = [{}]\n", stages.join(", ")));
             text.push_str("[source]\n");

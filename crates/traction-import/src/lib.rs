@@ -836,6 +836,6 @@ pub(crate) fn currency_of(store: &dyn Store) -> Result<Currency, StoreError> {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod fuzz_mapping;
+#[cfg(test)]
+mod tests;

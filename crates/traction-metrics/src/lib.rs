@@ -38,6 +38,8 @@ pub mod catalog;
 mod eval;
 pub mod expr;
 pub mod funnel;
+#[cfg(test)]
+mod fuzz;
 pub mod params;
 pub mod plan;
 pub mod source;
