@@ -24,7 +24,7 @@ pub use monitor::MonitorStore;
 pub use sqlite::SqliteStore;
 pub use sqlite::auth::{ApiToken, AuditEntry, AuditQuery, Session};
 pub use sqlite::customers;
-pub use sqlite::{Ranged, Rows};
+pub use sqlite::{Ranged, Rows, partial_backup_path};
 
 /// Who makes a change, for the audit log: a user id, or `cli` / `system`; and when (`None`: the
 /// database's clock at the write).

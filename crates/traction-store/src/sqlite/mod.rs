@@ -579,6 +579,48 @@ impl Store for SqliteStore {
                 dest.display()
             )));
         }
+        // The copy is written beside the destination under a name that says it is unfinished,
+        // and renamed into place only once it is complete, checked and on disk: a backup killed
+        // part way leaves no file at the name asked for, only `FILE.partial`, which the next
+        // backup to that name replaces.
+        let partial = partial_backup_path(dest);
+        match std::fs::remove_file(&partial) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(Error::Storage(format!("cannot remove {}: {e}", partial.display())));
+            }
+        }
+        let res = self.backup_to(&partial).and_then(|()| {
+            std::fs::rename(&partial, dest).map_err(|e| {
+                Error::Storage(format!("cannot move the backup into {}: {e}", dest.display()))
+            })?;
+            // The rename itself is made durable by syncing the folder.
+            if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+                if let Ok(dir) = std::fs::File::open(dir) {
+                    let _ = dir.sync_all();
+                }
+            }
+            Ok(())
+        });
+        if res.is_err() {
+            let _ = std::fs::remove_file(&partial);
+        }
+        res
+    }
+}
+
+/// Where a backup to `dest` is written until it is complete: `dest` with `.partial` added.
+pub fn partial_backup_path(dest: &Path) -> PathBuf {
+    let mut name = dest.file_name().map(std::ffi::OsStr::to_os_string).unwrap_or_default();
+    name.push(".partial");
+    dest.with_file_name(name)
+}
+
+impl SqliteStore {
+    /// Copies the database into `dest` (a new file): a consistent snapshot, checked, with no
+    /// WAL beside it, synced to disk.
+    fn backup_to(&self, dest: &Path) -> Result<(), Error> {
         // A connection of its own, so writers through this store are not held up by the copy;
         // one step copies every page inside one read transaction: a consistent snapshot.
         let src = open_connection(&self.path)?;
@@ -603,7 +645,27 @@ impl Store for SqliteStore {
         if check != "ok" {
             return Err(Error::Storage(format!("the backup failed its integrity check: {check}")));
         }
-        Ok(())
+        drop(dst);
+        std::fs::File::open(dest)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| Error::Storage(format!("cannot sync {}: {e}", dest.display())))
+    }
+
+    /// SQLite's own check of the whole file (`PRAGMA integrity_check`): `Ok` when it finds
+    /// nothing wrong, else what it found. For recovery checks after a crash.
+    pub fn integrity_check(&self) -> Result<(), Error> {
+        let conn = self.light_reader();
+        let mut stmt = conn.prepare("PRAGMA integrity_check")?;
+        let found: Vec<String> =
+            stmt.query_map([], |r| r.get(0))?.collect::<Result<_, rusqlite::Error>>()?;
+        if found == ["ok"] {
+            Ok(())
+        } else {
+            Err(Error::Storage(format!(
+                "the database failed its integrity check: {}",
+                found.join("; ")
+            )))
+        }
     }
 }
 

@@ -354,6 +354,25 @@ fn backup_is_a_consistent_copy_while_writes_go_on() {
     assert!(store.backup(&dest).is_err(), "an existing file is not overwritten");
 }
 
+/// Issue 25: a backup is complete at its name or absent; an unfinished one (a process killed
+/// part way) is only ever `FILE.partial`, which the next backup to that name replaces.
+#[test]
+fn an_unfinished_backup_is_marked_partial_and_replaced_by_the_next() {
+    let (dir, store) = store();
+    put_all(&store, pipeline()).unwrap();
+    let dest = dir.path().join("nightly.db");
+    let partial = dir.path().join("nightly.db.partial");
+    assert_eq!(crate::partial_backup_path(&dest), partial);
+    // What a killed backup leaves: a file of garbage under the partial name.
+    std::fs::write(&partial, b"half a copy").unwrap();
+    store.backup(&dest).unwrap();
+    assert!(!partial.exists(), "the partial file is gone once the backup is in place");
+    let copy = SqliteStore::open(&dest).unwrap();
+    copy.integrity_check().unwrap();
+    assert_eq!(copy.count(Entity::Stages).unwrap(), 3);
+    store.integrity_check().unwrap();
+}
+
 #[test]
 fn the_data_version_moves_with_every_commit_from_any_connection() {
     let (dir, store) = store();

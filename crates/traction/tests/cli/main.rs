@@ -3,6 +3,7 @@
 //! If you add a command, add a module here (one test binary for the crate keeps linking cheap).
 
 mod auth;
+mod crash;
 mod demo;
 mod durability;
 mod import;
