@@ -173,6 +173,44 @@ impl From<traction_store::Error> for ApiError {
     }
 }
 
+/// A typed JSON body (the monitoring endpoints' rules, channels and silences): a mistake is a
+/// 400 that names the field at fault by its path (`channels[0].kind`), in the message and in
+/// `details`, so a client can tell which of its fields to fix.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed: std::result::Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    if parsed.is_ok() {
+        de.end().map_err(|e| {
+            ApiError::bad_request(format!("the body is not the JSON expected: {e}"))
+        })?;
+    }
+    parsed.map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.inner();
+        // serde's own words, without the position (given once, in the message).
+        let problem = inner.to_string();
+        let problem = problem.split(" at line ").next().unwrap_or(&problem).to_string();
+        if path == "." || path.is_empty() {
+            // At the top: a missing or unknown field is named by serde in its own words.
+            let field = problem
+                .split('`')
+                .nth(1)
+                .filter(|_| problem.contains("field"))
+                .unwrap_or("")
+                .to_string();
+            ApiError::BadRequest {
+                message: format!("the body is not the JSON expected: {inner}"),
+                details: vec![Detail::field(&field, problem)],
+            }
+        } else {
+            ApiError::BadRequest {
+                message: format!("the body is not the JSON expected: {path}: {inner}"),
+                details: vec![Detail::field(&path, problem)],
+            }
+        }
+    })
+}
+
 impl From<tokio::task::JoinError> for ApiError {
     fn from(e: tokio::task::JoinError) -> ApiError {
         ApiError::Internal(format!("a blocking task failed: {e}"))

@@ -75,8 +75,9 @@ pub enum Error {
     NotFound,
     /// The database could not be opened, read or written.
     Storage(String),
-    /// The read ran past its time limit and was interrupted (or the database stayed locked):
-    /// nothing changed; retry later or ask for less.
+    /// The read ran past its time limit and was interrupted, the database stayed locked, or
+    /// the disk cannot take a write now (full, read-only, an I/O error): nothing changed; retry
+    /// later or ask for less (the message says which).
     Busy(String),
 }
 
@@ -115,6 +116,17 @@ impl From<rusqlite::Error> for Error {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
                 Error::Busy("the database is busy: retry in a moment".into())
             }
+            // The machine's state, not a bug: the change was rolled back, reads go on, and the
+            // next write after the cause is fixed succeeds (issue 25).
+            Some(rusqlite::ErrorCode::DiskFull) => Error::Busy(
+                "the disk holding the database is full: nothing was written; free some space and retry (reads still work)".into(),
+            ),
+            Some(rusqlite::ErrorCode::ReadOnly) => Error::Busy(
+                "the database file cannot be written (it or its folder is read-only): nothing was written; make it writable for the server's user and retry (reads still work)".into(),
+            ),
+            Some(rusqlite::ErrorCode::SystemIoFailure) => Error::Busy(format!(
+                "the database file could not be read or written ({e}): nothing was written; check the disk (full, read-only or failing) and retry"
+            )),
             _ => Error::Storage(e.to_string()),
         }
     }

@@ -42,6 +42,22 @@ pub async fn move_deal(
         return Err(ApiError::bad_request("the request body must be a JSON object"));
     };
     let mut stage_id = None;
+    // Every field that is not one of a move's, named at once.
+    let unknown: Vec<&str> =
+        object.0.iter().map(|(key, _)| key.as_str()).filter(|key| *key != "stage_id").collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::invalid(
+            format!(
+                "{} {} not a field of a move: send {{\"stage_id\": \"…\"}}",
+                unknown.join(", "),
+                if unknown.len() == 1 { "is" } else { "are" }
+            ),
+            unknown
+                .iter()
+                .map(|key| Detail::field(key, "is not a field of a move: only stage_id is"))
+                .collect(),
+        ));
+    }
     for (key, raw) in &object.0 {
         match key.as_str() {
             "stage_id" => match serde_json::from_str::<String>(raw.get()) {

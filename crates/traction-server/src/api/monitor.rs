@@ -39,8 +39,7 @@ fn monitor_error(e: traction_monitor::Error) -> ApiError {
 
 fn body<T: for<'de> Deserialize<'de>>(bytes: BodyBytes) -> Result<T> {
     let bytes = bytes.map_err(|e| ApiError::bad_request(format!("cannot read the body: {e}")))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_request(format!("the body is not the JSON expected: {e}")))
+    crate::error::from_json(&bytes)
 }
 
 fn no_params(p: Params, allowed: &[&str]) -> Result<Vec<(String, String)>> {

@@ -12,12 +12,14 @@
 //! - `concurrency`: several tasks writing at once, no errors, no lost writes.
 //! - `monitor`: channels, alert rules, silences, alerts and one's own notifications.
 //! - `server`: the OpenAPI document against the router, graceful shutdown, the home page.
+//! - `bad_requests`: issue 25 — bad requests generated from the OpenAPI document, per role.
 //! - `hardening`: issue 25 — heavy reads do not stall sign-in and writes, overflow, sessions
 //!   ended for good, scope leaks, connection limits.
 //! - `auth`: the role × endpoint table, record scopes, tokens, sessions, CSRF, rate limits,
 //!   security headers and the audit log.
 
 mod auth;
+mod bad_requests;
 mod concurrency;
 mod crud;
 mod deals;

@@ -205,7 +205,18 @@ impl SqliteStore {
     }
 
     fn writer_conn(&self) -> MutexGuard<'_, Connection> {
-        self.write.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        let mut conn = self.write.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // A file that could not be written when the connection was opened (read-only file or
+        // folder) stays read-only to that connection; once it can be written again, a fresh
+        // connection takes its place, so writes recover without a restart.
+        if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+            if let Ok(fresh) = open_connection(&self.path) {
+                if !fresh.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
+                    *conn = fresh;
+                }
+            }
+        }
+        conn
     }
 
     /// A number that changes whenever any connection — this process's writer, or another

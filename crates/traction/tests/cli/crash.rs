@@ -9,8 +9,6 @@
 //! bench/RESULTS.md). The moments are drawn from a fixed seed (`TRACTION_CRASH_SEED` changes it),
 //! so a failing round can be run again.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,7 +18,7 @@ use std::time::Duration;
 use traction_domain::{Entity, Value};
 use traction_store::{SqliteStore, Store};
 
-use crate::util::Env;
+use crate::util::{Env, free_port, http, wait_up};
 
 /// Rows of the import killed in each round.
 const IMPORT_ROWS: usize = 5_000;
@@ -44,30 +42,9 @@ impl Rng {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// One HTTP/1.1 request on a connection of its own: the status, or `None` when the server did
-/// not answer in full (it was killed).
+/// A request's status, or `None` when the server did not answer in full.
 fn request(port: u16, method: &str, path: &str, token: &str, body: &str) -> Option<u16> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).ok()?;
-    stream.write_all(body.as_bytes()).ok()?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).ok()?;
-    let text = String::from_utf8_lossy(&answer);
-    // A status line and a whole head: the answer was sent.
-    if !text.contains("\r\n\r\n") {
-        return None;
-    }
-    text.split(' ').nth(1)?.parse().ok()
+    http(port, method, path, token, body).map(|(status, _)| status)
 }
 
 fn spawn(db: &Path, args: &[&str]) -> Child {
@@ -117,15 +94,7 @@ fn killed_at_any_moment_the_server_loses_no_acknowledged_write_and_leaves_no_hal
 
         let port = free_port();
         let mut server = spawn(&db, &["serve", "--listen", &format!("127.0.0.1:{port}")]);
-        let mut up = false;
-        for _ in 0..300 {
-            if request(port, "GET", "/api/v1/health", &token, "") == Some(200) {
-                up = true;
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        assert!(up, "round {round}: the server did not start");
+        assert!(wait_up(port, &token), "round {round}: the server did not start");
 
         // Writers: each write's id is kept once its 201 is read in full.
         let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
