@@ -95,6 +95,36 @@ fn open_connection(path: &Path) -> Result<Connection, Error> {
     Ok(conn)
 }
 
+/// One of the metrics engine's connections: its own page cache, and a progress handler that
+/// interrupts a read that has held the connection past the limit (checked every few thousand
+/// steps of the statement).
+fn open_analytical(
+    path: &Path,
+    started: &Arc<AtomicU64>,
+    read_limit_ms: &Arc<AtomicU64>,
+    epoch: std::time::Instant,
+) -> Result<Connection, Error> {
+    let conn = open_connection(path)?;
+    // Each reader caches its own pages: a quarter of one connection's share each.
+    conn.execute_batch("PRAGMA cache_size = -16384;")?;
+    let (seen, limit) = (started.clone(), read_limit_ms.clone());
+    conn.progress_handler(
+        4096,
+        Some(move || {
+            let (since, limit) = (seen.load(Ordering::Relaxed), limit.load(Ordering::Relaxed));
+            since != 0 && limit != 0 && elapsed_ms(epoch) > since + limit
+        }),
+    )?;
+    Ok(conn)
+}
+
+/// A connection for the store's own reads, sign-in data or the data version: a small cache.
+fn open_small(path: &Path) -> Result<Connection, Error> {
+    let conn = open_connection(path)?;
+    conn.execute_batch("PRAGMA cache_size = -4096;")?;
+    Ok(conn)
+}
+
 impl SqliteStore {
     /// Opens (creating if missing) the database file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<SqliteStore, Error> {
@@ -109,33 +139,16 @@ impl SqliteStore {
         let mut read = Vec::with_capacity(READERS);
         let mut read_started = Vec::with_capacity(READERS);
         for _ in 0..READERS {
-            let conn = open_connection(path)?;
-            // Each reader caches its own pages: a quarter of one connection's share each.
-            conn.execute_batch("PRAGMA cache_size = -16384;")?;
-            // A read that has held its connection past the limit is interrupted (checked every
-            // few thousand steps of the statement).
             let started = Arc::new(AtomicU64::new(0));
-            let (seen, limit) = (started.clone(), read_limit_ms.clone());
-            conn.progress_handler(
-                4096,
-                Some(move || {
-                    let (since, limit) =
-                        (seen.load(Ordering::Relaxed), limit.load(Ordering::Relaxed));
-                    since != 0 && limit != 0 && elapsed_ms(epoch) > since + limit
-                }),
-            )?;
+            let conn = open_analytical(path, &started, &read_limit_ms, epoch)?;
             read.push(Mutex::new(conn));
             read_started.push(started);
         }
-        let small = || -> Result<Connection, Error> {
-            let conn = open_connection(path)?;
-            conn.execute_batch("PRAGMA cache_size = -4096;")?;
-            Ok(conn)
-        };
-        let light =
-            (0..LIGHT_READERS).map(|_| small().map(Mutex::new)).collect::<Result<_, _>>()?;
-        let auth = small()?;
-        let version = small()?;
+        let light = (0..LIGHT_READERS)
+            .map(|_| open_small(path).map(Mutex::new))
+            .collect::<Result<_, _>>()?;
+        let auth = open_small(path)?;
+        let version = open_small(path)?;
         Ok(SqliteStore {
             path: path.to_path_buf(),
             write: Mutex::new(write),
@@ -206,17 +219,65 @@ impl SqliteStore {
 
     fn writer_conn(&self) -> MutexGuard<'_, Connection> {
         let mut conn = self.write.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        // A file that could not be written when the connection was opened (read-only file or
-        // folder) stays read-only to that connection; once it can be written again, a fresh
-        // connection takes its place, so writes recover without a restart.
         if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
-            if let Ok(fresh) = open_connection(&self.path) {
-                if !fresh.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
-                    *conn = fresh;
-                }
-            }
+            self.reopen_writable(&mut conn);
         }
         conn
+    }
+
+    /// The store was opened on a file it could not write (a read-only file or folder): every
+    /// connection is read-only, and so is the WAL index they share within the process. Once
+    /// the file can be written again, every connection is closed and opened afresh, so writes
+    /// recover without a restart. Connections in use are not waited for (a reader may be
+    /// waiting for the writer): the next write tries again.
+    fn reopen_writable(&self, write: &mut Connection) {
+        use std::sync::TryLockError;
+        if std::fs::OpenOptions::new().write(true).open(&self.path).is_err() {
+            return;
+        }
+        fn take(m: &Mutex<Connection>) -> Option<MutexGuard<'_, Connection>> {
+            match m.try_lock() {
+                Ok(guard) => Some(guard),
+                Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                Err(TryLockError::WouldBlock) => None,
+            }
+        }
+        let mut others = Vec::new();
+        for m in self.read.iter().chain(&self.light).chain([&self.auth, &self.version]) {
+            match take(m) {
+                Some(guard) => others.push(guard),
+                None => return,
+            }
+        }
+        // Close them all first (the read-only WAL index goes with the last), then reopen.
+        let placeholder = || Connection::open_in_memory().ok();
+        let Some(mut closed) = placeholder() else { return };
+        std::mem::swap(write, &mut closed);
+        drop(closed);
+        for guard in &mut others {
+            let Some(mut closed) = placeholder() else { return };
+            std::mem::swap(&mut **guard, &mut closed);
+            drop(closed);
+        }
+        let mut fresh = || -> Result<(), Error> {
+            *write = open_connection(&self.path)?;
+            let n_read = self.read.len();
+            for (idx, guard) in others.iter_mut().enumerate() {
+                **guard = if idx < n_read {
+                    open_analytical(
+                        &self.path,
+                        &self.read_started[idx],
+                        &self.read_limit_ms,
+                        self.epoch,
+                    )?
+                } else {
+                    open_small(&self.path)?
+                };
+            }
+            Ok(())
+        };
+        // On failure the placeholders answer with errors until the next attempt.
+        let _ = fresh();
     }
 
     /// A number that changes whenever any connection — this process's writer, or another

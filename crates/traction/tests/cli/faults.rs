@@ -77,10 +77,15 @@ fn ok(mut cmd: Command) -> String {
 
 /// Sets up an admin and a token, starts the server: (server, port, token).
 fn start(db: &Path, unprivileged: bool) -> (Server, u16, String) {
-    ok(traction(db, unprivileged, &["user", "add", "--id", "admin", "--name", "A", "--role", "admin"]));
-    let token = ok(traction(db, unprivileged, &["token", "create", "--user", "admin", "--name", "t"]))
-        .trim()
-        .to_owned();
+    ok(traction(
+        db,
+        unprivileged,
+        &["user", "add", "--id", "admin", "--name", "A", "--role", "admin"],
+    ));
+    let token =
+        ok(traction(db, unprivileged, &["token", "create", "--user", "admin", "--name", "t"]))
+            .trim()
+            .to_owned();
     let (server, port) = serve(db, unprivileged, &token);
     (server, port, token)
 }
@@ -100,8 +105,8 @@ fn serve(db: &Path, unprivileged: bool, token: &str) -> (Server, u16) {
 /// Logs one activity: the status and the JSON body.
 fn log_activity(port: u16, token: &str, id: &str) -> (u16, Json) {
     let body = format!(
-        r#"{{"id":"{id}","kind":"call","owner_id":"admin","occurred_at":"2026-01-05T10:00:00Z","notes":"{}"}}"#,
-        "n".repeat(2_000)
+        r#"{{"id":"{id}","kind":"call","owner_id":"admin","occurred_at":"2026-01-05T10:00:00Z","subject":"{}"}}"#,
+        "n".repeat(200)
     );
     let (status, text) = http(port, "POST", "/api/v1/activities", token, &body)
         .expect("the server answers a refused write (it did not crash)");

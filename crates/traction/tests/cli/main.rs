@@ -6,6 +6,7 @@ mod auth;
 mod crash;
 mod demo;
 mod durability;
+mod faults;
 mod import;
 mod kpi;
 mod mapping;
