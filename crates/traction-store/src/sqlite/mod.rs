@@ -668,10 +668,10 @@ impl Store for SqliteStore {
                 Error::Storage(format!("cannot move the backup into {}: {e}", dest.display()))
             })?;
             // The rename itself is made durable by syncing the folder.
-            if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
-                if let Ok(dir) = std::fs::File::open(dir) {
-                    let _ = dir.sync_all();
-                }
+            if let Some(Ok(dir)) =
+                dest.parent().filter(|d| !d.as_os_str().is_empty()).map(std::fs::File::open)
+            {
+                let _ = dir.sync_all();
             }
             Ok(())
         });
