@@ -12,9 +12,9 @@ use crate::report::{Names, stretch_label};
 use crate::scope::Scope;
 use crate::service::{Error, Kpis};
 
-/// The dimensions a sentence splits a metric along, the first that applies: the rep, then the
-/// region, the sales channel, the lead source.
-pub const SENTENCE_DIMS: &[&str] = &["owner", "region", "channel", "source"];
+/// The dimensions a sentence splits a metric along, the first that applies: the sales channel
+/// (orders, which have no rep), then the rep, the region, the lead source.
+pub const SENTENCE_DIMS: &[&str] = &["channel", "owner", "region", "source"];
 
 /// Explains a metric's change for a scope: the scope's owners are added to the query's filter
 /// (a company scope adds nothing).

@@ -79,10 +79,7 @@ fn segment_phrase(
     name: &dyn Fn(&str, &DimValue) -> String,
 ) -> String {
     let dim = e.by.as_deref().unwrap_or("");
-    let shown = match &s.key {
-        DimValue::Null => format!("no {dim}"),
-        key => name(dim, key),
-    };
+    let shown = name(dim, &s.key);
     format!("{dim} {shown} ({})", signed(e.unit, s.contribution, currency))
 }
 
@@ -136,7 +133,13 @@ pub fn sentence(
         }
         parts.push(part);
     }
-    let top = e.segments.iter().find(|s| s.contribution * change > 0.0);
+    // The biggest contributor in the direction of the change; records without a value of the
+    // dimension (orders without a rep) name nothing, so they are not named.
+    let top = e
+        .segments
+        .iter()
+        .find(|s| s.contribution * change > 0.0)
+        .filter(|s| s.key != DimValue::Null);
     if let Some(s) = top {
         parts.push(format!("most in {}", segment_phrase(e, s, currency, name)));
     }

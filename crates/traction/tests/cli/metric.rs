@@ -253,6 +253,24 @@ fn explain_splits_a_change_in_table_json_and_csv() {
     assert!(csv.starts_with("part,name,previous,value,contribution\n"), "{csv}");
     assert!(csv.contains("driver,deals_won,3,2,-4333.33\n"), "{csv}");
     assert!(csv.contains("owner,u1,4000,6000,2000\n"), "{csv}");
+    // The report says the same sentence under the lagging metrics.
+    let report = env.ok(&[
+        "report",
+        "--from",
+        "2026-04-01",
+        "--to",
+        "2026-05-01",
+        "--format",
+        "md",
+        "--at",
+        "2026-06-01",
+    ]);
+    assert!(
+        report.contains(
+            "\n- Revenue won (bookings) −$6,000 (−42.9%) against March 2026: fewer deals won (−$4,333; 3 → 2) and lower average deal size"
+        ),
+        "{report}"
+    );
     // Bad input: an unknown dimension, two dimensions, an unknown comparison — exit 2.
     for (extra, says) in [
         (&["--by", "colour"][..], "\"colour\" does not apply to revenue_won"),
