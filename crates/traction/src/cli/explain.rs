@@ -123,7 +123,15 @@ fn table(e: &Explanation, currency: Currency, human: bool) -> Table {
         Some(v) if human => figure(unit, v, currency),
         Some(v) => v.to_string(),
     };
+    // Changes of a ratio are in percentage points, not percent.
     let change = |x: Option<f64>| match x {
+        Some(v) if human && e.unit == Unit::Ratio => {
+            format!(
+                "{}{} pts",
+                if v >= 0.0 { "+" } else { "" },
+                figure(Unit::Score, v * 100.0, currency)
+            )
+        }
         Some(v) if human && v >= 0.0 => format!("+{}", cell(e.unit, Some(v))),
         other => cell(e.unit, other),
     };

@@ -253,6 +253,19 @@ fn explain_splits_a_change_in_table_json_and_csv() {
     assert!(csv.starts_with("part,name,previous,value,contribution\n"), "{csv}");
     assert!(csv.contains("driver,deals_won,3,2,-4333.33\n"), "{csv}");
     assert!(csv.contains("owner,u1,4000,6000,2000\n"), "{csv}");
+    // For one rep: u1 March 4,000 (2 won, average 2,000) → April 6,000 (1 won, average 6,000):
+    // +2,000 = deals won −1 × (2,000 + 6,000) / 2 = −4,000 and average +4,000 × (2 + 1) / 2 =
+    // +6,000.
+    let scoped: serde_json::Value = serde_json::from_str(&env.ok(
+        &[&args[..6], &["--scope", "user:u1", "--at", "2026-06-01", "--format", "json"]].concat(),
+    ))
+    .unwrap();
+    assert_eq!(
+        (&scoped["previous"], &scoped["value"]),
+        (&serde_json::json!(4000), &serde_json::json!(6000))
+    );
+    assert_eq!(scoped["drivers"][0]["contribution"], -4000);
+    assert_eq!(scoped["drivers"][1]["contribution"], 6000);
     // The report says the same sentence under the lagging metrics.
     let report = env.ok(&[
         "report",
