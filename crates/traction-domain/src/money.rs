@@ -74,6 +74,23 @@ impl Currency {
     pub fn minor_per_major(&self) -> i64 {
         10i64.pow(u32::from(self.exponent))
     }
+
+    /// The symbol the currency is written with (`£`), or its code and a space (`SEK `).
+    pub fn symbol(&self) -> String {
+        match self.code() {
+            "GBP" => "£".into(),
+            "USD" => "$".into(),
+            "EUR" => "€".into(),
+            "JPY" | "CNY" => "¥".into(),
+            "INR" => "₹".into(),
+            "KRW" => "₩".into(),
+            "CHF" => "CHF ".into(),
+            "AUD" => "A$".into(),
+            "CAD" => "C$".into(),
+            "NZD" => "NZ$".into(),
+            code => format!("{code} "),
+        }
+    }
 }
 
 impl fmt::Display for Currency {

@@ -10,6 +10,7 @@
 //! - [`breakdown`]: the target of every week, day or hour, for the scope and per head.
 //! - [`pace`]: actual against expected at an instant: pace, status, projection, required rate.
 //! - [`scope`]: who a target is for, whose records it counts, and its heads.
+//! - [`explain`]: why a metric moved, for a scope, and the one sentence that says it.
 //! - [`service`]: the above over stored targets, users and settings, with actual values from a
 //!   [`service::MetricSource`] (the metrics engine).
 
@@ -17,6 +18,7 @@ pub mod breakdown;
 pub mod calendar;
 pub mod check;
 pub mod engine;
+pub mod explain;
 pub mod json;
 pub mod pace;
 pub mod period;

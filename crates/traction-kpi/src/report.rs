@@ -50,6 +50,15 @@ pub struct MetricLine {
     pub year_ago: Option<f64>,
 }
 
+/// Why a key metric moved against the previous period, in one sentence (spec: monitoring.md,
+/// Explaining a change), and the segment that contributed most (for a link to its records).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Why {
+    pub text: String,
+    /// The dimension and value of the biggest contributor, when the change was split by one.
+    pub segment: Option<(String, traction_metrics::DimValue)>,
+}
+
 /// A report's content.
 #[derive(Clone, Debug)]
 pub struct Report {
@@ -64,6 +73,9 @@ pub struct Report {
     pub leaderboard: Option<(String, Vec<LeaderRow>)>,
     /// Revenue won per week of the range, for the chart (label, value).
     pub trend: Vec<(String, f64)>,
+    /// Why each key metric moved against the previous period, by metric name (metrics that did
+    /// not move, or cannot be explained for the scope, have none).
+    pub why: BTreeMap<String, Why>,
     /// Metrics left out, with why (e.g. their records have no owner, so a team scope cannot apply).
     pub notes: Vec<String>,
     /// What the key metrics are compared with: the previous period and a year earlier, whole, or
@@ -204,8 +216,12 @@ pub fn build(
     let zone = traction_store::Store::workspace(store)?.zone;
     // The key metrics (about forty queries) on a second thread, beside the KPIs, the funnel and
     // the leaderboard: the store's read connections serve both side by side.
-    let (key, rest) = std::thread::scope(|threads| {
+    let names = Names::load(store)?;
+    let (key, rest, why) = std::thread::scope(|threads| {
         let key = threads.spawn(|| key_metrics(store, catalog, filter.as_ref(), from.0, to.0, at));
+        // The sentences on a third thread: each explanation is a few more queries per metric.
+        let why = threads
+            .spawn(|| explain_key_metrics(store, catalog, &scope, (from.0, to.0), at, &names));
         let rest = (|| {
             // The targets of the scope whose period overlaps the range.
             let kpi_rows = kpis.status_where(at, |target, (start, end)| {
@@ -215,8 +231,9 @@ pub fn build(
                 rest_of_report(&kpis, store, catalog, &filter, &from, &to, at, &zone, &kpi_rows)?;
             Ok::<_, Error>((kpi_rows, rest))
         })();
-        (key.join(), rest)
+        (key.join(), rest, why.join())
     });
+    let why = why.unwrap_or_default();
     let (metrics, mut notes) = key.map_err(|_| Error::Invalid("the key metrics failed".into()))?;
     let (kpi_rows, (funnel, leaderboard, trend, more_notes)) = rest?;
     notes.extend(more_notes);
@@ -237,8 +254,9 @@ pub fn build(
     Ok(Report {
         range_label: stretch_label(from.0, to.0, &zone),
         compared,
-        names: Names::load(store)?,
+        names,
         kpi_metrics,
+        why,
         from: from.1,
         to: to.1,
         scope,
@@ -365,6 +383,54 @@ fn key_metrics(
     (metrics, notes)
 }
 
+/// The one sentence of each key metric that moved against the previous period, split along its
+/// drivers and the first dimension of `explain::SENTENCE_DIMS` that applies. A metric that cannot
+/// be explained (no data, a scope its records cannot follow) has no sentence.
+fn explain_key_metrics(
+    store: &SqliteStore,
+    catalog: &Catalog,
+    scope: &Scope,
+    range: (Micros, Micros),
+    at: Micros,
+    names: &Names,
+) -> BTreeMap<String, Why> {
+    let explain_one = |name: &str| -> Option<(String, Why)> {
+        let metric = catalog.get(name)?;
+        // Only what has something to say beyond the figures shown: drivers or segments.
+        let has_tree = !traction_metrics::explain::driver_tree(metric).is_empty();
+        if !has_tree && crate::explain::sentence_dim(catalog, name).is_none() {
+            return None;
+        }
+        let (explanation, said) = crate::explain::why_named(
+            store,
+            catalog,
+            name,
+            range,
+            Compare::Previous,
+            scope,
+            at,
+            names,
+        )
+        .ok()?;
+        explanation
+            .change
+            .is_some_and(|c| c != 0.0)
+            .then(|| (name.to_string(), Why { text: said.text, segment: said.segment }))
+    };
+    // Two threads, each half of the metrics: the store's read pool serves them side by side.
+    let (first, second) = KEY_METRICS.split_at(KEY_METRICS.len() / 2);
+    let mut out = BTreeMap::new();
+    std::thread::scope(|threads| {
+        let other =
+            threads.spawn(|| second.iter().filter_map(|n| explain_one(n)).collect::<Vec<_>>());
+        out.extend(first.iter().filter_map(|n| explain_one(n)));
+        if let Ok(rest) = other.join() {
+            out.extend(rest);
+        }
+    });
+    out
+}
+
 fn number(x: Option<f64>) -> Json {
     match x {
         Some(v) if v.is_finite() => json!(v),
@@ -394,6 +460,7 @@ impl Report {
                     "metric": m.metric, "label": m.label, "unit": m.unit.name(),
                     "indicator": m.indicator.name(), "value": number(m.value),
                     "previous": number(m.previous), "year_ago": number(m.year_ago),
+                    "why": self.why.get(&m.metric).map(|w| w.text.clone()),
                 })
             })
             .collect();
@@ -562,6 +629,19 @@ impl Report {
                 );
             }
             out.push('\n');
+            // Why they moved: one sentence per metric (spec: monitoring.md).
+            let why: Vec<&Why> = self
+                .metrics
+                .iter()
+                .filter(|m| m.indicator == indicator)
+                .filter_map(|m| self.why.get(&m.metric))
+                .collect();
+            for w in &why {
+                let _ = writeln!(out, "- {}", md(&w.text));
+            }
+            if !why.is_empty() {
+                out.push('\n');
+            }
         }
         out.push_str("## Funnel\n\n");
         if self.funnel.is_empty() {
@@ -670,7 +750,21 @@ impl Report {
                     change(m.value, m.year_ago)
                 );
             }
-            body.push_str("</tbody></table></section>");
+            body.push_str("</tbody></table>");
+            let why: Vec<&Why> = self
+                .metrics
+                .iter()
+                .filter(|m| m.indicator == indicator)
+                .filter_map(|m| self.why.get(&m.metric))
+                .collect();
+            if !why.is_empty() {
+                body.push_str("<ul class=why>");
+                for w in why {
+                    let _ = write!(body, "<li>{}</li>", esc(&w.text));
+                }
+                body.push_str("</ul>");
+            }
+            body.push_str("</section>");
         }
         if !self.trend.is_empty() {
             body.push_str("<section><h2>Revenue won by week</h2>");

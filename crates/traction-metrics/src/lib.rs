@@ -36,6 +36,7 @@
 pub mod buckets;
 pub mod catalog;
 mod eval;
+pub mod explain;
 pub mod expr;
 pub mod funnel;
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::funnel::FunnelQuery;
 use crate::plan::{Compare, Query, parse_by};
 
 const METRIC_PARAMS: &[&str] = &["from", "to", "grain", "by", "where", "compare", "at"];
+const EXPLAIN_PARAMS: &[&str] = &["from", "to", "compare", "by", "where", "scope", "at"];
 const FUNNEL_PARAMS: &[&str] = &["pipeline", "from", "to", "where", "at"];
 
 struct Params<'a> {
@@ -99,6 +100,49 @@ pub fn funnel_query(
         filter: params.get("where").map(str::to_string),
         at: params.instant("at", zone)?.unwrap_or(now),
     })
+}
+
+/// An explain query from parameters (`GET /api/v1/explain/{metric}?from&to&compare&by&where&scope&at`),
+/// and the scope as written (`company`, `team:ID`, `user:ID`), which the caller turns into
+/// owners. `compare` is `previous` (also `prev`, the default) or `yoy`; `by` names one
+/// dimension.
+pub fn explain_query(
+    metric: &str,
+    pairs: &[(String, String)],
+    zone: &TimeZone,
+    now: Micros,
+) -> Result<(crate::explain::ExplainQuery, Option<String>), Error> {
+    let params = Params::new(pairs, EXPLAIN_PARAMS)?;
+    let compare = parse_explain_compare(params.get("compare"))?;
+    let by = match params.get("by").map(parse_by) {
+        Some(mut dims) if dims.len() == 1 => dims.pop(),
+        Some(dims) if dims.len() > 1 => {
+            return Err(Error::Input(format!(
+                "by: explain splits along one dimension at a time, not {}: name one",
+                dims.join(", ")
+            )));
+        }
+        _ => None,
+    };
+    let query = crate::explain::ExplainQuery {
+        metric: metric.to_string(),
+        from: params.required("from", zone)?,
+        to: params.required("to", zone)?,
+        compare,
+        by,
+        filter: params.get("where").map(str::to_string),
+        at: params.instant("at", zone)?.unwrap_or(now),
+    };
+    Ok((query, params.get("scope").map(str::to_string)))
+}
+
+/// The comparison of an explanation: `previous` (or `prev`; the default) or `yoy`.
+pub fn parse_explain_compare(text: Option<&str>) -> Result<Compare, Error> {
+    match text.map(|t| t.trim().to_ascii_lowercase()) {
+        None => Ok(Compare::Previous),
+        Some(t) if t == "prev" => Ok(Compare::Previous),
+        Some(t) => Compare::parse(&t).map_err(Error::Input),
+    }
 }
 
 #[cfg(test)]

@@ -108,6 +108,7 @@ pub fn is_heavy(method: &Method, path: &str) -> bool {
     }
     if let Some(api) = path.strip_prefix("/api/v1/") {
         return api.starts_with("metrics/")
+            || api.starts_with("explain/")
             || api == "funnel"
             || api == "kpis"
             || api.starts_with("kpis/")

@@ -296,6 +296,26 @@ fn operation(op: Op) -> Json {
                    "content": json_content(json!({"type": "object"}))}),
             &[400, 404, 500],
         ),
+        Op::Explain => (
+            "why a metric's value over [from, to) differs from the range it is compared with: contributions (in the metric's unit, money in major units) that sum exactly to the change — by segment, rate and mix effects for ratios, and along the metric's driver tree".into(),
+            [("name", "path", true, "the metric's name (see /api/v1/metrics)"),
+             ("from", "query", true, "start of the range: a date or timestamp"),
+             ("to", "query", true, "end of the range (exclusive)"),
+             ("compare", "query", false, "previous (default; also prev) or yoy; a range in progress is compared with the same stretch"),
+             ("by", "query", false, "one dimension to split the change along (additive metrics and ratios of additive parts)"),
+             ("where", "query", false, "a condition in the metric expression language"),
+             ("scope", "query", false, "company (default), team:ID or user:ID: only the records of the scope's owners"),
+             ("at", "query", false, "the clock: data known at this instant (default now)")]
+                .iter()
+                .map(|(name, place, required, doc)| json!({"name": name, "in": place,
+                    "required": required, "schema": {"type": "string"}, "description": doc}))
+                .collect(),
+            None,
+            "200",
+            json!({"description": "{\"metric\", \"label\", \"unit\", \"from\", \"to\", \"compare\": {\"kind\", \"from\", \"to\"}, \"value\", \"previous\", \"change\", \"drivers\": [{\"metric\", \"label\", \"unit\", \"value\", \"previous\", \"contribution\"}], \"by\", \"segments\": [{\"<dim>\", \"value\", \"previous\", \"contribution\", \"rate_effect\"?, \"mix_effect\"?}]} (monitoring.md, Explaining a change)",
+                   "content": json_content(json!({"type": "object"}))}),
+            &[400, 403, 404, 500],
+        ),
         Op::Funnel => (
             "the stage-by-stage funnel of deals created in [from, to)".into(),
             [("pipeline", false, "a pipeline's id (default: all)"),

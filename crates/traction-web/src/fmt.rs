@@ -61,19 +61,7 @@ impl Locale {
 
 /// The symbol a currency is written with, or its code and a space.
 pub fn currency_symbol(currency: Currency) -> String {
-    match currency.code() {
-        "GBP" => "£".into(),
-        "USD" => "$".into(),
-        "EUR" => "€".into(),
-        "JPY" | "CNY" => "¥".into(),
-        "INR" => "₹".into(),
-        "KRW" => "₩".into(),
-        "CHF" => "CHF ".into(),
-        "AUD" => "A$".into(),
-        "CAD" => "C$".into(),
-        "NZD" => "NZ$".into(),
-        code => format!("{code} "),
-    }
+    currency.symbol()
 }
 
 /// Formats values of the workspace for one reader.

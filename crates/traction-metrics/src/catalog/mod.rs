@@ -269,6 +269,10 @@ pub struct Metric {
     pub indicator: Indicator,
     pub description: String,
     pub kind: Kind,
+    /// The factors whose product the metric is (`drivers = ["orders", "average_order_value"]`),
+    /// along which `explain` splits a change (spec: monitoring.md, Explaining a change); empty
+    /// when none are declared.
+    pub drivers: Vec<String>,
     /// How a target on it behaves: as declared (`target = …`), else inferred from the kind
     /// (additive aggregates and sums/differences of accumulating metrics accumulate).
     pub target: TargetKind,
@@ -536,6 +540,7 @@ struct RawMetric {
     end: Option<String>,
     weight: Option<String>,
     outcome: Option<String>,
+    drivers: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1248,9 +1253,53 @@ fn check_one(c: &mut Checker, name: &str, def: &RawMetric) -> Option<Metric> {
         indicator: indicator?,
         description: def.description.clone().unwrap_or_default(),
         kind,
+        drivers: def.drivers.clone().unwrap_or_default(),
         // Resolved once the whole catalog is known (`resolve_targets`).
         target: TargetKind::Level,
     })
+}
+
+/// The most factors a driver tree may have: the symmetric split weighs every order of them
+/// (2^n subsets), so the list is kept short.
+pub const MAX_DRIVERS: usize = 6;
+
+/// Checks each metric's `drivers`: known metrics, at least two, not the metric itself, named once,
+/// each a series (spec: monitoring.md, Explaining a change).
+fn check_drivers(catalog: &Catalog) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    for metric in &catalog.metrics {
+        if metric.drivers.is_empty() {
+            continue;
+        }
+        let mut problem = |message: String| {
+            problems.push(Diagnostic { definition: format!("metric.{}", metric.name), message })
+        };
+        if metric.drivers.len() < 2 || metric.drivers.len() > MAX_DRIVERS {
+            problem(format!(
+                "drivers: name from 2 to {MAX_DRIVERS} metrics whose product is this one (got {})",
+                metric.drivers.len()
+            ));
+        }
+        for (idx, name) in metric.drivers.iter().enumerate() {
+            if metric.drivers[..idx].contains(name) {
+                problem(format!("drivers: {name:?} is named twice"));
+            } else if *name == metric.name {
+                problem(format!("drivers: {name:?} is the metric itself"));
+            } else {
+                match catalog.get(name) {
+                    None => problem(format!(
+                        "drivers: unknown metric {name:?}{}",
+                        suggest(catalog, name)
+                    )),
+                    Some(m) if matches!(m.kind, Kind::Funnel) => {
+                        problem(format!("drivers: {name} is a funnel, not a series"))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    problems
 }
 
 /// The first part of a derived expression that is not metrics, numbers, `+ - * /` and
@@ -1308,7 +1357,7 @@ fn references(metric: &Metric) -> Vec<(String, &'static str)> {
 
 /// Unknown metrics, references to the funnel, and cycles.
 fn check_references(catalog: &Catalog) -> Vec<Diagnostic> {
-    let mut problems = Vec::new();
+    let mut problems = check_drivers(catalog);
     for metric in &catalog.metrics {
         for (name, key) in references(metric) {
             let definition = format!("metric.{}", metric.name);
@@ -1591,7 +1640,7 @@ colour = "red"
                 "metric.b: time: deals.amount is a money, not a timestamp or date",
                 "metric.b: of: 1:1: unknown field \"ownr\" on deals; fields are id, name, pipeline_id, stage_id, account_id, owner_id, amount, created_at, expected_close_on, closed_at, status, lost_reason, competitor, source, campaign_id, deal_type, contract_months, owner, team, pipeline, stage, campaign, segment, industry, region, account, origin, medium",
                 "metric.c: denominator: filter: 1:10: 'wom' is not a possible value here: use one of open, won, lost",
-                "metric.f: unknown field `colour`, expected one of `label`, `kind`, `unit`, `better`, `indicator`, `target`, `description`, `source`, `time`, `measure`, `of`, `p`, `filter`, `numerator`, `denominator`, `expr`, `success`, `success_time`, `start`, `end`, `weight`, `outcome`",
+                "metric.f: unknown field `colour`, expected one of `label`, `kind`, `unit`, `better`, `indicator`, `target`, `description`, `source`, `time`, `measure`, `of`, `p`, `filter`, `numerator`, `denominator`, `expr`, `success`, `success_time`, `start`, `end`, `weight`, `outcome`, `drivers`",
             ]
         );
     }

@@ -8,6 +8,7 @@ mod customers;
 mod deals;
 mod docs;
 mod email;
+mod explain;
 mod fixture;
 mod funnel;
 mod gaps;

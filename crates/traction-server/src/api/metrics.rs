@@ -1,6 +1,7 @@
 //! The metric endpoints over the metrics engine (spec: interfaces.md, HTTP API and JSON shapes):
 //! `GET /api/v1/metrics` (the catalog), `GET /api/v1/metrics/{name}?from&to&grain&by&where&compare&at`
-//! and `GET /api/v1/funnel?pipeline&from&to&where&at`.
+//! `GET /api/v1/funnel?pipeline&from&to&where&at` and
+//! `GET /api/v1/explain/{name}?from&to&compare&by&where&scope&at`.
 //!
 //! The query parameters are read by `traction_metrics::params`, the same reading every front
 //! end uses; the answers are the engine's JSON shapes, unchanged. `at` defaults to the request's
@@ -100,6 +101,53 @@ pub(crate) async fn metric(
         traction_metrics::run(&sqlite, &catalog, &query).map_err(|e| match restricted {
             true => restricted_error(&principal, e),
             false => engine_error(e),
+        })
+    })
+    .await??;
+    Ok(Json(result.to_json()).into_response())
+}
+
+/// `GET /api/v1/explain/{metric}?from&to&compare&by&where&scope&at` (spec: monitoring.md,
+/// Explaining a change): the same roles and scope rules as a metric query, plus an optional
+/// `scope` (company, team:ID, user:ID) whose owners filter the figures.
+pub(crate) async fn explain(
+    state: AppState,
+    principal: Arc<Principal>,
+    name: IdPath,
+    params: Params,
+) -> Result<Response> {
+    let Path(name) = name?;
+    let Query(params) = params?;
+    let catalog = state.catalog.clone();
+    let sqlite = state.store.clone();
+    let now = (state.clock)();
+    let result = tokio::task::spawn_blocking(move || {
+        let zone = sqlite.workspace_zone()?;
+        let (mut query, scope) =
+            traction_metrics::params::explain_query(&name, &params, &zone, now)
+                .map_err(engine_error)?;
+        let scope = match scope {
+            None => traction_kpi::scope::Scope::Company,
+            Some(text) => traction_kpi::scope::Scope::parse(&text).map_err(|message| {
+                ApiError::BadRequest {
+                    details: vec![Detail {
+                        field: Some("scope".into()),
+                        problem: message.clone(),
+                        ..Detail::default()
+                    }],
+                    message: format!("scope: {message}"),
+                }
+            })?,
+        };
+        let by: Vec<String> = query.by.iter().cloned().collect();
+        let restricted = restrict(&principal, &mut query.filter, &by);
+        traction_kpi::explain::explain_for(&sqlite, &catalog, &query, &scope).map_err(|e| match e {
+            traction_kpi::service::Error::Invalid(message) => {
+                let e = traction_metrics::Error::Input(message);
+                if restricted { restricted_error(&principal, e) } else { engine_error(e) }
+            }
+            traction_kpi::service::Error::NotFound(message) => ApiError::NotFound(message),
+            traction_kpi::service::Error::Store(e) => e.into(),
         })
     })
     .await??;

@@ -80,6 +80,8 @@ pub enum Op {
     DeleteSilence,
     Notifications,
     ReadNotification,
+    /// Why a metric moved (monitoring.md, Explaining a change).
+    Explain,
 }
 
 /// One method on one path.
@@ -117,6 +119,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     add(Method::GET, "/metrics".into(), Op::Catalog);
     add(Method::GET, "/metrics/{name}".into(), Op::Metric);
     add(Method::GET, "/funnel".into(), Op::Funnel);
+    add(Method::GET, "/explain/{name}".into(), Op::Explain);
     add(Method::GET, "/kpis".into(), Op::Kpis);
     add(Method::GET, "/kpis/{id}/breakdown".into(), Op::Breakdown);
     add(Method::GET, "/kpis/{id}/leaderboard".into(), Op::Leaderboard);
@@ -249,6 +252,12 @@ fn handler(endpoint: &Endpoint) -> MethodRouter<AppState> {
         Op::Funnel => on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, p: Params| {
             metrics::funnel(s, u, p)
         }),
+        Op::Explain => on(
+            f,
+            |State(s): State<AppState>, CurrentUser(u): CurrentUser, name: IdPath, p: Params| {
+                metrics::explain(s, u, name, p)
+            },
+        ),
         Op::Kpis => on(f, |State(s): State<AppState>, p: Params| kpis::status(s, p)),
         Op::Breakdown => {
             on(f, |State(s): State<AppState>, id: IdPath, p: Params| kpis::breakdown(s, id, p))

@@ -68,7 +68,13 @@ pub fn route_roles(op: Op) -> &'static [Role] {
     match op {
         Op::Health => ALL,
         Op::OpenApi | Op::Events | Op::List(_) | Op::Get(_) => ALL,
-        Op::Catalog | Op::Metric | Op::Funnel | Op::Kpis | Op::Breakdown | Op::Leaderboard => ALL,
+        Op::Catalog
+        | Op::Metric
+        | Op::Funnel
+        | Op::Explain
+        | Op::Kpis
+        | Op::Breakdown
+        | Op::Leaderboard => ALL,
         Op::Report => ALL,
         Op::Create(e) | Op::Replace(e) | Op::Patch(e) | Op::Delete(e) | Op::DeleteByKey(e) => {
             writers_of(e)

@@ -171,3 +171,51 @@ async fn issue_22_a_period_in_progress_is_compared_like_for_like() {
     );
     assert_eq!(report.body["compared"]["year_ago"]["label"], "1–3 Dec 2025 until 15:00");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_splits_a_change_along_drivers_and_segments() {
+    let app = TestApp::spawn().await;
+    deals(&app).await;
+    // Win rate, March against February: February d5 won of 1 closed (1.0); March d1 won and d3
+    // lost (0.5): −0.5. Along won × 1/closed: won 1 → 1 adds 0; closed 1 → 2 adds
+    // (1/2 − 1) × (1 + 1) / 2 = −0.5. By owner (u1 alone): rate effect (0.5 − 1) × (1 + 1) / 2 =
+    // −0.5, mix 0.
+    let answer = app
+        .get("/api/v1/explain/win_rate?from=2026-03-01&to=2026-04-01&compare=prev&by=owner&at=2026-05-01")
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    let body = &answer.body;
+    assert_eq!(
+        body["compare"],
+        json!({"kind": "previous", "from": "2026-02-01", "to": "2026-03-01"})
+    );
+    assert_eq!((body["value"].as_f64(), body["previous"].as_f64()), (Some(0.5), Some(1.0)));
+    assert_eq!(body["change"].as_f64(), Some(-0.5));
+    let drivers = body["drivers"].as_array().unwrap();
+    assert_eq!(drivers[0]["metric"], "deals_won");
+    assert_eq!(drivers[0]["contribution"].as_f64(), Some(0.0));
+    assert_eq!(drivers[1]["metric"], "deals_closed");
+    assert_eq!(drivers[1]["contribution"].as_f64(), Some(-0.5));
+    assert_eq!(
+        body["segments"],
+        json!([{"owner": "u1", "value": 0.5, "previous": 1, "contribution": -0.5,
+                "rate_effect": -0.5, "mix_effect": 0}])
+    );
+    // Bad inputs: an unknown dimension, comparison and metric.
+    for (url, status, says) in [
+        ("/api/v1/explain/win_rate?from=2026-03-01&to=2026-04-01&by=colour", 400, "colour"),
+        (
+            "/api/v1/explain/win_rate?from=2026-03-01&to=2026-04-01&compare=sideways",
+            400,
+            "sideways",
+        ),
+        ("/api/v1/explain/win_rate?from=2026-03-01&to=2026-04-01&scope=galaxy", 400, "galaxy"),
+        ("/api/v1/explain/nope?from=2026-03-01&to=2026-04-01", 404, "nope"),
+        ("/api/v1/explain/win_rate?from=2026-03-01", 400, "to is required"),
+    ] {
+        let answer = app.get(url).await;
+        assert_eq!(answer.status.as_u16(), status, "{url}: {:#}", answer.body);
+        let message = answer.body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{url}: {message}");
+    }
+}

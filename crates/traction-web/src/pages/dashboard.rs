@@ -385,7 +385,74 @@ fn metric_card(
                     }
                 }
             }
+            // Why they moved: one sentence each, linking to the records behind the biggest
+            // contributor (spec: monitoring.md, Explaining a change).
+            @let whys: Vec<_> = report.metrics.iter().filter(|m| m.indicator == indicator).filter_map(|m| report.why.get(&m.metric).map(|w| (m, w))).collect();
+            @if !whys.is_empty() {
+                ul.why aria-label="Why they moved" {
+                    @for (m, w) in whys {
+                        li {
+                            (w.text) " "
+                            a href=(records_link(catalog, &m.metric, w, scope, from, to)) { "See the records" }
+                        }
+                    }
+                }
+            }
         }
+    }
+}
+
+/// Where the records behind a sentence's biggest contributor are: the list of orders or leads
+/// filtered to it when there is one, else the explorer split by the same dimension against the
+/// previous period.
+fn records_link(
+    catalog: &traction_metrics::Catalog,
+    metric: &str,
+    why: &traction_kpi::report::Why,
+    scope: &Scope,
+    from: &str,
+    to: &str,
+) -> String {
+    use traction_domain::Entity;
+    use traction_metrics::source::Source;
+    let Some((dim, key)) = &why.segment else {
+        return format!("{}&compare=previous", explore_link(metric, scope, from, to, "day"));
+    };
+    let key = key.text();
+    // The list pages take inclusive days; the range ends the day before `to`.
+    let last = jiff::civil::Date::strptime("%Y-%m-%d", to)
+        .ok()
+        .and_then(|d| d.yesterday().ok())
+        .map_or_else(|| to.to_string(), |d| d.to_string());
+    match (metric_source(catalog, metric, 0), dim.as_str()) {
+        (Some(Source::Entity(Entity::Orders)), "channel") => {
+            format!("/orders?channel={}&from={}&to={}", encode(&key), encode(from), encode(&last))
+        }
+        (Some(Source::Entity(Entity::Leads)), "owner" | "source") => {
+            format!("/leads?{dim}={}", encode(&key))
+        }
+        _ => format!(
+            "{}&by={}&compare=previous",
+            explore_link(metric, scope, from, to, "all"),
+            encode(dim)
+        ),
+    }
+}
+
+/// The source a metric counts (a ratio's numerator's).
+fn metric_source(
+    catalog: &traction_metrics::Catalog,
+    metric: &str,
+    depth: usize,
+) -> Option<traction_metrics::source::Source> {
+    use traction_metrics::catalog::{Kind, Part};
+    match &catalog.get(metric)?.kind {
+        Kind::Aggregate(m) => Some(m.source),
+        Kind::Ratio { numerator: Part::Measure(m), .. } => Some(m.source),
+        Kind::Ratio { numerator: Part::Metric(n), .. } if depth < 8 => {
+            metric_source(catalog, n, depth + 1)
+        }
+        _ => None,
     }
 }
 

@@ -82,13 +82,16 @@ async fn bad_parameters_are_400_pages_and_missing_records_404() {
 /// Revenue won this month, summed from the stored deals (not through the metrics engine).
 fn revenue_won_in_november(app: &App) -> i64 {
     // 1 November 2026 00:00 in London (GMT) is 00:00 UTC.
-    let start = 1_793_491_200_000_000;
+    revenue_won_between(app, 1_793_491_200_000_000, NOW)
+}
+
+fn revenue_won_between(app: &App, start: i64, end: i64) -> i64 {
     let mut total = 0;
     app.store
         .scan(Entity::Deals, &mut |d| {
             if d.get("status").as_text() == Some("won")
                 && let Some(closed) = d.get("closed_at").as_instant()
-                && (start..NOW).contains(&closed)
+                && (start..end).contains(&closed)
             {
                 total += d.get("amount").as_int().unwrap_or(0);
             }
@@ -125,6 +128,40 @@ async fn the_dashboard_shows_the_stored_figures() {
     for part in ["Leading", "Lagging", "Leaderboard", "Funnel", "Last 90 days", "When do we sell"] {
         assert!(body.contains(part), "{part}");
     }
+}
+
+/// Issue 16 (explaining a change): the dashboard says in one sentence why each key metric moved,
+/// against the same stretch of the month before, with a link to the records behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_says_why_revenue_won_moved() {
+    let app = App::spawn().await;
+    let body = app.api().get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    // 1 November to the clock (23 November 15:00 GMT) against 1 October 00:00 BST (30 September
+    // 23:00 UTC) to 23 October 15:00 BST (14:00 UTC).
+    let november = revenue_won_in_november(&app);
+    let october = revenue_won_between(&app, 1_790_809_200_000_000, 1_792_764_000_000_000);
+    let change = november - october;
+    assert!(change.abs() >= 100_000, "the demo's bookings moved by at least £1,000");
+    let whole = format!("{:.0}", (change.abs() as f64) / 100.0);
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if change < 0 { "−" } else { "+" };
+    let start = format!("Revenue won (bookings) {sign}£{grouped} (");
+    assert!(body.contains("<ul class=\"why\""), "a list of why the metrics moved");
+    let at = body.find(&start).unwrap_or_else(|| panic!("{start} on the dashboard"));
+    let sentence = &body[at..at + body[at..].find("</li>").unwrap()];
+    assert!(sentence.contains("against 1–23 Oct 2026 until 15:00: "), "{sentence}");
+    // Split along its drivers, and a link to the records.
+    assert!(
+        sentence.contains("deals won (") && sentence.contains("average deal size ("),
+        "{sentence}"
+    );
+    assert!(sentence.contains("See the records</a>"), "{sentence}");
 }
 
 pub(crate) async fn post_form(app: &App, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {

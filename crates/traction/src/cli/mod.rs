@@ -8,6 +8,7 @@ mod audit;
 mod backup;
 mod config;
 mod demo;
+mod explain;
 mod export;
 mod import;
 mod kpi;
@@ -83,6 +84,8 @@ pub enum Command {
     Metrics(metric::MetricsArgs),
     /// The stage-by-stage funnel of deals created in a range.
     Funnel(metric::FunnelArgs),
+    /// Why a metric moved: its change split by segment, rate and mix, and along its drivers.
+    Explain(explain::Args),
     /// Targets on metrics for the company, a team or a user: set, list, delete.
     Target(target::Args),
     /// KPIs: every target's pace and status, breakdowns to the hour per head, leaderboards.
@@ -162,6 +165,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Metric(args) => metric::run_metric(&ctx, args),
         Command::Metrics(args) => metric::run_metrics(&ctx, args),
         Command::Funnel(args) => metric::run_funnel(&ctx, args),
+        Command::Explain(args) => explain::run(&ctx, args),
         Command::Target(args) => target::run(&ctx, args),
         Command::Kpi(args) => kpi::run(&ctx, args),
         Command::Report(args) => report::run(&ctx, args),

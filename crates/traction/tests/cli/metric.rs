@@ -200,3 +200,101 @@ fn the_funnel_on_the_command_line() {
     assert_eq!(reached, [3, 3, 3]);
     assert_eq!(json["rows"][0]["conversion_to_next"], 1);
 }
+
+/// `traction explain`: April against March. April adds d6 won 6,000 (u1) and d7 won 2,000 (u2).
+#[test]
+fn explain_splits_a_change_in_table_json_and_csv() {
+    let env = env();
+    let more = env.file(
+        "more.csv",
+        "id,pipeline_id,stage_id,owner_id,amount,created_at,closed_at\n\
+         d6,p1,won,u1,6000,2026-03-01,2026-04-10\n\
+         d7,p1,won,u2,2000,2026-03-01,2026-04-12\n",
+    );
+    env.ok(&["import", "deals", more.to_str().unwrap()]);
+    let args = [
+        "explain",
+        "revenue_won",
+        "--from",
+        "2026-04-01",
+        "--to",
+        "2026-05-01",
+        "--compare",
+        "prev",
+        "--by",
+        "owner",
+        "--at",
+        "2026-06-01",
+    ];
+    // March 14,000 (3 won, average 4,666.67) → April 8,000 (2 won, average 4,000): −6,000.
+    // Deals won: −1 × (4,666.67 + 4,000) / 2 = −4,333.33…; average: −666.67 × (3 + 2) / 2 =
+    // −1,666.67 (cents rounded by the largest remainder: −433,333 and −166,667, sum −600,000).
+    // By owner: u1 4,000 → 6,000 (+2,000), u2 10,000 → 2,000 (−8,000).
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(&[&args[..], &["--format", "json"]].concat())).unwrap();
+    assert_eq!(json["change"], -6000);
+    assert_eq!(json["compare"]["from"], "2026-03-01");
+    assert_eq!(json["drivers"][0]["metric"], "deals_won");
+    assert_eq!(json["drivers"][0]["contribution"], -4333.33);
+    assert_eq!(json["drivers"][1]["contribution"], -1666.67);
+    assert_eq!(
+        json["segments"][0],
+        serde_json::json!({"owner": "u2", "value": 2000, "previous": 10000, "contribution": -8000})
+    );
+    assert_eq!(json["segments"][1]["contribution"], 2000);
+    let table = env.ok(&[&args[..], &["--format", "table"]].concat());
+    assert!(
+        table.starts_with(
+            "Revenue won (bookings) −$6,000 (−42.9%) against March 2026: fewer deals won (−$4,333; 3 → 2) and lower average deal size (−$1,667; $4,667 → $4,000); most in owner Bob (−$8,000)."
+        ),
+        "{table}"
+    );
+    let csv = env.ok(&[&args[..], &["--format", "csv"]].concat());
+    assert!(csv.starts_with("part,name,previous,value,contribution\n"), "{csv}");
+    assert!(csv.contains("driver,deals_won,3,2,-4333.33\n"), "{csv}");
+    assert!(csv.contains("owner,u1,4000,6000,2000\n"), "{csv}");
+    // For one rep: u1 March 4,000 (2 won, average 2,000) → April 6,000 (1 won, average 6,000):
+    // +2,000 = deals won −1 × (2,000 + 6,000) / 2 = −4,000 and average +4,000 × (2 + 1) / 2 =
+    // +6,000.
+    let scoped: serde_json::Value = serde_json::from_str(&env.ok(
+        &[&args[..6], &["--scope", "user:u1", "--at", "2026-06-01", "--format", "json"]].concat(),
+    ))
+    .unwrap();
+    assert_eq!(
+        (&scoped["previous"], &scoped["value"]),
+        (&serde_json::json!(4000), &serde_json::json!(6000))
+    );
+    assert_eq!(scoped["drivers"][0]["contribution"], -4000);
+    assert_eq!(scoped["drivers"][1]["contribution"], 6000);
+    // The report says the same sentence under the lagging metrics.
+    let report = env.ok(&[
+        "report",
+        "--from",
+        "2026-04-01",
+        "--to",
+        "2026-05-01",
+        "--format",
+        "md",
+        "--at",
+        "2026-06-01",
+    ]);
+    assert!(
+        report.contains(
+            "\n- Revenue won (bookings) −$6,000 (−42.9%) against March 2026: fewer deals won (−$4,333; 3 → 2) and lower average deal size"
+        ),
+        "{report}"
+    );
+    // Bad input: an unknown dimension, two dimensions, an unknown comparison — exit 2.
+    for (extra, says) in [
+        (&["--by", "colour"][..], "\"colour\" does not apply to revenue_won"),
+        (&["--by", "owner,team"][..], "one dimension at a time"),
+        (&["--compare", "sideways"][..], "sideways"),
+    ] {
+        let mut bad = args[..6].to_vec();
+        bad.extend_from_slice(extra);
+        bad.extend_from_slice(&["--at", "2026-06-01"]);
+        let run = env.run(&bad);
+        assert_eq!(run.code, 2, "{bad:?}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{bad:?}: {}", run.stderr);
+    }
+}
