@@ -30,6 +30,10 @@ fn field_schema(field: &Field) -> Json {
         FieldType::Bool => json!({"type": "boolean"}),
         FieldType::Fraction => json!({"type": "number", "minimum": 0, "maximum": 1}),
         FieldType::Decimal => json!({"type": ["number", "string"]}),
+        FieldType::Number => json!({"type": ["number", "string"],
+            "description": "a decimal with at most 6 decimals; a decimal string is accepted on input"}),
+        FieldType::Kind => json!({"type": "string",
+            "description": "normalised on input: trimmed, lower-cased, spaces and dashes become one underscore"}),
     };
     let doc = schema.get("description").and_then(Json::as_str).map(str::to_string);
     let description = match doc {
@@ -115,6 +119,20 @@ fn id_parameter() -> Json {
     json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}})
 }
 
+/// `GET /events`: one route, two answers: the list of the events entity (with a query or
+/// `Accept: application/json`), or the live stream of changes.
+fn events_operation() -> Json {
+    {
+        let mut out = operation(Op::List(Entity::Events));
+        out["summary"] = Json::from(
+            "list events (the entity) a page at a time; without a query and without `Accept: application/json` (an EventSource sends `Accept: text/event-stream`), the Server-Sent Events stream instead: `event: change` with data {\"entity\", \"id\", \"kind\"} for every committed change, `event: reload` with data {\"entities\": [...]|null} when a commit was too large to list or the client fell behind",
+        );
+        out["responses"]["200"]["content"]["text/event-stream"] =
+            json!({"schema": {"type": "string"}});
+        out
+    }
+}
+
 fn operation(op: Op) -> Json {
     let record = |e: Entity| schema_ref(&schema_name(e));
     let (summary, parameters, body, ok_status, ok, errors): (
@@ -142,15 +160,7 @@ fn operation(op: Op) -> Json {
             json!({"description": "the OpenAPI document"}),
             &[],
         ),
-        Op::Events => (
-            "Server-Sent Events: `event: change` with data {\"entity\", \"id\", \"kind\"} for every committed change; `event: reload` with data {\"entities\": [...]|null} when a commit was too large to list or the client fell behind".into(),
-            vec![],
-            None,
-            "200",
-            json!({"description": "an endless event stream",
-                   "content": {"text/event-stream": {"schema": {"type": "string"}}}}),
-            &[],
-        ),
+        Op::Events => return events_operation(),
         Op::List(e) => {
             let mut parameters = vec![
                 json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,

@@ -97,10 +97,16 @@ pub fn endpoints() -> Vec<Endpoint> {
     let mut add = |method: Method, path: String, op: Op| out.push(Endpoint { method, path, op });
     add(Method::GET, "/health".into(), Op::Health);
     add(Method::GET, "/openapi.json".into(), Op::OpenApi);
-    add(Method::GET, "/events".into(), Op::Events);
     for entity in Entity::ALL {
         let base = format!("/{}", entity.name());
-        add(Method::GET, base.clone(), Op::List(entity));
+        // `GET /events` is both the live stream of interfaces.md and the list of the events
+        // entity: one route, told apart by `Accept: text/event-stream` (what every EventSource
+        // sends), documented once.
+        if entity == Entity::Events {
+            add(Method::GET, base.clone(), Op::Events);
+        } else {
+            add(Method::GET, base.clone(), Op::List(entity));
+        }
         add(Method::POST, base.clone(), Op::Create(entity));
         add(Method::POST, format!("{base}/import"), Op::Import(entity));
         if entity.has_id() {
@@ -158,7 +164,20 @@ fn handler(endpoint: &Endpoint) -> MethodRouter<AppState> {
     match endpoint.op {
         Op::Health => on(f, health),
         Op::OpenApi => on(f, openapi),
-        Op::Events => on(f, events),
+        Op::Events => on(
+            f,
+            |State(s): State<AppState>,
+             principal: Option<CurrentUser>,
+             headers: HeaderMap,
+             p: Params| async move {
+                match principal {
+                    Some(CurrentUser(u)) if wants_event_list(&headers, &p) => {
+                        records::list(s, &u, Entity::Events, p).await.into_response()
+                    }
+                    principal => events(s, principal).await,
+                }
+            },
+        ),
         Op::List(e) => on(
             f,
             move |State(s): State<AppState>, CurrentUser(u): CurrentUser, p: Params| async move {
@@ -314,6 +333,23 @@ pub fn api_router() -> Router<AppState> {
     router.fallback(unknown_endpoint).method_not_allowed_fallback(method_not_allowed)
 }
 
+/// Whether `GET /events` asks for the list of the events entity rather than the live stream:
+/// a query (`limit`, `cursor`, `where`, a field) or an `Accept` naming JSON but not
+/// `text/event-stream`. Anything else (an `EventSource`, a bare request) gets the stream, as
+/// before the entity existed.
+fn wants_event_list(headers: &HeaderMap, params: &Params) -> bool {
+    let accept =
+        headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if accept.contains("text/event-stream") {
+        return false;
+    }
+    let has_query = match params {
+        Ok(query) => !query.0.is_empty(),
+        Err(_) => true,
+    };
+    has_query || accept.contains("application/json")
+}
+
 async fn health() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
@@ -322,10 +358,7 @@ async fn openapi() -> Response {
     Json(crate::openapi::document()).into_response()
 }
 
-async fn events(
-    State(state): State<AppState>,
-    principal: Option<crate::auth::CurrentUser>,
-) -> Response {
+async fn events(state: AppState, principal: Option<crate::auth::CurrentUser>) -> Response {
     match principal {
         // A caller who reads only some records hears only of those (authz::visible): a change
         // to a record outside their scope is not announced, a deletion without its id.
