@@ -133,7 +133,7 @@ fn expected_roles(method: &str, path: &str) -> &'static [&'static str] {
     match first {
         "channels" | "alert-rules" | "silences" => MANAGERS,
         "accounts" | "contacts" | "leads" | "deals" | "activities" | "orders" | "costs"
-        | "email_events" | "stage_changes" | "order_lines" => WRITERS,
+        | "email_events" | "events" | "stage_changes" | "order_lines" => WRITERS,
         "targets" => MANAGERS,
         _ => ADMINS,
     }
