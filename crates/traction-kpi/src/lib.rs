@@ -16,6 +16,7 @@
 pub mod breakdown;
 pub mod calendar;
 pub mod check;
+pub mod definitions;
 pub mod engine;
 pub mod json;
 pub mod pace;

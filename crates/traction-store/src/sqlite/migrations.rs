@@ -22,6 +22,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("monitoring", include_str!("../../migrations/sqlite/V9__monitoring.sql")),
     ("record page indexes", include_str!("../../migrations/sqlite/V10__record_pages.sql")),
     ("events", include_str!("../../migrations/sqlite/V15__events.sql")),
+    ("metric definitions", include_str!("../../migrations/sqlite/V16__metric_definitions.sql")),
 ];
 
 /// The schema version this build writes.

@@ -3,6 +3,7 @@
 
 pub(crate) mod auth;
 pub mod customers;
+mod definitions;
 mod list;
 mod migrations;
 mod monitor;
