@@ -10,6 +10,7 @@
 //! `lib.rs`); the route-level rights of each operation are `auth::authz::route_roles`.
 
 pub mod deals;
+pub mod definitions;
 pub mod filter;
 pub mod import;
 pub mod kpis;
@@ -80,6 +81,12 @@ pub enum Op {
     DeleteSilence,
     Notifications,
     ReadNotification,
+    /// Metrics defined in the app (definitions.rs).
+    Definitions,
+    CheckDefinition,
+    CreateDefinition,
+    ReplaceDefinition,
+    DeleteDefinition,
 }
 
 /// One method on one path.
@@ -145,6 +152,11 @@ pub fn endpoints() -> Vec<Endpoint> {
     add(Method::DELETE, "/silences/{id}".into(), Op::DeleteSilence);
     add(Method::GET, "/notifications".into(), Op::Notifications);
     add(Method::POST, "/notifications/{id}/read".into(), Op::ReadNotification);
+    add(Method::GET, "/metric-definitions".into(), Op::Definitions);
+    add(Method::POST, "/metric-definitions".into(), Op::CreateDefinition);
+    add(Method::POST, "/metric-definitions/check".into(), Op::CheckDefinition);
+    add(Method::PUT, "/metric-definitions/{id}".into(), Op::ReplaceDefinition);
+    add(Method::DELETE, "/metric-definitions/{id}".into(), Op::DeleteDefinition);
     out
 }
 
@@ -314,6 +326,26 @@ fn handler(endpoint: &Endpoint) -> MethodRouter<AppState> {
         Op::Notifications => {
             on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, p: Params| {
                 monitor::notifications(s, u, p)
+            })
+        }
+        Op::Definitions => on(f, |State(s): State<AppState>, p: Params| definitions::list(s, p)),
+        Op::CheckDefinition => {
+            on(f, |State(s): State<AppState>, b: BodyBytes| definitions::check(s, b))
+        }
+        Op::CreateDefinition => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, b: BodyBytes| {
+                definitions::create(s, u, b)
+            })
+        }
+        Op::ReplaceDefinition => on(
+            f,
+            |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath, b: BodyBytes| {
+                definitions::replace(s, u, id, b)
+            },
+        ),
+        Op::DeleteDefinition => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath| {
+                definitions::delete(s, u, id)
             })
         }
         Op::ReadNotification => {

@@ -21,6 +21,7 @@ mod auth;
 mod concurrency;
 mod crud;
 mod deals;
+mod definitions;
 mod errors;
 mod events;
 mod hardening;
