@@ -5,7 +5,8 @@
 //! quality, a six-stage pipeline whose funnel leaks at the demo, activities in working hours,
 //! email campaigns) and a shop side (products with stock and restocks, orders with lines that peak
 //! at weekends and before Christmas, repeat customers who churn), plus costs, web visits, survey
-//! answers and monthly targets. See `docs/demo-data.md` for the story and the numbers.
+//! answers and monthly targets; beside it, a community kitchen the company runs with volunteers
+//! (meals served, volunteer hours, people trained, CO2 saved, donations) as events. See `docs/demo-data.md` for the story and the numbers.
 //!
 //! Three properties hold at every scale:
 //! - **Deterministic**: the same seed, scale and `at` give the same rows, byte for byte on export.
@@ -15,6 +16,7 @@
 //!   (teams, reps, products, campaigns) and small per-month tallies, never the rows.
 
 mod calendar;
+mod impact;
 mod rng;
 mod sales;
 mod shop;
@@ -201,6 +203,7 @@ pub fn generate(
     world.write_cast(&mut sink)?;
     sales::generate(&mut world, &mut sink)?;
     shop::generate(&mut world, &mut sink)?;
+    impact::generate(&mut world, &mut sink)?;
     world::write_operations(&mut world, &mut sink)?;
     sink.commit()?;
     Ok(DemoSummary {

@@ -19,7 +19,7 @@ pub struct Sink<'s, 'p> {
     writer: Option<Box<dyn Writer + 's>>,
     pending: u64,
     /// Rows written per entity, indexed like [`Entity::ALL`].
-    pub counts: [u64; 20],
+    pub counts: [u64; Entity::ALL.len()],
     progress: &'p mut dyn FnMut(Entity, u64),
 }
 
@@ -29,7 +29,7 @@ fn entity_idx(entity: Entity) -> usize {
 
 impl<'s, 'p> Sink<'s, 'p> {
     pub fn new(store: &'s dyn Store, progress: &'p mut dyn FnMut(Entity, u64)) -> Self {
-        Sink { store, writer: None, pending: 0, counts: [0; 20], progress }
+        Sink { store, writer: None, pending: 0, counts: [0; Entity::ALL.len()], progress }
     }
 
     pub fn put(&mut self, record: Record) -> Result<(), Error> {

@@ -178,7 +178,58 @@ pub fn parse_field(field: &Field, raw: &str, ctx: &ParseContext) -> Result<Value
             }
         }
         FieldType::Decimal => normalise_decimal(text).map(Value::Text),
+        FieldType::Number => parse_number(text).map(Value::Real),
+        FieldType::Kind => normalise_kind(text).map(Value::Text),
     }
+}
+
+/// The most decimals a [`FieldType::Number`] may have.
+pub const NUMBER_DECIMALS: usize = 6;
+
+/// Parses a quantity: a plain decimal with at most [`NUMBER_DECIMALS`] decimals, at most
+/// [`MAX_INT`] either way.
+pub fn parse_number(text: &str) -> Result<f64, String> {
+    let normal = normalise_decimal(text)?;
+    let decimals = normal.split_once('.').map_or(0, |(_, frac)| frac.len());
+    if decimals > NUMBER_DECIMALS {
+        return Err(format!(
+            "{text:?} has {decimals} decimals: at most {NUMBER_DECIMALS} are kept, so round it"
+        ));
+    }
+    let x: f64 = normal.parse().map_err(|_| format!("{text:?} is not a number"))?;
+    if x.abs() > MAX_INT as f64 {
+        return Err(format!(
+            "{text} is too large: numbers up to {MAX_INT} either way are accepted"
+        ));
+    }
+    Ok(x)
+}
+
+/// Normalises a free-text kind: trimmed, lower-cased, each run of spaces, dashes and
+/// underscores one `_` (`" Meals  Served "` → `meals_served`); letters and digits otherwise.
+pub fn normalise_kind(text: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    for c in text.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_whitespace() || c == '-' || c == '_' {
+            if !out.is_empty() && !out.ends_with('_') {
+                out.push('_');
+            }
+        } else if c.is_alphanumeric() {
+            out.push(c);
+        } else {
+            return Err(format!(
+                "{text:?} is not a kind: use letters, digits, spaces or underscores (found {c:?}), e.g. meals_served"
+            ));
+        }
+    }
+    let out = out.trim_end_matches('_').to_string();
+    if out.is_empty() {
+        return Err(format!("{text:?} is not a kind: write a name such as meals_served"));
+    }
+    if out.chars().count() > 64 {
+        return Err(format!("{text:?} is too long for a kind: use at most 64 characters"));
+    }
+    Ok(out)
 }
 
 /// Normalises an exact decimal (`"084000.50"` → `"84000.5"`), refusing anything else.
@@ -428,6 +479,37 @@ mod tests {
 
     fn parse(entity: Entity, field: &str, raw: &str) -> Result<Value, String> {
         parse_field(entity.field(field).unwrap(), raw, &ctx())
+    }
+
+    #[test]
+    fn event_kinds_are_normalised_to_one_word() {
+        for (raw, kind) in [
+            ("meals_served", "meals_served"),
+            ("Meals Served", "meals_served"),
+            ("  VOLUNTEER   hours ", "volunteer_hours"),
+            ("co2-saved-KG", "co2_saved_kg"),
+            ("people__trained_", "people_trained"),
+            ("Repas Servis", "repas_servis"),
+        ] {
+            assert_eq!(parse(Entity::Events, "kind", raw), Ok(Value::Text(kind.into())), "{raw:?}");
+        }
+        for raw in ["meals/served", "___", "cash in €"] {
+            let err = parse(Entity::Events, "kind", raw).unwrap_err();
+            assert!(err.contains("not a kind"), "{raw:?}: {err}");
+        }
+        assert_eq!(parse(Entity::Events, "kind", ""), Err("is required and is missing".into()));
+    }
+
+    #[test]
+    fn event_quantity_is_a_decimal_defaulting_to_one() {
+        assert_eq!(parse(Entity::Events, "quantity", ""), Ok(Value::Real(1.0)));
+        assert_eq!(parse(Entity::Events, "quantity", "2.5"), Ok(Value::Real(2.5)));
+        assert_eq!(parse(Entity::Events, "quantity", "-3"), Ok(Value::Real(-3.0)));
+        assert_eq!(parse(Entity::Events, "quantity", "0.000001"), Ok(Value::Real(0.000001)));
+        let err = parse(Entity::Events, "quantity", "0.0000001").unwrap_err();
+        assert!(err.contains("7 decimals"), "{err}");
+        assert!(parse(Entity::Events, "quantity", "1e3").unwrap_err().contains("not a number"));
+        assert!(parse(Entity::Events, "quantity", "2000000000").unwrap_err().contains("too large"));
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub enum Entity {
     WebVisits,
     EmailEvents,
     Surveys,
+    Events,
     Targets,
 }
 
@@ -59,6 +60,14 @@ pub enum FieldType {
     Fraction,
     /// An exact decimal number kept as text (a target value, whose unit depends on its metric).
     Decimal,
+    /// A decimal quantity that metrics add up (an event's hours, kilograms, meals): at most six
+    /// decimals and a billion either way, stored as a double (exact for whole numbers and for
+    /// halves, quarters, …; sums of other fractions are shown rounded).
+    Number,
+    /// A free-text kind that names something counted (`meals_served`): trimmed, lower-cased,
+    /// spaces and dashes turned into one underscore (`Meals Served` → `meals_served`); letters,
+    /// digits and underscores only, so it reads well as part of a metric's name.
+    Kind,
 }
 
 /// A field's default when the input leaves it empty.
@@ -381,6 +390,29 @@ const SURVEYS: &[Field] = &[
     opt("contact_id", T::Ref(Entity::Contacts), "the person who answered"),
 ];
 
+const EVENTS: &[Field] = &[
+    ID,
+    req(
+        "kind",
+        T::Kind,
+        "what is counted: meals_served, people_trained, volunteer_hours, co2_saved_kg, cash_in, … \
+         (lower-cased, spaces become underscores)",
+    ),
+    req("occurred_at", T::Timestamp, "when it happened"),
+    dflt(
+        "quantity",
+        T::Number,
+        Default::Real(1.0),
+        "how many or how much, in the kind's unit (meals, hours, kg); up to six decimals",
+    ),
+    opt("amount", T::Money, "money that came with it (cash in, a donation, a cost)"),
+    OWNER,
+    opt("team_id", T::Ref(Entity::Teams), "the team it belongs to"),
+    opt("account_id", T::Ref(Entity::Accounts), "the customer, partner or beneficiary"),
+    opt("campaign_id", T::Ref(Entity::Campaigns), "the campaign or programme it belongs to"),
+    opt("note", T::Text, "a note"),
+];
+
 const TARGETS: &[Field] = &[
     ID,
     req("metric", T::Text, "the metric the target is set on"),
@@ -405,7 +437,7 @@ const TARGETS: &[Field] = &[
 
 impl Entity {
     /// Every entity, in an order in which files can be imported (references first).
-    pub const ALL: [Entity; 20] = [
+    pub const ALL: [Entity; 21] = [
         Entity::Teams,
         Entity::Users,
         Entity::Accounts,
@@ -425,6 +457,7 @@ impl Entity {
         Entity::WebVisits,
         Entity::EmailEvents,
         Entity::Surveys,
+        Entity::Events,
         Entity::Targets,
     ];
 
@@ -450,6 +483,7 @@ impl Entity {
             Entity::WebVisits => "web_visits",
             Entity::EmailEvents => "email_events",
             Entity::Surveys => "surveys",
+            Entity::Events => "events",
             Entity::Targets => "targets",
         }
     }
@@ -489,6 +523,7 @@ impl Entity {
             Entity::WebVisits => WEB_VISITS,
             Entity::EmailEvents => EMAIL_EVENTS,
             Entity::Surveys => SURVEYS,
+            Entity::Events => EVENTS,
             Entity::Targets => TARGETS,
         }
     }
@@ -615,6 +650,8 @@ pub fn reference_markdown() -> String {
                 FieldType::Bool => "boolean".to_string(),
                 FieldType::Fraction => "number 0–1".to_string(),
                 FieldType::Decimal => "decimal number".to_string(),
+                FieldType::Number => "number (up to 6 decimals)".to_string(),
+                FieldType::Kind => "kind (lower-case word, spaces become `_`)".to_string(),
             };
             let default = match field.default {
                 Default::None => String::new(),

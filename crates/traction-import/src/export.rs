@@ -96,7 +96,13 @@ pub fn export_where(
                     let text = format_value(field, value, currency);
                     match (field.ty, value) {
                         (_, Value::Null) => line.push_str("null"),
-                        (FieldType::Money | FieldType::Int { .. } | FieldType::Fraction, _)
+                        (
+                            FieldType::Money
+                            | FieldType::Int { .. }
+                            | FieldType::Fraction
+                            | FieldType::Number,
+                            _,
+                        )
                         | (_, Value::Bool(_)) => line.push_str(&text),
                         _ => line.push_str(&serde_json::to_string(&text).unwrap_or_default()),
                     }

@@ -17,6 +17,7 @@
 pub mod breakdown;
 pub mod calendar;
 pub mod check;
+pub mod definitions;
 pub mod engine;
 pub mod explain;
 pub mod json;

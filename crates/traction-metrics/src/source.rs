@@ -241,7 +241,10 @@ impl Source {
                             }
                             FieldType::Category => (Ty::Text, Values::Category),
                             FieldType::Enum(allowed) => (Ty::Text, Values::Enum(allowed)),
-                            FieldType::Int { .. } | FieldType::Fraction => (Ty::Num, Values::Free),
+                            FieldType::Int { .. } | FieldType::Fraction | FieldType::Number => {
+                                (Ty::Num, Values::Free)
+                            }
+                            FieldType::Kind => (Ty::Text, Values::Kind),
                             FieldType::Decimal => (Ty::Text, Values::Free),
                             FieldType::Money => (Ty::Money, Values::Free),
                             FieldType::Timestamp => (Ty::Timestamp, Values::Free),
@@ -421,6 +424,14 @@ impl Source {
             Entity::WebVisits => vec![dim("source", "t.source")],
             Entity::EmailEvents => vec![CAMPAIGN, dim("kind", "t.kind")],
             Entity::Surveys => vec![dim("kind", "t.kind"), ACCOUNT],
+            // An event's team is its own `team_id`, else its owner's team: a team that runs a
+            // kitchen owns the meals served even when no one person logged them.
+            Entity::Events => vec![
+                dim("kind", "t.kind"),
+                joined("team", "coalesce(t.team_id, du.team_id)", Join::Owner),
+                ACCOUNT,
+                CAMPAIGN,
+            ],
             Entity::Accounts => vec![
                 dim("segment", "t.segment"),
                 dim("industry", "t.industry"),
@@ -612,6 +623,7 @@ fn entity_from(entity: Entity) -> &'static str {
         Entity::WebVisits => "web_visits t",
         Entity::EmailEvents => "email_events t",
         Entity::Surveys => "surveys t",
+        Entity::Events => "events t",
         Entity::Targets => "targets t",
     }
 }

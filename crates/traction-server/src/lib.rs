@@ -16,6 +16,7 @@
 pub mod admission;
 pub mod api;
 pub mod auth;
+pub mod catalog;
 pub mod error;
 pub mod events;
 mod limits;
@@ -56,6 +57,10 @@ pub struct Config {
     /// The metric catalog (`traction serve --metrics FILE`: the built-in one with the user's
     /// definitions over it); `None` for the built-in catalog.
     pub catalog: Option<Catalog>,
+    /// The text of the `--metrics` file, layered over the workspace's own definitions. Unless
+    /// `catalog` is given (and this is not), the catalog follows the definitions and event
+    /// kinds stored (catalog.rs).
+    pub metrics_file: Option<String>,
     /// Mark the session cookie `Secure` (served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
     /// How heavy work (metric queries, dashboards, KPIs, reports) is admitted (admission.rs).
@@ -90,6 +95,7 @@ impl Default for Config {
             max_body_bytes: 8 * 1024 * 1024,
             max_import_bytes: 1024 * 1024 * 1024,
             catalog: None,
+            metrics_file: None,
             secure_cookies: false,
             heavy: admission::Limits::default(),
             connections: ConnectionLimits::default(),
@@ -107,8 +113,8 @@ pub struct AppState {
     pub events: Events,
     pub clock: Clock,
     pub config: Arc<Config>,
-    /// The metric catalog the metric endpoints answer from.
-    pub catalog: Arc<Catalog>,
+    /// The metric catalog the metric endpoints answer from, kept current (catalog.rs).
+    pub catalog: Arc<catalog::LiveCatalog>,
     /// Sign-in state kept in memory (the rate limits).
     pub auth: Arc<auth::AuthState>,
     /// Heavy requests running, per user and in all.
@@ -124,7 +130,18 @@ impl AppState {
         config: Config,
     ) -> (AppState, events::Shutdown) {
         let (events, stop_events) = Events::new();
-        let catalog = Arc::new(config.catalog.clone().unwrap_or_else(Catalog::builtin));
+        let catalog = Arc::new(match (&config.metrics_file, &config.catalog) {
+            (None, Some(fixed)) => catalog::LiveCatalog::fixed(fixed.clone()),
+            (file, _) => catalog::LiveCatalog::following(file.clone()),
+        });
+        // The first request would do it; doing it here makes a bad stored definition visible
+        // in the log at start.
+        if let Ok(Some(left_out)) = catalog.refresh(store.as_ref(), std::time::Instant::now(), true)
+        {
+            tracing::warn!(
+                "stored metric definitions left out because they no longer check: {left_out}"
+            );
+        }
         let auth = Arc::new(auth::AuthState::default());
         let admission = Arc::new(admission::Admission::new(config.heavy.clone()));
         // A query of a heavy request is interrupted when the request is out of time.
@@ -154,6 +171,8 @@ pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
     let guard = axum::middleware::from_fn_with_state(state.clone(), auth::middleware);
     // Inside authentication: heavy work is admitted per user and in all.
     let admit = axum::middleware::from_fn_with_state(state.clone(), admission::middleware);
+    // The catalog follows definitions and event kinds written by any process.
+    let follow = axum::middleware::from_fn_with_state(state.clone(), catalog_middleware);
     Router::new()
         .nest("/api/v1", api)
         .merge(pages)
@@ -161,6 +180,7 @@ pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
         .fallback(api::unknown_endpoint)
         .with_state(state)
         .layer(admit)
+        .layer(follow)
         .layer(guard)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_timeout))
@@ -183,6 +203,24 @@ pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+async fn catalog_middleware(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let store = state.store.clone();
+    let catalog = state.catalog.clone();
+    let now = std::time::Instant::now();
+    // A cheap read most of the time (one row of table versions, at most every 250 ms).
+    let _ = tokio::task::spawn_blocking(move || {
+        if let Err(e) = catalog.refresh(store.as_ref(), now, false) {
+            tracing::warn!("the metric catalog could not be reloaded: {e}");
+        }
+    })
+    .await;
+    next.run(req).await
 }
 
 /// A handler that panicked (a bug) answers the internal error, logged with the panic message.

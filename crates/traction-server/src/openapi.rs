@@ -30,6 +30,10 @@ fn field_schema(field: &Field) -> Json {
         FieldType::Bool => json!({"type": "boolean"}),
         FieldType::Fraction => json!({"type": "number", "minimum": 0, "maximum": 1}),
         FieldType::Decimal => json!({"type": ["number", "string"]}),
+        FieldType::Number => json!({"type": ["number", "string"],
+            "description": "a decimal with at most 6 decimals; a decimal string is accepted on input"}),
+        FieldType::Kind => json!({"type": "string",
+            "description": "normalised on input: trimmed, lower-cased, spaces and dashes become one underscore"}),
     };
     let doc = schema.get("description").and_then(Json::as_str).map(str::to_string);
     let description = match doc {
@@ -115,6 +119,20 @@ fn id_parameter() -> Json {
     json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}})
 }
 
+/// `GET /events`: one route, two answers: the list of the events entity (with a query or
+/// `Accept: application/json`), or the live stream of changes.
+fn events_operation() -> Json {
+    {
+        let mut out = operation(Op::List(Entity::Events));
+        out["summary"] = Json::from(
+            "list events (the entity) a page at a time; without a query and without `Accept: application/json` (an EventSource sends `Accept: text/event-stream`), the Server-Sent Events stream instead: `event: change` with data {\"entity\", \"id\", \"kind\"} for every committed change, `event: reload` with data {\"entities\": [...]|null} when a commit was too large to list or the client fell behind",
+        );
+        out["responses"]["200"]["content"]["text/event-stream"] =
+            json!({"schema": {"type": "string"}});
+        out
+    }
+}
+
 fn operation(op: Op) -> Json {
     let record = |e: Entity| schema_ref(&schema_name(e));
     let (summary, parameters, body, ok_status, ok, errors): (
@@ -142,15 +160,7 @@ fn operation(op: Op) -> Json {
             json!({"description": "the OpenAPI document"}),
             &[],
         ),
-        Op::Events => (
-            "Server-Sent Events: `event: change` with data {\"entity\", \"id\", \"kind\"} for every committed change; `event: reload` with data {\"entities\": [...]|null} when a commit was too large to list or the client fell behind".into(),
-            vec![],
-            None,
-            "200",
-            json!({"description": "an endless event stream",
-                   "content": {"text/event-stream": {"schema": {"type": "string"}}}}),
-            &[],
-        ),
+        Op::Events => return events_operation(),
         Op::List(e) => {
             let mut parameters = vec![
                 json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
@@ -452,6 +462,52 @@ fn operation(op: Op) -> Json {
             "201",
             json!({"description": "the channel, without its secret", "content": json_content(json!({"type": "object"}))}),
             &[400, 403, 409, 422, 500],
+        ),
+        Op::Definitions => (
+            "the workspace's own metric definitions (metrics defined in the app), by name".into(),
+            vec![],
+            None,
+            "200",
+            json!({"description": "{\"items\": [{\"name\", \"definition\", \"updated_at\", \"updated_by\"}], \"next_cursor\": null}",
+                   "content": json_content(json!({"type": "object"}))}),
+            &[400, 500],
+        ),
+        Op::CheckDefinition => (
+            "check a definition as it is typed, storing nothing: {\"name\", \"problems\": [{\"field\", \"problem\"}], \"preview\"}; with from and to (and grain), the preview is the metric over that range on the stored data (the JSON of a metric query)".into(),
+            vec![],
+            Some(json_content(json!({"type": "object", "additionalProperties": false, "required": ["definition"],
+                "properties": {"definition": {"type": "string", "description": "the TOML of one [metric.NAME] table"},
+                    "editing": {"type": "boolean"}, "from": {"type": "string"}, "to": {"type": "string"},
+                    "grain": {"type": "string"}}}))),
+            "200",
+            json!({"description": "the checker's problems, each at its field, and the preview", "content": json_content(json!({"type": "object"}))}),
+            &[400, 403, 500],
+        ),
+        Op::CreateDefinition => (
+            "add a metric of your own (admins and managers): {\"definition\": TOML of one [metric.NAME] table}, checked as `traction metrics check` does (422 with every problem at its field); a built-in name or one already yours is a 409".into(),
+            vec![],
+            Some(json_content(json!({"type": "object", "additionalProperties": false, "required": ["definition"],
+                "properties": {"definition": {"type": "string"}}}))),
+            "201",
+            json!({"description": "{\"name\", \"definition\", \"metric\"}", "content": json_content(json!({"type": "object"}))}),
+            &[400, 403, 409, 422, 500],
+        ),
+        Op::ReplaceDefinition => (
+            "change a metric of your own; refused (409) while targets or alert rules use it, with the list".into(),
+            vec![id_parameter()],
+            Some(json_content(json!({"type": "object", "additionalProperties": false, "required": ["definition"],
+                "properties": {"definition": {"type": "string"}}}))),
+            "200",
+            json!({"description": "{\"name\", \"definition\", \"metric\"}", "content": json_content(json!({"type": "object"}))}),
+            &[400, 403, 404, 409, 422, 500],
+        ),
+        Op::DeleteDefinition => (
+            "delete a metric of your own; refused (409) while targets or alert rules use it, with the list".into(),
+            vec![id_parameter()],
+            None,
+            "204",
+            json!({"description": "deleted"}),
+            &[400, 403, 404, 409, 500],
         ),
         Op::DeleteChannel => (
             "delete a channel no rule uses".into(),

@@ -18,6 +18,7 @@ pub enum Nav {
     Customers,
     Products,
     Campaigns,
+    Events,
     Import,
     Settings,
     /// The search page (reached from the box in the top bar, not the list of sections).
@@ -34,6 +35,7 @@ const ITEMS: &[(Nav, &str, &str)] = &[
     (Nav::Customers, "/customers", "Customers"),
     (Nav::Products, "/products", "Products"),
     (Nav::Campaigns, "/campaigns", "Campaigns"),
+    (Nav::Events, "/events", "Events"),
     (Nav::Import, "/import", "Import"),
     (Nav::Settings, "/settings", "Settings"),
 ];

@@ -83,6 +83,7 @@ pub fn router() -> Router<AppState> {
         .route("/campaigns", get(records::campaigns))
         .route("/campaigns/{id}", get(records::campaign))
         .route("/costs", get(records::costs))
+        .route("/events", get(events::list))
         .route("/assets/{file}", get(assets))
         .route("/favicon.ico", get(favicon))
 }

@@ -239,3 +239,52 @@ fn nothing_happens_after_at() {
         assert!((725.0..=731.0).contains(&days), "{days}");
     });
 }
+
+#[test]
+fn the_community_kitchen_serves_more_in_winter_and_on_saturdays_and_never_on_sundays() {
+    // docs/demo-data.md, the community kitchen: 60 meals a day × season (±16% around 15
+    // January) × 1.3 on Saturdays × growth, closed on Sundays. Midwinter (January) over midsummer
+    // (July) is about 1.16 / 0.85 ≈ 1.36 before growth, which moves both years alike; Saturday
+    // over Monday–Friday is 1.3. Noise is ±12% a day over ~25 days a month: well inside the bounds.
+    with_db(|c| {
+        let per_day = |condition: &str| {
+            float(
+                c,
+                &format!(
+                    "SELECT avg(quantity) FROM events WHERE kind = 'meals_served' AND {condition}"
+                ),
+            )
+        };
+        let month = |m: &str| {
+            format!(
+                "strftime('%m', occurred_at / 1000000, 'unixepoch') = '{m}' AND strftime('%w', occurred_at / 1000000, 'unixepoch') NOT IN ('6')"
+            )
+        };
+        let (january, july) = (per_day(&month("01")), per_day(&month("07")));
+        assert!((1.2..1.55).contains(&(january / july)), "{january} {july}");
+        let saturday = per_day("strftime('%w', occurred_at / 1000000, 'unixepoch') = '6'");
+        let weekday =
+            per_day("strftime('%w', occurred_at / 1000000, 'unixepoch') BETWEEN '1' AND '5'");
+        assert!((1.2..1.4).contains(&(saturday / weekday)), "{saturday} {weekday}");
+        let sundays = float(
+            c,
+            "SELECT count(*) FROM events WHERE kind = 'meals_served' AND strftime('%w', occurred_at / 1000000, 'unixepoch') = '0'",
+        );
+        assert_eq!(sundays, 0.0);
+        // Every kind of the story is there, owned by the kitchen's team.
+        let kinds = float(c, "SELECT count(DISTINCT kind) FROM events");
+        assert_eq!(kinds, 5.0);
+        let outside =
+            float(c, "SELECT count(*) FROM events WHERE team_id NOT LIKE '%team-kitchen'");
+        assert_eq!(outside, 0.0);
+        // Volunteer shifts are quarter hours from 2.5 to 4.
+        let odd = float(
+            c,
+            "SELECT count(*) FROM events WHERE kind = 'volunteer_hours' AND (quantity < 2.5 OR quantity > 4 OR quantity * 4 != round(quantity * 4))",
+        );
+        assert_eq!(odd, 0.0);
+        let after =
+            float(c, &format!("SELECT count(*) FROM events WHERE occurred_at > {}", super::AT));
+        assert_eq!(after, 0.0);
+    });
+}

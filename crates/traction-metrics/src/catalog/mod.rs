@@ -12,6 +12,9 @@
 //! cohort, a snapshot, or arithmetic over other metrics). Averages are kept as their additive
 //! parts and divided at query time.
 
+pub mod kinds;
+pub mod workspace;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -335,6 +338,21 @@ impl Catalog {
     /// built-in name replaces it, others are added.
     pub fn load(text: &str) -> Result<Catalog, Diagnostics> {
         check(&[BUILTIN, text])
+    }
+
+    /// The built-in catalog with definitions files layered over it in order: a later
+    /// definition with the name of an earlier one replaces it. A workspace's catalog is the
+    /// built-in one, then the metrics of its event kinds (`kinds`), then its own stored
+    /// definitions, then the `--metrics` file.
+    pub fn load_layers(texts: &[&str]) -> Result<Catalog, Diagnostics> {
+        let mut all = vec![BUILTIN];
+        all.extend_from_slice(texts);
+        check(&all)
+    }
+
+    /// The names of the built-in metrics.
+    pub fn builtin_names() -> Vec<String> {
+        definition_names(BUILTIN)
     }
 
     pub fn metrics(&self) -> &[Metric] {

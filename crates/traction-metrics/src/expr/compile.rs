@@ -52,6 +52,9 @@ pub enum Values {
     Free,
     /// Stored lower-cased.
     Category,
+    /// A kind, stored normalised (`Meals Served` → `meals_served`): literals are normalised
+    /// the same way, so a filter matches what an import stored.
+    Kind,
     /// One of these words.
     Enum(&'static [&'static str]),
 }
@@ -491,6 +494,8 @@ impl Compiler<'_> {
                 let value = match values {
                     Values::Free => t.clone(),
                     Values::Category => t.trim().to_lowercase(),
+                    Values::Kind => traction_domain::record::normalise_kind(t)
+                        .map_err(|e| TypeError::new(span, e))?,
                     Values::Enum(allowed) => {
                         let word = t.trim().to_lowercase();
                         if !allowed.contains(&word.as_str()) {

@@ -22,7 +22,10 @@ impl Scope for EntityScope {
             FieldType::Id | FieldType::Ref(_) | FieldType::Text => (Ty::Text, Values::Free),
             FieldType::Category => (Ty::Text, Values::Category),
             FieldType::Enum(allowed) => (Ty::Text, Values::Enum(allowed)),
-            FieldType::Int { .. } | FieldType::Fraction => (Ty::Num, Values::Free),
+            FieldType::Int { .. } | FieldType::Fraction | FieldType::Number => {
+                (Ty::Num, Values::Free)
+            }
+            FieldType::Kind => (Ty::Text, Values::Kind),
             FieldType::Money => (Ty::Money, Values::Free),
             FieldType::Timestamp => (Ty::Timestamp, Values::Free),
             FieldType::Date => (Ty::Date, Values::Free),

@@ -10,6 +10,7 @@
 //! `lib.rs`); the route-level rights of each operation are `auth::authz::route_roles`.
 
 pub mod deals;
+pub mod definitions;
 pub mod filter;
 pub mod import;
 pub mod kpis;
@@ -82,6 +83,12 @@ pub enum Op {
     ReadNotification,
     /// Why a metric moved (monitoring.md, Explaining a change).
     Explain,
+    /// Metrics defined in the app (definitions.rs).
+    Definitions,
+    CheckDefinition,
+    CreateDefinition,
+    ReplaceDefinition,
+    DeleteDefinition,
 }
 
 /// One method on one path.
@@ -99,10 +106,16 @@ pub fn endpoints() -> Vec<Endpoint> {
     let mut add = |method: Method, path: String, op: Op| out.push(Endpoint { method, path, op });
     add(Method::GET, "/health".into(), Op::Health);
     add(Method::GET, "/openapi.json".into(), Op::OpenApi);
-    add(Method::GET, "/events".into(), Op::Events);
     for entity in Entity::ALL {
         let base = format!("/{}", entity.name());
-        add(Method::GET, base.clone(), Op::List(entity));
+        // `GET /events` is both the live stream of interfaces.md and the list of the events
+        // entity: one route, told apart by `Accept: text/event-stream` (what every EventSource
+        // sends), documented once.
+        if entity == Entity::Events {
+            add(Method::GET, base.clone(), Op::Events);
+        } else {
+            add(Method::GET, base.clone(), Op::List(entity));
+        }
         add(Method::POST, base.clone(), Op::Create(entity));
         add(Method::POST, format!("{base}/import"), Op::Import(entity));
         if entity.has_id() {
@@ -142,6 +155,11 @@ pub fn endpoints() -> Vec<Endpoint> {
     add(Method::DELETE, "/silences/{id}".into(), Op::DeleteSilence);
     add(Method::GET, "/notifications".into(), Op::Notifications);
     add(Method::POST, "/notifications/{id}/read".into(), Op::ReadNotification);
+    add(Method::GET, "/metric-definitions".into(), Op::Definitions);
+    add(Method::POST, "/metric-definitions".into(), Op::CreateDefinition);
+    add(Method::POST, "/metric-definitions/check".into(), Op::CheckDefinition);
+    add(Method::PUT, "/metric-definitions/{id}".into(), Op::ReplaceDefinition);
+    add(Method::DELETE, "/metric-definitions/{id}".into(), Op::DeleteDefinition);
     out
 }
 
@@ -161,7 +179,20 @@ fn handler(endpoint: &Endpoint) -> MethodRouter<AppState> {
     match endpoint.op {
         Op::Health => on(f, health),
         Op::OpenApi => on(f, openapi),
-        Op::Events => on(f, events),
+        Op::Events => on(
+            f,
+            |State(s): State<AppState>,
+             principal: Option<CurrentUser>,
+             headers: HeaderMap,
+             p: Params| async move {
+                match principal {
+                    Some(CurrentUser(u)) if wants_event_list(&headers, &p) => {
+                        records::list(s, &u, Entity::Events, p).await.into_response()
+                    }
+                    principal => events(s, principal).await,
+                }
+            },
+        ),
         Op::List(e) => on(
             f,
             move |State(s): State<AppState>, CurrentUser(u): CurrentUser, p: Params| async move {
@@ -306,6 +337,26 @@ fn handler(endpoint: &Endpoint) -> MethodRouter<AppState> {
                 monitor::notifications(s, u, p)
             })
         }
+        Op::Definitions => on(f, |State(s): State<AppState>, p: Params| definitions::list(s, p)),
+        Op::CheckDefinition => {
+            on(f, |State(s): State<AppState>, b: BodyBytes| definitions::check(s, b))
+        }
+        Op::CreateDefinition => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, b: BodyBytes| {
+                definitions::create(s, u, b)
+            })
+        }
+        Op::ReplaceDefinition => on(
+            f,
+            |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath, b: BodyBytes| {
+                definitions::replace(s, u, id, b)
+            },
+        ),
+        Op::DeleteDefinition => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath| {
+                definitions::delete(s, u, id)
+            })
+        }
         Op::ReadNotification => {
             on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath| {
                 monitor::read_notification(s, u, id)
@@ -323,6 +374,23 @@ pub fn api_router() -> Router<AppState> {
     router.fallback(unknown_endpoint).method_not_allowed_fallback(method_not_allowed)
 }
 
+/// Whether `GET /events` asks for the list of the events entity rather than the live stream:
+/// a query (`limit`, `cursor`, `where`, a field) or an `Accept` naming JSON but not
+/// `text/event-stream`. Anything else (an `EventSource`, a bare request) gets the stream, as
+/// before the entity existed.
+fn wants_event_list(headers: &HeaderMap, params: &Params) -> bool {
+    let accept =
+        headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if accept.contains("text/event-stream") {
+        return false;
+    }
+    let has_query = match params {
+        Ok(query) => !query.0.is_empty(),
+        Err(_) => true,
+    };
+    has_query || accept.contains("application/json")
+}
+
 async fn health() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
@@ -331,10 +399,7 @@ async fn openapi() -> Response {
     Json(crate::openapi::document()).into_response()
 }
 
-async fn events(
-    State(state): State<AppState>,
-    principal: Option<crate::auth::CurrentUser>,
-) -> Response {
+async fn events(state: AppState, principal: Option<crate::auth::CurrentUser>) -> Response {
     match principal {
         // A caller who reads only some records hears only of those (authz::visible): a change
         // to a record outside their scope is not announced, a deletion without its id.

@@ -91,12 +91,12 @@ fn expected(field: &Field) -> &'static str {
             "an amount in major units (a number such as 1234.5, or a decimal string)"
         }
         FieldType::Fraction => "a number from 0 to 1",
-        FieldType::Decimal => "a number",
+        FieldType::Decimal | FieldType::Number => "a number",
         FieldType::Bool => "true or false",
         FieldType::Timestamp => "a timestamp string such as \"2026-03-04T09:15:00Z\"",
         FieldType::Date => "a date string such as \"2026-03-04\"",
         FieldType::Id | FieldType::Ref(_) => "an id string",
-        FieldType::Text | FieldType::Category | FieldType::Enum(_) => "a string",
+        FieldType::Text | FieldType::Category | FieldType::Enum(_) | FieldType::Kind => "a string",
     }
 }
 
@@ -107,7 +107,11 @@ fn cell_text(field: &Field, raw: &RawValue) -> Result<String, String> {
     let text = raw.get().trim();
     let numeric = matches!(
         field.ty,
-        FieldType::Int { .. } | FieldType::Money | FieldType::Fraction | FieldType::Decimal
+        FieldType::Int { .. }
+            | FieldType::Money
+            | FieldType::Fraction
+            | FieldType::Decimal
+            | FieldType::Number
     );
     match text.as_bytes().first() {
         Some(b'n') => Ok(String::new()),

@@ -93,6 +93,12 @@ pub fn route_roles(op: Op) -> &'static [Role] {
             MANAGERS
         }
         Op::CreateSilence | Op::DeleteSilence => MANAGERS,
+        // Metrics defined in the app: everyone reads them; admins and managers write and check.
+        Op::Definitions => ALL,
+        Op::CheckDefinition
+        | Op::CreateDefinition
+        | Op::ReplaceDefinition
+        | Op::DeleteDefinition => MANAGERS,
     }
 }
 

@@ -172,6 +172,15 @@ fn cases() -> Vec<Case> {
             patched: ("score", json!(10)),
         },
         Case {
+            entity: "events",
+            // A kind with capitals and spaces is stored normalised; quantity defaults to 1.
+            record: json!({"id": "x-event", "kind": " Meals Served ", "occurred_at": "2026-02-12T12:00:00Z",
+                           "owner_id": "u1", "team_id": "t1", "amount": "12.50"}),
+            expected: json!({"kind": "meals_served", "quantity": 1.0, "amount": 12.5}),
+            patch: json!({"quantity": "2.25"}),
+            patched: ("quantity", json!(2.25)),
+        },
+        Case {
             entity: "targets",
             record: json!({"id": "x-target", "metric": "revenue_won", "scope": "team:t1", "period": "month",
                            "starts_on": "2026-03-01", "value": "84000.50"}),
@@ -415,4 +424,55 @@ async fn import_reads_a_preset_mapping_and_dry_runs() {
     assert_eq!(app.get("/api/v1/deals/pd-deal-7").await.body["amount"], json!(100.0));
     let bad = app.raw(reqwest::Method::POST, "/api/v1/deals/import?from=zoho", None, csv).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{:#}", bad.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_events_lists_the_entity_with_a_query_or_json_and_streams_otherwise() {
+    let app = TestApp::spawn().await;
+    app.seed_sales().await;
+    app.create(
+        "events",
+        json!({"id": "e1", "kind": "Volunteer Hours", "occurred_at": "2026-02-12T09:00:00Z",
+               "quantity": 3.5, "owner_id": "u1"}),
+    )
+    .await;
+    // A query asks for the list.
+    let listed = app.get("/api/v1/events?limit=10").await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.body["items"][0]["kind"], "volunteer_hours");
+    assert_eq!(listed.body["items"][0]["quantity"], 3.5);
+    // So does `Accept: application/json` without a query.
+    let json_list = app
+        .client
+        .get(app.url("/api/v1/events"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_list.headers()["content-type"], "application/json");
+    let body: Json = json_list.json().await.unwrap();
+    assert_eq!(body["items"].as_array().unwrap().len(), 1);
+    // What an EventSource sends gets the stream.
+    let stream = app
+        .client
+        .get(app.url("/api/v1/events"))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    // A filter on the kind is read like the stored value.
+    let by_kind = app.all("events", "&where=kind%20%3D%20%27Volunteer%20Hours%27").await;
+    assert_eq!(by_kind.len(), 1);
+    // A kind that cannot be one is refused at its field, and nothing is stored.
+    let bad = app
+        .post(
+            "/api/v1/events",
+            &json!({"kind": "meals/served", "occurred_at": "2026-02-12T09:00:00Z", "quantity": "1.1234567"}),
+        )
+        .await;
+    let details = bad.error(422, "invalid_record");
+    let fields: Vec<&str> = details.iter().map(|d| d["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["kind", "quantity"], "{details:#?}");
+    assert_eq!(app.count(Entity::Events), 1);
 }

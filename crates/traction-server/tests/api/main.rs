@@ -23,6 +23,7 @@ mod bad_requests;
 mod concurrency;
 mod crud;
 mod deals;
+mod definitions;
 mod errors;
 mod events;
 mod hardening;

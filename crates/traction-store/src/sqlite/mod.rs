@@ -3,6 +3,7 @@
 
 pub(crate) mod auth;
 pub mod customers;
+mod definitions;
 mod list;
 mod migrations;
 mod monitor;
@@ -406,8 +407,8 @@ pub(crate) fn read_value(ty: FieldType, value: ValueRef<'_>) -> Result<Value, Er
         (FieldType::Int { .. } | FieldType::Money, ValueRef::Integer(n)) => Value::Int(n),
         (FieldType::Timestamp, ValueRef::Integer(n)) => Value::Instant(n),
         (FieldType::Bool, ValueRef::Integer(n)) => Value::Bool(n != 0),
-        (FieldType::Fraction, ValueRef::Real(x)) => Value::Real(x),
-        (FieldType::Fraction, ValueRef::Integer(n)) => Value::Real(n as f64),
+        (FieldType::Fraction | FieldType::Number, ValueRef::Real(x)) => Value::Real(x),
+        (FieldType::Fraction | FieldType::Number, ValueRef::Integer(n)) => Value::Real(n as f64),
         (FieldType::Date, ValueRef::Text(t)) => {
             let text = std::str::from_utf8(t).map_err(|_| bad())?;
             Value::Date(traction_domain::time::parse_date(text).map_err(|_| bad())?)

@@ -786,6 +786,7 @@ pub(crate) fn singular(entity: Entity) -> &'static str {
         Entity::WebVisits => "web visit",
         Entity::EmailEvents => "email event",
         Entity::Surveys => "survey",
+        Entity::Events => "event",
         Entity::Targets => "target",
     }
 }

@@ -38,6 +38,7 @@ const EDITABLE: &[Entity] = &[
     Entity::Products,
     Entity::Campaigns,
     Entity::Costs,
+    Entity::Events,
     // Administration (admins only: the guarded store refuses everyone else with the reason).
     Entity::Users,
     Entity::Teams,
@@ -74,6 +75,7 @@ pub fn noun(entity: Entity) -> &'static str {
         Entity::Products => "product",
         Entity::Campaigns => "campaign",
         Entity::Costs => "cost",
+        Entity::Events => "event",
         Entity::Users => "user",
         Entity::Teams => "team",
         Entity::Pipelines => "pipeline",
@@ -93,6 +95,7 @@ pub fn record_path(entity: Entity, id: &str) -> String {
         Entity::Products => format!("/products/{id}"),
         Entity::Campaigns => format!("/campaigns/{id}"),
         Entity::Costs => "/costs".to_string(),
+        Entity::Events => "/events".to_string(),
         Entity::Activities => "/today".to_string(),
         Entity::Users | Entity::Teams => "/settings".to_string(),
         Entity::Pipelines => format!("/pipeline?pipeline={id}"),
@@ -108,6 +111,7 @@ fn nav_of(entity: Entity) -> Nav {
         Entity::Activities => Nav::Log,
         Entity::Products => Nav::Products,
         Entity::Campaigns | Entity::Costs => Nav::Campaigns,
+        Entity::Events => Nav::Events,
         Entity::Users | Entity::Teams => Nav::Settings,
         Entity::Pipelines | Entity::Stages => Nav::Pipeline,
         _ => Nav::Customers,
@@ -428,7 +432,7 @@ fn form_page(
                                 option value="false" selected[value == "false"] { "no" }
                             },
                             _ => input type="text" name=(f.name) id=(input_id) value=(value)
-                                inputmode=[matches!(f.ty, FieldType::Money | FieldType::Int { .. } | FieldType::Fraction | FieldType::Decimal).then_some("decimal")]
+                                inputmode=[matches!(f.ty, FieldType::Money | FieldType::Int { .. } | FieldType::Fraction | FieldType::Decimal | FieldType::Number).then_some("decimal")]
                                 placeholder=[placeholder(f.ty)]
                                 aria-invalid=[(!problem.is_empty()).then_some("true")];
                         }
@@ -462,6 +466,8 @@ fn placeholder(ty: FieldType) -> Option<&'static str> {
         FieldType::Date => Some("2026-03-04"),
         FieldType::Money => Some("1250.00"),
         FieldType::Fraction => Some("0.25"),
+        FieldType::Number => Some("1"),
+        FieldType::Kind => Some("meals_served"),
         _ => None,
     }
 }

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod dashboard;
 pub mod edit;
+pub mod events;
 pub mod explorer;
 pub mod import;
 pub mod leads;

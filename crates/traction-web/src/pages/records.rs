@@ -84,7 +84,7 @@ pub(super) fn allow(params: &Params, allowed: &[&str], page: &str) -> Result<()>
 }
 
 /// `limit=N`: 1 to 200, 50 when absent.
-fn limit_param(params: &Params) -> Result<usize> {
+pub(super) fn limit_param(params: &Params) -> Result<usize> {
     match params.get("limit") {
         None => Ok(DEFAULT_LIMIT),
         Some(t) => t.trim().parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
@@ -102,7 +102,7 @@ fn date_param(params: &Params, key: &str) -> Result<Option<Date>> {
 }
 
 /// `from` and `to` (both days included); `to` before `from` is a mistake worth saying.
-fn date_range(params: &Params) -> Result<(Option<Date>, Option<Date>)> {
+pub(super) fn date_range(params: &Params) -> Result<(Option<Date>, Option<Date>)> {
     let from = date_param(params, "from")?;
     let to = date_param(params, "to")?;
     if let (Some(f), Some(t)) = (from, to)
@@ -134,7 +134,7 @@ fn enum_param(params: &Params, key: &str, allowed: &[&str]) -> Result<Option<Str
 }
 
 /// A reference filter: the id of an existing record of `entity`.
-fn ref_param(
+pub(super) fn ref_param(
     store: &SqliteStore,
     params: &Params,
     key: &str,
@@ -165,7 +165,11 @@ pub(super) fn singular(entity: Entity) -> &'static str {
 
 /// The cursor of a newest-first list: `before=TIME~ID`, TIME being microseconds for a
 /// timestamp field and `YYYY-MM-DD` for a date field.
-fn before_param(params: &Params, entity: Entity, time_field: &str) -> Result<Option<Vec<Value>>> {
+pub(super) fn before_param(
+    params: &Params,
+    entity: Entity,
+    time_field: &str,
+) -> Result<Option<Vec<Value>>> {
     let Some(text) = params.get("before") else { return Ok(None) };
     let bad = || WebError::bad("before: not a page cursor — follow the “Next page” link instead");
     let (time, id) = text.split_once('~').ok_or_else(bad)?;
@@ -182,7 +186,7 @@ fn before_param(params: &Params, entity: Entity, time_field: &str) -> Result<Opt
 }
 
 /// The cursor of `record` for the next page of a newest-first list.
-fn before_value(record: &Record, time_field: &str) -> String {
+pub(super) fn before_value(record: &Record, time_field: &str) -> String {
     let time = match record.get(time_field) {
         Value::Instant(t) => t.to_string(),
         Value::Date(d) => d.to_string(),
@@ -192,7 +196,7 @@ fn before_value(record: &Record, time_field: &str) -> String {
 }
 
 /// The page's URL with the cursor replaced.
-fn page_link(path: &str, params: &Params, cursor: (&str, &str)) -> String {
+pub(super) fn page_link(path: &str, params: &Params, cursor: (&str, &str)) -> String {
     let mut parts: Vec<String> = params
         .0
         .iter()
@@ -204,7 +208,7 @@ fn page_link(path: &str, params: &Params, cursor: (&str, &str)) -> String {
 }
 
 /// Whether any of `keys` is set (to tell "nothing matches" from "nothing yet").
-fn filtered(params: &Params, keys: &[&str]) -> bool {
+pub(super) fn filtered(params: &Params, keys: &[&str]) -> bool {
     keys.iter().any(|k| params.get(k).is_some())
 }
 
@@ -234,7 +238,7 @@ impl ReadScope {
     }
 
     /// This scope and further conditions, as one.
-    fn and(&self, mut sql: Vec<String>, mut params: Vec<Value>) -> (String, Vec<Value>) {
+    pub(super) fn and(&self, mut sql: Vec<String>, mut params: Vec<Value>) -> (String, Vec<Value>) {
         if let Some(s) = &self.sql {
             sql.push(format!("({s})"));
             params.extend(self.params.iter().cloned());
@@ -315,7 +319,7 @@ pub(super) fn tag(status: &str) -> Markup {
 }
 
 /// The "next page" link, when there is one.
-fn pager(next: Option<String>) -> Markup {
+pub(super) fn pager(next: Option<String>) -> Markup {
     html! {
         @if let Some(href) = next {
             nav.pager aria-label="Pages" { a href=(href) rel="next" { "Next page →" } }

@@ -118,7 +118,7 @@ fn import_one(
     let started = Instant::now();
     // spec: kpis.md, Targets: the same check of a target as `target set`, the API and the web,
     // through a mapping and in a dry run too.
-    let catalog = super::metric::load_catalog(args.metrics.as_deref())?;
+    let catalog = super::metric::workspace_catalog(store, args.metrics.as_deref())?;
     let currency = traction_store::Store::workspace(store)?.currency;
     let engine = traction_kpi::engine::Engine { store, catalog: &catalog };
     let check = |record: &traction_domain::Record| {
@@ -232,7 +232,7 @@ fn salesforce_folder(ctx: &Context, args: &Args) -> Result<()> {
         max_errors: args.max_errors,
         now: ctx.now(&store)?,
     };
-    let catalog = super::metric::load_catalog(args.metrics.as_deref())?;
+    let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
     let currency = traction_store::Store::workspace(&store)?.currency;
     let engine = traction_kpi::engine::Engine { store: &store, catalog: &catalog };
     let check = |record: &traction_domain::Record| {

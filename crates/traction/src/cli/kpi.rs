@@ -78,7 +78,7 @@ fn percent(x: Option<f64>) -> String {
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let at = ctx.now(&store)?;
-    let catalog = super::metric::load_catalog(args.metrics.as_deref())?;
+    let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
     let engine = Engine { store: &store, catalog: &catalog };
     let kpis = Kpis { store: &store, metrics: &engine };
     let format = ctx.format()?;

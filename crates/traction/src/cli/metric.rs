@@ -70,6 +70,28 @@ pub enum MetricsAction {
         /// The definitions file (TOML, see docs/metrics.md).
         file: PathBuf,
     },
+    /// Store a metric of your own in the workspace: FILE holds one [metric.NAME] table, checked
+    /// first as `metrics check` does; every later command and a running server know it.
+    Add {
+        /// The definition (TOML; `-` reads standard input).
+        file: PathBuf,
+        /// A definitions file the metric may build on (as `--metrics` elsewhere).
+        #[arg(long, value_name = "FILE", env = "TRACTION_METRICS")]
+        metrics: Option<PathBuf>,
+    },
+    /// Replace the definition of a metric of your own (refused while targets or alert rules
+    /// use it).
+    Edit {
+        /// The new definition (TOML; `-` reads standard input).
+        file: PathBuf,
+        #[arg(long, value_name = "FILE", env = "TRACTION_METRICS")]
+        metrics: Option<PathBuf>,
+    },
+    /// Delete a metric of your own (refused while targets or alert rules use it).
+    Delete {
+        /// The metric's name.
+        name: String,
+    },
 }
 
 /// `traction funnel [--pipeline ID] --from D --to D [--where EXPR]`.
@@ -111,6 +133,34 @@ pub fn load_catalog(file: Option<&Path>) -> Result<Catalog> {
     })
 }
 
+/// The workspace's catalog: the built-in metrics, its event kinds' metrics, its own stored
+/// definitions, then the definitions file when one is given (docs/own-goals.md, Precedence).
+pub fn workspace_catalog(store: &SqliteStore, file: Option<&Path>) -> Result<Catalog> {
+    let text = file
+        .map(|path| {
+            std::fs::read_to_string(path)
+                .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))
+        })
+        .transpose()?;
+    match traction_metrics::catalog::workspace::load(store, text.as_deref()) {
+        Ok(loaded) => {
+            if !loaded.left_out.0.is_empty() {
+                eprintln!(
+                    "warning: metrics of yours left out because they no longer check:\n{}",
+                    loaded.left_out
+                );
+            }
+            Ok(loaded.catalog)
+        }
+        Err(Err(e)) => Err(e.into()),
+        Err(Ok(d)) => {
+            let name = file.map_or(String::new(), |p| format!("{}: ", p.display()));
+            let lines: Vec<String> = d.0.iter().map(|d| format!("{name}{d}")).collect();
+            Err(Failure::Input(lines.join("\n")))
+        }
+    }
+}
+
 fn instant(flag: &str, text: &str, store: &SqliteStore) -> Result<i64> {
     let zone = store.workspace()?.zone;
     parse_instant(text, &zone).map_err(|e| Failure::Input(format!("--{flag}: {e}")))
@@ -118,13 +168,13 @@ fn instant(flag: &str, text: &str, store: &SqliteStore) -> Result<i64> {
 
 pub fn run_metric(ctx: &Context, args: MetricArgs) -> Result<()> {
     let format = ctx.format()?;
-    let catalog = load_catalog(args.metrics.as_deref())?;
     let grain = Grain::parse(&args.grain).map_err(|e| Failure::Input(format!("--{e}")))?;
     let compare = match args.compare.as_deref() {
         None => None,
         Some(text) => Some(Compare::parse(text).map_err(|e| Failure::Input(format!("--{e}")))?),
     };
     let store = ctx.store()?;
+    let catalog = workspace_catalog(&store, args.metrics.as_deref())?;
     let query = Query {
         metric: args.name,
         from: instant("from", &args.from, &store)?,
@@ -233,7 +283,8 @@ pub fn run_metrics(ctx: &Context, args: MetricsArgs) -> Result<()> {
     match args.action {
         MetricsAction::List { metrics } => {
             let format = ctx.format()?;
-            let catalog = load_catalog(metrics.as_deref())?;
+            let store = ctx.store()?;
+            let catalog = workspace_catalog(&store, metrics.as_deref())?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             if format == Format::Json {
@@ -266,6 +317,19 @@ pub fn run_metrics(ctx: &Context, args: MetricsArgs) -> Result<()> {
             out.flush()?;
             Ok(())
         }
+        MetricsAction::Add { file, metrics } => {
+            save_definition(ctx, &file, metrics.as_deref(), false)
+        }
+        MetricsAction::Edit { file, metrics } => {
+            save_definition(ctx, &file, metrics.as_deref(), true)
+        }
+        MetricsAction::Delete { name } => {
+            let store = ctx.store()?;
+            traction_kpi::definitions::delete(&store, &cli_actor(ctx, &store)?, &name)
+                .map_err(refusal)?;
+            eprintln!("metric {name} deleted");
+            Ok(())
+        }
         MetricsAction::Check { file } => {
             let catalog = load_catalog(Some(&file))?;
             let text = std::fs::read_to_string(&file)
@@ -286,6 +350,56 @@ pub fn run_metrics(ctx: &Context, args: MetricsArgs) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// The audit log's actor of a command-line change.
+fn cli_actor(ctx: &Context, store: &SqliteStore) -> Result<traction_store::Actor> {
+    Ok(traction_store::Actor { user: "cli".into(), at: Some(ctx.now(store)?) })
+}
+
+fn refusal(r: traction_kpi::definitions::Refusal) -> Failure {
+    match r {
+        traction_kpi::definitions::Refusal::Storage(m) => Failure::Runtime(m),
+        other => Failure::Input(other.to_string()),
+    }
+}
+
+fn save_definition(
+    ctx: &Context,
+    file: &Path,
+    metrics: Option<&Path>,
+    editing: bool,
+) -> Result<()> {
+    let text = if file == Path::new("-") {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(file)
+            .map_err(|e| Failure::Input(format!("cannot read {}: {e}", file.display())))?
+    };
+    let file_text = metrics
+        .map(|path| {
+            std::fs::read_to_string(path)
+                .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))
+        })
+        .transpose()?;
+    let store = ctx.store()?;
+    let actor = cli_actor(ctx, &store)?;
+    let at = ctx.now(&store)?;
+    let name =
+        traction_kpi::definitions::save(&store, &actor, file_text.as_deref(), &text, editing, at)
+            .map_err(|r| match r {
+            // Problems are named by their place in the file.
+            traction_kpi::definitions::Refusal::Invalid(problems) => Failure::Input(
+                problems
+                    .iter()
+                    .map(|p| format!("{}: {p}", file.display()))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            other => refusal(other),
+        })?;
+    eprintln!("metric {name} {}", if editing { "changed" } else { "added" });
+    Ok(())
 }
 
 pub fn run_funnel(ctx: &Context, args: FunnelArgs) -> Result<()> {

@@ -332,7 +332,7 @@ pub fn run_channel(ctx: &Context, args: ChannelArgs) -> Result<()> {
 
 pub fn run_alert(ctx: &Context, args: AlertArgs) -> Result<()> {
     let store = ctx.store()?;
-    let catalog = super::metric::load_catalog(args.metrics.as_deref())?;
+    let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
     let engine = Engine { store: &store, catalog: &catalog };
     let kpis = Kpis { store: &store, metrics: &engine };
     match args.action {
@@ -791,7 +791,7 @@ pub fn run_schedule(ctx: &Context, args: ScheduleArgs) -> Result<()> {
         }
         ScheduleAction::Run => {
             let at = ctx.now(&store)?;
-            let catalog = super::metric::load_catalog(args.metrics.as_deref())?;
+            let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
             let outcome = run_schedules(&store, &catalog, at, false).map_err(monitor_error)?;
             let report =
                 deliverer(&store)?.run(&store, &wall_clock, LINGER).map_err(monitor_error)?;

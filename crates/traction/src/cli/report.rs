@@ -40,7 +40,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     }
     let scope = Scope::parse(&args.scope).map_err(Failure::Input)?;
     let now = ctx.now(&store)?;
-    let catalog = super::metric::load_catalog(args.metrics.as_deref())?;
+    let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
     let report = traction_kpi::report::build(&store, &catalog, scope, from, to, now).map_err(
         |e| match e {
             traction_kpi::service::Error::Invalid(m)

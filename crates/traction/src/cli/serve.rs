@@ -45,8 +45,15 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let log_format = traction_server::LogFormat::parse(&args.log_format)
         .map_err(|e| Failure::Input(format!("--log-format: {e}")))?;
     // An invalid definitions file stops the server before it listens, with every problem.
-    let catalog = super::metric::load_catalog(args.metrics.as_deref())?;
     let store = ctx.store()?;
+    let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
+    let metrics_file = match &args.metrics {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
     traction_server::init_logging(log_format);
     if args.demo {
         seed_demo(ctx, &store)?;
@@ -56,7 +63,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     // Alert rules are evaluated every minute and notifications delivered, beside the server.
     super::monitor::spawn_evaluator(store.clone(), catalog.clone());
     let config = traction_server::Config {
-        catalog: Some(catalog),
+        // The server's catalog follows the definitions stored by any process (catalog.rs).
+        metrics_file,
         secure_cookies: args.secure_cookies,
         ..Default::default()
     };

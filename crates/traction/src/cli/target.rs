@@ -76,7 +76,7 @@ pub struct SetArgs {
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
-    let catalog = super::metric::load_catalog(args.metrics.as_deref())?;
+    let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
     let engine = Engine { store: &store, catalog: &catalog };
     let kpis = Kpis { store: &store, metrics: &engine };
     let mut out = std::io::stdout().lock();

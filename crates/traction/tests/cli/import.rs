@@ -97,3 +97,40 @@ fn export_where_writes_only_the_matching_records_in_the_import_format() {
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("--where") && bad.stderr.contains("colour"), "{}", bad.stderr);
 }
+
+#[test]
+fn events_import_with_their_kinds_normalised_and_export_back_the_same() {
+    let env = Env::new();
+    let teams = env.file("teams.csv", "id,name\nkitchen,Community kitchen\n");
+    env.ok(&["import", "teams", teams.to_str().unwrap()]);
+    let events = env.file(
+        "events.csv",
+        "id,kind,occurred_at,quantity,amount,team_id,note\n\
+         e1,Meals Served,2026-03-02 13:00,64,,kitchen,lunch\n\
+         e2,VOLUNTEER-hours,2026-03-02 09:00,2.75,,kitchen,\n\
+         e3,cash_in,2026-03-03,,40.50,kitchen,donation\n",
+    );
+    env.ok(&["import", "events", events.to_str().unwrap()]);
+    let exported = env.ok(&["export", "events"]);
+    assert_eq!(
+        exported,
+        "id,kind,occurred_at,quantity,amount,owner_id,team_id,account_id,campaign_id,note\n\
+         e1,meals_served,2026-03-02T13:00:00Z,64,,,kitchen,,,lunch\n\
+         e2,volunteer_hours,2026-03-02T09:00:00Z,2.75,,,kitchen,,,\n\
+         e3,cash_in,2026-03-03T00:00:00Z,1,40.50,,kitchen,,,donation\n"
+    );
+    // Re-importing the export changes nothing.
+    let again = env.file("again.csv", &exported);
+    env.ok(&["import", "events", again.to_str().unwrap()]);
+    assert_eq!(env.ok(&["export", "events"]), exported);
+    // A bad kind and a quantity with too many decimals are named by line and column.
+    let bad = env.file(
+        "bad.csv",
+        "id,kind,occurred_at,quantity\ne4,meals/served,2026-03-04,1\ne5,meals,2026-03-04,0.1234567\n",
+    );
+    let run = env.run(&["import", "events", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("bad.csv:2: kind \"meals/served\""), "{}", run.stderr);
+    assert!(run.stderr.contains("bad.csv:3: quantity"), "{}", run.stderr);
+    assert_eq!(env.ok(&["export", "events"]), exported);
+}

@@ -12,4 +12,5 @@ mod kpi;
 mod mapping;
 mod metric;
 mod monitor;
+mod own_goals;
 mod util;
