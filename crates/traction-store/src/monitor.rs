@@ -265,10 +265,14 @@ pub trait MonitorStore: Send + Sync {
     /// channel does not exist).
     fn add_schedule(&self, schedule: &Schedule, actor: &Actor) -> Result<(), Error>;
     fn schedules(&self) -> Result<Vec<Schedule>, Error>;
+    /// Changes a schedule's `every`, `time`, `scope` and `channels` (its maker and creation
+    /// instant stay); [`Error::NotFound`] when there is none, [`Error::Invalid`] for a channel.
+    fn update_schedule(&self, schedule: &Schedule, actor: &Actor) -> Result<(), Error>;
     fn delete_schedule(&self, id: &str, actor: &Actor) -> Result<(), Error>;
-    /// The due instants of a schedule already done, with `sent` or `missed`.
+    /// The due instants of a schedule already done, with `sent`, `missed` or `refused`.
     fn schedule_runs(&self, schedule_id: &str) -> Result<Vec<(Micros, String)>, Error>;
-    /// Records a due instant as done (`sent` with its notifications, or `missed`), once: `false`
+    /// Records a due instant as done (`sent` with its notifications, `missed`, or
+    /// `refused` with the note to its maker), once: `false`
     /// when it was already recorded (by another process), and then nothing is written.
     fn record_run(
         &self,

@@ -80,6 +80,12 @@ pub enum Op {
     DeleteSilence,
     Notifications,
     ReadNotification,
+    /// Scheduled reports (monitoring.md, Scheduled reports).
+    Schedules,
+    CreateSchedule,
+    UpdateSchedule,
+    DeleteSchedule,
+    RunSchedule,
 }
 
 /// One method on one path.
@@ -139,6 +145,11 @@ pub fn endpoints() -> Vec<Endpoint> {
     add(Method::DELETE, "/silences/{id}".into(), Op::DeleteSilence);
     add(Method::GET, "/notifications".into(), Op::Notifications);
     add(Method::POST, "/notifications/{id}/read".into(), Op::ReadNotification);
+    add(Method::GET, "/schedules".into(), Op::Schedules);
+    add(Method::POST, "/schedules".into(), Op::CreateSchedule);
+    add(Method::PATCH, "/schedules/{id}".into(), Op::UpdateSchedule);
+    add(Method::DELETE, "/schedules/{id}".into(), Op::DeleteSchedule);
+    add(Method::POST, "/schedules/{id}/run".into(), Op::RunSchedule);
     out
 }
 
@@ -295,6 +306,30 @@ fn handler(endpoint: &Endpoint) -> MethodRouter<AppState> {
         Op::Notifications => {
             on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, p: Params| {
                 monitor::notifications(s, u, p)
+            })
+        }
+        Op::Schedules => {
+            on(f, |State(s): State<AppState>, p: Params| monitor::list_schedules(s, p))
+        }
+        Op::CreateSchedule => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, b: BodyBytes| {
+                monitor::create_schedule(s, u, b)
+            })
+        }
+        Op::UpdateSchedule => on(
+            f,
+            |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath, b: BodyBytes| {
+                monitor::update_schedule(s, u, id, b)
+            },
+        ),
+        Op::DeleteSchedule => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath| {
+                monitor::delete_schedule(s, u, id)
+            })
+        }
+        Op::RunSchedule => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath| {
+                monitor::run_schedule(s, u, id)
             })
         }
         Op::ReadNotification => {

@@ -87,6 +87,9 @@ pub fn route_roles(op: Op) -> &'static [Role] {
             MANAGERS
         }
         Op::CreateSilence | Op::DeleteSilence => MANAGERS,
+        // A schedule's report has its maker's rights (api/monitor.rs, traction_monitor::schedule).
+        Op::Schedules => ALL,
+        Op::CreateSchedule | Op::UpdateSchedule | Op::DeleteSchedule | Op::RunSchedule => MANAGERS,
     }
 }
 

@@ -687,6 +687,40 @@ impl MonitorStore for SqliteStore {
         )
     }
 
+    fn update_schedule(&self, schedule: &Schedule, actor: &Actor) -> Result<(), Error> {
+        let mut conn = self.writer_conn();
+        let tx = conn.transaction()?;
+        let before: Option<(String, String, String, String)> = tx
+            .query_row(
+                "SELECT every, time, scope, channels FROM schedules WHERE id = ?1",
+                [&schedule.id],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .optional()?;
+        let Some(before) = before else { return Err(Error::NotFound) };
+        check_channels(&tx, &schedule.channels, "schedule")?;
+        let channels = schedule.channels.join(",");
+        tx.execute(
+            "UPDATE schedules SET every = ?2, time = ?3, scope = ?4, channels = ?5 WHERE id = ?1",
+            (&schedule.id, &schedule.every, &schedule.time, &schedule.scope, &channels),
+        )?;
+        let before = json_object(&[
+            ("every", &before.0),
+            ("time", &before.1),
+            ("scope", &before.2),
+            ("channels", &before.3),
+        ]);
+        let after = json_object(&[
+            ("every", &schedule.every),
+            ("time", &schedule.time),
+            ("scope", &schedule.scope),
+            ("channels", &channels),
+        ]);
+        append(&tx, actor, "update", "schedules", &schedule.id, Some(&before), Some(&after))?;
+        tx.commit()?;
+        Ok(())
+    }
+
     fn delete_schedule(&self, id: &str, actor: &Actor) -> Result<(), Error> {
         let mut conn = self.writer_conn();
         let tx = conn.transaction()?;

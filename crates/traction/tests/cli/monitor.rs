@@ -620,13 +620,40 @@ fn a_daily_report_arrives_once_for_each_working_day_of_a_week_with_a_holiday() {
     assert_eq!(body["scope"], "team:north");
     assert!(body["report"]["kpis"].is_array(), "{body}");
     let text = body["text"].as_str().unwrap();
-    assert!(text.starts_with("Daily report for team:north: 2026-11-09 to 2026-11-09"), "{text}");
+    assert!(
+        text.starts_with(
+            "Daily report for team:north: 2026-11-09 to 2026-11-09, month to date 2026-11-01 to 2026-11-09"
+        ),
+        "{text}"
+    );
     assert!(!text.contains('\n'));
+    // Thursday's report covers Tuesday 10 November: d2 (7,000) won that day; the month to date,
+    // 1–10 November, adds d1 (20,000, won on the 3rd) = 27,000; d4 was won in October.
+    let revenue_won = |report: &Value| {
+        report["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["metric"] == "revenue_won")
+            .map(|m| m["value"].as_f64().unwrap())
+    };
+    let thursday = got[2].json();
+    assert_eq!(
+        (thursday["from"].as_str(), thursday["to"].as_str()),
+        (Some("2026-11-10"), Some("2026-11-11"))
+    );
+    assert_eq!(revenue_won(&thursday["report"]), Some(7000.0), "{thursday}");
+    let mtd = &thursday["month_to_date"];
+    assert_eq!(
+        (mtd["from"].as_str(), mtd["to"].as_str()),
+        (Some("2026-11-01"), Some("2026-11-11"))
+    );
+    assert_eq!(revenue_won(&mtd["report"]), Some(27000.0), "{mtd}");
 }
 
 #[test]
 fn an_emailed_report_has_html_text_and_a_csv_attachment() {
-    let (port, got) = smtp_sink();
+    let (port, sink) = smtp_sink();
     let env = team_of_four();
     env.ok(&["config", "set", "smtp_url", &format!("smtp://127.0.0.1:{port}")]);
     env.ok(&["config", "set", "smtp_from", "reports@example.com"]);
@@ -646,11 +673,33 @@ fn an_emailed_report_has_html_text_and_a_csv_attachment() {
         "2026-11-08T12:00:00Z",
     ]);
     env.ok(&["schedule", "run", "--at", "2026-11-09T07:30:00Z"]);
-    let got = got.lock().unwrap().clone();
+    let got = sink.lock().unwrap().clone();
     assert_eq!(got.len(), 1);
     let data = &got[0].1;
     assert!(data.contains("multipart/mixed"), "{data}");
     assert!(data.contains("text/plain") && data.contains("text/html"), "{data}");
     assert!(data.contains("text/csv"), "{data}");
     assert!(data.contains("report-weekly-2026-11-02.csv"), "{data}");
+    // A weekly report has no month to date; a daily one has it as a second table.
+    assert!(!data.contains("month-to-date"), "{data}");
+    env.ok(&[
+        "schedule",
+        "add",
+        "--id",
+        "daily",
+        "--every",
+        "day",
+        "--time",
+        "07:45",
+        "--channel",
+        "mail",
+        "--at",
+        "2026-11-09T08:00:00Z",
+    ]);
+    env.ok(&["schedule", "run", "--at", "2026-11-10T07:45:00Z"]);
+    let got = sink.lock().unwrap().clone();
+    assert_eq!(got.len(), 2);
+    let data = &got[1].1;
+    assert!(data.contains("report-daily-2026-11-09.csv"), "{data}");
+    assert!(data.contains("report-daily-2026-11-01-month-to-date.csv"), "{data}");
 }
