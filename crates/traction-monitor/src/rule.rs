@@ -386,14 +386,7 @@ pub fn add(
     now: Micros,
 ) -> Result<Rule, Error> {
     let (spec, for_secs) = parse(input, kpis)?;
-    let mut channels = Vec::new();
-    for id in &input.channels {
-        for part in id.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-            if !channels.iter().any(|c| c == part) {
-                channels.push(part.to_string());
-            }
-        }
-    }
+    let channels = channel_list(&input.channels);
     let rule = Rule {
         id: input.id.clone(),
         kind: spec.kind().into(),
@@ -405,6 +398,44 @@ pub fn add(
     };
     monitor.add_rule(&rule, actor)?;
     Ok(rule)
+}
+
+/// Checks and stores a change to a rule: its id, kind, maker and creation instant stay (its
+/// instances keep their states); `actor` is who changed it (audited).
+pub fn update(
+    monitor: &dyn MonitorStore,
+    kpis: &Kpis<'_>,
+    existing: &Rule,
+    input: &RuleInput,
+    actor: &Actor,
+) -> Result<Rule, Error> {
+    if input.kind != existing.kind {
+        return Err(Error::Invalid(format!(
+            "a rule's kind cannot change ({} to {}): add a new rule and delete this one",
+            existing.kind, input.kind
+        )));
+    }
+    let (spec, for_secs) = parse(input, kpis)?;
+    let rule = Rule {
+        spec: serde_json::to_string(&spec).map_err(|e| Error::Invalid(e.to_string()))?,
+        channels: channel_list(&input.channels),
+        for_secs,
+        ..existing.clone()
+    };
+    monitor.update_rule(&rule, actor)?;
+    Ok(rule)
+}
+
+fn channel_list(given: &[String]) -> Vec<String> {
+    let mut channels: Vec<String> = Vec::new();
+    for id in given {
+        for part in id.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            if !channels.iter().any(|c| c == part) {
+                channels.push(part.to_string());
+            }
+        }
+    }
+    channels
 }
 
 #[cfg(test)]

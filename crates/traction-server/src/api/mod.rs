@@ -370,7 +370,10 @@ async fn events(
                 crate::auth::authz::announce_to(&p, store.as_ref(), announcement)
             })
         }
-        _ => state.events.stream().into_response(),
+        Some(crate::auth::CurrentUser(p)) => {
+            state.events.stream(Some(p.user_id.clone())).into_response()
+        }
+        None => state.events.stream(None).into_response(),
     }
 }
 

@@ -29,7 +29,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Result};
 
-fn monitor_error(e: traction_monitor::Error) -> ApiError {
+pub fn monitor_error(e: traction_monitor::Error) -> ApiError {
     match e {
         traction_monitor::Error::Invalid(m) => ApiError::invalid(m, Vec::new()),
         traction_monitor::Error::NotFound(m) => ApiError::NotFound(m),
@@ -251,28 +251,7 @@ pub(crate) async fn create_rule(
             for_: new.for_,
             channels: new.channels,
         };
-        if principal.teams().is_some() {
-            // A manager's rule watches their teams only: checked on the parsed definition.
-            let (spec, _) = traction_monitor::rule::parse(&input, &kpis).map_err(monitor_error)?;
-            match &spec {
-                RuleSpec::Kpi { target: Some(id), .. } => {
-                    let target =
-                        kpis.target(id).map_err(|e| ApiError::invalid(e.to_string(), vec![]))?;
-                    if !manages(&principal, &target.scope) {
-                        return Err(outside(&format!("target {id} ({})", target.scope)));
-                    }
-                }
-                RuleSpec::Threshold { scope, .. } => {
-                    let scope = Scope::parse(scope).map_err(|e| ApiError::invalid(e, vec![]))?;
-                    if !manages(&principal, &scope) {
-                        return Err(outside(&format!("scope {scope}")));
-                    }
-                }
-                RuleSpec::Kpi { target: None, .. } | RuleSpec::LeadSla { .. } => {
-                    return Err(outside("a rule over every target or every lead"));
-                }
-            }
-        }
+        may_watch(&principal, &kpis, &input)?;
         let rule = traction_monitor::rule::add(
             store.as_ref(),
             &kpis,
@@ -285,6 +264,42 @@ pub(crate) async fn create_rule(
     })
     .await??;
     Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// Whether the caller may make (or change) a rule so: admins any; a manager only one that
+/// watches their teams (a target or scope of theirs; not every target or every lead). The web
+/// app's form asks the same.
+pub fn may_watch(principal: &Principal, kpis: &Kpis<'_>, input: &RuleInput) -> Result<()> {
+    if principal.teams().is_none() {
+        return Ok(());
+    }
+    let (spec, _) = traction_monitor::rule::parse(input, kpis).map_err(monitor_error)?;
+    match &spec {
+        RuleSpec::Kpi { target: Some(id), .. } => {
+            let target = kpis.target(id).map_err(|e| ApiError::invalid(e.to_string(), vec![]))?;
+            if !manages(principal, &target.scope) {
+                return Err(outside(&format!("target {id} ({})", target.scope)));
+            }
+        }
+        RuleSpec::Threshold { scope, .. } => {
+            let scope = Scope::parse(scope).map_err(|e| ApiError::invalid(e, vec![]))?;
+            if !manages(principal, &scope) {
+                return Err(outside(&format!("scope {scope}")));
+            }
+        }
+        RuleSpec::Kpi { target: None, .. } | RuleSpec::LeadSla { .. } => {
+            return Err(outside("a rule over every target or every lead"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the caller may change or silence a rule: admins any, a manager the ones they made.
+pub fn may_change(principal: &Principal, rule: &traction_store::monitor::Rule) -> Result<()> {
+    if principal.teams().is_some() && rule.created_by != principal.user_id {
+        return Err(outside(&format!("rule {}, made by {},", rule.id, rule.created_by)));
+    }
+    Ok(())
 }
 
 pub(crate) async fn delete_rule(
@@ -529,6 +544,7 @@ pub(crate) async fn read_notification(
         ApiError::bad_request(format!("{id:?} is not a notification id (a number)"))
     })?;
     let (store, now) = (state.store.clone(), (state.clock)());
+    let (events, user) = (state.events.clone(), principal.user_id.clone());
     tokio::task::spawn_blocking(move || -> Result<()> {
         store.mark_read(n, &principal.user_id, now).map_err(|e| match e {
             traction_store::Error::NotFound => {
@@ -538,6 +554,8 @@ pub(crate) async fn read_notification(
         })
     })
     .await??;
+    // The reader's other pages: the bell counts down.
+    events.notified(&user);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -585,7 +603,7 @@ struct ScheduleBody {
 }
 
 /// A manager's schedule reports on their own teams and people only.
-fn check_managed(principal: &Principal, scope: Option<&str>) -> Result<()> {
+pub fn check_managed(principal: &Principal, scope: Option<&str>) -> Result<()> {
     if principal.teams().is_none() {
         return Ok(());
     }
@@ -630,7 +648,7 @@ pub(crate) async fn create_schedule(
 }
 
 /// The schedule `id`, if the caller may change it: an admin any, a manager their own.
-fn own_schedule(
+pub fn own_schedule(
     store: &dyn MonitorStore,
     principal: &Principal,
     id: &str,

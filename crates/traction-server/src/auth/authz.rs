@@ -137,6 +137,10 @@ pub fn announce_to(
     announcement: crate::events::Announcement,
 ) -> Option<crate::events::Announcement> {
     use crate::events::Announcement;
+    if let Announcement::Notification { user } = &announcement {
+        // One's own notifications only.
+        return (*user == principal.user_id).then_some(announcement);
+    }
     let Announcement::Change { entity, id, kind } = &announcement else {
         return Some(announcement);
     };
