@@ -129,9 +129,11 @@
     if (kind !== "change") refreshBell();
   }
 
+  // Pages without live figures listen for the bell alone and show no live badge.
   if ((regions.length || bell) && window.EventSource) {
-    if (live) { live.dataset.state = "connecting"; live.textContent = "connecting"; }
-    document.documentElement.dataset.live = listen(setLive, onAnnounced);
+    if (live && regions.length) { live.dataset.state = "connecting"; live.textContent = "connecting"; }
+    document.documentElement.dataset.live =
+      listen(regions.length ? setLive : function () {}, onAnnounced);
   }
 
   // ---- Pipeline: drag and drop (pointer events: mouse, pen and touch alike) -------------
