@@ -326,3 +326,25 @@ async fn schedules_are_managed_in_the_api_and_reports_keep_their_makers_rights()
     assert_eq!(deleted.status, 204);
     assert_eq!(app.get("/api/v1/schedules").await.body["items"], json!([]));
 }
+
+#[tokio::test]
+async fn a_threshold_rule_by_a_dimension_is_checked_and_listed_in_the_api() {
+    let app = TestApp::spawn().await;
+    org(&app).await;
+    let channel = json!({"id": "me", "user": "m1"});
+    assert_eq!(app.post("/api/v1/channels", &channel).await.status, 201);
+    let rule = |by: &str| {
+        json!({"id": "big", "kind": "threshold", "metric": "revenue_won", "scope": "team:north",
+               "window": "30d", "op": ">=", "value": 10000, "by": by, "channels": ["me"]})
+    };
+    // A dimension that does not apply names those that do; an empty one says what to write.
+    let bad = app.post("/api/v1/alert-rules", &rule("colour")).await;
+    bad.error(422, "invalid_record");
+    assert!(bad.body.to_string().contains("the dimensions that do are"), "{}", bad.body);
+    app.post("/api/v1/alert-rules", &rule(" ")).await.error(422, "invalid_record");
+    assert_eq!(app.get("/api/v1/alert-rules").await.body["items"], json!([]));
+    let made = app.post("/api/v1/alert-rules", &rule("owner")).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(made.body["definition"]["by"], "owner");
+    assert_eq!(made.body["condition"], "revenue_won per owner over 30d >= 10000");
+}
