@@ -142,6 +142,47 @@ impl MetricSource for Engine<'_> {
         Ok(actual)
     }
 
+    fn check_by(&self, metric: &str, by: &str) -> Result<(), String> {
+        let m = self.catalog.get(metric).ok_or_else(|| {
+            format!("{metric:?} is not a metric: `traction metrics list` shows the catalog")
+        })?;
+        let dims = self.catalog.dims(m);
+        if dims.contains(&by) {
+            Ok(())
+        } else {
+            Err(format!(
+                "--by {by:?} does not apply to {metric}; the dimensions that do are {}",
+                dims.join(", ")
+            ))
+        }
+    }
+
+    fn actual_by(
+        &self,
+        metric: &str,
+        by: &str,
+        owners: Option<&[String]>,
+        from: Micros,
+        to: Micros,
+        at: Micros,
+    ) -> Result<Vec<(String, Actual)>, String> {
+        if to <= from {
+            return Ok(Vec::new());
+        }
+        let mut query = self.query(metric, owners, from, to, at);
+        query.by = vec![by.to_string()];
+        let result =
+            traction_metrics::run(self.store, self.catalog, &query).map_err(|e| e.to_string())?;
+        Ok(result
+            .rows
+            .iter()
+            .map(|row| {
+                let key = row.dims.first().map(DimValue::text).unwrap_or_default();
+                (key, Actual { value: row.value, sample: row.denominator })
+            })
+            .collect())
+    }
+
     fn seasonality(
         &self,
         metric: &str,

@@ -93,6 +93,26 @@ pub trait MetricSource {
         at: Micros,
     ) -> Result<Actual, String>;
 
+    /// Whether the metric can be grouped by the dimension `by`; an error names the dimensions
+    /// that apply.
+    fn check_by(&self, metric: &str, by: &str) -> Result<(), String> {
+        Err(format!("{metric} cannot be grouped by {by:?} here"))
+    }
+
+    /// The metric over `[from, to)` for the records of `owners`, one value per value of the
+    /// dimension `by` (as text; empty for records without one), as of `at`.
+    fn actual_by(
+        &self,
+        metric: &str,
+        by: &str,
+        _owners: Option<&[String]>,
+        _from: Micros,
+        _to: Micros,
+        _at: Micros,
+    ) -> Result<Vec<(String, Actual)>, String> {
+        Err(format!("{metric} cannot be grouped by {by:?} here"))
+    }
+
     /// The metric's share per (weekday, local hour) over `[from, to)`, for seasonal splits.
     fn seasonality(
         &self,

@@ -13,7 +13,7 @@ use traction_domain::time::{Micros, format_instant, start_of_day, to_zoned};
 use traction_domain::{Entity, Record, Value};
 use traction_kpi::Calendar;
 use traction_kpi::scope::{Org, Scope};
-use traction_kpi::service::Kpis;
+use traction_kpi::service::{Actual, Kpis};
 use traction_store::monitor::{
     Channel, Evaluation, Instance, InstanceUpdate, NewNotification, Rule, Silence,
 };
@@ -334,37 +334,63 @@ fn conditions(
                 })
                 .collect())
         }
-        RuleSpec::Threshold { metric, scope, window, op, value, min_sample } => {
+        RuleSpec::Threshold { metric, scope, window, op, value, min_sample, by } => {
             let scope = Scope::parse(scope).map_err(Error::Invalid)?;
             let owners = org.owners(&scope);
             let from = match window {
                 crate::rule::Window::Trailing(secs) => at - secs * 1_000_000,
                 crate::rule::Window::Period => month_start(ctx, at)?,
             };
-            let actual = ctx
-                .kpis
-                .metrics
-                .actual(metric, owners.as_deref(), from, at, at)
-                .map_err(Error::Invalid)?;
-            let enough = match (min_sample, actual.sample) {
-                (Some(n), Some(sample)) => sample >= *n as f64,
-                _ => true,
+            let condition = |key: String, what: String, actual: &Actual, url: String| {
+                let enough = match (min_sample, actual.sample) {
+                    (Some(n), Some(sample)) => sample >= *n as f64,
+                    _ => true,
+                };
+                let holds = enough && actual.value.is_some_and(|v| op.holds(v, *value));
+                let shown = actual.value.map_or_else(|| "no value".to_string(), |v| format!("{v}"));
+                Condition {
+                    key,
+                    holds,
+                    value: actual.value,
+                    summary: format!(
+                        "{metric} for {what} over {} is {shown} (alert when {} {value})",
+                        window.name(),
+                        op.symbol()
+                    ),
+                    url,
+                    owner: None,
+                    calendar_team: org.calendar_team(&scope),
+                }
             };
-            let holds = enough && actual.value.is_some_and(|v| op.holds(v, *value));
-            let shown = actual.value.map_or_else(|| "no value".to_string(), |v| format!("{v}"));
-            Ok(vec![Condition {
-                key: scope.to_string(),
-                holds,
-                value: actual.value,
-                summary: format!(
-                    "{metric} for {scope} over {} is {shown} (alert when {} {value})",
-                    window.name(),
-                    op.symbol()
-                ),
-                url: format!("/explore?metric={metric}"),
-                owner: None,
-                calendar_team: org.calendar_team(&scope),
-            }])
+            match by {
+                None => {
+                    let actual = ctx
+                        .kpis
+                        .metrics
+                        .actual(metric, owners.as_deref(), from, at, at)
+                        .map_err(Error::Invalid)?;
+                    let url = format!("/explore?metric={metric}");
+                    Ok(vec![condition(scope.to_string(), scope.to_string(), &actual, url)])
+                }
+                // One instance per value of the dimension seen in the window (spec: monitoring.md,
+                // threshold `by`); a value no longer seen resolves like any key not seen.
+                Some(dim) => {
+                    let groups = ctx
+                        .kpis
+                        .metrics
+                        .actual_by(metric, dim, owners.as_deref(), from, at, at)
+                        .map_err(Error::Invalid)?;
+                    Ok(groups
+                        .into_iter()
+                        .map(|(group, actual)| {
+                            let shown = if group.is_empty() { "(none)" } else { group.as_str() };
+                            let what = format!("{scope}, {dim} {shown}");
+                            let url = format!("/explore?metric={metric}&by={dim}");
+                            condition(shown.to_string(), what, &actual, url)
+                        })
+                        .collect())
+                }
+            }
         }
         RuleSpec::LeadSla { minutes } => lead_conditions(ctx, org, rule, *minutes, known, at),
     }

@@ -136,6 +136,9 @@ pub enum RuleSpec {
         value: f64,
         #[serde(default)]
         min_sample: Option<i64>,
+        /// One instance per value of this dimension (`None`: one for the scope).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     /// An open lead with no first response more than `minutes` after it came in.
     LeadSla { minutes: i64 },
@@ -160,8 +163,9 @@ impl RuleSpec {
     pub fn condition(&self, for_secs: i64) -> String {
         let base = match self {
             RuleSpec::Kpi { level, .. } => format!("status {} or worse", level.name()),
-            RuleSpec::Threshold { metric, window, op, value, .. } => {
-                format!("{metric} over {} {} {value}", window.name(), op.symbol())
+            RuleSpec::Threshold { metric, window, op, value, by, .. } => {
+                let per = by.as_ref().map_or_else(String::new, |dim| format!(" per {dim}"));
+                format!("{metric}{per} over {} {} {value}", window.name(), op.symbol())
             }
             RuleSpec::LeadSla { minutes } => format!("no first response after {minutes} min"),
         };
@@ -270,16 +274,24 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
                     ("--level", input.level.is_some()),
                 ],
             )?;
-            if input.by.is_some() {
-                return Err(Error::Invalid(
-                    "--by is not supported by threshold rules yet: add one rule per scope (--scope team:ID or user:ID)".into(),
-                ));
-            }
             let metric = input
                 .metric
                 .clone()
                 .ok_or_else(|| Error::Invalid("a threshold rule needs --metric M".into()))?;
             kpis.metrics.behaviour(&metric).map_err(Error::Invalid)?;
+            let by = match input.by.as_deref().map(str::trim) {
+                None => None,
+                Some("") => {
+                    return Err(Error::Invalid(
+                        "--by is empty: name a dimension (such as source or owner) or leave it out"
+                            .into(),
+                    ));
+                }
+                Some(dim) => {
+                    kpis.metrics.check_by(&metric, dim).map_err(Error::Invalid)?;
+                    Some(dim.to_string())
+                }
+            };
             let scope_text = input.scope.clone().unwrap_or_else(|| "company".into());
             let scope =
                 Scope::parse(&scope_text).map_err(|e| Error::Invalid(format!("--scope: {e}")))?;
@@ -310,6 +322,7 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
                 op,
                 value,
                 min_sample: input.min_sample,
+                by,
             }
         }
         "lead_sla" => {
@@ -373,14 +386,7 @@ pub fn add(
     now: Micros,
 ) -> Result<Rule, Error> {
     let (spec, for_secs) = parse(input, kpis)?;
-    let mut channels = Vec::new();
-    for id in &input.channels {
-        for part in id.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-            if !channels.iter().any(|c| c == part) {
-                channels.push(part.to_string());
-            }
-        }
-    }
+    let channels = channel_list(&input.channels);
     let rule = Rule {
         id: input.id.clone(),
         kind: spec.kind().into(),
@@ -392,6 +398,44 @@ pub fn add(
     };
     monitor.add_rule(&rule, actor)?;
     Ok(rule)
+}
+
+/// Checks and stores a change to a rule: its id, kind, maker and creation instant stay (its
+/// instances keep their states); `actor` is who changed it (audited).
+pub fn update(
+    monitor: &dyn MonitorStore,
+    kpis: &Kpis<'_>,
+    existing: &Rule,
+    input: &RuleInput,
+    actor: &Actor,
+) -> Result<Rule, Error> {
+    if input.kind != existing.kind {
+        return Err(Error::Invalid(format!(
+            "a rule's kind cannot change ({} to {}): add a new rule and delete this one",
+            existing.kind, input.kind
+        )));
+    }
+    let (spec, for_secs) = parse(input, kpis)?;
+    let rule = Rule {
+        spec: serde_json::to_string(&spec).map_err(|e| Error::Invalid(e.to_string()))?,
+        channels: channel_list(&input.channels),
+        for_secs,
+        ..existing.clone()
+    };
+    monitor.update_rule(&rule, actor)?;
+    Ok(rule)
+}
+
+fn channel_list(given: &[String]) -> Vec<String> {
+    let mut channels: Vec<String> = Vec::new();
+    for id in given {
+        for part in id.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            if !channels.iter().any(|c| c == part) {
+                channels.push(part.to_string());
+            }
+        }
+    }
+    channels
 }
 
 #[cfg(test)]
@@ -417,6 +461,7 @@ mod tests {
             op: Op::Lt,
             value: 0.2,
             min_sample: Some(10),
+            by: None,
         };
         let text = serde_json::to_string(&spec).unwrap();
         assert_eq!(serde_json::from_str::<RuleSpec>(&text).unwrap(), spec);

@@ -2,14 +2,17 @@
 //! each due instant exactly once.
 //!
 //! - `day`: at its time on each working day of the scope's calendar; covers the previous
-//!   working day.
+//!   working day, and the month to date (of that day's month, through that day).
 //! - `week`: at its time on the first working day of each ISO week; covers the previous week.
 //! - `month`: at its time on the first working day of each month; covers the previous month.
 //!
 //! Due instants begin after the schedule was made. [`run`] sends every due instant not yet
 //! recorded (`traction schedule run`), or, for a server that was down, only the latest and
 //! records the others as missed; the store records each instant once, so two processes never
-//! send the same one. The report itself is made by the caller (the KPI crate's period report).
+//! send the same one. The report itself is made by the caller (the KPI crate's period report),
+//! with the rights of the schedule's maker: [`rights_of`] reads them from the organisation as it
+//! is at each run, so a maker who was disabled or lost the scope gets no report sent, and is
+//! told why ([`RunOutcome::refused`]).
 
 use jiff::civil::{Date, Time};
 use serde_json::json;
@@ -155,6 +158,73 @@ pub fn due_instants(
     out
 }
 
+/// What the maker of a schedule may read, as it stands now: the same rule as a signed-in
+/// user's read scope (docs/security.md, Team scope).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rights {
+    /// Everything: an admin, a manager or viewer in no team, or the command line.
+    All,
+    /// The teams (a team and its sub-teams) and the people (their members, and the user).
+    Within { teams: Vec<String>, owners: Vec<String> },
+}
+
+/// Who made a schedule from the command line (whoever can open the database file: an admin).
+pub const COMMAND_LINE: &[&str] = &["cli", "system"];
+
+/// The rights of `user` now; an error says why they have none (gone, disabled).
+pub fn rights_of(org: &Org, user: &str) -> Result<Rights, String> {
+    if COMMAND_LINE.contains(&user) {
+        return Ok(Rights::All);
+    }
+    let Some(member) = org.users.iter().find(|m| m.id == user) else {
+        return Err(format!("its maker {user:?} no longer exists"));
+    };
+    if !member.active {
+        return Err(format!("its maker {user:?} is disabled"));
+    }
+    Ok(match (member.role.as_str(), &member.team) {
+        ("admin", _) => Rights::All,
+        (_, Some(team)) => {
+            let teams: Vec<String> = org.subtree(team).into_iter().collect();
+            let mut owners = vec![member.id.clone()];
+            for m in &org.users {
+                if m.id != member.id && m.team.as_ref().is_some_and(|t| teams.contains(t)) {
+                    owners.push(m.id.clone());
+                }
+            }
+            Rights::Within { teams, owners }
+        }
+        // A rep in no team reads their own records; a manager or viewer in no team, all.
+        ("rep", None) => Rights::Within { teams: Vec::new(), owners: vec![member.id.clone()] },
+        _ => Rights::All,
+    })
+}
+
+impl Rights {
+    /// Whether a report of `scope` shows only what these rights read; an error says why not.
+    pub fn check(&self, user: &str, scope: &Scope) -> Result<(), String> {
+        let fits = match (self, scope) {
+            (Rights::All, _) => true,
+            (Rights::Within { .. }, Scope::Company) => false,
+            (Rights::Within { teams, .. }, Scope::Team(t)) => teams.contains(t),
+            (Rights::Within { owners, .. }, Scope::User(u)) => owners.contains(u),
+        };
+        if fits { Ok(()) } else { Err(format!("its maker {user:?} may not read {scope}")) }
+    }
+}
+
+/// Why a schedule's report may not be sent now (its maker gone, disabled, or without the
+/// rights to its scope), or `None` when it may.
+pub fn problem(schedule: &Schedule, org: &Org) -> Option<String> {
+    let scope = match Scope::parse(&schedule.scope) {
+        Ok(s) => s,
+        Err(e) => return Some(e),
+    };
+    rights_of(org, &schedule.created_by)
+        .and_then(|rights| rights.check(&schedule.created_by, &scope))
+        .err()
+}
+
 /// What `schedule add` is given.
 #[derive(Clone, Debug, Default)]
 pub struct ScheduleInput {
@@ -165,13 +235,13 @@ pub struct ScheduleInput {
     pub channels: Vec<String>,
 }
 
-/// Checks and stores a schedule made at `now` by `actor` (whose rights its reports have).
-pub fn add(
-    monitor: &dyn MonitorStore,
+/// Checks a schedule's input against the organisation and the maker's rights (a report never
+/// shows more than its maker may read), giving the schedule to store.
+fn checked(
     org: &Org,
     input: &ScheduleInput,
-    actor: &Actor,
-    now: Micros,
+    maker: &str,
+    created_at: Micros,
 ) -> Result<Schedule, Error> {
     crate::channel::check_rule_id(&input.id).map_err(|_| {
         Error::Invalid(format!(
@@ -191,32 +261,95 @@ pub fn add(
     if !exists {
         return Err(Error::Invalid(format!("--scope: {scope} does not exist")));
     }
+    rights_of(org, maker)
+        .and_then(|rights| rights.check(maker, &scope))
+        .map_err(|e| Error::Invalid(format!("--scope: the report would show more than {e}")))?;
     let mut channels: Vec<String> = Vec::new();
     for part in input.channels.iter().flat_map(|c| c.split(',')).map(str::trim) {
         if !part.is_empty() && !channels.iter().any(|c| c == part) {
             channels.push(part.to_string());
         }
     }
-    let schedule = Schedule {
+    if channels.is_empty() {
+        return Err(Error::Invalid("a schedule needs --channel ID (one or more)".into()));
+    }
+    Ok(Schedule {
         id: input.id.clone(),
         every: every.name().into(),
         time: time.strftime("%H:%M").to_string(),
         scope: scope.to_string(),
         channels,
-        created_at: now,
-        created_by: actor.user.clone(),
-    };
+        created_at,
+        created_by: maker.to_string(),
+    })
+}
+
+/// Checks and stores a schedule made at `now` by `actor` (whose rights its reports have).
+pub fn add(
+    monitor: &dyn MonitorStore,
+    org: &Org,
+    input: &ScheduleInput,
+    actor: &Actor,
+    now: Micros,
+) -> Result<Schedule, Error> {
+    let schedule = checked(org, input, &actor.user, now)?;
     monitor.add_schedule(&schedule, actor)?;
     Ok(schedule)
 }
 
-/// A report made for a due instant: its JSON, text, HTML and CSV forms.
+/// Checks and stores a change to a schedule: its maker (whose rights its reports have) and the
+/// instant it was made stay, so its due instants go on; `actor` is who changed it (audited).
+pub fn update(
+    monitor: &dyn MonitorStore,
+    org: &Org,
+    existing: &Schedule,
+    input: &ScheduleInput,
+    actor: &Actor,
+) -> Result<Schedule, Error> {
+    let schedule = checked(org, input, &existing.created_by, existing.created_at)?;
+    monitor.update_schedule(&schedule, actor)?;
+    Ok(schedule)
+}
+
+/// A report made for a range: its JSON, text, HTML and CSV forms.
 #[derive(Clone, Debug)]
 pub struct ReportContent {
     pub json: serde_json::Value,
     pub text: String,
     pub html: String,
     pub csv: String,
+}
+
+/// What a due instant sends: the report of the range it covers, and for a daily report the
+/// month to date as well (`[from, to)` and its report).
+#[derive(Clone, Debug)]
+pub struct DueReport {
+    pub report: ReportContent,
+    pub month_to_date: Option<(Date, Date, ReportContent)>,
+}
+
+/// The range of a daily report's month to date: from the first of the covered day's month
+/// through the covered day (on Tuesday 1 December 2026, covering Monday 30 November: 1–30 November).
+pub fn month_to_date(due: &Due) -> (Date, Date) {
+    (due.from.first_of_month(), due.to)
+}
+
+/// Makes what a due instant of `schedule` sends, with `report` making one range's report.
+pub fn due_report(
+    schedule: &Schedule,
+    due: &Due,
+    at: Micros,
+    report: &ReportFn<'_>,
+) -> Result<DueReport, String> {
+    let main = report(schedule, due.from, due.to, at)?;
+    let month_to_date = match schedule.every.as_str() {
+        "day" => {
+            let (from, to) = month_to_date(due);
+            Some((from, to, report(schedule, from, to, at)?))
+        }
+        _ => None,
+    };
+    Ok(DueReport { report: main, month_to_date })
 }
 
 /// What a run did: the due instants sent, and how many were recorded as missed.
@@ -226,7 +359,14 @@ pub struct RunOutcome {
     pub missed: usize,
     /// Schedules whose report could not be made, with why (retried at the next run).
     pub errors: Vec<(String, String)>,
+    /// Due instants not sent because the maker may no longer read the scope (or is gone or
+    /// disabled), with why: recorded as `refused`, and the maker told in the app.
+    pub refused: Vec<(String, Due, String)>,
 }
+
+/// Makes the report of a schedule for the dates `[from, to)`, as of `at`, with the rights of
+/// its maker (checked before it is called).
+pub type ReportFn<'a> = dyn Fn(&Schedule, Date, Date, Micros) -> Result<ReportContent, String> + 'a;
 
 /// What [`run`] needs besides the store.
 pub struct RunContext<'a> {
@@ -234,13 +374,13 @@ pub struct RunContext<'a> {
     pub org: &'a Org,
     /// The calendar of a scope's team (`None`: the workspace's).
     pub calendar: &'a dyn Fn(Option<&str>) -> Result<Calendar, Error>,
-    /// Makes the report of a schedule for `[from, to)`, as of `at`, with the rights of its maker.
-    pub report: &'a dyn Fn(&Schedule, &Due, Micros) -> Result<ReportContent, String>,
+    pub report: &'a ReportFn<'a>,
 }
 
 /// Sends the reports due at or before `at` not yet sent; with `latest_only`, only the latest
 /// of each schedule, the earlier ones recorded as missed. `now` is the wall clock (when the
-/// notifications are made, for delivery).
+/// notifications are made, for delivery). A schedule whose maker may not read its scope any
+/// more sends nothing: its due instants are recorded as refused.
 pub fn run(
     ctx: &RunContext<'_>,
     at: Micros,
@@ -261,6 +401,8 @@ pub fn run(
             .filter(|d| !done.contains(&d.at))
             .collect();
         let Some(latest) = due.last().copied() else { continue };
+        // The maker's rights as they are now: never sent with more.
+        let refusal = problem(&schedule, ctx.org);
         for d in &due {
             if latest_only && d.at != latest.at {
                 if ctx.monitor.record_run(&schedule.id, d.at, "missed", &[], now)? {
@@ -268,7 +410,14 @@ pub fn run(
                 }
                 continue;
             }
-            let content = match (ctx.report)(&schedule, d, at) {
+            if let Some(reason) = &refusal {
+                let notes = refusal_notes(&schedule, d, reason, ctx.org);
+                if ctx.monitor.record_run(&schedule.id, d.at, "refused", &notes, now)? {
+                    outcome.refused.push((schedule.id.clone(), *d, reason.clone()));
+                }
+                continue;
+            }
+            let content = match due_report(&schedule, d, at, ctx.report) {
                 Ok(c) => c,
                 Err(e) => {
                     outcome.errors.push((schedule.id.clone(), e));
@@ -284,37 +433,107 @@ pub fn run(
     Ok(outcome)
 }
 
+/// The maker of a refused schedule is told in the app, if they can still sign in.
+fn refusal_notes(schedule: &Schedule, due: &Due, reason: &str, org: &Org) -> Vec<NewNotification> {
+    let active = org.users.iter().any(|m| m.id == schedule.created_by && m.active);
+    if !active {
+        return Vec::new();
+    }
+    let text = format!(
+        "{} report {} for {} was not sent: {reason}; change its scope or ask an admin",
+        title(&schedule.every),
+        schedule.id,
+        schedule.scope
+    );
+    let body = json!({
+        "kind": "report", "schedule": schedule.id, "scope": schedule.scope,
+        "at": format_instant(due.at), "refused": reason, "text": text,
+    });
+    vec![NewNotification {
+        kind: "report".into(),
+        rule_id: None,
+        key: Some(schedule.id.clone()),
+        state: Some("refused".into()),
+        at: due.at,
+        channel_id: None,
+        user_id: Some(schedule.created_by.clone()),
+        body: body.to_string(),
+        text,
+    }]
+}
+
+fn title(every: &str) -> &'static str {
+    match every {
+        "day" => "Daily",
+        "week" => "Weekly",
+        _ => "Monthly",
+    }
+}
+
+/// The inside of an HTML page's `<body>` (the whole text when it has none).
+fn inner_body(html: &str) -> &str {
+    let start = html.find("<body>").map_or(0, |i| i + "<body>".len());
+    let end = html.rfind("</body>").filter(|e| *e >= start).unwrap_or(html.len());
+    &html[start..end]
+}
+
+/// One page: the report, then the month to date after a rule.
+fn combined_html(day: &str, mtd: Option<&str>) -> String {
+    let Some(mtd) = mtd else { return day.to_string() };
+    let section = format!(
+        "<hr><section class=month-to-date><h1>Month to date</h1>{}</section>",
+        inner_body(mtd)
+    );
+    match day.rfind("</body>") {
+        Some(end) => format!("{}{section}{}", &day[..end], &day[end..]),
+        None => format!("{day}{section}"),
+    }
+}
+
 /// The report's notifications: the webhook body of monitoring.md, the same with the HTML and
 /// CSV forms for email, and the line in the app.
-fn addressed(
+pub fn addressed(
     schedule: &Schedule,
     due: &Due,
-    content: &ReportContent,
+    due_report: &DueReport,
     channels: &[Channel],
     org: &Org,
 ) -> Vec<NewNotification> {
+    let content = &due_report.report;
+    let mtd = due_report.month_to_date.as_ref();
     let text = format!(
-        "{} report for {}: {} to {} ({})",
-        match schedule.every.as_str() {
-            "day" => "Daily",
-            "week" => "Weekly",
-            _ => "Monthly",
-        },
+        "{} report for {}: {} to {}{} ({})",
+        title(&schedule.every),
         schedule.scope,
         due.from,
         due.to.yesterday().unwrap_or(due.to),
+        mtd.map_or_else(String::new, |(from, to, _)| format!(
+            ", month to date {from} to {}",
+            to.yesterday().unwrap_or(*to)
+        )),
         content.text.lines().next().unwrap_or("").trim_start_matches('#').trim()
     )
     .replace(['\n', '\r'], " ");
-    let body = json!({
+    let mut body = json!({
         "kind": "report", "schedule": schedule.id, "from": due.from.to_string(),
         "to": due.to.to_string(), "scope": schedule.scope, "at": format_instant(due.at),
         "report": content.json, "text": text,
     });
+    if let Some((from, to, report)) = mtd {
+        body["month_to_date"] =
+            json!({"from": from.to_string(), "to": to.to_string(), "report": report.json});
+    }
     let mut email_body = body.clone();
-    email_body["html"] = json!(content.html);
+    email_body["html"] = json!(combined_html(&content.html, mtd.map(|(_, _, r)| r.html.as_str())));
     email_body["csv"] = json!(content.csv);
-    email_body["plain"] = json!(content.text);
+    email_body["plain"] = json!(match mtd {
+        Some((_, _, r)) => format!("{}\n\n# Month to date\n\n{}", content.text, r.text),
+        None => content.text.clone(),
+    });
+    if let Some((from, _, report)) = mtd {
+        email_body["csv_month_to_date"] = json!(report.csv);
+        email_body["month_to_date_from"] = json!(from.to_string());
+    }
     let base = NewNotification {
         kind: "report".into(),
         rule_id: None,
@@ -452,9 +671,9 @@ mod tests {
         add(&store, &org, &input, &actor, at(date(2026, 11, 8), 12)).unwrap();
         let cal = calendar("");
         let calendar_of = |_: Option<&str>| Ok(cal.clone());
-        let report = |_: &Schedule, d: &Due, _: Micros| {
+        let report = |_: &Schedule, from: Date, _: Date, _: Micros| {
             Ok(ReportContent {
-                json: json!({"from": d.from.to_string()}),
+                json: json!({"from": from.to_string()}),
                 text: "# Report".into(),
                 html: String::new(),
                 csv: String::new(),
@@ -474,5 +693,73 @@ mod tests {
         let statuses: Vec<&str> = runs.iter().map(|(_, s)| s.as_str()).collect();
         assert_eq!(statuses, ["missed", "missed", "missed", "missed", "sent"]);
         assert_eq!(store.notifications(&Default::default()).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_makers_rights_are_their_read_scope_as_it_is_now() {
+        use traction_kpi::scope::Member;
+        let member = |id: &str, role: &str, team: Option<&str>, active: bool| Member {
+            id: id.into(),
+            team: team.map(str::to_string),
+            role: role.into(),
+            active,
+        };
+        let org = Org {
+            users: vec![
+                member("boss", "admin", None, true),
+                member("meg", "manager", Some("north"), true),
+                member("rob", "rep", Some("north-east"), true),
+                member("sol", "rep", None, true),
+                member("sue", "rep", Some("south"), true),
+                member("gone", "manager", None, false),
+                member("vic", "viewer", None, true),
+            ],
+            parents: [
+                ("north".to_string(), None),
+                ("north-east".to_string(), Some("north".to_string())),
+                ("south".to_string(), None),
+            ]
+            .into(),
+        };
+        let check = |user: &str, scope: &str| {
+            rights_of(&org, user).and_then(|r| r.check(user, &Scope::parse(scope).unwrap()))
+        };
+        // The command line and admins read everything; so do a manager or viewer in no team.
+        for user in ["cli", "boss", "vic"] {
+            assert_eq!(check(user, "company"), Ok(()), "{user}");
+        }
+        // A manager: their team, its sub-teams and their people; not the company or south.
+        assert_eq!(check("meg", "team:north"), Ok(()));
+        assert_eq!(check("meg", "team:north-east"), Ok(()));
+        assert_eq!(check("meg", "user:rob"), Ok(()));
+        assert_eq!(
+            check("meg", "team:south").unwrap_err(),
+            "its maker \"meg\" may not read team:south"
+        );
+        assert!(check("meg", "company").is_err());
+        assert!(check("meg", "user:sue").is_err());
+        // A rep in a team reads that team (below the manager's), not the team above it.
+        assert_eq!(check("rob", "team:north-east"), Ok(()));
+        assert!(check("rob", "team:north").is_err());
+        // A rep in no team: only themselves.
+        assert_eq!(check("sol", "user:sol"), Ok(()));
+        assert!(check("sol", "user:rob").is_err());
+        // Disabled or gone: nothing, and the reason says so.
+        assert_eq!(check("gone", "company").unwrap_err(), "its maker \"gone\" is disabled");
+        assert_eq!(
+            check("nobody", "company").unwrap_err(),
+            "its maker \"nobody\" no longer exists"
+        );
+    }
+
+    #[test]
+    fn a_daily_reports_month_to_date_is_the_covered_days_month_through_that_day() {
+        let due = |from: Date| Due { at: 0, from, to: from.tomorrow().unwrap() };
+        // Tuesday 10 November covers Monday 9: 1–9 November.
+        assert_eq!(month_to_date(&due(date(2026, 11, 9))), (date(2026, 11, 1), date(2026, 11, 10)));
+        // Tuesday 1 December covers Monday 30 November: November, not December.
+        assert_eq!(month_to_date(&due(date(2026, 11, 30))), (date(2026, 11, 1), date(2026, 12, 1)));
+        // The first of the month covers itself.
+        assert_eq!(month_to_date(&due(date(2026, 12, 1))), (date(2026, 12, 1), date(2026, 12, 2)));
     }
 }

@@ -12,6 +12,9 @@
 //! - `event: reload`, data `{"entities": ["orders"]}`: too much changed to list record by record
 //!   (a commit of more than [`BULK`] changes, such as a large import), so the client should
 //!   refetch those entities. `{"entities": null}` after a client fell behind: refetch everything.
+//! - `event: notification`, data `{}`: the signed-in user has a new notification in the app, or
+//!   marked some read (the bell's count changed). Told only to that user; found by the database
+//!   watch, so notifications made by the evaluator thread or another process are told too.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -33,8 +36,18 @@ const CAPACITY: usize = 4096;
 /// One announcement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Announcement {
-    Change { entity: Entity, id: String, kind: &'static str },
-    Reload { entities: Option<Vec<Entity>> },
+    Change {
+        entity: Entity,
+        id: String,
+        kind: &'static str,
+    },
+    Reload {
+        entities: Option<Vec<Entity>>,
+    },
+    /// A user's notifications in the app changed (monitoring.md: the bell updates live).
+    Notification {
+        user: String,
+    },
 }
 
 impl Announcement {
@@ -52,6 +65,7 @@ impl Announcement {
                     entities.as_ref().map(|list| list.iter().map(|e| e.name()).collect());
                 Event::default().event("reload").data(json!({"entities": names}).to_string())
             }
+            Announcement::Notification { .. } => Event::default().event("notification").data("{}"),
         }
     }
 }
@@ -105,6 +119,11 @@ impl Events {
         }
     }
 
+    /// Tells `user`'s open pages that their notifications changed.
+    pub fn notified(&self, user: &str) {
+        let _ = self.tx.send(Announcement::Notification { user: user.to_string() });
+    }
+
     /// Watches the database for commits made by other processes (`traction import` into the
     /// file the server serves, another server) and announces each as a `reload`, so open pages
     /// stay live whoever wrote. Polls SQLite's data version every `every`; a change with no commit
@@ -120,8 +139,17 @@ impl Events {
             let version = |store: std::sync::Arc<traction_store::SqliteStore>| async move {
                 tokio::task::spawn_blocking(move || store.data_version().ok()).await.ok().flatten()
             };
+            let notified = |store: std::sync::Arc<traction_store::SqliteStore>, after: i64| async move {
+                tokio::task::spawn_blocking(move || {
+                    traction_store::MonitorStore::notified_since(store.as_ref(), after).ok()
+                })
+                .await
+                .ok()
+                .flatten()
+            };
             let mut last = version(store.clone()).await;
             let mut seen = events.published.load(std::sync::atomic::Ordering::SeqCst);
+            let mut last_note = notified(store.clone(), i64::MAX).await.map_or(0, |(id, _)| id);
             loop {
                 tokio::select! {
                     _ = shutdown.wait_for(|stop| *stop) => break,
@@ -132,6 +160,17 @@ impl Events {
                 let now = version(store.clone()).await;
                 if now.is_some() && now != last && published == seen {
                     let _ = events.tx.send(Announcement::Reload { entities: None });
+                }
+                // New notifications in the app, whoever made them (the evaluator thread, a
+                // `traction alert eval` from cron): each user told, so their bell counts up.
+                if now.is_some()
+                    && now != last
+                    && let Some((latest, users)) = notified(store.clone(), last_note).await
+                {
+                    for user in users {
+                        let _ = events.tx.send(Announcement::Notification { user });
+                    }
+                    last_note = latest;
                 }
                 last = now;
                 seen = published;
@@ -201,11 +240,15 @@ impl Events {
         )
     }
 
-    /// The Server-Sent Events response for one client.
-    pub fn stream(&self) -> impl axum::response::IntoResponse + use<> {
+    /// The Server-Sent Events response for one client, `user` (told only of their own
+    /// notifications).
+    pub fn stream(&self, user: Option<String>) -> impl axum::response::IntoResponse + use<> {
         // Subscribed before the response starts, so no change after this request is missed; the
         // first comment tells the client the stream is open.
-        let announcements = ReceiverStream::new(self.subscribe());
+        let announcements = ReceiverStream::new(self.subscribe()).filter(move |a| match a {
+            Announcement::Notification { user: to } => user.as_ref() == Some(to),
+            _ => true,
+        });
         let connected =
             tokio_stream::once(Ok::<_, Infallible>(Event::default().comment("connected")));
         let events = connected.chain(announcements.map(|a| Ok(a.to_event())));

@@ -219,6 +219,9 @@ pub trait MonitorStore: Send + Sync {
     /// does not exist).
     fn add_rule(&self, rule: &Rule, actor: &Actor) -> Result<(), Error>;
     fn rules(&self) -> Result<Vec<Rule>, Error>;
+    /// Changes a rule's definition, channels and `for` (its id, kind, maker and creation stay;
+    /// its instances keep their states, so a firing one resolves only when its condition stops).
+    fn update_rule(&self, rule: &Rule, actor: &Actor) -> Result<(), Error>;
     fn rule(&self, id: &str) -> Result<Option<Rule>, Error>;
     /// Deletes a rule with its instances and silences (its history stays).
     fn delete_rule(&self, id: &str, actor: &Actor) -> Result<(), Error>;
@@ -259,16 +262,27 @@ pub trait MonitorStore: Send + Sync {
     fn notification(&self, id: i64) -> Result<Option<Notification>, Error>;
     /// Marks a user's notification read; [`Error::NotFound`] when it is not theirs.
     fn mark_read(&self, id: i64, user_id: &str, at: Micros) -> Result<(), Error>;
+    /// Marks every notification of a user read; how many were unread.
+    fn mark_all_read(&self, user_id: &str, at: Micros) -> Result<usize, Error>;
+    /// How many of a user's notifications in the app are unread.
+    fn unread_count(&self, user_id: &str) -> Result<usize, Error>;
+    /// The users with notifications in the app made after the notification `after_id`, and the
+    /// latest notification id (for the live stream's `notification` events).
+    fn notified_since(&self, after_id: i64) -> Result<(i64, Vec<String>), Error>;
     fn attempts(&self, notification_id: i64) -> Result<Vec<Attempt>, Error>;
 
     /// Adds a schedule ([`Error::Conflict`] when the id is taken; [`Error::Invalid`] when a
     /// channel does not exist).
     fn add_schedule(&self, schedule: &Schedule, actor: &Actor) -> Result<(), Error>;
     fn schedules(&self) -> Result<Vec<Schedule>, Error>;
+    /// Changes a schedule's `every`, `time`, `scope` and `channels` (its maker and creation
+    /// instant stay); [`Error::NotFound`] when there is none, [`Error::Invalid`] for a channel.
+    fn update_schedule(&self, schedule: &Schedule, actor: &Actor) -> Result<(), Error>;
     fn delete_schedule(&self, id: &str, actor: &Actor) -> Result<(), Error>;
-    /// The due instants of a schedule already done, with `sent` or `missed`.
+    /// The due instants of a schedule already done, with `sent`, `missed` or `refused`.
     fn schedule_runs(&self, schedule_id: &str) -> Result<Vec<(Micros, String)>, Error>;
-    /// Records a due instant as done (`sent` with its notifications, or `missed`), once: `false`
+    /// Records a due instant as done (`sent` with its notifications, `missed`, or
+    /// `refused` with the note to its maker), once: `false`
     /// when it was already recorded (by another process), and then nothing is written.
     fn record_run(
         &self,

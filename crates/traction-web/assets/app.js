@@ -68,7 +68,7 @@
       try {
         var worker = new SharedWorker("/assets/app.js", { name: "traction-live" });
         worker.port.onmessage = function (m) {
-          if (m.data.type === "state") onState(m.data.on); else onChange();
+          if (m.data.type === "state") onState(m.data.on); else onChange(m.data.kind);
         };
         worker.port.start();
         // A page leaving (or coming back from the back-forward cache) says so: the worker
@@ -84,7 +84,7 @@
       channel.onmessage = function (m) {
         var d = m.data;
         if (d.type === "state") onState(d.on);
-        else if (d.type === "change") onChange();
+        else if (d.type === "change") onChange(d.kind);
         else if (d.type === "hello" && leading !== null) channel.postMessage({ type: "state", on: leading });
       };
       // The lock is held until this tab goes away; then the next tab in line takes the lead.
@@ -94,9 +94,9 @@
             leading = on;
             onState(on);
             channel.postMessage({ type: "state", on: on });
-          }, function () {
-            onChange();
-            channel.postMessage({ type: "change" });
+          }, function (kind) {
+            onChange(kind);
+            channel.postMessage({ type: "change", kind: kind });
           });
         });
       });
@@ -107,9 +107,33 @@
     return "own";
   }
 
-  if (regions.length && window.EventSource) {
-    if (live) { live.dataset.state = "connecting"; live.textContent = "connecting"; }
-    document.documentElement.dataset.live = listen(setLive, schedule);
+  // ---- The bell: the unread count of one's notifications ----------------------------------
+  // A `notification` event (one's own only) or a reload re-reads the count; a change to records
+  // refreshes the live regions alone.
+  var bell = document.getElementById("bell");
+  function refreshBell() {
+    if (!bell) return;
+    fetch("/notifications/count", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (d) {
+        if (!d) return;
+        var count = document.getElementById("bell-count");
+        bell.dataset.unread = d.unread;
+        bell.setAttribute("aria-label", "Notifications: " + d.unread + " unread");
+        if (count) { count.textContent = d.unread; count.hidden = d.unread === 0; }
+      })
+      .catch(function () {});
+  }
+  function onAnnounced(kind) {
+    if (kind !== "notification" && regions.length) schedule();
+    if (kind !== "change") refreshBell();
+  }
+
+  // Pages without live figures listen for the bell alone and show no live badge.
+  if ((regions.length || bell) && window.EventSource) {
+    if (live && regions.length) { live.dataset.state = "connecting"; live.textContent = "connecting"; }
+    document.documentElement.dataset.live =
+      listen(regions.length ? setLive : function () {}, onAnnounced);
   }
 
   // ---- Pipeline: drag and drop (pointer events: mouse, pen and touch alike) -------------
@@ -234,12 +258,14 @@
 })();
 
 // An event-stream connection: `onState(true|false)` as it opens and drops (the browser
-// reconnects by itself), `onChange()` on every change the server announces.
+// reconnects by itself), `onChange(kind)` on every change the server announces (`change`,
+// `reload`, or `notification`: one's own notifications changed).
 function stream(onState, onChange) {
   var source = new EventSource("/api/v1/events");
   source.onopen = function () { onState(true); };
-  source.addEventListener("change", onChange);
-  source.addEventListener("reload", onChange);
+  ["change", "reload", "notification"].forEach(function (kind) {
+    source.addEventListener(kind, function () { onChange(kind); });
+  });
   source.onerror = function () {
     onState(false);
     // A refused stream (signed out) is closed for good: try again later, as the browser would.
@@ -265,6 +291,6 @@ function liveWorker(scope) {
     if (state !== null) port.postMessage({ type: "state", on: state });
     if (started) return;
     started = true;
-    stream(function (on) { state = on; tell({ type: "state", on: on }); }, function () { tell({ type: "change" }); });
+    stream(function (on) { state = on; tell({ type: "state", on: on }); }, function (kind) { tell({ type: "change", kind: kind }); });
   };
 }

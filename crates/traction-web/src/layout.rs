@@ -21,6 +21,8 @@ pub enum Nav {
     Events,
     Import,
     Settings,
+    /// Alerts, scheduled reports and the notification list.
+    Alerts,
     /// The search page (reached from the box in the top bar, not the list of sections).
     Search,
 }
@@ -36,6 +38,8 @@ const ITEMS: &[(Nav, &str, &str)] = &[
     (Nav::Products, "/products", "Products"),
     (Nav::Campaigns, "/campaigns", "Campaigns"),
     (Nav::Events, "/events", "Events"),
+
+    (Nav::Alerts, "/alerts", "Alerts"),
     (Nav::Import, "/import", "Import"),
     (Nav::Settings, "/settings", "Settings"),
 ];
@@ -76,6 +80,16 @@ pub fn page(req: &Req, title: &str, nav: Nav, body: Markup) -> Markup {
                     }
                     @if req.user.as_ref().is_none_or(|u| u.role != "viewer") {
                         a.button.log href="/log" aria-current=[(nav == Nav::Log).then_some("page")] { "+ Log activity" }
+                    }
+                    @if let Some(n) = req.unread {
+                        // The bell: the unread count, kept live by the script (a `notification`
+                        // event on the one event stream); a link to the list without it.
+                        a #bell .bell href="/notifications" aria-label={"Notifications: " (n) " unread"} data-unread=(n) {
+                            svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false" {
+                                path fill="currentColor" d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1z" {}
+                            }
+                            span #bell-count .count hidden[n == 0] { (n) }
+                        }
                     }
                     span #live .live role="status" aria-live="polite" title="Live updates" { "offline" }
                     @if let Some(user) = &req.user {

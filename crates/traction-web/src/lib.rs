@@ -84,6 +84,19 @@ pub fn router() -> Router<AppState> {
         .route("/campaigns/{id}", get(records::campaign))
         .route("/costs", get(records::costs))
         .route("/events", get(events::list))
+
+        .route("/alerts", get(alerts::page))
+        .route("/alerts/rules", post(alerts::save_rule))
+        .route("/alerts/rules/new", get(alerts::new_rule))
+        .route("/alerts/rules/{id}/edit", get(alerts::edit_rule))
+        .route("/alerts/schedules", post(alerts::save_schedule))
+        .route("/alerts/schedules/new", get(alerts::new_schedule))
+        .route("/alerts/schedules/{id}/edit", get(alerts::edit_schedule))
+        .route("/alerts/silences", post(alerts::silence))
+        .route("/notifications", get(alerts::notifications))
+        .route("/notifications/count", get(alerts::unread))
+        .route("/notifications/read", post(alerts::mark_all_read))
+        .route("/notifications/{id}/read", post(alerts::mark_read))
         .route("/assets/{file}", get(assets))
         .route("/favicon.ico", get(favicon))
 }
@@ -249,6 +262,8 @@ pub struct Req {
     /// The caller as the server's sign-in middleware resolved them: writes go through
     /// `Guarded` with it, so a page can do exactly what its user may do through the API.
     pub principal: Option<std::sync::Arc<traction_server::auth::Principal>>,
+    /// The signed-in user's unread notifications in the app (the bell), when signed in.
+    pub unread: Option<usize>,
 }
 
 impl Req {
@@ -271,14 +286,31 @@ pub struct User {
     pub team: Option<String>,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Req {
+impl FromRequestParts<AppState> for Req {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Req, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Req, Self::Rejection> {
         let language = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
         let principal =
             parts.extensions.get::<std::sync::Arc<traction_server::auth::Principal>>().cloned();
+        // The bell's count: one indexed count, read on the blocking pool.
+        let unread = match &principal {
+            Some(p) => {
+                let (store, user) = (state.store.clone(), p.user_id.clone());
+                tokio::task::spawn_blocking(move || {
+                    traction_store::MonitorStore::unread_count(store.as_ref(), &user).ok()
+                })
+                .await
+                .ok()
+                .flatten()
+            }
+            None => None,
+        };
         Ok(Req {
+            unread,
             locale: fmt::Locale::from_accept_language(language),
             path: parts.uri.path_and_query().map_or("/".into(), |p| p.as_str().to_string()),
             user: principal.as_ref().map(|p| User {

@@ -89,15 +89,21 @@ pub async fn send(smtp: &SmtpSettings, to: &[String], note: &Notification) -> Re
             body["schedule"].as_str().unwrap_or("report"),
             body["from"].as_str().unwrap_or("")
         );
-        let attachment = Attachment::new(name)
-            .body(csv, ContentType::parse("text/csv; charset=utf-8").map_err(|e| e.to_string())?);
-        builder
-            .multipart(
-                MultiPart::mixed()
-                    .multipart(MultiPart::alternative_plain_html(plain, html))
-                    .singlepart(attachment),
-            )
-            .map_err(|e| format!("cannot build the email: {e}"))?
+        let csv_type = ContentType::parse("text/csv; charset=utf-8").map_err(|e| e.to_string())?;
+        let attachment = Attachment::new(name).body(csv, csv_type.clone());
+        let mut parts = MultiPart::mixed()
+            .multipart(MultiPart::alternative_plain_html(plain, html))
+            .singlepart(attachment);
+        // A daily report's month to date: its own table, beside the day's.
+        if let Some(mtd) = body["csv_month_to_date"].as_str() {
+            let name = format!(
+                "report-{}-{}-month-to-date.csv",
+                body["schedule"].as_str().unwrap_or("report"),
+                body["month_to_date_from"].as_str().unwrap_or("")
+            );
+            parts = parts.singlepart(Attachment::new(name).body(mtd.to_string(), csv_type));
+        }
+        builder.multipart(parts).map_err(|e| format!("cannot build the email: {e}"))?
     } else {
         let summary = body["summary"].as_str().unwrap_or(&note.text);
         let html = format!(

@@ -89,6 +89,12 @@ pub enum Op {
     CreateDefinition,
     ReplaceDefinition,
     DeleteDefinition,
+    /// Scheduled reports (monitoring.md, Scheduled reports).
+    Schedules,
+    CreateSchedule,
+    UpdateSchedule,
+    DeleteSchedule,
+    RunSchedule,
 }
 
 /// One method on one path.
@@ -160,6 +166,11 @@ pub fn endpoints() -> Vec<Endpoint> {
     add(Method::POST, "/metric-definitions/check".into(), Op::CheckDefinition);
     add(Method::PUT, "/metric-definitions/{id}".into(), Op::ReplaceDefinition);
     add(Method::DELETE, "/metric-definitions/{id}".into(), Op::DeleteDefinition);
+    add(Method::GET, "/schedules".into(), Op::Schedules);
+    add(Method::POST, "/schedules".into(), Op::CreateSchedule);
+    add(Method::PATCH, "/schedules/{id}".into(), Op::UpdateSchedule);
+    add(Method::DELETE, "/schedules/{id}".into(), Op::DeleteSchedule);
+    add(Method::POST, "/schedules/{id}/run".into(), Op::RunSchedule);
     out
 }
 
@@ -357,6 +368,30 @@ fn handler(endpoint: &Endpoint) -> MethodRouter<AppState> {
                 definitions::delete(s, u, id)
             })
         }
+        Op::Schedules => {
+            on(f, |State(s): State<AppState>, p: Params| monitor::list_schedules(s, p))
+        }
+        Op::CreateSchedule => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, b: BodyBytes| {
+                monitor::create_schedule(s, u, b)
+            })
+        }
+        Op::UpdateSchedule => on(
+            f,
+            |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath, b: BodyBytes| {
+                monitor::update_schedule(s, u, id, b)
+            },
+        ),
+        Op::DeleteSchedule => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath| {
+                monitor::delete_schedule(s, u, id)
+            })
+        }
+        Op::RunSchedule => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath| {
+                monitor::run_schedule(s, u, id)
+            })
+        }
         Op::ReadNotification => {
             on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath| {
                 monitor::read_notification(s, u, id)
@@ -409,7 +444,10 @@ async fn events(state: AppState, principal: Option<crate::auth::CurrentUser>) ->
                 crate::auth::authz::announce_to(&p, store.as_ref(), announcement)
             })
         }
-        _ => state.events.stream().into_response(),
+        Some(crate::auth::CurrentUser(p)) => {
+            state.events.stream(Some(p.user_id.clone())).into_response()
+        }
+        None => state.events.stream(None).into_response(),
     }
 }
 

@@ -29,7 +29,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Result};
 
-fn monitor_error(e: traction_monitor::Error) -> ApiError {
+pub fn monitor_error(e: traction_monitor::Error) -> ApiError {
     match e {
         traction_monitor::Error::Invalid(m) => ApiError::invalid(m, Vec::new()),
         traction_monitor::Error::NotFound(m) => ApiError::NotFound(m),
@@ -250,28 +250,7 @@ pub(crate) async fn create_rule(
             for_: new.for_,
             channels: new.channels,
         };
-        if principal.teams().is_some() {
-            // A manager's rule watches their teams only: checked on the parsed definition.
-            let (spec, _) = traction_monitor::rule::parse(&input, &kpis).map_err(monitor_error)?;
-            match &spec {
-                RuleSpec::Kpi { target: Some(id), .. } => {
-                    let target =
-                        kpis.target(id).map_err(|e| ApiError::invalid(e.to_string(), vec![]))?;
-                    if !manages(&principal, &target.scope) {
-                        return Err(outside(&format!("target {id} ({})", target.scope)));
-                    }
-                }
-                RuleSpec::Threshold { scope, .. } => {
-                    let scope = Scope::parse(scope).map_err(|e| ApiError::invalid(e, vec![]))?;
-                    if !manages(&principal, &scope) {
-                        return Err(outside(&format!("scope {scope}")));
-                    }
-                }
-                RuleSpec::Kpi { target: None, .. } | RuleSpec::LeadSla { .. } => {
-                    return Err(outside("a rule over every target or every lead"));
-                }
-            }
-        }
+        may_watch(&principal, &kpis, &input)?;
         let rule = traction_monitor::rule::add(
             store.as_ref(),
             &kpis,
@@ -284,6 +263,42 @@ pub(crate) async fn create_rule(
     })
     .await??;
     Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// Whether the caller may make (or change) a rule so: admins any; a manager only one that
+/// watches their teams (a target or scope of theirs; not every target or every lead). The web
+/// app's form asks the same.
+pub fn may_watch(principal: &Principal, kpis: &Kpis<'_>, input: &RuleInput) -> Result<()> {
+    if principal.teams().is_none() {
+        return Ok(());
+    }
+    let (spec, _) = traction_monitor::rule::parse(input, kpis).map_err(monitor_error)?;
+    match &spec {
+        RuleSpec::Kpi { target: Some(id), .. } => {
+            let target = kpis.target(id).map_err(|e| ApiError::invalid(e.to_string(), vec![]))?;
+            if !manages(principal, &target.scope) {
+                return Err(outside(&format!("target {id} ({})", target.scope)));
+            }
+        }
+        RuleSpec::Threshold { scope, .. } => {
+            let scope = Scope::parse(scope).map_err(|e| ApiError::invalid(e, vec![]))?;
+            if !manages(principal, &scope) {
+                return Err(outside(&format!("scope {scope}")));
+            }
+        }
+        RuleSpec::Kpi { target: None, .. } | RuleSpec::LeadSla { .. } => {
+            return Err(outside("a rule over every target or every lead"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the caller may change or silence a rule: admins any, a manager the ones they made.
+pub fn may_change(principal: &Principal, rule: &traction_store::monitor::Rule) -> Result<()> {
+    if principal.teams().is_some() && rule.created_by != principal.user_id {
+        return Err(outside(&format!("rule {}, made by {},", rule.id, rule.created_by)));
+    }
+    Ok(())
 }
 
 pub(crate) async fn delete_rule(
@@ -528,6 +543,7 @@ pub(crate) async fn read_notification(
         ApiError::bad_request(format!("{id:?} is not a notification id (a number)"))
     })?;
     let (store, now) = (state.store.clone(), (state.clock)());
+    let (events, user) = (state.events.clone(), principal.user_id.clone());
     tokio::task::spawn_blocking(move || -> Result<()> {
         store.mark_read(n, &principal.user_id, now).map_err(|e| match e {
             traction_store::Error::NotFound => {
@@ -537,5 +553,239 @@ pub(crate) async fn read_notification(
         })
     })
     .await??;
+    // The reader's other pages: the bell counts down.
+    events.notified(&user);
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn schedule_json(
+    store: &dyn MonitorStore,
+    schedule: &traction_store::monitor::Schedule,
+    org: &traction_kpi::scope::Org,
+) -> Result<Json_> {
+    let last_run = store
+        .schedule_runs(&schedule.id)?
+        .pop()
+        .map(|(due, status)| json!({"due": format_instant(due), "status": status}));
+    Ok(json!({
+        "id": schedule.id, "every": schedule.every, "time": schedule.time, "scope": schedule.scope,
+        "channels": schedule.channels, "created_at": format_instant(schedule.created_at),
+        "created_by": schedule.created_by, "last_run": last_run,
+        "problem": traction_monitor::schedule::problem(schedule, org),
+    }))
+}
+
+pub(crate) async fn list_schedules(state: AppState, p: Params) -> Result<Response> {
+    no_params(p, &[])?;
+    let (store, catalog) = (state.store.clone(), state.catalog.clone());
+    let items = tokio::task::spawn_blocking(move || -> Result<Vec<Json_>> {
+        let engine = Engine { store: &store, catalog: &catalog };
+        let org = Kpis { store: store.as_ref(), metrics: &engine }.org().map_err(kpi_error)?;
+        store.schedules()?.iter().map(|s| schedule_json(store.as_ref(), s, &org)).collect()
+    })
+    .await??;
+    Ok(Json(json!({"items": items, "next_cursor": null})).into_response())
+}
+
+fn kpi_error(e: traction_kpi::service::Error) -> ApiError {
+    monitor_error(e.into())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleBody {
+    id: Option<String>,
+    every: Option<String>,
+    time: Option<String>,
+    scope: Option<String>,
+    channels: Option<Vec<String>>,
+}
+
+/// A manager's schedule reports on their own teams and people only.
+pub fn check_managed(principal: &Principal, scope: Option<&str>) -> Result<()> {
+    if principal.teams().is_none() {
+        return Ok(());
+    }
+    let scope = Scope::parse(scope.unwrap_or("company"))
+        .map_err(|e| ApiError::invalid(format!("scope: {e}"), vec![]))?;
+    if manages(principal, &scope) { Ok(()) } else { Err(outside(&format!("scope {scope}"))) }
+}
+
+pub(crate) async fn create_schedule(
+    state: AppState,
+    principal: Arc<Principal>,
+    b: BodyBytes,
+) -> Result<Response> {
+    let new: ScheduleBody = body(b)?;
+    let (store, catalog, now) = (state.store.clone(), state.catalog.clone(), (state.clock)());
+    let created = tokio::task::spawn_blocking(move || -> Result<Json_> {
+        let missing = |name: &str, hint: &str| {
+            ApiError::invalid(format!("{name} is required: {hint}"), vec![])
+        };
+        let input = traction_monitor::schedule::ScheduleInput {
+            id: new.id.ok_or_else(|| missing("id", "1 to 64 letters, digits, '-', '_' or '.'"))?,
+            every: new.every.ok_or_else(|| missing("every", "day, week or month"))?,
+            time: new.time.ok_or_else(|| missing("time", "HH:MM in the workspace zone"))?,
+            scope: new.scope,
+            channels: new.channels.unwrap_or_default(),
+        };
+        check_managed(&principal, input.scope.as_deref())?;
+        let engine = Engine { store: &store, catalog: &catalog };
+        let org = Kpis { store: store.as_ref(), metrics: &engine }.org().map_err(kpi_error)?;
+        let schedule = traction_monitor::schedule::add(
+            store.as_ref(),
+            &org,
+            &input,
+            &actor(&principal, now),
+            now,
+        )
+        .map_err(monitor_error)?;
+        schedule_json(store.as_ref(), &schedule, &org)
+    })
+    .await??;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// The schedule `id`, if the caller may change it: an admin any, a manager their own.
+pub fn own_schedule(
+    store: &dyn MonitorStore,
+    principal: &Principal,
+    id: &str,
+) -> Result<traction_store::monitor::Schedule> {
+    let schedule = store
+        .schedules()?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or_else(|| ApiError::NotFound(format!("no such schedule {id:?}")))?;
+    if principal.teams().is_some() && schedule.created_by != principal.user_id {
+        return Err(outside(&format!("schedule {id}, made by {},", schedule.created_by)));
+    }
+    Ok(schedule)
+}
+
+pub(crate) async fn update_schedule(
+    state: AppState,
+    principal: Arc<Principal>,
+    id: IdPath,
+    b: BodyBytes,
+) -> Result<Response> {
+    let Path(id) = id?;
+    let change: ScheduleBody = body(b)?;
+    let (store, catalog, now) = (state.store.clone(), state.catalog.clone(), (state.clock)());
+    let updated = tokio::task::spawn_blocking(move || -> Result<Json_> {
+        if change.id.as_ref().is_some_and(|new| *new != id) {
+            return Err(ApiError::invalid(
+                "id cannot be changed: make a new schedule and delete this one",
+                vec![],
+            ));
+        }
+        let existing = own_schedule(store.as_ref(), &principal, &id)?;
+        let input = traction_monitor::schedule::ScheduleInput {
+            id: existing.id.clone(),
+            every: change.every.unwrap_or_else(|| existing.every.clone()),
+            time: change.time.unwrap_or_else(|| existing.time.clone()),
+            scope: Some(change.scope.unwrap_or_else(|| existing.scope.clone())),
+            channels: change.channels.unwrap_or_else(|| existing.channels.clone()),
+        };
+        check_managed(&principal, input.scope.as_deref())?;
+        let engine = Engine { store: &store, catalog: &catalog };
+        let org = Kpis { store: store.as_ref(), metrics: &engine }.org().map_err(kpi_error)?;
+        let schedule = traction_monitor::schedule::update(
+            store.as_ref(),
+            &org,
+            &existing,
+            &input,
+            &actor(&principal, now),
+        )
+        .map_err(|e| match e {
+            traction_monitor::Error::Store(traction_store::Error::NotFound) => {
+                ApiError::NotFound(format!("no such schedule {id:?}"))
+            }
+            other => monitor_error(other),
+        })?;
+        schedule_json(store.as_ref(), &schedule, &org)
+    })
+    .await??;
+    Ok(Json(updated).into_response())
+}
+
+pub(crate) async fn delete_schedule(
+    state: AppState,
+    principal: Arc<Principal>,
+    id: IdPath,
+) -> Result<Response> {
+    let Path(id) = id?;
+    let (store, now) = (state.store.clone(), (state.clock)());
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        own_schedule(store.as_ref(), &principal, &id)?;
+        store.delete_schedule(&id, &actor(&principal, now))?;
+        Ok(())
+    })
+    .await??;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Sends a schedule's report of its latest period now, with its maker's rights (to try it
+/// out): stored as notifications the server's next round delivers, not as a due instant.
+pub(crate) async fn run_schedule(
+    state: AppState,
+    principal: Arc<Principal>,
+    id: IdPath,
+) -> Result<Response> {
+    let Path(id) = id?;
+    let (store, catalog, now) = (state.store.clone(), state.catalog.clone(), (state.clock)());
+    let sent = tokio::task::spawn_blocking(move || -> Result<Json_> {
+        use traction_monitor::schedule::{Every, due_instants};
+        let schedule = own_schedule(store.as_ref(), &principal, &id)?;
+        let engine = Engine { store: &store, catalog: &catalog };
+        let kpis = Kpis { store: store.as_ref(), metrics: &engine };
+        let org = kpis.org().map_err(kpi_error)?;
+        if let Some(why) = traction_monitor::schedule::problem(&schedule, &org) {
+            return Err(ApiError::invalid(format!("the report is not sent: {why}"), vec![]));
+        }
+        let scope = Scope::parse(&schedule.scope).map_err(|e| ApiError::invalid(e, vec![]))?;
+        let calendar = kpis.calendar(org.calendar_team(&scope).as_deref()).map_err(kpi_error)?;
+        let every = Every::parse(&schedule.every).map_err(|e| ApiError::invalid(e, vec![]))?;
+        let time = jiff::civil::Time::strptime("%H:%M", &schedule.time)
+            .map_err(|e| ApiError::Internal(format!("schedule {id}: time: {e}")))?;
+        // The latest period it covers: looking back over two months finds one for every kind.
+        let window = 70 * 86_400 * 1_000_000;
+        let due = due_instants(every, time, &calendar, now - window, now)
+            .pop()
+            .ok_or_else(|| ApiError::invalid("no working day to report on yet", vec![]))?;
+        let zone = calendar.zone.clone();
+        let report = |s: &traction_store::monitor::Schedule,
+                      from: jiff::civil::Date,
+                      to: jiff::civil::Date,
+                      at: i64| {
+            let day = |d: jiff::civil::Date| {
+                traction_domain::time::start_of_day(d, &zone).map(|m| (m, d.to_string()))
+            };
+            let scope = Scope::parse(&s.scope)?;
+            let report =
+                traction_kpi::report::build(&store, &catalog, scope, day(from)?, day(to)?, at)
+                    .map_err(|e| e.to_string())?;
+            Ok(traction_monitor::schedule::ReportContent {
+                json: report.to_json(),
+                text: report.to_markdown(),
+                html: report.to_html(),
+                csv: report.to_csv(),
+            })
+        };
+        let content = traction_monitor::schedule::due_report(&schedule, &due, now, &report)
+            .map_err(ApiError::Internal)?;
+        let due = traction_monitor::schedule::Due { at: now, ..due };
+        let notes = traction_monitor::schedule::addressed(
+            &schedule,
+            &due,
+            &content,
+            &store.channels()?,
+            &org,
+        );
+        store.add_notifications(&notes, now)?;
+        Ok(json!({"schedule": schedule.id, "from": due.from.to_string(), "to": due.to.to_string(),
+                  "notifications": notes.len()}))
+    })
+    .await??;
+    Ok(Json(sent).into_response())
 }

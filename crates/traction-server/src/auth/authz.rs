@@ -99,6 +99,10 @@ pub fn route_roles(op: Op) -> &'static [Role] {
         | Op::CreateDefinition
         | Op::ReplaceDefinition
         | Op::DeleteDefinition => MANAGERS,
+
+        // A schedule's report has its maker's rights (api/monitor.rs, traction_monitor::schedule).
+        Op::Schedules => ALL,
+        Op::CreateSchedule | Op::UpdateSchedule | Op::DeleteSchedule | Op::RunSchedule => MANAGERS,
     }
 }
 
@@ -146,6 +150,10 @@ pub fn announce_to(
     announcement: crate::events::Announcement,
 ) -> Option<crate::events::Announcement> {
     use crate::events::Announcement;
+    if let Announcement::Notification { user } = &announcement {
+        // One's own notifications only.
+        return (*user == principal.user_id).then_some(announcement);
+    }
     let Announcement::Change { entity, id, kind } = &announcement else {
         return Some(announcement);
     };

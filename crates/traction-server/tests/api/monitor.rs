@@ -6,7 +6,7 @@ use serde_json::{Value as Json, json};
 use traction_store::MonitorStore;
 use traction_store::monitor::NewNotification;
 
-use crate::helpers::{Answer, T0, TestApp, add_user};
+use crate::helpers::{Answer, HOUR, T0, TestApp, add_user};
 
 async fn call_as(
     app: &TestApp,
@@ -169,4 +169,182 @@ async fn everyone_reads_and_marks_their_own_notifications_only() {
     call_as(&app, &rep, Method::POST, "/api/v1/notifications/abc/read", None)
         .await
         .error(400, "bad_request");
+}
+
+/// Runs the schedules due at or before `at` as the server does (every one due), with a report
+/// that names its range, so the test sees which were sent, refused or missed.
+fn run_schedules(app: &TestApp, at: i64) -> traction_monitor::schedule::RunOutcome {
+    use traction_monitor::schedule::{ReportContent, RunContext, run};
+    let catalog = traction_metrics::Catalog::builtin();
+    let engine = traction_kpi::engine::Engine { store: &app.store, catalog: &catalog };
+    let kpis = traction_kpi::service::Kpis { store: app.store.as_ref(), metrics: &engine };
+    let org = kpis.org().unwrap();
+    let calendar = |team: Option<&str>| kpis.calendar(team).map_err(traction_monitor::Error::from);
+    let report = |_: &traction_store::monitor::Schedule,
+                  from: jiff::civil::Date,
+                  to: jiff::civil::Date,
+                  _: i64| {
+        Ok(ReportContent {
+            json: json!({"from": from.to_string(), "to": to.to_string()}),
+            text: "# Report".into(),
+            html: String::new(),
+            csv: String::new(),
+        })
+    };
+    let context =
+        RunContext { monitor: app.store.as_ref(), org: &org, calendar: &calendar, report: &report };
+    run(&context, at, at, false).unwrap()
+}
+
+#[tokio::test]
+async fn schedules_are_managed_in_the_api_and_reports_keep_their_makers_rights() {
+    let app = TestApp::spawn().await;
+    let (manager, rep) = org(&app).await;
+    // T0 is Monday 2 March 2026, 09:00 UTC (the workspace zone): schedules made now.
+    let north_app = json!({"id": "north-app", "team": "north"});
+    assert_eq!(app.post("/api/v1/channels", &north_app).await.status, 201);
+    // Bad input: each refused naming the problem, nothing stored.
+    for (body, words) in [
+        (
+            json!({"id": "d", "every": "hourly", "time": "08:00", "channels": ["north-app"]}),
+            "day, week or month",
+        ),
+        (json!({"id": "d", "every": "day", "time": "25:00", "channels": ["north-app"]}), "HH:MM"),
+        (json!({"id": "d", "every": "day", "time": "08:00", "channels": ["nope"]}), "nope"),
+        (json!({"id": "d", "every": "day", "time": "08:00", "channels": []}), "--channel"),
+        (
+            json!({"id": "d", "every": "day", "time": "08:00", "scope": "team:nowhere", "channels": ["north-app"]}),
+            "team:nowhere",
+        ),
+        (
+            json!({"id": "d", "every": "day", "time": "08:00", "scope": "region:x", "channels": ["north-app"]}),
+            "scope",
+        ),
+    ] {
+        let answer = app.post("/api/v1/schedules", &body).await;
+        let details = answer.error(422, "invalid_record");
+        let message = answer.body.to_string();
+        assert!(message.contains(words), "{words}: {message} {details:?}");
+    }
+    let unknown_field = json!({"id": "d", "every": "day", "time": "08:00", "channels": ["north-app"], "owner": "x"});
+    app.post("/api/v1/schedules", &unknown_field).await.error(400, "bad_request");
+    assert_eq!(app.get("/api/v1/schedules").await.body["items"], json!([]));
+    // Role checks: a rep reads but does not manage; a manager only their own teams.
+    let daily = json!({"id": "north-daily", "every": "day", "time": "08:00", "scope": "team:north",
+                       "channels": ["north-app"]});
+    call_as(&app, &rep, Method::POST, "/api/v1/schedules", Some(&daily))
+        .await
+        .error(403, "forbidden");
+    for scope in ["team:south", "company"] {
+        let mut other = daily.clone();
+        other["scope"] = json!(scope);
+        call_as(&app, &manager, Method::POST, "/api/v1/schedules", Some(&other))
+            .await
+            .error(403, "forbidden");
+    }
+    let created = call_as(&app, &manager, Method::POST, "/api/v1/schedules", Some(&daily)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["created_by"], "m1");
+    assert_eq!(created.body["problem"], Json::Null);
+    assert_eq!(call_as(&app, &rep, Method::GET, "/api/v1/schedules", None).await.status, 200);
+    // An update: the time changes, the maker stays; audited with before and after.
+    let patch = json!({"time": "07:30"});
+    let updated =
+        call_as(&app, &manager, Method::PATCH, "/api/v1/schedules/north-daily", Some(&patch)).await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(
+        (updated.body["time"].as_str(), updated.body["created_by"].as_str()),
+        (Some("07:30"), Some("m1"))
+    );
+    let audit = app.get("/api/v1/audit?entity=schedules").await;
+    let actions: Vec<&str> = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["update", "create"], "{}", audit.body);
+    call_as(&app, &rep, Method::PATCH, "/api/v1/schedules/north-daily", Some(&patch))
+        .await
+        .error(403, "forbidden");
+    app.patch("/api/v1/schedules/nope", &patch).await.error(404, "not_found");
+    // Tuesday 3 March 07:30: the report of Monday goes to the two people of north.
+    let tuesday = T0 + 24 * HOUR - 90 * 60 * 1_000_000;
+    let outcome = run_schedules(&app, tuesday);
+    assert_eq!(outcome.sent.len(), 1, "{outcome:?}");
+    assert_eq!(outcome.sent[0].1.from.to_string(), "2026-03-02");
+    let m1_notes = call_as(&app, &manager, Method::GET, "/api/v1/notifications", None).await;
+    assert_eq!(m1_notes.body["unread"], 1, "{}", m1_notes.body);
+    // The month to date of a daily report: 1 March through Monday 2 March.
+    let body = &m1_notes.body["items"][0]["body"];
+    assert_eq!(body["month_to_date"]["from"], "2026-03-01", "{body}");
+    assert_eq!(body["month_to_date"]["to"], "2026-03-03", "{body}");
+    // The manager moves to south: the north report would show more than they may read, so it
+    // is not sent; the schedule says why, and the manager is told in the app.
+    let moved = app.patch("/api/v1/users/m1", &json!({"team_id": "south"})).await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let listed = app.get("/api/v1/schedules").await;
+    let problem = listed.body["items"][0]["problem"].as_str().unwrap_or("").to_string();
+    assert!(problem.contains("may not read team:north"), "{}", listed.body);
+    let wednesday = tuesday + 24 * HOUR;
+    let outcome = run_schedules(&app, wednesday);
+    assert_eq!((outcome.sent.len(), outcome.refused.len()), (0, 1), "{outcome:?}");
+    let r1_notes = call_as(&app, &rep, Method::GET, "/api/v1/notifications", None).await;
+    assert_eq!(r1_notes.body["unread"], 1, "the rep got Monday's report only: {}", r1_notes.body);
+    let m1_notes = call_as(&app, &manager, Method::GET, "/api/v1/notifications", None).await;
+    assert_eq!(m1_notes.body["unread"], 2, "{}", m1_notes.body);
+    let note = m1_notes.body["items"][0]["text"].as_str().unwrap();
+    assert!(note.contains("was not sent") && note.contains("team:north"), "{note}");
+    let listed = app.get("/api/v1/schedules").await;
+    assert_eq!(listed.body["items"][0]["last_run"]["status"], "refused");
+    // Sending now is refused for the same reason.
+    app.post("/api/v1/schedules/north-daily/run", &json!({})).await.error(422, "invalid_record");
+    // Back in north but disabled: still not sent.
+    app.patch("/api/v1/users/m1", &json!({"team_id": "north", "active": false})).await;
+    let thursday = wednesday + 24 * HOUR;
+    let outcome = run_schedules(&app, thursday);
+    assert_eq!(outcome.refused.len(), 1, "{outcome:?}");
+    assert!(outcome.refused[0].2.contains("disabled"), "{outcome:?}");
+    // Enabled again (disabling ended their sign-ins, so an admin acts below): Friday's report
+    // (covering Thursday) goes, and sending now works.
+    app.patch("/api/v1/users/m1", &json!({"active": true})).await;
+    let outcome = run_schedules(&app, thursday + 24 * HOUR);
+    assert_eq!(outcome.sent.len(), 1, "{outcome:?}");
+    assert_eq!(outcome.sent[0].1.from.to_string(), "2026-03-05");
+    app.set_now(thursday + 24 * HOUR);
+    let now = app.post("/api/v1/schedules/north-daily/run", &json!({})).await;
+    assert_eq!(now.status, 200, "{}", now.body);
+    assert_eq!(
+        (now.body["from"].as_str(), now.body["notifications"].as_u64()),
+        (Some("2026-03-05"), Some(2))
+    );
+    // Deleting: a rep may not; an admin may.
+    call_as(&app, &rep, Method::DELETE, "/api/v1/schedules/north-daily", None)
+        .await
+        .error(403, "forbidden");
+    let deleted = app.delete("/api/v1/schedules/north-daily").await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(app.get("/api/v1/schedules").await.body["items"], json!([]));
+}
+
+#[tokio::test]
+async fn a_threshold_rule_by_a_dimension_is_checked_and_listed_in_the_api() {
+    let app = TestApp::spawn().await;
+    org(&app).await;
+    let channel = json!({"id": "me", "user": "m1"});
+    assert_eq!(app.post("/api/v1/channels", &channel).await.status, 201);
+    let rule = |by: &str| {
+        json!({"id": "big", "kind": "threshold", "metric": "revenue_won", "scope": "team:north",
+               "window": "30d", "op": ">=", "value": 10000, "by": by, "channels": ["me"]})
+    };
+    // A dimension that does not apply names those that do; an empty one says what to write.
+    let bad = app.post("/api/v1/alert-rules", &rule("colour")).await;
+    bad.error(422, "invalid_record");
+    assert!(bad.body.to_string().contains("the dimensions that do are"), "{}", bad.body);
+    app.post("/api/v1/alert-rules", &rule(" ")).await.error(422, "invalid_record");
+    assert_eq!(app.get("/api/v1/alert-rules").await.body["items"], json!([]));
+    let made = app.post("/api/v1/alert-rules", &rule("owner")).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(made.body["definition"]["by"], "owner");
+    assert_eq!(made.body["condition"], "revenue_won per owner over 30d >= 10000");
 }

@@ -62,11 +62,12 @@ async fn every_documented_operation_is_served() {
     // 3 general endpoints; per entity list, create, import, and get/put/patch/delete (17 with
     // an id) or delete by key (3 keyed); the move; catalog, metric, funnel, explain; KPI status,
     // breakdown, leaderboard and report; a user's password, tokens listed, created and revoked,
-    // the audit log; monitoring's 13 (channels, rules and silences listed, added, deleted;
-    // alerts, history, notifications and marking one read). The events entity's list shares
+    // the audit log; monitoring's 18 (channels, rules and silences listed, added, deleted;
+    // alerts, history, notifications and marking one read; schedules listed, added, changed,
+    // deleted and run). The events entity's list shares
     // `GET /events` with the stream (one route less); both methods on `/events` are skipped.
     // Metrics defined in the app: listed, checked, added, replaced, deleted (5).
-    assert_eq!(checked, 3 + 18 * 7 - 1 + 3 * 4 + 1 + 4 + 4 + 5 + 13 + 5 - 2);
+    assert_eq!(checked, 3 + 18 * 7 - 1 + 3 * 4 + 1 + 4 + 4 + 5 + 18 + 5 - 2);
     let events = app.client.get(app.url("/api/v1/events")).send().await.unwrap();
     assert_eq!(events.status(), StatusCode::OK);
 }

@@ -284,6 +284,38 @@ impl MonitorStore for SqliteStore {
         Ok(())
     }
 
+    fn update_rule(&self, rule: &Rule, actor: &Actor) -> Result<(), Error> {
+        let mut conn = self.writer_conn();
+        let tx = conn.transaction()?;
+        let before: Option<(String, String, i64)> = tx
+            .query_row(
+                "SELECT spec, channels, for_secs FROM alert_rules WHERE id = ?1",
+                [&rule.id],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()?;
+        let Some(before) = before else { return Err(Error::NotFound) };
+        check_channels(&tx, &rule.channels, "rule")?;
+        let channels = rule.channels.join(",");
+        tx.execute(
+            "UPDATE alert_rules SET spec = ?2, channels = ?3, for_secs = ?4 WHERE id = ?1",
+            (&rule.id, &rule.spec, &channels, rule.for_secs),
+        )?;
+        let before = json_object(&[
+            ("spec", &before.0),
+            ("channels", &before.1),
+            ("for_secs", &before.2.to_string()),
+        ]);
+        let after = json_object(&[
+            ("spec", &rule.spec),
+            ("channels", &channels),
+            ("for_secs", &rule.for_secs.to_string()),
+        ]);
+        append(&tx, actor, "update", "alert_rules", &rule.id, Some(&before), Some(&after))?;
+        tx.commit()?;
+        Ok(())
+    }
+
     fn rules(&self) -> Result<Vec<Rule>, Error> {
         self.read_all(&format!("SELECT {RULE_COLUMNS} FROM alert_rules ORDER BY id"), [], read_rule)
     }
@@ -612,6 +644,40 @@ impl MonitorStore for SqliteStore {
         Ok(())
     }
 
+    fn mark_all_read(&self, user_id: &str, at: Micros) -> Result<usize, Error> {
+        let conn = self.writer_conn();
+        Ok(conn.execute(
+            "UPDATE notifications SET read_at = ?2 WHERE user_id = ?1 AND read_at IS NULL",
+            (user_id, at),
+        )?)
+    }
+
+    fn unread_count(&self, user_id: &str) -> Result<usize, Error> {
+        let conn = self.reader();
+        let n: i64 = conn.query_row(
+            "SELECT count(*) FROM notifications WHERE user_id = ?1 AND read_at IS NULL",
+            [user_id],
+            |row| row.get(0),
+        )?;
+        Ok(n as usize)
+    }
+
+    fn notified_since(&self, after_id: i64) -> Result<(i64, Vec<String>), Error> {
+        let conn = self.reader();
+        let latest: i64 =
+            conn.query_row("SELECT coalesce(max(id), 0) FROM notifications", [], |row| row.get(0))?;
+        if latest <= after_id {
+            return Ok((latest, Vec::new()));
+        }
+        let mut stmt = conn.prepare(
+            "SELECT DISTINCT user_id FROM notifications WHERE id > ?1 AND user_id IS NOT NULL ORDER BY user_id",
+        )?;
+        let users = stmt
+            .query_map([after_id], |row| row.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((latest, users))
+    }
+
     fn attempts(&self, notification_id: i64) -> Result<Vec<Attempt>, Error> {
         self.read_all(
             "SELECT notification_id, channel_id, at, ok, error FROM delivery_attempts
@@ -685,6 +751,40 @@ impl MonitorStore for SqliteStore {
                 })
             },
         )
+    }
+
+    fn update_schedule(&self, schedule: &Schedule, actor: &Actor) -> Result<(), Error> {
+        let mut conn = self.writer_conn();
+        let tx = conn.transaction()?;
+        let before: Option<(String, String, String, String)> = tx
+            .query_row(
+                "SELECT every, time, scope, channels FROM schedules WHERE id = ?1",
+                [&schedule.id],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .optional()?;
+        let Some(before) = before else { return Err(Error::NotFound) };
+        check_channels(&tx, &schedule.channels, "schedule")?;
+        let channels = schedule.channels.join(",");
+        tx.execute(
+            "UPDATE schedules SET every = ?2, time = ?3, scope = ?4, channels = ?5 WHERE id = ?1",
+            (&schedule.id, &schedule.every, &schedule.time, &schedule.scope, &channels),
+        )?;
+        let before = json_object(&[
+            ("every", &before.0),
+            ("time", &before.1),
+            ("scope", &before.2),
+            ("channels", &before.3),
+        ]);
+        let after = json_object(&[
+            ("every", &schedule.every),
+            ("time", &schedule.time),
+            ("scope", &schedule.scope),
+            ("channels", &channels),
+        ]);
+        append(&tx, actor, "update", "schedules", &schedule.id, Some(&before), Some(&after))?;
+        tx.commit()?;
+        Ok(())
     }
 
     fn delete_schedule(&self, id: &str, actor: &Actor) -> Result<(), Error> {

@@ -105,9 +105,20 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
                 (end, last_day.to_string()),
                 at,
             )?;
+            // KPIs whose alert fires now are marked (monitoring.md: the dashboard marks them).
+            let firing = super::alerts::firing_targets(store)?;
             let mut tiles = Vec::new();
             for row in &report.kpis {
-                tiles.push(tile(store, &kpis, &engine, &org, &names, &ws, row, at)?);
+                let tile = tile(store, &kpis, &engine, &org, &names, &ws, row, at)?;
+                tiles.push(match firing.contains(&row.target.id) {
+                    true => html! {
+                        div.kpi-firing {
+                            a.alert-mark href="/alerts" title="An alert on this KPI is firing" { "Alert firing" }
+                            (tile)
+                        }
+                    },
+                    false => tile,
+                });
             }
             Ok((report, tiles))
         })();

@@ -2,6 +2,7 @@
 //! current period, KPI tiles and status words.
 
 pub mod activity;
+pub mod alerts;
 pub mod dashboard;
 pub mod edit;
 pub mod events;

@@ -30,6 +30,8 @@ const PAGES: &[(&str, &str)] = &[
     ("campaigns", "/campaigns"),
     ("costs", "/costs"),
     ("search", "/search?q=a"),
+    ("alerts", "/alerts"),
+    ("notifications", "/notifications"),
     ("deal-new", "/records/deals/new"),
     ("contact-new", "/records/contacts/new"),
 ];
@@ -350,6 +352,69 @@ async fn issue_22_many_tabs_share_one_live_connection() {
             no_console_errors(&s, &format!("tab {n} ({mode})")).await;
         }
     }
+    s.close().await;
+}
+
+/// Issue 15.4: the bell in the header counts up live when an evaluation fires an in-app rule
+/// (the `notification` event on the page's one stream), and down when the notification is read
+/// elsewhere; the list marks it read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn issue_15_the_bell_counts_up_live_and_down_when_read() {
+    let Some((driver_path, browser)) = webdriver::available() else { return };
+    let app = App::spawn().await;
+    let api = app.api();
+    for (path, body) in [
+        ("/api/v1/channels", json!({"id": "me", "user": "web-admin"})),
+        (
+            "/api/v1/targets",
+            json!({"id": "t-admin", "metric": "revenue_won", "scope": "user:web-admin",
+                   "period": "month", "starts_on": "2026-11-01", "value": "100000"}),
+        ),
+        (
+            "/api/v1/alert-rules",
+            json!({"id": "pace", "kind": "kpi", "target": "t-admin", "channels": ["me"]}),
+        ),
+    ] {
+        let r = api.post(app.url(path)).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 201, "{path}: {}", r.text().await.unwrap());
+    }
+    let driver = Driver::start(&driver_path).await;
+    let s = driver.session(&browser, 1280, 900).await;
+    sign_in(&s, &app).await;
+    s.goto(&app.url("/")).await;
+    wait_until("the live connection", Duration::from_secs(15), async || {
+        let live = s.find("#live").await;
+        s.text(&live).await == "live"
+    })
+    .await;
+    let count = async || {
+        s.script(
+            "const c = document.getElementById('bell-count'); return c.hidden ? 0 : Number(c.textContent)",
+            json!([]),
+        )
+        .await
+    };
+    assert_eq!(count().await, json!(0));
+    // The evaluator fires the rule (ten minutes on, after the rule was made).
+    let at = crate::app::NOW + 600_000_000;
+    let outcome = crate::alerts::evaluate(&app, at);
+    assert_eq!(outcome.changes.len(), 1, "{outcome:?}");
+    let fired = Instant::now();
+    wait_until("the bell counts up", Duration::from_secs(5), async || count().await == json!(1))
+        .await;
+    eprintln!("bell rose {} ms after the evaluation", fired.elapsed().as_millis());
+    // Read elsewhere (another tab, the API): the bell counts down.
+    let r = api.post(app.url("/api/v1/notifications/1/read")).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    wait_until("the bell counts down", Duration::from_secs(5), async || count().await == json!(0))
+        .await;
+    // The list shows it read.
+    let bell = s.find("#bell").await;
+    s.click(&bell).await;
+    s.wait_for("#note-1", Duration::from_secs(10)).await;
+    let class = s.script("return document.getElementById('note-1').className", json!([])).await;
+    assert_eq!(class, json!("read"));
+    no_console_errors(&s, "the bell").await;
     s.close().await;
 }
 

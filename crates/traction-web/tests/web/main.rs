@@ -2,6 +2,7 @@
 //! pages, as `traction serve` runs them) on 127.0.0.1:0 over a real database file; pages read
 //! over HTTP and, in `browser.rs`, driven in headless Chromium.
 
+mod alerts;
 mod app;
 mod browser;
 mod issue22;

@@ -637,6 +637,9 @@ pub fn spawn_evaluator(store: std::sync::Arc<SqliteStore>, catalog: traction_met
                     for (id, error) in &outcome.errors {
                         tracing::warn!(schedule = %id, "report not made: {error}");
                     }
+                    for (id, due, why) in &outcome.refused {
+                        tracing::warn!(schedule = %id, due = %format_instant(due.at), "report not sent: {why}");
+                    }
                 }
                 Err(e) => tracing::warn!("scheduled reports failed: {e}"),
             }
@@ -698,12 +701,14 @@ pub enum ScheduleAction {
     Run,
 }
 
-/// Makes the period report of a schedule's due instant (the KPI crate's, as `traction report`).
-fn make_report(
+/// Makes the period report of a schedule for `[from, to)` (the KPI crate's, as `traction
+/// report`); the schedule's run has checked its maker may read the scope.
+pub fn make_report(
     store: &SqliteStore,
     catalog: &traction_metrics::Catalog,
     schedule: &traction_store::monitor::Schedule,
-    due: &traction_monitor::schedule::Due,
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
     at: Micros,
 ) -> std::result::Result<traction_monitor::schedule::ReportContent, String> {
     let zone = store.workspace().map_err(|e| e.to_string())?.zone;
@@ -711,9 +716,8 @@ fn make_report(
         traction_domain::time::start_of_day(d, &zone).map(|m| (m, d.to_string()))
     };
     let scope = traction_kpi::scope::Scope::parse(&schedule.scope)?;
-    let report =
-        traction_kpi::report::build(store, catalog, scope, day(due.from)?, day(due.to)?, at)
-            .map_err(|e| e.to_string())?;
+    let report = traction_kpi::report::build(store, catalog, scope, day(from)?, day(to)?, at)
+        .map_err(|e| e.to_string())?;
     Ok(traction_monitor::schedule::ReportContent {
         json: report.to_json(),
         text: report.to_markdown(),
@@ -734,8 +738,9 @@ pub fn run_schedules(
     let org = kpis.org()?;
     let calendar = |team: Option<&str>| kpis.calendar(team).map_err(traction_monitor::Error::from);
     let report = |s: &traction_store::monitor::Schedule,
-                  d: &traction_monitor::schedule::Due,
-                  at: Micros| make_report(store, catalog, s, d, at);
+                  from: jiff::civil::Date,
+                  to: jiff::civil::Date,
+                  at: Micros| make_report(store, catalog, s, from, to, at);
     let context = traction_monitor::schedule::RunContext {
         monitor: store,
         org: &org,
@@ -762,9 +767,24 @@ pub fn run_schedule(ctx: &Context, args: ScheduleArgs) -> Result<()> {
             Ok(())
         }
         ScheduleAction::List => {
-            let mut table = Table::new(&["id", "every", "time", "scope", "channels", "created_at"]);
+            let catalog = traction_metrics::Catalog::builtin();
+            let engine = Engine { store: &store, catalog: &catalog };
+            let org = Kpis { store: &store, metrics: &engine }
+                .org()
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            let mut table = Table::new(&[
+                "id",
+                "every",
+                "time",
+                "scope",
+                "channels",
+                "created_at",
+                "created_by",
+                "problem",
+            ]);
             let mut json = Vec::new();
             for s in store.schedules()? {
+                let problem = traction_monitor::schedule::problem(&s, &org);
                 table.rows.push(vec![
                     s.id.clone(),
                     s.every.clone(),
@@ -772,11 +792,13 @@ pub fn run_schedule(ctx: &Context, args: ScheduleArgs) -> Result<()> {
                     s.scope.clone(),
                     s.channels.join(","),
                     format_instant(s.created_at),
+                    s.created_by.clone(),
+                    problem.clone().unwrap_or_default(),
                 ]);
                 json.push(serde_json::json!({
                     "id": s.id, "every": s.every, "time": s.time, "scope": s.scope,
                     "channels": s.channels, "created_at": format_instant(s.created_at),
-                    "created_by": s.created_by,
+                    "created_by": s.created_by, "problem": problem,
                 }));
             }
             write_table(ctx, &table, serde_json::json!({ "schedules": json }))
@@ -798,6 +820,12 @@ pub fn run_schedule(ctx: &Context, args: ScheduleArgs) -> Result<()> {
             for (schedule, error) in &outcome.errors {
                 eprintln!("warning: schedule {schedule}: the report could not be made: {error}");
             }
+            for (schedule, due, why) in &outcome.refused {
+                eprintln!(
+                    "warning: schedule {schedule}: the report due {} was not sent: {why}",
+                    format_instant(due.at)
+                );
+            }
             let mut table = Table::new(&["schedule", "due", "from", "to"]);
             for (id, due) in &outcome.sent {
                 table.rows.push(vec![
@@ -814,6 +842,9 @@ pub fn run_schedule(ctx: &Context, args: ScheduleArgs) -> Result<()> {
                     "to": d.to.to_string(),
                 })).collect::<Vec<_>>(),
                 "missed": outcome.missed,
+                "refused": outcome.refused.iter().map(|(id, d, why)| serde_json::json!({
+                    "schedule": id, "due": format_instant(d.at), "reason": why,
+                })).collect::<Vec<_>>(),
                 "delivered": report.delivered,
             });
             write_table(ctx, &table, json)

@@ -386,6 +386,23 @@ fn bad_rules_and_channels_are_refused_with_what_to_write() {
         ],
         "does not exist",
     );
+    // A dimension that does not apply to the metric names the ones that do.
+    check(
+        &[
+            "--kind",
+            "threshold",
+            "--metric",
+            "revenue_won",
+            "--by",
+            "colour",
+            "--op",
+            "<",
+            "--value",
+            "1",
+        ],
+        "the dimensions that do are",
+    );
+    check(&["--kind", "kpi", "--target", "t-1", "--by", "owner"], "does not apply");
     check(&["--kind", "lead_sla"], "--minutes");
     check(&["--kind", "lead_sla", "--minutes", "60", "--metric", "win_rate"], "does not apply");
     let run = env.run(&[
@@ -620,13 +637,40 @@ fn a_daily_report_arrives_once_for_each_working_day_of_a_week_with_a_holiday() {
     assert_eq!(body["scope"], "team:north");
     assert!(body["report"]["kpis"].is_array(), "{body}");
     let text = body["text"].as_str().unwrap();
-    assert!(text.starts_with("Daily report for team:north: 2026-11-09 to 2026-11-09"), "{text}");
+    assert!(
+        text.starts_with(
+            "Daily report for team:north: 2026-11-09 to 2026-11-09, month to date 2026-11-01 to 2026-11-09"
+        ),
+        "{text}"
+    );
     assert!(!text.contains('\n'));
+    // Thursday's report covers Tuesday 10 November: d2 (7,000) won that day; the month to date,
+    // 1–10 November, adds d1 (20,000, won on the 3rd) = 27,000; d4 was won in October.
+    let revenue_won = |report: &Value| {
+        report["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["metric"] == "revenue_won")
+            .map(|m| m["value"].as_f64().unwrap())
+    };
+    let thursday = got[2].json();
+    assert_eq!(
+        (thursday["from"].as_str(), thursday["to"].as_str()),
+        (Some("2026-11-10"), Some("2026-11-11"))
+    );
+    assert_eq!(revenue_won(&thursday["report"]), Some(7000.0), "{thursday}");
+    let mtd = &thursday["month_to_date"];
+    assert_eq!(
+        (mtd["from"].as_str(), mtd["to"].as_str()),
+        (Some("2026-11-01"), Some("2026-11-11"))
+    );
+    assert_eq!(revenue_won(&mtd["report"]), Some(27000.0), "{mtd}");
 }
 
 #[test]
 fn an_emailed_report_has_html_text_and_a_csv_attachment() {
-    let (port, got) = smtp_sink();
+    let (port, sink) = smtp_sink();
     let env = team_of_four();
     env.ok(&["config", "set", "smtp_url", &format!("smtp://127.0.0.1:{port}")]);
     env.ok(&["config", "set", "smtp_from", "reports@example.com"]);
@@ -646,11 +690,100 @@ fn an_emailed_report_has_html_text_and_a_csv_attachment() {
         "2026-11-08T12:00:00Z",
     ]);
     env.ok(&["schedule", "run", "--at", "2026-11-09T07:30:00Z"]);
-    let got = got.lock().unwrap().clone();
+    let got = sink.lock().unwrap().clone();
     assert_eq!(got.len(), 1);
     let data = &got[0].1;
     assert!(data.contains("multipart/mixed"), "{data}");
     assert!(data.contains("text/plain") && data.contains("text/html"), "{data}");
     assert!(data.contains("text/csv"), "{data}");
     assert!(data.contains("report-weekly-2026-11-02.csv"), "{data}");
+    // A weekly report has no month to date; a daily one has it as a second table.
+    assert!(!data.contains("month-to-date"), "{data}");
+    env.ok(&[
+        "schedule",
+        "add",
+        "--id",
+        "daily",
+        "--every",
+        "day",
+        "--time",
+        "07:45",
+        "--channel",
+        "mail",
+        "--at",
+        "2026-11-09T08:00:00Z",
+    ]);
+    env.ok(&["schedule", "run", "--at", "2026-11-10T07:45:00Z"]);
+    let got = sink.lock().unwrap().clone();
+    assert_eq!(got.len(), 2);
+    let data = &got[1].1;
+    assert!(data.contains("report-daily-2026-11-09.csv"), "{data}");
+    assert!(data.contains("report-daily-2026-11-01-month-to-date.csv"), "{data}");
+}
+
+#[test]
+fn a_threshold_rule_by_a_dimension_has_one_instance_per_value() {
+    let receiver = Receiver::start(&[]);
+    let env = team_of_four();
+    env.ok(&["channel", "add", "--id", "hook", "--webhook", &receiver.url]);
+    env.ok(&[
+        "alert",
+        "add",
+        "--id",
+        "big",
+        "--kind",
+        "threshold",
+        "--metric",
+        "revenue_won",
+        "--scope",
+        "team:north",
+        "--window",
+        "period",
+        "--by",
+        "owner",
+        "--op",
+        ">=",
+        "--value",
+        "10000",
+        "--channel",
+        "hook",
+        "--at",
+        "2026-11-01T00:00:00Z",
+    ]);
+    // Month to date on 5 November: u1 won d1 (20,000) on the 3rd; nobody else has won yet.
+    let first = eval(&env, "2026-11-05T12:00:00Z");
+    let t = &first["transitions"];
+    assert_eq!(t.as_array().unwrap().len(), 1, "{first}");
+    assert_eq!((t[0]["key"].as_str(), t[0]["to"].as_str()), (Some("u1"), Some("firing")));
+    assert_eq!(t[0]["value"].as_f64(), Some(20000.0));
+    // On 11 November u2 has won d2 (7,000): below 10,000, so u2 does not fire; u1 still fires
+    // and is not notified again.
+    let second = eval(&env, "2026-11-11T12:00:00Z");
+    assert_eq!(second["transitions"], serde_json::json!([]), "{second}");
+    let status: Value =
+        serde_json::from_str(&env.ok(&["alert", "status", "--format", "json"])).unwrap();
+    let text = status.to_string();
+    assert!(text.contains("\"u1\"") && !text.contains("\"u2\""), "{status}");
+    // On 1 December the month starts again: nobody has won, u1's instance resolves.
+    let third = eval(&env, "2026-12-01T12:00:00Z");
+    let t = &third["transitions"];
+    assert_eq!(
+        (t[0]["key"].as_str(), t[0]["to"].as_str()),
+        (Some("u1"), Some("resolved")),
+        "{third}"
+    );
+    let got = receiver.received();
+    let states: Vec<(String, String)> = got
+        .iter()
+        .map(|r| {
+            let b = r.json();
+            (b["key"].as_str().unwrap().to_string(), b["state"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [("u1".to_string(), "firing".to_string()), ("u1".to_string(), "resolved".to_string())]
+    );
+    let summary = got[0].json()["summary"].as_str().unwrap().to_string();
+    assert!(summary.contains("team:north, owner u1"), "{summary}");
 }
