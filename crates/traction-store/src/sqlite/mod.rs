@@ -3,6 +3,7 @@
 
 pub(crate) mod auth;
 pub mod customers;
+mod forecast;
 mod list;
 mod migrations;
 mod monitor;
