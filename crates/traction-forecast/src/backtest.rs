@@ -123,7 +123,8 @@ mod tests {
     fn errors_are_measured_against_the_actuals() {
         // A pure weekly pattern: seasonal naive is exact, so its WAPE is 0, and the model
         // (which finds the same pattern) is near it.
-        let history: Vec<f64> = (0..140).map(|t| [5.0, 8.0, 6.0, 9.0, 7.0, 1.0, 0.0][t % 7]).collect();
+        let history: Vec<f64> =
+            (0..140).map(|t| [5.0, 8.0, 6.0, 9.0, 7.0, 1.0, 0.0][t % 7]).collect();
         let figures = backtest(&history, Step::Day, 7).unwrap().unwrap();
         assert_eq!(figures.baseline_wape, Some(0.0));
         assert!(figures.wape.unwrap() < 0.05, "{figures:?}");

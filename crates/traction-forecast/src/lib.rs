@@ -4,11 +4,16 @@
 //!   pure, over a slice of bucket values.
 //! - [`backtest`]: rolling-origin backtests of that model against the seasonal-naive baseline
 //!   (MAPE, WAPE, MASE); pure.
+//! - [`series`]: a metric's history as bucket values, through the metrics engine's public API.
+//! - [`service`]: a forecast request end to end, its JSON, and the forecast history kept in the
+//!   store (`ForecastStore`, no SQL here).
 //!
-//! Start at [`model::forecast`].
+//! Start at [`service::show`] (a forecast people see, kept) or [`model::forecast`] (the model).
 
 pub mod backtest;
 pub mod model;
+pub mod series;
+pub mod service;
 
 use std::fmt;
 

@@ -37,10 +37,9 @@ impl ForecastStore for SqliteStore {
                 "SELECT id, level, model FROM forecasts \
                  WHERE metric = ?1 AND scope = ?2 AND grain = ?3 AND made_hour = ?4",
             )?
-            .query_row(
-                (&forecast.metric, &forecast.scope, &forecast.grain, made_hour),
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
+            .query_row((&forecast.metric, &forecast.scope, &forecast.grain, made_hour), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()?;
         if let Some((id, level, model)) = &kept {
             if *level == forecast.level
@@ -75,7 +74,9 @@ impl ForecastStore for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             for p in &forecast.points {
-                stmt.execute(rusqlite::params![id, p.start, p.end, p.period, p.value, p.low, p.high])?;
+                stmt.execute(rusqlite::params![
+                    id, p.start, p.end, p.period, p.value, p.low, p.high
+                ])?;
             }
         }
         tx.commit()?;

@@ -9,6 +9,7 @@ mod backup;
 mod config;
 mod demo;
 mod export;
+mod forecast;
 mod import;
 mod kpi;
 mod mapping;
@@ -106,6 +107,9 @@ pub enum Command {
     Notifications(monitor::NotificationsArgs),
     /// Scheduled reports: add, list, delete, and send what is due (`run`).
     Schedule(monitor::ScheduleArgs),
+    /// Forecasts: a metric by day or week with an interval and its backtest; `history METRIC`
+    /// (past forecasts against what happened); `pipeline` (open deals weighted by win rates).
+    Forecast(forecast::Args),
 }
 
 /// Why a command failed, which fixes the exit status.
@@ -173,6 +177,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Silence(args) => monitor::run_silence(&ctx, args),
         Command::Notifications(args) => monitor::run_notifications(&ctx, args),
         Command::Schedule(args) => monitor::run_schedule(&ctx, args),
+        Command::Forecast(args) => forecast::run(&ctx, args),
     }
 }
 
