@@ -378,3 +378,27 @@ pub fn past(
     rows.sort_by(|a, b| a.start.cmp(&b.start).then(a.made_at.cmp(&b.made_at)));
     Ok(Past { metric: request.metric.clone(), scope, step: request.step, rows })
 }
+
+/// The pipeline forecast of a scope for the month or quarter holding `at`.
+pub fn pipeline(
+    store: &SqliteStore,
+    catalog: &Catalog,
+    scope: &Scope,
+    period: crate::pipeline::Period,
+    at: Micros,
+) -> Result<crate::pipeline::PipelineForecast, Error> {
+    let workspace = store.workspace()?;
+    let owners = owners(store, catalog, scope)?;
+    let (stages, deals, changes) = crate::pipeline::load(store)?;
+    crate::pipeline::compute(
+        &stages,
+        &deals,
+        &changes,
+        owners.as_deref(),
+        period,
+        at,
+        &workspace.zone,
+        workspace.currency.minor_per_major(),
+        &scope.to_string(),
+    )
+}

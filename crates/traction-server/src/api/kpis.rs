@@ -27,7 +27,7 @@ fn kpi_error(e: KpiError) -> ApiError {
     }
 }
 
-fn bad(message: String) -> ApiError {
+pub(super) fn bad(message: String) -> ApiError {
     ApiError::BadRequest {
         details: vec![Detail { problem: message.clone(), ..Detail::default() }],
         message,
@@ -35,14 +35,17 @@ fn bad(message: String) -> ApiError {
 }
 
 /// The value of a query parameter; unknown parameters are refused, so a typo is not ignored.
-fn params(list: Vec<(String, String)>, allowed: &[&str]) -> Result<Vec<(String, String)>> {
+pub(super) fn params(
+    list: Vec<(String, String)>,
+    allowed: &[&str],
+) -> Result<Vec<(String, String)>> {
     if let Some((name, _)) = list.iter().find(|(n, _)| !allowed.contains(&n.as_str())) {
         return Err(bad(format!("unknown query parameter {name:?}: use {}", allowed.join(", "))));
     }
     Ok(list)
 }
 
-fn get<'a>(list: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn get<'a>(list: &'a [(String, String)], name: &str) -> Option<&'a str> {
     list.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
@@ -55,7 +58,11 @@ fn boolean(list: &[(String, String)], name: &str) -> Result<bool> {
     }
 }
 
-fn at_of(list: &[(String, String)], zone: &jiff::tz::TimeZone, now: Micros) -> Result<Micros> {
+pub(super) fn at_of(
+    list: &[(String, String)],
+    zone: &jiff::tz::TimeZone,
+    now: Micros,
+) -> Result<Micros> {
     match get(list, "at") {
         Some(text) => parse_instant(text, zone).map_err(|e| bad(format!("at: {e}"))),
         None => Ok(now),

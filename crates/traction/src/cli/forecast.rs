@@ -7,7 +7,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use traction_forecast::pipeline::Period;
 use traction_forecast::service::{self, Request};
+use traction_kpi::scope::Scope;
+use traction_metrics::Catalog;
 use traction_store::SqliteStore;
 
 use super::metric::load_catalog;
@@ -68,7 +71,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let at = ctx.now(&store)?;
     match args.what.as_str() {
-        "pipeline" => pipeline(&store, &args, at, format),
+        "pipeline" => pipeline(&store, &catalog, &args, at, format),
         "history" => {
             let Some(metric) = args.metric.as_deref() else {
                 return Err(Failure::Input(
@@ -195,6 +198,89 @@ fn request(metric: &str, args: &Args, at: i64) -> Result<Request> {
     })
 }
 
-fn pipeline(_store: &SqliteStore, _args: &Args, _at: i64, _format: Format) -> Result<()> {
-    Err(Failure::Input("forecast pipeline: not yet".into()))
+fn pipeline(
+    store: &SqliteStore,
+    catalog: &Catalog,
+    args: &Args,
+    at: i64,
+    format: Format,
+) -> Result<()> {
+    let scope = match args.scope.as_deref() {
+        None => Scope::Company,
+        Some(text) => Scope::parse(text).map_err(|e| Failure::Input(format!("--scope: {e}")))?,
+    };
+    let period = match args.period.as_deref() {
+        None => Period::Month,
+        Some(text) => Period::parse(text).map_err(|e| Failure::Input(format!("--{e}")))?,
+    };
+    let made = service::pipeline(store, catalog, &scope, period, at).map_err(forecast_error)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if format == Format::Json {
+        writeln!(out, "{}", made.to_json())?;
+        out.flush()?;
+        return Ok(());
+    }
+    let human = format == Format::Table;
+    let major = |minor: f64| minor / made.minor_per_major as f64;
+    let number = |x: f64| if human { human_number(x) } else { x.to_string() };
+    let rate = |x: Option<f64>| match (x, human) {
+        (None, true) => "–".to_string(),
+        (None, false) => String::new(),
+        (Some(p), true) => format!("{:.1}%", p * 100.0),
+        (Some(p), false) => p.to_string(),
+    };
+    let mut table = Table::new(&[
+        "pipeline",
+        "stage",
+        "deals",
+        "amount",
+        "probability",
+        "historical",
+        "closed",
+        "weighted_configured",
+        "weighted_historical",
+    ]);
+    for (idx, numeric) in table.numeric.iter_mut().enumerate() {
+        *numeric = idx >= 2;
+    }
+    for r in &made.rows {
+        table.rows.push(vec![
+            r.pipeline_id.clone(),
+            r.stage.clone(),
+            r.deals.len().to_string(),
+            number(major(r.amount as f64)),
+            rate(Some(r.probability)),
+            rate(r.historical_win_rate()),
+            (r.won + r.lost).to_string(),
+            number(major(r.weighted_configured)),
+            r.weighted_historical.map(|w| number(major(w))).unwrap_or_else(|| rate(None)),
+        ]);
+    }
+    table.rows.push(vec![
+        "total".into(),
+        String::new(),
+        made.rows.iter().map(|r| r.deals.len()).sum::<usize>().to_string(),
+        number(major(made.total_amount() as f64)),
+        String::new(),
+        String::new(),
+        String::new(),
+        number(major(made.total_configured())),
+        number(major(made.total_historical())),
+    ]);
+    if human {
+        table.write_text(&mut out)?;
+        writeln!(
+            out,
+            "\nopen deals expected to close in the {} {} – {} (overdue ones included); {} open deal(s) have no expected close date",
+            made.period.name(),
+            made.from,
+            made.to.yesterday().unwrap_or(made.to),
+            made.without_close_date
+        )?;
+    } else {
+        table.write_csv(&mut out)?;
+    }
+    out.flush()?;
+    Ok(())
 }
