@@ -5,6 +5,7 @@
 mod auth;
 mod demo;
 mod durability;
+mod forecast;
 mod import;
 mod kpi;
 mod mapping;
