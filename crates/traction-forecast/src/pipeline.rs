@@ -129,7 +129,8 @@ impl StageRow {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PipelineForecast {
     pub scope: String,
-    pub period: Period,
+    /// `month`, `quarter`, or `rest` (the rest of a KPI's period).
+    pub period: String,
     pub from: Date,
     pub to: Date,
     pub at: Micros,
@@ -175,7 +176,7 @@ impl PipelineForecast {
             .collect();
         json!({
             "scope": self.scope,
-            "period": self.period.name(),
+            "period": self.period,
             "from": self.from.to_string(),
             "to": self.to.to_string(),
             "at": jiff::Timestamp::from_microsecond(self.at).map(|t| t.to_string()).unwrap_or_default(),
@@ -214,12 +215,18 @@ pub fn configured_probabilities(stages: &[Stage]) -> BTreeMap<String, f64> {
     out
 }
 
-/// The pipeline forecast over plain rows; `owners` restricts the deals (`None`: all).
-#[allow(clippy::too_many_arguments)]
+/// What the forecast reads: stages, deals and their stage changes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Data {
+    pub stages: Vec<Stage>,
+    pub deals: Vec<Deal>,
+    pub changes: Vec<Change>,
+}
+
+/// The pipeline forecast over plain rows for the month or quarter holding `at`; `owners`
+/// restricts the deals (`None`: all).
 pub fn compute(
-    stages: &[Stage],
-    deals: &[Deal],
-    changes: &[Change],
+    data: &Data,
     owners: Option<&[String]>,
     period: Period,
     at: Micros,
@@ -231,6 +238,21 @@ pub fn compute(
         .ok_or_else(|| Error::Input("the instant is out of range".into()))?
         .date();
     let (from, to) = period.dates(today)?;
+    compute_until(data, owners, (period.name(), from, to), at, zone, minor_per_major, scope)
+}
+
+/// The pipeline forecast of the open deals expected to close before `to` (overdue ones
+/// included), labelled with a period name and its first day.
+pub fn compute_until(
+    data: &Data,
+    owners: Option<&[String]>,
+    (period, from, to): (&str, Date, Date),
+    at: Micros,
+    zone: &TimeZone,
+    minor_per_major: i64,
+    scope: &str,
+) -> Result<PipelineForecast, Error> {
+    let Data { stages, deals, changes } = data;
     let year_ago = to_zoned(at, zone)
         .and_then(|z| z.checked_sub(12.months()).ok())
         .map(|z| z.timestamp().as_microsecond())
@@ -312,7 +334,7 @@ pub fn compute(
     }
     Ok(PipelineForecast {
         scope: scope.to_string(),
-        period,
+        period: period.to_string(),
         from,
         to,
         at,
@@ -327,7 +349,7 @@ fn text(value: &Value) -> String {
 }
 
 /// Reads stages, deals and stage changes through the store.
-pub fn load(store: &dyn Store) -> Result<(Vec<Stage>, Vec<Deal>, Vec<Change>), Error> {
+pub fn load(store: &dyn Store) -> Result<Data, Error> {
     let mut stages = Vec::new();
     store.scan(Entity::Stages, &mut |r| {
         stages.push(Stage {
@@ -369,5 +391,5 @@ pub fn load(store: &dyn Store) -> Result<(Vec<Stage>, Vec<Deal>, Vec<Change>), E
         });
         Ok(())
     })?;
-    Ok((stages, deals, changes))
+    Ok(Data { stages, deals, changes })
 }

@@ -389,11 +389,9 @@ pub fn pipeline(
 ) -> Result<crate::pipeline::PipelineForecast, Error> {
     let workspace = store.workspace()?;
     let owners = owners(store, catalog, scope)?;
-    let (stages, deals, changes) = crate::pipeline::load(store)?;
+    let data = crate::pipeline::load(store)?;
     crate::pipeline::compute(
-        &stages,
-        &deals,
-        &changes,
+        &data,
         owners.as_deref(),
         period,
         at,

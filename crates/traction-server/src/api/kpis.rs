@@ -91,7 +91,7 @@ pub(crate) async fn status(state: AppState, p: Params) -> Result<Response> {
                 .transpose()
                 .map_err(field("starts_on"))?,
         };
-        let engine = Engine { store: &store, catalog: &catalog };
+        let engine = traction_forecast::kpi::Source::new(&store, &catalog);
         let kpis = Kpis { store: store.as_ref(), metrics: &engine };
         let rows = kpis.status(at, &selection).map_err(kpi_error)?;
         Ok(traction_kpi::json::status(at, &rows))
@@ -156,8 +156,16 @@ pub(crate) async fn report(state: AppState, p: Params) -> Result<Response> {
                 return Err(bad("to must be after from (the range is [from, to))".into()));
             }
             let scope = Scope::parse(get(&list, "scope").unwrap_or("company")).map_err(bad)?;
-            let report = traction_kpi::report::build(&store, &catalog, scope, from, to, now)
-                .map_err(kpi_error)?;
+            let report = traction_kpi::report::build_with(
+                &store,
+                &catalog,
+                &traction_forecast::kpi::Source::new(&store, &catalog),
+                scope,
+                from,
+                to,
+                now,
+            )
+            .map_err(kpi_error)?;
             Ok(match get(&list, "format").unwrap_or("json") {
                 "json" => (report.to_json().to_string(), "application/json"),
                 "md" | "markdown" => (report.to_markdown(), "text/markdown; charset=utf-8"),

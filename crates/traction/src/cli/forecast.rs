@@ -273,7 +273,7 @@ fn pipeline(
         writeln!(
             out,
             "\nopen deals expected to close in the {} {} – {} (overdue ones included); {} open deal(s) have no expected close date",
-            made.period.name(),
+            made.period,
             made.from,
             made.to.yesterday().unwrap_or(made.to),
             made.without_close_date
