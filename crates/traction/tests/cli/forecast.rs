@@ -291,3 +291,50 @@ fn the_pipeline_forecast_weighs_open_deals_by_configured_and_historical_rates() 
     ]));
     assert_eq!(bob["total"]["amount"], 2000.0);
 }
+
+#[test]
+fn a_kpi_row_carries_the_forecast_of_where_it_lands() {
+    // 16 weeks of calls to Sunday 26 April; an April target on calls, asked on Monday 27 at
+    // 12:00 (Mon–Fri 09:00–17:00, the default calendar).
+    let env = env(112);
+    env.ok(&[
+        "target",
+        "set",
+        "--id",
+        "t-calls",
+        "--metric",
+        "calls_made",
+        "--scope",
+        "company",
+        "--period",
+        "month",
+        "--starts-on",
+        "2026-04-01",
+        "--value",
+        "600",
+    ]);
+    let status =
+        json(&env.ok(&["kpi", "status", "--at", "2026-04-27T12:00:00Z", "--format", "json"]));
+    let row = &status["rows"][0];
+    // Actual: the calls of 1–26 April (days 86–111); the series stops there, so none yet on
+    // Monday 27.
+    let actual: i64 = (86..112).map(calls).sum::<i64>();
+    assert_eq!(row["actual"].as_f64(), Some(actual as f64));
+    // The rest in working time: Monday from noon (5 of 8 working hours of 22 calls), and
+    // Tuesday 28 (24), Wednesday 29 (23), Thursday 30 (25) in full: about 85.75.
+    let forecast = &row["forecast"];
+    let (value, low, high) = (
+        forecast["value"].as_f64().unwrap(),
+        forecast["low"].as_f64().unwrap(),
+        forecast["high"].as_f64().unwrap(),
+    );
+    let expected = actual as f64 + 22.0 * 5.0 / 8.0 + 24.0 + 23.0 + 25.0;
+    assert!((value - expected).abs() < 4.0, "{value} against {expected}");
+    assert!(low <= value && value <= high);
+    // `projected` stays the run rate, a different figure.
+    assert!(row["projected"].is_number() && row["projected"] != forecast["value"]);
+    // The daily forecast behind it was shown, so it is kept.
+    let past =
+        json(&env.ok(&["forecast", "history", "calls_made", "--at", "2026-04-27T13:00:00Z"]));
+    assert!(!past["rows"].as_array().unwrap().is_empty());
+}
