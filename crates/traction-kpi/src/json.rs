@@ -53,6 +53,14 @@ pub fn status(at: Micros, rows: &[KpiRow]) -> Json {
             if let Some((low, high)) = r.interval {
                 row.insert("interval".into(), json!({"low": low, "high": high}));
             }
+            // spec: monitoring.md, KPI forecast; `projected` stays the run rate.
+            row.insert(
+                "forecast".into(),
+                match r.forecast {
+                    Some(b) => json!({"value": b.value, "low": b.low, "high": b.high}),
+                    None => Json::Null,
+                },
+            );
             if let Some(message) = &r.error {
                 row.insert("error".into(), json!(message));
             }

@@ -13,7 +13,7 @@ use traction_store::{SqliteStore, Store};
 
 use crate::engine::{Engine, owner_filter};
 use crate::scope::Scope;
-use crate::service::{Error, KpiRow, Kpis, LeaderRow};
+use crate::service::{Error, KpiRow, Kpis, LeaderRow, MetricSource};
 
 /// The metrics a report shows, leading first, when the catalog has them.
 const KEY_METRICS: &[&str] = &[
@@ -207,7 +207,21 @@ pub fn build(
     now: Micros,
 ) -> Result<Report, Error> {
     let engine = Engine { store, catalog };
-    let kpis = Kpis { store, metrics: &engine };
+    build_with(store, catalog, &engine, scope, from, to, now)
+}
+
+/// [`build`] with the KPIs' figures from `metrics` (the forecast crate's source adds the KPI
+/// forecasts).
+pub fn build_with(
+    store: &SqliteStore,
+    catalog: &Catalog,
+    metrics: &dyn MetricSource,
+    scope: Scope,
+    from: (Micros, String),
+    to: (Micros, String),
+    now: Micros,
+) -> Result<Report, Error> {
+    let kpis = Kpis { store, metrics };
     let org = kpis.org()?;
     let owners = org.owners(&scope);
     let filter = owners.as_deref().map(owner_filter);

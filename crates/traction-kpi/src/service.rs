@@ -113,6 +113,23 @@ pub trait MetricSource {
         Err(format!("{metric} cannot be grouped by {by:?} here"))
     }
 
+    /// The model's forecast, made at `at`, of a target's accumulating metric over a period ending at
+    /// `end`: `actual` so far plus the forecast of `[max(at, start), end)` in working time of
+    /// `calendar` (spec: monitoring.md, KPI forecast). `Ok(None)` where no forecast can be made
+    /// (too short a history); the default makes none (the forecast crate's source overrides it).
+    #[allow(clippy::too_many_arguments)]
+    fn forecast(
+        &self,
+        _target: &Target,
+        _owners: Option<&[String]>,
+        _calendar: &Calendar,
+        _at: Micros,
+        _period: (Micros, Micros),
+        _actual: f64,
+    ) -> Result<Option<Band>, String> {
+        Ok(None)
+    }
+
     /// The metric's share per (weekday, local hour) over `[from, to)`, for seasonal splits.
     fn seasonality(
         &self,
@@ -122,6 +139,14 @@ pub trait MetricSource {
         to: Micros,
         at: Micros,
     ) -> Result<Seasonality, String>;
+}
+
+/// A forecast figure with its interval (the `forecast` field of a KPI row).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Band {
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
 }
 
 /// A KPI row (interfaces.md, KPI status).
@@ -134,6 +159,8 @@ pub struct KpiRow {
     pub interval: Option<(f64, f64)>,
     /// Why this target cannot be computed (status `error`); the other rows still answer.
     pub error: Option<String>,
+    /// Where an accumulating target is forecast to land (`None`: no forecast).
+    pub forecast: Option<Band>,
 }
 
 /// One breakdown row; `user` is set for per-head rows.
@@ -380,6 +407,29 @@ impl Kpis<'_> {
         Ok(out)
     }
 
+    /// Where an accumulating target lands: what has happened once the period is over, else the
+    /// metric source's forecast. One that cannot be made leaves the field empty, never the row.
+    #[allow(clippy::too_many_arguments)]
+    fn forecast_for(
+        &self,
+        target: &Target,
+        behaviour: Behaviour,
+        actual: Option<f64>,
+        owners: Option<&[String]>,
+        calendar: &Calendar,
+        range: (Micros, Micros),
+        at: Micros,
+    ) -> Option<Band> {
+        if behaviour != Behaviour::Accumulating {
+            return None;
+        }
+        let so_far = actual.unwrap_or(0.0);
+        if at >= range.1 {
+            return Some(Band { value: so_far, low: so_far, high: so_far });
+        }
+        self.metrics.forecast(target, owners, calendar, at, range, so_far).unwrap_or(None)
+    }
+
     fn figures_for(
         &self,
         target: &Target,
@@ -469,7 +519,23 @@ impl Kpis<'_> {
             // answers with its own error; the others still answer (issue 24.1).
             match self.figures_for(&target, who, &org, &calendar, at) {
                 Ok((figures, behaviour, interval)) => {
-                    rows.push(KpiRow { target, figures, behaviour, interval, error: None });
+                    let forecast = self.forecast_for(
+                        &target,
+                        behaviour,
+                        figures.actual,
+                        owners.as_deref(),
+                        &calendar,
+                        range,
+                        at,
+                    );
+                    rows.push(KpiRow {
+                        target,
+                        figures,
+                        behaviour,
+                        interval,
+                        error: None,
+                        forecast,
+                    });
                 }
                 Err(Error::Invalid(message)) => {
                     let prefix = format!("target {}: ", target.id);
@@ -484,6 +550,7 @@ impl Kpis<'_> {
                         behaviour: Behaviour::Accumulating,
                         interval: None,
                         error: Some(message),
+                        forecast: None,
                     });
                 }
                 Err(e) => return Err(e),

@@ -112,7 +112,8 @@ pub fn is_heavy(method: &Method, path: &str) -> bool {
             || api == "funnel"
             || api == "kpis"
             || api.starts_with("kpis/")
-            || api == "report";
+            || api == "report"
+            || api.starts_with("forecast/");
     }
     matches!(path, "/" | "/today" | "/explore" | "/explore.csv")
         || path.strip_prefix("/targets/").is_some_and(|rest| !rest.is_empty() && rest != "new")

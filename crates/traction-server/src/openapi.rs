@@ -395,6 +395,52 @@ fn operation(op: Op) -> Json {
                    "content": json_content(json!({"type": "object"}))}),
             &[400, 500],
         ),
+        Op::Forecast => (
+            "a time-series forecast of an additive metric (a count or a sum) by day or week, with an interval at a level and its backtest (MSTL with AutoETS from augurs; at least 8 weeks of history); the forecast is kept in the forecast history".into(),
+            {
+                let mut list = vec![json!({"name": "name", "in": "path", "required": true,
+                    "schema": {"type": "string"}, "description": "the metric's name"})];
+                list.extend(query_parameters(&[("scope", false, "company (default), team:ID or user:ID"),
+                    ("grain", false, "day (default) or week"),
+                    ("horizon", false, "buckets ahead from the one holding at (default 14 days, 8 weeks)"),
+                    ("level", false, "the interval's level, between 0 and 1 (default 0.8)"),
+                    ("at", false, "the clock (default now)")]));
+                list
+            },
+            None,
+            "200",
+            json!({"description": "{\"metric\", \"scope\", \"grain\", \"at\", \"level\", \"model\", \"history\": {\"from\", \"buckets\"}, \"rows\": [{\"period\", \"value\", \"low\", \"high\"}], \"backtest\": {\"folds\", \"horizon\", \"mape\", \"wape\", \"mase\", \"baseline\": \"seasonal_naive\", \"baseline_wape\"} | null} (monitoring.md, Forecasts)",
+                   "content": json_content(json!({"type": "object"}))}),
+            &[400, 403, 404, 500],
+        ),
+        Op::ForecastHistory => (
+            "the forecasts kept for a metric, scope and grain, made in the days before at, each bucket with what happened".into(),
+            {
+                let mut list = vec![json!({"name": "name", "in": "path", "required": true,
+                    "schema": {"type": "string"}, "description": "the metric's name"})];
+                list.extend(query_parameters(&[("scope", false, "company (default), team:ID or user:ID"),
+                    ("grain", false, "day (default) or week"),
+                    ("days", false, "forecasts made in this many days before at (default 90)"),
+                    ("at", false, "the clock (default now)")]));
+                list
+            },
+            None,
+            "200",
+            json!({"description": "{\"metric\", \"scope\", \"grain\", \"rows\": [{\"made_at\", \"period\", \"value\", \"low\", \"high\", \"actual\", \"inside\"}]}",
+                   "content": json_content(json!({"type": "object"}))}),
+            &[400, 403, 404, 500],
+        ),
+        Op::ForecastPipeline => (
+            "the pipeline forecast: per open stage, the open deals expected to close in the month or quarter holding at, their amount, the configured probability, the historical win rate from the stage (12 months before at) and both weighted totals".into(),
+            query_parameters(&[("scope", false, "company (default), team:ID or user:ID"),
+                ("period", false, "month (default) or quarter"),
+                ("at", false, "the clock (default now)")]),
+            None,
+            "200",
+            json!({"description": "{\"scope\", \"period\", \"from\", \"to\", \"at\", \"rows\": [{\"pipeline\", \"stage\", \"stage_name\", \"position\", \"deals\", \"deal_ids\", \"amount\", \"probability\", \"historical_win_rate\", \"closed_from_stage\", \"weighted_configured\", \"weighted_historical\"}], \"total\", \"without_close_date\"}",
+                   "content": json_content(json!({"type": "object"}))}),
+            &[400, 403, 500],
+        ),
         Op::Password => (
             "set a user's password: one's own (with current_password when one is set), or anyone's for an admin; ends the user's sessions".into(),
             vec![id_parameter()],

@@ -11,6 +11,7 @@
 //! (deal status, sale movements) and commits — or reports every problem and changes nothing.
 
 pub mod definitions;
+pub mod forecast;
 pub mod monitor;
 mod sqlite;
 
@@ -22,6 +23,7 @@ use traction_domain::settings::{Key, Workspace};
 use traction_domain::{Entity, Record, Value};
 
 pub use definitions::{DefinitionStore, StoredDefinition};
+pub use forecast::ForecastStore;
 pub use monitor::MonitorStore;
 pub use sqlite::SqliteStore;
 pub use sqlite::auth::{ApiToken, AuditEntry, AuditQuery, Session};

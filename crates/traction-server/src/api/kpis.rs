@@ -27,7 +27,7 @@ fn kpi_error(e: KpiError) -> ApiError {
     }
 }
 
-fn bad(message: String) -> ApiError {
+pub(super) fn bad(message: String) -> ApiError {
     ApiError::BadRequest {
         details: vec![Detail { problem: message.clone(), ..Detail::default() }],
         message,
@@ -35,14 +35,17 @@ fn bad(message: String) -> ApiError {
 }
 
 /// The value of a query parameter; unknown parameters are refused, so a typo is not ignored.
-fn params(list: Vec<(String, String)>, allowed: &[&str]) -> Result<Vec<(String, String)>> {
+pub(super) fn params(
+    list: Vec<(String, String)>,
+    allowed: &[&str],
+) -> Result<Vec<(String, String)>> {
     if let Some((name, _)) = list.iter().find(|(n, _)| !allowed.contains(&n.as_str())) {
         return Err(bad(format!("unknown query parameter {name:?}: use {}", allowed.join(", "))));
     }
     Ok(list)
 }
 
-fn get<'a>(list: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn get<'a>(list: &'a [(String, String)], name: &str) -> Option<&'a str> {
     list.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
@@ -55,7 +58,11 @@ fn boolean(list: &[(String, String)], name: &str) -> Result<bool> {
     }
 }
 
-fn at_of(list: &[(String, String)], zone: &jiff::tz::TimeZone, now: Micros) -> Result<Micros> {
+pub(super) fn at_of(
+    list: &[(String, String)],
+    zone: &jiff::tz::TimeZone,
+    now: Micros,
+) -> Result<Micros> {
     match get(list, "at") {
         Some(text) => parse_instant(text, zone).map_err(|e| bad(format!("at: {e}"))),
         None => Ok(now),
@@ -84,7 +91,7 @@ pub(crate) async fn status(state: AppState, p: Params) -> Result<Response> {
                 .transpose()
                 .map_err(field("starts_on"))?,
         };
-        let engine = Engine { store: &store, catalog: &catalog };
+        let engine = traction_forecast::kpi::Source::new(&store, &catalog);
         let kpis = Kpis { store: store.as_ref(), metrics: &engine };
         let rows = kpis.status(at, &selection).map_err(kpi_error)?;
         Ok(traction_kpi::json::status(at, &rows))
@@ -149,8 +156,16 @@ pub(crate) async fn report(state: AppState, p: Params) -> Result<Response> {
                 return Err(bad("to must be after from (the range is [from, to))".into()));
             }
             let scope = Scope::parse(get(&list, "scope").unwrap_or("company")).map_err(bad)?;
-            let report = traction_kpi::report::build(&store, &catalog, scope, from, to, now)
-                .map_err(kpi_error)?;
+            let report = traction_kpi::report::build_with(
+                &store,
+                &catalog,
+                &traction_forecast::kpi::Source::new(&store, &catalog),
+                scope,
+                from,
+                to,
+                now,
+            )
+            .map_err(kpi_error)?;
             Ok(match get(&list, "format").unwrap_or("json") {
                 "json" => (report.to_json().to_string(), "application/json"),
                 "md" | "markdown" => (report.to_markdown(), "text/markdown; charset=utf-8"),

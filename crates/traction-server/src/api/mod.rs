@@ -12,6 +12,7 @@
 pub mod deals;
 pub mod definitions;
 pub mod filter;
+pub mod forecast;
 pub mod import;
 pub mod kpis;
 pub mod metrics;
@@ -95,6 +96,10 @@ pub enum Op {
     UpdateSchedule,
     DeleteSchedule,
     RunSchedule,
+    /// Forecasts (monitoring.md, Forecasts): a metric's, its kept history, the pipeline's.
+    Forecast,
+    ForecastHistory,
+    ForecastPipeline,
 }
 
 /// One method on one path.
@@ -143,6 +148,9 @@ pub fn endpoints() -> Vec<Endpoint> {
     add(Method::GET, "/kpis/{id}/breakdown".into(), Op::Breakdown);
     add(Method::GET, "/kpis/{id}/leaderboard".into(), Op::Leaderboard);
     add(Method::GET, "/report".into(), Op::Report);
+    add(Method::GET, "/forecast/pipeline".into(), Op::ForecastPipeline);
+    add(Method::GET, "/forecast/{name}".into(), Op::Forecast);
+    add(Method::GET, "/forecast/{name}/history".into(), Op::ForecastHistory);
     add(Method::POST, "/users/{id}/password".into(), Op::Password);
     add(Method::GET, "/tokens".into(), Op::ListTokens);
     add(Method::POST, "/tokens".into(), Op::CreateToken);
@@ -308,6 +316,23 @@ fn handler(endpoint: &Endpoint) -> MethodRouter<AppState> {
             on(f, |State(s): State<AppState>, id: IdPath, p: Params| kpis::leaderboard(s, id, p))
         }
         Op::Report => on(f, |State(s): State<AppState>, p: Params| kpis::report(s, p)),
+        Op::Forecast => on(
+            f,
+            |State(s): State<AppState>, CurrentUser(u): CurrentUser, name: IdPath, p: Params| {
+                forecast::forecast(s, u, name, p)
+            },
+        ),
+        Op::ForecastHistory => on(
+            f,
+            |State(s): State<AppState>, CurrentUser(u): CurrentUser, name: IdPath, p: Params| {
+                forecast::history(s, u, name, p)
+            },
+        ),
+        Op::ForecastPipeline => {
+            on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, p: Params| {
+                forecast::pipeline(s, u, p)
+            })
+        }
         Op::Channels => on(f, |State(s): State<AppState>, p: Params| monitor::list_channels(s, p)),
         Op::CreateChannel => {
             on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, b: BodyBytes| {

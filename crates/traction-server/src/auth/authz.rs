@@ -76,6 +76,7 @@ pub fn route_roles(op: Op) -> &'static [Role] {
         | Op::Breakdown
         | Op::Leaderboard => ALL,
         Op::Report => ALL,
+        Op::Forecast | Op::ForecastHistory | Op::ForecastPipeline => ALL,
         Op::Create(e) | Op::Replace(e) | Op::Patch(e) | Op::Delete(e) | Op::DeleteByKey(e) => {
             writers_of(e)
         }

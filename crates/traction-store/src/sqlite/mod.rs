@@ -4,6 +4,7 @@
 pub(crate) mod auth;
 pub mod customers;
 mod definitions;
+mod forecast;
 mod list;
 mod migrations;
 mod monitor;

@@ -3,7 +3,6 @@
 
 use std::io::Write;
 
-use traction_kpi::engine::Engine;
 use traction_kpi::period::{Grain, PeriodKind};
 use traction_kpi::scope::Scope;
 use traction_kpi::service::{Kpis, Selection};
@@ -79,7 +78,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let at = ctx.now(&store)?;
     let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
-    let engine = Engine { store: &store, catalog: &catalog };
+    // The engine with forecasts: KPI rows carry where each target is forecast to land.
+    let engine = traction_forecast::kpi::Source::new(&store, &catalog);
     let kpis = Kpis { store: &store, metrics: &engine };
     let format = ctx.format()?;
     let mut out = std::io::stdout().lock();

@@ -10,6 +10,7 @@ mod config;
 mod demo;
 mod explain;
 mod export;
+mod forecast;
 mod import;
 mod kpi;
 mod mapping;
@@ -109,6 +110,9 @@ pub enum Command {
     Notifications(monitor::NotificationsArgs),
     /// Scheduled reports: add, list, delete, and send what is due (`run`).
     Schedule(monitor::ScheduleArgs),
+    /// Forecasts: a metric by day or week with an interval and its backtest; `history METRIC`
+    /// (past forecasts against what happened); `pipeline` (open deals weighted by win rates).
+    Forecast(forecast::Args),
 }
 
 /// Why a command failed, which fixes the exit status.
@@ -177,6 +181,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Silence(args) => monitor::run_silence(&ctx, args),
         Command::Notifications(args) => monitor::run_notifications(&ctx, args),
         Command::Schedule(args) => monitor::run_schedule(&ctx, args),
+        Command::Forecast(args) => forecast::run(&ctx, args),
     }
 }
 

@@ -41,13 +41,21 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let scope = Scope::parse(&args.scope).map_err(Failure::Input)?;
     let now = ctx.now(&store)?;
     let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
-    let report = traction_kpi::report::build(&store, &catalog, scope, from, to, now).map_err(
-        |e| match e {
-            traction_kpi::service::Error::Invalid(m)
-            | traction_kpi::service::Error::NotFound(m) => Failure::Input(m),
-            traction_kpi::service::Error::Store(e) => e.into(),
-        },
-    )?;
+    let report = traction_kpi::report::build_with(
+        &store,
+        &catalog,
+        &traction_forecast::kpi::Source::new(&store, &catalog),
+        scope,
+        from,
+        to,
+        now,
+    )
+    .map_err(|e| match e {
+        traction_kpi::service::Error::Invalid(m) | traction_kpi::service::Error::NotFound(m) => {
+            Failure::Input(m)
+        }
+        traction_kpi::service::Error::Store(e) => e.into(),
+    })?;
     let format = match ctx.global.format.as_deref() {
         Some(f) => f.to_ascii_lowercase(),
         None if std::io::stdout().is_terminal() => "md".to_string(),

@@ -7,6 +7,7 @@ mod crash;
 mod demo;
 mod durability;
 mod faults;
+mod forecast;
 mod import;
 mod kpi;
 mod mapping;
