@@ -231,3 +231,25 @@ fn bad_inputs_are_clear_errors() {
     .to_string();
     assert!(bad.contains("metric.x: drivers: unknown metric \"ordres\""), "{bad}");
 }
+
+#[test]
+fn what_the_drivers_do_not_account_for_is_the_driver_other() {
+    let fx = shop();
+    // Revenue is not orders × customers: the product is split, the rest reported as `other`.
+    let catalog = Catalog::load(
+        "[metric.shop_revenue]\nkind = \"derived\"\nexpr = \"revenue\"\nunit = \"money\"\nbetter = \"higher\"\n\
+         drivers = [\"orders\", \"active_customers\"]\n",
+    )
+    .unwrap();
+    let e = ask(&fx, &catalog, "shop_revenue", MAR, None).unwrap();
+    // Orders 2 → 3, customers 1 → 2: the product 2 → 6, in the metric's unit (£2 → £6).
+    // Orders: 1 × (1 + 2) / 2 = £1.50; customers: 1 × (2 + 3) / 2 = £2.50; the rest of the
+    // +£120.00 is £116.00, reported as `other` (270 − 6 = 264 and 150 − 2 = 148).
+    assert_eq!(e.change, Some(120.0));
+    assert_eq!(e.drivers.len(), 3, "{:?}", e.drivers);
+    assert_eq!(driver(&e, "orders"), 1.5);
+    assert_eq!(driver(&e, "active_customers"), 2.5);
+    assert_eq!(driver(&e, "other"), 116.0);
+    let other = e.drivers.iter().find(|d| d.metric == "other").unwrap();
+    assert_eq!((other.value, other.previous), (Some(264.0), Some(148.0)));
+}
