@@ -9,6 +9,7 @@
 //! This crate does no terminal IO: progress goes to a callback.
 
 mod csv_in;
+pub mod email_hooks;
 mod export;
 mod mapped_in;
 pub mod mapping;

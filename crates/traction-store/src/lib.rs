@@ -10,6 +10,7 @@
 //! (one won stage per pipeline, an order's total against its lines), derives what is derived
 //! (deal status, sale movements) and commits — or reports every problem and changes nothing.
 
+pub mod hooks;
 pub mod monitor;
 mod sqlite;
 
@@ -20,6 +21,7 @@ use traction_domain::record::FieldProblem;
 use traction_domain::settings::{Key, Workspace};
 use traction_domain::{Entity, Record, Value};
 
+pub use hooks::HookStore;
 pub use monitor::MonitorStore;
 pub use sqlite::SqliteStore;
 pub use sqlite::auth::{ApiToken, AuditEntry, AuditQuery, Session};

@@ -11,6 +11,7 @@
 
 pub mod deals;
 pub mod filter;
+pub mod hooks;
 pub mod import;
 pub mod kpis;
 pub mod metrics;
@@ -80,6 +81,10 @@ pub enum Op {
     DeleteSilence,
     Notifications,
     ReadNotification,
+    /// A mailing tool's event webhook (public: the provider's signature lets it in).
+    EmailHook,
+    /// Whether a provider's hook is configured (public; Mandrill checks a URL before saving it).
+    EmailHookCheck,
 }
 
 /// One method on one path.
@@ -139,6 +144,8 @@ pub fn endpoints() -> Vec<Endpoint> {
     add(Method::DELETE, "/silences/{id}".into(), Op::DeleteSilence);
     add(Method::GET, "/notifications".into(), Op::Notifications);
     add(Method::POST, "/notifications/{id}/read".into(), Op::ReadNotification);
+    add(Method::GET, "/hooks/email/{id}".into(), Op::EmailHookCheck);
+    add(Method::POST, "/hooks/email/{id}".into(), Op::EmailHook);
     out
 }
 
@@ -300,6 +307,14 @@ fn handler(endpoint: &Endpoint) -> MethodRouter<AppState> {
         Op::ReadNotification => {
             on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath| {
                 monitor::read_notification(s, u, id)
+            })
+        }
+        Op::EmailHookCheck => {
+            on(f, |State(s): State<AppState>, id: IdPath| hooks::check_hook(s, id))
+        }
+        Op::EmailHook => {
+            on(f, |State(s): State<AppState>, id: IdPath, h: HeaderMap, b: BodyBytes| {
+                hooks::receive(s, id, h, b)
             })
         }
     }

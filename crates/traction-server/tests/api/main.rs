@@ -10,6 +10,7 @@
 //! - `metrics`: the catalog, a metric and the funnel over data written through the API.
 //! - `kpis`: breakdown, status, leaderboard and report on the worked example of kpis.md.
 //! - `concurrency`: several tasks writing at once, no errors, no lost writes.
+//! - `hooks`: the Mandrill and SendGrid event webhooks, signed as they sign them.
 //! - `monitor`: channels, alert rules, silences, alerts and one's own notifications.
 //! - `server`: the OpenAPI document against the router, graceful shutdown, the home page.
 //! - `hardening`: issue 25 — heavy reads do not stall sign-in and writes, overflow, sessions
@@ -25,6 +26,7 @@ mod errors;
 mod events;
 mod hardening;
 mod helpers;
+mod hooks;
 mod kpis;
 mod metrics;
 mod monitor;

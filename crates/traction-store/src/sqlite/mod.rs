@@ -3,6 +3,7 @@
 
 pub(crate) mod auth;
 pub mod customers;
+pub(crate) mod hooks;
 mod list;
 mod migrations;
 mod monitor;

@@ -9,6 +9,7 @@ mod backup;
 mod config;
 mod demo;
 mod export;
+mod hook;
 mod import;
 mod kpi;
 mod mapping;
@@ -106,6 +107,8 @@ pub enum Command {
     Notifications(monitor::NotificationsArgs),
     /// Scheduled reports: add, list, delete, and send what is due (`run`).
     Schedule(monitor::ScheduleArgs),
+    /// Mailing tools' event hooks (Mandrill, SendGrid): add, list, remove.
+    Hook(hook::Args),
 }
 
 /// Why a command failed, which fixes the exit status.
@@ -155,6 +158,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Import(args) => import::run(&ctx, args),
         Command::Export(args) => export::run(&ctx, args),
         Command::Mapping(args) => mapping::run(&ctx, args),
+        Command::Hook(args) => hook::run(&ctx, args),
         Command::Config(args) => config::run(&ctx, args),
         Command::Backup(args) => backup::run(&ctx, args),
         Command::Serve(args) => serve::run(&ctx, args),

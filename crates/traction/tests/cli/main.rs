@@ -5,6 +5,7 @@
 mod auth;
 mod demo;
 mod durability;
+mod hook;
 mod import;
 mod kpi;
 mod mapping;
