@@ -223,6 +223,11 @@ pub trait Writer {
 
     /// Checks the rules that span records, derives what is derived, and commits.
     fn commit(self: Box<Self>) -> Result<Summary, Error>;
+
+    /// Runs every check [`Writer::commit`] runs (a pipeline's won and lost stages, team cycles,
+    /// an order's total against its lines, references to records later in the batch), then rolls
+    /// everything back: a dry run's answer to what the commit would refuse.
+    fn rehearse(self: Box<Self>) -> Result<(), Error>;
 }
 
 /// The storage interface.

@@ -396,6 +396,10 @@ impl Writer for GuardedWriter<'_> {
         self.inner.delete(entity, key)
     }
 
+    fn rehearse(self: Box<Self>) -> Result<(), Error> {
+        self.inner.rehearse()
+    }
+
     fn commit(self: Box<Self>) -> Result<Summary, Error> {
         self.inner.commit()
     }

@@ -636,3 +636,51 @@ fn mapped_and_dry_run_imports_check_targets_and_unclosed_quotes() {
     assert!(run.stderr.contains("never closed"), "{}", run.stderr);
     assert!(env.ok(&["export", "targets"]).lines().count() <= 1, "nothing stored");
 }
+
+/// Issue 19 point 3: a dry run runs the rules the store checks only at commit — here a pipeline
+/// the mapping creates without a lost stage, and plain stages whose pipeline has no won stage —
+/// so it reports what the import would refuse (before, it answered "no errors").
+#[test]
+fn a_dry_run_reports_what_the_commit_would_refuse() {
+    let env = Env::new();
+    let map = env.file(
+        "no-lost.toml",
+        r#"create_missing = ["users", "pipelines", "stages"]
+stages = [{ name = "Open", kind = "open" }, { name = "Won", kind = "won" }]
+
+[source]
+date_formats = ["%Y-%m-%d"]
+
+[entities.deals.fields]
+id = "Ref"
+name = "Title"
+amount = "Value"
+pipeline_id = { const = "Sales", by = "name" }
+stage_id = { column = "Stage", by = "name" }
+created_at = "Created"
+owner_id = { column = "Rep", by = "name" }
+"#,
+    );
+    let deals = env
+        .file("deals.csv", "Ref,Title,Value,Stage,Created,Rep\nd1,Acme,100,Open,2026-01-05,Ann\n");
+    let args = ["import", "deals", deals.to_str().unwrap(), "--mapping", map.to_str().unwrap()];
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let mut all = args.to_vec();
+        all.extend_from_slice(extra);
+        let run = env.run(&all);
+        assert_eq!(run.code, 2, "{all:?}: {}", run.stderr);
+        assert!(run.stderr.contains("no lost stage"), "{all:?}: {}", run.stderr);
+    }
+    let stages = env.file(
+        "stages.csv",
+        "id,pipeline_id,name,kind,position\nopen,p1,Open,open,1\nlost,p1,Lost,lost,2\n",
+    );
+    let pipelines = env.file("pipelines.csv", "id,name\np1,Sales\n");
+    env.ok(&["import", "pipelines", pipelines.to_str().unwrap()]);
+    let run = env.run(&["import", "stages", stages.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("stages.csv:"), "{}", run.stderr);
+    assert!(run.stderr.contains("0 won stages"), "{}", run.stderr);
+    assert_eq!(export(&env, "deals").len(), 0);
+    assert_eq!(export(&env, "stages").len(), 0);
+}
