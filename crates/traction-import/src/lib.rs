@@ -8,6 +8,7 @@
 //!
 //! This crate does no terminal IO: progress goes to a callback.
 
+mod compute;
 mod csv_in;
 pub mod email_hooks;
 mod export;
