@@ -41,8 +41,10 @@ struct Job {
 }
 
 /// The imports in progress, by user and the id the page chose.
-fn jobs() -> &'static Mutex<HashMap<(String, String), Arc<Job>>> {
-    static JOBS: OnceLock<Mutex<HashMap<(String, String), Arc<Job>>>> = OnceLock::new();
+type Jobs = Mutex<HashMap<(String, String), Arc<Job>>>;
+
+fn jobs() -> &'static Jobs {
+    static JOBS: OnceLock<Jobs> = OnceLock::new();
     JOBS.get_or_init(Default::default)
 }
 
