@@ -259,7 +259,7 @@
           .then(function (r) { return r.ok ? r.json() : null; })
           .then(function (p) {
             if (done) return;
-            if (p && p.total > 0) {
+            if (p && p.running && p.total > 0) {
               var pct = Math.min(100, Math.round(100 * p.read / p.total));
               show(pct, "Importing: " + megabytes(p.read) + " of " + megabytes(p.total) + " read (" + pct + "%)");
             }

@@ -82,7 +82,9 @@ impl Drop for JobGuard {
 }
 
 /// `GET /import/progress?id=…`: how far the caller's import with that id has read its file:
-/// `{"read", "total"}` in bytes; `404` when there is none (not started, or finished).
+/// `{"running": true, "read", "total"}` in bytes; `{"running": false}` when there is none (the
+/// upload has not arrived yet, or the import has finished) — not an error, as the page asks
+/// before and after.
 pub async fn progress(req: Req, RawQuery(query): RawQuery) -> Result<Response> {
     let id = query
         .as_deref()
@@ -93,11 +95,12 @@ pub async fn progress(req: Req, RawQuery(query): RawQuery) -> Result<Response> {
     let job = jobs().lock().unwrap_or_else(|p| p.into_inner()).get(&(user, id)).cloned();
     match job {
         Some(job) => Ok(Json(serde_json::json!({
+            "running": true,
             "read": job.read.load(Ordering::Relaxed),
             "total": job.total.load(Ordering::Relaxed),
         }))
         .into_response()),
-        None => Err(WebError::not_found("no import in progress with this id".to_string())),
+        None => Ok(Json(serde_json::json!({"running": false})).into_response()),
     }
 }
 

@@ -674,8 +674,9 @@ async fn a_large_import_reports_its_progress_while_it_runs() {
     let mut seen: Vec<(u64, u64)> = Vec::new();
     while !upload.is_finished() {
         let r = client.get(app.url("/import/progress?id=big-1")).send().await.unwrap();
-        if r.status() == 200 {
-            let p: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let p: serde_json::Value = r.json().await.unwrap();
+        if p["running"] == true {
             seen.push((p["read"].as_u64().unwrap(), p["total"].as_u64().unwrap()));
         }
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
@@ -687,8 +688,11 @@ async fn a_large_import_reports_its_progress_while_it_runs() {
     assert!(seen.iter().all(|(read, total)| *total == size && *read <= size), "{seen:?}");
     assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "what is read only grows: {seen:?}");
     // Finished: no longer in progress; another id was never there.
-    let r = client.get(app.url("/import/progress?id=big-1")).send().await.unwrap();
-    assert_eq!(r.status(), 404);
-    let r = client.get(app.url("/import/progress?id=other")).send().await.unwrap();
-    assert_eq!(r.status(), 404);
+    for id in ["big-1", "other"] {
+        let r = client.get(app.url(&format!("/import/progress?id={id}"))).send().await.unwrap();
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap(),
+            serde_json::json!({"running": false})
+        );
+    }
 }
