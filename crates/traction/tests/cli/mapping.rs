@@ -847,3 +847,91 @@ fn the_olist_closed_deals_example_mapping_imports_the_won_deals() {
     assert_eq!(deal["closed_at"], "2018-02-26T22:58:54Z");
     assert_eq!(deal["created_at"], "2018-02-26T22:58:54Z");
 }
+
+/// Computed fields and line numbers: mistakes in the mapping are all reported by `mapping check`,
+/// and a cell a computation cannot read is an error of its line and column, nothing stored.
+#[test]
+fn compute_and_sequence_rules_are_checked_and_bad_cells_named() {
+    let env = Env::new();
+    let bad = env.file(
+        "bad.toml",
+        r#"[entities.order_lines.fields]
+order_id = "Order"
+line = { sequence = [] }
+product_id = { compute = "{Sku}" }
+quantity = { compute = "abs({Qty}" }
+unit_price = { compute = "{Total} / {Qty}", column = "Total" }
+"#,
+    );
+    let run = env.run(&["mapping", "check", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    for want in [
+        "line: sequence numbers rows",
+        "product_id: compute gives a number, and product_id is not",
+        "quantity: \"abs({Qty}\": abs( at 1 is not closed",
+        "unit_price: give exactly one of column, const, template, derive, compute or sequence",
+    ] {
+        assert!(run.stderr.contains(want), "{want:?} missing from:\n{}", run.stderr);
+    }
+    let map = env.file(
+        "lines.toml",
+        r#"[entities.products.fields]
+id = "Sku"
+name = "Sku"
+unit_price = { compute = "{Total} / {Qty}" }
+
+[entities.orders.fields]
+id = "Order"
+account_id = { const = "a1" }
+placed_at = { const = "2026-01-05" }
+status = { column = "Order", map = { "R*" = "returned" }, default = "fulfilled" }
+
+[entities.order_lines.fields]
+order_id = "Order"
+line = { sequence = ["Order"] }
+product_id = "Sku"
+quantity = { compute = "abs({Qty})" }
+unit_price = { compute = "{Total} / {Qty}" }
+"#,
+    );
+    let accounts = env.file("accounts.csv", "id,name,created_at\na1,Acme,2026-01-01\n");
+    env.ok(&["import", "accounts", accounts.to_str().unwrap()]);
+    let broken = env.file("broken.csv", "Order,Sku,Qty,Total\no1,p1,2,10\no1,p2,0,5\no2,p1,x,3\n");
+    let args = |file: &Path| {
+        vec![
+            "import".to_string(),
+            "order_lines".into(),
+            file.to_str().unwrap().into(),
+            "--mapping".into(),
+            map.to_str().unwrap().into(),
+        ]
+    };
+    let run = env.run(&args(&broken).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("broken.csv:3: Total + Qty") && run.stderr.contains("division by zero"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("broken.csv:4") && run.stderr.contains("\"x\" is not a number"),
+        "{}",
+        run.stderr
+    );
+    assert!(export(&env, "orders").is_empty());
+    // 10 / 3 = 3.333… → 3.33; a return (R…) is mapped by its prefix; lines numbered per order.
+    let good = env.file("good.csv", "Order,Sku,Qty,Total\no1,p1,3,10\no1,p2,1,5\nR9,p1,-2,-7\n");
+    let run = env.run(&args(&good).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines = export(&env, "order_lines");
+    let line = |order: &str, n: &str| {
+        lines.iter().find(|l| l["order_id"] == order && l["line"] == n).unwrap().clone()
+    };
+    assert_eq!(line("o1", "1")["unit_price"], "3.33");
+    assert_eq!(line("o1", "2")["product_id"], "p2");
+    assert_eq!(line("R9", "1")["quantity"], "2");
+    assert_eq!(line("R9", "1")["unit_price"], "3.50");
+    let orders = by_id(export(&env, "orders"));
+    assert_eq!(orders["R9"]["status"], "returned");
+    assert_eq!(orders["o1"]["status"], "fulfilled");
+}
