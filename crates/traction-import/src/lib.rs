@@ -8,7 +8,9 @@
 //!
 //! This crate does no terminal IO: progress goes to a callback.
 
+mod compute;
 mod csv_in;
+pub mod email_hooks;
 mod export;
 mod mapped_in;
 pub mod mapping;
@@ -452,24 +454,30 @@ fn run<R: Read + Send>(
         .by_entity
         .sort_by_key(|c| c.entity.and_then(|e| Entity::ALL.iter().position(|x| *x == e)));
     if report.total == 0 && dry_run {
-        // Dropping the writer rolls everything back.
-        drop(writer);
-        let mut summary = Summary::default();
-        for c in &report.by_entity {
-            summary.created += c.created;
-            summary.updated += c.updated;
-            summary.unchanged += c.unchanged;
+        // The commit's own checks run, then everything rolls back.
+        match writer.rehearse() {
+            Ok(()) => {
+                let mut summary = Summary::default();
+                for c in &report.by_entity {
+                    summary.created += c.created;
+                    summary.updated += c.updated;
+                    summary.unchanged += c.unchanged;
+                }
+                return Ok(ImportReport {
+                    rows,
+                    records: report.rows,
+                    summary,
+                    by_entity: report.by_entity,
+                    dry_run,
+                    preview: report.preview,
+                });
+            }
+            Err(StoreError::Invalid(problems)) => {
+                report.add_commit_problems(problems, &file_names);
+            }
+            Err(e) => return Err(ImportFailure::Io(e.to_string())),
         }
-        return Ok(ImportReport {
-            rows,
-            records: report.rows,
-            summary,
-            by_entity: report.by_entity,
-            dry_run,
-            preview: report.preview,
-        });
-    }
-    if report.total == 0 {
+    } else if report.total == 0 {
         match writer.commit() {
             Ok(summary) => {
                 return Ok(ImportReport {
@@ -482,14 +490,7 @@ fn run<R: Read + Send>(
                 });
             }
             Err(StoreError::Invalid(problems)) => {
-                for p in problems {
-                    let column = (!p.field.is_empty()).then_some(p.field.clone());
-                    let tag = p.tag.unwrap_or(0);
-                    let part = (tag >> TAG_FILE_SHIFT) as usize;
-                    report.file = file_names.get(part).cloned().unwrap_or_default();
-                    let line = tag & ((1 << TAG_FILE_SHIFT) - 1);
-                    report.add(report.error(line, column, None, p.message));
-                }
+                report.add_commit_problems(problems, &file_names);
             }
             Err(e) => return Err(ImportFailure::Io(e.to_string())),
         }
@@ -546,6 +547,23 @@ impl Report {
                     .push(EntityCounts { entity: Some(entity), ..EntityCounts::default() });
                 self.by_entity.last_mut().expect("just pushed")
             }
+        }
+    }
+
+    /// The problems `commit` (or its rehearsal) found, each at its file and line.
+    fn add_commit_problems(
+        &mut self,
+        problems: Vec<traction_store::Problem>,
+        file_names: &[String],
+    ) {
+        for p in problems {
+            let column = (!p.field.is_empty()).then_some(p.field.clone());
+            let tag = p.tag.unwrap_or(0);
+            let part = (tag >> TAG_FILE_SHIFT) as usize;
+            self.file = file_names.get(part).cloned().unwrap_or_default();
+            let line = tag & ((1 << TAG_FILE_SHIFT) - 1);
+            let error = self.error(line, column, None, p.message);
+            self.add(error);
         }
     }
 

@@ -28,6 +28,8 @@ struct Bound<'m, 'n> {
     seen: HashSet<(Entity, String)>,
     /// Per target entity, what errors call each field: the source column it comes from.
     labels: HashMap<Entity, std::sync::Arc<Vec<String>>>,
+    /// The rows seen so far per (target, field) and values of a `sequence` rule's columns.
+    sequences: HashMap<(Entity, usize, String), u64>,
 }
 
 pub(crate) fn read(
@@ -103,7 +105,15 @@ pub(crate) fn read(
         }
         labels.insert(target.entity, std::sync::Arc::new(l));
     }
-    let mut bound = Bound { mapping, index, names, columns, seen: HashSet::new(), labels };
+    let mut bound = Bound {
+        mapping,
+        index,
+        names,
+        columns,
+        seen: HashSet::new(),
+        labels,
+        sequences: HashMap::new(),
+    };
     let width = header.len();
     let mut cells: Vec<String> = Vec::with_capacity(width);
     loop {
@@ -200,7 +210,12 @@ impl Bound<'_, '_> {
     fn column_of(rule: &Rule, field: &str) -> String {
         match &rule.source {
             Source::Column(c) => c.clone(),
-            Source::Derive(cols) => cols.join(" + "),
+            Source::Derive(cols) | Source::Sequence(cols) => cols.join(" + "),
+            Source::Compute(expr) => {
+                let mut cols = Vec::new();
+                expr.columns(&mut cols);
+                if cols.is_empty() { field.to_string() } else { cols.join(" + ") }
+            }
             _ => field.to_string(),
         }
     }
@@ -256,6 +271,37 @@ impl Bound<'_, '_> {
                             String::new()
                         } else {
                             parts.join("|")
+                        }
+                    }
+                    Source::Sequence(cols) => {
+                        let parts: Vec<&str> = cols.iter().map(|c| self.cell(cells, c)).collect();
+                        let n =
+                            self.sequences.entry((entity, *idx, parts.join("\u{1f}"))).or_insert(0);
+                        *n += 1;
+                        n.to_string()
+                    }
+                    Source::Compute(expr) => {
+                        let decimals = match field.ty {
+                            FieldType::Money => u32::from(sink.ctx.currency.exponent()),
+                            FieldType::Int { .. } => 0,
+                            _ => 6,
+                        };
+                        let cell = |c: &str| {
+                            let text = self.cell(cells, c);
+                            (!text.is_empty()).then(|| mapping.number(text))
+                        };
+                        match expr.eval(&cell).and_then(|r| {
+                            r.map(|r| r.format(decimals, mapping.decimal)).transpose()
+                        }) {
+                            Ok(text) => text.unwrap_or_default(),
+                            Err(message) => {
+                                bad.push((
+                                    column.clone(),
+                                    String::new(),
+                                    format!("{message}: check the values the compute rule of {}.{} reads", entity, field.name),
+                                ));
+                                continue;
+                            }
                         }
                     }
                 };

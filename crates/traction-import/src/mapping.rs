@@ -93,6 +93,12 @@ pub enum Source {
     Template(Vec<TemplatePart>),
     /// A deterministic id from the values of these columns.
     Derive(Vec<String>),
+    /// Arithmetic over the row's numbers (`{Sales} / {Quantity}`), rounded to the field's
+    /// decimals (money: the currency's; whole numbers: none).
+    Compute(crate::compute::Expr),
+    /// The row's position (1, 2, …) among the rows with the same values of these columns (a
+    /// line number within an invoice that has none).
+    Sequence(Vec<String>),
 }
 
 #[derive(Clone, Debug)]
@@ -167,6 +173,8 @@ struct RawRule {
     constant: Option<String>,
     template: Option<String>,
     derive: Option<Vec<String>>,
+    compute: Option<String>,
+    sequence: Option<Vec<String>>,
     map: Option<BTreeMap<String, String>>,
     default: Option<String>,
     prefix: Option<String>,
@@ -406,7 +414,12 @@ impl Mapping {
                             }
                         }
                     }
-                    Source::Derive(cols) => cols.iter().for_each(&mut add),
+                    Source::Derive(cols) | Source::Sequence(cols) => cols.iter().for_each(&mut add),
+                    Source::Compute(expr) => {
+                        let mut cols = Vec::new();
+                        expr.columns(&mut cols);
+                        cols.iter().for_each(&mut add);
+                    }
                 }
             }
         }
@@ -504,14 +517,20 @@ fn compile_rule(entity: Entity, idx: usize, raw: &RawField) -> Result<Rule, Stri
         }
         RawField::Full(r) => r,
     };
-    let given =
-        [r.column.is_some(), r.constant.is_some(), r.template.is_some(), r.derive.is_some()]
-            .iter()
-            .filter(|b| **b)
-            .count();
+    let given = [
+        r.column.is_some(),
+        r.constant.is_some(),
+        r.template.is_some(),
+        r.derive.is_some(),
+        r.compute.is_some(),
+        r.sequence.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
     if given != 1 {
         return Err(
-            "give exactly one of column, const, template or derive (e.g. { column = \"Deal Name\" })"
+            "give exactly one of column, const, template, derive, compute or sequence (e.g. { column = \"Deal Name\" })"
                 .into(),
         );
     }
@@ -526,6 +545,22 @@ fn compile_rule(entity: Entity, idx: usize, raw: &RawField) -> Result<Rule, Stri
             return Err("derive lists no columns: name the columns whose values make the id".into());
         }
         rule.source = Source::Derive(d.clone());
+    } else if let Some(c) = &r.compute {
+        if !matches!(field.ty, FieldType::Money | FieldType::Int { .. } | FieldType::Fraction) {
+            return Err(format!(
+                "compute gives a number, and {} is not a money, whole-number or fraction field",
+                field.name
+            ));
+        }
+        rule.source = Source::Compute(crate::compute::Expr::parse(c)?);
+    } else if let Some(cols) = &r.sequence {
+        if cols.is_empty() || !matches!(field.ty, FieldType::Int { .. }) {
+            return Err(format!(
+                "sequence numbers rows within the same values of the columns it lists (sequence = [\"Invoice\"]); {} must be a whole-number field and the list not empty",
+                field.name
+            ));
+        }
+        rule.source = Source::Sequence(cols.clone());
     }
     if let Some(m) = &r.map {
         rule.map = Some(m.iter().map(|(k, v)| (norm(k), v.clone())).collect());
@@ -624,7 +659,15 @@ fn fnv(text: &str) -> u64 {
 /// Looks a value up in a value map.
 pub fn map_value<'m>(map: &'m [(String, String)], value: &str) -> Option<&'m str> {
     let key = norm(value);
-    map.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())
+    map.iter()
+        .find(|(k, _)| *k == key)
+        .or_else(|| {
+            // `"C*"`: any value that starts so (an invoice number `C536379` is a cancellation).
+            map.iter().find(|(k, _)| {
+                k.len() > 1 && k.ends_with('*') && key.starts_with(&k[..k.len() - 1])
+            })
+        })
+        .map(|(_, v)| v.as_str())
 }
 
 /// Name → ids indexes of the referenced records, stored and created during the import.

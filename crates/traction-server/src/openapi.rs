@@ -703,10 +703,30 @@ fn operation(op: Op) -> Json {
             json!({"description": "{\"schedule\", \"from\", \"to\", \"notifications\"}", "content": json_content(json!({"type": "object"}))}),
             &[400, 403, 404, 422, 500],
         ),
+        Op::EmailHookCheck => (
+            "whether a mailing tool's event hook is configured (public; `id` is mandrill or sendgrid)".into(),
+            vec![id_parameter()],
+            None,
+            "200",
+            json!({"description": "{\"provider\", \"configured\": true}",
+                   "content": json_content(json!({"type": "object"}))}),
+            &[404, 500],
+        ),
+        Op::EmailHook => (
+            "a mailing tool's event webhook, as Mandrill (form field mandrill_events, X-Mandrill-Signature) or SendGrid (JSON array, Signed Event Webhook headers) send it; public, the signature is checked against the hook's secret".into(),
+            vec![id_parameter()],
+            Some(json!({"application/x-www-form-urlencoded": {"schema": {"type": "object",
+                    "properties": {"mandrill_events": {"type": "string"}}}},
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}})),
+            "200",
+            json!({"description": "{\"provider\", \"received\", \"created\", \"updated\", \"unchanged\", \"matched\", \"unmatched\", \"skipped\": {kind: count}, \"invalid\": [text]}",
+                   "content": json_content(json!({"type": "object"}))}),
+            &[400, 401, 404, 413, 500],
+        ),
     };
     let mut responses = error_responses(errors);
-    if op != Op::Health {
-        // Every route but health needs credentials, and a role that may call it.
+    if !matches!(op, Op::Health | Op::EmailHook | Op::EmailHookCheck) {
+        // Every route but health and the hooks needs credentials, and a role that may call it.
         for (code, more) in error_responses(&[401, 403]) {
             responses.entry(code).or_insert(more);
         }

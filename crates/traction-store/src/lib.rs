@@ -12,6 +12,8 @@
 
 pub mod definitions;
 pub mod forecast;
+
+pub mod hooks;
 pub mod monitor;
 mod sqlite;
 
@@ -24,6 +26,8 @@ use traction_domain::{Entity, Record, Value};
 
 pub use definitions::{DefinitionStore, StoredDefinition};
 pub use forecast::ForecastStore;
+
+pub use hooks::HookStore;
 pub use monitor::MonitorStore;
 pub use sqlite::SqliteStore;
 pub use sqlite::auth::{ApiToken, AuditEntry, AuditQuery, Session};
@@ -237,6 +241,11 @@ pub trait Writer {
 
     /// Checks the rules that span records, derives what is derived, and commits.
     fn commit(self: Box<Self>) -> Result<Summary, Error>;
+
+    /// Runs every check [`Writer::commit`] runs (a pipeline's won and lost stages, team cycles,
+    /// an order's total against its lines, references to records later in the batch), then rolls
+    /// everything back: a dry run's answer to what the commit would refuse.
+    fn rehearse(self: Box<Self>) -> Result<(), Error>;
 }
 
 /// The storage interface.

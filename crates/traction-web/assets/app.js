@@ -255,6 +255,76 @@
   document.querySelectorAll("form.filters select[data-auto]").forEach(function (el) {
     el.addEventListener("change", function () { el.form.requestSubmit(); });
   });
+
+  // ---- Import: the progress of a large file ---------------------------------------------------
+  // The form posts itself: the upload's progress from the browser, then the import's from
+  // /import/progress (bytes of the file read), then the answer replaces the page.
+  function megabytes(n) { return (n / 1048576).toFixed(1) + " MB"; }
+  function setupImport() {
+    var form = document.querySelector("form[data-progress]");
+    if (!form || !window.XMLHttpRequest || !window.FormData) return;
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var box = document.getElementById("import-progress");
+      var bar = document.getElementById("import-bar");
+      var step = document.getElementById("import-step");
+      var button = form.querySelector("button[type=submit]");
+      var id = "p" + Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+      var url = form.action + (form.action.indexOf("?") < 0 ? "?" : "&") + "progress=" + id;
+      var polling = null, done = false;
+      function show(pct, text) {
+        box.hidden = false;
+        if (pct === null) bar.removeAttribute("value"); else bar.value = pct;
+        step.textContent = text;
+      }
+      function poll() {
+        if (done) return;
+        fetch("/import/progress?id=" + id, { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (p) {
+            if (done) return;
+            if (p && p.running && p.total > 0) {
+              var pct = Math.min(100, Math.round(100 * p.read / p.total));
+              show(pct, "Importing: " + megabytes(p.read) + " of " + megabytes(p.total) + " read (" + pct + "%)");
+            }
+            polling = setTimeout(poll, 250);
+          })
+          .catch(function () { polling = setTimeout(poll, 1000); });
+      }
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", url);
+      xhr.upload.onprogress = function (ev) {
+        if (ev.lengthComputable) {
+          var pct = Math.round(100 * ev.loaded / ev.total);
+          show(pct, "Uploading: " + megabytes(ev.loaded) + " of " + megabytes(ev.total) + " (" + pct + "%)");
+        }
+      };
+      xhr.upload.onload = function () {
+        show(null, "Uploaded; checking and importing…");
+        poll();
+      };
+      xhr.onload = function () {
+        done = true;
+        clearTimeout(polling);
+        var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+        if (doc.title) document.title = doc.title;
+        document.body.replaceWith(document.adoptNode(doc.body));
+        setupImport();
+        var notice = document.querySelector("main [role=status], main [role=alert]");
+        if (notice) { notice.setAttribute("tabindex", "-1"); notice.focus(); }
+      };
+      xhr.onerror = function () {
+        done = true;
+        clearTimeout(polling);
+        button.disabled = false;
+        show(0, "The upload failed: check the connection and try again.");
+      };
+      button.disabled = true;
+      show(0, "Uploading…");
+      xhr.send(new FormData(form));
+    });
+  }
+  setupImport();
 })();
 
 // An event-stream connection: `onState(true|false)` as it opens and drops (the browser

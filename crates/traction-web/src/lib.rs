@@ -71,6 +71,7 @@ pub fn router() -> Router<AppState> {
                 .post(import::upload)
                 .layer(axum::extract::DefaultBodyLimit::max(import::MAX_UPLOAD)),
         )
+        .route("/import/progress", get(import::progress))
         .route("/settings", get(settings::page).post(settings::save))
         .route("/settings/tokens", post(tokens::create_token))
         .route("/settings/tokens/revoke", post(tokens::revoke_token))

@@ -13,6 +13,8 @@ pub mod deals;
 pub mod definitions;
 pub mod filter;
 pub mod forecast;
+
+pub mod hooks;
 pub mod import;
 pub mod kpis;
 pub mod metrics;
@@ -100,6 +102,11 @@ pub enum Op {
     Forecast,
     ForecastHistory,
     ForecastPipeline,
+
+    /// A mailing tool's event webhook (public: the provider's signature lets it in).
+    EmailHook,
+    /// Whether a provider's hook is configured (public; Mandrill checks a URL before saving it).
+    EmailHookCheck,
 }
 
 /// One method on one path.
@@ -179,6 +186,9 @@ pub fn endpoints() -> Vec<Endpoint> {
     add(Method::PATCH, "/schedules/{id}".into(), Op::UpdateSchedule);
     add(Method::DELETE, "/schedules/{id}".into(), Op::DeleteSchedule);
     add(Method::POST, "/schedules/{id}/run".into(), Op::RunSchedule);
+
+    add(Method::GET, "/hooks/email/{id}".into(), Op::EmailHookCheck);
+    add(Method::POST, "/hooks/email/{id}".into(), Op::EmailHook);
     out
 }
 
@@ -420,6 +430,14 @@ fn handler(endpoint: &Endpoint) -> MethodRouter<AppState> {
         Op::ReadNotification => {
             on(f, |State(s): State<AppState>, CurrentUser(u): CurrentUser, id: IdPath| {
                 monitor::read_notification(s, u, id)
+            })
+        }
+        Op::EmailHookCheck => {
+            on(f, |State(s): State<AppState>, id: IdPath| hooks::check_hook(s, id))
+        }
+        Op::EmailHook => {
+            on(f, |State(s): State<AppState>, id: IdPath, h: HeaderMap, b: BodyBytes| {
+                hooks::receive(s, id, h, b)
             })
         }
     }

@@ -104,6 +104,9 @@ pub fn route_roles(op: Op) -> &'static [Role] {
         // A schedule's report has its maker's rights (api/monitor.rs, traction_monitor::schedule).
         Op::Schedules => ALL,
         Op::CreateSchedule | Op::UpdateSchedule | Op::DeleteSchedule | Op::RunSchedule => MANAGERS,
+
+        // Public routes: the provider's signature is checked by the handler.
+        Op::EmailHook | Op::EmailHookCheck => ALL,
     }
 }
 
@@ -413,6 +416,10 @@ impl Writer for GuardedWriter<'_> {
             self.check(0, entity, Some(&before), None)?;
         }
         self.inner.delete(entity, key)
+    }
+
+    fn rehearse(self: Box<Self>) -> Result<(), Error> {
+        self.inner.rehearse()
     }
 
     fn commit(self: Box<Self>) -> Result<Summary, Error> {

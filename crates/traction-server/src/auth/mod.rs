@@ -8,7 +8,8 @@
 //!
 //! 1. resolves the caller from `Authorization: Bearer <token>` (an API token) or the
 //!    `traction_session` cookie (a web session), checking expiry and that the user is active;
-//! 2. lets public paths through without credentials: `GET /api/v1/health`, `GET|POST /login`
+//! 2. lets public paths through without credentials: `GET /api/v1/health`, `GET|POST /login`,
+//!    the mailing tools' signed event webhooks `GET|HEAD|POST /api/v1/hooks/email/{provider}`
 //!    and static files under `/assets/`; anything else without a caller answers 401 (API, the
 //!    error body) or `303 See Other` to `/login?next=<path-and-query>` (pages);
 //! 3. for cookie sessions, on every method but GET, HEAD and OPTIONS, requires the session's CSRF
@@ -278,6 +279,9 @@ impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for CurrentUser 
 /// Whether a path needs no credentials.
 fn is_public(method: &Method, path: &str) -> bool {
     (path == "/api/v1/health" && (method == Method::GET || method == Method::HEAD))
+        // Mailing tools' event webhooks: signed by the provider, checked by the handler.
+        || (path.starts_with("/api/v1/hooks/email/")
+            && matches!(*method, Method::GET | Method::HEAD | Method::POST))
         || path == "/login"
         || path.starts_with("/assets/")
         || path == "/favicon.ico"

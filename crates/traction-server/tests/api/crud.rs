@@ -476,3 +476,50 @@ async fn get_events_lists_the_entity_with_a_query_or_json_and_streams_otherwise(
     assert_eq!(fields, ["kind", "quantity"], "{details:#?}");
     assert_eq!(app.count(Entity::Events), 1);
 }
+
+/// Issue 19 point 3: over HTTP, a dry run refuses what the commit would (a pipeline without a
+/// won stage, a rule the store checks at commit), and a mapped import whose owner matches two
+/// users is refused by line and column — in the dry run and the import alike, nothing stored.
+#[tokio::test]
+async fn dry_runs_and_mapped_imports_over_http_refuse_what_the_import_would() {
+    let app = TestApp::spawn().await;
+    app.create("pipelines", json!({"id": "p1", "name": "Sales"})).await;
+    let stages = "id,pipeline_id,name,kind,position\nopen,p1,Open,open,1\nlost,p1,Lost,lost,2\n";
+    for query in ["?dry_run=true", ""] {
+        let answer = app
+            .raw(
+                reqwest::Method::POST,
+                &format!("/api/v1/stages/import{query}"),
+                Some("text/csv"),
+                stages,
+            )
+            .await;
+        let details = answer.error(422, "invalid_record");
+        assert!(answer.body.to_string().contains("0 won stages"), "{query}: {:#}", answer.body);
+        assert!(details.iter().any(|d| d["line"].is_number()), "{query}: {:#}", answer.body);
+    }
+    assert_eq!(app.count(traction_domain::Entity::Stages), 0);
+
+    crate::helpers::add_user(&app.store, "ann1", "rep", None);
+    crate::helpers::add_user(&app.store, "ann2", "rep", None);
+    app.patch("/api/v1/users/ann1", &json!({"name": "Ann Lee"})).await;
+    app.patch("/api/v1/users/ann2", &json!({"name": "Ann Lee"})).await;
+    let csv = "Record ID,Deal Name,Pipeline,Deal Stage,Amount,Close Date,Create Date,Deal owner,Associated Company,Deal Type
+101,Acme expansion,Sales Pipeline,Closed Won,12000,2026-02-10 15:00,2026-01-02 09:30,Ann Lee,Acme,Existing Business
+";
+    for query in ["&dry_run=true", ""] {
+        let answer = app
+            .raw(
+                reqwest::Method::POST,
+                &format!("/api/v1/deals/import?from=hubspot{query}"),
+                None,
+                csv,
+            )
+            .await;
+        let details = answer.error(422, "invalid_record");
+        let text = answer.body.to_string();
+        assert!(text.contains("ann1") && text.contains("ann2"), "{query}: {text}");
+        assert!(details.iter().any(|d| d["line"] == 2), "{query}: {text}");
+    }
+    assert_eq!(app.count(traction_domain::Entity::Deals), 0);
+}

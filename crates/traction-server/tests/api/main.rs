@@ -10,6 +10,7 @@
 //! - `metrics`: the catalog, a metric and the funnel over data written through the API.
 //! - `kpis`: breakdown, status, leaderboard and report on the worked example of kpis.md.
 //! - `concurrency`: several tasks writing at once, no errors, no lost writes.
+//! - `hooks`: the Mandrill and SendGrid event webhooks, signed as they sign them.
 //! - `monitor`: channels, alert rules, silences, alerts and one's own notifications.
 //! - `server`: the OpenAPI document against the router, graceful shutdown, the home page.
 //! - `bad_requests`: issue 25 — bad requests generated from the OpenAPI document, per role.
@@ -28,6 +29,7 @@ mod errors;
 mod events;
 mod hardening;
 mod helpers;
+mod hooks;
 mod kpis;
 mod metrics;
 mod monitor;

@@ -67,8 +67,8 @@ async fn every_documented_operation_is_served() {
     // deleted and run). The events entity's list shares
     // `GET /events` with the stream (one route less); both methods on `/events` are skipped.
     // Metrics defined in the app: listed, checked, added, replaced, deleted (5); forecasts: a
-    // metric's, its history, the pipeline's (3).
-    assert_eq!(checked, 3 + 18 * 7 - 1 + 3 * 4 + 1 + 4 + 4 + 5 + 18 + 5 + 3 - 2);
+    // metric's, its history, the pipeline's (3); the email hook and its check (2).
+    assert_eq!(checked, 3 + 18 * 7 - 1 + 3 * 4 + 1 + 4 + 4 + 5 + 18 + 5 + 3 + 2 - 2);
     let events = app.client.get(app.url("/api/v1/events")).send().await.unwrap();
     assert_eq!(events.status(), StatusCode::OK);
 }

@@ -5,6 +5,8 @@ pub(crate) mod auth;
 pub mod customers;
 mod definitions;
 mod forecast;
+
+pub(crate) mod hooks;
 mod list;
 mod migrations;
 mod monitor;

@@ -580,6 +580,26 @@ impl<'a> SqliteWriter<'a> {
     }
 }
 
+impl SqliteWriter<'_> {
+    /// What `commit` does before it commits: the derived lead answers, then the rules that span
+    /// records, every problem at once.
+    fn final_checks(&mut self) -> Result<(), Error> {
+        // Leads answered by this transaction's activities (in the same transaction and audit).
+        for (lead, (at, tag)) in std::mem::take(&mut self.answered_leads) {
+            let stored = super::get_record(&self.conn, Entity::Leads, &[Value::Text(lead)])?;
+            if let Some(answered) = stored.and_then(|l| traction_domain::leads::answered(&l, at)) {
+                self.put(tag, answered)?;
+            }
+        }
+        let mut problems = self.commit_checks()?;
+        if !problems.is_empty() {
+            problems.sort_by_key(|p| p.tag);
+            return Err(Error::Invalid(problems));
+        }
+        Ok(())
+    }
+}
+
 impl Writer for SqliteWriter<'_> {
     fn put(&mut self, tag: u64, mut record: Record) -> Result<PutOutcome, Error> {
         let entity = record.entity;
@@ -721,19 +741,13 @@ impl Writer for SqliteWriter<'_> {
         Ok(())
     }
 
+    fn rehearse(mut self: Box<Self>) -> Result<(), Error> {
+        // Dropped afterwards: the transaction rolls back.
+        self.final_checks()
+    }
+
     fn commit(mut self: Box<Self>) -> Result<Summary, Error> {
-        // Leads answered by this transaction's activities (in the same transaction and audit).
-        for (lead, (at, tag)) in std::mem::take(&mut self.answered_leads) {
-            let stored = super::get_record(&self.conn, Entity::Leads, &[Value::Text(lead)])?;
-            if let Some(answered) = stored.and_then(|l| traction_domain::leads::answered(&l, at)) {
-                self.put(tag, answered)?;
-            }
-        }
-        let mut problems = self.commit_checks()?;
-        if !problems.is_empty() {
-            problems.sort_by_key(|p| p.tag);
-            return Err(Error::Invalid(problems));
-        }
+        self.final_checks()?;
         // The customers whose purchases changed, recomputed in the same transaction.
         if super::customers::refresh(&self.conn)? {
             self.tables.insert("customer_stats");

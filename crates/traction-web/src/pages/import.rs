@@ -2,8 +2,19 @@
 //! either what was stored or every error by line and column — in which case nothing was stored
 //! (imports are atomic). The same importer as `traction import` and `POST /api/v1/{entity}/import`.
 //! The form posts as multipart with the CSRF token in the query string, so it works with no script.
+//!
+//! Progress of a large file: with the script, the page posts the form itself and shows the
+//! upload's progress (the browser's upload events), then the import's — the page names the
+//! upload with a `progress` id in the query, the importer's progress callback records the bytes
+//! read, and the page polls `GET /import/progress?id=…` (the caller's own jobs only) until the
+//! answer arrives. Without the script the form posts as before.
 
-use axum::extract::{Multipart, State};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::Json;
+use axum::extract::{Multipart, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
@@ -21,6 +32,77 @@ use crate::{Req, Result, WebError, blocking, render};
 /// stream.
 pub const MAX_UPLOAD: usize = 256 * 1024 * 1024;
 const MAX_ERRORS: usize = 200;
+
+/// An import in progress: bytes of the file read by the importer, of `total`.
+#[derive(Default)]
+struct Job {
+    read: AtomicU64,
+    total: AtomicU64,
+}
+
+/// The imports in progress, by user and the id the page chose.
+type Jobs = Mutex<HashMap<(String, String), Arc<Job>>>;
+
+fn jobs() -> &'static Jobs {
+    static JOBS: OnceLock<Jobs> = OnceLock::new();
+    JOBS.get_or_init(Default::default)
+}
+
+/// The `progress` id of a query string: 1 to 64 letters, digits and dashes, else none.
+fn progress_id(query: Option<&str>) -> Option<String> {
+    query?.split('&').find_map(|pair| {
+        let id = pair.strip_prefix("progress=")?;
+        let ok = !id.is_empty()
+            && id.len() <= 64
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        ok.then(|| id.to_string())
+    })
+}
+
+/// Keeps a job registered while its import runs; unregisters it however the import ends.
+struct JobGuard {
+    key: (String, String),
+    job: Arc<Job>,
+}
+
+impl JobGuard {
+    fn start(user: &str, id: String, total: u64) -> JobGuard {
+        let job = Arc::new(Job::default());
+        job.total.store(total, Ordering::Relaxed);
+        let key = (user.to_string(), id);
+        jobs().lock().unwrap_or_else(|p| p.into_inner()).insert(key.clone(), job.clone());
+        JobGuard { key, job }
+    }
+}
+
+impl Drop for JobGuard {
+    fn drop(&mut self) {
+        jobs().lock().unwrap_or_else(|p| p.into_inner()).remove(&self.key);
+    }
+}
+
+/// `GET /import/progress?id=…`: how far the caller's import with that id has read its file:
+/// `{"running": true, "read", "total"}` in bytes; `{"running": false}` when there is none (the
+/// upload has not arrived yet, or the import has finished) — not an error, as the page asks
+/// before and after.
+pub async fn progress(req: Req, RawQuery(query): RawQuery) -> Result<Response> {
+    let id = query
+        .as_deref()
+        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("id=")))
+        .unwrap_or("")
+        .to_string();
+    let user = req.principal.as_deref().map(|p| p.user_id.clone()).unwrap_or_default();
+    let job = jobs().lock().unwrap_or_else(|p| p.into_inner()).get(&(user, id)).cloned();
+    match job {
+        Some(job) => Ok(Json(serde_json::json!({
+            "running": true,
+            "read": job.read.load(Ordering::Relaxed),
+            "total": job.total.load(Ordering::Relaxed),
+        }))
+        .into_response()),
+        None => Ok(Json(serde_json::json!({"running": false})).into_response()),
+    }
+}
 
 pub async fn form(req: Req) -> Result<Response> {
     Ok(render(page(&req, None, None)))
@@ -114,7 +196,7 @@ fn page(req: &Req, outcome: Option<&Outcome>, selected: Option<Entity>) -> Marku
             }
             None => {}
         }
-        form.card method="post" action=(action) enctype="multipart/form-data" {
+        form.card #import-form method="post" action=(action) enctype="multipart/form-data" data-progress {
             div.field {
                 label for="entity" { "The file holds" }
                 select name="entity" id="entity" required {
@@ -151,6 +233,10 @@ fn page(req: &Req, outcome: Option<&Outcome>, selected: Option<Entity>) -> Marku
                 }
             }
             button type="submit" { "Import" }
+            div #import-progress hidden role="status" aria-live="polite" {
+                progress #import-bar max="100" {}
+                span #import-step {}
+            }
         }
     };
     layout::page(req, "Import", Nav::Import, body)
@@ -160,8 +246,10 @@ fn page(req: &Req, outcome: Option<&Outcome>, selected: Option<Entity>) -> Marku
 pub async fn upload(
     State(state): State<AppState>,
     req: Req,
+    RawQuery(query): RawQuery,
     mut multipart: Multipart,
 ) -> Result<Response> {
+    let progress_id = progress_id(query.as_deref());
     let mut entity: Option<Entity> = None;
     let mut format: Option<Format> = None;
     let mut source = String::new();
@@ -250,6 +338,14 @@ pub async fn upload(
     let outcome = blocking(move || {
         let now = (st.clock)();
         let principal = principal.as_deref().ok_or_else(|| WebError::bad("sign in to import"))?;
+        let guard =
+            progress_id.map(|id| JobGuard::start(&principal.user_id, id, bytes.len() as u64));
+        let job = guard.as_ref().map(|g| g.job.clone());
+        let mut on_progress = |read: u64| {
+            if let Some(job) = &job {
+                job.read.store(read, Ordering::Relaxed);
+            }
+        };
         let guarded = forms::guarded(&st, principal, now);
         let options =
             ImportOptions { file_name: name.clone(), format, max_errors: MAX_ERRORS, now };
@@ -269,20 +365,26 @@ pub async fn upload(
                 &options,
                 &check,
                 dry_run,
-                &mut |_| {},
+                &mut on_progress,
             ),
-            None if dry_run => {
-                traction_import::dry_run(&guarded, entity, input, &options, &check, &mut |_| {})
-            }
+            None if dry_run => traction_import::dry_run(
+                &guarded,
+                entity,
+                input,
+                &options,
+                &check,
+                &mut on_progress,
+            ),
             None => traction_import::import_checked(
                 &guarded,
                 entity,
                 input,
                 &options,
                 &check,
-                &mut |_| {},
+                &mut on_progress,
             ),
         };
+        drop(guard);
         match result {
             Ok(report) if report.dry_run => Ok((
                 Outcome::Checked {

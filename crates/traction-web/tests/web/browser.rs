@@ -221,6 +221,40 @@ async fn the_web_app_in_a_real_browser() {
         "import: console errors: {logged:#?}"
     );
 
+    // Issue 19 point 4: a large file shows its progress as it imports, then what was stored.
+    let mut big = String::from("day,source,visitors\n");
+    for d in 0..2000 {
+        let day = jiff::civil::date(2001, 1, 1).checked_add(jiff::Span::new().days(d)).unwrap();
+        for src in 0..30 {
+            big.push_str(&format!("{day},browser-src-{src},{}\n", (d + src) % 89));
+        }
+    }
+    let big_path = dir.path().join("visits.csv");
+    std::fs::write(&big_path, &big).unwrap();
+    s.goto(&app.url("/import")).await;
+    s.script(
+        "window.__steps = []; new MutationObserver(function () { var el = document.getElementById('import-step'); if (el && el.textContent) window.__steps.push(el.textContent); }).observe(document, { subtree: true, childList: true, characterData: true }); document.getElementById('entity').value = 'web_visits'",
+        json!([]),
+    )
+    .await;
+    let file = s.find("#file").await;
+    s.upload(&file, big_path.to_str().unwrap()).await;
+    let submit = s.find("main form button[type=submit]").await;
+    s.click(&submit).await;
+    wait_until("the large import to finish", Duration::from_secs(120), async || {
+        s.script(
+            "var n = document.querySelector('p.notice'); return n ? n.textContent : ''",
+            json!([]),
+        )
+        .await
+        .as_str()
+        .is_some_and(|t| t.contains("60000 rows"))
+    })
+    .await;
+    let steps = s.script("return window.__steps", json!([])).await;
+    let steps: Vec<String> = serde_json::from_value(steps).unwrap();
+    assert!(steps.iter().any(|t| t.starts_with("Importing: ")), "progress shown: {steps:?}");
+
     // The dashboard changes live when a deal is won through the API.
     s.goto(&app.url("/")).await;
     let tiles = s.find("#tiles").await;

@@ -682,3 +682,54 @@ async fn the_explorer_keeps_a_filtered_query_to_the_readers_scope() {
         .unwrap();
     assert_eq!(value(&rep), 0.0, "the rep learns nothing of it: {rep}");
 }
+
+/// Issue 19 point 4: the import page follows a large file: an upload named with a `progress`
+/// id is found at `/import/progress?id=…` while it imports — the bytes of the file read, of its
+/// size — and is gone once the page has answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_import_reports_its_progress_while_it_runs() {
+    let app = App::spawn().await;
+    // 60,000 web visits (2,000 days × 30 sources), about 1.9 MB.
+    let mut file = String::from("day,source,visitors\n");
+    let start = jiff::civil::date(2001, 1, 1);
+    for d in 0..2000 {
+        let day = start.checked_add(jiff::Span::new().days(d)).unwrap();
+        for s in 0..30 {
+            file.push_str(&format!("{day},progress-src-{s},{}\n", (d + s) % 97));
+        }
+    }
+    let size = file.len() as u64;
+    let form = reqwest::multipart::Form::new()
+        .text("entity", "web_visits")
+        .part("file", reqwest::multipart::Part::bytes(file.into_bytes()).file_name("visits.csv"));
+    let client = app.api();
+    let upload = tokio::spawn({
+        let client = client.clone();
+        let url = app.url("/import?progress=big-1");
+        async move { client.post(url).multipart(form).send().await.unwrap() }
+    });
+    let mut seen: Vec<(u64, u64)> = Vec::new();
+    while !upload.is_finished() {
+        let r = client.get(app.url("/import/progress?id=big-1")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let p: serde_json::Value = r.json().await.unwrap();
+        if p["running"] == true {
+            seen.push((p["read"].as_u64().unwrap(), p["total"].as_u64().unwrap()));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let answer = upload.await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert!(answer.text().await.unwrap().contains("60000 rows — 60000 new"));
+    assert!(seen.iter().any(|(read, _)| *read > 0), "the import was never seen reading: {seen:?}");
+    assert!(seen.iter().all(|(read, total)| *total == size && *read <= size), "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "what is read only grows: {seen:?}");
+    // Finished: no longer in progress; another id was never there.
+    for id in ["big-1", "other"] {
+        let r = client.get(app.url(&format!("/import/progress?id={id}"))).send().await.unwrap();
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap(),
+            serde_json::json!({"running": false})
+        );
+    }
+}

@@ -11,6 +11,8 @@ mod demo;
 mod explain;
 mod export;
 mod forecast;
+
+mod hook;
 mod import;
 mod kpi;
 mod mapping;
@@ -113,6 +115,9 @@ pub enum Command {
     /// Forecasts: a metric by day or week with an interval and its backtest; `history METRIC`
     /// (past forecasts against what happened); `pipeline` (open deals weighted by win rates).
     Forecast(forecast::Args),
+
+    /// Mailing tools' event hooks (Mandrill, SendGrid): add, list, remove.
+    Hook(hook::Args),
 }
 
 /// Why a command failed, which fixes the exit status.
@@ -162,6 +167,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Import(args) => import::run(&ctx, args),
         Command::Export(args) => export::run(&ctx, args),
         Command::Mapping(args) => mapping::run(&ctx, args),
+        Command::Hook(args) => hook::run(&ctx, args),
         Command::Config(args) => config::run(&ctx, args),
         Command::Backup(args) => backup::run(&ctx, args),
         Command::Serve(args) => serve::run(&ctx, args),

@@ -8,6 +8,8 @@ mod demo;
 mod durability;
 mod faults;
 mod forecast;
+
+mod hook;
 mod import;
 mod kpi;
 mod mapping;

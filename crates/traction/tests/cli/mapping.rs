@@ -636,3 +636,302 @@ fn mapped_and_dry_run_imports_check_targets_and_unclosed_quotes() {
     assert!(run.stderr.contains("never closed"), "{}", run.stderr);
     assert!(env.ok(&["export", "targets"]).lines().count() <= 1, "nothing stored");
 }
+
+/// Issue 19 point 3: a dry run runs the rules the store checks only at commit — here a pipeline
+/// the mapping creates without a lost stage, and plain stages whose pipeline has no won stage —
+/// so it reports what the import would refuse (before, it answered "no errors").
+#[test]
+fn a_dry_run_reports_what_the_commit_would_refuse() {
+    let env = Env::new();
+    let map = env.file(
+        "no-lost.toml",
+        r#"create_missing = ["users", "pipelines", "stages"]
+stages = [{ name = "Open", kind = "open" }, { name = "Won", kind = "won" }]
+
+[source]
+date_formats = ["%Y-%m-%d"]
+
+[entities.deals.fields]
+id = "Ref"
+name = "Title"
+amount = "Value"
+pipeline_id = { const = "Sales", by = "name" }
+stage_id = { column = "Stage", by = "name" }
+created_at = "Created"
+owner_id = { column = "Rep", by = "name" }
+"#,
+    );
+    let deals = env
+        .file("deals.csv", "Ref,Title,Value,Stage,Created,Rep\nd1,Acme,100,Open,2026-01-05,Ann\n");
+    let args = ["import", "deals", deals.to_str().unwrap(), "--mapping", map.to_str().unwrap()];
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let mut all = args.to_vec();
+        all.extend_from_slice(extra);
+        let run = env.run(&all);
+        assert_eq!(run.code, 2, "{all:?}: {}", run.stderr);
+        assert!(run.stderr.contains("no lost stage"), "{all:?}: {}", run.stderr);
+    }
+    let stages = env.file(
+        "stages.csv",
+        "id,pipeline_id,name,kind,position\nopen,p1,Open,open,1\nlost,p1,Lost,lost,2\n",
+    );
+    let pipelines = env.file("pipelines.csv", "id,name\np1,Sales\n");
+    env.ok(&["import", "pipelines", pipelines.to_str().unwrap()]);
+    let run = env.run(&["import", "stages", stages.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("stages.csv:"), "{}", run.stderr);
+    assert!(run.stderr.contains("0 won stages"), "{}", run.stderr);
+    assert_eq!(export(&env, "deals").len(), 0);
+    assert_eq!(export(&env, "stages").len(), 0);
+}
+
+/// `Sales` (up to four decimals) ÷ `Quantity`, to the cent, half away from zero — worked here in
+/// integers from the raw text, independently of the importer's computed-field code.
+fn unit_cents_of(sales: &str, quantity: i64) -> i64 {
+    let (whole, frac) = sales.split_once('.').unwrap_or((sales, ""));
+    let frac = format!("{frac:0<4}");
+    let sales_e4 = whole.parse::<i64>().unwrap() * 10_000 + frac[..4].parse::<i64>().unwrap();
+    // cents = sales_e4 / (100 × quantity), rounded half up (every sale here is positive).
+    let den = 100 * quantity;
+    (2 * sales_e4 + den) / (2 * den)
+}
+
+/// Issue 19 point 5: the Superstore orders through docs/mappings/superstore-orders.toml, whole:
+/// customers, products, orders and lines counted, the lines' amounts and line numbers checked
+/// against the raw file.
+#[test]
+fn the_superstore_example_mapping_imports_orders_with_unit_prices_from_sales() {
+    let env = Env::new();
+    let file = dataset("superstore").join("Sample - Superstore.csv");
+    let run = env.run(&[
+        "import",
+        "order_lines",
+        file.to_str().unwrap(),
+        "--mapping",
+        &example("superstore-orders.toml"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let raw = rows(&std::fs::read(&file).unwrap());
+    assert_eq!(raw.len(), 9994);
+    let distinct = |col: &str| {
+        raw.iter().map(|r| r[col].clone()).collect::<std::collections::HashSet<_>>().len()
+    };
+    assert_eq!(export(&env, "orders").len(), distinct("Order ID"));
+    assert_eq!(export(&env, "accounts").len(), distinct("Customer ID"));
+    assert_eq!(export(&env, "products").len(), distinct("Product ID"));
+    let lines = export(&env, "order_lines");
+    assert_eq!(lines.len(), 9994);
+    // Σ unit price × quantity over the lines, from the raw Sales and Quantity.
+    let expected: i64 = raw
+        .iter()
+        .map(|r| {
+            let q: i64 = r["Quantity"].parse().unwrap();
+            unit_cents_of(&r["Sales"], q) * q
+        })
+        .sum();
+    let stored: i64 =
+        lines.iter().map(|l| cents(&l["unit_price"]) * l["quantity"].parse::<i64>().unwrap()).sum();
+    assert_eq!(stored, expected);
+    // And within half a cent per unit of the raw Sales total, 2,297,200.86 (datasets README).
+    let units: i64 = raw.iter().map(|r| r["Quantity"].parse::<i64>().unwrap()).sum();
+    assert!((stored - 229_720_086).abs() * 2 <= units, "{stored}");
+    // Lines are numbered by their position within the order: CA-2018-152156 has two.
+    let of_order: Vec<&HashMap<String, String>> =
+        lines.iter().filter(|l| l["order_id"] == "ss-CA-2018-152156").collect();
+    let line_of = |product: &str| {
+        of_order.iter().find(|l| l["product_id"] == product).unwrap()["line"].clone()
+    };
+    assert_eq!(line_of("ss-FUR-BO-10001798"), "1");
+    assert_eq!(line_of("ss-FUR-CH-10000454"), "2");
+    // 261.96 / 2 = 130.98.
+    assert_eq!(cents(&of_order.iter().find(|l| l["line"] == "1").unwrap()["unit_price"]), 13_098);
+}
+
+/// Issue 19 point 5: the online retailer's invoices (the wholesaler's, UCI "Online Retail")
+/// through docs/mappings/online-retail-invoices.toml: C invoices are cancelled orders, price-0
+/// lines skipped, lines numbered within their invoice; the first 30,000 lines, checked against
+/// the raw file.
+#[test]
+fn the_online_retail_example_mapping_imports_invoices_and_cancellations() {
+    let env = Env::new();
+    let gz = dataset("online-retail").join("online_retail.csv.gz");
+    let out = std::process::Command::new("gzip").arg("-dc").arg(&gz).output().unwrap();
+    let text: String =
+        String::from_utf8(out.stdout).unwrap().split_inclusive('\n').take(30_001).collect();
+    let file = env.file("online_retail.csv", &text);
+    env.ok(&["config", "set", "currency", "GBP"]);
+    let run = env.run(&[
+        "import",
+        "order_lines",
+        file.to_str().unwrap(),
+        "--mapping",
+        &example("online-retail-invoices.toml"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let raw: Vec<HashMap<String, String>> = rows(text.as_bytes())
+        .into_iter()
+        .filter(|r| !["0", "0.0"].contains(&r["UnitPrice"].as_str()))
+        .collect();
+    let skipped = 30_000 - raw.len();
+    assert!(run.stderr.contains(&format!("order_lines: {} created", raw.len())), "{}", run.stderr);
+    assert!(skipped > 0, "the first lines hold price-0 lines");
+    assert!(run.stderr.contains(&format!("{skipped} skipped")), "{}", run.stderr);
+    let invoices: std::collections::HashSet<&str> =
+        raw.iter().map(|r| r["InvoiceNo"].as_str()).collect();
+    let cancelled = invoices.iter().filter(|i| i.starts_with('C')).count();
+    assert!(cancelled > 0);
+    let orders = export(&env, "orders");
+    assert_eq!(orders.len(), invoices.len());
+    assert_eq!(orders.iter().filter(|o| o["status"] == "cancelled").count(), cancelled);
+    // Σ price × |quantity| of the lines of invoices that are not cancelled, in pence.
+    let pence = |price: &str| {
+        let (whole, frac) = price.split_once('.').unwrap_or((price, ""));
+        let frac = format!("{frac:0<3}");
+        let milli = whole.parse::<i64>().unwrap() * 1000 + frac[..3].parse::<i64>().unwrap();
+        (milli + 5) / 10
+    };
+    let expected: i64 = raw
+        .iter()
+        .filter(|r| !r["InvoiceNo"].starts_with('C'))
+        .map(|r| pence(&r["UnitPrice"]) * r["Quantity"].parse::<i64>().unwrap())
+        .sum();
+    let cancelled_ids: std::collections::HashSet<String> =
+        orders.iter().filter(|o| o["status"] == "cancelled").map(|o| o["id"].clone()).collect();
+    let lines = export(&env, "order_lines");
+    let stored: i64 = lines
+        .iter()
+        .filter(|l| !cancelled_ids.contains(&l["order_id"]))
+        .map(|l| cents(&l["unit_price"]) * l["quantity"].parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(stored, expected);
+    // Invoice 536365 has seven lines, numbered in file order; its second is 71053 at 3.39.
+    let first: Vec<&HashMap<String, String>> =
+        lines.iter().filter(|l| l["order_id"] == "uci-536365").collect();
+    assert_eq!(first.len(), 7);
+    let second = first.iter().find(|l| l["line"] == "2").unwrap();
+    assert_eq!(second["product_id"], "uci-71053");
+    assert_eq!(cents(&second["unit_price"]), 339);
+    // A customer's account is made on its first invoice; lines without one go to "unknown".
+    let accounts = by_id(export(&env, "accounts"));
+    assert_eq!(accounts["uci-17850"]["region"], "united kingdom");
+    assert_eq!(
+        raw.iter().any(|r| r["CustomerID"].is_empty()),
+        accounts.contains_key("uci-unknown")
+    );
+}
+
+/// Issue 19 point 5: the Olist closed deals through docs/mappings/olist-closed-deals.toml: every
+/// deal won, on its won date in São Paulo time, its value the declared monthly revenue.
+#[test]
+fn the_olist_closed_deals_example_mapping_imports_the_won_deals() {
+    let env = Env::new();
+    let file = dataset("olist-original").join("olist_closed_deals_dataset.csv");
+    let run = env.run(&[
+        "import",
+        "deals",
+        file.to_str().unwrap(),
+        "--mapping",
+        &example("olist-closed-deals.toml"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let raw = rows(&std::fs::read(&file).unwrap());
+    let deals = by_id(export(&env, "deals"));
+    assert_eq!(deals.len(), raw.len());
+    assert!(deals.values().all(|d| d["status"] == "won"), "every deal is won");
+    let expected: i64 = raw.iter().map(|r| cents(&r["declared_monthly_revenue"])).sum();
+    assert_eq!(deals.values().map(|d| cents(&d["amount"])).sum::<i64>(), expected);
+    let reps: std::collections::HashSet<&str> = raw.iter().map(|r| r["sr_id"].as_str()).collect();
+    assert_eq!(export(&env, "users").len(), reps.len());
+    // 2018-02-26 19:58:54 in São Paulo (UTC−3 then) is 22:58:54 UTC.
+    let deal = &deals["olist-deal-5420aad7fec3549a85876ba1c529bd84"];
+    assert_eq!(deal["closed_at"], "2018-02-26T22:58:54Z");
+    assert_eq!(deal["created_at"], "2018-02-26T22:58:54Z");
+}
+
+/// Computed fields and line numbers: mistakes in the mapping are all reported by `mapping check`,
+/// and a cell a computation cannot read is an error of its line and column, nothing stored.
+#[test]
+fn compute_and_sequence_rules_are_checked_and_bad_cells_named() {
+    let env = Env::new();
+    let bad = env.file(
+        "bad.toml",
+        r#"[entities.order_lines.fields]
+order_id = "Order"
+line = { sequence = [] }
+product_id = { compute = "{Sku}" }
+quantity = { compute = "abs({Qty}" }
+unit_price = { compute = "{Total} / {Qty}", column = "Total" }
+"#,
+    );
+    let run = env.run(&["mapping", "check", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    for want in [
+        "line: sequence numbers rows",
+        "product_id: compute gives a number, and product_id is not",
+        "quantity: \"abs({Qty}\": abs( at 1 is not closed",
+        "unit_price: give exactly one of column, const, template, derive, compute or sequence",
+    ] {
+        assert!(run.stderr.contains(want), "{want:?} missing from:\n{}", run.stderr);
+    }
+    let map = env.file(
+        "lines.toml",
+        r#"[entities.products.fields]
+id = "Sku"
+name = "Sku"
+unit_price = { compute = "{Total} / {Qty}" }
+
+[entities.orders.fields]
+id = "Order"
+account_id = { const = "a1" }
+placed_at = { const = "2026-01-05" }
+status = { column = "Order", map = { "R*" = "returned" }, default = "fulfilled" }
+
+[entities.order_lines.fields]
+order_id = "Order"
+line = { sequence = ["Order"] }
+product_id = "Sku"
+quantity = { compute = "abs({Qty})" }
+unit_price = { compute = "{Total} / {Qty}" }
+"#,
+    );
+    let accounts = env.file("accounts.csv", "id,name,created_at\na1,Acme,2026-01-01\n");
+    env.ok(&["import", "accounts", accounts.to_str().unwrap()]);
+    let broken = env.file("broken.csv", "Order,Sku,Qty,Total\no1,p1,2,10\no1,p2,0,5\no2,p1,x,3\n");
+    let args = |file: &Path| {
+        vec![
+            "import".to_string(),
+            "order_lines".into(),
+            file.to_str().unwrap().into(),
+            "--mapping".into(),
+            map.to_str().unwrap().into(),
+        ]
+    };
+    let run = env.run(&args(&broken).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("broken.csv:3: Total + Qty") && run.stderr.contains("division by zero"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("broken.csv:4") && run.stderr.contains("\"x\" is not a number"),
+        "{}",
+        run.stderr
+    );
+    assert!(export(&env, "orders").is_empty());
+    // 10 / 3 = 3.333… → 3.33; a return (R…) is mapped by its prefix; lines numbered per order.
+    let good = env.file("good.csv", "Order,Sku,Qty,Total\no1,p1,3,10\no1,p2,1,5\nR9,p1,-2,-7\n");
+    let run = env.run(&args(&good).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines = export(&env, "order_lines");
+    let line = |order: &str, n: &str| {
+        lines.iter().find(|l| l["order_id"] == order && l["line"] == n).unwrap().clone()
+    };
+    assert_eq!(line("o1", "1")["unit_price"], "3.33");
+    assert_eq!(line("o1", "2")["product_id"], "p2");
+    assert_eq!(line("R9", "1")["quantity"], "2");
+    assert_eq!(line("R9", "1")["unit_price"], "3.50");
+    let orders = by_id(export(&env, "orders"));
+    assert_eq!(orders["R9"]["status"], "returned");
+    assert_eq!(orders["o1"]["status"], "fulfilled");
+}
