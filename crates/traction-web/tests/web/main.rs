@@ -4,6 +4,7 @@
 
 mod app;
 mod browser;
+mod events;
 mod issue22;
 mod pages;
 mod records;
