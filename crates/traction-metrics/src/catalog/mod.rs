@@ -1653,7 +1653,7 @@ colour = "red"
         assert_eq!(
             problems(text),
             [
-                "metric.a: source: unknown entity \"dealz\"; sources are teams, users, accounts, contacts, campaigns, pipelines, stages, deals, stage_changes, leads, activities, products, orders, order_lines, inventory_movements, costs, web_visits, email_events, surveys, email_messages, stage_exits, customers, product_stock",
+                "metric.a: source: unknown entity \"dealz\"; sources are teams, users, accounts, contacts, campaigns, pipelines, stages, deals, stage_changes, leads, activities, products, orders, order_lines, inventory_movements, costs, web_visits, email_events, surveys, events, email_messages, stage_exits, customers, product_stock",
                 "metric.b: better \"up\" is not a direction: use higher or lower",
                 "metric.b: time: deals.amount is a money, not a timestamp or date",
                 "metric.b: of: 1:1: unknown field \"ownr\" on deals; fields are id, name, pipeline_id, stage_id, account_id, owner_id, amount, created_at, expected_close_on, closed_at, status, lost_reason, competitor, source, campaign_id, deal_type, contract_months, owner, team, pipeline, stage, campaign, segment, industry, region, account, origin, medium",

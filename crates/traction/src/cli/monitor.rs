@@ -606,10 +606,16 @@ pub fn run_notifications(ctx: &Context, args: NotificationsArgs) -> Result<()> {
 /// `traction serve`'s evaluator: a thread of its own (so pages never wait on it) that evaluates
 /// every rule at start and then at each minute, and delivers what is due (retries included).
 /// A failed round is logged and the next one tries again.
-pub fn spawn_evaluator(store: std::sync::Arc<SqliteStore>, catalog: traction_metrics::Catalog) {
+pub fn spawn_evaluator(store: std::sync::Arc<SqliteStore>, metrics_file: Option<String>) {
     let spawned = std::thread::Builder::new().name("traction-monitor".into()).spawn(move || {
         loop {
             let now = wall_clock();
+            // The workspace's catalog as of this round: metrics defined since start count too.
+            let catalog =
+                match traction_metrics::catalog::workspace::load(store.as_ref(), metrics_file.as_deref()) {
+                    Ok(loaded) => loaded.catalog,
+                    Err(_) => traction_metrics::Catalog::builtin(),
+                };
             let engine = Engine { store: &store, catalog: &catalog };
             let kpis = Kpis { store: store.as_ref(), metrics: &engine };
             let context = traction_monitor::eval::Context {

@@ -44,9 +44,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     }
     let log_format = traction_server::LogFormat::parse(&args.log_format)
         .map_err(|e| Failure::Input(format!("--log-format: {e}")))?;
-    // An invalid definitions file stops the server before it listens, with every problem.
     let store = ctx.store()?;
-    let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
+    // An invalid definitions file stops the server before it listens, with every problem.
+    super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
     let metrics_file = match &args.metrics {
         Some(path) => Some(
             std::fs::read_to_string(path)
@@ -61,7 +61,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let clock: traction_server::Clock = Arc::new(wall_clock);
     let store = Arc::new(store);
     // Alert rules are evaluated every minute and notifications delivered, beside the server.
-    super::monitor::spawn_evaluator(store.clone(), catalog.clone());
+    super::monitor::spawn_evaluator(store.clone(), metrics_file.clone());
     let config = traction_server::Config {
         // The server's catalog follows the definitions stored by any process (catalog.rs).
         metrics_file,
