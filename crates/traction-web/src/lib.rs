@@ -85,7 +85,6 @@ pub fn router() -> Router<AppState> {
         .route("/campaigns/{id}", get(records::campaign))
         .route("/costs", get(records::costs))
         .route("/events", get(events::list))
-
         .route("/alerts", get(alerts::page))
         .route("/alerts/rules", post(alerts::save_rule))
         .route("/alerts/rules/new", get(alerts::new_rule))
