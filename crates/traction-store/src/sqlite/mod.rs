@@ -196,14 +196,37 @@ impl SqliteStore {
         self.read_limit_ms.store(ms, Ordering::Relaxed);
     }
 
-    /// Gives memory back while the server is idle: drops the kept query results and asks each
-    /// free read connection to release its page cache (`PRAGMA shrink_memory`). Connections in
-    /// use are skipped. The next reads are slower until the caches are warm again.
+    /// Gives memory back while the server is idle: drops the kept query results and closes and
+    /// reopens every free connection (the writer and the readers), which frees all a
+    /// connection holds — its page cache, prepared statements and lookaside memory — where
+    /// `PRAGMA shrink_memory` left the allocator's pieces behind (issue 25: 212 MB stayed
+    /// resident at scale L after the load). Connections in use are skipped. The next reads
+    /// are slower until the caches are warm again.
     pub fn release_memory(&self) {
         self.cache.clear();
-        for conn in self.read.iter().chain(&self.light) {
-            if let Ok(conn) = conn.try_lock() {
-                let _ = conn.execute_batch("PRAGMA shrink_memory;");
+        if let Ok(mut conn) = self.write.try_lock()
+            && let Ok(fresh) = open_connection(&self.path)
+        {
+            *conn = fresh;
+        }
+        for (idx, conn) in self.read.iter().enumerate() {
+            if let Ok(mut conn) = conn.try_lock() {
+                let fresh = open_analytical(
+                    &self.path,
+                    &self.read_started[idx],
+                    &self.read_limit_ms,
+                    self.epoch,
+                );
+                if let Ok(fresh) = fresh {
+                    *conn = fresh;
+                }
+            }
+        }
+        for conn in &self.light {
+            if let Ok(mut conn) = conn.try_lock()
+                && let Ok(fresh) = open_small(&self.path)
+            {
+                *conn = fresh;
             }
         }
     }

@@ -749,3 +749,23 @@ fn an_outbound_call_answers_its_lead_once_in_the_same_transaction() {
     assert_eq!(audit[0].actor, "u1");
     assert_eq!(audit[0].action, "update");
 }
+
+/// Issue 25: when idle the store closes and reopens its free connections to give their memory
+/// back; the reopened ones write, read and keep the analytical time limit.
+#[test]
+fn connections_reopened_when_idle_keep_working_and_keep_the_time_limit() {
+    let (_dir, store) = store();
+    put_all(&store, pipeline()).unwrap();
+    let teams = store.count(Entity::Teams).unwrap();
+    store.release_memory();
+    put_all(&store, vec![rec(Entity::Teams, "id=t-after;name=After")]).unwrap();
+    assert_eq!(store.count(Entity::Teams).unwrap(), teams + 1);
+    store.set_read_time_limit(Some(std::time::Duration::from_millis(50)));
+    let slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000000) \
+                SELECT count(*) FROM c";
+    for _ in 0..4 {
+        // Each of the four analytical connections in turn.
+        let err = store.query_cached::<i64>(slow, &[], None).unwrap_err();
+        assert!(matches!(&err, Error::Busy(m) if m.contains("time limit")), "{err:?}");
+    }
+}
