@@ -176,7 +176,8 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
 pub const IDLE_RELEASE: Duration = Duration::from_secs(120);
 
 /// Runs for ever: once the server has computed no figures for [`IDLE_RELEASE`], gives the
-/// memory of its caches back (`SqliteStore::release_memory`), once per idle spell.
+/// memory of its caches back (`SqliteStore::release_memory`) and the allocator's free pages to
+/// the system (`memory::release_freed`), once per idle spell.
 pub async fn release_when_idle(state: AppState) {
     let mut released = false;
     loop {
@@ -184,8 +185,13 @@ pub async fn release_when_idle(state: AppState) {
         let idle = state.admission.idle_for() >= IDLE_RELEASE;
         if idle && !released {
             let store = state.store.clone();
-            let _ = tokio::task::spawn_blocking(move || store.release_memory()).await;
-            tracing::debug!("idle: caches released");
+            let returned = tokio::task::spawn_blocking(move || {
+                store.release_memory();
+                crate::memory::release_freed()
+            })
+            .await
+            .unwrap_or(false);
+            tracing::debug!(returned, "idle: caches released, freed memory handed back");
         }
         released = idle;
     }
