@@ -131,7 +131,7 @@ fn expected_roles(method: &str, path: &str) -> &'static [&'static str] {
         return ALL;
     }
     match first {
-        "channels" | "alert-rules" | "silences" | "metric-definitions" => MANAGERS,
+        "channels" | "alert-rules" | "silences" | "schedules" | "metric-definitions" => MANAGERS,
         "accounts" | "contacts" | "leads" | "deals" | "activities" | "orders" | "costs"
         | "email_events" | "events" | "stage_changes" | "order_lines" => WRITERS,
         "targets" => MANAGERS,
