@@ -177,7 +177,7 @@ pub const IDLE_RELEASE: Duration = Duration::from_secs(120);
 
 /// Runs for ever: once the server has computed no figures for [`IDLE_RELEASE`], gives the
 /// memory of its caches back (`SqliteStore::release_memory`) and the allocator's free pages to
-/// the system (`memory::release_freed`), once per idle spell.
+/// the system (`os::release_freed`), once per idle spell.
 pub async fn release_when_idle(state: AppState) {
     let mut released = false;
     loop {
@@ -187,7 +187,7 @@ pub async fn release_when_idle(state: AppState) {
             let store = state.store.clone();
             let returned = tokio::task::spawn_blocking(move || {
                 store.release_memory();
-                crate::memory::release_freed()
+                crate::os::release_freed()
             })
             .await
             .unwrap_or(false);

@@ -20,7 +20,7 @@ pub mod catalog;
 pub mod error;
 pub mod events;
 mod limits;
-mod memory;
+pub mod os;
 pub mod openapi;
 mod web;
 

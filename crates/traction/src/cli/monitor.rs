@@ -446,6 +446,8 @@ pub fn run_alert(ctx: &Context, args: AlertArgs) -> Result<()> {
             write_table(ctx, &table, serde_json::json!({ "history": json }))
         }
         AlertAction::Eval => {
+            // Run from cron beside a server: the server's pages come first.
+            traction_server::os::background_priority();
             let at = ctx.now(&store)?;
             let context =
                 traction_monitor::eval::Context { monitor: &store, data: &store, kpis: &kpis };
@@ -603,11 +605,16 @@ pub fn run_notifications(ctx: &Context, args: NotificationsArgs) -> Result<()> {
     write_table(ctx, &table, serde_json::json!({ "notifications": json }))
 }
 
-/// `traction serve`'s evaluator: a thread of its own (so pages never wait on it) that evaluates
+/// `traction serve`'s evaluator: a thread of its own at the lowest priority (so pages never wait
+/// on it) that evaluates
 /// every rule at start and then at each minute, and delivers what is due (retries included).
 /// A failed round is logged and the next one tries again.
 pub fn spawn_evaluator(store: std::sync::Arc<SqliteStore>, metrics_file: Option<String>) {
     let spawned = std::thread::Builder::new().name("traction-monitor".into()).spawn(move || {
+        // The pages come first: this thread takes the cores only when they are idle.
+        if !traction_server::os::background_priority() {
+            tracing::debug!("the evaluator runs at the normal priority");
+        }
         loop {
             let now = wall_clock();
             // The workspace's catalog as of this round: metrics defined since start count too.
@@ -818,6 +825,7 @@ pub fn run_schedule(ctx: &Context, args: ScheduleArgs) -> Result<()> {
             })
         }
         ScheduleAction::Run => {
+            traction_server::os::background_priority();
             let at = ctx.now(&store)?;
             let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
             let outcome = run_schedules(&store, &catalog, at, false).map_err(monitor_error)?;
