@@ -110,6 +110,19 @@ pub trait MetricSource {
         Ok(None)
     }
 
+    /// The last complete day before `at` against the forecast interval at `level` made from
+    /// the days before it (spec: monitoring.md, `anomaly`): `(day, value, low, high)`.
+    /// `Ok(None)` from a source that makes no forecasts (the forecast crate's makes them).
+    fn last_day_against_forecast(
+        &self,
+        _metric: &str,
+        _owners: Option<&[String]>,
+        _at: Micros,
+        _level: f64,
+    ) -> Result<Option<(String, f64, f64, f64)>, String> {
+        Ok(None)
+    }
+
     /// The metric's share per (weekday, local hour) over `[from, to)`, for seasonal splits.
     fn seasonality(
         &self,

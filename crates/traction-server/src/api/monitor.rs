@@ -262,7 +262,7 @@ pub(crate) async fn create_rule(
                         return Err(outside(&format!("target {id} ({})", target.scope)));
                     }
                 }
-                RuleSpec::Threshold { scope, .. } => {
+                RuleSpec::Threshold { scope, .. } | RuleSpec::Anomaly { scope, .. } => {
                     let scope = Scope::parse(scope).map_err(|e| ApiError::invalid(e, vec![]))?;
                     if !manages(&principal, &scope) {
                         return Err(outside(&format!("scope {scope}")));

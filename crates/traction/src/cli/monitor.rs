@@ -333,7 +333,8 @@ pub fn run_channel(ctx: &Context, args: ChannelArgs) -> Result<()> {
 pub fn run_alert(ctx: &Context, args: AlertArgs) -> Result<()> {
     let store = ctx.store()?;
     let catalog = super::metric::load_catalog(args.metrics.as_deref())?;
-    let engine = Engine { store: &store, catalog: &catalog };
+    // With forecasts: anomaly rules compare a day with its forecast interval.
+    let engine = traction_forecast::kpi::Source::new(&store, &catalog);
     let kpis = Kpis { store: &store, metrics: &engine };
     match args.action {
         AlertAction::Add(add) => {
@@ -610,7 +611,7 @@ pub fn spawn_evaluator(store: std::sync::Arc<SqliteStore>, catalog: traction_met
     let spawned = std::thread::Builder::new().name("traction-monitor".into()).spawn(move || {
         loop {
             let now = wall_clock();
-            let engine = Engine { store: &store, catalog: &catalog };
+            let engine = traction_forecast::kpi::Source::new(&store, &catalog);
             let kpis = Kpis { store: store.as_ref(), metrics: &engine };
             let context = traction_monitor::eval::Context {
                 monitor: store.as_ref(),
