@@ -23,6 +23,7 @@ mod crud;
 mod deals;
 mod errors;
 mod events;
+mod forecast;
 mod hardening;
 mod helpers;
 mod kpis;
