@@ -5,6 +5,7 @@ pub mod activity;
 pub mod dashboard;
 pub mod edit;
 pub mod explorer;
+pub mod forecast;
 pub mod import;
 pub mod leads;
 pub mod pipeline;
