@@ -57,6 +57,19 @@ async fn forecast_pages_show_the_deals_behind_the_pipeline_and_past_forecasts() 
     );
     let bad = api.get(app.url("/forecast/history?metric=win_rate")).send().await.unwrap();
     assert_eq!(bad.status(), 400);
+    // A target's page says where it is forecast to land, beside the run rate.
+    let kpis: serde_json::Value =
+        api.get(app.url("/api/v1/kpis")).send().await.unwrap().json().await.unwrap();
+    let row = kpis["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["forecast"].is_object())
+        .expect("a current accumulating target has a forecast");
+    let id = row["target"].as_str().unwrap();
+    let page = api.get(app.url(&format!("/targets/{id}"))).send().await.unwrap();
+    let body = page.text().await.unwrap();
+    assert!(body.contains("<dt>Forecast</dt>") && body.contains("past forecasts"), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
