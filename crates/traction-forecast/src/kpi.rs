@@ -84,6 +84,16 @@ pub fn combine(model: Band, pipeline: f64) -> Band {
     }
 }
 
+/// The interval at `level` a day after `history` is expected in (`None`: too short a history
+/// for a forecast); a day outside it is an anomaly.
+pub fn anomaly_check(history: &[f64], level: f64) -> Result<Option<(f64, f64)>, crate::Error> {
+    if history.len() < Step::Day.min_history() {
+        return Ok(None);
+    }
+    let points = forecast(history, Step::Day, 1, level)?;
+    Ok(Some((points.low[0], points.high[0])))
+}
+
 /// The level of a KPI forecast's interval.
 pub const KPI_LEVEL: f64 = 0.8;
 
@@ -293,6 +303,64 @@ impl MetricSource for Source<'_> {
         self.engine.seasonality(metric, owners, from, to, at)
     }
 
+    fn explain_last_day(
+        &self,
+        metric: &str,
+        scope: &Scope,
+        at: Micros,
+    ) -> Result<Option<String>, String> {
+        let store = self.engine.store;
+        let zone = store.workspace().map_err(|e| e.to_string())?.zone;
+        let today = Buckets::new(Grain::Day, at, at + 1, &zone).map_err(|e| e.to_string())?;
+        let Some(today) = today.list.into_iter().next() else { return Ok(None) };
+        let day = Buckets::new(Grain::Day, today.start - 1, today.start, &zone)
+            .map_err(|e| e.to_string())?;
+        let Some(day) = day.list.into_iter().next() else { return Ok(None) };
+        // Against the day before, as the dashboard's sentences compare a bucket with the one
+        // before; a metric that cannot be split says nothing rather than failing the alert.
+        match traction_kpi::explain::why(
+            store,
+            self.engine.catalog,
+            metric,
+            (day.start, day.end),
+            traction_metrics::Compare::Previous,
+            scope,
+            at,
+        ) {
+            Ok((_, sentence)) => Ok(Some(sentence.text)),
+            Err(_) => Ok(None),
+        }
+    }
+
+    fn last_day_against_forecast(
+        &self,
+        metric: &str,
+        owners: Option<&[String]>,
+        at: Micros,
+        level: f64,
+    ) -> Result<Option<(String, f64, f64, f64)>, String> {
+        let store = self.engine.store;
+        let zone = store.workspace().map_err(|e| e.to_string())?.zone;
+        let today = Buckets::new(Grain::Day, at, at + 1, &zone).map_err(|e| e.to_string())?;
+        let Some(today) = today.list.into_iter().next() else { return Ok(None) };
+        // The last complete day is the one before the day holding `at`: forecast it from the
+        // days before it, as of its start.
+        let past =
+            history(store, self.engine.catalog, metric, owners, Step::Day, today.start - 1, &zone)
+                .map_err(|e| e.to_string())?;
+        anomaly_check(&past.values, level).map_err(|e| e.to_string())?.map_or(
+            Ok(None),
+            |(low, high)| {
+                let value = self
+                    .engine
+                    .actual(metric, owners, past.current.start, past.current.end, at)?
+                    .value
+                    .unwrap_or(0.0);
+                Ok(Some((past.current.label.clone().unwrap_or_default(), value, low, high)))
+            },
+        )
+    }
+
     fn forecast(
         &self,
         target: &Target,
@@ -359,6 +427,21 @@ mod tests {
             at("2026-11-30T00:00:00Z"),
         );
         assert_eq!(rest, Band { value: 25.0, low: 20.0, high: 30.0 });
+    }
+
+    /// A synthetic series with a weekly pattern: a usual Monday is inside the interval, a
+    /// Monday at five times its usual level is outside (an anomaly), and so is an empty one.
+    #[test]
+    fn a_day_far_from_its_forecast_is_an_anomaly() {
+        let pattern = [100.0, 120.0, 110.0, 130.0, 90.0, 20.0, 10.0];
+        // 10 weeks ending on a Sunday, with a little deterministic noise.
+        let history: Vec<f64> =
+            (0..70).map(|t| pattern[t % 7] + [3.0, -2.0, 1.0, -4.0, 2.0][t % 5]).collect();
+        let (low, high) = anomaly_check(&history, 0.8).unwrap().unwrap();
+        assert!(low < 100.0 && 100.0 < high, "a usual Monday: [{low}, {high}]");
+        assert!(500.0 > high && 0.0 < low, "[{low}, {high}]");
+        // Too short a history: no check at all.
+        assert_eq!(anomaly_check(&history[..50], 0.8).unwrap(), None);
     }
 
     #[test]

@@ -130,6 +130,32 @@ pub trait MetricSource {
         Ok(None)
     }
 
+    /// The last complete day before `at` against the forecast interval at `level` made from
+    /// the days before it (spec: monitoring.md, `anomaly`): `(day, value, low, high)`.
+    /// `Ok(None)` from a source that makes no forecasts (the forecast crate's makes them).
+    fn last_day_against_forecast(
+        &self,
+        _metric: &str,
+        _owners: Option<&[String]>,
+        _at: Micros,
+        _level: f64,
+    ) -> Result<Option<(String, f64, f64, f64)>, String> {
+        Ok(None)
+    }
+
+    /// Why the metric moved on the last complete day before `at` against the day before it, for
+    /// `scope`, in the one sentence the dashboard and the report use (spec: monitoring.md, an
+    /// anomaly alert carries the explanation of the change). `Ok(None)` from a source that
+    /// cannot explain (the forecast crate's source can).
+    fn explain_last_day(
+        &self,
+        _metric: &str,
+        _scope: &Scope,
+        _at: Micros,
+    ) -> Result<Option<String>, String> {
+        Ok(None)
+    }
+
     /// The metric's share per (weekday, local hour) over `[from, to)`, for seasonal splits.
     fn seasonality(
         &self,

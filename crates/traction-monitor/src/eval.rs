@@ -393,6 +393,50 @@ fn conditions(
             }
         }
         RuleSpec::LeadSla { minutes } => lead_conditions(ctx, org, rule, *minutes, known, at),
+        RuleSpec::Anomaly { metric, scope, level } => {
+            let scope = Scope::parse(scope).map_err(Error::Invalid)?;
+            let owners = org.owners(&scope);
+            let checked = ctx
+                .kpis
+                .metrics
+                .last_day_against_forecast(metric, owners.as_deref(), at, *level)
+                .map_err(Error::Invalid)?;
+            let Some((day, value, low, high)) = checked else {
+                return Err(Error::Invalid(format!(
+                    "{metric} for {scope} cannot be forecast yet (a forecast needs at least 8 weeks of daily history; `traction forecast {metric}` says how much there is)"
+                )));
+            };
+            let holds = value < low || value > high;
+            let side = if value < low {
+                "below"
+            } else if value > high {
+                "above"
+            } else {
+                "inside"
+            };
+            let mut summary = format!(
+                "{metric} for {scope} on {day} was {value}, {side} its {:.0}% forecast interval {low:.1}–{high:.1}",
+                level * 100.0
+            );
+            // The explanation of the change (monitoring.md), only when it fires: it costs a few
+            // metric queries.
+            if holds
+                && let Some(why) =
+                    ctx.kpis.metrics.explain_last_day(metric, &scope, at).map_err(Error::Invalid)?
+            {
+                summary.push_str(". ");
+                summary.push_str(&why);
+            }
+            Ok(vec![Condition {
+                key: scope.to_string(),
+                holds,
+                value: Some(value),
+                summary,
+                url: format!("/explore?metric={metric}"),
+                owner: None,
+                calendar_team: org.calendar_team(&scope),
+            }])
+        }
     }
 }
 

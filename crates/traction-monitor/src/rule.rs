@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use traction_domain::time::Micros;
+use traction_kpi::pace::Behaviour;
 use traction_kpi::scope::Scope;
 use traction_kpi::service::Kpis;
 use traction_store::monitor::Rule;
@@ -142,6 +143,8 @@ pub enum RuleSpec {
     },
     /// An open lead with no first response more than `minutes` after it came in.
     LeadSla { minutes: i64 },
+    /// A metric's last complete day outside its forecast interval at `level`.
+    Anomaly { metric: String, scope: String, level: f64 },
 }
 
 impl RuleSpec {
@@ -150,6 +153,7 @@ impl RuleSpec {
             RuleSpec::Kpi { .. } => "kpi",
             RuleSpec::Threshold { .. } => "threshold",
             RuleSpec::LeadSla { .. } => "lead_sla",
+            RuleSpec::Anomaly { .. } => "anomaly",
         }
     }
 
@@ -168,6 +172,12 @@ impl RuleSpec {
                 format!("{metric}{per} over {} {} {value}", window.name(), op.symbol())
             }
             RuleSpec::LeadSla { minutes } => format!("no first response after {minutes} min"),
+            RuleSpec::Anomaly { metric, level, .. } => {
+                format!(
+                    "{metric} for the last complete day outside its {:.0}% forecast interval",
+                    level * 100.0
+                )
+            }
         };
         if for_secs > 0 {
             format!("{base} for {}", crate::duration::format_seconds(for_secs))
@@ -353,9 +363,47 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
             RuleSpec::LeadSla { minutes }
         }
         "anomaly" => {
-            return Err(Error::Invalid(
-                "anomaly rules need forecasts, which this version of Traction does not make yet: use a threshold rule (--kind threshold) meanwhile".into(),
-            ));
+            refuse_flags(
+                "anomaly",
+                &[
+                    ("--target", input.target.is_some()),
+                    ("--targets", input.targets.is_some()),
+                    ("--window", input.window.is_some()),
+                    ("--op", input.op.is_some()),
+                    ("--value", input.value.is_some()),
+                    ("--by", input.by.is_some()),
+                    ("--status", input.status.is_some()),
+                    ("--min-sample", input.min_sample.is_some()),
+                    ("--minutes", input.minutes.is_some()),
+                ],
+            )?;
+            let metric = input
+                .metric
+                .clone()
+                .ok_or_else(|| Error::Invalid("an anomaly rule needs --metric M".into()))?;
+            // A day's forecast adds buckets up: counts and sums only (spec: Forecasts).
+            if kpis.metrics.behaviour(&metric).map_err(Error::Invalid)? != Behaviour::Accumulating {
+                return Err(Error::Invalid(format!(
+                    "--metric {metric}: an anomaly rule watches a count or a sum (its daily values are forecast); for a ratio or an average use a threshold rule"
+                )));
+            }
+            let scope_text = input.scope.clone().unwrap_or_else(|| "company".into());
+            let scope =
+                Scope::parse(&scope_text).map_err(|e| Error::Invalid(format!("--scope: {e}")))?;
+            check_scope(kpis, &scope)?;
+            let level = match input.level.as_deref() {
+                None => 0.8,
+                Some(text) => {
+                    text.trim().parse::<f64>().ok().filter(|x| *x > 0.0 && *x < 1.0).ok_or_else(
+                        || {
+                            Error::Invalid(format!(
+                                "--level {text:?}: give a level between 0 and 1, such as 0.8"
+                            ))
+                        },
+                    )?
+                }
+            };
+            RuleSpec::Anomaly { metric, scope: scope.to_string(), level }
         }
         other => {
             return Err(Error::Invalid(format!(

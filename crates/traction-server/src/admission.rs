@@ -115,8 +115,10 @@ pub fn is_heavy(method: &Method, path: &str) -> bool {
             || api == "report"
             || api.starts_with("forecast/");
     }
-    matches!(path, "/" | "/today" | "/explore" | "/explore.csv")
-        || path.strip_prefix("/targets/").is_some_and(|rest| !rest.is_empty() && rest != "new")
+    matches!(
+        path,
+        "/" | "/today" | "/explore" | "/explore.csv" | "/forecast/pipeline" | "/forecast/history"
+    ) || path.strip_prefix("/targets/").is_some_and(|rest| !rest.is_empty() && rest != "new")
 }
 
 /// The middleware (inside authentication, so the caller is known).

@@ -20,8 +20,8 @@ pub mod catalog;
 pub mod error;
 pub mod events;
 mod limits;
-pub mod os;
 pub mod openapi;
+pub mod os;
 mod web;
 
 use std::net::SocketAddr;

@@ -59,6 +59,8 @@ pub fn router() -> Router<AppState> {
         .route("/records/{entity}/{id}/delete", get(edit::delete_form).post(edit::delete))
         .route("/log", get(activity::form).post(activity::submit))
         .route("/explore", get(explorer::page))
+        .route("/forecast/pipeline", get(forecast::pipeline))
+        .route("/forecast/history", get(forecast::history))
         .route("/explore.csv", get(explorer::csv))
         .route("/targets", get(targets::list).post(targets::save))
         .route("/targets/new", get(targets::form_new))

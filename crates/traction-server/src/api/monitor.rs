@@ -280,7 +280,7 @@ pub fn may_watch(principal: &Principal, kpis: &Kpis<'_>, input: &RuleInput) -> R
                 return Err(outside(&format!("target {id} ({})", target.scope)));
             }
         }
-        RuleSpec::Threshold { scope, .. } => {
+        RuleSpec::Threshold { scope, .. } | RuleSpec::Anomaly { scope, .. } => {
             let scope = Scope::parse(scope).map_err(|e| ApiError::invalid(e, vec![]))?;
             if !manages(principal, &scope) {
                 return Err(outside(&format!("scope {scope}")));

@@ -27,6 +27,7 @@ mod deals;
 mod definitions;
 mod errors;
 mod events;
+mod forecast;
 mod hardening;
 mod helpers;
 mod hooks;

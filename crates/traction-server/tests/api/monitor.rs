@@ -95,11 +95,10 @@ async fn channels_rules_and_silences_are_managed_with_role_and_scope_checks() {
         .await
         .error(403, "forbidden");
     // Bad rules: named problems, nothing stored.
-    let anomaly =
-        json!({"id": "a", "kind": "anomaly", "metric": "revenue_won", "channels": ["hook"]});
+    let anomaly = json!({"id": "a", "kind": "anomaly", "metric": "win_rate", "channels": ["hook"]});
     let refused = app.post("/api/v1/alert-rules", &anomaly).await;
     refused.error(422, "invalid_record");
-    assert!(refused.body["error"]["message"].as_str().unwrap().contains("forecasts"));
+    assert!(refused.body["error"]["message"].as_str().unwrap().contains("a count or a sum"));
     let unknown = json!({"id": "u", "kind": "threshold", "metric": "nope", "op": "<", "value": 1, "channels": ["hook"]});
     app.post("/api/v1/alert-rules", &unknown).await.error(422, "invalid_record");
     let no_channel = json!({"id": "c", "kind": "lead_sla", "minutes": 60, "channels": ["nope"]});

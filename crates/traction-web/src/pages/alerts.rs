@@ -195,6 +195,7 @@ fn field_of(message: &str) -> String {
         ("--target", "target"),
         ("--status", "status"),
         ("--metric", "metric"),
+        ("--level", "level"),
         ("--scope", "scope"),
         ("--window", "window"),
         ("--op", "op"),
@@ -307,7 +308,7 @@ fn rule_input(form: &Form) -> Result<RuleInput, FieldErrors> {
         by: text("by"),
         min_sample: number("min_sample")?,
         minutes: number("minutes")?,
-        level: None,
+        level: text("level"),
         for_: text("for"),
         channels: form_values(form, "channels"),
     })
@@ -335,12 +336,13 @@ fn rule_form(
                 input type="hidden" name="kind" value=(v("kind"));
             } @else {
                 (text_input("id", "Id", &v("id"), "letters, digits, '-', '_' or '.'", errors))
-                (select("kind", "Kind", &v("kind"), &["kpi", "threshold", "lead_sla"], errors))
+                (select("kind", "Kind", &v("kind"), &["kpi", "threshold", "lead_sla", "anomaly"], errors))
             }
             (text_input("target", "Target (kpi)", &v("target"), "a target id, or current for every target whose period is running", errors))
             (select("status", "At or worse than (kpi)", &v("status"), &["", "at_risk", "off_track"], errors))
-            (text_input("metric", "Metric (threshold)", &v("metric"), "", errors))
-            (text_input("scope", "Scope (threshold)", &v("scope"), "company, team:ID or user:ID", errors))
+            (text_input("metric", "Metric (threshold, anomaly)", &v("metric"), "", errors))
+            (text_input("scope", "Scope (threshold, anomaly)", &v("scope"), "company, team:ID or user:ID", errors))
+            (text_input("level", "Interval level (anomaly)", &v("level"), "0.8 by default: a day outside the 80% forecast interval fires", errors))
             (select("window", "Window (threshold)", &v("window"), &["", "1h", "1d", "7d", "30d", "period"], errors))
             (select("op", "Comparison (threshold)", &v("op"), &["", "<", "<=", ">", ">="], errors))
             (text_input("value", "Value (threshold)", &v("value"), "rates as fractions, money in major units", errors))
@@ -388,6 +390,11 @@ fn rule_as_form(rule: &Rule) -> Form {
             }
         }
         Ok(RuleSpec::LeadSla { minutes }) => f.push(("minutes".into(), minutes.to_string())),
+        Ok(RuleSpec::Anomaly { metric, scope, level }) => {
+            f.push(("metric".into(), metric));
+            f.push(("scope".into(), scope));
+            f.push(("level".into(), level.to_string()));
+        }
         Err(_) => {}
     }
     for c in &rule.channels {

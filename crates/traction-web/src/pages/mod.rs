@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod edit;
 pub mod events;
 pub mod explorer;
+pub mod forecast;
 pub mod import;
 pub mod leads;
 pub mod pipeline;

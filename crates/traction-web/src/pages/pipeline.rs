@@ -143,6 +143,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
             h1 { "Pipeline" }
             (super::edit::new_button(req, Entity::Deals))
             @if req.user.as_ref().is_some_and(|u| u.role == "admin") { " " a href="/pipelines/new" { "New pipeline" } }
+            " " a href="/forecast/pipeline" { "Forecast" }
             p.sub { (text(pipeline, "name")) " · open deals, and deals closed in the last 30 days" }
             form.filters method="get" action="/pipeline" {
                 @if pipelines.len() > 1 {

@@ -671,7 +671,8 @@ fn detail_page(
     let ws = Ws::load(store, req)?;
     let names = Names::load(store)?;
     let at = at_param(params, &ws.zone, now)?;
-    let engine = Engine { store, catalog: &state.catalog };
+    // With forecasts: the row's `forecast` says where the target is forecast to land.
+    let engine = traction_forecast::kpi::Source::new(store, &state.catalog);
     let kpis = Kpis { store, metrics: &engine };
     let target = kpis.target(id)?;
     let grain_text = params.get("grain").unwrap_or("day").to_ascii_lowercase();
@@ -805,7 +806,10 @@ fn detail_page(
                     dt { "Pace" } dd { (r.figures.pace.map_or("–".into(), |p| ws.fmt.percent(p))) }
                     dt { "Status" } dd { (status_badge(r.figures.status.name())) }
                     @if accumulating {
-                        dt { "Projected" } dd { (ws.fmt.value(unit, r.figures.projected)) }
+                        dt { "Projected" } dd { (ws.fmt.value(unit, r.figures.projected)) " (run rate)" }
+                        @if let Some(f) = r.forecast {
+                            dt { "Forecast" } dd { (ws.fmt.value(unit, Some(f.value))) " (" (ws.fmt.value(unit, Some(f.low))) " – " (ws.fmt.value(unit, Some(f.high))) ", 80%; " a href={"/forecast/history?metric=" (encode(&target.metric)) "&scope=" (encode(&target.scope.to_string()))} { "past forecasts" } ")" }
+                        }
                         dt { "Gap" } dd { (ws.fmt.value(unit, r.figures.gap)) }
                         @if matches!(target.scope, traction_kpi::scope::Scope::User(_)) {
                             dt { "Needed per working hour" } dd { (ws.fmt.value(unit, r.figures.required_rate_scope)) }

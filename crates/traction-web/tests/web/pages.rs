@@ -23,7 +23,54 @@ const PAGES: &[&str] = &[
     "/targets/new",
     "/import",
     "/settings",
+    "/forecast/pipeline",
+    "/forecast/pipeline?period=quarter",
+    "/forecast/history?metric=orders",
 ];
+
+/// The pipeline forecast links every deal behind a figure; a forecast shown through the API is
+/// kept and drawn against what happened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forecast_pages_show_the_deals_behind_the_pipeline_and_past_forecasts() {
+    let app = App::spawn().await;
+    let api = app.api();
+    let page = api.get(app.url("/forecast/pipeline?period=quarter")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let body = page.text().await.unwrap();
+    assert!(body.contains("Pipeline forecast") && body.contains("Weighted (historical)"), "{body}");
+    assert!(body.contains("href=\"/deals/"), "the deals behind each figure are one click away");
+    // A forecast made a week ago is kept; its complete days are drawn against what happened.
+    let week_ago = NOW - 7 * 86_400_000_000;
+    let at = jiff::Timestamp::from_microsecond(week_ago).unwrap().to_string();
+    let made = api
+        .get(app.url(&format!("/api/v1/forecast/orders?horizon=5&at={at}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 200, "{}", made.text().await.unwrap());
+    let history = api.get(app.url("/forecast/history?metric=orders")).send().await.unwrap();
+    assert_eq!(history.status(), 200);
+    let body = history.text().await.unwrap();
+    assert!(
+        body.contains("complete buckets inside the interval") && body.contains("<svg"),
+        "{body}"
+    );
+    let bad = api.get(app.url("/forecast/history?metric=win_rate")).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+    // A target's page says where it is forecast to land, beside the run rate.
+    let kpis: serde_json::Value =
+        api.get(app.url("/api/v1/kpis")).send().await.unwrap().json().await.unwrap();
+    let row = kpis["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["forecast"].is_object())
+        .expect("a current accumulating target has a forecast");
+    let id = row["target"].as_str().unwrap();
+    let page = api.get(app.url(&format!("/targets/{id}"))).send().await.unwrap();
+    let body = page.text().await.unwrap();
+    assert!(body.contains("<dt>Forecast</dt>") && body.contains("past forecasts"), "{body}");
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_need_sign_in_and_answer_for_a_signed_in_user() {

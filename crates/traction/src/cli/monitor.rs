@@ -333,7 +333,8 @@ pub fn run_channel(ctx: &Context, args: ChannelArgs) -> Result<()> {
 pub fn run_alert(ctx: &Context, args: AlertArgs) -> Result<()> {
     let store = ctx.store()?;
     let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
-    let engine = Engine { store: &store, catalog: &catalog };
+    // With forecasts: anomaly rules compare a day with its forecast interval.
+    let engine = traction_forecast::kpi::Source::new(&store, &catalog);
     let kpis = Kpis { store: &store, metrics: &engine };
     match args.action {
         AlertAction::Add(add) => {
@@ -623,7 +624,8 @@ pub fn spawn_evaluator(store: std::sync::Arc<SqliteStore>, metrics_file: Option<
                     Ok(loaded) => loaded.catalog,
                     Err(_) => traction_metrics::Catalog::builtin(),
                 };
-            let engine = Engine { store: &store, catalog: &catalog };
+            // With forecasts: anomaly rules compare a day with its forecast interval.
+    let engine = traction_forecast::kpi::Source::new(&store, &catalog);
             let kpis = Kpis { store: store.as_ref(), metrics: &engine };
             let context = traction_monitor::eval::Context {
                 monitor: store.as_ref(),

@@ -338,3 +338,39 @@ fn a_kpi_row_carries_the_forecast_of_where_it_lands() {
         json(&env.ok(&["forecast", "history", "calls_made", "--at", "2026-04-27T13:00:00Z"]));
     assert!(!past["rows"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn an_anomaly_rule_fires_on_a_day_outside_its_forecast_interval() {
+    // 16 weeks of calls to Sunday 26 April, and 60 more calls that Sunday (usually 0 + 15).
+    let env = env(112);
+    let mut csv = String::from("id,kind,occurred_at,owner_id\n");
+    for n in 0..60 {
+        csv.push_str(&format!("spike{n},call,2026-04-26T10:{:02}:00Z,u1\n", n));
+    }
+    env.ok(&["import", "activities", env.file("spike.csv", &csv).to_str().unwrap()]);
+    env.ok(&["channel", "add", "--id", "me", "--user", "u1"]);
+    env.ok(&[
+        "alert",
+        "add",
+        "--id",
+        "calls",
+        "--kind",
+        "anomaly",
+        "--metric",
+        "calls_made",
+        "--channel",
+        "me",
+        "--at",
+        "2026-04-26T08:00:00Z",
+    ]);
+    // Monday 27 April: the last complete day is Sunday 26th, 75 calls against about 15.
+    let out = json(&env.ok(&["alert", "eval", "--at", "2026-04-27T08:00:00Z", "--format", "json"]));
+    let text = out.to_string();
+    assert!(text.contains("firing"), "{text}");
+    assert!(text.contains("on 2026-04-26 was 75, above its 80% forecast interval"), "{text}");
+    // The notification carries why it moved (monitoring.md): against Saturday 25 April's 16 calls
+    // (pattern 1 + 15 weeks), 75 − 16 = +59, all of it Ann's.
+    let notes = env.ok(&["notifications", "--format", "json"]);
+    assert!(notes.contains("Calls made +59"), "{notes}");
+    assert!(notes.contains("Ann"), "{notes}");
+}

@@ -366,7 +366,8 @@ fn bad_rules_and_channels_are_refused_with_what_to_write() {
     };
     check(&["--kind", "kpi", "--target", "t-9"], "no such target");
     check(&["--kind", "kpi", "--target", "t-1", "--for", "2 hours"], "not a duration");
-    check(&["--kind", "anomaly", "--metric", "revenue_won"], "forecasts");
+    check(&["--kind", "anomaly", "--metric", "win_rate"], "watches a count or a sum");
+    check(&["--kind", "anomaly", "--metric", "revenue_won", "--level", "2"], "between 0 and 1");
     check(
         &["--kind", "threshold", "--metric", "nope", "--op", "<", "--value", "1"],
         "not a metric",
