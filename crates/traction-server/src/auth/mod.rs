@@ -36,6 +36,7 @@
 
 pub mod api;
 pub mod authz;
+pub mod invite;
 pub mod limit;
 pub mod login;
 pub mod secret;
@@ -81,12 +82,14 @@ pub struct AuthState {
     pub limiter: limit::Limiter,
 }
 
-/// The routes of signing in and out: `GET|POST /login`, `POST /logout`.
+/// The routes of signing in and out: `GET|POST /login`, `POST /logout`, and an invitation's
+/// one-time sign-in link, `GET|POST /welcome/{secret}`.
 pub fn router() -> axum::Router<AppState> {
     use axum::routing::{get, post};
     axum::Router::new()
         .route("/login", get(login::get_login).post(login::post_login))
         .route("/logout", post(login::post_logout))
+        .route("/welcome/{secret}", get(invite::get_welcome).post(invite::post_welcome))
 }
 
 /// A user's role (data-model.md, users).
@@ -279,6 +282,7 @@ impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for CurrentUser 
 fn is_public(method: &Method, path: &str) -> bool {
     (path == "/api/v1/health" && (method == Method::GET || method == Method::HEAD))
         || path == "/login"
+        || path.starts_with("/welcome/")
         || path.starts_with("/assets/")
         || path == "/favicon.ico"
 }

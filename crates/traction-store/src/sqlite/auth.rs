@@ -164,7 +164,7 @@ pub(crate) fn record_json(
 }
 
 impl SqliteStore {
-    fn auth_conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(super) fn auth_conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.auth.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 

@@ -3,11 +3,13 @@
 
 pub(crate) mod auth;
 pub mod customers;
+mod invites;
 mod list;
 mod migrations;
 mod monitor;
 mod query_cache;
 pub mod search;
+pub mod views;
 mod writer;
 
 pub use query_cache::{Ranged, Rows};

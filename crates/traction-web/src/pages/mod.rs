@@ -3,10 +3,12 @@
 
 pub mod activity;
 pub mod dashboard;
+pub mod deals;
 pub mod edit;
 pub mod explorer;
 pub mod import;
 pub mod leads;
+pub mod people;
 pub mod pipeline;
 pub mod pipelines;
 pub mod records;
@@ -15,6 +17,7 @@ pub mod settings;
 pub mod targets;
 pub mod today;
 pub mod tokens;
+pub mod views;
 pub mod work;
 
 use std::collections::BTreeMap;

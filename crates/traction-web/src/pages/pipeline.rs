@@ -143,7 +143,8 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
             h1 { "Pipeline" }
             (super::edit::new_button(req, Entity::Deals))
             @if req.user.as_ref().is_some_and(|u| u.role == "admin") { " " a href="/pipelines/new" { "New pipeline" } }
-            p.sub { (text(pipeline, "name")) " · open deals, and deals closed in the last 30 days" }
+            p.sub { (text(pipeline, "name")) " · open deals, and deals closed in the last 30 days · " a href="/deals" { "all deals as a list" } }
+            (super::views::save_form(req))
             form.filters method="get" action="/pipeline" {
                 @if pipelines.len() > 1 {
                     label for="pipeline" { "Pipeline" }
