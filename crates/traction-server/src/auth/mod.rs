@@ -466,9 +466,13 @@ pub fn form_encode(text: &str) -> String {
 }
 
 /// A refusal for a missing or wrong CSRF token.
-/// The pages a viewer may post to: signing out and their own API tokens.
+/// The pages a viewer may post to: signing out, their own API tokens and their own saved views.
 fn viewer_may_post(path: &str) -> bool {
-    matches!(path, "/logout" | "/settings/tokens" | "/settings/tokens/revoke")
+    matches!(path, "/logout" | "/settings/tokens" | "/settings/tokens/revoke" | "/views")
+        || path
+            .strip_prefix("/views/")
+            .and_then(|rest| rest.strip_suffix("/delete"))
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn csrf_refused(api: bool) -> Response {

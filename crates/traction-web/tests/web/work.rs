@@ -1054,6 +1054,11 @@ async fn saved_views_are_named_listed_opened_and_deleted_by_their_user_only() {
     let (status, _, _) = s.post_as(&ann, "/views", &[("name", "x"), ("path", "/settings")]).await;
     assert_eq!(status, 400);
     assert_eq!(s.store.saved_views("u1").unwrap().len(), 1);
+    // A viewer keeps views of their own too (they change no data).
+    let (status, _, body) =
+        s.post_as(&s.viewer, "/views", &[("name", "Team deals"), ("path", "/deals")]).await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(s.store.saved_views("u4").unwrap().len(), 1);
     // Ann deletes hers.
     let (status, location, _) = s.post_as(&ann, &format!("/views/{id}/delete"), &[]).await;
     assert_eq!((status, location.as_str()), (303, "/views"));
