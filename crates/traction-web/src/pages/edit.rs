@@ -158,6 +158,7 @@ pub async fn new_form(
 pub async fn edit_form(
     State(state): State<AppState>,
     req: Req,
+    params: Params,
     Path((entity, id)): Path<(String, String)>,
 ) -> Result<Response> {
     let entity = editable(&entity)?;
@@ -165,13 +166,17 @@ pub async fn edit_form(
         let store = state.store.as_ref();
         let record = visible_record(&state, &req, entity, &id)?;
         let ws = Ws::load(store, &req)?;
-        let values = Form(
+        let mut values = Form(
             entity
                 .fields()
                 .iter()
                 .map(|f| (f.name.to_string(), input_text(f, record.get(f.name), &ws)))
                 .collect(),
         );
+        // Where a save goes back to (the board a stage was edited from), when it is this site's.
+        if let Some(back) = params.get("back").filter(|b| forms::is_local_path(b)) {
+            values.0.push(("back".into(), back.to_string()));
+        }
         Ok(render(form_page(&state, &req, entity, Some(&id), &values, &Vec::new(), None)?))
     })
     .await

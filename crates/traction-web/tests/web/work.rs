@@ -1165,3 +1165,52 @@ fn an_expired_invitation_cannot_be_used() {
     assert_eq!(store.sign_in_link(&hash, NOW + week - 1).unwrap().as_deref(), Some("u1"));
     assert_eq!(store.use_sign_in_link(&hash, NOW + week).unwrap(), None);
 }
+
+// Issue 21 point 5: an admin renames a pipeline, adds, reorders and edits stages from the board,
+// with the store's checks; nobody else is offered it.
+#[tokio::test]
+async fn an_admin_edits_stages_from_the_board_with_the_store_checks() {
+    let s = spawn().await;
+    let board = s.page("/pipeline?pipeline=pl").await;
+    let back = "back=%2Fpipeline%3Fpipeline%3Dpl";
+    for link in [
+        format!("/records/pipelines/pl/edit?{back}"),
+        format!("/records/stages/new?pipeline_id=pl&amp;{back}"),
+        format!("/records/stages/s2/edit?{back}"),
+    ] {
+        assert!(board.contains(&format!("href=\"{link}\"")), "{link}: {board}");
+    }
+    let ann = s.client("u1");
+    assert!(!s.get_as(&ann, "/pipeline?pipeline=pl").await.1.contains("Edit stage"));
+    // The edit form keeps where to go back to.
+    let form = s.page("/records/stages/s2/edit?back=%2Fpipeline%3Fpipeline%3Dpl").await;
+    assert!(form.contains("name=\"back\" value=\"/pipeline?pipeline=pl\""), "{form}");
+    // Reorder and re-weight a stage: saved, back on the board.
+    let edit = [
+        ("_mode", "edit"),
+        ("_id", "s2"),
+        ("id", "s2"),
+        ("position", "0"),
+        ("probability", "0.7"),
+        ("back", "/pipeline?pipeline=pl"),
+    ];
+    let (status, location, body) = s.post_as(&s.admin, "/records/stages", &edit).await;
+    assert_eq!((status, location.as_str()), (303, "/pipeline?pipeline=pl"), "{body}");
+    let s2 = s.get(Entity::Stages, "s2").unwrap();
+    assert_eq!(s2.get("position").as_int(), Some(0));
+    // A pipeline left without a won stage is refused, with the reason, and nothing changes.
+    let edit = [("_mode", "edit"), ("_id", "sw"), ("id", "sw"), ("kind", "open")];
+    let (status, _, page) = s.post_as(&s.admin, "/records/stages", &edit).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("won"), "{page}");
+    assert_eq!(s.get(Entity::Stages, "sw").unwrap().get("kind").as_text(), Some("won"));
+    // A rep may not.
+    let (status, _, page) = s
+        .post_as(
+            &ann,
+            "/records/stages",
+            &[("_mode", "edit"), ("_id", "s1"), ("id", "s1"), ("name", "X")],
+        )
+        .await;
+    assert_eq!(status, 403, "{page}");
+}
