@@ -110,6 +110,9 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
                 "saved views belong to a signed-in user: this server runs without sign-in",
             ));
         };
+        if path.len() > 2000 {
+            return Err(WebError::bad("path: a view's address is at most 2,000 characters"));
+        }
         if !forms::is_local_path(&path) || list_of(&path).is_none() {
             return Err(WebError::bad(format!(
                 "path: {path:?} is not a list page; save a view from Deals, Leads, Customers, Orders, Products, Campaigns or Costs"

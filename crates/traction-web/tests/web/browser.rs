@@ -33,6 +33,8 @@ const PAGES: &[(&str, &str)] = &[
     ("search", "/search?q=a"),
     ("deal-new", "/records/deals/new"),
     ("contact-new", "/records/contacts/new"),
+    ("deals", "/deals?status=open"),
+    ("views", "/views"),
 ];
 
 async fn no_console_errors(s: &Session, what: &str) {
