@@ -32,6 +32,7 @@ pub use monitor::MonitorStore;
 pub use sqlite::SqliteStore;
 pub use sqlite::auth::{ApiToken, AuditEntry, AuditQuery, Session};
 pub use sqlite::customers;
+pub use sqlite::views::{MAX_VIEW_NAME, SavedView};
 pub use sqlite::{Ranged, Rows, partial_backup_path};
 
 /// Who makes a change, for the audit log: a user id, or `cli` / `system`; and when (`None`: the
@@ -238,6 +239,14 @@ pub trait Writer {
 
     /// Deletes a record by key; refused with [`Error::Conflict`] while other records refer to it.
     fn delete(&mut self, entity: Entity, key: &[Value]) -> Result<(), Error>;
+
+    /// Makes this transaction record deals' stage history as people make it (data-model.md,
+    /// stage_changes): a deal it creates enters its stage at its `created_at`, a deal whose
+    /// stage it changes enters the new stage at the write's time (the actor's clock), moved by
+    /// the actor when the actor is a user. A deal for which the transaction puts a stage change
+    /// itself gets none added. The API's and the web's record writes call this; an import does
+    /// not, since it brings its own history (or none).
+    fn record_stage_history(&mut self);
 
     /// Checks the rules that span records, derives what is derived, and commits.
     fn commit(self: Box<Self>) -> Result<Summary, Error>;

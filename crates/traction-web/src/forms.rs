@@ -64,9 +64,12 @@ pub fn context(store: &dyn Store, now: Micros) -> Result<ParseContext> {
     Ok(ParseContext { zone: ws.zone, currency: ws.currency, now })
 }
 
-/// Writes records in one transaction; problems come back per field.
+/// Writes records in one transaction; problems come back per field. A deal's stage history is
+/// recorded by the store's writer (a new deal enters its stage at `created_at`, a changed stage
+/// is entered now, by the signed-in user).
 pub fn write(store: &dyn Store, records: Vec<Record>) -> std::result::Result<Summary, WriteError> {
     let mut writer = store.writer().map_err(WriteError::Other)?;
+    writer.record_stage_history();
     for (tag, record) in records.into_iter().enumerate() {
         writer.put(tag as u64, record).map_err(split)?;
     }

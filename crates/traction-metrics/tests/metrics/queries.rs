@@ -81,7 +81,7 @@ fn weeks_quarters_and_a_range_that_cuts_into_a_bucket() {
     );
     assert_eq!(
         fx.series("activities", "2026-03-01", "2026-04-01", Grain::Year),
-        [("2026-01-01".into(), Some(14.0))]
+        [("2026-01-01".into(), Some(15.0))]
     );
 }
 

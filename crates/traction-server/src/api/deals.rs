@@ -117,6 +117,8 @@ pub fn move_deal_at(
 ) -> Result<(Record, Option<Record>, Summary)> {
     let (id, stage_id) = (id.to_string(), stage_id.to_string());
     let mut writer = store.writer()?;
+    // The store's writer records the stage change (one rule for every write path).
+    writer.record_stage_history();
     let mut deal = store
         .get(Entity::Deals, &[Value::Text(id.clone())])?
         .filter(|d| visible(principal, store, d).unwrap_or(false))
@@ -148,25 +150,19 @@ pub fn move_deal_at(
     } else if was_closed {
         deal.set("closed_at", Value::Null);
     }
-    let change = Record {
-        entity: Entity::StageChanges,
-        values: vec![
-            Value::Text(id.clone()),
-            Value::Text(stage_id),
-            Value::Instant(now),
-            // Who moved it: the signed-in user.
-            Value::Text(principal.user_id.clone()),
-        ],
-    };
     let invalid = |e: traction_store::Error| match e {
         traction_store::Error::Invalid(problems) => ApiError::from_problems(problems, None),
         other => other.into(),
     };
     writer.put(0, deal).map_err(invalid)?;
-    writer.put(0, change.clone()).map_err(invalid)?;
     let summary = writer.commit().map_err(invalid)?;
     let deal = store
         .get(Entity::Deals, &[Value::Text(id.clone())])?
         .ok_or_else(|| ApiError::Internal(format!("deal {id:?} vanished after its move")))?;
-    Ok((deal, Some(change), summary))
+    // The change just recorded: the latest entry of this deal into this stage.
+    let filters = [("deal_id", Value::Text(id)), ("stage_id", Value::Text(stage_id))];
+    let query =
+        traction_store::ListQuery { filters: &filters, condition: None, after: None, limit: 1 };
+    let change = store.recent(Entity::StageChanges, "changed_at", &query)?.into_iter().next();
+    Ok((deal, change, summary))
 }

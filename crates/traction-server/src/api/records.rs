@@ -349,7 +349,6 @@ pub fn generated_id(entity: Entity, now: Micros) -> String {
     format!("{}-{:016x}", entity.name(), hasher.finish())
 }
 
-/// Puts one record built from JSON; the deal's first stage is recorded when it is created.
 /// A target is checked against the server's catalog (spec: kpis.md, Targets) by the KPI crate's
 /// one check, here where the catalog is known: a metric no target can be judged on, a value that
 /// makes no sense for it (−5,000, 0, three decimals of GBP, a win rate of 25), is refused rather
@@ -367,53 +366,17 @@ fn target_problems(
         .collect()
 }
 
-fn put_record(
-    writer: &mut dyn Writer,
-    store: &dyn Store,
-    index: Option<usize>,
-    record: Record,
-    now: Micros,
-) -> Result<Record> {
+/// Puts one record built from JSON. The writer records a deal's stage history
+/// ([`Writer::record_stage_history`]).
+fn put_record(writer: &mut dyn Writer, index: Option<usize>, record: Record) -> Result<Record> {
     let tag = index.unwrap_or(0) as u64;
-    let previous_stage = if record.entity == Entity::Deals {
-        store.get(Entity::Deals, &[record.get("id").clone()])?.map(|d| d.get("stage_id").clone())
-    } else {
-        None
-    };
     match writer.put(tag, record.clone()) {
-        Ok(_) => {}
+        Ok(_) => Ok(record),
         Err(traction_store::Error::Invalid(problems)) => {
-            return Err(ApiError::from_problems(problems, index));
+            Err(ApiError::from_problems(problems, index))
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => Err(e.into()),
     }
-    if record.entity == Entity::Deals {
-        // data-model.md, stage_changes: a deal created through the API records its first stage
-        // at created_at; a change of stage through the API records the move at the current time.
-        let changed_at = match &previous_stage {
-            None => Some(record.get("created_at").clone()),
-            Some(stage) if stage != record.get("stage_id") => Some(Value::Instant(now)),
-            Some(_) => None,
-        };
-        if let Some(changed_at) = changed_at {
-            let change = Record {
-                entity: Entity::StageChanges,
-                values: vec![
-                    record.get("id").clone(),
-                    record.get("stage_id").clone(),
-                    changed_at,
-                    Value::Null,
-                ],
-            };
-            writer.put(tag, change).map_err(|e| match e {
-                traction_store::Error::Invalid(problems) => {
-                    ApiError::from_problems(problems, index)
-                }
-                other => other.into(),
-            })?;
-        }
-    }
-    Ok(record)
 }
 
 fn commit(writer: Box<dyn Writer + '_>) -> Result<Summary> {
@@ -481,9 +444,10 @@ pub async fn create(
             return Err(ApiError::invalid(first_message(&details), details));
         }
         let mut writer = store.writer()?;
+        writer.record_stage_history();
         let mut written = Vec::with_capacity(records.len());
         for (idx, record) in records.into_iter().enumerate() {
-            written.push(put_record(&mut *writer, store, many.then_some(idx), record, now)?);
+            written.push(put_record(&mut *writer, many.then_some(idx), record)?);
         }
         let summary = commit(writer)?;
         let created = summary.created > 0;
@@ -547,6 +511,7 @@ async fn update(
         let ctx = parse_context(store, now)?;
         // The write lock first, then the stored record: no other write can come between.
         let mut writer = store.writer()?;
+        writer.record_stage_history();
         let stored = store.get(entity, &[Value::Text(id.clone())])?;
         // A record outside the caller's read scope is answered as if it did not exist, before
         // anything about the body can tell otherwise.
@@ -583,7 +548,7 @@ async fn update(
         if !details.is_empty() {
             return Err(ApiError::invalid(first_message(&details), details));
         }
-        let written = put_record(&mut *writer, store, None, record, now)?;
+        let written = put_record(&mut *writer, None, record)?;
         let summary = commit(writer)?;
         let answer = Answer::load(store, reload(store, &[written])?)?;
         let created = !existed;

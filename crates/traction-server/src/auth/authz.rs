@@ -422,6 +422,10 @@ impl Writer for GuardedWriter<'_> {
         self.inner.rehearse()
     }
 
+    fn record_stage_history(&mut self) {
+        self.inner.record_stage_history();
+    }
+
     fn commit(self: Box<Self>) -> Result<Summary, Error> {
         self.inner.commit()
     }

@@ -70,7 +70,7 @@ fn page(csrf: &str, next: &str, user: &str, message: Option<&str>) -> String {
     )
 }
 
-fn cookie_header(
+pub(super) fn cookie_header(
     name: &str,
     value: &str,
     path: &str,
@@ -250,7 +250,7 @@ fn find_user(
 }
 
 /// Stores a new session for a user; returns its id (the cookie's value).
-fn start_session(state: &AppState, user_id: &str, now: i64) -> Result<String, String> {
+pub(super) fn start_session(state: &AppState, user_id: &str, now: i64) -> Result<String, String> {
     let id = secret::new_token()?;
     let csrf = secret::new_token()?;
     let session = traction_store::Session {

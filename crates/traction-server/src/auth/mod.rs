@@ -37,6 +37,7 @@
 
 pub mod api;
 pub mod authz;
+pub mod invite;
 pub mod limit;
 pub mod login;
 pub mod secret;
@@ -82,12 +83,14 @@ pub struct AuthState {
     pub limiter: limit::Limiter,
 }
 
-/// The routes of signing in and out: `GET|POST /login`, `POST /logout`.
+/// The routes of signing in and out: `GET|POST /login`, `POST /logout`, and an invitation's
+/// one-time sign-in link, `GET|POST /welcome/{secret}`.
 pub fn router() -> axum::Router<AppState> {
     use axum::routing::{get, post};
     axum::Router::new()
         .route("/login", get(login::get_login).post(login::post_login))
         .route("/logout", post(login::post_logout))
+        .route("/welcome/{secret}", get(invite::get_welcome).post(invite::post_welcome))
 }
 
 /// A user's role (data-model.md, users).
@@ -283,6 +286,7 @@ fn is_public(method: &Method, path: &str) -> bool {
         || (path.starts_with("/api/v1/hooks/email/")
             && matches!(*method, Method::GET | Method::HEAD | Method::POST))
         || path == "/login"
+        || path.starts_with("/welcome/")
         || path.starts_with("/assets/")
         || path == "/favicon.ico"
 }
@@ -466,9 +470,13 @@ pub fn form_encode(text: &str) -> String {
 }
 
 /// A refusal for a missing or wrong CSRF token.
-/// The pages a viewer may post to: signing out and their own API tokens.
+/// The pages a viewer may post to: signing out, their own API tokens and their own saved views.
 fn viewer_may_post(path: &str) -> bool {
-    matches!(path, "/logout" | "/settings/tokens" | "/settings/tokens/revoke")
+    matches!(path, "/logout" | "/settings/tokens" | "/settings/tokens/revoke" | "/views")
+        || path
+            .strip_prefix("/views/")
+            .and_then(|rest| rest.strip_suffix("/delete"))
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn csrf_refused(api: bool) -> Response {

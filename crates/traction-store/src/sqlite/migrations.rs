@@ -21,6 +21,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("time slice versions", include_str!("../../migrations/sqlite/V8__time_slices.sql")),
     ("monitoring", include_str!("../../migrations/sqlite/V9__monitoring.sql")),
     ("record page indexes", include_str!("../../migrations/sqlite/V10__record_pages.sql")),
+    ("saved views", include_str!("../../migrations/sqlite/V11__saved_views.sql")),
     ("forecast history", include_str!("../../migrations/sqlite/V14__forecasts.sql")),
     ("events", include_str!("../../migrations/sqlite/V15__events.sql")),
     ("metric definitions", include_str!("../../migrations/sqlite/V16__metric_definitions.sql")),

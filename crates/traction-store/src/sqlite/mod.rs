@@ -7,11 +7,13 @@ mod definitions;
 mod forecast;
 
 pub(crate) mod hooks;
+mod invites;
 mod list;
 mod migrations;
 mod monitor;
 mod query_cache;
 pub mod search;
+pub mod views;
 mod writer;
 
 pub use query_cache::{Ranged, Rows};

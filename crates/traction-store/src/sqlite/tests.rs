@@ -769,3 +769,149 @@ fn connections_reopened_when_idle_keep_working_and_keep_the_time_limit() {
         assert!(matches!(&err, Error::Busy(m) if m.contains("time limit")), "{err:?}");
     }
 }
+
+/// The stage changes of deal `id`, as (stage, changed_at, changed_by), oldest first.
+fn history(store: &SqliteStore, id: &str) -> Vec<(String, Value, Value)> {
+    let mut out = Vec::new();
+    store
+        .scan(Entity::StageChanges, &mut |r| {
+            if r.get("deal_id").as_text() == Some(id) {
+                let stage = r.get("stage_id").as_text().unwrap_or("").to_string();
+                out.push((stage, r.get("changed_at").clone(), r.get("changed_by").clone()));
+            }
+            Ok(())
+        })
+        .unwrap();
+    out.sort_by_key(|(_, at, _)| match at {
+        Value::Instant(t) => *t,
+        _ => i64::MIN,
+    });
+    out
+}
+
+// spec: data-model.md, stage_changes. One rule for the API and the web: a writer that records
+// stage history adds the first stage at created_at and a move at the write's time, by the actor.
+#[test]
+fn a_writer_recording_stage_history_records_creation_and_moves_once() {
+    let (_dir, store) = store();
+    put_all(&store, pipeline()).unwrap();
+    let t =
+        |text: &str| rec(Entity::StageChanges, &format!("deal_id=x;stage_id=x;changed_at={text}"));
+    let at = |text: &str| t(text).get("changed_at").clone();
+    let deal = |stage: &str| {
+        rec(
+            Entity::Deals,
+            &format!(
+                "id=d1;pipeline_id=p1;stage_id={stage};owner_id=u1;amount=10;created_at=2026-01-01T09:00:00Z"
+            ),
+        )
+    };
+    // 2026-01-02T10:00:00Z is 1,767,348,000 s.
+    let actor = crate::Actor { user: "u1".into(), at: Some(1_767_348_000_000_000) };
+    let write = |records: Vec<Record>, recording: bool| {
+        let mut w = store.writer_as(Some(&actor)).unwrap();
+        if recording {
+            w.record_stage_history();
+        }
+        for r in records {
+            w.put(1, r).unwrap();
+        }
+        w.commit().unwrap()
+    };
+    write(vec![deal("s1")], true);
+    let by = Value::Text("u1".into());
+    assert_eq!(history(&store, "d1"), vec![("s1".into(), at("2026-01-01T09:00:00Z"), by.clone())]);
+    // Saving the deal unchanged, or with another field changed, records nothing.
+    write(vec![deal("s1")], true);
+    assert_eq!(history(&store, "d1").len(), 1);
+    // A move is entered at the write's time.
+    let mut won = deal("won");
+    won.set("closed_at", at("2026-01-02T10:00:00Z"));
+    write(vec![won], true);
+    assert_eq!(
+        history(&store, "d1"),
+        vec![
+            ("s1".into(), at("2026-01-01T09:00:00Z"), by.clone()),
+            ("won".into(), at("2026-01-02T10:00:00Z"), by.clone()),
+        ]
+    );
+    // A transaction that brings its own stage change for the deal gets none added.
+    write(
+        vec![
+            deal("s1"),
+            rec(Entity::StageChanges, "deal_id=d1;stage_id=s1;changed_at=2026-01-02T11:00:00Z"),
+        ],
+        true,
+    );
+    assert_eq!(history(&store, "d1").len(), 3);
+    // An import (a writer that does not record history) records none.
+    let mut d2 = deal("s1");
+    d2.set("id", Value::Text("d2".into()));
+    write(vec![d2], false);
+    assert!(history(&store, "d2").is_empty());
+}
+
+#[test]
+fn saved_views_are_each_users_own() {
+    let (_dir, store) = store();
+    put_all(
+        &store,
+        vec![rec(Entity::Users, "id=u1;name=Ann"), rec(Entity::Users, "id=u2;name=Bob")],
+    )
+    .unwrap();
+    let (mine, replaced) = store.save_view("u1", " Open deals ", "/deals?status=open", 1).unwrap();
+    assert!(!replaced);
+    store.save_view("u2", "Open deals", "/deals?status=open&owner=u2", 1).unwrap();
+    store.save_view("u1", "big", "/deals?stage=s1", 2).unwrap();
+    // Saving under a name again replaces that view's filters.
+    assert_eq!(store.save_view("u1", "Open deals", "/deals?status=won", 3).unwrap(), (mine, true));
+    let names = |user: &str| -> Vec<(String, String)> {
+        store.saved_views(user).unwrap().into_iter().map(|v| (v.name, v.path)).collect()
+    };
+    assert_eq!(
+        names("u1"),
+        [
+            ("big".into(), "/deals?stage=s1".into()),
+            ("Open deals".into(), "/deals?status=won".into())
+        ]
+    );
+    assert_eq!(
+        names("u2"),
+        [("Open deals".to_string(), "/deals?status=open&owner=u2".to_string())]
+    );
+    // Another user's view cannot be deleted by its id; one's own can.
+    assert!(matches!(store.delete_view("u2", mine), Err(Error::NotFound)));
+    store.delete_view("u1", mine).unwrap();
+    assert_eq!(names("u1").len(), 1);
+    assert_eq!(names("u2").len(), 1);
+    // Names: not empty, not too long; users: existing.
+    assert_eq!(problems(store.save_view("u1", "  ", "/deals", 4).unwrap_err()).len(), 1);
+    assert!(store.save_view("u1", &"x".repeat(81), "/deals", 4).is_err());
+    assert!(matches!(store.save_view("nobody", "v", "/deals", 4), Err(Error::NotFound)));
+}
+
+#[test]
+fn a_sign_in_link_is_used_once_and_never_after_it_expires() {
+    let (_dir, store) = store();
+    put_all(&store, vec![rec(Entity::Users, "id=u1;name=Ann")]).unwrap();
+    let admin = crate::Actor { user: "admin".into(), at: Some(100) };
+    store.create_sign_in_link("h1", "u1", 100, 1_000, &admin).unwrap();
+    store.create_sign_in_link("h2", "u1", 100, 1_000, &admin).unwrap();
+    assert!(matches!(
+        store.create_sign_in_link("h3", "nobody", 100, 1_000, &admin),
+        Err(Error::NotFound)
+    ));
+    assert_eq!(store.sign_in_link("h1", 500).unwrap().as_deref(), Some("u1"));
+    assert_eq!(store.sign_in_link("nope", 500).unwrap(), None);
+    // Used once: a second use, or a look, finds nothing.
+    assert_eq!(store.use_sign_in_link("h1", 500).unwrap().as_deref(), Some("u1"));
+    assert_eq!(store.use_sign_in_link("h1", 501).unwrap(), None);
+    assert_eq!(store.sign_in_link("h1", 501).unwrap(), None);
+    // Expired at 1,000: not at or after it.
+    assert_eq!(store.use_sign_in_link("h2", 1_000).unwrap(), None);
+    // Its creation is audited.
+    let audit = store.audit_of("credentials", "u1", 10).unwrap();
+    assert_eq!(audit.len(), 2);
+    assert_eq!(audit[0].action, "sign_in_link.create");
+    assert_eq!(audit[0].actor, "admin");
+}

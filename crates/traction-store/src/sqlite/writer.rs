@@ -102,6 +102,14 @@ pub(crate) struct SqliteWriter<'a> {
     answered_leads: HashMap<String, (i64, u64)>,
     /// The database's clock, read once, for writes without the actor's time.
     db_now: Option<i64>,
+    /// Whether this transaction records deals' stage history itself
+    /// ([`Writer::record_stage_history`]).
+    stage_history: bool,
+    /// Stages deals entered through this transaction's puts: (deal, stage, when, tag), recorded
+    /// as stage changes at commit unless the transaction put a stage change for that deal.
+    entered_stages: Vec<(String, Value, Value, u64)>,
+    /// Deals whose stage changes this transaction put itself.
+    deals_with_history: HashSet<String>,
 }
 
 impl<'a> SqliteWriter<'a> {
@@ -134,7 +142,64 @@ impl<'a> SqliteWriter<'a> {
             actor,
             answered_leads: HashMap::new(),
             db_now: None,
+            stage_history: false,
+            entered_stages: Vec::new(),
+            deals_with_history: HashSet::new(),
         })
+    }
+
+    /// The write's time: the actor's clock, else the database's (as the audit log). Read once
+    /// per transaction: a large import asks for it once.
+    fn write_time(&mut self) -> Result<i64, Error> {
+        Ok(match (self.actor.as_ref().and_then(|a| a.at), self.db_now) {
+            (Some(at), _) | (None, Some(at)) => at,
+            (None, None) => {
+                let at: i64 = self.conn.query_row(
+                    "SELECT CAST(unixepoch('subsec') * 1000000 AS INTEGER)",
+                    [],
+                    |r| r.get(0),
+                )?;
+                self.db_now = Some(at);
+                at
+            }
+        })
+    }
+
+    /// Notes the stage a deal enters by this put, when the transaction records stage history
+    /// (data-model.md, stage_changes): a new deal enters its stage at its `created_at`, a deal
+    /// whose stage changes enters the new one at the write's time.
+    fn note_stage_entered(&mut self, tag: u64, deal: &Record) -> Result<(), Error> {
+        let id = deal.get("id").as_text().unwrap_or("").to_string();
+        let before = super::get_record(&self.conn, Entity::Deals, &[deal.get("id").clone()])?;
+        let at = match before {
+            None => deal.get("created_at").clone(),
+            Some(b) if b.get("stage_id") != deal.get("stage_id") => {
+                Value::Instant(self.write_time()?)
+            }
+            Some(_) => return Ok(()),
+        };
+        self.entered_stages.push((id, deal.get("stage_id").clone(), at, tag));
+        Ok(())
+    }
+
+    /// The stage changes noted by [`Self::note_stage_entered`], moved by the actor when the
+    /// actor is a user (a command-line or system write names nobody).
+    fn record_entered_stages(&mut self) -> Result<(), Error> {
+        let by = match self.actor.as_ref().map(|a| a.user.clone()) {
+            Some(user) if self.exists(Entity::Users, &user)? => Value::Text(user),
+            _ => Value::Null,
+        };
+        for (deal, stage, at, tag) in std::mem::take(&mut self.entered_stages) {
+            if self.deals_with_history.contains(&deal) {
+                continue;
+            }
+            let change = Record {
+                entity: Entity::StageChanges,
+                values: vec![Value::Text(deal), stage, at, by.clone()],
+            };
+            self.put(tag, change)?;
+        }
+        Ok(())
     }
 
     fn exists(&mut self, entity: Entity, id: &str) -> Result<bool, Error> {
@@ -584,6 +649,7 @@ impl SqliteWriter<'_> {
     /// What `commit` does before it commits: the derived lead answers, then the rules that span
     /// records, every problem at once.
     fn final_checks(&mut self) -> Result<(), Error> {
+        self.record_entered_stages()?;
         // Leads answered by this transaction's activities (in the same transaction and audit).
         for (lead, (at, tag)) in std::mem::take(&mut self.answered_leads) {
             let stored = super::get_record(&self.conn, Entity::Leads, &[Value::Text(lead)])?;
@@ -634,21 +700,12 @@ impl Writer for SqliteWriter<'_> {
             }
             Entity::Orders => self.touch_order(&text("id"), tag)?,
             Entity::OrderLines => self.touch_order(&text("order_id"), tag)?,
+            Entity::Deals if self.stage_history => self.note_stage_entered(tag, &record)?,
+            Entity::StageChanges => {
+                self.deals_with_history.insert(text("deal_id"));
+            }
             Entity::Activities => {
-                // The write's time: the actor's clock, else the database's (as the audit log).
-                // Read once per transaction: a large import asks for it once.
-                let now = match (self.actor.as_ref().and_then(|a| a.at), self.db_now) {
-                    (Some(at), _) | (None, Some(at)) => at,
-                    (None, None) => {
-                        let at: i64 = self.conn.query_row(
-                            "SELECT CAST(unixepoch('subsec') * 1000000 AS INTEGER)",
-                            [],
-                            |r| r.get(0),
-                        )?;
-                        self.db_now = Some(at);
-                        at
-                    }
-                };
+                let now = self.write_time()?;
                 if let Some((lead, at)) = traction_domain::leads::answers(&record, now) {
                     let entry = self.answered_leads.entry(lead).or_insert((at, tag));
                     if at < entry.0 {
@@ -739,6 +796,10 @@ impl Writer for SqliteWriter<'_> {
         self.summary.deleted += 1;
         self.summary.record(Change { entity, key: record.key_text(), kind: ChangeKind::Deleted });
         Ok(())
+    }
+
+    fn record_stage_history(&mut self) {
+        self.stage_history = true;
     }
 
     fn rehearse(mut self: Box<Self>) -> Result<(), Error> {

@@ -28,22 +28,25 @@ use crate::forms::{self, FieldErrors, Form};
 use crate::layout::{self, Nav};
 use crate::{Params, Req, Result, WebError, blocking, encode, render};
 
-/// The entities people create and edit in a form here (targets have their own form).
-const EDITABLE: &[Entity] = &[
-    Entity::Deals,
-    Entity::Leads,
-    Entity::Accounts,
-    Entity::Contacts,
-    Entity::Activities,
-    Entity::Products,
-    Entity::Campaigns,
-    Entity::Costs,
-    Entity::Events,
-    // Administration (admins only: the guarded store refuses everyone else with the reason).
-    Entity::Users,
-    Entity::Teams,
-    Entity::Pipelines,
-    Entity::Stages,
+/// The entities people do not type in this form, and where they come from instead. Every other
+/// entity of the schema (`traction_domain::schema`) has the form — one added later too — with
+/// users, teams, pipelines and stages for admins only (the guarded store refuses everyone else
+/// with the reason).
+const NOT_IN_FORM: &[(Entity, &str)] = &[
+    (Entity::Targets, "targets have their own form: open Targets, then New target"),
+    (
+        Entity::StageChanges,
+        "a deal's stage changes are recorded when it moves: move it on the board, or edit its stage",
+    ),
+    (Entity::Orders, "orders come from the shop: import them on the Import page"),
+    (Entity::OrderLines, "order lines come with their orders: import them on the Import page"),
+    (
+        Entity::InventoryMovements,
+        "stock movements follow orders, or are imported on the Import page",
+    ),
+    (Entity::WebVisits, "web visits come from the site's analytics: import them"),
+    (Entity::EmailEvents, "e-mail events come from the mailing tool: import them or use its hook"),
+    (Entity::Surveys, "survey answers come from the survey tool: import them"),
 ];
 
 /// Fields a form does not offer: derived by the store from others (a deal's status from its
@@ -54,13 +57,12 @@ fn derived(entity: Entity, field: &str) -> bool {
 
 fn editable(name: &str) -> Result<Entity> {
     let entity = Entity::parse(name).map_err(|e| WebError::not_found(e.to_string()))?;
-    if EDITABLE.contains(&entity) {
-        Ok(entity)
-    } else {
-        Err(WebError::not_found(format!(
-            "{} are not edited in a form here: use import or the command line",
+    match NOT_IN_FORM.iter().find(|(e, _)| *e == entity) {
+        None => Ok(entity),
+        Some((_, instead)) => Err(WebError::not_found(format!(
+            "{} are not typed in this form: {instead}",
             entity.name()
-        )))
+        ))),
     }
 }
 
@@ -159,6 +161,7 @@ pub async fn new_form(
 pub async fn edit_form(
     State(state): State<AppState>,
     req: Req,
+    params: Params,
     Path((entity, id)): Path<(String, String)>,
 ) -> Result<Response> {
     let entity = editable(&entity)?;
@@ -166,13 +169,17 @@ pub async fn edit_form(
         let store = state.store.as_ref();
         let record = visible_record(&state, &req, entity, &id)?;
         let ws = Ws::load(store, &req)?;
-        let values = Form(
+        let mut values = Form(
             entity
                 .fields()
                 .iter()
                 .map(|f| (f.name.to_string(), input_text(f, record.get(f.name), &ws)))
                 .collect(),
         );
+        // Where a save goes back to (the board a stage was edited from), when it is this site's.
+        if let Some(back) = params.get("back").filter(|b| forms::is_local_path(b)) {
+            values.0.push(("back".into(), back.to_string()));
+        }
         Ok(render(form_page(&state, &req, entity, Some(&id), &values, &Vec::new(), None)?))
     })
     .await
@@ -278,8 +285,7 @@ pub async fn save(
         .filter(|_| entity == Entity::Activities)
         .find_map(|(f, e)| record.get(f).as_text().map(|about| record_path(e, about)))
         .unwrap_or_else(|| record_path(entity, &id));
-        let records = with_stage_change(store, record, now, &principal.user_id)?;
-        Ok(forms::write_as(&st, principal, now, records)?.map(|summary| (home, summary)))
+        Ok(forms::write_as(&st, principal, now, vec![record])?.map(|summary| (home, summary)))
     })
     .await;
     let (errors, general) = match outcome {
@@ -301,37 +307,6 @@ pub async fn save(
     })
     .await?;
     Ok((status, markup).into_response())
-}
-
-/// A deal and the stage change it makes, as the API records them (data-model.md,
-/// stage_changes): a new deal enters its first stage at its creation time, a deal whose stage
-/// changes enters the new one now, moved by the signed-in user.
-pub fn with_stage_change(
-    store: &dyn Store,
-    record: Record,
-    now: traction_domain::time::Micros,
-    user: &str,
-) -> Result<Vec<Record>> {
-    if record.entity != Entity::Deals {
-        return Ok(vec![record]);
-    }
-    let previous = store.get(Entity::Deals, &[record.get("id").clone()])?;
-    let entered = match &previous {
-        None => Some((record.get("created_at").clone(), Value::Null)),
-        Some(p) if p.get("stage_id") != record.get("stage_id") => {
-            Some((Value::Instant(now), Value::Text(user.to_string())))
-        }
-        Some(_) => None,
-    };
-    let mut out = vec![record];
-    if let Some((at, by)) = entered {
-        let change = Record {
-            entity: Entity::StageChanges,
-            values: vec![out[0].get("id").clone(), out[0].get("stage_id").clone(), at, by],
-        };
-        out.push(change);
-    }
-    Ok(out)
 }
 
 /// The form: every field of the entity but the derived ones, each with its problem.

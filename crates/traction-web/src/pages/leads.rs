@@ -96,6 +96,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
             h1 { "Leads" }
             (super::edit::new_button(req, Entity::Leads))
             p.sub { (recent.len()) " waiting for an answer · " (breached) " past the " (sla_min) "-minute SLA" }
+            (super::views::save_form(req))
             form.filters method="get" action="/leads" {
                 label for="owner" { "Owner" }
                 select name="owner" id="owner" {

@@ -4,12 +4,14 @@
 pub mod activity;
 pub mod alerts;
 pub mod dashboard;
+pub mod deals;
 pub mod edit;
 pub mod events;
 pub mod explorer;
 pub mod forecast;
 pub mod import;
 pub mod leads;
+pub mod people;
 pub mod pipeline;
 pub mod pipelines;
 pub mod records;
@@ -18,6 +20,7 @@ pub mod settings;
 pub mod targets;
 pub mod today;
 pub mod tokens;
+pub mod views;
 pub mod work;
 
 use std::collections::BTreeMap;

@@ -138,13 +138,21 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
     let back = req.path.clone();
     let mut accounts: BTreeMap<String, String> = BTreeMap::new();
     let movable = super::edit::can_write(req);
+    let admin = req.user.as_ref().is_some_and(|u| u.role == "admin");
     let body = html! {
         div.page-head {
             h1 { "Pipeline" }
             (super::edit::new_button(req, Entity::Deals))
-            @if req.user.as_ref().is_some_and(|u| u.role == "admin") { " " a href="/pipelines/new" { "New pipeline" } }
-            " " a href="/forecast/pipeline" { "Forecast" }
-            p.sub { (text(pipeline, "name")) " · open deals, and deals closed in the last 30 days" }
+            @if admin {
+                " " a href="/pipelines/new" { "New pipeline" }
+                // An admin renames the pipeline, adds stages and edits each (name, position, kind,
+                // probability) in the record form, with the store's checks.
+                " · " a href={"/records/pipelines/" (crate::encode(&pipeline_id)) "/edit?back=" (crate::encode(&back))} { "Rename pipeline" }
+                " · " a href={"/records/stages/new?pipeline_id=" (crate::encode(&pipeline_id)) "&back=" (crate::encode(&back))} { "Add stage" }
+            }
+            " · " a href="/forecast/pipeline" { "Forecast" }
+            p.sub { (text(pipeline, "name")) " · open deals, and deals closed in the last 30 days · " a href="/deals" { "all deals as a list" } }
+            (super::views::save_form(req))
             form.filters method="get" action="/pipeline" {
                 @if pipelines.len() > 1 {
                     label for="pipeline" { "Pipeline" }
@@ -169,6 +177,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
                 section.col data-stage=(s.id) aria-labelledby={"st-" (s.id)} {
                     header {
                         h2 id={"st-" (s.id)} { (s.name) " " span.tag { (deals.len()) } }
+                        @if admin { a.small href={"/records/stages/" (crate::encode(&s.id)) "/edit?back=" (crate::encode(&back))} aria-label={"Edit the stage " (s.name)} { "Edit stage" } }
                         p.small {
                             (ws.fmt.money(total))
                             @if s.kind == "open" { " · weighted " (ws.fmt.money(total * s.probability)) " (" (ws.fmt.percent(s.probability)) ")" }

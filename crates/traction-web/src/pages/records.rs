@@ -33,7 +33,7 @@ const MAX_LIMIT: usize = 200;
 /// How many related records a record page shows of each kind.
 const RELATED: usize = 20;
 /// The end of "all time" for figures (2100-01-01): records are never placed later.
-const END_OF_TIME: Micros = 4_102_444_800_000_000;
+pub(super) const END_OF_TIME: Micros = 4_102_444_800_000_000;
 
 pub async fn customers(
     State(state): State<AppState>,
@@ -207,13 +207,34 @@ pub(super) fn page_link(path: &str, params: &Params, cursor: (&str, &str)) -> St
     format!("{path}?{}", parts.join("&"))
 }
 
+/// A list's URL with the filters `set` (an empty value removes one), the others kept and the
+/// paging dropped: what a click on a value in a list leads to.
+pub(super) fn filter_link(path: &str, params: &Params, set: &[(&str, &str)]) -> String {
+    let mut parts: Vec<String> = params
+        .0
+        .iter()
+        .filter(|(k, v)| {
+            !v.trim().is_empty()
+                && k != "before"
+                && k != "after"
+                && k != "skip"
+                && !set.iter().any(|(s, _)| s == k)
+        })
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect();
+    parts.extend(
+        set.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", encode(v))),
+    );
+    if parts.is_empty() { path.to_string() } else { format!("{path}?{}", parts.join("&")) }
+}
+
 /// Whether any of `keys` is set (to tell "nothing matches" from "nothing yet").
 pub(super) fn filtered(params: &Params, keys: &[&str]) -> bool {
     keys.iter().any(|k| params.get(k).is_some())
 }
 
 /// The `[from, to)` instants of inclusive local days (all time where open).
-fn day_span(from: Option<Date>, to: Option<Date>, ws: &Ws) -> Result<(Micros, Micros)> {
+pub(super) fn day_span(from: Option<Date>, to: Option<Date>, ws: &Ws) -> Result<(Micros, Micros)> {
     let lo = from.map(|d| sod(d, &ws.zone)).transpose()?.unwrap_or(0);
     let hi = match to {
         Some(d) => {
@@ -618,11 +639,13 @@ fn customers_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
         div.page-head {
             h1 { "Customers" }
             (super::edit::new_button(req, Entity::Accounts))
+            " " (super::edit::new_button(req, Entity::Contacts))
             p.sub {
                 @if by_revenue { "Highest revenue first (customers with a counted order)" } @else { "Newest customers first" }
                 " · orders and revenue of all time, cancelled and returned orders left out"
             }
         }
+        (super::views::save_form(req))
         form.filters method="get" action="/customers" role="search" {
             label for="q" { "Name" }
             input type="search" id="q" name="q" value=[params.get("q")] placeholder="Search by name";
@@ -705,8 +728,15 @@ fn customer_page(
     let orders = newest(Entity::Orders, "placed_at")?;
     let deals = newest(Entity::Deals, "created_at")?;
     let contacts = newest(Entity::Contacts, "created_at")?;
-    let activities = newest(Entity::Activities, "occurred_at")?;
     let surveys = newest(Entity::Surveys, "answered_at")?;
+    let (next_step, timeline) = super::work::account_work(
+        state,
+        req,
+        id,
+        &deals[..deals.len().min(RELATED)],
+        &contacts[..contacts.len().min(RELATED)],
+        now,
+    )?;
     let filter = format!("account_id = {}", quote(id));
     let revenue = figure(state, "revenue", Some(filter.clone()), (0, END_OF_TIME), now)?;
     let order_count = figure(state, "orders", Some(filter.clone()), (0, END_OF_TIME), now)?;
@@ -793,7 +823,7 @@ fn customer_page(
                         tbody {
                             @for d in deals.iter().take(RELATED) {
                                 tr {
-                                    th scope="row" { (or_dash(d.get("name").as_text().unwrap_or(text(d, "id")))) }
+                                    th scope="row" { a href=(link("/deals", text(d, "id"))) { (or_dash(d.get("name").as_text().unwrap_or(text(d, "id")))) } }
                                     td { (names.stage(text(d, "stage_id"))) }
                                     td { (tag(text(d, "status"))) }
                                     td { (or_dash(names.user(text(d, "owner_id")))) }
@@ -807,13 +837,16 @@ fn customer_page(
             }
             section.card aria-labelledby="contacts-h" {
                 h2 #contacts-h { "Contacts" }
+                @if super::edit::can_write(req) {
+                    p.actions { a.button href={"/records/contacts/new?account_id=" (encode(id)) "&back=" (encode(&link("/customers", id)))} { "New contact" } }
+                }
                 @if contacts.is_empty() { p.sub { "No contacts at this customer." } } @else {
                     div.scroll { table {
                         thead { tr { th scope="col" { "Name" } th scope="col" { "E-mail" } th scope="col" { "Phone" } } }
                         tbody {
                             @for c in contacts.iter().take(RELATED) {
                                 tr {
-                                    th scope="row" { (text(c, "name")) }
+                                    th scope="row" { a href=(link("/contacts", text(c, "id"))) { (or_dash(text(c, "name"))) } }
                                     td { @if let Some(e) = c.get("email").as_text() { a href={"mailto:" (e)} { (e) } } @else { "–" } }
                                     td { (or_dash(text(c, "phone"))) }
                                 }
@@ -825,26 +858,7 @@ fn customer_page(
             }
         }
         div.grid2 {
-            section.card aria-labelledby="acts-h" {
-                h2 #acts-h { "Recent activities" }
-                @if activities.is_empty() { p.sub { "Nothing logged with this customer yet." } } @else {
-                    div.scroll { table {
-                        thead { tr { th scope="col" { "When" } th scope="col" { "Kind" } th scope="col" { "Subject" } th scope="col" { "Who" } th scope="col" { "Outcome" } } }
-                        tbody {
-                            @for a in activities.iter().take(RELATED) {
-                                tr {
-                                    td { (when(&ws, a, "occurred_at")) }
-                                    td { (text(a, "kind")) }
-                                    td { (or_dash(text(a, "subject"))) }
-                                    td { (or_dash(names.user(text(a, "owner_id")))) }
-                                    td { (or_dash(text(a, "outcome"))) }
-                                }
-                            }
-                        }
-                    } }
-                    (more(&activities, None))
-                }
-            }
+            (next_step)
             section.card aria-labelledby="surveys-h" {
                 h2 #surveys-h { "Surveys" }
                 @if surveys.is_empty() { p.sub { "No survey answers from this customer." } } @else {
@@ -864,6 +878,7 @@ fn customer_page(
                 }
             }
         }
+        (timeline)
     };
     Ok(layout::page(req, name, Nav::Customers, body))
 }
@@ -934,6 +949,7 @@ fn orders_page(state: &AppState, req: &Req, params: &Params) -> Result<Markup> {
                 @if let (Some(c), Some(n)) = (&customer, &customer_name) { " · from " a href=(link("/customers", c)) { (n) } }
             }
         }
+        (super::views::save_form(req))
         form.filters method="get" action="/orders" {
             label for="status" { "Status" }
             select id="status" name="status" {
@@ -968,9 +984,9 @@ fn orders_page(state: &AppState, req: &Req, params: &Params) -> Result<Markup> {
                                 th scope="row" { a href=(link("/orders", text(o, "id"))) { (text(o, "id")) } }
                                 td { (when(&ws, o, "placed_at")) }
                                 td { a href=(link("/customers", account)) { (customers.get(account).map_or(account, |n| n.as_str())) } }
-                                td { (or_dash(text(o, "channel"))) }
+                                td { @if text(o, "channel").is_empty() { "–" } @else { a.filter href=(filter_link("/orders", params, &[("channel", text(o, "channel"))])) title="Only this channel" { (text(o, "channel")) } } }
                                 td { (or_dash(names.user(text(o, "owner_id")))) }
-                                td { (tag(text(o, "status"))) }
+                                td { a.filter href=(filter_link("/orders", params, &[("status", text(o, "status"))])) title="Only this status" { (tag(text(o, "status"))) } }
                                 td.num { (minor(&ws, Some(*total))) }
                             }
                         }
@@ -1159,6 +1175,7 @@ fn products_page(state: &AppState, req: &Req, params: &Params) -> Result<Markup>
             (super::edit::new_button(req, Entity::Products))
             p.sub { "Stock on hand is the opening stock plus every movement; " span.tag.bad { "reorder" } " marks stock at or below the reorder level" }
         }
+        (super::views::save_form(req))
         form.filters method="get" action="/products" {
             label for="category" { "Category" }
             input type="text" id="category" name="category" value=[category.as_deref()] size="12";
@@ -1183,7 +1200,7 @@ fn products_page(state: &AppState, req: &Req, params: &Params) -> Result<Markup>
                             tr {
                                 th scope="row" { a href=(link("/products", text(p, "id"))) { (text(p, "name")) } }
                                 td { (or_dash(text(p, "sku"))) }
-                                td { (or_dash(text(p, "category"))) }
+                                td { @if text(p, "category").is_empty() { "–" } @else { a.filter href=(filter_link("/products", params, &[("category", text(p, "category"))])) title="Only this category" { (text(p, "category")) } } }
                                 td.num { (money_field(&ws, p, "unit_price")) }
                                 td.num { (money_field(&ws, p, "unit_cost")) }
                                 td.num { (margin(p).map_or_else(|| "–".into(), |m| ws.fmt.percent(m))) }
@@ -1410,6 +1427,7 @@ fn campaigns_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
             (super::edit::new_button(req, Entity::Campaigns))
             p.sub { "Costs, leads and revenue won attributed to each campaign, all time · " a href="/costs" { "All costs" } }
         }
+        (super::views::save_form(req))
         form.filters method="get" action="/campaigns" {
             label for="channel" { "Channel" }
             input type="text" id="channel" name="channel" value=[channel.as_deref()] size="12";
@@ -1433,7 +1451,7 @@ fn campaigns_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
                             @let id = text(c, "id");
                             tr {
                                 th scope="row" { a href=(link("/campaigns", id)) { (text(c, "name")) } }
-                                td { (text(c, "channel")) }
+                                td { a.filter href=(filter_link("/campaigns", params, &[("channel", text(c, "channel"))])) title="Only this channel" { (text(c, "channel")) } }
                                 td { (dates(&ws, c)) }
                                 td.num { (money_field(&ws, c, "budget")) }
                                 td.num { (cell(&spent, id, Unit::Money)) }
@@ -1554,7 +1572,7 @@ fn cost_table(
                     @let campaign = text(c, "campaign_id");
                     tr {
                         td { (day_of(ws, c, "incurred_on")) }
-                        td { (tag(text(c, "category"))) }
+                        td { a.filter href=(filter_link("/costs", &Params(Vec::new()), &[("category", text(c, "category"))])) title="Only this category" { (tag(text(c, "category"))) } }
                         @if with_campaign {
                             td { @if campaign.is_empty() { "–" } @else { a href=(link("/campaigns", campaign)) { (campaigns.get(campaign).map_or(campaign, |n| n.as_str())) } } }
                         }
@@ -1624,6 +1642,7 @@ fn costs_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
             (super::edit::new_button(req, Entity::Costs))
             p.sub { "Newest first" }
         }
+        (super::views::save_form(req))
         form.filters method="get" action="/costs" {
             label for="category" { "Category" }
             select id="category" name="category" {

@@ -111,7 +111,7 @@ fn build(
                         a.button href="/records/teams/new" { "New team" }
                     }
                 }
-                p.sub { "Sign-in accounts are managed with " code { "traction user" } " (see the security guide); your API tokens are below." }
+                p.sub { "An admin invites a person with a one-time sign-in link, or sets their password, under " em { "Sign-in" } " beside them (or with " code { "traction user" } "); your API tokens are below." }
                 div.scroll {
                     table {
                         thead { tr { th scope="col" { "Name" } th scope="col" { "Role" } th scope="col" { "Team" } th scope="col" { "Active" } } }
@@ -122,6 +122,7 @@ fn build(
                                         (text(u, "name"))
                                         @if req.user.as_ref().is_some_and(|a| a.role == "admin") {
                                             " " a href={"/records/users/" (crate::encode(text(u, "id"))) "/edit"} aria-label={"Edit " (text(u, "name"))} { "Edit" }
+                                            (super::people::link(req, text(u, "id"), text(u, "name")))
                                         }
                                     }
                                     td { (text(u, "role")) }

@@ -704,9 +704,7 @@ fn step_records(
             lead.set("status", Value::Text("converted".into()));
             lead.set("converted_at", Value::Instant(now));
             lead.set("deal_id", Value::Text(deal_id));
-            let mut records = super::edit::with_stage_change(store, deal, now, "")?;
-            records.push(lead);
-            Ok(Ok(records))
+            Ok(Ok(vec![deal, lead]))
         }
         other => Err(crate::WebError::not_found(format!(
             "a lead has no step {other:?}: qualify, convert or disqualify"
@@ -783,6 +781,69 @@ fn contact_page(
         (timeline(entries, &ws, now))
     };
     Ok(layout::page(req, &name, Nav::Customers, body))
+}
+
+// ---------------------------------------------------------------------------------------------
+// An account (its page is the customer page, `records.rs`; these are its working parts)
+
+/// An account's next step and timeline: its activities (notes and tasks included), the stage
+/// changes of its deals, the e-mails of its contacts and its audit entries, as on a deal's,
+/// lead's or contact's page.
+pub fn account_work(
+    state: &AppState,
+    req: &Req,
+    id: &str,
+    deals: &[Record],
+    contacts: &[Record],
+    now: Micros,
+) -> Result<(Markup, Markup)> {
+    let store = state.store.as_ref();
+    let ws = Ws::load(store, req)?;
+    let names = Names::load(store)?;
+    let acts = related(store, req, Entity::Activities, "account_id", id, "occurred_at", TIMELINE)?;
+    let mut entries = Vec::new();
+    activity_entries(&acts, &names, &mut entries);
+    for d in deals {
+        let changes = related(
+            store,
+            req,
+            Entity::StageChanges,
+            "deal_id",
+            text(d, "id"),
+            "changed_at",
+            RELATED,
+        )?;
+        for c in &changes {
+            let Some(at) = instant(c, "changed_at") else { continue };
+            let body = html! {
+                a href=(link("/deals", text(d, "id"))) { (name_or_id(d)) }
+                " entered " strong { (names.stage(text(c, "stage_id"))) }
+                @if !text(c, "changed_by").is_empty() { " · " (names.user(text(c, "changed_by"))) }
+            };
+            entries.push(Entry { at, kind: "stage", body });
+        }
+    }
+    for c in contacts {
+        let emails = related(
+            store,
+            req,
+            Entity::EmailEvents,
+            "contact_id",
+            text(c, "id"),
+            "occurred_at",
+            RELATED,
+        )?;
+        email_entries(&emails, &mut entries);
+    }
+    audit_entries(store, Entity::Accounts, id, &names, &mut entries)?;
+    let log_href = format!("/log?account_id={}", encode(id));
+    let next = html! {
+        section.card aria-labelledby="next-h" {
+            h2 #next-h { "Next step" }
+            (next_step(&acts, &ws, &names, now, &log_href))
+        }
+    };
+    Ok((next, timeline(entries, &ws, now)))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -38,23 +38,35 @@ impl App {
     /// The server over a fresh database with the demo data, an admin (`web-admin`) and a rep
     /// (the demo's first rep) with the password [`PASSWORD`].
     pub async fn spawn() -> App {
+        App::spawn_with(true).await
+    }
+
+    /// The server over an empty workspace: no data, only the admin (`web-admin`) with the
+    /// password [`PASSWORD`].
+    pub async fn spawn_empty() -> App {
+        App::spawn_with(false).await
+    }
+
+    async fn spawn_with(demo: bool) -> App {
         // reqwest is built without a default crypto provider (no C builds): install ring's.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(&dir.path().join("traction.db")).unwrap());
         let s = store.clone();
         let token = tokio::task::spawn_blocking(move || {
-            traction_demo::generate(
-                s.as_ref(),
-                &traction_demo::DemoOptions {
-                    seed: 1,
-                    scale: traction_demo::Scale::S,
-                    at: NOW,
-                    add: false,
-                },
-                &mut |_, _| {},
-            )
-            .unwrap();
+            if demo {
+                traction_demo::generate(
+                    s.as_ref(),
+                    &traction_demo::DemoOptions {
+                        seed: 1,
+                        scale: traction_demo::Scale::S,
+                        at: NOW,
+                        add: false,
+                    },
+                    &mut |_, _| {},
+                )
+                .unwrap();
+            }
             add_user(&s, "web-admin", "Wendy Admin", "admin", None);
             let actor = traction_store::Actor { user: "cli".into(), at: Some(NOW) };
             let hash = traction_server::auth::secret::hash_password(PASSWORD).unwrap();

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use traction_domain::Entity;
+use traction_store::Store;
 
 use crate::app::{App, PASSWORD};
 use crate::webdriver::{self, Driver, Session};
@@ -34,6 +35,8 @@ const PAGES: &[(&str, &str)] = &[
     ("notifications", "/notifications"),
     ("deal-new", "/records/deals/new"),
     ("contact-new", "/records/contacts/new"),
+    ("deals", "/deals?status=open"),
+    ("views", "/views"),
 ];
 
 async fn no_console_errors(s: &Session, what: &str) {
@@ -778,5 +781,122 @@ async fn issue_21_a_rep_works_a_lead_to_a_won_deal_and_a_viewer_sees_no_write_co
         }
     }
     v.close().await;
+    s.close().await;
+}
+
+/// Issue 21 in the browser: on an empty workspace an admin adds a person, invites them with a
+/// one-time sign-in link (which signs them in once to choose a password), and builds a
+/// pipeline from the board's empty state. With `UPDATE_SCREENSHOTS=1` it also writes the
+/// screenshots of these pages (and the deal list and saved views) for docs/web.md.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn issue_21_an_admin_invites_a_user_and_builds_a_pipeline_from_an_empty_workspace() {
+    let Some((driver_path, browser)) = webdriver::available() else { return };
+    let app = App::spawn_empty().await;
+    let shots = std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1");
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
+    let driver = Driver::start(&driver_path).await;
+    let s = driver.session(&browser, 1280, 900).await;
+    let shot = async |s: &Session, name: &str| {
+        if shots {
+            std::fs::create_dir_all(&out).unwrap();
+            std::fs::write(
+                out.join(format!("{name}-desktop.png")),
+                s.screenshot(1280, false).await,
+            )
+            .unwrap();
+        }
+    };
+    s.goto(&app.url("/settings")).await;
+    s.type_into(&s.find("#user").await, "web-admin").await;
+    s.type_into(&s.find("#password").await, PASSWORD).await;
+    s.click(&s.find("main form button[type=submit]").await).await;
+    s.wait_for("main h1", Duration::from_secs(20)).await;
+    assert_eq!(path(&s, &app).await, "/settings");
+
+    // A new person, from Settings.
+    s.click(&s.find("a[href='/records/users/new']").await).await;
+    s.type_into(&s.find("#f-id").await, "nia").await;
+    s.type_into(&s.find("#f-name").await, "Nia Newcomer").await;
+    s.script("document.querySelector('#f-role').value = 'rep'", json!([])).await;
+    submit_record_form(&s).await;
+    s.wait_for("a[href='/settings/users/nia/sign-in']", Duration::from_secs(10)).await;
+    assert!(app.get(Entity::Users, "nia").is_some());
+    no_console_errors(&s, "new user").await;
+
+    // Invite her: the link is shown once.
+    s.click(&s.find("a[href='/settings/users/nia/sign-in']").await).await;
+    s.click(&s.find("form[action$='/invite'] button").await).await;
+    let link = s.wait_for("#sign-in-link code", Duration::from_secs(10)).await;
+    let link = s.text(&link).await;
+    assert!(link.contains("/welcome/"), "{link}");
+    shot(&s, "invite").await;
+
+    // She opens it in her own browser, chooses a password and is signed in.
+    let nia = driver.session(&browser, 1280, 900).await;
+    nia.goto(&link).await;
+    nia.type_into(&nia.find("#password").await, "nias own passphrase").await;
+    nia.type_into(&nia.find("#confirm").await, "nias own passphrase").await;
+    nia.click(&nia.find("main form button[type=submit]").await).await;
+    nia.wait_for("main h1", Duration::from_secs(20)).await;
+    assert_eq!(path(&nia, &app).await, "/", "signed in, on the dashboard");
+    assert!(app.store.password_hash("nia").unwrap().is_some());
+    // The link is used: opening it again says so.
+    nia.goto(&link).await;
+    let refused = nia.find("main").await;
+    assert!(nia.text(&refused).await.contains("cannot be used"), "{}", nia.text(&refused).await);
+    nia.close().await;
+
+    // The board of an empty workspace leads to building a pipeline.
+    s.goto(&app.url("/pipeline")).await;
+    s.click(&s.find("main a[href='/pipelines/new']").await).await;
+    s.type_into(&s.find("#p-name").await, "Sales").await;
+    s.type_into(&s.find("#p-stages").await, "Qualified | 0.2\nDemo | 0.5\nProposal").await;
+    shot(&s, "pipeline-new").await;
+    s.click(&s.find("main form button[type=submit]").await).await;
+    s.wait_for("#board", Duration::from_secs(10)).await;
+    let mut stages = Vec::new();
+    app.store
+        .scan(Entity::Stages, &mut |st| {
+            stages.push((
+                st.get("position").as_int().unwrap(),
+                st.get("name").as_text().unwrap().to_string(),
+                st.get("kind").as_text().unwrap().to_string(),
+            ));
+            Ok(())
+        })
+        .unwrap();
+    stages.sort();
+    let names: Vec<(&str, &str)> =
+        stages.iter().map(|(_, n, k)| (n.as_str(), k.as_str())).collect();
+    assert_eq!(
+        names,
+        [
+            ("Qualified", "open"),
+            ("Demo", "open"),
+            ("Proposal", "open"),
+            ("Won", "won"),
+            ("Lost", "lost")
+        ]
+    );
+    no_console_errors(&s, "new pipeline").await;
+
+    // A first deal, then the deal list and a saved view of it.
+    s.goto(&app.url("/records/deals/new")).await;
+    s.type_into(&s.find("#f-name").await, "First deal").await;
+    s.script("document.querySelector('#f-pipeline_id').selectedIndex = 1", json!([])).await;
+    s.type_into(&s.find("#f-amount").await, "1200").await;
+    submit_record_form(&s).await;
+    s.wait_for("#timeline", Duration::from_secs(10)).await;
+    s.goto(&app.url("/deals?status=open")).await;
+    s.find("#deal-list").await;
+    shot(&s, "deals").await;
+    s.type_into(&s.find("#view-name").await, "Open deals").await;
+    s.click(&s.find("form.save-view button").await).await;
+    s.wait_for("#deal-list", Duration::from_secs(10)).await;
+    s.goto(&app.url("/views")).await;
+    let views = s.text(&s.find("#views").await).await;
+    assert!(views.contains("Open deals"), "{views}");
+    shot(&s, "views").await;
+    no_console_errors(&s, "views").await;
     s.close().await;
 }

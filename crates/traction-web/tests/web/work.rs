@@ -876,3 +876,341 @@ async fn an_admin_adds_and_disables_people_and_teams_in_the_form_and_nobody_else
     assert_eq!(status, 303, "{body}");
     assert_eq!(s.get(Entity::Teams, "t9").unwrap().get("name").as_text(), Some("West"));
 }
+
+/// The stage changes of deal `id`, as (stage, changed_at, changed_by), oldest first.
+fn history(s: &Server, id: &str) -> Vec<(String, Value, Value)> {
+    let mut out = Vec::new();
+    s.store
+        .scan(Entity::StageChanges, &mut |r| {
+            if r.get("deal_id").as_text() == Some(id) {
+                let stage = r.get("stage_id").as_text().unwrap().to_string();
+                out.push((stage, r.get("changed_at").clone(), r.get("changed_by").clone()));
+            }
+            Ok(())
+        })
+        .unwrap();
+    out.sort_by_key(|(_, at, _)| match at {
+        Value::Instant(t) => *t,
+        _ => i64::MIN,
+    });
+    out
+}
+
+// Issue 21: the deal stage-change rule lives in the store's writer, so the edit form and the
+// API's writes keep it alike: a change of stage is recorded once, now, by the one who made it.
+#[tokio::test]
+async fn a_stage_changed_in_the_form_or_the_api_is_recorded_once_by_who_changed_it() {
+    let s = spawn().await;
+    let ann = s.client("u1");
+    let before = history(&s, "d1").len();
+    assert_eq!(before, 2, "s1 and s2 from the dataset");
+    let edit = [("_mode", "edit"), ("_id", "d1"), ("id", "d1"), ("stage_id", "s1")];
+    let (status, location, body) = s.post_as(&ann, "/records/deals", &edit).await;
+    assert_eq!((status, location.as_str()), (303, "/deals/d1"), "{body}");
+    let by_ann = Value::Text("u1".into());
+    assert_eq!(
+        history(&s, "d1").last().unwrap(),
+        &("s1".into(), Value::Instant(NOW), by_ann.clone())
+    );
+    assert_eq!(history(&s, "d1").len(), before + 1);
+    // Saving again without a change of stage records nothing.
+    let (status, _, _) = s.post_as(&ann, "/records/deals", &edit).await;
+    assert_eq!(status, 303);
+    assert_eq!(history(&s, "d1").len(), before + 1);
+    // The API's PATCH: the same rule.
+    let res = ann
+        .patch(format!("{}/api/v1/deals/d1", s.base))
+        .header("content-type", "application/json")
+        .body(r#"{"stage_id": "s2"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200, "{}", res.text().await.unwrap());
+    // The clock stands at NOW: the API's change has the same instant but another stage.
+    let h = history(&s, "d1");
+    assert_eq!(h.len(), before + 2);
+    assert!(h.contains(&("s2".into(), Value::Instant(NOW), by_ann.clone())), "{h:?}");
+    // A deal created in the form enters its stage at its creation time, by its creator.
+    let new = [
+        ("_mode", "create"),
+        ("name", "Fresh"),
+        ("pipeline_id", "pl"),
+        ("stage_id", "s1"),
+        ("owner_id", "u1"),
+        ("amount", "100"),
+    ];
+    let (status, location, body) = s.post_as(&ann, "/records/deals", &new).await;
+    assert_eq!(status, 303, "{body}");
+    let id = location.strip_prefix("/deals/").unwrap();
+    assert_eq!(history(&s, id), [("s1".to_string(), Value::Instant(NOW), by_ann)]);
+}
+
+#[tokio::test]
+async fn an_account_page_has_its_timeline_next_step_notes_and_linked_deals_and_contacts() {
+    let s = spawn().await;
+    let ann = s.client("u1");
+    // A note on the account, from its page's "Add note" (preset with account_id).
+    let page = s.get_as(&ann, "/customers/a1").await.1;
+    assert!(page.contains("/records/activities/new?kind=note&amp;account_id=a1"), "{page}");
+    let note = [
+        ("_mode", "create"),
+        ("kind", "note"),
+        ("account_id", "a1"),
+        ("owner_id", "u1"),
+        ("occurred_at", "2026-03-15 11:30"),
+        ("subject", "Budget moves to April"),
+    ];
+    let (status, location, body) = s.post_as(&ann, "/records/activities", &note).await;
+    assert_eq!((status, location.as_str()), (303, "/customers/a1"), "{body}");
+    let page = s.get_as(&ann, "/customers/a1").await.1;
+    assert!(page.contains("href=\"/deals/d1\""), "the deal is a link: {page}");
+    assert!(page.contains("href=\"/contacts/ct1\""), "the contact is a link: {page}");
+    let timeline = section(&page, "timeline");
+    assert!(timeline.contains("Note</strong> by Ann Owner: Budget moves to April"), "{timeline}");
+    // The stage changes of its deals (d1 entered Talking, then Proposal, by Ann).
+    assert!(
+        timeline.contains("Acme renewal</a> entered <strong>Proposal</strong> · Ann Owner"),
+        "{timeline}"
+    );
+    assert!(timeline.contains("Acme renewal</a> entered <strong>Talking</strong>"), "{timeline}");
+    // The e-mails of its contacts.
+    assert!(timeline.contains("message m-77"), "{timeline}");
+    // Nothing planned with the account itself yet.
+    assert!(page.contains("Nothing planned."), "{page}");
+}
+
+#[tokio::test]
+async fn the_deal_list_filters_by_clicking_and_keeps_to_the_read_scope() {
+    let s = spawn().await;
+    let page = s.page("/deals").await;
+    assert!(page.contains("href=\"/deals/d1\"") && page.contains("href=\"/deals/d2\""), "{page}");
+    // Each owner, stage, status and source is a link that filters.
+    for link in ["/deals?stage=s2", "/deals?owner=u2", "/deals?status=open"] {
+        assert!(page.contains(&format!("href=\"{link}\"")), "{link}: {page}");
+    }
+    let only = |page: &str, want: &[&str]| {
+        for id in ["d1", "d2"] {
+            assert_eq!(
+                page.contains(&format!("href=\"/deals/{id}\"")),
+                want.contains(&id),
+                "{id}: {page}"
+            );
+        }
+    };
+    only(&s.page("/deals?stage=s2").await, &["d1"]);
+    only(&s.page("/deals?owner=u2").await, &["d2"]);
+    // Filters add up; a chip removes one.
+    let both = s.page("/deals?owner=u2&status=open").await;
+    only(&both, &["d2"]);
+    assert!(both.contains("href=\"/deals?status=open\""), "removing the owner: {both}");
+    let none = s.page("/deals?owner=u1&stage=s1").await;
+    only(&none, &[]);
+    assert!(none.contains("No deals match these filters"), "{none}");
+    // A date range of created days, both included: d2 was created on 2 February, d1 on the 1st.
+    only(&s.page("/deals?from=2026-02-02&to=2026-02-02").await, &["d2"]);
+    only(&s.page("/deals?from=2026-02-01&to=2026-02-01").await, &["d1"]);
+    only(&s.page("/deals?to=2026-02-01").await, &["d1"]);
+    // Quick ranges are links (now is 15 March 2026).
+    assert!(page.contains("href=\"/deals?from=2026-03-01&amp;to=2026-03-15\""), "{page}");
+    // Bad filters say what is wrong.
+    for bad in
+        ["/deals?status=maybe", "/deals?owner=nobody", "/deals?from=2026-03-02&to=2026-03-01"]
+    {
+        let (status, body) = s.get_as(&s.admin, bad).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    // Bob reads only his own deals.
+    only(&s.get_as(&s.rep, "/deals").await.1, &["d2"]);
+    // Other lists filter by clicking too.
+    let orders = s.page("/orders").await;
+    assert_eq!(s.get_as(&s.admin, "/orders?status=fulfilled").await.0, 200, "{orders}");
+}
+
+#[tokio::test]
+async fn saved_views_are_named_listed_opened_and_deleted_by_their_user_only() {
+    let s = spawn().await;
+    let ann = s.client("u1");
+    let list = s.get_as(&ann, "/deals?owner=u1").await.1;
+    assert!(list.contains("action=\"/views\""), "a list offers to save its view: {list}");
+    assert!(list.contains("name=\"path\" value=\"/deals?owner=u1\""), "{list}");
+    let (status, location, _) =
+        s.post_as(&ann, "/views", &[("name", "My deals"), ("path", "/deals?owner=u1")]).await;
+    assert_eq!((status, location.as_str()), (303, "/deals?owner=u1"));
+    let views = s.get_as(&ann, "/views").await.1;
+    assert!(views.contains("href=\"/deals?owner=u1\">My deals</a>"), "{views}");
+    // Bob sees none of Ann's views and cannot delete them.
+    let bobs = s.get_as(&s.rep, "/views").await.1;
+    assert!(!bobs.contains("My deals"), "{bobs}");
+    let id = s.store.saved_views("u1").unwrap()[0].id;
+    let (status, _, _) = s.post_as(&s.rep, &format!("/views/{id}/delete"), &[]).await;
+    assert_eq!(status, 404);
+    // Bad input: no name, or a page that is not a list, is refused and saves nothing.
+    let (status, _, page) = s.post_as(&ann, "/views", &[("name", " "), ("path", "/deals")]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("give the view a name"), "{page}");
+    let (status, _, _) =
+        s.post_as(&ann, "/views", &[("name", "x"), ("path", "https://evil.example/deals")]).await;
+    assert_eq!(status, 400);
+    let (status, _, _) = s.post_as(&ann, "/views", &[("name", "x"), ("path", "/settings")]).await;
+    assert_eq!(status, 400);
+    assert_eq!(s.store.saved_views("u1").unwrap().len(), 1);
+    // A viewer keeps views of their own too (they change no data).
+    let (status, _, body) =
+        s.post_as(&s.viewer, "/views", &[("name", "Team deals"), ("path", "/deals")]).await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(s.store.saved_views("u4").unwrap().len(), 1);
+    // Ann deletes hers.
+    let (status, location, _) = s.post_as(&ann, &format!("/views/{id}/delete"), &[]).await;
+    assert_eq!((status, location.as_str()), (303, "/views"));
+    assert!(s.store.saved_views("u1").unwrap().is_empty());
+}
+
+// Issue 21 point 5: an admin invites a person with a one-time sign-in link, or sets a password.
+#[tokio::test]
+async fn an_invitation_link_signs_its_person_in_once_to_set_a_password() {
+    let s = spawn().await;
+    let settings = s.page("/settings").await;
+    assert!(settings.contains("href=\"/settings/users/u3/sign-in\""), "{settings}");
+    // Nobody but an admin invites or sets passwords; a rep does not even see the link.
+    let ann = s.client("u1");
+    assert!(!s.get_as(&ann, "/settings").await.1.contains("/sign-in\""));
+    let (status, _, page) = s.post_as(&ann, "/settings/users/u3/invite", &[]).await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("only an admin invites people"), "{page}");
+    // The admin makes a link: shown once, whole.
+    let (status, _, page) = s.post_as(&s.admin, "/settings/users/u3/invite", &[]).await;
+    assert_eq!(status, 200, "{page}");
+    let at = page.find("/welcome/").expect("a link");
+    let path: String = page[at..].chars().take_while(|c| *c != '"' && *c != '<').collect();
+    let anonymous =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let url = format!("{}{path}", s.base);
+    let res = anonymous.get(&url).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.text().await.unwrap().contains("Welcome, Cy Teammate"));
+    let post = |fields: &'static str| {
+        anonymous
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(fields)
+            .send()
+    };
+    // A bad password is refused and keeps the link usable.
+    let res = post("password=short&confirm=short").await.unwrap();
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(res.text().await.unwrap().contains("too short"));
+    let res = post("password=a+long+enough+one&confirm=another+long+one").await.unwrap();
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(s.store.password_hash("u3").unwrap().is_none());
+    // The right one: the password is set and the person is signed in (a session cookie).
+    let res = post("password=a+long+enough+one&confirm=a+long+enough+one").await.unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(cookie.starts_with("traction_session="), "{cookie}");
+    let hash = s.store.password_hash("u3").unwrap().unwrap();
+    assert!(traction_server::auth::secret::verify_password("a long enough one", &hash));
+    let session = cookie.split(';').next().unwrap().to_string();
+    let res =
+        anonymous.get(format!("{}/today", s.base)).header("cookie", &session).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200, "signed in by the link");
+    // Used once: the link is gone.
+    assert_eq!(anonymous.get(&url).send().await.unwrap().status().as_u16(), 410);
+    assert_eq!(
+        post("password=a+long+enough+one&confirm=a+long+enough+one")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        410
+    );
+    // A made-up link is no better.
+    let res = anonymous.get(format!("{}/welcome/made-up", s.base)).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 410);
+
+    // Setting a password: checked like the command line's, then stored.
+    let (status, _, page) = s
+        .post_as(
+            &s.admin,
+            "/settings/users/u2/password",
+            &[("password", "tiny"), ("confirm", "tiny")],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("too short"), "{page}");
+    let (status, location, _) = s
+        .post_as(
+            &s.admin,
+            "/settings/users/u2/password",
+            &[("password", "bob's fine password"), ("confirm", "bob's fine password")],
+        )
+        .await;
+    assert_eq!((status, location.as_str()), (303, "/settings?saved=password"));
+    let hash = s.store.password_hash("u2").unwrap().unwrap();
+    assert!(traction_server::auth::secret::verify_password("bob's fine password", &hash));
+}
+
+#[test]
+fn an_expired_invitation_cannot_be_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    let mut w = store.writer().unwrap();
+    w.put(0, rec(Entity::Users, "id=u1;name=Ann")).unwrap();
+    w.commit().unwrap();
+    let admin = Actor { user: "admin".into(), at: Some(NOW) };
+    let path =
+        traction_server::auth::invite::issue_sign_in_link(&store, "u1", NOW, &admin).unwrap();
+    let secret = path.strip_prefix("/welcome/").unwrap();
+    let hash = traction_server::auth::secret::token_hash(secret);
+    let week = traction_server::auth::invite::LINK_VALID;
+    assert_eq!(store.sign_in_link(&hash, NOW + week - 1).unwrap().as_deref(), Some("u1"));
+    assert_eq!(store.use_sign_in_link(&hash, NOW + week).unwrap(), None);
+}
+
+// Issue 21 point 5: an admin renames a pipeline, adds, reorders and edits stages from the board,
+// with the store's checks; nobody else is offered it.
+#[tokio::test]
+async fn an_admin_edits_stages_from_the_board_with_the_store_checks() {
+    let s = spawn().await;
+    let board = s.page("/pipeline?pipeline=pl").await;
+    let back = "back=%2Fpipeline%3Fpipeline%3Dpl";
+    for link in [
+        format!("/records/pipelines/pl/edit?{back}"),
+        format!("/records/stages/new?pipeline_id=pl&amp;{back}"),
+        format!("/records/stages/s2/edit?{back}"),
+    ] {
+        assert!(board.contains(&format!("href=\"{link}\"")), "{link}: {board}");
+    }
+    let ann = s.client("u1");
+    assert!(!s.get_as(&ann, "/pipeline?pipeline=pl").await.1.contains("Edit stage"));
+    // The edit form keeps where to go back to.
+    let form = s.page("/records/stages/s2/edit?back=%2Fpipeline%3Fpipeline%3Dpl").await;
+    assert!(form.contains("name=\"back\" value=\"/pipeline?pipeline=pl\""), "{form}");
+    // Reorder and re-weight a stage: saved, back on the board.
+    let edit = [
+        ("_mode", "edit"),
+        ("_id", "s2"),
+        ("id", "s2"),
+        ("position", "0"),
+        ("probability", "0.7"),
+        ("back", "/pipeline?pipeline=pl"),
+    ];
+    let (status, location, body) = s.post_as(&s.admin, "/records/stages", &edit).await;
+    assert_eq!((status, location.as_str()), (303, "/pipeline?pipeline=pl"), "{body}");
+    let s2 = s.get(Entity::Stages, "s2").unwrap();
+    assert_eq!(s2.get("position").as_int(), Some(0));
+    // A pipeline left without a won stage is refused, with the reason, and nothing changes.
+    let edit = [("_mode", "edit"), ("_id", "sw"), ("id", "sw"), ("kind", "open")];
+    let (status, _, page) = s.post_as(&s.admin, "/records/stages", &edit).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("won"), "{page}");
+    assert_eq!(s.get(Entity::Stages, "sw").unwrap().get("kind").as_text(), Some("won"));
+    // A rep may not.
+    let (status, _, page) = s
+        .post_as(
+            &ann,
+            "/records/stages",
+            &[("_mode", "edit"), ("_id", "s1"), ("id", "s1"), ("name", "X")],
+        )
+        .await;
+    assert_eq!(status, 403, "{page}");
+}
