@@ -38,7 +38,6 @@ const ITEMS: &[(Nav, &str, &str)] = &[
     (Nav::Products, "/products", "Products"),
     (Nav::Campaigns, "/campaigns", "Campaigns"),
     (Nav::Events, "/events", "Events"),
-
     (Nav::Alerts, "/alerts", "Alerts"),
     (Nav::Import, "/import", "Import"),
     (Nav::Settings, "/settings", "Settings"),

@@ -85,7 +85,11 @@ pub fn router() -> Router<AppState> {
         .route("/campaigns/{id}", get(records::campaign))
         .route("/costs", get(records::costs))
         .route("/events", get(events::list))
-
+        .route("/metrics", get(definitions::list).post(definitions::save))
+        .route("/metrics/new", get(definitions::new_form))
+        .route("/metrics/check", post(definitions::check_json))
+        .route("/metrics/{name}/edit", get(definitions::edit_form))
+        .route("/metrics/{name}/delete", post(definitions::delete))
         .route("/alerts", get(alerts::page))
         .route("/alerts/rules", post(alerts::save_rule))
         .route("/alerts/rules/new", get(alerts::new_rule))

@@ -24,7 +24,6 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("forecast history", include_str!("../../migrations/sqlite/V14__forecasts.sql")),
     ("events", include_str!("../../migrations/sqlite/V15__events.sql")),
     ("metric definitions", include_str!("../../migrations/sqlite/V16__metric_definitions.sql")),
-
     ("email hooks", include_str!("../../migrations/sqlite/V12__email_hooks.sql")),
 ];
 

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod alerts;
 pub mod dashboard;
+pub mod definitions;
 pub mod edit;
 pub mod events;
 pub mod explorer;
