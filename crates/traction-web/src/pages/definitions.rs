@@ -481,7 +481,8 @@ mod tests {
         let text = definition_text(&f);
         assert_eq!(
             text,
-            "[metric.big_lunches]\nlabel = \"Big \\\"lunches\\\"\"\nfilter = \"kind = 'meals_served'\"\np = 0.9\n"
+            // A text with double quotes is written as a TOML literal string.
+            "[metric.big_lunches]\nlabel = 'Big \"lunches\"'\nfilter = \"kind = 'meals_served'\"\np = 0.9\n"
         );
         let back = form_of("big_lunches", &text);
         let get = |k: &str| back.0.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone());
