@@ -1,7 +1,7 @@
 //! Metrics defined in the app (spec: metrics.md, Definition format): definitions kept in the
 //! database beside the built-in catalog and the `--metrics` file.
 //!
-//! [`DefinitionStore`] is the only way in; the SQLite store implements it (migration V16). A
+//! [`DefinitionStore`] is the only way in; the SQLite store implements it (migration V14). A
 //! definition is kept as the TOML text of one `[metric.NAME]` table, which the store does not
 //! read: the metrics crate checks it before it is written and layers the stored texts over the
 //! built-in catalog. Every change is audited in the same transaction, and raises a version that

@@ -1,5 +1,5 @@
 //! What forecasting keeps (spec: monitoring.md, Forecasts): every forecast that is shown, with
-//! the instant it was made (migration V14). The [`ForecastStore`] trait is the only way in.
+//! the instant it was made (migration V12). The [`ForecastStore`] trait is the only way in.
 
 use traction_domain::time::Micros;
 

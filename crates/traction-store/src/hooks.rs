@@ -2,7 +2,7 @@
 //! secret that checks its requests, and the lookup of the people an event is about by address.
 //!
 //! The [`HookStore`] trait is the only way in; the SQLite store implements it (`sqlite/hooks.rs`,
-//! migration V12). The events themselves are ordinary `email_events` records written through a
+//! migration V15). The events themselves are ordinary `email_events` records written through a
 //! [`crate::Writer`].
 
 use traction_domain::time::Micros;

@@ -256,6 +256,35 @@
     el.addEventListener("change", function () { el.form.requestSubmit(); });
   });
 
+  // ---- Metric definitions: checked as you type -----------------------------------------------
+  // The form posts itself to its data-check URL (debounced); each problem is shown at its field
+  // and the preview replaced. Nothing is stored: saving stays the form's own submit.
+  document.querySelectorAll("form[data-check]").forEach(function (form) {
+    var timer = null, seq = 0;
+    function run() {
+      var mine = ++seq;
+      var body = new URLSearchParams(new FormData(form));
+      fetch(form.dataset.check, {
+        method: "POST", credentials: "same-origin", body: body,
+        headers: { "Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": csrf, "X-Traction-Live": "1" }
+      }).then(function (r) { return r.ok ? r.json() : null; }).then(function (answer) {
+        if (!answer || mine !== seq) return;
+        form.querySelectorAll(".error-text[data-for]").forEach(function (el) { el.textContent = ""; });
+        answer.problems.forEach(function (p) {
+          var el = form.querySelector('.error-text[data-for="' + p.field + '"]') ||
+                   form.querySelector('.error-text[data-for="definition"]');
+          if (el) el.textContent = (el.textContent ? el.textContent + "; " : "") + p.problem;
+        });
+        var preview = document.getElementById("metric-preview");
+        if (preview) preview.outerHTML = answer.preview;
+      }).catch(function () {});
+    }
+    form.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(run, 300);
+    });
+  });
+
   // ---- Import: the progress of a large file ---------------------------------------------------
   // The form posts itself: the upload's progress from the browser, then the import's from
   // /import/progress (bytes of the file read), then the answer replaces the page.

@@ -1,4 +1,4 @@
-//! [`DefinitionStore`] on SQLite (migration V16): the `metric_definitions` table, audited, its
+//! [`DefinitionStore`] on SQLite (migration V14): the `metric_definitions` table, audited, its
 //! changes raising the table's version like any write (query_cache.rs).
 
 use rusqlite::OptionalExtension;

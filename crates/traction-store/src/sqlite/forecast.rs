@@ -1,4 +1,4 @@
-//! [`ForecastStore`] on SQLite (migration V14).
+//! [`ForecastStore`] on SQLite (migration V12).
 
 use rusqlite::OptionalExtension;
 use traction_domain::time::Micros;

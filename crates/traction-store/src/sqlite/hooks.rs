@@ -1,4 +1,4 @@
-//! [`HookStore`] on SQLite (migration V12).
+//! [`HookStore`] on SQLite (migration V15).
 
 use rusqlite::{OptionalExtension, Row};
 

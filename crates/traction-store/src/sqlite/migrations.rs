@@ -22,10 +22,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("monitoring", include_str!("../../migrations/sqlite/V9__monitoring.sql")),
     ("record page indexes", include_str!("../../migrations/sqlite/V10__record_pages.sql")),
     ("saved views", include_str!("../../migrations/sqlite/V11__saved_views.sql")),
-    ("forecast history", include_str!("../../migrations/sqlite/V14__forecasts.sql")),
-    ("events", include_str!("../../migrations/sqlite/V15__events.sql")),
-    ("metric definitions", include_str!("../../migrations/sqlite/V16__metric_definitions.sql")),
-    ("email hooks", include_str!("../../migrations/sqlite/V12__email_hooks.sql")),
+    ("forecast history", include_str!("../../migrations/sqlite/V12__forecasts.sql")),
+    ("events", include_str!("../../migrations/sqlite/V13__events.sql")),
+    ("metric definitions", include_str!("../../migrations/sqlite/V14__metric_definitions.sql")),
+    ("email hooks", include_str!("../../migrations/sqlite/V15__email_hooks.sql")),
 ];
 
 /// The schema version this build writes.

@@ -5,6 +5,7 @@ pub mod activity;
 pub mod alerts;
 pub mod dashboard;
 pub mod deals;
+pub mod definitions;
 pub mod edit;
 pub mod events;
 pub mod explorer;

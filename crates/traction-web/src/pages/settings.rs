@@ -77,7 +77,7 @@ fn build(
         errors.iter().filter(|(f, _)| f == k).map(|(_, m)| m.clone()).collect::<Vec<_>>().join("; ")
     };
     let body = html! {
-        div.page-head { h1 { "Settings" } }
+        div.page-head { h1 { "Settings" } p.sub { a href="/metrics" { "Metrics of your own" } " — define, check and preview metrics beside the built-in catalog." } }
         @if saved { p.notice role="status" { "Settings saved." } }
         @if !errors.is_empty() { p.notice.bad role="alert" { "Nothing was saved: fix the fields marked below." } }
         div.grid2 {

@@ -5,6 +5,7 @@
 mod alerts;
 mod app;
 mod browser;
+mod definitions;
 mod events;
 mod issue22;
 mod pages;

@@ -20,6 +20,8 @@ const PAGES: &[&str] = &[
     "/explore?metric=win_rate&grain=month&by=owner&compare=yoy&from=2026-01-01&to=2026-11-24",
     "/explore?metric=deals_created&grain=all&by=source",
     "/targets",
+    "/metrics",
+    "/metrics/new",
     "/targets/new",
     "/import",
     "/settings",
