@@ -292,6 +292,22 @@ impl MetricSource for Source<'_> {
         self.engine.actual(metric, owners, from, to, at)
     }
 
+    fn check_by(&self, metric: &str, by: &str) -> Result<(), String> {
+        self.engine.check_by(metric, by)
+    }
+
+    fn actual_by(
+        &self,
+        metric: &str,
+        by: &str,
+        owners: Option<&[String]>,
+        from: Micros,
+        to: Micros,
+        at: Micros,
+    ) -> Result<Vec<(String, Actual)>, String> {
+        self.engine.actual_by(metric, by, owners, from, to, at)
+    }
+
     fn seasonality(
         &self,
         metric: &str,
