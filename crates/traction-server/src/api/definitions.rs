@@ -74,8 +74,8 @@ fn refusal(r: Refusal) -> ApiError {
 
 fn body<T: for<'de> Deserialize<'de>>(bytes: BodyBytes) -> Result<T> {
     let bytes = bytes.map_err(|e| ApiError::bad_request(format!("cannot read the body: {e}")))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_request(format!("the body is not the JSON expected: {e}")))
+    // The field at fault is named in the error's details, as every typed body's is.
+    crate::error::from_json(&bytes)
 }
 
 fn actor(principal: &Principal, now: i64) -> Actor {
