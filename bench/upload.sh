@@ -7,7 +7,9 @@
 #
 # A fresh database, an admin's API token, 1,280,000 web visits (4,000 days × 320 sources, about
 # 50 MB) posted as multipart to /import like the page's form; the server's peak RSS (VmHWM) read
-# from /proc after the answer, and the rows the page reports.
+# from /proc after the answer, and the rows the page reports. Then the same file through
+# `traction import` into another fresh database, the import path the page should keep pace with
+# (wall time and peak RSS from /usr/bin/time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${BIN:-target/debug/traction}
@@ -40,3 +42,7 @@ peak=$(awk '/VmHWM/ {print $2}' /proc/$server/status)
 grep -o 'Imported [^<]*' "$dir/page.html" || { echo "no import:"; head -c 2000 "$dir/page.html"; }
 python3 -c "import sys; s,b,p,t0,t1=map(float,sys.argv[1:]); print(f'file {s/1e6:.1f} MB; server peak RSS before the upload {b/1024:.0f} MB, after {p/1024:.0f} MB; request {t1-t0:.1f} s')" \
   "$size" "$before" "$peak" "$start" "$end"
+kill "$server" 2>/dev/null || true
+$bin --db "$dir/cli.db" user add --id bench --name Bench --role admin >/dev/null 2>&1
+/usr/bin/time -f 'the same file through `traction import`: %e s, peak RSS %M KB' \
+  $bin --db "$dir/cli.db" import web_visits "$dir/visits.csv" >/dev/null
