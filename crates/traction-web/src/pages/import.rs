@@ -489,3 +489,23 @@ impl Spooled {
         Ok(std::io::BufReader::with_capacity(256 * 1024, self.file))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// The header guess reads the file's start, then the importer still reads it whole from
+    /// its first byte.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn a_spooled_upload_reads_its_head_then_whole_from_the_start() {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(b"day,source,visitors\n2026-01-01,web,3\n").unwrap();
+        let spooled = Spooled { file, size: 37 };
+        assert_eq!(spooled.head(10).await.unwrap(), b"day,source");
+        assert_eq!(spooled.head(1000).await.unwrap().len(), 37, "a short file: all of it");
+        let mut whole = String::new();
+        spooled.reader().unwrap().read_to_string(&mut whole).unwrap();
+        assert_eq!(whole, "day,source,visitors\n2026-01-01,web,3\n");
+    }
+}
