@@ -8,6 +8,12 @@
 //! upload with a `progress` id in the query, the importer's progress callback records the bytes
 //! read, and the page polls `GET /import/progress?id=…` (the caller's own jobs only) until the
 //! answer arrives. Without the script the form posts as before.
+//!
+//! A large file streams: the upload is written to an anonymous temporary file chunk by chunk as
+//! it arrives, then the importer reads it from there — the server never holds the whole file.
+//! Spooled rather than piped straight into the importer because the form sends the file before
+//! `source`, `dry_run` and `format`, which the import needs before it reads a byte (and the
+//! header guess reads the file's start before the import reads it again).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,8 +34,8 @@ use crate::forms;
 use crate::layout::{self, Nav};
 use crate::{Req, Result, WebError, blocking, render};
 
-/// The largest file the page takes; larger files go through the command line or the API, which
-/// stream.
+/// The largest upload the page takes (the whole multipart body); larger files go through the
+/// command line or the API. The page streams what it takes: see [`Spooled`].
 pub const MAX_UPLOAD: usize = 256 * 1024 * 1024;
 const MAX_ERRORS: usize = 200;
 
@@ -254,7 +260,7 @@ pub async fn upload(
     let mut format: Option<Format> = None;
     let mut source = String::new();
     let mut dry_run = false;
-    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut file: Option<(String, Spooled)> = None;
     while let Some(field) = multipart
         .next_field()
         .await
@@ -285,23 +291,19 @@ pub async fn upload(
             }
             "file" => {
                 let file_name = field.file_name().unwrap_or("upload").to_string();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| WebError::bad(format!("the file cannot be read: {e}")))?;
-                file = Some((file_name, bytes.to_vec()));
+                file = Some((file_name, spool(field).await?));
             }
             _ => {}
         }
     }
-    let (file_name, bytes) =
+    let (file_name, spooled) =
         file.ok_or_else(|| WebError::bad("file is missing: choose a file to import"))?;
     // Another tool's export: the preset chosen, or the one its header fits best.
     let preset = match source.trim() {
         "" => None,
         "auto" => {
-            let head = &bytes[..bytes.len().min(64 * 1024)];
-            let guessed = presets::guess_from_bytes(head);
+            let head = spooled.head(64 * 1024).await?;
+            let guessed = presets::guess_from_bytes(&head);
             let (best, _) = guessed.first().ok_or_else(|| {
                 WebError::bad("the file's header fits none of the presets (HubSpot, Salesforce, Pipedrive): choose one, or import it with a mapping file from the command line")
             })?;
@@ -338,8 +340,7 @@ pub async fn upload(
     let outcome = blocking(move || {
         let now = (st.clock)();
         let principal = principal.as_deref().ok_or_else(|| WebError::bad("sign in to import"))?;
-        let guard =
-            progress_id.map(|id| JobGuard::start(&principal.user_id, id, bytes.len() as u64));
+        let guard = progress_id.map(|id| JobGuard::start(&principal.user_id, id, spooled.size));
         let job = guard.as_ref().map(|g| g.job.clone());
         let mut on_progress = |read: u64| {
             if let Some(job) = &job {
@@ -356,7 +357,7 @@ pub async fn upload(
         let check = |record: &traction_domain::Record| {
             traction_kpi::check::check_target(&engine, record, currency)
         };
-        let input = std::io::Cursor::new(bytes);
+        let input = spooled.reader()?;
         let result = match &mapping {
             Some(m) => traction_import::import_mapped(
                 &guarded,
@@ -422,4 +423,89 @@ pub async fn upload(
         Outcome::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
     };
     Ok((status, page(&req, Some(&outcome.0), Some(entity))).into_response())
+}
+
+/// An uploaded file, written to an anonymous temporary file as its parts arrive: the server
+/// holds one chunk of it in memory, never the whole file. The file has no name on disk and
+/// is gone when this is dropped — however the request ends.
+struct Spooled {
+    file: std::fs::File,
+    size: u64,
+}
+
+/// Writes the multipart field's body to a temporary file, chunk by chunk. The multipart body
+/// is still bounded by [`MAX_UPLOAD`] (a larger one is refused as it arrives).
+async fn spool(mut field: axum::extract::multipart::Field<'_>) -> Result<Spooled> {
+    use tokio::io::AsyncWriteExt;
+    let file = tempfile::tempfile()
+        .map_err(|e| WebError::internal(format!("no temporary file for the upload: {e}")))?;
+    let writer = file
+        .try_clone()
+        .map_err(|e| WebError::internal(format!("no temporary file for the upload: {e}")))?;
+    let mut writer = tokio::io::BufWriter::new(tokio::fs::File::from_std(writer));
+    let mut size = 0u64;
+    while let Some(chunk) =
+        field.chunk().await.map_err(|e| WebError::bad(format!("the file cannot be read: {e}")))?
+    {
+        size += chunk.len() as u64;
+        writer
+            .write_all(&chunk)
+            .await
+            .map_err(|e| WebError::internal(format!("the upload cannot be written: {e}")))?;
+    }
+    writer
+        .flush()
+        .await
+        .map_err(|e| WebError::internal(format!("the upload cannot be written: {e}")))?;
+    Ok(Spooled { file, size })
+}
+
+impl Spooled {
+    /// The first `n` bytes (fewer if the file is shorter), for the header guess.
+    async fn head(&self, n: usize) -> Result<Vec<u8>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = self
+            .file
+            .try_clone()
+            .map_err(|e| WebError::internal(format!("the upload cannot be read back: {e}")))?;
+        blocking(move || {
+            let err = |e: std::io::Error| {
+                WebError::internal(format!("the upload cannot be read back: {e}"))
+            };
+            file.seek(SeekFrom::Start(0)).map_err(err)?;
+            let mut head = Vec::with_capacity(n);
+            file.take(n as u64).read_to_end(&mut head).map_err(err)?;
+            Ok(head)
+        })
+        .await
+    }
+
+    /// The whole file from its start, buffered, for the importer (on the blocking pool).
+    fn reader(mut self) -> Result<std::io::BufReader<std::fs::File>> {
+        use std::io::{Seek, SeekFrom};
+        self.file
+            .seek(SeekFrom::Start(0))
+            .map_err(|e| WebError::internal(format!("the upload cannot be read back: {e}")))?;
+        Ok(std::io::BufReader::with_capacity(256 * 1024, self.file))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// The header guess reads the file's start, then the importer still reads it whole from
+    /// its first byte.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn a_spooled_upload_reads_its_head_then_whole_from_the_start() {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(b"day,source,visitors\n2026-01-01,web,3\n").unwrap();
+        let spooled = Spooled { file, size: 37 };
+        assert_eq!(spooled.head(10).await.unwrap(), b"day,source");
+        assert_eq!(spooled.head(1000).await.unwrap().len(), 37, "a short file: all of it");
+        let mut whole = String::new();
+        spooled.reader().unwrap().read_to_string(&mut whole).unwrap();
+        assert_eq!(whole, "day,source,visitors\n2026-01-01,web,3\n");
+    }
 }
