@@ -461,16 +461,20 @@ pub(crate) async fn create_silence(
     let created = tokio::task::spawn_blocking(move || -> Result<Json_> {
         let zone = store.workspace()?.zone;
         let time = |name: &str, v: &str| {
-            parse_instant(v, &zone).map_err(|e| ApiError::invalid(format!("{name}: {e}"), vec![]))
+            parse_instant(v, &zone).map_err(|e| {
+                let m = format!("{name}: {e}");
+                ApiError::invalid(m.clone(), vec![Detail::field(name, m)])
+            })
         };
         let starts_at = match &new.from {
             Some(v) => time("from", v)?,
             None => now,
         };
         let ends_at = time("until", &new.until)?;
-        let rule = store
-            .rule(&new.rule)?
-            .ok_or_else(|| ApiError::invalid(format!("no such rule {:?}", new.rule), vec![]))?;
+        let rule = store.rule(&new.rule)?.ok_or_else(|| {
+            let m = format!("no such rule {:?}", new.rule);
+            ApiError::invalid(m.clone(), vec![Detail::field("rule", m)])
+        })?;
         if principal.teams().is_some() && rule.created_by != principal.user_id {
             return Err(outside(&format!("rule {}, made by {},", rule.id, rule.created_by)));
         }
@@ -654,7 +658,7 @@ pub fn check_managed(principal: &Principal, scope: Option<&str>) -> Result<()> {
         return Ok(());
     }
     let scope = Scope::parse(scope.unwrap_or("company"))
-        .map_err(|e| ApiError::invalid(format!("scope: {e}"), vec![]))?;
+        .map_err(|e| ApiError::invalid(format!("scope: {e}"), vec![Detail::field("scope", e)]))?;
     if manages(principal, &scope) { Ok(()) } else { Err(outside(&format!("scope {scope}"))) }
 }
 
@@ -667,7 +671,8 @@ pub(crate) async fn create_schedule(
     let (store, catalog, now) = (state.store.clone(), state.catalog.clone(), (state.clock)());
     let created = tokio::task::spawn_blocking(move || -> Result<Json_> {
         let missing = |name: &str, hint: &str| {
-            ApiError::invalid(format!("{name} is required: {hint}"), vec![])
+            let m = format!("{name} is required: {hint}");
+            ApiError::invalid(m.clone(), vec![Detail::field(name, m)])
         };
         let input = traction_monitor::schedule::ScheduleInput {
             id: new.id.ok_or_else(|| missing("id", "1 to 64 letters, digits, '-', '_' or '.'"))?,
@@ -721,10 +726,8 @@ pub(crate) async fn update_schedule(
     let (store, catalog, now) = (state.store.clone(), state.catalog.clone(), (state.clock)());
     let updated = tokio::task::spawn_blocking(move || -> Result<Json_> {
         if change.id.as_ref().is_some_and(|new| *new != id) {
-            return Err(ApiError::invalid(
-                "id cannot be changed: make a new schedule and delete this one",
-                vec![],
-            ));
+            let m = "id cannot be changed: make a new schedule and delete this one";
+            return Err(ApiError::invalid(m, vec![Detail::field("id", m)]));
         }
         let existing = own_schedule(store.as_ref(), &principal, &id)?;
         let input = traction_monitor::schedule::ScheduleInput {
