@@ -30,6 +30,10 @@ use crate::{Params, Req, Result, blocking, encode, render};
 pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
     let now = (state.clock)();
     blocking(move || {
+        // An empty workspace opens the start-small setup instead (issue 20.4).
+        if let Some(setup) = super::setup::gate(&state, &req)? {
+            return Ok(setup);
+        }
         // The figures are computed once per change of the data (or half a minute of the
         // clock) and served from the cache in between: see cache.rs.
         let version = state.store.data_version()?;
@@ -107,8 +111,16 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
             )?;
             // KPIs whose alert fires now are marked (monitoring.md: the dashboard marks them).
             let firing = super::alerts::firing_targets(store)?;
+            // The metrics chosen in the setup (setting `dashboard_metrics`) come first, in
+            // their order; the sort is stable, so the rest keep the report's order.
+            let chosen =
+                store.setting(traction_domain::settings::Key::DashboardMetrics, None)?.value;
+            let rank =
+                |metric: &str| chosen.split(',').position(|m| m == metric).unwrap_or(usize::MAX);
+            let mut rows: Vec<&KpiRow> = report.kpis.iter().collect();
+            rows.sort_by_key(|row| rank(&row.target.metric));
             let mut tiles = Vec::new();
-            for row in &report.kpis {
+            for row in rows {
                 let tile = tile(store, &kpis, &engine, &org, &names, &ws, row, at)?;
                 tiles.push(match firing.contains(&row.target.id) {
                     true => html! {
