@@ -130,6 +130,15 @@ async fn issue_20_the_setup_walks_an_empty_workspace_to_a_dashboard_with_a_targe
     assert!(revenue < orders, "{page}");
     assert!(page.contains("£0.00 of target £1,000, expected £750.00 by now"), "{page}");
     assert!(page.contains("0 of target 40, expected 30.0 by now"), "{page}");
+    // Above the tiles, "Your metrics" lists the chosen ones in their order, targeted or not:
+    // no event and no order yet, so 0 events and £0.00.
+    let card = page.find(r#"id="chosen""#).expect("the chosen metrics' card");
+    let events = page.find(r#"data-metric="event_count""#).expect("event_count's row");
+    let revenue_row = page.find(r#"data-metric="revenue""#).expect("revenue's row");
+    assert!(card < events && events < revenue_row && revenue_row < revenue, "{page}");
+    let row = |at: usize| &page[at..at + page[at..].find("</tr>").unwrap()];
+    assert!(row(events).contains(">0<") && row(events).contains("Set a target"), "{page}");
+    assert!(row(revenue_row).contains("£0.00") && row(revenue_row).contains("tile below"));
 
     // Changeable later: the Settings page shows the choices and checks the metric names.
     let page = get(&app, "/settings").await.text().await.unwrap();
