@@ -374,7 +374,6 @@ fn dashboard_explore(metric: &str, scope: &Scope, from: &str, to: &str) -> Strin
     explore_link(metric, scope, from, to, "day")
 }
 
-#[allow(clippy::too_many_arguments)]
 /// The metrics chosen in the setup (setting `dashboard_metrics`), first on the dashboard: each
 /// one's value this period, and whether a target follows it here (its tile comes first below).
 fn chosen_card(
@@ -429,6 +428,7 @@ fn chosen_card(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn metric_card(
     title: &str,
     sub: &str,
