@@ -38,6 +38,26 @@ fn normalise_smtp_url(value: &str) -> Result<String, String> {
     Ok(url.to_string())
 }
 
+/// `revenue, orders,revenue` → `revenue,orders`: metric names (lower-case letters, digits and
+/// `_`), no repeats, order kept. Whether each exists is checked where the catalog is known.
+fn normalise_metric_list(value: &str) -> Result<String, String> {
+    let mut names: Vec<String> = Vec::new();
+    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let name = part.to_ascii_lowercase();
+        let ok = name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !ok {
+            return Err(format!(
+                "{part:?} is not a metric name: write names such as revenue,orders separated by commas"
+            ));
+        }
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    Ok(names.join(","))
+}
+
 /// A settings key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Key {
@@ -49,10 +69,22 @@ pub enum Key {
     /// Where email goes out (monitoring.md, Channels); may hold a password, never shown.
     SmtpUrl,
     SmtpFrom,
+    /// The kind of business chosen in the setup (`shop`, `b2b`, `social_enterprise`); empty
+    /// until the setup has run. It picks the metrics the setup suggests.
+    Business,
+    /// The metrics the dashboard shows first, in order (comma-separated catalog names).
+    DashboardMetrics,
 }
 
+/// The kinds of business the setup knows: the stored name and how it reads.
+pub const BUSINESSES: [(&str, &str); 3] = [
+    ("shop", "Shop (orders from customers)"),
+    ("b2b", "B2B sales team (leads and deals)"),
+    ("social_enterprise", "Social enterprise (impact beside sales)"),
+];
+
 impl Key {
-    pub const ALL: [Key; 7] = [
+    pub const ALL: [Key; 9] = [
         Key::Timezone,
         Key::Currency,
         Key::WorkDays,
@@ -60,6 +92,8 @@ impl Key {
         Key::Holidays,
         Key::SmtpUrl,
         Key::SmtpFrom,
+        Key::Business,
+        Key::DashboardMetrics,
     ];
 
     pub fn name(self) -> &'static str {
@@ -71,6 +105,8 @@ impl Key {
             Key::Holidays => "holidays",
             Key::SmtpUrl => "smtp_url",
             Key::SmtpFrom => "smtp_from",
+            Key::Business => "business",
+            Key::DashboardMetrics => "dashboard_metrics",
         }
     }
 
@@ -97,6 +133,8 @@ impl Key {
             Key::Holidays => "",
             Key::SmtpUrl => "",
             Key::SmtpFrom => "",
+            Key::Business => "",
+            Key::DashboardMetrics => "",
         }
     }
 
@@ -119,6 +157,20 @@ impl Key {
                 Ok(dates.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(","))
             }
             Key::SmtpUrl => normalise_smtp_url(value),
+            Key::Business => {
+                let wanted = value.trim().to_ascii_lowercase().replace([' ', '-'], "_");
+                if wanted.is_empty() || BUSINESSES.iter().any(|(name, _)| *name == wanted) {
+                    Ok(wanted)
+                } else {
+                    let names: Vec<_> = BUSINESSES.iter().map(|(n, _)| *n).collect();
+                    Err(format!(
+                        "{:?} is not a kind of business: use one of {}",
+                        value.trim(),
+                        names.join(", ")
+                    ))
+                }
+            }
+            Key::DashboardMetrics => normalise_metric_list(value),
             Key::SmtpFrom => {
                 let from = value.trim();
                 let ok = from.is_empty()
@@ -255,6 +307,21 @@ pub struct Workspace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn business_and_dashboard_metrics_are_checked_and_normalised() {
+        assert_eq!(Key::Business.normalise(" Social enterprise ").unwrap(), "social_enterprise");
+        assert_eq!(Key::Business.normalise("").unwrap(), "");
+        let e = Key::Business.normalise("charity").unwrap_err();
+        assert!(e.contains("shop, b2b, social_enterprise"), "{e}");
+        assert_eq!(
+            Key::DashboardMetrics.normalise(" Revenue, orders ,revenue,").unwrap(),
+            "revenue,orders"
+        );
+        let e = Key::DashboardMetrics.normalise("revenue;orders").unwrap_err();
+        assert!(e.contains("\"revenue;orders\" is not a metric name"), "{e}");
+        assert_eq!(Key::parse("dashboard-metrics").unwrap(), Key::DashboardMetrics);
+    }
 
     #[test]
     fn smtp_urls_are_checked_and_their_password_never_shown() {

@@ -30,6 +30,10 @@ use crate::{Params, Req, Result, blocking, encode, render};
 pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
     let now = (state.clock)();
     blocking(move || {
+        // An empty workspace opens the start-small setup instead (issue 20.4).
+        if let Some(setup) = super::setup::gate(&state, &req)? {
+            return Ok(setup);
+        }
         // The figures are computed once per change of the data (or half a minute of the
         // clock) and served from the cache in between: see cache.rs.
         let version = state.store.data_version()?;
@@ -107,8 +111,16 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
             )?;
             // KPIs whose alert fires now are marked (monitoring.md: the dashboard marks them).
             let firing = super::alerts::firing_targets(store)?;
+            // The metrics chosen in the setup (setting `dashboard_metrics`) come first, in
+            // their order; the sort is stable, so the rest keep the report's order.
+            let chosen =
+                store.setting(traction_domain::settings::Key::DashboardMetrics, None)?.value;
+            let rank =
+                |metric: &str| chosen.split(',').position(|m| m == metric).unwrap_or(usize::MAX);
+            let mut rows: Vec<&KpiRow> = report.kpis.iter().collect();
+            rows.sort_by_key(|row| rank(&row.target.metric));
             let mut tiles = Vec::new();
-            for row in &report.kpis {
+            for row in rows {
                 let tile = tile(store, &kpis, &engine, &org, &names, &ws, row, at)?;
                 tiles.push(match firing.contains(&row.target.id) {
                     true => html! {
@@ -130,6 +142,8 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
     let scope_name = names.scope(&scope);
     let range_to =
         last_day.checked_add(1.day()).map_err(|e| crate::WebError::bad(e.to_string()))?;
+    let span = ((start, end), (first.to_string(), range_to.to_string()));
+    let chosen = chosen_card(&engine, &report, owners.as_deref(), &ws, &scope, &span, at)?;
 
     let body = html! {
         div.page-head {
@@ -148,6 +162,7 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
                 button type="submit" { "Show" }
             }
         }
+        (chosen)
         section aria-labelledby="kpis-h" {
             h2 #kpis-h .visually-hidden { "KPIs" }
             @if tiles.is_empty() {
@@ -357,6 +372,60 @@ fn report_links(scope: &Scope, from: &str, to: &str, at: Option<&str>) -> Markup
 
 fn dashboard_explore(metric: &str, scope: &Scope, from: &str, to: &str) -> String {
     explore_link(metric, scope, from, to, "day")
+}
+
+/// The metrics chosen in the setup (setting `dashboard_metrics`), first on the dashboard: each
+/// one's value this period, and whether a target follows it here (its tile comes first below).
+fn chosen_card(
+    engine: &Engine<'_>,
+    report: &Report,
+    owners: Option<&[String]>,
+    ws: &Ws,
+    scope: &Scope,
+    ((start, end), (from, to)): &((Micros, Micros), (String, String)),
+    at: Micros,
+) -> Result<Markup> {
+    let (store, catalog) = (engine.store, engine.catalog);
+    let chosen = store.setting(traction_domain::settings::Key::DashboardMetrics, None)?.value;
+    let mut rows = Vec::new();
+    for name in chosen.split(',').filter(|m| !m.is_empty()) {
+        // A metric deleted since it was chosen is skipped, not an error on the dashboard.
+        let Some(metric) = catalog.get(name) else { continue };
+        let mut query = Query::new(name, *start, *end, Grain::All, at);
+        query.filter = owners.map(owner_filter);
+        // A count or a sum over nothing is 0; an average of nothing has no value.
+        let accumulating = matches!(
+            traction_kpi::service::MetricSource::behaviour(engine, name),
+            Ok(Behaviour::Accumulating)
+        );
+        let value = traction_metrics::run(store, catalog, &query).ok().map(|r| {
+            let v = r.rows.first().and_then(|row| row.value);
+            if accumulating { v.or(Some(0.0)) } else { v }
+        });
+        let targeted = report.kpis.iter().any(|k| k.target.metric == name);
+        rows.push((name, metric.label.clone(), metric.unit, value, targeted));
+    }
+    if rows.is_empty() {
+        return Ok(html! {});
+    }
+    Ok(html! {
+        section.card #chosen aria-labelledby="chosen-h" {
+            h2 #chosen-h { "Your metrics" }
+            p.sub { "Chosen in the setup; change them on the " a href="/settings" { "Settings" } " page." }
+            table.metrics {
+                thead { tr { th scope="col" { "Metric" } th.num scope="col" { "This period" } th scope="col" { "Target" } } }
+                tbody {
+                    @for (name, label, unit, value, targeted) in &rows {
+                        tr data-metric=(name) {
+                            th scope="row" { a href=(explore_link(name, scope, from, to, "day")) { (label) } }
+                            td.num { @match value { Some(v) => (ws.fmt.value(*unit, *v)), None => span title="this metric cannot be computed for this scope" { "–" } } }
+                            td { @if *targeted { "its pace is in the tile below" } @else { a href="/targets/new" { "Set a target" } } }
+                        }
+                    }
+                }
+            }
+        }
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

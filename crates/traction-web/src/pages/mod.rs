@@ -18,6 +18,7 @@ pub mod pipelines;
 pub mod records;
 pub mod search;
 pub mod settings;
+pub mod setup;
 pub mod targets;
 pub mod today;
 pub mod tokens;

@@ -29,6 +29,12 @@ fn help(key: Key) -> &'static str {
             "Email alerts go out through this server, e.g. smtps://user:password@mail.example.com:465 (the password is never shown)."
         }
         Key::SmtpFrom => "The sender of email alerts, e.g. alerts@example.com.",
+        Key::Business => {
+            "The kind of business the setup suggested metrics for: shop, b2b or social_enterprise."
+        }
+        Key::DashboardMetrics => {
+            "Metrics the dashboard shows first, in order, e.g. revenue,orders (catalog names)."
+        }
     }
 }
 
@@ -140,6 +146,23 @@ fn build(
     Ok(layout::page(req, "Settings", Nav::Settings, body))
 }
 
+/// The dashboard's metrics must be in the catalog (built-in, file or defined in the app).
+pub(crate) fn known_metrics(
+    state: &AppState,
+    key: Key,
+    value: String,
+) -> std::result::Result<String, String> {
+    if key != Key::DashboardMetrics {
+        return Ok(value);
+    }
+    match value.split(',').find(|m| !m.is_empty() && state.catalog.get(m).is_none()) {
+        Some(unknown) => Err(format!(
+            "{unknown:?} is not a metric: use names from the catalog (Metrics page or `traction metrics list`)"
+        )),
+        None => Ok(value),
+    }
+}
+
 /// `POST /settings`: every changed key is checked first; if any is wrong nothing is saved.
 pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Result<Response> {
     let form = Form::parse(&body)?;
@@ -159,7 +182,7 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
         for key in Key::ALL {
             let Some(value) = form.get(key.name()) else { continue };
             let current = store.setting(key, None)?.value;
-            match key.normalise(value) {
+            match key.normalise(value).and_then(|v| known_metrics(&st, key, v)) {
                 Ok(v) if v == current || (key.is_secret() && v == key.shown(&current)) => {}
                 Ok(v) => changes.push((key, v)),
                 Err(e) => errors.push((key.name().to_string(), e)),

@@ -10,6 +10,7 @@ mod events;
 mod issue22;
 mod pages;
 mod records;
+mod setup;
 mod targets;
 mod webdriver;
 mod work;
