@@ -69,9 +69,10 @@ fn serve_demo_until(env: &Env, until: &str) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     let mut seen_at: Option<std::time::Instant> = None;
     loop {
-        // Once the line is seen, the lines after it (the list of people) come within moments.
+        // After the line come the people, one per role, the viewer last: read until the viewer's
+        // line (a fixed pause was too short on a loaded machine), or give up 30 s after the line.
         let wait = match seen_at {
-            Some(t) if t.elapsed() > std::time::Duration::from_millis(800) => break,
+            Some(t) if t.elapsed() > std::time::Duration::from_secs(30) => break,
             Some(_) => std::time::Duration::from_millis(200),
             None => deadline.saturating_duration_since(std::time::Instant::now()),
         };
@@ -80,8 +81,12 @@ fn serve_demo_until(env: &Env, until: &str) -> String {
                 if line.contains(until) && seen_at.is_none() {
                     seen_at = Some(std::time::Instant::now());
                 }
+                let viewer = seen_at.is_some() && line.split_whitespace().next() == Some("viewer");
                 printed.push_str(&line);
                 printed.push('\n');
+                if viewer {
+                    break;
+                }
             }
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) if seen_at.is_some() => {}
             Err(_) => break,
