@@ -256,3 +256,41 @@ fn a_metric_of_your_own_is_stored_checked_used_and_protected() {
         assert!(audit.contains(action), "{action}: {audit}");
     }
 }
+
+#[test]
+fn dashboard_metrics_must_name_metrics_of_the_workspace() {
+    let env = kitchen();
+    // Every unknown name is listed in one error, with a hint; nothing is stored.
+    let run = env.run(&["config", "set", "dashboard_metrics", "revenu,meals_served,lunches"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("dashboard_metrics: \"revenu\", \"lunches\" are not metrics"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("traction metrics list"), "{}", run.stderr);
+    assert_eq!(env.ok(&["config", "get", "dashboard_metrics", "--format", "table"]).trim(), "");
+    // Built-in names, an event kind's metric and a metric defined in the workspace are metrics.
+    let own = env.file(
+        "own.toml",
+        "[metric.big_lunches]\nlabel = \"Big lunches\"\nkind = \"aggregate\"\nsource = \"events\"\n\
+         time = \"occurred_at\"\nmeasure = \"count\"\nfilter = \"quantity >= 60\"\nunit = \"count\"\nbetter = \"higher\"\n",
+    );
+    env.ok(&["metrics", "add", own.to_str().unwrap()]);
+    env.ok(&["config", "set", "dashboard_metrics", "meals_served, big_lunches,revenue"]);
+    assert_eq!(
+        env.ok(&["config", "get", "dashboard_metrics", "--format", "table"]).trim(),
+        "meals_served,big_lunches,revenue"
+    );
+    // A metric of a --metrics file counts when the file is given, not otherwise.
+    let file = env.file(
+        "file.toml",
+        "[metric.kitchen_days]\nlabel = \"Kitchen days\"\nkind = \"aggregate\"\nsource = \"events\"\n\
+         time = \"occurred_at\"\nmeasure = \"count\"\nunit = \"count\"\nbetter = \"higher\"\n",
+    );
+    let without = env.run(&["config", "set", "dashboard_metrics", "kitchen_days"]);
+    assert_eq!(without.code, 2, "{}", without.stderr);
+    assert!(without.stderr.contains("\"kitchen_days\" is not a metric"), "{}", without.stderr);
+    let path = file.to_str().unwrap();
+    env.ok(&["config", "set", "dashboard_metrics", "kitchen_days", "--metrics", path]);
+}
