@@ -221,3 +221,34 @@ async fn issue_20_the_setup_in_a_real_browser_from_an_empty_database_to_a_target
     assert!(quantity.is_some() && revenue.is_some() && quantity < revenue, "{chosen}");
     s.close().await;
 }
+
+/// Issue 20.4 in the browser: the setup's "Load the demo data" (a form with the session's CSRF
+/// token, as every form) fills the empty workspace and says what it stored; the dashboard then
+/// opens on the demo's figures instead of the setup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn issue_20_the_setup_loads_the_demo_data_in_a_real_browser() {
+    let Some((driver_path, browser)) = webdriver::available() else { return };
+    let app = App::spawn_empty().await;
+    let driver = Driver::start(&driver_path).await;
+    let s = driver.session(&browser, 1280, 900).await;
+    s.goto(&app.url("/setup?step=3")).await;
+    fill(&s, "#user", "web-admin").await;
+    fill(&s, "#password", PASSWORD).await;
+    click(&s, "main form button[type=submit]").await;
+    s.wait_for("form[action='/setup/demo'] button", Duration::from_secs(20)).await;
+    click(&s, "form[action='/setup/demo'] button").await;
+    s.wait_for("main h1", Duration::from_secs(60)).await;
+    wait_until("the result page", Duration::from_secs(60), async || {
+        text_of(&s, "main h1").await == "Demo data loaded"
+    })
+    .await;
+    no_console_errors(&s, "the demo's result page").await;
+    let events = app.count(Entity::Events);
+    assert!(events > 1_000, "{events}");
+    let page = text_of(&s, "main").await;
+    assert!(page.contains("events"), "{page}");
+    click(&s, "main a[href='/']").await;
+    s.wait_for("article.tile", Duration::from_secs(30)).await;
+    assert!(!s.url().await.contains("/setup"), "{}", s.url().await);
+    s.close().await;
+}
