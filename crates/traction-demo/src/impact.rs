@@ -12,6 +12,10 @@
 //! - `co2_saved_kg`: food rescued from waste, weighed every Friday (0.4 kg a meal that week);
 //! - `cash_in`: donations with an amount, about two a week and three times as many in December.
 //!
+//! And a monthly target for the kitchen team on `meals_served` (an impact KPI with pace beside
+//! the sales ones): the meals of the three months before plus 5%, rounded to 50 (the whole
+//! history's monthly mean for the first three months), as the sales quotas are set.
+//!
 //! The same seed gives the same rows (its own sub-stream); nothing is placed after `at`.
 
 use traction_domain::Entity;
@@ -84,12 +88,16 @@ pub fn generate(world: &mut World, sink: &mut Sink<'_, '_>) -> Result<(), Error>
         sink.put(row.done())
     };
     let mut week_meals = 0.0;
+    let mut month_meals = vec![0.0; world.cal.months()];
     for idx in 0..world.cal.len() {
         let day = world.cal.days[idx].clone();
         let expected = expected_meals(world, idx);
         if expected > 0.0 {
             let meals = (expected * rng.lognormal(1.0, 0.12)).round().max(1.0);
             week_meals += meals;
+            if world.cal.instant(idx, 13 * 3600) <= world.cal.at {
+                month_meals[world.cal.month_index(idx)] += meals;
+            }
             put(
                 sink,
                 "meals_served",
@@ -146,6 +154,31 @@ pub fn generate(world: &mut World, sink: &mut Sink<'_, '_>) -> Result<(), Error>
             put(sink, "cash_in", world.cal.instant(idx, secs), 1.0, Some(amount), "donation")?;
         }
         sink.boundary()?;
+    }
+    sink.commit()?;
+    write_targets(world, sink, &month_meals)
+}
+
+/// The kitchen team's monthly `meals_served` targets, from the meals of the months before.
+fn write_targets(world: &World, sink: &mut Sink<'_, '_>, month_meals: &[f64]) -> Result<(), Error> {
+    let team = team_id(world);
+    let months = month_meals.len();
+    // The last month is under way: only whole months before it set the run rate.
+    let whole = months.saturating_sub(1).max(1);
+    for m in 0..months {
+        let (from, to) = if m >= 3 { (m - 3, m) } else { (0, whole) };
+        let mean = month_meals[from..to.min(months)].iter().sum::<f64>() / (to - from) as f64;
+        let value = (mean * 1.05 / 50.0).round().max(1.0) * 50.0;
+        sink.put(
+            Row::new(Entity::Targets)
+                .text("id", format!("{}kitchen-target-{}", world.p, m + 1))
+                .text("metric", "meals_served")
+                .text("scope", format!("team:{team}"))
+                .text("period", "month")
+                .date("starts_on", world.cal.month_start(m))
+                .text("value", format!("{value}"))
+                .done(),
+        )?;
     }
     sink.commit()
 }

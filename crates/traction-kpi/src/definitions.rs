@@ -10,7 +10,8 @@
 //!   `--metrics` file (which would hide it or be hidden by it): it may take an event kind's
 //!   name, and then replaces that kind's generated metric;
 //! - `add` creates, `edit` replaces, and each refuses the other case;
-//! - changing or deleting a metric that targets or alert rules use is refused, with the list.
+//! - changing or deleting a metric that targets or alert rules use is refused, with the list;
+//!   so is deleting one that another stored definition names (it would stop checking).
 
 use traction_domain::Entity;
 use traction_metrics::Catalog;
@@ -138,6 +139,28 @@ pub fn uses_of(store: &dyn Stores, name: &str) -> Result<Vec<String>, Refusal> {
     Ok(out)
 }
 
+/// The other stored definitions that name metric `name` and would stop checking without it
+/// (`metric lunch_share`, whose expression divides by it): deleting it would drop them from the
+/// catalog, so the delete is refused with them, as with targets and alert rules.
+fn dependents(store: &dyn Stores, name: &str) -> Result<Vec<String>, Refusal> {
+    let stored = store.metric_definitions()?;
+    let kind_text = kinds::kind_definitions(&store.event_kinds()?);
+    let mut layers = vec![kind_text.as_str()];
+    layers.extend(stored.iter().filter(|d| d.name != name).map(|d| d.definition.as_str()));
+    let Err(problems) = Catalog::load_layers(&layers) else { return Ok(Vec::new()) };
+    let quoted = format!("{name:?}");
+    Ok(stored
+        .iter()
+        .filter(|d| d.name != name)
+        .filter(|d| {
+            problems.0.iter().any(|p| {
+                p.definition == format!("metric.{}", d.name) && p.message.contains(&quoted)
+            })
+        })
+        .map(|d| format!("metric {}", d.name))
+        .collect())
+}
+
 /// Whether a JSON value has `"metric": name` anywhere in it.
 fn names_metric(value: &serde_json::Value, name: &str) -> bool {
     match value {
@@ -183,7 +206,8 @@ pub fn delete(store: &dyn Stores, actor: &Actor, name: &str) -> Result<(), Refus
         };
         return Err(Refusal::NotFound(why));
     }
-    let users = uses_of(store, name)?;
+    let mut users = uses_of(store, name)?;
+    users.extend(dependents(store, name)?);
     if !users.is_empty() {
         return Err(Refusal::InUse { metric: name.to_string(), users });
     }

@@ -80,6 +80,7 @@ pub fn router() -> Router<AppState> {
         .route("/settings", get(settings::page).post(settings::save))
         .route("/setup", get(setup::page).post(setup::save_workspace))
         .route("/setup/goals", post(setup::save_goals))
+        .route("/setup/demo", post(setup_demo::load))
         .route("/settings/users/{id}/sign-in", get(people::form))
         .route("/settings/users/{id}/invite", post(people::invite))
         .route("/settings/users/{id}/password", post(people::set_password))

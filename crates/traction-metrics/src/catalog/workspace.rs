@@ -56,3 +56,42 @@ pub fn load(
         }
     }
 }
+
+/// Checks a list of metric names (the `dashboard_metrics` setting: comma-separated, as
+/// normalised by the setting) against the workspace's catalog: every name that is not a metric is
+/// listed in one message with a hint, so one run reports them all.
+pub fn check_names(catalog: &Catalog, names: &str) -> Result<(), String> {
+    let unknown: Vec<String> = names
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty() && catalog.get(name).is_none())
+        .map(|name| format!("{name:?}"))
+        .collect();
+    match unknown.as_slice() {
+        [] => Ok(()),
+        [one] => Err(format!(
+            "{one} is not a metric: use names from the catalog (`traction metrics list` or the Metrics page); a metric of a --metrics file counts only when the file is given"
+        )),
+        more => Err(format!(
+            "{} are not metrics: use names from the catalog (`traction metrics list` or the Metrics page); a metric of a --metrics file counts only when the file is given",
+            more.join(", ")
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_are_not_metrics_are_listed_together() {
+        let catalog = Catalog::builtin();
+        assert_eq!(check_names(&catalog, "revenue,orders"), Ok(()));
+        assert_eq!(check_names(&catalog, ""), Ok(()));
+        let one = check_names(&catalog, "revenue,meals").unwrap_err();
+        assert!(one.starts_with("\"meals\" is not a metric: use names from the catalog"), "{one}");
+        let two = check_names(&catalog, "revenu,orders,meals").unwrap_err();
+        assert!(two.starts_with("\"revenu\", \"meals\" are not metrics:"), "{two}");
+        assert!(two.contains("traction metrics list"), "{two}");
+    }
+}

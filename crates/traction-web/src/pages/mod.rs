@@ -19,6 +19,7 @@ pub mod records;
 pub mod search;
 pub mod settings;
 pub mod setup;
+pub mod setup_demo;
 pub mod targets;
 pub mod today;
 pub mod tokens;

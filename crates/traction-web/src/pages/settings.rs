@@ -155,12 +155,8 @@ pub(crate) fn known_metrics(
     if key != Key::DashboardMetrics {
         return Ok(value);
     }
-    match value.split(',').find(|m| !m.is_empty() && state.catalog.get(m).is_none()) {
-        Some(unknown) => Err(format!(
-            "{unknown:?} is not a metric: use names from the catalog (Metrics page or `traction metrics list`)"
-        )),
-        None => Ok(value),
-    }
+    traction_metrics::catalog::workspace::check_names(&state.catalog, &value)?;
+    Ok(value)
 }
 
 /// `POST /settings`: every changed key is checked first; if any is wrong nothing is saved.

@@ -416,9 +416,14 @@ fn step_three(state: &AppState, req: &Req) -> Result<Markup> {
                     ul { @for (entity, what) in forms { li { a href={"/records/" (entity) "/new"} { "Add " (what) } } } }
                 }
                 @if empty {
-                    section.card {
+                    section.card #demo {
                         h2 { "Try it with demo data" }
-                        p { "A coffee company and a social enterprise with a year of history fill an empty workspace: run " code { "traction demo" } " on the server, then reload." }
+                        p { "Two years of a coffee company's sales and the community kitchen it runs (meals served, volunteer hours, donations), with monthly targets, fill this empty workspace in a few seconds. Your time zone, currency and chosen metrics stay; the demo's records can't be removed one by one, so try it on a workspace you can start again." }
+                        form method="post" action="/setup/demo" {
+                            @if let Some(token) = &req.csrf { input type="hidden" name="_csrf" value=(token); }
+                            button type="submit" { "Load the demo data" }
+                        }
+                        p.hint { "On the server, " code { "traction demo" } " does the same." }
                     }
                 }
             }
@@ -428,7 +433,7 @@ fn step_three(state: &AppState, req: &Req) -> Result<Markup> {
 }
 
 /// Whether the only records are targets (the one the setup just made).
-fn only_targets(store: &SqliteStore) -> Result<bool> {
+pub(crate) fn only_targets(store: &SqliteStore) -> Result<bool> {
     for entity in DATA.into_iter().filter(|e| *e != Entity::Targets) {
         if store.count(entity)? > 0 {
             return Ok(false);

@@ -11,6 +11,7 @@ mod issue22;
 mod pages;
 mod records;
 mod setup;
+mod setup_browser;
 mod targets;
 mod webdriver;
 mod work;

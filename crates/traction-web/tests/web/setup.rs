@@ -186,3 +186,101 @@ async fn issue_20_a_rep_on_an_empty_workspace_is_told_an_admin_sets_it_up() {
     assert_eq!(r.status(), 403);
     assert_eq!(setting(&app, Key::Business), "");
 }
+
+/// Step 3's third way in: the demo data, loaded by an admin into an empty workspace (the setup's
+/// target aside), once, audited as one row, with the zone and currency of step 1 kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_20_the_setup_loads_the_demo_data_into_an_empty_workspace() {
+    let app = App::spawn_empty().await;
+    let r = post_form(
+        &app,
+        "/setup",
+        &[("timezone", "Europe/Paris"), ("currency", "EUR"), ("business", "social_enterprise")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let r = post_form(
+        &app,
+        "/setup/goals",
+        &[("metrics", "event_quantity"), ("metrics", "revenue"), ("value", "")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let page = get(&app, "/setup?step=3").await.text().await.unwrap();
+    assert!(page.contains(r#"action="/setup/demo""#), "{page}");
+
+    // Anyone but an admin is refused, and nothing is stored.
+    crate::app::add_user(&app.store, "rep-1", "Rita Rep", "rep", None);
+    let actor = traction_store::Actor { user: "cli".into(), at: Some(crate::app::NOW) };
+    let (_, rep_token) = traction_server::auth::api::issue_token(
+        &app.store,
+        "rep-1",
+        "tests",
+        crate::app::NOW,
+        &actor,
+    )
+    .unwrap();
+    let r = reqwest::Client::new()
+        .post(app.url("/setup/demo"))
+        .bearer_auth(&rep_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(app.count(Entity::Events), 0);
+
+    let r = post_form(&app, "/setup/demo", &[]).await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Demo data loaded"), "{page}");
+    // The page counts what was stored: the kitchen's events among the rest.
+    let events = app.count(Entity::Events);
+    assert!(events > 1_000, "{events}");
+    let events_row = format!("<td>events</td><td class=\"num\">{}</td>", fmt_count(events));
+    assert!(page.contains(&events_row), "{events_row}: {page}");
+    assert!(app.count(Entity::Deals) > 100 && app.count(Entity::Orders) > 1_000);
+    assert!(page.contains("your metrics (event_quantity, revenue) first"), "{page}");
+    // Step 1's choices stay (the command line's demo would set Europe/London and GBP).
+    assert_eq!(setting(&app, Key::Timezone), "Europe/Paris");
+    assert_eq!(setting(&app, Key::Currency), "EUR");
+    // One audit row by the admin, not one per generated row.
+    let log = app
+        .store
+        .audit_log(&traction_store::AuditQuery { limit: 1_000, ..Default::default() })
+        .unwrap();
+    let demo: Vec<_> = log.iter().filter(|e| e.action == "demo.generate").collect();
+    assert_eq!(demo.len(), 1, "{log:?}");
+    assert_eq!(demo[0].actor, "web-admin");
+    assert!(log.len() < 50, "{}", log.len());
+
+    // Once is enough: a second load is refused and changes nothing, and step 3 no longer offers it.
+    let r = post_form(&app, "/setup/demo", &[]).await;
+    assert_eq!(r.status(), 409);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("goes only into an empty workspace"), "{page}");
+    assert_eq!(app.count(Entity::Events), events);
+    let page = get(&app, "/setup?step=3").await.text().await.unwrap();
+    assert!(!page.contains(r#"action="/setup/demo""#), "{page}");
+
+    // The dashboard opens (no setup) with the chosen metrics first, the demo's figures in them.
+    let r = get(&app, "/?period=month&at=2026-11-23T14:30:00Z").await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    let card = page.find(r#"id="chosen""#).expect("the chosen metrics' card");
+    let quantity = page.find(r#"data-metric="event_quantity""#).expect("event_quantity's row");
+    let revenue = page.find(r#"data-metric="revenue""#).expect("revenue's row");
+    assert!(card < quantity && quantity < revenue, "{page}");
+}
+
+/// 12345 → "12,345", as the pages write counts (English locale).
+fn fmt_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (idx, c) in digits.chars().enumerate() {
+        if idx > 0 && (digits.len() - idx).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

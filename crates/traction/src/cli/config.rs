@@ -12,6 +12,9 @@ use crate::output::{Format, Table};
 pub struct Args {
     #[command(subcommand)]
     pub action: Action,
+    /// A definitions file whose metrics `dashboard_metrics` may name (as the server is given).
+    #[arg(long, global = true, value_name = "FILE", env = "TRACTION_METRICS")]
+    pub metrics: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -25,7 +28,8 @@ pub enum Action {
         team: Option<String>,
     },
     /// Change a setting: timezone (Europe/London), currency (GBP), work_days (mon,tue,wed,thu,fri),
-    /// work_hours (09:00-17:00), holidays (2026-12-25,2026-12-26).
+    /// work_hours (09:00-17:00), holidays (2026-12-25,2026-12-26), business (shop, b2b,
+    /// social_enterprise), dashboard_metrics (metric names of the catalog: revenue,orders).
     Set {
         key: String,
         value: String,
@@ -77,6 +81,16 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         }
         Action::Set { key, value, team } => {
             let key = Key::parse(&key).map_err(Failure::Input)?;
+            if key == Key::DashboardMetrics {
+                // Names are checked against the workspace's catalog: built-in, the event kinds',
+                // the stored definitions and the --metrics file.
+                let names = key
+                    .normalise(&value)
+                    .map_err(|e| Failure::Input(format!("dashboard_metrics: {e}")))?;
+                let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
+                traction_metrics::catalog::workspace::check_names(&catalog, &names)
+                    .map_err(|e| Failure::Input(format!("dashboard_metrics: {e}")))?;
+            }
             let stored = store.set_setting(key, team.as_deref(), &value)?;
             let scope = team.map_or(String::new(), |t| format!(" for team {t}"));
             eprintln!("{} set to {:?}{scope}", key.name(), key.shown(&stored));

@@ -14,6 +14,26 @@ fn demo_fills_an_empty_database_and_refuses_a_full_one() {
     assert!(deals.lines().nth(1).is_some_and(|l| l.starts_with("d5-deal-")), "{deals}");
     let zone = env.ok(&["config", "get", "timezone", "--format", "csv"]);
     assert!(zone.contains("Europe/London"), "{zone}");
+    // The kitchen's monthly meals target is a KPI beside the sales ones (docs/demo-data.md), with
+    // its pace: 23 November is in its month.
+    let kpis: serde_json::Value = serde_json::from_str(&env.ok(&[
+        "kpi",
+        "status",
+        "--at",
+        "2026-11-23T12:00:00Z",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let meals: Vec<&serde_json::Value> = kpis["rows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{kpis}"))
+        .iter()
+        .filter(|k| k["metric"] == "meals_served")
+        .collect();
+    assert_eq!(meals.len(), 1, "{kpis}");
+    assert_eq!(meals[0]["scope"], "team:d5-team-kitchen", "{kpis}");
+    assert!(meals[0]["pace"].as_f64().is_some_and(|p| p > 0.0), "{kpis}");
 
     let again = env.run(&["demo", "--seed", "6", "--at", "2026-11-23T12:00:00Z"]);
     assert_eq!(again.code, 2, "{}", again.stderr);

@@ -256,3 +256,74 @@ fn a_metric_of_your_own_is_stored_checked_used_and_protected() {
         assert!(audit.contains(action), "{action}: {audit}");
     }
 }
+
+#[test]
+fn dashboard_metrics_must_name_metrics_of_the_workspace() {
+    let env = kitchen();
+    // Every unknown name is listed in one error, with a hint; nothing is stored.
+    let run = env.run(&["config", "set", "dashboard_metrics", "revenu,meals_served,lunches"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("dashboard_metrics: \"revenu\", \"lunches\" are not metrics"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("traction metrics list"), "{}", run.stderr);
+    assert_eq!(env.ok(&["config", "get", "dashboard_metrics", "--format", "table"]).trim(), "");
+    // Built-in names, an event kind's metric and a metric defined in the workspace are metrics.
+    let own = env.file(
+        "own.toml",
+        "[metric.big_lunches]\nlabel = \"Big lunches\"\nkind = \"aggregate\"\nsource = \"events\"\n\
+         time = \"occurred_at\"\nmeasure = \"count\"\nfilter = \"quantity >= 60\"\nunit = \"count\"\nbetter = \"higher\"\n",
+    );
+    env.ok(&["metrics", "add", own.to_str().unwrap()]);
+    env.ok(&["config", "set", "dashboard_metrics", "meals_served, big_lunches,revenue"]);
+    assert_eq!(
+        env.ok(&["config", "get", "dashboard_metrics", "--format", "table"]).trim(),
+        "meals_served,big_lunches,revenue"
+    );
+    // A metric of a --metrics file counts when the file is given, not otherwise.
+    let file = env.file(
+        "file.toml",
+        "[metric.kitchen_days]\nlabel = \"Kitchen days\"\nkind = \"aggregate\"\nsource = \"events\"\n\
+         time = \"occurred_at\"\nmeasure = \"count\"\nunit = \"count\"\nbetter = \"higher\"\n",
+    );
+    let without = env.run(&["config", "set", "dashboard_metrics", "kitchen_days"]);
+    assert_eq!(without.code, 2, "{}", without.stderr);
+    assert!(without.stderr.contains("\"kitchen_days\" is not a metric"), "{}", without.stderr);
+    let path = file.to_str().unwrap();
+    env.ok(&["config", "set", "dashboard_metrics", "kitchen_days", "--metrics", path]);
+}
+
+#[test]
+fn a_metric_another_definition_names_is_not_deleted_from_under_it() {
+    let env = kitchen();
+    let lunches = env.file(
+        "lunches.toml",
+        "[metric.big_lunches]\nlabel = \"Big lunches\"\nkind = \"aggregate\"\nsource = \"events\"\n\
+         time = \"occurred_at\"\nmeasure = \"count\"\nfilter = \"kind = 'meals_served' and quantity >= 60\"\n\
+         unit = \"count\"\nbetter = \"higher\"\n",
+    );
+    let share = env.file(
+        "share.toml",
+        "[metric.lunch_share]\nlabel = \"Share of big lunches\"\nkind = \"derived\"\n\
+         expr = \"big_lunches / meals_served\"\nunit = \"ratio\"\nbetter = \"higher\"\n",
+    );
+    env.ok(&["metrics", "add", lunches.to_str().unwrap()]);
+    env.ok(&["metrics", "add", share.to_str().unwrap()]);
+    // Deleting big_lunches would drop lunch_share from the catalog: refused, with the user.
+    let run = env.run(&["metrics", "delete", "big_lunches"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("metric big_lunches is used by metric lunch_share"),
+        "{}",
+        run.stderr
+    );
+    let list = json(&env, &["metrics", "list"]);
+    let names: Vec<&str> =
+        list["items"].as_array().unwrap().iter().filter_map(|m| m["name"].as_str()).collect();
+    assert!(names.contains(&"big_lunches") && names.contains(&"lunch_share"), "{names:?}");
+    // Once the user is gone, the delete goes through.
+    env.ok(&["metrics", "delete", "lunch_share"]);
+    env.ok(&["metrics", "delete", "big_lunches"]);
+}
