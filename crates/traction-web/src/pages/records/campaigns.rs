@@ -7,8 +7,7 @@ pub async fn campaigns(
     req: Req,
     params: Params,
 ) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(campaigns_page(&state, &req, &params, now)?))).await
+    respond(state, move |state, now| campaigns_page(state, &req, &params, now)).await
 }
 
 pub async fn campaign(
@@ -17,13 +16,11 @@ pub async fn campaign(
     params: Params,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(campaign_page(&state, &req, &params, &id, now)?))).await
+    respond(state, move |state, now| campaign_page(state, &req, &params, &id, now)).await
 }
 
 pub async fn costs(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(costs_page(&state, &req, &params, now)?))).await
+    respond(state, move |state, now| costs_page(state, &req, &params, now)).await
 }
 
 fn dates(ws: &Ws, c: &Record) -> String {

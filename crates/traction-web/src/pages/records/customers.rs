@@ -8,8 +8,7 @@ pub async fn customers(
     req: Req,
     params: Params,
 ) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(customers_page(&state, &req, &params, now)?))).await
+    respond(state, move |state, now| customers_page(state, &req, &params, now)).await
 }
 
 pub async fn customer(
@@ -18,8 +17,7 @@ pub async fn customer(
     params: Params,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(customer_page(&state, &req, &params, &id, now)?))).await
+    respond(state, move |state, now| customer_page(state, &req, &params, &id, now)).await
 }
 
 fn customers_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Markup> {

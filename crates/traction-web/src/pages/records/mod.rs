@@ -36,7 +36,7 @@ use traction_store::{Condition, ListQuery, SqliteStore, Store};
 use super::*;
 use crate::chart::{self, Chart, Series, Style};
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, WebError, blocking, encode, render};
+use crate::{Params, Req, Result, WebError, encode, respond};
 
 const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 200;

@@ -3,7 +3,7 @@
 use super::*;
 
 pub async fn orders(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
-    blocking(move || Ok(render(orders_page(&state, &req, &params)?))).await
+    respond(state, move |state, _| orders_page(state, &req, &params)).await
 }
 
 pub async fn order(
@@ -12,7 +12,7 @@ pub async fn order(
     params: Params,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    blocking(move || Ok(render(order_page(&state, &req, &params, &id)?))).await
+    respond(state, move |state, _| order_page(state, &req, &params, &id)).await
 }
 
 /// Names of the customers of some records, looked up once each.

@@ -3,7 +3,7 @@
 use super::*;
 
 pub async fn products(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
-    blocking(move || Ok(render(products_page(&state, &req, &params)?))).await
+    respond(state, move |state, _| products_page(state, &req, &params)).await
 }
 
 pub async fn product(
@@ -12,8 +12,7 @@ pub async fn product(
     params: Params,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(product_page(&state, &req, &params, &id, now)?))).await
+    respond(state, move |state, now| product_page(state, &req, &params, &id, now)).await
 }
 
 /// Whether a product needs reordering: stock at or below its reorder level.
