@@ -23,7 +23,7 @@ use super::records::{
 };
 use super::*;
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, blocking, encode, render};
+use crate::{Params, Req, Result, blocking, encode, respond};
 
 /// How many entries of each kind a timeline reads (the newest).
 const TIMELINE: usize = 50;
@@ -36,8 +36,7 @@ pub async fn deal(
     params: Params,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(deal_page(&state, &req, &params, &id, now)?))).await
+    respond(state, move |state, now| deal_page(state, &req, &params, &id, now)).await
 }
 
 pub async fn lead(
@@ -46,8 +45,7 @@ pub async fn lead(
     params: Params,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(lead_page(&state, &req, &params, &id, now, None)?))).await
+    respond(state, move |state, now| lead_page(state, &req, &params, &id, now, None)).await
 }
 
 pub async fn contact(
@@ -56,8 +54,7 @@ pub async fn contact(
     params: Params,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(contact_page(&state, &req, &params, &id, now)?))).await
+    respond(state, move |state, now| contact_page(state, &req, &params, &id, now)).await
 }
 
 // ---------------------------------------------------------------------------------------------
