@@ -3,6 +3,7 @@
 //! - [`schema`]: the entities of the data model and their fields, as data.
 //! - [`record`]: records, values, and parsing one cell of input into a value.
 //! - [`money`]: exact money in integer minor units.
+//! - [`orders`]: the order line-amount rule.
 //! - [`time`]: instants (UTC microseconds), dates, and reading local times in the workspace zone.
 //! - [`settings`]: workspace settings and their value formats.
 //!
@@ -10,6 +11,7 @@
 
 pub mod leads;
 pub mod money;
+pub mod orders;
 pub mod record;
 pub mod schema;
 pub mod settings;

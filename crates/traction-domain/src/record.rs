@@ -354,7 +354,7 @@ pub fn check_record(record: &Record) -> Vec<FieldProblem> {
                 record.get("unit_price").as_int().unwrap_or(0),
                 record.get("discount").as_int().unwrap_or(0),
             );
-            let total = i128::from(quantity) * i128::from(price) - i128::from(discount);
+            let total = crate::orders::line_amount(quantity, price, discount);
             if total.unsigned_abs() > crate::money::MAX_MINOR.unsigned_abs().into() {
                 problems.push(FieldProblem::new(
                     "quantity",

@@ -475,10 +475,11 @@ impl Source {
                     .unwrap_or_default();
                 format!(
                     "(SELECT l.order_id, l.line, l.product_id, l.quantity, l.unit_price, l.discount, \
-                       l.quantity * l.unit_price - l.discount AS amount, p.unit_cost, o.placed_at, \
+                       {amount} AS amount, p.unit_cost, o.placed_at, \
                        o.status, o.channel, o.account_id, o.owner_id \
                      FROM order_lines l JOIN orders o ON o.id = l.order_id \
-                     LEFT JOIN products p ON p.id = l.product_id{only}) t"
+                     LEFT JOIN products p ON p.id = l.product_id{only}) t",
+                    amount = traction_store::line_amount_sql("l")
                 )
             }
             Source::Entity(entity) => entity_from(entity).to_string(),

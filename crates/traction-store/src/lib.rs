@@ -15,6 +15,7 @@ pub mod forecast;
 
 pub mod hooks;
 pub mod monitor;
+pub mod shop;
 mod sqlite;
 
 use std::fmt;
@@ -29,6 +30,7 @@ pub use forecast::ForecastStore;
 
 pub use hooks::HookStore;
 pub use monitor::MonitorStore;
+pub use shop::ShopStore;
 pub use sqlite::SqliteStore;
 pub use sqlite::auth::{ApiToken, AuditEntry, AuditQuery, Session};
 pub use sqlite::customers;
@@ -307,6 +309,17 @@ pub trait Store: Send + Sync {
 
     /// A consistent copy of the whole database in a new file, taken while others may write.
     fn backup(&self, dest: &Path) -> Result<(), Error>;
+}
+
+/// The order line-amount rule ([`traction_domain::orders::line_amount`]: quantity × unit price
+/// − discount, exact) as SQL over an order line's columns, qualified by `table` (`"l"`, or `""`
+/// for unqualified columns). Every query that prices a line — the writer's order checks and
+/// derived amount, the order lines read for a page, the metrics engine's order-line source —
+/// takes it from here; a test pins it to the Rust rule.
+pub fn line_amount_sql(table: &str) -> String {
+    let col =
+        |name: &str| if table.is_empty() { name.to_string() } else { format!("{table}.{name}") };
+    format!("{} * {} - {}", col("quantity"), col("unit_price"), col("discount"))
 }
 
 /// Who owns a record of `entity`, as SQL over its columns for a [`Condition`]: records owned by

@@ -264,6 +264,18 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| WebError::internal(format!("a page task failed: {e}")))?
 }
 
+/// The one shape of a page handler: the clock read once for the request ("now" enters at the
+/// edge), then the page's reads and rendering on the blocking pool with the state, and the
+/// answer — a page's markup, a redirect, or a status with a page. A handler is then its
+/// extractors and one call: `respond(state, move |state, now| list_page(state, &req, now))`.
+pub(crate) async fn respond<R: IntoResponse>(
+    state: AppState,
+    page: impl FnOnce(&AppState, traction_domain::time::Micros) -> Result<R> + Send + 'static,
+) -> Result<Response> {
+    let now = (state.clock)();
+    blocking(move || page(&state, now).map(IntoResponse::into_response)).await
+}
+
 /// What every page knows of its request: the reader's locale, the path (for the navigation and
 /// sign-in redirects) and, once signed in, who is asking.
 #[derive(Clone, Debug)]

@@ -13,6 +13,7 @@ mod migrations;
 mod monitor;
 mod query_cache;
 pub mod search;
+mod shop;
 pub mod views;
 mod writer;
 

@@ -915,3 +915,143 @@ fn a_sign_in_link_is_used_once_and_never_after_it_expires() {
     assert_eq!(audit[0].action, "sign_in_link.create");
     assert_eq!(audit[0].actor, "admin");
 }
+
+/// The order line-amount rule as SQL (`line_amount_sql`) gives the Rust rule's answers
+/// (`traction_domain::orders::line_amount`) on the edge cases: a discount on the whole line, zero,
+/// a credit, a negative price, the largest amount and values where a float would round. The
+/// expected figures are worked by hand, so a change to either side shows here.
+#[test]
+fn the_line_amount_rule_is_the_same_in_sql_and_in_rust() {
+    use traction_domain::money::MAX_MINOR;
+    use traction_domain::orders::line_amount;
+    let cases: &[(i64, i64, i64, i64)] = &[
+        (2, 350, 50, 650),
+        (3, 199, 0, 597),
+        (4, 1_000, 100, 3_900),
+        (1, 0, 0, 0),
+        (1, 100, 100, 0),
+        (1, 100, 150, -50),
+        (2, -500, 0, -1_000),
+        (1_000_000_000, 1_000_000, 0, MAX_MINOR),
+        (1_000_000_000, 1_000_000, 1, 999_999_999_999_999),
+        (7, 142_857_142_857_142, 0, 999_999_999_999_994),
+        (1, -MAX_MINOR, 0, -MAX_MINOR),
+    ];
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    for table in ["", "l"] {
+        let from = if table.is_empty() { "" } else { " l" };
+        let sql = format!(
+            "SELECT {} FROM (SELECT ?1 AS quantity, ?2 AS unit_price, ?3 AS discount){from}",
+            crate::line_amount_sql(table)
+        );
+        for &(quantity, unit_price, discount, expected) in cases {
+            let from_sql: i64 = conn
+                .query_row(&sql, [quantity, unit_price, discount], |r| r.get(0))
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let case = (quantity, unit_price, discount);
+            assert_eq!(from_sql, expected, "SQL, table {table:?}, {case:?}");
+            assert_eq!(
+                line_amount(quantity, unit_price, discount),
+                i128::from(expected),
+                "{case:?}"
+            );
+        }
+    }
+}
+
+/// The record pages' figures, worked by hand: line amounts and order totals, stock on hand
+/// with the reorder flag and margin, a campaign's budget against its costs.
+#[test]
+fn shop_figures_are_computed_by_the_store() {
+    use crate::shop::{CampaignBudget, OrderLine, ShopStore};
+    let (_dir, store) = store();
+    put_all(
+        &store,
+        vec![
+            rec(Entity::Accounts, "id=a1;name=Acme;created_at=2026-01-01"),
+            rec(
+                Entity::Products,
+                "id=p1;name=Widget;unit_price=3.50;unit_cost=1.40;opening_stock=10;reorder_level=7",
+            ),
+            rec(Entity::Products, "id=p2;name=Gadget;unit_price=0;unit_cost=1.00;opening_stock=2"),
+            rec(Entity::Products, "id=p3;name=Spare;unit_price=2.00"),
+            // o1: lines only (2 × 3.50 − 0.50 = 6.50, 1 × 0 = 0); o2: a total and no lines;
+            // o3: no total and no lines.
+            rec(Entity::Orders, "id=o1;account_id=a1;placed_at=2026-02-01"),
+            rec(Entity::OrderLines, "order_id=o1;line=2;product_id=p2;quantity=1;unit_price=0"),
+            rec(
+                Entity::OrderLines,
+                "order_id=o1;line=1;product_id=p1;quantity=2;unit_price=3.50;discount=0.50",
+            ),
+            rec(Entity::Orders, "id=o2;account_id=a1;placed_at=2026-02-02;total=12.00"),
+            rec(Entity::Orders, "id=o3;account_id=a1;placed_at=2026-02-03;status=cancelled"),
+            rec(Entity::Campaigns, "id=c1;name=Spring;channel=email;budget=500"),
+            rec(Entity::Campaigns, "id=c2;name=Word of mouth;channel=social"),
+            rec(
+                Entity::Costs,
+                "id=k1;incurred_on=2026-01-05;category=marketing;amount=120.25;campaign_id=c1",
+            ),
+            rec(
+                Entity::Costs,
+                "id=k2;incurred_on=2026-02-05;category=marketing;amount=79.75;campaign_id=c1",
+            ),
+            rec(Entity::Costs, "id=k3;incurred_on=2026-02-05;category=other;amount=1000"),
+        ],
+    )
+    .unwrap();
+
+    let o1 = store.order_lines("o1").unwrap();
+    assert_eq!(
+        o1.lines[0],
+        OrderLine {
+            line: 1,
+            product_id: "p1".into(),
+            product_name: Some("Widget".into()),
+            quantity: 2,
+            unit_price: 350,
+            discount: 50,
+            amount: 650,
+        }
+    );
+    assert_eq!((o1.lines[1].line, o1.lines[1].amount), (2, 0));
+    assert_eq!(o1.total, 650);
+    assert_eq!(store.order_lines("o2").unwrap().total, 0);
+    assert!(store.order_lines("nope").unwrap().lines.is_empty());
+    // The stored total when given, else the lines' sum, else 0; unknown ids left out.
+    assert_eq!(
+        store.order_totals(&["o1", "o2", "o3", "nope"]).unwrap(),
+        [("o1".to_string(), 650), ("o2".to_string(), 1_200), ("o3".to_string(), 0)]
+    );
+
+    // p1: 10 − 2 sold (o1 is placed) = 8, above its level 7; margin (3.50 − 1.40) / 3.50 = 0.6.
+    // p2: 2 − 1 = 1 with no level: never to reorder; a zero price has no margin.
+    // p3: no cost, no margin.
+    let stock = store.product_stock(&["p1", "p2", "p3", "nope"]).unwrap();
+    assert_eq!(stock.len(), 3);
+    assert_eq!((stock[0].on_hand, stock[0].to_reorder), (8, false));
+    assert!((stock[0].margin.unwrap() - 0.6).abs() < 1e-12);
+    assert_eq!((stock[1].on_hand, stock[1].to_reorder, stock[1].margin), (1, false, None));
+    assert_eq!(stock[2].margin, None);
+    // Selling one more of p1 brings it to 7: at the level, to reorder.
+    put_all(
+        &store,
+        vec![
+            rec(Entity::Orders, "id=o4;account_id=a1;placed_at=2026-02-04"),
+            rec(Entity::OrderLines, "order_id=o4;line=1;product_id=p1;quantity=1;unit_price=3.50"),
+        ],
+    )
+    .unwrap();
+    let p1 = &store.product_stock(&["p1"]).unwrap()[0];
+    assert_eq!((p1.on_hand, p1.to_reorder), (7, true));
+
+    // c1: 500.00 − (120.25 + 79.75) = 300.00 left; c2 has no budget; k3 is no campaign's.
+    assert_eq!(
+        store.campaign_budget("c1").unwrap(),
+        Some(CampaignBudget { budget: Some(50_000), spent: 20_000, left: Some(30_000) })
+    );
+    assert_eq!(
+        store.campaign_budget("c2").unwrap(),
+        Some(CampaignBudget { budget: None, spent: 0, left: None })
+    );
+    assert_eq!(store.campaign_budget("nope").unwrap(), None);
+}

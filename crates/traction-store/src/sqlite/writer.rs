@@ -575,14 +575,15 @@ impl<'a> SqliteWriter<'a> {
     fn check_orders(&mut self, problems: &mut Vec<Problem>) -> Result<(), Error> {
         // Each line is bounded, but many may add up past what an amount holds: found with
         // floating sums (TOTAL never overflows) before the exact ones are taken.
-        let mut stmt = self.conn.prepare(
+        let amount = crate::line_amount_sql("");
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT t.id, t.tag FROM touched_orders t
-             JOIN (SELECT order_id, TOTAL(quantity * unit_price - discount) AS sum FROM order_lines
+             JOIN (SELECT order_id, TOTAL({amount}) AS sum FROM order_lines
                    WHERE order_id IN (SELECT id FROM touched_orders) GROUP BY order_id) s
                ON s.order_id = t.id
              WHERE abs(s.sum) > ?1
-             ORDER BY t.tag LIMIT 1000",
-        )?;
+             ORDER BY t.tag LIMIT 1000"
+        ))?;
         let too_large: Vec<(String, i64)> = stmt
             .query_map([traction_domain::money::MAX_MINOR], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
@@ -600,15 +601,15 @@ impl<'a> SqliteWriter<'a> {
         if !problems.is_empty() {
             return Ok(());
         }
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT t.id, t.tag, o.total, s.sum FROM touched_orders t
              JOIN orders o ON o.id = t.id
-             JOIN (SELECT order_id, sum(quantity * unit_price - discount) AS sum FROM order_lines
+             JOIN (SELECT order_id, sum({amount}) AS sum FROM order_lines
                    WHERE order_id IN (SELECT id FROM touched_orders) GROUP BY order_id) s
                ON s.order_id = t.id
              WHERE o.total IS NOT NULL AND o.total != s.sum
-             ORDER BY t.tag LIMIT 1000",
-        )?;
+             ORDER BY t.tag LIMIT 1000"
+        ))?;
         let mismatches: Vec<(String, i64, i64, i64)> = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<Result<_, _>>()?;
@@ -627,9 +628,9 @@ impl<'a> SqliteWriter<'a> {
         if !problems.is_empty() {
             return Ok(());
         }
-        self.conn.execute_batch(
+        self.conn.execute_batch(&format!(
             "UPDATE orders SET amount = coalesce(total,
-                 (SELECT sum(quantity * unit_price - discount) FROM order_lines WHERE order_id = orders.id), 0)
+                 (SELECT sum({amount}) FROM order_lines WHERE order_id = orders.id), 0)
              WHERE id IN (SELECT id FROM touched_orders);
              DELETE FROM inventory_movements WHERE order_id IN (SELECT id FROM touched_orders);
              INSERT INTO inventory_movements (id, product_id, delta, reason, occurred_at, order_id)
@@ -639,8 +640,8 @@ impl<'a> SqliteWriter<'a> {
              WHERE o.id IN (SELECT id FROM touched_orders) AND o.status IN ('placed', 'fulfilled')
              ON CONFLICT (id) DO UPDATE SET product_id = excluded.product_id, delta = excluded.delta,
                  reason = excluded.reason, occurred_at = excluded.occurred_at,
-                 order_id = excluded.order_id;",
-        )?;
+                 order_id = excluded.order_id;"
+        ))?;
         Ok(())
     }
 }

@@ -16,7 +16,7 @@ use traction_store::{ListQuery, Store};
 use super::*;
 use crate::forms::{self, FieldErrors, Form};
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, WebError, blocking, render};
+use crate::{Params, Req, Result, WebError, blocking, respond};
 
 const KINDS: &[(&str, &str)] = &[
     ("call", "Call"),
@@ -38,7 +38,7 @@ const OUTCOMES: &[(&str, &str)] = &[
 ];
 
 pub async fn form(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
-    blocking(move || {
+    respond(state, move |state, _| {
         let store = state.store.as_ref();
         let notice = match params.get("logged") {
             Some(id) => store.get(Entity::Activities, &[Value::Text(id.to_string())])?.map(|a| {
@@ -60,7 +60,7 @@ pub async fn form(State(state): State<AppState>, req: Req, params: Params) -> Re
                 .cloned()
                 .collect(),
         );
-        Ok(render(page(&state, &req, &values, &Vec::new(), notice)?))
+        page(state, &req, &values, &Vec::new(), notice)
     })
     .await
 }

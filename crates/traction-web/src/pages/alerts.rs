@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use traction_domain::time::{Micros, parse_instant};
+use traction_domain::time::parse_instant;
 use traction_kpi::engine::Engine;
 use traction_kpi::service::Kpis;
 use traction_monitor::rule::{RuleInput, RuleSpec};
@@ -24,7 +24,7 @@ use traction_store::monitor::{Instance, NotificationQuery, Rule, Silence};
 use super::Ws;
 use crate::forms::{self, FieldErrors, Form};
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, WebError, blocking, encode, render};
+use crate::{Params, Req, Result, WebError, encode, respond};
 
 /// Whether the reader may write rules, schedules and silences (the API's route roles).
 fn writes(req: &Req) -> bool {
@@ -49,11 +49,10 @@ fn state_badge(state: &str) -> Markup {
 }
 
 pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
-    let now = (state.clock)();
     if let Some((k, _)) = params.0.first() {
         return Err(WebError::bad(format!("unknown parameter {k:?}: the Alerts page takes none")));
     }
-    blocking(move || {
+    respond(state, move |state, now| {
         let store = state.store.as_ref();
         let ws = Ws::load(store, &req)?;
         let rules = store.rules()?;
@@ -182,7 +181,7 @@ pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Re
                 }
             }
         };
-        Ok(render(layout::page(&req, "Alerts", Nav::Alerts, body)))
+        Ok(layout::page(&req, "Alerts", Nav::Alerts, body))
     })
     .await
 }
@@ -358,9 +357,9 @@ fn rule_form(
 }
 
 pub async fn new_rule(State(state): State<AppState>, req: Req) -> Result<Response> {
-    blocking(move || {
+    respond(state, move |state, _| {
         let body = rule_form(&req, state.store.as_ref(), &Form(Vec::new()), false, &Vec::new())?;
-        Ok(render(layout::page(&req, "New alert rule", Nav::Alerts, body)))
+        Ok(layout::page(&req, "New alert rule", Nav::Alerts, body))
     })
     .await
 }
@@ -408,19 +407,19 @@ pub async fn edit_rule(
     req: Req,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    blocking(move || {
+    respond(state, move |state, _| {
         let store = state.store.as_ref();
         let rule =
             store.rule(&id)?.ok_or_else(|| WebError::not_found(format!("no rule {id:?}")))?;
         let body = rule_form(&req, store, &rule_as_form(&rule), true, &Vec::new())?;
-        Ok(render(layout::page(&req, "Edit rule", Nav::Alerts, body)))
+        Ok(layout::page(&req, "Edit rule", Nav::Alerts, body))
     })
     .await
 }
 
 pub async fn save_rule(State(state): State<AppState>, req: Req, body: Bytes) -> Result<Response> {
     let form = Form::parse(&body)?;
-    blocking(move || {
+    respond(state, move |state, now| {
         let principal = req.principal()?.clone();
         if !writes(&req) {
             return Err(WebError {
@@ -429,7 +428,6 @@ pub async fn save_rule(State(state): State<AppState>, req: Req, body: Bytes) -> 
             });
         }
         let store = &state.store;
-        let now = (state.clock)();
         let editing = form.get("editing").is_some();
         let engine = Engine { store, catalog: &state.catalog };
         let kpis = Kpis { store: store.as_ref(), metrics: &engine };
@@ -500,10 +498,10 @@ fn schedule_form(
 }
 
 pub async fn new_schedule(State(state): State<AppState>, req: Req) -> Result<Response> {
-    blocking(move || {
+    respond(state, move |state, _| {
         let body =
             schedule_form(&req, state.store.as_ref(), &Form(Vec::new()), false, &Vec::new())?;
-        Ok(render(layout::page(&req, "New scheduled report", Nav::Alerts, body)))
+        Ok(layout::page(&req, "New scheduled report", Nav::Alerts, body))
     })
     .await
 }
@@ -513,7 +511,7 @@ pub async fn edit_schedule(
     req: Req,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    blocking(move || {
+    respond(state, move |state, _| {
         let store = state.store.as_ref();
         let s = store
             .schedules()?
@@ -528,7 +526,7 @@ pub async fn edit_schedule(
         ];
         f.extend(s.channels.iter().map(|c| ("channels".to_string(), c.clone())));
         let body = schedule_form(&req, store, &Form(f), true, &Vec::new())?;
-        Ok(render(layout::page(&req, "Edit schedule", Nav::Alerts, body)))
+        Ok(layout::page(&req, "Edit schedule", Nav::Alerts, body))
     })
     .await
 }
@@ -539,7 +537,7 @@ pub async fn save_schedule(
     body: Bytes,
 ) -> Result<Response> {
     let form = Form::parse(&body)?;
-    blocking(move || {
+    respond(state, move |state, now| {
         let principal = req.principal()?.clone();
         if !writes(&req) {
             return Err(WebError {
@@ -548,7 +546,6 @@ pub async fn save_schedule(
             });
         }
         let store = &state.store;
-        let now = (state.clock)();
         let editing = form.get("editing").is_some();
         let engine = Engine { store, catalog: &state.catalog };
         let kpis = Kpis { store: store.as_ref(), metrics: &engine };
@@ -594,7 +591,7 @@ pub async fn save_schedule(
 /// Silences one firing instance for some hours, from the Firing now table.
 pub async fn silence(State(state): State<AppState>, req: Req, body: Bytes) -> Result<Response> {
     let form = Form::parse(&body)?;
-    blocking(move || {
+    respond(state, move |state, now| {
         let principal = req.principal()?.clone();
         if !writes(&req) {
             return Err(WebError {
@@ -603,7 +600,6 @@ pub async fn silence(State(state): State<AppState>, req: Req, body: Bytes) -> Re
             });
         }
         let store = state.store.as_ref();
-        let now: Micros = (state.clock)();
         let rule_id = form.get("rule").ok_or_else(|| WebError::bad("rule is required"))?;
         let rule =
             store.rule(rule_id)?.ok_or_else(|| WebError::bad(format!("no rule {rule_id:?}")))?;
@@ -643,7 +639,7 @@ pub async fn silence(State(state): State<AppState>, req: Req, body: Bytes) -> Re
 
 /// The reader's notifications in the app, newest first, with mark as read.
 pub async fn notifications(State(state): State<AppState>, req: Req) -> Result<Response> {
-    blocking(move || {
+    respond(state, move |state, _| {
         let store = state.store.as_ref();
         let ws = Ws::load(store, &req)?;
         let user = req.principal()?.user_id.clone();
@@ -684,7 +680,7 @@ pub async fn notifications(State(state): State<AppState>, req: Req) -> Result<Re
                 }
             }
         };
-        Ok(render(layout::page(&req, "Notifications", Nav::Alerts, body)))
+        Ok(layout::page(&req, "Notifications", Nav::Alerts, body))
     })
     .await
 }
@@ -705,11 +701,8 @@ pub async fn mark_all_read(State(state): State<AppState>, req: Req) -> Result<Re
 }
 
 async fn mark(state: AppState, req: Req, id: Option<i64>) -> Result<Response> {
-    let st = state.clone();
-    let user = req.principal()?.user_id.clone();
-    let who = user.clone();
-    blocking(move || {
-        let now = (st.clock)();
+    let who = req.principal()?.user_id.clone();
+    respond(state, move |st, now| {
         match id {
             Some(n) => st.store.mark_read(n, &who, now).map_err(|e| match e {
                 traction_store::Error::NotFound => {
@@ -721,18 +714,20 @@ async fn mark(state: AppState, req: Req, id: Option<i64>) -> Result<Response> {
                 st.store.mark_all_read(&who, now)?;
             }
         }
-        Ok(())
+        st.events.notified(&who);
+        Ok(forms::see_other("/notifications"))
     })
-    .await?;
-    state.events.notified(&user);
-    Ok(forms::see_other("/notifications"))
+    .await
 }
 
 /// The reader's unread count, for the bell's live update: `{"unread": N}`.
 pub async fn unread(State(state): State<AppState>, req: Req) -> Result<Response> {
     let user = req.principal()?.user_id.clone();
-    let n = blocking(move || Ok(state.store.unread_count(&user)?)).await?;
-    Ok(axum::Json(serde_json::json!({"unread": n})).into_response())
+    respond(state, move |state, _| {
+        let n = state.store.unread_count(&user)?;
+        Ok(axum::Json(serde_json::json!({"unread": n})))
+    })
+    .await
 }
 
 /// The targets whose kpi alert is firing now, for the dashboard's marks.

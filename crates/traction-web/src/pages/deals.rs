@@ -23,7 +23,7 @@ use super::records::{
 };
 use super::*;
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, WebError, blocking, render};
+use crate::{Params, Req, Result, WebError, respond};
 
 /// The filters of the list, in the order their chips show.
 const FILTERS: &[(&str, &str)] = &[
@@ -38,8 +38,7 @@ const FILTERS: &[(&str, &str)] = &[
 const STATUSES: &[&str] = &["open", "won", "lost"];
 
 pub async fn list(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(build(&state, &req, &params, now)?))).await
+    respond(state, move |state, now| build(state, &req, &params, now)).await
 }
 
 /// This list's URL with `key` set to `value` (a click filter), others kept, paging dropped.

@@ -23,7 +23,7 @@ use traction_store::{Actor, DefinitionStore, Store};
 use super::Ws;
 use crate::forms::{FieldErrors, Form};
 use crate::layout::{self, Nav};
-use crate::{Req, Result, WebError, blocking, render};
+use crate::{Req, Result, WebError, respond};
 
 /// The form's fields, in order: (key, label, hint).
 const FIELDS: &[(&str, &str, &str)] = &[
@@ -217,7 +217,7 @@ pub async fn list(
 ) -> Result<Response> {
     let saved = params.get("saved").map(str::to_string);
     let deleted = params.get("deleted").map(str::to_string);
-    blocking(move || {
+    respond(state, move |state, _| {
         let defs = state.store.metric_definitions()?;
         let body = html! {
             div.page-head {
@@ -240,7 +240,7 @@ pub async fn list(
                 } }
             }
         };
-        Ok(render(layout::page(&req, "Metrics of your own", Nav::Settings, body)))
+        Ok(layout::page(&req, "Metrics of your own", Nav::Settings, body))
     })
     .await
 }
@@ -321,9 +321,9 @@ fn form_page(
 
 /// `GET /metrics/new`.
 pub async fn new_form(State(state): State<AppState>, req: Req) -> Result<Response> {
-    blocking(move || {
+    respond(state, move |state, _| {
         require_definer(&req)?;
-        Ok(render(form_page(&state, &req, None, &Form(Vec::new()), &Vec::new(), None, None)?))
+        form_page(state, &req, None, &Form(Vec::new()), &Vec::new(), None, None)
     })
     .await
 }
@@ -334,15 +334,15 @@ pub async fn edit_form(
     req: Req,
     Path(name): Path<String>,
 ) -> Result<Response> {
-    blocking(move || {
+    respond(state, move |state, _| {
         require_definer(&req)?;
         let stored = state.store.metric_definitions()?;
         let Some(d) = stored.iter().find(|d| d.name == name) else {
             return Err(WebError::not_found(format!("there is no metric {name} of yours")));
         };
         let values = form_of(&d.name, &d.definition);
-        let (errors, preview) = check(&state, &values, true)?;
-        Ok(render(form_page(&state, &req, Some(&name), &values, &errors, preview.as_ref(), None)?))
+        let (errors, preview) = check(state, &values, true)?;
+        form_page(state, &req, Some(&name), &values, &errors, preview.as_ref(), None)
     })
     .await
 }
@@ -351,10 +351,10 @@ pub async fn edit_form(
 /// problem}], "preview": "<html>"}`, storing nothing.
 pub async fn check_json(State(state): State<AppState>, req: Req, body: Bytes) -> Result<Response> {
     let form = Form::parse(&body)?;
-    blocking(move || {
+    respond(state, move |state, _| {
         require_definer(&req)?;
         let editing = form.get("editing").is_some();
-        let (errors, preview) = check(&state, &form, editing)?;
+        let (errors, preview) = check(state, &form, editing)?;
         let ws = Ws::load(state.store.as_ref(), &req)?;
         let problems: Vec<_> =
             errors.iter().map(|(f, p)| serde_json::json!({"field": f, "problem": p})).collect();
@@ -371,25 +371,17 @@ pub async fn check_json(State(state): State<AppState>, req: Req, body: Bytes) ->
 /// with what was typed (422), a refusal (in use, name taken) above the form.
 pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Result<Response> {
     let form = Form::parse(&body)?;
-    blocking(move || {
+    respond(state, move |state, now| {
         let principal = require_definer(&req)?;
         let editing = form.get("editing").map(str::to_string);
-        let (errors, preview) = check(&state, &form, editing.is_some())?;
+        let (errors, preview) = check(state, &form, editing.is_some())?;
         if !errors.is_empty() || form.get("action") == Some("check") {
             let status =
                 if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-            let page = form_page(
-                &state,
-                &req,
-                editing.as_deref(),
-                &form,
-                &errors,
-                preview.as_ref(),
-                None,
-            )?;
+            let page =
+                form_page(state, &req, editing.as_deref(), &form, &errors, preview.as_ref(), None)?;
             return Ok((status, page).into_response());
         }
-        let now = (state.clock)();
         let actor = Actor { user: principal.user_id.clone(), at: Some(now) };
         let text = definition_text(&form);
         let file = state.config.metrics_file.as_deref();
@@ -402,7 +394,7 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
             Err(r @ Refusal::InUse { .. }) => {
                 let message = r.to_string();
                 let page = form_page(
-                    &state,
+                    state,
                     &req,
                     editing.as_deref(),
                     &form,
@@ -414,7 +406,7 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
             }
             Err(r) => {
                 let errors = problems(&r);
-                let page = form_page(&state, &req, editing.as_deref(), &form, &errors, None, None)?;
+                let page = form_page(state, &req, editing.as_deref(), &form, &errors, None, None)?;
                 Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
             }
         }
@@ -428,9 +420,8 @@ pub async fn delete(
     req: Req,
     Path(name): Path<String>,
 ) -> Result<Response> {
-    blocking(move || {
+    respond(state, move |state, now| {
         let principal = require_definer(&req)?;
-        let now = (state.clock)();
         let actor = Actor { user: principal.user_id.clone(), at: Some(now) };
         match definitions::delete(state.store.as_ref(), &actor, &name) {
             Ok(()) => {
@@ -446,7 +437,7 @@ pub async fn delete(
                 let values = form_of(&name, text);
                 let message = format!("Not deleted: {r}");
                 let page = form_page(
-                    &state,
+                    state,
                     &req,
                     Some(&name),
                     &values,

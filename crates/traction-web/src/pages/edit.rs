@@ -26,7 +26,7 @@ use traction_store::Store;
 use super::*;
 use crate::forms::{self, FieldErrors, Form};
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, WebError, blocking, encode, render};
+use crate::{Params, Req, Result, WebError, blocking, encode, respond};
 
 /// The entities people do not type in this form, and where they come from instead. Every other
 /// entity of the schema (`traction_domain::schema`) has the form — one added later too — with
@@ -133,7 +133,7 @@ pub async fn new_form(
     Path(entity): Path<String>,
 ) -> Result<Response> {
     let entity = editable(&entity)?;
-    blocking(move || {
+    respond(state, move |state, now| {
         let mut values = Form(params.0.clone());
         let ws = Ws::load(state.store.as_ref(), &req)?;
         // A new record is the signed-in user's, and an activity happens now, unless preset.
@@ -147,13 +147,13 @@ pub async fn new_form(
                         values.0.push((f.name.into(), u.id.clone()));
                     }
                 }
-                FieldType::Timestamp if f.required && f.name != "created_at" => values
-                    .0
-                    .push((f.name.into(), input_text(f, &Value::Instant((state.clock)()), &ws))),
+                FieldType::Timestamp if f.required && f.name != "created_at" => {
+                    values.0.push((f.name.into(), input_text(f, &Value::Instant(now), &ws)))
+                }
                 _ => {}
             }
         }
-        Ok(render(form_page(&state, &req, entity, None, &values, &Vec::new(), None)?))
+        form_page(state, &req, entity, None, &values, &Vec::new(), None)
     })
     .await
 }
@@ -165,9 +165,9 @@ pub async fn edit_form(
     Path((entity, id)): Path<(String, String)>,
 ) -> Result<Response> {
     let entity = editable(&entity)?;
-    blocking(move || {
+    respond(state, move |state, _| {
         let store = state.store.as_ref();
-        let record = visible_record(&state, &req, entity, &id)?;
+        let record = visible_record(state, &req, entity, &id)?;
         let ws = Ws::load(store, &req)?;
         let mut values = Form(
             entity
@@ -180,7 +180,7 @@ pub async fn edit_form(
         if let Some(back) = params.get("back").filter(|b| forms::is_local_path(b)) {
             values.0.push(("back".into(), back.to_string()));
         }
-        Ok(render(form_page(&state, &req, entity, Some(&id), &values, &Vec::new(), None)?))
+        form_page(state, &req, entity, Some(&id), &values, &Vec::new(), None)
     })
     .await
 }
@@ -456,9 +456,9 @@ pub async fn delete_form(
     Path((entity, id)): Path<(String, String)>,
 ) -> Result<Response> {
     let entity = editable(&entity)?;
-    blocking(move || {
-        visible_record(&state, &req, entity, &id)?;
-        Ok(render(delete_page(&req, entity, &id, None)))
+    respond(state, move |state, _| {
+        visible_record(state, &req, entity, &id)?;
+        Ok(delete_page(&req, entity, &id, None))
     })
     .await
 }

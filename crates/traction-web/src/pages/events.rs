@@ -16,10 +16,10 @@ use super::records::{
 };
 use super::*;
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, WebError, blocking, render};
+use crate::{Params, Req, Result, WebError, respond};
 
 pub async fn list(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
-    blocking(move || Ok(render(events_page(&state, &req, &params)?))).await
+    respond(state, move |state, _| events_page(state, &req, &params)).await
 }
 
 fn events_page(state: &AppState, req: &Req, params: &Params) -> Result<Markup> {

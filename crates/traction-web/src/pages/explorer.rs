@@ -22,7 +22,7 @@ use traction_server::AppState;
 use super::*;
 use crate::chart::{self, Chart, Series, Style};
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, WebError, blocking, encode, render};
+use crate::{Params, Req, Result, WebError, encode, respond};
 
 /// A group's total (for ranking) and its values and compared values by period.
 type Group = (f64, BTreeMap<String, (Option<f64>, Option<f64>)>);
@@ -30,15 +30,13 @@ type Group = (f64, BTreeMap<String, (Option<f64>, Option<f64>)>);
 const GRAINS: &[&str] = &["hour", "day", "week", "month", "quarter", "year", "all"];
 
 pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(build(&state, &req, &params, now)?))).await
+    respond(state, move |state, now| build(state, &req, &params, now)).await
 }
 
 pub async fn csv(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || {
-        let q = Explore::read(&state, &req, &params, now)?;
-        let result = q.run(&state)?;
+    respond(state, move |state, now| {
+        let q = Explore::read(state, &req, &params, now)?;
+        let result = q.run(state)?;
         let engine = Engine { store: state.store.as_ref(), catalog: &state.catalog };
         let additive = matches!(engine.behaviour(&q.metric), Ok(Behaviour::Accumulating));
         let result = q.every_bucket(result, additive)?;

@@ -16,7 +16,7 @@ use traction_server::AppState;
 use super::*;
 use crate::chart::{self, Chart, Series, Style};
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, WebError, blocking, render};
+use crate::{Params, Req, Result, WebError, respond};
 
 fn forecast_error(e: traction_forecast::Error) -> WebError {
     match e {
@@ -42,8 +42,7 @@ fn check_reach(state: &AppState, req: &Req, scope: &Scope) -> Result<()> {
 }
 
 pub async fn pipeline(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(pipeline_page(&state, &req, &params, now)?))).await
+    respond(state, move |state, now| pipeline_page(state, &req, &params, now)).await
 }
 
 fn pipeline_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Markup> {
@@ -111,8 +110,7 @@ fn pipeline_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> R
 }
 
 pub async fn history(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(history_page(&state, &req, &params, now)?))).await
+    respond(state, move |state, now| history_page(state, &req, &params, now)).await
 }
 
 fn history_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Markup> {

@@ -15,14 +15,13 @@ use traction_store::{ListQuery, Store};
 
 use super::*;
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, WebError, blocking, render};
+use crate::{Params, Req, Result, WebError, respond};
 
 /// Unanswered leads older than this are listed apart: likely forgotten rather than waiting.
 const WAITING_DAYS: i64 = 30;
 
 pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(build(&state, &req, &params, now)?))).await
+    respond(state, move |state, now| build(state, &req, &params, now)).await
 }
 
 fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Markup> {

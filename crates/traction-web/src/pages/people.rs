@@ -19,7 +19,7 @@ use traction_store::Store;
 use super::text;
 use crate::forms::{self, Form};
 use crate::layout::{self, Nav};
-use crate::{Req, Result, WebError, blocking, encode};
+use crate::{Req, Result, WebError, encode, respond};
 
 /// The admin, or a refusal that says why.
 fn admin(req: &Req) -> Result<&traction_server::auth::Principal> {
@@ -100,9 +100,9 @@ pub async fn form(
     req: Req,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    blocking(move || {
+    respond(state, move |state, _| {
         admin(&req)?;
-        let person = user(&state, &id)?;
+        let person = user(state, &id)?;
         Ok(page(&req, &person, None, None, StatusCode::OK))
     })
     .await
@@ -114,10 +114,9 @@ pub async fn invite(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    blocking(move || {
+    respond(state, move |state, now| {
         let principal = admin(&req)?;
-        let person = user(&state, &id)?;
-        let now = (state.clock)();
+        let person = user(state, &id)?;
         let path = traction_server::auth::invite::issue_sign_in_link(
             &state.store,
             &id,
@@ -147,9 +146,9 @@ pub async fn set_password(
     let form = Form::parse(&body)?;
     let password = form.get("password").unwrap_or("").to_string();
     let confirm = form.get("confirm").unwrap_or("").to_string();
-    blocking(move || {
+    respond(state, move |state, now| {
         let principal = admin(&req)?;
-        let person = user(&state, &id)?;
+        let person = user(state, &id)?;
         let refuse = |message: &str| {
             Ok(page(&req, &person, None, Some(message), StatusCode::UNPROCESSABLE_ENTITY))
         };
@@ -160,7 +159,6 @@ pub async fn set_password(
             Ok(hash) => hash,
             Err(message) => return refuse(&message),
         };
-        let now = (state.clock)();
         state.store.set_password(&id, &hash, &principal.actor(now), now)?;
         Ok(forms::see_other("/settings?saved=password"))
     })

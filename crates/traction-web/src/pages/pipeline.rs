@@ -19,7 +19,7 @@ use traction_store::{ListQuery, Store};
 use super::*;
 use crate::forms::{self, Form};
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, WebError, blocking, render};
+use crate::{Params, Req, Result, WebError, blocking, respond};
 
 /// Cards shown per column (the largest first); the totals count every deal.
 const CARDS: usize = 25;
@@ -32,8 +32,7 @@ struct Stage {
 }
 
 pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(build(&state, &req, &params, now)?))).await
+    respond(state, move |state, now| build(state, &req, &params, now)).await
 }
 
 /// The stages of a pipeline in board order: open stages by position, then won, then lost. A

@@ -15,13 +15,13 @@ use super::records::{allow, link, money_field, or_dash, tag};
 use super::work::lead_label;
 use super::*;
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, WebError, blocking, render};
+use crate::{Params, Req, Result, WebError, respond};
 
 /// How many records of each kind a search shows.
 const SHOWN: usize = 20;
 
 pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
-    blocking(move || Ok(render(build(&state, &req, &params)?))).await
+    respond(state, move |state, _| build(state, &req, &params)).await
 }
 
 /// Records found, by kind, each once, in the caller's read scope.

@@ -24,7 +24,7 @@ use super::*;
 use crate::chart::{self, Chart, Series, Style};
 use crate::forms::{self, FieldErrors, Form};
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, WebError, blocking, encode, render};
+use crate::{Params, Req, Result, WebError, encode, respond};
 
 /// Targets per page of the list.
 const PER_PAGE: usize = 50;
@@ -121,8 +121,7 @@ impl ListFilter {
 /// first, a page at a time, each with its actual, what was expected by now, a pace bar and its
 /// status.
 pub async fn list(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || {
+    respond(state, move |state, now| {
         let store = state.store.as_ref();
         let ws = Ws::load(store, &req)?;
         let names = Names::load(store)?;
@@ -274,14 +273,13 @@ pub async fn list(State(state): State<AppState>, req: Req, params: Params) -> Re
                 }
             }
         };
-        Ok(render(layout::page(&req, "Targets", Nav::Targets, body)))
+        Ok(layout::page(&req, "Targets", Nav::Targets, body))
     })
     .await
 }
 
 pub async fn form_new(State(state): State<AppState>, req: Req) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || {
+    respond(state, move |state, now| {
         let ws = Ws::load(&state.store, &req)?;
         let (first, ..) = current_period(PeriodKind::Month, now, &ws.zone)?;
         let values = Form(vec![
@@ -291,7 +289,7 @@ pub async fn form_new(State(state): State<AppState>, req: Req) -> Result<Respons
             ("at_risk".into(), "0.9".into()),
             ("off_track".into(), "0.75".into()),
         ]);
-        Ok(render(form_page(&state, &req, &values, &Vec::new(), false)?))
+        form_page(state, &req, &values, &Vec::new(), false)
     })
     .await
 }
@@ -301,7 +299,7 @@ pub async fn form_edit(
     req: Req,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    blocking(move || {
+    respond(state, move |state, _| {
         let store = state.store.as_ref();
         let record = store
             .get(Entity::Targets, &[Value::Text(id.clone())])?
@@ -330,7 +328,7 @@ pub async fn form_edit(
                 })
                 .collect(),
         );
-        Ok(render(form_page(&state, &req, &values, &Vec::new(), true)?))
+        form_page(state, &req, &values, &Vec::new(), true)
     })
     .await
 }
@@ -431,104 +429,111 @@ fn form_page(
 /// `POST /targets`: creates (no id) or replaces (id) a target; the metric must be in the catalog.
 pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Result<Response> {
     let form = Form::parse(&body)?;
-    let st = state.clone();
     let editing = form.get("id").is_some();
-    let principal = req.principal.clone();
-    let outcome = blocking(move || {
-        let store = st.store.as_ref();
-        let now = (st.clock)();
-        let ctx = forms::context(store, now)?;
-        let id = form.get("id").map_or_else(
-            || traction_server::api::records::generated_id(Entity::Targets, now),
-            str::to_string,
-        );
-        let mut errors: FieldErrors = Vec::new();
-        // A rate is entered in percent and stored as the fraction (docs/kpis.md): 25 → 0.25.
-        let share = form
-            .get("metric")
-            .and_then(|m| st.catalog.get(m))
-            .is_some_and(traction_kpi::check::is_share);
-        let mut parsed = Form(form.0.clone());
-        if share && let Some(text) = form.get("value") {
-            match traction_kpi::check::percent_to_fraction(text) {
-                Some(fraction) => {
-                    parsed.0.retain(|(k, _)| k != "value");
-                    parsed.0.push(("value".into(), fraction));
-                }
-                None => errors.push((
-                    "value".into(),
-                    format!("{text:?} is not a number: enter a percentage such as 25"),
-                )),
-            }
-        }
-        let record = match forms::record_from_form(Entity::Targets, &parsed, Some(&id), &ctx) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                errors.extend(e);
-                None
-            }
-        };
-        // spec: kpis.md, Targets: the one check the command line, the API and imports use too.
-        if let Some(r) = &record {
-            let engine = Engine { store, catalog: &st.catalog };
-            for p in traction_kpi::check::check_target(&engine, r, ctx.currency) {
-                let message = match (share, p.field.as_str()) {
-                    (true, "value") => format!(
-                        "{}% is not a rate: enter a percentage from 0 to 100",
-                        form.get("value").unwrap_or("")
-                    ),
-                    _ => p.message,
-                };
-                errors.push((p.field, message));
-            }
-        }
-        // A period starting more than a year ahead is most likely a typing slip (2062 for 2026):
-        // asked to be confirmed, as the log form asks of an activity's time.
-        if let Some(r) = &record
-            && let Value::Date(start) = r.get("starts_on")
-            && form.get("confirm_future").is_none()
-            && start
-                .to_zoned(ctx.zone.clone())
-                .is_ok_and(|z| z.timestamp().as_microsecond() > now + super::activity::FAR_AHEAD)
-        {
-            errors.push((
-                "starts_on".into(),
-                format!(
-                    "{} ({start}): check the year, or tick “Yes, this date” and save again",
-                    super::activity::FAR_AHEAD_TEXT
-                ),
-            ));
-        }
-        if let Some(s) = form.get("scope")
-            && let Err(e) = traction_kpi::scope::Scope::parse(s)
-        {
-            errors.push(("scope".into(), e));
-        }
-        if let Some(r) = &record
-            && let Err(e) = Target::from_record(r)
-        {
-            errors.push(("value".into(), e));
-        }
-        let Some(record) = record.filter(|_| errors.is_empty()) else {
-            return Ok(Err((errors, form)));
-        };
-        let principal =
-            principal.as_deref().ok_or_else(|| WebError::bad("sign in to set a target"))?;
-        Ok(forms::write_as(&st, principal, now, vec![record])?
-            .map(|summary| (id, summary))
-            .map_err(|e| (e, form)))
-    })
-    .await?;
-    match outcome {
+    respond(state, move |st, now| match save_target(st, req.principal.as_deref(), form, now)? {
         Ok((id, summary)) => {
-            forms::announce(&state, &summary, Entity::Targets);
+            forms::announce(st, &summary, Entity::Targets);
             Ok(forms::see_other(&format!("/targets/{}", encode(&id))))
         }
         Err((errors, form)) => {
-            let markup = blocking(move || form_page(&state, &req, &form, &errors, editing)).await?;
+            let markup = form_page(st, &req, &form, &errors, editing)?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response())
         }
+    })
+    .await
+}
+
+/// What a refused target form comes back with: the problems by field, and the form as sent.
+type Refused = (FieldErrors, Form);
+
+/// Checks the target form and writes the target as the caller: its id and what was written, or
+/// the problems to show on the form.
+fn save_target(
+    st: &AppState,
+    principal: Option<&traction_server::auth::Principal>,
+    form: Form,
+    now: Micros,
+) -> Result<std::result::Result<(String, traction_store::Summary), Refused>> {
+    let store = st.store.as_ref();
+    let ctx = forms::context(store, now)?;
+    let id = form.get("id").map_or_else(
+        || traction_server::api::records::generated_id(Entity::Targets, now),
+        str::to_string,
+    );
+    let mut errors: FieldErrors = Vec::new();
+    // A rate is entered in percent and stored as the fraction (docs/kpis.md): 25 → 0.25.
+    let share = form
+        .get("metric")
+        .and_then(|m| st.catalog.get(m))
+        .is_some_and(traction_kpi::check::is_share);
+    let mut parsed = Form(form.0.clone());
+    if share && let Some(text) = form.get("value") {
+        match traction_kpi::check::percent_to_fraction(text) {
+            Some(fraction) => {
+                parsed.0.retain(|(k, _)| k != "value");
+                parsed.0.push(("value".into(), fraction));
+            }
+            None => errors.push((
+                "value".into(),
+                format!("{text:?} is not a number: enter a percentage such as 25"),
+            )),
+        }
     }
+    let record = match forms::record_from_form(Entity::Targets, &parsed, Some(&id), &ctx) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            errors.extend(e);
+            None
+        }
+    };
+    // spec: kpis.md, Targets: the one check the command line, the API and imports use too.
+    if let Some(r) = &record {
+        let engine = Engine { store, catalog: &st.catalog };
+        for p in traction_kpi::check::check_target(&engine, r, ctx.currency) {
+            let message = match (share, p.field.as_str()) {
+                (true, "value") => format!(
+                    "{}% is not a rate: enter a percentage from 0 to 100",
+                    form.get("value").unwrap_or("")
+                ),
+                _ => p.message,
+            };
+            errors.push((p.field, message));
+        }
+    }
+    // A period starting more than a year ahead is most likely a typing slip (2062 for 2026):
+    // asked to be confirmed, as the log form asks of an activity's time.
+    if let Some(r) = &record
+        && let Value::Date(start) = r.get("starts_on")
+        && form.get("confirm_future").is_none()
+        && start
+            .to_zoned(ctx.zone.clone())
+            .is_ok_and(|z| z.timestamp().as_microsecond() > now + super::activity::FAR_AHEAD)
+    {
+        errors.push((
+            "starts_on".into(),
+            format!(
+                "{} ({start}): check the year, or tick “Yes, this date” and save again",
+                super::activity::FAR_AHEAD_TEXT
+            ),
+        ));
+    }
+    if let Some(s) = form.get("scope")
+        && let Err(e) = traction_kpi::scope::Scope::parse(s)
+    {
+        errors.push(("scope".into(), e));
+    }
+    if let Some(r) = &record
+        && let Err(e) = Target::from_record(r)
+    {
+        errors.push(("value".into(), e));
+    }
+    let Some(record) = record.filter(|_| errors.is_empty()) else {
+        return Ok(Err((errors, form)));
+    };
+    let principal = principal.ok_or_else(|| WebError::bad("sign in to set a target"))?;
+    Ok(forms::write_as(st, principal, now, vec![record])?
+        .map(|summary| (id, summary))
+        .map_err(|e| (e, form)))
 }
 
 /// What a target still needs per working hour, saying whose rate it is (issue 22.2): for a team
@@ -591,7 +596,7 @@ pub async fn confirm_delete(
     req: Req,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    blocking(move || {
+    respond(state, move |state, _| {
         let store = state.store.as_ref();
         let names = Names::load(store)?;
         let engine = Engine { store, catalog: &state.catalog };
@@ -609,7 +614,7 @@ pub async fn confirm_delete(
                 }
             }
         };
-        Ok(render(layout::page(&req, "Delete target", Nav::Targets, body)))
+        Ok(layout::page(&req, "Delete target", Nav::Targets, body))
     })
     .await
 }
@@ -621,32 +626,29 @@ pub async fn delete(
     req: Req,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let st = state.clone();
-    let principal = req.principal.clone();
-    let summary = blocking(move || {
+    respond(state, move |st, now| {
         let principal =
-            principal.as_deref().ok_or_else(|| WebError::bad("sign in to delete a target"))?;
-        let now = (st.clock)();
-        let guarded = forms::guarded(&st, principal, now);
+            req.principal.as_deref().ok_or_else(|| WebError::bad("sign in to delete a target"))?;
+        let guarded = forms::guarded(st, principal, now);
         let res = (|| {
             let mut writer = guarded.writer()?;
             writer.delete(Entity::Targets, &[Value::Text(id.clone())])?;
             writer.commit()
         })();
-        match res {
-            Ok(summary) => Ok(summary),
+        let summary = match res {
+            Ok(summary) => summary,
             Err(_) if guarded.denied().is_some() => {
-                Err(forms::denied(&guarded).unwrap_or_else(|| WebError::bad("refused")))
+                return Err(forms::denied(&guarded).unwrap_or_else(|| WebError::bad("refused")));
             }
             Err(traction_store::Error::NotFound) => {
-                Err(WebError::not_found(format!("no target has id {id:?}")))
+                return Err(WebError::not_found(format!("no target has id {id:?}")));
             }
-            Err(e) => Err(e.into()),
-        }
+            Err(e) => return Err(e.into()),
+        };
+        forms::announce(st, &summary, Entity::Targets);
+        Ok(forms::see_other("/targets"))
     })
-    .await?;
-    forms::announce(&state, &summary, Entity::Targets);
-    Ok(forms::see_other("/targets"))
+    .await
 }
 
 /// A target: where it stands, and its breakdown (`grain=week|day|hour`, `per_head=1`).
@@ -656,8 +658,7 @@ pub async fn detail(
     Path(id): Path<String>,
     params: Params,
 ) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(detail_page(&state, &req, &id, &params, now)?))).await
+    respond(state, move |state, now| detail_page(state, &req, &id, &params, now)).await
 }
 
 fn detail_page(

@@ -19,11 +19,10 @@ use traction_server::AppState;
 use super::*;
 use crate::chart::{self, Chart, Series, Style};
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, WebError, blocking, render};
+use crate::{Params, Req, Result, WebError, respond};
 
 pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(build(&state, &req, &params, now)?))).await
+    respond(state, move |state, now| build(state, &req, &params, now)).await
 }
 
 /// The scope Today opens on without `scope=`: what the reader answers for. An admin watches the

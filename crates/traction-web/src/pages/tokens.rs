@@ -10,7 +10,7 @@ use traction_server::AppState;
 
 use super::Ws;
 use crate::forms::Form;
-use crate::{Req, Result, WebError, blocking, render};
+use crate::{Req, Result, WebError, respond};
 
 pub fn tokens_card(state: &AppState, req: &Req, new_token: Option<&str>) -> Result<Markup> {
     let Some(user) = &req.user else { return Ok(html! {}) };
@@ -70,9 +70,8 @@ pub async fn create_token(
 ) -> Result<Response> {
     let form = Form::parse(&body)?;
     let name: String = form.get("name").unwrap_or("").chars().take(100).collect();
-    blocking(move || {
+    respond(state, move |state, now| {
         let principal = req.principal()?;
-        let now = (state.clock)();
         let (_, token) = traction_server::auth::api::issue_token(
             &state.store,
             &principal.user_id,
@@ -81,7 +80,7 @@ pub async fn create_token(
             &principal.actor(now),
         )
         .map_err(crate::forms::api_error)?;
-        Ok(render(super::settings::page_with_token(&state, &req, &token)?))
+        super::settings::page_with_token(state, &req, &token)
     })
     .await
 }
@@ -94,9 +93,8 @@ pub async fn revoke_token(
 ) -> Result<Response> {
     let form = Form::parse(&body)?;
     let id = form.get("id").unwrap_or("").to_string();
-    blocking(move || {
+    respond(state, move |state, now| {
         let principal = req.principal()?;
-        let now = (state.clock)();
         // Only one's own tokens from this page; another's is as if it did not exist.
         match state.store.token(&id)? {
             Some(t) if t.user_id == principal.user_id => {

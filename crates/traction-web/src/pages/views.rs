@@ -16,7 +16,7 @@ use traction_server::AppState;
 use super::Ws;
 use crate::forms::{self, Form};
 use crate::layout::{self, Nav};
-use crate::{Req, Result, WebError, blocking, render};
+use crate::{Req, Result, WebError, respond};
 
 /// The list pages a view may be of.
 pub const LISTS: &[(&str, &str)] = &[
@@ -55,7 +55,7 @@ pub fn save_form(req: &Req) -> Markup {
 }
 
 pub async fn list(State(state): State<AppState>, req: Req) -> Result<Response> {
-    blocking(move || Ok(render(page(&state, &req, None)?))).await
+    respond(state, move |state, _| page(state, &req, None)).await
 }
 
 fn page(state: &AppState, req: &Req, problem: Option<&str>) -> Result<Markup> {
@@ -104,7 +104,7 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
     let form = Form::parse(&body)?;
     let name = form.get("name").unwrap_or("").trim().to_string();
     let path = form.get("path").unwrap_or("").trim().to_string();
-    blocking(move || {
+    respond(state, move |state, now| {
         let Some(user) = &req.user else {
             return Err(WebError::bad(
                 "saved views belong to a signed-in user: this server runs without sign-in",
@@ -118,11 +118,11 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
                 "path: {path:?} is not a list page; save a view from Deals, Leads, Customers, Orders, Products, Campaigns or Costs"
             )));
         }
-        match state.store.save_view(&user.id, &name, &path, (state.clock)()) {
+        match state.store.save_view(&user.id, &name, &path, now) {
             Ok(_) => Ok(forms::see_other(&path)),
             Err(traction_store::Error::Invalid(problems)) => {
                 let message: Vec<String> = problems.into_iter().map(|p| p.message).collect();
-                let markup = page(&state, &req, Some(&message.join("; ")))?;
+                let markup = page(state, &req, Some(&message.join("; ")))?;
                 Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response())
             }
             Err(e) => Err(e.into()),
@@ -136,7 +136,7 @@ pub async fn delete(
     req: Req,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    blocking(move || {
+    respond(state, move |state, _| {
         let Some(user) = &req.user else {
             return Err(WebError::bad("saved views belong to a signed-in user"));
         };

@@ -1,7 +1,7 @@
 //! The pages of the records people work in (interfaces.md, Web application): a deal, a lead and
 //! a contact, each with its fields, the next step, the related records and a timeline — stage
 //! changes, activities (notes are activities of kind `note`), e-mail events and the audit log's
-//! entries for the record, newest first. A customer's page is in `records.rs`.
+//! entries for the record, newest first. A customer's page is in `records/customers.rs`.
 //!
 //! Every list on these pages is read through an index on the record it belongs to (migration
 //! V10), newest first and bounded, so a page costs the same at any scale. A record the caller
@@ -23,7 +23,7 @@ use super::records::{
 };
 use super::*;
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, blocking, encode, render};
+use crate::{Params, Req, Result, blocking, encode, respond};
 
 /// How many entries of each kind a timeline reads (the newest).
 const TIMELINE: usize = 50;
@@ -36,8 +36,7 @@ pub async fn deal(
     params: Params,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(deal_page(&state, &req, &params, &id, now)?))).await
+    respond(state, move |state, now| deal_page(state, &req, &params, &id, now)).await
 }
 
 pub async fn lead(
@@ -46,8 +45,7 @@ pub async fn lead(
     params: Params,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(lead_page(&state, &req, &params, &id, now, None)?))).await
+    respond(state, move |state, now| lead_page(state, &req, &params, &id, now, None)).await
 }
 
 pub async fn contact(
@@ -56,8 +54,7 @@ pub async fn contact(
     params: Params,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || Ok(render(contact_page(&state, &req, &params, &id, now)?))).await
+    respond(state, move |state, now| contact_page(state, &req, &params, &id, now)).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -784,7 +781,7 @@ fn contact_page(
 }
 
 // ---------------------------------------------------------------------------------------------
-// An account (its page is the customer page, `records.rs`; these are its working parts)
+// An account (its page is the customer page, `records/customers.rs`; these are its working parts)
 
 /// An account's next step and timeline: its activities (notes and tasks included), the stage
 /// changes of its deals, the e-mails of its contacts and its audit entries, as on a deal's,

@@ -1,0 +1,262 @@
+//! The order list and an order's page, with its lines.
+
+use super::*;
+
+pub async fn orders(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
+    respond(state, move |state, _| orders_page(state, &req, &params)).await
+}
+
+pub async fn order(
+    State(state): State<AppState>,
+    req: Req,
+    params: Params,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    respond(state, move |state, _| order_page(state, &req, &params, &id)).await
+}
+
+/// Names of the customers of some records, looked up once each.
+fn account_names<'a>(
+    store: &SqliteStore,
+    records: impl Iterator<Item = &'a Record>,
+) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for r in records {
+        let id = text(r, "account_id");
+        if id.is_empty() || out.contains_key(id) {
+            continue;
+        }
+        if let Some(a) = store.get(Entity::Accounts, &[Value::Text(id.to_string())])? {
+            out.insert(id.to_string(), text(&a, "name").to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// An order's lines and the total they add up to (quantity × unit price − discount each).
+fn order_lines(store: &SqliteStore, order_id: &str) -> Result<(Vec<Record>, i64)> {
+    let filters = [("order_id", Value::Text(order_id.to_string()))];
+    let mut lines = Vec::new();
+    let mut after: Option<Vec<Value>> = None;
+    loop {
+        let page = store.list(
+            Entity::OrderLines,
+            &ListQuery { filters: &filters, condition: None, after: after.as_deref(), limit: 1000 },
+        )?;
+        let done = page.len() < 1000;
+        after = page.last().map(|r| vec![r.get("order_id").clone(), r.get("line").clone()]);
+        lines.extend(page);
+        if done {
+            break;
+        }
+    }
+    let total = lines.iter().map(line_amount).sum();
+    Ok((lines, total))
+}
+
+fn line_amount(line: &Record) -> i64 {
+    let q = line.get("quantity").as_int().unwrap_or(0);
+    let p = line.get("unit_price").as_int().unwrap_or(0);
+    let d = line.get("discount").as_int().unwrap_or(0);
+    q * p - d
+}
+
+/// An order's total: the stored one, else the sum of its lines.
+pub(super) fn order_total(store: &SqliteStore, order: &Record) -> Result<i64> {
+    match order.get("total").as_int() {
+        Some(t) => Ok(t),
+        None => Ok(order_lines(store, text(order, "id"))?.1),
+    }
+}
+
+fn orders_page(state: &AppState, req: &Req, params: &Params) -> Result<Markup> {
+    allow(
+        params,
+        &["status", "channel", "customer", "from", "to", "before", "limit"],
+        "the order list",
+    )?;
+    let store = state.store.as_ref();
+    let ws = Ws::load(store, req)?;
+    let names = Names::load(store)?;
+    let limit = limit_param(params)?;
+    let status = enum_param(params, "status", ORDER_STATUSES)?;
+    let channel = category_param(params, "channel");
+    let customer = ref_param(store, params, "customer", Entity::Accounts)?;
+    let (from, to) = date_range(params)?;
+    let cursor = before_param(params, Entity::Orders, "placed_at")?;
+
+    let mut filters: Vec<(&str, Value)> = Vec::new();
+    if let Some(s) = &status {
+        filters.push(("status", Value::Text(s.clone())));
+    }
+    if let Some(c) = &channel {
+        filters.push(("channel", Value::Text(c.clone())));
+    }
+    if let Some(c) = &customer {
+        filters.push(("account_id", Value::Text(c.clone())));
+    }
+    let (lo, hi) = day_span(from, to, &ws)?;
+    let (sql, sql_params) = if from.is_some() || to.is_some() {
+        read_scope(req, Entity::Orders).and(
+            vec!["placed_at >= ? AND placed_at < ?".into()],
+            vec![Value::Instant(lo), Value::Instant(hi)],
+        )
+    } else {
+        read_scope(req, Entity::Orders).and(Vec::new(), Vec::new())
+    };
+    let condition = (!sql.is_empty()).then_some(Condition { sql: &sql, params: &sql_params });
+    let mut rows = store.recent(
+        Entity::Orders,
+        "placed_at",
+        &ListQuery { filters: &filters, condition, after: cursor.as_deref(), limit: limit + 1 },
+    )?;
+    let next = (rows.len() > limit).then(|| {
+        rows.truncate(limit);
+        page_link("/orders", params, ("before", &before_value(&rows[limit - 1], "placed_at")))
+    });
+    let customers = account_names(store, rows.iter())?;
+    let mut totals = Vec::with_capacity(rows.len());
+    for o in &rows {
+        totals.push(order_total(store, o)?);
+    }
+    let any = filtered(params, &["status", "channel", "customer", "from", "to"]);
+    let none_yet = rows.is_empty() && !any && cursor.is_none() && store.count(Entity::Orders)? == 0;
+    let customer_name =
+        customer.as_ref().and_then(|c| customers.get(c).cloned().or_else(|| Some(c.clone())));
+
+    let body = html! {
+        div.page-head {
+            h1 { "Orders" }
+            p.sub {
+                "Newest first"
+                @if let (Some(c), Some(n)) = (&customer, &customer_name) { " · from " a href=(link("/customers", c)) { (n) } }
+            }
+        }
+        (super::views::save_form(req))
+        form.filters method="get" action="/orders" {
+            label for="status" { "Status" }
+            select id="status" name="status" {
+                option value="" { "Any" }
+                @for s in ORDER_STATUSES { option value=(s) selected[status.as_deref() == Some(*s)] { (s) } }
+            }
+            label for="channel" { "Channel" }
+            input type="text" id="channel" name="channel" value=[channel.as_deref()] size="10";
+            label for="from" { "From" }
+            input type="date" id="from" name="from" value=[from.map(|d| d.to_string())];
+            label for="to" { "To" }
+            input type="date" id="to" name="to" value=[to.map(|d| d.to_string())];
+            @if let Some(c) = &customer { input type="hidden" name="customer" value=(c); }
+            button type="submit" { "Show" }
+            @if any { a href="/orders" { "Clear" } }
+        }
+        @if none_yet {
+            (layout::empty("No orders yet — import them on the Import page.", Some(("/import", "Import data"))))
+        } @else if rows.is_empty() {
+            (layout::empty("No orders match these filters — change or clear them.", Some(("/orders", "Show all orders"))))
+        } @else {
+            div.card.scroll {
+                table {
+                    thead { tr {
+                        th scope="col" { "Order" } th scope="col" { "Placed" } th scope="col" { "Customer" } th scope="col" { "Channel" }
+                        th scope="col" { "Owner" } th scope="col" { "Status" } th.num scope="col" { "Total" }
+                    } }
+                    tbody {
+                        @for (o, total) in rows.iter().zip(&totals) {
+                            @let account = text(o, "account_id");
+                            tr {
+                                th scope="row" { a href=(link("/orders", text(o, "id"))) { (text(o, "id")) } }
+                                td { (when(&ws, o, "placed_at")) }
+                                td { a href=(link("/customers", account)) { (customers.get(account).map_or(account, |n| n.as_str())) } }
+                                td { @if text(o, "channel").is_empty() { "–" } @else { a.filter href=(filter_link("/orders", params, &[("channel", text(o, "channel"))])) title="Only this channel" { (text(o, "channel")) } } }
+                                td { (or_dash(names.user(text(o, "owner_id")))) }
+                                td { a.filter href=(filter_link("/orders", params, &[("status", text(o, "status"))])) title="Only this status" { (tag(text(o, "status"))) } }
+                                td.num { (minor(&ws, Some(*total))) }
+                            }
+                        }
+                    }
+                }
+            }
+            (pager(next))
+        }
+    };
+    Ok(layout::page(req, "Orders", Nav::Customers, body))
+}
+
+fn order_page(state: &AppState, req: &Req, params: &Params, id: &str) -> Result<Markup> {
+    allow(params, &[], "an order's page")?;
+    let store = state.store.as_ref();
+    let ws = Ws::load(store, req)?;
+    let names = Names::load(store)?;
+    let order = find(store, Entity::Orders, id)?;
+    check_visible(store, req, &order, Entity::Orders, id)?;
+    let (lines, computed) = order_lines(store, id)?;
+    let mut products = BTreeMap::new();
+    for l in &lines {
+        let pid = text(l, "product_id");
+        if !products.contains_key(pid) {
+            let name = store
+                .get(Entity::Products, &[Value::Text(pid.to_string())])?
+                .map_or_else(|| pid.to_string(), |p| text(&p, "name").to_string());
+            products.insert(pid.to_string(), name);
+        }
+    }
+    let account = text(&order, "account_id");
+    let customer = store.get(Entity::Accounts, &[Value::Text(account.to_string())])?;
+    let customer_name = customer.as_ref().map_or(account, |c| text(c, "name"));
+    let stored = order.get("total").as_int();
+    let title = format!("Order {id}");
+
+    let body = html! {
+        div.page-head {
+            h1 { (title) }
+            p.sub { a href="/orders" { "Orders" } " · " a href=(link("/customers", account)) { (customer_name) } }
+        }
+        section.card aria-labelledby="facts-h" {
+            h2 #facts-h { "Facts" }
+            dl.facts {
+                dt { "Customer" } dd { a href=(link("/customers", account)) { (customer_name) } }
+                dt { "Placed" } dd { (when(&ws, &order, "placed_at")) }
+                dt { "Status" } dd { (tag(text(&order, "status"))) }
+                dt { "Channel" } dd { (or_dash(text(&order, "channel"))) }
+                dt { "Owner" } dd { (or_dash(names.user(text(&order, "owner_id")))) }
+                dt { "Promised for" } dd { (day_of(&ws, &order, "promised_on")) }
+                dt { "Fulfilled" } dd { (when(&ws, &order, "fulfilled_at")) }
+                dt { "Total" } dd.num { (minor(&ws, Some(stored.unwrap_or(computed)))) }
+            }
+        }
+        section.card aria-labelledby="lines-h" {
+            h2 #lines-h { "Lines" }
+            @if lines.is_empty() {
+                p.sub { "This order has no lines" @if stored.is_some() { "; its total was given as a whole" } "." }
+            } @else {
+                div.scroll { table {
+                    thead { tr {
+                        th.num scope="col" { "#" } th scope="col" { "Product" } th.num scope="col" { "Quantity" }
+                        th.num scope="col" { "Unit price" } th.num scope="col" { "Discount" } th.num scope="col" { "Amount" }
+                    } }
+                    tbody {
+                        @for l in &lines {
+                            @let pid = text(l, "product_id");
+                            tr {
+                                td.num { (l.get("line").as_int().unwrap_or(0)) }
+                                th scope="row" { a href=(link("/products", pid)) { (products.get(pid).map_or(pid, |n| n.as_str())) } }
+                                td.num { (ws.fmt.count(l.get("quantity").as_int().unwrap_or(0) as f64)) }
+                                td.num { (minor(&ws, l.get("unit_price").as_int())) }
+                                td.num { (minor(&ws, Some(l.get("discount").as_int().unwrap_or(0)))) }
+                                td.num { (minor(&ws, Some(line_amount(l)))) }
+                            }
+                        }
+                    }
+                    tfoot { tr {
+                        th scope="row" colspan="5" { "Total of the lines" }
+                        td.num { strong { (minor(&ws, Some(computed))) } }
+                    } }
+                } }
+                @if stored.is_some_and(|s| s != computed) {
+                    p.error-text { "The order's stored total (" (minor(&ws, stored)) ") differs from its lines." }
+                }
+            }
+        }
+    };
+    Ok(layout::page(req, &title, Nav::Customers, body))
+}
