@@ -995,6 +995,223 @@ fn change(now: Option<f64>, then: Option<f64>) -> String {
 mod tests {
     use super::*;
 
+    /// A small report of a team in November 2026, as 13:00 UTC on the 11th: one KPI, one leading
+    /// and one lagging metric, a two-stage funnel, a one-rep leaderboard, two weeks of trend.
+    pub(crate) fn sample() -> Report {
+        use crate::pace::{Behaviour, Figures, Status};
+        use crate::period::PeriodKind;
+        use crate::service::Target;
+        let zone = jiff::tz::TimeZone::UTC;
+        let at = |t: &str| traction_domain::time::parse_instant(t, &zone).unwrap();
+        let map = |pairs: &[(&str, &str)]| {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        let figures = |actual: f64, expected: f64, pace: f64, status: Status| Figures {
+            actual: Some(actual),
+            expected,
+            pace: Some(pace),
+            status,
+            projected: Some(75_600.0),
+            required_rate: None,
+            required_rate_scope: None,
+            heads: 2,
+            gap: None,
+        };
+        let target = Target {
+            id: "t-1".into(),
+            metric: "revenue_won".into(),
+            scope: Scope::Team("north".into()),
+            period: PeriodKind::Month,
+            starts_on: jiff::civil::date(2026, 11, 1),
+            value: 84_000.0,
+            split: crate::split::Split::Calendar,
+            at_risk: 0.9,
+            off_track: 0.75,
+            min_sample: None,
+        };
+        let line =
+            |metric: &str, label: &str, unit, indicator, values: [Option<f64>; 3]| MetricLine {
+                metric: metric.into(),
+                label: label.into(),
+                unit,
+                indicator,
+                value: values[0],
+                previous: values[1],
+                year_ago: values[2],
+            };
+        let stage = |stage: &str, reached, conversion: Option<f64>| FunnelRow {
+            pipeline: "p1".into(),
+            stage: stage.into(),
+            position: 1,
+            reached,
+            conversion_to_next: conversion,
+            leakage: conversion.map(|c| 1.0 - c),
+        };
+        let (from, to) = (at("2026-10-01"), at("2026-10-11 13:00"));
+        Report {
+            from: "2026-11-01".into(),
+            to: "2026-12-01".into(),
+            scope: Scope::Team("north".into()),
+            at: at("2026-11-11 13:00"),
+            kpis: vec![KpiRow {
+                target: target.clone(),
+                figures: figures(27_000.0, 30_000.0, 0.9, Status::AtRisk),
+                behaviour: Behaviour::Accumulating,
+                interval: None,
+                error: None,
+                forecast: None,
+            }],
+            metrics: vec![
+                line(
+                    "leads_created",
+                    "Leads created",
+                    Unit::Count,
+                    Indicator::Leading,
+                    [Some(12.0), Some(10.0), None],
+                ),
+                line(
+                    "win_rate",
+                    "Win rate",
+                    Unit::Ratio,
+                    Indicator::Lagging,
+                    [Some(0.5), Some(0.4), Some(0.5)],
+                ),
+            ],
+            funnel: vec![stage("q", 4, Some(0.5)), stage("w", 2, None)],
+            leaderboard: Some((
+                "t-1".into(),
+                vec![LeaderRow {
+                    rank: 1,
+                    user: "u1".into(),
+                    target_value: 42_000.0,
+                    figures: figures(27_000.0, 15_000.0, 1.8, Status::OnTrack),
+                    band: "ahead",
+                }],
+            )),
+            trend: vec![("2026-10-26".into(), 0.0), ("2026-11-02".into(), 27_000.0)],
+            why: BTreeMap::from([(
+                "win_rate".to_string(),
+                Why { text: "Win rate rose | more deals <won>".into(), segment: None },
+            )]),
+            notes: vec!["nps is left out: no surveys".into()],
+            compared: Compared {
+                previous: Some((Stretch::new(from, to, &zone), "1–11 Oct 2026 until 13:00".into())),
+                year_ago: None,
+            },
+            names: Names {
+                users: map(&[("u1", "Ann Smith")]),
+                teams: map(&[("north", "North")]),
+                stages: map(&[("q", "Qualified"), ("w", "Won")]),
+                pipelines: map(&[("p1", "Sales")]),
+            },
+            kpi_metrics: BTreeMap::from([(
+                "revenue_won".to_string(),
+                ("Revenue won".to_string(), Unit::Money),
+            )]),
+            range_label: "November 2026".into(),
+        }
+    }
+
+    /// The Markdown, line by line: 27,000 of 84,000 against 30,000 expected is a pace of 90%;
+    /// 12 leads against 10 is +20%; a win rate of 0.5 against 0.4 is +25%, against 0.5 +0%;
+    /// 2 of 4 deals go on from Qualified (50%, the other 50% leak).
+    #[test]
+    fn the_markdown_report_is_pinned() {
+        let want = "\
+# Sales report · North team · November 2026
+
+Figures as of 2026-11-11T13:00:00Z.
+
+## KPIs
+
+| KPI | target | actual | expected | pace | status | projected |
+| --- | ---: | ---: | ---: | ---: | --- | ---: |
+| Revenue won · North team · November 2026 | 84,000 | 27,000 | 30,000 | 90.0% | ● at risk | 75,600 |
+
+## Leading metrics
+
+| metric | value | vs 1–11 Oct 2026 until 13:00 | change | vs a year ago | change |
+| --- | ---: | ---: | ---: | ---: | ---: |
+| Leads created | 12 | 10 | ▲ 20.0% | – | – |
+
+## Lagging metrics
+
+| metric | value | vs 1–11 Oct 2026 until 13:00 | change | vs a year ago | change |
+| --- | ---: | ---: | ---: | ---: | ---: |
+| Win rate | 50.0% | 40.0% | ▲ 25.0% | 50.0% | ▲ 0.0% |
+
+- Win rate rose \\| more deals <won>
+
+## Funnel
+
+Deals created in November 2026, by the furthest stage they reached (a deal that skipped a stage counts as having reached it); conversion is to the next stage.
+
+| pipeline | stage | deals reached | conversion to next | leakage |
+| --- | --- | ---: | ---: | ---: |
+| Sales | Qualified | 4 | 50.0% | 50.0% |
+| Sales | Won | 2 | – | – |
+
+## Leaderboard · Revenue won · North team · November 2026
+
+| rank | rep | target | actual | pace | band |
+| ---: | --- | ---: | ---: | ---: | --- |
+| 1 | Ann Smith | 42,000 | 27,000 | 180.0% | ahead |
+
+_Note: nps is left out: no surveys._
+";
+        assert_eq!(sample().to_markdown(), want);
+    }
+
+    /// The CSV: values as the JSON gives them, the previous stretch's bounds, no year-ago one.
+    #[test]
+    fn the_csv_report_is_pinned() {
+        let want = "\
+metric,label,indicator,unit,value,previous,year_ago,previous_from,previous_to,year_ago_from,year_ago_to
+leads_created,Leads created,leading,count,12,10,,2026-10-01,2026-10-11T13:00:00+00:00,,
+win_rate,Win rate,lagging,ratio,0.5,0.4,0.5,2026-10-01,2026-10-11T13:00:00+00:00,,
+";
+        assert_eq!(sample().to_csv(), want);
+    }
+
+    /// The HTML page: the tile's pace bar is 27,000 / 84,000 × 200 = 64.3 wide with the tick at
+    /// 30,000 / 84,000 × 200 = 71.4; the weekly bars share 570 px (285 each, 283 drawn), the
+    /// 27,000 week 160 high; the funnel's bars are 4 / 4 × 380 and 2 / 4 × 380 wide.
+    #[test]
+    fn the_html_report_is_pinned() {
+        let head = "<section><h2>";
+        let metrics_head = "<table><thead><tr><th>metric</th><th>value</th><th>vs 1–11 Oct 2026 until 13:00</th><th>change</th><th>vs a year ago</th><th>change</th></tr></thead><tbody>";
+        let body = [
+            "<header><h1>Sales report</h1><p>North team · November 2026 · figures as of 2026-11-11T13:00:00Z</p></header>",
+            head, "KPIs</h2><div class=tiles>",
+            "<article class=\"tile at_risk\"><h3>Revenue won · North team · November 2026</h3><p class=value>27,000</p><p>target 84,000 · expected 30,000</p>",
+            "<svg width=200 height=14 role=img aria-label=\"actual 27,000 of target 84,000, expected 30,000\"><rect width=200 height=14 fill=#eaeef2 rx=3></rect><rect width=64.3 height=14 fill=#0969da rx=3></rect><line x1=71.4 x2=71.4 y1=0 y2=14 stroke=#1f2328 stroke-width=2></line></svg>",
+            "<p class=status>● at risk</p><p class=small>projected 75,600</p></article></div></section>",
+            head, "Leading metrics</h2>", metrics_head,
+            "<tr><td>Leads created</td><td>12</td><td>10</td><td>▲ 20.0%</td><td>–</td><td>–</td></tr></tbody></table></section>",
+            head, "Lagging metrics</h2>", metrics_head,
+            "<tr><td>Win rate</td><td>50.0%</td><td>40.0%</td><td>▲ 25.0%</td><td>50.0%</td><td>▲ 0.0%</td></tr></tbody></table>",
+            "<ul class=why><li>Win rate rose | more deals &lt;won&gt;</li></ul></section>",
+            head, "Revenue won by week</h2>",
+            "<svg viewBox=\"0 0 640 200\" width=100% role=img aria-label=\"revenue won by week\"><line x1=70 x2=640 y1=170 y2=170 stroke=#d0d7de></line><text x=0 y=12>27,000</text><text x=0 y=170>0</text>",
+            "<rect x=71.0 y=170.0 width=283.0 height=0.0 fill=#0969da><title>week of 2026-10-26: 0</title></rect><text x=70.0 y=190>10-26</text>",
+            "<rect x=356.0 y=10.0 width=283.0 height=160.0 fill=#0969da><title>week of 2026-11-02: 27,000</title></rect><text x=355.0 y=190>11-02</text>",
+            "</svg></section>",
+            head, "Funnel</h2><p class=small>Deals created in November 2026, by the furthest stage they reached (a deal that skipped a stage counts as having reached it); conversion is to the next stage.</p>",
+            "<svg viewBox=\"0 0 640 60\" width=100% role=img aria-label=\"funnel\">",
+            "<text x=0 y=16.0>Qualified</text><rect x=140 y=2.0 width=380.0 height=20 fill=#0969da><title>Qualified: 4 deals reached</title></rect><text x=526.0 y=16.0>4 deals · 50.0% to next · largest leak</text>",
+            "<text x=0 y=44.0>Won</text><rect x=140 y=30.0 width=190.0 height=20 fill=#0969da><title>Won: 2 deals reached</title></rect><text x=336.0 y=44.0>2 deals · – to next</text>",
+            "</svg></section>",
+            head, "Leaderboard · Revenue won · North team · November 2026</h2><table class=board><thead><tr><th>rank</th><th>rep</th><th>target</th><th>actual</th><th>pace</th><th>band</th></tr></thead><tbody>",
+            "<tr><td>1</td><td>Ann Smith</td><td>42,000</td><td>27,000</td><td>180.0%</td><td>ahead</td></tr></tbody></table></section>",
+            "<p class=small>Note: nps is left out: no surveys.</p>",
+        ]
+        .concat();
+        let want = format!(
+            "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width,initial-scale=1\"><title>Sales report · North team · November 2026</title><style>{CSS}</style></head><body>{body}</body></html>\n"
+        );
+        assert_eq!(sample().to_html(), want);
+    }
+
     #[test]
     fn stretches_read_as_people_write_them() {
         let zone = jiff::tz::TimeZone::get("Europe/London").unwrap();
