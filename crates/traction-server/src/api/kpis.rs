@@ -168,9 +168,11 @@ pub(crate) async fn report(state: AppState, p: Params) -> Result<Response> {
             .map_err(kpi_error)?;
             Ok(match get(&list, "format").unwrap_or("json") {
                 "json" => (report.to_json().to_string(), "application/json"),
-                "md" | "markdown" => (report.to_markdown(), "text/markdown; charset=utf-8"),
-                "html" => (report.to_html(), "text/html; charset=utf-8"),
-                "csv" => (report.to_csv(), "text/csv; charset=utf-8"),
+                "md" | "markdown" => {
+                    (traction_render::report::markdown(&report), "text/markdown; charset=utf-8")
+                }
+                "html" => (traction_render::report::html(&report), "text/html; charset=utf-8"),
+                "csv" => (traction_render::report::csv(&report), "text/csv; charset=utf-8"),
                 other => {
                     return Err(bad(format!(
                         "format: {other:?} is not a report format: use json, md, html or csv"

@@ -817,9 +817,9 @@ pub(crate) async fn run_schedule(
                     .map_err(|e| e.to_string())?;
             Ok(traction_monitor::schedule::ReportContent {
                 json: report.to_json(),
-                text: report.to_markdown(),
-                html: report.to_html(),
-                csv: report.to_csv(),
+                text: traction_render::report::markdown(&report),
+                html: traction_render::report::html(&report),
+                csv: traction_render::report::csv(&report),
             })
         };
         let content = traction_monitor::schedule::due_report(&schedule, &due, now, &report)

@@ -62,9 +62,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         None => "json".to_string(),
     };
     let text = match format.as_str() {
-        "md" | "markdown" => report.to_markdown(),
-        "html" => report.to_html(),
-        "csv" => report.to_csv(),
+        "md" | "markdown" => traction_render::report::markdown(&report),
+        "html" => traction_render::report::html(&report),
+        "csv" => traction_render::report::csv(&report),
         "json" => format!("{}\n", report.to_json()),
         other => {
             return Err(Failure::Input(format!(
