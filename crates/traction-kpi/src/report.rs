@@ -197,22 +197,10 @@ pub fn period_text(kind: crate::period::PeriodKind, starts_on: jiff::civil::Date
     }
 }
 
-/// Assembles the report of `[from, to)` (local dates as text for display) for a scope.
+/// Assembles the report of `[from, to)` (local dates as text for display) for a scope, one part
+/// after the other, with the KPIs' figures from `metrics` (the forecast crate's source adds the
+/// KPI forecasts). A caller that wants the parts side by side uses [`Parts`] itself.
 pub fn build(
-    store: &SqliteStore,
-    catalog: &Catalog,
-    scope: Scope,
-    from: (Micros, String),
-    to: (Micros, String),
-    now: Micros,
-) -> Result<Report, Error> {
-    let engine = Engine { store, catalog };
-    build_with(store, catalog, &engine, scope, from, to, now)
-}
-
-/// [`build`] with the KPIs' figures from `metrics` (the forecast crate's source adds the KPI
-/// forecasts).
-pub fn build_with(
     store: &SqliteStore,
     catalog: &Catalog,
     metrics: &dyn MetricSource,
@@ -221,67 +209,147 @@ pub fn build_with(
     to: (Micros, String),
     now: Micros,
 ) -> Result<Report, Error> {
-    let kpis = Kpis { store, metrics };
-    let org = kpis.org()?;
-    let owners = org.owners(&scope);
-    let filter = owners.as_deref().map(owner_filter);
-    // KPIs as they stand at the end of the range, or now if the range is not over.
-    let at = to.0.min(now);
-    let zone = traction_store::Store::workspace(store)?.zone;
-    // The key metrics (about forty queries) on a second thread, beside the KPIs, the funnel and
-    // the leaderboard: the store's read connections serve both side by side.
-    let names = Names::load(store)?;
-    let (key, rest, why) = std::thread::scope(|threads| {
-        let key = threads.spawn(|| key_metrics(store, catalog, filter.as_ref(), from.0, to.0, at));
-        // The sentences on a third thread: each explanation is a few more queries per metric.
-        let why = threads
-            .spawn(|| explain_key_metrics(store, catalog, &scope, (from.0, to.0), at, &names));
-        let rest = (|| {
-            // The targets of the scope whose period overlaps the range.
-            let kpi_rows = kpis.status_where(at, |target, (start, end)| {
-                target.scope == scope && start < to.0 && end > from.0
-            })?;
-            let rest =
-                rest_of_report(&kpis, store, catalog, &filter, &from, &to, at, &zone, &kpi_rows)?;
-            Ok::<_, Error>((kpi_rows, rest))
-        })();
-        (key.join(), rest, why.join())
-    });
-    let why = why.unwrap_or_default();
-    let (metrics, mut notes) = key.map_err(|_| Error::Invalid("the key metrics failed".into()))?;
-    let (kpi_rows, (funnel, leaderboard, trend, more_notes)) = rest?;
-    notes.extend(more_notes);
-    let stretch = |compare: Compare| {
-        traction_metrics::plan::compared_range(from.0, to.0, at, compare, &zone)
-            .ok()
-            .map(|((lo, hi), _)| (Stretch::new(lo, hi, &zone), stretch_label(lo, hi, &zone)))
-    };
-    let compared =
-        Compared { previous: stretch(Compare::Previous), year_ago: stretch(Compare::Yoy) };
-    let kpi_metrics = kpi_rows
-        .iter()
-        .filter_map(|k| {
-            let m = catalog.get(&k.target.metric)?;
-            Some((m.name.clone(), (m.label.clone(), m.unit)))
-        })
-        .collect();
-    Ok(Report {
-        range_label: stretch_label(from.0, to.0, &zone),
-        compared,
-        names,
-        kpi_metrics,
-        why,
-        from: from.1,
-        to: to.1,
-        scope,
-        at,
-        kpis: kpi_rows,
-        metrics,
-        funnel,
-        leaderboard,
-        trend,
-        notes,
-    })
+    let parts = Parts::new(store, catalog, scope, from, to, now)?;
+    let (key, why, standing) =
+        (parts.key_metrics(), parts.why(KEY_METRICS), parts.standing(metrics));
+    Ok(parts.finish(key, why, standing?))
+}
+
+/// What a report is made of, loaded once: the scope's owners, the zone, the names. Its three
+/// parts — the key metrics, why they moved, and the standing (KPIs, funnel, leaderboard, trend) —
+/// are computed separately, each a few dozen queries, so that the caller (the command line, the
+/// server, a page) may run them side by side on threads of its own (the store's read connections
+/// serve them in parallel); [`Parts::finish`] puts them together. Nothing here spawns a thread.
+pub struct Parts<'a> {
+    store: &'a SqliteStore,
+    catalog: &'a Catalog,
+    scope: Scope,
+    from: (Micros, String),
+    to: (Micros, String),
+    /// KPIs as they stand at the end of the range, or now if the range is not over.
+    at: Micros,
+    filter: Option<String>,
+    zone: jiff::tz::TimeZone,
+    names: Names,
+}
+
+/// The key metrics with their comparisons, and notes on those left out.
+pub struct KeyMetrics {
+    lines: Vec<MetricLine>,
+    notes: Vec<String>,
+}
+
+/// The KPIs of the scope, and the funnel, the leaderboard and the weekly trend, with notes.
+pub struct Standing {
+    kpis: Vec<KpiRow>,
+    rest: Rest,
+}
+
+impl<'a> Parts<'a> {
+    pub fn new(
+        store: &'a SqliteStore,
+        catalog: &'a Catalog,
+        scope: Scope,
+        from: (Micros, String),
+        to: (Micros, String),
+        now: Micros,
+    ) -> Result<Parts<'a>, Error> {
+        let engine = Engine { store, catalog };
+        let org = Kpis { store, metrics: &engine }.org()?;
+        let filter = org.owners(&scope).as_deref().map(owner_filter);
+        let zone = traction_store::Store::workspace(store)?.zone;
+        let names = Names::load(store)?;
+        let at = to.0.min(now);
+        Ok(Parts { store, catalog, scope, from, to, at, filter, zone, names })
+    }
+
+    /// The names of the key metrics a report explains, for splitting [`Parts::why`] among threads.
+    pub fn key_metric_names() -> &'static [&'static str] {
+        KEY_METRICS
+    }
+
+    /// The key metrics (about forty queries).
+    pub fn key_metrics(&self) -> KeyMetrics {
+        let (from, to) = (self.from.0, self.to.0);
+        let (lines, notes) =
+            key_metrics(self.store, self.catalog, self.filter.as_ref(), from, to, self.at);
+        KeyMetrics { lines, notes }
+    }
+
+    /// Why each of `metrics` moved (a few more queries per metric).
+    pub fn why(&self, metrics: &[&str]) -> BTreeMap<String, Why> {
+        let range = (self.from.0, self.to.0);
+        explain_key_metrics(
+            self.store,
+            self.catalog,
+            &self.scope,
+            range,
+            self.at,
+            &self.names,
+            metrics,
+        )
+    }
+
+    /// The targets of the scope whose period overlaps the range, with their figures from
+    /// `metrics`; the funnel, the leaderboard and the trend.
+    pub fn standing(&self, metrics: &dyn MetricSource) -> Result<Standing, Error> {
+        let kpis = Kpis { store: self.store, metrics };
+        let (scope, from, to) = (&self.scope, self.from.0, self.to.0);
+        let kpi_rows = kpis.status_where(self.at, |target, (start, end)| {
+            &target.scope == scope && start < to && end > from
+        })?;
+        let rest = rest_of_report(
+            &kpis,
+            self.store,
+            self.catalog,
+            &self.filter,
+            &self.from,
+            &self.to,
+            self.at,
+            &self.zone,
+            &kpi_rows,
+        )?;
+        Ok(Standing { kpis: kpi_rows, rest })
+    }
+
+    /// The report from its parts.
+    pub fn finish(self, key: KeyMetrics, why: BTreeMap<String, Why>, standing: Standing) -> Report {
+        let Parts { catalog, scope, from, to, at, zone, names, .. } = self;
+        let KeyMetrics { lines: metrics, mut notes } = key;
+        let Standing { kpis: kpi_rows, rest: (funnel, leaderboard, trend, more_notes) } = standing;
+        notes.extend(more_notes);
+        let stretch = |compare: Compare| {
+            traction_metrics::plan::compared_range(from.0, to.0, at, compare, &zone)
+                .ok()
+                .map(|((lo, hi), _)| (Stretch::new(lo, hi, &zone), stretch_label(lo, hi, &zone)))
+        };
+        let compared =
+            Compared { previous: stretch(Compare::Previous), year_ago: stretch(Compare::Yoy) };
+        let kpi_metrics = kpi_rows
+            .iter()
+            .filter_map(|k| {
+                let m = catalog.get(&k.target.metric)?;
+                Some((m.name.clone(), (m.label.clone(), m.unit)))
+            })
+            .collect();
+        Report {
+            range_label: stretch_label(from.0, to.0, &zone),
+            compared,
+            names,
+            kpi_metrics,
+            why,
+            from: from.1,
+            to: to.1,
+            scope,
+            at,
+            kpis: kpi_rows,
+            metrics,
+            funnel,
+            leaderboard,
+            trend,
+            notes,
+        }
+    }
 }
 
 /// The funnel, the leaderboard of the scope's first team or company target, and revenue won per
@@ -407,6 +475,7 @@ fn explain_key_metrics(
     range: (Micros, Micros),
     at: Micros,
     names: &Names,
+    metrics: &[&str],
 ) -> BTreeMap<String, Why> {
     let explain_one = |name: &str| -> Option<(String, Why)> {
         let metric = catalog.get(name)?;
@@ -431,18 +500,7 @@ fn explain_key_metrics(
             .is_some_and(|c| c != 0.0)
             .then(|| (name.to_string(), Why { text: said.text, segment: said.segment }))
     };
-    // Two threads, each half of the metrics: the store's read pool serves them side by side.
-    let (first, second) = KEY_METRICS.split_at(KEY_METRICS.len() / 2);
-    let mut out = BTreeMap::new();
-    std::thread::scope(|threads| {
-        let other =
-            threads.spawn(|| second.iter().filter_map(|n| explain_one(n)).collect::<Vec<_>>());
-        out.extend(first.iter().filter_map(|n| explain_one(n)));
-        if let Ok(rest) = other.join() {
-            out.extend(rest);
-        }
-    });
-    out
+    metrics.iter().filter_map(|n| explain_one(n)).collect()
 }
 
 fn number(x: Option<f64>) -> Json {

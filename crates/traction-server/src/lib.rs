@@ -22,6 +22,7 @@ pub mod events;
 mod limits;
 pub mod openapi;
 pub mod os;
+pub mod report;
 mod web;
 
 use std::net::SocketAddr;

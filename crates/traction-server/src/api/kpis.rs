@@ -156,7 +156,7 @@ pub(crate) async fn report(state: AppState, p: Params) -> Result<Response> {
                 return Err(bad("to must be after from (the range is [from, to))".into()));
             }
             let scope = Scope::parse(get(&list, "scope").unwrap_or("company")).map_err(bad)?;
-            let report = traction_kpi::report::build_with(
+            let report = crate::report::build(
                 &store,
                 &catalog,
                 &traction_forecast::kpi::Source::new(&store, &catalog),

@@ -813,7 +813,7 @@ pub(crate) async fn run_schedule(
             };
             let scope = Scope::parse(&s.scope)?;
             let report =
-                traction_kpi::report::build(&store, &catalog, scope, day(from)?, day(to)?, at)
+                crate::report::build(&store, &catalog, &engine, scope, day(from)?, day(to)?, at)
                     .map_err(|e| e.to_string())?;
             Ok(traction_monitor::schedule::ReportContent {
                 json: report.to_json(),

@@ -41,7 +41,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let scope = Scope::parse(&args.scope).map_err(Failure::Input)?;
     let now = ctx.now(&store)?;
     let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
-    let report = traction_kpi::report::build_with(
+    let report = traction_server::report::build(
         &store,
         &catalog,
         &traction_forecast::kpi::Source::new(&store, &catalog),
