@@ -87,6 +87,8 @@ pub struct Report {
     pub kpi_metrics: BTreeMap<String, (String, Unit)>,
     /// The range for people: `December 2026`, `1–11 Nov 2026` (the end is exclusive).
     pub range_label: String,
+    /// The workspace's currency, for money written with its symbol (the HTML report's charts).
+    pub currency: traction_domain::money::Currency,
 }
 
 /// The stretches the key metrics are compared with, each with a label for people.
@@ -230,6 +232,7 @@ pub struct Parts<'a> {
     at: Micros,
     filter: Option<String>,
     zone: jiff::tz::TimeZone,
+    currency: traction_domain::money::Currency,
     names: Names,
 }
 
@@ -257,10 +260,11 @@ impl<'a> Parts<'a> {
         let engine = Engine { store, catalog };
         let org = Kpis { store, metrics: &engine }.org()?;
         let filter = org.owners(&scope).as_deref().map(owner_filter);
-        let zone = traction_store::Store::workspace(store)?.zone;
+        let workspace = traction_store::Store::workspace(store)?;
+        let (zone, currency) = (workspace.zone, workspace.currency);
         let names = Names::load(store)?;
         let at = to.0.min(now);
-        Ok(Parts { store, catalog, scope, from, to, at, filter, zone, names })
+        Ok(Parts { store, catalog, scope, from, to, at, filter, zone, currency, names })
     }
 
     /// The names of the key metrics a report explains, for splitting [`Parts::why`] among threads.
@@ -314,7 +318,7 @@ impl<'a> Parts<'a> {
 
     /// The report from its parts.
     pub fn finish(self, key: KeyMetrics, why: BTreeMap<String, Why>, standing: Standing) -> Report {
-        let Parts { catalog, scope, from, to, at, zone, names, .. } = self;
+        let Parts { catalog, scope, from, to, at, zone, currency, names, .. } = self;
         let KeyMetrics { lines: metrics, mut notes } = key;
         let Standing { kpis: kpi_rows, rest: (funnel, leaderboard, trend, more_notes) } = standing;
         notes.extend(more_notes);
@@ -334,6 +338,7 @@ impl<'a> Parts<'a> {
             .collect();
         Report {
             range_label: stretch_label(from.0, to.0, &zone),
+            currency,
             compared,
             names,
             kpi_metrics,
