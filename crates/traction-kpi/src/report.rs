@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value as Json, json};
 use traction_domain::time::Micros;
 use traction_metrics::catalog::{Indicator, Unit};
 use traction_metrics::{Catalog, Compare, FunnelQuery, FunnelRow, Grain, Query, Stretch};
@@ -508,73 +507,7 @@ fn explain_key_metrics(
     metrics.iter().filter_map(|n| explain_one(n)).collect()
 }
 
-fn number(x: Option<f64>) -> Json {
-    match x {
-        Some(v) if v.is_finite() => json!(v),
-        _ => Json::Null,
-    }
-}
-
 impl Report {
-    /// `{"from", "to", "scope", "kpis", "metrics", "funnel", "leaderboard"}` (interfaces.md), with
-    /// names beside the ids for people (`name`, `label`, `stage_name`, `user_name`) and the
-    /// stretches the metrics are compared with (`compared`).
-    pub fn to_json(&self) -> Json {
-        let mut kpis = crate::json::status(self.at, &self.kpis)["rows"].clone();
-        if let Json::Array(rows) = &mut kpis {
-            for row in rows.iter_mut() {
-                let k = self.kpis.iter().find(|k| row["target"] == k.target.id.as_str());
-                if let Some(k) = k {
-                    row["name"] = json!(self.kpi_name(k));
-                }
-            }
-        }
-        let metrics: Vec<Json> = self
-            .metrics
-            .iter()
-            .map(|m| {
-                json!({
-                    "metric": m.metric, "label": m.label, "unit": m.unit.name(),
-                    "indicator": m.indicator.name(), "value": number(m.value),
-                    "previous": number(m.previous), "year_ago": number(m.year_ago),
-                    "why": self.why.get(&m.metric).map(|w| w.text.clone()),
-                })
-            })
-            .collect();
-        let funnel: Vec<Json> = self
-            .funnel
-            .iter()
-            .map(|r| {
-                json!({
-                    "pipeline": r.pipeline, "pipeline_name": self.names.pipeline(&r.pipeline),
-                    "stage": r.stage, "stage_name": self.names.stage(&r.stage),
-                    "position": r.position, "reached": r.reached,
-                    "conversion_to_next": number(r.conversion_to_next), "leakage": number(r.leakage),
-                })
-            })
-            .collect();
-        let mut leaderboard = match &self.leaderboard {
-            Some((target, rows)) => crate::json::leaderboard(target, self.at, rows)["rows"].clone(),
-            None => json!([]),
-        };
-        if let Json::Array(rows) = &mut leaderboard {
-            for row in rows.iter_mut() {
-                let name = row["user"].as_str().map(|id| self.names.user(id).to_string());
-                row["user_name"] = json!(name);
-            }
-        }
-        let stretch = |c: &Option<(Stretch, String)>| match c {
-            Some((s, label)) => json!({"from": s.from_text, "to": s.to_text, "label": label}),
-            None => Json::Null,
-        };
-        json!({
-            "from": self.from, "to": self.to, "scope": self.scope.to_string(),
-            "scope_name": self.names.scope(&self.scope),
-            "compared": {"previous": stretch(&self.compared.previous), "year_ago": stretch(&self.compared.year_ago)},
-            "kpis": kpis, "metrics": metrics, "funnel": funnel, "leaderboard": leaderboard,
-        })
-    }
-
     /// What a KPI is, for people: `Revenue won · North team · November 2026`.
     pub fn kpi_name(&self, k: &KpiRow) -> String {
         let t = &k.target;

@@ -24,6 +24,7 @@ pub mod openapi;
 pub mod os;
 pub mod report;
 mod web;
+pub mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -816,7 +816,7 @@ pub(crate) async fn run_schedule(
                 crate::report::build(&store, &catalog, &engine, scope, day(from)?, day(to)?, at)
                     .map_err(|e| e.to_string())?;
             Ok(traction_monitor::schedule::ReportContent {
-                json: report.to_json(),
+                json: crate::wire::report(&report),
                 text: traction_render::report::markdown(&report),
                 html: traction_render::report::html(&report),
                 csv: traction_render::report::csv(&report),

@@ -736,7 +736,7 @@ pub fn make_report(
         traction_server::report::build(store, catalog, &engine, scope, day(from)?, day(to)?, at)
             .map_err(|e| e.to_string())?;
     Ok(traction_monitor::schedule::ReportContent {
-        json: report.to_json(),
+        json: traction_server::wire::report(&report),
         text: traction_render::report::markdown(&report),
         html: traction_render::report::html(&report),
         csv: traction_render::report::csv(&report),

@@ -65,7 +65,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         "md" | "markdown" => traction_render::report::markdown(&report),
         "html" => traction_render::report::html(&report),
         "csv" => traction_render::report::csv(&report),
-        "json" => format!("{}\n", report.to_json()),
+        "json" => format!("{}\n", traction_server::wire::report(&report)),
         other => {
             return Err(Failure::Input(format!(
                 "--format {other:?}: a report is md, html, csv or json"
