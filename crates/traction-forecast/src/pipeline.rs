@@ -14,13 +14,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::service::json_number;
 use jiff::ToSpan;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde_json::{Value as Json, json};
 use traction_domain::time::{Micros, to_zoned};
 use traction_domain::{Entity, Value};
-use traction_metrics::json_number;
 use traction_store::Store;
 
 use crate::Error;

@@ -6,7 +6,7 @@ use jiff::tz::TimeZone;
 use serde_json::{Value as Json, json};
 use traction_domain::time::Micros;
 use traction_kpi::scope::Scope;
-use traction_metrics::{Catalog, json_number, local_text};
+use traction_metrics::{Catalog, local_text};
 use traction_store::forecast::{ForecastPoint, StoredForecast};
 use traction_store::{ForecastStore, SqliteStore, Store};
 
@@ -399,4 +399,30 @@ pub fn pipeline(
         workspace.currency.minor_per_major(),
         &scope.to_string(),
     )
+}
+
+/// A JSON number as the metrics engine's figures are written: whole numbers as integers, others
+/// as they are, `null` when missing or not finite (the server's `wire::Num`; the forecast's JSON
+/// shapes have not moved to the server yet).
+pub(crate) fn json_number(x: Option<f64>) -> serde_json::Value {
+    match x {
+        Some(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15 => {
+            serde_json::Value::from(v as i64)
+        }
+        Some(v) if v.is_finite() => serde_json::Value::from(v),
+        _ => serde_json::Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod json_number_tests {
+    use super::json_number;
+
+    #[test]
+    fn json_numbers_are_whole_when_they_can_be() {
+        assert_eq!(json_number(Some(5.0)).to_string(), "5");
+        assert_eq!(json_number(Some(0.25)).to_string(), "0.25");
+        assert_eq!(json_number(None).to_string(), "null");
+        assert_eq!(json_number(Some(f64::NAN)).to_string(), "null");
+    }
 }

@@ -20,7 +20,6 @@ pub mod check;
 pub mod definitions;
 pub mod engine;
 pub mod explain;
-pub mod json;
 pub mod pace;
 pub mod period;
 pub mod report;

@@ -442,26 +442,7 @@ pub fn local_text(micros: Micros, zone: &TimeZone) -> String {
     }
 }
 
-/// A JSON number: whole numbers as integers, others as they are.
-pub fn json_number(x: Option<f64>) -> serde_json::Value {
-    match x {
-        Some(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15 => {
-            serde_json::Value::from(v as i64)
-        }
-        Some(v) if v.is_finite() => serde_json::Value::from(v),
-        _ => serde_json::Value::Null,
-    }
-}
-
 impl DimValue {
-    pub fn to_json(&self) -> serde_json::Value {
-        match self {
-            DimValue::Int(n) => serde_json::Value::from(*n),
-            DimValue::Text(s) => serde_json::Value::from(s.as_str()),
-            DimValue::Null => serde_json::Value::Null,
-        }
-    }
-
     /// The value as text for tables and CSV (empty for null).
     pub fn text(&self) -> String {
         match self {
@@ -469,54 +450,6 @@ impl DimValue {
             DimValue::Text(s) => s.clone(),
             DimValue::Null => String::new(),
         }
-    }
-}
-
-impl MetricResult {
-    /// The JSON shape of interfaces.md: `{"metric", "unit", "better", "from", "to", "grain",
-    /// "by", "rows": [{"period", <dims>, "value", ["numerator", "denominator"], ["previous",
-    /// "change"]}]}`.
-    pub fn to_json(&self) -> serde_json::Value {
-        let rows: Vec<serde_json::Value> = self
-            .rows
-            .iter()
-            .map(|row| {
-                let mut obj = serde_json::Map::new();
-                if let Some(period) = &row.period {
-                    obj.insert("period".into(), period.clone().into());
-                }
-                for (name, value) in self.by.iter().zip(&row.dims) {
-                    obj.insert(name.clone(), value.to_json());
-                }
-                obj.insert("value".into(), json_number(row.value));
-                if self.ratio {
-                    obj.insert("numerator".into(), json_number(row.numerator));
-                    obj.insert("denominator".into(), json_number(row.denominator));
-                }
-                if self.compare.is_some() {
-                    obj.insert("previous".into(), json_number(row.previous));
-                    obj.insert("change".into(), json_number(row.change));
-                    if let Some(c) = &row.compared {
-                        obj.insert("compared_from".into(), c.from_text.clone().into());
-                        obj.insert("compared_to".into(), c.to_text.clone().into());
-                    }
-                }
-                serde_json::Value::Object(obj)
-            })
-            .collect();
-        let mut obj = serde_json::Map::new();
-        obj.insert("metric".into(), self.metric.clone().into());
-        obj.insert("unit".into(), self.unit.name().into());
-        obj.insert("better".into(), self.better.name().into());
-        obj.insert("from".into(), self.from.clone().into());
-        obj.insert("to".into(), self.to.clone().into());
-        obj.insert("grain".into(), self.grain.name().into());
-        obj.insert("by".into(), self.by.clone().into());
-        if let Some(c) = self.compare {
-            obj.insert("compare".into(), c.name().into());
-        }
-        obj.insert("rows".into(), rows.into());
-        serde_json::Value::Object(obj)
     }
 }
 
@@ -559,14 +492,6 @@ mod tests {
         // mean of 10, 12, 14, 16 is 13.
         assert_eq!(trimmed_mean(&[10.0, 100.0, 12.0, 14.0, 16.0]), Some(13.0));
         assert_eq!(trimmed_mean(&[5.0, 5.0]), Some(5.0));
-    }
-
-    #[test]
-    fn json_numbers_are_whole_when_they_can_be() {
-        assert_eq!(json_number(Some(5.0)).to_string(), "5");
-        assert_eq!(json_number(Some(0.25)).to_string(), "0.25");
-        assert_eq!(json_number(None).to_string(), "null");
-        assert_eq!(json_number(Some(f64::NAN)).to_string(), "null");
     }
 }
 

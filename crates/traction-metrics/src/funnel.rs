@@ -15,7 +15,7 @@ use traction_domain::time::Micros;
 use traction_store::{SqliteStore, Store};
 
 use crate::Error;
-use crate::eval::{json_number, local_text, read_rows};
+use crate::eval::{local_text, read_rows};
 use crate::expr;
 use crate::expr::compile::{Env, Param, compile_condition};
 use crate::source::{Placed, Source, SourceScope};
@@ -50,28 +50,6 @@ pub struct FunnelResult {
     pub from: String,
     pub to: String,
     pub rows: Vec<FunnelRow>,
-}
-
-impl FunnelResult {
-    /// `{"from", "to", "rows": [{"pipeline", "stage", "position", "reached",
-    /// "conversion_to_next", "leakage"}]}` (interfaces.md).
-    pub fn to_json(&self) -> serde_json::Value {
-        let rows: Vec<serde_json::Value> = self
-            .rows
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "pipeline": r.pipeline,
-                    "stage": r.stage,
-                    "position": r.position,
-                    "reached": r.reached,
-                    "conversion_to_next": json_number(r.conversion_to_next),
-                    "leakage": json_number(r.leakage),
-                })
-            })
-            .collect();
-        serde_json::json!({ "from": self.from, "to": self.to, "rows": rows })
-    }
 }
 
 fn text(v: &SqlValue) -> String {

@@ -21,11 +21,11 @@
 //!                  ScanRows
 //!                      │  eval            slots → values (ratios, derived, order statistics),
 //!                      ▼                  money to major units, comparison, sorting
-//!                MetricResult ──► to_json()  the JSON shape of interfaces.md
+//!                MetricResult     typed; the JSON shape of interfaces.md is the server's (`wire`)
 //! ```
 //!
 //! The public surface is small: [`Catalog::builtin`], [`Catalog::load`], [`Query`], [`run`],
-//! [`MetricResult::to_json`], and [`funnel::funnel`]; [`params`] reads both kinds of query from
+//! [`MetricResult`], and [`funnel::funnel`]; [`params`] reads both kinds of query from
 //! text parameters (the HTTP API's query strings). The plan is the seam where pre-aggregated
 //! rollups and a PostgreSQL backend can answer the same scans later.
 //!
@@ -51,8 +51,8 @@ use std::fmt;
 pub use buckets::Grain;
 pub use catalog::{Catalog, Diagnostic, Diagnostics, Metric};
 pub use eval::{
-    MetricResult, Row, Stretch, json_number, local_text, quantile, relative_change, run,
-    run_compared, trimmed_mean,
+    MetricResult, Row, Stretch, local_text, quantile, relative_change, run, run_compared,
+    trimmed_mean,
 };
 pub use funnel::{FunnelQuery, FunnelResult, FunnelRow, funnel};
 pub use plan::{Compare, Query, parse_by};

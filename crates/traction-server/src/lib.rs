@@ -22,7 +22,9 @@ pub mod events;
 mod limits;
 pub mod openapi;
 pub mod os;
+pub mod report;
 mod web;
+pub mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

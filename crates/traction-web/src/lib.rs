@@ -12,18 +12,18 @@
 //! set a target, import) go through the store's writer like every other write and are announced
 //! on the server's event stream, which is what keeps other open pages live.
 //!
-//! - `fmt.rs`: numbers for people (money, rates, durations) in the reader's locale.
-//! - `chart.rs`: line/bar charts, sparklines, pace bars, funnel, heatmap — SVG with titles and
-//!   a table for every chart.
+//! - `fmt`, `chart` (from `traction-render`, shared with the report): numbers for people in the
+//!   reader's locale; line/bar charts, sparklines, pace bars, funnel, heatmap — SVG with titles
+//!   and a table for every chart.
 //! - `layout.rs`: the page shell (navigation, theme, the live indicator).
 //! - `pages/`: one module per page.
 
 mod cache;
-pub mod chart;
-pub mod fmt;
 mod forms;
 mod layout;
 mod pages;
+
+pub use traction_render::{chart, fmt};
 
 use axum::Router;
 use axum::extract::FromRequestParts;

@@ -363,28 +363,6 @@ impl Catalog {
         self.index.get(name).map(|idx| &self.metrics[*idx])
     }
 
-    /// The catalog as interfaces.md's JSON: `{"items": [{name, label, unit, better, indicator,
-    /// kind, description}]}`.
-    pub fn to_json(&self) -> serde_json::Value {
-        let items: Vec<serde_json::Value> = self
-            .metrics
-            .iter()
-            .map(|m| {
-                serde_json::json!({
-                    "name": m.name,
-                    "label": m.label,
-                    "unit": m.unit.name(),
-                    "better": m.better.name(),
-                    "indicator": m.indicator.name(),
-                    "kind": m.kind.name(),
-                    "target": m.target.name(),
-                    "description": m.description,
-                })
-            })
-            .collect();
-        serde_json::json!({ "items": items })
-    }
-
     /// The dimensions a metric can be grouped and filtered by: those of every source it reads
     /// (for ratios and derived metrics, the ones all parts share), plus `weekday` and
     /// `hour_of_day` when it is placed in time by a field (not snapshots).

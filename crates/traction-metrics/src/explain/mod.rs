@@ -383,66 +383,6 @@ pub fn explain(
     })
 }
 
-impl Explanation {
-    /// The JSON shape of monitoring.md: `{"metric", "label", "unit", "from", "to", "compare":
-    /// {"kind", "from", "to"}, "value", "previous", "change", "drivers": [{"metric", "label",
-    /// "value", "previous", "contribution"}], "by", "segments": [{"<dim>", "value", "previous",
-    /// "contribution", ["rate_effect", "mix_effect"]}]}`; money in major units.
-    pub fn to_json(&self) -> serde_json::Value {
-        use crate::eval::json_number as num;
-        let drivers: Vec<serde_json::Value> = self
-            .drivers
-            .iter()
-            .map(|d| {
-                serde_json::json!({
-                    "metric": d.metric,
-                    "label": d.label,
-                    "unit": d.unit.name(),
-                    "value": num(d.value),
-                    "previous": num(d.previous),
-                    "contribution": num(Some(d.contribution)),
-                })
-            })
-            .collect();
-        let dim = self.by.clone().unwrap_or_default();
-        let segments: Vec<serde_json::Value> = self
-            .segments
-            .iter()
-            .map(|s| {
-                let mut obj = serde_json::Map::new();
-                obj.insert(dim.clone(), s.key.to_json());
-                obj.insert("value".into(), num(s.value));
-                obj.insert("previous".into(), num(s.previous));
-                obj.insert("contribution".into(), num(Some(s.contribution)));
-                if self.ratio {
-                    obj.insert("rate_effect".into(), num(s.rate_effect));
-                    obj.insert("mix_effect".into(), num(s.mix_effect));
-                }
-                serde_json::Value::Object(obj)
-            })
-            .collect();
-        serde_json::json!({
-            "metric": self.metric,
-            "label": self.label,
-            "unit": self.unit.name(),
-            "better": self.better.name(),
-            "from": self.from_text,
-            "to": self.to_text,
-            "compare": {
-                "kind": self.compare.name(),
-                "from": self.compared_text.0,
-                "to": self.compared_text.1,
-            },
-            "value": num(self.value),
-            "previous": num(self.previous),
-            "change": num(self.change),
-            "drivers": drivers,
-            "by": self.by,
-            "segments": segments,
-        })
-    }
-}
-
 /// A work-unit figure in the metric's output unit: money back to major units.
 fn out(unit: Unit, v: Option<f64>, scale: f64) -> Option<f64> {
     match unit {

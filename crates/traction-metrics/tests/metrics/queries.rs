@@ -180,28 +180,43 @@ fn bad_queries_are_clear_errors() {
     assert!(err(&|q| q.metric = "funnel".into()).contains("traction funnel"));
 }
 
+/// The figures behind the JSON shape of interfaces.md (the shape itself is the server's,
+/// `traction_server::wire`, tested there).
 #[test]
 fn the_json_shape_of_interfaces_md() {
     let fx = crate::deals::fx();
     let mut q = fx.query("win_rate", "2026-03-01", "2026-05-01", Grain::Month);
     q.by = vec!["owner".into()];
-    let json = fx.run(&q).to_json();
+    let res = fx.run(&q);
     // March: u1 won d1, d2 of 2 closed; u2 won d6 of d3, d4, d6. April: u1 lost d7.
     assert_eq!(
-        json,
-        serde_json::json!({
-            "metric": "win_rate", "unit": "ratio", "better": "higher",
-            "from": "2026-03-01", "to": "2026-05-01", "grain": "month", "by": ["owner"],
-            "rows": [
-                {"period": "2026-03-01", "owner": "u1", "value": 1, "numerator": 2, "denominator": 2},
-                {"period": "2026-03-01", "owner": "u2", "value": 1.0 / 3.0, "numerator": 1, "denominator": 3},
-                {"period": "2026-04-01", "owner": "u1", "value": 0, "numerator": 0, "denominator": 1},
-            ]
-        })
+        (res.metric.as_str(), res.unit.name(), res.better.name()),
+        ("win_rate", "ratio", "higher")
+    );
+    assert_eq!(
+        (res.from.as_str(), res.to.as_str(), res.grain.name()),
+        ("2026-03-01", "2026-05-01", "month")
+    );
+    assert_eq!(res.by, ["owner"]);
+    assert!(res.ratio && res.compare.is_none());
+    let rows: Vec<_> = res
+        .rows
+        .iter()
+        .map(|r| (r.period.as_deref(), r.dims[0].text(), r.value, r.numerator, r.denominator))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (Some("2026-03-01"), "u1".to_string(), Some(1.0), Some(2.0), Some(2.0)),
+            (Some("2026-03-01"), "u2".to_string(), Some(1.0 / 3.0), Some(1.0), Some(3.0)),
+            (Some("2026-04-01"), "u1".to_string(), Some(0.0), Some(0.0), Some(1.0)),
+        ]
     );
     // Money in major units; grain all has no period.
-    let json = fx.run(&fx.query("revenue_won", "2026-03-01", "2026-04-01", Grain::All)).to_json();
-    assert_eq!(json["rows"], serde_json::json!([{"value": 14000}]));
+    let res = fx.run(&fx.query("revenue_won", "2026-03-01", "2026-04-01", Grain::All));
+    assert_eq!(res.rows.len(), 1);
+    assert_eq!((res.rows[0].period.as_deref(), res.rows[0].value), (None, Some(14000.0)));
+    assert!(res.rows[0].dims.is_empty());
 }
 
 #[test]

@@ -165,7 +165,7 @@ pub(crate) async fn check(state: AppState, b: BodyBytes) -> Result<Response> {
                     at: now,
                 };
                 match traction_metrics::run(store.as_ref(), &catalog, &query) {
-                    Ok(result) => result.to_json(),
+                    Ok(result) => crate::wire::metric_result(&result),
                     Err(e) => json!({"error": e.to_string()}),
                 }
             }

@@ -94,7 +94,7 @@ pub(crate) async fn status(state: AppState, p: Params) -> Result<Response> {
         let engine = traction_forecast::kpi::Source::new(&store, &catalog);
         let kpis = Kpis { store: store.as_ref(), metrics: &engine };
         let rows = kpis.status(at, &selection).map_err(kpi_error)?;
-        Ok(traction_kpi::json::status(at, &rows))
+        Ok(crate::wire::status(at, &rows))
     })
     .await??;
     Ok(Json(json).into_response())
@@ -114,7 +114,7 @@ pub(crate) async fn breakdown(state: AppState, id: IdPath, p: Params) -> Result<
         let engine = Engine { store: &store, catalog: &catalog };
         let kpis = Kpis { store: store.as_ref(), metrics: &engine };
         let rows = kpis.breakdown(&id, grain, per_head, at).map_err(kpi_error)?;
-        Ok(traction_kpi::json::breakdown(&id, &grain_text, &rows))
+        Ok(crate::wire::breakdown(&id, &grain_text, &rows))
     })
     .await??;
     Ok(Json(json).into_response())
@@ -131,7 +131,7 @@ pub(crate) async fn leaderboard(state: AppState, id: IdPath, p: Params) -> Resul
         let engine = Engine { store: &store, catalog: &catalog };
         let kpis = Kpis { store: store.as_ref(), metrics: &engine };
         let rows = kpis.leaderboard(&id, at).map_err(kpi_error)?;
-        Ok(traction_kpi::json::leaderboard(&id, at, &rows))
+        Ok(crate::wire::leaderboard(&id, at, &rows))
     })
     .await??;
     Ok(Json(json).into_response())
@@ -156,7 +156,7 @@ pub(crate) async fn report(state: AppState, p: Params) -> Result<Response> {
                 return Err(bad("to must be after from (the range is [from, to))".into()));
             }
             let scope = Scope::parse(get(&list, "scope").unwrap_or("company")).map_err(bad)?;
-            let report = traction_kpi::report::build_with(
+            let report = crate::report::build(
                 &store,
                 &catalog,
                 &traction_forecast::kpi::Source::new(&store, &catalog),
@@ -167,10 +167,12 @@ pub(crate) async fn report(state: AppState, p: Params) -> Result<Response> {
             )
             .map_err(kpi_error)?;
             Ok(match get(&list, "format").unwrap_or("json") {
-                "json" => (report.to_json().to_string(), "application/json"),
-                "md" | "markdown" => (report.to_markdown(), "text/markdown; charset=utf-8"),
-                "html" => (report.to_html(), "text/html; charset=utf-8"),
-                "csv" => (report.to_csv(), "text/csv; charset=utf-8"),
+                "json" => (crate::wire::report(&report).to_string(), "application/json"),
+                "md" | "markdown" => {
+                    (traction_render::report::markdown(&report), "text/markdown; charset=utf-8")
+                }
+                "html" => (traction_render::report::html(&report), "text/html; charset=utf-8"),
+                "csv" => (traction_render::report::csv(&report), "text/csv; charset=utf-8"),
                 other => {
                     return Err(bad(format!(
                         "format: {other:?} is not a report format: use json, md, html or csv"

@@ -36,7 +36,7 @@ fn engine_error(e: traction_metrics::Error) -> ApiError {
 }
 
 pub(crate) async fn catalog(state: AppState) -> Response {
-    Json(state.catalog.to_json()).into_response()
+    Json(crate::wire::catalog(&state.catalog)).into_response()
 }
 
 /// Whether a group-by dimension tells records apart: an id, a reference to a record with an
@@ -104,7 +104,7 @@ pub(crate) async fn metric(
         })
     })
     .await??;
-    Ok(Json(result.to_json()).into_response())
+    Ok(Json(crate::wire::metric_result(&result)).into_response())
 }
 
 /// `GET /api/v1/explain/{metric}?from&to&compare&by&where&scope&at` (spec: monitoring.md,
@@ -151,7 +151,7 @@ pub(crate) async fn explain(
         })
     })
     .await??;
-    Ok(Json(result.to_json()).into_response())
+    Ok(Json(crate::wire::explanation(&result)).into_response())
 }
 
 pub(crate) async fn funnel(
@@ -173,7 +173,7 @@ pub(crate) async fn funnel(
         })
     })
     .await??;
-    Ok(Json(result.to_json()).into_response())
+    Ok(Json(crate::wire::funnel(&result)).into_response())
 }
 
 /// The workspace's zone, for reading the query's dates.

@@ -813,13 +813,13 @@ pub(crate) async fn run_schedule(
             };
             let scope = Scope::parse(&s.scope)?;
             let report =
-                traction_kpi::report::build(&store, &catalog, scope, day(from)?, day(to)?, at)
+                crate::report::build(&store, &catalog, &engine, scope, day(from)?, day(to)?, at)
                     .map_err(|e| e.to_string())?;
             Ok(traction_monitor::schedule::ReportContent {
-                json: report.to_json(),
-                text: report.to_markdown(),
-                html: report.to_html(),
-                csv: report.to_csv(),
+                json: crate::wire::report(&report),
+                text: traction_render::report::markdown(&report),
+                html: traction_render::report::html(&report),
+                csv: traction_render::report::csv(&report),
             })
         };
         let content = traction_monitor::schedule::due_report(&schedule, &due, now, &report)

@@ -11,9 +11,10 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
 use traction_domain::time::Micros;
 
-use super::login::{cookie_header, escape, start_session};
+use super::login::{cookie_header, error_message, shell, start_session};
 use super::{SESSION_COOKIE, SESSION_MAX, redirect, secret};
 use crate::AppState;
 use crate::error::ApiError;
@@ -40,19 +41,7 @@ pub fn issue_sign_in_link(
     Ok(format!("/welcome/{token}"))
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        concat!(
-            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
-            "<title>{title} · Traction</title>",
-            "<link rel=\"stylesheet\" href=\"/assets/app.css\"></head>",
-            "<body class=\"login\"><main class=\"login-box\"><h1>Traction</h1><h2>{title}</h2>{body}",
-            "</main></body></html>\n"
-        ),
-        title = escape(title),
-        body = body,
-    );
+fn page(status: StatusCode, title: &str, body: Markup) -> Response {
     (
         status,
         [
@@ -61,7 +50,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
             // The secret is in the path: never send it on to another site.
             (header::REFERRER_POLICY, "no-referrer"),
         ],
-        html,
+        shell(title, title, body),
     )
         .into_response()
 }
@@ -70,31 +59,30 @@ fn gone() -> Response {
     page(
         StatusCode::GONE,
         "This link cannot be used",
-        "<p class=\"error\" role=\"alert\">This sign-in link was used already, has expired, or its account is disabled. Ask an admin for a new one, or <a href=\"/login\">sign in</a> with your password.</p>",
+        html! {
+            p.error role="alert" {
+                "This sign-in link was used already, has expired, or its account is disabled. Ask an admin for a new one, or "
+                a href="/login" { "sign in" }
+                " with your password."
+            }
+        },
     )
 }
 
 fn form(token: &str, name: &str, message: Option<&str>) -> Response {
-    let message = message
-        .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(m)))
-        .unwrap_or_default();
-    let body = format!(
-        concat!(
-            "<p>Welcome, {name}. Choose a password to sign in with from now on; this link then stops working.</p>",
-            "{message}",
-            "<form method=\"post\" action=\"/welcome/{token}\">",
-            "<label for=\"password\">Password</label>",
-            "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" required autofocus>",
-            "<label for=\"confirm\">The same password again</label>",
-            "<input id=\"confirm\" name=\"confirm\" type=\"password\" autocomplete=\"new-password\" required>",
-            "<button type=\"submit\">Set password and sign in</button></form>"
-        ),
-        name = escape(name),
-        message = message,
-        token = escape(token),
-    );
-    let status = if message.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    page(status, "Set your password", &body)
+    let body = html! {
+        p { "Welcome, " (name) ". Choose a password to sign in with from now on; this link then stops working." }
+        (error_message(message))
+        form method="post" action={ "/welcome/" (token) } {
+            label for="password" { "Password" }
+            input id="password" name="password" type="password" autocomplete="new-password" required autofocus;
+            label for="confirm" { "The same password again" }
+            input id="confirm" name="confirm" type="password" autocomplete="new-password" required;
+            button type="submit" { "Set password and sign in" }
+        }
+    };
+    let status = if message.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    page(status, "Set your password", body)
 }
 
 /// The person a link is for, by name, while it is usable and they are active.

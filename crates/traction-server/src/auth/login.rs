@@ -1,6 +1,6 @@
 //! The sign-in page (`GET /login`), signing in (`POST /login`) and out (`POST /logout`).
 //!
-//! The page is plain HTML (every piece of text escaped) that links `/assets/app.css`, so the web
+//! The page is HTML written with maud (every piece of text escaped) that links `/assets/app.css`, so the web
 //! application's stylesheet dresses it. The form carries a sign-in CSRF token that must equal
 //! the `traction_login` cookie set with the page (a double-submit token: another site cannot
 //! sign a browser into an account of its choosing). A successful sign-in starts a session: a
@@ -11,6 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use maud::{Markup, PreEscaped, html};
 use traction_domain::Entity;
 use traction_store::Store;
 
@@ -24,50 +25,46 @@ use crate::AppState;
 pub const LOGIN_COOKIE: &str = "traction_login";
 const MAX_LOGIN_FORM: usize = 16 * 1024;
 
-/// Escapes text for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+/// The page around a sign-in form or an invitation's: `<title>{title} · Traction</title>`, the
+/// app's stylesheet, the box with the product's name and `heading` above `body`. maud escapes
+/// every piece of text (the web pages' producer; the server cannot use their layout, which sits
+/// above it).
+pub(super) fn shell(title: &str, heading: &str, body: Markup) -> String {
+    html! {
+        (PreEscaped("<!doctype html>\n"))
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Traction" }
+                link rel="stylesheet" href="/assets/app.css";
+            }
+            body.login { main.login-box { h1 { "Traction" } h2 { (heading) } (body) } }
         }
+        "\n"
     }
-    out
+    .into_string()
+}
+
+/// A message the form could not accept, read out by screen readers.
+pub(super) fn error_message(message: Option<&str>) -> Markup {
+    html! { @if let Some(m) = message { p.error role="alert" { (m) } } }
 }
 
 fn page(csrf: &str, next: &str, user: &str, message: Option<&str>) -> String {
-    let message = message
-        .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(m)))
-        .unwrap_or_default();
-    format!(
-        concat!(
-            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
-            "<title>Sign in · Traction</title>",
-            "<link rel=\"stylesheet\" href=\"/assets/app.css\"></head>",
-            "<body class=\"login\"><main class=\"login-box\">",
-            "<h1>Traction</h1><h2>Sign in</h2>{message}",
-            "<form method=\"post\" action=\"/login\">",
-            "<input type=\"hidden\" name=\"{field}\" value=\"{csrf}\">",
-            "<input type=\"hidden\" name=\"next\" value=\"{next}\">",
-            "<label for=\"user\">User id or e-mail</label>",
-            "<input id=\"user\" name=\"user\" autocomplete=\"username\" required autofocus value=\"{user}\">",
-            "<label for=\"password\">Password</label>",
-            "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>",
-            "<button type=\"submit\">Sign in</button>",
-            "</form></main></body></html>\n"
-        ),
-        message = message,
-        field = CSRF_FIELD,
-        csrf = escape(csrf),
-        next = escape(next),
-        user = escape(user),
-    )
+    let body = html! {
+        (error_message(message))
+        form method="post" action="/login" {
+            input type="hidden" name=(CSRF_FIELD) value=(csrf);
+            input type="hidden" name="next" value=(next);
+            label for="user" { "User id or e-mail" }
+            input id="user" name="user" autocomplete="username" required autofocus value=(user);
+            label for="password" { "Password" }
+            input id="password" name="password" type="password" autocomplete="current-password" required;
+            button type="submit" { "Sign in" }
+        }
+    };
+    shell("Sign in", "Sign in", body)
 }
 
 pub(super) fn cookie_header(
@@ -294,4 +291,33 @@ pub fn session_for(state: &AppState, user_id: &str) -> Result<(String, String), 
         .map_err(|e| e.to_string())?
         .ok_or("the session vanished")?;
     Ok((id, session.csrf_token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the page echoes (the user typed, the page to go on to, a message) is escaped: a
+    /// quote cannot close an attribute, a tag cannot open.
+    #[test]
+    fn the_sign_in_page_escapes_what_it_echoes() {
+        let html =
+            page("tok", "/deals?a=1&b=2", "\"><script>alert(1)</script>", Some("<b>no</b> & more"));
+        assert!(
+            html.starts_with("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
+        );
+        assert!(html.contains("<title>Sign in · Traction</title>"), "{html}");
+        assert!(html.contains("<input type=\"hidden\" name=\"_csrf\" value=\"tok\">"), "{html}");
+        assert!(html.contains("name=\"next\" value=\"/deals?a=1&amp;b=2\""), "{html}");
+        assert!(
+            html.contains("value=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("<p class=\"error\" role=\"alert\">&lt;b&gt;no&lt;/b&gt; &amp; more</p>"),
+            "{html}"
+        );
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.ends_with("</main></body></html>\n"), "{html}");
+    }
 }

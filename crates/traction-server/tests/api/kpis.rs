@@ -207,7 +207,7 @@ async fn issue_24_the_report_names_things_and_shows_rates_as_percentages() {
     }
     let html = text("html").await;
     for part in [
-        "<h3>Win rate · Company · November 2026</h3><p class=value>50.0%</p>",
+        "<h3>Win rate · Company · November 2026</h3><p class=\"value\">50.0%</p>",
         "<td>Ann Smith</td>",
         "vs 1–11 Oct 2026 until 13:00",
     ] {

@@ -14,7 +14,7 @@ use traction_domain::time::Micros;
 use traction_kpi::engine::{Engine, owner_filter};
 use traction_kpi::pace::Behaviour;
 use traction_kpi::period::{Grain as KGrain, PeriodKind, period_range};
-use traction_kpi::report::{Report, build};
+use traction_kpi::report::Report;
 use traction_kpi::scope::{Org, Scope};
 use traction_kpi::service::{KpiRow, Kpis};
 use traction_metrics::catalog::{Indicator, Unit};
@@ -101,9 +101,10 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
             ))
         });
         let report_part = (|| -> Result<_> {
-            let report = build(
+            let report = traction_server::report::build(
                 &state.store,
                 catalog,
+                &engine,
                 scope.clone(),
                 (start, first.to_string()),
                 (end, last_day.to_string()),

@@ -88,7 +88,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {
-        Format::Json => writeln!(out, "{}", explanation.to_json())?,
+        Format::Json => writeln!(out, "{}", traction_server::wire::explanation(&explanation))?,
         Format::Csv => table(&explanation, workspace.currency, false).write_csv(&mut out)?,
         Format::Table => {
             let names = Names::load(&store).map_err(|e| Failure::Runtime(e.to_string()))?;

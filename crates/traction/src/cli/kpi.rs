@@ -111,7 +111,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 eprintln!("{message}");
             }
             if format == Format::Json {
-                writeln!(out, "{}", traction_kpi::json::status(at, &rows))?;
+                writeln!(out, "{}", traction_server::wire::status(at, &rows))?;
                 return Ok(());
             }
             let mut table = Table::new(&[
@@ -167,7 +167,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 writeln!(
                     out,
                     "{}",
-                    traction_kpi::json::breakdown(&target, &grain.to_ascii_lowercase(), &rows)
+                    traction_server::wire::breakdown(&target, &grain.to_ascii_lowercase(), &rows)
                 )?;
                 return Ok(());
             }
@@ -194,7 +194,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         Action::Leaderboard { target } => {
             let rows = kpis.leaderboard(&target, at).map_err(kpi_error)?;
             if format == Format::Json {
-                writeln!(out, "{}", traction_kpi::json::leaderboard(&target, at, &rows))?;
+                writeln!(out, "{}", traction_server::wire::leaderboard(&target, at, &rows))?;
                 return Ok(());
             }
             let mut table =

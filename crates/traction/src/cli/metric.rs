@@ -190,7 +190,7 @@ pub fn run_metric(ctx: &Context, args: MetricArgs) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {
-        Format::Json => writeln!(out, "{}", result.to_json())?,
+        Format::Json => writeln!(out, "{}", traction_server::wire::metric_result(&result))?,
         Format::Csv => metric_table(&result, currency, false).write_csv(&mut out)?,
         Format::Table => metric_table(&result, currency, true).write_text(&mut out)?,
     }
@@ -288,7 +288,7 @@ pub fn run_metrics(ctx: &Context, args: MetricsArgs) -> Result<()> {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             if format == Format::Json {
-                writeln!(out, "{}", catalog.to_json())?;
+                writeln!(out, "{}", traction_server::wire::catalog(&catalog))?;
                 return Ok(());
             }
             let mut headers = vec!["name", "label", "kind", "unit", "better", "indicator"];
@@ -416,7 +416,7 @@ pub fn run_funnel(ctx: &Context, args: FunnelArgs) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {
-        Format::Json => writeln!(out, "{}", result.to_json())?,
+        Format::Json => writeln!(out, "{}", traction_server::wire::funnel(&result))?,
         Format::Csv => funnel_table(&result, false).write_csv(&mut out)?,
         Format::Table => funnel_table(&result, true).write_text(&mut out)?,
     }

@@ -731,13 +731,15 @@ pub fn make_report(
         traction_domain::time::start_of_day(d, &zone).map(|m| (m, d.to_string()))
     };
     let scope = traction_kpi::scope::Scope::parse(&schedule.scope)?;
-    let report = traction_kpi::report::build(store, catalog, scope, day(from)?, day(to)?, at)
-        .map_err(|e| e.to_string())?;
+    let engine = traction_kpi::engine::Engine { store, catalog };
+    let report =
+        traction_server::report::build(store, catalog, &engine, scope, day(from)?, day(to)?, at)
+            .map_err(|e| e.to_string())?;
     Ok(traction_monitor::schedule::ReportContent {
-        json: report.to_json(),
-        text: report.to_markdown(),
-        html: report.to_html(),
-        csv: report.to_csv(),
+        json: traction_server::wire::report(&report),
+        text: traction_render::report::markdown(&report),
+        html: traction_render::report::html(&report),
+        csv: traction_render::report::csv(&report),
     })
 }
 

@@ -41,7 +41,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let scope = Scope::parse(&args.scope).map_err(Failure::Input)?;
     let now = ctx.now(&store)?;
     let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
-    let report = traction_kpi::report::build_with(
+    let report = traction_server::report::build(
         &store,
         &catalog,
         &traction_forecast::kpi::Source::new(&store, &catalog),
@@ -62,10 +62,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         None => "json".to_string(),
     };
     let text = match format.as_str() {
-        "md" | "markdown" => report.to_markdown(),
-        "html" => report.to_html(),
-        "csv" => report.to_csv(),
-        "json" => format!("{}\n", report.to_json()),
+        "md" | "markdown" => traction_render::report::markdown(&report),
+        "html" => traction_render::report::html(&report),
+        "csv" => traction_render::report::csv(&report),
+        "json" => format!("{}\n", traction_server::wire::report(&report)),
         other => {
             return Err(Failure::Input(format!(
                 "--format {other:?}: a report is md, html, csv or json"

@@ -96,7 +96,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 .collect();
             match ctx.format()? {
                 Format::Json => {
-                    let items: Vec<_> = targets.iter().map(traction_kpi::json::target).collect();
+                    let items: Vec<_> = targets.iter().map(traction_server::wire::target).collect();
                     writeln!(out, "{}", serde_json::json!({ "items": items }))?;
                 }
                 format => {

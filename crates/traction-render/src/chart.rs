@@ -338,6 +338,8 @@ pub fn sparkline(actual: &[f64], expected: &[f64], slots: usize, label: &str) ->
 
 /// Actual against target with a tick at the expected position; `status` colours the bar.
 pub fn pace_bar(actual: f64, expected: f64, target: f64, status: &str, label: &str) -> Markup {
+    // A target that cannot be computed has no expected figure: no tick.
+    let expected = if expected.is_finite() { expected } else { 0.0 };
     let scale = target.max(actual).max(expected).max(1e-9);
     let w = |x: f64| (x / scale * 200.0).clamp(0.0, 200.0);
     html! {
