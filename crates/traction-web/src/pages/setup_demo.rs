@@ -199,3 +199,19 @@ pub async fn load(State(state): State<AppState>, req: Req) -> Result<Response> {
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_load_at_a_time_per_database() {
+        let (a, b) = (Path::new("/nowhere/a.db"), Path::new("/nowhere/b.db"));
+        let first = Loading::begin(a).expect("the first load of a starts");
+        assert!(Loading::begin(a).is_none(), "a second load of a waits for the first");
+        let other = Loading::begin(b).expect("another database loads beside it");
+        drop(first);
+        assert!(Loading::begin(a).is_some(), "a loads again once the first is done");
+        drop(other);
+    }
+}
