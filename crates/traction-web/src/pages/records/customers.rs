@@ -1,6 +1,6 @@
 //! The customer list and a customer's page.
 
-use super::orders::order_total;
+use super::orders::order_totals;
 use super::*;
 
 pub async fn customers(
@@ -273,20 +273,8 @@ fn customer_page(
     let revenue_won = figure(state, "revenue_won", Some(filter.clone()), (0, END_OF_TIME), now)?;
 
     let (from, to, buckets) = last_months(&ws, now)?;
-    let mut monthly = BTreeMap::new();
-    if state.catalog.get("revenue").is_some() {
-        let mut q = Query::new("revenue", from, to, Grain::Month, now);
-        q.filter = Some(filter);
-        for row in traction_metrics::run(store, &state.catalog, &q)?.rows {
-            if let (Some(p), Some(v)) = (row.period, row.value) {
-                monthly.insert(p, v);
-            }
-        }
-    }
-    let mut order_totals = Vec::new();
-    for o in orders.iter().take(RELATED) {
-        order_totals.push(order_total(store, o)?);
-    }
+    let monthly = per_month(state, "revenue", filter, (from, to), now)?;
+    let totals = order_totals(store, &orders[..orders.len().min(RELATED)])?;
     let name = text(&account, "name");
     let more = |list: &[Record], href: Option<String>| -> Markup {
         html! {
@@ -330,13 +318,13 @@ fn customer_page(
                 div.scroll { table {
                     thead { tr { th scope="col" { "Order" } th scope="col" { "Placed" } th scope="col" { "Channel" } th scope="col" { "Status" } th.num scope="col" { "Total" } } }
                     tbody {
-                        @for (o, total) in orders.iter().zip(&order_totals) {
+                        @for o in orders.iter().take(RELATED) {
                             tr {
                                 th scope="row" { a href=(link("/orders", text(o, "id"))) { (text(o, "id")) } }
                                 td { (when(&ws, o, "placed_at")) }
                                 td { (or_dash(text(o, "channel"))) }
                                 td { (tag(text(o, "status"))) }
-                                td.num { (minor(&ws, Some(*total))) }
+                                td.num { (minor(&ws, totals.get(text(o, "id")).copied())) }
                             }
                         }
                     }
