@@ -10,6 +10,7 @@
 //! - [`breakdown`]: the target of every week, day or hour, for the scope and per head.
 //! - [`pace`]: actual against expected at an instant: pace, status, projection, required rate.
 //! - [`scope`]: who a target is for, whose records it counts, and its heads.
+//! - [`today`]: a day's pace by the hour, cumulated, at the current hour.
 //! - [`explain`]: why a metric moved, for a scope, and the one sentence that says it.
 //! - [`service`]: the above over stored targets, users and settings, with actual values from a
 //!   [`service::MetricSource`] (the metrics engine).
@@ -26,6 +27,7 @@ pub mod report;
 pub mod scope;
 pub mod service;
 pub mod split;
+pub mod today;
 
 pub use calendar::Calendar;
 pub use split::Weights;

@@ -1055,3 +1055,42 @@ fn shop_figures_are_computed_by_the_store() {
     );
     assert_eq!(store.campaign_budget("nope").unwrap(), None);
 }
+
+/// The line-amount rule has one Rust home (`traction_domain::orders`) and one SQL home
+/// (`line_amount_sql`): no other source file of the workspace writes a line's quantity times its
+/// price again (issue 23: it was written four times).
+#[test]
+fn the_line_amount_rule_is_written_nowhere_else() {
+    fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for krate in std::fs::read_dir(&crates).unwrap() {
+        let src = krate.unwrap().path().join("src");
+        if src.is_dir() {
+            sources(&src, &mut files);
+        }
+    }
+    assert!(files.len() > 50, "the workspace's sources were not found");
+    let this_file = std::path::Path::new(file!()).file_name().unwrap();
+    let written: Vec<String> = files
+        .iter()
+        .filter(|f| !(f.ends_with("sqlite/tests.rs") && f.file_name() == Some(this_file)))
+        .filter_map(|f| {
+            let text = std::fs::read_to_string(f).unwrap().replace(' ', "");
+            ["quantity*unit_price", "quantity*l.unit_price", "l.quantity*l.unit_price"]
+                .iter()
+                .any(|p| text.contains(p))
+                .then(|| f.display().to_string())
+        })
+        .collect();
+    assert!(written.is_empty(), "the line-amount rule written again in {written:?}");
+}

@@ -1,5 +1,7 @@
 //! The campaign list, a campaign's page and the cost list.
 
+use traction_store::ShopStore;
+
 use super::*;
 
 pub async fn campaigns(
@@ -143,6 +145,7 @@ fn campaign_page(
     let spent = figure(state, "costs", filter.clone(), (0, END_OF_TIME), now)?;
     let won = figure(state, "revenue_won", filter.clone(), (0, END_OF_TIME), now)?;
     let roi = figure(state, "campaign_roi", filter.clone(), (0, END_OF_TIME), now)?;
+    let leads = figure(state, "leads_created", filter.clone(), (0, END_OF_TIME), now)?;
     let by_status = figures_by(state, "leads_created", "status", filter, now)?.unwrap_or_default();
     let by_campaign = [("campaign_id", Value::Text(id.to_string()))];
     let scope = read_scope(req, Entity::Costs);
@@ -156,11 +159,8 @@ fn campaign_page(
             limit: DEFAULT_LIMIT + 1,
         },
     )?;
-    let budget = campaign.get("budget").as_int();
-    let spent_minor =
-        spent.map(|s| (s * ws.workspace.currency.minor_per_major() as f64).round() as i64);
+    let budget = store.campaign_budget(id)?;
     let name = text(&campaign, "name");
-    let leads_total: f64 = by_status.values().sum();
 
     let body = html! {
         div.page-head {
@@ -174,12 +174,12 @@ fn campaign_page(
                 dl.facts {
                     dt { "Channel" } dd { (text(&campaign, "channel")) }
                     dt { "Dates" } dd { (dates(&ws, &campaign)) }
-                    dt { "Budget" } dd.num { (minor(&ws, budget)) }
+                    dt { "Budget" } dd.num { (minor(&ws, budget.as_ref().and_then(|b| b.budget))) }
                     dt { "Spent" } dd.num { (ws.fmt.value(Unit::Money, spent.or(Some(0.0)))) }
-                    @if let (Some(b), Some(s)) = (budget, spent_minor) {
-                        dt { "Left" } dd.num { (minor(&ws, Some(b - s))) @if s > b { " " (tag("over budget")) } }
+                    @if let (Some(left), Some(_)) = (budget.as_ref().and_then(|b| b.left), spent) {
+                        dt { "Left" } dd.num { (minor(&ws, Some(left))) @if left < 0 { " " (tag("over budget")) } }
                     }
-                    dt { "Leads" } dd.num { (ws.fmt.count(leads_total)) }
+                    dt { "Leads" } dd.num { (ws.fmt.value(Unit::Count, leads.or(Some(0.0)))) }
                     dt { "Revenue won" } dd.num { (ws.fmt.value(Unit::Money, won.or(Some(0.0)))) }
                     @if state.catalog.get("campaign_roi").is_some() {
                         dt { "ROI" } dd.num { (ws.fmt.value(state.catalog.get("campaign_roi").map_or(Unit::Ratio, |m| m.unit), roi)) }

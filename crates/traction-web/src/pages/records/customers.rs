@@ -1,6 +1,6 @@
 //! The customer list and a customer's page.
 
-use super::orders::order_total;
+use super::orders::order_totals;
 use super::*;
 
 pub async fn customers(
@@ -228,6 +228,78 @@ fn customers_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
     Ok(layout::page(req, "Customers", Nav::Customers, body))
 }
 
+/// A customer's related records, newest first, as far as the reader may see them: at most
+/// [`RELATED`] of each are shown, one more is read to know there are more.
+struct Related {
+    orders: Vec<Record>,
+    deals: Vec<Record>,
+    contacts: Vec<Record>,
+    surveys: Vec<Record>,
+}
+
+impl Related {
+    fn load(store: &SqliteStore, req: &Req, id: &str) -> Result<Related> {
+        let by_account = [("account_id", Value::Text(id.to_string()))];
+        let newest = |entity: Entity, time: &str| -> Result<Vec<Record>> {
+            let scope = read_scope(req, entity);
+            Ok(store.recent(
+                entity,
+                time,
+                &ListQuery {
+                    filters: &by_account,
+                    condition: scope.condition(),
+                    after: None,
+                    limit: RELATED + 1,
+                },
+            )?)
+        };
+        Ok(Related {
+            orders: newest(Entity::Orders, "placed_at")?,
+            deals: newest(Entity::Deals, "created_at")?,
+            contacts: newest(Entity::Contacts, "created_at")?,
+            surveys: newest(Entity::Surveys, "answered_at")?,
+        })
+    }
+}
+
+/// The shown part of a list of related records.
+fn shown(list: &[Record]) -> &[Record] {
+    &list[..list.len().min(RELATED)]
+}
+
+/// A customer's figures of all time and of the last twelve months, from the metrics engine
+/// (the catalog's definitions), and the totals of the orders shown, from the store.
+struct Figures {
+    revenue: Option<f64>,
+    orders: Option<f64>,
+    revenue_won: Option<f64>,
+    buckets: Buckets,
+    monthly: BTreeMap<String, f64>,
+    order_totals: BTreeMap<String, i64>,
+}
+
+impl Figures {
+    fn load(
+        state: &AppState,
+        ws: &Ws,
+        id: &str,
+        orders: &[Record],
+        now: Micros,
+    ) -> Result<Figures> {
+        let filter = format!("account_id = {}", quote(id));
+        let all_time = (0, END_OF_TIME);
+        let (from, to, buckets) = last_months(ws, now)?;
+        Ok(Figures {
+            revenue: figure(state, "revenue", Some(filter.clone()), all_time, now)?,
+            orders: figure(state, "orders", Some(filter.clone()), all_time, now)?,
+            revenue_won: figure(state, "revenue_won", Some(filter.clone()), all_time, now)?,
+            buckets,
+            monthly: per_month(state, "revenue", filter, (from, to), now)?,
+            order_totals: order_totals(state.store.as_ref(), shown(orders))?,
+        })
+    }
+}
+
 fn customer_page(
     state: &AppState,
     req: &Req,
@@ -241,61 +313,17 @@ fn customer_page(
     let names = Names::load(store)?;
     let account = find(store, Entity::Accounts, id)?;
     check_visible(store, req, &account, Entity::Accounts, id)?;
-    let by_account = [("account_id", Value::Text(id.to_string()))];
-    let newest = |entity: Entity, time: &str| -> Result<Vec<Record>> {
-        let scope = read_scope(req, entity);
-        Ok(store.recent(
-            entity,
-            time,
-            &ListQuery {
-                filters: &by_account,
-                condition: scope.condition(),
-                after: None,
-                limit: RELATED + 1,
-            },
-        )?)
-    };
-    let orders = newest(Entity::Orders, "placed_at")?;
-    let deals = newest(Entity::Deals, "created_at")?;
-    let contacts = newest(Entity::Contacts, "created_at")?;
-    let surveys = newest(Entity::Surveys, "answered_at")?;
+    let related = Related::load(store, req, id)?;
     let (next_step, timeline) = super::work::account_work(
         state,
         req,
         id,
-        &deals[..deals.len().min(RELATED)],
-        &contacts[..contacts.len().min(RELATED)],
+        shown(&related.deals),
+        shown(&related.contacts),
         now,
     )?;
-    let filter = format!("account_id = {}", quote(id));
-    let revenue = figure(state, "revenue", Some(filter.clone()), (0, END_OF_TIME), now)?;
-    let order_count = figure(state, "orders", Some(filter.clone()), (0, END_OF_TIME), now)?;
-    let revenue_won = figure(state, "revenue_won", Some(filter.clone()), (0, END_OF_TIME), now)?;
-
-    let (from, to, buckets) = last_months(&ws, now)?;
-    let mut monthly = BTreeMap::new();
-    if state.catalog.get("revenue").is_some() {
-        let mut q = Query::new("revenue", from, to, Grain::Month, now);
-        q.filter = Some(filter);
-        for row in traction_metrics::run(store, &state.catalog, &q)?.rows {
-            if let (Some(p), Some(v)) = (row.period, row.value) {
-                monthly.insert(p, v);
-            }
-        }
-    }
-    let mut order_totals = Vec::new();
-    for o in orders.iter().take(RELATED) {
-        order_totals.push(order_total(store, o)?);
-    }
+    let figures = Figures::load(state, &ws, id, &related.orders, now)?;
     let name = text(&account, "name");
-    let more = |list: &[Record], href: Option<String>| -> Markup {
-        html! {
-            @if list.len() > RELATED {
-                p.small { "The latest " (RELATED) " are shown." @if let Some(h) = href { " " a href=(h) { "See all" } } }
-            }
-        }
-    };
-
     let body = html! {
         div.page-head {
             h1 { (name) }
@@ -303,25 +331,56 @@ fn customer_page(
             (super::edit::actions(req, Entity::Accounts, id, Some("account_id")))
         }
         div.grid2 {
-            section.card aria-labelledby="facts-h" {
-                h2 #facts-h { "Facts" }
-                dl.facts {
-                    dt { "Segment" } dd { (or_dash(text(&account, "segment"))) }
-                    dt { "Industry" } dd { (or_dash(text(&account, "industry"))) }
-                    dt { "Region" } dd { (or_dash(text(&account, "region"))) }
-                    dt { "Owner" } dd { (or_dash(names.user(text(&account, "owner_id")))) }
-                    dt { "Orders" } dd.num { (ws.fmt.value(Unit::Count, order_count.or(Some(0.0)))) }
-                    dt { "Revenue from orders" } dd.num { (ws.fmt.value(Unit::Money, revenue.or(Some(0.0)))) }
-                    dt { "Revenue won from deals" } dd.num { (ws.fmt.value(Unit::Money, revenue_won.or(Some(0.0)))) }
-                }
-                p.small { "All time; cancelled and returned orders are left out." }
-            }
+            (facts_section(&ws, &names, &account, &figures))
             section.card aria-labelledby="rev-h" {
                 h2 #rev-h { "Revenue per month" }
                 p.sub { "Orders of the last twelve months" }
-                (month_chart(&format!("Revenue per month from {name}"), Unit::Money, &buckets, &monthly, &ws))
+                (month_chart(&format!("Revenue per month from {name}"), Unit::Money, &figures.buckets, &figures.monthly, &ws))
             }
         }
+        (orders_section(&ws, id, &related.orders, &figures.order_totals))
+        div.grid2 {
+            (deals_section(&ws, &names, &related.deals))
+            (contacts_section(req, id, &related.contacts))
+        }
+        div.grid2 {
+            (next_step)
+            (surveys_section(&ws, &related.surveys))
+        }
+        (timeline)
+    };
+    Ok(layout::page(req, name, Nav::Customers, body))
+}
+
+/// "The latest N are shown", with a link to all when there is one.
+fn more(list: &[Record], href: Option<String>) -> Markup {
+    html! {
+        @if list.len() > RELATED {
+            p.small { "The latest " (RELATED) " are shown." @if let Some(h) = href { " " a href=(h) { "See all" } } }
+        }
+    }
+}
+
+fn facts_section(ws: &Ws, names: &Names, account: &Record, figures: &Figures) -> Markup {
+    html! {
+        section.card aria-labelledby="facts-h" {
+            h2 #facts-h { "Facts" }
+            dl.facts {
+                dt { "Segment" } dd { (or_dash(text(account, "segment"))) }
+                dt { "Industry" } dd { (or_dash(text(account, "industry"))) }
+                dt { "Region" } dd { (or_dash(text(account, "region"))) }
+                dt { "Owner" } dd { (or_dash(names.user(text(account, "owner_id")))) }
+                dt { "Orders" } dd.num { (ws.fmt.value(Unit::Count, figures.orders.or(Some(0.0)))) }
+                dt { "Revenue from orders" } dd.num { (ws.fmt.value(Unit::Money, figures.revenue.or(Some(0.0)))) }
+                dt { "Revenue won from deals" } dd.num { (ws.fmt.value(Unit::Money, figures.revenue_won.or(Some(0.0)))) }
+            }
+            p.small { "All time; cancelled and returned orders are left out." }
+        }
+    }
+}
+
+fn orders_section(ws: &Ws, id: &str, orders: &[Record], totals: &BTreeMap<String, i64>) -> Markup {
+    html! {
         section.card aria-labelledby="orders-h" {
             h2 #orders-h { "Orders" }
             @if orders.is_empty() {
@@ -330,85 +389,93 @@ fn customer_page(
                 div.scroll { table {
                     thead { tr { th scope="col" { "Order" } th scope="col" { "Placed" } th scope="col" { "Channel" } th scope="col" { "Status" } th.num scope="col" { "Total" } } }
                     tbody {
-                        @for (o, total) in orders.iter().zip(&order_totals) {
+                        @for o in shown(orders) {
                             tr {
                                 th scope="row" { a href=(link("/orders", text(o, "id"))) { (text(o, "id")) } }
-                                td { (when(&ws, o, "placed_at")) }
+                                td { (when(ws, o, "placed_at")) }
                                 td { (or_dash(text(o, "channel"))) }
                                 td { (tag(text(o, "status"))) }
-                                td.num { (minor(&ws, Some(*total))) }
+                                td.num { (minor(ws, totals.get(text(o, "id")).copied())) }
                             }
                         }
                     }
                 } }
-                (more(&orders, Some(format!("/orders?customer={}", encode(id)))))
+                (more(orders, Some(format!("/orders?customer={}", encode(id)))))
             }
         }
-        div.grid2 {
-            section.card aria-labelledby="deals-h" {
-                h2 #deals-h { "Deals" }
-                @if deals.is_empty() { p.sub { "No deals with this customer." } } @else {
-                    div.scroll { table {
-                        thead { tr { th scope="col" { "Deal" } th scope="col" { "Stage" } th scope="col" { "Status" } th scope="col" { "Owner" } th.num scope="col" { "Amount" } } }
-                        tbody {
-                            @for d in deals.iter().take(RELATED) {
-                                tr {
-                                    th scope="row" { a href=(link("/deals", text(d, "id"))) { (or_dash(d.get("name").as_text().unwrap_or(text(d, "id")))) } }
-                                    td { (names.stage(text(d, "stage_id"))) }
-                                    td { (tag(text(d, "status"))) }
-                                    td { (or_dash(names.user(text(d, "owner_id")))) }
-                                    td.num { (money_field(&ws, d, "amount")) }
-                                }
+    }
+}
+
+fn deals_section(ws: &Ws, names: &Names, deals: &[Record]) -> Markup {
+    html! {
+        section.card aria-labelledby="deals-h" {
+            h2 #deals-h { "Deals" }
+            @if deals.is_empty() { p.sub { "No deals with this customer." } } @else {
+                div.scroll { table {
+                    thead { tr { th scope="col" { "Deal" } th scope="col" { "Stage" } th scope="col" { "Status" } th scope="col" { "Owner" } th.num scope="col" { "Amount" } } }
+                    tbody {
+                        @for d in shown(deals) {
+                            tr {
+                                th scope="row" { a href=(link("/deals", text(d, "id"))) { (or_dash(d.get("name").as_text().unwrap_or(text(d, "id")))) } }
+                                td { (names.stage(text(d, "stage_id"))) }
+                                td { (tag(text(d, "status"))) }
+                                td { (or_dash(names.user(text(d, "owner_id")))) }
+                                td.num { (money_field(ws, d, "amount")) }
                             }
                         }
-                    } }
-                    (more(&deals, None))
-                }
-            }
-            section.card aria-labelledby="contacts-h" {
-                h2 #contacts-h { "Contacts" }
-                @if super::edit::can_write(req) {
-                    p.actions { a.button href={"/records/contacts/new?account_id=" (encode(id)) "&back=" (encode(&link("/customers", id)))} { "New contact" } }
-                }
-                @if contacts.is_empty() { p.sub { "No contacts at this customer." } } @else {
-                    div.scroll { table {
-                        thead { tr { th scope="col" { "Name" } th scope="col" { "E-mail" } th scope="col" { "Phone" } } }
-                        tbody {
-                            @for c in contacts.iter().take(RELATED) {
-                                tr {
-                                    th scope="row" { a href=(link("/contacts", text(c, "id"))) { (or_dash(text(c, "name"))) } }
-                                    td { @if let Some(e) = c.get("email").as_text() { a href={"mailto:" (e)} { (e) } } @else { "–" } }
-                                    td { (or_dash(text(c, "phone"))) }
-                                }
-                            }
-                        }
-                    } }
-                    (more(&contacts, None))
-                }
+                    }
+                } }
+                (more(deals, None))
             }
         }
-        div.grid2 {
-            (next_step)
-            section.card aria-labelledby="surveys-h" {
-                h2 #surveys-h { "Surveys" }
-                @if surveys.is_empty() { p.sub { "No survey answers from this customer." } } @else {
-                    div.scroll { table {
-                        thead { tr { th scope="col" { "Answered" } th scope="col" { "Kind" } th.num scope="col" { "Score" } } }
-                        tbody {
-                            @for s in surveys.iter().take(RELATED) {
-                                tr {
-                                    td { (when(&ws, s, "answered_at")) }
-                                    td { (text(s, "kind").to_uppercase()) }
-                                    td.num { (s.get("score").as_int().map_or_else(|| "–".into(), |n| n.to_string())) }
-                                }
+    }
+}
+
+fn contacts_section(req: &Req, id: &str, contacts: &[Record]) -> Markup {
+    html! {
+        section.card aria-labelledby="contacts-h" {
+            h2 #contacts-h { "Contacts" }
+            @if super::edit::can_write(req) {
+                p.actions { a.button href={"/records/contacts/new?account_id=" (encode(id)) "&back=" (encode(&link("/customers", id)))} { "New contact" } }
+            }
+            @if contacts.is_empty() { p.sub { "No contacts at this customer." } } @else {
+                div.scroll { table {
+                    thead { tr { th scope="col" { "Name" } th scope="col" { "E-mail" } th scope="col" { "Phone" } } }
+                    tbody {
+                        @for c in shown(contacts) {
+                            tr {
+                                th scope="row" { a href=(link("/contacts", text(c, "id"))) { (or_dash(text(c, "name"))) } }
+                                td { @if let Some(e) = c.get("email").as_text() { a href={"mailto:" (e)} { (e) } } @else { "–" } }
+                                td { (or_dash(text(c, "phone"))) }
                             }
                         }
-                    } }
-                    (more(&surveys, None))
-                }
+                    }
+                } }
+                (more(contacts, None))
             }
         }
-        (timeline)
-    };
-    Ok(layout::page(req, name, Nav::Customers, body))
+    }
+}
+
+fn surveys_section(ws: &Ws, surveys: &[Record]) -> Markup {
+    html! {
+        section.card aria-labelledby="surveys-h" {
+            h2 #surveys-h { "Surveys" }
+            @if surveys.is_empty() { p.sub { "No survey answers from this customer." } } @else {
+                div.scroll { table {
+                    thead { tr { th scope="col" { "Answered" } th scope="col" { "Kind" } th.num scope="col" { "Score" } } }
+                    tbody {
+                        @for s in shown(surveys) {
+                            tr {
+                                td { (when(ws, s, "answered_at")) }
+                                td { (text(s, "kind").to_uppercase()) }
+                                td.num { (s.get("score").as_int().map_or_else(|| "–".into(), |n| n.to_string())) }
+                            }
+                        }
+                    }
+                } }
+                (more(surveys, None))
+            }
+        }
+    }
 }

@@ -370,6 +370,29 @@ fn figures_by(
     Ok(Some(out))
 }
 
+/// A metric over `[from, to)` by month with a filter: bucket label → value (empty when the
+/// catalog lacks the metric).
+fn per_month(
+    state: &AppState,
+    metric: &str,
+    filter: String,
+    (from, to): (Micros, Micros),
+    at: Micros,
+) -> Result<BTreeMap<String, f64>> {
+    let mut out = BTreeMap::new();
+    if state.catalog.get(metric).is_none() {
+        return Ok(out);
+    }
+    let mut q = Query::new(metric, from, to, Grain::Month, at);
+    q.filter = Some(filter);
+    for row in traction_metrics::run(&state.store, &state.catalog, &q)?.rows {
+        if let (Some(period), Some(value)) = (row.period, row.value) {
+            out.insert(period, value);
+        }
+    }
+    Ok(out)
+}
+
 /// The last twelve months up to the one holding `at`: `[start, end)` and the buckets.
 fn last_months(ws: &Ws, at: Micros) -> Result<(Micros, Micros, Buckets)> {
     let first_this = ws.today(at).first_of_month();

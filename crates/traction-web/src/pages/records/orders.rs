@@ -1,5 +1,8 @@
 //! The order list and an order's page, with its lines.
 
+use traction_store::ShopStore;
+use traction_store::shop::OrderLines;
+
 use super::*;
 
 pub async fn orders(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
@@ -33,40 +36,14 @@ fn account_names<'a>(
     Ok(out)
 }
 
-/// An order's lines and the total they add up to (quantity × unit price − discount each).
-fn order_lines(store: &SqliteStore, order_id: &str) -> Result<(Vec<Record>, i64)> {
-    let filters = [("order_id", Value::Text(order_id.to_string()))];
-    let mut lines = Vec::new();
-    let mut after: Option<Vec<Value>> = None;
-    loop {
-        let page = store.list(
-            Entity::OrderLines,
-            &ListQuery { filters: &filters, condition: None, after: after.as_deref(), limit: 1000 },
-        )?;
-        let done = page.len() < 1000;
-        after = page.last().map(|r| vec![r.get("order_id").clone(), r.get("line").clone()]);
-        lines.extend(page);
-        if done {
-            break;
-        }
-    }
-    let total = lines.iter().map(line_amount).sum();
-    Ok((lines, total))
-}
-
-fn line_amount(line: &Record) -> i64 {
-    let q = line.get("quantity").as_int().unwrap_or(0);
-    let p = line.get("unit_price").as_int().unwrap_or(0);
-    let d = line.get("discount").as_int().unwrap_or(0);
-    q * p - d
-}
-
-/// An order's total: the stored one, else the sum of its lines.
-pub(super) fn order_total(store: &SqliteStore, order: &Record) -> Result<i64> {
-    match order.get("total").as_int() {
-        Some(t) => Ok(t),
-        None => Ok(order_lines(store, text(order, "id"))?.1),
-    }
+/// The totals of some orders by id, from the store (the stored total, else the sum of the
+/// lines).
+pub(super) fn order_totals(
+    store: &SqliteStore,
+    orders: &[Record],
+) -> Result<BTreeMap<String, i64>> {
+    let ids: Vec<&str> = orders.iter().map(|o| text(o, "id")).collect();
+    Ok(store.order_totals(&ids)?.into_iter().collect())
 }
 
 fn orders_page(state: &AppState, req: &Req, params: &Params) -> Result<Markup> {
@@ -115,10 +92,7 @@ fn orders_page(state: &AppState, req: &Req, params: &Params) -> Result<Markup> {
         page_link("/orders", params, ("before", &before_value(&rows[limit - 1], "placed_at")))
     });
     let customers = account_names(store, rows.iter())?;
-    let mut totals = Vec::with_capacity(rows.len());
-    for o in &rows {
-        totals.push(order_total(store, o)?);
-    }
+    let totals = order_totals(store, &rows)?;
     let any = filtered(params, &["status", "channel", "customer", "from", "to"]);
     let none_yet = rows.is_empty() && !any && cursor.is_none() && store.count(Entity::Orders)? == 0;
     let customer_name =
@@ -161,7 +135,7 @@ fn orders_page(state: &AppState, req: &Req, params: &Params) -> Result<Markup> {
                         th scope="col" { "Owner" } th scope="col" { "Status" } th.num scope="col" { "Total" }
                     } }
                     tbody {
-                        @for (o, total) in rows.iter().zip(&totals) {
+                        @for o in &rows {
                             @let account = text(o, "account_id");
                             tr {
                                 th scope="row" { a href=(link("/orders", text(o, "id"))) { (text(o, "id")) } }
@@ -170,7 +144,7 @@ fn orders_page(state: &AppState, req: &Req, params: &Params) -> Result<Markup> {
                                 td { @if text(o, "channel").is_empty() { "–" } @else { a.filter href=(filter_link("/orders", params, &[("channel", text(o, "channel"))])) title="Only this channel" { (text(o, "channel")) } } }
                                 td { (or_dash(names.user(text(o, "owner_id")))) }
                                 td { a.filter href=(filter_link("/orders", params, &[("status", text(o, "status"))])) title="Only this status" { (tag(text(o, "status"))) } }
-                                td.num { (minor(&ws, Some(*total))) }
+                                td.num { (minor(&ws, totals.get(text(o, "id")).copied())) }
                             }
                         }
                     }
@@ -189,17 +163,8 @@ fn order_page(state: &AppState, req: &Req, params: &Params, id: &str) -> Result<
     let names = Names::load(store)?;
     let order = find(store, Entity::Orders, id)?;
     check_visible(store, req, &order, Entity::Orders, id)?;
-    let (lines, computed) = order_lines(store, id)?;
-    let mut products = BTreeMap::new();
-    for l in &lines {
-        let pid = text(l, "product_id");
-        if !products.contains_key(pid) {
-            let name = store
-                .get(Entity::Products, &[Value::Text(pid.to_string())])?
-                .map_or_else(|| pid.to_string(), |p| text(&p, "name").to_string());
-            products.insert(pid.to_string(), name);
-        }
-    }
+    let OrderLines { lines, total: computed } = store.order_lines(id)?;
+    let total = order_totals(store, std::slice::from_ref(&order))?.get(id).copied();
     let account = text(&order, "account_id");
     let customer = store.get(Entity::Accounts, &[Value::Text(account.to_string())])?;
     let customer_name = customer.as_ref().map_or(account, |c| text(c, "name"));
@@ -221,7 +186,7 @@ fn order_page(state: &AppState, req: &Req, params: &Params, id: &str) -> Result<
                 dt { "Owner" } dd { (or_dash(names.user(text(&order, "owner_id")))) }
                 dt { "Promised for" } dd { (day_of(&ws, &order, "promised_on")) }
                 dt { "Fulfilled" } dd { (when(&ws, &order, "fulfilled_at")) }
-                dt { "Total" } dd.num { (minor(&ws, Some(stored.unwrap_or(computed)))) }
+                dt { "Total" } dd.num { (minor(&ws, total)) }
             }
         }
         section.card aria-labelledby="lines-h" {
@@ -236,14 +201,13 @@ fn order_page(state: &AppState, req: &Req, params: &Params, id: &str) -> Result<
                     } }
                     tbody {
                         @for l in &lines {
-                            @let pid = text(l, "product_id");
                             tr {
-                                td.num { (l.get("line").as_int().unwrap_or(0)) }
-                                th scope="row" { a href=(link("/products", pid)) { (products.get(pid).map_or(pid, |n| n.as_str())) } }
-                                td.num { (ws.fmt.count(l.get("quantity").as_int().unwrap_or(0) as f64)) }
-                                td.num { (minor(&ws, l.get("unit_price").as_int())) }
-                                td.num { (minor(&ws, Some(l.get("discount").as_int().unwrap_or(0)))) }
-                                td.num { (minor(&ws, Some(line_amount(l)))) }
+                                td.num { (l.line) }
+                                th scope="row" { a href=(link("/products", &l.product_id)) { (l.product_name.as_deref().unwrap_or(&l.product_id)) } }
+                                td.num { (ws.fmt.count(l.quantity as f64)) }
+                                td.num { (minor(&ws, Some(l.unit_price))) }
+                                td.num { (minor(&ws, Some(l.discount))) }
+                                td.num { (minor(&ws, Some(l.amount))) }
                             }
                         }
                     }

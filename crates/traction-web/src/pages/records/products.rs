@@ -1,5 +1,8 @@
 //! The product list (stock on hand, what to reorder) and a product's page.
 
+use traction_store::ShopStore;
+use traction_store::shop::ProductStock;
+
 use super::*;
 
 pub async fn products(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
@@ -15,21 +18,10 @@ pub async fn product(
     respond(state, move |state, now| product_page(state, &req, &params, &id, now)).await
 }
 
-/// Whether a product needs reordering: stock at or below its reorder level.
-fn low(product: &Record, stock: i64) -> bool {
-    product.get("reorder_level").as_int().is_some_and(|level| stock <= level)
-}
-
-/// The gross margin of a price and a cost, as a ratio of the price.
-fn margin(product: &Record) -> Option<f64> {
-    let price = product.get("unit_price").as_int()?;
-    let cost = product.get("unit_cost").as_int()?;
-    (price != 0).then(|| (price - cost) as f64 / price as f64)
-}
-
-fn stocks(store: &SqliteStore, products: &[Record]) -> Result<BTreeMap<String, i64>> {
+/// Each product's stock on hand, reorder flag and margin, from the store, by id.
+fn stocks(store: &SqliteStore, products: &[Record]) -> Result<BTreeMap<String, ProductStock>> {
     let ids: Vec<&str> = products.iter().map(|p| text(p, "id")).collect();
-    Ok(store.stock_on_hand(&ids)?.into_iter().collect())
+    Ok(store.product_stock(&ids)?.into_iter().map(|s| (s.id.clone(), s)).collect())
 }
 
 fn products_page(state: &AppState, req: &Req, params: &Params) -> Result<Markup> {
@@ -54,7 +46,7 @@ fn products_page(state: &AppState, req: &Req, params: &Params) -> Result<Markup>
     // In key order; with `low=1`, read on until a page's worth is at or below its reorder level.
     let mut after: Option<Vec<Value>> =
         params.get("after").map(|id| vec![Value::Text(id.to_string())]);
-    let mut rows: Vec<(Record, i64)> = Vec::new();
+    let mut rows: Vec<(Record, ProductStock)> = Vec::new();
     loop {
         let batch = if only_low { 500 } else { limit + 1 };
         let page = store.list(
@@ -68,10 +60,10 @@ fn products_page(state: &AppState, req: &Req, params: &Params) -> Result<Markup>
         )?;
         let done = page.len() < batch;
         after = page.last().map(|r| vec![r.get("id").clone()]);
-        let stock = stocks(store, &page)?;
+        let mut stock = stocks(store, &page)?;
         for p in page {
-            let s = stock.get(text(&p, "id")).copied().unwrap_or(0);
-            if !only_low || low(&p, s) {
+            let Some(s) = stock.remove(text(&p, "id")) else { continue };
+            if !only_low || s.to_reorder {
                 rows.push((p, s));
             }
         }
@@ -123,10 +115,10 @@ fn products_page(state: &AppState, req: &Req, params: &Params) -> Result<Markup>
                                 td { @if text(p, "category").is_empty() { "–" } @else { a.filter href=(filter_link("/products", params, &[("category", text(p, "category"))])) title="Only this category" { (text(p, "category")) } } }
                                 td.num { (money_field(&ws, p, "unit_price")) }
                                 td.num { (money_field(&ws, p, "unit_cost")) }
-                                td.num { (margin(p).map_or_else(|| "–".into(), |m| ws.fmt.percent(m))) }
-                                td.num { (ws.fmt.count(*stock as f64)) }
+                                td.num { (stock.margin.map_or_else(|| "–".into(), |m| ws.fmt.percent(m))) }
+                                td.num { (ws.fmt.count(stock.on_hand as f64)) }
                                 td.num { (p.get("reorder_level").as_int().map_or_else(|| "–".into(), |n| ws.fmt.count(n as f64))) }
-                                td { @if low(p, *stock) { (tag("reorder")) } }
+                                td { @if stock.to_reorder { (tag("reorder")) } }
                             }
                         }
                     }
@@ -149,7 +141,9 @@ fn product_page(
     let store = state.store.as_ref();
     let ws = Ws::load(store, req)?;
     let product = find(store, Entity::Products, id)?;
-    let stock = stocks(store, std::slice::from_ref(&product))?.get(id).copied().unwrap_or(0);
+    let stock = stocks(store, std::slice::from_ref(&product))?
+        .remove(id)
+        .ok_or_else(|| WebError::not_found(format!("There is no product {id:?}.")))?;
     let cursor = before_param(params, Entity::InventoryMovements, "occurred_at")?;
     let by_product = [("product_id", Value::Text(id.to_string()))];
     let mut moves = store.recent(
@@ -171,39 +165,10 @@ fn product_page(
         )
     });
 
-    // Units sold per month: the sale movements (one per line of a placed or fulfilled order).
+    // Units sold per month: the catalog's units_sold (lines of placed and fulfilled orders).
     let (from, to, buckets) = last_months(&ws, now)?;
-    let sale_filters =
-        [("product_id", Value::Text(id.to_string())), ("reason", Value::Text("sale".into()))];
-    let span = [Value::Instant(from), Value::Instant(to)];
-    let mut sold: BTreeMap<String, f64> = BTreeMap::new();
-    let mut after: Option<Vec<Value>> = None;
-    loop {
-        let page = store.recent(
-            Entity::InventoryMovements,
-            "occurred_at",
-            &ListQuery {
-                filters: &sale_filters,
-                condition: Some(Condition {
-                    sql: "occurred_at >= ? AND occurred_at < ?",
-                    params: &span,
-                }),
-                after: after.as_deref(),
-                limit: 1000,
-            },
-        )?;
-        let done = page.len() < 1000;
-        after = page.last().map(|m| vec![m.get("occurred_at").clone(), m.get("id").clone()]);
-        for m in &page {
-            if let Some(b) = instant(m, "occurred_at").and_then(|t| buckets.find(t)) {
-                let label = buckets.list[b].label.clone().unwrap_or_default();
-                *sold.entry(label).or_default() += -(m.get("delta").as_int().unwrap_or(0) as f64);
-            }
-        }
-        if done {
-            break;
-        }
-    }
+    let filter = format!("product_id = {}", quote(id));
+    let sold = per_month(state, "units_sold", filter, (from, to), now)?;
     let name = text(&product, "name");
 
     let body = html! {
@@ -219,9 +184,9 @@ fn product_page(
                     dt { "Category" } dd { (or_dash(text(&product, "category"))) }
                     dt { "Price" } dd.num { (money_field(&ws, &product, "unit_price")) }
                     dt { "Cost" } dd.num { (money_field(&ws, &product, "unit_cost")) }
-                    dt { "Margin" } dd.num { (margin(&product).map_or_else(|| "–".into(), |m| ws.fmt.percent(m))) }
+                    dt { "Margin" } dd.num { (stock.margin.map_or_else(|| "–".into(), |m| ws.fmt.percent(m))) }
                     dt { "Opening stock" } dd.num { (ws.fmt.count(product.get("opening_stock").as_int().unwrap_or(0) as f64)) }
-                    dt { "Stock on hand" } dd.num { (ws.fmt.count(stock as f64)) @if low(&product, stock) { " " (tag("reorder")) } }
+                    dt { "Stock on hand" } dd.num { (ws.fmt.count(stock.on_hand as f64)) @if stock.to_reorder { " " (tag("reorder")) } }
                     dt { "Reorder level" } dd.num { (product.get("reorder_level").as_int().map_or_else(|| "–".into(), |n| ws.fmt.count(n as f64))) }
                 }
             }
