@@ -4,6 +4,7 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use maud::{PreEscaped, html};
 use traction_store::monitor::Notification;
 
 use super::SmtpSettings;
@@ -61,8 +62,13 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+/// An alert's e-mail as HTML: its line in bold, then its summary (maud escapes both).
+fn alert_html(text: &str, summary: &str) -> String {
+    html! {
+        (PreEscaped("<!doctype html>"))
+        html { body { p { strong { (text) } } p { (summary) } } }
+    }
+    .into_string()
 }
 
 /// Sends one notification to `to`: its text as the plain part, and an HTML part.
@@ -106,11 +112,7 @@ pub async fn send(smtp: &SmtpSettings, to: &[String], note: &Notification) -> Re
         builder.multipart(parts).map_err(|e| format!("cannot build the email: {e}"))?
     } else {
         let summary = body["summary"].as_str().unwrap_or(&note.text);
-        let html = format!(
-            "<!doctype html><html><body><p><strong>{}</strong></p><p>{}</p></body></html>",
-            escape_html(&note.text),
-            escape_html(summary)
-        );
+        let html = alert_html(&note.text, summary);
         builder
             .multipart(MultiPart::alternative_plain_html(note.text.clone(), html))
             .map_err(|e| format!("cannot build the email: {e}"))?
@@ -126,4 +128,17 @@ fn subject(note: &Notification) -> String {
         text = text.chars().take(117).collect::<String>() + "…";
     }
     text
+}
+
+#[cfg(test)]
+mod html_tests {
+    use super::alert_html;
+
+    #[test]
+    fn an_alert_email_escapes_its_text() {
+        assert_eq!(
+            alert_html("Revenue <won> & lost", "pace \"low\""),
+            "<!doctype html><html><body><p><strong>Revenue &lt;won&gt; &amp; lost</strong></p><p>pace &quot;low&quot;</p></body></html>"
+        );
+    }
 }
