@@ -13,7 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use traction_domain::time::Micros;
 
-use super::login::{cookie_header, escape, start_session};
+use super::login::{escape, start_session};
 use super::{SESSION_COOKIE, SESSION_MAX, redirect, secret};
 use crate::AppState;
 use crate::error::ApiError;
@@ -135,7 +135,9 @@ pub(crate) async fn post_welcome(
     Path(token): Path<String>,
     body: Bytes,
 ) -> Response {
-    let fields = super::form_fields(&String::from_utf8_lossy(&body));
+    let Ok(fields) = super::form_fields(&body) else {
+        return ApiError::bad_request(format!("the form {}", super::NotUtf8)).into_response();
+    };
     let field = |name: &str| {
         fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
     };
@@ -172,13 +174,13 @@ pub(crate) async fn post_welcome(
             let max_age = SESSION_MAX / 1_000_000;
             response.headers_mut().append(
                 header::SET_COOKIE,
-                cookie_header(
+                super::set_cookie(
                     SESSION_COOKIE,
                     &session_id,
                     "/",
                     max_age,
                     state.config.secure_cookies,
-                    "Lax",
+                    cookie::SameSite::Lax,
                 ),
             );
             response
