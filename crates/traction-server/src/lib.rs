@@ -1,9 +1,12 @@
-//! Traction's HTTP server: the JSON API under `/api/v1` and (later) the web application.
+//! Traction's HTTP server: the JSON API under `/api/v1`, sign-in, and the middleware that wraps
+//! them and the web application's pages.
 //!
-//! Start with [`app`]: it builds the whole router from [`api::api_router`] (the API, generated
-//! per entity from the data model), the placeholder home page and the middleware (request ids,
-//! request logs, gzip, body limits). [`serve`] runs it on a listener until a shutdown signal,
-//! then lets in-flight requests finish; [`run`] is what `traction serve` calls.
+//! Start with [`app_with`]: it builds the whole router from [`api::api_router`] (the API,
+//! generated per entity from the data model), the pages it is handed (the `traction-web` crate's
+//! router, which depends on this crate, so the binary hands it in) and the middleware (request
+//! ids, request logs, gzip, body limits, sign-in). [`app`] is the same without pages, which the
+//! crate's own tests serve. [`serve`] runs it on a listener until a shutdown signal, then lets
+//! in-flight requests finish; [`run_with`] is what `traction serve` calls.
 //!
 //! - `api/`: the endpoint table, the record handlers, import, the deal move, the JSON shapes.
 //! - `events.rs`: Server-Sent Events fed by every commit.
@@ -23,7 +26,6 @@ mod limits;
 pub mod openapi;
 pub mod os;
 pub mod report;
-mod web;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -155,10 +157,10 @@ impl AppState {
     }
 }
 
-/// The whole application with the placeholder home page (what the server crate's own tests
-/// serve); see [`app_with`].
+/// The API and sign-in without the web pages (what the server crate's own tests serve); see
+/// [`app_with`].
 pub fn app(state: AppState) -> Router {
-    app_with(state, web::router())
+    app_with(state, Router::new())
 }
 
 /// The whole application: `/api/v1/…`, the web pages `pages` (the `traction-web` crate's router,
@@ -169,7 +171,9 @@ pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
     let max_body = state.config.max_body_bytes;
     let body_timeout = state.config.connections.body_timeout;
     let early_limits = (state.config.max_body_bytes, state.config.max_import_bytes);
-    let api = api_router().layer(DefaultBodyLimit::max(max_body));
+    let api = api_router()
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(auth::utf8_query));
     // Authentication and authorisation wrap the API and the pages alike, in this one place.
     let guard = axum::middleware::from_fn_with_state(state.clone(), auth::middleware);
     // Inside authentication: heavy work is admitted per user and in all.
@@ -399,18 +403,9 @@ pub fn init_logging(format: LogFormat) {
     };
 }
 
-/// Runs the server on `listen` until SIGINT or SIGTERM (what `traction serve` does). The store
-/// is dropped, closing the database cleanly, only after the last request has finished.
-pub fn run(
-    store: Arc<SqliteStore>,
-    listen: SocketAddr,
-    clock: Clock,
-    config: Config,
-) -> Result<(), RunError> {
-    run_with(store, listen, clock, config, web::router())
-}
-
-/// [`run`] with the web pages `pages` (what `traction serve` calls with the web app's router).
+/// Runs the server with the web pages `pages` on `listen` until SIGINT or SIGTERM (what
+/// `traction serve` does, with the web app's router). The store is dropped, closing the
+/// database cleanly, only after the last request has finished.
 pub fn run_with(
     store: Arc<SqliteStore>,
     listen: SocketAddr,

@@ -20,8 +20,9 @@ pub struct Form(pub Vec<(String, String)>);
 
 impl Form {
     pub fn parse(body: &Bytes) -> Result<Form> {
-        let text = std::str::from_utf8(body).map_err(|_| WebError::bad("the form is not UTF-8"))?;
-        crate::serde_urlencoded_pairs(text).map(Form)
+        traction_server::auth::form_fields(body)
+            .map(Form)
+            .map_err(|e| WebError::bad(format!("the form {e}")))
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {

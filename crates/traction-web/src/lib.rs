@@ -361,7 +361,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Params, WebError> {
         let query = parts.uri.query().unwrap_or("");
-        serde_urlencoded_pairs(query).map(Params)
+        traction_server::auth::form_fields(query.as_bytes())
+            .map(Params)
+            .map_err(|e| WebError::bad(format!("the query string {e}")))
     }
 }
 
@@ -377,51 +379,20 @@ impl Params {
     }
 }
 
-/// Decodes `a=1&b=x%20y` into pairs (`+` is a space).
-pub fn serde_urlencoded_pairs(query: &str) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for part in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = part.split_once('=').unwrap_or((part, ""));
-        out.push((decode(k)?, decode(v)?));
-    }
-    Ok(out)
-}
+/// What [`encode`] writes as it is: the URL Standard's unreserved characters and `:` (times
+/// such as `09:30` stay readable in a link).
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b':');
 
-fn decode(text: &str) -> Result<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-                let byte = hex.and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(|| {
-                    WebError::bad(format!("the query string has a bad escape near {text:?}"))
-                })?;
-                out.push(byte);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|_| WebError::bad("the query string is not UTF-8"))
-}
-
-/// Percent-encodes a query value.
+/// Percent-encodes a query value, a space as `+` (form encoding, which every query here is
+/// decoded with).
 pub fn encode(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    // A `%` itself is written `%25`, so `%20` in the output can only be a space.
+    percent_encoding::utf8_percent_encode(text, QUERY_VALUE).to_string().replace("%20", "+")
 }
 
 /// A page's markup as a response.
@@ -434,13 +405,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn query_strings_decode_and_encode() {
-        let pairs = serde_urlencoded_pairs("a=1&where=owner_id+%3D+%27u1%27&empty=&flag").unwrap();
-        assert_eq!(pairs[1], ("where".into(), "owner_id = 'u1'".into()));
-        assert_eq!(pairs[2], ("empty".into(), "".into()));
-        assert_eq!(pairs[3], ("flag".into(), "".into()));
-        assert!(serde_urlencoded_pairs("a=%zz").is_err());
-        assert!(serde_urlencoded_pairs("a=%ff").is_err());
+    fn query_values_encode_as_forms_decode_them() {
         assert_eq!(encode("owner_id = 'u1'&x"), "owner_id+%3D+%27u1%27%26x");
+        assert_eq!(encode("09:30 ~a_b-c.d"), "09:30+~a_b-c.d");
+        assert_eq!(encode("100% + ä/é"), "100%25+%2B+%C3%A4%2F%C3%A9");
+        let text = "a+b c%20d&e=f ä";
+        let pairs = traction_server::auth::form_fields(format!("v={}", encode(text)).as_bytes());
+        assert_eq!(pairs.unwrap(), vec![("v".to_string(), text.to_string())]);
     }
 }

@@ -302,36 +302,16 @@ pub fn store(
     Ok((out, summary))
 }
 
-/// `application/x-www-form-urlencoded` pairs, decoded (`+` is a space, `%XX` a byte).
+/// `application/x-www-form-urlencoded` pairs, decoded by the server's rule (`+` is a space,
+/// `%XX` a byte, a `%` that starts no escape kept; see traction-server `auth/wire.rs`), and
+/// refused when the decoded text is not UTF-8.
 fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, String> {
-    fn decode(part: &[u8]) -> Result<String, String> {
-        let mut bytes = Vec::with_capacity(part.len());
-        let mut idx = 0;
-        while idx < part.len() {
-            match part[idx] {
-                b'+' => bytes.push(b' '),
-                b'%' => {
-                    let hex = part.get(idx + 1..idx + 3).ok_or("a % escape is cut short")?;
-                    let hex = std::str::from_utf8(hex).map_err(|_| "a % escape is not hex")?;
-                    bytes.push(u8::from_str_radix(hex, 16).map_err(|_| "a % escape is not hex")?);
-                    idx += 2;
-                }
-                b => bytes.push(b),
-            }
-            idx += 1;
-        }
-        String::from_utf8(bytes).map_err(|_| "a form value is not UTF-8".to_string())
+    // Fields split at ASCII `&` and `=`: the decoded whole is UTF-8 exactly when every field is,
+    // so form_urlencoded's lossy decoding never applies.
+    if percent_encoding::percent_decode(body).decode_utf8().is_err() {
+        return Err("a form value is not UTF-8 once its %XX escapes are decoded".to_string());
     }
-    body.split(|b| *b == b'&')
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let (key, value) = match part.iter().position(|b| *b == b'=') {
-                Some(at) => (&part[..at], &part[at + 1..]),
-                None => (part, &b""[..]),
-            };
-            Ok((decode(key)?, decode(value)?))
-        })
-        .collect()
+    Ok(form_urlencoded::parse(body).into_owned().collect())
 }
 
 /// A JSON value's text (a string as it is, a number in decimal), for ids and addresses.

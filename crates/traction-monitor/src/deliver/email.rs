@@ -31,35 +31,30 @@ pub fn transport(url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, String
         }
     };
     let builder = builder.timeout(Some(super::WEBHOOK_TIMEOUT));
-    let builder = if parsed.username().is_empty() {
-        builder
-    } else {
-        let decode = |s: &str| percent_decode(s);
-        builder.credentials(Credentials::new(
-            decode(parsed.username()),
-            decode(parsed.password().unwrap_or("")),
-        ))
+    let builder = match credentials(&parsed)? {
+        Some((user, password)) => builder.credentials(Credentials::new(user, password)),
+        None => builder,
     };
     Ok(builder.build())
 }
 
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut idx = 0;
-    while idx < bytes.len() {
-        if bytes[idx] == b'%'
-            && idx + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&text[idx + 1..idx + 3], 16)
-        {
-            out.push(b);
-            idx += 3;
-            continue;
-        }
-        out.push(bytes[idx]);
-        idx += 1;
+/// The user name and password of `smtp_url`, decoded: they are percent-encoded in a URL (a `+`
+/// is a plus there, not a space).
+fn credentials(url: &reqwest::Url) -> Result<Option<(String, String)>, String> {
+    if url.username().is_empty() {
+        return Ok(None);
     }
-    String::from_utf8_lossy(&out).into_owned()
+    let decode = |part: &str, what: &str| {
+        percent_encoding::percent_decode_str(part).decode_utf8().map(|text| text.into_owned()).map_err(|_| {
+            format!(
+                "smtp_url's {what} is not UTF-8 once its %XX escapes are decoded: write each byte outside ASCII as %XX of its UTF-8"
+            )
+        })
+    };
+    Ok(Some((
+        decode(url.username(), "user name")?,
+        decode(url.password().unwrap_or(""), "password")?,
+    )))
 }
 
 /// An alert's e-mail as HTML: its line in bold, then its summary (maud escapes both).
@@ -140,5 +135,30 @@ mod html_tests {
             alert_html("Revenue <won> & lost", "pace \"low\""),
             "<!doctype html><html><body><p><strong>Revenue &lt;won&gt; &amp; lost</strong></p><p>pace &quot;low&quot;</p></body></html>"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds(url: &str) -> Result<Option<(String, String)>, String> {
+        credentials(&reqwest::Url::parse(url).unwrap())
+    }
+
+    #[test]
+    fn smtp_credentials_are_percent_decoded_with_plus_kept() {
+        assert_eq!(creds("smtp://mail.example:2525").unwrap(), None);
+        assert_eq!(
+            creds("smtp://ann%40example.com:p%2Bw+d%25%C3%A9@mail.example").unwrap(),
+            Some(("ann@example.com".to_string(), "p+w+d%é".to_string()))
+        );
+        assert_eq!(
+            creds("smtps://bot@mail.example").unwrap(),
+            Some(("bot".to_string(), String::new()))
+        );
+        let e = creds("smtp://ann:pw%ff@mail.example").unwrap_err();
+        assert!(e.contains("smtp_url's password is not UTF-8"), "{e}");
+        assert!(transport("smtp://a%C3:b@mail.example").is_err());
     }
 }

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use traction_domain::time::Micros;
 
-use super::login::{cookie_header, error_message, shell, start_session};
+use super::login::{error_message, shell, start_session};
 use super::{SESSION_COOKIE, SESSION_MAX, redirect, secret};
 use crate::AppState;
 use crate::error::ApiError;
@@ -123,7 +123,9 @@ pub(crate) async fn post_welcome(
     Path(token): Path<String>,
     body: Bytes,
 ) -> Response {
-    let fields = super::form_fields(&String::from_utf8_lossy(&body));
+    let Ok(fields) = super::form_fields(&body) else {
+        return ApiError::bad_request(format!("the form {}", super::NotUtf8)).into_response();
+    };
     let field = |name: &str| {
         fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
     };
@@ -160,13 +162,13 @@ pub(crate) async fn post_welcome(
             let max_age = SESSION_MAX / 1_000_000;
             response.headers_mut().append(
                 header::SET_COOKIE,
-                cookie_header(
+                super::set_cookie(
                     SESSION_COOKIE,
                     &session_id,
                     "/",
                     max_age,
                     state.config.secure_cookies,
-                    "Lax",
+                    cookie::SameSite::Lax,
                 ),
             );
             response

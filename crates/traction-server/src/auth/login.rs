@@ -8,9 +8,10 @@
 //! is told it is behind TLS), stored only as its SHA-256, with its own CSRF token.
 
 use axum::body::Bytes;
-use axum::extract::{Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{RawQuery, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use cookie::SameSite;
 use maud::{Markup, PreEscaped, html};
 use traction_domain::Entity;
 use traction_store::Store;
@@ -18,6 +19,7 @@ use traction_store::Store;
 use super::limit::{PER_ACCOUNT, PER_ADDRESS};
 use super::{
     CSRF_FIELD, CurrentUser, SESSION_COOKIE, SESSION_MAX, Via, redirect, safe_next, secret,
+    set_cookie,
 };
 use crate::AppState;
 
@@ -67,21 +69,6 @@ fn page(csrf: &str, next: &str, user: &str, message: Option<&str>) -> String {
     shell("Sign in", "Sign in", body)
 }
 
-pub(super) fn cookie_header(
-    name: &str,
-    value: &str,
-    path: &str,
-    max_age: i64,
-    secure: bool,
-    same_site: &str,
-) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    let text = format!(
-        "{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}"
-    );
-    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
 /// A sign-in page with a fresh sign-in token.
 fn login_page(
     state: &AppState,
@@ -103,7 +90,7 @@ fn login_page(
     let secure = state.config.secure_cookies;
     response.headers_mut().append(
         header::SET_COOKIE,
-        cookie_header(LOGIN_COOKIE, &csrf, "/login", 3600, secure, "Strict"),
+        set_cookie(LOGIN_COOKIE, &csrf, "/login", 3600, secure, SameSite::Strict),
     );
     response
 }
@@ -112,8 +99,10 @@ fn login_page(
 pub(crate) async fn get_login(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
-    Query(params): Query<Vec<(String, String)>>,
+    RawQuery(query): RawQuery,
 ) -> Response {
+    // A query that does not decode names no page to go back to.
+    let params = super::form_fields(query.unwrap_or_default().as_bytes()).unwrap_or_default();
     let next = safe_next(params.iter().find(|(k, _)| k == "next").map_or("/", |(_, v)| v));
     if user.is_some() {
         return redirect(&next);
@@ -129,7 +118,10 @@ pub(crate) async fn post_login(State(state): State<AppState>, req: Request) -> R
         Ok(b) => b,
         Err(_) => Bytes::new(),
     };
-    let fields = super::form_fields(&String::from_utf8_lossy(&body));
+    let Ok(fields) = super::form_fields(&body) else {
+        let message = "The sign-in form was not sent as UTF-8 text. Please sign in again.";
+        return login_page(&state, StatusCode::BAD_REQUEST, "/", "", Some(message));
+    };
     let field = |name: &str| {
         fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
     };
@@ -209,11 +201,11 @@ pub(crate) async fn post_login(State(state): State<AppState>, req: Request) -> R
             let max_age = SESSION_MAX / 1_000_000;
             response.headers_mut().append(
                 header::SET_COOKIE,
-                cookie_header(SESSION_COOKIE, &session_id, "/", max_age, secure, "Lax"),
+                set_cookie(SESSION_COOKIE, &session_id, "/", max_age, secure, SameSite::Lax),
             );
             response.headers_mut().append(
                 header::SET_COOKIE,
-                cookie_header(LOGIN_COOKIE, "", "/login", 0, secure, "Strict"),
+                set_cookie(LOGIN_COOKIE, "", "/login", 0, secure, SameSite::Strict),
             );
             response
         }
@@ -276,7 +268,7 @@ pub(crate) async fn post_logout(
     let secure = state.config.secure_cookies;
     response
         .headers_mut()
-        .append(header::SET_COOKIE, cookie_header(SESSION_COOKIE, "", "/", 0, secure, "Lax"));
+        .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", "/", 0, secure, SameSite::Lax));
     response
 }
 

@@ -12,7 +12,8 @@
 //! - `concurrency`: several tasks writing at once, no errors, no lost writes.
 //! - `hooks`: the Mandrill and SendGrid event webhooks, signed as they sign them.
 //! - `monitor`: channels, alert rules, silences, alerts and one's own notifications.
-//! - `server`: the OpenAPI document against the router, graceful shutdown, the home page.
+//! - `server`: the OpenAPI document against the router, graceful shutdown, `/` without pages,
+//!   URL decoding (`+` in queries and paths, text that is not UTF-8).
 //! - `bad_requests`: issue 25 — bad requests generated from the OpenAPI document, per role.
 //! - `hardening`: issue 25 — heavy reads do not stall sign-in and writes, overflow, sessions
 //!   ended for good, scope leaks, connection limits.

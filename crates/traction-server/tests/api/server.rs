@@ -1,5 +1,5 @@
-//! The server as a whole: the OpenAPI document against the router, the home page, health, and
-//! a graceful shutdown that lets an in-flight request finish.
+//! The server as a whole: the OpenAPI document against the router, `/` without the web pages,
+//! health, URL decoding, and a graceful shutdown that lets an in-flight request finish.
 
 use std::time::Duration;
 
@@ -73,15 +73,65 @@ async fn every_documented_operation_is_served() {
     assert_eq!(events.status(), StatusCode::OK);
 }
 
+/// The server crate alone serves the API and sign-in; the pages are the web crate's router,
+/// which `traction serve` hands in (traction-web's tests cover `/` there). Without them, `/`
+/// answers in the API's error shape and points at the API's description.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_home_page_says_what_this_is_and_links_the_api() {
+async fn without_the_web_pages_home_points_to_the_api_description() {
     let app = TestApp::spawn().await;
-    let res = app.client.get(app.url("/")).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let page = res.text().await.unwrap();
-    assert!(page.contains("Traction"));
-    assert!(page.contains("href=\"/api/v1/openapi.json\""));
+    let home = app.get("/").await;
+    assert_eq!(home.status, StatusCode::NOT_FOUND);
+    let message = home.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("/api/v1/openapi.json"), "{message}");
     assert_eq!(app.get("/api/v1/health").await.body, json!({"status": "ok"}));
+}
+
+/// Issue 23: one decoding rule. A query string is form-encoded (`+` is a space); a path is only
+/// percent-encoded (`+` stays a plus); text that is not UTF-8 once decoded is a 400 that says
+/// so, never a silent U+FFFD, and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plus_is_a_space_in_a_query_and_a_plus_in_a_path_and_bad_utf8_is_refused() {
+    let app = TestApp::spawn().await;
+    let made = app.put("/api/v1/teams/a+b", &json!({"name": "North East"})).await;
+    assert!(made.status.is_success(), "{:#}", made.body);
+    for path in ["/api/v1/teams/a+b", "/api/v1/teams/a%2Bb"] {
+        let team = app.get(path).await;
+        assert_eq!(team.status, StatusCode::OK, "{path}");
+        assert_eq!(team.body["id"], "a+b", "{path}");
+    }
+    // `name = 'North East'`, written with `+` for the spaces as a browser's form would.
+    let listed = app.get("/api/v1/teams?where=name+%3D+%27North+East%27").await;
+    assert_eq!(listed.status, StatusCode::OK, "{:#}", listed.body);
+    let ids: Vec<&str> =
+        listed.body["items"].as_array().unwrap().iter().filter_map(|t| t["id"].as_str()).collect();
+    assert_eq!(ids, ["a+b"]);
+    let teams = app.store.count(Entity::Teams).unwrap();
+    for path in ["/api/v1/teams?where=name+%3D+%27%ff%27", "/api/v1/teams?%C3=1"] {
+        let refused = app.get(path).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{path}");
+        let message = refused.body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("the query string is not UTF-8"), "{path}: {message}");
+    }
+    let refused = app
+        .client
+        .post(app.url("/api/v1/teams?name=%ff"))
+        .json(&json!({"id": "t2", "name": "South"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.store.count(Entity::Teams).unwrap(), teams);
+    // The sign-in form: a 400 page that says what is wrong (it was a 403 "expired" before).
+    let page = app
+        .anonymous
+        .post(app.url("/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("user=%ff&password=x&_csrf=y")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+    assert!(page.text().await.unwrap().contains("not sent as UTF-8"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

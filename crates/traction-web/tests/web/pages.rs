@@ -859,3 +859,27 @@ async fn a_large_file_streams_through_the_page_with_its_figures() {
     assert_eq!(total, 11_100_000);
     assert_eq!((seven, rows_seven), (169_500, 3000));
 }
+
+/// Issue 23: a page's query string and a form body decode by the server's one rule (`+` is a
+/// space), and text that is not UTF-8 once decoded is a 400 page that says so, storing nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_or_form_that_is_not_utf8_is_a_400_page_that_says_so() {
+    let app = App::spawn().await;
+    let r = app.api().get(app.url("/deals?owner=%ff")).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("the query string is not UTF-8"), "{page}");
+    let before = app.count(Entity::Activities);
+    let r = app
+        .api()
+        .post(app.url("/log"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("kind=call&outcome=connected&owner_id=web-admin&notes=%C3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("the form is not UTF-8"), "{page}");
+    assert_eq!(app.count(Entity::Activities), before);
+}

@@ -1,6 +1,8 @@
-//! A small WebDriver client (W3C protocol over HTTP, through reqwest) driving Debian's Chromium
-//! headless through chromedriver — enough for the browser tests: navigate, find, click, type,
-//! run a script, drag with the pointer, read the console, take screenshots.
+//! The browser tests' WebDriver helpers, on fantoccini (the W3C protocol over plain HTTP to a
+//! local chromedriver; built without TLS, so no OpenSSL), driving Debian's Chromium headless —
+//! navigate, find, click, type, run a script, drag with the pointer, read the console, take
+//! screenshots. The tests call these functions, not fantoccini, so the names stay few and the
+//! failures say what was looked for.
 //!
 //! Chromium and chromedriver are installed by `.ci/run`. Without them the browser tests say so
 //! and pass, unless `TRACTION_REQUIRE_BROWSER=1` (set by `.ci/run`) makes that a failure.
@@ -8,15 +10,17 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+use fantoccini::elements::{Element, ElementRef};
+use fantoccini::wd::{TimeoutConfiguration, WebDriverCompatibleCommand, WindowHandle};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
-
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// chromedriver, started on a free port, killed when dropped.
 pub struct Driver {
     child: Child,
     base: String,
-    http: reqwest::Client,
 }
 
 impl Drop for Driver {
@@ -75,6 +79,7 @@ impl Driver {
             .spawn()
             .expect("chromedriver starts");
         let base = format!("http://127.0.0.1:{port}");
+        // Ready when its status says so (a session is asked for only then).
         let http = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -86,89 +91,82 @@ impl Driver {
             assert!(Instant::now() < deadline, "chromedriver did not start");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Driver { child, base, http }
+        Driver { child, base }
     }
 
     pub async fn session(&self, browser: &str, width: u32, height: u32) -> Session {
         let caps = json!({
-            "capabilities": { "alwaysMatch": {
-                "browserName": "chrome",
-                "goog:loggingPrefs": { "browser": "ALL" },
-                "goog:chromeOptions": {
-                    "binary": browser,
-                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                             "--disable-background-networking", "--no-first-run", "--hide-scrollbars",
-                             format!("--window-size={width},{height}")]
-                }
-            }}
+            "browserName": "chrome",
+            "goog:loggingPrefs": { "browser": "ALL" },
+            "goog:chromeOptions": {
+                "binary": browser,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-background-networking", "--no-first-run", "--hide-scrollbars",
+                         format!("--window-size={width},{height}")]
+            }
         });
-        let r: Value = self
-            .http
-            .post(format!("{}/session", self.base))
-            .json(&caps)
-            .send()
+        let Value::Object(caps) = caps else { unreachable!("the capabilities are an object") };
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&self.base)
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let id = r["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no WebDriver session: {r}"))
-            .to_string();
-        Session { base: format!("{}/session/{id}", self.base), http: self.http.clone() }
+            .unwrap_or_else(|e| panic!("no WebDriver session: {e}"));
+        Session { client }
     }
 }
 
 /// One browser window.
 pub struct Session {
-    base: String,
-    http: reqwest::Client,
+    client: Client,
 }
 
+/// An element's W3C reference id, as the tests hand it to scripts
+/// (`{"element-6066-11e4-a52e-4f735466cecf": el}`).
 pub type El = String;
 
+/// chromedriver's browser log (`POST /session/{id}/se/log`), which the W3C protocol lacks.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({ "type": "browser" }).to_string()))
+    }
+}
+
+/// A command's failure, as the test's panic.
+fn fail<T>(what: &str) -> impl FnOnce(fantoccini::error::CmdError) -> T + '_ {
+    move |e| panic!("WebDriver {what}: {e}")
+}
+
 impl Session {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let r: Value = req.send().await.unwrap().json().await.unwrap();
-        if let Some(err) = r["value"].get("error") {
-            panic!("WebDriver {path}: {err}: {}", r["value"]["message"]);
-        }
-        r["value"].clone()
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        self.call(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.call(reqwest::Method::GET, path, None).await
+    /// fantoccini's handle on the element `el`.
+    fn element(&self, el: &El) -> Element {
+        Element::from_element_id(self.client.clone(), ElementRef::from(el.clone()))
     }
 
     pub async fn goto(&self, url: &str) {
-        self.post("/url", json!({ "url": url })).await;
+        self.client.goto(url).await.unwrap_or_else(fail("goto"));
     }
 
     pub async fn url(&self) -> String {
-        self.get("/url").await.as_str().unwrap_or("").to_string()
+        self.client.current_url().await.map(String::from).unwrap_or_default()
     }
 
     pub async fn try_find(&self, css: &str) -> Option<El> {
-        let r: Value = self
-            .http
-            .post(format!("{}/element", self.base))
-            .json(&json!({ "using": "css selector", "value": css }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        r["value"][ELEMENT].as_str().map(str::to_string)
+        match self.client.find(Locator::Css(css)).await {
+            Ok(el) => Some(el.element_id().into()),
+            Err(e) if e.is_no_such_element() => None,
+            Err(e) => panic!("WebDriver find {css:?}: {e}"),
+        }
     }
 
     pub async fn find(&self, css: &str) -> El {
@@ -182,88 +180,95 @@ impl Session {
                 return el;
             }
             if Instant::now() >= deadline {
-                let source = self.get("/source").await;
-                let source = source.as_str().unwrap_or("");
-                panic!(
-                    "no element matches {css:?} on {}: {}",
-                    self.url().await,
-                    &source[..source.len().min(3000)]
-                );
+                let source = self.client.source().await.unwrap_or_default();
+                let end = source.char_indices().nth(3000).map_or(source.len(), |(idx, _)| idx);
+                panic!("no element matches {css:?} on {}: {}", self.url().await, &source[..end]);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     pub async fn click(&self, el: &El) {
-        self.post(&format!("/element/{el}/click"), json!({})).await;
+        self.element(el).click().await.unwrap_or_else(fail("click"));
     }
 
     pub async fn type_into(&self, el: &El, text: &str) {
-        self.post(&format!("/element/{el}/clear"), json!({})).await;
-        self.post(&format!("/element/{el}/value"), json!({ "text": text })).await;
+        let el = self.element(el);
+        el.clear().await.unwrap_or_else(fail("clear"));
+        el.send_keys(text).await.unwrap_or_else(fail("type"));
     }
 
     /// Sets a file input's file (by path on this machine).
     pub async fn upload(&self, el: &El, path: &str) {
-        self.post(&format!("/element/{el}/value"), json!({ "text": path })).await;
+        self.element(el).send_keys(path).await.unwrap_or_else(fail("upload"));
     }
 
     pub async fn text(&self, el: &El) -> String {
-        self.get(&format!("/element/{el}/text")).await.as_str().unwrap_or("").to_string()
+        self.element(el).text().await.unwrap_or_else(fail("text"))
     }
 
+    /// Runs `script` with `args` (a JSON array) and answers what it returns.
     pub async fn script(&self, script: &str, args: Value) -> Value {
-        self.post("/execute/sync", json!({ "script": script, "args": args })).await
+        let args = match args {
+            Value::Array(args) => args,
+            Value::Null => Vec::new(),
+            one => vec![one],
+        };
+        self.client.execute(script, args).await.unwrap_or_else(fail("script"))
+    }
+
+    async fn perform(&self, mouse: MouseActions) {
+        self.client.perform_actions(mouse).await.unwrap_or_else(fail("actions"));
+        let _ = self.client.release_actions().await;
     }
 
     /// Drags `from` to `to` with a mouse: press, move in steps, release.
     pub async fn drag(&self, from: &El, to: &El) {
-        let origin = |el: &El| json!({ ELEMENT: el });
-        let mut actions = vec![
-            json!({ "type": "pointerMove", "duration": 0, "origin": origin(from), "x": 0, "y": 0 }),
-            json!({ "type": "pointerDown", "button": 0 }),
-        ];
+        let at = |el: &El, ms: u64, x: f64, y: f64| PointerAction::MoveToElement {
+            element: self.element(el),
+            duration: Some(Duration::from_millis(ms)),
+            x,
+            y,
+        };
+        let mut mouse = MouseActions::new("mouse".into())
+            .then(at(from, 0, 0.0, 0.0))
+            .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT });
         for step in 1..=5 {
-            actions.push(json!({ "type": "pointerMove", "duration": 50, "origin": origin(from), "x": step * 10, "y": step * 5 }));
+            mouse = mouse.then(at(from, 50, f64::from(step * 10), f64::from(step * 5)));
         }
-        actions.push(
-            json!({ "type": "pointerMove", "duration": 100, "origin": origin(to), "x": 0, "y": 0 }),
-        );
-        actions.push(json!({ "type": "pointerUp", "button": 0 }));
-        self.post("/actions", json!({ "actions": [{ "type": "pointer", "id": "mouse", "parameters": { "pointerType": "mouse" }, "actions": actions }] })).await;
-        let _ = self.call(reqwest::Method::DELETE, "/actions", None).await;
+        mouse =
+            mouse.then(at(to, 100, 0.0, 0.0)).then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+        self.perform(mouse).await;
     }
 
     /// Drags `from` to the bottom edge of the screen, holds it there for `hold` (the page
     /// scrolls along), then on to `to` and drops it: how a column below the screen is reached.
     pub async fn drag_past_edge(&self, from: &El, to: &El, viewport_height: u32, hold: Duration) {
-        let origin = |el: &El| json!({ ELEMENT: el });
-        let actions = vec![
-            json!({ "type": "pointerMove", "duration": 0, "origin": origin(from), "x": 0, "y": 0 }),
-            json!({ "type": "pointerDown", "button": 0 }),
-            json!({ "type": "pointerMove", "duration": 100, "origin": origin(from), "x": 10, "y": 10 }),
-            json!({ "type": "pointerMove", "duration": 200, "origin": "viewport", "x": 100, "y": viewport_height.saturating_sub(20) }),
-            json!({ "type": "pause", "duration": hold.as_millis() as u64 }),
-            json!({ "type": "pointerMove", "duration": 200, "origin": origin(to), "x": 0, "y": 0 }),
-            json!({ "type": "pointerUp", "button": 0 }),
-        ];
-        self.post("/actions", json!({ "actions": [{ "type": "pointer", "id": "mouse", "parameters": { "pointerType": "mouse" }, "actions": actions }] })).await;
-        let _ = self.call(reqwest::Method::DELETE, "/actions", None).await;
+        let at = |el: &El, ms: u64, offset: f64| PointerAction::MoveToElement {
+            element: self.element(el),
+            duration: Some(Duration::from_millis(ms)),
+            x: offset,
+            y: offset,
+        };
+        let mouse = MouseActions::new("mouse".into())
+            .then(at(from, 0, 0.0))
+            .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+            .then(at(from, 100, 10.0))
+            .then(PointerAction::MoveTo {
+                duration: Some(Duration::from_millis(200)),
+                x: 100.0,
+                y: f64::from(viewport_height.saturating_sub(20)),
+            })
+            .then(PointerAction::Pause { duration: hold })
+            .then(at(to, 200, 0.0))
+            .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+        self.perform(mouse).await;
     }
 
     /// The browser console's entries since the last call (chromedriver's log endpoint).
     pub async fn console(&self) -> Vec<Value> {
-        let r: Value = self
-            .http
-            .post(format!("{}/se/log", self.base))
-            .json(&json!({ "type": "browser" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        r["value"].as_array().cloned().unwrap_or_default()
+        let entries = self.client.issue_cmd(BrowserLog).await.unwrap_or_else(fail("console"));
+        entries.as_array().cloned().unwrap_or_default()
     }
 
     /// Console errors (level SEVERE), e.g. a script error or a blocked resource.
@@ -277,7 +282,7 @@ impl Session {
     }
 
     pub async fn set_size(&self, width: u32, height: u32) {
-        self.post("/window/rect", json!({ "width": width, "height": height })).await;
+        self.client.set_window_size(width, height).await.unwrap_or_else(fail("window size"));
     }
 
     /// A PNG of the viewport; `full` resizes the window to the page's height first.
@@ -290,49 +295,28 @@ impl Session {
                 .unwrap_or(900) as u32;
             self.set_size(width, h.clamp(400, 6000) + 120).await;
         }
-        let b64 = self.get("/screenshot").await.as_str().unwrap_or("").to_string();
-        decode_base64(&b64)
+        self.client.screenshot().await.unwrap_or_else(fail("screenshot"))
     }
 
     /// Opens a new tab and returns its handle (the session stays on the current one).
     pub async fn new_tab(&self) -> String {
-        let r = self.post("/window/new", json!({ "type": "tab" })).await;
-        r["handle"].as_str().unwrap().to_string()
+        let tab = self.client.new_window(true).await.unwrap_or_else(fail("new tab"));
+        String::from(tab.handle)
     }
 
     /// Makes the tab with `handle` the one the commands go to.
     pub async fn switch_to(&self, handle: &str) {
-        self.post("/window", json!({ "handle": handle })).await;
+        let handle = WindowHandle::try_from(handle).expect("a window handle");
+        self.client.switch_to_window(handle).await.unwrap_or_else(fail("switch tab"));
     }
 
     /// How long a navigation may take before `goto` fails.
     pub async fn page_load_timeout(&self, timeout: Duration) {
-        self.post("/timeouts", json!({ "pageLoad": timeout.as_millis() as u64 })).await;
+        let timeouts = TimeoutConfiguration::new(None, Some(timeout), None);
+        self.client.update_timeouts(timeouts).await.unwrap_or_else(fail("timeouts"));
     }
 
     pub async fn close(&self) {
-        let _ = self.http.delete(&self.base).send().await;
+        let _ = self.client.clone().close().await;
     }
-}
-
-fn decode_base64(text: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut buf, mut bits) = (0u32, 0u32);
-    for c in text.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => continue,
-        };
-        buf = (buf << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buf >> bits) as u8);
-        }
-    }
-    out
 }

@@ -243,3 +243,63 @@ impl Context {
 pub fn wall_clock() -> Micros {
     jiff::Timestamp::now().as_microsecond()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    /// The methods clippy.toml disallows, as they are called.
+    const CLOCK_READS: &[&str] = &["Timestamp::now()", "Zoned::now()", "SystemTime::now()"];
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The clock rule (ARCHITECTURE.md, "The clock rule, enforced"): clippy.toml disallows every
+    /// way of reading the wall clock, and each place allowed to (`wall_clock` here, a test that
+    /// runs a server on the wall clock) is a real clock read — no allow is left dead.
+    #[test]
+    fn the_clock_rule_is_in_clippy_toml_and_every_allow_is_on_a_clock_read() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let config = std::fs::read_to_string(root.join("clippy.toml")).unwrap();
+        for path in ["jiff::Timestamp::now", "jiff::Zoned::now", "std::time::SystemTime::now"] {
+            assert!(config.contains(&format!("path = \"{path}\"")), "clippy.toml lacks {path}");
+        }
+        let mut files = Vec::new();
+        for krate in std::fs::read_dir(root.join("crates")).unwrap().flatten() {
+            rust_files(&krate.path().join("src"), &mut files);
+            rust_files(&krate.path().join("tests"), &mut files);
+        }
+        assert!(files.len() > 50, "the workspace's sources are found ({})", files.len());
+        // Split so this file does not match itself.
+        let allow = concat!("allow(clippy::", "disallowed_methods)");
+        let mut allows = 0;
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for (idx, line) in lines.iter().enumerate() {
+                if !line.contains(allow) {
+                    continue;
+                }
+                allows += 1;
+                // The item or statement the attribute is on: the next few lines.
+                let next = lines[idx + 1..(idx + 4).min(lines.len())].join("\n");
+                assert!(
+                    CLOCK_READS.iter().any(|read| next.contains(read)),
+                    "{}:{}: an allow of disallowed_methods without a clock read under it",
+                    file.display(),
+                    idx + 1
+                );
+            }
+        }
+        assert!(allows >= 1, "wall_clock's allow is found");
+    }
+}
