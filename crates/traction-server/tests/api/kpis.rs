@@ -225,4 +225,44 @@ async fn issue_24_the_report_names_things_and_shows_rates_as_percentages() {
         ),
         "{csv}"
     );
+    // The report built with its parts side by side (the server's threads) is the report built
+    // one part after the other (traction-kpi, which spawns none).
+    let store = app.store.clone();
+    let (parallel, sequential) = tokio::task::spawn_blocking(move || {
+        let catalog = traction_metrics::Catalog::builtin();
+        let engine = traction_kpi::engine::Engine { store: &store, catalog: &catalog };
+        let zone = jiff::tz::TimeZone::UTC;
+        let day =
+            |d: &str| (traction_domain::time::parse_instant(d, &zone).unwrap(), d.to_string());
+        let at = traction_domain::time::parse_instant("2026-11-11T13:00:00Z", &zone).unwrap();
+        let scope = traction_kpi::scope::Scope::Company;
+        let args = (day("2026-11-01"), day("2026-12-01"));
+        let parallel = traction_server::report::build(
+            &store,
+            &catalog,
+            &engine,
+            scope.clone(),
+            args.0.clone(),
+            args.1.clone(),
+            at,
+        )
+        .unwrap();
+        let sequential =
+            traction_kpi::report::build(&store, &catalog, &engine, scope, args.0, args.1, at)
+                .unwrap();
+        (parallel, sequential)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        traction_server::wire::report(&parallel),
+        traction_server::wire::report(&sequential)
+    );
+    assert_eq!(
+        traction_render::report::markdown(&parallel),
+        traction_render::report::markdown(&sequential)
+    );
+    // Not trivially equal: the key metrics are there, and why revenue won moved (27,000 won
+    // against none in October).
+    assert!(parallel.metrics.len() > 5 && parallel.why.contains_key("revenue_won"));
 }
