@@ -5,7 +5,7 @@ use serde_json::{Value as Json, json};
 use traction_domain::time::{Micros, format_instant};
 
 use crate::pace::Figures;
-use crate::service::{BreakdownRow, KpiRow, LeaderRow, Target};
+use crate::service::{Backtest, BreakdownRow, KpiRow, LeaderRow, Target};
 
 fn number(x: Option<f64>) -> Json {
     match x {
@@ -57,7 +57,8 @@ pub fn status(at: Micros, rows: &[KpiRow]) -> Json {
             row.insert(
                 "forecast".into(),
                 match r.forecast {
-                    Some(b) => json!({"value": b.value, "low": b.low, "high": b.high}),
+                    Some(b) => json!({"value": b.value, "low": b.low, "high": b.high,
+                                      "backtest": b.backtest.as_ref().map(backtest)}),
                     None => Json::Null,
                 },
             );
@@ -68,6 +69,20 @@ pub fn status(at: Micros, rows: &[KpiRow]) -> Json {
         })
         .collect();
     json!({"at": format_instant(at), "rows": rows})
+}
+
+/// A forecast's backtest (monitoring.md, Forecasts): `{"folds", "horizon", "mape", "wape",
+/// "mase", "baseline": "seasonal_naive", "baseline_wape"}`, as `traction forecast` gives it.
+pub fn backtest(b: &Backtest) -> Json {
+    json!({
+        "folds": b.folds,
+        "horizon": b.horizon,
+        "mape": number(b.mape),
+        "wape": number(b.wape),
+        "mase": number(b.mase),
+        "baseline": "seasonal_naive",
+        "baseline_wape": number(b.baseline_wape),
+    })
 }
 
 /// `{"target", "grain", "rows": [{"period", ["user",] "value"}]}`.

@@ -553,6 +553,23 @@ impl Report {
         display(self.kpi_metrics.get(&k.target.metric).map_or(Unit::Count, |m| m.1), x)
     }
 
+    /// A KPI's forecast for people, `41,200 (38,000–44,100)`, and its backtest in one line
+    /// (spec: monitoring.md, the backtest is shown wherever the forecast is).
+    fn kpi_forecast(&self, k: &KpiRow) -> (String, Option<String>) {
+        match &k.forecast {
+            Some(f) => (
+                format!(
+                    "{} ({}–{})",
+                    self.kpi_value(k, Some(f.value)),
+                    self.kpi_value(k, Some(f.low)),
+                    self.kpi_value(k, Some(f.high))
+                ),
+                f.backtest.map(|b| b.summary("day")),
+            ),
+            None => ("–".to_string(), None),
+        }
+    }
+
     /// The column heads of the comparisons: `vs 1–3 Nov 2026 until 15:00`.
     fn compared_heads(&self) -> (String, String) {
         let head = |c: &Option<(Stretch, String)>, fallback: &str| match c {
@@ -595,13 +612,15 @@ impl Report {
         if self.kpis.is_empty() {
             out.push_str("No targets for this scope yet.\n\n");
         } else {
-            out.push_str("| KPI | target | actual | expected | pace | status | projected |\n");
-            out.push_str("| --- | ---: | ---: | ---: | ---: | --- | ---: |\n");
+            out.push_str(
+                "| KPI | target | actual | expected | pace | status | projected (run rate) | forecast (80%) |\n",
+            );
+            out.push_str("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |\n");
             for k in &self.kpis {
                 let f = &k.figures;
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {} | {} | {} | {} {} | {} |",
+                    "| {} | {} | {} | {} | {} | {} {} | {} | {} |",
                     md(&self.kpi_name(k)),
                     self.kpi_value(k, Some(k.target.value)),
                     self.kpi_value(k, f.actual),
@@ -609,10 +628,23 @@ impl Report {
                     pct(f.pace),
                     status_symbol(f.status.name()),
                     f.status.name().replace('_', " "),
-                    self.kpi_value(k, f.projected)
+                    self.kpi_value(k, f.projected),
+                    self.kpi_forecast(k).0
                 );
             }
             out.push('\n');
+            // How far to trust each forecast: its backtest, under the table.
+            let trust: Vec<(String, String)> = self
+                .kpis
+                .iter()
+                .filter_map(|k| Some((self.kpi_name(k), self.kpi_forecast(k).1?)))
+                .collect();
+            for (name, line) in &trust {
+                let _ = writeln!(out, "- {} forecast {}", md(name), md(line));
+            }
+            if !trust.is_empty() {
+                out.push('\n');
+            }
             // A target that cannot be computed (status error) says why, under the table.
             for message in kpi_errors(&self.kpis) {
                 let _ = writeln!(out, "- ⚠ {message}");
@@ -725,7 +757,7 @@ impl Report {
                 let status = f.status.name();
                 let _ = write!(
                     body,
-                    "<article class=\"tile {status}\"><h3>{}</h3><p class=value>{}</p><p>target {} · expected {}</p>{}<p class=status>{} {}</p><p class=small>projected {}</p></article>",
+                    "<article class=\"tile {status}\"><h3>{}</h3><p class=value>{}</p><p>target {} · expected {}</p>{}<p class=status>{} {}</p><p class=small>projected {} (run rate)</p>{}</article>",
                     esc(&self.kpi_name(k)),
                     esc(&self.kpi_value(k, f.actual)),
                     esc(&self.kpi_value(k, Some(k.target.value))),
@@ -733,7 +765,18 @@ impl Report {
                     pace_bar(f.actual.unwrap_or(0.0), f.expected, k.target.value),
                     status_symbol(status),
                     status.replace('_', " "),
-                    esc(&self.kpi_value(k, f.projected))
+                    esc(&self.kpi_value(k, f.projected)),
+                    match (&k.forecast, self.kpi_forecast(k)) {
+                        (Some(_), (figure, trust)) => format!(
+                            "<p class=small>forecast {} (80%)</p>{}",
+                            esc(&figure),
+                            trust.map_or(String::new(), |t| format!(
+                                "<p class=small>{}</p>",
+                                esc(&t)
+                            ))
+                        ),
+                        (None, _) => String::new(),
+                    }
                 );
             }
             body.push_str("</div>");

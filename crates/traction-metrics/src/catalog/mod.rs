@@ -364,13 +364,16 @@ impl Catalog {
     }
 
     /// The catalog as interfaces.md's JSON: `{"items": [{name, label, unit, better, indicator,
-    /// kind, description}]}`.
+    /// kind, description}]}`, and `drivers` where the metric has a driver tree: the factors
+    /// `traction explain` splits its change among, `[{"metric", "exponent"}]` (1, or −1 for the
+    /// denominator of a ratio: `win_rate` = `deals_won` × 1 / `deals_closed`).
     pub fn to_json(&self) -> serde_json::Value {
         let items: Vec<serde_json::Value> = self
             .metrics
             .iter()
             .map(|m| {
-                serde_json::json!({
+                let tree = crate::explain::driver_tree(m);
+                let mut item = serde_json::json!({
                     "name": m.name,
                     "label": m.label,
                     "unit": m.unit.name(),
@@ -379,7 +382,16 @@ impl Catalog {
                     "kind": m.kind.name(),
                     "target": m.target.name(),
                     "description": m.description,
-                })
+                });
+                if !tree.is_empty() {
+                    item["drivers"] = tree
+                        .iter()
+                        .map(|(metric, exponent)| {
+                            serde_json::json!({"metric": metric, "exponent": exponent})
+                        })
+                        .collect();
+                }
+                item
             })
             .collect();
         serde_json::json!({ "items": items })
@@ -466,7 +478,7 @@ impl Catalog {
                 m.unit.name(),
                 m.better.name(),
                 m.indicator.name(),
-                cell(&definition_text(m)),
+                cell(&definition_with_drivers(m)),
                 cell(&m.description),
             ));
         }
@@ -482,6 +494,18 @@ fn measure_text(m: &Measure) -> String {
     };
     let filter = m.filter.as_ref().map(|f| format!(" where `{f}`")).unwrap_or_default();
     format!("`{agg}` of {}{filter}, by {}", m.source.name(), m.time)
+}
+
+/// [`definition_text`] with the drivers a definition declares (`; drivers: `deals_won` ×
+/// `average_deal_size``): what `traction explain` splits its change among. A ratio of two
+/// metrics is split along its numerator and denominator, which its definition already names.
+fn definition_with_drivers(m: &Metric) -> String {
+    let text = definition_text(m);
+    if m.drivers.is_empty() {
+        return text;
+    }
+    let names: Vec<String> = m.drivers.iter().map(|d| format!("`{d}`")).collect();
+    format!("{text}; drivers: {}", names.join(" × "))
 }
 
 /// A one-line account of how a metric is computed.
@@ -1500,6 +1524,44 @@ impl Scope for MetricScope<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 16: the catalog's JSON carries each metric's driver tree as `traction explain`
+    /// splits along it — a definition's own `drivers`, or a ratio's numerator × 1/denominator —
+    /// and nothing where there is none.
+    #[test]
+    fn the_catalog_json_carries_each_metrics_drivers() {
+        let catalog = Catalog::load(
+            r#"
+[metric.calls_x_rate]
+label = "Calls times success"
+kind = "derived"
+expr = "calls_made * call_success_rate"
+unit = "count"
+better = "higher"
+drivers = ["calls_made", "call_success_rate"]
+"#,
+        )
+        .unwrap();
+        let json = catalog.to_json();
+        let item = |name: &str| {
+            json["items"].as_array().unwrap().iter().find(|m| m["name"] == name).cloned()
+        };
+        let drivers = |name: &str| item(name).map(|m| m["drivers"].clone());
+        let pair = |a: &str, x: i32, b: &str, y: i32| serde_json::json!([{"metric": a, "exponent": x}, {"metric": b, "exponent": y}]);
+        assert_eq!(
+            drivers("revenue_won"),
+            Some(pair("deals_won", 1, "average_deal_size", 1)),
+            "built-in drivers"
+        );
+        assert_eq!(drivers("win_rate"), Some(pair("deals_won", 1, "deals_closed", -1)));
+        assert_eq!(drivers("leads_created"), Some(serde_json::Value::Null), "no tree, no key");
+        assert!(item("leads_created").unwrap().get("drivers").is_none());
+        assert_eq!(
+            drivers("calls_x_rate"),
+            Some(pair("calls_made", 1, "call_success_rate", 1)),
+            "a definition's own drivers"
+        );
+    }
 
     fn problems(text: &str) -> Vec<String> {
         match Catalog::load(text) {

@@ -14,7 +14,7 @@ use traction_domain::time::Micros;
 use traction_kpi::engine::{Engine, owner_filter};
 use traction_kpi::pace::Behaviour;
 use traction_kpi::period::{Grain as KGrain, PeriodKind, period_range};
-use traction_kpi::report::{Report, build};
+use traction_kpi::report::{Report, build_with};
 use traction_kpi::scope::{Org, Scope};
 use traction_kpi::service::{KpiRow, Kpis};
 use traction_metrics::catalog::{Indicator, Unit};
@@ -101,9 +101,13 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
             ))
         });
         let report_part = (|| -> Result<_> {
-            let report = build(
+            // With forecasts: each accumulating tile says where its target is forecast to land,
+            // with the backtest of the model behind it (the day's forecasts are made once and
+            // kept, so later renders read them back).
+            let report = build_with(
                 &state.store,
                 catalog,
+                &traction_forecast::kpi::Source::new(store, catalog),
                 scope.clone(),
                 (start, first.to_string()),
                 (end, last_day.to_string()),
@@ -334,8 +338,16 @@ fn tile(
                 (chart::sparkline(&actual_line, &expected_line, days.len(), &format!("{label} so far against the expected line")))
                 @if accumulating {
                     p.small {
-                        "projected " (fmt.value(unit, f.projected)) " of " (fmt.value(unit, Some(t.value)))
+                        "Projected (run rate) " (fmt.value(unit, f.projected)) " of " (fmt.value(unit, Some(t.value)))
                         @if let Some(needs) = super::targets::needed_rate(fmt, unit, &t.scope, f) { " · " (needs) }
+                    }
+                    // The model's forecast beside the run rate, and how far to trust it
+                    // (spec: monitoring.md, KPI forecast; the backtest is shown with it).
+                    @if let Some(fc) = &row.forecast {
+                        p.small.forecast {
+                            "Forecast " (fmt.value(unit, Some(fc.value))) " (" (fmt.value(unit, Some(fc.low))) "–" (fmt.value(unit, Some(fc.high))) ", 80%)"
+                        }
+                        @if let Some(b) = &fc.backtest { p.small.trust { (b.summary("day")) } }
                     }
                 }
             }

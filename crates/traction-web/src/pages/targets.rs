@@ -809,6 +809,10 @@ fn detail_page(
                         dt { "Projected" } dd { (ws.fmt.value(unit, r.figures.projected)) " (run rate)" }
                         @if let Some(f) = r.forecast {
                             dt { "Forecast" } dd { (ws.fmt.value(unit, Some(f.value))) " (" (ws.fmt.value(unit, Some(f.low))) " – " (ws.fmt.value(unit, Some(f.high))) ", 80%; " a href={"/forecast/history?metric=" (encode(&target.metric)) "&scope=" (encode(&target.scope.to_string()))} { "past forecasts" } ")" }
+                            // How far to trust it (spec: monitoring.md, shown with every forecast).
+                            @if let Some(b) = f.backtest {
+                                dt { "How far to trust it" } dd.trust { (b.summary("day")) }
+                            }
                         }
                         dt { "Gap" } dd { (ws.fmt.value(unit, r.figures.gap)) }
                         @if matches!(target.scope, traction_kpi::scope::Scope::User(_)) {

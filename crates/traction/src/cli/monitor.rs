@@ -731,8 +731,18 @@ pub fn make_report(
         traction_domain::time::start_of_day(d, &zone).map(|m| (m, d.to_string()))
     };
     let scope = traction_kpi::scope::Scope::parse(&schedule.scope)?;
-    let report = traction_kpi::report::build(store, catalog, scope, day(from)?, day(to)?, at)
-        .map_err(|e| e.to_string())?;
+    // With the KPI forecasts and their backtests, as `traction report` shows them.
+    let forecasts = traction_forecast::kpi::Source::new(store, catalog);
+    let report = traction_kpi::report::build_with(
+        store,
+        catalog,
+        &forecasts,
+        scope,
+        day(from)?,
+        day(to)?,
+        at,
+    )
+    .map_err(|e| e.to_string())?;
     Ok(traction_monitor::schedule::ReportContent {
         json: report.to_json(),
         text: report.to_markdown(),
