@@ -340,8 +340,8 @@ fn a_kpi_row_carries_the_forecast_of_where_it_lands() {
 }
 
 /// Issue 16 point 2: a KPI's forecast carries its backtest — in the JSON, the table and the
-/// report. Worked by hand: the daily forecast covers Monday 27 April to Saturday 2 May (the days
-/// to the period's end and one over: 6), and 112 days of history hold 8 folds of up to
+/// report. Worked by hand: the daily forecast covers Monday 27 April to Saturday 2 May (the 4
+/// days to the period's end and two over: 6), and 112 days of history hold 8 folds of up to
 /// (112 − 56) / 8 = 7 days, so the folds are 6 days: days 64–111. Seasonal naive forecasts each
 /// day as the same weekday a week before, which the trend makes exactly 1 call short every day:
 /// its WAPE is 48 / (the calls of days 64–111).
