@@ -10,7 +10,7 @@
 //! its backtest (how far to trust it), made with it once a day and kept beside it in the
 //! forecast history, so later answers that day read both back.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use traction_domain::time::Micros;
@@ -107,20 +107,48 @@ type Key = (String, Option<Vec<String>>, Micros);
 /// A daily forecast and its backtest (`None`: too short a history for a forecast).
 type Daily = Option<(Vec<Day>, Option<Backtest>)>;
 
+/// Backtests a request of the server makes at most (each is eight fits of the model); the
+/// forecasts beyond it show theirs once a later request has made it.
+pub const REQUEST_BACKTESTS: usize = 3;
+
 /// The KPI layer's metric source with forecasts.
 pub struct Source<'a> {
     pub engine: Engine<'a>,
     daily: RefCell<HashMap<Key, Daily>>,
     pipeline: RefCell<Option<Data>>,
+    /// Backtests this source may still make (each is kept, so later answers read it back).
+    backtests_left: Cell<usize>,
 }
 
 impl<'a> Source<'a> {
+    /// A source that backtests every daily forecast it makes (the command line, reports sent
+    /// on a schedule, the alert evaluator).
     pub fn new(store: &'a SqliteStore, catalog: &'a Catalog) -> Source<'a> {
         Source {
             engine: Engine { store, catalog },
             daily: RefCell::new(HashMap::new()),
             pipeline: RefCell::new(None),
+            backtests_left: Cell::new(usize::MAX),
         }
+    }
+
+    /// A source that makes at most `n` backtests (a request must answer in time: the first
+    /// list of the day of many targets would otherwise fit the model nine times per metric and
+    /// scope). A forecast whose backtest is not made yet shows none, and the next answer that
+    /// may makes it; backtests already kept are always read back.
+    pub fn with_backtests_at_most(self, n: usize) -> Source<'a> {
+        self.backtests_left.set(n);
+        self
+    }
+
+    /// Whether one more backtest may be made by this source (counting it).
+    fn may_backtest(&self) -> bool {
+        let left = self.backtests_left.get();
+        if left == 0 {
+            return false;
+        }
+        self.backtests_left.set(left.saturating_sub(1));
+        true
     }
 
     /// The daily forecast from the day holding `at` through the day holding `end − 1`, with its
@@ -177,26 +205,50 @@ impl<'a> Source<'a> {
         let kept = store
             .forecasts(metric, &scope_text, "day", today, at + 1)
             .map_err(|e| e.to_string())?;
-        let usable = kept.iter().rev().find(|f| {
+        // The latest covering the period, one with its backtest first.
+        let covers = |f: &&StoredForecast| {
             f.level == KPI_LEVEL
                 && f.points.first().is_some_and(|p| p.start == today)
                 && f.points.last().is_some_and(|p| p.end >= end)
-                && f.backtest.is_some()
-        });
+        };
+        let usable = kept
+            .iter()
+            .rev()
+            .filter(covers)
+            .find(|f| f.backtest.is_some())
+            .or_else(|| kept.iter().rev().find(covers));
         if let Some(f) = usable {
-            return Ok(Some((
-                f.points
-                    .iter()
-                    .map(|p| Day {
-                        start: p.start,
-                        end: p.end,
-                        value: p.value,
-                        low: p.low,
-                        high: p.high,
-                    })
-                    .collect(),
-                f.backtest.as_ref().map(from_kept),
-            )));
+            let days = f
+                .points
+                .iter()
+                .map(|p| Day {
+                    start: p.start,
+                    end: p.end,
+                    value: p.value,
+                    low: p.low,
+                    high: p.high,
+                })
+                .collect();
+            if let Some(b) = &f.backtest {
+                return Ok(Some((days, Some(from_kept(b)))));
+            }
+            // Kept without its backtest (a request that had made enough): make it now if this
+            // answer may, over folds of as many days as the forecast covers, and keep it.
+            if !self.may_backtest() {
+                return Ok(Some((days, None)));
+            }
+            let past = history(store, self.engine.catalog, metric, owners, Step::Day, at, zone)
+                .map_err(|e| e.to_string())?;
+            let trust = backtest(&past.values, Step::Day, f.points.len()).ok().flatten();
+            if trust.is_some() {
+                let with = StoredForecast {
+                    made_at: at,
+                    backtest: trust.as_ref().map(keep),
+                    ..(*f).clone()
+                };
+                store.record_forecast(&with).map_err(|e| e.to_string())?;
+            }
+            return Ok(Some((days, trust)));
         }
         let past = history(store, self.engine.catalog, metric, owners, Step::Day, at, zone)
             .map_err(|e| e.to_string())?;
@@ -211,7 +263,11 @@ impl<'a> Source<'a> {
         };
         // How far to trust it: folds of as many days as it covers (shortened to fit the
         // history), made once with it and kept beside it.
-        let trust = backtest(&past.values, Step::Day, horizon).ok().flatten();
+        let trust = if self.may_backtest() {
+            backtest(&past.values, Step::Day, horizon).ok().flatten()
+        } else {
+            None
+        };
         let days: Vec<Day> = buckets
             .iter()
             .enumerate()

@@ -107,7 +107,8 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
             let report = build_with(
                 &state.store,
                 catalog,
-                &traction_forecast::kpi::Source::new(store, catalog),
+                &traction_forecast::kpi::Source::new(store, catalog)
+                    .with_backtests_at_most(traction_forecast::kpi::REQUEST_BACKTESTS),
                 scope.clone(),
                 (start, first.to_string()),
                 (end, last_day.to_string()),

@@ -672,7 +672,8 @@ fn detail_page(
     let names = Names::load(store)?;
     let at = at_param(params, &ws.zone, now)?;
     // With forecasts: the row's `forecast` says where the target is forecast to land.
-    let engine = traction_forecast::kpi::Source::new(store, &state.catalog);
+    let engine = traction_forecast::kpi::Source::new(store, &state.catalog)
+        .with_backtests_at_most(traction_forecast::kpi::REQUEST_BACKTESTS);
     let kpis = Kpis { store, metrics: &engine };
     let target = kpis.target(id)?;
     let grain_text = params.get("grain").unwrap_or("day").to_ascii_lowercase();
