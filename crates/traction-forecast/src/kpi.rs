@@ -185,10 +185,11 @@ impl<'a> Source<'a> {
         }))
     }
 
-    /// The daily forecast made today for the metric and scope, with its backtest, from the
-    /// forecast history when one made today covers the period and has its backtest (the model
-    /// reads complete days only, so a forecast made earlier today is the one it would make now),
-    /// else made now, backtested over folds of as many days as it covers, and kept.
+    /// The daily forecast made today for the metric and scope, with its backtest: from the
+    /// forecast history when one made today covers the period (the model reads complete days
+    /// only, so a forecast made earlier today is the one it would make now; one kept without
+    /// its backtest gets it made now, if this source may, and kept), else made now, backtested
+    /// over folds of as many days as it covers, and kept.
     #[allow(clippy::too_many_arguments)]
     fn kept_or_made(
         &self,
