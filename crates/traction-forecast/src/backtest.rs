@@ -12,21 +12,9 @@ use crate::model::{Step, forecast};
 /// Folds of a backtest.
 pub const FOLDS: usize = 8;
 
-/// A backtest's figures (fractions: 0.12 is 12%).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Backtest {
-    pub folds: usize,
-    /// Buckets forecast per fold.
-    pub horizon: usize,
-    /// Mean absolute percentage error over buckets whose actual is not zero (`None`: all zero).
-    pub mape: Option<f64>,
-    /// Sum of absolute errors over sum of absolute actuals (`None`: all zero).
-    pub wape: Option<f64>,
-    /// Mean absolute error over the training data's in-sample seasonal-naive error, averaged
-    /// over folds (`None`: a training set with no naive error).
-    pub mase: Option<f64>,
-    pub baseline_wape: Option<f64>,
-}
+/// A backtest's figures: the KPI layer's type, so a KPI row's forecast carries the same figures
+/// `traction forecast` shows.
+pub use traction_kpi::service::Backtest;
 
 /// The least training history a fold is fitted on: the model's own minimum.
 fn min_training(step: Step) -> usize {

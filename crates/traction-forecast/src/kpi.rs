@@ -6,9 +6,11 @@
 //! [`Source`] is the KPI layer's `MetricSource` with forecasts: the metrics engine for
 //! everything else, and [`rest_in_working_time`] (pure) over the model's daily forecast. Daily
 //! forecasts and the pipeline are computed once per metric and scope for one answer (a week,
-//! a month and a quarter target of the same metric share them).
+//! a month and a quarter target of the same metric share them). Each daily forecast comes with
+//! its backtest (how far to trust it), made with it once a day and kept beside it in the
+//! forecast history, so later answers that day read both back.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use traction_domain::time::Micros;
@@ -23,9 +25,11 @@ use traction_metrics::{Catalog, Grain};
 use traction_store::forecast::{ForecastPoint, StoredForecast};
 use traction_store::{ForecastStore, SqliteStore, Store};
 
+use crate::backtest::{Backtest, backtest};
 use crate::model::{Step, forecast, model_name};
 use crate::pipeline::{Data, PipelineForecast, compute_until, load};
 use crate::series::{future, history};
+use crate::service::{from_kept, kept as keep};
 
 /// One forecast day.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,7 +46,7 @@ pub struct Day {
 /// `from` on the day holding it). The interval is the sum of the days' bounds (as if their
 /// errors moved together: wider, never narrower, than the truth for independent days).
 pub fn rest_in_working_time(days: &[Day], calendar: &Calendar, from: Micros, end: Micros) -> Band {
-    let mut band = Band { value: 0.0, low: 0.0, high: 0.0 };
+    let mut band = Band { value: 0.0, low: 0.0, high: 0.0, backtest: None };
     for day in days {
         let whole = calendar.working_seconds(day.start, day.end);
         if whole == 0 {
@@ -75,12 +79,14 @@ pub fn pipeline_expectation(metric: &str, pipeline: &PipelineForecast) -> Option
 }
 
 /// Combines the model's rest of the period with the pipeline's expectation: their mean (a
-/// simple combination of two forecasts), the interval spanning both.
+/// simple combination of two forecasts), the interval spanning both; the model's backtest stays
+/// with it.
 pub fn combine(model: Band, pipeline: f64) -> Band {
     Band {
         value: (model.value + pipeline) / 2.0,
         low: model.low.min(pipeline),
         high: model.high.max(pipeline),
+        backtest: model.backtest,
     }
 }
 
@@ -98,26 +104,56 @@ pub fn anomaly_check(history: &[f64], level: f64) -> Result<Option<(f64, f64)>, 
 pub const KPI_LEVEL: f64 = 0.8;
 
 type Key = (String, Option<Vec<String>>, Micros);
-type Daily = Option<Vec<Day>>;
+/// A daily forecast and its backtest (`None`: too short a history for a forecast).
+type Daily = Option<(Vec<Day>, Option<Backtest>)>;
+
+/// Backtests a request of the server makes at most (each is eight fits of the model); the
+/// forecasts beyond it show theirs once a later request has made it.
+pub const REQUEST_BACKTESTS: usize = 3;
 
 /// The KPI layer's metric source with forecasts.
 pub struct Source<'a> {
     pub engine: Engine<'a>,
     daily: RefCell<HashMap<Key, Daily>>,
     pipeline: RefCell<Option<Data>>,
+    /// Backtests this source may still make (each is kept, so later answers read it back).
+    backtests_left: Cell<usize>,
 }
 
 impl<'a> Source<'a> {
+    /// A source that backtests every daily forecast it makes (the command line, reports sent
+    /// on a schedule, the alert evaluator).
     pub fn new(store: &'a SqliteStore, catalog: &'a Catalog) -> Source<'a> {
         Source {
             engine: Engine { store, catalog },
             daily: RefCell::new(HashMap::new()),
             pipeline: RefCell::new(None),
+            backtests_left: Cell::new(usize::MAX),
         }
     }
 
-    /// The daily forecast from the day holding `at` through the day holding `end − 1`, or
-    /// `None` when the history is too short (or the model fails: the KPI row stays without).
+    /// A source that makes at most `n` backtests (a request must answer in time: the first
+    /// list of the day of many targets would otherwise fit the model nine times per metric and
+    /// scope). A forecast whose backtest is not made yet shows none, and the next answer that
+    /// may makes it; backtests already kept are always read back.
+    pub fn with_backtests_at_most(self, n: usize) -> Source<'a> {
+        self.backtests_left.set(n);
+        self
+    }
+
+    /// Whether one more backtest may be made by this source (counting it).
+    fn may_backtest(&self) -> bool {
+        let left = self.backtests_left.get();
+        if left == 0 {
+            return false;
+        }
+        self.backtests_left.set(left.saturating_sub(1));
+        true
+    }
+
+    /// The daily forecast from the day holding `at` through the day holding `end − 1`, with its
+    /// backtest, or `None` when the history is too short (or the model fails: the KPI row stays
+    /// without).
     fn days(
         &self,
         metric: &str,
@@ -125,7 +161,7 @@ impl<'a> Source<'a> {
         owners: Option<&[String]>,
         at: Micros,
         end: Micros,
-    ) -> Result<Option<Vec<Day>>, String> {
+    ) -> Result<Daily, String> {
         let store = self.engine.store;
         let zone = store.workspace().map_err(|e| e.to_string())?.zone;
         let today = Buckets::new(Grain::Day, at, at + 1, &zone).map_err(|e| e.to_string())?;
@@ -133,7 +169,9 @@ impl<'a> Source<'a> {
         let key: Key = (metric.to_string(), owners.map(<[String]>::to_vec), today.start);
         let cached = self.daily.borrow().get(&key).cloned();
         let days = match cached {
-            Some(days) if days.as_ref().is_none_or(|d| d.last().is_some_and(|l| l.end >= end)) => {
+            Some(days)
+                if days.as_ref().is_none_or(|(d, _)| d.last().is_some_and(|l| l.end >= end)) =>
+            {
                 days
             }
             _ => {
@@ -142,12 +180,16 @@ impl<'a> Source<'a> {
                 days
             }
         };
-        Ok(days.map(|list| list.into_iter().filter(|d| d.start < end).collect()))
+        Ok(days.map(|(list, backtest)| {
+            (list.into_iter().filter(|d| d.start < end).collect(), backtest)
+        }))
     }
 
-    /// The daily forecast made today for the metric and scope, from the forecast history when
-    /// one made today covers the period (the model reads complete days only, so a forecast
-    /// made earlier today is the one it would make now), else made now and kept.
+    /// The daily forecast made today for the metric and scope, with its backtest: from the
+    /// forecast history when one made today covers the period (the model reads complete days
+    /// only, so a forecast made earlier today is the one it would make now; one kept without
+    /// its backtest gets it made now, if this source may, and kept), else made now, backtested
+    /// over folds of as many days as it covers, and kept.
     #[allow(clippy::too_many_arguments)]
     fn kept_or_made(
         &self,
@@ -158,30 +200,56 @@ impl<'a> Source<'a> {
         today: Micros,
         end: Micros,
         zone: &jiff::tz::TimeZone,
-    ) -> Result<Option<Vec<Day>>, String> {
+    ) -> Result<Daily, String> {
         let store = self.engine.store;
         let scope_text = scope.to_string();
         let kept = store
             .forecasts(metric, &scope_text, "day", today, at + 1)
             .map_err(|e| e.to_string())?;
-        let usable = kept.iter().rev().find(|f| {
+        // The latest covering the period, one with its backtest first.
+        let covers = |f: &&StoredForecast| {
             f.level == KPI_LEVEL
                 && f.points.first().is_some_and(|p| p.start == today)
                 && f.points.last().is_some_and(|p| p.end >= end)
-        });
+        };
+        let usable = kept
+            .iter()
+            .rev()
+            .filter(covers)
+            .find(|f| f.backtest.is_some())
+            .or_else(|| kept.iter().rev().find(covers));
         if let Some(f) = usable {
-            return Ok(Some(
-                f.points
-                    .iter()
-                    .map(|p| Day {
-                        start: p.start,
-                        end: p.end,
-                        value: p.value,
-                        low: p.low,
-                        high: p.high,
-                    })
-                    .collect(),
-            ));
+            let days = f
+                .points
+                .iter()
+                .map(|p| Day {
+                    start: p.start,
+                    end: p.end,
+                    value: p.value,
+                    low: p.low,
+                    high: p.high,
+                })
+                .collect();
+            if let Some(b) = &f.backtest {
+                return Ok(Some((days, Some(from_kept(b)))));
+            }
+            // Kept without its backtest (a request that had made enough): make it now if this
+            // answer may, over folds of as many days as the forecast covers, and keep it.
+            if !self.may_backtest() {
+                return Ok(Some((days, None)));
+            }
+            let past = history(store, self.engine.catalog, metric, owners, Step::Day, at, zone)
+                .map_err(|e| e.to_string())?;
+            let trust = backtest(&past.values, Step::Day, f.points.len()).ok().flatten();
+            if trust.is_some() {
+                let with = StoredForecast {
+                    made_at: at,
+                    backtest: trust.as_ref().map(keep),
+                    ..(*f).clone()
+                };
+                store.record_forecast(&with).map_err(|e| e.to_string())?;
+            }
+            return Ok(Some((days, trust)));
         }
         let past = history(store, self.engine.catalog, metric, owners, Step::Day, at, zone)
             .map_err(|e| e.to_string())?;
@@ -193,6 +261,13 @@ impl<'a> Source<'a> {
         let buckets = future(Step::Day, &past.current, horizon, zone).map_err(|e| e.to_string())?;
         let Ok(points) = forecast(&past.values, Step::Day, horizon, KPI_LEVEL) else {
             return Ok(None);
+        };
+        // How far to trust it: folds of as many days as it covers (shortened to fit the
+        // history), made once with it and kept beside it.
+        let trust = if self.may_backtest() {
+            backtest(&past.values, Step::Day, horizon).ok().flatten()
+        } else {
+            None
         };
         let days: Vec<Day> = buckets
             .iter()
@@ -213,8 +288,7 @@ impl<'a> Source<'a> {
             made_at: at,
             level: KPI_LEVEL,
             model: model_name(Step::Day, past.values.len()),
-            wape: None,
-            baseline_wape: None,
+            backtest: trust.as_ref().map(keep),
             points: buckets
                 .iter()
                 .zip(&days)
@@ -229,7 +303,7 @@ impl<'a> Source<'a> {
                 .collect(),
         };
         store.record_forecast(&stored).map_err(|e| e.to_string())?;
-        Ok(Some(days))
+        Ok(Some((days, trust)))
     }
 
     fn pipeline_for(
@@ -387,10 +461,11 @@ impl MetricSource for Source<'_> {
         actual: f64,
     ) -> Result<Option<Band>, String> {
         let metric = target.metric.as_str();
-        let Some(days) = self.days(metric, &target.scope, owners, at, end)? else {
+        let Some((days, trust)) = self.days(metric, &target.scope, owners, at, end)? else {
             return Ok(None);
         };
-        let model = rest_in_working_time(&days, calendar, at.max(start), end);
+        let model =
+            Band { backtest: trust, ..rest_in_working_time(&days, calendar, at.max(start), end) };
         let rest = match self.pipeline_for(metric, owners, at, end)? {
             Some(pipeline) => combine(model, pipeline),
             None => model,
@@ -399,6 +474,7 @@ impl MetricSource for Source<'_> {
             value: actual + rest.value,
             low: actual + rest.low,
             high: actual + rest.high,
+            backtest: rest.backtest,
         }))
     }
 }
@@ -442,7 +518,7 @@ mod tests {
             at("2026-11-24T13:00:00Z"),
             at("2026-11-30T00:00:00Z"),
         );
-        assert_eq!(rest, Band { value: 25.0, low: 20.0, high: 30.0 });
+        assert_eq!(rest, Band { value: 25.0, low: 20.0, high: 30.0, backtest: None });
     }
 
     /// A synthetic series with a weekly pattern: a usual Monday is inside the interval, a
@@ -462,8 +538,9 @@ mod tests {
 
     #[test]
     fn the_pipeline_and_the_model_are_combined_by_their_mean() {
-        let model = Band { value: 100.0, low: 80.0, high: 120.0 };
-        assert_eq!(combine(model, 60.0), Band { value: 80.0, low: 60.0, high: 120.0 });
-        assert_eq!(combine(model, 150.0), Band { value: 125.0, low: 80.0, high: 150.0 });
+        let model = Band { value: 100.0, low: 80.0, high: 120.0, backtest: None };
+        let band = |value, low, high| Band { value, low, high, backtest: None };
+        assert_eq!(combine(model, 60.0), band(80.0, 60.0, 120.0));
+        assert_eq!(combine(model, 150.0), band(125.0, 80.0, 150.0));
     }
 }

@@ -7,7 +7,7 @@ use serde_json::{Value as Json, json};
 use traction_domain::time::Micros;
 use traction_kpi::scope::Scope;
 use traction_metrics::{Catalog, local_text};
-use traction_store::forecast::{ForecastPoint, StoredForecast};
+use traction_store::forecast::{ForecastPoint, KeptBacktest, StoredForecast};
 use traction_store::{ForecastStore, SqliteStore, Store};
 
 use crate::Error;
@@ -154,8 +154,7 @@ impl Forecast {
             made_at: self.at,
             level: self.level,
             model: self.model.clone(),
-            wape: self.backtest.as_ref().and_then(|b| b.wape),
-            baseline_wape: self.backtest.as_ref().and_then(|b| b.baseline_wape),
+            backtest: self.backtest.as_ref().map(kept),
             points: self
                 .rows
                 .iter()
@@ -172,16 +171,45 @@ impl Forecast {
     }
 }
 
+/// `{"folds", "horizon", "mape", "wape", "mase", "baseline", "baseline_wape"}`: the one shape,
+/// shared with the KPI rows' forecasts.
+/// (The server's `wire` writes the same shape for KPI rows.) Figures that are undefined
+/// (`None`, or not finite) are `null`.
 pub fn backtest_json(b: &Backtest) -> Json {
+    let number = |x: Option<f64>| x.filter(|v| v.is_finite()).map_or(Json::Null, |v| json!(v));
     json!({
         "folds": b.folds,
         "horizon": b.horizon,
-        "mape": json_number(b.mape),
-        "wape": json_number(b.wape),
-        "mase": json_number(b.mase),
+        "mape": number(b.mape),
+        "wape": number(b.wape),
+        "mase": number(b.mase),
         "baseline": "seasonal_naive",
-        "baseline_wape": json_number(b.baseline_wape),
+        "baseline_wape": number(b.baseline_wape),
     })
+}
+
+/// A backtest as the forecast history keeps it.
+pub fn kept(b: &Backtest) -> KeptBacktest {
+    KeptBacktest {
+        folds: b.folds as u32,
+        horizon: b.horizon as u32,
+        mape: b.mape,
+        wape: b.wape,
+        mase: b.mase,
+        baseline_wape: b.baseline_wape,
+    }
+}
+
+/// A kept backtest read back.
+pub fn from_kept(b: &KeptBacktest) -> Backtest {
+    Backtest {
+        folds: b.folds as usize,
+        horizon: b.horizon as usize,
+        mape: b.mape,
+        wape: b.wape,
+        mase: b.mase,
+        baseline_wape: b.baseline_wape,
+    }
 }
 
 /// The users whose records a scope counts (`None`: everyone).

@@ -167,12 +167,60 @@ pub trait MetricSource {
     ) -> Result<Seasonality, String>;
 }
 
-/// A forecast figure with its interval (the `forecast` field of a KPI row).
+/// A forecast figure with its interval (the `forecast` field of a KPI row), and how far to trust
+/// the model behind it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Band {
     pub value: f64,
     pub low: f64,
     pub high: f64,
+    /// The backtest of the daily model the figure was made with (`None`: no model was needed,
+    /// as for a period that is over, or the history was too short for one).
+    pub backtest: Option<Backtest>,
+}
+
+/// How far to trust a forecast: its rolling-origin backtest against the seasonal-naive baseline
+/// (spec: monitoring.md, Forecasts). Errors are fractions (0.12 is 12%); `None` where a figure is
+/// undefined (every actual 0).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Backtest {
+    pub folds: usize,
+    /// Buckets forecast per fold.
+    pub horizon: usize,
+    /// Mean absolute percentage error, over buckets whose actual is not 0.
+    pub mape: Option<f64>,
+    /// Total absolute error over total actual: the figure to read first.
+    pub wape: Option<f64>,
+    /// Mean absolute error over the in-sample seasonal-naive error.
+    pub mase: Option<f64>,
+    /// The WAPE of the seasonal-naive baseline over the same folds.
+    pub baseline_wape: Option<f64>,
+}
+
+impl Backtest {
+    /// Whether the model's WAPE is below the baseline's (`None`: either is undefined).
+    pub fn beats_baseline(&self) -> Option<bool> {
+        Some(self.wape? < self.baseline_wape?)
+    }
+
+    /// The backtest in one line for people, `bucket` naming what a fold's horizon counts
+    /// (`day`): "backtest: off by 18.9% (seasonal naive 22.0%), 8 folds of 6 days".
+    pub fn summary(&self, bucket: &str) -> String {
+        let pct =
+            |x: Option<f64>| x.map_or_else(|| "–".to_string(), |x| format!("{:.1}%", x * 100.0));
+        let mut out = format!(
+            "backtest: off by {} (seasonal naive {}), {} folds of {} {bucket}{}",
+            pct(self.wape),
+            pct(self.baseline_wape),
+            self.folds,
+            self.horizon,
+            if self.horizon == 1 { "" } else { "s" }
+        );
+        if self.beats_baseline() == Some(false) {
+            out.push_str(" — no better than seasonal naive: trust it little");
+        }
+        out
+    }
 }
 
 /// A KPI row (interfaces.md, KPI status).
@@ -451,7 +499,7 @@ impl Kpis<'_> {
         }
         let so_far = actual.unwrap_or(0.0);
         if at >= range.1 {
-            return Some(Band { value: so_far, low: so_far, high: so_far });
+            return Some(Band { value: so_far, low: so_far, high: so_far, backtest: None });
         }
         self.metrics.forecast(target, owners, calendar, at, range, so_far).unwrap_or(None)
     }
@@ -633,4 +681,33 @@ struct Who<'a> {
 /// A status as the JSON shapes name it.
 pub fn status_name(status: Status) -> &'static str {
     status.name()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backtest;
+
+    #[test]
+    fn a_backtest_reads_as_one_line_and_says_when_naive_is_as_good() {
+        let mut b = Backtest {
+            folds: 8,
+            horizon: 6,
+            mape: Some(0.2),
+            wape: Some(0.189),
+            mase: Some(0.8),
+            baseline_wape: Some(0.22),
+        };
+        assert_eq!(
+            b.summary("day"),
+            "backtest: off by 18.9% (seasonal naive 22.0%), 8 folds of 6 days"
+        );
+        b.wape = Some(0.25);
+        b.horizon = 1;
+        assert_eq!(
+            b.summary("day"),
+            "backtest: off by 25.0% (seasonal naive 22.0%), 8 folds of 1 day — no better than seasonal naive: trust it little"
+        );
+        b.baseline_wape = None;
+        assert_eq!(b.beats_baseline(), None);
+    }
 }

@@ -48,6 +48,23 @@ fn kpi_value(report: &Report, k: &KpiRow, x: Option<f64>) -> String {
     display(report.kpi_metrics.get(&k.target.metric).map_or(Unit::Count, |m| m.1), x)
 }
 
+/// A KPI's forecast for people, `41,200 (38,000–44,100)`, and its backtest in one line
+/// (spec: monitoring.md, the backtest is shown wherever the forecast is).
+fn kpi_forecast(report: &Report, k: &KpiRow) -> (String, Option<String>) {
+    match &k.forecast {
+        Some(f) => (
+            format!(
+                "{} ({}–{})",
+                kpi_value(report, k, Some(f.value)),
+                kpi_value(report, k, Some(f.low)),
+                kpi_value(report, k, Some(f.high))
+            ),
+            f.backtest.map(|b| b.summary("day")),
+        ),
+        None => ("–".to_string(), None),
+    }
+}
+
 /// The column heads of the comparisons: `vs 1–3 Nov 2026 until 15:00`.
 fn compared_heads(report: &Report) -> (String, String) {
     let head = |c: &Option<(Stretch, String)>, fallback: &str| match c {
@@ -91,13 +108,15 @@ pub fn markdown(report: &Report) -> String {
     if report.kpis.is_empty() {
         out.push_str("No targets for this scope yet.\n\n");
     } else {
-        out.push_str("| KPI | target | actual | expected | pace | status | projected |\n");
-        out.push_str("| --- | ---: | ---: | ---: | ---: | --- | ---: |\n");
+        out.push_str(
+            "| KPI | target | actual | expected | pace | status | projected (run rate) | forecast (80%) |\n",
+        );
+        out.push_str("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |\n");
         for k in &report.kpis {
             let f = &k.figures;
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} {} | {} |",
+                "| {} | {} | {} | {} | {} | {} {} | {} | {} |",
                 md(&report.kpi_name(k)),
                 kpi_value(report, k, Some(k.target.value)),
                 kpi_value(report, k, f.actual),
@@ -105,10 +124,23 @@ pub fn markdown(report: &Report) -> String {
                 pct(f.pace),
                 status_symbol(f.status.name()),
                 f.status.name().replace('_', " "),
-                kpi_value(report, k, f.projected)
+                kpi_value(report, k, f.projected),
+                kpi_forecast(report, k).0
             );
         }
         out.push('\n');
+        // How far to trust each forecast: its backtest, under the table.
+        let trust: Vec<(String, String)> = report
+            .kpis
+            .iter()
+            .filter_map(|k| Some((report.kpi_name(k), kpi_forecast(report, k).1?)))
+            .collect();
+        for (name, line) in &trust {
+            let _ = writeln!(out, "- {} forecast {}", md(name), md(line));
+        }
+        if !trust.is_empty() {
+            out.push('\n');
+        }
         // A target that cannot be computed (status error) says why, under the table.
         for message in kpi_errors(&report.kpis) {
             let _ = writeln!(out, "- ⚠ {message}");
@@ -235,7 +267,14 @@ pub fn html(report: &Report) -> String {
                                     p { "target " (kpi_value(report, k, Some(k.target.value))) " · expected " (kpi_value(report, k, Some(f.expected))) }
                                     (chart::pace_bar(f.actual.unwrap_or(0.0), f.expected, k.target.value, status, &pace_label(report, k)))
                                     p.status { (status_symbol(status)) " " (status.replace('_', " ")) }
-                                    p.small { "projected " (kpi_value(report, k, f.projected)) }
+                                    p.small { "projected " (kpi_value(report, k, f.projected)) " (run rate)" }
+                                    @if k.forecast.is_some() {
+                                        @let (figure, trust) = kpi_forecast(report, k);
+                                        p.small { "forecast " (figure) " (80%)" }
+                                        @if let Some(trust) = trust {
+                                            p.small { (trust) }
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -575,9 +614,9 @@ Figures as of 2026-11-11T13:00:00Z.
 
 ## KPIs
 
-| KPI | target | actual | expected | pace | status | projected |
-| --- | ---: | ---: | ---: | ---: | --- | ---: |
-| Revenue won · North team · November 2026 | 84,000 | 27,000 | 30,000 | 90.0% | ● at risk | 75,600 |
+| KPI | target | actual | expected | pace | status | projected (run rate) | forecast (80%) |
+| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |
+| Revenue won · North team · November 2026 | 84,000 | 27,000 | 30,000 | 90.0% | ● at risk | 75,600 | – |
 
 ## Leading metrics
 
@@ -640,7 +679,7 @@ win_rate,Win rate,lagging,ratio,0.5,0.4,0.5,2026-10-01,2026-10-11T13:00:00+00:00
             "<section><h2>KPIs</h2><div class=\"tiles\">",
             "<article class=\"tile at_risk\"><h3>Revenue won · North team · November 2026</h3><p class=\"value\">27,000</p><p>target 84,000 · expected 30,000</p>",
             "<svg class=\"pace\" viewBox=\"0 0 200 10\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"actual 27,000 of target 84,000, expected 30,000\"><rect class=\"track\" width=\"200\" height=\"10\" rx=\"3\"></rect><rect class=\"fill status-at_risk\" width=\"64.3\" height=\"10\" rx=\"3\"></rect><line class=\"tick\" x1=\"71.4\" x2=\"71.4\" y1=\"0\" y2=\"10\"></line></svg>",
-            "<p class=\"status\">● at risk</p><p class=\"small\">projected 75,600</p></article></div></section>",
+            "<p class=\"status\">● at risk</p><p class=\"small\">projected 75,600 (run rate)</p></article></div></section>",
             "<section><h2>Leading metrics</h2>",
             metrics_head,
             "<tr><td>Leads created</td><td>12</td><td>10</td><td>▲ 20.0%</td><td>–</td><td>–</td></tr></tbody></table></section>",

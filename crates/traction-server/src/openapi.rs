@@ -283,7 +283,9 @@ fn operation(op: Op) -> Json {
                 "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
                     "name": {"type": "string"}, "label": {"type": "string"}, "unit": {"type": "string"},
                     "better": {"type": "string"}, "indicator": {"enum": ["leading", "lagging"]},
-                    "kind": {"type": "string"}, "description": {"type": "string"}}}}}}))}),
+                    "kind": {"type": "string"}, "description": {"type": "string"},
+                    "drivers": {"type": "array", "description": "the driver tree traction explain splits the change along (only where there is one)",
+                        "items": {"type": "object", "properties": {"metric": {"type": "string"}, "exponent": {"type": "integer"}}}}}}}}}))}),
             &[],
         ),
         Op::Metric => (
@@ -352,7 +354,7 @@ fn operation(op: Op) -> Json {
                 ("starts_on", false, "only the targets whose period starts on this date (YYYY-MM-DD), finished or not")]),
             None,
             "200",
-            json!({"description": "{\"at\", \"rows\": [{\"target\", \"metric\", \"scope\", \"period\", \"starts_on\", \"target_value\", \"actual\", \"expected\", \"pace\", \"status\", \"projected\", \"required_rate\" (per working hour per head), \"required_rate_scope\" (per working hour for the whole scope), \"heads\", \"gap\", \"error\"?}]} (interfaces.md)",
+            json!({"description": "{\"at\", \"rows\": [{\"target\", \"metric\", \"scope\", \"period\", \"starts_on\", \"target_value\", \"actual\", \"expected\", \"pace\", \"status\", \"projected\" (the run rate), \"forecast\": {\"value\", \"low\", \"high\", \"backtest\": {\"folds\", \"horizon\", \"mape\", \"wape\", \"mase\", \"baseline\", \"baseline_wape\"} | null} | null (monitoring.md, KPI forecast), \"required_rate\" (per working hour per head), \"required_rate_scope\" (per working hour for the whole scope), \"heads\", \"gap\", \"error\"?}]} (interfaces.md)",
                    "content": json_content(json!({"type": "object"}))}),
             &[400, 500],
         ),

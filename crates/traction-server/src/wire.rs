@@ -92,15 +92,30 @@ struct CatalogItem<'a> {
     kind: &'static str,
     target: &'static str,
     description: &'a str,
+    /// The metric's driver tree, where it has one: the factors `traction explain` splits its
+    /// change among (1, or −1 for the denominator of a ratio: `win_rate` = `deals_won` × 1 /
+    /// `deals_closed`). No key where there is none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    drivers: Vec<DriverItem>,
+}
+
+#[derive(Serialize)]
+struct DriverItem {
+    metric: String,
+    exponent: i32,
 }
 
 /// The catalog: `{"items": [{name, label, unit, better, indicator, kind, target,
-/// description}]}`.
+/// description[, drivers]}]}`.
 pub fn catalog(catalog: &Catalog) -> Json {
     let items = catalog
         .metrics()
         .iter()
         .map(|m| CatalogItem {
+            drivers: traction_metrics::explain::driver_tree(m)
+                .into_iter()
+                .map(|(metric, exponent)| DriverItem { metric, exponent })
+                .collect(),
             name: &m.name,
             label: &m.label,
             unit: m.unit.name(),
@@ -407,6 +422,34 @@ struct BandBody {
     value: f64,
     low: f64,
     high: f64,
+    /// How far to trust it (spec: monitoring.md, the backtest is shown wherever the forecast
+    /// is); `null` when no model was needed or none was made for this request.
+    backtest: Option<BacktestBody>,
+}
+
+/// A forecast's backtest: `{"folds", "horizon", "mape", "wape", "mase", "baseline":
+/// "seasonal_naive", "baseline_wape"}`, as `traction forecast` gives it.
+#[derive(Serialize)]
+struct BacktestBody {
+    folds: usize,
+    horizon: usize,
+    mape: Option<f64>,
+    wape: Option<f64>,
+    mase: Option<f64>,
+    baseline: &'static str,
+    baseline_wape: Option<f64>,
+}
+
+fn backtest(b: &traction_kpi::service::Backtest) -> BacktestBody {
+    BacktestBody {
+        folds: b.folds,
+        horizon: b.horizon,
+        mape: b.mape,
+        wape: b.wape,
+        mase: b.mase,
+        baseline: "seasonal_naive",
+        baseline_wape: b.baseline_wape,
+    }
 }
 
 fn kpi_row(r: &KpiRow) -> KpiRowBody<'_> {
@@ -428,7 +471,12 @@ fn kpi_row(r: &KpiRow) -> KpiRowBody<'_> {
         heads: f.heads,
         gap: f.gap,
         interval: r.interval.map(|(low, high)| IntervalBody { low, high }),
-        forecast: r.forecast.map(|b| BandBody { value: b.value, low: b.low, high: b.high }),
+        forecast: r.forecast.as_ref().map(|b| BandBody {
+            value: b.value,
+            low: b.low,
+            high: b.high,
+            backtest: b.backtest.as_ref().map(backtest),
+        }),
         error: r.error.as_deref(),
         name: None,
     }
@@ -605,6 +653,44 @@ mod tests {
     use traction_metrics::catalog::{Better, Unit};
     use traction_metrics::{Compare, Grain, Row};
 
+    /// Issue 16: the catalog's JSON carries each metric's driver tree as `traction explain`
+    /// splits along it — a definition's own `drivers`, or a ratio's numerator × 1/denominator —
+    /// and nothing where there is none.
+    #[test]
+    fn the_catalog_json_carries_each_metrics_drivers() {
+        let catalog = traction_metrics::Catalog::load(
+            r#"
+[metric.calls_x_rate]
+label = "Calls times success"
+kind = "derived"
+expr = "calls_made * call_success_rate"
+unit = "count"
+better = "higher"
+drivers = ["calls_made", "call_success_rate"]
+"#,
+        )
+        .unwrap();
+        let json = super::catalog(&catalog);
+        let item = |name: &str| {
+            json["items"].as_array().unwrap().iter().find(|m| m["name"] == name).cloned()
+        };
+        let drivers = |name: &str| item(name).map(|m| m["drivers"].clone());
+        let pair = |a: &str, x: i32, b: &str, y: i32| serde_json::json!([{"metric": a, "exponent": x}, {"metric": b, "exponent": y}]);
+        assert_eq!(
+            drivers("revenue_won"),
+            Some(pair("deals_won", 1, "average_deal_size", 1)),
+            "built-in drivers"
+        );
+        assert_eq!(drivers("win_rate"), Some(pair("deals_won", 1, "deals_closed", -1)));
+        assert_eq!(drivers("leads_created"), Some(serde_json::Value::Null), "no tree, no key");
+        assert!(item("leads_created").unwrap().get("drivers").is_none());
+        assert_eq!(
+            drivers("calls_x_rate"),
+            Some(pair("calls_made", 1, "call_success_rate", 1)),
+            "a definition's own drivers"
+        );
+    }
+
     use super::*;
 
     fn row(period: &str, owner: &str, value: f64, parts: (f64, f64)) -> Row {
@@ -711,7 +797,7 @@ mod tests {
                 behaviour: Behaviour::Accumulating,
                 interval: None,
                 error: None,
-                forecast: Some(Band { value: 80_000.0, low: 70_000.0, high: 90_000.0 }),
+                forecast: Some(Band { value: 80_000.0, low: 70_000.0, high: 90_000.0, backtest: None }),
             },
             KpiRow {
                 target: target("t-2"),
@@ -730,7 +816,7 @@ mod tests {
             json.to_string(),
             concat!(
                 r#"{"at":"2026-11-11T13:00:00Z","rows":["#,
-                r#"{"actual":27000.0,"expected":30000.0,"forecast":{"high":90000.0,"low":70000.0,"value":80000.0},"gap":3000.0,"heads":4,"metric":"revenue_won","pace":0.9,"period":"month","projected":null,"required_rate":125.0,"required_rate_scope":500.0,"scope":"team:north","starts_on":"2026-11-01","status":"at_risk","target":"t-1","target_value":84000.0},"#,
+                r#"{"actual":27000.0,"expected":30000.0,"forecast":{"backtest":null,"high":90000.0,"low":70000.0,"value":80000.0},"gap":3000.0,"heads":4,"metric":"revenue_won","pace":0.9,"period":"month","projected":null,"required_rate":125.0,"required_rate_scope":500.0,"scope":"team:north","starts_on":"2026-11-01","status":"at_risk","target":"t-1","target_value":84000.0},"#,
                 r#"{"actual":null,"error":"\"x\" is not a metric","expected":null,"forecast":null,"gap":null,"heads":0,"metric":"revenue_won","pace":null,"period":"month","projected":null,"required_rate":null,"required_rate_scope":null,"scope":"team:north","starts_on":"2026-11-01","status":"error","target":"t-2","target_value":84000.0}"#,
                 "]}"
             )

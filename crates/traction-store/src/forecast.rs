@@ -27,9 +27,21 @@ pub struct StoredForecast {
     pub made_at: Micros,
     pub level: f64,
     pub model: String,
-    pub wape: Option<f64>,
-    pub baseline_wape: Option<f64>,
+    /// The backtest shown with it (`None`: none was kept).
+    pub backtest: Option<KeptBacktest>,
     pub points: Vec<ForecastPoint>,
+}
+
+/// A kept forecast's backtest (migration V16): fractions, `None` where undefined.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KeptBacktest {
+    pub folds: u32,
+    /// Buckets forecast per fold.
+    pub horizon: u32,
+    pub mape: Option<f64>,
+    pub wape: Option<f64>,
+    pub mase: Option<f64>,
+    pub baseline_wape: Option<f64>,
 }
 
 pub trait ForecastStore {

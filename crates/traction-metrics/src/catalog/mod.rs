@@ -444,7 +444,7 @@ impl Catalog {
                 m.unit.name(),
                 m.better.name(),
                 m.indicator.name(),
-                cell(&definition_text(m)),
+                cell(&definition_with_drivers(m)),
                 cell(&m.description),
             ));
         }
@@ -460,6 +460,18 @@ fn measure_text(m: &Measure) -> String {
     };
     let filter = m.filter.as_ref().map(|f| format!(" where `{f}`")).unwrap_or_default();
     format!("`{agg}` of {}{filter}, by {}", m.source.name(), m.time)
+}
+
+/// [`definition_text`] with the drivers a definition declares (`; drivers: `deals_won` ×
+/// `average_deal_size``): what `traction explain` splits its change among. A ratio of two
+/// metrics is split along its numerator and denominator, which its definition already names.
+fn definition_with_drivers(m: &Metric) -> String {
+    let text = definition_text(m);
+    if m.drivers.is_empty() {
+        return text;
+    }
+    let names: Vec<String> = m.drivers.iter().map(|d| format!("`{d}`")).collect();
+    format!("{text}; drivers: {}", names.join(" × "))
 }
 
 /// A one-line account of how a metric is computed.
@@ -1478,6 +1490,7 @@ impl Scope for MetricScope<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
 
     fn problems(text: &str) -> Vec<String> {
         match Catalog::load(text) {

@@ -91,7 +91,9 @@ pub(crate) async fn status(state: AppState, p: Params) -> Result<Response> {
                 .transpose()
                 .map_err(field("starts_on"))?,
         };
-        let engine = traction_forecast::kpi::Source::new(&store, &catalog);
+        // A request makes a few backtests at most; the rest show once a later one made them.
+        let engine = traction_forecast::kpi::Source::new(&store, &catalog)
+            .with_backtests_at_most(traction_forecast::kpi::REQUEST_BACKTESTS);
         let kpis = Kpis { store: store.as_ref(), metrics: &engine };
         let rows = kpis.status(at, &selection).map_err(kpi_error)?;
         Ok(crate::wire::status(at, &rows))
@@ -159,7 +161,8 @@ pub(crate) async fn report(state: AppState, p: Params) -> Result<Response> {
             let report = crate::report::build(
                 &store,
                 &catalog,
-                &traction_forecast::kpi::Source::new(&store, &catalog),
+                &traction_forecast::kpi::Source::new(&store, &catalog)
+                    .with_backtests_at_most(traction_forecast::kpi::REQUEST_BACKTESTS),
                 scope,
                 from,
                 to,

@@ -812,8 +812,10 @@ pub(crate) async fn run_schedule(
                 traction_domain::time::start_of_day(d, &zone).map(|m| (m, d.to_string()))
             };
             let scope = Scope::parse(&s.scope)?;
+            // With the KPI forecasts and their backtests, as `traction report` shows them.
+            let forecasts = traction_forecast::kpi::Source::new(&store, &catalog);
             let report =
-                crate::report::build(&store, &catalog, &engine, scope, day(from)?, day(to)?, at)
+                crate::report::build(&store, &catalog, &forecasts, scope, day(from)?, day(to)?, at)
                     .map_err(|e| e.to_string())?;
             Ok(traction_monitor::schedule::ReportContent {
                 json: crate::wire::report(&report),

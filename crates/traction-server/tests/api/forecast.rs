@@ -96,3 +96,47 @@ async fn a_forecast_its_history_and_the_pipeline_over_http() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// Issue 16: every KPI forecast comes with its backtest, made once a day and kept; a request
+/// makes at most `REQUEST_BACKTESTS` (3) of them, so the first list of the day of many targets
+/// answers in time, and the next request makes the rest. Four metric-and-scope pairs here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kpi_forecasts_get_their_backtests_a_few_per_request() {
+    let app = TestApp::spawn().await;
+    calls(&app).await;
+    for (id, metric, scope) in [
+        ("t1", "calls_made", "company"),
+        ("t2", "calls_made", "user:u1"),
+        ("t3", "activities", "company"),
+        ("t4", "activities", "user:u1"),
+    ] {
+        let r = app
+            .post(
+                "/api/v1/targets",
+                &json!({"id": id, "metric": metric, "scope": scope, "period": "month",
+                        "starts_on": "2026-03-01", "value": "100"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    }
+    let backtests = |body: &Json| -> Vec<Json> {
+        body["rows"].as_array().unwrap().iter().map(|r| r["forecast"]["backtest"].clone()).collect()
+    };
+    let first = app.get("/api/v1/kpis?at=2026-03-16T12:00:00Z").await;
+    assert_eq!(first.status, StatusCode::OK, "{:#}", first.body);
+    let made = backtests(&first.body);
+    assert_eq!(made.len(), 4);
+    assert!(first.body["rows"].as_array().unwrap().iter().all(|r| r["forecast"].is_object()));
+    assert_eq!(made.iter().filter(|b| b.is_object()).count(), 3, "{made:?}");
+    // 70 days of history: folds of (70 − 56) / 8 = 1 day.
+    assert!(made.iter().filter(|b| b.is_object()).all(|b| b["folds"] == 8 && b["horizon"] == 1));
+    let second = app.get("/api/v1/kpis?at=2026-03-16T12:30:00Z").await;
+    let all = backtests(&second.body);
+    assert!(all.iter().all(Json::is_object), "{all:?}");
+    // Those made first are read back as they were kept.
+    for (was, now) in made.iter().zip(&all) {
+        if was.is_object() {
+            assert_eq!(was, now);
+        }
+    }
+}

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("events", include_str!("../../migrations/sqlite/V13__events.sql")),
     ("metric definitions", include_str!("../../migrations/sqlite/V14__metric_definitions.sql")),
     ("email hooks", include_str!("../../migrations/sqlite/V15__email_hooks.sql")),
+    ("forecast backtests", include_str!("../../migrations/sqlite/V16__forecast_backtests.sql")),
 ];
 
 /// The schema version this build writes.

@@ -101,10 +101,14 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
             ))
         });
         let report_part = (|| -> Result<_> {
+            // With forecasts: each accumulating tile says where its target is forecast to land,
+            // with the backtest of the model behind it (the day's forecasts are made once and
+            // kept, so later renders read them back).
             let report = traction_server::report::build(
                 &state.store,
                 catalog,
-                &engine,
+                &traction_forecast::kpi::Source::new(store, catalog)
+                    .with_backtests_at_most(traction_forecast::kpi::REQUEST_BACKTESTS),
                 scope.clone(),
                 (start, first.to_string()),
                 (end, last_day.to_string()),
@@ -335,8 +339,16 @@ fn tile(
                 (chart::sparkline(&actual_line, &expected_line, days.len(), &format!("{label} so far against the expected line")))
                 @if accumulating {
                     p.small {
-                        "projected " (fmt.value(unit, f.projected)) " of " (fmt.value(unit, Some(t.value)))
+                        "Projected (run rate) " (fmt.value(unit, f.projected)) " of " (fmt.value(unit, Some(t.value)))
                         @if let Some(needs) = super::targets::needed_rate(fmt, unit, &t.scope, f) { " · " (needs) }
+                    }
+                    // The model's forecast beside the run rate, and how far to trust it
+                    // (spec: monitoring.md, KPI forecast; the backtest is shown with it).
+                    @if let Some(fc) = &row.forecast {
+                        p.small.forecast {
+                            "Forecast " (fmt.value(unit, Some(fc.value))) " (" (fmt.value(unit, Some(fc.low))) "–" (fmt.value(unit, Some(fc.high))) ", 80%)"
+                        }
+                        @if let Some(b) = &fc.backtest { p.small.trust { (b.summary("day")) } }
                     }
                 }
             }

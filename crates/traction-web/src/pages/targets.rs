@@ -673,7 +673,8 @@ fn detail_page(
     let names = Names::load(store)?;
     let at = at_param(params, &ws.zone, now)?;
     // With forecasts: the row's `forecast` says where the target is forecast to land.
-    let engine = traction_forecast::kpi::Source::new(store, &state.catalog);
+    let engine = traction_forecast::kpi::Source::new(store, &state.catalog)
+        .with_backtests_at_most(traction_forecast::kpi::REQUEST_BACKTESTS);
     let kpis = Kpis { store, metrics: &engine };
     let target = kpis.target(id)?;
     let grain_text = params.get("grain").unwrap_or("day").to_ascii_lowercase();
@@ -810,6 +811,10 @@ fn detail_page(
                         dt { "Projected" } dd { (ws.fmt.value(unit, r.figures.projected)) " (run rate)" }
                         @if let Some(f) = r.forecast {
                             dt { "Forecast" } dd { (ws.fmt.value(unit, Some(f.value))) " (" (ws.fmt.value(unit, Some(f.low))) " – " (ws.fmt.value(unit, Some(f.high))) ", 80%; " a href={"/forecast/history?metric=" (encode(&target.metric)) "&scope=" (encode(&target.scope.to_string()))} { "past forecasts" } ")" }
+                            // How far to trust it (spec: monitoring.md, shown with every forecast).
+                            @if let Some(b) = f.backtest {
+                                dt { "How far to trust it" } dd.trust { (b.summary("day")) }
+                            }
                         }
                         dt { "Gap" } dd { (ws.fmt.value(unit, r.figures.gap)) }
                         @if matches!(target.scope, traction_kpi::scope::Scope::User(_)) {

@@ -7,6 +7,7 @@ mod app;
 mod browser;
 mod definitions;
 mod events;
+mod forecast;
 mod issue22;
 mod pages;
 mod records;

@@ -125,12 +125,15 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 "pace",
                 "status",
                 "projected",
+                "forecast (80%)",
+                "backtest wape (naive)",
                 "required/h/head",
                 "required/h/scope",
                 "gap",
             ]);
             table.numeric = vec![
                 false, false, false, false, true, true, true, true, false, true, true, true, true,
+                true, true,
             ];
             for r in &rows {
                 let f = &r.figures;
@@ -145,6 +148,23 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                     percent(f.pace),
                     f.status.name().replace('_', " "),
                     opt(f.projected),
+                    // Where it is forecast to land, and how far to trust the model behind it
+                    // (spec: monitoring.md: the backtest is shown with every forecast).
+                    r.forecast.map_or_else(
+                        || "–".to_string(),
+                        |b| {
+                            format!(
+                                "{} ({}–{})",
+                                human_number(b.value),
+                                human_number(b.low),
+                                human_number(b.high)
+                            )
+                        },
+                    ),
+                    r.forecast.and_then(|b| b.backtest).map_or_else(
+                        || "–".to_string(),
+                        |b| format!("{} ({})", percent(b.wape), percent(b.baseline_wape)),
+                    ),
                     opt(f.required_rate),
                     opt(f.required_rate_scope),
                     opt(f.gap),

@@ -731,9 +731,10 @@ pub fn make_report(
         traction_domain::time::start_of_day(d, &zone).map(|m| (m, d.to_string()))
     };
     let scope = traction_kpi::scope::Scope::parse(&schedule.scope)?;
-    let engine = traction_kpi::engine::Engine { store, catalog };
+    // With the KPI forecasts and their backtests, as `traction report` shows them.
+    let forecasts = traction_forecast::kpi::Source::new(store, catalog);
     let report =
-        traction_server::report::build(store, catalog, &engine, scope, day(from)?, day(to)?, at)
+        traction_server::report::build(store, catalog, &forecasts, scope, day(from)?, day(to)?, at)
             .map_err(|e| e.to_string())?;
     Ok(traction_monitor::schedule::ReportContent {
         json: traction_server::wire::report(&report),

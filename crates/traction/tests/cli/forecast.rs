@@ -339,6 +339,74 @@ fn a_kpi_row_carries_the_forecast_of_where_it_lands() {
     assert!(!past["rows"].as_array().unwrap().is_empty());
 }
 
+/// Issue 16 point 2: a KPI's forecast carries its backtest — in the JSON, the table and the
+/// report. Worked by hand: the daily forecast covers Monday 27 April to Saturday 2 May (the 4
+/// days to the period's end and two over: 6), and 112 days of history hold 8 folds of up to
+/// (112 − 56) / 8 = 7 days, so the folds are 6 days: days 64–111. Seasonal naive forecasts each
+/// day as the same weekday a week before, which the trend makes exactly 1 call short every day:
+/// its WAPE is 48 / (the calls of days 64–111).
+#[test]
+fn a_kpi_forecast_comes_with_its_backtest_in_json_table_and_report() {
+    let env = env(112);
+    env.ok(&[
+        "target",
+        "set",
+        "--id",
+        "t-calls",
+        "--metric",
+        "calls_made",
+        "--scope",
+        "company",
+        "--period",
+        "month",
+        "--starts-on",
+        "2026-04-01",
+        "--value",
+        "600",
+    ]);
+    let at = "2026-04-27T12:00:00Z";
+    let status = json(&env.ok(&["kpi", "status", "--at", at, "--format", "json"]));
+    let backtest = &status["rows"][0]["forecast"]["backtest"];
+    assert_eq!((backtest["folds"].as_u64(), backtest["horizon"].as_u64()), (Some(8), Some(6)));
+    assert_eq!(backtest["baseline"], "seasonal_naive");
+    let naive = 48.0 / (64..112).map(calls).sum::<i64>() as f64;
+    let baseline = backtest["baseline_wape"].as_f64().unwrap();
+    assert!((baseline - naive).abs() < 1e-12, "{baseline} against {naive}");
+    // The model follows the trend, so it beats seasonal naive.
+    assert!(backtest["wape"].as_f64().unwrap() < naive, "{backtest}");
+    // Read back from the forecast kept today: the same figures, not rerun differently.
+    let again =
+        json(&env.ok(&["kpi", "status", "--at", "2026-04-27T15:00:00Z", "--format", "json"]));
+    assert_eq!(&again["rows"][0]["forecast"]["backtest"], backtest);
+    // The table shows the forecast and its backtest (WAPE, and seasonal naive's in brackets).
+    let naive_text = format!("({:.1}%)", naive * 100.0);
+    let table = env.ok(&["kpi", "status", "--at", at, "--format", "table"]);
+    assert!(table.contains("forecast (80%)") && table.contains("backtest wape (naive)"), "{table}");
+    assert!(table.contains(&naive_text), "{table}");
+    // The report, in Markdown and HTML: the forecast beside the run rate, and its backtest.
+    let report = |format: &str| {
+        env.ok(&[
+            "report",
+            "--from",
+            "2026-04-01",
+            "--to",
+            "2026-05-01",
+            "--at",
+            at,
+            "--format",
+            format,
+        ])
+    };
+    let md = report("md");
+    assert!(md.contains("| projected (run rate) | forecast (80%) |"), "{md}");
+    let trust = format!("seasonal naive {:.1}%), 8 folds of 6 days", naive * 100.0);
+    assert!(md.contains("forecast backtest: off by") && md.contains(&trust), "{md}");
+    let html = report("html");
+    assert!(html.contains("forecast ") && html.contains(&trust), "{html}");
+    let report_json = json(&report("json"));
+    assert_eq!(&report_json["kpis"][0]["forecast"]["backtest"], backtest);
+}
+
 #[test]
 fn an_anomaly_rule_fires_on_a_day_outside_its_forecast_interval() {
     // 16 weeks of calls to Sunday 26 April, and 60 more calls that Sunday (usually 0 + 15).
