@@ -796,7 +796,7 @@ impl<'s> Sink<'s> {
                             .as_ref()
                             .and_then(|l| l.get(*idx).cloned())
                             .unwrap_or_else(|| fields[*idx].name.to_string());
-                        self.error(line, Some(&label), Some(cell), message);
+                        self.error(line, Some(&label), Some(cell), message.to_string());
                         values[*idx] = Some(Value::Null);
                         bad = true;
                     }
@@ -825,7 +825,7 @@ impl<'s> Sink<'s> {
                 None => match parse_field(&fields[idx], "", self.ctx) {
                     Ok(v) => record_values.push(v),
                     Err(message) => {
-                        self.error(line, Some(fields[idx].name), None, message);
+                        self.error(line, Some(fields[idx].name), None, message.to_string());
                         bad = true;
                         record_values.push(Value::Null);
                     }

@@ -387,7 +387,7 @@ impl Bound<'_, '_> {
                                 continue;
                             }
                             Err(message) => {
-                                bad.push((column, value, message));
+                                bad.push((column, value, message.to_string()));
                                 continue;
                             }
                         }

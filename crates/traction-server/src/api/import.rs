@@ -150,7 +150,7 @@ fn format_of(headers: &HeaderMap, params: &[(String, String)]) -> Result<Format>
 
 /// The request body as a blocking reader fed from the async side.
 struct ChannelReader {
-    rx: mpsc::Receiver<std::result::Result<Bytes, String>>,
+    rx: mpsc::Receiver<std::result::Result<Bytes, axum::Error>>,
     chunk: Bytes,
     read: u64,
     limit: u64,
@@ -162,7 +162,11 @@ impl Read for ChannelReader {
         while self.chunk.is_empty() {
             match self.rx.blocking_recv() {
                 Some(Ok(chunk)) => self.chunk = chunk,
-                Some(Err(e)) => return Err(std::io::Error::other(e)),
+                Some(Err(e)) => {
+                    return Err(std::io::Error::other(format!(
+                        "cannot read the request body: {e}"
+                    )));
+                }
                 None => return Ok(0),
             }
         }
@@ -197,9 +201,8 @@ pub async fn import(
         let mut body = body.into_data_stream();
         use tokio_stream::StreamExt;
         while let Some(chunk) = body.next().await {
-            let item = chunk.map_err(|e| format!("cannot read the request body: {e}"));
-            let failed = item.is_err();
-            if tx.send(item).await.is_err() || failed {
+            let failed = chunk.is_err();
+            if tx.send(chunk).await.is_err() || failed {
                 break;
             }
         }

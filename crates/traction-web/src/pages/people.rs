@@ -158,7 +158,7 @@ pub async fn set_password(
         }
         let hash = match traction_server::auth::secret::hash_password(&password) {
             Ok(hash) => hash,
-            Err(message) => return refuse(&message),
+            Err(e) => return refuse(&e.to_string()),
         };
         let now = (state.clock)();
         state.store.set_password(&id, &hash, &principal.actor(now), now)?;

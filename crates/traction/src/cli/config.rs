@@ -5,7 +5,7 @@ use std::io::Write;
 use traction_domain::settings::Key;
 use traction_store::Store;
 
-use super::{Context, Failure, Result};
+use super::{Context, Result};
 use crate::output::{Format, Table};
 
 #[derive(Debug, clap::Args)]
@@ -41,7 +41,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     match args.action {
         Action::Get { key, team } => {
             let keys = match key {
-                Some(k) => vec![Key::parse(&k).map_err(Failure::Input)?],
+                Some(k) => vec![Key::parse(&k)?],
                 None => Key::ALL.to_vec(),
             };
             let mut rows = Vec::new();
@@ -76,7 +76,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             }
         }
         Action::Set { key, value, team } => {
-            let key = Key::parse(&key).map_err(Failure::Input)?;
+            let key = Key::parse(&key)?;
             let stored = store.set_setting(key, team.as_deref(), &value)?;
             let scope = team.map_or(String::new(), |t| format!(" for team {t}"));
             eprintln!("{} set to {:?}{scope}", key.name(), key.shown(&stored));

@@ -47,7 +47,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     if args.entity.trim().eq_ignore_ascii_case("salesforce") {
         return salesforce_folder(ctx, &args);
     }
-    let entity = Entity::parse(&args.entity).map_err(Failure::Input)?;
+    let entity = Entity::parse(&args.entity)?;
     let mapping = match (&args.mapping, &args.from) {
         (Some(path), _) => Some(super::mapping::read_mapping(path)?),
         (None, Some(tool)) => {
