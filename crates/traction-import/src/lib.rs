@@ -40,11 +40,11 @@ pub enum Format {
 
 impl Format {
     /// Parses `csv`, `ndjson` or `jsonl`.
-    pub fn parse(text: &str) -> Result<Format, String> {
+    pub fn parse(text: &str) -> Result<Format, UnknownFormat> {
         match text.trim().to_ascii_lowercase().as_str() {
             "csv" => Ok(Format::Csv),
             "ndjson" | "jsonl" | "json" => Ok(Format::Ndjson),
-            _ => Err(format!("{text:?} is not a file format: use csv or ndjson")),
+            _ => Err(UnknownFormat(text.to_string())),
         }
     }
 
@@ -58,6 +58,11 @@ impl Format {
         }
     }
 }
+
+/// A file format that is neither CSV nor NDJSON: the text given.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a file format: use csv or ndjson")]
+pub struct UnknownFormat(pub String);
 
 /// One error in an input file.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -240,23 +240,23 @@ impl Mapping {
                 ));
             }
         }
-        let one_char =
-            |key: &str, v: &Option<String>, dflt: Option<char>| -> Result<Option<char>, String> {
-                match v {
-                    None => Ok(dflt),
-                    Some(s) if s.is_empty() => Ok(None),
-                    Some(s) if s.chars().count() == 1 => Ok(s.chars().next()),
-                    Some(s) => Err(format!(
-                        "source.{key} {s:?} is not one character: write e.g. \".\" or \",\""
-                    )),
-                }
-            };
+        let one_char = |key: &'static str,
+                        v: &Option<String>,
+                        dflt: Option<char>|
+         -> Result<Option<char>, NotOneCharacter> {
+            match v {
+                None => Ok(dflt),
+                Some(s) if s.is_empty() => Ok(None),
+                Some(s) if s.chars().count() == 1 => Ok(s.chars().next()),
+                Some(s) => Err(NotOneCharacter { key, text: s.clone() }),
+            }
+        };
         let decimal = one_char("decimal", &raw.source.decimal, Some('.')).unwrap_or_else(|e| {
-            bad(e);
+            bad(e.to_string());
             Some('.')
         });
         let thousands = one_char("thousands", &raw.source.thousands, None).unwrap_or_else(|e| {
-            bad(e);
+            bad(e.to_string());
             None
         });
         if decimal.is_some() && decimal == thousands {
@@ -496,6 +496,14 @@ impl Mapping {
         }
         Ok(None)
     }
+}
+
+/// A `[source]` separator that is not one character: the key and the text given.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("source.{key} {text:?} is not one character: write e.g. \".\" or \",\"")]
+pub struct NotOneCharacter {
+    pub key: &'static str,
+    pub text: String,
 }
 
 /// Why a field's rule in a mapping does not compile (reported under its field's name).

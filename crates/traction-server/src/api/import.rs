@@ -77,22 +77,19 @@ fn plan_of(entity: Entity, params: &[(String, String)]) -> Result<Plan> {
             "from" | "mapping" => {
                 let preset = if key == "from" {
                     traction_import::presets::for_entity(value, entity)
+                        .map_err(|e| field_error(key, e))
                 } else {
                     traction_import::presets::by_name(value).ok_or_else(|| {
-                        format!(
+                        let names: Vec<&str> =
+                            traction_import::presets::PRESETS.iter().map(|p| p.name).collect();
+                        let problem = format!(
                             "no preset mapping is called {value:?}: use one of {}",
-                            traction_import::presets::PRESETS
-                                .iter()
-                                .map(|p| p.name)
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
+                            names.join(", ")
+                        );
+                        field_error(key, problem)
                     })
                 };
-                let preset = preset.map_err(|e| ApiError::BadRequest {
-                    message: e.clone(),
-                    details: vec![Detail::field(key, e)],
-                })?;
+                let preset = preset?;
                 let mapping = preset.mapping().map_err(|e| ApiError::Internal(e.join("; ")))?;
                 if !mapping.targets.iter().any(|t| t.entity == entity) {
                     return Err(ApiError::bad_request(format!(
@@ -118,12 +115,17 @@ fn plan_of(entity: Entity, params: &[(String, String)]) -> Result<Plan> {
     Ok(plan)
 }
 
+/// A 400 about one query parameter.
+fn field_error(key: &str, problem: impl std::fmt::Display) -> ApiError {
+    ApiError::BadRequest {
+        message: problem.to_string(),
+        details: vec![Detail::field(key, problem)],
+    }
+}
+
 fn format_of(headers: &HeaderMap, params: &[(String, String)]) -> Result<Format> {
     if let Some((_, name)) = params.iter().find(|(k, _)| k == "format") {
-        return Format::parse(name).map_err(|e| ApiError::BadRequest {
-            message: e.clone(),
-            details: vec![Detail::field("format", e)],
-        });
+        return Format::parse(name).map_err(|e| field_error("format", e));
     }
     if params.iter().any(|(k, _)| k == "from" || k == "mapping") {
         // A mapped body is delimited text whatever its Content-Type says.

@@ -21,7 +21,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     // The records come out in the import format: CSV unless NDJSON (json) is asked for.
     let format = match ctx.global.format.as_deref() {
         None => traction_import::Format::Csv,
-        Some(text) => traction_import::Format::parse(text).map_err(Failure::Input)?,
+        Some(text) => traction_import::Format::parse(text).map_err(Failure::input)?,
     };
     let store = ctx.store()?;
     let compiled = match &args.filter {

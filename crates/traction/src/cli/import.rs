@@ -51,7 +51,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let mapping = match (&args.mapping, &args.from) {
         (Some(path), _) => Some(super::mapping::read_mapping(path)?),
         (None, Some(tool)) => {
-            let preset = presets::for_entity(tool, entity).map_err(Failure::Input)?;
+            let preset = presets::for_entity(tool, entity).map_err(Failure::input)?;
             Some(preset.mapping().map_err(|e| Failure::Runtime(e.join("\n")))?)
         }
         (None, None) => None,
@@ -68,7 +68,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     // `--format` names the file's format here; without it, the extension does. A mapped file is
     // read as delimited text whatever its name.
     let format = match ctx.global.format.as_deref() {
-        Some(text) => traction_import::Format::parse(text).map_err(Failure::Input)?,
+        Some(text) => traction_import::Format::parse(text).map_err(Failure::input)?,
         None => match traction_import::Format::from_path(&args.file) {
             Some(f) => f,
             None if mapping.is_some() => traction_import::Format::Csv,

@@ -144,6 +144,13 @@ impl From<traction_store::Error> for Failure {
     }
 }
 
+impl Failure {
+    /// Bad usage or input, with what is wrong.
+    pub fn input(problem: impl std::fmt::Display) -> Failure {
+        Failure::Input(problem.to_string())
+    }
+}
+
 /// A text that is not a value (a flag, a cell, a setting) is bad input: exit 2.
 impl From<traction_domain::Error> for Failure {
     fn from(e: traction_domain::Error) -> Failure {
