@@ -94,7 +94,9 @@ impl fmt::Display for InputError {
 pub enum ImportFailure {
     /// The file has errors: the first `errors` of them (sorted by line), and how many in all.
     Invalid { errors: Vec<InputError>, total: usize },
-    /// The file could not be read, or the database failed.
+    /// The file could not be read (the reader's error: a cut connection, an OS error).
+    Read(String),
+    /// The database failed.
     Io(String),
 }
 
@@ -114,6 +116,7 @@ impl fmt::Display for ImportFailure {
                     if *total == 1 { "" } else { "s" }
                 )
             }
+            ImportFailure::Read(message) => write!(f, "cannot read the file: {message}"),
             ImportFailure::Io(message) => f.write_str(message),
         }
     }

@@ -44,7 +44,7 @@ pub(crate) fn read(
         .delimiter(mapping.delimiter)
         .from_reader(QuoteWatch::with_delimiter(input, mapping.delimiter));
     let mut record = csv::ByteRecord::new();
-    let io = |e: csv::Error| ImportFailure::Io(format!("cannot read the file: {e}"));
+    let io = |e: csv::Error| ImportFailure::Read(e.to_string());
     if !reader.read_byte_record(&mut record).map_err(io)? {
         sink.error(1, None, None, "the file is empty: it must start with a header row".into());
         return Ok(());

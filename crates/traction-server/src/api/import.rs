@@ -278,8 +278,9 @@ pub async fn import(
                 };
                 Err(ApiError::invalid(message, details))
             }
-            Err(ImportFailure::Io(message)) if message.contains("cannot read") => {
-                Err(ApiError::bad_request(message))
+            // The body could not be read (a cut connection): the request's fault.
+            Err(failure @ ImportFailure::Read(_)) => {
+                Err(ApiError::bad_request(failure.to_string()))
             }
             Err(ImportFailure::Io(message)) => Err(ApiError::Internal(message)),
         }

@@ -160,7 +160,9 @@ fn import_one(
                 options.file_name
             )))
         }
-        Err(ImportFailure::Io(message)) => Err(Failure::Runtime(message)),
+        Err(failure @ (ImportFailure::Io(_) | ImportFailure::Read(_))) => {
+            Err(Failure::Runtime(failure.to_string()))
+        }
     }
 }
 
@@ -281,6 +283,8 @@ fn salesforce_folder(ctx: &Context, args: &Args) -> Result<()> {
                 if total == 1 { "" } else { "s" }
             )))
         }
-        Err(ImportFailure::Io(message)) => Err(Failure::Runtime(message)),
+        Err(failure @ (ImportFailure::Io(_) | ImportFailure::Read(_))) => {
+            Err(Failure::Runtime(failure.to_string()))
+        }
     }
 }
