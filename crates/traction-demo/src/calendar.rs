@@ -47,21 +47,35 @@ pub struct Calendar {
 const OPEN_H: i64 = 9;
 const CLOSE_H: i64 = 17;
 
+/// Why the demo's days cannot be laid out before `--at`.
+#[derive(Debug, thiserror::Error)]
+pub enum CalendarError {
+    #[error("--at is out of range: {0}")]
+    OutOfRange(jiff::Error),
+    #[error("--at is too early for two years of history: {0}")]
+    TooEarly(jiff::Error),
+    /// A day's noon that the zone cannot place.
+    #[error("{date} cannot be placed in the time zone: {source}")]
+    NotPlaceable { date: jiff::civil::Date, source: jiff::Error },
+    /// The day after the last representable date.
+    #[error("{0}")]
+    PastTheCalendar(jiff::Error),
+}
+
 impl Calendar {
-    pub fn new(at: Micros, zone: &TimeZone) -> Result<Calendar, String> {
-        let ts = jiff::Timestamp::from_microsecond(at)
-            .map_err(|e| format!("--at is out of range: {e}"))?;
+    pub fn new(at: Micros, zone: &TimeZone) -> Result<Calendar, CalendarError> {
+        let ts = jiff::Timestamp::from_microsecond(at).map_err(CalendarError::OutOfRange)?;
         let last = ts.to_zoned(zone.clone()).date();
         let first = last
             .checked_sub(jiff::Span::new().days(HISTORY_DAYS as i64 - 1))
-            .map_err(|e| format!("--at is too early for two years of history: {e}"))?;
+            .map_err(CalendarError::TooEarly)?;
         let mut days = Vec::with_capacity(HISTORY_DAYS);
         let mut date = first;
         while date <= last {
             let noon = zone
                 .to_ambiguous_zoned(date.to_datetime(Time::constant(12, 0, 0, 0)))
                 .compatible()
-                .map_err(|e| format!("{date} cannot be placed in the time zone: {e}"))?;
+                .map_err(|source| CalendarError::NotPlaceable { date, source })?;
             let base = noon.timestamp().as_microsecond() - 12 * HOUR;
             let (month, day) = (date.month(), date.day());
             days.push(Day {
@@ -71,7 +85,7 @@ impl Calendar {
                 day_of_year: date.day_of_year(),
                 holiday: (month == 12 && (day == 25 || day == 26)) || (month == 1 && day == 1),
             });
-            date = date.tomorrow().map_err(|e| e.to_string())?;
+            date = date.tomorrow().map_err(CalendarError::PastTheCalendar)?;
         }
         Ok(Calendar { days, at })
     }

@@ -42,14 +42,19 @@ pub enum Scale {
     L,
 }
 
+/// A scale that is not `s`, `m` or `l`: the text given.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a scale: use s (≈100k rows), m (≈1M) or l (≈10M)")]
+pub struct UnknownScale(pub String);
+
 impl Scale {
     /// Parses `s`, `m` or `l` (any case).
-    pub fn parse(text: &str) -> Result<Scale, String> {
+    pub fn parse(text: &str) -> Result<Scale, UnknownScale> {
         match text.trim().to_ascii_lowercase().as_str() {
             "s" => Ok(Scale::S),
             "m" => Ok(Scale::M),
             "l" => Ok(Scale::L),
-            _ => Err(format!("{text:?} is not a scale: use s (≈100k rows), m (≈1M) or l (≈10M)")),
+            _ => Err(UnknownScale(text.to_string())),
         }
     }
 
@@ -193,8 +198,8 @@ pub fn generate(
     }
     let workspace = store.workspace()?;
     let zone: TimeZone = workspace.zone;
-    let cal = Calendar::new(options.at, &zone).map_err(|message| {
-        Error::Invalid(vec![Problem { tag: None, field: "at".into(), message }])
+    let cal = Calendar::new(options.at, &zone).map_err(|e| {
+        Error::Invalid(vec![Problem { tag: None, field: "at".into(), message: e.to_string() }])
     })?;
     let minor = workspace.currency.minor_per_major();
     let sizes = Sizes::of(options.scale);
@@ -221,6 +226,7 @@ mod tests {
         assert_eq!(Scale::parse(" m "), Ok(Scale::M));
         assert_eq!(Scale::parse("l"), Ok(Scale::L));
         let err = Scale::parse("xl").unwrap_err();
-        assert!(err.contains("s (≈100k rows)"), "{err}");
+        assert_eq!(err, UnknownScale("xl".into()));
+        assert!(err.to_string().contains("s (≈100k rows)"), "{err}");
     }
 }

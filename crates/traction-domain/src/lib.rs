@@ -6,9 +6,11 @@
 //! - [`orders`]: the order line-amount rule.
 //! - [`time`]: instants (UTC microseconds), dates, and reading local times in the workspace zone.
 //! - [`settings`]: workspace settings and their value formats.
+//! - [`error`]: why a text is not a value ([`Error`], with the text and what it was held against).
 //!
 //! This crate does no IO and knows nothing of SQL, HTTP or the terminal.
 
+pub mod error;
 pub mod leads;
 pub mod money;
 pub mod orders;
@@ -17,6 +19,7 @@ pub mod schema;
 pub mod settings;
 pub mod time;
 
+pub use error::Error;
 pub use money::Currency;
 pub use record::{FieldProblem, ParseContext, Record, Value};
 pub use schema::{Entity, Field, FieldType};

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::Error;
+
 /// An ISO 4217 currency: its code and its number of decimals (the exponent of its minor unit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Currency {
@@ -48,13 +50,11 @@ impl Currency {
     pub const USD: Currency = Currency { code: *b"USD", exponent: 2 };
 
     /// Parses a three-letter ISO 4217 code, case-insensitively.
-    pub fn parse(text: &str) -> Result<Currency, String> {
+    pub fn parse(text: &str) -> Result<Currency, Error> {
         let code = text.trim().to_ascii_uppercase();
         let bytes = code.as_bytes();
         if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_uppercase) {
-            return Err(format!(
-                "{text:?} is not a currency code: use a three-letter ISO 4217 code such as USD, EUR or GBP"
-            ));
+            return Err(Error::NotCurrency { text: text.to_string() });
         }
         let exponent = EXPONENTS.iter().find(|(c, _)| *c == code).map_or(2, |(_, e)| *e);
         Ok(Currency { code: [bytes[0], bytes[1], bytes[2]], exponent })
@@ -109,7 +109,7 @@ pub const MAX_MINOR: i64 = 1_000_000_000_000_000;
 /// Accepts an optional sign, digits, and an optional fraction of at most the currency's
 /// exponent digits (`"12"`, `"-3.5"`, `"1234.50"`, `".5"`). Thousands separators, exponents and
 /// currency symbols are refused: the message says what to write instead.
-pub fn parse_minor(text: &str, currency: Currency) -> Result<i64, String> {
+pub fn parse_minor(text: &str, currency: Currency) -> Result<i64, Error> {
     let s = text.trim();
     let (negative, digits) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
@@ -125,20 +125,14 @@ pub fn parse_minor(text: &str, currency: Currency) -> Result<i64, String> {
         && frac_part.bytes().all(|b| b.is_ascii_digit())
         && !(digits.contains('.') && frac_part.is_empty() && int_part.is_empty());
     if !well_formed {
-        return Err(format!(
-            "{text:?} is not an amount: write a plain decimal number in {} such as 1234.50 (no thousands separators or symbols)",
-            currency.code()
-        ));
+        return Err(Error::NotAmount { text: text.to_string(), currency });
     }
     let exponent = usize::from(currency.exponent());
     let frac_trimmed = frac_part.trim_end_matches('0');
     if frac_trimmed.len() > exponent {
-        return Err(format!(
-            "{text:?} has more decimals than {} allows ({exponent}): amounts are stored exactly, so round it in the source",
-            currency.code()
-        ));
+        return Err(Error::AmountDecimals { text: text.to_string(), currency });
     }
-    let overflow = || format!("{text:?} is too large an amount");
+    let overflow = || Error::AmountOverflow { text: text.to_string() };
     let mut minor: i64 = 0;
     for b in int_part.bytes() {
         minor = minor
@@ -154,11 +148,7 @@ pub fn parse_minor(text: &str, currency: Currency) -> Result<i64, String> {
             .ok_or_else(overflow)?;
     }
     if minor > MAX_MINOR {
-        return Err(format!(
-            "{text:?} is too large an amount: amounts up to {} {} are accepted",
-            format_minor(MAX_MINOR, currency),
-            currency.code()
-        ));
+        return Err(Error::AmountTooLarge { text: text.to_string(), currency });
     }
     Ok(if negative { -minor } else { minor })
 }
@@ -224,7 +214,7 @@ mod tests {
     fn amounts_past_the_bound_are_refused() {
         assert_eq!(parse_minor("10000000000000.00", Currency::USD), Ok(MAX_MINOR));
         assert_eq!(parse_minor("-10000000000000.00", Currency::USD), Ok(-MAX_MINOR));
-        let err = parse_minor("10000000000000.01", Currency::USD).unwrap_err();
+        let err = parse_minor("10000000000000.01", Currency::USD).unwrap_err().to_string();
         assert!(err.contains("too large") && err.contains("10000000000000.00 USD"), "{err}");
         assert!(parse_minor("50000000000000000", Currency::USD).is_err());
         assert!(parse_minor("92233720368547758.07", Currency::USD).is_err());
@@ -245,8 +235,9 @@ mod tests {
         assert_eq!(grouped(12_500.0, 2), "12,500.00");
     }
 
+    /// The message of a refusal, as a person reads it.
     fn usd(text: &str) -> Result<i64, String> {
-        parse_minor(text, Currency::USD)
+        parse_minor(text, Currency::USD).map_err(|e| e.to_string())
     }
 
     #[test]

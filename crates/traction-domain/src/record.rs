@@ -8,6 +8,7 @@
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
+use crate::Error;
 use crate::money::{Currency, format_minor, parse_minor};
 use crate::schema::{Default, Entity, Field, FieldType};
 use crate::time::{Micros, format_instant, parse_date, parse_instant};
@@ -94,25 +95,23 @@ impl Record {
 }
 
 /// Checks a record id: 1–128 printable ASCII characters, no spaces.
-pub fn check_id(text: &str) -> Result<(), String> {
+pub fn check_id(text: &str) -> Result<(), Error> {
     if text.is_empty() || text.len() > 128 {
-        return Err(format!("{text:?} is not an id: ids are 1 to 128 characters long"));
+        return Err(Error::IdLength { text: text.to_string() });
     }
-    if let Some(bad) = text.chars().find(|c| !c.is_ascii_graphic()) {
-        return Err(format!(
-            "{text:?} is not an id: ids are printable ASCII without spaces (found {bad:?})"
-        ));
+    if let Some(found) = text.chars().find(|c| !c.is_ascii_graphic()) {
+        return Err(Error::IdCharacter { text: text.to_string(), found });
     }
     Ok(())
 }
 
 /// Parses one input cell for `field`. An empty cell gives the field's default (or null); a
 /// missing required value is an error.
-pub fn parse_field(field: &Field, raw: &str, ctx: &ParseContext) -> Result<Value, String> {
+pub fn parse_field(field: &Field, raw: &str, ctx: &ParseContext) -> Result<Value, Error> {
     let text = raw.trim();
     if text.is_empty() {
         return match field.default {
-            Default::None if field.required => Err("is required and is missing".to_string()),
+            Default::None if field.required => Err(Error::Missing),
             Default::None => Ok(Value::Null),
             Default::Text(t) => Ok(Value::Text(t.to_string())),
             Default::Int(n) => Ok(Value::Int(n)),
@@ -133,7 +132,7 @@ pub fn parse_field(field: &Field, raw: &str, ctx: &ParseContext) -> Result<Value
             if allowed.contains(&word.as_str()) {
                 Ok(Value::Text(word))
             } else {
-                Err(format!("{text:?} is not allowed: use one of {}", allowed.join(", ")))
+                Err(Error::NotAllowed { text: text.to_string(), allowed })
             }
         }
         FieldType::Int { min } => {
@@ -141,20 +140,18 @@ pub fn parse_field(field: &Field, raw: &str, ctx: &ParseContext) -> Result<Value
                 if text.trim_start_matches(['-', '+']).bytes().all(|b| b.is_ascii_digit())
                     && !text.is_empty()
                 {
-                    format!("{text:?} is too large: whole numbers up to {MAX_INT} either way are accepted")
+                    Error::WholeTextTooLarge { text: text.to_string() }
                 } else if text.parse::<f64>().is_ok() {
-                    format!("{text:?} is not a whole number: write it without decimals")
+                    Error::NotWholeHasDecimals { text: text.to_string() }
                 } else {
-                    format!("{text:?} is not a whole number")
+                    Error::NotWhole { text: text.to_string() }
                 }
             })?;
             match min {
-                Some(min) if n < min => {
-                    Err(format!("{n} is too small: the least allowed is {min}"))
+                Some(min) if n < min => Err(Error::TooSmall { value: n, min }),
+                _ if n.unsigned_abs() > MAX_INT.unsigned_abs() => {
+                    Err(Error::WholeTooLarge { value: n })
                 }
-                _ if n.unsigned_abs() > MAX_INT.unsigned_abs() => Err(format!(
-                    "{n} is too large: whole numbers up to {MAX_INT} either way are accepted"
-                )),
                 _ => Ok(Value::Int(n)),
             }
         }
@@ -164,17 +161,18 @@ pub fn parse_field(field: &Field, raw: &str, ctx: &ParseContext) -> Result<Value
         FieldType::Bool => match text.to_lowercase().as_str() {
             "true" | "1" | "yes" => Ok(Value::Bool(true)),
             "false" | "0" | "no" => Ok(Value::Bool(false)),
-            _ => Err(format!("{text:?} is not a boolean: use true/false, 1/0 or yes/no")),
+            _ => Err(Error::NotBool { text: text.to_string() }),
         },
         FieldType::Fraction => {
-            let x: f64 =
-                text.parse().ok().filter(|x: &f64| x.is_finite()).ok_or_else(|| {
-                    format!("{text:?} is not a number: write a decimal such as 0.25")
-                })?;
+            let x: f64 = text
+                .parse()
+                .ok()
+                .filter(|x: &f64| x.is_finite())
+                .ok_or_else(|| Error::NotFraction { text: text.to_string() })?;
             if (0.0..=1.0).contains(&x) {
                 Ok(Value::Real(x))
             } else {
-                Err(format!("{text} is out of range: it must be between 0 and 1"))
+                Err(Error::FractionOutOfRange { text: text.to_string() })
             }
         }
         FieldType::Decimal => normalise_decimal(text).map(Value::Text),
@@ -188,26 +186,22 @@ pub const NUMBER_DECIMALS: usize = 6;
 
 /// Parses a quantity: a plain decimal with at most [`NUMBER_DECIMALS`] decimals, at most
 /// [`MAX_INT`] either way.
-pub fn parse_number(text: &str) -> Result<f64, String> {
+pub fn parse_number(text: &str) -> Result<f64, Error> {
     let normal = normalise_decimal(text)?;
     let decimals = normal.split_once('.').map_or(0, |(_, frac)| frac.len());
     if decimals > NUMBER_DECIMALS {
-        return Err(format!(
-            "{text:?} has {decimals} decimals: at most {NUMBER_DECIMALS} are kept, so round it"
-        ));
+        return Err(Error::TooManyDecimals { text: text.to_string(), decimals });
     }
-    let x: f64 = normal.parse().map_err(|_| format!("{text:?} is not a number"))?;
+    let x: f64 = normal.parse().map_err(|_| Error::NotNumber { text: text.to_string() })?;
     if x.abs() > MAX_INT as f64 {
-        return Err(format!(
-            "{text} is too large: numbers up to {MAX_INT} either way are accepted"
-        ));
+        return Err(Error::NumberTooLarge { text: text.to_string() });
     }
     Ok(x)
 }
 
 /// Normalises a free-text kind: trimmed, lower-cased, each run of spaces, dashes and
 /// underscores one `_` (`" Meals  Served "` → `meals_served`); letters and digits otherwise.
-pub fn normalise_kind(text: &str) -> Result<String, String> {
+pub fn normalise_kind(text: &str) -> Result<String, Error> {
     let mut out = String::with_capacity(text.len());
     for c in text.trim().chars().flat_map(char::to_lowercase) {
         if c.is_whitespace() || c == '-' || c == '_' {
@@ -217,23 +211,21 @@ pub fn normalise_kind(text: &str) -> Result<String, String> {
         } else if c.is_alphanumeric() {
             out.push(c);
         } else {
-            return Err(format!(
-                "{text:?} is not a kind: use letters, digits, spaces or underscores (found {c:?}), e.g. meals_served"
-            ));
+            return Err(Error::KindCharacter { text: text.to_string(), found: c });
         }
     }
     let out = out.trim_end_matches('_').to_string();
     if out.is_empty() {
-        return Err(format!("{text:?} is not a kind: write a name such as meals_served"));
+        return Err(Error::KindEmpty { text: text.to_string() });
     }
     if out.chars().count() > 64 {
-        return Err(format!("{text:?} is too long for a kind: use at most 64 characters"));
+        return Err(Error::KindTooLong { text: text.to_string() });
     }
     Ok(out)
 }
 
 /// Normalises an exact decimal (`"084000.50"` → `"84000.5"`), refusing anything else.
-pub fn normalise_decimal(text: &str) -> Result<String, String> {
+pub fn normalise_decimal(text: &str) -> Result<String, Error> {
     let s = text.trim();
     let (negative, digits) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -244,9 +236,7 @@ pub fn normalise_decimal(text: &str) -> Result<String, String> {
         && int_part.bytes().all(|b| b.is_ascii_digit())
         && frac_part.bytes().all(|b| b.is_ascii_digit());
     if !ok {
-        return Err(format!(
-            "{text:?} is not a number: write a plain decimal such as 84000 or 0.25"
-        ));
+        return Err(Error::NotDecimal { text: text.to_string() });
     }
     let int_part = int_part.trim_start_matches('0');
     let frac_part = frac_part.trim_end_matches('0');
@@ -477,8 +467,9 @@ mod tests {
         ParseContext { zone: TimeZone::UTC, currency: Currency::USD, now: 0 }
     }
 
+    /// The message of a refusal, as a person reads it.
     fn parse(entity: Entity, field: &str, raw: &str) -> Result<Value, String> {
-        parse_field(entity.field(field).unwrap(), raw, &ctx())
+        parse_field(entity.field(field).unwrap(), raw, &ctx()).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -489,11 +489,12 @@ impl Entity {
     }
 
     /// Parses an entity name (`deals`; `stage-changes` and upper case are accepted too).
-    pub fn parse(text: &str) -> Result<Entity, String> {
+    pub fn parse(text: &str) -> Result<Entity, crate::Error> {
         let wanted = text.trim().to_ascii_lowercase().replace('-', "_");
-        Entity::ALL.into_iter().find(|e| e.name() == wanted).ok_or_else(|| {
-            format!("{text:?} is not an entity: use one of {}", Entity::names().join(", "))
-        })
+        Entity::ALL
+            .into_iter()
+            .find(|e| e.name() == wanted)
+            .ok_or_else(|| crate::Error::UnknownEntity { text: text.to_string() })
     }
 
     /// The names of all entities, in import order.
@@ -606,7 +607,7 @@ mod tests {
     #[test]
     fn entity_names_parse() {
         assert_eq!(Entity::parse("Stage-Changes"), Ok(Entity::StageChanges));
-        let err = Entity::parse("dealz").unwrap_err();
+        let err = Entity::parse("dealz").unwrap_err().to_string();
         assert!(err.contains("deals") && err.contains("web_visits"), "{err}");
     }
 }

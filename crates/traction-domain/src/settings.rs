@@ -6,50 +6,47 @@
 use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
 
+use crate::Error;
 use crate::money::Currency;
 use crate::time::{parse_date, parse_zone};
 
 /// Checks `smtp://host:port`, `smtp+starttls://host:port` or `smtps://host:port` (an optional
 /// `user:password@` before the host); empty turns email off.
-fn normalise_smtp_url(value: &str) -> Result<String, String> {
+fn normalise_smtp_url(value: &str) -> Result<String, Error> {
     let url = value.trim();
     if url.is_empty() {
         return Ok(String::new());
     }
-    let hint = "write smtp://host:port (plain), smtp+starttls://host:port or smtps://host:port, with user:password@ before the host if the server needs it";
     let Some((scheme, rest)) = url.split_once("://") else {
-        return Err(format!("smtp_url is not a URL: {hint}"));
+        return Err(Error::SmtpNotUrl);
     };
     if !matches!(scheme, "smtp" | "smtp+starttls" | "smtps") {
-        return Err(format!("smtp_url scheme {scheme:?} is not one Traction speaks: {hint}"));
+        return Err(Error::SmtpScheme { scheme: scheme.to_string() });
     }
     let host_port = rest.rsplit_once('@').map_or(rest, |(_, h)| h).trim_end_matches('/');
     let host = match host_port.rsplit_once(':') {
         Some((host, port)) => {
-            port.parse::<u16>()
-                .map_err(|_| format!("smtp_url port {port:?} is not a number: {hint}"))?;
+            port.parse::<u16>().map_err(|_| Error::SmtpPort { port: port.to_string() })?;
             host
         }
         None => host_port,
     };
     if host.is_empty() || host.contains('/') {
-        return Err(format!("smtp_url has no host: {hint}"));
+        return Err(Error::SmtpNoHost);
     }
     Ok(url.to_string())
 }
 
 /// `revenue, orders,revenue` → `revenue,orders`: metric names (lower-case letters, digits and
 /// `_`), no repeats, order kept. Whether each exists is checked where the catalog is known.
-fn normalise_metric_list(value: &str) -> Result<String, String> {
+fn normalise_metric_list(value: &str) -> Result<String, Error> {
     let mut names: Vec<String> = Vec::new();
     for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let name = part.to_ascii_lowercase();
         let ok = name.starts_with(|c: char| c.is_ascii_lowercase())
             && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !ok {
-            return Err(format!(
-                "{part:?} is not a metric name: write names such as revenue,orders separated by commas"
-            ));
+            return Err(Error::NotMetricName { text: part.to_string() });
         }
         if !names.contains(&name) {
             names.push(name);
@@ -110,12 +107,12 @@ impl Key {
         }
     }
 
-    pub fn parse(text: &str) -> Result<Key, String> {
+    pub fn parse(text: &str) -> Result<Key, Error> {
         let wanted = text.trim().to_ascii_lowercase().replace('-', "_");
-        Key::ALL.into_iter().find(|k| k.name() == wanted).ok_or_else(|| {
-            let names: Vec<_> = Key::ALL.iter().map(|k| k.name()).collect();
-            format!("{text:?} is not a setting: use one of {}", names.join(", "))
-        })
+        Key::ALL
+            .into_iter()
+            .find(|k| k.name() == wanted)
+            .ok_or_else(|| Error::UnknownSetting { text: text.to_string() })
     }
 
     /// Whether a team may override the key (the business calendar keys).
@@ -139,7 +136,7 @@ impl Key {
     }
 
     /// Checks a value and returns its normalised text.
-    pub fn normalise(self, value: &str) -> Result<String, String> {
+    pub fn normalise(self, value: &str) -> Result<String, Error> {
         match self {
             Key::Timezone => {
                 let name = value.trim();
@@ -162,12 +159,7 @@ impl Key {
                 if wanted.is_empty() || BUSINESSES.iter().any(|(name, _)| *name == wanted) {
                     Ok(wanted)
                 } else {
-                    let names: Vec<_> = BUSINESSES.iter().map(|(n, _)| *n).collect();
-                    Err(format!(
-                        "{:?} is not a kind of business: use one of {}",
-                        value.trim(),
-                        names.join(", ")
-                    ))
+                    Err(Error::UnknownBusiness { text: value.trim().to_string() })
                 }
             }
             Key::DashboardMetrics => normalise_metric_list(value),
@@ -183,9 +175,7 @@ impl Key {
                 if ok {
                     Ok(from.to_string())
                 } else {
-                    Err(format!(
-                        "{from:?} is not an email address: write alerts@example.com or \"Traction <alerts@example.com>\""
-                    ))
+                    Err(Error::NotEmailAddress { text: from.to_string() })
                 }
             }
         }
@@ -231,7 +221,7 @@ const WEEKDAYS: [(&str, Weekday); 7] = [
 ];
 
 /// `mon,tue,wed` (full names accepted too) → weekdays in week order, no repeats.
-pub fn parse_work_days(text: &str) -> Result<Vec<Weekday>, String> {
+pub fn parse_work_days(text: &str) -> Result<Vec<Weekday>, Error> {
     let mut days = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let lower = part.to_ascii_lowercase();
@@ -241,15 +231,13 @@ pub fn parse_work_days(text: &str) -> Result<Vec<Weekday>, String> {
                 lower.len() >= 3 && lower.starts_with(short) && short.starts_with(&lower[..3])
             })
             .map(|(_, d)| *d)
-            .ok_or_else(|| {
-                format!("{part:?} is not a weekday: use mon, tue, wed, thu, fri, sat, sun")
-            })?;
+            .ok_or_else(|| Error::NotWeekday { text: part.to_string() })?;
         if !days.contains(&day) {
             days.push(day);
         }
     }
     if days.is_empty() {
-        return Err("work_days needs at least one day, e.g. mon,tue,wed,thu,fri".to_string());
+        return Err(Error::NoWorkDays);
     }
     days.sort_by_key(|d| d.to_monday_one_offset());
     Ok(days)
@@ -264,10 +252,10 @@ pub fn format_work_days(days: &[Weekday]) -> String {
 
 /// `09:00-17:00` → (start, end); the end is exclusive and after the start (`24:00` is allowed as
 /// an end, meaning midnight).
-pub fn parse_work_hours(text: &str) -> Result<(Time, Time), String> {
-    let hint = || format!("{text:?} is not a range of working hours: write it as 09:00-17:00");
+pub fn parse_work_hours(text: &str) -> Result<(Time, Time), Error> {
+    let hint = || Error::NotWorkHours { text: text.to_string() };
     let (a, b) = text.trim().split_once('-').ok_or_else(hint)?;
-    let parse = |s: &str| -> Result<Time, String> {
+    let parse = |s: &str| -> Result<Time, Error> {
         let s = s.trim();
         if s == "24:00" {
             return Ok(Time::MAX);
@@ -279,14 +267,14 @@ pub fn parse_work_hours(text: &str) -> Result<(Time, Time), String> {
     };
     let (start, end) = (parse(a)?, parse(b)?);
     if end <= start {
-        return Err(format!("{text:?}: working hours must end after they start"));
+        return Err(Error::WorkHoursOrder { text: text.to_string() });
     }
     let end = if end == Time::MAX { Time::MAX } else { end };
     Ok((start, end))
 }
 
 /// `2026-12-25,2026-12-26` → sorted distinct dates; empty text is no holidays.
-pub fn parse_holidays(text: &str) -> Result<Vec<Date>, String> {
+pub fn parse_holidays(text: &str) -> Result<Vec<Date>, Error> {
     let mut dates = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         dates.push(parse_date(part)?);
@@ -312,13 +300,13 @@ mod tests {
     fn business_and_dashboard_metrics_are_checked_and_normalised() {
         assert_eq!(Key::Business.normalise(" Social enterprise ").unwrap(), "social_enterprise");
         assert_eq!(Key::Business.normalise("").unwrap(), "");
-        let e = Key::Business.normalise("charity").unwrap_err();
+        let e = Key::Business.normalise("charity").unwrap_err().to_string();
         assert!(e.contains("shop, b2b, social_enterprise"), "{e}");
         assert_eq!(
             Key::DashboardMetrics.normalise(" Revenue, orders ,revenue,").unwrap(),
             "revenue,orders"
         );
-        let e = Key::DashboardMetrics.normalise("revenue;orders").unwrap_err();
+        let e = Key::DashboardMetrics.normalise("revenue;orders").unwrap_err().to_string();
         assert!(e.contains("\"revenue;orders\" is not a metric name"), "{e}");
         assert_eq!(Key::parse("dashboard-metrics").unwrap(), Key::DashboardMetrics);
     }
@@ -354,10 +342,20 @@ mod tests {
 
     #[test]
     fn bad_values_say_how_to_write_them() {
-        assert!(Key::WorkDays.normalise("funday").unwrap_err().contains("mon, tue"));
-        assert!(Key::WorkHours.normalise("17:00-09:00").unwrap_err().contains("end after"));
-        assert!(Key::WorkHours.normalise("nine to five").unwrap_err().contains("09:00-17:00"));
-        assert!(Key::Holidays.normalise("25/12/2026").unwrap_err().contains("YYYY-MM-DD"));
-        assert!(Key::parse("tz").unwrap_err().contains("timezone"));
+        assert!(Key::WorkDays.normalise("funday").unwrap_err().to_string().contains("mon, tue"));
+        assert!(
+            Key::WorkHours.normalise("17:00-09:00").unwrap_err().to_string().contains("end after")
+        );
+        assert!(
+            Key::WorkHours
+                .normalise("nine to five")
+                .unwrap_err()
+                .to_string()
+                .contains("09:00-17:00")
+        );
+        assert!(
+            Key::Holidays.normalise("25/12/2026").unwrap_err().to_string().contains("YYYY-MM-DD")
+        );
+        assert!(Key::parse("tz").unwrap_err().to_string().contains("timezone"));
     }
 }

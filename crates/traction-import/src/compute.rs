@@ -41,12 +41,34 @@ fn gcd(mut a: i128, mut b: i128) -> i128 {
     a.max(1)
 }
 
-const OVERFLOW: &str = "the result is too large";
+/// Why an expression does not compile, or a row's value cannot be computed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("division by zero")]
+    DivisionByZero,
+    #[error("the result is too large")]
+    Overflow,
+    #[error("{text:?} is not a number")]
+    NotNumber { text: String },
+    /// A column's cell that is not a number.
+    #[error("{{{column}}}: {source}")]
+    InColumn { column: String, source: Box<Error> },
+    /// Text left over after a whole expression, at a 1-based position.
+    #[error("{expr:?}: unexpected {rest:?} at {at}")]
+    Unexpected { expr: String, rest: String, at: usize },
+    /// `a (`, `abs(` or `a {` without its closing bracket.
+    #[error("{expr:?}: {opening} at {at} is not closed")]
+    Unclosed { expr: String, opening: &'static str, at: usize },
+    #[error("{expr:?}: {{}} at {at} names no column")]
+    NoColumn { expr: String, at: usize },
+    #[error("{expr:?}: expected a number, a {{Column}}, abs(…) or ( at {at}")]
+    ExpectedOperand { expr: String, at: usize },
+}
 
 impl Ratio {
-    fn new(num: i128, den: i128) -> Result<Ratio, String> {
+    fn new(num: i128, den: i128) -> Result<Ratio, Error> {
         if den == 0 {
-            return Err("division by zero".into());
+            return Err(Error::DivisionByZero);
         }
         let g = gcd(num, den);
         let sign = if den < 0 { -1 } else { 1 };
@@ -54,7 +76,7 @@ impl Ratio {
     }
 
     /// A decimal as written in the import format: `-12.345`, `7`.
-    pub fn parse(text: &str) -> Result<Ratio, String> {
+    pub fn parse(text: &str) -> Result<Ratio, Error> {
         let t = text.trim();
         let (negative, digits) = match t.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -65,21 +87,22 @@ impl Ratio {
             || !whole.chars().chain(frac.chars()).all(|c| c.is_ascii_digit())
             || whole.len() + frac.len() > 30
         {
-            return Err(format!("{text:?} is not a number"));
+            return Err(Error::NotNumber { text: text.to_string() });
         }
-        let num: i128 =
-            format!("{whole}{frac}").parse().map_err(|_| format!("{text:?} is not a number"))?;
+        let num: i128 = format!("{whole}{frac}")
+            .parse()
+            .map_err(|_| Error::NotNumber { text: text.to_string() })?;
         let den = 10i128.pow(frac.len() as u32);
         Ratio::new(if negative { -num } else { num }, den)
     }
 
-    fn apply(self, op: Op, other: Ratio) -> Result<Ratio, String> {
+    fn apply(self, op: Op, other: Ratio) -> Result<Ratio, Error> {
         let (a, b, c, d) = (self.num, self.den, other.num, other.den);
-        let mul = |x: i128, y: i128| x.checked_mul(y).ok_or_else(|| OVERFLOW.to_string());
+        let mul = |x: i128, y: i128| x.checked_mul(y).ok_or(Error::Overflow);
         match op {
             Op::Add | Op::Sub => {
                 let right = if op == Op::Add { mul(c, b)? } else { -mul(c, b)? };
-                Ratio::new(mul(a, d)?.checked_add(right).ok_or(OVERFLOW)?, mul(b, d)?)
+                Ratio::new(mul(a, d)?.checked_add(right).ok_or(Error::Overflow)?, mul(b, d)?)
             }
             Op::Mul => Ratio::new(mul(a, c)?, mul(b, d)?),
             Op::Div => Ratio::new(mul(a, d)?, mul(b, c)?),
@@ -88,9 +111,9 @@ impl Ratio {
 
     /// The value rounded half away from zero to `decimals` places, written with `point` as the
     /// decimal separator.
-    pub fn format(self, decimals: u32, point: char) -> Result<String, String> {
-        let scale = 10i128.checked_pow(decimals).ok_or(OVERFLOW)?;
-        let scaled = self.num.checked_mul(scale).ok_or(OVERFLOW)?;
+    pub fn format(self, decimals: u32, point: char) -> Result<String, Error> {
+        let scale = 10i128.checked_pow(decimals).ok_or(Error::Overflow)?;
+        let scaled = self.num.checked_mul(scale).ok_or(Error::Overflow)?;
         let (q, r) = (scaled / self.den, scaled % self.den);
         let rounded = if 2 * r.abs() >= self.den { q + scaled.signum() } else { q };
         let sign = if rounded < 0 { "-" } else { "" };
@@ -109,12 +132,16 @@ impl Ratio {
 
 impl Expr {
     /// Compiles an expression's text, or says what is wrong where.
-    pub fn parse(text: &str) -> Result<Expr, String> {
+    pub fn parse(text: &str) -> Result<Expr, Error> {
         let mut p = Parser { text, pos: 0 };
         let expr = p.expr()?;
         p.skip_space();
         if p.pos < text.len() {
-            return Err(format!("{text:?}: unexpected {:?} at {}", &text[p.pos..], p.pos + 1));
+            return Err(Error::Unexpected {
+                expr: text.to_string(),
+                rest: text[p.pos..].to_string(),
+                at: p.pos + 1,
+            });
         }
         Ok(expr)
     }
@@ -134,12 +161,13 @@ impl Expr {
 
     /// Evaluates it; `cell` gives a column's number in the import format (`None`: empty).
     /// An empty cell makes the whole value empty (`Ok(None)`).
-    pub fn eval(&self, cell: &dyn Fn(&str) -> Option<String>) -> Result<Option<Ratio>, String> {
+    pub fn eval(&self, cell: &dyn Fn(&str) -> Option<String>) -> Result<Option<Ratio>, Error> {
         Ok(Some(match self {
             Expr::Number(r) => *r,
             Expr::Column(c) => match cell(c) {
                 None => return Ok(None),
-                Some(text) => Ratio::parse(&text).map_err(|e| format!("{{{c}}}: {e}"))?,
+                Some(text) => Ratio::parse(&text)
+                    .map_err(|e| Error::InColumn { column: c.clone(), source: Box::new(e) })?,
             },
             Expr::Neg(e) => match e.eval(cell)? {
                 None => return Ok(None),
@@ -179,7 +207,7 @@ impl Parser<'_> {
         }
     }
 
-    fn expr(&mut self) -> Result<Expr, String> {
+    fn expr(&mut self) -> Result<Expr, Error> {
         let mut left = self.term()?;
         loop {
             let op = if self.eat("+") {
@@ -193,7 +221,7 @@ impl Parser<'_> {
         }
     }
 
-    fn term(&mut self) -> Result<Expr, String> {
+    fn term(&mut self) -> Result<Expr, Error> {
         let mut left = self.unary()?;
         loop {
             let op = if self.eat("*") {
@@ -207,21 +235,22 @@ impl Parser<'_> {
         }
     }
 
-    fn unary(&mut self) -> Result<Expr, String> {
+    fn unary(&mut self) -> Result<Expr, Error> {
         if self.eat("-") {
             return Ok(Expr::Neg(Box::new(self.unary()?)));
         }
         self.atom()
     }
 
-    fn atom(&mut self) -> Result<Expr, String> {
+    fn atom(&mut self) -> Result<Expr, Error> {
         let at = self.pos + 1;
+        let expr = self.text.to_string();
         if self.eat("(") {
             let e = self.expr()?;
             return if self.eat(")") {
                 Ok(e)
             } else {
-                Err(format!("{:?}: a ( at {at} is not closed", self.text))
+                Err(Error::Unclosed { expr, opening: "a (", at })
             };
         }
         if self.eat("abs(") {
@@ -229,17 +258,17 @@ impl Parser<'_> {
             return if self.eat(")") {
                 Ok(Expr::Abs(Box::new(e)))
             } else {
-                Err(format!("{:?}: abs( at {at} is not closed", self.text))
+                Err(Error::Unclosed { expr, opening: "abs(", at })
             };
         }
         if self.eat("{") {
             let rest = &self.text[self.pos..];
             let Some(end) = rest.find('}') else {
-                return Err(format!("{:?}: a {{ at {at} is not closed", self.text));
+                return Err(Error::Unclosed { expr, opening: "a {", at });
             };
             let column = rest[..end].trim().to_string();
             if column.is_empty() {
-                return Err(format!("{:?}: {{}} at {at} names no column", self.text));
+                return Err(Error::NoColumn { expr, at });
             }
             self.pos += end + 1;
             return Ok(Expr::Column(column));
@@ -248,11 +277,7 @@ impl Parser<'_> {
         let rest = &self.text[self.pos..];
         let len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
         if len == 0 {
-            return Err(format!(
-                "{:?}: expected a number, a {{Column}}, abs(…) or ( at {}",
-                self.text,
-                self.pos + 1
-            ));
+            return Err(Error::ExpectedOperand { expr, at: self.pos + 1 });
         }
         let number = Ratio::parse(&rest[..len])?;
         self.pos += len;
@@ -298,13 +323,37 @@ mod tests {
 
     #[test]
     fn bad_expressions_and_bad_cells_say_where() {
-        assert!(Expr::parse("{Sales} / ").unwrap_err().contains("expected a number"));
-        assert!(Expr::parse("abs({x}").unwrap_err().contains("not closed"));
-        assert!(Expr::parse("{Sales").unwrap_err().contains("not closed"));
-        assert!(Expr::parse("{a} {b}").unwrap_err().contains("unexpected"));
+        assert!(Expr::parse("{Sales} / ").unwrap_err().to_string().contains("expected a number"));
+        assert!(Expr::parse("abs({x}").unwrap_err().to_string().contains("not closed"));
+        assert!(Expr::parse("{Sales").unwrap_err().to_string().contains("not closed"));
+        assert!(Expr::parse("{a} {b}").unwrap_err().to_string().contains("unexpected"));
         let cell = |_: &str| Some("0".to_string());
-        assert_eq!(Expr::parse("1 / {q}").unwrap().eval(&cell).unwrap_err(), "division by zero");
+        assert_eq!(
+            Expr::parse("1 / {q}").unwrap().eval(&cell).unwrap_err().to_string(),
+            "division by zero"
+        );
         let cell = |_: &str| Some("n/a".to_string());
-        assert!(Expr::parse("{q}").unwrap().eval(&cell).unwrap_err().contains("not a number"));
+        assert!(
+            Expr::parse("{q}")
+                .unwrap()
+                .eval(&cell)
+                .unwrap_err()
+                .to_string()
+                .contains("not a number")
+        );
+    }
+
+    /// The refusal says what and where as values: the expression, the bracket, its position;
+    /// a bad cell names its column.
+    #[test]
+    fn refusals_are_values() {
+        let err = Expr::parse("2 * {Sales").unwrap_err();
+        assert_eq!(err, Error::Unclosed { expr: "2 * {Sales".into(), opening: "a {", at: 5 });
+        assert_eq!(err.to_string(), "\"2 * {Sales\": a { at 5 is not closed");
+        let cell = |_: &str| Some("n/a".to_string());
+        let err = Expr::parse("{Units} + 1").unwrap().eval(&cell).unwrap_err();
+        let not_number = Error::NotNumber { text: "n/a".into() };
+        assert_eq!(err, Error::InColumn { column: "Units".into(), source: Box::new(not_number) });
+        assert_eq!(err.to_string(), "{Units}: \"n/a\" is not a number");
     }
 }

@@ -80,7 +80,7 @@ pub(crate) fn read(input: impl Read, sink: &mut Sink<'_>) -> Result<(), ImportFa
         .flexible(true)
         .from_reader(QuoteWatch::new(input));
     let mut record = csv::ByteRecord::new();
-    let io = |e: csv::Error| ImportFailure::Io(format!("cannot read the file: {e}"));
+    let io = |e: csv::Error| ImportFailure::Read(e.to_string());
     if !reader.read_byte_record(&mut record).map_err(io)? {
         sink.error(
             1,

@@ -40,11 +40,11 @@ pub enum Format {
 
 impl Format {
     /// Parses `csv`, `ndjson` or `jsonl`.
-    pub fn parse(text: &str) -> Result<Format, String> {
+    pub fn parse(text: &str) -> Result<Format, UnknownFormat> {
         match text.trim().to_ascii_lowercase().as_str() {
             "csv" => Ok(Format::Csv),
             "ndjson" | "jsonl" | "json" => Ok(Format::Ndjson),
-            _ => Err(format!("{text:?} is not a file format: use csv or ndjson")),
+            _ => Err(UnknownFormat(text.to_string())),
         }
     }
 
@@ -58,6 +58,11 @@ impl Format {
         }
     }
 }
+
+/// A file format that is neither CSV nor NDJSON: the text given.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a file format: use csv or ndjson")]
+pub struct UnknownFormat(pub String);
 
 /// One error in an input file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,7 +94,9 @@ impl fmt::Display for InputError {
 pub enum ImportFailure {
     /// The file has errors: the first `errors` of them (sorted by line), and how many in all.
     Invalid { errors: Vec<InputError>, total: usize },
-    /// The file could not be read, or the database failed.
+    /// The file could not be read (the reader's error: a cut connection, an OS error).
+    Read(String),
+    /// The database failed.
     Io(String),
 }
 
@@ -109,6 +116,7 @@ impl fmt::Display for ImportFailure {
                     if *total == 1 { "" } else { "s" }
                 )
             }
+            ImportFailure::Read(message) => write!(f, "cannot read the file: {message}"),
             ImportFailure::Io(message) => f.write_str(message),
         }
     }
@@ -796,7 +804,7 @@ impl<'s> Sink<'s> {
                             .as_ref()
                             .and_then(|l| l.get(*idx).cloned())
                             .unwrap_or_else(|| fields[*idx].name.to_string());
-                        self.error(line, Some(&label), Some(cell), message);
+                        self.error(line, Some(&label), Some(cell), message.to_string());
                         values[*idx] = Some(Value::Null);
                         bad = true;
                     }
@@ -825,7 +833,7 @@ impl<'s> Sink<'s> {
                 None => match parse_field(&fields[idx], "", self.ctx) {
                     Ok(v) => record_values.push(v),
                     Err(message) => {
-                        self.error(line, Some(fields[idx].name), None, message);
+                        self.error(line, Some(fields[idx].name), None, message.to_string());
                         bad = true;
                         record_values.push(Value::Null);
                     }

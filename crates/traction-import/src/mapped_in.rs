@@ -44,7 +44,7 @@ pub(crate) fn read(
         .delimiter(mapping.delimiter)
         .from_reader(QuoteWatch::with_delimiter(input, mapping.delimiter));
     let mut record = csv::ByteRecord::new();
-    let io = |e: csv::Error| ImportFailure::Io(format!("cannot read the file: {e}"));
+    let io = |e: csv::Error| ImportFailure::Read(e.to_string());
     if !reader.read_byte_record(&mut record).map_err(io)? {
         sink.error(1, None, None, "the file is empty: it must start with a header row".into());
         return Ok(());
@@ -347,7 +347,7 @@ impl Bound<'_, '_> {
                         match self.resolve(target_entity, &value, &rec, sink, &mut created) {
                             Ok(id) => id,
                             Err(message) => {
-                                bad.push((column, value, message));
+                                bad.push((column, value, message.to_string()));
                                 continue;
                             }
                         }
@@ -387,7 +387,7 @@ impl Bound<'_, '_> {
                                 continue;
                             }
                             Err(message) => {
-                                bad.push((column, value, message));
+                                bad.push((column, value, message.to_string()));
                                 continue;
                             }
                         }
@@ -478,21 +478,25 @@ impl Bound<'_, '_> {
         rec: &Pending,
         sink: &Sink<'_>,
         created: &mut Vec<Pending>,
-    ) -> Result<String, String> {
+    ) -> Result<String, NameError> {
         let mapping = self.mapping;
         let allow = &mapping.create_missing;
         let key = norm(value);
-        let one = |ids: Option<&Vec<String>>, what: &str| -> Result<Option<String>, String> {
+        let one = |ids: Option<&Vec<String>>, what: Entity| -> Result<Option<String>, NameError> {
             match ids.map(Vec::as_slice) {
                 None | Some([]) => Ok(None),
                 Some([id]) => Ok(Some(id.clone())),
-                Some(ids) => Err(format!(
-                    "{value:?} matches {} {what} ({}): write the {} in the file instead, or rename one of them",
-                    ids.len(),
-                    ids.join(", "),
-                    if what == "users" { "user's e-mail" } else { "id" }
-                )),
+                Some(ids) => Err(NameError::Ambiguous {
+                    value: value.to_string(),
+                    entity: what,
+                    ids: ids.to_vec(),
+                }),
             }
+        };
+        let missing = |entity: Entity| NameError::NoMatch {
+            value: value.to_string(),
+            entity,
+            mapping: mapping.name.clone(),
         };
         let created_at = || {
             let c = rec.get("created_at");
@@ -500,14 +504,11 @@ impl Bound<'_, '_> {
         };
         match entity {
             Entity::Users => {
-                if let Some(id) = one(self.names.users.get(&key), "users")? {
+                if let Some(id) = one(self.names.users.get(&key), Entity::Users)? {
                     return Ok(id);
                 }
                 if !allow.users {
-                    return Err(format!(
-                        "{value:?} matches no user by e-mail or name: add the user first (traction user add), or add \"users\" to create_missing in {}",
-                        mapping.name
-                    ));
+                    return Err(missing(Entity::Users));
                 }
                 let id = idify("user-", &key);
                 let mut p = Pending::new(Entity::Users);
@@ -523,14 +524,11 @@ impl Bound<'_, '_> {
                 Ok(id)
             }
             Entity::Accounts => {
-                if let Some(id) = one(self.names.accounts.get(&key), "accounts")? {
+                if let Some(id) = one(self.names.accounts.get(&key), Entity::Accounts)? {
                     return Ok(id);
                 }
                 if !allow.accounts {
-                    return Err(format!(
-                        "{value:?} matches no account by name: import the accounts first, or add \"accounts\" to create_missing in {}",
-                        mapping.name
-                    ));
+                    return Err(missing(Entity::Accounts));
                 }
                 let id = idify("acct-", &key);
                 let mut p = Pending::new(Entity::Accounts);
@@ -542,14 +540,11 @@ impl Bound<'_, '_> {
                 Ok(id)
             }
             Entity::Pipelines => {
-                if let Some(id) = one(self.names.pipelines.get(&key), "pipelines")? {
+                if let Some(id) = one(self.names.pipelines.get(&key), Entity::Pipelines)? {
                     return Ok(id);
                 }
                 if !allow.pipelines {
-                    return Err(format!(
-                        "{value:?} matches no pipeline by name: create it first, or add \"pipelines\" to create_missing in {}",
-                        mapping.name
-                    ));
+                    return Err(missing(Entity::Pipelines));
                 }
                 let id = idify("pipe-", &key);
                 let mut p = Pending::new(Entity::Pipelines);
@@ -566,16 +561,17 @@ impl Bound<'_, '_> {
             Entity::Stages => {
                 let pipeline = rec.get("pipeline_id").to_string();
                 if pipeline.is_empty() {
-                    return Err("a stage is matched by name within the deal's pipeline, and the deal has none: map pipeline_id".into());
+                    return Err(NameError::StageWithoutPipeline);
                 }
                 if let Some((id, _)) = self.names.stages.get(&(pipeline.clone(), key.clone())) {
                     return Ok(id.clone());
                 }
                 if !allow.stages {
-                    return Err(format!(
-                        "pipeline {pipeline} has no stage named {value:?}: create it first, or add \"stages\" to create_missing in {}",
-                        mapping.name
-                    ));
+                    return Err(NameError::NoStage {
+                        pipeline,
+                        value: value.to_string(),
+                        mapping: mapping.name.clone(),
+                    });
                 }
                 let kind = mapping
                     .stages
@@ -583,15 +579,13 @@ impl Bound<'_, '_> {
                     .find(|(n, _)| norm(n) == key)
                     .map(|(_, k)| k.clone())
                     .or_else(|| mapping.unknown_stages.clone())
-                    .ok_or_else(|| {
-                        format!(
-                            "{value:?} has no kind: add {{ name = \"{value}\", kind = \"open\" }} (or won, lost) to stages in {}, or set unknown_stages = \"open\"",
-                            mapping.name
-                        )
+                    .ok_or_else(|| NameError::StageKind {
+                        value: value.to_string(),
+                        mapping: mapping.name.clone(),
                     })?;
                 Ok(self.new_stage(&pipeline, value, &kind, created))
             }
-            other => Err(format!("{other} are not matched by name")),
+            other => Err(NameError::NotByName { entity: other }),
         }
     }
 
@@ -619,5 +613,51 @@ impl Bound<'_, '_> {
         self.names.kinds.insert(id.clone(), kind.to_string());
         created.push(p);
         id
+    }
+}
+
+/// Why a reference by name (`by = "name"`) finds no single record to point to.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// More than one stored (or created) record has the name.
+    #[error(
+        "{value:?} matches {} {entity} ({}): write the {} in the file instead, or rename one of them",
+        ids.len(),
+        ids.join(", "),
+        if *entity == Entity::Users { "user's e-mail" } else { "id" }
+    )]
+    Ambiguous { value: String, entity: Entity, ids: Vec<String> },
+    /// No record has the name, and the mapping does not create one.
+    #[error("{}", no_match(value, *entity, mapping))]
+    NoMatch { value: String, entity: Entity, mapping: String },
+    #[error(
+        "a stage is matched by name within the deal's pipeline, and the deal has none: map pipeline_id"
+    )]
+    StageWithoutPipeline,
+    #[error(
+        "pipeline {pipeline} has no stage named {value:?}: create it first, or add \"stages\" to create_missing in {mapping}"
+    )]
+    NoStage { pipeline: String, value: String, mapping: String },
+    /// A stage to create whose kind the mapping does not give.
+    #[error(
+        "{value:?} has no kind: add {{ name = \"{value}\", kind = \"open\" }} (or won, lost) to stages in {mapping}, or set unknown_stages = \"open\""
+    )]
+    StageKind { value: String, mapping: String },
+    #[error("{entity} are not matched by name")]
+    NotByName { entity: Entity },
+}
+
+fn no_match(value: &str, entity: Entity, mapping: &str) -> String {
+    match entity {
+        Entity::Users => format!(
+            "{value:?} matches no user by e-mail or name: add the user first (traction user add), or add \"users\" to create_missing in {mapping}"
+        ),
+        Entity::Accounts => format!(
+            "{value:?} matches no account by name: import the accounts first, or add \"accounts\" to create_missing in {mapping}"
+        ),
+        // Pipelines (the only other entity created by name).
+        _ => format!(
+            "{value:?} matches no pipeline by name: create it first, or add \"pipelines\" to create_missing in {mapping}"
+        ),
     }
 }

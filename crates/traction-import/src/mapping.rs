@@ -240,23 +240,23 @@ impl Mapping {
                 ));
             }
         }
-        let one_char =
-            |key: &str, v: &Option<String>, dflt: Option<char>| -> Result<Option<char>, String> {
-                match v {
-                    None => Ok(dflt),
-                    Some(s) if s.is_empty() => Ok(None),
-                    Some(s) if s.chars().count() == 1 => Ok(s.chars().next()),
-                    Some(s) => Err(format!(
-                        "source.{key} {s:?} is not one character: write e.g. \".\" or \",\""
-                    )),
-                }
-            };
+        let one_char = |key: &'static str,
+                        v: &Option<String>,
+                        dflt: Option<char>|
+         -> Result<Option<char>, NotOneCharacter> {
+            match v {
+                None => Ok(dflt),
+                Some(s) if s.is_empty() => Ok(None),
+                Some(s) if s.chars().count() == 1 => Ok(s.chars().next()),
+                Some(s) => Err(NotOneCharacter { key, text: s.clone() }),
+            }
+        };
         let decimal = one_char("decimal", &raw.source.decimal, Some('.')).unwrap_or_else(|e| {
-            bad(e);
+            bad(e.to_string());
             Some('.')
         });
         let thousands = one_char("thousands", &raw.source.thousands, None).unwrap_or_else(|e| {
-            bad(e);
+            bad(e.to_string());
             None
         });
         if decimal.is_some() && decimal == thousands {
@@ -463,7 +463,7 @@ impl Mapping {
         text: &str,
         ty: FieldType,
         workspace_zone: &TimeZone,
-    ) -> Result<Option<String>, String> {
+    ) -> Result<Option<String>, traction_domain::Error> {
         let text = text.trim();
         for f in &self.date_formats {
             let Ok(tm) = jiff::fmt::strtime::parse(f.as_str(), text) else { continue };
@@ -498,7 +498,53 @@ impl Mapping {
     }
 }
 
-fn compile_rule(entity: Entity, idx: usize, raw: &RawField) -> Result<Rule, String> {
+/// A `[source]` separator that is not one character: the key and the text given.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("source.{key} {text:?} is not one character: write e.g. \".\" or \",\"")]
+pub struct NotOneCharacter {
+    pub key: &'static str,
+    pub text: String,
+}
+
+/// Why a field's rule in a mapping does not compile (reported under its field's name).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    #[error(
+        "give exactly one of column, const, template, derive, compute or sequence (e.g. {{ column = \"Deal Name\" }})"
+    )]
+    NotOneSource,
+    #[error("derive lists no columns: name the columns whose values make the id")]
+    EmptyDerive,
+    /// `compute` on a field that does not hold a number.
+    #[error("compute gives a number, and {field} is not a money, whole-number or fraction field")]
+    ComputeNotNumber { field: &'static str },
+    #[error(transparent)]
+    Compute(#[from] crate::compute::Error),
+    #[error(
+        "sequence numbers rows within the same values of the columns it lists (sequence = [\"Invoice\"]); {field} must be a whole-number field and the list not empty"
+    )]
+    Sequence { field: &'static str },
+    #[error(
+        "by = \"name\" applies to references to users, accounts, pipelines or stages, and {field} is not one"
+    )]
+    ByNameNotReference { field: &'static str },
+    #[error("by = {by:?}: write by = \"name\" or by = \"id\"")]
+    UnknownBy { by: String },
+    #[error("stages are matched by name only for deals (within the deal's pipeline)")]
+    StageByNameOutsideDeals,
+    #[error("when_closed applies to deals only")]
+    WhenClosedOutsideDeals,
+    #[error(
+        "template {template:?} has a {{ without its }}: write e.g. \"{{First Name}} {{Last Name}}\""
+    )]
+    TemplateUnclosed { template: String },
+    #[error(
+        "template {template:?} names no column: write columns in braces, e.g. \"{{First Name}} {{Last Name}}\""
+    )]
+    TemplateNoColumn { template: String },
+}
+
+fn compile_rule(entity: Entity, idx: usize, raw: &RawField) -> Result<Rule, RuleError> {
     let field = &entity.fields()[idx];
     let mut rule = Rule {
         source: Source::Const(String::new()),
@@ -529,10 +575,7 @@ fn compile_rule(entity: Entity, idx: usize, raw: &RawField) -> Result<Rule, Stri
     .filter(|b| **b)
     .count();
     if given != 1 {
-        return Err(
-            "give exactly one of column, const, template, derive, compute or sequence (e.g. { column = \"Deal Name\" })"
-                .into(),
-        );
+        return Err(RuleError::NotOneSource);
     }
     if let Some(c) = &r.column {
         rule.source = Source::Column(c.clone());
@@ -542,23 +585,17 @@ fn compile_rule(entity: Entity, idx: usize, raw: &RawField) -> Result<Rule, Stri
         rule.source = Source::Template(parse_template(t)?);
     } else if let Some(d) = &r.derive {
         if d.is_empty() {
-            return Err("derive lists no columns: name the columns whose values make the id".into());
+            return Err(RuleError::EmptyDerive);
         }
         rule.source = Source::Derive(d.clone());
     } else if let Some(c) = &r.compute {
         if !matches!(field.ty, FieldType::Money | FieldType::Int { .. } | FieldType::Fraction) {
-            return Err(format!(
-                "compute gives a number, and {} is not a money, whole-number or fraction field",
-                field.name
-            ));
+            return Err(RuleError::ComputeNotNumber { field: field.name });
         }
         rule.source = Source::Compute(crate::compute::Expr::parse(c)?);
     } else if let Some(cols) = &r.sequence {
         if cols.is_empty() || !matches!(field.ty, FieldType::Int { .. }) {
-            return Err(format!(
-                "sequence numbers rows within the same values of the columns it lists (sequence = [\"Invoice\"]); {} must be a whole-number field and the list not empty",
-                field.name
-            ));
+            return Err(RuleError::Sequence { field: field.name });
         }
         rule.source = Source::Sequence(cols.clone());
     }
@@ -573,20 +610,15 @@ fn compile_rule(entity: Entity, idx: usize, raw: &RawField) -> Result<Rule, Stri
             FieldType::Ref(
                 Entity::Users | Entity::Accounts | Entity::Pipelines | Entity::Stages,
             ) => rule.by_name = true,
-            _ => {
-                return Err(format!(
-                    "by = \"name\" applies to references to users, accounts, pipelines or stages, and {} is not one",
-                    field.name
-                ));
-            }
+            _ => return Err(RuleError::ByNameNotReference { field: field.name }),
         },
-        Some(other) => return Err(format!("by = {other:?}: write by = \"name\" or by = \"id\"")),
+        Some(other) => return Err(RuleError::UnknownBy { by: other.to_string() }),
     }
     if field.ty == FieldType::Ref(Entity::Stages) && rule.by_name && entity != Entity::Deals {
-        return Err("stages are matched by name only for deals (within the deal's pipeline)".into());
+        return Err(RuleError::StageByNameOutsideDeals);
     }
     if r.when_closed.is_some() && entity != Entity::Deals {
-        return Err("when_closed applies to deals only".into());
+        return Err(RuleError::WhenClosedOutsideDeals);
     }
     rule.when_closed = r.when_closed;
     rule.starts_with = r.starts_with.clone();
@@ -597,7 +629,7 @@ fn compile_rule(entity: Entity, idx: usize, raw: &RawField) -> Result<Rule, Stri
     Ok(rule)
 }
 
-fn parse_template(t: &str) -> Result<Vec<TemplatePart>, String> {
+fn parse_template(t: &str) -> Result<Vec<TemplatePart>, RuleError> {
     let mut parts = Vec::new();
     let mut rest = t;
     while let Some(open) = rest.find('{') {
@@ -606,9 +638,7 @@ fn parse_template(t: &str) -> Result<Vec<TemplatePart>, String> {
         }
         let after = &rest[open + 1..];
         let Some(close) = after.find('}') else {
-            return Err(format!(
-                "template {t:?} has a {{ without its }}: write e.g. \"{{First Name}} {{Last Name}}\""
-            ));
+            return Err(RuleError::TemplateUnclosed { template: t.to_string() });
         };
         parts.push(TemplatePart::Column(after[..close].to_string()));
         rest = &after[close + 1..];
@@ -617,9 +647,7 @@ fn parse_template(t: &str) -> Result<Vec<TemplatePart>, String> {
         parts.push(TemplatePart::Text(rest.to_string()));
     }
     if !parts.iter().any(|p| matches!(p, TemplatePart::Column(_))) {
-        return Err(format!(
-            "template {t:?} names no column: write columns in braces, e.g. \"{{First Name}} {{Last Name}}\""
-        ));
+        return Err(RuleError::TemplateNoColumn { template: t.to_string() });
     }
     Ok(parts)
 }

@@ -63,9 +63,8 @@ pub(crate) fn read(input: impl Read, sink: &mut Sink<'_>) -> Result<(), ImportFa
     let entity = sink.entity;
     loop {
         buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| ImportFailure::Io(format!("cannot read the file: {e}")))?;
+        let n =
+            reader.read_until(b'\n', &mut buf).map_err(|e| ImportFailure::Read(e.to_string()))?;
         if n == 0 {
             break;
         }

@@ -110,24 +110,33 @@ pub fn by_name(name: &str) -> Option<&'static Preset> {
 }
 
 /// The preset of `tool` for `entity`, or a message listing what there is.
-pub fn for_entity(tool: &str, entity: Entity) -> Result<&'static Preset, String> {
+pub fn for_entity(tool: &str, entity: Entity) -> Result<&'static Preset, PresetError> {
     let tool = tool.trim().to_ascii_lowercase();
-    let of_tool: Vec<&Preset> = PRESETS.iter().filter(|p| p.tool == tool).collect();
+    let of_tool: Vec<&'static Preset> = PRESETS.iter().filter(|p| p.tool == tool).collect();
     if of_tool.is_empty() {
-        return Err(format!(
-            "{tool:?} has no preset: use hubspot, salesforce or pipedrive, or write a mapping file (--mapping)"
-        ));
+        return Err(PresetError::UnknownTool { tool });
     }
-    of_tool.iter().find(|p| p.entity == entity).copied().ok_or_else(|| {
-        format!(
-            "{tool} has no preset for {entity}: its presets give {}",
-            of_tool
-                .iter()
-                .map(|p| format!("{} ({})", p.entity, p.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+    of_tool.iter().find(|p| p.entity == entity).copied().ok_or(PresetError::NoneFor {
+        tool,
+        entity,
+        presets: of_tool,
     })
+}
+
+/// Why no preset fits a tool and an entity.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum PresetError {
+    #[error(
+        "{tool:?} has no preset: use hubspot, salesforce or pipedrive, or write a mapping file (--mapping)"
+    )]
+    UnknownTool { tool: String },
+    /// The tool's presets, none for the entity.
+    #[error("{tool} has no preset for {entity}: its presets give {}", list(presets))]
+    NoneFor { tool: String, entity: Entity, presets: Vec<&'static Preset> },
+}
+
+fn list(presets: &[&Preset]) -> String {
+    presets.iter().map(|p| format!("{} ({})", p.entity, p.name)).collect::<Vec<_>>().join(", ")
 }
 
 /// The presets whose columns a header holds best, best first (at least half their columns).

@@ -59,7 +59,9 @@ impl Fixture {
                 assert_eq!(errors.len(), total);
                 errors
             }
-            ImportFailure::Io(e) => panic!("expected input errors, got {e}"),
+            failure @ (ImportFailure::Io(_) | ImportFailure::Read(_)) => {
+                panic!("expected input errors, got {failure}")
+            }
         }
     }
 
@@ -458,5 +460,29 @@ mod properties {
                 prop_assert_eq!(back.get("name").as_text(), Some(name.as_str()));
             }
         }
+    }
+}
+
+/// A reader that fails (a request body cut off) is told apart from bad input and from a store
+/// failure by its variant, so the server answers 400 without reading the message.
+#[test]
+fn a_reader_that_fails_is_a_read_failure() {
+    struct Cut;
+    impl std::io::Read for Cut {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("the connection was cut"))
+        }
+    }
+    let f = fixture();
+    for format in [Format::Csv, Format::Ndjson] {
+        let options = ImportOptions {
+            file_name: "deals".into(),
+            format,
+            max_errors: 100,
+            now: 1_767_225_600_000_000,
+        };
+        let err = import(&f.store, Entity::Deals, Cut, &options, &mut |_| {}).unwrap_err();
+        assert!(matches!(&err, ImportFailure::Read(detail) if detail.contains("cut")), "{err}");
+        assert!(err.to_string().starts_with("cannot read the file: "), "{err}");
     }
 }

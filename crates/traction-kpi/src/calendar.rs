@@ -29,13 +29,14 @@ impl Calendar {
         work_hours: &str,
         holidays: &str,
     ) -> Result<Calendar, String> {
-        let (start, end) = parse_work_hours(work_hours)?;
+        let text = |e: traction_domain::Error| e.to_string();
+        let (start, end) = parse_work_hours(work_hours).map_err(text)?;
         Ok(Calendar {
             zone,
-            work_days: parse_work_days(work_days)?,
+            work_days: parse_work_days(work_days).map_err(text)?,
             start,
             end,
-            holidays: parse_holidays(holidays)?,
+            holidays: parse_holidays(holidays).map_err(text)?,
         })
     }
 

@@ -49,7 +49,8 @@ pub fn period_range(
     zone: &TimeZone,
 ) -> Result<(Micros, Micros), String> {
     let end_date = starts_on.checked_add(kind.span()).map_err(|e| e.to_string())?;
-    Ok((start_of_day(starts_on, zone)?, start_of_day(end_date, zone)?))
+    let text = |e: traction_domain::Error| e.to_string();
+    Ok((start_of_day(starts_on, zone).map_err(text)?, start_of_day(end_date, zone).map_err(text)?))
 }
 
 /// A breakdown grain.

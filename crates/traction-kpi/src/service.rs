@@ -384,6 +384,7 @@ impl Kpis<'_> {
                 // before the Monday of the week the period starts in, to that Monday.
                 let offset = i64::from(target.starts_on.weekday().to_monday_zero_offset());
                 let invalid = |e: jiff::Error| Error::Invalid(e.to_string());
+                let day_invalid = |e: traction_domain::Error| Error::Invalid(e.to_string());
                 let monday = target
                     .starts_on
                     .checked_sub(jiff::Span::new().days(offset))
@@ -391,9 +392,8 @@ impl Kpis<'_> {
                 let first = monday.checked_sub(jiff::Span::new().weeks(12)).map_err(invalid)?;
                 let zone = &calendar.zone;
                 let week_start =
-                    traction_domain::time::start_of_day(monday, zone).map_err(Error::Invalid)?;
-                let from =
-                    traction_domain::time::start_of_day(first, zone).map_err(Error::Invalid)?;
+                    traction_domain::time::start_of_day(monday, zone).map_err(day_invalid)?;
+                let from = traction_domain::time::start_of_day(first, zone).map_err(day_invalid)?;
                 let owners = org.owners(&target.scope);
                 let shares = self
                     .metrics

@@ -125,7 +125,7 @@ fn local_date(micros: Micros, zone: &TimeZone) -> Result<DateTime, Error> {
 }
 
 fn sod(date: Date, zone: &TimeZone) -> Result<Micros, Error> {
-    start_of_day(date, zone).map_err(Error::Input)
+    start_of_day(date, zone).map_err(|e| Error::Input(e.to_string()))
 }
 
 impl Buckets {
@@ -217,7 +217,7 @@ pub fn shift_years(micros: Micros, years: i64, zone: &TimeZone) -> Result<Micros
     let shifted = dt
         .checked_add(years.years())
         .map_err(|_| Error::Input("the comparison runs past the calendar".into()))?;
-    local_to_micros(shifted, zone).map_err(Error::Input)
+    local_to_micros(shifted, zone).map_err(|e| Error::Input(e.to_string()))
 }
 
 /// A local midnight `months` months away, when `micros` is a local midnight on the 1st.

@@ -482,7 +482,7 @@ pub fn previous_range(
 ) -> Result<(Micros, Micros), Error> {
     use jiff::ToSpan;
     use traction_domain::time::start_of_day;
-    let input = |e: String| Error::Input(e);
+    let input = |e: traction_domain::Error| Error::Input(e.to_string());
     if let (Some(a), Some(b)) =
         (crate::buckets::month_aligned(from, zone)?, crate::buckets::month_aligned(to, zone)?)
     {
@@ -532,7 +532,9 @@ pub fn same_stretch(
     let past = |_| Error::Input("the comparison runs past the calendar".into());
     let span = local(start)?.until((jiff::Unit::Month, local(t)?)).map_err(past)?;
     let mapped = local(other_start)?.checked_add(span).map_err(past)?;
-    Ok(local_to_micros(mapped, zone).map_err(Error::Input)?.clamp(other_start, other_end))
+    Ok(local_to_micros(mapped, zone)
+        .map_err(|e| Error::Input(e.to_string()))?
+        .clamp(other_start, other_end))
 }
 
 /// The span a grain-`all` range `[from, to)` is compared with, whole: the range before it

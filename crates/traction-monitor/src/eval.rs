@@ -444,7 +444,7 @@ fn conditions(
 fn month_start(ctx: &Context<'_>, at: Micros) -> Result<Micros, Error> {
     let zone = ctx.data.workspace()?.zone;
     let zoned = to_zoned(at, &zone).ok_or_else(|| Error::Invalid("instant out of range".into()))?;
-    start_of_day(zoned.date().first_of_month(), &zone).map_err(Error::Invalid)
+    start_of_day(zoned.date().first_of_month(), &zone).map_err(|e| Error::Invalid(e.to_string()))
 }
 
 /// A lead waiting for its first response as of `at`, past `minutes`: the minutes it has waited.

@@ -31,10 +31,10 @@ pub struct Detail {
 
 impl Detail {
     /// A problem with one field (or the record as a whole when `field` is empty).
-    pub fn field(field: &str, problem: impl Into<String>) -> Detail {
+    pub fn field(field: &str, problem: impl std::fmt::Display) -> Detail {
         Detail {
             field: (!field.is_empty()).then(|| field.to_string()),
-            problem: problem.into(),
+            problem: problem.to_string(),
             ..Detail::default()
         }
     }
@@ -74,6 +74,15 @@ pub enum ApiError {
     Unavailable { message: String, retry_after_secs: u64 },
     /// 500 `internal`: logged, answered without the cause.
     Internal(String),
+}
+
+/// A secret that cannot be made (or a password that cannot be hashed) is the server's fault: a
+/// 500 with the cause logged. Where a password is the caller's to fix, the handler checks it
+/// first (`secret::check_password`) and answers 422.
+impl From<crate::auth::secret::Error> for ApiError {
+    fn from(e: crate::auth::secret::Error) -> Self {
+        ApiError::Internal(e.to_string())
+    }
 }
 
 impl ApiError {

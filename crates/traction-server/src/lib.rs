@@ -381,14 +381,19 @@ pub enum LogFormat {
 }
 
 impl LogFormat {
-    pub fn parse(text: &str) -> Result<LogFormat, String> {
+    pub fn parse(text: &str) -> Result<LogFormat, UnknownLogFormat> {
         match text.trim().to_ascii_lowercase().as_str() {
             "text" => Ok(LogFormat::Text),
             "json" => Ok(LogFormat::Json),
-            _ => Err(format!("{text:?} is not a log format: use text or json")),
+            _ => Err(UnknownLogFormat(text.to_string())),
         }
     }
 }
+
+/// A log format that is neither `text` nor `json`: the text given.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a log format: use text or json")]
+pub struct UnknownLogFormat(pub String);
 
 /// Sets up logging to stderr: `RUST_LOG` if set, else info (a line per request).
 pub fn init_logging(format: LogFormat) {

@@ -50,7 +50,7 @@ pub fn record_from_form(
                 Value::Text(new_id.unwrap_or_default().to_string())
             }
             (text, _) => parse_field(field, text.unwrap_or(""), ctx).unwrap_or_else(|problem| {
-                errors.push((field.name.to_string(), problem));
+                errors.push((field.name.to_string(), problem.to_string()));
                 Value::Null
             }),
         };

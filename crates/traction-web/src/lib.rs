@@ -168,18 +168,18 @@ pub struct WebError {
 }
 
 impl WebError {
-    pub fn bad(message: impl Into<String>) -> WebError {
-        WebError { status: StatusCode::BAD_REQUEST, message: message.into() }
+    pub fn bad(message: impl std::fmt::Display) -> WebError {
+        WebError { status: StatusCode::BAD_REQUEST, message: message.to_string() }
     }
-    pub fn not_found(message: impl Into<String>) -> WebError {
-        WebError { status: StatusCode::NOT_FOUND, message: message.into() }
+    pub fn not_found(message: impl std::fmt::Display) -> WebError {
+        WebError { status: StatusCode::NOT_FOUND, message: message.to_string() }
     }
-    pub fn internal(message: impl Into<String>) -> WebError {
-        WebError { status: StatusCode::INTERNAL_SERVER_ERROR, message: message.into() }
+    pub fn internal(message: impl std::fmt::Display) -> WebError {
+        WebError { status: StatusCode::INTERNAL_SERVER_ERROR, message: message.to_string() }
     }
     /// The server is too busy for this page now (a query past its time limit).
-    pub fn busy(message: impl Into<String>) -> WebError {
-        WebError { status: StatusCode::SERVICE_UNAVAILABLE, message: message.into() }
+    pub fn busy(message: impl std::fmt::Display) -> WebError {
+        WebError { status: StatusCode::SERVICE_UNAVAILABLE, message: message.to_string() }
     }
 }
 

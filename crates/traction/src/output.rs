@@ -13,16 +13,24 @@ pub enum Format {
     Csv,
 }
 
+/// A `--format` that names no output format: the text given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownFormat(pub String);
+
+impl std::fmt::Display for UnknownFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "--format {:?} is not an output format here: use table, json or csv", self.0)
+    }
+}
+
 impl Format {
     /// Parses `table`, `json` or `csv`.
-    pub fn parse(text: &str) -> Result<Format, String> {
+    pub fn parse(text: &str) -> Result<Format, UnknownFormat> {
         match text.trim().to_ascii_lowercase().as_str() {
             "table" => Ok(Format::Table),
             "json" => Ok(Format::Json),
             "csv" => Ok(Format::Csv),
-            _ => Err(format!(
-                "--format {text:?} is not an output format here: use table, json or csv"
-            )),
+            _ => Err(UnknownFormat(text.to_string())),
         }
     }
 

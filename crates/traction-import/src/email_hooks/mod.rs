@@ -34,13 +34,11 @@ impl Provider {
     pub const ALL: [Provider; 2] = [Provider::Mandrill, Provider::SendGrid];
 
     /// `mandrill` (or `mailchimp`) and `sendgrid`, in any case.
-    pub fn parse(name: &str) -> Result<Provider, String> {
+    pub fn parse(name: &str) -> Result<Provider, SettingsError> {
         match name.trim().to_ascii_lowercase().as_str() {
             "mandrill" | "mailchimp" => Ok(Provider::Mandrill),
             "sendgrid" => Ok(Provider::SendGrid),
-            _ => Err(format!(
-                "{name:?} is not a mailing tool Traction reads events from: use mandrill or sendgrid"
-            )),
+            _ => Err(SettingsError::UnknownProvider { name: name.to_string() }),
         }
     }
 
@@ -54,28 +52,51 @@ impl Provider {
     /// Checks a hook's settings before they are kept: Mandrill needs its webhook key and the
     /// exact URL it posts to (both are signed); SendGrid its verification key (base64 DER of a
     /// P-256 public key, as its settings page shows it) and no URL.
-    pub fn check_settings(self, secret: &str, url: &str) -> Result<(), String> {
+    pub fn check_settings(self, secret: &str, url: &str) -> Result<(), SettingsError> {
         match self {
             Provider::Mandrill => {
                 if secret.trim().is_empty() {
-                    return Err("a Mandrill hook needs its webhook key (--secret): copy it from the webhook's settings in Mailchimp Transactional".into());
+                    return Err(SettingsError::MandrillNoSecret);
                 }
                 let lower = url.to_ascii_lowercase();
                 if !(lower.starts_with("https://") || lower.starts_with("http://")) {
-                    return Err(format!(
-                        "a Mandrill hook needs the exact URL Mandrill posts to, which it signs (--url https://…/api/v1/hooks/email/mandrill); got {url:?}"
-                    ));
+                    return Err(SettingsError::MandrillUrl { url: url.to_string() });
                 }
                 Ok(())
             }
             Provider::SendGrid => {
                 if !url.is_empty() {
-                    return Err("a SendGrid hook takes no --url: its signature covers the timestamp and the body only".into());
+                    return Err(SettingsError::SendGridUrl);
                 }
                 sendgrid::verifying_key(secret).map(|_| ())
             }
         }
     }
+}
+
+/// Why a provider's name or a hook's settings are refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{name:?} is not a mailing tool Traction reads events from: use mandrill or sendgrid")]
+    UnknownProvider { name: String },
+    #[error(
+        "a Mandrill hook needs its webhook key (--secret): copy it from the webhook's settings in Mailchimp Transactional"
+    )]
+    MandrillNoSecret,
+    #[error(
+        "a Mandrill hook needs the exact URL Mandrill posts to, which it signs (--url https://…/api/v1/hooks/email/mandrill); got {url:?}"
+    )]
+    MandrillUrl { url: String },
+    #[error("a SendGrid hook takes no --url: its signature covers the timestamp and the body only")]
+    SendGridUrl,
+    #[error(
+        "the SendGrid verification key is not base64: copy it from Mail Settings › Signed Event Webhook"
+    )]
+    KeyNotBase64,
+    #[error(
+        "the SendGrid verification key is not a P-256 public key: copy it from Mail Settings › Signed Event Webhook"
+    )]
+    KeyNotP256,
 }
 
 /// Why a hook request is refused.

@@ -29,19 +29,17 @@ fn kind_of(event: &str) -> Option<Kind> {
 }
 
 /// The verification key from its base64 DER text (PEM armour and line breaks allowed).
-pub(super) fn verifying_key(text: &str) -> Result<VerifyingKey, String> {
+pub(super) fn verifying_key(text: &str) -> Result<VerifyingKey, super::SettingsError> {
     let body: String = text
         .lines()
         .filter(|line| !line.starts_with("-----"))
         .flat_map(|line| line.chars())
         .filter(|c| !c.is_whitespace())
         .collect();
-    let der = base64::engine::general_purpose::STANDARD.decode(body).map_err(|_| {
-        "the SendGrid verification key is not base64: copy it from Mail Settings › Signed Event Webhook".to_string()
-    })?;
-    VerifyingKey::from_public_key_der(&der).map_err(|_| {
-        "the SendGrid verification key is not a P-256 public key: copy it from Mail Settings › Signed Event Webhook".to_string()
-    })
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .map_err(|_| super::SettingsError::KeyNotBase64)?;
+    VerifyingKey::from_public_key_der(&der).map_err(|_| super::SettingsError::KeyNotP256)
 }
 
 pub(super) fn parse(key: &str, request: &Request<'_>) -> Result<Batch, HookError> {
@@ -93,7 +91,7 @@ fn check_signature(key: &str, request: &Request<'_>) -> Result<(), HookError> {
             "the request lacks X-Twilio-Email-Event-Webhook-Signature or -Timestamp: turn on the Signed Event Webhook in SendGrid".into(),
         ));
     };
-    let key = verifying_key(key).map_err(HookError::BadSignature)?;
+    let key = verifying_key(key).map_err(|e| HookError::BadSignature(e.to_string()))?;
     let der = base64::engine::general_purpose::STANDARD.decode(signature.trim()).map_err(|_| {
         HookError::BadSignature("X-Twilio-Email-Event-Webhook-Signature is not base64".into())
     })?;

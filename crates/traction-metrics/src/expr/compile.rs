@@ -495,7 +495,7 @@ impl Compiler<'_> {
                     Values::Free => t.clone(),
                     Values::Category => t.trim().to_lowercase(),
                     Values::Kind => traction_domain::record::normalise_kind(t)
-                        .map_err(|e| TypeError::new(span, e))?,
+                        .map_err(|e| TypeError::new(span, e.to_string()))?,
                     Values::Enum(allowed) => {
                         let word = t.trim().to_lowercase();
                         if !allowed.contains(&word.as_str()) {
@@ -513,18 +513,18 @@ impl Compiler<'_> {
                 Ok(frag("?", vec![Param::Text(value)], Ty::Text))
             }
             (ExprKind::Text(t), Ty::Timestamp) => {
-                let micros =
-                    parse_instant(t, &self.env.zone).map_err(|e| TypeError::new(span, e))?;
+                let micros = parse_instant(t, &self.env.zone)
+                    .map_err(|e| TypeError::new(span, e.to_string()))?;
                 Ok(frag("?", vec![Param::Int(micros)], Ty::Timestamp))
             }
             (ExprKind::Text(t), Ty::Date) => {
-                let date = parse_date(t).map_err(|e| TypeError::new(span, e))?;
+                let date = parse_date(t).map_err(|e| TypeError::new(span, e.to_string()))?;
                 Ok(frag("?", vec![Param::Text(date.to_string())], Ty::Date))
             }
             (ExprKind::Number(n), Ty::Num) => Ok(frag("?", vec![number_param(n, span)?], Ty::Num)),
             (ExprKind::Number(n), Ty::Money) => {
-                let minor =
-                    parse_minor(n, self.env.currency).map_err(|e| TypeError::new(span, e))?;
+                let minor = parse_minor(n, self.env.currency)
+                    .map_err(|e| TypeError::new(span, e.to_string()))?;
                 Ok(frag("?", vec![Param::Int(minor)], Ty::Money))
             }
             (ExprKind::Text(t), _) => Err(mismatch(&format!("the text '{t}'"))),

@@ -22,7 +22,7 @@ use crate::error::{ApiError, Result};
 
 fn provider_of(path: IdPath) -> Result<Provider> {
     let name = path?.0;
-    Provider::parse(&name).map_err(ApiError::NotFound)
+    Provider::parse(&name).map_err(|e| ApiError::NotFound(e.to_string()))
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

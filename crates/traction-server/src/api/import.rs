@@ -77,22 +77,19 @@ fn plan_of(entity: Entity, params: &[(String, String)]) -> Result<Plan> {
             "from" | "mapping" => {
                 let preset = if key == "from" {
                     traction_import::presets::for_entity(value, entity)
+                        .map_err(|e| field_error(key, e))
                 } else {
                     traction_import::presets::by_name(value).ok_or_else(|| {
-                        format!(
+                        let names: Vec<&str> =
+                            traction_import::presets::PRESETS.iter().map(|p| p.name).collect();
+                        let problem = format!(
                             "no preset mapping is called {value:?}: use one of {}",
-                            traction_import::presets::PRESETS
-                                .iter()
-                                .map(|p| p.name)
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
+                            names.join(", ")
+                        );
+                        field_error(key, problem)
                     })
                 };
-                let preset = preset.map_err(|e| ApiError::BadRequest {
-                    message: e.clone(),
-                    details: vec![Detail::field(key, e)],
-                })?;
+                let preset = preset?;
                 let mapping = preset.mapping().map_err(|e| ApiError::Internal(e.join("; ")))?;
                 if !mapping.targets.iter().any(|t| t.entity == entity) {
                     return Err(ApiError::bad_request(format!(
@@ -118,12 +115,17 @@ fn plan_of(entity: Entity, params: &[(String, String)]) -> Result<Plan> {
     Ok(plan)
 }
 
+/// A 400 about one query parameter.
+fn field_error(key: &str, problem: impl std::fmt::Display) -> ApiError {
+    ApiError::BadRequest {
+        message: problem.to_string(),
+        details: vec![Detail::field(key, problem)],
+    }
+}
+
 fn format_of(headers: &HeaderMap, params: &[(String, String)]) -> Result<Format> {
     if let Some((_, name)) = params.iter().find(|(k, _)| k == "format") {
-        return Format::parse(name).map_err(|e| ApiError::BadRequest {
-            message: e.clone(),
-            details: vec![Detail::field("format", e)],
-        });
+        return Format::parse(name).map_err(|e| field_error("format", e));
     }
     if params.iter().any(|(k, _)| k == "from" || k == "mapping") {
         // A mapped body is delimited text whatever its Content-Type says.
@@ -150,7 +152,7 @@ fn format_of(headers: &HeaderMap, params: &[(String, String)]) -> Result<Format>
 
 /// The request body as a blocking reader fed from the async side.
 struct ChannelReader {
-    rx: mpsc::Receiver<std::result::Result<Bytes, String>>,
+    rx: mpsc::Receiver<std::result::Result<Bytes, axum::Error>>,
     chunk: Bytes,
     read: u64,
     limit: u64,
@@ -162,7 +164,11 @@ impl Read for ChannelReader {
         while self.chunk.is_empty() {
             match self.rx.blocking_recv() {
                 Some(Ok(chunk)) => self.chunk = chunk,
-                Some(Err(e)) => return Err(std::io::Error::other(e)),
+                Some(Err(e)) => {
+                    return Err(std::io::Error::other(format!(
+                        "cannot read the request body: {e}"
+                    )));
+                }
                 None => return Ok(0),
             }
         }
@@ -197,9 +203,8 @@ pub async fn import(
         let mut body = body.into_data_stream();
         use tokio_stream::StreamExt;
         while let Some(chunk) = body.next().await {
-            let item = chunk.map_err(|e| format!("cannot read the request body: {e}"));
-            let failed = item.is_err();
-            if tx.send(item).await.is_err() || failed {
+            let failed = chunk.is_err();
+            if tx.send(chunk).await.is_err() || failed {
                 break;
             }
         }
@@ -273,8 +278,9 @@ pub async fn import(
                 };
                 Err(ApiError::invalid(message, details))
             }
-            Err(ImportFailure::Io(message)) if message.contains("cannot read") => {
-                Err(ApiError::bad_request(message))
+            // The body could not be read (a cut connection): the request's fault.
+            Err(failure @ ImportFailure::Read(_)) => {
+                Err(ApiError::bad_request(failure.to_string()))
             }
             Err(ImportFailure::Io(message)) => Err(ApiError::Internal(message)),
         }

@@ -76,7 +76,7 @@ pub(crate) async fn status(state: AppState, p: Params) -> Result<Response> {
     let json = tokio::task::spawn_blocking(move || -> Result<serde_json::Value> {
         let zone = store.workspace()?.zone;
         let at = at_of(&list, &zone, now)?;
-        fn field(name: &'static str) -> impl Fn(String) -> ApiError {
+        fn field<E: std::fmt::Display>(name: &'static str) -> impl Fn(E) -> ApiError {
             move |e| bad(format!("{name}: {e}"))
         }
         let selection = Selection {
@@ -151,7 +151,8 @@ pub(crate) async fn report(state: AppState, p: Params) -> Result<Response> {
                 let text = get(&list, name)
                     .ok_or_else(|| bad(format!("{name} is required: a date, YYYY-MM-DD")))?;
                 let date = parse_date(text).map_err(|e| bad(format!("{name}: {e}")))?;
-                Ok((start_of_day(date, &zone).map_err(bad)?, date.to_string()))
+                let start = start_of_day(date, &zone).map_err(|e| bad(e.to_string()))?;
+                Ok((start, date.to_string()))
             };
             let (from, to) = (day("from")?, day("to")?);
             if to.0 <= from.0 {

@@ -808,8 +808,11 @@ pub(crate) async fn run_schedule(
                       from: jiff::civil::Date,
                       to: jiff::civil::Date,
                       at: i64| {
+            // `ReportFn` (traction-monitor) answers its problems as text.
             let day = |d: jiff::civil::Date| {
-                traction_domain::time::start_of_day(d, &zone).map(|m| (m, d.to_string()))
+                traction_domain::time::start_of_day(d, &zone)
+                    .map(|m| (m, d.to_string()))
+                    .map_err(|e| e.to_string())
             };
             let scope = Scope::parse(&s.scope)?;
             // With the KPI forecasts and their backtests, as `traction report` shows them.

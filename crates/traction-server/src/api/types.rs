@@ -103,7 +103,7 @@ fn expected(field: &Field) -> &'static str {
 /// The input text of one JSON value for `field`: what an import cell would hold. Strings are
 /// accepted for every type (as in a CSV file); numbers only for numeric fields, booleans only
 /// for boolean fields, so `{"name": 5}` is refused rather than stored as `"5"`.
-fn cell_text(field: &Field, raw: &RawValue) -> Result<String, String> {
+fn cell_text(field: &Field, raw: &RawValue) -> Result<String, CellError> {
     let text = raw.get().trim();
     let numeric = matches!(
         field.ty,
@@ -115,12 +115,28 @@ fn cell_text(field: &Field, raw: &RawValue) -> Result<String, String> {
     );
     match text.as_bytes().first() {
         Some(b'n') => Ok(String::new()),
-        Some(b'"') => serde_json::from_str::<String>(text).map_err(|e| e.to_string()),
+        Some(b'"') => serde_json::from_str::<String>(text).map_err(CellError::String),
         Some(b't' | b'f') if field.ty == FieldType::Bool => Ok(text.to_string()),
         Some(b'-' | b'0'..=b'9') if numeric => Ok(text.to_string()),
-        Some(b'[' | b'{') => Err(format!("must be {}, not an array or object", expected(field))),
-        _ => Err(format!("must be {}, not {text}", expected(field))),
+        Some(b'[' | b'{') => Err(CellError::Structured { expected: expected(field) }),
+        _ => Err(CellError::WrongType { expected: expected(field), found: text.to_string() }),
     }
+}
+
+/// Why a JSON value is not a value of its field.
+#[derive(Debug, thiserror::Error)]
+pub enum CellError {
+    /// A string that is not valid JSON text.
+    #[error("{0}")]
+    String(serde_json::Error),
+    #[error("must be {expected}, not an array or object")]
+    Structured { expected: &'static str },
+    /// A JSON value of the wrong type (a number for a text field): the text found.
+    #[error("must be {expected}, not {found}")]
+    WrongType { expected: &'static str, found: String },
+    /// The text does not read as the field's value.
+    #[error(transparent)]
+    Value(#[from] traction_domain::Error),
 }
 
 /// Fields an entity shows but does not store; accepted on input and ignored, so a record read
@@ -182,7 +198,7 @@ pub fn record_from_json(
             }
             other => other,
         };
-        match text.and_then(|text| parse_field(field, &text, ctx)) {
+        match text.and_then(|text| Ok(parse_field(field, &text, ctx)?)) {
             Ok(value) => values[idx] = Some(value),
             Err(problem) => {
                 details.push(Detail::field(field.name, problem));

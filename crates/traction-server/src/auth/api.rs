@@ -77,7 +77,7 @@ pub async fn set_password(
         return Err(ApiError::NotFound(format!("no users record has id {id:?}")));
     }
     secret::check_password(&password)
-        .map_err(|e| ApiError::invalid(e.clone(), vec![Detail::field("password", e)]))?;
+        .map_err(|e| ApiError::invalid(e.to_string(), vec![Detail::field("password", e)]))?;
     let now = (state.clock)();
     let store = state.store.clone();
     let actor = principal.actor(now);
@@ -91,7 +91,7 @@ pub async fn set_password(
                 ));
             }
         }
-        let hash = secret::hash_password(&password).map_err(ApiError::Internal)?;
+        let hash = secret::hash_password(&password)?;
         match store.set_password(&id, &hash, &actor, now) {
             Err(traction_store::Error::NotFound) => {
                 Err(ApiError::NotFound(format!("no users record has id {id:?}")))
@@ -185,8 +185,8 @@ pub fn issue_token(
     now: i64,
     actor: &traction_store::Actor,
 ) -> Result<(ApiToken, String)> {
-    let secret_text = secret::new_token().map_err(ApiError::Internal)?;
-    let id_bytes = secret::random_bytes::<8>().map_err(ApiError::Internal)?;
+    let secret_text = secret::new_token()?;
+    let id_bytes = secret::random_bytes::<8>()?;
     let id = format!("tok-{}", id_bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
     let token = ApiToken {
         id,

@@ -2,7 +2,7 @@
 //!
 //! Two levels, both here:
 //!
-//! - **Route level**: [`route_roles`] gives, for each operation of the endpoint table, the roles
+//! - **Route level**: [`route_roles`] gives, for each operation of the operation table, the roles
 //!   that may call it at all. The middleware applies it to every API request before a handler
 //!   runs, so a forbidden request is a 403 that never reached the data.
 //! - **Record level**: [`Guarded`] is the store a signed-in caller writes through. Its writer
@@ -27,7 +27,7 @@ use traction_store::{
 };
 
 use super::{Principal, Role};
-use crate::api::Op;
+use crate::api::operations::{Endpoint, Roles};
 
 /// What kind of data an entity holds, for authorisation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,61 +52,25 @@ pub fn class(entity: Entity) -> Class {
     }
 }
 
-const ALL: &[Role] = &[Role::Admin, Role::Manager, Role::Rep, Role::Viewer];
-const WRITERS: &[Role] = &[Role::Admin, Role::Manager, Role::Rep];
-const MANAGERS: &[Role] = &[Role::Admin, Role::Manager];
-const ADMINS: &[Role] = &[Role::Admin];
+pub(crate) const ALL: &[Role] = &[Role::Admin, Role::Manager, Role::Rep, Role::Viewer];
+pub(crate) const WRITERS: &[Role] = &[Role::Admin, Role::Manager, Role::Rep];
+pub(crate) const MANAGERS: &[Role] = &[Role::Admin, Role::Manager];
+pub(crate) const ADMINS: &[Role] = &[Role::Admin];
 
-/// The roles that may call an operation at all (the route-level table). Record-level checks
-/// come on top for writes and reads of records.
-pub fn route_roles(op: Op) -> &'static [Role] {
-    let writers_of = |entity: Entity| match class(entity) {
-        Class::Owned | Class::Child(..) => WRITERS,
-        Class::Target => MANAGERS,
-        Class::Reference => ADMINS,
-    };
-    match op {
-        Op::Health => ALL,
-        Op::OpenApi | Op::Events | Op::List(_) | Op::Get(_) => ALL,
-        Op::Catalog
-        | Op::Metric
-        | Op::Funnel
-        | Op::Explain
-        | Op::Kpis
-        | Op::Breakdown
-        | Op::Leaderboard => ALL,
-        Op::Report => ALL,
-        Op::Forecast | Op::ForecastHistory | Op::ForecastPipeline => ALL,
-        Op::Create(e) | Op::Replace(e) | Op::Patch(e) | Op::Delete(e) | Op::DeleteByKey(e) => {
-            writers_of(e)
-        }
-        // An import of owned records is checked record by record, as any other write.
-        Op::Import(e) => writers_of(e),
-        Op::MoveDeal => WRITERS,
-        // Everyone manages their own password and tokens; the handlers check whose.
-        Op::Password | Op::ListTokens | Op::CreateToken | Op::RevokeToken => ALL,
-        Op::Audit => ADMINS,
-        // Everyone sees what is watched and what fires, and reads their own notifications;
-        // admins and managers manage (a manager within their teams: api/monitor.rs).
-        Op::Channels | Op::AlertRules | Op::Alerts | Op::AlertHistory | Op::Silences => ALL,
-        Op::Notifications | Op::ReadNotification => ALL,
-        Op::CreateChannel | Op::DeleteChannel | Op::CreateAlertRule | Op::DeleteAlertRule => {
-            MANAGERS
-        }
-        Op::CreateSilence | Op::DeleteSilence => MANAGERS,
-        // Metrics defined in the app: everyone reads them; admins and managers write and check.
-        Op::Definitions => ALL,
-        Op::CheckDefinition
-        | Op::CreateDefinition
-        | Op::ReplaceDefinition
-        | Op::DeleteDefinition => MANAGERS,
-
-        // A schedule's report has its maker's rights (api/monitor.rs, traction_monitor::schedule).
-        Op::Schedules => ALL,
-        Op::CreateSchedule | Op::UpdateSchedule | Op::DeleteSchedule | Op::RunSchedule => MANAGERS,
-
-        // Public routes: the provider's signature is checked by the handler.
-        Op::EmailHook | Op::EmailHookCheck => ALL,
+/// The roles that may call an endpoint at all (the route-level table: the `roles` of its row of
+/// `api::operations::OPERATIONS`). Record-level checks come on top for writes and reads of
+/// records.
+pub fn route_roles(endpoint: &Endpoint) -> &'static [Role] {
+    match (endpoint.operation.roles, endpoint.entity) {
+        (Roles::Public, _) => ALL,
+        (Roles::Only(roles), _) => roles,
+        (Roles::WritersOf, Some(entity)) => match class(entity) {
+            Class::Owned | Class::Child(..) => WRITERS,
+            Class::Target => MANAGERS,
+            Class::Reference => ADMINS,
+        },
+        // A row not made per entity has no entity to write: only admins.
+        (Roles::WritersOf, None) => ADMINS,
     }
 }
 

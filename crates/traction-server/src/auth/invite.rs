@@ -30,7 +30,7 @@ pub fn issue_sign_in_link(
     now: Micros,
     actor: &traction_store::Actor,
 ) -> Result<String, ApiError> {
-    let token = secret::new_token().map_err(ApiError::Internal)?;
+    let token = secret::new_token()?;
     store.create_sign_in_link(
         &secret::token_hash(&token),
         user_id,
@@ -143,7 +143,7 @@ pub(crate) async fn post_welcome(
             }
             let hash = match secret::hash_password(&password) {
                 Ok(hash) => hash,
-                Err(message) => return Ok(Err((name, message))),
+                Err(e) => return Ok(Err((name, e.to_string()))),
             };
             // Used now, once: a second request with the same link finds it used.
             if st.store.use_sign_in_link(&secret::token_hash(&t), now)?.as_deref() != Some(&user_id)
@@ -152,7 +152,7 @@ pub(crate) async fn post_welcome(
             }
             let actor = traction_store::Actor { user: user_id.clone(), at: Some(now) };
             st.store.set_password(&user_id, &hash, &actor, now)?;
-            start_session(&st, &user_id, now).map_err(ApiError::Internal).map(Ok)
+            start_session(&st, &user_id, now).map_err(ApiError::from).map(Ok)
         },
     )
     .await;

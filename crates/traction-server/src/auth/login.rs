@@ -79,7 +79,7 @@ fn login_page(
 ) -> Response {
     let csrf = match secret::new_token() {
         Ok(t) => t,
-        Err(e) => return crate::error::ApiError::Internal(e).into_response(),
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
     let mut response = (
         status,
@@ -163,10 +163,10 @@ pub(crate) async fn post_login(State(state): State<AppState>, req: Request) -> R
         return response;
     }
     let store = state.store.clone();
-    let checked = tokio::task::spawn_blocking(move || -> Result<Option<String>, String> {
-        let user = find_user(&store, &login).map_err(|e| e.to_string())?;
+    let checked = tokio::task::spawn_blocking(move || -> Result<_, traction_store::Error> {
+        let user = find_user(&store, &login)?;
         let stored = match &user {
-            Some(id) => store.password_hash(id).map_err(|e| e.to_string())?,
+            Some(id) => store.password_hash(id)?,
             None => None,
         };
         // Unknown users and users without a password cost the same hash, so the time taken
@@ -178,7 +178,8 @@ pub(crate) async fn post_login(State(state): State<AppState>, req: Request) -> R
     .await;
     let user_id = match checked {
         Ok(Ok(found)) => found,
-        Ok(Err(e)) => return crate::error::ApiError::Internal(e).into_response(),
+        // Whatever the store's trouble, a sign-in that cannot be checked is a 500.
+        Ok(Err(e)) => return crate::error::ApiError::Internal(e.to_string()).into_response(),
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
     let login = field("user").trim().to_string();
@@ -209,7 +210,7 @@ pub(crate) async fn post_login(State(state): State<AppState>, req: Request) -> R
             );
             response
         }
-        Err(e) => crate::error::ApiError::Internal(e).into_response(),
+        Err(e) => crate::error::ApiError::from(e).into_response(),
     }
 }
 
@@ -238,8 +239,31 @@ fn find_user(
     Ok(found)
 }
 
+/// Why a session could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Secret(#[from] secret::Error),
+    #[error(transparent)]
+    Store(#[from] traction_store::Error),
+    /// The session was not found right after it was stored.
+    #[error("the session vanished")]
+    Vanished,
+}
+
+/// A session that cannot be started is the server's fault: a 500 with the cause logged.
+impl From<SessionError> for crate::error::ApiError {
+    fn from(e: SessionError) -> Self {
+        crate::error::ApiError::Internal(e.to_string())
+    }
+}
+
 /// Stores a new session for a user; returns its id (the cookie's value).
-pub(super) fn start_session(state: &AppState, user_id: &str, now: i64) -> Result<String, String> {
+pub(super) fn start_session(
+    state: &AppState,
+    user_id: &str,
+    now: i64,
+) -> Result<String, SessionError> {
     let id = secret::new_token()?;
     let csrf = secret::new_token()?;
     let session = traction_store::Session {
@@ -248,7 +272,7 @@ pub(super) fn start_session(state: &AppState, user_id: &str, now: i64) -> Result
         created_at: now,
         last_seen_at: now,
     };
-    state.store.create_session(&secret::token_hash(&id), &session).map_err(|e| e.to_string())?;
+    state.store.create_session(&secret::token_hash(&id), &session)?;
     // Sessions past their time are removed as new ones begin.
     let _ = state.store.expire_sessions(now - SESSION_MAX, now - super::SESSION_IDLE);
     Ok(id)
@@ -274,14 +298,10 @@ pub(crate) async fn post_logout(
 
 /// Signs a user in for a test or a tool that drives the server in-process: the session id and
 /// its CSRF token.
-pub fn session_for(state: &AppState, user_id: &str) -> Result<(String, String), String> {
+pub fn session_for(state: &AppState, user_id: &str) -> Result<(String, String), SessionError> {
     let now = (state.clock)();
     let id = start_session(state, user_id, now)?;
-    let session = state
-        .store
-        .session(&secret::token_hash(&id))
-        .map_err(|e| e.to_string())?
-        .ok_or("the session vanished")?;
+    let session = state.store.session(&secret::token_hash(&id))?.ok_or(SessionError::Vanished)?;
     Ok((id, session.csrf_token))
 }
 

@@ -432,13 +432,12 @@ fn csrf_refused(api: bool) -> Response {
 }
 
 /// The API operation a request calls, if it is one.
-fn api_op(method: &Method, path: &str) -> Option<crate::api::Op> {
+fn api_op(method: &Method, path: &str) -> Option<crate::api::operations::Endpoint> {
     let rest = path.strip_prefix("/api/v1")?;
     let method = if method == Method::HEAD { Method::GET } else { method.clone() };
-    crate::api::endpoints()
+    crate::api::operations::endpoints()
         .into_iter()
-        .find(|e| e.method == method && crate::api::matches_path(&e.path, rest))
-        .map(|e| e.op)
+        .find(|e| e.method() == method && crate::api::matches_path(&e.path(), rest))
 }
 
 /// The one authentication and authorisation layer (see the module docs).
@@ -503,7 +502,7 @@ async fn guard(state: AppState, mut req: Request, next: Next) -> Response {
         req = checked;
     }
     if api && let Some(op) = api_op(&method, &path) {
-        let roles = authz::route_roles(op);
+        let roles = authz::route_roles(&op);
         if !roles.contains(&principal.role) {
             let allowed: Vec<&str> = roles.iter().map(|r| r.name()).collect();
             return ApiError::Forbidden(format!(

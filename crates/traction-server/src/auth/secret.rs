@@ -16,16 +16,34 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 /// The longest (hashing cost grows with length; nobody types more).
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
+/// Why a secret could not be made, or a password is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The operating system's generator failed (the server cannot make secrets).
+    #[error("the system's random generator failed: {0}")]
+    Random(getrandom::Error),
+    /// A password shorter than [`MIN_PASSWORD_CHARS`] characters.
+    #[error(
+        "the password is too short: use at least {MIN_PASSWORD_CHARS} characters (a few words make a good one)"
+    )]
+    PasswordTooShort,
+    /// A password longer than [`MAX_PASSWORD_BYTES`] bytes.
+    #[error("the password is too long: use at most {MAX_PASSWORD_BYTES} bytes")]
+    PasswordTooLong,
+    /// Argon2 failed on an acceptable password.
+    #[error("cannot hash the password: {0}")]
+    Hash(argon2::password_hash::Error),
+}
+
 /// `n` random bytes from the operating system.
-pub fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], Error> {
     let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| format!("the system's random generator failed: {e}"))?;
+    getrandom::fill(&mut bytes).map_err(Error::Random)?;
     Ok(bytes)
 }
 
 /// A fresh secret: 32 random bytes in base64url.
-pub fn new_token() -> Result<String, String> {
+pub fn new_token() -> Result<String, Error> {
     Ok(base64url(&random_bytes::<32>()?))
 }
 
@@ -51,25 +69,23 @@ pub fn base64url(bytes: &[u8]) -> String {
 }
 
 /// Whether a password is acceptable; the reason when not.
-pub fn check_password(password: &str) -> Result<(), String> {
+pub fn check_password(password: &str) -> Result<(), Error> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(format!(
-            "the password is too short: use at least {MIN_PASSWORD_CHARS} characters (a few words make a good one)"
-        ));
+        return Err(Error::PasswordTooShort);
     }
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(format!("the password is too long: use at most {MAX_PASSWORD_BYTES} bytes"));
+        return Err(Error::PasswordTooLong);
     }
     Ok(())
 }
 
 /// The Argon2id PHC string of a password (checked with [`check_password`] first).
-pub fn hash_password(password: &str) -> Result<String, String> {
+pub fn hash_password(password: &str) -> Result<String, Error> {
     check_password(password)?;
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|hash| hash.to_string())
-        .map_err(|e| format!("cannot hash the password: {e}"))
+        .map_err(Error::Hash)
 }
 
 /// Whether `password` matches the stored PHC string. A malformed stored hash matches nothing.
@@ -91,7 +107,7 @@ pub fn decoy_hash() -> &'static str {
 }
 
 /// A generated password for people to type: 16 characters of base64url (96 bits).
-pub fn generate_password() -> Result<String, String> {
+pub fn generate_password() -> Result<String, Error> {
     Ok(base64url(&random_bytes::<12>()?))
 }
 

@@ -512,9 +512,11 @@ impl Problem {
 /// Reads the workspace settings from a connection.
 pub(crate) fn workspace_of(conn: &Connection) -> Result<Workspace, Error> {
     let zone_name = resolve_setting(conn, Key::Timezone, None)?.value;
-    let zone = parse_zone(&zone_name).map_err(Error::Storage)?;
-    let currency = Currency::parse(&resolve_setting(conn, Key::Currency, None)?.value)
-        .map_err(Error::Storage)?;
+    // A stored setting was normalised when it was set: one that no longer reads is damage.
+    let damaged = |e: traction_domain::Error| Error::Storage(e.to_string());
+    let zone = parse_zone(&zone_name).map_err(damaged)?;
+    let currency =
+        Currency::parse(&resolve_setting(conn, Key::Currency, None)?.value).map_err(damaged)?;
     Ok(Workspace { zone, zone_name, currency })
 }
 
@@ -535,7 +537,7 @@ impl Store for SqliteStore {
         let invalid = |message: String| {
             Error::Invalid(vec![Problem { tag: None, field: key.name().into(), message }])
         };
-        let normalised = key.normalise(value).map_err(invalid)?;
+        let normalised = key.normalise(value).map_err(|e| invalid(e.to_string()))?;
         let conn = self.writer_conn();
         if let Some(team) = team {
             if !key.per_team() {
@@ -550,7 +552,7 @@ impl Store for SqliteStore {
         }
         if key == Key::Currency {
             let current = workspace_of(&conn)?.currency;
-            let new = Currency::parse(&normalised).map_err(invalid)?;
+            let new = Currency::parse(&normalised).map_err(|e| invalid(e.to_string()))?;
             // One currency per workspace (issue 24.5): a change of code once amounts are stored
             // would relabel them without converting, so it is refused, whatever the decimals.
             if new.code() != current.code() {

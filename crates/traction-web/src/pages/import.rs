@@ -411,7 +411,9 @@ pub async fn upload(
             Err(ImportFailure::Invalid { errors, total }) => {
                 Ok((Outcome::Refused { entity, file: name, errors, total }, None))
             }
-            Err(ImportFailure::Io(message)) => Err(WebError::bad(message)),
+            Err(failure @ (ImportFailure::Io(_) | ImportFailure::Read(_))) => {
+                Err(WebError::bad(failure))
+            }
         }
     })
     .await?;

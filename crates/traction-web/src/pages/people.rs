@@ -157,7 +157,7 @@ pub async fn set_password(
         }
         let hash = match traction_server::auth::secret::hash_password(&password) {
             Ok(hash) => hash,
-            Err(message) => return refuse(&message),
+            Err(e) => return refuse(&e.to_string()),
         };
         state.store.set_password(&id, &hash, &principal.actor(now), now)?;
         Ok(forms::see_other("/settings?saved=password"))

@@ -151,12 +151,27 @@ pub(crate) fn known_metrics(
     state: &AppState,
     key: Key,
     value: String,
-) -> std::result::Result<String, String> {
+) -> std::result::Result<String, SettingProblem> {
     if key != Key::DashboardMetrics {
         return Ok(value);
     }
-    traction_metrics::catalog::workspace::check_names(&state.catalog, &value)?;
+    traction_metrics::catalog::workspace::check_names(&state.catalog, &value)
+        .map_err(SettingProblem::UnknownMetrics)?;
     Ok(value)
+}
+
+/// Why a value typed for a setting is refused.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SettingProblem {
+    /// Not a value of the setting's format.
+    #[error(transparent)]
+    Value(#[from] traction_domain::Error),
+    /// Names that are not metrics of the workspace, listed together with a hint.
+    #[error("{0}")]
+    UnknownMetrics(String),
+    /// The setup's step two with nothing ticked.
+    #[error("tick at least one metric to follow")]
+    NoMetric,
 }
 
 /// `POST /settings`: every changed key is checked first; if any is wrong nothing is saved.
@@ -178,10 +193,14 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
         for key in Key::ALL {
             let Some(value) = form.get(key.name()) else { continue };
             let current = store.setting(key, None)?.value;
-            match key.normalise(value).and_then(|v| known_metrics(&st, key, v)) {
+            match key
+                .normalise(value)
+                .map_err(SettingProblem::from)
+                .and_then(|v| known_metrics(&st, key, v))
+            {
                 Ok(v) if v == current || (key.is_secret() && v == key.shown(&current)) => {}
                 Ok(v) => changes.push((key, v)),
-                Err(e) => errors.push((key.name().to_string(), e)),
+                Err(e) => errors.push((key.name().to_string(), e.to_string())),
             }
         }
         if errors.is_empty() {

@@ -5,6 +5,7 @@
 //! demo data or the record forms. The choices are workspace settings (`business`,
 //! `dashboard_metrics`), changeable on the Settings page.
 
+use super::settings::SettingProblem;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -229,7 +230,7 @@ pub async fn save_workspace(
             match key.normalise(value) {
                 Ok(v) if v == store.setting(key, None)?.value => {}
                 Ok(v) => changes.push((key, v)),
-                Err(e) => errors.push((key.name().into(), e)),
+                Err(e) => errors.push((key.name().into(), e.to_string())),
             }
         }
         if errors.is_empty() {
@@ -346,15 +347,16 @@ pub async fn save_goals(State(state): State<AppState>, req: Req, body: Bytes) ->
     let value = metrics.join(",");
     let checked = Key::DashboardMetrics
         .normalise(&value)
+        .map_err(SettingProblem::from)
         .and_then(|v| super::settings::known_metrics(&state, Key::DashboardMetrics, v))
         .and_then(|v| match v.is_empty() {
-            true => Err("tick at least one metric to follow".to_string()),
+            true => Err(SettingProblem::NoMetric),
             false => Ok(v),
         });
     let metrics = match checked {
         Ok(v) => v,
         Err(e) => {
-            let errors = vec![("metrics".to_string(), e)];
+            let errors = vec![("metrics".to_string(), e.to_string())];
             let st = state.clone();
             let markup = blocking(move || step_two(&st, &req, &errors, Some(&form))).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());

@@ -563,7 +563,7 @@ pub async fn lead_step(
         let principal = r.principal()?;
         let records = match step_records(store, &lead, &step_name, &form, now, &r)? {
             Ok(records) => records,
-            Err(problem) => return Ok(Err((problem, form))),
+            Err(problem) => return Ok(Err((problem.to_string(), form))),
         };
         let target = match step_name.as_str() {
             "convert" => format!("/deals/{}", encode(text(&records[0], "id"))),
@@ -605,6 +605,23 @@ pub async fn lead_step(
     }
 }
 
+/// Why a step on a lead is refused (shown on the lead's page, with the form kept).
+#[derive(Debug, thiserror::Error)]
+enum StepRefusal {
+    #[error("this lead is already {status}")]
+    Closed { status: String },
+    #[error("say why it is disqualified (no_response, no_budget, not_a_fit, …)")]
+    NoReason,
+    #[error("the deal's amount is required: write it in major units, such as 1250.00")]
+    NoAmount,
+    #[error("amount: {0}")]
+    Amount(traction_domain::Error),
+    #[error("there is no pipeline yet: an admin adds one first")]
+    NoPipeline,
+    #[error("pipeline {pipeline:?} has no open stage to start the deal in")]
+    NoOpenStage { pipeline: String },
+}
+
 /// The records a step writes, or the problem with its input.
 fn step_records(
     store: &SqliteStore,
@@ -613,10 +630,10 @@ fn step_records(
     form: &crate::forms::Form,
     now: Micros,
     req: &Req,
-) -> Result<std::result::Result<Vec<Record>, String>> {
+) -> Result<std::result::Result<Vec<Record>, StepRefusal>> {
     let status = text(lead, "status");
     if matches!(status, "converted" | "disqualified") {
-        return Ok(Err(format!("this lead is already {status}")));
+        return Ok(Err(StepRefusal::Closed { status: status.to_string() }));
     }
     let mut lead = lead.clone();
     if lead.get("qualified_at").is_null() && step != "disqualify" {
@@ -629,9 +646,7 @@ fn step_records(
         }
         "disqualify" => {
             let Some(reason) = form.get("reason") else {
-                return Ok(Err(
-                    "say why it is disqualified (no_response, no_budget, not_a_fit, …)".into(),
-                ));
+                return Ok(Err(StepRefusal::NoReason));
             };
             lead.set("status", Value::Text("disqualified".into()));
             lead.set("disqualified_reason", Value::Text(reason.to_lowercase().replace(' ', "_")));
@@ -639,25 +654,19 @@ fn step_records(
         }
         "convert" => {
             let currency = store.workspace()?.currency;
-            let amount =
-                match form.get("amount") {
-                    None => return Ok(Err(
-                        "the deal's amount is required: write it in major units, such as 1250.00"
-                            .into(),
-                    )),
-                    Some(a) => match traction_domain::money::parse_minor(a, currency) {
-                        Ok(m) => m,
-                        Err(e) => return Ok(Err(format!("amount: {e}"))),
-                    },
-                };
+            let amount = match form.get("amount") {
+                None => return Ok(Err(StepRefusal::NoAmount)),
+                Some(a) => match traction_domain::money::parse_minor(a, currency) {
+                    Ok(m) => m,
+                    Err(e) => return Ok(Err(StepRefusal::Amount(e))),
+                },
+            };
             let pipelines = list(store, Entity::Pipelines, &[], 1000)?;
             let pipeline = match form.get("pipeline_id") {
                 Some(p) => p.to_string(),
                 None => match pipelines.first() {
                     Some(p) => text(p, "id").to_string(),
-                    None => {
-                        return Ok(Err("there is no pipeline yet: an admin adds one first".into()));
-                    }
+                    None => return Ok(Err(StepRefusal::NoPipeline)),
                 },
             };
             let mut stages = list(
@@ -669,9 +678,7 @@ fn step_records(
             stages.retain(|s| text(s, "kind") == "open");
             stages.sort_by_key(|s| s.get("position").as_int());
             let Some(first) = stages.first() else {
-                return Ok(Err(format!(
-                    "pipeline {pipeline:?} has no open stage to start the deal in"
-                )));
+                return Ok(Err(StepRefusal::NoOpenStage { pipeline }));
             };
             let owner = match text(&lead, "owner_id") {
                 "" => req.user.as_ref().map(|u| u.id.clone()).unwrap_or_default(),

@@ -5,7 +5,7 @@ use std::io::Write;
 use traction_domain::settings::Key;
 use traction_store::Store;
 
-use super::{Context, Failure, Result};
+use super::{Context, Result};
 use crate::output::{Format, Table};
 
 #[derive(Debug, clap::Args)]
@@ -45,7 +45,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     match args.action {
         Action::Get { key, team } => {
             let keys = match key {
-                Some(k) => vec![Key::parse(&k).map_err(Failure::Input)?],
+                Some(k) => vec![Key::parse(&k)?],
                 None => Key::ALL.to_vec(),
             };
             let mut rows = Vec::new();
@@ -80,16 +80,16 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             }
         }
         Action::Set { key, value, team } => {
-            let key = Key::parse(&key).map_err(Failure::Input)?;
+            let key = Key::parse(&key)?;
             if key == Key::DashboardMetrics {
                 // Names are checked against the workspace's catalog: built-in, the event kinds',
                 // the stored definitions and the --metrics file.
                 let names = key
                     .normalise(&value)
-                    .map_err(|e| Failure::Input(format!("dashboard_metrics: {e}")))?;
+                    .map_err(|e| super::Failure::Input(format!("dashboard_metrics: {e}")))?;
                 let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
                 traction_metrics::catalog::workspace::check_names(&catalog, &names)
-                    .map_err(|e| Failure::Input(format!("dashboard_metrics: {e}")))?;
+                    .map_err(|e| super::Failure::Input(format!("dashboard_metrics: {e}")))?;
             }
             let stored = store.set_setting(key, team.as_deref(), &value)?;
             let scope = team.map_or(String::new(), |t| format!(" for team {t}"));

@@ -17,11 +17,11 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
-    let entity = Entity::parse(&args.entity).map_err(Failure::Input)?;
+    let entity = Entity::parse(&args.entity)?;
     // The records come out in the import format: CSV unless NDJSON (json) is asked for.
     let format = match ctx.global.format.as_deref() {
         None => traction_import::Format::Csv,
-        Some(text) => traction_import::Format::parse(text).map_err(Failure::Input)?,
+        Some(text) => traction_import::Format::parse(text).map_err(Failure::input)?,
     };
     let store = ctx.store()?;
     let compiled = match &args.filter {

@@ -46,7 +46,7 @@ fn actor() -> Actor {
 }
 
 fn provider_of(name: &str) -> Result<Provider> {
-    Provider::parse(name).map_err(Failure::Input)
+    Provider::parse(name).map_err(Failure::input)
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
@@ -68,7 +68,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 }
             };
             let url = url.unwrap_or_default().trim().to_string();
-            provider.check_settings(&secret, &url).map_err(Failure::Input)?;
+            provider.check_settings(&secret, &url).map_err(Failure::input)?;
             let hook = EmailHook {
                 provider: provider.name().to_string(),
                 secret,

@@ -47,11 +47,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     if args.entity.trim().eq_ignore_ascii_case("salesforce") {
         return salesforce_folder(ctx, &args);
     }
-    let entity = Entity::parse(&args.entity).map_err(Failure::Input)?;
+    let entity = Entity::parse(&args.entity)?;
     let mapping = match (&args.mapping, &args.from) {
         (Some(path), _) => Some(super::mapping::read_mapping(path)?),
         (None, Some(tool)) => {
-            let preset = presets::for_entity(tool, entity).map_err(Failure::Input)?;
+            let preset = presets::for_entity(tool, entity).map_err(Failure::input)?;
             Some(preset.mapping().map_err(|e| Failure::Runtime(e.join("\n")))?)
         }
         (None, None) => None,
@@ -68,7 +68,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     // `--format` names the file's format here; without it, the extension does. A mapped file is
     // read as delimited text whatever its name.
     let format = match ctx.global.format.as_deref() {
-        Some(text) => traction_import::Format::parse(text).map_err(Failure::Input)?,
+        Some(text) => traction_import::Format::parse(text).map_err(Failure::input)?,
         None => match traction_import::Format::from_path(&args.file) {
             Some(f) => f,
             None if mapping.is_some() => traction_import::Format::Csv,
@@ -160,7 +160,9 @@ fn import_one(
                 options.file_name
             )))
         }
-        Err(ImportFailure::Io(message)) => Err(Failure::Runtime(message)),
+        Err(failure @ (ImportFailure::Io(_) | ImportFailure::Read(_))) => {
+            Err(Failure::Runtime(failure.to_string()))
+        }
     }
 }
 
@@ -281,6 +283,8 @@ fn salesforce_folder(ctx: &Context, args: &Args) -> Result<()> {
                 if total == 1 { "" } else { "s" }
             )))
         }
-        Err(ImportFailure::Io(message)) => Err(Failure::Runtime(message)),
+        Err(failure @ (ImportFailure::Io(_) | ImportFailure::Read(_))) => {
+            Err(Failure::Runtime(failure.to_string()))
+        }
     }
 }

@@ -144,6 +144,38 @@ impl From<traction_store::Error> for Failure {
     }
 }
 
+impl Failure {
+    /// Bad usage or input, with what is wrong.
+    pub fn input(problem: impl std::fmt::Display) -> Failure {
+        Failure::Input(problem.to_string())
+    }
+}
+
+/// A text that is not a value (a flag, a cell, a setting) is bad input: exit 2.
+impl From<traction_domain::Error> for Failure {
+    fn from(e: traction_domain::Error) -> Failure {
+        Failure::Input(e.to_string())
+    }
+}
+
+/// A refused password is bad input; a secret the system cannot make is a runtime failure.
+impl From<traction_server::auth::secret::Error> for Failure {
+    fn from(e: traction_server::auth::secret::Error) -> Failure {
+        use traction_server::auth::secret::Error;
+        match e {
+            Error::PasswordTooShort | Error::PasswordTooLong => Failure::Input(e.to_string()),
+            Error::Random(_) | Error::Hash(_) => Failure::Runtime(e.to_string()),
+        }
+    }
+}
+
+/// A flag's value that names no output format: bad usage.
+impl From<crate::output::UnknownFormat> for Failure {
+    fn from(e: crate::output::UnknownFormat) -> Failure {
+        Failure::Input(e.to_string())
+    }
+}
+
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Failure {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -218,7 +250,7 @@ impl Context {
     pub fn format(&self) -> Result<Format> {
         let asked = match self.global.format.as_deref() {
             None => None,
-            Some(text) => Some(Format::parse(text).map_err(Failure::Input)?),
+            Some(text) => Some(Format::parse(text)?),
         };
         Ok(Format::or_default(asked))
     }

@@ -727,8 +727,11 @@ pub fn make_report(
     at: Micros,
 ) -> std::result::Result<traction_monitor::schedule::ReportContent, String> {
     let zone = store.workspace().map_err(|e| e.to_string())?.zone;
+    // `ReportFn` (traction-monitor) answers its problems as text.
     let day = |d: jiff::civil::Date| {
-        traction_domain::time::start_of_day(d, &zone).map(|m| (m, d.to_string()))
+        traction_domain::time::start_of_day(d, &zone)
+            .map(|m| (m, d.to_string()))
+            .map_err(|e| e.to_string())
     };
     let scope = traction_kpi::scope::Scope::parse(&schedule.scope)?;
     // With the KPI forecasts and their backtests, as `traction report` shows them.

@@ -30,7 +30,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let day = |flag: &str, text: &str| -> Result<(i64, String)> {
         let date = traction_domain::time::parse_date(text)
             .map_err(|e| Failure::Input(format!("{flag}: {e}")))?;
-        let at = traction_domain::time::start_of_day(date, &zone).map_err(Failure::Input)?;
+        let at = traction_domain::time::start_of_day(date, &zone)?;
         Ok((at, date.to_string()))
     };
     let from = day("--from", &args.from)?;

@@ -199,10 +199,8 @@ fn demo_sign_ins(store: &traction_store::SqliteStore) -> Result<()> {
     eprintln!("--demo: sign in at /login as one of these (the passwords are shown only now):");
     let actor = traction_store::Actor { user: "cli".into(), at: Some(now) };
     for (id, role) in chosen {
-        let password =
-            traction_server::auth::secret::generate_password().map_err(Failure::Runtime)?;
-        let hash =
-            traction_server::auth::secret::hash_password(&password).map_err(Failure::Runtime)?;
+        let password = traction_server::auth::secret::generate_password()?;
+        let hash = traction_server::auth::secret::hash_password(&password)?;
         store.set_password(&id, &hash, &actor, now)?;
         eprintln!("  {role:<8} {id:<24} {password}");
     }

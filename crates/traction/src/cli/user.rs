@@ -91,12 +91,12 @@ fn read_password() -> Result<String> {
         .read_line(&mut line)
         .map_err(|e| Failure::Runtime(format!("cannot read the password from stdin: {e}")))?;
     let password = line.trim_end_matches(['\n', '\r']).to_string();
-    secret::check_password(&password).map_err(Failure::Input)?;
+    secret::check_password(&password)?;
     Ok(password)
 }
 
 fn set_password(store: &SqliteStore, id: &str, password: &str, at: i64) -> Result<()> {
-    let hash = secret::hash_password(password).map_err(Failure::Runtime)?;
+    let hash = secret::hash_password(password)?;
     store.set_password(id, &hash, &cli_actor(at), at).map_err(|e| match e {
         traction_store::Error::NotFound => Failure::Input(format!("no such user {id:?}")),
         other => other.into(),
