@@ -1,10 +1,10 @@
 //! The metrics engine as the KPI layer's [`MetricSource`]: a KPI's actual value is a metric query
-//! over `[period start, at)` at grain `all`, restricted to the scope's owners with a `where`
-//! filter in the expression language (so a scope is just another filter, checked like any other).
+//! over `[period start, at)` at grain `all`, restricted to the scope's owners with a typed
+//! filter ([`Filter::owner_in`]: a scope is just another filter, checked like any other).
 
 use traction_domain::time::Micros;
-use traction_metrics::catalog::{Better, Kind, Metric, TargetKind, Unit};
-use traction_metrics::{Catalog, DimValue, Grain, Query};
+use traction_metrics::catalog::{Agg, Better, Indicator, Kind, Measure, Metric, TargetKind, Unit};
+use traction_metrics::{Catalog, DimValue, Filter, Grain, Query};
 use traction_store::SqliteStore;
 
 use crate::pace::Behaviour;
@@ -34,18 +34,26 @@ impl Engine<'_> {
         if measure.agg.is_additive() {
             return Ok(None);
         }
-        let quote = |text: &str| format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""));
-        let mut definition = format!(
-            "[metric.kpi_sample]\nlabel = \"sample\"\nkind = \"aggregate\"\nsource = {}\ntime = {}\n\
-             measure = \"count\"\nunit = \"count\"\nbetter = \"higher\"\nindicator = \"leading\"\n\
-             description = \"rows of a KPI's measure\"\n",
-            quote(measure.source.name()),
-            quote(&measure.time),
-        );
-        if let Some(filter) = &measure.filter {
-            definition.push_str(&format!("filter = {}\n", quote(&filter.to_string())));
-        }
-        let catalog = Catalog::load(&definition).map_err(|d| format!("{d}"))?;
+        // The count of the measure's rows, built from the checked measure itself.
+        let count = Metric {
+            name: "kpi_sample".into(),
+            label: "sample".into(),
+            unit: Unit::Count,
+            better: Better::Higher,
+            indicator: Indicator::Leading,
+            description: "rows of a KPI's measure".into(),
+            kind: Kind::Aggregate(Measure {
+                source: measure.source,
+                time: measure.time.clone(),
+                agg: Agg::Count,
+                of: None,
+                filter: measure.filter.clone(),
+                of_ty: None,
+            }),
+            drivers: Vec::new(),
+            target: TargetKind::Accumulating,
+        };
+        let catalog = Catalog::of_checked(vec![count]);
         let query = self.query("kpi_sample", owners, from, to, at);
         let result =
             traction_metrics::run(self.store, &catalog, &query).map_err(|e| e.to_string())?;
@@ -61,19 +69,9 @@ impl Engine<'_> {
         at: Micros,
     ) -> Query {
         let mut query = Query::new(metric, from, to, Grain::All, at);
-        query.filter = owners.map(owner_filter);
+        query.filter = owners.map(Filter::owner_in).unwrap_or_default();
         query
     }
-}
-
-/// `owner_id in ('a', 'b')`; quotes in ids are doubled, as the language escapes them.
-pub fn owner_filter(owners: &[String]) -> String {
-    if owners.is_empty() {
-        // A scope without users owns nothing.
-        return "owner_id is null and owner_id is not null".to_string();
-    }
-    let list: Vec<String> = owners.iter().map(|o| format!("'{}'", o.replace('\'', "''"))).collect();
-    format!("owner_id in ({})", list.join(", "))
 }
 
 /// Why no target can be set on a metric whose kind for targets is `none`.

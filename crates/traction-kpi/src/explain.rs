@@ -4,10 +4,10 @@
 
 use traction_domain::time::Micros;
 use traction_metrics::explain::{ExplainQuery, Explanation, Sentence, explain, sentence};
-use traction_metrics::{Catalog, Compare, DimValue};
+use traction_metrics::{Catalog, Compare, DimValue, Filter};
 use traction_store::{SqliteStore, Store};
 
-use crate::engine::{Engine, owner_filter};
+use crate::engine::Engine;
 use crate::report::{Names, stretch_label};
 use crate::scope::Scope;
 use crate::service::{Error, Kpis};
@@ -28,19 +28,18 @@ pub fn explain_for(
     let engine = Engine { store, catalog };
     let org = Kpis { store, metrics: &engine }.org()?;
     if let Some(owners) = org.owners(scope) {
-        let own = owner_filter(&owners);
-        query.filter = Some(match query.filter.take() {
-            Some(given) => format!("({given}) and {own}"),
-            None => own,
-        });
+        query.filter = std::mem::take(&mut query.filter).and(Filter::owner_in(&owners));
     }
     explain(store, catalog, &query).map_err(metrics_error)
 }
 
 fn metrics_error(e: traction_metrics::Error) -> Error {
     match e {
-        traction_metrics::Error::NotFound(m) => Error::NotFound(m),
-        traction_metrics::Error::Input(m) => Error::Invalid(m),
+        e @ (traction_metrics::Error::NotFound(_)
+        | traction_metrics::Error::UnknownMetric { .. }) => Error::NotFound(e.to_string()),
+        e @ (traction_metrics::Error::Input(_) | traction_metrics::Error::Where(_)) => {
+            Error::Invalid(e.to_string())
+        }
         traction_metrics::Error::Storage(m) => Error::Store(traction_store::Error::Storage(m)),
         traction_metrics::Error::Busy(m) => Error::Store(traction_store::Error::Busy(m)),
     }
@@ -107,7 +106,7 @@ pub fn why_named(
         to,
         compare,
         by: sentence_dim(catalog, metric).map(str::to_string),
-        filter: None,
+        filter: Filter::default(),
         at,
     };
     let explanation = explain_for(store, catalog, &query, scope)?;

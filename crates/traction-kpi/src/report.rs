@@ -8,10 +8,10 @@ use std::fmt::Write as _;
 use serde_json::{Value as Json, json};
 use traction_domain::time::{Micros, format_instant};
 use traction_metrics::catalog::{Indicator, Unit};
-use traction_metrics::{Catalog, Compare, FunnelQuery, FunnelRow, Grain, Query, Stretch};
+use traction_metrics::{Catalog, Compare, Filter, FunnelQuery, FunnelRow, Grain, Query, Stretch};
 use traction_store::{SqliteStore, Store};
 
-use crate::engine::{Engine, owner_filter};
+use crate::engine::Engine;
 use crate::scope::Scope;
 use crate::service::{Error, KpiRow, Kpis, LeaderRow, MetricSource};
 
@@ -224,7 +224,7 @@ pub fn build_with(
     let kpis = Kpis { store, metrics };
     let org = kpis.org()?;
     let owners = org.owners(&scope);
-    let filter = owners.as_deref().map(owner_filter);
+    let filter = owners.as_deref().map(Filter::owner_in).unwrap_or_default();
     // KPIs as they stand at the end of the range, or now if the range is not over.
     let at = to.0.min(now);
     let zone = traction_store::Store::workspace(store)?.zone;
@@ -232,7 +232,7 @@ pub fn build_with(
     // the leaderboard: the store's read connections serve both side by side.
     let names = Names::load(store)?;
     let (key, rest, why) = std::thread::scope(|threads| {
-        let key = threads.spawn(|| key_metrics(store, catalog, filter.as_ref(), from.0, to.0, at));
+        let key = threads.spawn(|| key_metrics(store, catalog, &filter, from.0, to.0, at));
         // The sentences on a third thread: each explanation is a few more queries per metric.
         let why = threads
             .spawn(|| explain_key_metrics(store, catalog, &scope, (from.0, to.0), at, &names));
@@ -291,7 +291,7 @@ fn rest_of_report(
     kpis: &Kpis<'_>,
     store: &SqliteStore,
     catalog: &Catalog,
-    filter: &Option<String>,
+    filter: &Filter,
     from: &(Micros, String),
     to: &(Micros, String),
     at: Micros,
@@ -351,7 +351,7 @@ type Rest = (Vec<FunnelRow>, Option<(String, Vec<LeaderRow>)>, Vec<(String, f64)
 fn key_metrics(
     store: &SqliteStore,
     catalog: &Catalog,
-    filter: Option<&String>,
+    filter: &Filter,
     from: Micros,
     to: Micros,
     at: Micros,
@@ -362,7 +362,7 @@ fn key_metrics(
     for name in KEY_METRICS {
         let Some(metric) = catalog.get(name) else { continue };
         let mut query = Query::new(name, from, to, Grain::All, at);
-        query.filter = filter.cloned();
+        query.filter = filter.clone();
         let value = match traction_metrics::run(store, catalog, &query) {
             Ok(result) => result.rows.first().and_then(|r| r.value),
             Err(e) => {

@@ -16,8 +16,8 @@ use traction_store::{SqliteStore, Store};
 
 use crate::Error;
 use crate::eval::{json_number, local_text, read_rows};
-use crate::expr;
-use crate::expr::compile::{Env, Param, compile_condition};
+use crate::expr::compile::{Env, Param};
+use crate::filter::Filter;
 use crate::source::{Placed, Source, SourceScope};
 
 /// A funnel query.
@@ -26,8 +26,8 @@ pub struct FunnelQuery {
     pub pipeline: Option<String>,
     pub from: Micros,
     pub to: Micros,
-    /// A filter on deals, in the expression language.
-    pub filter: Option<String>,
+    /// A filter on deals.
+    pub filter: Filter,
     pub at: Micros,
 }
 
@@ -94,11 +94,7 @@ pub fn funnel(store: &SqliteStore, query: &FunnelQuery) -> Result<FunnelResult, 
     let scope = SourceScope::placed(Source::Entity(Entity::Deals), Placed::Unbucketed);
     let mut params: Vec<Param> = Vec::new();
     let mut cond = format!("t.created_at >= {} AND t.created_at < {}", query.from, query.to);
-    if let Some(text) = query.filter.as_deref().filter(|t| !t.trim().is_empty()) {
-        let parsed =
-            expr::parse(text).map_err(|e| Error::Input(format!("where: {}", e.render(text))))?;
-        let f = compile_condition(&parsed, &scope, &env)
-            .map_err(|e| Error::Input(format!("where: {}", e.render(text))))?;
+    if let Some(f) = query.filter.compile(&scope, &env)? {
         cond.push_str(&format!(" AND ({})", f.sql));
         params.extend(f.params);
     }

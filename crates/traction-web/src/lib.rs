@@ -233,11 +233,15 @@ impl From<traction_store::Error> for WebError {
 
 impl From<traction_metrics::Error> for WebError {
     fn from(e: traction_metrics::Error) -> WebError {
-        match e {
-            traction_metrics::Error::Input(m) => WebError::bad(m),
-            traction_metrics::Error::NotFound(m) => WebError::not_found(m),
-            traction_metrics::Error::Storage(m) => WebError::internal(m),
-            traction_metrics::Error::Busy(m) => WebError::busy(m),
+        use traction_metrics::ErrorKind;
+        if let traction_metrics::Error::Storage(m) = e {
+            return WebError::internal(m);
+        }
+        match e.kind() {
+            ErrorKind::Input => WebError::bad(e.to_string()),
+            ErrorKind::NotFound => WebError::not_found(e.to_string()),
+            ErrorKind::Busy => WebError::busy(e.to_string()),
+            ErrorKind::Storage => WebError::internal(e.to_string()),
         }
     }
 }

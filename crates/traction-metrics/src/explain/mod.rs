@@ -45,8 +45,8 @@ pub struct ExplainQuery {
     pub compare: Compare,
     /// Split into segments along this dimension.
     pub by: Option<String>,
-    /// A `where` filter (and a scope's `owner_id in (…)`), in the expression language.
-    pub filter: Option<String>,
+    /// A `where` filter (and a scope's owners).
+    pub filter: crate::Filter,
     /// The clock: a range in progress is compared like for like (the same stretch of the
     /// compared range).
     pub at: Micros,

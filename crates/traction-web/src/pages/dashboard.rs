@@ -11,14 +11,14 @@ use axum::response::Response;
 use jiff::ToSpan;
 use maud::{Markup, html};
 use traction_domain::time::Micros;
-use traction_kpi::engine::{Engine, owner_filter};
+use traction_kpi::engine::Engine;
 use traction_kpi::pace::Behaviour;
 use traction_kpi::period::{Grain as KGrain, PeriodKind, period_range};
 use traction_kpi::report::{Report, build};
 use traction_kpi::scope::{Org, Scope};
 use traction_kpi::service::{KpiRow, Kpis};
 use traction_metrics::catalog::{Indicator, Unit};
-use traction_metrics::{Compare, DimValue, Grain, Query};
+use traction_metrics::{Compare, DimValue, Filter, Grain, Query};
 use traction_server::AppState;
 use traction_store::SqliteStore;
 
@@ -277,7 +277,7 @@ fn tile(
     // progress 1 November → 3 November 15:00 against 1 December → now.
     let (previous, compared_label) = if at > pstart {
         let mut q = Query::new(&t.metric, pstart, pend, Grain::All, at);
-        q.filter = owners.as_deref().map(owner_filter);
+        q.filter = owners.as_deref().map(Filter::owner_in).unwrap_or_default();
         // A comparison that cannot be made leaves the tile without a change, not the page broken.
         match traction_metrics::run_compared(store, engine.catalog, &q, Compare::Previous) {
             Ok((value, (lo, hi))) => (
@@ -392,7 +392,7 @@ fn chosen_card(
         // A metric deleted since it was chosen is skipped, not an error on the dashboard.
         let Some(metric) = catalog.get(name) else { continue };
         let mut query = Query::new(name, *start, *end, Grain::All, at);
-        query.filter = owners.map(owner_filter);
+        query.filter = owners.map(Filter::owner_in).unwrap_or_default();
         // A count or a sum over nothing is 0; an average of nothing has no value.
         let accumulating = matches!(
             traction_kpi::service::MetricSource::behaviour(engine, name),
@@ -605,12 +605,12 @@ fn trends(
     for (metric, bars) in [("revenue_won", false), ("activities", true), ("leads_created", true)] {
         let Some(def) = catalog.get(metric) else { continue };
         let mut q = Query::new(metric, from, to, Grain::Day, at);
-        q.filter = owners.map(owner_filter);
+        q.filter = owners.map(Filter::owner_in).unwrap_or_default();
         q.compare = Some(Compare::Yoy);
         let result = match traction_metrics::run(store, catalog, &q) {
             Ok(r) => r,
             // A metric whose records have no owner cannot take a scope: leave it out.
-            Err(traction_metrics::Error::Input(_)) => continue,
+            Err(e) if e.kind() == traction_metrics::ErrorKind::Input => continue,
             Err(e) => return Err(e.into()),
         };
         let mut now_values = std::collections::BTreeMap::new();
@@ -655,7 +655,7 @@ fn heatmap(
     if catalog.get("deals_won").is_some() {
         let mut q = Query::new("deals_won", from, to, Grain::All, at);
         q.by = vec!["weekday".into(), "hour_of_day".into()];
-        q.filter = owners.map(owner_filter);
+        q.filter = owners.map(Filter::owner_in).unwrap_or_default();
         for r in traction_metrics::run(store, catalog, &q)?.rows {
             if let [DimValue::Int(d), DimValue::Int(h)] = r.dims.as_slice()
                 && (1..=7).contains(d)

@@ -216,11 +216,6 @@ pub fn names_of(store: &SqliteStore, entity: Entity) -> Result<BTreeMap<String, 
     Ok(out)
 }
 
-/// A text literal of the expression language (quotes doubled).
-pub fn quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
 /// A metric's value per bucket label over `[from, to)` for the records of `owners` (`None`:
 /// everyone), as of `at`: what a chart of actuals needs.
 #[allow(clippy::too_many_arguments)]
@@ -239,7 +234,7 @@ pub fn values_by_period(
         return Ok(out);
     }
     let mut q = traction_metrics::Query::new(metric, from, to, grain, at);
-    q.filter = owners.map(traction_kpi::engine::owner_filter);
+    q.filter = owners.map(traction_metrics::Filter::owner_in).unwrap_or_default();
     for r in traction_metrics::run(store, catalog, &q)?.rows {
         if let (Some(p), Some(v)) = (r.period, r.value) {
             out.insert(p, v);

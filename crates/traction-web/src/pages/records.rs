@@ -19,7 +19,7 @@ use traction_domain::time::{Micros, parse_date};
 use traction_domain::{Entity, Record, Value};
 use traction_metrics::buckets::Buckets;
 use traction_metrics::catalog::Unit;
-use traction_metrics::{DimValue, Grain, Query};
+use traction_metrics::{DimValue, Filter, Grain, Query};
 use traction_server::AppState;
 use traction_store::{Condition, ListQuery, SqliteStore, Store};
 
@@ -352,7 +352,7 @@ pub(super) fn pager(next: Option<String>) -> Markup {
 fn figure(
     state: &AppState,
     metric: &str,
-    filter: Option<String>,
+    filter: Filter,
     (from, to): (Micros, Micros),
     at: Micros,
 ) -> Result<Option<f64>> {
@@ -369,7 +369,7 @@ fn figures_by(
     state: &AppState,
     metric: &str,
     dim: &str,
-    filter: Option<String>,
+    filter: Filter,
     at: Micros,
 ) -> Result<Option<BTreeMap<String, f64>>> {
     if state.catalog.get(metric).is_none() {
@@ -558,10 +558,11 @@ fn customers_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
                 && named
                 && readable)
         };
-        let mut ranking: Vec<(String, f64)> = figures_by(state, "revenue", "account", None, now)?
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+        let mut ranking: Vec<(String, f64)> =
+            figures_by(state, "revenue", "account", Filter::everything(), now)?
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
         // Highest first; equal revenue by id, so pages are stable.
         ranking.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let mut rows = Vec::new();
@@ -616,7 +617,7 @@ fn customers_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
     let mut figures = Vec::with_capacity(rows.len());
     for a in &rows {
         let id = text(a, "id");
-        let filter = Some(format!("account_id = {}", quote(id)));
+        let filter = Filter::text_is("account_id", id);
         let orders = figure(state, "orders", filter.clone(), (0, END_OF_TIME), now)?;
         let revenue = figure(state, "revenue", filter, (0, END_OF_TIME), now)?;
         let last = store.recent(
@@ -737,16 +738,16 @@ fn customer_page(
         &contacts[..contacts.len().min(RELATED)],
         now,
     )?;
-    let filter = format!("account_id = {}", quote(id));
-    let revenue = figure(state, "revenue", Some(filter.clone()), (0, END_OF_TIME), now)?;
-    let order_count = figure(state, "orders", Some(filter.clone()), (0, END_OF_TIME), now)?;
-    let revenue_won = figure(state, "revenue_won", Some(filter.clone()), (0, END_OF_TIME), now)?;
+    let filter = Filter::text_is("account_id", id);
+    let revenue = figure(state, "revenue", filter.clone(), (0, END_OF_TIME), now)?;
+    let order_count = figure(state, "orders", filter.clone(), (0, END_OF_TIME), now)?;
+    let revenue_won = figure(state, "revenue_won", filter.clone(), (0, END_OF_TIME), now)?;
 
     let (from, to, buckets) = last_months(&ws, now)?;
     let mut monthly = BTreeMap::new();
     if state.catalog.get("revenue").is_some() {
         let mut q = Query::new("revenue", from, to, Grain::Month, now);
-        q.filter = Some(filter);
+        q.filter = filter;
         for row in traction_metrics::run(store, &state.catalog, &q)?.rows {
             if let (Some(p), Some(v)) = (row.period, row.value) {
                 monthly.insert(p, v);
@@ -1403,10 +1404,10 @@ fn campaigns_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
         page_link("/campaigns", params, ("after", text(&rows[limit - 1], "id")))
     });
     // One query per figure, by campaign, over all time.
-    let spent = figures_by(state, "costs", "campaign", None, now)?;
-    let leads = figures_by(state, "leads_created", "campaign", None, now)?;
-    let won = figures_by(state, "revenue_won", "campaign", None, now)?;
-    let roi = figures_by(state, "campaign_roi", "campaign", None, now)?;
+    let spent = figures_by(state, "costs", "campaign", Filter::everything(), now)?;
+    let leads = figures_by(state, "leads_created", "campaign", Filter::everything(), now)?;
+    let won = figures_by(state, "revenue_won", "campaign", Filter::everything(), now)?;
+    let roi = figures_by(state, "campaign_roi", "campaign", Filter::everything(), now)?;
     let roi_unit = state.catalog.get("campaign_roi").map_or(Unit::Ratio, |m| m.unit);
     let any = filtered(params, &["channel"]);
     let none_yet =
@@ -1480,7 +1481,7 @@ fn campaign_page(
     let store = state.store.as_ref();
     let ws = Ws::load(store, req)?;
     let campaign = find(store, Entity::Campaigns, id)?;
-    let filter = Some(format!("campaign_id = {}", quote(id)));
+    let filter = Filter::text_is("campaign_id", id);
     let spent = figure(state, "costs", filter.clone(), (0, END_OF_TIME), now)?;
     let won = figure(state, "revenue_won", filter.clone(), (0, END_OF_TIME), now)?;
     let roi = figure(state, "campaign_roi", filter.clone(), (0, END_OF_TIME), now)?;
@@ -1595,14 +1596,14 @@ fn costs_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
     let (from, to) = date_range(params)?;
     let cursor = before_param(params, Entity::Costs, "incurred_on")?;
     let mut filters: Vec<(&str, Value)> = Vec::new();
-    let mut expr = Vec::new();
+    let mut expr = Filter::everything();
     if let Some(c) = &category {
         filters.push(("category", Value::Text(c.clone())));
-        expr.push(format!("category = {}", quote(c)));
+        expr = expr.and(Filter::text_is("category", c));
     }
     if let Some(c) = &campaign {
         filters.push(("campaign_id", Value::Text(c.clone())));
-        expr.push(format!("campaign_id = {}", quote(c)));
+        expr = expr.and(Filter::text_is("campaign_id", c));
     }
     let scope = read_scope(req, Entity::Costs);
     let mut sql = Vec::new();
@@ -1628,10 +1629,9 @@ fn costs_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
     });
     // The total of every matching cost (not just this page), from the metrics engine.
     if let Some(owners) = &scope.owners {
-        expr.push(format!("(owner_id is null or {})", traction_kpi::engine::owner_filter(owners)));
+        expr = expr.and(Filter::owner_in_or_unowned(owners));
     }
-    let filter = (!expr.is_empty()).then(|| expr.join(" and "));
-    let total = figure(state, "costs", filter, day_span(from, to, &ws)?, now)?;
+    let total = figure(state, "costs", expr, day_span(from, to, &ws)?, now)?;
     let campaigns = names_of(store, Entity::Campaigns)?;
     let any = filtered(params, &["category", "campaign", "from", "to"]);
     let none_yet = rows.is_empty() && !any && cursor.is_none() && store.count(Entity::Costs)? == 0;

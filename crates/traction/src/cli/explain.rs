@@ -76,7 +76,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         to: instant("to", &args.to)?,
         compare,
         by,
-        filter: args.filter,
+        filter: super::metric::where_filter(args.filter.as_deref())?,
         at: ctx.now(&store)?,
     };
     let explanation = traction_kpi::explain::explain_for(&store, &catalog, &query, &scope)

@@ -111,15 +111,24 @@ pub struct FunnelArgs {
     pub filter: Option<String>,
 }
 
-fn engine_error(e: traction_metrics::Error) -> Failure {
+/// The engine's error as the command's: what the user fixes is bad input (exit 2).
+pub fn engine_error(e: traction_metrics::Error) -> Failure {
+    use traction_metrics::ErrorKind;
     match e {
-        traction_metrics::Error::Input(m) | traction_metrics::Error::NotFound(m) => {
-            Failure::Input(m)
-        }
         traction_metrics::Error::Storage(m) | traction_metrics::Error::Busy(m) => {
             Failure::Runtime(m)
         }
+        e => match e.kind() {
+            ErrorKind::Input | ErrorKind::NotFound => Failure::Input(e.to_string()),
+            ErrorKind::Busy | ErrorKind::Storage => Failure::Runtime(e.to_string()),
+        },
     }
+}
+
+/// The `--where` as written, parsed once here.
+pub fn where_filter(text: Option<&str>) -> Result<traction_metrics::Filter> {
+    traction_metrics::Filter::parse(text.unwrap_or_default())
+        .map_err(|e| engine_error(traction_metrics::Error::Where(e)))
 }
 
 /// The built-in catalog, with a user's definitions file over it when one is given.
@@ -181,7 +190,7 @@ pub fn run_metric(ctx: &Context, args: MetricArgs) -> Result<()> {
         to: instant("to", &args.to, &store)?,
         grain,
         by: args.by.as_deref().map(parse_by).unwrap_or_default(),
-        filter: args.filter,
+        filter: where_filter(args.filter.as_deref())?,
         compare,
         at: ctx.now(&store)?,
     };
@@ -409,7 +418,7 @@ pub fn run_funnel(ctx: &Context, args: FunnelArgs) -> Result<()> {
         pipeline: args.pipeline,
         from: instant("from", &args.from, &store)?,
         to: instant("to", &args.to, &store)?,
-        filter: args.filter,
+        filter: where_filter(args.filter.as_deref())?,
         at: ctx.now(&store)?,
     };
     let result = traction_metrics::funnel(&store, &query).map_err(engine_error)?;
