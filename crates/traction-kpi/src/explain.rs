@@ -30,19 +30,7 @@ pub fn explain_for(
     if let Some(owners) = org.owners(scope) {
         query.filter = std::mem::take(&mut query.filter).and(Filter::owner_in(&owners));
     }
-    explain(store, catalog, &query).map_err(metrics_error)
-}
-
-fn metrics_error(e: traction_metrics::Error) -> Error {
-    match e {
-        e @ (traction_metrics::Error::NotFound(_)
-        | traction_metrics::Error::UnknownMetric { .. }) => Error::NotFound(e.to_string()),
-        e @ (traction_metrics::Error::Input(_) | traction_metrics::Error::Where(_)) => {
-            Error::Invalid(e.to_string())
-        }
-        traction_metrics::Error::Storage(m) => Error::Store(traction_store::Error::Storage(m)),
-        traction_metrics::Error::Busy(m) => Error::Store(traction_store::Error::Busy(m)),
-    }
+    Ok(explain(store, catalog, &query)?)
 }
 
 /// The dimension a sentence splits a metric along: the first of [`SENTENCE_DIMS`] that applies
@@ -70,6 +58,17 @@ pub fn segment_name(names: &Names, dim: &str, key: &DimValue) -> String {
     }
 }
 
+/// A change to explain in one sentence: a metric over `[from, to)` against the range
+/// `compare` takes, for a scope, as of `at`.
+#[derive(Clone, Copy, Debug)]
+pub struct Change<'a> {
+    pub metric: &'a str,
+    pub range: (Micros, Micros),
+    pub compare: Compare,
+    pub scope: &'a Scope,
+    pub at: Micros,
+}
+
 /// Why a metric moved between `[from, to)` and the range `compare` takes, for a scope, in one
 /// sentence ("Revenue won −£12,400 (−8.1%) against October: fewer deals won (−£15,100;
 /// 31 → 27), partly offset by higher average deal size (+£2,700; …); most in owner Ana
@@ -78,28 +77,20 @@ pub fn segment_name(names: &Names, dim: &str, key: &DimValue) -> String {
 pub fn why(
     store: &SqliteStore,
     catalog: &Catalog,
-    metric: &str,
-    (from, to): (Micros, Micros),
-    compare: Compare,
-    scope: &Scope,
-    at: Micros,
+    change: &Change<'_>,
 ) -> Result<(Explanation, Sentence), Error> {
     let names = Names::load(store)?;
-    why_named(store, catalog, metric, (from, to), compare, scope, at, &names)
+    why_named(store, catalog, change, &names)
 }
 
 /// [`why`] with the names already loaded (a report explains several metrics).
-#[allow(clippy::too_many_arguments)]
 pub fn why_named(
     store: &SqliteStore,
     catalog: &Catalog,
-    metric: &str,
-    (from, to): (Micros, Micros),
-    compare: Compare,
-    scope: &Scope,
-    at: Micros,
+    change: &Change<'_>,
     names: &Names,
 ) -> Result<(Explanation, Sentence), Error> {
+    let Change { metric, range: (from, to), compare, scope, at } = *change;
     let query = ExplainQuery {
         metric: metric.to_string(),
         from,

@@ -241,8 +241,9 @@ pub fn build_with(
             let kpi_rows = kpis.status_where(at, |target, (start, end)| {
                 target.scope == scope && start < to.0 && end > from.0
             })?;
-            let rest =
-                rest_of_report(&kpis, store, catalog, &filter, &from, &to, at, &zone, &kpi_rows)?;
+            let part =
+                Part { store, catalog, filter: &filter, from: &from, to: &to, at, zone: &zone };
+            let rest = rest_of_report(&kpis, &part, &kpi_rows)?;
             Ok::<_, Error>((kpi_rows, rest))
         })();
         (key.join(), rest, why.join())
@@ -286,18 +287,8 @@ pub fn build_with(
 
 /// The funnel, the leaderboard of the scope's first team or company target, and revenue won per
 /// week, with notes on what was left out.
-#[allow(clippy::too_many_arguments)]
-fn rest_of_report(
-    kpis: &Kpis<'_>,
-    store: &SqliteStore,
-    catalog: &Catalog,
-    filter: &Filter,
-    from: &(Micros, String),
-    to: &(Micros, String),
-    at: Micros,
-    zone: &jiff::tz::TimeZone,
-    kpi_rows: &[KpiRow],
-) -> Result<Rest, Error> {
+fn rest_of_report(kpis: &Kpis<'_>, part: &Part<'_>, kpi_rows: &[KpiRow]) -> Result<Rest, Error> {
+    let Part { store, catalog, filter, from, to, at, zone } = *part;
     let mut notes = Vec::new();
     let funnel = traction_metrics::funnel(
         store,
@@ -341,6 +332,19 @@ fn rest_of_report(
         Vec::new()
     };
     Ok((funnel, leaderboard, trend, notes))
+}
+
+/// What each part of a report reads: the store and the catalog, the scope's filter, the range
+/// (instants with their labels) and the clock, in the workspace zone.
+#[derive(Clone, Copy)]
+struct Part<'a> {
+    store: &'a SqliteStore,
+    catalog: &'a Catalog,
+    filter: &'a Filter,
+    from: &'a (Micros, String),
+    to: &'a (Micros, String),
+    at: Micros,
+    zone: &'a jiff::tz::TimeZone,
 }
 
 /// The funnel, the leaderboard and the weekly trend, with notes.
@@ -415,17 +419,9 @@ fn explain_key_metrics(
         if !has_tree && crate::explain::sentence_dim(catalog, name).is_none() {
             return None;
         }
-        let (explanation, said) = crate::explain::why_named(
-            store,
-            catalog,
-            name,
-            range,
-            Compare::Previous,
-            scope,
-            at,
-            names,
-        )
-        .ok()?;
+        let change =
+            crate::explain::Change { metric: name, range, compare: Compare::Previous, scope, at };
+        let (explanation, said) = crate::explain::why_named(store, catalog, &change, names).ok()?;
         explanation
             .change
             .is_some_and(|c| c != 0.0)

@@ -13,7 +13,7 @@ use traction_domain::time::{Micros, format_instant, start_of_day, to_zoned};
 use traction_domain::{Entity, Record, Value};
 use traction_kpi::Calendar;
 use traction_kpi::scope::{Org, Scope};
-use traction_kpi::service::{Actual, Kpis};
+use traction_kpi::service::{Actual, DayCheck, Kpis, MetricRequest};
 use traction_store::monitor::{
     Channel, Evaluation, Instance, InstanceUpdate, NewNotification, Rule, Silence,
 };
@@ -341,6 +341,7 @@ fn conditions(
                 crate::rule::Window::Trailing(secs) => at - secs * 1_000_000,
                 crate::rule::Window::Period => month_start(ctx, at)?,
             };
+            let request = MetricRequest::new(metric, owners.as_deref(), (from, at), at);
             let condition = |key: String, what: String, actual: &Actual, url: String| {
                 let enough = match (min_sample, actual.sample) {
                     (Some(n), Some(sample)) => sample >= *n as f64,
@@ -364,22 +365,14 @@ fn conditions(
             };
             match by {
                 None => {
-                    let actual = ctx
-                        .kpis
-                        .metrics
-                        .actual(metric, owners.as_deref(), from, at, at)
-                        .map_err(Error::Invalid)?;
+                    let actual = ctx.kpis.metrics.actual(&request)?;
                     let url = format!("/explore?metric={metric}");
                     Ok(vec![condition(scope.to_string(), scope.to_string(), &actual, url)])
                 }
                 // One instance per value of the dimension seen in the window (spec: monitoring.md,
                 // threshold `by`); a value no longer seen resolves like any key not seen.
                 Some(dim) => {
-                    let groups = ctx
-                        .kpis
-                        .metrics
-                        .actual_by(metric, dim, owners.as_deref(), from, at, at)
-                        .map_err(Error::Invalid)?;
+                    let groups = ctx.kpis.metrics.actual_by(&request, dim)?;
                     Ok(groups
                         .into_iter()
                         .map(|(group, actual)| {
@@ -396,12 +389,12 @@ fn conditions(
         RuleSpec::Anomaly { metric, scope, level } => {
             let scope = Scope::parse(scope).map_err(Error::Invalid)?;
             let owners = org.owners(&scope);
-            let checked = ctx
-                .kpis
-                .metrics
-                .last_day_against_forecast(metric, owners.as_deref(), at, *level)
-                .map_err(Error::Invalid)?;
-            let Some((day, value, low, high)) = checked else {
+            // A source that makes no forecasts can check nothing, like one without history.
+            let checked = match ctx.kpis.metrics.forecasts() {
+                Some(f) => f.last_day_against_forecast(metric, owners.as_deref(), at, *level)?,
+                None => None,
+            };
+            let Some(DayCheck { day, value, low, high }) = checked else {
                 return Err(Error::Invalid(format!(
                     "{metric} for {scope} cannot be forecast yet (a forecast needs at least 8 weeks of daily history; `traction forecast {metric}` says how much there is)"
                 )));
@@ -421,8 +414,8 @@ fn conditions(
             // The explanation of the change (monitoring.md), only when it fires: it costs a few
             // metric queries.
             if holds
-                && let Some(why) =
-                    ctx.kpis.metrics.explain_last_day(metric, &scope, at).map_err(Error::Invalid)?
+                && let Some(forecasts) = ctx.kpis.metrics.forecasts()
+                && let Some(why) = forecasts.explain_last_day(metric, &scope, at)?
             {
                 summary.push_str(". ");
                 summary.push_str(&why);

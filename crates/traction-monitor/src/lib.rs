@@ -23,34 +23,22 @@ pub mod rule;
 pub mod schedule;
 pub mod silence;
 
-use std::fmt;
-
 /// Why a monitoring operation failed.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The input is at fault (unknown target, metric, channel; a bad duration): nothing changed.
+    #[error("{0}")]
     Invalid(String),
     /// No such rule, channel, silence or notification.
+    #[error("{0}")]
     NotFound(String),
+    /// A figure a rule needs could not be computed, or its metric cannot be watched so (the
+    /// KPI layer's own error says which and why).
+    #[error(transparent)]
+    Kpi(traction_kpi::service::Error),
     /// The store refused or failed.
-    Store(traction_store::Error),
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Invalid(m) | Error::NotFound(m) => f.write_str(m),
-            Error::Store(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<traction_store::Error> for Error {
-    fn from(e: traction_store::Error) -> Error {
-        Error::Store(e)
-    }
+    #[error("{0}")]
+    Store(#[from] traction_store::Error),
 }
 
 impl From<traction_kpi::service::Error> for Error {
@@ -59,6 +47,7 @@ impl From<traction_kpi::service::Error> for Error {
             traction_kpi::service::Error::Invalid(m) => Error::Invalid(m),
             traction_kpi::service::Error::NotFound(m) => Error::NotFound(m),
             traction_kpi::service::Error::Store(e) => Error::Store(e),
+            e => Error::Kpi(e),
         }
     }
 }

@@ -288,7 +288,7 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
                 .metric
                 .clone()
                 .ok_or_else(|| Error::Invalid("a threshold rule needs --metric M".into()))?;
-            kpis.metrics.behaviour(&metric).map_err(Error::Invalid)?;
+            kpis.metrics.behaviour(&metric)?;
             let by = match input.by.as_deref().map(str::trim) {
                 None => None,
                 Some("") => {
@@ -298,7 +298,7 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
                     ));
                 }
                 Some(dim) => {
-                    kpis.metrics.check_by(&metric, dim).map_err(Error::Invalid)?;
+                    kpis.metrics.check_by(&metric, dim)?;
                     Some(dim.to_string())
                 }
             };
@@ -382,7 +382,7 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
                 .clone()
                 .ok_or_else(|| Error::Invalid("an anomaly rule needs --metric M".into()))?;
             // A day's forecast adds buckets up: counts and sums only (spec: Forecasts).
-            if kpis.metrics.behaviour(&metric).map_err(Error::Invalid)? != Behaviour::Accumulating {
+            if kpis.metrics.behaviour(&metric)? != Behaviour::Accumulating {
                 return Err(Error::Invalid(format!(
                     "--metric {metric}: an anomaly rule watches a count or a sum (its daily values are forecast); for a ratio or an average use a threshold rule"
                 )));

@@ -24,7 +24,7 @@ use crate::auth::Principal;
 use crate::error::{ApiError, Detail, Result};
 
 /// The engine's error as the API's, by kind (never by reading its text).
-fn engine_error(e: traction_metrics::Error) -> ApiError {
+pub(super) fn engine_error(e: traction_metrics::Error) -> ApiError {
     use traction_metrics::ErrorKind;
     match (e.kind(), e) {
         (_, traction_metrics::Error::Storage(message)) => ApiError::Internal(message),
@@ -146,12 +146,10 @@ pub(crate) async fn explain(
         let by: Vec<String> = query.by.iter().cloned().collect();
         let restricted = restrict(&principal, &mut query.filter, &by);
         traction_kpi::explain::explain_for(&sqlite, &catalog, &query, &scope).map_err(|e| match e {
-            traction_kpi::service::Error::Invalid(message) => {
-                let e = traction_metrics::Error::Input(message);
-                if restricted { restricted_error(&principal, e) } else { engine_error(e) }
+            traction_kpi::service::Error::Metrics(e) if restricted => {
+                restricted_error(&principal, e)
             }
-            traction_kpi::service::Error::NotFound(message) => ApiError::NotFound(message),
-            traction_kpi::service::Error::Store(e) => e.into(),
+            e => super::kpis::kpi_error(e),
         })
     })
     .await??;

@@ -36,6 +36,12 @@ pub fn monitor_error(e: traction_monitor::Error) -> ApiError {
             ApiError::invalid(m, details.unwrap_or_default())
         }
         traction_monitor::Error::NotFound(m) => ApiError::NotFound(m),
+        // A figure a rule needs that cannot be computed is the rule's fault, as it always was.
+        e @ traction_monitor::Error::Kpi(_) => {
+            let m = e.to_string();
+            let details = field_of(&m).map(|f| vec![Detail::field(&f, m.clone())]);
+            ApiError::invalid(m, details.unwrap_or_default())
+        }
         traction_monitor::Error::Store(e) => e.into(),
     }
 }

@@ -199,6 +199,7 @@ fn monitor_error(e: traction_monitor::Error) -> Failure {
         traction_monitor::Error::Invalid(m) | traction_monitor::Error::NotFound(m) => {
             Failure::Input(m)
         }
+        traction_monitor::Error::Kpi(e) => super::kpi::kpi_error(e),
         traction_monitor::Error::Store(e) => e.into(),
     }
 }
