@@ -51,10 +51,11 @@ pub use buckets::Grain;
 pub use catalog::{Catalog, Diagnostic, Diagnostics, Metric};
 pub use eval::{
     MetricResult, Row, Stretch, json_number, local_text, quantile, relative_change, run,
-    run_compared, trimmed_mean,
+    run_compared, run_in, trimmed_mean, workspace_env,
 };
+pub use expr::compile::Env;
 pub use filter::{Filter, FilterError, Origin};
-pub use funnel::{FunnelQuery, FunnelResult, FunnelRow, funnel};
+pub use funnel::{FunnelQuery, FunnelResult, FunnelRow, funnel, funnel_in};
 pub use plan::{Compare, Query, parse_by};
 pub use sql::DimValue;
 

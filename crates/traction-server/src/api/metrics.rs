@@ -98,11 +98,12 @@ pub(crate) async fn metric(
     let sqlite = state.store.clone();
     let now = (state.clock)();
     let result = tokio::task::spawn_blocking(move || {
-        let zone = sqlite.workspace_zone()?;
-        let mut query = traction_metrics::params::metric_query(&name, &params, &zone, now)
+        // The workspace is read once: the dates are read in its zone, the query run in it.
+        let env = traction_metrics::workspace_env(&sqlite).map_err(engine_error)?;
+        let mut query = traction_metrics::params::metric_query(&name, &params, &env.zone, now)
             .map_err(engine_error)?;
         let restricted = restrict(&principal, &mut query.filter, &query.by);
-        traction_metrics::run(&sqlite, &catalog, &query).map_err(|e| match restricted {
+        traction_metrics::run_in(&sqlite, &catalog, &query, &env).map_err(|e| match restricted {
             true => restricted_error(&principal, e),
             false => engine_error(e),
         })
@@ -165,11 +166,11 @@ pub(crate) async fn funnel(
     let sqlite = state.store.clone();
     let now = (state.clock)();
     let result = tokio::task::spawn_blocking(move || {
-        let zone = sqlite.workspace_zone()?;
-        let mut query =
-            traction_metrics::params::funnel_query(&params, &zone, now).map_err(engine_error)?;
+        let env = traction_metrics::workspace_env(&sqlite).map_err(engine_error)?;
+        let mut query = traction_metrics::params::funnel_query(&params, &env.zone, now)
+            .map_err(engine_error)?;
         let restricted = restrict(&principal, &mut query.filter, &[]);
-        traction_metrics::funnel(&sqlite, &query).map_err(|e| match restricted {
+        traction_metrics::funnel_in(&sqlite, &query, &env).map_err(|e| match restricted {
             true => restricted_error(&principal, e),
             false => engine_error(e),
         })

@@ -16,7 +16,7 @@ use traction_metrics::catalog::Unit;
 use traction_metrics::{
     Catalog, Compare, FunnelQuery, FunnelResult, Grain, MetricResult, Query, parse_by,
 };
-use traction_store::{SqliteStore, Store};
+use traction_store::SqliteStore;
 
 use super::{Context, Failure, Result};
 use crate::output::{Format, Table};
@@ -170,9 +170,9 @@ pub fn workspace_catalog(store: &SqliteStore, file: Option<&Path>) -> Result<Cat
     }
 }
 
-fn instant(flag: &str, text: &str, store: &SqliteStore) -> Result<i64> {
-    let zone = store.workspace()?.zone;
-    parse_instant(text, &zone).map_err(|e| Failure::Input(format!("--{flag}: {e}")))
+/// A flag's date or timestamp, read in the workspace's zone.
+fn instant(flag: &str, text: &str, zone: &jiff::tz::TimeZone) -> Result<i64> {
+    parse_instant(text, zone).map_err(|e| Failure::Input(format!("--{flag}: {e}")))
 }
 
 pub fn run_metric(ctx: &Context, args: MetricArgs) -> Result<()> {
@@ -184,18 +184,20 @@ pub fn run_metric(ctx: &Context, args: MetricArgs) -> Result<()> {
     };
     let store = ctx.store()?;
     let catalog = workspace_catalog(&store, args.metrics.as_deref())?;
+    // The workspace is read once: the flags are read in its zone and the query run in it.
+    let env = traction_metrics::workspace_env(&store).map_err(engine_error)?;
     let query = Query {
         metric: args.name,
-        from: instant("from", &args.from, &store)?,
-        to: instant("to", &args.to, &store)?,
+        from: instant("from", &args.from, &env.zone)?,
+        to: instant("to", &args.to, &env.zone)?,
         grain,
         by: args.by.as_deref().map(parse_by).unwrap_or_default(),
         filter: where_filter(args.filter.as_deref())?,
         compare,
-        at: ctx.now(&store)?,
+        at: ctx.now_in(&env.zone)?,
     };
-    let result = traction_metrics::run(&store, &catalog, &query).map_err(engine_error)?;
-    let currency = store.workspace()?.currency;
+    let result = traction_metrics::run_in(&store, &catalog, &query, &env).map_err(engine_error)?;
+    let currency = env.currency;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {
@@ -414,14 +416,15 @@ fn save_definition(
 pub fn run_funnel(ctx: &Context, args: FunnelArgs) -> Result<()> {
     let format = ctx.format()?;
     let store = ctx.store()?;
+    let env = traction_metrics::workspace_env(&store).map_err(engine_error)?;
     let query = FunnelQuery {
         pipeline: args.pipeline,
-        from: instant("from", &args.from, &store)?,
-        to: instant("to", &args.to, &store)?,
+        from: instant("from", &args.from, &env.zone)?,
+        to: instant("to", &args.to, &env.zone)?,
         filter: where_filter(args.filter.as_deref())?,
-        at: ctx.now(&store)?,
+        at: ctx.now_in(&env.zone)?,
     };
-    let result = traction_metrics::funnel(&store, &query).map_err(engine_error)?;
+    let result = traction_metrics::funnel_in(&store, &query, &env).map_err(engine_error)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {
