@@ -16,7 +16,7 @@ use traction_kpi::pace::Behaviour;
 use traction_kpi::period::{Grain as KGrain, PeriodKind, period_range};
 use traction_kpi::report::{Report, build};
 use traction_kpi::scope::{Org, Scope};
-use traction_kpi::service::{KpiRow, Kpis};
+use traction_kpi::service::{KpiRow, Kpis, MetricRequest};
 use traction_metrics::catalog::{Indicator, Unit};
 use traction_metrics::{Compare, DimValue, Filter, Grain, Query};
 use traction_server::AppState;
@@ -119,9 +119,18 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
                 |metric: &str| chosen.split(',').position(|m| m == metric).unwrap_or(usize::MAX);
             let mut rows: Vec<&KpiRow> = report.kpis.iter().collect();
             rows.sort_by_key(|row| rank(&row.target.metric));
+            let board = Board {
+                store,
+                kpis: &kpis,
+                engine: &engine,
+                org: &org,
+                names: &names,
+                ws: &ws,
+                at,
+            };
             let mut tiles = Vec::new();
             for row in rows {
-                let tile = tile(store, &kpis, &engine, &org, &names, &ws, row, at)?;
+                let tile = tile(&board, row)?;
                 tiles.push(match firing.contains(&row.target.id) {
                     true => html! {
                         div.kpi-firing {
@@ -145,6 +154,14 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
     let span = ((start, end), (first.to_string(), range_to.to_string()));
     let chosen = chosen_card(&engine, &report, owners.as_deref(), &ws, &scope, &span, at)?;
 
+    let cards = Cards {
+        report: &report,
+        ws: &ws,
+        catalog,
+        scope: &scope,
+        from: first.to_string(),
+        to: range_to.to_string(),
+    };
     let body = html! {
         div.page-head {
             h1 { "Dashboard" }
@@ -172,8 +189,8 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
             }
         }
         div.grid2 #metrics data-live {
-            (metric_card("Leading", "What the team does now", &report, Indicator::Leading, &ws, catalog, &scope, &first.to_string(), &range_to.to_string()))
-            (metric_card("Lagging", "What it has brought in", &report, Indicator::Lagging, &ws, catalog, &scope, &first.to_string(), &range_to.to_string()))
+            (metric_card(&cards, "Leading", "What the team does now", Indicator::Leading))
+            (metric_card(&cards, "Lagging", "What it has brought in", Indicator::Lagging))
         }
         (report_links(&scope, &first.to_string(), &range_to.to_string(), params.get("at")))
         div.grid2 {
@@ -208,18 +225,22 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
     Ok(body)
 }
 
-/// One KPI tile (web-design.md, KPI tile anatomy).
-#[allow(clippy::too_many_arguments)]
-fn tile(
-    store: &SqliteStore,
-    kpis: &Kpis<'_>,
-    engine: &Engine<'_>,
-    org: &Org,
-    names: &Names,
-    ws: &Ws,
-    row: &KpiRow,
+/// What every KPI tile of one dashboard reads: the store, the KPI service over the engine, the
+/// organisation and its names, the workspace, and the clock.
+#[derive(Clone, Copy)]
+struct Board<'a> {
+    store: &'a SqliteStore,
+    kpis: &'a Kpis<'a>,
+    engine: &'a Engine<'a>,
+    org: &'a Org,
+    names: &'a Names,
+    ws: &'a Ws,
     at: Micros,
-) -> Result<Markup> {
+}
+
+/// One KPI tile (web-design.md, KPI tile anatomy).
+fn tile(board: &Board<'_>, row: &KpiRow) -> Result<Markup> {
+    let Board { store, kpis, engine, org, names, ws, at } = *board;
     let t = &row.target;
     let f = &row.figures;
     // A target that cannot be computed shows why in its own tile; the others still answer.
@@ -240,12 +261,8 @@ fn tile(
     let by_day = values_by_period(
         store,
         engine.catalog,
-        &t.metric,
-        owners.as_deref(),
-        pstart,
-        until,
+        &MetricRequest::new(&t.metric, owners.as_deref(), (pstart, until), at),
         Grain::Day,
-        at,
     )?;
     let elapsed_days = days.iter().filter(|d| d.start < until).count();
     let mut actual_line = Vec::new();
@@ -428,18 +445,20 @@ fn chosen_card(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn metric_card(
-    title: &str,
-    sub: &str,
-    report: &Report,
-    indicator: Indicator,
-    ws: &Ws,
-    catalog: &traction_metrics::Catalog,
-    scope: &Scope,
-    from: &str,
-    to: &str,
-) -> Markup {
+/// What the metric cards show: the report's key metrics, in the workspace's formats, with
+/// links into the explorer for the scope over `[from, to]`.
+struct Cards<'a> {
+    report: &'a Report,
+    ws: &'a Ws,
+    catalog: &'a traction_metrics::Catalog,
+    scope: &'a Scope,
+    from: String,
+    to: String,
+}
+
+fn metric_card(cards: &Cards<'_>, title: &str, sub: &str, indicator: Indicator) -> Markup {
+    let Cards { report, ws, catalog, scope, .. } = *cards;
+    let (from, to) = (cards.from.as_str(), cards.to.as_str());
     let rows: Vec<_> = report.metrics.iter().filter(|m| m.indicator == indicator).collect();
     // The heads say which stretches are compared (spec: web-design.md): `vs 1–3 Nov 2026 until
     // 15:00` while the period is in progress.

@@ -12,7 +12,7 @@ use traction_kpi::engine::Engine;
 use traction_kpi::pace::Behaviour;
 use traction_kpi::period::{Grain as KGrain, period_range};
 use traction_kpi::scope::Scope;
-use traction_kpi::service::{Kpis, MetricSource, Target};
+use traction_kpi::service::{Kpis, MetricRequest, MetricSource, Target};
 use traction_metrics::Grain;
 use traction_server::AppState;
 
@@ -100,12 +100,8 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
         let actual = values_by_period(
             store,
             &state.catalog,
-            &t.metric,
-            owners.as_deref(),
-            day_start,
-            until,
+            &MetricRequest::new(&t.metric, owners.as_deref(), (day_start, until), at),
             Grain::Hour,
-            at,
         )?;
         // Only the hours with a target or an actual (the working day, and any sale outside it).
         let hours: Vec<&(String, f64)> =
