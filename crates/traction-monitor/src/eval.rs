@@ -170,7 +170,7 @@ pub fn evaluate(ctx: &Context<'_>, at: Micros, now: Micros) -> Result<Outcome, E
     if let Some(last) = ctx.monitor.last_evaluation()?
         && at < last
     {
-        return Err(Error::Invalid(format!(
+        return Err(Error::invalid(format!(
             "an evaluation at {} is before the latest one at {}: evaluations go forward in time",
             format_instant(at),
             format_instant(last)
@@ -307,7 +307,7 @@ fn conditions(
             if let Some(id) = target
                 && rows.is_empty()
             {
-                return Err(Error::Invalid(format!("target {id:?} no longer exists")));
+                return Err(Error::at("target", format!("target {id:?} no longer exists")));
             }
             Ok(rows
                 .iter()
@@ -335,7 +335,7 @@ fn conditions(
                 .collect())
         }
         RuleSpec::Threshold { metric, scope, window, op, value, min_sample, by } => {
-            let scope = Scope::parse(scope).map_err(Error::Invalid)?;
+            let scope = Scope::parse(scope).map_err(|e| Error::at("scope", e))?;
             let owners = org.owners(&scope);
             let from = match window {
                 crate::rule::Window::Trailing(secs) => at - secs * 1_000_000,
@@ -387,7 +387,7 @@ fn conditions(
         }
         RuleSpec::LeadSla { minutes } => lead_conditions(ctx, org, rule, *minutes, known, at),
         RuleSpec::Anomaly { metric, scope, level } => {
-            let scope = Scope::parse(scope).map_err(Error::Invalid)?;
+            let scope = Scope::parse(scope).map_err(|e| Error::at("scope", e))?;
             let owners = org.owners(&scope);
             // A source that makes no forecasts can check nothing, like one without history.
             let checked = match ctx.kpis.metrics.forecasts() {
@@ -395,9 +395,12 @@ fn conditions(
                 None => None,
             };
             let Some(DayCheck { day, value, low, high }) = checked else {
-                return Err(Error::Invalid(format!(
-                    "{metric} for {scope} cannot be forecast yet (a forecast needs at least 8 weeks of daily history; `traction forecast {metric}` says how much there is)"
-                )));
+                return Err(Error::at(
+                    "metric",
+                    format!(
+                        "{metric} for {scope} cannot be forecast yet (a forecast needs at least 8 weeks of daily history; `traction forecast {metric}` says how much there is)"
+                    ),
+                ));
             };
             let holds = value < low || value > high;
             let side = if value < low {
@@ -436,8 +439,8 @@ fn conditions(
 /// The start of the month containing `at`, in the workspace zone.
 fn month_start(ctx: &Context<'_>, at: Micros) -> Result<Micros, Error> {
     let zone = ctx.data.workspace()?.zone;
-    let zoned = to_zoned(at, &zone).ok_or_else(|| Error::Invalid("instant out of range".into()))?;
-    start_of_day(zoned.date().first_of_month(), &zone).map_err(Error::Invalid)
+    let zoned = to_zoned(at, &zone).ok_or_else(|| Error::invalid("instant out of range".into()))?;
+    start_of_day(zoned.date().first_of_month(), &zone).map_err(Error::invalid)
 }
 
 /// A lead waiting for its first response as of `at`, past `minutes`: the minutes it has waited.

@@ -27,8 +27,11 @@ pub mod silence;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The input is at fault (unknown target, metric, channel; a bad duration): nothing changed.
-    #[error("{0}")]
-    Invalid(String),
+    /// `field` is the field of the rule, channel, schedule or silence at fault, as the API's
+    /// bodies, the CLI's flags (`min_sample` is `--min-sample`) and the web forms name it, when
+    /// the mistake is in one.
+    #[error("{message}")]
+    Invalid { field: Option<&'static str>, message: String },
     /// No such rule, channel, silence or notification.
     #[error("{0}")]
     NotFound(String),
@@ -41,10 +44,39 @@ pub enum Error {
     Store(#[from] traction_store::Error),
 }
 
+impl Error {
+    /// The input is at fault in `field`.
+    pub fn at(field: &'static str, message: String) -> Error {
+        Error::Invalid { field: Some(field), message }
+    }
+
+    /// The input is at fault, in no one field.
+    pub fn invalid(message: String) -> Error {
+        Error::Invalid { field: None, message }
+    }
+
+    /// The KPI layer's refusal of what `field` names (an unknown metric, a dimension that does
+    /// not apply) as a refusal of that field; its other errors as they are.
+    pub fn of_field(field: &'static str, e: traction_kpi::service::Error) -> Error {
+        match e {
+            traction_kpi::service::Error::Invalid(message) => Error::at(field, message),
+            e => e.into(),
+        }
+    }
+
+    /// The field an input error is about, when it is about one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Error::Invalid { field, .. } => *field,
+            _ => None,
+        }
+    }
+}
+
 impl From<traction_kpi::service::Error> for Error {
     fn from(e: traction_kpi::service::Error) -> Error {
         match e {
-            traction_kpi::service::Error::Invalid(m) => Error::Invalid(m),
+            traction_kpi::service::Error::Invalid(m) => Error::invalid(m),
             traction_kpi::service::Error::NotFound(m) => Error::NotFound(m),
             traction_kpi::service::Error::Store(e) => Error::Store(e),
             e => Error::Kpi(e),
