@@ -188,14 +188,16 @@ pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Re
 }
 
 /// A monitoring refusal shown at the form field it is about: the monitor crate's typed field
-/// (the form names both kinds of kpi rule's target `target`).
+/// (the form names both kinds of kpi rule's target `target`); a refusal of the store (a rule's
+/// channel that does not exist) carries none yet, so its flag is read from the message.
 fn monitor_problem(e: traction_monitor::Error) -> FieldErrors {
+    let message = e.to_string();
     let field = match e.field() {
-        Some("targets") => "target",
-        Some(field) => field,
-        None => "",
+        Some("targets") => "target".to_string(),
+        Some(field) => field.to_string(),
+        None => field_of(&message),
     };
-    vec![(field.to_string(), e.to_string())]
+    vec![(field, message)]
 }
 
 /// The field a refusal of the API's checks (who may watch what) is about, from the flag it
