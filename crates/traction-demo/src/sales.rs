@@ -203,18 +203,22 @@ fn segment_of(seed: u64, n: u64) -> usize {
     r.weighted(&SEGMENT_WEIGHTS)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn activity(
-    world: &mut World,
-    kind: &str,
-    t: Micros,
+/// One activity to record: its kind, when, by which rep, which way, how it ended, what it is
+/// about, how long it took and its subject.
+#[derive(Clone, Copy)]
+struct Touch<'a> {
+    kind: &'a str,
+    at: Micros,
     owner: usize,
-    direction: &str,
-    outcome: Option<&str>,
-    about: &About,
+    direction: &'a str,
+    outcome: Option<&'a str>,
+    about: &'a About,
     duration_s: Option<i64>,
-    subject: Option<&str>,
-) -> Record {
+    subject: Option<&'a str>,
+}
+
+fn activity(world: &mut World, touch: &Touch<'_>) -> Record {
+    let Touch { kind, at: t, owner, direction, outcome, about, duration_s, subject } = *touch;
     let n = bump(&mut world.next.activity);
     if kind == "call"
         && direction == "outbound"
@@ -337,20 +341,27 @@ fn lead_story(world: &mut World, rng: &mut Rng, day: usize, story: &mut Story) {
         let subject = if source.name == "web" { "Website enquiry" } else { "Reply to newsletter" };
         story.activities.push(activity(
             world,
-            "email",
-            created,
-            owner,
-            "inbound",
-            None,
-            &about,
-            None,
-            Some(subject),
+            &Touch {
+                kind: "email",
+                at: created,
+                owner,
+                direction: "inbound",
+                outcome: None,
+                about: &about,
+                duration_s: None,
+                subject: Some(subject),
+            },
         ));
     }
     // Emails: the campaign message that brought an email lead, and nurture messages after.
     if source.name == "email" {
         let sent = created - (rng.lognormal(30.0, 0.8) * HOUR as f64) as Micros;
-        email_message(world, rng, sent, owner, &about, campaign.as_deref(), true, story);
+        email_message(
+            world,
+            rng,
+            &Mail { sent, owner, about: &about, campaign: campaign.as_deref(), engaged: true },
+            story,
+        );
     }
     let nurture = if campaign.is_some() { 1 + rng.below(2) } else { u64::from(rng.chance(0.3)) };
     for i in 0..nurture {
@@ -363,7 +374,18 @@ fn lead_story(world: &mut World, rng: &mut Rng, day: usize, story: &mut Story) {
                     && world.cal.day_of(sent).is_some_and(|d| (c.start..=c.end).contains(&d))
             })
             .map(|c| c.id.clone());
-        email_message(world, rng, sent, owner, &about, nurture_campaign.as_deref(), false, story);
+        email_message(
+            world,
+            rng,
+            &Mail {
+                sent,
+                owner,
+                about: &about,
+                campaign: nurture_campaign.as_deref(),
+                engaged: false,
+            },
+            story,
+        );
     }
 
     let Some(answered) = first_response else {
@@ -380,14 +402,16 @@ fn lead_story(world: &mut World, rng: &mut Rng, day: usize, story: &mut Story) {
         let d = rng.lognormal(240.0, 0.5) as i64;
         story.activities.push(activity(
             world,
-            "call",
-            answered,
-            owner,
-            "outbound",
-            Some("connected"),
-            &about,
-            Some(d),
-            Some("Cold call"),
+            &Touch {
+                kind: "call",
+                at: answered,
+                owner,
+                direction: "outbound",
+                outcome: Some("connected"),
+                about: &about,
+                duration_s: Some(d),
+                subject: Some("Cold call"),
+            },
         ));
     } else if rng.chance(0.55) {
         let outcome = if rng.chance(0.65) { "connected" } else { "voicemail" };
@@ -398,26 +422,30 @@ fn lead_story(world: &mut World, rng: &mut Rng, day: usize, story: &mut Story) {
         };
         story.activities.push(activity(
             world,
-            "call",
-            answered,
-            owner,
-            "outbound",
-            Some(outcome),
-            &about,
-            Some(d),
-            Some("First call"),
+            &Touch {
+                kind: "call",
+                at: answered,
+                owner,
+                direction: "outbound",
+                outcome: Some(outcome),
+                about: &about,
+                duration_s: Some(d),
+                subject: Some("First call"),
+            },
         ));
     } else {
         story.activities.push(activity(
             world,
-            "email",
-            answered,
-            owner,
-            "outbound",
-            None,
-            &about,
-            None,
-            Some("Thanks for getting in touch"),
+            &Touch {
+                kind: "email",
+                at: answered,
+                owner,
+                direction: "outbound",
+                outcome: None,
+                about: &about,
+                duration_s: None,
+                subject: Some("Thanks for getting in touch"),
+            },
         ));
     }
 
@@ -436,14 +464,16 @@ fn lead_story(world: &mut World, rng: &mut Rng, day: usize, story: &mut Story) {
                 let outcome = *rng.pick(&["no_answer", "voicemail", "connected"]);
                 story.activities.push(activity(
                     world,
-                    "call",
-                    t,
-                    owner,
-                    "outbound",
-                    Some(outcome),
-                    &about,
-                    Some(rng.range(20, 200)),
-                    Some("Follow-up"),
+                    &Touch {
+                        kind: "call",
+                        at: t,
+                        owner,
+                        direction: "outbound",
+                        outcome: Some(outcome),
+                        about: &about,
+                        duration_s: Some(rng.range(20, 200)),
+                        subject: Some("Follow-up"),
+                    },
                 ));
             }
         }
@@ -461,14 +491,16 @@ fn lead_story(world: &mut World, rng: &mut Rng, day: usize, story: &mut Story) {
     lead = lead.at("qualified_at", qualified);
     story.activities.push(activity(
         world,
-        "call",
-        qualified,
-        owner,
-        "outbound",
-        Some("positive"),
-        &about,
-        Some(rng.lognormal(900.0, 0.4) as i64),
-        Some("Qualification call"),
+        &Touch {
+            kind: "call",
+            at: qualified,
+            owner,
+            direction: "outbound",
+            outcome: Some("positive"),
+            about: &about,
+            duration_s: Some(rng.lognormal(900.0, 0.4) as i64),
+            subject: Some("Qualification call"),
+        },
     ));
     let converted = if rng.chance(source.convert) {
         let t = qualified + (rng.lognormal(3.0, 0.6) * DAY as f64) as Micros;
@@ -575,27 +607,31 @@ fn deal_story(
             let a = if rng.chance(0.5) {
                 activity(
                     world,
-                    "email",
-                    mid,
-                    owner,
-                    "outbound",
-                    rng.chance(0.4).then_some("replied"),
-                    &about,
-                    None,
-                    Some("Following up"),
+                    &Touch {
+                        kind: "email",
+                        at: mid,
+                        owner,
+                        direction: "outbound",
+                        outcome: rng.chance(0.4).then_some("replied"),
+                        about: &about,
+                        duration_s: None,
+                        subject: Some("Following up"),
+                    },
                 )
             } else {
                 let outcome = *rng.pick(&["connected", "voicemail", "no_answer"]);
                 activity(
                     world,
-                    "call",
-                    mid,
-                    owner,
-                    "outbound",
-                    Some(outcome),
-                    &about,
-                    Some(rng.range(20, 600)),
-                    Some("Check-in"),
+                    &Touch {
+                        kind: "call",
+                        at: mid,
+                        owner,
+                        direction: "outbound",
+                        outcome: Some(outcome),
+                        about: &about,
+                        duration_s: Some(rng.range(20, 600)),
+                        subject: Some("Check-in"),
+                    },
                 )
             };
             story.activities.push(a);
@@ -631,14 +667,16 @@ fn deal_story(
             changes.push((LOST, next));
             story.activities.push(activity(
                 world,
-                "email",
-                next,
-                owner,
-                "inbound",
-                Some("negative"),
-                &about,
-                None,
-                Some("Decision"),
+                &Touch {
+                    kind: "email",
+                    at: next,
+                    owner,
+                    direction: "inbound",
+                    outcome: Some("negative"),
+                    about: &about,
+                    duration_s: None,
+                    subject: Some("Decision"),
+                },
             ));
             break;
         }
@@ -745,72 +783,84 @@ fn stage_activity(
     Some(match STAGES[stage].0 {
         "qualified" => activity(
             world,
-            "call",
-            t,
-            owner,
-            "outbound",
-            Some("booked"),
-            about,
-            Some(rng.range(300, 900)),
-            Some("Book discovery call"),
+            &Touch {
+                kind: "call",
+                at: t,
+                owner,
+                direction: "outbound",
+                outcome: Some("booked"),
+                about,
+                duration_s: Some(rng.range(300, 900)),
+                subject: Some("Book discovery call"),
+            },
         ),
         "discovery-call" => {
             let outcome = if rng.chance(0.9) { "held" } else { "no_show" };
             activity(
                 world,
-                "meeting",
-                t,
-                owner,
-                "outbound",
-                Some(outcome),
-                about,
-                Some(rng.range(25, 60) * 60),
-                Some("Discovery call"),
+                &Touch {
+                    kind: "meeting",
+                    at: t,
+                    owner,
+                    direction: "outbound",
+                    outcome: Some(outcome),
+                    about,
+                    duration_s: Some(rng.range(25, 60) * 60),
+                    subject: Some("Discovery call"),
+                },
             )
         }
         "demo" => activity(
             world,
-            "demo",
-            t,
-            owner,
-            "outbound",
-            Some("held"),
-            about,
-            Some(rng.range(40, 80) * 60),
-            Some("Product demo"),
+            &Touch {
+                kind: "demo",
+                at: t,
+                owner,
+                direction: "outbound",
+                outcome: Some("held"),
+                about,
+                duration_s: Some(rng.range(40, 80) * 60),
+                subject: Some("Product demo"),
+            },
         ),
         "proposal" => activity(
             world,
-            "proposal",
-            t,
-            owner,
-            "outbound",
-            Some("sent"),
-            about,
-            None,
-            Some("Proposal sent"),
+            &Touch {
+                kind: "proposal",
+                at: t,
+                owner,
+                direction: "outbound",
+                outcome: Some("sent"),
+                about,
+                duration_s: None,
+                subject: Some("Proposal sent"),
+            },
         ),
         "negotiation" => activity(
             world,
-            "call",
-            t,
-            owner,
-            "outbound",
-            Some("connected"),
-            about,
-            Some(rng.range(600, 2400)),
-            Some("Terms"),
+            &Touch {
+                kind: "call",
+                at: t,
+                owner,
+                direction: "outbound",
+                outcome: Some("connected"),
+                about,
+                duration_s: Some(rng.range(600, 2400)),
+                subject: Some("Terms"),
+            },
         ),
         "won" => activity(
             world,
-            "email",
-            t,
-            owner,
-            "inbound",
-            Some("positive"),
-            about,
-            None,
-            Some("Signed contract"),
+            &Touch {
+                kind: "email",
+                at: t,
+                owner,
+                direction: "inbound",
+                outcome: Some("positive"),
+                about,
+                duration_s: None,
+                subject: Some("Signed contract"),
+            },
         ),
         _ => return None,
     })
@@ -834,17 +884,19 @@ pub fn nps_score(rng: &mut Rng, promoters: f64, passives: f64) -> i64 {
 /// One email message and what became of it: sent, then bounced (3%) or delivered; of those
 /// delivered about 30% opened, of opened 15% clicked and 6% replied, 1% unsubscribed. `engaged`:
 /// the lead came from this message, so it was opened and clicked.
-#[allow(clippy::too_many_arguments)]
-fn email_message(
-    world: &mut World,
-    rng: &mut Rng,
+/// One email message to send: when, by which rep, about what, in which campaign, and whether
+/// the lead came from it.
+#[derive(Clone, Copy)]
+struct Mail<'a> {
     sent: Micros,
     owner: usize,
-    about: &About,
-    campaign: Option<&str>,
+    about: &'a About,
+    campaign: Option<&'a str>,
     engaged: bool,
-    story: &mut Story,
-) {
+}
+
+fn email_message(world: &mut World, rng: &mut Rng, mail: &Mail<'_>, story: &mut Story) {
+    let Mail { sent, owner, about, campaign, engaged } = *mail;
     let at = world.cal.at;
     if sent > at || world.cal.day_of(sent).is_none() {
         return;
@@ -934,62 +986,72 @@ fn prospecting(world: &mut World, sink: &mut Sink<'_, '_>) -> Result<(), Error> 
                         let direction = if inbound { "inbound" } else { "outbound" };
                         activity(
                             world,
-                            "call",
-                            t,
-                            r,
-                            direction,
-                            Some(outcome),
-                            &about,
-                            Some(d),
-                            Some("Prospecting call"),
+                            &Touch {
+                                kind: "call",
+                                at: t,
+                                owner: r,
+                                direction,
+                                outcome: Some(outcome),
+                                about: &about,
+                                duration_s: Some(d),
+                                subject: Some("Prospecting call"),
+                            },
                         )
                     }
                     "email" => {
                         let outcome = rng.chance(0.08).then_some("replied");
                         activity(
                             world,
-                            "email",
-                            t,
-                            r,
-                            "outbound",
-                            outcome,
-                            &about,
-                            None,
-                            Some("Introduction"),
+                            &Touch {
+                                kind: "email",
+                                at: t,
+                                owner: r,
+                                direction: "outbound",
+                                outcome,
+                                about: &about,
+                                duration_s: None,
+                                subject: Some("Introduction"),
+                            },
                         )
                     }
                     "social" => activity(
                         world,
-                        "social",
-                        t,
-                        r,
-                        "outbound",
-                        Some("connected"),
-                        &about,
-                        None,
-                        Some("LinkedIn connection"),
+                        &Touch {
+                            kind: "social",
+                            at: t,
+                            owner: r,
+                            direction: "outbound",
+                            outcome: Some("connected"),
+                            about: &about,
+                            duration_s: None,
+                            subject: Some("LinkedIn connection"),
+                        },
                     ),
                     "task" => activity(
                         world,
-                        "task",
-                        t,
-                        r,
-                        "outbound",
-                        None,
-                        &about,
-                        Some(rng.range(5, 30) * 60),
-                        Some("Research accounts"),
+                        &Touch {
+                            kind: "task",
+                            at: t,
+                            owner: r,
+                            direction: "outbound",
+                            outcome: None,
+                            about: &about,
+                            duration_s: Some(rng.range(5, 30) * 60),
+                            subject: Some("Research accounts"),
+                        },
                     ),
                     _ => activity(
                         world,
-                        "note",
-                        t,
-                        r,
-                        "outbound",
-                        None,
-                        &about,
-                        None,
-                        Some("Territory notes"),
+                        &Touch {
+                            kind: "note",
+                            at: t,
+                            owner: r,
+                            direction: "outbound",
+                            outcome: None,
+                            about: &about,
+                            duration_s: None,
+                            subject: Some("Territory notes"),
+                        },
                     ),
                 };
                 rows.push(row);

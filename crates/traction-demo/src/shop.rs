@@ -135,22 +135,34 @@ fn customer_story(
         } else {
             ["web", "store", "phone"][rng.weighted(&channel_weights)]
         };
-        order(world, rng, placed, day, channel, &account_id, &contact_id, sink)?;
+        order(
+            world,
+            rng,
+            &Sale { placed, day, channel, account_id: &account_id, contact_id: &contact_id },
+            sink,
+        )?;
     }
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One order to place: when, on which day of the calendar, through which channel, by which
+/// account and contact.
+#[derive(Clone, Copy)]
+struct Sale<'a> {
+    placed: Micros,
+    day: usize,
+    channel: &'a str,
+    account_id: &'a str,
+    contact_id: &'a str,
+}
+
 fn order(
     world: &mut World,
     rng: &mut Rng,
-    placed: Micros,
-    day: usize,
-    channel: &str,
-    account_id: &str,
-    contact_id: &str,
+    sale: &Sale<'_>,
     sink: &mut Sink<'_, '_>,
 ) -> Result<(), Error> {
+    let Sale { placed, day, channel, account_id, contact_id } = *sale;
     let p = world.p.clone();
     let at = world.cal.at;
     let n = bump(&mut world.next.order);

@@ -18,7 +18,10 @@ use traction_kpi::Calendar;
 use traction_kpi::engine::Engine;
 use traction_kpi::pace::Behaviour;
 use traction_kpi::scope::Scope;
-use traction_kpi::service::{Actual, Band, MetricSource, Target};
+use traction_kpi::service::{
+    Actual, Band, DayCheck, Error as KpiError, ForecastRequest, Forecasts, MetricRequest,
+    MetricSource,
+};
 use traction_kpi::split::Seasonality;
 use traction_metrics::buckets::Buckets;
 use traction_metrics::{Catalog, Grain};
@@ -111,6 +114,17 @@ type Daily = Option<(Vec<Day>, Option<Backtest>)>;
 /// forecasts beyond it show theirs once a later request has made it.
 pub const REQUEST_BACKTESTS: usize = 3;
 
+/// A daily forecast wanted: a metric for a scope (its owners' records) from the day holding
+/// `at` through the day holding `end − 1`.
+#[derive(Clone, Copy)]
+struct Wanted<'a> {
+    metric: &'a str,
+    scope: &'a Scope,
+    owners: Option<&'a [String]>,
+    at: Micros,
+    end: Micros,
+}
+
 /// The KPI layer's metric source with forecasts.
 pub struct Source<'a> {
     pub engine: Engine<'a>,
@@ -154,17 +168,11 @@ impl<'a> Source<'a> {
     /// The daily forecast from the day holding `at` through the day holding `end − 1`, with its
     /// backtest, or `None` when the history is too short (or the model fails: the KPI row stays
     /// without).
-    fn days(
-        &self,
-        metric: &str,
-        scope: &Scope,
-        owners: Option<&[String]>,
-        at: Micros,
-        end: Micros,
-    ) -> Result<Daily, String> {
+    fn days(&self, wanted: &Wanted<'_>) -> Result<Daily, KpiError> {
+        let Wanted { metric, owners, at, end, .. } = *wanted;
         let store = self.engine.store;
-        let zone = store.workspace().map_err(|e| e.to_string())?.zone;
-        let today = Buckets::new(Grain::Day, at, at + 1, &zone).map_err(|e| e.to_string())?;
+        let zone = store.workspace()?.zone;
+        let today = Buckets::new(Grain::Day, at, at + 1, &zone)?;
         let Some(today) = today.list.into_iter().next() else { return Ok(None) };
         let key: Key = (metric.to_string(), owners.map(<[String]>::to_vec), today.start);
         let cached = self.daily.borrow().get(&key).cloned();
@@ -175,7 +183,7 @@ impl<'a> Source<'a> {
                 days
             }
             _ => {
-                let days = self.kept_or_made(metric, scope, owners, at, today.start, end, &zone)?;
+                let days = self.kept_or_made(wanted, today.start, &zone)?;
                 self.daily.borrow_mut().insert(key, days.clone());
                 days
             }
@@ -190,22 +198,16 @@ impl<'a> Source<'a> {
     /// only, so a forecast made earlier today is the one it would make now; one kept without
     /// its backtest gets it made now, if this source may, and kept), else made now, backtested
     /// over folds of as many days as it covers, and kept.
-    #[allow(clippy::too_many_arguments)]
     fn kept_or_made(
         &self,
-        metric: &str,
-        scope: &Scope,
-        owners: Option<&[String]>,
-        at: Micros,
+        wanted: &Wanted<'_>,
         today: Micros,
-        end: Micros,
         zone: &jiff::tz::TimeZone,
-    ) -> Result<Daily, String> {
+    ) -> Result<Daily, KpiError> {
+        let Wanted { metric, scope, owners, at, end } = *wanted;
         let store = self.engine.store;
         let scope_text = scope.to_string();
-        let kept = store
-            .forecasts(metric, &scope_text, "day", today, at + 1)
-            .map_err(|e| e.to_string())?;
+        let kept = store.forecasts(metric, &scope_text, "day", today, at + 1)?;
         // The latest covering the period, one with its backtest first.
         let covers = |f: &&StoredForecast| {
             f.level == KPI_LEVEL
@@ -239,7 +241,7 @@ impl<'a> Source<'a> {
                 return Ok(Some((days, None)));
             }
             let past = history(store, self.engine.catalog, metric, owners, Step::Day, at, zone)
-                .map_err(|e| e.to_string())?;
+                .map_err(forecast_error)?;
             let trust = backtest(&past.values, Step::Day, f.points.len()).ok().flatten();
             if trust.is_some() {
                 let with = StoredForecast {
@@ -247,18 +249,18 @@ impl<'a> Source<'a> {
                     backtest: trust.as_ref().map(keep),
                     ..(*f).clone()
                 };
-                store.record_forecast(&with).map_err(|e| e.to_string())?;
+                store.record_forecast(&with)?;
             }
             return Ok(Some((days, trust)));
         }
         let past = history(store, self.engine.catalog, metric, owners, Step::Day, at, zone)
-            .map_err(|e| e.to_string())?;
+            .map_err(forecast_error)?;
         if past.values.len() < Step::Day.min_history() {
             return Ok(None);
         }
         // Days from the one holding `at` to the period's end (a day over for clock changes).
         let horizon = ((end - past.current.start).max(0) / 86_400_000_000 + 2) as usize;
-        let buckets = future(Step::Day, &past.current, horizon, zone).map_err(|e| e.to_string())?;
+        let buckets = future(Step::Day, &past.current, horizon, zone).map_err(forecast_error)?;
         let Ok(points) = forecast(&past.values, Step::Day, horizon, KPI_LEVEL) else {
             return Ok(None);
         };
@@ -302,7 +304,7 @@ impl<'a> Source<'a> {
                 })
                 .collect(),
         };
-        store.record_forecast(&stored).map_err(|e| e.to_string())?;
+        store.record_forecast(&stored)?;
         Ok(Some((days, trust)))
     }
 
@@ -312,14 +314,14 @@ impl<'a> Source<'a> {
         owners: Option<&[String]>,
         at: Micros,
         end: Micros,
-    ) -> Result<Option<f64>, String> {
+    ) -> Result<Option<f64>, KpiError> {
         if !matches!(metric, "revenue_won" | "deals_won") {
             return Ok(None);
         }
         let store = self.engine.store;
-        let workspace = store.workspace().map_err(|e| e.to_string())?;
+        let workspace = store.workspace()?;
         if self.pipeline.borrow().is_none() {
-            *self.pipeline.borrow_mut() = Some(load(store).map_err(|e| e.to_string())?);
+            *self.pipeline.borrow_mut() = Some(load(store).map_err(forecast_error)?);
         }
         let data = self.pipeline.borrow();
         let Some(data) = data.as_ref() else { return Ok(None) };
@@ -327,7 +329,7 @@ impl<'a> Source<'a> {
         let date = |t: Micros| traction_domain::time::to_zoned(t, zone).map(|z| z.date());
         // Deals expected before the day after the period's last instant.
         let (Some(from), Some(last)) = (date(at), date(end - 1)) else { return Ok(None) };
-        let to = last.tomorrow().map_err(|e| e.to_string())?;
+        let to = last.tomorrow().map_err(|e| KpiError::Forecast(Box::new(e)))?;
         let made = compute_until(
             data,
             owners,
@@ -337,13 +339,14 @@ impl<'a> Source<'a> {
             workspace.currency.minor_per_major(),
             "",
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(forecast_error)?;
         Ok(pipeline_expectation(metric, &made))
     }
 }
 
+/// Every figure is the metrics engine's: this source adds forecasts only.
 impl MetricSource for Source<'_> {
-    fn behaviour(&self, metric: &str) -> Result<Behaviour, String> {
+    fn behaviour(&self, metric: &str) -> Result<Behaviour, KpiError> {
         self.engine.behaviour(metric)
     }
 
@@ -355,68 +358,51 @@ impl MetricSource for Source<'_> {
         self.engine.lower_is_better(metric)
     }
 
-    fn actual(
-        &self,
-        metric: &str,
-        owners: Option<&[String]>,
-        from: Micros,
-        to: Micros,
-        at: Micros,
-    ) -> Result<Actual, String> {
-        self.engine.actual(metric, owners, from, to, at)
+    fn actual(&self, request: &MetricRequest<'_>) -> Result<Actual, KpiError> {
+        self.engine.actual(request)
     }
 
-    fn check_by(&self, metric: &str, by: &str) -> Result<(), String> {
+    fn check_by(&self, metric: &str, by: &str) -> Result<(), KpiError> {
         self.engine.check_by(metric, by)
     }
 
     fn actual_by(
         &self,
-        metric: &str,
+        request: &MetricRequest<'_>,
         by: &str,
-        owners: Option<&[String]>,
-        from: Micros,
-        to: Micros,
-        at: Micros,
-    ) -> Result<Vec<(String, Actual)>, String> {
-        self.engine.actual_by(metric, by, owners, from, to, at)
+    ) -> Result<Vec<(String, Actual)>, KpiError> {
+        self.engine.actual_by(request, by)
     }
 
-    fn seasonality(
-        &self,
-        metric: &str,
-        owners: Option<&[String]>,
-        from: Micros,
-        to: Micros,
-        at: Micros,
-    ) -> Result<Seasonality, String> {
-        self.engine.seasonality(metric, owners, from, to, at)
+    fn seasonality(&self, request: &MetricRequest<'_>) -> Result<Seasonality, KpiError> {
+        self.engine.seasonality(request)
     }
 
+    fn forecasts(&self) -> Option<&dyn Forecasts> {
+        Some(self)
+    }
+}
+
+impl Forecasts for Source<'_> {
     fn explain_last_day(
         &self,
         metric: &str,
         scope: &Scope,
         at: Micros,
-    ) -> Result<Option<String>, String> {
+    ) -> Result<Option<String>, KpiError> {
         let store = self.engine.store;
-        let zone = store.workspace().map_err(|e| e.to_string())?.zone;
-        let today = Buckets::new(Grain::Day, at, at + 1, &zone).map_err(|e| e.to_string())?;
-        let Some(today) = today.list.into_iter().next() else { return Ok(None) };
-        let day = Buckets::new(Grain::Day, today.start - 1, today.start, &zone)
-            .map_err(|e| e.to_string())?;
-        let Some(day) = day.list.into_iter().next() else { return Ok(None) };
+        let zone = store.workspace()?.zone;
+        let Some(day) = last_complete_day(at, &zone)? else { return Ok(None) };
         // Against the day before, as the dashboard's sentences compare a bucket with the one
         // before; a metric that cannot be split says nothing rather than failing the alert.
-        match traction_kpi::explain::why(
-            store,
-            self.engine.catalog,
+        let change = traction_kpi::explain::Change {
             metric,
-            (day.start, day.end),
-            traction_metrics::Compare::Previous,
+            range: (day.start, day.end),
+            compare: traction_metrics::Compare::Previous,
             scope,
             at,
-        ) {
+        };
+        match traction_kpi::explain::why(store, self.engine.catalog, &change) {
             Ok((_, sentence)) => Ok(Some(sentence.text)),
             Err(_) => Ok(None),
         }
@@ -428,40 +414,30 @@ impl MetricSource for Source<'_> {
         owners: Option<&[String]>,
         at: Micros,
         level: f64,
-    ) -> Result<Option<(String, f64, f64, f64)>, String> {
+    ) -> Result<Option<DayCheck>, KpiError> {
         let store = self.engine.store;
-        let zone = store.workspace().map_err(|e| e.to_string())?.zone;
-        let today = Buckets::new(Grain::Day, at, at + 1, &zone).map_err(|e| e.to_string())?;
+        let zone = store.workspace()?.zone;
+        let today = Buckets::new(Grain::Day, at, at + 1, &zone)?;
         let Some(today) = today.list.into_iter().next() else { return Ok(None) };
         // The last complete day is the one before the day holding `at`: forecast it from the
         // days before it, as of its start.
         let past =
             history(store, self.engine.catalog, metric, owners, Step::Day, today.start - 1, &zone)
-                .map_err(|e| e.to_string())?;
-        anomaly_check(&past.values, level).map_err(|e| e.to_string())?.map_or(
-            Ok(None),
-            |(low, high)| {
-                let value = self
-                    .engine
-                    .actual(metric, owners, past.current.start, past.current.end, at)?
-                    .value
-                    .unwrap_or(0.0);
-                Ok(Some((past.current.label.clone().unwrap_or_default(), value, low, high)))
-            },
-        )
+                .map_err(forecast_error)?;
+        let Some((low, high)) = anomaly_check(&past.values, level).map_err(forecast_error)? else {
+            return Ok(None);
+        };
+        let day = MetricRequest::new(metric, owners, (past.current.start, past.current.end), at);
+        let value = self.engine.actual(&day)?.value.unwrap_or(0.0);
+        Ok(Some(DayCheck { day: past.current.label.clone().unwrap_or_default(), value, low, high }))
     }
 
-    fn forecast(
-        &self,
-        target: &Target,
-        owners: Option<&[String]>,
-        calendar: &Calendar,
-        at: Micros,
-        (start, end): (Micros, Micros),
-        actual: f64,
-    ) -> Result<Option<Band>, String> {
+    fn forecast(&self, request: &ForecastRequest<'_>) -> Result<Option<Band>, KpiError> {
+        let ForecastRequest { target, owners, calendar, period: (start, end), at, actual } =
+            *request;
         let metric = target.metric.as_str();
-        let Some((days, trust)) = self.days(metric, &target.scope, owners, at, end)? else {
+        let wanted = Wanted { metric, scope: &target.scope, owners, at, end };
+        let Some((days, trust)) = self.days(&wanted)? else {
             return Ok(None);
         };
         let model =
@@ -477,6 +453,22 @@ impl MetricSource for Source<'_> {
             backtest: rest.backtest,
         }))
     }
+}
+
+/// The day before the one holding `at`, in the zone (`None` at the edge of time).
+fn last_complete_day(
+    at: Micros,
+    zone: &jiff::tz::TimeZone,
+) -> Result<Option<traction_metrics::buckets::Bucket>, KpiError> {
+    let today = Buckets::new(Grain::Day, at, at + 1, zone)?;
+    let Some(today) = today.list.into_iter().next() else { return Ok(None) };
+    let day = Buckets::new(Grain::Day, today.start - 1, today.start, zone)?;
+    Ok(day.list.into_iter().next())
+}
+
+/// This crate's error as the KPI layer's: a forecast that could not be made.
+fn forecast_error(e: crate::Error) -> KpiError {
+    KpiError::Forecast(Box::new(e))
 }
 
 #[cfg(test)]

@@ -52,7 +52,9 @@ impl From<traction_metrics::Error> for Error {
     fn from(e: traction_metrics::Error) -> Error {
         match e {
             traction_metrics::Error::Input(m) => Error::Input(m),
+            e @ traction_metrics::Error::Where(_) => Error::Input(e.to_string()),
             traction_metrics::Error::NotFound(m) => Error::NotFound(m),
+            e @ traction_metrics::Error::UnknownMetric { .. } => Error::NotFound(e.to_string()),
             traction_metrics::Error::Storage(m) => Error::Storage(m),
             traction_metrics::Error::Busy(m) => Error::Busy(m),
         }

@@ -94,7 +94,7 @@ pub fn history(
         return Ok(History { buckets, values: Vec::new(), current });
     };
     let mut query = Query::new(metric, first.start, end, grain(step), at);
-    query.filter = owners.map(traction_kpi::engine::owner_filter);
+    query.filter = owners.map(traction_metrics::Filter::owner_in).unwrap_or_default();
     let result = traction_metrics::run(store, catalog, &query)?;
     let mut values = vec![0.0; buckets.len()];
     for row in &result.rows {

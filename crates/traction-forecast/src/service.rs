@@ -389,7 +389,8 @@ pub fn past(
             crate::series::grain(request.step),
             request.at,
         );
-        query.filter = owners.as_deref().map(traction_kpi::engine::owner_filter);
+        query.filter =
+            owners.as_deref().map(traction_metrics::Filter::owner_in).unwrap_or_default();
         let result = traction_metrics::run(store, catalog, &query)?;
         for row in &mut rows {
             if complete.iter().any(|(s, _)| *s == row.start) {

@@ -17,7 +17,7 @@ use traction_metrics::catalog::{Kind, Metric, TargetKind, Unit};
 use crate::engine::Engine;
 use crate::period::{PeriodKind, period_range};
 use crate::scope::Scope;
-use crate::service::MetricSource;
+use crate::service::{MetricRequest, MetricSource};
 
 /// Whether a level metric is a share, a rate between 0 and 1 (win_rate, email_open_rate,
 /// customer shares): its target is a fraction. Cohorts and retention are shares by definition;
@@ -49,7 +49,7 @@ pub fn check_target(engine: &Engine<'_>, record: &Record, currency: Currency) ->
         return problems;
     };
     if let Err(e) = engine.behaviour(name) {
-        problems.push(FieldProblem::new("metric", e));
+        problems.push(FieldProblem::new("metric", e.to_string()));
         return problems;
     }
     if let Some(text) = record.get("value").as_text() {
@@ -155,7 +155,7 @@ pub fn fraction_to_percent(text: &str) -> Option<String> {
 /// Computes the metric for the target's scope over the first hour of its period, so a target
 /// that no KPI could answer (a metric whose records have no owner, set for a team) is refused
 /// when set rather than failing every later read.
-fn probe(engine: &Engine<'_>, record: &Record) -> Option<String> {
+fn probe(engine: &Engine<'_>, record: &Record) -> Option<crate::service::Error> {
     let scope = Scope::parse(record.get("scope").as_text()?).ok()?;
     let period = PeriodKind::parse(record.get("period").as_text()?).ok()?;
     let traction_domain::Value::Date(starts_on) = record.get("starts_on") else { return None };
@@ -166,8 +166,9 @@ fn probe(engine: &Engine<'_>, record: &Record) -> Option<String> {
         Scope::Team(id) | Scope::User(id) => Some(vec![id]),
     };
     let hour: Micros = 3_600_000_000;
+    let metric = record.get("metric").as_text()?;
     engine
-        .actual(record.get("metric").as_text()?, owners.as_deref(), start, start + hour, start)
+        .actual(&MetricRequest::new(metric, owners.as_deref(), (start, start + hour), start))
         .err()
 }
 

@@ -1,14 +1,13 @@
 //! The metrics engine as the KPI layer's [`MetricSource`]: a KPI's actual value is a metric query
-//! over `[period start, at)` at grain `all`, restricted to the scope's owners with a `where`
-//! filter in the expression language (so a scope is just another filter, checked like any other).
+//! over `[period start, at)` at grain `all`, restricted to the scope's owners with a typed
+//! filter ([`Filter::owner_in`]: a scope is just another filter, checked like any other).
 
-use traction_domain::time::Micros;
-use traction_metrics::catalog::{Better, Kind, Metric, TargetKind, Unit};
-use traction_metrics::{Catalog, DimValue, Grain, Query};
+use traction_metrics::catalog::{Agg, Better, Indicator, Kind, Measure, Metric, TargetKind, Unit};
+use traction_metrics::{Catalog, DimValue, Filter, Grain, Query};
 use traction_store::SqliteStore;
 
 use crate::pace::Behaviour;
-use crate::service::{Actual, MetricSource};
+use crate::service::{Actual, Error, Forecasts, MetricRequest, MetricSource};
 use crate::split::Seasonality;
 
 /// The metrics engine over a store and a catalog.
@@ -21,59 +20,48 @@ impl Engine<'_> {
     /// How many rows an average, median or other order statistic rests on: the count of the
     /// measure's rows (same source, time field and filter) over the same range and scope, so a
     /// median response time is judged on its answered leads (kpis.md: minimum sample).
-    fn sample(
-        &self,
-        metric: &str,
-        owners: Option<&[String]>,
-        from: Micros,
-        to: Micros,
-        at: Micros,
-    ) -> Result<Option<f64>, String> {
-        let Some(m) = self.catalog.get(metric) else { return Ok(None) };
+    fn sample(&self, request: &MetricRequest<'_>) -> Result<Option<f64>, Error> {
+        let Some(m) = self.catalog.get(request.metric) else { return Ok(None) };
         let Kind::Aggregate(measure) = &m.kind else { return Ok(None) };
         if measure.agg.is_additive() {
             return Ok(None);
         }
-        let quote = |text: &str| format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""));
-        let mut definition = format!(
-            "[metric.kpi_sample]\nlabel = \"sample\"\nkind = \"aggregate\"\nsource = {}\ntime = {}\n\
-             measure = \"count\"\nunit = \"count\"\nbetter = \"higher\"\nindicator = \"leading\"\n\
-             description = \"rows of a KPI's measure\"\n",
-            quote(measure.source.name()),
-            quote(&measure.time),
-        );
-        if let Some(filter) = &measure.filter {
-            definition.push_str(&format!("filter = {}\n", quote(&filter.to_string())));
-        }
-        let catalog = Catalog::load(&definition).map_err(|d| format!("{d}"))?;
-        let query = self.query("kpi_sample", owners, from, to, at);
-        let result =
-            traction_metrics::run(self.store, &catalog, &query).map_err(|e| e.to_string())?;
+        // The count of the measure's rows, built from the checked measure itself.
+        let count = Metric {
+            name: "kpi_sample".into(),
+            label: "sample".into(),
+            unit: Unit::Count,
+            better: Better::Higher,
+            indicator: Indicator::Leading,
+            description: "rows of a KPI's measure".into(),
+            kind: Kind::Aggregate(Measure {
+                source: measure.source,
+                time: measure.time.clone(),
+                agg: Agg::Count,
+                of: None,
+                filter: measure.filter.clone(),
+                of_ty: None,
+            }),
+            drivers: Vec::new(),
+            target: TargetKind::Accumulating,
+        };
+        let catalog = Catalog::of_checked(vec![count]);
+        let query = query(&MetricRequest { metric: "kpi_sample", ..*request });
+        let result = traction_metrics::run(self.store, &catalog, &query)?;
         Ok(Some(result.rows.first().and_then(|r| r.value).unwrap_or(0.0)))
-    }
-
-    fn query(
-        &self,
-        metric: &str,
-        owners: Option<&[String]>,
-        from: Micros,
-        to: Micros,
-        at: Micros,
-    ) -> Query {
-        let mut query = Query::new(metric, from, to, Grain::All, at);
-        query.filter = owners.map(owner_filter);
-        query
     }
 }
 
-/// `owner_id in ('a', 'b')`; quotes in ids are doubled, as the language escapes them.
-pub fn owner_filter(owners: &[String]) -> String {
-    if owners.is_empty() {
-        // A scope without users owns nothing.
-        return "owner_id is null and owner_id is not null".to_string();
-    }
-    let list: Vec<String> = owners.iter().map(|o| format!("'{}'", o.replace('\'', "''"))).collect();
-    format!("owner_id in ({})", list.join(", "))
+/// The metric query a request asks: grain `all`, the owners' records.
+fn query(request: &MetricRequest<'_>) -> Query {
+    let mut query = Query::new(request.metric, request.from, request.to, Grain::All, request.at);
+    query.filter = request.owners.map(Filter::owner_in).unwrap_or_default();
+    query
+}
+
+/// The unknown metric's error, naming where the catalog is listed.
+fn unknown(metric: &str) -> Error {
+    Error::Invalid(format!("{metric:?} is not a metric: `traction metrics list` shows the catalog"))
 }
 
 /// Why no target can be set on a metric whose kind for targets is `none`.
@@ -95,15 +83,13 @@ fn no_target_reason(m: &Metric) -> String {
 }
 
 impl MetricSource for Engine<'_> {
-    fn behaviour(&self, metric: &str) -> Result<Behaviour, String> {
-        let m = self.catalog.get(metric).ok_or_else(|| {
-            format!("{metric:?} is not a metric: `traction metrics list` shows the catalog")
-        })?;
+    fn behaviour(&self, metric: &str) -> Result<Behaviour, Error> {
+        let m = self.catalog.get(metric).ok_or_else(|| unknown(metric))?;
         // spec: kpis.md, Targets: every catalog metric says which kind it is.
         Ok(match m.target {
             TargetKind::Accumulating => Behaviour::Accumulating,
             TargetKind::Level => Behaviour::Level { higher_is_better: m.better == Better::Higher },
-            TargetKind::None => return Err(no_target_reason(m)),
+            TargetKind::None => return Err(Error::Invalid(no_target_reason(m))),
         })
     }
 
@@ -118,61 +104,45 @@ impl MetricSource for Engine<'_> {
         }
     }
 
-    fn actual(
-        &self,
-        metric: &str,
-        owners: Option<&[String]>,
-        from: Micros,
-        to: Micros,
-        at: Micros,
-    ) -> Result<Actual, String> {
-        if to <= from {
+    fn actual(&self, request: &MetricRequest<'_>) -> Result<Actual, Error> {
+        if request.is_empty() {
             return Ok(Actual::default());
         }
-        let query = self.query(metric, owners, from, to, at);
-        let result =
-            traction_metrics::run(self.store, self.catalog, &query).map_err(|e| e.to_string())?;
+        let result = traction_metrics::run(self.store, self.catalog, &query(request))?;
         let mut actual = match result.rows.first() {
             Some(row) => Actual { value: row.value, sample: row.denominator },
             None => Actual::default(),
         };
         if actual.sample.is_none() {
-            actual.sample = self.sample(metric, owners, from, to, at)?;
+            actual.sample = self.sample(request)?;
         }
         Ok(actual)
     }
 
-    fn check_by(&self, metric: &str, by: &str) -> Result<(), String> {
-        let m = self.catalog.get(metric).ok_or_else(|| {
-            format!("{metric:?} is not a metric: `traction metrics list` shows the catalog")
-        })?;
+    fn check_by(&self, metric: &str, by: &str) -> Result<(), Error> {
+        let m = self.catalog.get(metric).ok_or_else(|| unknown(metric))?;
         let dims = self.catalog.dims(m);
         if dims.contains(&by) {
             Ok(())
         } else {
-            Err(format!(
+            Err(Error::Invalid(format!(
                 "--by {by:?} does not apply to {metric}; the dimensions that do are {}",
                 dims.join(", ")
-            ))
+            )))
         }
     }
 
     fn actual_by(
         &self,
-        metric: &str,
+        request: &MetricRequest<'_>,
         by: &str,
-        owners: Option<&[String]>,
-        from: Micros,
-        to: Micros,
-        at: Micros,
-    ) -> Result<Vec<(String, Actual)>, String> {
-        if to <= from {
+    ) -> Result<Vec<(String, Actual)>, Error> {
+        if request.is_empty() {
             return Ok(Vec::new());
         }
-        let mut query = self.query(metric, owners, from, to, at);
+        let mut query = query(request);
         query.by = vec![by.to_string()];
-        let result =
-            traction_metrics::run(self.store, self.catalog, &query).map_err(|e| e.to_string())?;
+        let result = traction_metrics::run(self.store, self.catalog, &query)?;
         Ok(result
             .rows
             .iter()
@@ -183,22 +153,14 @@ impl MetricSource for Engine<'_> {
             .collect())
     }
 
-    fn seasonality(
-        &self,
-        metric: &str,
-        owners: Option<&[String]>,
-        from: Micros,
-        to: Micros,
-        at: Micros,
-    ) -> Result<Seasonality, String> {
+    fn seasonality(&self, request: &MetricRequest<'_>) -> Result<Seasonality, Error> {
         let mut shares = [[0.0; 24]; 7];
-        if to <= from {
+        if request.is_empty() {
             return Ok(shares);
         }
-        let mut query = self.query(metric, owners, from, to, at);
+        let mut query = query(request);
         query.by = vec!["weekday".into(), "hour_of_day".into()];
-        let result =
-            traction_metrics::run(self.store, self.catalog, &query).map_err(|e| e.to_string())?;
+        let result = traction_metrics::run(self.store, self.catalog, &query)?;
         let mut total = 0.0;
         for row in &result.rows {
             if let ([DimValue::Int(day), DimValue::Int(hour)], Some(v)) =
@@ -217,5 +179,10 @@ impl MetricSource for Engine<'_> {
             }
         }
         Ok(shares)
+    }
+
+    /// The plain engine makes no forecasts (the forecast crate's source does).
+    fn forecasts(&self) -> Option<&dyn Forecasts> {
+        None
     }
 }

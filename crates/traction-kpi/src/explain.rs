@@ -4,10 +4,10 @@
 
 use traction_domain::time::Micros;
 use traction_metrics::explain::{ExplainQuery, Explanation, Sentence, explain, sentence};
-use traction_metrics::{Catalog, Compare, DimValue};
+use traction_metrics::{Catalog, Compare, DimValue, Filter};
 use traction_store::{SqliteStore, Store};
 
-use crate::engine::{Engine, owner_filter};
+use crate::engine::Engine;
 use crate::report::{Names, stretch_label};
 use crate::scope::Scope;
 use crate::service::{Error, Kpis};
@@ -28,22 +28,9 @@ pub fn explain_for(
     let engine = Engine { store, catalog };
     let org = Kpis { store, metrics: &engine }.org()?;
     if let Some(owners) = org.owners(scope) {
-        let own = owner_filter(&owners);
-        query.filter = Some(match query.filter.take() {
-            Some(given) => format!("({given}) and {own}"),
-            None => own,
-        });
+        query.filter = std::mem::take(&mut query.filter).and(Filter::owner_in(&owners));
     }
-    explain(store, catalog, &query).map_err(metrics_error)
-}
-
-fn metrics_error(e: traction_metrics::Error) -> Error {
-    match e {
-        traction_metrics::Error::NotFound(m) => Error::NotFound(m),
-        traction_metrics::Error::Input(m) => Error::Invalid(m),
-        traction_metrics::Error::Storage(m) => Error::Store(traction_store::Error::Storage(m)),
-        traction_metrics::Error::Busy(m) => Error::Store(traction_store::Error::Busy(m)),
-    }
+    Ok(explain(store, catalog, &query)?)
 }
 
 /// The dimension a sentence splits a metric along: the first of [`SENTENCE_DIMS`] that applies
@@ -71,6 +58,17 @@ pub fn segment_name(names: &Names, dim: &str, key: &DimValue) -> String {
     }
 }
 
+/// A change to explain in one sentence: a metric over `[from, to)` against the range
+/// `compare` takes, for a scope, as of `at`.
+#[derive(Clone, Copy, Debug)]
+pub struct Change<'a> {
+    pub metric: &'a str,
+    pub range: (Micros, Micros),
+    pub compare: Compare,
+    pub scope: &'a Scope,
+    pub at: Micros,
+}
+
 /// Why a metric moved between `[from, to)` and the range `compare` takes, for a scope, in one
 /// sentence ("Revenue won −£12,400 (−8.1%) against October: fewer deals won (−£15,100;
 /// 31 → 27), partly offset by higher average deal size (+£2,700; …); most in owner Ana
@@ -79,35 +77,27 @@ pub fn segment_name(names: &Names, dim: &str, key: &DimValue) -> String {
 pub fn why(
     store: &SqliteStore,
     catalog: &Catalog,
-    metric: &str,
-    (from, to): (Micros, Micros),
-    compare: Compare,
-    scope: &Scope,
-    at: Micros,
+    change: &Change<'_>,
 ) -> Result<(Explanation, Sentence), Error> {
     let names = Names::load(store)?;
-    why_named(store, catalog, metric, (from, to), compare, scope, at, &names)
+    why_named(store, catalog, change, &names)
 }
 
 /// [`why`] with the names already loaded (a report explains several metrics).
-#[allow(clippy::too_many_arguments)]
 pub fn why_named(
     store: &SqliteStore,
     catalog: &Catalog,
-    metric: &str,
-    (from, to): (Micros, Micros),
-    compare: Compare,
-    scope: &Scope,
-    at: Micros,
+    change: &Change<'_>,
     names: &Names,
 ) -> Result<(Explanation, Sentence), Error> {
+    let Change { metric, range: (from, to), compare, scope, at } = *change;
     let query = ExplainQuery {
         metric: metric.to_string(),
         from,
         to,
         compare,
         by: sentence_dim(catalog, metric).map(str::to_string),
-        filter: None,
+        filter: Filter::default(),
         at,
     };
     let explanation = explain_for(store, catalog, &query, scope)?;

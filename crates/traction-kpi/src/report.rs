@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 
 use traction_domain::time::Micros;
 use traction_metrics::catalog::{Indicator, Unit};
-use traction_metrics::{Catalog, Compare, FunnelQuery, FunnelRow, Grain, Query, Stretch};
+use traction_metrics::{Catalog, Compare, Filter, FunnelQuery, FunnelRow, Grain, Query, Stretch};
 use traction_store::{SqliteStore, Store};
 
-use crate::engine::{Engine, owner_filter};
+use crate::engine::Engine;
 use crate::scope::Scope;
 use crate::service::{Error, KpiRow, Kpis, LeaderRow, MetricSource};
 
@@ -229,7 +229,7 @@ pub struct Parts<'a> {
     to: (Micros, String),
     /// KPIs as they stand at the end of the range, or now if the range is not over.
     at: Micros,
-    filter: Option<String>,
+    filter: Filter,
     zone: jiff::tz::TimeZone,
     currency: traction_domain::money::Currency,
     names: Names,
@@ -258,7 +258,7 @@ impl<'a> Parts<'a> {
     ) -> Result<Parts<'a>, Error> {
         let engine = Engine { store, catalog };
         let org = Kpis { store, metrics: &engine }.org()?;
-        let filter = org.owners(&scope).as_deref().map(owner_filter);
+        let filter = org.owners(&scope).as_deref().map(Filter::owner_in).unwrap_or_default();
         let workspace = traction_store::Store::workspace(store)?;
         let (zone, currency) = (workspace.zone, workspace.currency);
         let names = Names::load(store)?;
@@ -274,8 +274,7 @@ impl<'a> Parts<'a> {
     /// The key metrics (about forty queries).
     pub fn key_metrics(&self) -> KeyMetrics {
         let (from, to) = (self.from.0, self.to.0);
-        let (lines, notes) =
-            key_metrics(self.store, self.catalog, self.filter.as_ref(), from, to, self.at);
+        let (lines, notes) = key_metrics(self.store, self.catalog, &self.filter, from, to, self.at);
         KeyMetrics { lines, notes }
     }
 
@@ -301,17 +300,16 @@ impl<'a> Parts<'a> {
         let kpi_rows = kpis.status_where(self.at, |target, (start, end)| {
             &target.scope == scope && start < to && end > from
         })?;
-        let rest = rest_of_report(
-            &kpis,
-            self.store,
-            self.catalog,
-            &self.filter,
-            &self.from,
-            &self.to,
-            self.at,
-            &self.zone,
-            &kpi_rows,
-        )?;
+        let part = Part {
+            store: self.store,
+            catalog: self.catalog,
+            filter: &self.filter,
+            from: &self.from,
+            to: &self.to,
+            at: self.at,
+            zone: &self.zone,
+        };
+        let rest = rest_of_report(&kpis, &part, &kpi_rows)?;
         Ok(Standing { kpis: kpi_rows, rest })
     }
 
@@ -358,18 +356,8 @@ impl<'a> Parts<'a> {
 
 /// The funnel, the leaderboard of the scope's first team or company target, and revenue won per
 /// week, with notes on what was left out.
-#[allow(clippy::too_many_arguments)]
-fn rest_of_report(
-    kpis: &Kpis<'_>,
-    store: &SqliteStore,
-    catalog: &Catalog,
-    filter: &Option<String>,
-    from: &(Micros, String),
-    to: &(Micros, String),
-    at: Micros,
-    zone: &jiff::tz::TimeZone,
-    kpi_rows: &[KpiRow],
-) -> Result<Rest, Error> {
+fn rest_of_report(kpis: &Kpis<'_>, part: &Part<'_>, kpi_rows: &[KpiRow]) -> Result<Rest, Error> {
+    let Part { store, catalog, filter, from, to, at, zone } = *part;
     let mut notes = Vec::new();
     let funnel = traction_metrics::funnel(
         store,
@@ -415,6 +403,19 @@ fn rest_of_report(
     Ok((funnel, leaderboard, trend, notes))
 }
 
+/// What each part of a report reads: the store and the catalog, the scope's filter, the range
+/// (instants with their labels) and the clock, in the workspace zone.
+#[derive(Clone, Copy)]
+struct Part<'a> {
+    store: &'a SqliteStore,
+    catalog: &'a Catalog,
+    filter: &'a Filter,
+    from: &'a (Micros, String),
+    to: &'a (Micros, String),
+    at: Micros,
+    zone: &'a jiff::tz::TimeZone,
+}
+
 /// The funnel, the leaderboard and the weekly trend, with notes.
 type Rest = (Vec<FunnelRow>, Option<(String, Vec<LeaderRow>)>, Vec<(String, f64)>, Vec<String>);
 
@@ -423,7 +424,7 @@ type Rest = (Vec<FunnelRow>, Option<(String, Vec<LeaderRow>)>, Vec<(String, f64)
 fn key_metrics(
     store: &SqliteStore,
     catalog: &Catalog,
-    filter: Option<&String>,
+    filter: &Filter,
     from: Micros,
     to: Micros,
     at: Micros,
@@ -434,7 +435,7 @@ fn key_metrics(
     for name in KEY_METRICS {
         let Some(metric) = catalog.get(name) else { continue };
         let mut query = Query::new(name, from, to, Grain::All, at);
-        query.filter = filter.cloned();
+        query.filter = filter.clone();
         let value = match traction_metrics::run(store, catalog, &query) {
             Ok(result) => result.rows.first().and_then(|r| r.value),
             Err(e) => {
@@ -488,17 +489,9 @@ fn explain_key_metrics(
         if !has_tree && crate::explain::sentence_dim(catalog, name).is_none() {
             return None;
         }
-        let (explanation, said) = crate::explain::why_named(
-            store,
-            catalog,
-            name,
-            range,
-            Compare::Previous,
-            scope,
-            at,
-            names,
-        )
-        .ok()?;
+        let change =
+            crate::explain::Change { metric: name, range, compare: Compare::Previous, scope, at };
+        let (explanation, said) = crate::explain::why_named(store, catalog, &change, names).ok()?;
         explanation
             .change
             .is_some_and(|c| c != 0.0)

@@ -68,10 +68,41 @@ pub struct Actual {
     pub sample: Option<f64>,
 }
 
+/// One question about a metric's figure: the metric over `[from, to)` for the records of
+/// `owners` (`None`: everyone), as of `at`. Every figure the KPI layer asks for is one of these.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MetricRequest<'a> {
+    pub metric: &'a str,
+    /// Whose records count: a scope's owners; `None` for everyone's.
+    pub owners: Option<&'a [String]>,
+    /// Start of the range, inclusive.
+    pub from: Micros,
+    /// End of the range, exclusive.
+    pub to: Micros,
+    /// The clock: snapshots and cohort outcomes are as of this instant.
+    pub at: Micros,
+}
+
+impl<'a> MetricRequest<'a> {
+    pub fn new(
+        metric: &'a str,
+        owners: Option<&'a [String]>,
+        (from, to): (Micros, Micros),
+        at: Micros,
+    ) -> MetricRequest<'a> {
+        MetricRequest { metric, owners, from, to, at }
+    }
+
+    /// Whether the range holds no time (nothing can have happened in it).
+    pub fn is_empty(&self) -> bool {
+        self.to <= self.from
+    }
+}
+
 /// What the KPI layer needs from the metrics engine.
 pub trait MetricSource {
     /// How the metric behaves under a target; an error names an unknown metric.
-    fn behaviour(&self, metric: &str) -> Result<Behaviour, String>;
+    fn behaviour(&self, metric: &str) -> Result<Behaviour, Error>;
 
     /// The default minimum sample of a level metric (kpis.md: 20 closed deals, 20 answered
     /// leads, 30 answers for scores).
@@ -79,92 +110,86 @@ pub trait MetricSource {
 
     /// Whether less is better (costs, deals lost): an amount target on such a metric is a
     /// budget, a ceiling not to pass (docs/kpis.md).
-    fn lower_is_better(&self, _metric: &str) -> bool {
-        false
-    }
+    fn lower_is_better(&self, metric: &str) -> bool;
 
-    /// The metric over `[from, to)` for the records of `owners` (`None`: everyone), as of `at`.
-    fn actual(
-        &self,
-        metric: &str,
-        owners: Option<&[String]>,
-        from: Micros,
-        to: Micros,
-        at: Micros,
-    ) -> Result<Actual, String>;
+    /// The metric's figure for the request.
+    fn actual(&self, request: &MetricRequest<'_>) -> Result<Actual, Error>;
 
     /// Whether the metric can be grouped by the dimension `by`; an error names the dimensions
     /// that apply.
-    fn check_by(&self, metric: &str, by: &str) -> Result<(), String> {
-        Err(format!("{metric} cannot be grouped by {by:?} here"))
-    }
+    fn check_by(&self, metric: &str, by: &str) -> Result<(), Error>;
 
-    /// The metric over `[from, to)` for the records of `owners`, one value per value of the
-    /// dimension `by` (as text; empty for records without one), as of `at`.
+    /// The metric's figure for the request, one per value of the dimension `by` (as text;
+    /// empty for records without one).
     fn actual_by(
         &self,
-        metric: &str,
+        request: &MetricRequest<'_>,
         by: &str,
-        _owners: Option<&[String]>,
-        _from: Micros,
-        _to: Micros,
-        _at: Micros,
-    ) -> Result<Vec<(String, Actual)>, String> {
-        Err(format!("{metric} cannot be grouped by {by:?} here"))
-    }
+    ) -> Result<Vec<(String, Actual)>, Error>;
 
-    /// The model's forecast, made at `at`, of a target's accumulating metric over a period ending at
-    /// `end`: `actual` so far plus the forecast of `[max(at, start), end)` in working time of
-    /// `calendar` (spec: monitoring.md, KPI forecast). `Ok(None)` where no forecast can be made
-    /// (too short a history); the default makes none (the forecast crate's source overrides it).
-    #[allow(clippy::too_many_arguments)]
-    fn forecast(
-        &self,
-        _target: &Target,
-        _owners: Option<&[String]>,
-        _calendar: &Calendar,
-        _at: Micros,
-        _period: (Micros, Micros),
-        _actual: f64,
-    ) -> Result<Option<Band>, String> {
-        Ok(None)
-    }
+    /// The metric's share per (weekday, local hour) over the request's range, for seasonal
+    /// splits.
+    fn seasonality(&self, request: &MetricRequest<'_>) -> Result<Seasonality, Error>;
+
+    /// What the source can forecast, when it can (the forecast crate's source can; the plain
+    /// metrics engine cannot): the capability is a value the caller must check for, not a
+    /// method that answers "none" by default.
+    fn forecasts(&self) -> Option<&dyn Forecasts>;
+}
+
+/// Forecasts of metrics (spec: monitoring.md, Forecasts), offered by a [`MetricSource`] that
+/// makes them.
+pub trait Forecasts {
+    /// The model's forecast of a target's accumulating metric: `actual` so far plus the
+    /// forecast of the rest of the period in working time of the calendar (spec:
+    /// monitoring.md, KPI forecast). `Ok(None)` where no forecast can be made (too short a
+    /// history).
+    fn forecast(&self, request: &ForecastRequest<'_>) -> Result<Option<Band>, Error>;
 
     /// The last complete day before `at` against the forecast interval at `level` made from
-    /// the days before it (spec: monitoring.md, `anomaly`): `(day, value, low, high)`.
-    /// `Ok(None)` from a source that makes no forecasts (the forecast crate's makes them).
+    /// the days before it (spec: monitoring.md, `anomaly`); `Ok(None)` when the history is too
+    /// short.
     fn last_day_against_forecast(
-        &self,
-        _metric: &str,
-        _owners: Option<&[String]>,
-        _at: Micros,
-        _level: f64,
-    ) -> Result<Option<(String, f64, f64, f64)>, String> {
-        Ok(None)
-    }
-
-    /// Why the metric moved on the last complete day before `at` against the day before it, for
-    /// `scope`, in the one sentence the dashboard and the report use (spec: monitoring.md, an
-    /// anomaly alert carries the explanation of the change). `Ok(None)` from a source that
-    /// cannot explain (the forecast crate's source can).
-    fn explain_last_day(
-        &self,
-        _metric: &str,
-        _scope: &Scope,
-        _at: Micros,
-    ) -> Result<Option<String>, String> {
-        Ok(None)
-    }
-
-    /// The metric's share per (weekday, local hour) over `[from, to)`, for seasonal splits.
-    fn seasonality(
         &self,
         metric: &str,
         owners: Option<&[String]>,
-        from: Micros,
-        to: Micros,
         at: Micros,
-    ) -> Result<Seasonality, String>;
+        level: f64,
+    ) -> Result<Option<DayCheck>, Error>;
+
+    /// Why the metric moved on the last complete day before `at` against the day before it, for
+    /// `scope`, in the one sentence the dashboard and the report use (spec: monitoring.md, an
+    /// anomaly alert carries the explanation of the change); `Ok(None)` when it cannot be said.
+    fn explain_last_day(
+        &self,
+        metric: &str,
+        scope: &Scope,
+        at: Micros,
+    ) -> Result<Option<String>, Error>;
+}
+
+/// What a KPI forecast is asked about: a target, whose records count, in which calendar, its
+/// period, the clock, and the actual so far.
+#[derive(Clone, Copy, Debug)]
+pub struct ForecastRequest<'a> {
+    pub target: &'a Target,
+    pub owners: Option<&'a [String]>,
+    pub calendar: &'a Calendar,
+    /// The target's period `[start, end)`.
+    pub period: (Micros, Micros),
+    pub at: Micros,
+    /// The metric's value so far in the period.
+    pub actual: f64,
+}
+
+/// A day's value against its forecast interval (the anomaly rule's check).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DayCheck {
+    /// The day, as its bucket's label.
+    pub day: String,
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
 }
 
 /// A forecast figure with its interval (the `forecast` field of a KPI row), and how far to trust
@@ -279,29 +304,21 @@ impl Selection {
 }
 
 /// An error of the KPI layer.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The request or the stored target is at fault (unknown target, metric, bad grain…).
+    #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
     NotFound(String),
-    Store(traction_store::Error),
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Error::Invalid(m) | Error::NotFound(m) => f.write_str(m),
-            Error::Store(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<traction_store::Error> for Error {
-    fn from(e: traction_store::Error) -> Error {
-        Error::Store(e)
-    }
+    /// The metrics engine could not answer a figure (its own error says why and what to do).
+    #[error(transparent)]
+    Metrics(#[from] traction_metrics::Error),
+    /// A forecast could not be made (the forecasting source's own error).
+    #[error(transparent)]
+    Forecast(Box<dyn std::error::Error + Send + Sync>),
+    #[error("{0}")]
+    Store(#[from] traction_store::Error),
 }
 
 /// KPIs over a store and a metrics engine.
@@ -395,10 +412,9 @@ impl Kpis<'_> {
                     traction_domain::time::start_of_day(monday, zone).map_err(day_invalid)?;
                 let from = traction_domain::time::start_of_day(first, zone).map_err(day_invalid)?;
                 let owners = org.owners(&target.scope);
-                let shares = self
-                    .metrics
-                    .seasonality(&target.metric, owners.as_deref(), from, week_start, at)
-                    .map_err(Error::Invalid)?;
+                let request =
+                    MetricRequest::new(&target.metric, owners.as_deref(), (from, week_start), at);
+                let shares = self.metrics.seasonality(&request)?;
                 Weights::seasonal(calendar, start, end, &shares)
             }
         })
@@ -434,7 +450,7 @@ impl Kpis<'_> {
         at: Micros,
     ) -> Result<Vec<BreakdownRow>, Error> {
         let target = self.target(id)?;
-        let behaviour = self.metrics.behaviour(&target.metric).map_err(Error::Invalid)?;
+        let behaviour = self.metrics.behaviour(&target.metric)?;
         let org = self.org()?;
         let calendar = self.calendar(org.calendar_team(&target.scope).as_deref())?;
         let range = self.range(&target, &calendar)?;
@@ -482,26 +498,17 @@ impl Kpis<'_> {
     }
 
     /// Where an accumulating target lands: what has happened once the period is over, else the
-    /// metric source's forecast. One that cannot be made leaves the field empty, never the row.
-    #[allow(clippy::too_many_arguments)]
-    fn forecast_for(
-        &self,
-        target: &Target,
-        behaviour: Behaviour,
-        actual: Option<f64>,
-        owners: Option<&[String]>,
-        calendar: &Calendar,
-        range: (Micros, Micros),
-        at: Micros,
-    ) -> Option<Band> {
+    /// metric source's forecast, when it makes them. One that cannot be made leaves the field
+    /// empty, never the row.
+    fn forecast_for(&self, behaviour: Behaviour, request: &ForecastRequest<'_>) -> Option<Band> {
         if behaviour != Behaviour::Accumulating {
             return None;
         }
-        let so_far = actual.unwrap_or(0.0);
-        if at >= range.1 {
+        let so_far = request.actual;
+        if request.at >= request.period.1 {
             return Some(Band { value: so_far, low: so_far, high: so_far, backtest: None });
         }
-        self.metrics.forecast(target, owners, calendar, at, range, so_far).unwrap_or(None)
+        self.metrics.forecasts()?.forecast(request).ok().flatten()
     }
 
     fn figures_for(
@@ -524,10 +531,12 @@ impl Kpis<'_> {
         let range = self.range(target, calendar)?;
         let weights = self.weights(target, calendar, org, at)?;
         let until = at.clamp(range.0, range.1);
-        let actual = self
-            .metrics
-            .actual(&target.metric, owners, range.0, until, at)
-            .map_err(Error::Invalid)?;
+        let actual = self.metrics.actual(&MetricRequest::new(
+            &target.metric,
+            owners,
+            (range.0, until),
+            at,
+        ))?;
         let min_sample =
             target.min_sample.unwrap_or_else(|| self.metrics.min_sample(&target.metric));
         let enough_data = actual.sample.is_none_or(|n| n >= min_sample as f64);
@@ -593,15 +602,15 @@ impl Kpis<'_> {
             // answers with its own error; the others still answer (issue 24.1).
             match self.figures_for(&target, who, &org, &calendar, at) {
                 Ok((figures, behaviour, interval)) => {
-                    let forecast = self.forecast_for(
-                        &target,
-                        behaviour,
-                        figures.actual,
-                        owners.as_deref(),
-                        &calendar,
-                        range,
+                    let request = ForecastRequest {
+                        target: &target,
+                        owners: owners.as_deref(),
+                        calendar: &calendar,
+                        period: range,
                         at,
-                    );
+                        actual: figures.actual.unwrap_or(0.0),
+                    };
+                    let forecast = self.forecast_for(behaviour, &request);
                     rows.push(KpiRow {
                         target,
                         figures,
@@ -611,7 +620,10 @@ impl Kpis<'_> {
                         forecast,
                     });
                 }
-                Err(Error::Invalid(message)) => {
+                // What the target asks of the metrics engine cannot be answered (an error of
+                // the engine, or the target's own), so this row says why.
+                Err(e @ (Error::Invalid(_) | Error::Metrics(_) | Error::Forecast(_))) => {
+                    let message = e.to_string();
                     let prefix = format!("target {}: ", target.id);
                     let message = if message.starts_with(&prefix) {
                         message

@@ -79,17 +79,32 @@ struct Cell {
     denominator: Option<f64>,
 }
 
+/// What a query needs of the workspace (its zone and currency), read once per request: a front
+/// end that reads the query's dates in the zone passes the same value to [`run_in`].
+pub fn workspace_env(store: &SqliteStore) -> Result<Env, Error> {
+    let workspace = store.workspace()?;
+    Ok(Env { zone: workspace.zone, currency: workspace.currency })
+}
+
 /// Answers a metric query from the SQLite store.
 pub fn run(store: &SqliteStore, catalog: &Catalog, query: &Query) -> Result<MetricResult, Error> {
-    let workspace = store.workspace().map_err(|e| Error::Storage(e.to_string()))?;
-    let env = Env { zone: workspace.zone.clone(), currency: workspace.currency };
+    run_in(store, catalog, query, &workspace_env(store)?)
+}
+
+/// Answers a metric query in a workspace already read ([`workspace_env`]).
+pub fn run_in(
+    store: &SqliteStore,
+    catalog: &Catalog,
+    query: &Query,
+    env: &Env,
+) -> Result<MetricResult, Error> {
     let buckets = Buckets::new(query.grain, query.from, query.to, &env.zone)?;
     let main = plan(catalog, query, buckets)?;
-    let (cells, _) = evaluate(store, &main, &env)?;
+    let (cells, _) = evaluate(store, &main, env)?;
 
     let compared = match query.compare {
         None => None,
-        Some(compare) => Some(compare_cells(store, catalog, query, &main, compare, &env)?),
+        Some(compare) => Some(compare_cells(store, catalog, query, &main, compare, env)?),
     };
 
     let mut rows: Vec<Row> = cells
@@ -267,8 +282,7 @@ pub fn run_compared(
     query: &Query,
     compare: Compare,
 ) -> Result<(Option<f64>, (Micros, Micros)), Error> {
-    let workspace = store.workspace().map_err(|e| Error::Storage(e.to_string()))?;
-    let env = Env { zone: workspace.zone.clone(), currency: workspace.currency };
+    let env = workspace_env(store)?;
     let ((lo, hi), _) = compared_range(query.from, query.to, query.at, compare, &env.zone)?;
     let whole = Query { grain: Grain::All, by: Vec::new(), compare: None, ..query.clone() };
     if lo >= hi {

@@ -12,12 +12,12 @@ use std::collections::{BTreeMap, HashMap};
 use rusqlite::types::Value as SqlValue;
 use traction_domain::Entity;
 use traction_domain::time::Micros;
-use traction_store::{SqliteStore, Store};
+use traction_store::SqliteStore;
 
 use crate::Error;
 use crate::eval::{local_text, read_rows};
-use crate::expr;
-use crate::expr::compile::{Env, Param, compile_condition};
+use crate::expr::compile::{Env, Param};
+use crate::filter::Filter;
 use crate::source::{Placed, Source, SourceScope};
 
 /// A funnel query.
@@ -26,8 +26,8 @@ pub struct FunnelQuery {
     pub pipeline: Option<String>,
     pub from: Micros,
     pub to: Micros,
-    /// A filter on deals, in the expression language.
-    pub filter: Option<String>,
+    /// A filter on deals.
+    pub filter: Filter,
     pub at: Micros,
 }
 
@@ -62,21 +62,24 @@ fn text(v: &SqlValue) -> String {
 
 /// Computes the funnel.
 pub fn funnel(store: &SqliteStore, query: &FunnelQuery) -> Result<FunnelResult, Error> {
+    funnel_in(store, query, &crate::eval::workspace_env(store)?)
+}
+
+/// Computes the funnel in a workspace already read ([`crate::workspace_env`]).
+pub fn funnel_in(
+    store: &SqliteStore,
+    query: &FunnelQuery,
+    env: &Env,
+) -> Result<FunnelResult, Error> {
     if query.from >= query.to {
         return Err(Error::Input(
             "the range is empty: the start (from) must be before the end (to)".into(),
         ));
     }
-    let workspace = store.workspace().map_err(|e| Error::Storage(e.to_string()))?;
-    let env = Env { zone: workspace.zone.clone(), currency: workspace.currency };
     let scope = SourceScope::placed(Source::Entity(Entity::Deals), Placed::Unbucketed);
     let mut params: Vec<Param> = Vec::new();
     let mut cond = format!("t.created_at >= {} AND t.created_at < {}", query.from, query.to);
-    if let Some(text) = query.filter.as_deref().filter(|t| !t.trim().is_empty()) {
-        let parsed =
-            expr::parse(text).map_err(|e| Error::Input(format!("where: {}", e.render(text))))?;
-        let f = compile_condition(&parsed, &scope, &env)
-            .map_err(|e| Error::Input(format!("where: {}", e.render(text))))?;
+    if let Some(f) = query.filter.compile(&scope, env)? {
         cond.push_str(&format!(" AND ({})", f.sql));
         params.extend(f.params);
     }

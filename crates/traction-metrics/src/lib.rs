@@ -38,6 +38,7 @@ pub mod catalog;
 mod eval;
 pub mod explain;
 pub mod expr;
+pub mod filter;
 pub mod funnel;
 #[cfg(test)]
 mod fuzz;
@@ -46,42 +47,70 @@ pub mod plan;
 pub mod source;
 mod sql;
 
-use std::fmt;
-
 pub use buckets::Grain;
 pub use catalog::{Catalog, Diagnostic, Diagnostics, Metric};
 pub use eval::{
-    MetricResult, Row, Stretch, local_text, quantile, relative_change, run, run_compared,
-    trimmed_mean,
+    MetricResult, Row, Stretch, local_text, quantile, relative_change, run, run_compared, run_in,
+    trimmed_mean, workspace_env,
 };
-pub use funnel::{FunnelQuery, FunnelResult, FunnelRow, funnel};
+pub use expr::compile::Env;
+pub use filter::{Filter, FilterError, Origin};
+pub use funnel::{FunnelQuery, FunnelResult, FunnelRow, funnel, funnel_in};
 pub use plan::{Compare, Query, parse_by};
 pub use sql::DimValue;
 
 /// Why a query could not be answered.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
-    /// The query is wrong (unknown dimension, bad `where`, empty range): fix the input.
+    /// The query is wrong (unknown dimension, bad parameter, empty range): fix the input.
+    #[error("{0}")]
     Input(String),
-    /// No such metric or pipeline.
+    /// The `where` does not parse, or names what the metric's records do not have.
+    #[error("where: {0}")]
+    Where(FilterError),
+    /// No metric of that name; `hint` names close ones or where the catalog is listed.
+    #[error("no metric named {name:?}: {hint}")]
+    UnknownMetric { name: String, hint: String },
+    /// No such pipeline (or other record a query names).
+    #[error("{0}")]
     NotFound(String),
     /// The database failed.
+    #[error("database error: {0}")]
     Storage(String),
     /// The query ran past the time limit, or the database was busy: retry later or ask less.
+    #[error("{0}")]
     Busy(String),
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// What a caller does about an [`Error`]: the variants grouped by who must act.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The asker fixes the query.
+    Input,
+    /// The asker names something that exists.
+    NotFound,
+    /// The asker retries later or asks less.
+    Busy,
+    /// The operator looks at the database.
+    Storage,
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Input(m) | Error::NotFound(m) => f.write_str(m),
-            Error::Storage(m) => write!(f, "database error: {m}"),
-            Error::Busy(m) => f.write_str(m),
+            Error::Input(_) | Error::Where(_) => ErrorKind::Input,
+            Error::UnknownMetric { .. } | Error::NotFound(_) => ErrorKind::NotFound,
+            Error::Busy(_) => ErrorKind::Busy,
+            Error::Storage(_) => ErrorKind::Storage,
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl From<FilterError> for Error {
+    fn from(e: FilterError) -> Error {
+        Error::Where(e)
+    }
+}
 
 impl From<traction_store::Error> for Error {
     fn from(e: traction_store::Error) -> Error {

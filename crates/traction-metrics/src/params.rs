@@ -8,6 +8,7 @@ use traction_domain::time::{Micros, parse_instant};
 
 use crate::Error;
 use crate::buckets::Grain;
+use crate::filter::Filter;
 use crate::funnel::FunnelQuery;
 use crate::plan::{Compare, Query, parse_by};
 
@@ -49,6 +50,11 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// The `where`, parsed once here; absent is no condition.
+    fn filter(&self) -> Result<Filter, Error> {
+        Ok(Filter::parse(self.get("where").unwrap_or_default())?)
+    }
+
     fn required(&self, key: &str, zone: &TimeZone) -> Result<Micros, Error> {
         self.instant(key, zone)?.ok_or_else(|| {
             Error::Input(format!(
@@ -80,7 +86,7 @@ pub fn metric_query(
         to: params.required("to", zone)?,
         grain,
         by: params.get("by").map(parse_by).unwrap_or_default(),
-        filter: params.get("where").map(str::to_string),
+        filter: params.filter()?,
         compare,
         at: params.instant("at", zone)?.unwrap_or(now),
     })
@@ -97,7 +103,7 @@ pub fn funnel_query(
         pipeline: params.get("pipeline").map(str::to_string),
         from: params.required("from", zone)?,
         to: params.required("to", zone)?,
-        filter: params.get("where").map(str::to_string),
+        filter: params.filter()?,
         at: params.instant("at", zone)?.unwrap_or(now),
     })
 }
@@ -130,7 +136,7 @@ pub fn explain_query(
         to: params.required("to", zone)?,
         compare,
         by,
-        filter: params.get("where").map(str::to_string),
+        filter: params.filter()?,
         at: params.instant("at", zone)?.unwrap_or(now),
     };
     Ok((query, params.get("scope").map(str::to_string)))
@@ -176,7 +182,7 @@ mod tests {
         assert_eq!(q.from, 1_782_860_400_000_000);
         assert_eq!((q.grain, q.compare, q.at), (Grain::Week, Some(Compare::Yoy), 42));
         assert_eq!(q.by, ["owner", "segment"]);
-        assert_eq!(q.filter.as_deref(), Some("amount > 10"));
+        assert_eq!(q.filter, Filter::parse("amount > 10").unwrap());
     }
 
     #[test]

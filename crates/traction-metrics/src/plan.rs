@@ -13,7 +13,8 @@ use traction_domain::time::Micros;
 use crate::Error;
 use crate::buckets::{Buckets, Grain};
 use crate::catalog::{Agg, Catalog, Kind, Measure, Metric, Part};
-use crate::expr::{self, Expr};
+use crate::expr::Expr;
+use crate::filter::Filter;
 use crate::source::Source;
 
 /// Compare each bucket with another.
@@ -53,8 +54,8 @@ pub struct Query {
     pub grain: Grain,
     /// Dimensions to group by.
     pub by: Vec<String>,
-    /// The `where` filter, in the expression language.
-    pub filter: Option<String>,
+    /// The `where` filter: parsed where a person wrote it, built by code otherwise.
+    pub filter: Filter,
     pub compare: Option<Compare>,
     /// The clock: snapshots and cohort outcomes are as of this instant.
     pub at: Micros,
@@ -69,7 +70,7 @@ impl Query {
             to,
             grain,
             by: Vec::new(),
-            filter: None,
+            filter: Filter::default(),
             compare: None,
             at,
         }
@@ -152,9 +153,7 @@ pub struct Plan {
     pub metric: Metric,
     pub dims: Vec<String>,
     pub buckets: Buckets,
-    pub filter: Option<Expr>,
-    /// The filter as written, for messages that point into it.
-    pub filter_text: Option<String>,
+    pub filter: Filter,
     pub at: Micros,
     pub scans: Vec<Scan>,
     pub root: Node,
@@ -167,8 +166,8 @@ impl Plan {
     }
 }
 
-/// Plans a query: checks the metric, the dimensions and the filter's syntax, and lays out the
-/// scans. The filter's types are checked when it is compiled against each source.
+/// Plans a query: checks the metric and the dimensions, and lays out the scans. The filter was
+/// parsed where it was written; its types are checked when it is compiled against each source.
 pub fn plan(catalog: &Catalog, query: &Query, buckets: Buckets) -> Result<Plan, Error> {
     let metric = find_metric(catalog, &query.metric)?;
     if metric.kind == Kind::Funnel {
@@ -197,21 +196,13 @@ pub fn plan(catalog: &Catalog, query: &Query, buckets: Buckets) -> Result<Plan, 
             return Err(Error::Input(format!("by: {dim:?} is named twice")));
         }
     }
-    let filter = match &query.filter {
-        None => None,
-        Some(text) if text.trim().is_empty() => None,
-        Some(text) => Some(
-            expr::parse(text).map_err(|e| Error::Input(format!("where: {}", e.render(text))))?,
-        ),
-    };
     let mut planner = Planner { catalog, scans: Vec::new(), lag: 0 };
     let root = planner.node(metric, 0)?;
     Ok(Plan {
         metric: metric.clone(),
         dims: query.by.clone(),
         buckets,
-        filter_text: filter.as_ref().and(query.filter.clone()),
-        filter,
+        filter: query.filter.clone(),
         at: query.at,
         scans: planner.scans,
         root,
@@ -284,7 +275,7 @@ pub fn find_metric<'c>(catalog: &'c Catalog, name: &str) -> Result<&'c Metric, E
         } else {
             format!("did you mean {}?", close.join(", "))
         };
-        Error::NotFound(format!("no metric named {name:?}: {hint}"))
+        Error::UnknownMetric { name: name.to_string(), hint }
     })
 }
 

@@ -122,10 +122,7 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
     let scope = SourceScope::placed(source, placed);
     let input = |what: &str, text: String| Error::Input(format!("{what}: {text}"));
     // Compile every expression first, so the joins they need are known.
-    let filter_sql = match &plan.filter {
-        None => None,
-        Some(e) => Some(compile_condition(e, &scope, env).map_err(|err| where_error(plan, &err))?),
-    };
+    let filter_sql = plan.filter.compile(&scope, env).map_err(|err| where_error(plan, err))?;
     let mut slot_filters = Vec::new();
     let mut slot_ofs = Vec::new();
     for slot in &scan.slots {
@@ -430,8 +427,8 @@ fn retention_statement(
                     .map_err(|e| Error::Input(format!("filter: {}", e.message)))?,
             );
         }
-        if let Some(e) = &plan.filter {
-            conds.push(compile_condition(e, &scope, env).map_err(|err| where_error(plan, &err))?);
+        if let Some(c) = plan.filter.compile(&scope, env).map_err(|err| where_error(plan, err))? {
+            conds.push(c);
         }
         let mut joins: Vec<Join> = scope.joins.borrow().clone();
         let mut dims = String::new();
@@ -493,13 +490,12 @@ fn retention_statement(
 
 /// A `where` that does not compile against a scan's source; when the metric reads several
 /// sources, the message says the filter must apply to all of them.
-fn where_error(plan: &Plan, err: &crate::expr::compile::TypeError) -> Error {
-    let text = plan.filter_text.as_deref().unwrap_or_default();
+fn where_error(plan: &Plan, mut err: crate::filter::FilterError) -> Error {
     let mut sources: Vec<&str> = plan.scans.iter().map(|s| s.source.name()).collect();
     sources.dedup();
     sources.sort_unstable();
     sources.dedup();
-    let note = if sources.len() > 1 {
+    err.note = if sources.len() > 1 {
         format!(
             " ({} reads {}: a where applies to every one of them, so it may name only what they all have)",
             plan.metric.name,
@@ -508,7 +504,7 @@ fn where_error(plan: &Plan, err: &crate::expr::compile::TypeError) -> Error {
     } else {
         String::new()
     };
-    Error::Input(format!("where: {}{note}", err.render(text)))
+    Error::Where(err)
 }
 
 fn field_ty(scan: &Scan, field: &str) -> Result<Ty, Error> {
@@ -689,7 +685,7 @@ mod tests {
         );
         let mut query = Query::new("win_rate", jan, apr, Grain::Month, apr);
         query.by = vec!["team".into()];
-        query.filter = Some("amount >= 100".into());
+        query.filter = crate::Filter::parse("amount >= 100").unwrap();
         let buckets = Buckets::new(Grain::Month, jan, apr, &zone).unwrap();
         let plan = plan(&catalog, &query, buckets).unwrap();
         assert_eq!(plan.scans.len(), 1);

@@ -55,7 +55,7 @@ impl ChannelConfig {
     /// Reads the stored settings of a channel.
     pub fn of(channel: &Channel) -> Result<ChannelConfig, Error> {
         serde_json::from_str(&channel.config).map_err(|e| {
-            Error::Invalid(format!("channel {:?} has unreadable settings: {e}", channel.id))
+            Error::invalid(format!("channel {:?} has unreadable settings: {e}", channel.id))
         })
     }
 
@@ -94,9 +94,10 @@ fn check_id(what: &str, id: &str) -> Result<(), Error> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Invalid(format!(
-            "{what} id {id:?} is not valid: use 1 to 64 letters, digits, '-', '_' or '.'"
-        )))
+        Err(Error::at(
+            "id",
+            format!("{what} id {id:?} is not valid: use 1 to 64 letters, digits, '-', '_' or '.'"),
+        ))
     }
 }
 
@@ -113,9 +114,12 @@ fn check_address(address: &str) -> Result<(), Error> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Invalid(format!(
-            "--email: {address:?} is not an email address: write name@example.com (several separated by commas)"
-        )))
+        Err(Error::at(
+            "email",
+            format!(
+                "--email: {address:?} is not an email address: write name@example.com (several separated by commas)"
+            ),
+        ))
     }
 }
 
@@ -128,24 +132,32 @@ pub fn parse(input: &ChannelInput, data: &dyn Store) -> Result<ChannelConfig, Er
         .filter(|x| x.is_some())
         .count();
     if given != 1 {
-        return Err(Error::Invalid(
+        return Err(Error::invalid(
             "a channel has exactly one destination: --webhook URL, --email ADDR[,ADDR…], --user ID or --team ID".into(),
         ));
     }
     if input.secret.is_some() && input.webhook.is_none() {
-        return Err(Error::Invalid("--secret signs a webhook: give it with --webhook URL".into()));
+        return Err(Error::at(
+            "secret",
+            "--secret signs a webhook: give it with --webhook URL".into(),
+        ));
     }
     if let Some(url) = &input.webhook {
         let parsed = reqwest::Url::parse(url).map_err(|e| {
-            Error::Invalid(format!("--webhook {url:?} is not a URL ({e}): write https://host/path"))
+            Error::at(
+                "webhook",
+                format!("--webhook {url:?} is not a URL ({e}): write https://host/path"),
+            )
         })?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(Error::Invalid(format!(
-                "--webhook {url:?} must be an http:// or https:// URL with a host"
-            )));
+            return Err(Error::at(
+                "webhook",
+                format!("--webhook {url:?} must be an http:// or https:// URL with a host"),
+            ));
         }
         if input.secret.as_deref() == Some("") {
-            return Err(Error::Invalid(
+            return Err(Error::at(
+                "secret",
                 "--secret is empty: give the shared secret, or leave it out".into(),
             ));
         }
@@ -155,7 +167,7 @@ pub fn parse(input: &ChannelInput, data: &dyn Store) -> Result<ChannelConfig, Er
         let to: Vec<String> =
             list.split(',').map(str::trim).filter(|a| !a.is_empty()).map(str::to_string).collect();
         if to.is_empty() {
-            return Err(Error::Invalid("--email needs at least one address".into()));
+            return Err(Error::at("email", "--email needs at least one address".into()));
         }
         for address in &to {
             check_address(address)?;
@@ -165,15 +177,16 @@ pub fn parse(input: &ChannelInput, data: &dyn Store) -> Result<ChannelConfig, Er
     use traction_domain::{Entity, Value};
     if let Some(user) = &input.user {
         if data.get(Entity::Users, &[Value::Text(user.clone())])?.is_none() {
-            return Err(Error::Invalid(format!(
-                "--user: no such user {user:?} (`traction user list` shows them)"
-            )));
+            return Err(Error::at(
+                "user",
+                format!("--user: no such user {user:?} (`traction user list` shows them)"),
+            ));
         }
         return Ok(ChannelConfig::InApp { user: Some(user.clone()), team: None });
     }
     let team = input.team.clone().unwrap_or_default();
     if data.get(Entity::Teams, &[Value::Text(team.clone())])?.is_none() {
-        return Err(Error::Invalid(format!("--team: no such team {team:?}")));
+        return Err(Error::at("team", format!("--team: no such team {team:?}")));
     }
     Ok(ChannelConfig::InApp { user: None, team: Some(team) })
 }
@@ -190,7 +203,7 @@ pub fn add(
     let channel = Channel {
         id: input.id.clone(),
         kind: config.kind().into(),
-        config: serde_json::to_string(&config).map_err(|e| Error::Invalid(e.to_string()))?,
+        config: serde_json::to_string(&config).map_err(|e| Error::invalid(e.to_string()))?,
         created_at: now,
         created_by: actor.user.clone(),
     };

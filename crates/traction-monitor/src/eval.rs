@@ -13,7 +13,7 @@ use traction_domain::time::{Micros, format_instant, start_of_day, to_zoned};
 use traction_domain::{Entity, Record, Value};
 use traction_kpi::Calendar;
 use traction_kpi::scope::{Org, Scope};
-use traction_kpi::service::{Actual, Kpis};
+use traction_kpi::service::{Actual, DayCheck, Kpis, MetricRequest};
 use traction_store::monitor::{
     Channel, Evaluation, Instance, InstanceUpdate, NewNotification, Rule, Silence,
 };
@@ -170,7 +170,7 @@ pub fn evaluate(ctx: &Context<'_>, at: Micros, now: Micros) -> Result<Outcome, E
     if let Some(last) = ctx.monitor.last_evaluation()?
         && at < last
     {
-        return Err(Error::Invalid(format!(
+        return Err(Error::invalid(format!(
             "an evaluation at {} is before the latest one at {}: evaluations go forward in time",
             format_instant(at),
             format_instant(last)
@@ -307,7 +307,7 @@ fn conditions(
             if let Some(id) = target
                 && rows.is_empty()
             {
-                return Err(Error::Invalid(format!("target {id:?} no longer exists")));
+                return Err(Error::at("target", format!("target {id:?} no longer exists")));
             }
             Ok(rows
                 .iter()
@@ -335,12 +335,13 @@ fn conditions(
                 .collect())
         }
         RuleSpec::Threshold { metric, scope, window, op, value, min_sample, by } => {
-            let scope = Scope::parse(scope).map_err(Error::Invalid)?;
+            let scope = Scope::parse(scope).map_err(|e| Error::at("scope", e))?;
             let owners = org.owners(&scope);
             let from = match window {
                 crate::rule::Window::Trailing(secs) => at - secs * 1_000_000,
                 crate::rule::Window::Period => month_start(ctx, at)?,
             };
+            let request = MetricRequest::new(metric, owners.as_deref(), (from, at), at);
             let condition = |key: String, what: String, actual: &Actual, url: String| {
                 let enough = match (min_sample, actual.sample) {
                     (Some(n), Some(sample)) => sample >= *n as f64,
@@ -364,22 +365,14 @@ fn conditions(
             };
             match by {
                 None => {
-                    let actual = ctx
-                        .kpis
-                        .metrics
-                        .actual(metric, owners.as_deref(), from, at, at)
-                        .map_err(Error::Invalid)?;
+                    let actual = ctx.kpis.metrics.actual(&request)?;
                     let url = format!("/explore?metric={metric}");
                     Ok(vec![condition(scope.to_string(), scope.to_string(), &actual, url)])
                 }
                 // One instance per value of the dimension seen in the window (spec: monitoring.md,
                 // threshold `by`); a value no longer seen resolves like any key not seen.
                 Some(dim) => {
-                    let groups = ctx
-                        .kpis
-                        .metrics
-                        .actual_by(metric, dim, owners.as_deref(), from, at, at)
-                        .map_err(Error::Invalid)?;
+                    let groups = ctx.kpis.metrics.actual_by(&request, dim)?;
                     Ok(groups
                         .into_iter()
                         .map(|(group, actual)| {
@@ -394,17 +387,20 @@ fn conditions(
         }
         RuleSpec::LeadSla { minutes } => lead_conditions(ctx, org, rule, *minutes, known, at),
         RuleSpec::Anomaly { metric, scope, level } => {
-            let scope = Scope::parse(scope).map_err(Error::Invalid)?;
+            let scope = Scope::parse(scope).map_err(|e| Error::at("scope", e))?;
             let owners = org.owners(&scope);
-            let checked = ctx
-                .kpis
-                .metrics
-                .last_day_against_forecast(metric, owners.as_deref(), at, *level)
-                .map_err(Error::Invalid)?;
-            let Some((day, value, low, high)) = checked else {
-                return Err(Error::Invalid(format!(
-                    "{metric} for {scope} cannot be forecast yet (a forecast needs at least 8 weeks of daily history; `traction forecast {metric}` says how much there is)"
-                )));
+            // A source that makes no forecasts can check nothing, like one without history.
+            let checked = match ctx.kpis.metrics.forecasts() {
+                Some(f) => f.last_day_against_forecast(metric, owners.as_deref(), at, *level)?,
+                None => None,
+            };
+            let Some(DayCheck { day, value, low, high }) = checked else {
+                return Err(Error::at(
+                    "metric",
+                    format!(
+                        "{metric} for {scope} cannot be forecast yet (a forecast needs at least 8 weeks of daily history; `traction forecast {metric}` says how much there is)"
+                    ),
+                ));
             };
             let holds = value < low || value > high;
             let side = if value < low {
@@ -421,8 +417,8 @@ fn conditions(
             // The explanation of the change (monitoring.md), only when it fires: it costs a few
             // metric queries.
             if holds
-                && let Some(why) =
-                    ctx.kpis.metrics.explain_last_day(metric, &scope, at).map_err(Error::Invalid)?
+                && let Some(forecasts) = ctx.kpis.metrics.forecasts()
+                && let Some(why) = forecasts.explain_last_day(metric, &scope, at)?
             {
                 summary.push_str(". ");
                 summary.push_str(&why);
@@ -443,8 +439,8 @@ fn conditions(
 /// The start of the month containing `at`, in the workspace zone.
 fn month_start(ctx: &Context<'_>, at: Micros) -> Result<Micros, Error> {
     let zone = ctx.data.workspace()?.zone;
-    let zoned = to_zoned(at, &zone).ok_or_else(|| Error::Invalid("instant out of range".into()))?;
-    start_of_day(zoned.date().first_of_month(), &zone).map_err(|e| Error::Invalid(e.to_string()))
+    let zoned = to_zoned(at, &zone).ok_or_else(|| Error::invalid("instant out of range".into()))?;
+    start_of_day(zoned.date().first_of_month(), &zone).map_err(|e| Error::invalid(e.to_string()))
 }
 
 /// A lead waiting for its first response as of `at`, past `minutes`: the minutes it has waited.

@@ -23,42 +23,63 @@ pub mod rule;
 pub mod schedule;
 pub mod silence;
 
-use std::fmt;
-
 /// Why a monitoring operation failed.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The input is at fault (unknown target, metric, channel; a bad duration): nothing changed.
-    Invalid(String),
+    /// `field` is the field of the rule, channel, schedule or silence at fault, as the API's
+    /// bodies, the CLI's flags (`min_sample` is `--min-sample`) and the web forms name it, when
+    /// the mistake is in one.
+    #[error("{message}")]
+    Invalid { field: Option<&'static str>, message: String },
     /// No such rule, channel, silence or notification.
+    #[error("{0}")]
     NotFound(String),
+    /// A figure a rule needs could not be computed, or its metric cannot be watched so (the
+    /// KPI layer's own error says which and why).
+    #[error(transparent)]
+    Kpi(traction_kpi::service::Error),
     /// The store refused or failed.
-    Store(traction_store::Error),
+    #[error("{0}")]
+    Store(#[from] traction_store::Error),
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Invalid(m) | Error::NotFound(m) => f.write_str(m),
-            Error::Store(e) => write!(f, "{e}"),
+impl Error {
+    /// The input is at fault in `field`.
+    pub fn at(field: &'static str, message: String) -> Error {
+        Error::Invalid { field: Some(field), message }
+    }
+
+    /// The input is at fault, in no one field.
+    pub fn invalid(message: String) -> Error {
+        Error::Invalid { field: None, message }
+    }
+
+    /// The KPI layer's refusal of what `field` names (an unknown metric, a dimension that does
+    /// not apply) as a refusal of that field; its other errors as they are.
+    pub fn of_field(field: &'static str, e: traction_kpi::service::Error) -> Error {
+        match e {
+            traction_kpi::service::Error::Invalid(message) => Error::at(field, message),
+            e => e.into(),
         }
     }
-}
 
-impl std::error::Error for Error {}
-
-impl From<traction_store::Error> for Error {
-    fn from(e: traction_store::Error) -> Error {
-        Error::Store(e)
+    /// The field an input error is about, when it is about one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Error::Invalid { field, .. } => *field,
+            _ => None,
+        }
     }
 }
 
 impl From<traction_kpi::service::Error> for Error {
     fn from(e: traction_kpi::service::Error) -> Error {
         match e {
-            traction_kpi::service::Error::Invalid(m) => Error::Invalid(m),
+            traction_kpi::service::Error::Invalid(m) => Error::invalid(m),
             traction_kpi::service::Error::NotFound(m) => Error::NotFound(m),
             traction_kpi::service::Error::Store(e) => Error::Store(e),
+            e => Error::Kpi(e),
         }
     }
 }

@@ -159,7 +159,7 @@ impl RuleSpec {
 
     pub fn of(rule: &Rule) -> Result<RuleSpec, Error> {
         serde_json::from_str(&rule.spec).map_err(|e| {
-            Error::Invalid(format!("rule {:?} has an unreadable definition: {e}", rule.id))
+            Error::invalid(format!("rule {:?} has an unreadable definition: {e}", rule.id))
         })
     }
 
@@ -214,7 +214,7 @@ fn refuse_flags(kind: &str, given: &[(&str, bool)]) -> Result<(), Error> {
         Ok(())
     } else {
         let verb = if extra.len() == 1 { "does" } else { "do" };
-        Err(Error::Invalid(format!(
+        Err(Error::invalid(format!(
             "{} {verb} not apply to a {kind} rule: leave it out",
             extra.join(", ")
         )))
@@ -225,7 +225,7 @@ fn refuse_flags(kind: &str, given: &[(&str, bool)]) -> Result<(), Error> {
 pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Error> {
     crate::channel::check_rule_id(&input.id)?;
     let for_secs = match &input.for_ {
-        Some(text) => parse_seconds(text).map_err(|e| Error::Invalid(format!("--for: {e}")))?,
+        Some(text) => parse_seconds(text).map_err(|e| Error::at("for", format!("--for: {e}")))?,
         None => 0,
     };
     let spec = match input.kind.as_str() {
@@ -244,16 +244,17 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
                 ],
             )?;
             let level = Level::parse(input.status.as_deref().unwrap_or("at_risk"))
-                .map_err(Error::Invalid)?;
+                .map_err(|e| Error::at("status", e))?;
             let target = match (&input.target, input.targets.as_deref()) {
                 (Some(_), Some(_)) => {
-                    return Err(Error::Invalid(
+                    return Err(Error::at(
+                        "target",
                         "give --target ID or --targets current, not both".into(),
                     ));
                 }
                 (Some(id), None) => {
                     kpis.target(id).map_err(|_| {
-                        Error::Invalid(format!(
+                        Error::at("target", format!(
                             "--target: no such target {id:?} (`traction target list` shows them)"
                         ))
                     })?;
@@ -261,12 +262,16 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
                 }
                 (None, Some("current")) => None,
                 (None, Some(other)) => {
-                    return Err(Error::Invalid(format!(
-                        "--targets {other:?}: the only choice is `current` (every target whose period contains the evaluation instant)"
-                    )));
+                    return Err(Error::at(
+                        "targets",
+                        format!(
+                            "--targets {other:?}: the only choice is `current` (every target whose period contains the evaluation instant)"
+                        ),
+                    ));
                 }
                 (None, None) => {
-                    return Err(Error::Invalid(
+                    return Err(Error::at(
+                        "target",
                         "a kpi rule watches --target ID or --targets current".into(),
                     ));
                 }
@@ -287,43 +292,44 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
             let metric = input
                 .metric
                 .clone()
-                .ok_or_else(|| Error::Invalid("a threshold rule needs --metric M".into()))?;
-            kpis.metrics.behaviour(&metric).map_err(Error::Invalid)?;
+                .ok_or_else(|| Error::at("metric", "a threshold rule needs --metric M".into()))?;
+            kpis.metrics.behaviour(&metric).map_err(|e| Error::of_field("metric", e))?;
             let by = match input.by.as_deref().map(str::trim) {
                 None => None,
                 Some("") => {
-                    return Err(Error::Invalid(
+                    return Err(Error::at(
+                        "by",
                         "--by is empty: name a dimension (such as source or owner) or leave it out"
                             .into(),
                     ));
                 }
                 Some(dim) => {
-                    kpis.metrics.check_by(&metric, dim).map_err(Error::Invalid)?;
+                    kpis.metrics.check_by(&metric, dim).map_err(|e| Error::of_field("by", e))?;
                     Some(dim.to_string())
                 }
             };
             let scope_text = input.scope.clone().unwrap_or_else(|| "company".into());
-            let scope =
-                Scope::parse(&scope_text).map_err(|e| Error::Invalid(format!("--scope: {e}")))?;
+            let scope = Scope::parse(&scope_text)
+                .map_err(|e| Error::at("scope", format!("--scope: {e}")))?;
             check_scope(kpis, &scope)?;
             let window = Window::parse(input.window.as_deref().unwrap_or("period"))
-                .map_err(Error::Invalid)?;
+                .map_err(|e| Error::at("window", e))?;
             let op = Op::parse(input.op.as_deref().ok_or_else(|| {
-                Error::Invalid("a threshold rule needs --op (<, <=, >, >=)".into())
+                Error::at("op", "a threshold rule needs --op (<, <=, >, >=)".into())
             })?)
-            .map_err(Error::Invalid)?;
+            .map_err(|e| Error::at("op", e))?;
             let value_text = input
                 .value
                 .as_deref()
-                .ok_or_else(|| Error::Invalid("a threshold rule needs --value V".into()))?;
+                .ok_or_else(|| Error::at("value", "a threshold rule needs --value V".into()))?;
             let value: f64 =
                 value_text.trim().parse().ok().filter(|v: &f64| v.is_finite()).ok_or_else(
-                    || Error::Invalid(format!("--value {value_text:?} is not a number")),
+                    || Error::at("value", format!("--value {value_text:?} is not a number")),
                 )?;
             if let Some(n) = input.min_sample
                 && n < 0
             {
-                return Err(Error::Invalid("--min-sample must be 0 or more".into()));
+                return Err(Error::at("min_sample", "--min-sample must be 0 or more".into()));
             }
             RuleSpec::Threshold {
                 metric,
@@ -354,11 +360,12 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
             )?;
             let minutes = input
                 .minutes
-                .ok_or_else(|| Error::Invalid("a lead_sla rule needs --minutes N".into()))?;
+                .ok_or_else(|| Error::at("minutes", "a lead_sla rule needs --minutes N".into()))?;
             if minutes <= 0 {
-                return Err(Error::Invalid(format!(
-                    "--minutes {minutes}: give a number of minutes above 0"
-                )));
+                return Err(Error::at(
+                    "minutes",
+                    format!("--minutes {minutes}: give a number of minutes above 0"),
+                ));
             }
             RuleSpec::LeadSla { minutes }
         }
@@ -380,35 +387,43 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
             let metric = input
                 .metric
                 .clone()
-                .ok_or_else(|| Error::Invalid("an anomaly rule needs --metric M".into()))?;
+                .ok_or_else(|| Error::at("metric", "an anomaly rule needs --metric M".into()))?;
             // A day's forecast adds buckets up: counts and sums only (spec: Forecasts).
-            if kpis.metrics.behaviour(&metric).map_err(Error::Invalid)? != Behaviour::Accumulating {
-                return Err(Error::Invalid(format!(
-                    "--metric {metric}: an anomaly rule watches a count or a sum (its daily values are forecast); for a ratio or an average use a threshold rule"
-                )));
+            if kpis.metrics.behaviour(&metric).map_err(|e| Error::of_field("metric", e))?
+                != Behaviour::Accumulating
+            {
+                return Err(Error::at(
+                    "metric",
+                    format!(
+                        "--metric {metric}: an anomaly rule watches a count or a sum (its daily values are forecast); for a ratio or an average use a threshold rule"
+                    ),
+                ));
             }
             let scope_text = input.scope.clone().unwrap_or_else(|| "company".into());
-            let scope =
-                Scope::parse(&scope_text).map_err(|e| Error::Invalid(format!("--scope: {e}")))?;
+            let scope = Scope::parse(&scope_text)
+                .map_err(|e| Error::at("scope", format!("--scope: {e}")))?;
             check_scope(kpis, &scope)?;
             let level = match input.level.as_deref() {
                 None => 0.8,
-                Some(text) => {
-                    text.trim().parse::<f64>().ok().filter(|x| *x > 0.0 && *x < 1.0).ok_or_else(
-                        || {
-                            Error::Invalid(format!(
-                                "--level {text:?}: give a level between 0 and 1, such as 0.8"
-                            ))
-                        },
-                    )?
-                }
+                Some(text) => text
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| *x > 0.0 && *x < 1.0)
+                    .ok_or_else(|| {
+                        Error::at(
+                            "level",
+                            format!("--level {text:?}: give a level between 0 and 1, such as 0.8"),
+                        )
+                    })?,
             };
             RuleSpec::Anomaly { metric, scope: scope.to_string(), level }
         }
         other => {
-            return Err(Error::Invalid(format!(
-                "--kind {other:?}: write kpi, threshold, lead_sla or anomaly"
-            )));
+            return Err(Error::at(
+                "kind",
+                format!("--kind {other:?}: write kpi, threshold, lead_sla or anomaly"),
+            ));
         }
     };
     Ok((spec, for_secs))
@@ -421,7 +436,7 @@ pub(crate) fn check_scope(kpis: &Kpis<'_>, scope: &Scope) -> Result<(), Error> {
         Scope::Company => Ok(()),
         Scope::Team(team) if org.parents.contains_key(team) => Ok(()),
         Scope::User(user) if org.users.iter().any(|u| &u.id == user) => Ok(()),
-        other => Err(Error::Invalid(format!("--scope: {other} does not exist"))),
+        other => Err(Error::at("scope", format!("--scope: {other} does not exist"))),
     }
 }
 
@@ -438,7 +453,7 @@ pub fn add(
     let rule = Rule {
         id: input.id.clone(),
         kind: spec.kind().into(),
-        spec: serde_json::to_string(&spec).map_err(|e| Error::Invalid(e.to_string()))?,
+        spec: serde_json::to_string(&spec).map_err(|e| Error::invalid(e.to_string()))?,
         channels,
         for_secs,
         created_at: now,
@@ -458,14 +473,17 @@ pub fn update(
     actor: &Actor,
 ) -> Result<Rule, Error> {
     if input.kind != existing.kind {
-        return Err(Error::Invalid(format!(
-            "a rule's kind cannot change ({} to {}): add a new rule and delete this one",
-            existing.kind, input.kind
-        )));
+        return Err(Error::at(
+            "kind",
+            format!(
+                "a rule's kind cannot change ({} to {}): add a new rule and delete this one",
+                existing.kind, input.kind
+            ),
+        ));
     }
     let (spec, for_secs) = parse(input, kpis)?;
     let rule = Rule {
-        spec: serde_json::to_string(&spec).map_err(|e| Error::Invalid(e.to_string()))?,
+        spec: serde_json::to_string(&spec).map_err(|e| Error::invalid(e.to_string()))?,
         channels: channel_list(&input.channels),
         for_secs,
         ..existing.clone()

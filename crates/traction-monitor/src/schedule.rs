@@ -244,26 +244,30 @@ fn checked(
     created_at: Micros,
 ) -> Result<Schedule, Error> {
     crate::channel::check_rule_id(&input.id).map_err(|_| {
-        Error::Invalid(format!(
-            "schedule id {:?} is not valid: use 1 to 64 letters, digits, '-', '_' or '.'",
-            input.id
-        ))
+        Error::at(
+            "id",
+            format!(
+                "schedule id {:?} is not valid: use 1 to 64 letters, digits, '-', '_' or '.'",
+                input.id
+            ),
+        )
     })?;
-    let every = Every::parse(&input.every).map_err(Error::Invalid)?;
-    let time = parse_time(&input.time).map_err(Error::Invalid)?;
+    let every = Every::parse(&input.every).map_err(|e| Error::at("every", e))?;
+    let time = parse_time(&input.time).map_err(|e| Error::at("time", e))?;
     let scope_text = input.scope.clone().unwrap_or_else(|| "company".into());
-    let scope = Scope::parse(&scope_text).map_err(|e| Error::Invalid(format!("--scope: {e}")))?;
+    let scope =
+        Scope::parse(&scope_text).map_err(|e| Error::at("scope", format!("--scope: {e}")))?;
     let exists = match &scope {
         Scope::Company => true,
         Scope::Team(t) => org.parents.contains_key(t),
         Scope::User(u) => org.users.iter().any(|m| &m.id == u),
     };
     if !exists {
-        return Err(Error::Invalid(format!("--scope: {scope} does not exist")));
+        return Err(Error::at("scope", format!("--scope: {scope} does not exist")));
     }
     rights_of(org, maker)
         .and_then(|rights| rights.check(maker, &scope))
-        .map_err(|e| Error::Invalid(format!("--scope: the report would show more than {e}")))?;
+        .map_err(|e| Error::at("scope", format!("--scope: the report would show more than {e}")))?;
     let mut channels: Vec<String> = Vec::new();
     for part in input.channels.iter().flat_map(|c| c.split(',')).map(str::trim) {
         if !part.is_empty() && !channels.iter().any(|c| c == part) {
@@ -271,7 +275,7 @@ fn checked(
         }
     }
     if channels.is_empty() {
-        return Err(Error::Invalid("a schedule needs --channel ID (one or more)".into()));
+        return Err(Error::at("channels", "a schedule needs --channel ID (one or more)".into()));
     }
     Ok(Schedule {
         id: input.id.clone(),
@@ -390,9 +394,9 @@ pub fn run(
     let channels: Vec<Channel> = ctx.monitor.channels()?;
     let mut outcome = RunOutcome::default();
     for schedule in ctx.monitor.schedules()? {
-        let every = Every::parse(&schedule.every).map_err(Error::Invalid)?;
-        let time = parse_time(&schedule.time).map_err(Error::Invalid)?;
-        let scope = Scope::parse(&schedule.scope).map_err(Error::Invalid)?;
+        let every = Every::parse(&schedule.every).map_err(|e| Error::at("every", e))?;
+        let time = parse_time(&schedule.time).map_err(|e| Error::at("time", e))?;
+        let scope = Scope::parse(&schedule.scope).map_err(|e| Error::at("scope", e))?;
         let calendar = (ctx.calendar)(ctx.org.calendar_team(&scope).as_deref())?;
         let done: Vec<Micros> =
             ctx.monitor.schedule_runs(&schedule.id)?.into_iter().map(|(d, _)| d).collect();

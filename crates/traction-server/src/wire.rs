@@ -797,7 +797,12 @@ drivers = ["calls_made", "call_success_rate"]
                 behaviour: Behaviour::Accumulating,
                 interval: None,
                 error: None,
-                forecast: Some(Band { value: 80_000.0, low: 70_000.0, high: 90_000.0, backtest: None }),
+                forecast: Some(Band {
+                    value: 80_000.0,
+                    low: 70_000.0,
+                    high: 90_000.0,
+                    backtest: None,
+                }),
             },
             KpiRow {
                 target: target("t-2"),

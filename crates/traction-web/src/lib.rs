@@ -234,11 +234,15 @@ impl From<traction_store::Error> for WebError {
 
 impl From<traction_metrics::Error> for WebError {
     fn from(e: traction_metrics::Error) -> WebError {
-        match e {
-            traction_metrics::Error::Input(m) => WebError::bad(m),
-            traction_metrics::Error::NotFound(m) => WebError::not_found(m),
-            traction_metrics::Error::Storage(m) => WebError::internal(m),
-            traction_metrics::Error::Busy(m) => WebError::busy(m),
+        use traction_metrics::ErrorKind;
+        if let traction_metrics::Error::Storage(m) = e {
+            return WebError::internal(m);
+        }
+        match e.kind() {
+            ErrorKind::Input => WebError::bad(e.to_string()),
+            ErrorKind::NotFound => WebError::not_found(e.to_string()),
+            ErrorKind::Busy => WebError::busy(e.to_string()),
+            ErrorKind::Storage => WebError::internal(e.to_string()),
         }
     }
 }
@@ -248,6 +252,8 @@ impl From<traction_kpi::service::Error> for WebError {
         match e {
             traction_kpi::service::Error::Invalid(m) => WebError::bad(m),
             traction_kpi::service::Error::NotFound(m) => WebError::not_found(m),
+            traction_kpi::service::Error::Metrics(e) => e.into(),
+            e @ traction_kpi::service::Error::Forecast(_) => WebError::bad(e.to_string()),
             traction_kpi::service::Error::Store(e) => e.into(),
         }
     }

@@ -24,14 +24,14 @@ mod sentence;
 use std::collections::BTreeMap;
 
 use traction_domain::time::Micros;
-use traction_store::{SqliteStore, Store};
+use traction_store::SqliteStore;
 
 pub use sentence::{Sentence, figure, sentence};
 
 use crate::Error;
 use crate::buckets::Grain;
 use crate::catalog::{Agg, Better, Catalog, Kind, Metric, Part, Unit};
-use crate::eval::{MetricResult, local_text, run};
+use crate::eval::{MetricResult, local_text, run_in};
 use crate::expr::{BinOp, ExprKind};
 use crate::plan::{Compare, Query, compared_range};
 use crate::sql::DimValue;
@@ -45,8 +45,8 @@ pub struct ExplainQuery {
     pub compare: Compare,
     /// Split into segments along this dimension.
     pub by: Option<String>,
-    /// A `where` filter (and a scope's `owner_id in (…)`), in the expression language.
-    pub filter: Option<String>,
+    /// A `where` filter (and a scope's owners).
+    pub filter: crate::Filter,
     /// The clock: a range in progress is compared like for like (the same stretch of the
     /// compared range).
     pub at: Micros,
@@ -197,9 +197,10 @@ pub fn explain(
             "the range is empty: the start (from) must be before the end (to)".into(),
         ));
     }
-    let workspace = store.workspace().map_err(|e| Error::Storage(e.to_string()))?;
-    let zone = workspace.zone;
-    let scale = workspace.currency.minor_per_major() as f64;
+    // The workspace is read once for every figure the explanation asks for.
+    let env = crate::eval::workspace_env(store)?;
+    let zone = env.zone.clone();
+    let scale = env.currency.minor_per_major() as f64;
     let ((lo, hi), _) = compared_range(query.from, query.to, query.at, query.compare, &zone)?;
     if query.from >= query.at {
         return Err(Error::Input(format!(
@@ -250,7 +251,7 @@ pub fn explain(
                 compare: None,
                 at: query.at,
             };
-            run(store, catalog, &q)
+            run_in(store, catalog, &q, &env)
         };
 
     let by: Vec<String> = query.by.iter().cloned().collect();

@@ -4,6 +4,7 @@
 //! (a5), one who only has a deal (a6) — a cancelled and a returned order, a product without cost
 //! and a campaign with no revenue. Every expected value is worked out by hand in the comments.
 
+use traction_metrics::Filter;
 use traction_metrics::{Catalog, Grain, Query, run};
 
 use crate::fixture::{Fx, close};
@@ -463,7 +464,7 @@ fn one_sided_dimensions_and_filters_are_refused_clearly() {
     );
     // A where naming a field only one side has says so.
     let mut q = fx.query("customer_acquisition_cost", Q1.0, Q1.1, Grain::All);
-    q.filter = Some("category = 'marketing'".into());
+    q.filter = Filter::parse("category = 'marketing'").unwrap();
     let err = run(&fx.store, &fx.catalog, &q).unwrap_err().to_string();
     assert!(err.contains("reads costs and customers"), "{err}");
 }
@@ -474,20 +475,20 @@ fn bucket_functions_in_a_where() {
     // Deals won in the month they were created: Feb d3 (created 1 Feb); Mar d2. d1 was created
     // in January and won in February: before its bucket.
     let mut q = fx.query("deals_won", Q1.0, Q1.1, Grain::Month);
-    q.filter = Some("in_bucket(created_at)".into());
+    q.filter = Filter::parse("in_bucket(created_at)").unwrap();
     let rows: Vec<_> =
         fx.run(&q).rows.iter().map(|r| (r.period.clone().unwrap(), r.value)).collect();
     assert_eq!(
         rows,
         [("2026-02-01".to_string(), Some(1.0)), ("2026-03-01".to_string(), Some(1.0))]
     );
-    q.filter = Some("before_bucket(created_at)".into());
+    q.filter = Filter::parse("before_bucket(created_at)").unwrap();
     let rows: Vec<_> =
         fx.run(&q).rows.iter().map(|r| (r.period.clone().unwrap(), r.value)).collect();
     assert_eq!(rows, [("2026-02-01".to_string(), Some(1.0))]);
     // A snapshot has no bucket of its records to compare with.
     let mut q = fx.query("open_deals", Q1.0, Q1.1, Grain::Month);
-    q.filter = Some("in_bucket(created_at)".into());
+    q.filter = Filter::parse("in_bucket(created_at)").unwrap();
     let err = run(&fx.store, &fx.catalog, &q).unwrap_err().to_string();
     assert!(err.contains("in_bucket(): only a metric whose records are placed"), "{err}");
 }

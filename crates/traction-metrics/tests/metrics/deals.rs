@@ -1,5 +1,6 @@
 //! Deals and pipeline (metrics.md), except the funnel (funnel.rs).
 
+use traction_metrics::Filter;
 use traction_metrics::Grain;
 
 use crate::fixture::{Fx, close};
@@ -175,7 +176,7 @@ fn revenue_by_the_account_segment_and_a_where() {
         [("enterprise".into(), Some(13000.0)), ("smb".into(), Some(1000.0))]
     );
     let mut q = fx.query("deals_won", MAR.0, MAR.1, Grain::All);
-    q.filter = Some("amount >= 5000 or team = 't1'".into());
+    q.filter = Filter::parse("amount >= 5000 or team = 't1'").unwrap();
     // d6 (10,000), and d1, d2 owned by u1 of team t1.
     close(fx.run(&q).rows[0].value, 3.0);
 }

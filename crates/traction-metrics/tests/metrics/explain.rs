@@ -2,6 +2,7 @@
 //! segment contributions, rate and mix, driver trees of two and three factors, the rounding of
 //! money, and bad inputs.
 
+use traction_metrics::Filter;
 use traction_metrics::explain::{ExplainQuery, Explanation, explain};
 use traction_metrics::{Catalog, Compare, DimValue, Error};
 
@@ -72,7 +73,7 @@ fn ask(
         to: fx.at(month.1),
         compare: Compare::Previous,
         by: by.map(str::to_string),
-        filter: None,
+        filter: Filter::default(),
         at: fx.at("2030-01-01"),
     };
     explain(&fx.store, catalog, &query)
@@ -214,7 +215,7 @@ fn bad_inputs_are_clear_errors() {
         to: fx.at("2026-01-01"),
         compare: Compare::Yoy,
         by: None,
-        filter: None,
+        filter: Filter::default(),
         at: fx.at("2030-01-01"),
     };
     let m = err(explain(&fx.store, &fx.catalog, &query));

@@ -1,5 +1,6 @@
 //! The funnel (metrics.md): the seeds' example and deals that skip stages.
 
+use traction_metrics::Filter;
 use traction_metrics::{FunnelQuery, funnel};
 
 use crate::fixture::Fx;
@@ -43,7 +44,7 @@ fn the_seeds_funnel_70_60_15_shows_the_leak_at_the_demo() {
         pipeline: None,
         from: fx.at("2026-03-01"),
         to: fx.at("2026-04-01"),
-        filter: None,
+        filter: Filter::default(),
         at: fx.at("2030-01-01"),
     };
     let res = funnel(&fx.store, &q).unwrap();
@@ -77,7 +78,7 @@ fn the_funnel_as_of_an_earlier_clock_and_with_a_filter() {
         pipeline: Some("p1".into()),
         from: fx.at("2026-03-01"),
         to: fx.at("2026-04-01"),
-        filter: None,
+        filter: Filter::default(),
         at: fx.at("2026-03-11 12:00"),
     };
     let res = funnel(&fx.store, &q).unwrap();
@@ -86,7 +87,7 @@ fn the_funnel_as_of_an_earlier_clock_and_with_a_filter() {
     let reached: Vec<u64> = res.rows.iter().map(|r| r.reached).collect();
     assert_eq!(reached, [20, 14, 1, 0]);
     let q = FunnelQuery {
-        filter: Some("id in ('w1', 'w3', 'o1')".into()),
+        filter: Filter::parse("id in ('w1', 'w3', 'o1')").unwrap(),
         at: fx.at("2030-01-01"),
         ..q
     };

@@ -2,6 +2,7 @@
 //! `account` dimension), the share of lost deals lost to a competitor, site visitors who became
 //! paying customers, and lead origin (inbound/outbound, online/offline) derived from source.
 
+use traction_metrics::Filter;
 use traction_metrics::Grain;
 
 use crate::fixture::{Fx, close};
@@ -60,7 +61,7 @@ fn accounts_rank_by_revenue() {
     );
     // And a where on the account.
     let mut q = fx.query("revenue_won", "2026-01-01", "2026-03-01", Grain::All);
-    q.filter = Some("account = 'a3'".into());
+    q.filter = Filter::parse("account = 'a3'").unwrap();
     assert_eq!(fx.run(&q).rows[0].value, Some(300.0));
 }
 

@@ -1,6 +1,7 @@
 //! Query semantics (metrics.md, Query semantics): buckets in the workspace zone across daylight
 //! saving, empty buckets, comparisons across a leap day, `where`, dimensions, and the JSON shape.
 
+use traction_metrics::Filter;
 use traction_metrics::{Compare, Grain, run};
 
 use crate::fixture::{Fx, close};
@@ -158,11 +159,12 @@ fn bad_queries_are_clear_errors() {
         run(&fx.store, &fx.catalog, &q).unwrap_err().to_string()
     };
     assert_eq!(
-        err(&|q| q.filter = Some("amount > 10 and ownr = 'u1'".into())),
+        err(&|q| q.filter = Filter::parse("amount > 10 and ownr = 'u1'").unwrap()),
         "where: 1:17: unknown field \"ownr\" on deals; fields are id, name, pipeline_id, stage_id, account_id, owner_id, amount, created_at, expected_close_on, closed_at, status, lost_reason, competitor, source, campaign_id, deal_type, contract_months, owner, team, pipeline, stage, campaign, segment, industry, region, account, origin, medium"
     );
+    // A `where` that does not parse is refused where it is read, before any query.
     assert_eq!(
-        err(&|q| q.filter = Some("amount >".into())),
+        traction_metrics::Error::from(Filter::parse("amount >").unwrap_err()).to_string(),
         "where: 1:9: expected a field, a value or (, found the end"
     );
     assert_eq!(
@@ -268,12 +270,13 @@ fn user_text_never_becomes_sql() {
     // Text that would break out of a string in pasted SQL is only ever a parameter's value: the
     // query runs, matches no competitor, and the table is still there.
     let mut q = fx.query("deals_lost", "2026-03-01", "2026-04-01", Grain::All);
-    q.filter = Some("competitor = 'x''; DROP TABLE deals; --' or competitor in ('acme')".into());
+    q.filter = Filter::parse("competitor = 'x''; DROP TABLE deals; --' or competitor in ('acme')")
+        .unwrap();
     // d3 and d4 were lost to acme.
     close(fx.run(&q).rows[0].value, 2.0);
     close(fx.value("deals_created", "2026-03-01", "2026-04-01"), 5.0);
     // A name is never taken as SQL either: only the fields of the schema are known.
-    q.filter = Some("sqlite_master = 1".into());
+    q.filter = Filter::parse("sqlite_master = 1").unwrap();
     let err = run(&fx.store, &fx.catalog, &q).unwrap_err().to_string();
     assert!(err.starts_with("where: 1:1: unknown field \"sqlite_master\" on deals"), "{err}");
 }

@@ -160,7 +160,7 @@ pub(crate) async fn check(state: AppState, b: BodyBytes) -> Result<Response> {
                     to: read("to", to)?,
                     grain,
                     by: Vec::new(),
-                    filter: None,
+                    filter: traction_metrics::Filter::default(),
                     compare: None,
                     at: now,
                 };

@@ -19,10 +19,13 @@ use super::records::{IdPath, Params};
 use crate::AppState;
 use crate::error::{ApiError, Detail, Result};
 
-fn kpi_error(e: KpiError) -> ApiError {
+pub(super) fn kpi_error(e: KpiError) -> ApiError {
     match e {
         KpiError::Invalid(message) => bad(message),
         KpiError::NotFound(message) => ApiError::NotFound(message),
+        KpiError::Metrics(e) => super::metrics::engine_error(e),
+        // A forecast that could not be made is refused like a bad request, as it always was.
+        e @ KpiError::Forecast(_) => bad(e.to_string()),
         KpiError::Store(e) => e.into(),
     }
 }

@@ -23,15 +23,21 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Detail, Result};
 
-fn engine_error(e: traction_metrics::Error) -> ApiError {
-    match e {
-        traction_metrics::Error::Input(message) => ApiError::BadRequest {
-            details: vec![Detail { problem: message.clone(), ..Detail::default() }],
-            message,
-        },
-        traction_metrics::Error::NotFound(message) => ApiError::NotFound(message),
-        traction_metrics::Error::Storage(message) => ApiError::Internal(message),
-        traction_metrics::Error::Busy(message) => ApiError::busy(message),
+/// The engine's error as the API's, by kind (never by reading its text).
+pub(super) fn engine_error(e: traction_metrics::Error) -> ApiError {
+    use traction_metrics::ErrorKind;
+    match (e.kind(), e) {
+        (_, traction_metrics::Error::Storage(message)) => ApiError::Internal(message),
+        (ErrorKind::Input, e) => {
+            let message = e.to_string();
+            ApiError::BadRequest {
+                details: vec![Detail { problem: message.clone(), ..Detail::default() }],
+                message,
+            }
+        }
+        (ErrorKind::NotFound, e) => ApiError::NotFound(e.to_string()),
+        (ErrorKind::Busy, e) => ApiError::busy(e.to_string()),
+        (ErrorKind::Storage, e) => ApiError::Internal(e.to_string()),
     }
 }
 
@@ -50,34 +56,32 @@ fn identifies(dimension: &str) -> bool {
 
 /// Whether a query could single out records: it has a `where` filter, or groups by a
 /// dimension that tells records apart (the web explorer asks too).
-pub fn singles_out(filter: &str, by: &[String]) -> bool {
-    !filter.trim().is_empty() || by.iter().any(|d| identifies(d))
+pub fn singles_out(filter: &traction_metrics::Filter, by: &[String]) -> bool {
+    !filter.is_everything() || by.iter().any(|d| identifies(d))
 }
 
 /// The caller's scope added to a query's filter when the query could single out records
 /// (see the module docs); `false` when nothing was added.
-fn restrict(principal: &Principal, filter: &mut Option<String>, by: &[String]) -> bool {
+fn restrict(principal: &Principal, filter: &mut traction_metrics::Filter, by: &[String]) -> bool {
     let Some(owners) = principal.owners() else { return false };
-    if !singles_out(filter.as_deref().unwrap_or(""), by) {
+    if !singles_out(filter, by) {
         return false;
     }
-    let scope = traction_kpi::engine::owner_filter(owners);
-    *filter = Some(match filter.take() {
-        Some(given) => format!("({given}) and {scope}"),
-        None => scope,
-    });
+    *filter = std::mem::take(filter).and(traction_metrics::Filter::owner_in(owners));
     true
 }
 
-/// An engine error of a restricted query: a metric whose records have no owner is refused.
+/// An engine error of a restricted query: a metric whose records have no owner is refused (the
+/// scope's condition, which `restrict` built, is the one that does not apply).
 fn restricted_error(principal: &Principal, e: traction_metrics::Error) -> ApiError {
     match &e {
-        traction_metrics::Error::Input(message) if message.contains("owner_id") => {
-            ApiError::Forbidden(format!(
-                "a {} may filter a metric, or group it by record, only over the records they may read, and this metric's records have no owner: drop the where (and the group-by on ids), or ask a manager or admin in no team",
-                principal.role.name()
-            ))
-        }
+        traction_metrics::Error::Where(traction_metrics::FilterError {
+            origin: traction_metrics::Origin::Built,
+            ..
+        }) => ApiError::Forbidden(format!(
+            "a {} may filter a metric, or group it by record, only over the records they may read, and this metric's records have no owner: drop the where (and the group-by on ids), or ask a manager or admin in no team",
+            principal.role.name()
+        )),
         _ => engine_error(e),
     }
 }
@@ -94,11 +98,12 @@ pub(crate) async fn metric(
     let sqlite = state.store.clone();
     let now = (state.clock)();
     let result = tokio::task::spawn_blocking(move || {
-        let zone = sqlite.workspace_zone()?;
-        let mut query = traction_metrics::params::metric_query(&name, &params, &zone, now)
+        // The workspace is read once: the dates are read in its zone, the query run in it.
+        let env = traction_metrics::workspace_env(&sqlite).map_err(engine_error)?;
+        let mut query = traction_metrics::params::metric_query(&name, &params, &env.zone, now)
             .map_err(engine_error)?;
         let restricted = restrict(&principal, &mut query.filter, &query.by);
-        traction_metrics::run(&sqlite, &catalog, &query).map_err(|e| match restricted {
+        traction_metrics::run_in(&sqlite, &catalog, &query, &env).map_err(|e| match restricted {
             true => restricted_error(&principal, e),
             false => engine_error(e),
         })
@@ -142,12 +147,10 @@ pub(crate) async fn explain(
         let by: Vec<String> = query.by.iter().cloned().collect();
         let restricted = restrict(&principal, &mut query.filter, &by);
         traction_kpi::explain::explain_for(&sqlite, &catalog, &query, &scope).map_err(|e| match e {
-            traction_kpi::service::Error::Invalid(message) => {
-                let e = traction_metrics::Error::Input(message);
-                if restricted { restricted_error(&principal, e) } else { engine_error(e) }
+            traction_kpi::service::Error::Metrics(e) if restricted => {
+                restricted_error(&principal, e)
             }
-            traction_kpi::service::Error::NotFound(message) => ApiError::NotFound(message),
-            traction_kpi::service::Error::Store(e) => e.into(),
+            e => super::kpis::kpi_error(e),
         })
     })
     .await??;
@@ -163,11 +166,11 @@ pub(crate) async fn funnel(
     let sqlite = state.store.clone();
     let now = (state.clock)();
     let result = tokio::task::spawn_blocking(move || {
-        let zone = sqlite.workspace_zone()?;
-        let mut query =
-            traction_metrics::params::funnel_query(&params, &zone, now).map_err(engine_error)?;
+        let env = traction_metrics::workspace_env(&sqlite).map_err(engine_error)?;
+        let mut query = traction_metrics::params::funnel_query(&params, &env.zone, now)
+            .map_err(engine_error)?;
         let restricted = restrict(&principal, &mut query.filter, &[]);
-        traction_metrics::funnel(&sqlite, &query).map_err(|e| match restricted {
+        traction_metrics::funnel_in(&sqlite, &query, &env).map_err(|e| match restricted {
             true => restricted_error(&principal, e),
             false => engine_error(e),
         })

@@ -29,59 +29,19 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Detail, Result};
 
+/// A monitoring error as the API's; a refusal names the body field at fault when the monitor
+/// crate says which (a typed field, never read back from the message).
 pub fn monitor_error(e: traction_monitor::Error) -> ApiError {
     match e {
-        traction_monitor::Error::Invalid(m) => {
-            let details = field_of(&m).map(|f| vec![Detail::field(&f, m.clone())]);
-            ApiError::invalid(m, details.unwrap_or_default())
+        traction_monitor::Error::Invalid { field, message } => {
+            let details = field.map(|f| vec![Detail::field(f, message.clone())]);
+            ApiError::invalid(message, details.unwrap_or_default())
         }
         traction_monitor::Error::NotFound(m) => ApiError::NotFound(m),
+        // A figure a rule needs that cannot be computed is the rule's fault, as it always was.
+        e @ traction_monitor::Error::Kpi(_) => ApiError::invalid(e.to_string(), Vec::new()),
         traction_monitor::Error::Store(e) => e.into(),
     }
-}
-
-/// The body field a monitoring refusal is about, from the word it starts with: the monitor
-/// crate's messages open with the field or its command-line flag ("every is required…",
-/// "--for \"2x\": …", "channels: unknown channel…").
-fn field_of(message: &str) -> Option<String> {
-    const FIELDS: &[&str] = &[
-        "id",
-        "kind",
-        "target",
-        "targets",
-        "status",
-        "metric",
-        "scope",
-        "window",
-        "op",
-        "value",
-        "by",
-        "min_sample",
-        "minutes",
-        "level",
-        "for",
-        "channels",
-        "channel",
-        "every",
-        "time",
-        "user",
-        "team",
-        "url",
-        "secret",
-        "address",
-        "rule",
-        "key",
-        "from",
-        "until",
-        "comment",
-    ];
-    let word: String = message
-        .trim_start_matches("--")
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .collect();
-    let word = word.replace('-', "_");
-    FIELDS.contains(&word.as_str()).then_some(word)
 }
 
 fn body<T: for<'de> Deserialize<'de>>(bytes: BodyBytes) -> Result<T> {

@@ -741,3 +741,43 @@ async fn every_kind_of_change_is_audited_with_who_when_before_and_after() {
     assert_eq!(audit(app, &format!("{since}&entity=deals&user=rep")).await.len(), 2);
     w.call_as("mgr", Method::GET, "/api/v1/audit", None).await.error(403, "forbidden");
 }
+
+/// A rep's filtered metric is kept to their records by a condition the server adds (a typed
+/// filter, not text): their own mistakes are told at their own column, and a metric whose
+/// records have no owner is refused as forbidden, told apart by the error's origin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scoped_where_is_added_as_a_condition_and_refused_on_ownerless_records() {
+    let w = world().await;
+    let url = |metric: &str, filter: &str| {
+        format!("/api/v1/metrics/{metric}?from=2026-01-01&to=2026-03-01&where={filter}")
+    };
+    // Three deals of 100.00 were created; the rep of t1a reads their team's one, the admin all.
+    let count = |a: &Answer| a.body["rows"][0]["value"].as_f64();
+    let rep = w.call_as("rep", Method::GET, &url("deals_created", "amount%20%3E%200"), None).await;
+    assert_eq!(rep.status, StatusCode::OK, "{:#}", rep.body);
+    assert_eq!(count(&rep), Some(1.0), "{:#}", rep.body);
+    let admin =
+        w.call_as("admin", Method::GET, &url("deals_created", "amount%20%3E%200"), None).await;
+    assert_eq!(count(&admin), Some(3.0), "{:#}", admin.body);
+    // The rep's own mistake: column 16 of what they wrote ("amount > 0 and ownr = 'x'").
+    let typo = w
+        .call_as(
+            "rep",
+            Method::GET,
+            &url("deals_created", "amount%20%3E%200%20and%20ownr%20%3D%20'x'"),
+            None,
+        )
+        .await;
+    typo.error(400, "bad_request");
+    let message = typo.body["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("where: 1:16: unknown field \"ownr\" on deals"), "{message}");
+    // Web visits have no owner: the scope cannot be added, so the figure is refused.
+    let visits =
+        w.call_as("rep", Method::GET, &url("web_visitors", "visitors%20%3E%200"), None).await;
+    visits.error(403, "forbidden");
+    assert!(
+        visits.body["error"]["message"].as_str().unwrap().contains("records have no owner"),
+        "{:#}",
+        visits.body
+    );
+}

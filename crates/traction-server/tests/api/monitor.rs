@@ -56,6 +56,8 @@ async fn channels_rules_and_silences_are_managed_with_role_and_scope_checks() {
     app.post("/api/v1/channels", &hook).await.error(409, "conflict");
     let bad = app.post("/api/v1/channels", &json!({"id": "x", "webhook": "mailto:a@b.c"})).await;
     bad.error(422, "invalid_record");
+    // The refusal names the body field at fault, as the monitor crate types it.
+    assert_eq!(bad.body["error"]["details"][0]["field"], "webhook", "{:#}", bad.body);
     // A rep reads but does not manage.
     assert_eq!(call_as(&app, &rep, Method::GET, "/api/v1/channels", None).await.status, 200);
     call_as(
@@ -98,9 +100,12 @@ async fn channels_rules_and_silences_are_managed_with_role_and_scope_checks() {
     let anomaly = json!({"id": "a", "kind": "anomaly", "metric": "win_rate", "channels": ["hook"]});
     let refused = app.post("/api/v1/alert-rules", &anomaly).await;
     refused.error(422, "invalid_record");
+    assert_eq!(refused.body["error"]["details"][0]["field"], "metric", "{:#}", refused.body);
     assert!(refused.body["error"]["message"].as_str().unwrap().contains("a count or a sum"));
     let unknown = json!({"id": "u", "kind": "threshold", "metric": "nope", "op": "<", "value": 1, "channels": ["hook"]});
-    app.post("/api/v1/alert-rules", &unknown).await.error(422, "invalid_record");
+    let unknown = app.post("/api/v1/alert-rules", &unknown).await;
+    unknown.error(422, "invalid_record");
+    assert_eq!(unknown.body["error"]["details"][0]["field"], "metric", "{:#}", unknown.body);
     let no_channel = json!({"id": "c", "kind": "lead_sla", "minutes": 60, "channels": ["nope"]});
     app.post("/api/v1/alert-rules", &no_channel).await.error(422, "invalid_record");
     let typo =

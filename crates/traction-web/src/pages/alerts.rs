@@ -186,7 +186,21 @@ pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Re
     .await
 }
 
-/// The field a monitoring error is about, from the flag it names (`--for: …` → `for`).
+/// A monitoring refusal shown at the form field it is about: the monitor crate's typed field
+/// (the form names both kinds of kpi rule's target `target`); a refusal of the store (a rule's
+/// channel that does not exist) carries none yet, so its flag is read from the message.
+fn monitor_problem(e: traction_monitor::Error) -> FieldErrors {
+    let message = e.to_string();
+    let field = match e.field() {
+        Some("targets") => "target".to_string(),
+        Some(field) => field.to_string(),
+        None => field_of(&message),
+    };
+    vec![(field, message)]
+}
+
+/// The field a refusal of the API's checks (who may watch what) is about, from the flag it
+/// names (`--scope: …` → `scope`); the monitor crate's own refusals carry their field.
 fn field_of(message: &str) -> String {
     const FIELDS: &[(&str, &str)] = &[
         ("--min-sample", "min_sample"),
@@ -447,10 +461,10 @@ pub async fn save_rule(State(state): State<AppState>, req: Req, body: Bytes) -> 
                     .ok_or_else(|| problem(format!("no rule {:?}", input.id)))?;
                 api::may_change(&principal, &existing).map_err(api_problem)?;
                 traction_monitor::rule::update(store.as_ref(), &kpis, &existing, &input, &actor)
-                    .map_err(|e| problem(e.to_string()))?;
+                    .map_err(monitor_problem)?;
             } else {
                 traction_monitor::rule::add(store.as_ref(), &kpis, &input, &actor, now)
-                    .map_err(|e| problem(e.to_string()))?;
+                    .map_err(monitor_problem)?;
             }
             Ok(())
         })();
@@ -569,10 +583,10 @@ pub async fn save_schedule(
                 let existing = api::own_schedule(store.as_ref(), &principal, &input.id)
                     .map_err(api_problem)?;
                 traction_monitor::schedule::update(store.as_ref(), &org, &existing, &input, &actor)
-                    .map_err(|e| problem(e.to_string()))?;
+                    .map_err(monitor_problem)?;
             } else {
                 traction_monitor::schedule::add(store.as_ref(), &org, &input, &actor, now)
-                    .map_err(|e| problem(e.to_string()))?;
+                    .map_err(monitor_problem)?;
             }
             Ok(())
         })();

@@ -11,14 +11,14 @@ use axum::response::Response;
 use jiff::ToSpan;
 use maud::{Markup, html};
 use traction_domain::time::Micros;
-use traction_kpi::engine::{Engine, owner_filter};
+use traction_kpi::engine::Engine;
 use traction_kpi::pace::Behaviour;
 use traction_kpi::period::{Grain as KGrain, PeriodKind, period_range};
 use traction_kpi::report::Report;
 use traction_kpi::scope::{Org, Scope};
-use traction_kpi::service::{KpiRow, Kpis};
+use traction_kpi::service::{KpiRow, Kpis, MetricRequest};
 use traction_metrics::catalog::{Indicator, Unit};
-use traction_metrics::{Compare, DimValue, Grain, Query};
+use traction_metrics::{Compare, DimValue, Filter, Grain, Query};
 use traction_server::AppState;
 use traction_store::SqliteStore;
 
@@ -124,9 +124,18 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
                 |metric: &str| chosen.split(',').position(|m| m == metric).unwrap_or(usize::MAX);
             let mut rows: Vec<&KpiRow> = report.kpis.iter().collect();
             rows.sort_by_key(|row| rank(&row.target.metric));
+            let board = Board {
+                store,
+                kpis: &kpis,
+                engine: &engine,
+                org: &org,
+                names: &names,
+                ws: &ws,
+                at,
+            };
             let mut tiles = Vec::new();
             for row in rows {
-                let tile = tile(store, &kpis, &engine, &org, &names, &ws, row, at)?;
+                let tile = tile(&board, row)?;
                 tiles.push(match firing.contains(&row.target.id) {
                     true => html! {
                         div.kpi-firing {
@@ -150,6 +159,14 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
     let span = ((start, end), (first.to_string(), range_to.to_string()));
     let chosen = chosen_card(&engine, &report, owners.as_deref(), &ws, &scope, &span, at)?;
 
+    let cards = Cards {
+        report: &report,
+        ws: &ws,
+        catalog,
+        scope: &scope,
+        from: first.to_string(),
+        to: range_to.to_string(),
+    };
     let body = html! {
         div.page-head {
             h1 { "Dashboard" }
@@ -177,8 +194,8 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
             }
         }
         div.grid2 #metrics data-live {
-            (metric_card("Leading", "What the team does now", &report, Indicator::Leading, &ws, catalog, &scope, &first.to_string(), &range_to.to_string()))
-            (metric_card("Lagging", "What it has brought in", &report, Indicator::Lagging, &ws, catalog, &scope, &first.to_string(), &range_to.to_string()))
+            (metric_card(&cards, "Leading", "What the team does now", Indicator::Leading))
+            (metric_card(&cards, "Lagging", "What it has brought in", Indicator::Lagging))
         }
         (report_links(&scope, &first.to_string(), &range_to.to_string(), params.get("at")))
         div.grid2 {
@@ -213,18 +230,22 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
     Ok(body)
 }
 
-/// One KPI tile (web-design.md, KPI tile anatomy).
-#[allow(clippy::too_many_arguments)]
-fn tile(
-    store: &SqliteStore,
-    kpis: &Kpis<'_>,
-    engine: &Engine<'_>,
-    org: &Org,
-    names: &Names,
-    ws: &Ws,
-    row: &KpiRow,
+/// What every KPI tile of one dashboard reads: the store, the KPI service over the engine, the
+/// organisation and its names, the workspace, and the clock.
+#[derive(Clone, Copy)]
+struct Board<'a> {
+    store: &'a SqliteStore,
+    kpis: &'a Kpis<'a>,
+    engine: &'a Engine<'a>,
+    org: &'a Org,
+    names: &'a Names,
+    ws: &'a Ws,
     at: Micros,
-) -> Result<Markup> {
+}
+
+/// One KPI tile (web-design.md, KPI tile anatomy).
+fn tile(board: &Board<'_>, row: &KpiRow) -> Result<Markup> {
+    let Board { store, kpis, engine, org, names, ws, at } = *board;
     let t = &row.target;
     let f = &row.figures;
     // A target that cannot be computed shows why in its own tile; the others still answer.
@@ -245,12 +266,8 @@ fn tile(
     let by_day = values_by_period(
         store,
         engine.catalog,
-        &t.metric,
-        owners.as_deref(),
-        pstart,
-        until,
+        &MetricRequest::new(&t.metric, owners.as_deref(), (pstart, until), at),
         Grain::Day,
-        at,
     )?;
     let elapsed_days = days.iter().filter(|d| d.start < until).count();
     let mut actual_line = Vec::new();
@@ -282,7 +299,7 @@ fn tile(
     // progress 1 November → 3 November 15:00 against 1 December → now.
     let (previous, compared_label) = if at > pstart {
         let mut q = Query::new(&t.metric, pstart, pend, Grain::All, at);
-        q.filter = owners.as_deref().map(owner_filter);
+        q.filter = owners.as_deref().map(Filter::owner_in).unwrap_or_default();
         // A comparison that cannot be made leaves the tile without a change, not the page broken.
         match traction_metrics::run_compared(store, engine.catalog, &q, Compare::Previous) {
             Ok((value, (lo, hi))) => (
@@ -405,7 +422,7 @@ fn chosen_card(
         // A metric deleted since it was chosen is skipped, not an error on the dashboard.
         let Some(metric) = catalog.get(name) else { continue };
         let mut query = Query::new(name, *start, *end, Grain::All, at);
-        query.filter = owners.map(owner_filter);
+        query.filter = owners.map(Filter::owner_in).unwrap_or_default();
         // A count or a sum over nothing is 0; an average of nothing has no value.
         let accumulating = matches!(
             traction_kpi::service::MetricSource::behaviour(engine, name),
@@ -441,18 +458,20 @@ fn chosen_card(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn metric_card(
-    title: &str,
-    sub: &str,
-    report: &Report,
-    indicator: Indicator,
-    ws: &Ws,
-    catalog: &traction_metrics::Catalog,
-    scope: &Scope,
-    from: &str,
-    to: &str,
-) -> Markup {
+/// What the metric cards show: the report's key metrics, in the workspace's formats, with
+/// links into the explorer for the scope over `[from, to]`.
+struct Cards<'a> {
+    report: &'a Report,
+    ws: &'a Ws,
+    catalog: &'a traction_metrics::Catalog,
+    scope: &'a Scope,
+    from: String,
+    to: String,
+}
+
+fn metric_card(cards: &Cards<'_>, title: &str, sub: &str, indicator: Indicator) -> Markup {
+    let Cards { report, ws, catalog, scope, .. } = *cards;
+    let (from, to) = (cards.from.as_str(), cards.to.as_str());
     let rows: Vec<_> = report.metrics.iter().filter(|m| m.indicator == indicator).collect();
     // The heads say which stretches are compared (spec: web-design.md): `vs 1–3 Nov 2026 until
     // 15:00` while the period is in progress.
@@ -618,12 +637,12 @@ fn trends(
     for (metric, bars) in [("revenue_won", false), ("activities", true), ("leads_created", true)] {
         let Some(def) = catalog.get(metric) else { continue };
         let mut q = Query::new(metric, from, to, Grain::Day, at);
-        q.filter = owners.map(owner_filter);
+        q.filter = owners.map(Filter::owner_in).unwrap_or_default();
         q.compare = Some(Compare::Yoy);
         let result = match traction_metrics::run(store, catalog, &q) {
             Ok(r) => r,
             // A metric whose records have no owner cannot take a scope: leave it out.
-            Err(traction_metrics::Error::Input(_)) => continue,
+            Err(e) if e.kind() == traction_metrics::ErrorKind::Input => continue,
             Err(e) => return Err(e.into()),
         };
         let mut now_values = std::collections::BTreeMap::new();
@@ -668,7 +687,7 @@ fn heatmap(
     if catalog.get("deals_won").is_some() {
         let mut q = Query::new("deals_won", from, to, Grain::All, at);
         q.by = vec!["weekday".into(), "hour_of_day".into()];
-        q.filter = owners.map(owner_filter);
+        q.filter = owners.map(Filter::owner_in).unwrap_or_default();
         for r in traction_metrics::run(store, catalog, &q)?.rows {
             if let [DimValue::Int(d), DimValue::Int(h)] = r.dims.as_slice()
                 && (1..=7).contains(d)

@@ -164,7 +164,7 @@ fn check(state: &AppState, form: &Form, editing: bool) -> Result<(FieldErrors, O
         to: super::start_of_day(tomorrow, &zone).map_err(WebError::bad)?,
         grain: Grain::Week,
         by: Vec::new(),
-        filter: None,
+        filter: traction_metrics::Filter::default(),
         compare: None,
         at: now,
     };

@@ -11,12 +11,12 @@ use axum::response::{IntoResponse, Response};
 use jiff::ToSpan;
 use maud::{Markup, html};
 use traction_domain::time::Micros;
-use traction_kpi::engine::{Engine, owner_filter};
+use traction_kpi::engine::Engine;
 use traction_kpi::pace::Behaviour;
 use traction_kpi::service::{Kpis, MetricSource};
 use traction_metrics::buckets::Buckets;
 use traction_metrics::catalog::Kind;
-use traction_metrics::{Grain, MetricResult};
+use traction_metrics::{Filter, Grain, MetricResult};
 use traction_server::AppState;
 
 use super::*;
@@ -115,18 +115,12 @@ impl Explore {
         let engine = Engine { store, catalog: &state.catalog };
         let org = Kpis { store, metrics: &engine }.org()?;
         let owners = org.owners(&self.scope);
-        let filter = match (self.filter.trim(), owners.as_deref()) {
-            ("", None) => String::new(),
-            (w, None) => w.to_string(),
-            ("", Some(o)) => owner_filter(o),
-            (w, Some(o)) => format!("({w}) and {}", owner_filter(o)),
-        };
         let pairs: Vec<(String, String)> = [
             ("from", self.from.clone()),
             ("to", self.to.clone()),
             ("grain", self.grain.clone()),
             ("by", self.by.clone()),
-            ("where", filter),
+            ("where", self.filter.clone()),
             ("compare", self.compare.clone()),
         ]
         .into_iter()
@@ -135,16 +129,15 @@ impl Explore {
         let mut query =
             traction_metrics::params::metric_query(&self.metric, &pairs, &self.zone, self.at)?;
         query.at = self.at;
+        if let Some(o) = owners.as_deref() {
+            query.filter = std::mem::take(&mut query.filter).and(Filter::owner_in(o));
+        }
         // A figure may not single out records the reader cannot read (docs/security.md): a
         // filtered or record-grouped query is kept to the reader's scope.
         if let Some(owners) = self.reader.as_ref().and_then(|r| r.owners())
-            && traction_server::api::metrics::singles_out(&self.filter, &query.by)
+            && traction_server::api::metrics::singles_out(&query.filter, &query.by)
         {
-            let scope = owner_filter(owners);
-            query.filter = Some(match query.filter.take() {
-                Some(existing) => format!("({existing}) and {scope}"),
-                None => scope,
-            });
+            query.filter = std::mem::take(&mut query.filter).and(Filter::owner_in(owners));
         }
         Ok(traction_metrics::run(store, &state.catalog, &query)?)
     }

@@ -8,8 +8,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use traction_domain::time::Micros;
 use traction_domain::{Entity, Record, Value};
-use traction_kpi::engine::owner_filter;
-use traction_metrics::{Grain, Query};
+use traction_metrics::{Filter, Grain, Query};
 use traction_server::AppState;
 use traction_store::{ListQuery, Store};
 
@@ -73,14 +72,13 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
     for metric in ["leads_created", "lead_response_time", "leads_answered_within_hour_rate"] {
         if let Some(def) = state.catalog.get(metric) {
             let mut q = Query::new(metric, cutoff, at, Grain::All, at);
-            let mut parts = Vec::new();
             if let Some(o) = &owner {
-                parts.push(owner_filter(std::slice::from_ref(o)));
+                q.filter =
+                    std::mem::take(&mut q.filter).and(Filter::owner_in(std::slice::from_ref(o)));
             }
             if let Some(s) = &source {
-                parts.push(format!("source = {}", quote(s)));
+                q.filter = std::mem::take(&mut q.filter).and(Filter::text_is("source", s));
             }
-            q.filter = (!parts.is_empty()).then(|| parts.join(" and "));
             let value = traction_metrics::run(store, &state.catalog, &q)?
                 .rows
                 .first()

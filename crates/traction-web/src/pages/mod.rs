@@ -37,6 +37,7 @@ use traction_domain::time::{Micros, parse_instant, start_of_day, to_zoned};
 use traction_domain::{Entity, Record, Value};
 use traction_kpi::period::PeriodKind;
 use traction_kpi::scope::Scope;
+use traction_kpi::service::MetricRequest;
 use traction_metrics::Catalog;
 use traction_metrics::catalog::{Better, Unit};
 use traction_store::{ListQuery, SqliteStore, Store};
@@ -217,30 +218,21 @@ pub fn names_of(store: &SqliteStore, entity: Entity) -> Result<BTreeMap<String, 
     Ok(out)
 }
 
-/// A text literal of the expression language (quotes doubled).
-pub fn quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
-/// A metric's value per bucket label over `[from, to)` for the records of `owners` (`None`:
-/// everyone), as of `at`: what a chart of actuals needs.
-#[allow(clippy::too_many_arguments)]
+/// A metric's value per bucket label of `grain` over the request's range, for its owners'
+/// records (`None`: everyone), as of its clock: what a chart of actuals needs.
 pub fn values_by_period(
     store: &SqliteStore,
     catalog: &Catalog,
-    metric: &str,
-    owners: Option<&[String]>,
-    from: Micros,
-    to: Micros,
+    request: &MetricRequest<'_>,
     grain: traction_metrics::Grain,
-    at: Micros,
 ) -> Result<BTreeMap<String, f64>> {
     let mut out = BTreeMap::new();
-    if to <= from {
+    if request.is_empty() {
         return Ok(out);
     }
+    let MetricRequest { metric, owners, from, to, at } = *request;
     let mut q = traction_metrics::Query::new(metric, from, to, grain, at);
-    q.filter = owners.map(traction_kpi::engine::owner_filter);
+    q.filter = owners.map(traction_metrics::Filter::owner_in).unwrap_or_default();
     for r in traction_metrics::run(store, catalog, &q)?.rows {
         if let (Some(p), Some(v)) = (r.period, r.value) {
             out.insert(p, v);

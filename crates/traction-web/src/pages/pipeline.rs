@@ -138,6 +138,16 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
     let mut accounts: BTreeMap<String, String> = BTreeMap::new();
     let movable = super::edit::can_write(req);
     let admin = req.user.as_ref().is_some_and(|u| u.role == "admin");
+    let board = Board {
+        store,
+        stages: &stages,
+        names: &names,
+        ws: &ws,
+        back: &back,
+        csrf: req.csrf.as_deref(),
+        now,
+        movable,
+    };
     let body = html! {
         div.page-head {
             h1 { "Pipeline" }
@@ -185,7 +195,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
                     }
                     ol {
                         @for d in largest(deals, &ws).into_iter().take(CARDS) {
-                            (card(store, d, s, &stages, &names, &ws, &back, req.csrf.as_deref(), now, &mut accounts, movable))
+                            (card(&board, d, s, &mut accounts))
                         }
                     }
                     @if deals.len() > CARDS { p.small { "+ " (deals.len() - CARDS) " smaller deals" } }
@@ -206,21 +216,28 @@ fn largest<'a>(deals: &'a [Record], ws: &Ws) -> Vec<&'a Record> {
     v
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What every card of the board reads: the store, the pipeline's stages, names, the
+/// workspace, where a move returns to, the form token, the clock, and whether the reader may
+/// move deals (a viewer may not: no handle, no Move).
+struct Board<'a> {
+    store: &'a dyn Store,
+    stages: &'a [Stage],
+    names: &'a Names,
+    ws: &'a Ws,
+    back: &'a str,
+    csrf: Option<&'a str>,
+    now: Micros,
+    movable: bool,
+}
+
+/// One deal's card in the column of its stage; `accounts` caches account names across cards.
 fn card(
-    store: &dyn Store,
+    board: &Board<'_>,
     d: &Record,
     current: &Stage,
-    stages: &[Stage],
-    names: &Names,
-    ws: &Ws,
-    back: &str,
-    csrf: Option<&str>,
-    now: Micros,
     accounts: &mut BTreeMap<String, String>,
-    // Whether the reader may move deals (a viewer may not: no handle, no Move).
-    movable: bool,
 ) -> Markup {
+    let Board { store, stages, names, ws, back, csrf, now, movable } = *board;
     let id = text(d, "id");
     let name = match text(d, "name") {
         "" => id,

@@ -15,7 +15,7 @@ use traction_domain::{Entity, Value};
 use traction_kpi::engine::Engine;
 use traction_kpi::pace::Behaviour;
 use traction_kpi::period::{Grain as KGrain, PeriodKind, period_range};
-use traction_kpi::service::{Kpis, MetricSource, Target};
+use traction_kpi::service::{Kpis, MetricRequest, MetricSource, Target};
 use traction_metrics::Grain;
 use traction_server::AppState;
 use traction_store::Store;
@@ -719,12 +719,8 @@ fn detail_page(
     let actual = values_by_period(
         store,
         &state.catalog,
-        &target.metric,
-        owners.as_deref(),
-        start,
-        until,
+        &MetricRequest::new(&target.metric, owners.as_deref(), (start, until), at),
         g,
-        at,
     )?;
     let periods: Vec<String> = {
         let mut seen = Vec::new();

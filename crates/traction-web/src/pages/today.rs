@@ -12,7 +12,7 @@ use traction_kpi::engine::Engine;
 use traction_kpi::pace::Behaviour;
 use traction_kpi::period::{Grain as KGrain, period_range};
 use traction_kpi::scope::Scope;
-use traction_kpi::service::{Kpis, MetricSource, Target};
+use traction_kpi::service::{Kpis, MetricRequest, MetricSource, Target};
 use traction_metrics::Grain;
 use traction_server::AppState;
 
@@ -164,12 +164,13 @@ fn target_section(shared: &Sections<'_>, t: &Target, per_head: bool) -> Result<M
     let actual = values_by_period(
         state.store.as_ref(),
         &state.catalog,
-        &t.metric,
-        shared.owners.as_deref(),
-        day.start,
-        at.clamp(day.start, day.end),
+        &MetricRequest::new(
+            &t.metric,
+            shared.owners.as_deref(),
+            (day.start, at.clamp(day.start, day.end)),
+            at,
+        ),
         Grain::Hour,
-        at,
     )?;
     let current_label = traction_kpi::period::buckets(KGrain::Hour, day.start, day.end, &ws.zone)
         .map_err(WebError::bad)?

@@ -76,15 +76,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         to: instant("to", &args.to)?,
         compare,
         by,
-        filter: args.filter,
+        filter: super::metric::where_filter(args.filter.as_deref())?,
         at: ctx.now(&store)?,
     };
     let explanation = traction_kpi::explain::explain_for(&store, &catalog, &query, &scope)
-        .map_err(|e| match e {
-            traction_kpi::service::Error::Invalid(m)
-            | traction_kpi::service::Error::NotFound(m) => Failure::Input(m),
-            traction_kpi::service::Error::Store(e) => e.into(),
-        })?;
+        .map_err(super::kpi::kpi_error)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {

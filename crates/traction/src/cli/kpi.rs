@@ -57,11 +57,14 @@ pub enum Action {
     },
 }
 
-fn kpi_error(e: traction_kpi::service::Error) -> Failure {
+/// The KPI layer's error as the command's: what the user fixes is bad input (exit 2).
+pub fn kpi_error(e: traction_kpi::service::Error) -> Failure {
     match e {
         traction_kpi::service::Error::Invalid(m) | traction_kpi::service::Error::NotFound(m) => {
             Failure::Input(m)
         }
+        traction_kpi::service::Error::Metrics(e) => super::metric::engine_error(e),
+        e @ traction_kpi::service::Error::Forecast(_) => Failure::Input(e.to_string()),
         traction_kpi::service::Error::Store(e) => e.into(),
     }
 }

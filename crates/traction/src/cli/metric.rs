@@ -16,7 +16,7 @@ use traction_metrics::catalog::Unit;
 use traction_metrics::{
     Catalog, Compare, FunnelQuery, FunnelResult, Grain, MetricResult, Query, parse_by,
 };
-use traction_store::{SqliteStore, Store};
+use traction_store::SqliteStore;
 
 use super::{Context, Failure, Result};
 use crate::output::{Format, Table};
@@ -111,15 +111,24 @@ pub struct FunnelArgs {
     pub filter: Option<String>,
 }
 
-fn engine_error(e: traction_metrics::Error) -> Failure {
+/// The engine's error as the command's: what the user fixes is bad input (exit 2).
+pub fn engine_error(e: traction_metrics::Error) -> Failure {
+    use traction_metrics::ErrorKind;
     match e {
-        traction_metrics::Error::Input(m) | traction_metrics::Error::NotFound(m) => {
-            Failure::Input(m)
-        }
         traction_metrics::Error::Storage(m) | traction_metrics::Error::Busy(m) => {
             Failure::Runtime(m)
         }
+        e => match e.kind() {
+            ErrorKind::Input | ErrorKind::NotFound => Failure::Input(e.to_string()),
+            ErrorKind::Busy | ErrorKind::Storage => Failure::Runtime(e.to_string()),
+        },
     }
+}
+
+/// The `--where` as written, parsed once here.
+pub fn where_filter(text: Option<&str>) -> Result<traction_metrics::Filter> {
+    traction_metrics::Filter::parse(text.unwrap_or_default())
+        .map_err(|e| engine_error(traction_metrics::Error::Where(e)))
 }
 
 /// The built-in catalog, with a user's definitions file over it when one is given.
@@ -161,9 +170,9 @@ pub fn workspace_catalog(store: &SqliteStore, file: Option<&Path>) -> Result<Cat
     }
 }
 
-fn instant(flag: &str, text: &str, store: &SqliteStore) -> Result<i64> {
-    let zone = store.workspace()?.zone;
-    parse_instant(text, &zone).map_err(|e| Failure::Input(format!("--{flag}: {e}")))
+/// A flag's date or timestamp, read in the workspace's zone.
+fn instant(flag: &str, text: &str, zone: &jiff::tz::TimeZone) -> Result<i64> {
+    parse_instant(text, zone).map_err(|e| Failure::Input(format!("--{flag}: {e}")))
 }
 
 pub fn run_metric(ctx: &Context, args: MetricArgs) -> Result<()> {
@@ -175,18 +184,20 @@ pub fn run_metric(ctx: &Context, args: MetricArgs) -> Result<()> {
     };
     let store = ctx.store()?;
     let catalog = workspace_catalog(&store, args.metrics.as_deref())?;
+    // The workspace is read once: the flags are read in its zone and the query run in it.
+    let env = traction_metrics::workspace_env(&store).map_err(engine_error)?;
     let query = Query {
         metric: args.name,
-        from: instant("from", &args.from, &store)?,
-        to: instant("to", &args.to, &store)?,
+        from: instant("from", &args.from, &env.zone)?,
+        to: instant("to", &args.to, &env.zone)?,
         grain,
         by: args.by.as_deref().map(parse_by).unwrap_or_default(),
-        filter: args.filter,
+        filter: where_filter(args.filter.as_deref())?,
         compare,
-        at: ctx.now(&store)?,
+        at: ctx.now_in(&env.zone)?,
     };
-    let result = traction_metrics::run(&store, &catalog, &query).map_err(engine_error)?;
-    let currency = store.workspace()?.currency;
+    let result = traction_metrics::run_in(&store, &catalog, &query, &env).map_err(engine_error)?;
+    let currency = env.currency;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {
@@ -405,14 +416,15 @@ fn save_definition(
 pub fn run_funnel(ctx: &Context, args: FunnelArgs) -> Result<()> {
     let format = ctx.format()?;
     let store = ctx.store()?;
+    let env = traction_metrics::workspace_env(&store).map_err(engine_error)?;
     let query = FunnelQuery {
         pipeline: args.pipeline,
-        from: instant("from", &args.from, &store)?,
-        to: instant("to", &args.to, &store)?,
-        filter: args.filter,
-        at: ctx.now(&store)?,
+        from: instant("from", &args.from, &env.zone)?,
+        to: instant("to", &args.to, &env.zone)?,
+        filter: where_filter(args.filter.as_deref())?,
+        at: ctx.now_in(&env.zone)?,
     };
-    let result = traction_metrics::funnel(&store, &query).map_err(engine_error)?;
+    let result = traction_metrics::funnel_in(&store, &query, &env).map_err(engine_error)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {

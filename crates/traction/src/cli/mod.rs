@@ -259,11 +259,16 @@ impl Context {
     pub fn now(&self, store: &SqliteStore) -> Result<Micros> {
         use traction_store::Store;
         match &self.global.at {
-            Some(text) => {
-                let zone = store.workspace()?.zone;
-                traction_domain::time::parse_instant(text, &zone)
-                    .map_err(|e| Failure::Input(format!("--at: {e}")))
-            }
+            Some(_) => self.now_in(&store.workspace()?.zone),
+            None => Ok(wall_clock()),
+        }
+    }
+
+    /// [`Context::now`] with the workspace's zone already read.
+    pub fn now_in(&self, zone: &jiff::tz::TimeZone) -> Result<Micros> {
+        match &self.global.at {
+            Some(text) => traction_domain::time::parse_instant(text, zone)
+                .map_err(|e| Failure::Input(format!("--at: {e}"))),
             None => Ok(wall_clock()),
         }
     }

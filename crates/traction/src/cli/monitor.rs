@@ -196,9 +196,9 @@ pub struct NotificationsArgs {
 
 fn monitor_error(e: traction_monitor::Error) -> Failure {
     match e {
-        traction_monitor::Error::Invalid(m) | traction_monitor::Error::NotFound(m) => {
-            Failure::Input(m)
-        }
+        traction_monitor::Error::Invalid { message: m, .. }
+        | traction_monitor::Error::NotFound(m) => Failure::Input(m),
+        traction_monitor::Error::Kpi(e) => super::kpi::kpi_error(e),
         traction_monitor::Error::Store(e) => e.into(),
     }
 }

@@ -50,12 +50,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         to,
         now,
     )
-    .map_err(|e| match e {
-        traction_kpi::service::Error::Invalid(m) | traction_kpi::service::Error::NotFound(m) => {
-            Failure::Input(m)
-        }
-        traction_kpi::service::Error::Store(e) => e.into(),
-    })?;
+    .map_err(super::kpi::kpi_error)?;
     let format = match ctx.global.format.as_deref() {
         Some(f) => f.to_ascii_lowercase(),
         None if std::io::stdout().is_terminal() => "md".to_string(),

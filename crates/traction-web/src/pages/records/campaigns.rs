@@ -64,10 +64,10 @@ fn campaigns_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
         page_link("/campaigns", params, ("after", text(&rows[limit - 1], "id")))
     });
     // One query per figure, by campaign, over all time.
-    let spent = figures_by(state, "costs", "campaign", None, now)?;
-    let leads = figures_by(state, "leads_created", "campaign", None, now)?;
-    let won = figures_by(state, "revenue_won", "campaign", None, now)?;
-    let roi = figures_by(state, "campaign_roi", "campaign", None, now)?;
+    let spent = figures_by(state, "costs", "campaign", Filter::everything(), now)?;
+    let leads = figures_by(state, "leads_created", "campaign", Filter::everything(), now)?;
+    let won = figures_by(state, "revenue_won", "campaign", Filter::everything(), now)?;
+    let roi = figures_by(state, "campaign_roi", "campaign", Filter::everything(), now)?;
     let roi_unit = state.catalog.get("campaign_roi").map_or(Unit::Ratio, |m| m.unit);
     let any = filtered(params, &["channel"]);
     let none_yet =
@@ -141,7 +141,7 @@ fn campaign_page(
     let store = state.store.as_ref();
     let ws = Ws::load(store, req)?;
     let campaign = find(store, Entity::Campaigns, id)?;
-    let filter = Some(format!("campaign_id = {}", quote(id)));
+    let filter = Filter::text_is("campaign_id", id);
     let spent = figure(state, "costs", filter.clone(), (0, END_OF_TIME), now)?;
     let won = figure(state, "revenue_won", filter.clone(), (0, END_OF_TIME), now)?;
     let roi = figure(state, "campaign_roi", filter.clone(), (0, END_OF_TIME), now)?;
@@ -254,14 +254,14 @@ fn costs_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
     let (from, to) = date_range(params)?;
     let cursor = before_param(params, Entity::Costs, "incurred_on")?;
     let mut filters: Vec<(&str, Value)> = Vec::new();
-    let mut expr = Vec::new();
+    let mut expr = Filter::everything();
     if let Some(c) = &category {
         filters.push(("category", Value::Text(c.clone())));
-        expr.push(format!("category = {}", quote(c)));
+        expr = expr.and(Filter::text_is("category", c));
     }
     if let Some(c) = &campaign {
         filters.push(("campaign_id", Value::Text(c.clone())));
-        expr.push(format!("campaign_id = {}", quote(c)));
+        expr = expr.and(Filter::text_is("campaign_id", c));
     }
     let scope = read_scope(req, Entity::Costs);
     let mut sql = Vec::new();
@@ -287,10 +287,9 @@ fn costs_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
     });
     // The total of every matching cost (not just this page), from the metrics engine.
     if let Some(owners) = &scope.owners {
-        expr.push(format!("(owner_id is null or {})", traction_kpi::engine::owner_filter(owners)));
+        expr = expr.and(Filter::owner_in_or_unowned(owners));
     }
-    let filter = (!expr.is_empty()).then(|| expr.join(" and "));
-    let total = figure(state, "costs", filter, day_span(from, to, &ws)?, now)?;
+    let total = figure(state, "costs", expr, day_span(from, to, &ws)?, now)?;
     let campaigns = names_of(store, Entity::Campaigns)?;
     let any = filtered(params, &["category", "campaign", "from", "to"]);
     let none_yet = rows.is_empty() && !any && cursor.is_none() && store.count(Entity::Costs)? == 0;

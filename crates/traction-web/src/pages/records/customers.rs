@@ -88,10 +88,11 @@ fn customers_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
                 && named
                 && readable)
         };
-        let mut ranking: Vec<(String, f64)> = figures_by(state, "revenue", "account", None, now)?
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+        let mut ranking: Vec<(String, f64)> =
+            figures_by(state, "revenue", "account", Filter::everything(), now)?
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
         // Highest first; equal revenue by id, so pages are stable.
         ranking.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let mut rows = Vec::new();
@@ -146,7 +147,7 @@ fn customers_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
     let mut figures = Vec::with_capacity(rows.len());
     for a in &rows {
         let id = text(a, "id");
-        let filter = Some(format!("account_id = {}", quote(id)));
+        let filter = Filter::text_is("account_id", id);
         let orders = figure(state, "orders", filter.clone(), (0, END_OF_TIME), now)?;
         let revenue = figure(state, "revenue", filter, (0, END_OF_TIME), now)?;
         let last = store.recent(
@@ -286,13 +287,13 @@ impl Figures {
         orders: &[Record],
         now: Micros,
     ) -> Result<Figures> {
-        let filter = format!("account_id = {}", quote(id));
+        let filter = Filter::text_is("account_id", id);
         let all_time = (0, END_OF_TIME);
         let (from, to, buckets) = last_months(ws, now)?;
         Ok(Figures {
-            revenue: figure(state, "revenue", Some(filter.clone()), all_time, now)?,
-            orders: figure(state, "orders", Some(filter.clone()), all_time, now)?,
-            revenue_won: figure(state, "revenue_won", Some(filter.clone()), all_time, now)?,
+            revenue: figure(state, "revenue", filter.clone(), all_time, now)?,
+            orders: figure(state, "orders", filter.clone(), all_time, now)?,
+            revenue_won: figure(state, "revenue_won", filter.clone(), all_time, now)?,
             buckets,
             monthly: per_month(state, "revenue", filter, (from, to), now)?,
             order_totals: order_totals(state.store.as_ref(), shown(orders))?,

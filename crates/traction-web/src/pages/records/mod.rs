@@ -29,7 +29,7 @@ use traction_domain::time::{Micros, parse_date};
 use traction_domain::{Entity, Record, Value};
 use traction_metrics::buckets::Buckets;
 use traction_metrics::catalog::Unit;
-use traction_metrics::{DimValue, Grain, Query};
+use traction_metrics::{DimValue, Filter, Grain, Query};
 use traction_server::AppState;
 use traction_store::{Condition, ListQuery, SqliteStore, Store};
 
@@ -330,7 +330,7 @@ pub(super) fn pager(next: Option<String>) -> Markup {
 fn figure(
     state: &AppState,
     metric: &str,
-    filter: Option<String>,
+    filter: Filter,
     (from, to): (Micros, Micros),
     at: Micros,
 ) -> Result<Option<f64>> {
@@ -347,7 +347,7 @@ fn figures_by(
     state: &AppState,
     metric: &str,
     dim: &str,
-    filter: Option<String>,
+    filter: Filter,
     at: Micros,
 ) -> Result<Option<BTreeMap<String, f64>>> {
     if state.catalog.get(metric).is_none() {
@@ -375,7 +375,7 @@ fn figures_by(
 fn per_month(
     state: &AppState,
     metric: &str,
-    filter: String,
+    filter: Filter,
     (from, to): (Micros, Micros),
     at: Micros,
 ) -> Result<BTreeMap<String, f64>> {
@@ -384,7 +384,7 @@ fn per_month(
         return Ok(out);
     }
     let mut q = Query::new(metric, from, to, Grain::Month, at);
-    q.filter = Some(filter);
+    q.filter = filter;
     for row in traction_metrics::run(&state.store, &state.catalog, &q)?.rows {
         if let (Some(period), Some(value)) = (row.period, row.value) {
             out.insert(period, value);

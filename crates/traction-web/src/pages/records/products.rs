@@ -167,7 +167,7 @@ fn product_page(
 
     // Units sold per month: the catalog's units_sold (lines of placed and fulfilled orders).
     let (from, to, buckets) = last_months(&ws, now)?;
-    let filter = format!("product_id = {}", quote(id));
+    let filter = Filter::text_is("product_id", id);
     let sold = per_month(state, "units_sold", filter, (from, to), now)?;
     let name = text(&product, "name");
 
