@@ -710,6 +710,11 @@ async fn issue_21_a_rep_works_a_lead_to_a_won_deal_and_a_viewer_sees_no_write_co
     s.goto(&app.url(&format!("/leads/{lead}"))).await;
     s.type_into(&s.find("#convert-amount").await, "4200").await;
     s.click(&s.find("form[action$='/convert'] button").await).await;
+    // The lead's page has a timeline too: wait for the deal's address, not for the element.
+    wait_until("the new deal's page", Duration::from_secs(10), async || {
+        path(&s, &app).await.starts_with("/deals/")
+    })
+    .await;
     s.wait_for("#timeline", Duration::from_secs(10)).await;
     let deal = path(&s, &app).await.trim_start_matches("/deals/").to_string();
     let stored = app.get(Entity::Deals, &deal).expect("the deal exists");
