@@ -616,6 +616,8 @@ pub fn spawn_evaluator(store: std::sync::Arc<SqliteStore>, metrics_file: Option<
         if !traction_server::os::background_priority() {
             tracing::debug!("the evaluator runs at the normal priority");
         }
+        // The hour whose KPI forecasts were last made here (see below).
+        let mut warmed_hour: Option<i64> = None;
         loop {
             let now = wall_clock();
             // The workspace's catalog as of this round: metrics defined since start count too.
@@ -642,6 +644,22 @@ pub fn spawn_evaluator(store: std::sync::Arc<SqliteStore>, metrics_file: Option<
                     }
                 }
                 Err(e) => tracing::warn!("alert evaluation failed: {e}"),
+            }
+            // The current KPIs' forecasts with their backtests, once an hour at this thread's low
+            // priority: a request to the server makes at most a few backtests (each is eight fits
+            // of the model), so the pages read back what is made and kept here (docs/forecasts.md).
+            let hour = now.div_euclid(3_600_000_000);
+            if warmed_hour != Some(hour) {
+                let current = traction_kpi::service::Selection {
+                    scope: None,
+                    all: false,
+                    period: None,
+                    starts_on: None,
+                };
+                match kpis.status(now, &current) {
+                    Ok(_) => warmed_hour = Some(hour),
+                    Err(e) => tracing::warn!("KPI forecasts not made: {e}"),
+                }
             }
             // Reports due now; after a time down, only the latest of each (the others missed).
             match run_schedules(&store, &catalog, now, true) {
