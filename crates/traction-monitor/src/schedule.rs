@@ -344,7 +344,7 @@ pub fn due_report(
     due: &Due,
     at: Micros,
     report: &ReportFn<'_>,
-) -> Result<DueReport, String> {
+) -> Result<DueReport, ReportError> {
     let main = report(schedule, due.from, due.to, at)?;
     let month_to_date = match schedule.every.as_str() {
         "day" => {
@@ -370,7 +370,26 @@ pub struct RunOutcome {
 
 /// Makes the report of a schedule for the dates `[from, to)`, as of `at`, with the rights of
 /// its maker (checked before it is called).
-pub type ReportFn<'a> = dyn Fn(&Schedule, Date, Date, Micros) -> Result<ReportContent, String> + 'a;
+pub type ReportFn<'a> =
+    dyn Fn(&Schedule, Date, Date, Micros) -> Result<ReportContent, ReportError> + 'a;
+
+/// Why a schedule's report could not be made (kept with the run's errors and tried again at
+/// the next run).
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The schedule's stored scope is not a scope (the KPI crate's message names it).
+    #[error("{message}")]
+    Scope { scope: String, message: String },
+    /// A day of the range has no start in the workspace's time zone.
+    #[error("{source}")]
+    Day { date: Date, source: traction_domain::Error },
+    /// The KPI layer could not make the report's figures.
+    #[error(transparent)]
+    Kpi(#[from] traction_kpi::service::Error),
+    /// The store could not be read.
+    #[error(transparent)]
+    Store(#[from] traction_store::Error),
+}
 
 /// What [`run`] needs besides the store.
 pub struct RunContext<'a> {
@@ -424,7 +443,7 @@ pub fn run(
             let content = match due_report(&schedule, d, at, ctx.report) {
                 Ok(c) => c,
                 Err(e) => {
-                    outcome.errors.push((schedule.id.clone(), e));
+                    outcome.errors.push((schedule.id.clone(), e.to_string()));
                     break;
                 }
             };
@@ -584,6 +603,49 @@ mod tests {
             holidays,
         )
         .unwrap()
+    }
+
+    /// A report that cannot be made stops a due instant with the report's own typed error
+    /// (its values as fields, its message unchanged), for the month to date as for the day.
+    #[test]
+    fn due_report_passes_the_report_error_through() {
+        let schedule = Schedule {
+            id: "s1".into(),
+            every: "day".into(),
+            time: "08:00".into(),
+            scope: "team:".into(),
+            channels: vec![],
+            created_at: 0,
+            created_by: "u1".into(),
+        };
+        let due = Due { at: 0, from: date(2026, 11, 30), to: date(2026, 12, 1) };
+        let message = "\"team:\" is not a scope: write company, team:ID or user:ID";
+        let report =
+            |s: &Schedule, _: Date, _: Date, _: Micros| -> Result<ReportContent, ReportError> {
+                Err(ReportError::Scope { scope: s.scope.clone(), message: message.to_string() })
+            };
+        let err = due_report(&schedule, &due, 0, &report).err().unwrap();
+        assert_eq!(err.to_string(), message);
+        assert!(matches!(&err, ReportError::Scope { scope, .. } if scope == "team:"));
+        // Only the month to date fails: the error still stops the instant.
+        let calls = std::cell::Cell::new(0);
+        let report = |_: &Schedule, from: Date, to: Date, _: Micros| {
+            calls.set(calls.get() + 1);
+            if from == date(2026, 11, 1) {
+                Err(ReportError::Day { date: to, source: traction_domain::Error::Missing })
+            } else {
+                Ok(ReportContent {
+                    json: serde_json::Value::Null,
+                    text: String::new(),
+                    html: String::new(),
+                    csv: String::new(),
+                })
+            }
+        };
+        let err = due_report(&schedule, &due, 0, &report).err().unwrap();
+        assert!(matches!(err, ReportError::Day { date: d, .. } if d == date(2026, 12, 1)));
+        assert_eq!(err.to_string(), "is required and is missing");
+        assert_eq!(calls.get(), 2);
     }
 
     fn at(d: Date, h: i8) -> Micros {

@@ -21,6 +21,7 @@ use traction_kpi::scope::Scope;
 use traction_kpi::service::Kpis;
 use traction_monitor::channel::{ChannelConfig, ChannelInput};
 use traction_monitor::rule::{RuleInput, RuleSpec};
+use traction_monitor::schedule::ReportError;
 use traction_store::monitor::{NotificationQuery, Silence};
 use traction_store::{Actor, MonitorStore, Store};
 
@@ -768,18 +769,24 @@ pub(crate) async fn run_schedule(
                       from: jiff::civil::Date,
                       to: jiff::civil::Date,
                       at: i64| {
-            // `ReportFn` (traction-monitor) answers its problems as text.
-            let day = |d: jiff::civil::Date| {
-                traction_domain::time::start_of_day(d, &zone)
-                    .map(|m| (m, d.to_string()))
-                    .map_err(|e| e.to_string())
+            let day = |date: jiff::civil::Date| {
+                traction_domain::time::start_of_day(date, &zone)
+                    .map(|m| (m, date.to_string()))
+                    .map_err(|source| ReportError::Day { date, source })
             };
-            let scope = Scope::parse(&s.scope)?;
+            let scope = Scope::parse(&s.scope)
+                .map_err(|message| ReportError::Scope { scope: s.scope.clone(), message })?;
             // With the KPI forecasts and their backtests, as `traction report` shows them.
             let forecasts = traction_forecast::kpi::Source::new(&store, &catalog);
-            let report =
-                crate::report::build(&store, &catalog, &forecasts, scope, day(from)?, day(to)?, at)
-                    .map_err(|e| e.to_string())?;
+            let report = crate::report::build(
+                &store,
+                &catalog,
+                &forecasts,
+                scope,
+                day(from)?,
+                day(to)?,
+                at,
+            )?;
             Ok(traction_monitor::schedule::ReportContent {
                 json: crate::wire::report(&report),
                 text: traction_render::report::markdown(&report),
@@ -788,7 +795,13 @@ pub(crate) async fn run_schedule(
             })
         };
         let content = traction_monitor::schedule::due_report(&schedule, &due, now, &report)
-            .map_err(ApiError::Internal)?;
+            .map_err(|e| match e {
+                // Checked above, so only a scope changed meanwhile gets here.
+                ReportError::Scope { message, .. } => ApiError::invalid(message, vec![]),
+                e @ (ReportError::Day { .. } | ReportError::Kpi(_) | ReportError::Store(_)) => {
+                    ApiError::Internal(e.to_string())
+                }
+            })?;
         let due = traction_monitor::schedule::Due { at: now, ..due };
         let notes = traction_monitor::schedule::addressed(
             &schedule,

@@ -14,6 +14,7 @@ use traction_kpi::service::Kpis;
 use traction_monitor::channel::{ChannelConfig, ChannelInput};
 use traction_monitor::deliver::{Deliverer, SmtpSettings};
 use traction_monitor::rule::RuleInput;
+use traction_monitor::schedule::ReportError;
 use traction_store::monitor::{NewNotification, NotificationQuery, Silence};
 use traction_store::{Actor, MonitorStore, SqliteStore, Store};
 
@@ -743,20 +744,26 @@ pub fn make_report(
     from: jiff::civil::Date,
     to: jiff::civil::Date,
     at: Micros,
-) -> std::result::Result<traction_monitor::schedule::ReportContent, String> {
-    let zone = store.workspace().map_err(|e| e.to_string())?.zone;
-    // `ReportFn` (traction-monitor) answers its problems as text.
-    let day = |d: jiff::civil::Date| {
-        traction_domain::time::start_of_day(d, &zone)
-            .map(|m| (m, d.to_string()))
-            .map_err(|e| e.to_string())
+) -> std::result::Result<traction_monitor::schedule::ReportContent, ReportError> {
+    let zone = store.workspace()?.zone;
+    let day = |date: jiff::civil::Date| {
+        traction_domain::time::start_of_day(date, &zone)
+            .map(|m| (m, date.to_string()))
+            .map_err(|source| ReportError::Day { date, source })
     };
-    let scope = traction_kpi::scope::Scope::parse(&schedule.scope)?;
+    let scope = traction_kpi::scope::Scope::parse(&schedule.scope)
+        .map_err(|message| ReportError::Scope { scope: schedule.scope.clone(), message })?;
     // With the KPI forecasts and their backtests, as `traction report` shows them.
     let forecasts = traction_forecast::kpi::Source::new(store, catalog);
-    let report =
-        traction_server::report::build(store, catalog, &forecasts, scope, day(from)?, day(to)?, at)
-            .map_err(|e| e.to_string())?;
+    let report = traction_server::report::build(
+        store,
+        catalog,
+        &forecasts,
+        scope,
+        day(from)?,
+        day(to)?,
+        at,
+    )?;
     Ok(traction_monitor::schedule::ReportContent {
         json: traction_server::wire::report(&report),
         text: traction_render::report::markdown(&report),
