@@ -74,6 +74,23 @@ pub struct Stage {
     pub probability: Option<f64>,
 }
 
+impl Stage {
+    /// The stage of a stored `stages` record.
+    pub fn from_record(r: &traction_domain::Record) -> Stage {
+        Stage {
+            id: text(r.get("id")),
+            pipeline_id: text(r.get("pipeline_id")),
+            name: text(r.get("name")),
+            position: r.get("position").as_int().unwrap_or(0),
+            kind: r.get("kind").as_text().unwrap_or("open").to_string(),
+            probability: match r.get("probability") {
+                Value::Real(x) => Some(*x),
+                _ => None,
+            },
+        }
+    }
+}
+
 /// A deal as the forecast needs it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Deal {
@@ -141,6 +158,10 @@ pub struct PipelineForecast {
 }
 
 impl PipelineForecast {
+    /// How many open deals the forecast covers (each is in one stage's row).
+    pub fn deal_count(&self) -> usize {
+        self.rows.iter().map(|r| r.deals.len()).sum()
+    }
     pub fn total_amount(&self) -> i64 {
         self.rows.iter().map(|r| r.amount).sum()
     }
@@ -194,7 +215,8 @@ impl PipelineForecast {
 
 /// Each stage's configured probability: its own, else won 1, lost 0, and the k-th of a
 /// pipeline's n open stages by position k / (n + 1) — the metrics engine's rule
-/// (docs/metrics.md, "linear by position").
+/// (docs/metrics.md, "linear by position"). The one definition in Rust: the pipeline board
+/// reads its stages' probabilities from here too.
 pub fn configured_probabilities(stages: &[Stage]) -> BTreeMap<String, f64> {
     let mut open: BTreeMap<&str, Vec<&Stage>> = BTreeMap::new();
     for s in stages.iter().filter(|s| s.kind == "open") {
@@ -213,6 +235,21 @@ pub fn configured_probabilities(stages: &[Stage]) -> BTreeMap<String, f64> {
         out.insert(s.id.clone(), s.probability.unwrap_or(default));
     }
     out
+}
+
+/// A pipeline board column's figures, in minor units: its deals' amounts summed, and that sum
+/// weighted by the stage's probability, rounded to the minor unit once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ColumnTotal {
+    pub amount: i64,
+    pub weighted: i64,
+}
+
+/// The figures of a board column from its deals' amounts (minor units) and the stage's
+/// probability (as [`configured_probabilities`] resolves it).
+pub fn column_total(amounts: impl IntoIterator<Item = i64>, probability: f64) -> ColumnTotal {
+    let amount = amounts.into_iter().fold(0i64, i64::saturating_add);
+    ColumnTotal { amount, weighted: (amount as f64 * probability).round() as i64 }
 }
 
 /// What the forecast reads: stages, deals and their stage changes.
@@ -352,17 +389,7 @@ fn text(value: &Value) -> String {
 pub fn load(store: &dyn Store) -> Result<Data, Error> {
     let mut stages = Vec::new();
     store.scan(Entity::Stages, &mut |r| {
-        stages.push(Stage {
-            id: text(r.get("id")),
-            pipeline_id: text(r.get("pipeline_id")),
-            name: text(r.get("name")),
-            position: r.get("position").as_int().unwrap_or(0),
-            kind: r.get("kind").as_text().unwrap_or("open").to_string(),
-            probability: match r.get("probability") {
-                Value::Real(x) => Some(*x),
-                _ => None,
-            },
-        });
+        stages.push(Stage::from_record(&r));
         Ok(())
     })?;
     let mut deals = Vec::new();
@@ -392,4 +419,100 @@ pub fn load(store: &dyn Store) -> Result<Data, Error> {
         Ok(())
     })?;
     Ok(Data { stages, deals, changes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stage(id: &str, pipeline: &str, position: i64, kind: &str, p: Option<f64>) -> Stage {
+        Stage {
+            id: id.into(),
+            pipeline_id: pipeline.into(),
+            name: id.into(),
+            position,
+            kind: kind.into(),
+            probability: p,
+        }
+    }
+
+    #[test]
+    fn an_open_stage_without_a_probability_is_linear_by_position_in_its_pipeline() {
+        let stages = [
+            // Listed out of order: the rule goes by position.
+            stage("c", "p1", 3, "open", None),
+            stage("a", "p1", 1, "open", None),
+            stage("b", "p1", 2, "open", Some(0.9)),
+            stage("won", "p1", 4, "won", None),
+            stage("lost", "p1", 5, "lost", None),
+            stage("x", "p2", 1, "open", None),
+        ];
+        let p = configured_probabilities(&stages);
+        // p1 has 3 open stages: the k-th is k / 4 unless it has its own.
+        assert_eq!(p["a"], 0.25);
+        assert_eq!(p["b"], 0.9);
+        assert_eq!(p["c"], 0.75);
+        assert_eq!(p["won"], 1.0);
+        assert_eq!(p["lost"], 0.0);
+        // p2's one open stage: 1 / 2.
+        assert_eq!(p["x"], 0.5);
+    }
+
+    fn row(
+        stage: &str,
+        deals: &[&str],
+        amount: i64,
+        configured: f64,
+        historical: Option<f64>,
+    ) -> StageRow {
+        StageRow {
+            pipeline_id: "p1".into(),
+            stage_id: stage.into(),
+            stage: stage.into(),
+            position: 1,
+            deals: deals.iter().map(|d| d.to_string()).collect(),
+            amount,
+            probability: 0.5,
+            won: 0,
+            lost: 0,
+            weighted_configured: configured,
+            weighted_historical: historical,
+        }
+    }
+
+    #[test]
+    fn the_forecast_totals_count_every_deal_once_and_sum_every_stage() {
+        let forecast = PipelineForecast {
+            scope: "company".into(),
+            period: "month".into(),
+            from: Date::constant(2026, 11, 1),
+            to: Date::constant(2026, 12, 1),
+            at: 0,
+            rows: vec![
+                row("a", &["d1", "d2"], 30_000, 7_500.0, Some(9_000.0)),
+                row("b", &["d3"], 10_000, 5_000.0, None),
+                row("c", &[], 0, 0.0, None),
+            ],
+            without_close_date: 0,
+            minor_per_major: 100,
+        };
+        // 2 + 1 + 0 deals; 300.00 + 100.00 = 400.00.
+        assert_eq!(forecast.deal_count(), 3);
+        assert_eq!(forecast.total_amount(), 40_000);
+        assert_eq!(forecast.total_configured(), 12_500.0);
+        // Stage b has no history: its configured 5,000 stands in beside a's historical 9,000.
+        assert_eq!(forecast.total_historical(), 14_000.0);
+    }
+
+    #[test]
+    fn a_column_total_is_summed_and_weighted_in_minor_units() {
+        // 1,250.00 + 399.99 = 1,649.99; at 25 %: 412.4975, rounded to 412.50.
+        assert_eq!(
+            column_total([125_000, 39_999], 0.25),
+            ColumnTotal { amount: 164_999, weighted: 41_250 }
+        );
+        // Ten deals of 0.10 are 1.00 exactly (as floats, 0.1 summed ten times is not).
+        assert_eq!(column_total([10; 10], 1.0), ColumnTotal { amount: 100, weighted: 100 });
+        assert_eq!(column_total([], 0.5), ColumnTotal::default());
+    }
 }

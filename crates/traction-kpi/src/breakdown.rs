@@ -49,6 +49,17 @@ pub fn per_head(
     heads.iter().map(|h| (h.clone(), own.get(h).copied().unwrap_or(each))).collect()
 }
 
+/// The scope's target per bucket from a breakdown's rows: per-head rows (several per bucket)
+/// summed by bucket, a scope's rows (one per bucket) as they are. Meant for an accumulating
+/// target; a level's buckets each hold the level itself and do not add up.
+pub fn totals_by_period(rows: &[crate::service::BreakdownRow]) -> BTreeMap<String, f64> {
+    let mut out: BTreeMap<String, f64> = BTreeMap::new();
+    for r in rows {
+        *out.entry(r.period.clone()).or_insert(0.0) += r.value;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use jiff::civil::Date;
@@ -129,5 +140,30 @@ mod tests {
         let w = Weights::even(period.0, period.1);
         let days = breakdown(84_000.0, &w, period, Grain::Day, &cal.zone).unwrap();
         assert_eq!(days[0].value, 2_800.0, "84,000 / 30 days");
+    }
+
+    #[test]
+    fn per_head_rows_add_up_to_the_scope_by_bucket() {
+        use crate::service::BreakdownRow;
+        let row = |period: &str, user: Option<&str>, value: f64| BreakdownRow {
+            period: period.into(),
+            user: user.map(str::to_string),
+            value,
+        };
+        // Two heads over two days: 1,000 + 3,000 on the 2nd, 0 + 500 on the 3rd.
+        let heads = [
+            row("2026-11-02", Some("ann"), 1_000.0),
+            row("2026-11-02", Some("bob"), 3_000.0),
+            row("2026-11-03", Some("ann"), 0.0),
+            row("2026-11-03", Some("bob"), 500.0),
+        ];
+        let totals = totals_by_period(&heads);
+        assert_eq!(totals.len(), 2);
+        assert_eq!(totals["2026-11-02"], 4_000.0);
+        assert_eq!(totals["2026-11-03"], 500.0);
+        // A scope's rows, one per bucket, come back as they are.
+        let scope = [row("2026-11-02", None, 4_000.0), row("2026-11-03", None, 500.0)];
+        assert_eq!(totals_by_period(&scope), totals);
+        assert!(totals_by_period(&[]).is_empty());
     }
 }

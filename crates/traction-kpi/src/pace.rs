@@ -270,6 +270,56 @@ pub fn wilson(successes: f64, n: f64) -> Option<(f64, f64)> {
     Some(((centre - half).max(0.0), (centre + half).min(1.0)))
 }
 
+/// The actual line of a tile's sparkline: one point per elapsed day of the period, from the
+/// metric's values by day (keyed by the day buckets' labels). An accumulating KPI's line is
+/// the running total (a day without a value adds 0); a level one carries the last value over a
+/// day without one and starts at its first value.
+pub fn actual_line(
+    days: &[crate::period::Bucket],
+    by_day: &std::collections::BTreeMap<String, f64>,
+    until: Micros,
+    behaviour: Behaviour,
+) -> Vec<f64> {
+    let mut line: Vec<f64> = Vec::new();
+    let mut running = 0.0;
+    for d in days.iter().filter(|d| d.start < until) {
+        let v = by_day.get(&d.label).copied();
+        match behaviour {
+            Behaviour::Accumulating => {
+                running += v.unwrap_or(0.0);
+                line.push(running);
+            }
+            _ => {
+                if let Some(v) = v.or(line.last().copied()) {
+                    line.push(v);
+                }
+            }
+        }
+    }
+    line
+}
+
+/// The expected line of a tile's sparkline over the `days` of the period: an accumulating
+/// KPI's target accumulated over its breakdown by day (what is expected by the end of each
+/// day); a level KPI's target itself on every day.
+pub fn expected_line(
+    per_day: impl IntoIterator<Item = f64>,
+    target: f64,
+    days: usize,
+    behaviour: Behaviour,
+) -> Vec<f64> {
+    match behaviour {
+        Behaviour::Accumulating => per_day
+            .into_iter()
+            .scan(0.0, |sum, v| {
+                *sum += v;
+                Some(*sum)
+            })
+            .collect(),
+        _ => vec![target; days],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use jiff::civil::Date;
@@ -480,5 +530,37 @@ mod tests {
         let (lo, hi) = wilson(5.0, 20.0).unwrap();
         assert!((lo - 0.1119).abs() < 1e-4 && (hi - 0.4687).abs() < 1e-4, "{lo} {hi}");
         assert_eq!(wilson(0.0, 0.0), None);
+    }
+
+    const LEVEL: Behaviour = Behaviour::Level { higher_is_better: true };
+
+    fn day(start: i64, label: &str) -> crate::period::Bucket {
+        crate::period::Bucket { start, end: start + 86_400_000_000, label: label.to_string() }
+    }
+
+    #[test]
+    fn the_sparkline_lines_accumulate_or_carry_the_level() {
+        let d = 86_400_000_000;
+        let days = [day(0, "d1"), day(d, "d2"), day(2 * d, "d3"), day(3 * d, "d4")];
+        // Sales of 5 on day 1, none on day 2, 7 on day 3; day 4 has not started (until = 3 days).
+        let by_day: std::collections::BTreeMap<String, f64> =
+            [("d1".to_string(), 5.0), ("d3".to_string(), 7.0)].into();
+        // Running total: 5, 5 + 0 = 5, 5 + 7 = 12.
+        assert_eq!(
+            actual_line(&days, &by_day, 3 * d, Behaviour::Accumulating),
+            vec![5.0, 5.0, 12.0]
+        );
+        // A level: 5, carried over day 2, then 7.
+        assert_eq!(actual_line(&days, &by_day, 3 * d, LEVEL), vec![5.0, 5.0, 7.0]);
+        // A level without a value on the first day starts at its first value.
+        let late: std::collections::BTreeMap<String, f64> = [("d2".to_string(), 3.0)].into();
+        assert_eq!(actual_line(&days, &late, 3 * d, LEVEL), vec![3.0, 3.0]);
+        // Expected: a target of 100 broken down 10, 20, 30, 40 accumulates to 10, 30, 60, 100.
+        assert_eq!(
+            expected_line([10.0, 20.0, 30.0, 40.0], 100.0, 4, Behaviour::Accumulating),
+            vec![10.0, 30.0, 60.0, 100.0]
+        );
+        // A level target is the same on every day.
+        assert_eq!(expected_line([], 50.0, 3, LEVEL), vec![50.0, 50.0, 50.0]);
     }
 }
