@@ -261,7 +261,9 @@ impl From<traction_kpi::service::Error> for WebError {
 
 pub type Result<T, E = WebError> = std::result::Result<T, E>;
 
-/// Runs a page's reads and rendering on the blocking pool (the store is synchronous).
+/// Runs synchronous work on the blocking pool (the store is synchronous). Handlers go through
+/// `respond` or `compute`, which read the clock once and hand the state over; this alone is
+/// left for work with neither (reading an upload's head back from its spool file).
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
@@ -278,8 +280,19 @@ pub(crate) async fn respond<R: IntoResponse>(
     state: AppState,
     page: impl FnOnce(&AppState, traction_domain::time::Micros) -> Result<R> + Send + 'static,
 ) -> Result<Response> {
+    compute(state, move |state, now| page(state, now).map(IntoResponse::into_response)).await
+}
+
+/// `respond` for the handlers with async work after the blocking part (announcing a write,
+/// rendering a form again with its errors): the clock read once for the request, then the
+/// reads and writes on the blocking pool with the state, and their value handed back to the
+/// handler instead of an answer.
+pub(crate) async fn compute<T: Send + 'static>(
+    state: AppState,
+    work: impl FnOnce(&AppState, traction_domain::time::Micros) -> Result<T> + Send + 'static,
+) -> Result<T> {
     let now = (state.clock)();
-    blocking(move || page(&state, now).map(IntoResponse::into_response)).await
+    blocking(move || work(&state, now)).await
 }
 
 /// What every page knows of its request: the reader's locale, the path (for the navigation and

@@ -16,7 +16,7 @@ use traction_store::{ListQuery, Store};
 use super::*;
 use crate::forms::{self, FieldErrors, Form};
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, WebError, blocking, respond};
+use crate::{Params, Req, Result, WebError, respond};
 
 const KINDS: &[(&str, &str)] = &[
     ("call", "Call"),
@@ -216,11 +216,9 @@ pub(crate) const FAR_AHEAD_TEXT: &str = "this is more than a year from now";
 /// `POST /log`: stores the activity and comes back to the form with a confirmation.
 pub async fn submit(State(state): State<AppState>, req: Req, body: Bytes) -> Result<Response> {
     let form = Form::parse(&body)?;
-    let st = state.clone();
     let principal = req.principal.clone();
-    let outcome = blocking(move || {
+    let outcome = crate::compute(state.clone(), move |st, now| {
         let store = st.store.as_ref();
-        let now = (st.clock)();
         let ctx = forms::context(store, now)?;
         // The form's own fields → the record's: minutes to seconds, empty time = now, the
         // datetime-local value (`2026-11-23T14:05`) read in the workspace zone.
@@ -293,7 +291,7 @@ pub async fn submit(State(state): State<AppState>, req: Req, body: Bytes) -> Res
         }
         let principal =
             principal.as_deref().ok_or_else(|| WebError::bad("sign in to log an activity"))?;
-        Ok(forms::write_as(&st, principal, now, vec![record])?.map(|summary| (id, summary)))
+        Ok(forms::write_as(st, principal, now, vec![record])?.map(|summary| (id, summary)))
     })
     .await?;
     match outcome {
@@ -302,9 +300,9 @@ pub async fn submit(State(state): State<AppState>, req: Req, body: Bytes) -> Res
             Ok(forms::see_other(&format!("/log?logged={}", crate::encode(&id))))
         }
         Err(errors) => {
-            let st = state.clone();
             let values = Form::parse(&body)?;
-            let markup = blocking(move || page(&st, &req, &values, &errors, None)).await?;
+            let markup =
+                crate::compute(state, move |st, _| page(st, &req, &values, &errors, None)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response())
         }
     }

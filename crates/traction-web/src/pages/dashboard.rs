@@ -25,13 +25,12 @@ use traction_store::SqliteStore;
 use super::*;
 use crate::chart::{self, Chart, Series, Style};
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, blocking, encode, render};
+use crate::{Params, Req, Result, encode, render};
 
 pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
-    let now = (state.clock)();
-    blocking(move || {
+    crate::respond(state, move |state, now| {
         // An empty workspace opens the start-small setup instead (issue 20.4).
-        if let Some(setup) = super::setup::gate(&state, &req)? {
+        if let Some(setup) = super::setup::gate(state, &req)? {
             return Ok(setup);
         }
         // The figures are computed once per change of the data (or half a minute of the
@@ -46,7 +45,7 @@ pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Re
         );
         let body =
             crate::cache::get_or_compute(&key, version, now, params.get("at").is_some(), || {
-                Ok(build_body(&state, &req, &params, now)?.into_string())
+                Ok(build_body(state, &req, &params, now)?.into_string())
             })?;
         Ok(render(layout::page(&req, "Dashboard", Nav::Dashboard, maud::PreEscaped(body))))
     })
@@ -269,30 +268,18 @@ fn tile(board: &Board<'_>, row: &KpiRow) -> Result<Markup> {
         &MetricRequest::new(&t.metric, owners.as_deref(), (pstart, until), at),
         Grain::Day,
     )?;
-    let elapsed_days = days.iter().filter(|d| d.start < until).count();
-    let mut actual_line = Vec::new();
-    let mut running = 0.0;
-    for d in days.iter().take(elapsed_days) {
-        let v = by_day.get(&d.label).copied();
-        if accumulating {
-            running += v.unwrap_or(0.0);
-            actual_line.push(running);
-        } else if let Some(v) = v.or(actual_line.last().copied()) {
-            actual_line.push(v);
-        }
-    }
-    let expected_line: Vec<f64> = if accumulating {
-        let mut sum = 0.0;
-        kpis.breakdown(&t.id, KGrain::Day, false, at)?
-            .iter()
-            .map(|r| {
-                sum += r.value;
-                sum
-            })
-            .collect()
-    } else {
-        vec![t.value; days.len()]
+    // The lines are the kpi crate's (pace.rs): the running total or the carried level.
+    let actual_line = traction_kpi::pace::actual_line(&days, &by_day, until, row.behaviour);
+    let per_day = match accumulating {
+        true => kpis.breakdown(&t.id, KGrain::Day, false, at)?,
+        false => Vec::new(),
     };
+    let expected_line = traction_kpi::pace::expected_line(
+        per_day.iter().map(|r| r.value),
+        t.value,
+        days.len(),
+        row.behaviour,
+    );
 
     // The change against the same stretch of the previous period, as the metrics engine's
     // `compare=previous` takes it (spec: web-design.md, like for like): for the period in

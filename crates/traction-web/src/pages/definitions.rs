@@ -134,7 +134,12 @@ struct Preview {
 }
 
 /// Checks the form's definition; answers the problems, and the preview when it checks.
-fn check(state: &AppState, form: &Form, editing: bool) -> Result<(FieldErrors, Option<Preview>)> {
+fn check(
+    state: &AppState,
+    form: &Form,
+    editing: bool,
+    now: traction_domain::time::Micros,
+) -> Result<(FieldErrors, Option<Preview>)> {
     let store = state.store.as_ref();
     if form.get("name").is_none() {
         return Ok((
@@ -149,7 +154,6 @@ fn check(state: &AppState, form: &Form, editing: bool) -> Result<(FieldErrors, O
         Err(Refusal::Storage(m)) => return Err(WebError::internal(m)),
         Err(r) => return Ok((problems(&r), None)),
     };
-    let now = (state.clock)();
     let zone = store.workspace()?.zone;
     let today = super::to_zoned(now, &zone)
         .map(|z| z.date())
@@ -334,14 +338,14 @@ pub async fn edit_form(
     req: Req,
     Path(name): Path<String>,
 ) -> Result<Response> {
-    respond(state, move |state, _| {
+    respond(state, move |state, now| {
         require_definer(&req)?;
         let stored = state.store.metric_definitions()?;
         let Some(d) = stored.iter().find(|d| d.name == name) else {
             return Err(WebError::not_found(format!("there is no metric {name} of yours")));
         };
         let values = form_of(&d.name, &d.definition);
-        let (errors, preview) = check(state, &values, true)?;
+        let (errors, preview) = check(state, &values, true, now)?;
         form_page(state, &req, Some(&name), &values, &errors, preview.as_ref(), None)
     })
     .await
@@ -351,10 +355,10 @@ pub async fn edit_form(
 /// problem}], "preview": "<html>"}`, storing nothing.
 pub async fn check_json(State(state): State<AppState>, req: Req, body: Bytes) -> Result<Response> {
     let form = Form::parse(&body)?;
-    respond(state, move |state, _| {
+    respond(state, move |state, now| {
         require_definer(&req)?;
         let editing = form.get("editing").is_some();
-        let (errors, preview) = check(state, &form, editing)?;
+        let (errors, preview) = check(state, &form, editing, now)?;
         let ws = Ws::load(state.store.as_ref(), &req)?;
         let problems: Vec<_> =
             errors.iter().map(|(f, p)| serde_json::json!({"field": f, "problem": p})).collect();
@@ -374,7 +378,7 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
     respond(state, move |state, now| {
         let principal = require_definer(&req)?;
         let editing = form.get("editing").map(str::to_string);
-        let (errors, preview) = check(state, &form, editing.is_some())?;
+        let (errors, preview) = check(state, &form, editing.is_some(), now)?;
         if !errors.is_empty() || form.get("action") == Some("check") {
             let status =
                 if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };

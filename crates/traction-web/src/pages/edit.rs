@@ -26,7 +26,7 @@ use traction_store::Store;
 use super::*;
 use crate::forms::{self, FieldErrors, Form};
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, WebError, blocking, encode, respond};
+use crate::{Params, Req, Result, WebError, encode, respond};
 
 /// The entities people do not type in this form, and where they come from instead. Every other
 /// entity of the schema (`traction_domain::schema`) has the form — one added later too — with
@@ -220,13 +220,11 @@ pub async fn save(
 ) -> Result<Response> {
     let entity = editable(&entity)?;
     let form = Form::parse(&body)?;
-    let st = state.clone();
     let r = req.clone();
     let editing = form.get("_mode") == Some("edit");
     let form_values = Form(form.0.clone());
-    let outcome = blocking(move || {
+    let outcome = crate::compute(state.clone(), move |st, now| {
         let store = st.store.as_ref();
-        let now = (st.clock)();
         let principal = r.principal()?;
         let ctx = forms::context(store, now)?;
         let id = match form.get("id") {
@@ -248,7 +246,7 @@ pub async fn save(
         let ws = Ws::load(store, &r)?;
         if editing {
             // A field the form does not send keeps its stored value (an empty one is cleared).
-            let stored = visible_record(&st, &r, entity, &id)?;
+            let stored = visible_record(st, &r, entity, &id)?;
             for f in entity.fields() {
                 if !derived(entity, f.name) && !values.0.iter().any(|(k, _)| k == f.name) {
                     values.0.push((f.name.into(), input_text(f, stored.get(f.name), &ws)));
@@ -285,7 +283,7 @@ pub async fn save(
         .filter(|_| entity == Entity::Activities)
         .find_map(|(f, e)| record.get(f).as_text().map(|about| record_path(e, about)))
         .unwrap_or_else(|| record_path(entity, &id));
-        Ok(forms::write_as(&st, principal, now, vec![record])?.map(|summary| (home, summary)))
+        Ok(forms::write_as(st, principal, now, vec![record])?.map(|summary| (home, summary)))
     })
     .await;
     let (errors, general) = match outcome {
@@ -302,8 +300,8 @@ pub async fn save(
     let status = general.as_ref().map_or(StatusCode::UNPROCESSABLE_ENTITY, |(s, _)| *s);
     let message = general.map(|(_, m)| m);
     let id = form_values.get("_id").map(str::to_string);
-    let markup = blocking(move || {
-        form_page(&state, &req, entity, id.as_deref(), &form_values, &errors, message)
+    let markup = crate::compute(state, move |state, _| {
+        form_page(state, &req, entity, id.as_deref(), &form_values, &errors, message)
     })
     .await?;
     Ok((status, markup).into_response())
@@ -489,14 +487,12 @@ pub async fn delete(
     Path((entity, id)): Path<(String, String)>,
 ) -> Result<Response> {
     let entity = editable(&entity)?;
-    let st = state.clone();
     let r = req.clone();
     let key = id.clone();
-    let outcome = blocking(move || {
-        let now = (st.clock)();
-        visible_record(&st, &r, entity, &key)?;
+    let outcome = crate::compute(state.clone(), move |st, now| {
+        visible_record(st, &r, entity, &key)?;
         let principal = r.principal()?;
-        let guarded = forms::guarded(&st, principal, now);
+        let guarded = forms::guarded(st, principal, now);
         let result = (|| {
             let mut writer = guarded.writer()?;
             writer.delete(entity, &[Value::Text(key.clone())])?;

@@ -94,7 +94,7 @@ fn pipeline_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> R
                         }
                         tr {
                             th scope="row" { "Total" }
-                            td.num { (made.rows.iter().map(|r| r.deals.len()).sum::<usize>()) }
+                            td.num { (made.deal_count()) }
                             td.num { (money(made.total_amount() as f64)) }
                             td {} td {}
                             td.num { (money(made.total_configured())) }

@@ -334,11 +334,9 @@ pub async fn upload(
     let format = format
         .or_else(|| Format::from_path(std::path::Path::new(&file_name)))
         .unwrap_or(Format::Csv);
-    let st = state.clone();
     let name = file_name.clone();
     let principal = req.principal.clone();
-    let outcome = blocking(move || {
-        let now = (st.clock)();
+    let outcome = crate::compute(state.clone(), move |st, now| {
         let principal = principal.as_deref().ok_or_else(|| WebError::bad("sign in to import"))?;
         let guard = progress_id.map(|id| JobGuard::start(&principal.user_id, id, spooled.size));
         let job = guard.as_ref().map(|g| g.job.clone());
@@ -347,7 +345,7 @@ pub async fn upload(
                 job.read.store(read, Ordering::Relaxed);
             }
         };
-        let guarded = forms::guarded(&st, principal, now);
+        let guarded = forms::guarded(st, principal, now);
         let options =
             ImportOptions { file_name: name.clone(), format, max_errors: MAX_ERRORS, now };
         // spec: kpis.md, Targets: imported targets get the same check as the target form,

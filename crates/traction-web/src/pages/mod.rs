@@ -62,6 +62,12 @@ impl Ws {
         })
     }
 
+    /// An amount in minor units shown in the workspace currency (the figure computed in
+    /// integers elsewhere; only the display divides).
+    pub fn money_minor(&self, minor: i64) -> String {
+        self.fmt.money(minor as f64 / self.workspace.currency.minor_per_major() as f64)
+    }
+
     /// A local date-time for people: `Mon 23 Nov 14:05`.
     pub fn when(&self, micros: Micros) -> String {
         to_zoned(micros, &self.zone)
@@ -362,14 +368,6 @@ pub fn list(
 /// A record's text field, or empty.
 pub fn text<'a>(r: &'a Record, field: &str) -> &'a str {
     r.get(field).as_text().unwrap_or("")
-}
-
-/// A record's money field in major units.
-pub fn money(r: &Record, field: &str, ws: &Ws) -> Option<f64> {
-    match r.get(field) {
-        Value::Int(m) => Some(*m as f64 / ws.workspace.currency.minor_per_major() as f64),
-        _ => None,
-    }
 }
 
 pub fn instant(r: &Record, field: &str) -> Option<Micros> {

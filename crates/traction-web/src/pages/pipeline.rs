@@ -19,7 +19,7 @@ use traction_store::{ListQuery, Store};
 use super::*;
 use crate::forms::{self, Form};
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, WebError, blocking, respond};
+use crate::{Params, Req, Result, WebError, respond};
 
 /// Cards shown per column (the largest first); the totals count every deal.
 const CARDS: usize = 25;
@@ -37,7 +37,8 @@ pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Re
 
 /// The stages of a pipeline in board order: open stages by position, then won, then lost. A
 /// stage without a probability takes the linear default of data-model.md (by position among
-/// the open stages; won 1, lost 0).
+/// the open stages; won 1, lost 0), as the pipeline forecast resolves it
+/// (`traction_forecast::pipeline::configured_probabilities`, the one definition).
 fn stages_of(store: &dyn Store, pipeline: &str) -> Result<Vec<Stage>> {
     let mut rows: Vec<Record> = store.list(
         Entity::Stages,
@@ -48,29 +49,20 @@ fn stages_of(store: &dyn Store, pipeline: &str) -> Result<Vec<Stage>> {
             limit: 1000,
         },
     )?;
-    rows.sort_by_key(|r| r.get("position").as_int().unwrap_or(0));
-    let open = rows.iter().filter(|r| text(r, "kind") == "open").count();
+    rows.sort_by(|a, b| {
+        let key = |r: &Record| (r.get("position").as_int().unwrap_or(0), text(r, "id").to_string());
+        key(a).cmp(&key(b))
+    });
+    let stages: Vec<_> = rows.iter().map(traction_forecast::pipeline::Stage::from_record).collect();
+    let probabilities = traction_forecast::pipeline::configured_probabilities(&stages);
     let mut out = Vec::new();
-    let mut idx = 0;
     for kind in ["open", "won", "lost"] {
-        for r in rows.iter().filter(|r| text(r, "kind") == kind) {
-            let default = match kind {
-                "open" => {
-                    idx += 1;
-                    idx as f64 / (open + 1) as f64
-                }
-                "won" => 1.0,
-                _ => 0.0,
-            };
-            let probability = match r.get("probability") {
-                Value::Real(p) => *p,
-                _ => default,
-            };
+        for s in stages.iter().filter(|s| s.kind == kind) {
             out.push(Stage {
-                id: text(r, "id").to_string(),
-                name: text(r, "name").to_string(),
-                kind: kind.to_string(),
-                probability,
+                id: s.id.clone(),
+                name: s.name.clone(),
+                kind: s.kind.clone(),
+                probability: probabilities.get(&s.id).copied().unwrap_or(0.0),
             });
         }
     }
@@ -182,19 +174,19 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
         div.board-cols #board data-live {
             @for s in &stages {
                 @let deals = by_stage.get(&s.id).map(|v| v.as_slice()).unwrap_or(&[]);
-                @let total: f64 = deals.iter().filter_map(|d| money(d, "amount", &ws)).sum();
+                @let total = traction_forecast::pipeline::column_total(deals.iter().map(minor_amount), s.probability);
                 section.col data-stage=(s.id) aria-labelledby={"st-" (s.id)} {
                     header {
                         h2 id={"st-" (s.id)} { (s.name) " " span.tag { (deals.len()) } }
                         @if admin { a.small href={"/records/stages/" (crate::encode(&s.id)) "/edit?back=" (crate::encode(&back))} aria-label={"Edit the stage " (s.name)} { "Edit stage" } }
                         p.small {
-                            (ws.fmt.money(total))
-                            @if s.kind == "open" { " · weighted " (ws.fmt.money(total * s.probability)) " (" (ws.fmt.percent(s.probability)) ")" }
+                            (ws.money_minor(total.amount))
+                            @if s.kind == "open" { " · weighted " (ws.money_minor(total.weighted)) " (" (ws.fmt.percent(s.probability)) ")" }
                             @else { " · last 30 days" }
                         }
                     }
                     ol {
-                        @for d in largest(deals, &ws).into_iter().take(CARDS) {
+                        @for d in largest(deals).into_iter().take(CARDS) {
                             (card(&board, d, s, &mut accounts))
                         }
                     }
@@ -207,13 +199,17 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
 }
 
 /// Deals by amount, largest first (ties by id).
-fn largest<'a>(deals: &'a [Record], ws: &Ws) -> Vec<&'a Record> {
+fn largest(deals: &[Record]) -> Vec<&Record> {
     let mut v: Vec<&Record> = deals.iter().collect();
     v.sort_by(|a, b| {
-        let (x, y) = (money(a, "amount", ws).unwrap_or(0.0), money(b, "amount", ws).unwrap_or(0.0));
-        y.total_cmp(&x).then_with(|| text(a, "id").cmp(text(b, "id")))
+        minor_amount(b).cmp(&minor_amount(a)).then_with(|| text(a, "id").cmp(text(b, "id")))
     });
     v
+}
+
+/// A deal's amount in minor units (none is 0).
+fn minor_amount(d: &Record) -> i64 {
+    d.get("amount").as_int().unwrap_or(0)
 }
 
 /// What every card of the board reads: the store, the pipeline's stages, names, the
@@ -259,7 +255,7 @@ fn card(
             .clone()
     };
     let age_days = instant(d, "created_at").map(|c| ((now - c) as f64 / 86_400e6).max(0.0));
-    let amount = ws.fmt.money(money(d, "amount", ws).unwrap_or(0.0));
+    let amount = ws.money_minor(minor_amount(d));
     let owner = names.user(text(d, "owner_id"));
     let age = age_days.map(|a| ws.fmt.duration(a * 86_400.0));
     // A compact card: the name on one line, amount and owner on the next (the account and the
@@ -326,13 +322,11 @@ pub async fn move_deal(
             .ok_or_else(|| WebError::bad("stage is missing: choose the stage to move to"))?
             .to_string();
         let back = forms::back_to(&form, "/pipeline");
-        let st = state.clone();
         let moved = deal.clone();
-        let summary = blocking(move || {
-            let now = (st.clock)();
+        let summary = crate::compute(state.clone(), move |st, now| {
             let principal =
                 principal.as_deref().ok_or_else(|| WebError::bad("sign in to move a deal"))?;
-            let guarded = forms::guarded(&st, principal, now);
+            let guarded = forms::guarded(st, principal, now);
             traction_server::api::deals::move_deal_at(&guarded, principal, &deal, &stage, now)
                 .map(|(_, _, summary)| summary)
                 .map_err(|e| forms::denied(&guarded).unwrap_or_else(|| forms::api_error(e)))

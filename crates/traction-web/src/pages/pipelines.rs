@@ -13,7 +13,7 @@ use traction_server::AppState;
 
 use crate::forms::{self, FieldErrors, Form};
 use crate::layout::{self, Nav};
-use crate::{Req, Result, blocking, render};
+use crate::{Req, Result, render};
 
 pub async fn form(req: Req) -> Result<Response> {
     Ok(render(page(&req, &Form(Vec::new()), &Vec::new(), None)))
@@ -119,17 +119,15 @@ fn records(form: &Form, now: i64) -> std::result::Result<(String, Vec<Record>), 
 
 pub async fn create(State(state): State<AppState>, req: Req, body: Bytes) -> Result<Response> {
     let form = Form::parse(&body)?;
-    let st = state.clone();
     let r = req.clone();
     let values = Form(form.0.clone());
-    let outcome = blocking(move || {
-        let now = (st.clock)();
+    let outcome = crate::compute(state.clone(), move |st, now| {
         let principal = r.principal()?;
         let (id, records) = match records(&form, now) {
             Ok(x) => x,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(forms::write_as(&st, principal, now, records)?.map(|summary| (id, summary)))
+        Ok(forms::write_as(st, principal, now, records)?.map(|summary| (id, summary)))
     })
     .await;
     match outcome {

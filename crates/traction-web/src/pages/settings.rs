@@ -16,7 +16,7 @@ use traction_store::Store;
 use super::*;
 use crate::forms::{FieldErrors, Form};
 use crate::layout::{self, Nav};
-use crate::{Req, Result, blocking, render};
+use crate::{Req, Result};
 
 fn help(key: Key) -> &'static str {
     match key {
@@ -44,7 +44,7 @@ pub async fn page(
     params: crate::Params,
 ) -> Result<Response> {
     let saved = params.get("saved").is_some();
-    blocking(move || Ok(render(build(&state, &req, &Vec::new(), None, saved, None)?))).await
+    crate::respond(state, move |state, _| build(state, &req, &Vec::new(), None, saved, None)).await
 }
 
 /// The settings page showing a token just made (once).
@@ -177,8 +177,7 @@ pub(crate) enum SettingProblem {
 /// `POST /settings`: every changed key is checked first; if any is wrong nothing is saved.
 pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Result<Response> {
     let form = Form::parse(&body)?;
-    let st = state.clone();
-    blocking(move || {
+    crate::respond(state, move |st, now| {
         let store = st.store.as_ref();
         let principal = req.principal()?;
         if !principal.is_admin() {
@@ -187,7 +186,7 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
                 message: "only an admin changes settings".into(),
             });
         }
-        let guarded = crate::forms::guarded(&st, principal, (st.clock)());
+        let guarded = crate::forms::guarded(st, principal, now);
         let mut changes = Vec::new();
         let mut errors: FieldErrors = Vec::new();
         for key in Key::ALL {
@@ -196,7 +195,7 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
             match key
                 .normalise(value)
                 .map_err(SettingProblem::from)
-                .and_then(|v| known_metrics(&st, key, v))
+                .and_then(|v| known_metrics(st, key, v))
             {
                 Ok(v) if v == current || (key.is_secret() && v == key.shown(&current)) => {}
                 Ok(v) => changes.push((key, v)),
@@ -216,7 +215,7 @@ pub async fn save(State(state): State<AppState>, req: Req, body: Bytes) -> Resul
         } else {
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                build(&st, &req, &errors, Some(&form), false, None)?,
+                build(st, &req, &errors, Some(&form), false, None)?,
             )
                 .into_response())
         }

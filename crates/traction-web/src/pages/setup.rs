@@ -18,7 +18,7 @@ use traction_store::{SqliteStore, Store};
 
 use crate::forms::{FieldErrors, Form};
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, WebError, blocking, render};
+use crate::{Params, Req, Result, WebError, render};
 
 /// The records whose presence means the workspace is in use (people, teams and pipelines are
 /// made before any sale and do not count).
@@ -123,11 +123,11 @@ pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Re
         return Err(forbid());
     }
     let step = params.get("step").unwrap_or("1").to_string();
-    blocking(move || {
+    crate::respond(state, move |state, now| {
         Ok(render(match step.as_str() {
-            "1" => step_one(&state, &req, &Vec::new(), None)?,
-            "2" => step_two(&state, &req, &Vec::new(), None)?,
-            "3" => step_three(&state, &req)?,
+            "1" => step_one(state, &req, &Vec::new(), None)?,
+            "2" => step_two(state, &req, &Vec::new(), None, now)?,
+            "3" => step_three(state, &req)?,
             other => {
                 return Err(WebError::bad(format!(
                     "step {other:?} is not a setup step: use 1, 2 or 3"
@@ -213,7 +213,7 @@ pub async fn save_workspace(
     body: Bytes,
 ) -> Result<Response> {
     let form = Form::parse(&body)?;
-    blocking(move || {
+    crate::respond(state, move |state, now| {
         let principal = req.principal()?;
         if !principal.is_admin() {
             return Err(forbid());
@@ -234,7 +234,7 @@ pub async fn save_workspace(
             }
         }
         if errors.is_empty() {
-            let guarded = crate::forms::guarded(&state, principal, (state.clock)());
+            let guarded = crate::forms::guarded(state, principal, now);
             for (key, value) in &changes {
                 // A currency change is refused here once amounts are stored.
                 if let Err(e) = guarded.set_setting(*key, None, value) {
@@ -246,7 +246,7 @@ pub async fn save_workspace(
         if errors.is_empty() {
             return Ok(crate::forms::see_other("/setup?step=2"));
         }
-        Ok((StatusCode::UNPROCESSABLE_ENTITY, step_one(&state, &req, &errors, Some(&form))?)
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, step_one(state, &req, &errors, Some(&form))?)
             .into_response())
     })
     .await
@@ -257,6 +257,7 @@ fn step_two(
     req: &Req,
     errors: &FieldErrors,
     values: Option<&Form>,
+    now: traction_domain::time::Micros,
 ) -> Result<Markup> {
     let store = state.store.as_ref();
     let business = store.setting(Key::Business, None)?.value;
@@ -277,7 +278,7 @@ fn step_two(
         None => chosen.is_empty() || chosen.split(',').any(|m| m == name),
     };
     let ws = super::Ws::load(store, req)?;
-    let today = ws.today((state.clock)());
+    let today = ws.today(now);
     let first_of_month = today.first_of_month().to_string();
     let get = |k: &str, default: &str| values.and_then(|v| v.get(k)).unwrap_or(default).to_string();
     let (target_metric, period, starts_on, amount) = (
@@ -357,8 +358,9 @@ pub async fn save_goals(State(state): State<AppState>, req: Req, body: Bytes) ->
         Ok(v) => v,
         Err(e) => {
             let errors = vec![("metrics".to_string(), e.to_string())];
-            let st = state.clone();
-            let markup = blocking(move || step_two(&st, &req, &errors, Some(&form))).await?;
+            let markup =
+                crate::compute(state, move |st, now| step_two(st, &req, &errors, Some(&form), now))
+                    .await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
         }
     };
@@ -381,9 +383,9 @@ pub async fn save_goals(State(state): State<AppState>, req: Req, body: Bytes) ->
             return Ok(res);
         }
     }
-    blocking(move || {
+    crate::respond(state, move |state, now| {
         let principal = req.principal()?;
-        let guarded = crate::forms::guarded(&state, principal, (state.clock)());
+        let guarded = crate::forms::guarded(state, principal, now);
         guarded
             .set_setting(Key::DashboardMetrics, None, &metrics)
             .map_err(|e| WebError::bad(e.to_string()))?;

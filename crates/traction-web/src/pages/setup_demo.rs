@@ -27,7 +27,7 @@ use traction_server::AppState;
 use traction_store::{Actor, Error, ListQuery, Setting, SqliteStore, Store, Writer};
 
 use crate::layout::{self, Nav};
-use crate::{Req, Result, WebError, blocking, render};
+use crate::{Req, Result, WebError, render};
 
 /// The seed and scale the setup loads: the story at human size (docs/demo-data.md).
 const SEED: u64 = 1;
@@ -126,7 +126,7 @@ fn conflict(message: impl Into<String>) -> WebError {
 
 /// `POST /setup/demo`: loads the demo data into an empty workspace and shows what was stored.
 pub async fn load(State(state): State<AppState>, req: Req) -> Result<Response> {
-    blocking(move || {
+    crate::respond(state, move |state, at| {
         let principal = req.principal()?;
         if !principal.is_admin() {
             return Err(WebError {
@@ -145,7 +145,6 @@ pub async fn load(State(state): State<AppState>, req: Req) -> Result<Response> {
                 "the workspace already has records: the demo data goes only into an empty workspace (targets aside); use a new database to try the demo, or import your data",
             ));
         }
-        let at = (state.clock)();
         let options =
             traction_demo::DemoOptions { seed: SEED, scale: SCALE, at, add: true };
         let started = Instant::now();

@@ -731,11 +731,9 @@ fn detail_page(
         }
         seen
     };
-    let overall: BTreeMap<String, f64> = rows.iter().fold(BTreeMap::new(), |mut m, r| {
-        *m.entry(r.period.clone()).or_insert(0.0) +=
-            if per_head && !accumulating { 0.0 } else { r.value };
-        m
-    });
+    // The target line of an accumulating target: the scope's share per bucket (the kpi crate
+    // adds per-head rows up); a level's line is the level itself.
+    let overall = traction_kpi::breakdown::totals_by_period(&rows);
     // By the hour, only the working hours (those with a share of the target) and any hour with
     // an actual outside them: a month is then its working days, not 720 mostly empty hours.
     let hourly = grain == KGrain::Hour;

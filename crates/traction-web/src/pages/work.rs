@@ -23,7 +23,7 @@ use super::records::{
 };
 use super::*;
 use crate::layout::{self, Nav};
-use crate::{Params, Req, Result, blocking, encode, respond};
+use crate::{Params, Req, Result, encode, respond};
 
 /// How many entries of each kind a timeline reads (the newest).
 const TIMELINE: usize = 50;
@@ -551,13 +551,11 @@ pub async fn lead_step(
 ) -> Result<Response> {
     use axum::response::IntoResponse;
     let form = crate::forms::Form::parse(&body)?;
-    let st = state.clone();
     let r = req.clone();
     let lead_id = id.clone();
     let step_name = step.clone();
-    let outcome = blocking(move || {
+    let outcome = crate::compute(state.clone(), move |st, now| {
         let store = st.store.as_ref();
-        let now = (st.clock)();
         let lead = find(store, Entity::Leads, &lead_id)?;
         check_visible(store, &r, &lead, Entity::Leads, &lead_id)?;
         let principal = r.principal()?;
@@ -569,7 +567,7 @@ pub async fn lead_step(
             "convert" => format!("/deals/{}", encode(text(&records[0], "id"))),
             _ => format!("/leads/{}", encode(&lead_id)),
         };
-        match crate::forms::write_as(&st, principal, now, records)? {
+        match crate::forms::write_as(st, principal, now, records)? {
             Ok(summary) => Ok(Ok((summary, target))),
             Err(problems) => {
                 let text = problems
@@ -588,10 +586,9 @@ pub async fn lead_step(
             Ok(crate::forms::see_other(&target))
         }
         Err((problem, form)) => {
-            let now = (state.clock)();
-            let markup = blocking(move || {
+            let markup = crate::compute(state, move |state, now| {
                 lead_page(
-                    &state,
+                    state,
                     &req,
                     &Params(Vec::new()),
                     &id,
@@ -936,10 +933,8 @@ pub async fn task_done(
     req: Req,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let st = state.clone();
-    let summary = blocking(move || {
+    let summary = crate::compute(state.clone(), move |st, now| {
         let store = st.store.as_ref();
-        let now = (st.clock)();
         let mut task = find(store, Entity::Activities, &id)?;
         check_visible(store, &req, &task, Entity::Activities, &id)?;
         if text(&task, "kind") != "task" {
@@ -950,7 +945,7 @@ pub async fn task_done(
         }
         task.set("done", Value::Bool(true));
         let principal = req.principal()?;
-        crate::forms::write_as(&st, principal, now, vec![task])?.map_err(|problems| {
+        crate::forms::write_as(st, principal, now, vec![task])?.map_err(|problems| {
             crate::WebError::bad(
                 problems.iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "),
             )

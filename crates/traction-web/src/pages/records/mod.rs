@@ -282,13 +282,13 @@ pub(super) fn link(base: &str, id: &str) -> String {
 /// Minor units as money for people.
 pub(super) fn minor(ws: &Ws, value: Option<i64>) -> String {
     match value {
-        Some(m) => ws.fmt.money(m as f64 / ws.workspace.currency.minor_per_major() as f64),
+        Some(m) => ws.money_minor(m),
         None => "–".into(),
     }
 }
 
 pub(super) fn money_field(ws: &Ws, r: &Record, field: &str) -> String {
-    money(r, field, ws).map_or_else(|| "–".into(), |x| ws.fmt.money(x))
+    minor(ws, r.get(field).as_int())
 }
 
 pub(super) fn when(ws: &Ws, r: &Record, field: &str) -> String {
