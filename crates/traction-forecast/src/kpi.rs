@@ -25,8 +25,8 @@ use traction_kpi::service::{
 use traction_kpi::split::Seasonality;
 use traction_metrics::buckets::Buckets;
 use traction_metrics::{Catalog, Grain};
+use traction_store::Backend;
 use traction_store::forecast::{ForecastPoint, StoredForecast};
-use traction_store::{ForecastStore, SqliteStore, Store};
 
 use crate::backtest::{Backtest, backtest};
 use crate::model::{Step, forecast, model_name};
@@ -137,7 +137,7 @@ pub struct Source<'a> {
 impl<'a> Source<'a> {
     /// A source that backtests every daily forecast it makes (the command line, reports sent
     /// on a schedule, the alert evaluator).
-    pub fn new(store: &'a SqliteStore, catalog: &'a Catalog) -> Source<'a> {
+    pub fn new(store: &'a dyn Backend, catalog: &'a Catalog) -> Source<'a> {
         Source {
             engine: Engine { store, catalog },
             daily: RefCell::new(HashMap::new()),

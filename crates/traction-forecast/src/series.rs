@@ -7,7 +7,7 @@ use traction_domain::time::Micros;
 use traction_metrics::buckets::{Bucket, Buckets};
 use traction_metrics::catalog::TargetKind;
 use traction_metrics::{Catalog, Grain, Query};
-use traction_store::SqliteStore;
+use traction_store::Backend;
 
 use crate::Error;
 use crate::model::Step;
@@ -72,7 +72,7 @@ pub fn future(
 
 /// Reads the history of `metric` for the records of `owners` (`None`: all) before `at`.
 pub fn history(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &Catalog,
     metric: &str,
     owners: Option<&[String]>,

@@ -7,8 +7,8 @@ use serde_json::{Value as Json, json};
 use traction_domain::time::Micros;
 use traction_kpi::scope::Scope;
 use traction_metrics::{Catalog, local_text};
+use traction_store::Backend;
 use traction_store::forecast::{ForecastPoint, KeptBacktest, StoredForecast};
-use traction_store::{ForecastStore, SqliteStore, Store};
 
 use crate::Error;
 use crate::backtest::{Backtest, backtest};
@@ -214,7 +214,7 @@ pub fn from_kept(b: &KeptBacktest) -> Backtest {
 
 /// The users whose records a scope counts (`None`: everyone).
 pub fn owners(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &Catalog,
     scope: &Scope,
 ) -> Result<Option<Vec<String>>, Error> {
@@ -236,7 +236,7 @@ pub fn owners(
 }
 
 /// Makes a forecast (not kept: see [`show`]).
-pub fn make(store: &SqliteStore, catalog: &Catalog, request: &Request) -> Result<Forecast, Error> {
+pub fn make(store: &dyn Backend, catalog: &Catalog, request: &Request) -> Result<Forecast, Error> {
     check_additive(catalog, &request.metric)?;
     let zone: TimeZone = store.workspace()?.zone;
     let owners = owners(store, catalog, &request.scope)?;
@@ -296,7 +296,7 @@ pub fn make(store: &SqliteStore, catalog: &Catalog, request: &Request) -> Result
 
 /// Makes a forecast that is shown, and keeps it in the history (spec: every forecast that is
 /// shown is stored).
-pub fn show(store: &SqliteStore, catalog: &Catalog, request: &Request) -> Result<Forecast, Error> {
+pub fn show(store: &dyn Backend, catalog: &Catalog, request: &Request) -> Result<Forecast, Error> {
     let made = make(store, catalog, request)?;
     store.record_forecast(&made.stored())?;
     Ok(made)
@@ -347,7 +347,7 @@ impl Past {
 /// The forecasts kept for `request`'s metric, scope and grain, made in the `days` before its
 /// `at`, each bucket with what happened (the metric over it, once complete).
 pub fn past(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &Catalog,
     request: &Request,
     days: i64,
@@ -410,7 +410,7 @@ pub fn past(
 
 /// The pipeline forecast of a scope for the month or quarter holding `at`.
 pub fn pipeline(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &Catalog,
     scope: &Scope,
     period: crate::pipeline::Period,

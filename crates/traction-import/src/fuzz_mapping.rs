@@ -9,7 +9,7 @@
 use proptest::prelude::*;
 use proptest::sample::select;
 use traction_domain::schema::Entity;
-use traction_store::{SqliteStore, Store};
+use traction_store::Backend;
 
 use crate::mapping::Mapping;
 use crate::{Format, ImportFailure, ImportOptions, import_mapped, presets};
@@ -187,13 +187,13 @@ fn mapping_text() -> impl Strategy<Value = String> {
         })
 }
 
-fn store() -> (tempfile::TempDir, SqliteStore) {
+fn store() -> (tempfile::TempDir, std::sync::Arc<dyn Backend>) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    let store = traction_store::open(&dir.path().join("t.db")).unwrap();
     (dir, store)
 }
 
-fn counts(store: &SqliteStore) -> Vec<u64> {
+fn counts(store: &dyn Backend) -> Vec<u64> {
     Entity::ALL.iter().map(|e| store.count(*e).unwrap()).collect()
 }
 
@@ -275,23 +275,23 @@ proptest! {
         }
         let body = out.into_inner().unwrap();
         let (_dir, store) = store();
-        let before = counts(&store);
+        let before = counts(&*store);
         let options = ImportOptions {
             file_name: format!("{}.csv", preset.name),
             format: Format::Csv,
             max_errors: 20,
             now: 1_767_225_600_000_000,
         };
-        let res = import_mapped(&store, &mapping, body.as_slice(), &options, &|_| Vec::new(), dry_run, &mut |_| {});
+        let res = import_mapped(&*store, &mapping, body.as_slice(), &options, &|_| Vec::new(), dry_run, &mut |_| {});
         match res {
             Ok(_) if !dry_run => {}
-            Ok(_) => prop_assert_eq!(counts(&store), before),
+            Ok(_) => prop_assert_eq!(counts(&*store), before),
             Err(ImportFailure::Invalid { errors, total }) => {
                 prop_assert!(!errors.is_empty() && total >= errors.len());
                 for e in &errors {
                     prop_assert!(!e.to_string().is_empty());
                 }
-                prop_assert_eq!(counts(&store), before);
+                prop_assert_eq!(counts(&*store), before);
             }
             Err(failure @ (ImportFailure::Io(_) | ImportFailure::Read(_))) => {
                 prop_assert!(false, "a mapped file of text is never an IO failure: {failure}");

@@ -2,18 +2,18 @@
 //! trip. Each bad file must store nothing and name its line and column.
 
 use traction_domain::{Entity, Value};
-use traction_store::{SqliteStore, Store};
+use traction_store::Backend;
 
 use crate::{Format, ImportFailure, ImportOptions, InputError, export, import};
 
 struct Fixture {
     _dir: tempfile::TempDir,
-    store: SqliteStore,
+    store: std::sync::Arc<dyn Backend>,
 }
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    let store = traction_store::open(&dir.path().join("t.db")).unwrap();
     let f = Fixture { _dir: dir, store };
     f.ok(Entity::Teams, "id,name\nt1,North\n");
     f.ok(Entity::Users, "id,name,team_id,created_at\nu1,Ann,t1,2026-01-01\nu2,Bob,t1,2026-01-01\n");
@@ -42,7 +42,7 @@ impl Fixture {
             max_errors: 100,
             now: 1_767_225_600_000_000,
         };
-        import(&self.store, entity, text, &options, &mut |_| {})
+        import(&*self.store, entity, text, &options, &mut |_| {})
     }
 
     fn ok(&self, entity: Entity, csv: &str) -> crate::ImportReport {
@@ -192,7 +192,7 @@ fn all_errors_of_a_file_are_reported_up_to_a_cap() {
         max_errors: 100,
         now: 0,
     };
-    match import(&f.store, Entity::Teams, csv.as_bytes(), &options, &mut |_| {}) {
+    match import(&*f.store, Entity::Teams, csv.as_bytes(), &options, &mut |_| {}) {
         Err(ImportFailure::Invalid { errors, total }) => {
             assert_eq!(errors.len(), 100);
             assert!(total >= 100);
@@ -242,7 +242,7 @@ fn bom_currency_column_and_ndjson_values_are_accepted() {
     assert_eq!(report.summary.created, 2);
 }
 
-fn export_all(store: &SqliteStore, format: Format) -> Vec<(Entity, String)> {
+fn export_all(store: &dyn Backend, format: Format) -> Vec<(Entity, String)> {
     Entity::ALL
         .iter()
         .map(|e| {
@@ -286,17 +286,17 @@ fn export_then_import_reproduces_the_data() {
     f.ok(Entity::Targets, "id,metric,scope,period,starts_on,value\nt-1,revenue_won,team:t1,month,2026-11-01,84000.00\n");
 
     for format in [Format::Csv, Format::Ndjson] {
-        let original = export_all(&f.store, format);
+        let original = export_all(&*f.store, format);
         let dir = tempfile::tempdir().unwrap();
-        let fresh = SqliteStore::open(&dir.path().join("fresh.db")).unwrap();
+        let fresh = traction_store::open(&dir.path().join("fresh.db")).unwrap();
         fresh.set_setting(traction_domain::settings::Key::Timezone, None, "Europe/London").unwrap();
         for (entity, text) in &original {
             let options =
                 ImportOptions { file_name: entity.name().into(), format, max_errors: 10, now: 0 };
-            import(&fresh, *entity, text.as_bytes(), &options, &mut |_| {})
+            import(&*fresh, *entity, text.as_bytes(), &options, &mut |_| {})
                 .unwrap_or_else(|e| panic!("{entity}: {e}"));
         }
-        let again = export_all(&fresh, format);
+        let again = export_all(&*fresh, format);
         for ((entity, a), (_, b)) in original.iter().zip(&again) {
             assert_eq!(a, b, "{entity} differs after the round trip");
         }
@@ -304,8 +304,11 @@ fn export_then_import_reproduces_the_data() {
         let sale = original.iter().find(|(e, _)| *e == Entity::InventoryMovements).unwrap();
         assert!(sale.1.contains("sale-o1-1"), "{}", sale.1);
     }
-    let deals =
-        export_all(&f.store, Format::Csv).into_iter().find(|(e, _)| *e == Entity::Deals).unwrap().1;
+    let deals = export_all(&*f.store, Format::Csv)
+        .into_iter()
+        .find(|(e, _)| *e == Entity::Deals)
+        .unwrap()
+        .1;
     assert!(deals.contains("1234.56,2026-01-01T09:00:00.5Z,,2026-02-01T00:00:00Z,won"), "{deals}");
 }
 
@@ -357,21 +360,21 @@ fn exported_formula_cells_are_neutralised_and_come_back_exactly() {
     // apostrophe, as the export would have added one).
     f.ok(Entity::Teams, &csv);
     let mut out = Vec::new();
-    export(&f.store, Entity::Teams, Format::Csv, &mut out).unwrap();
+    export(&*f.store, Entity::Teams, Format::Csv, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     // Every cell a spreadsheet would run starts with an apostrophe; numbers stay numbers.
     assert!(text.contains("x0,\"'=HYPERLINK(\"\"http://x\"\")\",\n"), "{text}");
     assert!(text.contains("x1,'+1 555 0100,\n") && text.contains("x2,'-x,\n"), "{text}");
     assert!(text.contains("x3,'@SUM(A1),\n") && text.contains("x5,-3,\n"), "{text}");
     let dir = tempfile::tempdir().unwrap();
-    let fresh = SqliteStore::open(&dir.path().join("fresh.db")).unwrap();
+    let fresh = traction_store::open(&dir.path().join("fresh.db")).unwrap();
     let options = ImportOptions {
         file_name: "teams.csv".into(),
         format: Format::Csv,
         max_errors: 10,
         now: 0,
     };
-    import(&fresh, Entity::Teams, text.as_bytes(), &options, &mut |_| {}).unwrap();
+    import(&*fresh, Entity::Teams, text.as_bytes(), &options, &mut |_| {}).unwrap();
     for idx in 0..names.len() {
         let key = [Value::Text(format!("x{idx}"))];
         let before = f.store.get(Entity::Teams, &key).unwrap().unwrap();
@@ -424,7 +427,7 @@ mod properties {
             text.extend_from_slice(&body);
             let options =
                 ImportOptions { file_name: "teams".into(), format, max_errors: 10, now: 0 };
-            if import(&f.store, Entity::Teams, text.as_slice(), &options, &mut |_| {}).is_err() {
+            if import(&*f.store, Entity::Teams, text.as_slice(), &options, &mut |_| {}).is_err() {
                 prop_assert_eq!(f.store.count(Entity::Teams).unwrap(), before);
             }
         }
@@ -447,12 +450,12 @@ mod properties {
             writer.commit().unwrap();
             let format = if ndjson { Format::Ndjson } else { Format::Csv };
             let mut out = Vec::new();
-            export(&f.store, Entity::Teams, format, &mut out).unwrap();
+            export(&*f.store, Entity::Teams, format, &mut out).unwrap();
             let dir = tempfile::tempdir().unwrap();
-            let fresh = SqliteStore::open(&dir.path().join("fresh.db")).unwrap();
+            let fresh = traction_store::open(&dir.path().join("fresh.db")).unwrap();
             let options =
                 ImportOptions { file_name: "teams".into(), format, max_errors: 10, now: 0 };
-            import(&fresh, Entity::Teams, out.as_slice(), &options, &mut |_| {})
+            import(&*fresh, Entity::Teams, out.as_slice(), &options, &mut |_| {})
                 .map_err(|e| TestCaseError::fail(format!("{e}")))?;
             for (idx, name) in names.iter().enumerate() {
                 let key = [Value::Text(format!("p{idx}"))];
@@ -481,7 +484,7 @@ fn a_reader_that_fails_is_a_read_failure() {
             max_errors: 100,
             now: 1_767_225_600_000_000,
         };
-        let err = import(&f.store, Entity::Deals, Cut, &options, &mut |_| {}).unwrap_err();
+        let err = import(&*f.store, Entity::Deals, Cut, &options, &mut |_| {}).unwrap_err();
         assert!(matches!(&err, ImportFailure::Read(detail) if detail.contains("cut")), "{err}");
         assert!(err.to_string().starts_with("cannot read the file: "), "{err}");
     }

@@ -16,7 +16,7 @@
 use traction_domain::Entity;
 use traction_metrics::Catalog;
 use traction_metrics::catalog::{Diagnostics, definition_names, kinds};
-use traction_store::{Actor, DefinitionStore, Error as StoreError, MonitorStore, Store};
+use traction_store::{Actor, Backend, Error as StoreError};
 
 /// Why a definition was not stored.
 #[derive(Debug, PartialEq)]
@@ -54,10 +54,6 @@ impl From<StoreError> for Refusal {
     }
 }
 
-/// What a definition change needs from the store.
-pub trait Stores: Store + DefinitionStore + MonitorStore {}
-impl<T: Store + DefinitionStore + MonitorStore> Stores for T {}
-
 fn diagnostics(d: Diagnostics) -> Refusal {
     Refusal::Invalid(d.0.iter().map(ToString::to_string).collect())
 }
@@ -83,7 +79,7 @@ pub fn defined_name(text: &str) -> Result<String, Refusal> {
 /// Checks `text` as the definition of a new (`editing` false) or existing metric, in the
 /// catalog it would join; answers the metric's name and that catalog.
 pub fn check(
-    store: &dyn Stores,
+    store: &dyn Backend,
     file: Option<&str>,
     text: &str,
     editing: bool,
@@ -121,7 +117,7 @@ pub fn check(
 }
 
 /// What uses metric `name`: targets (`target t-1`) and alert rules (`alert rule r-2`).
-pub fn uses_of(store: &dyn Stores, name: &str) -> Result<Vec<String>, Refusal> {
+pub fn uses_of(store: &dyn Backend, name: &str) -> Result<Vec<String>, Refusal> {
     let mut out = Vec::new();
     store.scan(Entity::Targets, &mut |record| {
         if record.get("metric").as_text() == Some(name) {
@@ -142,7 +138,7 @@ pub fn uses_of(store: &dyn Stores, name: &str) -> Result<Vec<String>, Refusal> {
 /// The other stored definitions that name metric `name` and would stop checking without it
 /// (`metric lunch_share`, whose expression divides by it): deleting it would drop them from the
 /// catalog, so the delete is refused with them, as with targets and alert rules.
-fn dependents(store: &dyn Stores, name: &str) -> Result<Vec<String>, Refusal> {
+fn dependents(store: &dyn Backend, name: &str) -> Result<Vec<String>, Refusal> {
     let stored = store.metric_definitions()?;
     let kind_text = kinds::kind_definitions(&store.event_kinds()?);
     let mut layers = vec![kind_text.as_str()];
@@ -174,7 +170,7 @@ fn names_metric(value: &serde_json::Value, name: &str) -> bool {
 
 /// Adds (`editing` false) or replaces a stored definition after checking it; answers its name.
 pub fn save(
-    store: &dyn Stores,
+    store: &dyn Backend,
     actor: &Actor,
     file: Option<&str>,
     text: &str,
@@ -197,7 +193,7 @@ pub fn save(
 }
 
 /// Deletes a stored definition, unless something uses it.
-pub fn delete(store: &dyn Stores, actor: &Actor, name: &str) -> Result<(), Refusal> {
+pub fn delete(store: &dyn Backend, actor: &Actor, name: &str) -> Result<(), Refusal> {
     if !store.metric_definitions()?.iter().any(|d| d.name == name) {
         let why = if Catalog::builtin_names().iter().any(|n| n == name) {
             format!("{name} is a built-in metric: only metrics of your own are deleted")

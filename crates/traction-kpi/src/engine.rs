@@ -4,7 +4,7 @@
 
 use traction_metrics::catalog::{Agg, Better, Indicator, Kind, Measure, Metric, TargetKind, Unit};
 use traction_metrics::{Catalog, DimValue, Filter, Grain, Query};
-use traction_store::SqliteStore;
+use traction_store::Backend;
 
 use crate::pace::Behaviour;
 use crate::service::{Actual, Error, Forecasts, MetricRequest, MetricSource};
@@ -12,7 +12,7 @@ use crate::split::Seasonality;
 
 /// The metrics engine over a store and a catalog.
 pub struct Engine<'a> {
-    pub store: &'a SqliteStore,
+    pub store: &'a dyn Backend,
     pub catalog: &'a Catalog,
 }
 

@@ -5,7 +5,7 @@
 use traction_domain::time::Micros;
 use traction_metrics::explain::{ExplainQuery, Explanation, Sentence, explain, sentence};
 use traction_metrics::{Catalog, Compare, DimValue, Filter};
-use traction_store::{SqliteStore, Store};
+use traction_store::Backend;
 
 use crate::engine::Engine;
 use crate::report::{Names, stretch_label};
@@ -19,7 +19,7 @@ pub const SENTENCE_DIMS: &[&str] = &["channel", "owner", "region", "source"];
 /// Explains a metric's change for a scope: the scope's owners are added to the query's filter
 /// (a company scope adds nothing).
 pub fn explain_for(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &Catalog,
     query: &ExplainQuery,
     scope: &Scope,
@@ -75,7 +75,7 @@ pub struct Change<'a> {
 /// (−£9,000)."), split along the metric's drivers and the first of [`SENTENCE_DIMS`] that
 /// applies. This is what an anomaly alert carries; the dashboard and the report show the same.
 pub fn why(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &Catalog,
     change: &Change<'_>,
 ) -> Result<(Explanation, Sentence), Error> {
@@ -85,7 +85,7 @@ pub fn why(
 
 /// [`why`] with the names already loaded (a report explains several metrics).
 pub fn why_named(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &Catalog,
     change: &Change<'_>,
     names: &Names,

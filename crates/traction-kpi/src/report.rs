@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use traction_domain::time::Micros;
 use traction_metrics::catalog::{Indicator, Unit};
 use traction_metrics::{Catalog, Compare, Filter, FunnelQuery, FunnelRow, Grain, Query, Stretch};
-use traction_store::{SqliteStore, Store};
+use traction_store::Backend;
 
 use crate::engine::Engine;
 use crate::scope::Scope;
@@ -107,7 +107,7 @@ pub struct Names {
 }
 
 impl Names {
-    pub fn load(store: &SqliteStore) -> Result<Names, Error> {
+    pub fn load(store: &dyn Backend) -> Result<Names, Error> {
         use traction_domain::Entity;
         let of = |entity: Entity| -> Result<BTreeMap<String, String>, Error> {
             let mut out = BTreeMap::new();
@@ -202,7 +202,7 @@ pub fn period_text(kind: crate::period::PeriodKind, starts_on: jiff::civil::Date
 /// after the other, with the KPIs' figures from `metrics` (the forecast crate's source adds the
 /// KPI forecasts). A caller that wants the parts side by side uses [`Parts`] itself.
 pub fn build(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &Catalog,
     metrics: &dyn MetricSource,
     scope: Scope,
@@ -222,7 +222,7 @@ pub fn build(
 /// server, a page) may run them side by side on threads of its own (the store's read connections
 /// serve them in parallel); [`Parts::finish`] puts them together. Nothing here spawns a thread.
 pub struct Parts<'a> {
-    store: &'a SqliteStore,
+    store: &'a dyn Backend,
     catalog: &'a Catalog,
     scope: Scope,
     from: (Micros, String),
@@ -249,7 +249,7 @@ pub struct Standing {
 
 impl<'a> Parts<'a> {
     pub fn new(
-        store: &'a SqliteStore,
+        store: &'a dyn Backend,
         catalog: &'a Catalog,
         scope: Scope,
         from: (Micros, String),
@@ -407,7 +407,7 @@ fn rest_of_report(kpis: &Kpis<'_>, part: &Part<'_>, kpi_rows: &[KpiRow]) -> Resu
 /// (instants with their labels) and the clock, in the workspace zone.
 #[derive(Clone, Copy)]
 struct Part<'a> {
-    store: &'a SqliteStore,
+    store: &'a dyn Backend,
     catalog: &'a Catalog,
     filter: &'a Filter,
     from: &'a (Micros, String),
@@ -422,7 +422,7 @@ type Rest = (Vec<FunnelRow>, Option<(String, Vec<LeaderRow>)>, Vec<(String, f64)
 /// The key metrics over `[from, to)` with the previous period and the same range a year
 /// earlier; a metric that cannot be computed for the scope is left out with a note.
 fn key_metrics(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &Catalog,
     filter: &Filter,
     from: Micros,
@@ -474,7 +474,7 @@ fn key_metrics(
 /// drivers and the first dimension of `explain::SENTENCE_DIMS` that applies. A metric that cannot
 /// be explained (no data, a scope its records cannot follow) has no sentence.
 fn explain_key_metrics(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &Catalog,
     scope: &Scope,
     range: (Micros, Micros),

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use jiff::tz::TimeZone;
 use traction_domain::Currency;
 use traction_domain::time::Micros;
-use traction_store::{SqliteStore, Store};
+use traction_store::Backend;
 
 use crate::Error;
 use crate::buckets::{Buckets, Grain, shift_years};
@@ -16,7 +16,7 @@ use crate::expr::{BinOp, Expr, ExprKind};
 use crate::plan::{
     Compare, Node, Plan, Query, Scan, compared_range, compared_stretch, compared_whole_range, plan,
 };
-use crate::sql::{DimValue, Key, ScanRows, SlotValue, run_scan, statement, storage};
+use crate::sql::{DimValue, Key, ScanRows, SlotValue, run_scan, statement};
 
 /// One row of a metric's answer.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,19 +81,19 @@ struct Cell {
 
 /// What a query needs of the workspace (its zone and currency), read once per request: a front
 /// end that reads the query's dates in the zone passes the same value to [`run_in`].
-pub fn workspace_env(store: &SqliteStore) -> Result<Env, Error> {
+pub fn workspace_env(store: &dyn Backend) -> Result<Env, Error> {
     let workspace = store.workspace()?;
     Ok(Env { zone: workspace.zone, currency: workspace.currency })
 }
 
 /// Answers a metric query from the SQLite store.
-pub fn run(store: &SqliteStore, catalog: &Catalog, query: &Query) -> Result<MetricResult, Error> {
+pub fn run(store: &dyn Backend, catalog: &Catalog, query: &Query) -> Result<MetricResult, Error> {
     run_in(store, catalog, query, &workspace_env(store)?)
 }
 
 /// Answers a metric query in a workspace already read ([`workspace_env`]).
 pub fn run_in(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &Catalog,
     query: &Query,
     env: &Env,
@@ -190,7 +190,7 @@ impl Compared {
 }
 
 fn compare_cells(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &Catalog,
     query: &Query,
     main: &Plan,
@@ -277,7 +277,7 @@ fn compare_cells(
 /// a range in progress the same stretch of it) and that stretch. For a report or a tile that
 /// has the value already and needs only what it is compared with.
 pub fn run_compared(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &Catalog,
     query: &Query,
     compare: Compare,
@@ -306,7 +306,7 @@ fn empty_cell(plan: &Plan, env: &Env) -> Cell {
 
 /// Runs a plan's scans and combines them into cells; also gives the cell of a key without data.
 fn evaluate(
-    store: &SqliteStore,
+    store: &dyn Backend,
     plan: &Plan,
     env: &Env,
 ) -> Result<(BTreeMap<Key, Cell>, Cell), Error> {
@@ -467,24 +467,15 @@ impl DimValue {
     }
 }
 
-/// Reads all rows of an SQL query with no parameters (for the funnel and tests).
+/// Reads all rows of an SQL query (for the funnel and tests).
 pub(crate) fn read_rows(
-    conn: &rusqlite::Connection,
+    store: &dyn Backend,
     sql: &str,
     params: &[crate::expr::compile::Param],
-) -> Result<Vec<Vec<rusqlite::types::Value>>, Error> {
-    let mut stmt = conn.prepare(sql).map_err(storage)?;
-    let n = stmt.column_count();
-    let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(storage)?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(storage)? {
-        let mut values = Vec::with_capacity(n);
-        for idx in 0..n {
-            values.push(row.get(idx).map_err(storage)?);
-        }
-        out.push(values);
-    }
-    Ok(out)
+) -> Result<Vec<Vec<traction_store::SqlValue>>, Error> {
+    let params: Vec<_> = params.iter().map(crate::expr::compile::Param::sql_value).collect();
+    let rows = store.query(sql, &params)?;
+    Ok(rows.iter().map(<[_]>::to_vec).collect())
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use rusqlite::types::Value as SqlValue;
 use traction_domain::Entity;
 use traction_domain::time::Micros;
-use traction_store::SqliteStore;
+use traction_store::Backend;
+use traction_store::SqlValue;
 
 use crate::Error;
 use crate::eval::{local_text, read_rows};
@@ -61,13 +61,13 @@ fn text(v: &SqlValue) -> String {
 }
 
 /// Computes the funnel.
-pub fn funnel(store: &SqliteStore, query: &FunnelQuery) -> Result<FunnelResult, Error> {
+pub fn funnel(store: &dyn Backend, query: &FunnelQuery) -> Result<FunnelResult, Error> {
     funnel_in(store, query, &crate::eval::workspace_env(store)?)
 }
 
 /// Computes the funnel in a workspace already read ([`crate::workspace_env`]).
 pub fn funnel_in(
-    store: &SqliteStore,
+    store: &dyn Backend,
     query: &FunnelQuery,
     env: &Env,
 ) -> Result<FunnelResult, Error> {
@@ -96,23 +96,25 @@ pub fn funnel_in(
          JOIN stage_changes sc ON sc.deal_id = t.id WHERE {cond}",
         query.at
     );
-    let (stages, deals, entered, known) = store.with_reader(|conn| -> Result<_, Error> {
+    let (stages, deals, entered, known) = (|| -> Result<_, Error> {
         let stages = read_rows(
-            conn,
+            store,
             "SELECT pipeline_id, id, position, kind FROM stages ORDER BY pipeline_id, position, id",
             &[],
         )?;
-        let deals = read_rows(conn, &deals_sql, &params)?;
-        let entered = read_rows(conn, &entered_sql, &params)?;
+        let deals = read_rows(store, &deals_sql, &params)?;
+        let entered = read_rows(store, &entered_sql, &params)?;
         let known = match &query.pipeline {
             None => true,
-            Some(p) => {
-                !read_rows(conn, "SELECT 1 FROM pipelines WHERE id = ?", &[Param::Text(p.clone())])?
-                    .is_empty()
-            }
+            Some(p) => !read_rows(
+                store,
+                "SELECT 1 FROM pipelines WHERE id = ?",
+                &[Param::Text(p.clone())],
+            )?
+            .is_empty(),
         };
         Ok((stages, deals, entered, known))
-    })?;
+    })()?;
     if !known {
         return Err(Error::NotFound(format!(
             "no pipeline {:?}: `traction export pipelines` lists them",

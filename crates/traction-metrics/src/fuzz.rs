@@ -201,9 +201,9 @@ proptest! {
             Err(e) => prop_assert!(matches!(e, Error::Input(ref m) if !m.is_empty()), "{e:?}"),
             Ok(query) => {
                 let dir = tempfile::tempdir().unwrap();
-                let store = traction_store::SqliteStore::open(&dir.path().join("t.db")).unwrap();
+                let store = traction_store::open(&dir.path().join("t.db")).unwrap();
                 let catalog = Catalog::builtin();
-                match crate::run(&store, &catalog, &query) {
+                match crate::run(&*store, &catalog, &query) {
                     Ok(_) => {}
                     Err(Error::Input(m) | Error::NotFound(m)) => prop_assert!(!m.is_empty()),
                     Err(e) => prop_assert!(false, "{pairs:?}: {e}"),

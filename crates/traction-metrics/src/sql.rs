@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use jiff::tz::TimeZone;
-use rusqlite::types::Value as SqlValue;
+use traction_store::SqlValue;
 
 use crate::Error;
 use crate::buckets::{self, Buckets, DAY_US, Grain, HOUR_US, KeyKind, epoch_day_sql, local_sql};
@@ -557,16 +557,15 @@ fn time_dim_sql(name: &str, scan: &Scan, buckets: &Buckets, env: &Env) -> Result
 /// Runs a scan's statement and collects its rows by key. The rows come from the store's query
 /// cache when no table the statement reads has changed since it last ran.
 pub fn run_scan(
-    store: &traction_store::SqliteStore,
+    store: &dyn traction_store::Backend,
     plan: &Plan,
     scan: &Scan,
     statement: &Statement,
     zone: &TimeZone,
 ) -> Result<ScanRows, Error> {
     let started = std::time::Instant::now();
-    let rows = store
-        .query_cached(&statement.sql, &statement.params, statement.ranged.as_ref())
-        .map_err(Error::from)?;
+    let params: Vec<SqlValue> = statement.params.iter().map(Param::sql_value).collect();
+    let rows = store.query_cached(&statement.sql, &params, statement.ranged.as_ref())?;
     let n_dims = plan.dims.len();
     let buckets = &statement.buckets;
     let mut out: ScanRows = HashMap::new();
@@ -658,10 +657,6 @@ fn pick(a: Option<f64>, b: Option<f64>, f: fn(f64, f64) -> f64) -> Option<f64> {
         (x, None) => x,
         (None, y) => y,
     }
-}
-
-pub(crate) fn storage(e: rusqlite::Error) -> Error {
-    traction_store::Error::from(e).into()
 }
 
 #[cfg(test)]

@@ -715,7 +715,7 @@ mod tests {
     fn after_a_time_down_only_the_latest_missed_report_is_sent_and_the_others_recorded() {
         use traction_store::monitor::Channel;
         let dir = tempfile::tempdir().unwrap();
-        let store = traction_store::SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let store = traction_store::open(&dir.path().join("t.db")).unwrap();
         let actor = Actor::system();
         let channel = Channel {
             id: "hook".into(),
@@ -734,7 +734,7 @@ mod tests {
             channels: vec!["hook".into()],
         };
         // Made on Sunday 8 November; the server comes back on Friday 13 at noon.
-        add(&store, &org, &input, &actor, at(date(2026, 11, 8), 12)).unwrap();
+        add(&*store, &org, &input, &actor, at(date(2026, 11, 8), 12)).unwrap();
         let cal = calendar("");
         let calendar_of = |_: Option<&str>| Ok(cal.clone());
         let report = |_: &Schedule, from: Date, _: Date, _: Micros| {
@@ -746,7 +746,7 @@ mod tests {
             })
         };
         let ctx =
-            RunContext { monitor: &store, org: &org, calendar: &calendar_of, report: &report };
+            RunContext { monitor: &*store, org: &org, calendar: &calendar_of, report: &report };
         let back = at(date(2026, 11, 13), 12);
         let outcome = run(&ctx, back, back, true).unwrap();
         assert_eq!(outcome.missed, 4);

@@ -5,7 +5,7 @@
 //! answer 429 at once, with `Retry-After`) and at most `heavy_concurrency` in all (more wait
 //! their turn up to `heavy_queue_wait`, then answer 503 with `Retry-After`). An admitted request
 //! runs for at most `heavy_time_limit`: past it the client gets 503 and the store interrupts
-//! the query (`SqliteStore::set_read_time_limit`). Everything else — sign-in, record reads and
+//! the query (`Operations::set_read_time_limit`). Everything else — sign-in, record reads and
 //! writes, imports, events — is never queued here, and reads through connections of its own.
 
 use std::collections::HashMap;
@@ -178,7 +178,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
 pub const IDLE_RELEASE: Duration = Duration::from_secs(120);
 
 /// Runs for ever: once the server has computed no figures for [`IDLE_RELEASE`], gives the
-/// memory of its caches back (`SqliteStore::release_memory`) and the allocator's free pages to
+/// memory of its caches back (`Operations::release_memory`) and the allocator's free pages to
 /// the system (`os::release_freed`), once per idle spell.
 pub async fn release_when_idle(state: AppState) {
     let mut released = false;

@@ -130,16 +130,19 @@ impl Events {
     /// of this process announced since the last look is someone else's. Ends at shutdown.
     pub fn watch_database(
         &self,
-        store: std::sync::Arc<traction_store::SqliteStore>,
+        store: std::sync::Arc<dyn traction_store::Backend>,
         every: Duration,
     ) {
         let events = self.clone();
         let mut shutdown = self.shutdown.clone();
         tokio::spawn(async move {
-            let version = |store: std::sync::Arc<traction_store::SqliteStore>| async move {
-                tokio::task::spawn_blocking(move || store.data_version().ok()).await.ok().flatten()
+            let version = |store: std::sync::Arc<dyn traction_store::Backend>| async move {
+                tokio::task::spawn_blocking(move || store.change_counter().ok())
+                    .await
+                    .ok()
+                    .flatten()
             };
-            let notified = |store: std::sync::Arc<traction_store::SqliteStore>, after: i64| async move {
+            let notified = |store: std::sync::Arc<dyn traction_store::Backend>, after: i64| async move {
                 tokio::task::spawn_blocking(move || {
                     traction_store::MonitorStore::notified_since(store.as_ref(), after).ok()
                 })

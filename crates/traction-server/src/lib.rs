@@ -43,7 +43,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use traction_domain::time::Micros;
 use traction_metrics::Catalog;
-use traction_store::SqliteStore;
+use traction_store::Backend;
 
 pub use api::api_router;
 pub use events::Events;
@@ -114,7 +114,7 @@ impl Default for Config {
 /// the `Store` trait, but the metrics engine compiles SQL for SQLite and needs the connection.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Backend>,
     pub events: Events,
     pub clock: Clock,
     pub config: Arc<Config>,
@@ -130,7 +130,7 @@ impl AppState {
     /// The state of a server on `store` with the configured (else the built-in) metric catalog,
     /// and the handle that ends its event streams at shutdown.
     pub fn new(
-        store: Arc<SqliteStore>,
+        store: Arc<dyn Backend>,
         clock: Clock,
         config: Config,
     ) -> (AppState, events::Shutdown) {
@@ -412,7 +412,7 @@ pub fn init_logging(format: LogFormat) {
 /// `traction serve` does, with the web app's router). The store is dropped, closing the
 /// database cleanly, only after the last request has finished.
 pub fn run_with(
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Backend>,
     listen: SocketAddr,
     clock: Clock,
     config: Config,

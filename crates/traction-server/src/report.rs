@@ -8,7 +8,7 @@ use traction_kpi::report::{Parts, Report};
 use traction_kpi::scope::Scope;
 use traction_kpi::service::{Error, MetricSource};
 use traction_metrics::Catalog;
-use traction_store::SqliteStore;
+use traction_store::Backend;
 
 /// The report of `[from, to)` (local dates as text for display) for a scope, with the KPIs'
 /// figures from `metrics`: the key metrics (about forty queries) on one thread, why they moved
@@ -16,7 +16,7 @@ use traction_store::SqliteStore;
 /// leaderboard and trend on the calling thread; the store's read connections serve them side by
 /// side. A part that panics fails the key metrics or leaves the sentences out, never the process.
 pub fn build(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &Catalog,
     metrics: &dyn MetricSource,
     scope: Scope,

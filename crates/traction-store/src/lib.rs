@@ -10,11 +10,13 @@
 //! (one won stage per pipeline, an order's total against its lines), derives what is derived
 //! (deal status, sale movements) and commits — or reports every problem and changes nothing.
 
+pub mod auth;
+mod backend;
 pub mod definitions;
 pub mod forecast;
-
 pub mod hooks;
 pub mod monitor;
+mod reader;
 pub mod shop;
 mod sqlite;
 
@@ -25,17 +27,21 @@ use traction_domain::record::FieldProblem;
 use traction_domain::settings::{Key, Workspace};
 use traction_domain::{Entity, Record, Value};
 
+pub use auth::{
+    ApiToken, AuditEntry, AuditQuery, AuditStore, AuthStore, MAX_VIEW_NAME, SavedView, Session,
+    ViewStore,
+};
+pub use backend::{Backend, Operations, SearchStore, open};
 pub use definitions::{DefinitionStore, StoredDefinition};
 pub use forecast::ForecastStore;
-
 pub use hooks::HookStore;
 pub use monitor::MonitorStore;
+pub use reader::{Dialect, Ranged, Rows, SqlReader, SqlValue};
 pub use shop::ShopStore;
 pub use sqlite::SqliteStore;
-pub use sqlite::auth::{ApiToken, AuditEntry, AuditQuery, Session};
 pub use sqlite::customers;
-pub use sqlite::views::{MAX_VIEW_NAME, SavedView};
-pub use sqlite::{Ranged, Rows, partial_backup_path};
+pub use sqlite::partial_backup_path;
+pub use sqlite::search::SEARCHABLE;
 
 /// Who makes a change, for the audit log: a user id, or `cli` / `system`; and when (`None`: the
 /// database's clock at the write).

@@ -3,7 +3,7 @@
 //! A dashboard at scale M runs about a hundred queries; most requests for it come from the same
 //! people reloading, and from every open page refreshing after a change. Each entry is keyed by
 //! what the body depends on (the URL, the reader's locale and default scope) and remembers the
-//! database's data version ([`traction_store::SqliteStore::data_version`], which moves with every
+//! database's data version ([`traction_store::Operations::change_counter`], which moves with every
 //! commit from any process) and when it was computed. It is used only while the data version is
 //! the same and, for figures "as of now", for at most [`FRESH_FOR`] of the server's clock — pace
 //! and expected values move with time even when nothing is written.

@@ -90,7 +90,7 @@ pub fn guarded<'a>(
     principal: &'a traction_server::auth::Principal,
     now: Micros,
 ) -> traction_server::auth::authz::Guarded<'a> {
-    traction_server::auth::authz::Guarded::new(&state.store, principal, now)
+    traction_server::auth::authz::Guarded::new(&*state.store, principal, now)
 }
 
 /// Writes `records` as `principal` at `now` through their guarded store: `Ok(Ok(summary))`

@@ -14,19 +14,19 @@ use traction_demo::{DemoOptions, Scale};
 use traction_domain::Entity;
 use traction_domain::settings::Key;
 use traction_import::{Format, ImportOptions};
-use traction_store::{Error, SqliteStore, Store};
+use traction_store::{Backend, Error, Store};
 
 /// The clock of every test: the end of the history. 2026-11-23T12:00:00Z, a Monday.
 pub const AT: i64 = 1_795_435_200_000_000;
 
 pub struct Demo {
     _dir: TempDir,
-    pub store: SqliteStore,
+    pub store: std::sync::Arc<dyn Backend>,
 }
 
 pub fn fresh() -> Demo {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("demo.db")).unwrap();
+    let store = traction_store::open(&dir.path().join("demo.db")).unwrap();
     Demo { _dir: dir, store }
 }
 
@@ -39,7 +39,7 @@ pub fn shared() -> &'static Demo {
     static DEMO: OnceLock<Demo> = OnceLock::new();
     DEMO.get_or_init(|| {
         let demo = fresh();
-        traction_demo::generate(&demo.store, &options(1), &mut |_, _| {}).unwrap();
+        traction_demo::generate(&*demo.store, &options(1), &mut |_, _| {}).unwrap();
         demo
     })
 }
@@ -66,12 +66,12 @@ fn the_same_seed_gives_the_same_rows_byte_for_byte() {
     let first = shared();
     let second = fresh();
     let mut seen = Vec::new();
-    let summary = traction_demo::generate(&second.store, &options(1), &mut |entity, n| {
+    let summary = traction_demo::generate(&*second.store, &options(1), &mut |entity, n| {
         seen.push((entity, n));
     })
     .unwrap();
-    let a = export_all(&first.store);
-    let b = export_all(&second.store);
+    let a = export_all(&*first.store);
+    let b = export_all(&*second.store);
     assert_same_exports(&a, &b);
     // Progress reported every entity's final count.
     for (entity, n) in &summary.rows {
@@ -80,8 +80,8 @@ fn the_same_seed_gives_the_same_rows_byte_for_byte() {
     }
     // Another seed gives other data.
     let other = fresh();
-    traction_demo::generate(&other.store, &options(2), &mut |_, _| {}).unwrap();
-    let c = export_all(&other.store);
+    traction_demo::generate(&*other.store, &options(2), &mut |_, _| {}).unwrap();
+    let c = export_all(&*other.store);
     assert!(a.iter().zip(&c).any(|((_, x), (_, y))| x != y));
 }
 
@@ -103,7 +103,7 @@ fn every_entity_is_filled_and_the_total_is_about_100k() {
 #[test]
 fn exported_rows_import_into_a_fresh_database_unchanged() {
     let demo = shared();
-    let original = export_all(&demo.store);
+    let original = export_all(&*demo.store);
     let copy = fresh();
     copy.store.set_setting(Key::Timezone, None, "Europe/London").unwrap();
     copy.store.set_setting(Key::Currency, None, "GBP").unwrap();
@@ -115,24 +115,24 @@ fn exported_rows_import_into_a_fresh_database_unchanged() {
             now: AT,
         };
         if let Err(e) =
-            traction_import::import(&copy.store, *entity, &csv[..], &options, &mut |_| {})
+            traction_import::import(&*copy.store, *entity, &csv[..], &options, &mut |_| {})
         {
             panic!("{entity}: {e}");
         }
     }
-    assert_same_exports(&original, &export_all(&copy.store));
+    assert_same_exports(&original, &export_all(&*copy.store));
 }
 
 #[test]
 fn a_database_with_data_is_refused_unless_adding_another_seed() {
     let demo = fresh();
-    traction_demo::generate(&demo.store, &options(3), &mut |_, _| {}).unwrap();
-    let again = traction_demo::generate(&demo.store, &options(4), &mut |_, _| {});
+    traction_demo::generate(&*demo.store, &options(3), &mut |_, _| {}).unwrap();
+    let again = traction_demo::generate(&*demo.store, &options(4), &mut |_, _| {});
     let Err(Error::Conflict(message)) = again else { panic!("a full database was not refused") };
     assert!(message.contains("--add"), "{message}");
     let same_seed = DemoOptions { add: true, ..options(3) };
     let Err(Error::Conflict(message)) =
-        traction_demo::generate(&demo.store, &same_seed, &mut |_, _| {})
+        traction_demo::generate(&*demo.store, &same_seed, &mut |_, _| {})
     else {
         panic!("the same seed was added twice")
     };

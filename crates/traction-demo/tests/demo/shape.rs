@@ -1,15 +1,30 @@
 //! The generated data has the intended shape: computed with SQL over the shared scale-S database.
 
-use rusqlite::Connection;
+use traction_store::{Backend, SqlValue};
 
 use super::{AT, shared};
 
-fn with_db<T>(f: impl FnOnce(&Connection) -> T) -> T {
-    shared().store.with_reader(f)
+fn with_db<T>(f: impl FnOnce(&dyn Backend) -> T) -> T {
+    f(&*shared().store)
 }
 
-fn float(conn: &Connection, sql: &str) -> f64 {
-    conn.query_row(sql, [], |r| r.get::<_, f64>(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
+/// The rows of a query, each value a number (text that is not one fails the test).
+fn numbers(store: &dyn Backend, sql: &str, params: &[SqlValue]) -> Vec<Vec<f64>> {
+    let rows = store.query(sql, params).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let number = |v: &SqlValue| match v {
+        SqlValue::Integer(n) => *n as f64,
+        SqlValue::Real(x) => *x,
+        other => panic!("{sql}: {other:?} is not a number"),
+    };
+    rows.iter().map(|row| row.iter().map(number).collect()).collect()
+}
+
+/// The first value of the first row, a number.
+fn float(store: &dyn Backend, sql: &str) -> f64 {
+    numbers(store, sql, &[])
+        .first()
+        .and_then(|row| row.first().copied())
+        .unwrap_or_else(|| panic!("{sql}: no rows"))
 }
 
 #[test]
@@ -71,16 +86,12 @@ fn the_funnel_leaks_at_the_demo() {
     // funnel). Step chances are 0.85, 0.82, 0.86, 0.40, 0.80, 0.78 for an average rep: the demo →
     // proposal step is the only one below 0.6, so its conversion is the lowest.
     let reached: Vec<f64> = with_db(|c| {
-        let mut stmt = c
-            .prepare(
-                "WITH reach AS (
+        let sql = "WITH reach AS (
                    SELECT sc.deal_id, max(s.position) AS top FROM stage_changes sc
                    JOIN stages s ON s.id = sc.stage_id WHERE s.kind != 'lost' GROUP BY sc.deal_id)
                  SELECT s.position, (SELECT count(*) FROM reach WHERE top >= s.position)
-                 FROM stages s WHERE s.kind != 'lost' ORDER BY s.position",
-            )
-            .unwrap();
-        stmt.query_map([], |r| r.get::<_, f64>(1)).unwrap().map(Result::unwrap).collect()
+                 FROM stages s WHERE s.kind != 'lost' ORDER BY s.position";
+        numbers(c, sql, &[]).iter().map(|r| r[1]).collect()
     });
     assert_eq!(reached.len(), 7, "six open stages and won");
     let conversion: Vec<f64> = reached.windows(2).map(|w| w[1] / w[0]).collect();
@@ -189,25 +200,18 @@ fn reps_land_on_both_sides_of_their_quota() {
     // Quotas are the team's run rate per rep plus 10%, the same for every rep; reps' skill spreads
     // over ×0.55–1.7, so over the last year some reps beat the sum of their quotas and some miss.
     let attainment: Vec<f64> = with_db(|c| {
-        let mut stmt = c
-            .prepare(
-                "SELECT t.scope, sum(CAST(t.value AS REAL)),
+        let sql = "SELECT 0, sum(CAST(t.value AS REAL)),
                    (SELECT coalesce(sum(d.amount), 0) / 100.0 FROM deals d
                     WHERE 'user:' || d.owner_id = t.scope AND d.status = 'won'
                       AND d.closed_at >= ?1)
                  FROM targets t WHERE t.metric = 'revenue_won' AND t.scope LIKE 'user:%'
                    AND t.starts_on >= '2025-12-01' AND t.starts_on < '2026-11-01'
-                 GROUP BY t.scope",
-            )
-            .unwrap();
+                 GROUP BY t.scope";
         // 2025-12-01T00:00:00Z: the targets' first month.
-        stmt.query_map(
-            [1_764_547_200_000_000i64],
-            |r| Ok(r.get::<_, f64>(2)? / r.get::<_, f64>(1)?),
-        )
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+        numbers(c, sql, &[SqlValue::Integer(1_764_547_200_000_000)])
+            .iter()
+            .map(|r| r[2] / r[1])
+            .collect()
     });
     assert!(attainment.len() >= 10, "{attainment:?}");
     assert!(attainment.iter().any(|a| *a > 1.0), "{attainment:?}");
@@ -296,16 +300,16 @@ fn the_kitchen_team_has_a_monthly_meals_target_from_its_run_rate() {
     // 13:00 local time, so their UTC date is their local date and strftime's month is the
     // kitchen's month. Worked here in SQL from the events, independently of the generator.
     with_db(|c| {
-        let mut stmt = c
-            .prepare(
-                "SELECT starts_on, CAST(value AS REAL) FROM targets
-                 WHERE metric = 'meals_served' ORDER BY starts_on",
-            )
-            .unwrap();
-        let targets: Vec<(String, f64)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        let sql = "SELECT starts_on, CAST(value AS REAL) FROM targets
+                 WHERE metric = 'meals_served' ORDER BY starts_on";
+        let targets: Vec<(String, f64)> = c
+            .query(sql, &[])
             .unwrap()
-            .map(Result::unwrap)
+            .iter()
+            .map(|r| match r {
+                [SqlValue::Text(month), SqlValue::Real(value)] => (month.clone(), *value),
+                other => panic!("{sql}: {other:?}"),
+            })
             .collect();
         let months = float(
             c,

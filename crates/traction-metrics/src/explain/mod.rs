@@ -24,7 +24,7 @@ mod sentence;
 use std::collections::BTreeMap;
 
 use traction_domain::time::Micros;
-use traction_store::SqliteStore;
+use traction_store::Backend;
 
 pub use sentence::{Sentence, figure, sentence};
 
@@ -176,7 +176,7 @@ fn shape(catalog: &Catalog, metric: &Metric) -> Shape {
 
 /// Explains a metric's change between `[from, to)` and the compared range, through the engine.
 pub fn explain(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &Catalog,
     query: &ExplainQuery,
 ) -> Result<Explanation, Error> {

@@ -119,14 +119,15 @@ pub enum Param {
     Text(String),
 }
 
-impl rusqlite::ToSql for Param {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        use rusqlite::types::{ToSqlOutput, ValueRef};
-        Ok(match self {
-            Param::Int(n) => ToSqlOutput::Borrowed(ValueRef::Integer(*n)),
-            Param::Real(x) => ToSqlOutput::Borrowed(ValueRef::Real(*x)),
-            Param::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-        })
+impl Param {
+    /// The value bound to its `?` (see [`traction_store::SqlReader`]).
+    pub fn sql_value(&self) -> traction_store::SqlValue {
+        use traction_store::SqlValue;
+        match self {
+            Param::Int(n) => SqlValue::Integer(*n),
+            Param::Real(x) => SqlValue::Real(*x),
+            Param::Text(s) => SqlValue::Text(s.clone()),
+        }
     }
 }
 

@@ -237,7 +237,7 @@ fn churn_and_retention_between_consecutive_months() {
     assert_eq!(rows, [("enterprise".to_string(), Some(1.0)), ("smb".to_string(), Some(0.5))]);
     // Grain all has no previous bucket to compare with: a clear error.
     let q = fx.query("customer_churn_rate", Q1.0, Q1.1, Grain::All);
-    let err = run(&fx.store, &fx.catalog, &q).unwrap_err().to_string();
+    let err = run(&*fx.store, &fx.catalog, &q).unwrap_err().to_string();
     assert!(err.contains("grain other than all"), "{err}");
 }
 
@@ -447,7 +447,7 @@ fn one_sided_dimensions_and_filters_are_refused_clearly() {
     // all new customers. Refused, naming the sides.
     let mut q = fx.query("customer_acquisition_cost", Q1.0, Q1.1, Grain::All);
     q.by = vec!["category".into()];
-    let err = run(&fx.store, &fx.catalog, &q).unwrap_err().to_string();
+    let err = run(&*fx.store, &fx.catalog, &q).unwrap_err().to_string();
     assert!(
         err.contains("sales_marketing_costs can be cut by it but new_customers cannot"),
         "{err}"
@@ -455,7 +455,7 @@ fn one_sided_dimensions_and_filters_are_refused_clearly() {
     // A dimension both sides have works: by team, costs by their own team (t1 450 + 60, t2 200),
     // new customers by their account owner's team — no account has an owner here, so no team.
     q.by = vec!["team".into()];
-    let rows = run(&fx.store, &fx.catalog, &q).unwrap().rows;
+    let rows = run(&*fx.store, &fx.catalog, &q).unwrap().rows;
     let by_team: Vec<(String, Option<f64>)> =
         rows.iter().map(|r| (r.dims[0].text(), r.value)).collect();
     assert_eq!(
@@ -465,7 +465,7 @@ fn one_sided_dimensions_and_filters_are_refused_clearly() {
     // A where naming a field only one side has says so.
     let mut q = fx.query("customer_acquisition_cost", Q1.0, Q1.1, Grain::All);
     q.filter = Filter::parse("category = 'marketing'").unwrap();
-    let err = run(&fx.store, &fx.catalog, &q).unwrap_err().to_string();
+    let err = run(&*fx.store, &fx.catalog, &q).unwrap_err().to_string();
     assert!(err.contains("reads costs and customers"), "{err}");
 }
 
@@ -489,7 +489,7 @@ fn bucket_functions_in_a_where() {
     // A snapshot has no bucket of its records to compare with.
     let mut q = fx.query("open_deals", Q1.0, Q1.1, Grain::Month);
     q.filter = Filter::parse("in_bucket(created_at)").unwrap();
-    let err = run(&fx.store, &fx.catalog, &q).unwrap_err().to_string();
+    let err = run(&*fx.store, &fx.catalog, &q).unwrap_err().to_string();
     assert!(err.contains("in_bucket(): only a metric whose records are placed"), "{err}");
 }
 
@@ -536,7 +536,7 @@ better = "higher"
     let at = fx.at("2030-01-01");
     let value = |metric: &str, from: &str, to: &str, grain: Grain| -> Vec<Option<f64>> {
         let q = Query::new(metric, fx.at(from), fx.at(to), grain, at);
-        run(&fx.store, &catalog, &q).unwrap().rows.iter().map(|r| r.value).collect()
+        run(&*fx.store, &catalog, &q).unwrap().rows.iter().map(|r| r.value).collect()
     };
     // Accounts never end: a1 a2 (2025-01-01) and a3–a6 (2025-06-01) by the end of 2025.
     assert_eq!(value("accounts_total", "2025-03-01", "2026-01-01", Grain::All), [Some(6.0)]);

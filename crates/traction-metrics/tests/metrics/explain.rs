@@ -76,7 +76,7 @@ fn ask(
         filter: Filter::default(),
         at: fx.at("2030-01-01"),
     };
-    explain(&fx.store, catalog, &query)
+    explain(&*fx.store, catalog, &query)
 }
 
 fn driver(e: &Explanation, name: &str) -> f64 {
@@ -218,11 +218,11 @@ fn bad_inputs_are_clear_errors() {
         filter: Filter::default(),
         at: fx.at("2030-01-01"),
     };
-    let m = err(explain(&fx.store, &fx.catalog, &query));
+    let m = err(explain(&*fx.store, &fx.catalog, &query));
     assert!(m.contains("not comparable"), "{m}");
     // A range that has not begun at the clock.
     let query = ExplainQuery { from: fx.at("2031-01-01"), to: fx.at("2031-02-01"), ..query };
-    let m = err(explain(&fx.store, &fx.catalog, &query));
+    let m = err(explain(&*fx.store, &fx.catalog, &query));
     assert!(m.contains("nothing in it has happened yet"), "{m}");
     // An unknown driver in a definition is refused when the file is loaded.
     let bad = Catalog::load(

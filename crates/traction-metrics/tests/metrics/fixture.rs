@@ -5,11 +5,11 @@ use traction_domain::settings::Key;
 use traction_domain::time::{Micros, parse_instant};
 use traction_import::{Format, ImportOptions, import};
 use traction_metrics::{Catalog, Compare, Grain, MetricResult, Query, run};
-use traction_store::{SqliteStore, Store};
+use traction_store::Backend;
 
 pub struct Fx {
     _dir: tempfile::TempDir,
-    pub store: SqliteStore,
+    pub store: std::sync::Arc<dyn Backend>,
     pub catalog: Catalog,
 }
 
@@ -34,7 +34,7 @@ pub const BASE: &[(&str, &str)] = &[
 impl Fx {
     pub fn new(zone: &str) -> Fx {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let store = traction_store::open(&dir.path().join("t.db")).unwrap();
         store.set_setting(Key::Timezone, None, zone).unwrap();
         let fx = Fx { _dir: dir, store, catalog: Catalog::builtin() };
         for (entity, csv) in BASE {
@@ -51,7 +51,7 @@ impl Fx {
             max_errors: 20,
             now: 1_767_225_600_000_000,
         };
-        import(&self.store, entity, csv.as_bytes(), &options, &mut |_| {})
+        import(&*self.store, entity, csv.as_bytes(), &options, &mut |_| {})
             .unwrap_or_else(|e| panic!("{entity}: {e}"));
     }
 
@@ -65,7 +65,7 @@ impl Fx {
     }
 
     pub fn run(&self, query: &Query) -> MetricResult {
-        run(&self.store, &self.catalog, query).unwrap_or_else(|e| panic!("{}: {e}", query.metric))
+        run(&*self.store, &self.catalog, query).unwrap_or_else(|e| panic!("{}: {e}", query.metric))
     }
 
     /// The one value of a metric over a range (grain all); `None` when there is no row.

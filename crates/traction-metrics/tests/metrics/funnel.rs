@@ -47,7 +47,7 @@ fn the_seeds_funnel_70_60_15_shows_the_leak_at_the_demo() {
         filter: Filter::default(),
         at: fx.at("2030-01-01"),
     };
-    let res = funnel(&fx.store, &q).unwrap();
+    let res = funnel(&*fx.store, &q).unwrap();
     let rows: Vec<_> = res
         .rows
         .iter()
@@ -81,7 +81,7 @@ fn the_funnel_as_of_an_earlier_clock_and_with_a_filter() {
         filter: Filter::default(),
         at: fx.at("2026-03-11 12:00"),
     };
-    let res = funnel(&fx.store, &q).unwrap();
+    let res = funnel(&*fx.store, &q).unwrap();
     // The six deals without history are at Start. 20 started; Discovery or later: 13 + w3 = 14;
     // Demo or later: w3 only; won: none yet.
     let reached: Vec<u64> = res.rows.iter().map(|r| r.reached).collect();
@@ -91,8 +91,9 @@ fn the_funnel_as_of_an_earlier_clock_and_with_a_filter() {
         at: fx.at("2030-01-01"),
         ..q
     };
-    let reached: Vec<u64> = funnel(&fx.store, &q).unwrap().rows.iter().map(|r| r.reached).collect();
+    let reached: Vec<u64> =
+        funnel(&*fx.store, &q).unwrap().rows.iter().map(|r| r.reached).collect();
     assert_eq!(reached, [3, 2, 2, 2]);
     let bad = FunnelQuery { pipeline: Some("nope".into()), ..q };
-    assert!(funnel(&fx.store, &bad).unwrap_err().to_string().contains("no pipeline \"nope\""));
+    assert!(funnel(&*fx.store, &bad).unwrap_err().to_string().contains("no pipeline \"nope\""));
 }

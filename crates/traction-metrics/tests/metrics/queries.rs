@@ -156,7 +156,7 @@ fn bad_queries_are_clear_errors() {
     let err = |f: &dyn Fn(&mut traction_metrics::Query)| {
         let mut q = fx.query("win_rate", "2026-03-01", "2026-04-01", Grain::Month);
         f(&mut q);
-        run(&fx.store, &fx.catalog, &q).unwrap_err().to_string()
+        run(&*fx.store, &fx.catalog, &q).unwrap_err().to_string()
     };
     assert_eq!(
         err(&|q| q.filter = Filter::parse("amount > 10 and ownr = 'u1'").unwrap()),
@@ -277,7 +277,7 @@ fn user_text_never_becomes_sql() {
     close(fx.value("deals_created", "2026-03-01", "2026-04-01"), 5.0);
     // A name is never taken as SQL either: only the fields of the schema are known.
     q.filter = Filter::parse("sqlite_master = 1").unwrap();
-    let err = run(&fx.store, &fx.catalog, &q).unwrap_err().to_string();
+    let err = run(&*fx.store, &fx.catalog, &q).unwrap_err().to_string();
     assert!(err.starts_with("where: 1:1: unknown field \"sqlite_master\" on deals"), "{err}");
 }
 

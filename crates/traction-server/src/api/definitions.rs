@@ -15,7 +15,7 @@ use serde_json::{Value as Json_, json};
 use traction_domain::time::{format_instant, parse_instant};
 use traction_kpi::definitions::{self, Refusal};
 use traction_metrics::{Grain, Query};
-use traction_store::{Actor, DefinitionStore, Store};
+use traction_store::Actor;
 
 use super::records::{BodyBytes, IdPath, Params};
 use crate::AppState;

@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use traction_forecast::pipeline::Period;
 use traction_forecast::service::{self, Request};
 use traction_kpi::scope::Scope;
-use traction_store::Store;
 
 use super::kpis::{at_of, bad, get, params};
 use super::records::{IdPath, Params};
@@ -36,7 +35,7 @@ fn forecast_error(e: traction_forecast::Error) -> ApiError {
 /// Refuses a scope outside the caller's reach.
 fn check_scope(
     principal: &Principal,
-    store: &traction_store::SqliteStore,
+    store: &dyn traction_store::Backend,
     catalog: &traction_metrics::Catalog,
     scope: &Scope,
 ) -> Result<()> {
@@ -81,8 +80,8 @@ pub(crate) async fn forecast(
         let zone = store.workspace()?.zone;
         let at = at_of(&list, &zone, now)?;
         let request = request(&list, &metric, at)?;
-        check_scope(&principal, &store, &catalog, &request.scope)?;
-        Ok(service::show(&store, &catalog, &request).map_err(forecast_error)?.to_json())
+        check_scope(&principal, &*store, &catalog, &request.scope)?;
+        Ok(service::show(&*store, &catalog, &request).map_err(forecast_error)?.to_json())
     })
     .await??;
     Ok(Json(json).into_response())
@@ -102,7 +101,7 @@ pub(crate) async fn history(
         let zone = store.workspace()?.zone;
         let at = at_of(&list, &zone, now)?;
         let request = request(&list, &metric, at)?;
-        check_scope(&principal, &store, &catalog, &request.scope)?;
+        check_scope(&principal, &*store, &catalog, &request.scope)?;
         let days = match get(&list, "days") {
             None => 90,
             Some(text) => {
@@ -111,7 +110,7 @@ pub(crate) async fn history(
                 )?
             }
         };
-        Ok(service::past(&store, &catalog, &request, days).map_err(forecast_error)?.to_json())
+        Ok(service::past(&*store, &catalog, &request, days).map_err(forecast_error)?.to_json())
     })
     .await??;
     Ok(Json(json).into_response())
@@ -136,8 +135,8 @@ pub(crate) async fn pipeline(
             None => Period::Month,
             Some(text) => Period::parse(text).map_err(forecast_error)?,
         };
-        check_scope(&principal, &store, &catalog, &scope)?;
-        Ok(service::pipeline(&store, &catalog, &scope, period, at)
+        check_scope(&principal, &*store, &catalog, &scope)?;
+        Ok(service::pipeline(&*store, &catalog, &scope, period, at)
             .map_err(forecast_error)?
             .to_json())
     })

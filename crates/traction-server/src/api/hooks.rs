@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use traction_domain::Entity;
 use traction_import::email_hooks::{self, HookError, Provider};
-use traction_store::{Actor, HookStore};
+use traction_store::Actor;
 
 use super::records::{BodyBytes, IdPath};
 use crate::AppState;

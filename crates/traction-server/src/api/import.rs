@@ -224,7 +224,7 @@ pub async fn import(
         // spec: kpis.md, Targets: imported targets get the same check as the API's own, through
         // a mapping and in a dry run too.
         let currency = store.workspace()?.currency;
-        let engine = traction_kpi::engine::Engine { store: &sqlite, catalog: &catalog };
+        let engine = traction_kpi::engine::Engine { store: &*sqlite, catalog: &catalog };
         let check = |record: &traction_domain::Record| {
             traction_kpi::check::check_target(&engine, record, currency)
         };

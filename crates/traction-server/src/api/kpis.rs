@@ -13,7 +13,6 @@ use traction_kpi::engine::Engine;
 use traction_kpi::period::{Grain, PeriodKind};
 use traction_kpi::scope::Scope;
 use traction_kpi::service::{Error as KpiError, Kpis, Selection};
-use traction_store::Store;
 
 use super::records::{IdPath, Params};
 use crate::AppState;
@@ -95,7 +94,7 @@ pub(crate) async fn status(state: AppState, p: Params) -> Result<Response> {
                 .map_err(field("starts_on"))?,
         };
         // A request makes a few backtests at most; the rest show once a later one made them.
-        let engine = traction_forecast::kpi::Source::new(&store, &catalog)
+        let engine = traction_forecast::kpi::Source::new(&*store, &catalog)
             .with_backtests_at_most(traction_forecast::kpi::REQUEST_BACKTESTS);
         let kpis = Kpis { store: store.as_ref(), metrics: &engine };
         let rows = kpis.status(at, &selection).map_err(kpi_error)?;
@@ -116,7 +115,7 @@ pub(crate) async fn breakdown(state: AppState, id: IdPath, p: Params) -> Result<
         let grain_text = get(&list, "grain").unwrap_or("day").to_ascii_lowercase();
         let grain = Grain::parse(&grain_text).map_err(|e| bad(format!("grain: {e}")))?;
         let per_head = boolean(&list, "per_head")?;
-        let engine = Engine { store: &store, catalog: &catalog };
+        let engine = Engine { store: &*store, catalog: &catalog };
         let kpis = Kpis { store: store.as_ref(), metrics: &engine };
         let rows = kpis.breakdown(&id, grain, per_head, at).map_err(kpi_error)?;
         Ok(crate::wire::breakdown(&id, &grain_text, &rows))
@@ -133,7 +132,7 @@ pub(crate) async fn leaderboard(state: AppState, id: IdPath, p: Params) -> Resul
     let json = tokio::task::spawn_blocking(move || -> Result<serde_json::Value> {
         let zone = store.workspace()?.zone;
         let at = at_of(&list, &zone, now)?;
-        let engine = Engine { store: &store, catalog: &catalog };
+        let engine = Engine { store: &*store, catalog: &catalog };
         let kpis = Kpis { store: store.as_ref(), metrics: &engine };
         let rows = kpis.leaderboard(&id, at).map_err(kpi_error)?;
         Ok(crate::wire::leaderboard(&id, at, &rows))
@@ -163,9 +162,9 @@ pub(crate) async fn report(state: AppState, p: Params) -> Result<Response> {
             }
             let scope = Scope::parse(get(&list, "scope").unwrap_or("company")).map_err(bad)?;
             let report = crate::report::build(
-                &store,
+                &*store,
                 &catalog,
-                &traction_forecast::kpi::Source::new(&store, &catalog)
+                &traction_forecast::kpi::Source::new(&*store, &catalog)
                     .with_backtests_at_most(traction_forecast::kpi::REQUEST_BACKTESTS),
                 scope,
                 from,

@@ -99,11 +99,11 @@ pub(crate) async fn metric(
     let now = (state.clock)();
     let result = tokio::task::spawn_blocking(move || {
         // The workspace is read once: the dates are read in its zone, the query run in it.
-        let env = traction_metrics::workspace_env(&sqlite).map_err(engine_error)?;
+        let env = traction_metrics::workspace_env(&*sqlite).map_err(engine_error)?;
         let mut query = traction_metrics::params::metric_query(&name, &params, &env.zone, now)
             .map_err(engine_error)?;
         let restricted = restrict(&principal, &mut query.filter, &query.by);
-        traction_metrics::run_in(&sqlite, &catalog, &query, &env).map_err(|e| match restricted {
+        traction_metrics::run_in(&*sqlite, &catalog, &query, &env).map_err(|e| match restricted {
             true => restricted_error(&principal, e),
             false => engine_error(e),
         })
@@ -146,12 +146,14 @@ pub(crate) async fn explain(
         };
         let by: Vec<String> = query.by.iter().cloned().collect();
         let restricted = restrict(&principal, &mut query.filter, &by);
-        traction_kpi::explain::explain_for(&sqlite, &catalog, &query, &scope).map_err(|e| match e {
-            traction_kpi::service::Error::Metrics(e) if restricted => {
-                restricted_error(&principal, e)
-            }
-            e => super::kpis::kpi_error(e),
-        })
+        traction_kpi::explain::explain_for(&*sqlite, &catalog, &query, &scope).map_err(
+            |e| match e {
+                traction_kpi::service::Error::Metrics(e) if restricted => {
+                    restricted_error(&principal, e)
+                }
+                e => super::kpis::kpi_error(e),
+            },
+        )
     })
     .await??;
     Ok(Json(crate::wire::explanation(&result)).into_response())
@@ -166,11 +168,11 @@ pub(crate) async fn funnel(
     let sqlite = state.store.clone();
     let now = (state.clock)();
     let result = tokio::task::spawn_blocking(move || {
-        let env = traction_metrics::workspace_env(&sqlite).map_err(engine_error)?;
+        let env = traction_metrics::workspace_env(&*sqlite).map_err(engine_error)?;
         let mut query = traction_metrics::params::funnel_query(&params, &env.zone, now)
             .map_err(engine_error)?;
         let restricted = restrict(&principal, &mut query.filter, &[]);
-        traction_metrics::funnel_in(&sqlite, &query, &env).map_err(|e| match restricted {
+        traction_metrics::funnel_in(&*sqlite, &query, &env).map_err(|e| match restricted {
             true => restricted_error(&principal, e),
             false => engine_error(e),
         })
@@ -184,9 +186,8 @@ trait WorkspaceZone {
     fn workspace_zone(&self) -> Result<jiff::tz::TimeZone>;
 }
 
-impl WorkspaceZone for traction_store::SqliteStore {
+impl WorkspaceZone for dyn traction_store::Backend {
     fn workspace_zone(&self) -> Result<jiff::tz::TimeZone> {
-        use traction_store::Store;
         Ok(self.workspace()?.zone)
     }
 }

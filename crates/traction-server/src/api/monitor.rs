@@ -23,7 +23,7 @@ use traction_monitor::channel::{ChannelConfig, ChannelInput};
 use traction_monitor::rule::{RuleInput, RuleSpec};
 use traction_monitor::schedule::ReportError;
 use traction_store::monitor::{NotificationQuery, Silence};
-use traction_store::{Actor, MonitorStore, Store};
+use traction_store::{Actor, MonitorStore};
 
 use super::records::{BodyBytes, IdPath, Params};
 use crate::AppState;
@@ -235,7 +235,7 @@ pub(crate) async fn create_rule(
     let new: NewRule = body(b)?;
     let (store, catalog, now) = (state.store.clone(), state.catalog.clone(), (state.clock)());
     let created = tokio::task::spawn_blocking(move || -> Result<Json_> {
-        let engine = Engine { store: &store, catalog: &catalog };
+        let engine = Engine { store: &*store, catalog: &catalog };
         let kpis = Kpis { store: store.as_ref(), metrics: &engine };
         let input = RuleInput {
             id: new.id,
@@ -591,7 +591,7 @@ pub(crate) async fn list_schedules(state: AppState, p: Params) -> Result<Respons
     no_params(p, &[])?;
     let (store, catalog) = (state.store.clone(), state.catalog.clone());
     let items = tokio::task::spawn_blocking(move || -> Result<Vec<Json_>> {
-        let engine = Engine { store: &store, catalog: &catalog };
+        let engine = Engine { store: &*store, catalog: &catalog };
         let org = Kpis { store: store.as_ref(), metrics: &engine }.org().map_err(kpi_error)?;
         store.schedules()?.iter().map(|s| schedule_json(store.as_ref(), s, &org)).collect()
     })
@@ -643,7 +643,7 @@ pub(crate) async fn create_schedule(
             channels: new.channels.unwrap_or_default(),
         };
         check_managed(&principal, input.scope.as_deref())?;
-        let engine = Engine { store: &store, catalog: &catalog };
+        let engine = Engine { store: &*store, catalog: &catalog };
         let org = Kpis { store: store.as_ref(), metrics: &engine }.org().map_err(kpi_error)?;
         let schedule = traction_monitor::schedule::add(
             store.as_ref(),
@@ -699,7 +699,7 @@ pub(crate) async fn update_schedule(
             channels: change.channels.unwrap_or_else(|| existing.channels.clone()),
         };
         check_managed(&principal, input.scope.as_deref())?;
-        let engine = Engine { store: &store, catalog: &catalog };
+        let engine = Engine { store: &*store, catalog: &catalog };
         let org = Kpis { store: store.as_ref(), metrics: &engine }.org().map_err(kpi_error)?;
         let schedule = traction_monitor::schedule::update(
             store.as_ref(),
@@ -748,7 +748,7 @@ pub(crate) async fn run_schedule(
     let sent = tokio::task::spawn_blocking(move || -> Result<Json_> {
         use traction_monitor::schedule::{Every, due_instants};
         let schedule = own_schedule(store.as_ref(), &principal, &id)?;
-        let engine = Engine { store: &store, catalog: &catalog };
+        let engine = Engine { store: &*store, catalog: &catalog };
         let kpis = Kpis { store: store.as_ref(), metrics: &engine };
         let org = kpis.org().map_err(kpi_error)?;
         if let Some(why) = traction_monitor::schedule::problem(&schedule, &org) {
@@ -777,9 +777,9 @@ pub(crate) async fn run_schedule(
             let scope = Scope::parse(&s.scope)
                 .map_err(|message| ReportError::Scope { scope: s.scope.clone(), message })?;
             // With the KPI forecasts and their backtests, as `traction report` shows them.
-            let forecasts = traction_forecast::kpi::Source::new(&store, &catalog);
+            let forecasts = traction_forecast::kpi::Source::new(&*store, &catalog);
             let report = crate::report::build(
-                &store,
+                &*store,
                 &catalog,
                 &forecasts,
                 scope,

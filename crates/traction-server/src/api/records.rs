@@ -101,7 +101,7 @@ pub async fn write<T: Send + 'static>(
     let now = (state.clock)();
     let principal = principal.clone();
     let (out, summary) = tokio::task::spawn_blocking(move || {
-        let guarded = Guarded::new(&store, &principal, now);
+        let guarded = Guarded::new(&*store, &principal, now);
         let res = work(&guarded, now);
         match (res, guarded.denied()) {
             (Err(_), Some(Denied::Hidden { entity, key })) => {
@@ -354,7 +354,7 @@ pub fn generated_id(entity: Entity, now: Micros) -> String {
 /// makes no sense for it (−5,000, 0, three decimals of GBP, a win rate of 25), is refused rather
 /// than failing later in every KPI answer.
 fn target_problems(
-    sqlite: &traction_store::SqliteStore,
+    sqlite: &dyn traction_store::Backend,
     catalog: &traction_metrics::Catalog,
     record: &Record,
     currency: traction_domain::Currency,
@@ -436,7 +436,7 @@ pub async fn create(
             }
         }
         for (idx, record) in records.iter().enumerate() {
-            for detail in target_problems(&sqlite, &catalog, record, ctx.currency) {
+            for detail in target_problems(&*sqlite, &catalog, record, ctx.currency) {
                 details.push(detail.at(many.then_some(idx)));
             }
         }
@@ -544,7 +544,7 @@ async fn update(
         if entity == Entity::Deals && how == Update::Patch && !object.0.iter().any(|(k, _)| k == "status") {
             record.set("status", Value::Null);
         }
-        let details = target_problems(&sqlite, &catalog, &record, ctx.currency);
+        let details = target_problems(&*sqlite, &catalog, &record, ctx.currency);
         if !details.is_empty() {
             return Err(ApiError::invalid(first_message(&details), details));
         }

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json_, json};
 use traction_domain::time::{format_instant, parse_instant};
-use traction_store::{ApiToken, AuditQuery, Store};
+use traction_store::{ApiToken, AuditQuery};
 
 use super::{Principal, secret};
 use crate::AppState;
@@ -167,7 +167,7 @@ pub async fn create_token(
     let store = state.store.clone();
     let (token, secret_text) =
         tokio::task::spawn_blocking(move || -> Result<(ApiToken, String)> {
-            let (token, secret_text) = issue_token(&store, &user_id, &name, now, &actor)?;
+            let (token, secret_text) = issue_token(&*store, &user_id, &name, now, &actor)?;
             Ok((token, secret_text))
         })
         .await??;
@@ -179,7 +179,7 @@ pub async fn create_token(
 /// Makes and stores a token for a user (the command line's `token create` too): the stored
 /// record and the token, which exists nowhere else.
 pub fn issue_token(
-    store: &traction_store::SqliteStore,
+    store: &dyn traction_store::Backend,
     user_id: &str,
     name: &str,
     now: i64,

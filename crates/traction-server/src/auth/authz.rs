@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use traction_domain::settings::{Key, Workspace};
 use traction_domain::{Entity, Record, Value};
 use traction_store::{
-    Actor, Error, ListQuery, Problem, PutOutcome, Setting, SqliteStore, Store, Summary, Writer,
+    Actor, Backend, Error, ListQuery, Problem, PutOutcome, Setting, Store, Summary, Writer,
 };
 
 use super::{Principal, Role};
@@ -261,7 +261,7 @@ pub fn check_write(
 /// The store as one signed-in caller writes to it: every writer it hands out audits the changes
 /// as the caller's and checks each record against [`check_write`] first. Reads pass through.
 pub struct Guarded<'a> {
-    store: &'a SqliteStore,
+    store: &'a dyn Backend,
     principal: &'a Principal,
     actor: Actor,
     /// The first refusal met, so the HTTP layer can answer 403 or 404 rather than 422.
@@ -269,7 +269,7 @@ pub struct Guarded<'a> {
 }
 
 impl<'a> Guarded<'a> {
-    pub fn new(store: &'a SqliteStore, principal: &'a Principal, at: i64) -> Guarded<'a> {
+    pub fn new(store: &'a dyn Backend, principal: &'a Principal, at: i64) -> Guarded<'a> {
         Guarded {
             store,
             principal,
@@ -286,7 +286,7 @@ impl<'a> Guarded<'a> {
 
 struct GuardedWriter<'a> {
     inner: Box<dyn Writer + 'a>,
-    store: &'a SqliteStore,
+    store: &'a dyn Backend,
     principal: &'a Principal,
     denied: Arc<Mutex<Option<Denied>>>,
 }

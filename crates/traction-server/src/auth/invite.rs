@@ -25,7 +25,7 @@ pub const LINK_VALID: Micros = 7 * 24 * 3600 * 1_000_000;
 /// Makes a sign-in link for `user_id` at `now`, as `actor` (an admin): the path to give the
 /// person, `/welcome/SECRET`, shown once (only its hash is kept).
 pub fn issue_sign_in_link(
-    store: &traction_store::SqliteStore,
+    store: &dyn traction_store::Backend,
     user_id: &str,
     now: Micros,
     actor: &traction_store::Actor,
@@ -94,7 +94,7 @@ fn person(
     let Some(user_id) = state.store.sign_in_link(&secret::token_hash(token), now)? else {
         return Ok(None);
     };
-    Ok(super::active_user(&state.store, &user_id)?.map(|user| {
+    Ok(super::active_user(&*state.store, &user_id)?.map(|user| {
         let name = user.get("name").as_text().unwrap_or(&user_id).to_string();
         (user_id, name)
     }))

@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use cookie::SameSite;
 use maud::{Markup, PreEscaped, html};
 use traction_domain::Entity;
-use traction_store::Store;
 
 use super::limit::{PER_ACCOUNT, PER_ADDRESS};
 use super::{
@@ -164,7 +163,7 @@ pub(crate) async fn post_login(State(state): State<AppState>, req: Request) -> R
     }
     let store = state.store.clone();
     let checked = tokio::task::spawn_blocking(move || -> Result<_, traction_store::Error> {
-        let user = find_user(&store, &login)?;
+        let user = find_user(&*store, &login)?;
         let stored = match &user {
             Some(id) => store.password_hash(id)?,
             None => None,
@@ -216,7 +215,7 @@ pub(crate) async fn post_login(State(state): State<AppState>, req: Request) -> R
 
 /// The active user a sign-in names, by id or (case-insensitively) by e-mail.
 fn find_user(
-    store: &traction_store::SqliteStore,
+    store: &dyn traction_store::Backend,
     login: &str,
 ) -> Result<Option<String>, traction_store::Error> {
     if login.is_empty() {

@@ -53,7 +53,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use traction_domain::time::Micros;
 use traction_domain::{Entity, Record, Value};
-use traction_store::{SqliteStore, Store};
+use traction_store::{Backend, Store};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -325,7 +325,7 @@ fn bearer(headers: &HeaderMap) -> Option<Result<String, ()>> {
 /// Who a request comes from, if anyone: `Err` when credentials were given and are not valid
 /// (the message says why, without telling a stranger which part was wrong).
 fn resolve(
-    store: &SqliteStore,
+    store: &dyn Backend,
     headers: &HeaderMap,
     now: Micros,
 ) -> Result<Option<Principal>, ApiError> {
@@ -364,7 +364,7 @@ fn resolve(
 }
 
 /// A user who may sign in: stored and active.
-pub(crate) fn active_user(store: &SqliteStore, id: &str) -> Result<Option<Record>, ApiError> {
+pub(crate) fn active_user(store: &dyn Backend, id: &str) -> Result<Option<Record>, ApiError> {
     let user = store.get(Entity::Users, &[Value::Text(id.to_string())])?;
     Ok(user.filter(|u| !matches!(u.get("active"), Value::Bool(false))))
 }
@@ -456,7 +456,7 @@ async fn guard(state: AppState, mut req: Request, next: Next) -> Response {
     let now = (state.clock)();
     let store = state.store.clone();
     let headers = req.headers().clone();
-    let resolved = tokio::task::spawn_blocking(move || resolve(&store, &headers, now))
+    let resolved = tokio::task::spawn_blocking(move || resolve(&*store, &headers, now))
         .await
         .map_err(ApiError::from);
     let principal = match resolved {

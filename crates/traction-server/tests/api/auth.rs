@@ -10,7 +10,6 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value as Json, json};
 use traction_domain::Entity;
-use traction_store::Store;
 
 use crate::helpers::{Answer, HOUR, T0, TestApp, add_user};
 
@@ -63,7 +62,7 @@ async fn world() -> World {
     .await;
     let mut tokens = Vec::new();
     for (id, role, team) in PEOPLE {
-        tokens.push((id.to_string(), add_user(&app.store, id, role, Some(team))));
+        tokens.push((id.to_string(), add_user(&*app.store, id, role, Some(team))));
     }
     app.create("pipelines", json!({"id": "p1", "name": "Sales"})).await;
     app.create(

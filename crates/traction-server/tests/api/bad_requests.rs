@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use reqwest::{Client, Method};
 use serde_json::{Value as Json, json};
 use traction_domain::Entity;
-use traction_store::{AuditQuery, Store};
+use traction_store::AuditQuery;
 
 use crate::helpers::{TestApp, add_user};
 
@@ -124,7 +124,7 @@ async fn generated_bad_requests_are_refused_clearly_by_every_operation_and_chang
     // The callers: each role and nobody.
     let mut callers: Vec<(&str, Client)> = vec![("admin", app.client.clone())];
     for (id, role) in [("mgr", "manager"), ("rep", "rep"), ("view", "viewer")] {
-        let token = add_user(&app.store, id, role, Some("t1"));
+        let token = add_user(&*app.store, id, role, Some("t1"));
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
         callers.push((role, Client::builder().default_headers(headers).build().unwrap()));

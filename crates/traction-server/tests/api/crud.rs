@@ -500,8 +500,8 @@ async fn dry_runs_and_mapped_imports_over_http_refuse_what_the_import_would() {
     }
     assert_eq!(app.count(traction_domain::Entity::Stages), 0);
 
-    crate::helpers::add_user(&app.store, "ann1", "rep", None);
-    crate::helpers::add_user(&app.store, "ann2", "rep", None);
+    crate::helpers::add_user(&*app.store, "ann1", "rep", None);
+    crate::helpers::add_user(&*app.store, "ann2", "rep", None);
     app.patch("/api/v1/users/ann1", &json!({"name": "Ann Lee"})).await;
     app.patch("/api/v1/users/ann2", &json!({"name": "Ann Lee"})).await;
     let csv = "Record ID,Deal Name,Pipeline,Deal Stage,Amount,Close Date,Create Date,Deal owner,Associated Company,Deal Type

@@ -184,8 +184,8 @@ async fn a_rep_hears_only_of_records_in_their_scope() {
     let app = TestApp::spawn().await;
     app.create("teams", json!({"id": "t1", "name": "North"})).await;
     app.create("teams", json!({"id": "t2", "name": "South"})).await;
-    let north = crate::helpers::add_user(&app.store, "ra", "rep", Some("t1"));
-    crate::helpers::add_user(&app.store, "rb", "rep", Some("t2"));
+    let north = crate::helpers::add_user(&*app.store, "ra", "rep", Some("t1"));
+    crate::helpers::add_user(&*app.store, "rb", "rep", Some("t2"));
     let client = reqwest::Client::builder()
         .default_headers(
             [(reqwest::header::AUTHORIZATION, format!("Bearer {north}").parse().unwrap())]

@@ -85,7 +85,7 @@ async fn a_forecast_its_history_and_the_pipeline_over_http() {
     assert!(too_short.body["error"]["message"].as_str().unwrap().contains("15 complete days"));
 
     // A rep of another team may forecast the company, not team t1.
-    let rep = add_user(&app.store, "r9", "rep", None);
+    let rep = add_user(&*app.store, "r9", "rep", None);
     let ask = |path: String| {
         let req = app.anonymous.request(Method::GET, app.url(&path)).bearer_auth(rep.clone());
         async move { req.send().await.unwrap().status() }

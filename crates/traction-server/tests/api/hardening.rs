@@ -27,7 +27,7 @@ fn saturate_readers(
     let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
     let mut threads = Vec::new();
     for _ in 0..4 {
-        let store = app.store.clone();
+        let store = app.sqlite.clone();
         let (held_tx, release_rx) = (held_tx.clone(), release_rx.clone());
         threads.push(std::thread::spawn(move || {
             store.with_reader(|_conn| {
@@ -58,7 +58,7 @@ async fn heavy_reads_neither_stall_sign_in_and_writes_nor_run_unadmitted() {
         .await,
     );
     app.seed_sales().await;
-    let viewer = add_user(&app.store, "viewer", "viewer", Some("t1"));
+    let viewer = add_user(&*app.store, "viewer", "viewer", Some("t1"));
     crate::auth::set_password(&app, "u1", "correct horse battery");
     // Every analytical connection is busy (as under heavy metric queries).
     let (release, holders) = saturate_readers(&app);
@@ -178,7 +178,6 @@ async fn amounts_and_quantities_past_the_bounds_are_refused_at_write() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sums_past_the_integer_range_do_not_break_a_metric() {
     use traction_domain::{Entity, Record, Value};
-    use traction_store::Store;
     let app = TestApp::spawn().await;
     app.seed_sales().await;
     // 9,300 open deals at the largest amount (10^15 cents each) add up to 9.3·10^18 cents,
@@ -225,7 +224,7 @@ async fn disabling_a_user_or_changing_their_role_or_password_ends_their_sign_ins
     let tokens: Vec<String> = ["ann", "bob", "cy"]
         .iter()
         .map(|id| {
-            let token = add_user(&app.store, id, "rep", Some("t1"));
+            let token = add_user(&*app.store, id, "rep", Some("t1"));
             crate::auth::set_password(&app, id, "correct horse battery");
             token
         })
@@ -288,8 +287,8 @@ async fn references_outside_ones_scope_are_refused_exactly_like_missing_ones() {
     let app = TestApp::spawn().await;
     app.seed_sales().await;
     app.create("teams", json!({"id": "t2", "name": "South"})).await;
-    let ann = add_user(&app.store, "ann", "rep", Some("t1"));
-    add_user(&app.store, "zed", "rep", Some("t2"));
+    let ann = add_user(&*app.store, "ann", "rep", Some("t1"));
+    add_user(&*app.store, "zed", "rep", Some("t2"));
     // zed's records, in another team.
     app.create(
         "accounts",
@@ -449,7 +448,7 @@ async fn slow_idle_and_oversized_connections_are_let_go() {
 async fn a_viewers_form_post_is_refused_before_it_is_read() {
     let app = TestApp::spawn().await;
     app.seed_sales().await;
-    add_user(&app.store, "vera", "viewer", Some("t1"));
+    add_user(&*app.store, "vera", "viewer", Some("t1"));
     crate::auth::set_password(&app, "vera", "correct horse battery");
     let (cookie, csrf) = crate::auth::sign_in(&app, "vera", "correct horse battery")
         .await

@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use traction_server::{AppState, Config, Events};
-use traction_store::{SqliteStore, Store};
+use traction_store::Backend;
 
 /// 2026-03-02T09:00:00Z, a Monday: the clock every test starts at.
 pub const T0: i64 = 1_772_442_000_000_000;
@@ -25,7 +25,10 @@ pub struct TestApp {
     pub anonymous: Client,
     /// The admin's API token (user `admin`, made directly in the store at spawn).
     pub admin_token: String,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Backend>,
+    /// The same store as its SQLite type, for the white-box tests of its connection pool
+    /// (hardening.rs); every other test goes through `store`.
+    pub sqlite: Arc<traction_store::SqliteStore>,
     pub events: Events,
     now: Arc<AtomicI64>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -71,10 +74,12 @@ impl TestApp {
     pub async fn spawn_with(config: Config) -> TestApp {
         install_crypto();
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(&dir.path().join("traction.db")).unwrap());
+        let sqlite =
+            Arc::new(traction_store::SqliteStore::open(&dir.path().join("traction.db")).unwrap());
+        let store: Arc<dyn Backend> = sqlite.clone();
         // The first admin, as `traction user add --role admin` makes it, and a token for it: the
         // tests call the API as this admin unless they say otherwise.
-        let admin_token = add_user(&store, "admin", "admin", None);
+        let admin_token = add_user(&*store, "admin", "admin", None);
         let now = Arc::new(AtomicI64::new(T0));
         let clock_now = now.clone();
         let clock: traction_server::Clock = Arc::new(move || clock_now.load(Ordering::SeqCst));
@@ -97,6 +102,7 @@ impl TestApp {
             format!("Bearer {admin_token}").parse().unwrap(),
         );
         TestApp {
+            sqlite,
             addr,
             client: Client::builder().default_headers(headers).build().unwrap(),
             anonymous: Client::builder()
@@ -247,7 +253,7 @@ impl TestApp {
 
 /// Adds a user straight to the store (as the command line does) with an API token; returns the
 /// token.
-pub fn add_user(store: &SqliteStore, id: &str, role: &str, team: Option<&str>) -> String {
+pub fn add_user(store: &dyn Backend, id: &str, role: &str, team: Option<&str>) -> String {
     use traction_domain::{Entity, Record, Value};
     let actor = traction_store::Actor { user: "cli".into(), at: Some(T0 - HOUR) };
     let mut writer = store.writer_as(Some(&actor)).unwrap();

@@ -13,8 +13,8 @@ use p256::pkcs8::EncodePublicKey as _;
 use reqwest::StatusCode;
 use serde_json::{Value as Json, json};
 use traction_domain::Entity;
+use traction_store::Actor;
 use traction_store::hooks::EmailHook;
-use traction_store::{Actor, HookStore};
 
 use crate::helpers::*;
 
@@ -63,7 +63,7 @@ fn sendgrid_signature(key: &SigningKey, timestamp: &str, body: &str) -> String {
 
 /// A contact with a lead (owned by `rep`, from campaign `c-spring`), a contact without a lead.
 async fn people(app: &TestApp) {
-    add_user(&app.store, "rep", "rep", None);
+    add_user(&*app.store, "rep", "rep", None);
     app.create("campaigns", json!({"id": "c-spring", "name": "Spring", "channel": "email"})).await;
     app.create("campaigns", json!({"id": "c-news", "name": "News", "channel": "email"})).await;
     app.create(

@@ -230,7 +230,7 @@ async fn issue_24_the_report_names_things_and_shows_rates_as_percentages() {
     let store = app.store.clone();
     let (parallel, sequential) = tokio::task::spawn_blocking(move || {
         let catalog = traction_metrics::Catalog::builtin();
-        let engine = traction_kpi::engine::Engine { store: &store, catalog: &catalog };
+        let engine = traction_kpi::engine::Engine { store: &*store, catalog: &catalog };
         let zone = jiff::tz::TimeZone::UTC;
         let day =
             |d: &str| (traction_domain::time::parse_instant(d, &zone).unwrap(), d.to_string());
@@ -238,7 +238,7 @@ async fn issue_24_the_report_names_things_and_shows_rates_as_percentages() {
         let scope = traction_kpi::scope::Scope::Company;
         let args = (day("2026-11-01"), day("2026-12-01"));
         let parallel = traction_server::report::build(
-            &store,
+            &*store,
             &catalog,
             &engine,
             scope.clone(),
@@ -248,7 +248,7 @@ async fn issue_24_the_report_names_things_and_shows_rates_as_percentages() {
         )
         .unwrap();
         let sequential =
-            traction_kpi::report::build(&store, &catalog, &engine, scope, args.0, args.1, at)
+            traction_kpi::report::build(&*store, &catalog, &engine, scope, args.0, args.1, at)
                 .unwrap();
         (parallel, sequential)
     })

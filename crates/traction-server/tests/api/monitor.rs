@@ -3,7 +3,6 @@
 
 use reqwest::Method;
 use serde_json::{Value as Json, json};
-use traction_store::MonitorStore;
 use traction_store::monitor::NewNotification;
 
 use crate::helpers::{Answer, HOUR, T0, TestApp, add_user};
@@ -29,8 +28,8 @@ async fn call_as(
 async fn org(app: &TestApp) -> (String, String) {
     app.create("teams", json!({"id": "north", "name": "North"})).await;
     app.create("teams", json!({"id": "south", "name": "South"})).await;
-    let manager = add_user(&app.store, "m1", "manager", Some("north"));
-    let rep = add_user(&app.store, "r1", "rep", Some("north"));
+    let manager = add_user(&*app.store, "m1", "manager", Some("north"));
+    let rep = add_user(&*app.store, "r1", "rep", Some("north"));
     (manager, rep)
 }
 
@@ -180,7 +179,7 @@ async fn everyone_reads_and_marks_their_own_notifications_only() {
 fn run_schedules(app: &TestApp, at: i64) -> traction_monitor::schedule::RunOutcome {
     use traction_monitor::schedule::{ReportContent, RunContext, run};
     let catalog = traction_metrics::Catalog::builtin();
-    let engine = traction_kpi::engine::Engine { store: &app.store, catalog: &catalog };
+    let engine = traction_kpi::engine::Engine { store: &*app.store, catalog: &catalog };
     let kpis = traction_kpi::service::Kpis { store: app.store.as_ref(), metrics: &engine };
     let org = kpis.org().unwrap();
     let calendar = |team: Option<&str>| kpis.calendar(team).map_err(traction_monitor::Error::from);

@@ -7,7 +7,6 @@ use bytes_stream::chunks;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use traction_domain::Entity;
-use traction_store::{SqliteStore, Store};
 
 use crate::helpers::TestApp;
 
@@ -167,6 +166,6 @@ async fn shutdown_lets_an_in_flight_import_finish_and_closes_the_database() {
     assert!(app.client.get(app.url("/api/v1/health")).send().await.is_err());
     // Both rows are durable in the file.
     let path = app.dir.path().join("traction.db");
-    let reopened = SqliteStore::open(&path).unwrap();
+    let reopened = traction_store::open(&path).unwrap();
     assert_eq!(reopened.count(Entity::Teams).unwrap(), 2);
 }

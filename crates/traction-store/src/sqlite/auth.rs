@@ -1,10 +1,8 @@
 //! Sign-in data and the audit log on the SQLite store: credentials (password hashes), sessions,
 //! API tokens, and the audit rows every write leaves (migration V4).
 //!
-//! These are not entities of the data model: they are never imported or exported, and callers
-//! reach them through [`SqliteStore`]'s methods here rather than the [`crate::Store`] trait. The
-//! store never sees a secret: callers hash passwords (Argon2id) and tokens (SHA-256) first.
-//! Sessions and tokens are read and written on a connection of their own, so signing a request
+//! The SQLite side of [`crate::AuthStore`] and [`crate::AuditStore`] (`crate::auth` has the
+//! traits and the types). Sessions and tokens are read and written on a connection of their own, so signing a request
 //! in never waits behind a long metric query on the read connection.
 
 use rusqlite::{Connection, OptionalExtension};
@@ -16,56 +14,7 @@ use traction_domain::{Record, Value};
 
 use super::SqliteStore;
 use crate::{Actor, Error};
-
-/// One row of the audit log.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuditEntry {
-    /// Its place in the log (increasing).
-    pub seq: i64,
-    pub at: Micros,
-    /// A user id, or `cli` / `system` for changes made outside the server.
-    pub actor: String,
-    /// `create`, `update`, `delete`, `set` (a setting), `password`, `token.create`, …
-    pub action: String,
-    /// The entity, or `settings`, `api_tokens`, `credentials`.
-    pub entity: String,
-    pub key: String,
-    /// Compact JSON objects (import-text values); `None` for a create's before, a delete's after.
-    pub before: Option<String>,
-    pub after: Option<String>,
-}
-
-/// Which audit rows to read, newest first.
-#[derive(Clone, Debug, Default)]
-pub struct AuditQuery {
-    pub from: Option<Micros>,
-    pub to: Option<Micros>,
-    pub entity: Option<String>,
-    pub actor: Option<String>,
-    /// Only rows older than this `seq` (the cursor of the previous page).
-    pub before_seq: Option<i64>,
-    pub limit: usize,
-}
-
-/// A session as stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Session {
-    pub user_id: String,
-    pub csrf_token: String,
-    pub created_at: Micros,
-    pub last_seen_at: Micros,
-}
-
-/// An API token as stored (never the token itself).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiToken {
-    pub id: String,
-    pub user_id: String,
-    pub name: String,
-    pub created_at: Micros,
-    pub last_used_at: Option<Micros>,
-    pub revoked_at: Option<Micros>,
-}
+use crate::{ApiToken, AuditEntry, AuditQuery, AuditStore, AuthStore, Session};
 
 /// `CAST(… AS INTEGER)`: the database's clock in microseconds, for writes without a clock given.
 const NOW_SQL: &str = "CAST(unixepoch('subsec') * 1000000 AS INTEGER)";
@@ -167,10 +116,10 @@ impl SqliteStore {
     pub(crate) fn auth_conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.auth.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
 
-    /// Sets (or replaces) a user's password hash, in one transaction with its audit row (the
-    /// hash itself is never logged). [`Error::NotFound`] when there is no such user.
-    pub fn set_password(
+impl AuthStore for SqliteStore {
+    fn set_password(
         &self,
         user_id: &str,
         password_hash: &str,
@@ -202,8 +151,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// The stored password hash of a user, if they have one.
-    pub fn password_hash(&self, user_id: &str) -> Result<Option<String>, Error> {
+    fn password_hash(&self, user_id: &str) -> Result<Option<String>, Error> {
         let conn = self.auth_conn();
         Ok(conn
             .prepare_cached("SELECT password_hash FROM credentials WHERE user_id = ?1")?
@@ -211,8 +159,7 @@ impl SqliteStore {
             .optional()?)
     }
 
-    /// Stores a new session under the hash of its id.
-    pub fn create_session(&self, id_hash: &str, session: &Session) -> Result<(), Error> {
+    fn create_session(&self, id_hash: &str, session: &Session) -> Result<(), Error> {
         let conn = self.auth_conn();
         conn.prepare_cached(
             "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at)
@@ -228,8 +175,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// The session stored under this hash.
-    pub fn session(&self, id_hash: &str) -> Result<Option<Session>, Error> {
+    fn session(&self, id_hash: &str) -> Result<Option<Session>, Error> {
         let conn = self.auth_conn();
         Ok(conn
             .prepare_cached(
@@ -246,9 +192,7 @@ impl SqliteStore {
             .optional()?)
     }
 
-    /// Records that a session was used at `at`. Best effort: it gives up at once, rather than
-    /// wait, while a long write holds the database (the session then looks idle a little longer).
-    pub fn touch_session(&self, id_hash: &str, at: Micros) -> Result<(), Error> {
+    fn touch_session(&self, id_hash: &str, at: Micros) -> Result<(), Error> {
         let conn = self.auth_conn();
         conn.busy_timeout(std::time::Duration::ZERO)?;
         let res = conn
@@ -259,20 +203,13 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Ends a session.
-    pub fn delete_session(&self, id_hash: &str) -> Result<(), Error> {
+    fn delete_session(&self, id_hash: &str) -> Result<(), Error> {
         let conn = self.auth_conn();
         conn.prepare_cached("DELETE FROM sessions WHERE id_hash = ?1")?.execute([id_hash])?;
         Ok(())
     }
 
-    /// Ends every session that began before `created_before` or was last used before
-    /// `seen_before`; returns how many.
-    pub fn expire_sessions(
-        &self,
-        created_before: Micros,
-        seen_before: Micros,
-    ) -> Result<u64, Error> {
+    fn expire_sessions(&self, created_before: Micros, seen_before: Micros) -> Result<u64, Error> {
         let conn = self.auth_conn();
         let n = conn
             .prepare_cached("DELETE FROM sessions WHERE created_at < ?1 OR last_seen_at < ?2")?
@@ -280,14 +217,7 @@ impl SqliteStore {
         Ok(n as u64)
     }
 
-    /// Stores a new API token (its hash), with its audit row. [`Error::NotFound`] when there is
-    /// no such user.
-    pub fn create_token(
-        &self,
-        token: &ApiToken,
-        token_hash: &str,
-        actor: &Actor,
-    ) -> Result<(), Error> {
+    fn create_token(&self, token: &ApiToken, token_hash: &str, actor: &Actor) -> Result<(), Error> {
         let mut conn = self.auth_conn();
         let tx = conn.transaction()?;
         let exists =
@@ -309,8 +239,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// The token stored under this hash (revoked ones included: the caller refuses them).
-    pub fn token_by_hash(&self, token_hash: &str) -> Result<Option<ApiToken>, Error> {
+    fn token_by_hash(&self, token_hash: &str) -> Result<Option<ApiToken>, Error> {
         let conn = self.auth_conn();
         Ok(conn
             .prepare_cached(&format!("{TOKEN_SELECT} WHERE token_hash = ?1"))?
@@ -318,8 +247,7 @@ impl SqliteStore {
             .optional()?)
     }
 
-    /// One token by its public id.
-    pub fn token(&self, id: &str) -> Result<Option<ApiToken>, Error> {
+    fn token(&self, id: &str) -> Result<Option<ApiToken>, Error> {
         let conn = self.auth_conn();
         Ok(conn
             .prepare_cached(&format!("{TOKEN_SELECT} WHERE id = ?1"))?
@@ -327,8 +255,7 @@ impl SqliteStore {
             .optional()?)
     }
 
-    /// Records that a token was used (best effort, as [`SqliteStore::touch_session`]).
-    pub fn touch_token(&self, id: &str, at: Micros) -> Result<(), Error> {
+    fn touch_token(&self, id: &str, at: Micros) -> Result<(), Error> {
         let conn = self.auth_conn();
         conn.busy_timeout(std::time::Duration::ZERO)?;
         let res = conn
@@ -339,8 +266,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// The tokens of one user, or of everyone, oldest first.
-    pub fn tokens(&self, user_id: Option<&str>) -> Result<Vec<ApiToken>, Error> {
+    fn tokens(&self, user_id: Option<&str>) -> Result<Vec<ApiToken>, Error> {
         let conn = self.auth_conn();
         let mut stmt = conn.prepare_cached(&format!(
             "{TOKEN_SELECT} WHERE ?1 IS NULL OR user_id = ?1 ORDER BY created_at, id"
@@ -349,9 +275,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
-    /// Revokes a token (from then on it signs nothing in), with its audit row. Revoking a revoked
-    /// token changes nothing; [`Error::NotFound`] when there is no such token.
-    pub fn revoke_token(&self, id: &str, at: Micros, actor: &Actor) -> Result<(), Error> {
+    fn revoke_token(&self, id: &str, at: Micros, actor: &Actor) -> Result<(), Error> {
         let mut conn = self.auth_conn();
         let tx = conn.transaction()?;
         let revoked: Option<Option<Micros>> = tx
@@ -369,9 +293,28 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Appends an audit row of its own (an event that is not a record write: a setting, a
-    /// sign-in refused because of the rate limit, the demo data).
-    pub fn audit(
+    fn create_sign_in_link(
+        &self,
+        id_hash: &str,
+        user_id: &str,
+        at: Micros,
+        expires_at: Micros,
+        actor: &Actor,
+    ) -> Result<(), Error> {
+        self.insert_sign_in_link(id_hash, user_id, at, expires_at, actor)
+    }
+
+    fn sign_in_link(&self, id_hash: &str, at: Micros) -> Result<Option<String>, Error> {
+        self.find_sign_in_link(id_hash, at)
+    }
+
+    fn use_sign_in_link(&self, id_hash: &str, at: Micros) -> Result<Option<String>, Error> {
+        self.take_sign_in_link(id_hash, at)
+    }
+}
+
+impl AuditStore for SqliteStore {
+    fn audit(
         &self,
         actor: &Actor,
         action: &str,
@@ -384,14 +327,7 @@ impl SqliteStore {
         append(&conn, actor, action, entity, key, before, after)
     }
 
-    /// The newest `limit` audit rows of one record (`key` as the log writes it), newest first:
-    /// a record page's history, read through its own index.
-    pub fn audit_of(
-        &self,
-        entity: &str,
-        key: &str,
-        limit: usize,
-    ) -> Result<Vec<AuditEntry>, Error> {
+    fn audit_of(&self, entity: &str, key: &str, limit: usize) -> Result<Vec<AuditEntry>, Error> {
         let conn = self.auth_conn();
         let mut stmt = conn.prepare_cached(
             "SELECT seq, at, actor, action, entity, record_key, before, after FROM audit_log
@@ -401,8 +337,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
-    /// A page of the audit log, newest first.
-    pub fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, Error> {
+    fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, Error> {
         let conn = self.auth_conn();
         let mut stmt = conn.prepare_cached(
             "SELECT seq, at, actor, action, entity, record_key, before, after FROM audit_log

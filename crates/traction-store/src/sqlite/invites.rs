@@ -10,9 +10,9 @@ use super::auth::append;
 use crate::{Actor, Error};
 
 impl SqliteStore {
-    /// Stores a sign-in link for `user_id` under the hash of its secret, valid until
-    /// `expires_at`, with its audit row. [`Error::NotFound`] when there is no such user.
-    pub fn create_sign_in_link(
+    // The [`crate::AuthStore`] methods of sign-in links (`auth.rs` calls them).
+
+    pub(super) fn insert_sign_in_link(
         &self,
         id_hash: &str,
         user_id: &str,
@@ -35,8 +35,11 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// The user a sign-in link is for, while it is unused and not expired at `at`.
-    pub fn sign_in_link(&self, id_hash: &str, at: i64) -> Result<Option<String>, Error> {
+    pub(super) fn find_sign_in_link(
+        &self,
+        id_hash: &str,
+        at: i64,
+    ) -> Result<Option<String>, Error> {
         let conn = self.auth_conn();
         Ok(conn
             .prepare_cached(
@@ -47,9 +50,11 @@ impl SqliteStore {
             .optional()?)
     }
 
-    /// Uses a sign-in link at `at`: the user it is for, or `None` when it is unknown, used
-    /// already or expired. A link is used once.
-    pub fn use_sign_in_link(&self, id_hash: &str, at: i64) -> Result<Option<String>, Error> {
+    pub(super) fn take_sign_in_link(
+        &self,
+        id_hash: &str,
+        at: i64,
+    ) -> Result<Option<String>, Error> {
         let conn = self.auth_conn();
         Ok(conn
             .prepare_cached(

@@ -17,8 +17,6 @@ mod shop;
 pub mod views;
 mod writer;
 
-pub use query_cache::{Ranged, Rows};
-
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -32,7 +30,10 @@ use traction_domain::settings::{Key, Workspace};
 use traction_domain::time::parse_zone;
 use traction_domain::{Record, Value};
 
-use crate::{Actor, Error, ListQuery, Setting, Store, Writer};
+use crate::{
+    Actor, Dialect, Error, ListQuery, Operations, Ranged, Rows, Setting, SqlReader, SqlValue,
+    Store, Writer,
+};
 
 /// How long a connection waits for another's write to finish before it gives up.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -172,68 +173,6 @@ impl SqliteStore {
         })
     }
 
-    /// Sets who [`Store::writer`] writes as in the audit log: `cli` for the command line,
-    /// `system` by default; `None` turns the audit of plain writers off (the demo generator's
-    /// bulk load, which leaves one summary row instead).
-    pub fn set_default_actor(&self, actor: Option<Actor>) {
-        *self.default_actor.lock().unwrap_or_else(|p| p.into_inner()) = actor;
-    }
-
-    /// A write transaction whose changes are audited as `actor`'s (`None`: not audited).
-    pub fn writer_as(&self, actor: Option<&Actor>) -> Result<Box<dyn Writer + '_>, Error> {
-        let conn = self.writer_conn();
-        Ok(Box::new(writer::SqliteWriter::begin(conn, actor.cloned())?))
-    }
-
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Limits how long one analytical read ([`SqliteStore::with_reader`], `query_cached`) may
-    /// hold its connection: past it the running statement is interrupted and the read fails
-    /// with [`Error::Busy`]. `None` (the default): no limit. The server sets one; the command
-    /// line does not.
-    pub fn set_read_time_limit(&self, limit: Option<Duration>) {
-        let ms = limit.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1));
-        self.read_limit_ms.store(ms, Ordering::Relaxed);
-    }
-
-    /// Gives memory back while the server is idle: drops the kept query results and closes and
-    /// reopens every free connection (the writer and the readers), which frees all a
-    /// connection holds — its page cache, prepared statements and lookaside memory — where
-    /// `PRAGMA shrink_memory` left the allocator's pieces behind (issue 25: 212 MB stayed
-    /// resident at scale L after the load). Connections in use are skipped. The next reads
-    /// are slower until the caches are warm again.
-    pub fn release_memory(&self) {
-        self.cache.clear();
-        if let Ok(mut conn) = self.write.try_lock()
-            && let Ok(fresh) = open_connection(&self.path)
-        {
-            *conn = fresh;
-        }
-        for (idx, conn) in self.read.iter().enumerate() {
-            if let Ok(mut conn) = conn.try_lock() {
-                let fresh = open_analytical(
-                    &self.path,
-                    &self.read_started[idx],
-                    &self.read_limit_ms,
-                    self.epoch,
-                );
-                if let Ok(fresh) = fresh {
-                    *conn = fresh;
-                }
-            }
-        }
-        for conn in &self.light {
-            if let Ok(mut conn) = conn.try_lock()
-                && let Ok(fresh) = open_small(&self.path)
-            {
-                *conn = fresh;
-            }
-        }
-    }
-
     /// A free analytical read connection, or the first to come free; its clock starts.
     fn reader(&self) -> AnalyticalReader<'_> {
         let (idx, conn) = first_free(&self.read, &self.next_read);
@@ -310,19 +249,8 @@ impl SqliteStore {
         let _ = fresh();
     }
 
-    /// A number that changes whenever any connection — this process's writer, or another
-    /// process such as `traction import` — commits to the database (SQLite's `data_version` as
-    /// seen by the read connection). For caches of figures computed from the data.
-    pub fn data_version(&self) -> Result<i64, Error> {
-        // Always the same connection (each counts on its own), one that never writes.
-        let conn = self.version.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
-    }
-
-    /// The rows of a read-only query, kept until a table it names is written (query_cache.rs):
-    /// for the metrics engine, whose queries repeat from one dashboard to the next.
-    /// `ranged` says the query reads one table only within a time range (see [`Ranged`]).
-    pub fn query_cached<P: ToSql + std::fmt::Debug>(
+    /// The rows of a read-only query, kept until a table it names is written (query_cache.rs).
+    pub(crate) fn cached_rows<P: ToSql + std::fmt::Debug>(
         &self,
         sql: &str,
         params: &[P],
@@ -331,10 +259,15 @@ impl SqliteStore {
         self.cache.query(&self.reader(), sql, params, ranged)
     }
 
-    /// Runs a closure on the read connection. For the crates that compile their own SQL over the
-    /// stored tables (the metrics engine); everything else goes through [`Store`].
+    /// Runs a closure on one of the analytical read connections, holding it meanwhile: for the
+    /// store's searches and for white-box tests of the pool (callers read through [`SqlReader`]).
     pub fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
         f(&self.reader())
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 }
 
@@ -754,10 +687,63 @@ impl SqliteStore {
             .and_then(|f| f.sync_all())
             .map_err(|e| Error::Storage(format!("cannot sync {}: {e}", dest.display())))
     }
+}
 
-    /// SQLite's own check of the whole file (`PRAGMA integrity_check`): `Ok` when it finds
-    /// nothing wrong, else what it found. For recovery checks after a crash.
-    pub fn integrity_check(&self) -> Result<(), Error> {
+/// What the processes need of the SQLite file beside the data (see [`Operations`]).
+impl Operations for SqliteStore {
+    fn set_default_actor(&self, actor: Option<Actor>) {
+        *self.default_actor.lock().unwrap_or_else(|p| p.into_inner()) = actor;
+    }
+
+    fn writer_as(&self, actor: Option<&Actor>) -> Result<Box<dyn Writer + '_>, Error> {
+        let conn = self.writer_conn();
+        Ok(Box::new(writer::SqliteWriter::begin(conn, actor.cloned())?))
+    }
+
+    fn set_read_time_limit(&self, limit: Option<Duration>) {
+        let ms = limit.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1));
+        self.read_limit_ms.store(ms, Ordering::Relaxed);
+    }
+
+    fn release_memory(&self) {
+        self.cache.clear();
+        if let Ok(mut conn) = self.write.try_lock()
+            && let Ok(fresh) = open_connection(&self.path)
+        {
+            *conn = fresh;
+        }
+        for (idx, conn) in self.read.iter().enumerate() {
+            if let Ok(mut conn) = conn.try_lock() {
+                let fresh = open_analytical(
+                    &self.path,
+                    &self.read_started[idx],
+                    &self.read_limit_ms,
+                    self.epoch,
+                );
+                if let Ok(fresh) = fresh {
+                    *conn = fresh;
+                }
+            }
+        }
+        for conn in &self.light {
+            if let Ok(mut conn) = conn.try_lock()
+                && let Ok(fresh) = open_small(&self.path)
+            {
+                *conn = fresh;
+            }
+        }
+    }
+
+    /// SQLite's `data_version` as seen by a connection that never writes: it moves whenever any
+    /// connection — this process's writer, or another process — commits to the file.
+    fn change_counter(&self) -> Result<i64, Error> {
+        // Always the same connection (each counts on its own), one that never writes.
+        let conn = self.version.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
+    /// `PRAGMA integrity_check`.
+    fn integrity_check(&self) -> Result<(), Error> {
         let conn = self.light_reader();
         let mut stmt = conn.prepare("PRAGMA integrity_check")?;
         let found: Vec<String> =
@@ -771,6 +757,62 @@ impl SqliteStore {
             )))
         }
     }
+
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+impl SqlReader for SqliteStore {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Rows, Error> {
+        let params: Vec<SqlParam<'_>> = params.iter().map(SqlParam).collect();
+        query_cache::read_all(&self.reader(), sql, &params)
+    }
+
+    fn query_cached(
+        &self,
+        sql: &str,
+        params: &[SqlValue],
+        ranged: Option<&Ranged>,
+    ) -> Result<std::sync::Arc<Rows>, Error> {
+        let params: Vec<SqlParam<'_>> = params.iter().map(SqlParam).collect();
+        self.cached_rows(sql, &params, ranged)
+    }
+}
+
+/// A query value as an SQLite parameter.
+#[derive(Debug)]
+pub(crate) struct SqlParam<'a>(pub(crate) &'a SqlValue);
+
+impl ToSql for SqlParam<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            SqlValue::Null => ValueRef::Null,
+            SqlValue::Integer(n) => ValueRef::Integer(*n),
+            SqlValue::Real(x) => ValueRef::Real(*x),
+            SqlValue::Text(s) => ValueRef::Text(s.as_bytes()),
+            SqlValue::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+/// A value SQLite read, as a query value.
+pub(crate) fn sql_value(value: ValueRef<'_>) -> Result<SqlValue, Error> {
+    Ok(match value {
+        ValueRef::Null => SqlValue::Null,
+        ValueRef::Integer(n) => SqlValue::Integer(n),
+        ValueRef::Real(x) => SqlValue::Real(x),
+        ValueRef::Text(t) => SqlValue::Text(
+            std::str::from_utf8(t)
+                .map_err(|e| Error::Storage(format!("stored text is not UTF-8: {e}")))?
+                .to_string(),
+        ),
+        ValueRef::Blob(b) => SqlValue::Blob(b.to_vec()),
+    })
 }
 
 pub(crate) fn get_record(

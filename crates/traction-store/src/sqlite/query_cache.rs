@@ -22,75 +22,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ToSql};
 
-use crate::Error;
-
-/// The rows of a query: `columns` values per row, row after row.
-#[derive(Debug, Default, PartialEq)]
-pub struct Rows {
-    pub columns: usize,
-    pub values: Vec<SqlValue>,
-}
-
-impl Rows {
-    /// The rows, each a slice of `columns` values.
-    pub fn iter(&self) -> impl Iterator<Item = &[SqlValue]> {
-        self.values.chunks(self.columns.max(1))
-    }
-
-    pub fn len(&self) -> usize {
-        self.values.len().checked_div(self.columns).unwrap_or(0)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-}
-
-/// The width of a time slice, in microseconds (30 days); a slice is `value / SLICE`, rounded
-/// toward zero as SQLite and Rust divide integers.
-pub const SLICE: i64 = 2_592_000_000_000;
-
-/// The time fields with versions per slice (the triggers of migration V8).
-pub const SLICED: &[(&str, &str)] = &[
-    ("activities", "occurred_at"),
-    ("leads", "created_at"),
-    ("deals", "created_at"),
-    ("deals", "closed_at"),
-    ("orders", "placed_at"),
-];
-
-/// A query that names `table` once, in a FROM that keeps only the rows whose `field` (an instant
-/// in microseconds) is in `[lo, hi)`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Ranged {
-    pub table: String,
-    pub field: String,
-    pub lo: i64,
-    pub hi: i64,
-}
-
-impl Ranged {
-    /// Whether the table's field has versions per slice.
-    pub fn is_sliced(table: &str, field: &str) -> bool {
-        SLICED.iter().any(|(t, f)| *t == table && *f == field)
-    }
-
-    /// The version names of the slices `[lo, hi)` covers, or `None` when the field has none or
-    /// the range covers too many to be worth it.
-    fn slices(&self) -> Option<Vec<String>> {
-        if !Ranged::is_sliced(&self.table, &self.field) || self.hi <= self.lo {
-            return None;
-        }
-        let (first, last) = (self.lo / SLICE, (self.hi - 1) / SLICE);
-        if last - first > 400 {
-            return None;
-        }
-        Some((first..=last).map(|s| format!("{}.{}@{s}", self.table, self.field)).collect())
-    }
-}
+use super::sql_value;
+use crate::{Error, Ranged, Rows};
 
 /// At most this many values are kept in all (a value is a few dozen bytes).
 const CAPACITY: usize = 1_000_000;
@@ -255,7 +190,11 @@ fn read_versions(conn: &Connection) -> Result<HashMap<String, i64>, Error> {
 /// table by many groups, say).
 pub const MAX_RESULT_VALUES: usize = 8_000_000;
 
-fn read_all<P: ToSql>(conn: &Connection, sql: &str, params: &[P]) -> Result<Rows, Error> {
+pub(crate) fn read_all<P: ToSql>(
+    conn: &Connection,
+    sql: &str,
+    params: &[P],
+) -> Result<Rows, Error> {
     let mut stmt = conn.prepare_cached(sql)?;
     let columns = stmt.column_count();
     let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
@@ -267,7 +206,7 @@ fn read_all<P: ToSql>(conn: &Connection, sql: &str, params: &[P]) -> Result<Rows
             )));
         }
         for idx in 0..columns {
-            values.push(row.get::<_, SqlValue>(idx)?);
+            values.push(sql_value(row.get_ref(idx)?)?);
         }
     }
     Ok(Rows { columns, values })

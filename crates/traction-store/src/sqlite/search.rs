@@ -6,7 +6,7 @@ use rusqlite::Connection;
 use traction_domain::{Entity, Record};
 
 use super::{SqliteStore, column_list, read_record, table};
-use crate::Error;
+use crate::{Error, SearchStore};
 
 /// The fields a search may look in, each with its own case-insensitive index.
 pub const SEARCHABLE: &[(Entity, &str)] = &[
@@ -20,11 +20,8 @@ pub const SEARCHABLE: &[(Entity, &str)] = &[
     (Entity::Leads, "id"),
 ];
 
-impl SqliteStore {
-    /// Up to `limit` records of `entity` whose `field` starts with `prefix`, ignoring the case
-    /// of ASCII letters, in the order of that field. [`Error::Invalid`] for a field that is not
-    /// searchable; an empty prefix finds nothing.
-    pub fn search_prefix(
+impl SearchStore for SqliteStore {
+    fn search_prefix(
         &self,
         entity: Entity,
         field: &str,

@@ -4,7 +4,7 @@ use traction_domain::settings::Key;
 use traction_domain::{Currency, Entity, ParseContext, Record, Value};
 
 use super::SqliteStore;
-use crate::{Error, PutOutcome, Store};
+use crate::{AuditStore, AuthStore, Error, Operations, PutOutcome, Store, ViewStore};
 
 fn ctx() -> ParseContext {
     ParseContext { zone: TimeZone::UTC, currency: Currency::USD, now: 1_700_000_000_000_000 }
@@ -376,19 +376,19 @@ fn an_unfinished_backup_is_marked_partial_and_replaced_by_the_next() {
 #[test]
 fn the_data_version_moves_with_every_commit_from_any_connection() {
     let (dir, store) = store();
-    let v0 = store.data_version().unwrap();
-    assert_eq!(store.data_version().unwrap(), v0, "reading changes nothing");
+    let v0 = store.change_counter().unwrap();
+    assert_eq!(store.change_counter().unwrap(), v0, "reading changes nothing");
     put_all(&store, vec![rec(Entity::Teams, "id=t1;name=North")]).unwrap();
-    let v1 = store.data_version().unwrap();
+    let v1 = store.change_counter().unwrap();
     assert_ne!(v1, v0, "a commit of this store's writer");
     // Another process's commit (another connection to the same file).
     let other = SqliteStore::open(&dir.path().join("t.db")).unwrap();
     put_all(&other, vec![rec(Entity::Teams, "id=t2;name=South")]).unwrap();
-    assert_ne!(store.data_version().unwrap(), v1, "a commit of another connection");
+    assert_ne!(store.change_counter().unwrap(), v1, "a commit of another connection");
     // A write that fails changes nothing.
-    let v2 = store.data_version().unwrap();
+    let v2 = store.change_counter().unwrap();
     assert!(put_all(&store, vec![rec(Entity::Teams, "id=t3;name=X;parent_id=nope")]).is_err());
-    assert_eq!(store.data_version().unwrap(), v2);
+    assert_eq!(store.change_counter().unwrap(), v2);
 }
 
 /// The customers table as the writer keeps it: (account, first purchase, last purchase, orders,
@@ -494,27 +494,27 @@ fn cached_query_results_last_until_a_table_they_read_is_written() {
     put_all(&store, pipeline()).unwrap();
     let users = "SELECT count(*) FROM users";
     let stages = "SELECT count(*) FROM stages WHERE kind = ?1";
-    let first = store.query_cached(users, &["x"; 0], None).unwrap();
-    assert_eq!(first.values, [rusqlite::types::Value::Integer(1)]);
+    let first = store.cached_rows(users, &["x"; 0], None).unwrap();
+    assert_eq!(first.values, [crate::SqlValue::Integer(1)]);
     // Asked again with nothing written: the same rows, not read again.
-    assert!(std::sync::Arc::ptr_eq(&first, &store.query_cached(users, &["x"; 0], None).unwrap()));
-    let won = store.query_cached(stages, &["won"], None).unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &store.cached_rows(users, &["x"; 0], None).unwrap()));
+    let won = store.cached_rows(stages, &["won"], None).unwrap();
     // A write to users: the users query is read again; the stages query is still good.
     put_all(&store, vec![rec(Entity::Users, "id=u2;name=Bo;team_id=t1")]).unwrap();
-    let second = store.query_cached(users, &["x"; 0], None).unwrap();
-    assert_eq!(second.values, [rusqlite::types::Value::Integer(2)]);
-    assert!(std::sync::Arc::ptr_eq(&won, &store.query_cached(stages, &["won"], None).unwrap()));
+    let second = store.cached_rows(users, &["x"; 0], None).unwrap();
+    assert_eq!(second.values, [crate::SqlValue::Integer(2)]);
+    assert!(std::sync::Arc::ptr_eq(&won, &store.cached_rows(stages, &["won"], None).unwrap()));
     // Other parameters are another query.
     assert_eq!(
-        store.query_cached(stages, &["lost"], None).unwrap().values,
-        [rusqlite::types::Value::Integer(1)]
+        store.cached_rows(stages, &["lost"], None).unwrap().values,
+        [crate::SqlValue::Integer(1)]
     );
     // A write by another store on the same file (another process) is seen too.
     let other = SqliteStore::open(store.path()).unwrap();
     put_all(&other, vec![rec(Entity::Users, "id=u3;name=Cy;team_id=t1")]).unwrap();
     assert_eq!(
-        store.query_cached(users, &["x"; 0], None).unwrap().values,
-        [rusqlite::types::Value::Integer(3)]
+        store.cached_rows(users, &["x"; 0], None).unwrap().values,
+        [crate::SqlValue::Integer(3)]
     );
 }
 
@@ -538,30 +538,30 @@ fn a_query_over_a_time_range_lasts_while_writes_touch_other_times() {
         "SELECT count(*) FROM activities t WHERE t.occurred_at >= {lo} AND t.occurred_at < {hi}"
     );
     let ranged = crate::Ranged { table: "activities".into(), field: "occurred_at".into(), lo, hi };
-    let count = |store: &SqliteStore| store.query_cached(&sql, &["x"; 0], Some(&ranged)).unwrap();
+    let count = |store: &SqliteStore| store.cached_rows(&sql, &["x"; 0], Some(&ranged)).unwrap();
     let march = count(&store);
-    assert_eq!(march.values, [rusqlite::types::Value::Integer(2)]);
+    assert_eq!(march.values, [crate::SqlValue::Integer(2)]);
     // A call a year later: March 2025's count is kept (its slices did not move).
     put_all(&store, vec![call("a3", "2026-03-10")]).unwrap();
     assert!(std::sync::Arc::ptr_eq(&march, &count(&store)));
     // Without the range, the same query depends on the whole table and is read again.
-    let whole = store.query_cached(&sql, &["x"; 0], None).unwrap();
+    let whole = store.cached_rows(&sql, &["x"; 0], None).unwrap();
     put_all(&store, vec![call("a4", "2026-03-11")]).unwrap();
-    assert!(!std::sync::Arc::ptr_eq(&whole, &store.query_cached(&sql, &["x"; 0], None).unwrap()));
+    assert!(!std::sync::Arc::ptr_eq(&whole, &store.cached_rows(&sql, &["x"; 0], None).unwrap()));
     assert!(std::sync::Arc::ptr_eq(&march, &count(&store)));
     // A call in March 2025: read again.
     put_all(&store, vec![call("a5", "2025-03-20")]).unwrap();
-    assert_eq!(count(&store).values, [rusqlite::types::Value::Integer(3)]);
+    assert_eq!(count(&store).values, [crate::SqlValue::Integer(3)]);
     // A March 2025 call moved to 2026 (its old time is in the range) and one deleted.
     put_all(&store, vec![call("a1", "2026-01-05")]).unwrap();
-    assert_eq!(count(&store).values, [rusqlite::types::Value::Integer(2)]);
+    assert_eq!(count(&store).values, [crate::SqlValue::Integer(2)]);
     let mut w = store.writer().unwrap();
     w.delete(Entity::Activities, &[Value::Text("a2".into())]).unwrap();
     w.commit().unwrap();
-    assert_eq!(count(&store).values, [rusqlite::types::Value::Integer(1)]);
+    assert_eq!(count(&store).values, [crate::SqlValue::Integer(1)]);
     // A 2026 call moved into March 2025 (its new time is).
     put_all(&store, vec![call("a3", "2025-03-01")]).unwrap();
-    assert_eq!(count(&store).values, [rusqlite::types::Value::Integer(2)]);
+    assert_eq!(count(&store).values, [crate::SqlValue::Integer(2)]);
 }
 
 #[test]
@@ -607,7 +607,7 @@ fn an_analytical_read_past_the_time_limit_is_interrupted_as_busy() {
     let n: i64 =
         store.with_reader(|conn| conn.query_row("SELECT 41 + 1", [], |r| r.get(0))).unwrap();
     assert_eq!(n, 42);
-    let cached = store.query_cached::<i64>(endless, &[], None).unwrap_err();
+    let cached = store.cached_rows::<i64>(endless, &[], None).unwrap_err();
     assert!(matches!(cached, Error::Busy(_)), "{cached:?}");
 }
 
@@ -648,7 +648,7 @@ fn store_reads_and_writes_do_not_wait_on_held_analytical_readers() {
                 .unwrap();
             store.workspace().unwrap();
             put_all(&store, vec![rec(Entity::Teams, "id=t2;name=South")]).unwrap();
-            store.data_version().unwrap();
+            store.change_counter().unwrap();
             done_tx.send((team.is_some(), n)).unwrap();
         })
     };
@@ -674,12 +674,12 @@ fn a_result_too_large_for_memory_is_refused_and_memory_is_given_back_when_idle()
         )
     };
     let max = super::query_cache::MAX_RESULT_VALUES;
-    let err = store.query_cached::<i64>(&rows(max + 1), &[], None).unwrap_err();
+    let err = store.cached_rows::<i64>(&rows(max + 1), &[], None).unwrap_err();
     assert!(matches!(&err, Error::Busy(m) if m.contains("too large")), "{err:?}");
-    let small = store.query_cached::<i64>(&rows(3), &[], None).unwrap();
+    let small = store.cached_rows::<i64>(&rows(3), &[], None).unwrap();
     assert_eq!(small.len(), 3);
     store.release_memory();
-    let again = store.query_cached::<i64>(&rows(3), &[], None).unwrap();
+    let again = store.cached_rows::<i64>(&rows(3), &[], None).unwrap();
     assert_eq!(*again, *small);
     assert!(!std::sync::Arc::ptr_eq(&again, &small), "the kept result was dropped");
 }
@@ -765,7 +765,7 @@ fn connections_reopened_when_idle_keep_working_and_keep_the_time_limit() {
                 SELECT count(*) FROM c";
     for _ in 0..4 {
         // Each of the four analytical connections in turn.
-        let err = store.query_cached::<i64>(slow, &[], None).unwrap_err();
+        let err = store.cached_rows::<i64>(slow, &[], None).unwrap_err();
         assert!(matches!(&err, Error::Busy(m) if m.contains("time limit")), "{err:?}");
     }
 }

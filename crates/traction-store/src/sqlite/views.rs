@@ -3,24 +3,10 @@
 //! checks it is one of its list pages before saving and before opening.
 
 use super::SqliteStore;
-use crate::Error;
+use crate::{Error, MAX_VIEW_NAME, SavedView, ViewStore};
 
-/// One saved view of one user.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SavedView {
-    pub id: i64,
-    pub name: String,
-    /// The list page's path and query (`/deals?owner=u1&status=open`).
-    pub path: String,
-    pub created_at: i64,
-}
-
-/// The longest name a view may have, in characters.
-pub const MAX_VIEW_NAME: usize = 80;
-
-impl SqliteStore {
-    /// A user's saved views, by name.
-    pub fn saved_views(&self, user: &str) -> Result<Vec<SavedView>, Error> {
+impl ViewStore for SqliteStore {
+    fn saved_views(&self, user: &str) -> Result<Vec<SavedView>, Error> {
         let conn = self.auth_conn();
         let mut stmt = conn.prepare_cached(
             "SELECT id, name, path, created_at FROM saved_views WHERE user_id = ?1
@@ -32,16 +18,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
-    /// Saves a view for `user` under `name` (trimmed; 1 to [`MAX_VIEW_NAME`] characters); a
-    /// view of that name is replaced. Answers the view's id and whether it replaced one.
-    /// [`Error::Invalid`] for an empty or too long name, [`Error::NotFound`] for no such user.
-    pub fn save_view(
-        &self,
-        user: &str,
-        name: &str,
-        path: &str,
-        at: i64,
-    ) -> Result<(i64, bool), Error> {
+    fn save_view(&self, user: &str, name: &str, path: &str, at: i64) -> Result<(i64, bool), Error> {
         let name = name.trim();
         let problem = |message: String| {
             Error::Invalid(vec![crate::Problem { tag: None, field: "name".into(), message }])
@@ -78,9 +55,7 @@ impl SqliteStore {
         Ok((conn.last_insert_rowid(), false))
     }
 
-    /// Deletes one of `user`'s views; [`Error::NotFound`] when they have no view `id` (another
-    /// user's view is not theirs to delete, and is not told apart from none).
-    pub fn delete_view(&self, user: &str, id: i64) -> Result<(), Error> {
+    fn delete_view(&self, user: &str, id: i64) -> Result<(), Error> {
         let conn = self.auth_conn();
         let n = conn
             .prepare_cached("DELETE FROM saved_views WHERE id = ?1 AND user_id = ?2")?

@@ -719,10 +719,9 @@ impl Writer for SqliteWriter<'_> {
         self.tables.insert(table(entity));
         let outcome = self.upsert(&record)?;
         if outcome == PutOutcome::Created {
-            for (t, field) in super::query_cache::SLICED.iter().filter(|(t, _)| *t == table(entity))
-            {
+            for (t, field) in crate::reader::SLICED.iter().filter(|(t, _)| *t == table(entity)) {
                 if let Value::Instant(at) = record.get(field) {
-                    self.slices.insert((t, field, at / super::query_cache::SLICE));
+                    self.slices.insert((t, field, at / crate::reader::SLICE));
                 }
             }
         }

@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use traction_domain::time::format_instant;
 use traction_domain::{Entity, Value};
 use traction_server::AppState;
-use traction_store::{ListQuery, Store};
+use traction_store::ListQuery;
 
 use super::*;
 use crate::forms::{self, FieldErrors, Form};
@@ -42,7 +42,7 @@ pub async fn form(State(state): State<AppState>, req: Req, params: Params) -> Re
         let store = state.store.as_ref();
         let notice = match params.get("logged") {
             Some(id) => store.get(Entity::Activities, &[Value::Text(id.to_string())])?.map(|a| {
-                let ws = Ws::load(&state.store, &req).ok();
+                let ws = Ws::load(&*state.store, &req).ok();
                 let when = ws
                     .as_ref()
                     .and_then(|w| instant(&a, "occurred_at").map(|t| w.when(t)))

@@ -443,7 +443,7 @@ pub async fn save_rule(State(state): State<AppState>, req: Req, body: Bytes) -> 
         }
         let store = &state.store;
         let editing = form.get("editing").is_some();
-        let engine = Engine { store, catalog: &state.catalog };
+        let engine = Engine { store: store.as_ref(), catalog: &state.catalog };
         let kpis = Kpis { store: store.as_ref(), metrics: &engine };
         let outcome: std::result::Result<(), FieldErrors> = (|| {
             let input = rule_input(&form)?;
@@ -561,7 +561,7 @@ pub async fn save_schedule(
         }
         let store = &state.store;
         let editing = form.get("editing").is_some();
-        let engine = Engine { store, catalog: &state.catalog };
+        let engine = Engine { store: store.as_ref(), catalog: &state.catalog };
         let kpis = Kpis { store: store.as_ref(), metrics: &engine };
         let outcome: std::result::Result<(), FieldErrors> = (|| {
             let problem = |m: String| vec![(field_of(&m), m)];

@@ -20,7 +20,7 @@ use traction_kpi::service::{KpiRow, Kpis, MetricRequest};
 use traction_metrics::catalog::{Indicator, Unit};
 use traction_metrics::{Compare, DimValue, Filter, Grain, Query};
 use traction_server::AppState;
-use traction_store::SqliteStore;
+use traction_store::Backend;
 
 use super::*;
 use crate::chart::{self, Chart, Series, Style};
@@ -35,7 +35,7 @@ pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Re
         }
         // The figures are computed once per change of the data (or half a minute of the
         // clock) and served from the cache in between: see cache.rs.
-        let version = state.store.data_version()?;
+        let version = state.store.change_counter()?;
         let key = format!(
             "dashboard|{}|{:?}|{:?}|{}",
             req.path,
@@ -104,7 +104,7 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
             // with the backtest of the model behind it (the day's forecasts are made once and
             // kept, so later renders read them back).
             let report = traction_server::report::build(
-                &state.store,
+                &*state.store,
                 catalog,
                 &traction_forecast::kpi::Source::new(store, catalog)
                     .with_backtests_at_most(traction_forecast::kpi::REQUEST_BACKTESTS),
@@ -233,7 +233,7 @@ fn build_body(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
 /// organisation and its names, the workspace, and the clock.
 #[derive(Clone, Copy)]
 struct Board<'a> {
-    store: &'a SqliteStore,
+    store: &'a dyn Backend,
     kpis: &'a Kpis<'a>,
     engine: &'a Engine<'a>,
     org: &'a Org,
@@ -611,7 +611,7 @@ fn last_90_days(ws: &Ws, at: Micros) -> Result<(Micros, Micros)> {
 
 /// Three daily series over the last 90 days with the same days a year earlier.
 fn trends(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &traction_metrics::Catalog,
     owners: Option<&[String]>,
     ws: &Ws,
@@ -663,7 +663,7 @@ fn trends(
 }
 
 fn heatmap(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &traction_metrics::Catalog,
     owners: Option<&[String]>,
     ws: &Ws,

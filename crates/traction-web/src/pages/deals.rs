@@ -15,7 +15,7 @@ use maud::{Markup, html};
 use traction_domain::time::Micros;
 use traction_domain::{Entity, Record, Value};
 use traction_server::AppState;
-use traction_store::{ListQuery, Store};
+use traction_store::ListQuery;
 
 use super::records::{
     allow, before_param, before_value, date_range, day_span, filter_link, filtered, limit_param,

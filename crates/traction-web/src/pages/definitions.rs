@@ -18,7 +18,7 @@ use maud::{Markup, html};
 use traction_kpi::definitions::{self, Refusal};
 use traction_metrics::{Grain, Query};
 use traction_server::AppState;
-use traction_store::{Actor, DefinitionStore, Store};
+use traction_store::Actor;
 
 use super::Ws;
 use crate::forms::{FieldErrors, Form};

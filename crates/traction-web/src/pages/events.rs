@@ -8,7 +8,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use traction_domain::{Entity, Record, Value};
 use traction_server::AppState;
-use traction_store::{Condition, ListQuery, Store};
+use traction_store::{Condition, ListQuery};
 
 use super::records::{
     allow, before_param, before_value, date_range, filtered, limit_param, page_link, pager,

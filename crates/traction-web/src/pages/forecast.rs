@@ -33,7 +33,7 @@ fn check_reach(state: &AppState, req: &Req, scope: &Scope) -> Result<()> {
     if *scope == Scope::Company {
         return Ok(());
     }
-    let owners = service::owners(&state.store, &state.catalog, scope).map_err(forecast_error)?;
+    let owners = service::owners(&*state.store, &state.catalog, scope).map_err(forecast_error)?;
     if owners.unwrap_or_default().iter().all(|o| reach.contains(o)) {
         Ok(())
     } else {

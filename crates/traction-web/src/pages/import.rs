@@ -351,7 +351,7 @@ pub async fn upload(
         // spec: kpis.md, Targets: imported targets get the same check as the target form,
         // through a preset and in a dry run too.
         let currency = traction_store::Store::workspace(st.store.as_ref())?.currency;
-        let engine = traction_kpi::engine::Engine { store: &st.store, catalog: &st.catalog };
+        let engine = traction_kpi::engine::Engine { store: &*st.store, catalog: &st.catalog };
         let check = |record: &traction_domain::Record| {
             traction_kpi::check::check_target(&engine, record, currency)
         };

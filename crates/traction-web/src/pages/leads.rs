@@ -10,7 +10,7 @@ use traction_domain::time::Micros;
 use traction_domain::{Entity, Record, Value};
 use traction_metrics::{Filter, Grain, Query};
 use traction_server::AppState;
-use traction_store::{ListQuery, Store};
+use traction_store::ListQuery;
 
 use super::*;
 use crate::layout::{self, Nav};

@@ -40,7 +40,7 @@ use traction_kpi::scope::Scope;
 use traction_kpi::service::MetricRequest;
 use traction_metrics::Catalog;
 use traction_metrics::catalog::{Better, Unit};
-use traction_store::{ListQuery, SqliteStore, Store};
+use traction_store::{Backend, ListQuery};
 
 use crate::fmt::Fmt;
 use crate::{Params, Req, Result, WebError};
@@ -53,7 +53,7 @@ pub struct Ws {
 }
 
 impl Ws {
-    pub fn load(store: &SqliteStore, req: &Req) -> Result<Ws> {
+    pub fn load(store: &dyn Backend, req: &Req) -> Result<Ws> {
         let workspace = store.workspace()?;
         Ok(Ws {
             fmt: Fmt { locale: req.locale, currency: workspace.currency },
@@ -120,7 +120,7 @@ impl Person {
 }
 
 impl Names {
-    pub fn load(store: &SqliteStore) -> Result<Names> {
+    pub fn load(store: &dyn Backend) -> Result<Names> {
         let mut people = Vec::new();
         store.scan(Entity::Users, &mut |r: Record| {
             let id = text(&r, "id").to_string();
@@ -213,7 +213,7 @@ impl Names {
 }
 
 /// Display names of the records of a small entity: id → name (the id when it has none).
-pub fn names_of(store: &SqliteStore, entity: Entity) -> Result<BTreeMap<String, String>> {
+pub fn names_of(store: &dyn Backend, entity: Entity) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     store.scan(entity, &mut |r: Record| {
         let id = r.get("id").as_text().unwrap_or("").to_string();
@@ -227,7 +227,7 @@ pub fn names_of(store: &SqliteStore, entity: Entity) -> Result<BTreeMap<String, 
 /// A metric's value per bucket label of `grain` over the request's range, for its owners'
 /// records (`None`: everyone), as of its clock: what a chart of actuals needs.
 pub fn values_by_period(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &Catalog,
     request: &MetricRequest<'_>,
     grain: traction_metrics::Grain,
@@ -357,7 +357,7 @@ pub fn unit_of(catalog: &Catalog, metric: &str) -> (Unit, Better, String) {
 
 /// Up to `limit` records of an entity matching `filters`, in key order.
 pub fn list(
-    store: &SqliteStore,
+    store: &dyn Backend,
     entity: Entity,
     filters: &[(&str, Value)],
     limit: usize,

@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use traction_domain::{Entity, Record, Value};
 use traction_server::AppState;
-use traction_store::Store;
 
 use super::text;
 use crate::forms::{self, Form};
@@ -118,7 +117,7 @@ pub async fn invite(
         let principal = admin(&req)?;
         let person = user(state, &id)?;
         let path = traction_server::auth::invite::issue_sign_in_link(
-            &state.store,
+            &*state.store,
             &id,
             now,
             &principal.actor(now),

@@ -1,7 +1,7 @@
 //! Search from every page (the box in the top bar): deals, leads, customers and contacts whose
 //! name, e-mail or id starts with what was typed, in any case, and — for a company found — its
 //! deals, contacts and leads; a person found brings their leads. Every lookup reads an index
-//! (`SqliteStore::search_prefix` and the reference indexes of migration V10), never a scan, and
+//! (`SearchStore::search_prefix` and the reference indexes of migration V10), never a scan, and
 //! records outside the caller's read scope are left out.
 
 use axum::extract::State;
@@ -9,7 +9,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use traction_domain::{Entity, Record, Value};
 use traction_server::AppState;
-use traction_store::{ListQuery, SqliteStore, Store};
+use traction_store::{Backend, ListQuery};
 
 use super::records::{allow, link, money_field, or_dash, tag};
 use super::work::lead_label;
@@ -33,7 +33,7 @@ struct Found {
     contacts: Vec<Record>,
 }
 
-fn add(list: &mut Vec<Record>, r: Record, store: &SqliteStore, req: &Req) -> Result<()> {
+fn add(list: &mut Vec<Record>, r: Record, store: &dyn Backend, req: &Req) -> Result<()> {
     if list.len() >= SHOWN || list.iter().any(|x| x.get("id") == r.get("id")) {
         return Ok(());
     }
@@ -46,7 +46,7 @@ fn add(list: &mut Vec<Record>, r: Record, store: &SqliteStore, req: &Req) -> Res
     Ok(())
 }
 
-fn find_all(store: &SqliteStore, req: &Req, q: &str) -> Result<Found> {
+fn find_all(store: &dyn Backend, req: &Req, q: &str) -> Result<Found> {
     let mut found = Found::default();
     let by = |entity: Entity, field: &str| store.search_prefix(entity, field, q, SHOWN);
     let referring = |entity: Entity, field: &'static str, id: &Value, time: &str| {

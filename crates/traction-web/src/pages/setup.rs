@@ -14,7 +14,7 @@ use maud::{Markup, html};
 use traction_domain::Entity;
 use traction_domain::settings::{BUSINESSES, Key};
 use traction_server::AppState;
-use traction_store::{SqliteStore, Store};
+use traction_store::{Backend, Store};
 
 use crate::forms::{FieldErrors, Form};
 use crate::layout::{self, Nav};
@@ -74,14 +74,14 @@ pub fn suggestions(business: &str) -> &'static [(&'static str, &'static str)] {
 
 /// Whether the workspace is empty and has not been set up: no sales records, events or targets,
 /// and no dashboard metrics chosen.
-pub fn needed(store: &SqliteStore) -> Result<bool> {
+pub fn needed(store: &dyn Backend) -> Result<bool> {
     if !store.setting(Key::DashboardMetrics, None)?.value.is_empty() {
         return Ok(false);
     }
     is_empty(store)
 }
 
-fn is_empty(store: &SqliteStore) -> Result<bool> {
+fn is_empty(store: &dyn Backend) -> Result<bool> {
     for entity in DATA {
         if store.count(entity)? > 0 {
             return Ok(false);
@@ -437,7 +437,7 @@ fn step_three(state: &AppState, req: &Req) -> Result<Markup> {
 }
 
 /// Whether the only records are targets (the one the setup just made).
-pub(crate) fn only_targets(store: &SqliteStore) -> Result<bool> {
+pub(crate) fn only_targets(store: &dyn Backend) -> Result<bool> {
     for entity in DATA.into_iter().filter(|e| *e != Entity::Targets) {
         if store.count(entity)? > 0 {
             return Ok(false);

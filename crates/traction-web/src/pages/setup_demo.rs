@@ -13,7 +13,7 @@
 //!   generated rows themselves are not audited one by one;
 //! - one load at a time per database: a second request while one runs is told so (409).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -24,7 +24,7 @@ use maud::html;
 use traction_domain::settings::{Key, Workspace};
 use traction_domain::{Entity, Record, Value};
 use traction_server::AppState;
-use traction_store::{Actor, Error, ListQuery, Setting, SqliteStore, Store, Writer};
+use traction_store::{Actor, Backend, Error, ListQuery, Setting, Store, Writer};
 
 use crate::layout::{self, Nav};
 use crate::{Req, Result, WebError, render};
@@ -34,19 +34,19 @@ const SEED: u64 = 1;
 const SCALE: traction_demo::Scale = traction_demo::Scale::S;
 
 /// The databases a demo load is running on (one at a time each).
-static LOADING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static LOADING: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// Holds a database's place in [`LOADING`] while its load runs.
-struct Loading(PathBuf);
+struct Loading(String);
 
 impl Loading {
-    fn begin(path: &Path) -> Option<Loading> {
+    fn begin(location: String) -> Option<Loading> {
         let mut running = LOADING.lock().unwrap_or_else(|p| p.into_inner());
-        if running.iter().any(|p| p == path) {
+        if running.contains(&location) {
             return None;
         }
-        running.push(path.to_path_buf());
-        Some(Loading(path.to_path_buf()))
+        running.push(location.clone());
+        Some(Loading(location))
     }
 }
 
@@ -58,7 +58,7 @@ impl Drop for Loading {
 
 /// The store as the generator sees it from the setup: its writes are not audited row by row
 /// (the load leaves one summary row), and the workspace's time zone and currency are kept.
-struct SetupStore<'a>(&'a SqliteStore);
+struct SetupStore<'a>(&'a dyn Backend);
 
 impl Store for SetupStore<'_> {
     fn workspace(&self) -> std::result::Result<Workspace, Error> {
@@ -135,7 +135,7 @@ pub async fn load(State(state): State<AppState>, req: Req) -> Result<Response> {
             });
         }
         let store = state.store.as_ref();
-        let Some(_loading) = Loading::begin(store.path()) else {
+        let Some(_loading) = Loading::begin(store.location()) else {
             return Err(conflict(
                 "the demo data is being loaded already: wait a few seconds, then open the dashboard",
             ));
@@ -205,12 +205,12 @@ mod tests {
 
     #[test]
     fn one_load_at_a_time_per_database() {
-        let (a, b) = (Path::new("/nowhere/a.db"), Path::new("/nowhere/b.db"));
-        let first = Loading::begin(a).expect("the first load of a starts");
-        assert!(Loading::begin(a).is_none(), "a second load of a waits for the first");
-        let other = Loading::begin(b).expect("another database loads beside it");
+        let (a, b) = (|| "/nowhere/a.db".to_string(), || "/nowhere/b.db".to_string());
+        let first = Loading::begin(a()).expect("the first load of a starts");
+        assert!(Loading::begin(a()).is_none(), "a second load of a waits for the first");
+        let other = Loading::begin(b()).expect("another database loads beside it");
         drop(first);
-        assert!(Loading::begin(a).is_some(), "a loads again once the first is done");
+        assert!(Loading::begin(a()).is_some(), "a loads again once the first is done");
         drop(other);
     }
 }

@@ -280,7 +280,7 @@ pub async fn list(State(state): State<AppState>, req: Req, params: Params) -> Re
 
 pub async fn form_new(State(state): State<AppState>, req: Req) -> Result<Response> {
     respond(state, move |state, now| {
-        let ws = Ws::load(&state.store, &req)?;
+        let ws = Ws::load(&*state.store, &req)?;
         let (first, ..) = current_period(PeriodKind::Month, now, &ws.zone)?;
         let values = Form(vec![
             ("period".into(), "month".into()),
@@ -340,7 +340,7 @@ fn form_page(
     errors: &FieldErrors,
     editing: bool,
 ) -> Result<Markup> {
-    let names = Names::load(&state.store)?;
+    let names = Names::load(&*state.store)?;
     let scope = values
         .get("scope")
         .map(traction_kpi::scope::Scope::parse)

@@ -14,7 +14,7 @@ use crate::{Req, Result, WebError, respond};
 
 pub fn tokens_card(state: &AppState, req: &Req, new_token: Option<&str>) -> Result<Markup> {
     let Some(user) = &req.user else { return Ok(html! {}) };
-    let ws = Ws::load(&state.store, req)?;
+    let ws = Ws::load(&*state.store, req)?;
     let tokens = state.store.tokens(Some(&user.id))?;
     Ok(html! {
         section.card #tokens aria-labelledby="tok-h" {
@@ -73,7 +73,7 @@ pub async fn create_token(
     respond(state, move |state, now| {
         let principal = req.principal()?;
         let (_, token) = traction_server::auth::api::issue_token(
-            &state.store,
+            &*state.store,
             &principal.user_id,
             &name,
             now,

@@ -1,6 +1,6 @@
 //! Saved views: a list page with its filters (the URL holds them all), saved under a name by
 //! the signed-in user, listed on `/views` and opened from there, deleted there. Views are each
-//! person's own: nobody else lists, opens or deletes them (store: `SqliteStore::saved_views`).
+//! person's own: nobody else lists, opens or deletes them (store: `ViewStore::saved_views`).
 //!
 //! - every list page carries a small "Save this view" form (`save_form`)
 //! - `GET /views` lists the user's views; `POST /views` saves one (a name used again replaces
@@ -64,7 +64,7 @@ fn page(state: &AppState, req: &Req, problem: Option<&str>) -> Result<Markup> {
             "saved views belong to a signed-in user: this server runs without sign-in",
         ));
     };
-    let ws = Ws::load(&state.store, req)?;
+    let ws = Ws::load(&*state.store, req)?;
     let views = state.store.saved_views(&user.id)?;
     let body = html! {
         div.page-head {

@@ -16,7 +16,7 @@ use maud::{Markup, html};
 use traction_domain::time::Micros;
 use traction_domain::{Entity, Record, Value};
 use traction_server::AppState;
-use traction_store::{ListQuery, SqliteStore, Store};
+use traction_store::{Backend, ListQuery};
 
 use super::records::{
     allow, check_visible, day_of, find, link, money_field, or_dash, read_scope, tag, when,
@@ -71,7 +71,7 @@ struct Entry {
 /// Up to `limit` records of `entity` whose `field` is `id`, newest first by `time`, within the
 /// caller's read scope.
 fn related(
-    store: &SqliteStore,
+    store: &dyn Backend,
     req: &Req,
     entity: Entity,
     field: &str,
@@ -89,7 +89,7 @@ fn related(
 }
 
 /// A record by id when it exists (a dangling or empty reference is `None`).
-fn get(store: &SqliteStore, entity: Entity, id: &str) -> Result<Option<Record>> {
+fn get(store: &dyn Backend, entity: Entity, id: &str) -> Result<Option<Record>> {
     if id.is_empty() {
         return Ok(None);
     }
@@ -105,7 +105,7 @@ fn name_or_id(r: &Record) -> &str {
 }
 
 /// A link to a related record, by name, or a dash when there is none.
-fn ref_link(store: &SqliteStore, entity: Entity, base: &str, id: &str) -> Result<Markup> {
+fn ref_link(store: &dyn Backend, entity: Entity, base: &str, id: &str) -> Result<Markup> {
     Ok(match get(store, entity, id)? {
         Some(r) => html! { a href=(link(base, id)) { (name_or_id(&r)) } },
         None if id.is_empty() => html! { "–" },
@@ -114,7 +114,7 @@ fn ref_link(store: &SqliteStore, entity: Entity, base: &str, id: &str) -> Result
 }
 
 /// What a lead is called: its person and company (`Carol Contact · Acme`), else its id.
-pub fn lead_label(store: &SqliteStore, lead: &Record) -> Result<String> {
+pub fn lead_label(store: &dyn Backend, lead: &Record) -> Result<String> {
     let person = get(store, Entity::Contacts, text(lead, "contact_id"))?;
     let company = get(store, Entity::Accounts, text(lead, "account_id"))?;
     let parts: Vec<&str> =
@@ -163,7 +163,7 @@ fn email_entries(events: &[Record], out: &mut Vec<Entry>) {
 
 /// The audit log's entries for a record: who created, changed (which fields) or deleted it.
 fn audit_entries(
-    store: &SqliteStore,
+    store: &dyn Backend,
     entity: Entity,
     id: &str,
     names: &Names,
@@ -486,7 +486,7 @@ const DISQUALIFY_REASONS: &[&str] =
 
 /// Qualify, convert to a deal, disqualify: one form and one click each.
 fn lead_steps(
-    store: &SqliteStore,
+    store: &dyn Backend,
     req: &Req,
     id: &str,
     status: &str,
@@ -621,7 +621,7 @@ enum StepRefusal {
 
 /// The records a step writes, or the problem with its input.
 fn step_records(
-    store: &SqliteStore,
+    store: &dyn Backend,
     lead: &Record,
     step: &str,
     form: &crate::forms::Form,
@@ -856,7 +856,7 @@ const TASKS: usize = 1000;
 /// The signed-in user's open tasks due by `until` (today's end), the overdue ones marked, each
 /// with Done — what the Today page shows its owner.
 pub fn my_tasks(
-    store: &SqliteStore,
+    store: &dyn Backend,
     req: &Req,
     ws: &Ws,
     now: Micros,

@@ -2,7 +2,6 @@
 //! on a KPI whose alert fires (monitoring.md; issue 15 point 4), over HTTP.
 
 use serde_json::json;
-use traction_store::MonitorStore;
 
 use crate::app::{App, NOW, add_user};
 use crate::pages::post_form;
@@ -10,7 +9,7 @@ use crate::pages::post_form;
 /// Evaluates every rule at `at`, as the server's evaluator does each minute.
 pub(crate) fn evaluate(app: &App, at: i64) -> traction_monitor::eval::Outcome {
     let catalog = traction_metrics::Catalog::builtin();
-    let engine = traction_kpi::engine::Engine { store: &app.store, catalog: &catalog };
+    let engine = traction_kpi::engine::Engine { store: &*app.store, catalog: &catalog };
     let kpis = traction_kpi::service::Kpis { store: app.store.as_ref(), metrics: &engine };
     let context = traction_monitor::eval::Context {
         monitor: app.store.as_ref(),
@@ -22,10 +21,10 @@ pub(crate) fn evaluate(app: &App, at: i64) -> traction_monitor::eval::Outcome {
 
 /// A client with a bearer token of a new user of `role`.
 fn client_of(app: &App, id: &str, role: &str) -> reqwest::Client {
-    add_user(&app.store, id, id, role, None);
+    add_user(&*app.store, id, id, role, None);
     let actor = traction_store::Actor { user: "cli".into(), at: Some(NOW) };
     let (_, token) =
-        traction_server::auth::api::issue_token(&app.store, id, "tests", NOW, &actor).unwrap();
+        traction_server::auth::api::issue_token(&*app.store, id, "tests", NOW, &actor).unwrap();
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
     reqwest::Client::builder()

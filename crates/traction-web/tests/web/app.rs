@@ -8,7 +8,7 @@ use std::sync::Arc;
 use traction_domain::time::Micros;
 use traction_domain::{Entity, Record, Value};
 use traction_server::{AppState, Clock, Config};
-use traction_store::{SqliteStore, Store};
+use traction_store::Backend;
 
 /// The demo's end and the server's clock: Monday 23 November 2026, 15:00 UTC.
 pub const NOW: Micros = 1_795_446_000_000_000;
@@ -16,7 +16,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct App {
     pub addr: SocketAddr,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Backend>,
     pub token: String,
     pub dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -51,7 +51,7 @@ impl App {
         // reqwest is built without a default crypto provider (no C builds): install ring's.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(&dir.path().join("traction.db")).unwrap());
+        let store = traction_store::open(&dir.path().join("traction.db")).unwrap();
         let s = store.clone();
         let token = tokio::task::spawn_blocking(move || {
             if demo {
@@ -67,12 +67,12 @@ impl App {
                 )
                 .unwrap();
             }
-            add_user(&s, "web-admin", "Wendy Admin", "admin", None);
+            add_user(&*s, "web-admin", "Wendy Admin", "admin", None);
             let actor = traction_store::Actor { user: "cli".into(), at: Some(NOW) };
             let hash = traction_server::auth::secret::hash_password(PASSWORD).unwrap();
             s.set_password("web-admin", &hash, &actor, NOW).unwrap();
             let (_, token) =
-                traction_server::auth::api::issue_token(&s, "web-admin", "tests", NOW, &actor)
+                traction_server::auth::api::issue_token(&*s, "web-admin", "tests", NOW, &actor)
                     .unwrap();
             token
         })
@@ -150,7 +150,7 @@ impl App {
 }
 
 /// Adds a user straight to the store, as `traction user add` does.
-pub fn add_user(store: &SqliteStore, id: &str, name: &str, role: &str, team: Option<&str>) {
+pub fn add_user(store: &dyn Backend, id: &str, name: &str, role: &str, team: Option<&str>) {
     let mut values = vec![Value::Null; Entity::Users.fields().len()];
     let mut set =
         |field: &str, value: Value| values[Entity::Users.field_index(field).unwrap()] = value;

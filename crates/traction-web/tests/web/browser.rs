@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use traction_domain::Entity;
-use traction_store::Store;
 
 use crate::app::{App, PASSWORD};
 use crate::webdriver::{self, Driver, Session};
@@ -669,7 +668,7 @@ async fn issue_21_a_rep_works_a_lead_to_a_won_deal_and_a_viewer_sees_no_write_co
     let hash = traction_server::auth::secret::hash_password(PASSWORD).unwrap();
     for (id, name, role) in [("web-rep", "Rita Rep", "rep"), ("web-viewer", "Vic Viewer", "viewer")]
     {
-        crate::app::add_user(&app.store, id, name, role, None);
+        crate::app::add_user(&*app.store, id, name, role, None);
         app.store.set_password(id, &hash, &actor, crate::app::NOW).unwrap();
     }
     let driver = Driver::start(&driver_path).await;

@@ -3,7 +3,6 @@
 //! on stored events, saved, then refused when a target uses it.
 
 use serde_json::{Value, json};
-use traction_store::DefinitionStore;
 
 use crate::app::App;
 use crate::pages::post_form;
@@ -152,7 +151,7 @@ async fn a_metric_is_checked_at_its_fields_previewed_saved_and_guarded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_managers_and_admins_define_metrics() {
     let app = App::spawn().await;
-    crate::app::add_user(&app.store, "def-rep", "Rae Rep", "rep", None);
+    crate::app::add_user(&*app.store, "def-rep", "Rae Rep", "rep", None);
     let actor = traction_store::Actor { user: "cli".into(), at: Some(crate::app::NOW) };
     let (_, token) = traction_server::auth::api::issue_token(
         app.store.as_ref(),

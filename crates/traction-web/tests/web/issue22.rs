@@ -3,7 +3,6 @@
 //! are in `browser.rs`.
 
 use traction_domain::{Entity, Record};
-use traction_store::Store;
 
 use crate::app::{App, NOW};
 
@@ -27,7 +26,7 @@ fn text<'a>(r: &'a Record, field: &str) -> &'a str {
 fn client_as(app: &App, user: &str) -> reqwest::Client {
     let actor = traction_store::Actor { user: "cli".into(), at: Some(NOW) };
     let (_, token) =
-        traction_server::auth::api::issue_token(&app.store, user, "tests", NOW, &actor).unwrap();
+        traction_server::auth::api::issue_token(&*app.store, user, "tests", NOW, &actor).unwrap();
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
     reqwest::Client::builder()
@@ -181,11 +180,11 @@ async fn people_are_listed_once_told_apart_and_only_owners_offered() {
         })
         .unwrap();
     let ((a, a_name), (b, b_name)) = (teams[0].clone(), teams[1].clone());
-    crate::app::add_user(&app.store, "p-sam1", "Sam Lee", "rep", Some(&a));
-    crate::app::add_user(&app.store, "p-sam2", "Sam Lee", "rep", Some(&b));
-    crate::app::add_user(&app.store, "p-sam3", "Sam Lee", "rep", Some(&a));
-    crate::app::add_user(&app.store, "p-gone", "Gone Person", "rep", Some(&a));
-    crate::app::add_user(&app.store, "p-view", "Vera Viewer", "viewer", Some(&a));
+    crate::app::add_user(&*app.store, "p-sam1", "Sam Lee", "rep", Some(&a));
+    crate::app::add_user(&*app.store, "p-sam2", "Sam Lee", "rep", Some(&b));
+    crate::app::add_user(&*app.store, "p-sam3", "Sam Lee", "rep", Some(&a));
+    crate::app::add_user(&*app.store, "p-gone", "Gone Person", "rep", Some(&a));
+    crate::app::add_user(&*app.store, "p-view", "Vera Viewer", "viewer", Some(&a));
     let mut gone = app.get(Entity::Users, "p-gone").unwrap();
     gone.values[Entity::Users.field_index("active").unwrap()] = traction_domain::Value::Bool(false);
     let mut writer = app.store.writer().unwrap();

@@ -3,7 +3,6 @@
 //! match an independent computation over the stored records.
 
 use traction_domain::{Entity, Value};
-use traction_store::Store;
 
 use crate::app::{App, NOW};
 
@@ -511,7 +510,7 @@ async fn a_commit_by_another_process_reaches_open_pages_as_a_reload() {
     // Another connection to the same file, as `traction import` in another process would be.
     let path = app.dir.path().join("traction.db");
     tokio::task::spawn_blocking(move || {
-        let other = traction_store::SqliteStore::open(&path).unwrap();
+        let other = traction_store::open(&path).unwrap();
         let mut values = vec![Value::Null; Entity::Teams.fields().len()];
         values[Entity::Teams.field_index("id").unwrap()] = Value::Text("t-elsewhere".into());
         values[Entity::Teams.field_index("name").unwrap()] = Value::Text("Elsewhere".into());
@@ -555,7 +554,7 @@ async fn a_rep_writes_only_their_own_records_from_the_pages() {
     let rep = rep.expect("the demo has reps");
     let actor = traction_store::Actor { user: "cli".into(), at: Some(NOW) };
     let (_, token) =
-        traction_server::auth::api::issue_token(&app.store, &rep, "tests", NOW, &actor).unwrap();
+        traction_server::auth::api::issue_token(&*app.store, &rep, "tests", NOW, &actor).unwrap();
     let client =
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let post = |fields: Vec<(&'static str, String)>| {
@@ -692,10 +691,10 @@ async fn issue_22_the_dashboard_compares_the_month_so_far_like_for_like() {
 async fn the_explorer_keeps_a_filtered_query_to_the_readers_scope() {
     let app = App::spawn().await;
     // A rep in no team reads only their own records (they own none).
-    crate::app::add_user(&app.store, "iso", "Iso Rep", "rep", None);
+    crate::app::add_user(&*app.store, "iso", "Iso Rep", "rep", None);
     let actor = traction_store::Actor { user: "cli".into(), at: Some(NOW) };
     let (_, token) =
-        traction_server::auth::api::issue_token(&app.store, "iso", "tests", NOW, &actor).unwrap();
+        traction_server::auth::api::issue_token(&*app.store, "iso", "tests", NOW, &actor).unwrap();
     // Someone else's open deal with an amount.
     let mut deal = None;
     app.store

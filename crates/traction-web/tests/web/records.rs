@@ -8,7 +8,6 @@ use traction_domain::record::parse_field;
 use traction_domain::settings::Key;
 use traction_domain::{Currency, Entity, ParseContext, Record};
 use traction_server::{AppState, Clock, Config};
-use traction_store::{SqliteStore, Store};
 
 /// The server's clock: Sunday 15 March 2026, 12:00 UTC.
 pub(crate) const NOW: i64 = 1_773_576_000_000_000;
@@ -147,7 +146,7 @@ fn dataset() -> Vec<Record> {
 async fn spawn(records: Vec<Record>) -> Server {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("traction.db")).unwrap());
+    let store = traction_store::open(&dir.path().join("traction.db")).unwrap();
     store.set_setting(Key::Currency, None, "GBP").unwrap();
     let mut w = store.writer().unwrap();
     for (tag, r) in records.into_iter().enumerate() {
@@ -160,7 +159,7 @@ async fn spawn(records: Vec<Record>) -> Server {
     // Pages are behind sign-in: the admin's API token opens them (admins see every record).
     let actor = traction_store::Actor { user: "cli".into(), at: Some(NOW) };
     let (_, token) =
-        traction_server::auth::api::issue_token(&store, "admin", "tests", NOW, &actor).unwrap();
+        traction_server::auth::api::issue_token(&*store, "admin", "tests", NOW, &actor).unwrap();
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
     let client = reqwest::Client::builder().default_headers(headers).build().unwrap();

@@ -4,7 +4,6 @@
 
 use traction_domain::Entity;
 use traction_domain::settings::Key;
-use traction_store::Store;
 
 use crate::app::App;
 use crate::pages::post_form;
@@ -166,10 +165,10 @@ async fn issue_20_the_setup_walks_an_empty_workspace_to_a_dashboard_with_a_targe
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_20_a_rep_on_an_empty_workspace_is_told_an_admin_sets_it_up() {
     let app = App::spawn_empty().await;
-    crate::app::add_user(&app.store, "rep-1", "Rita Rep", "rep", None);
+    crate::app::add_user(&*app.store, "rep-1", "Rita Rep", "rep", None);
     let actor = traction_store::Actor { user: "cli".into(), at: Some(crate::app::NOW) };
     let (_, token) = traction_server::auth::api::issue_token(
-        &app.store,
+        &*app.store,
         "rep-1",
         "tests",
         crate::app::NOW,
@@ -210,10 +209,10 @@ async fn issue_20_the_setup_loads_the_demo_data_into_an_empty_workspace() {
     assert!(page.contains(r#"action="/setup/demo""#), "{page}");
 
     // Anyone but an admin is refused, and nothing is stored.
-    crate::app::add_user(&app.store, "rep-1", "Rita Rep", "rep", None);
+    crate::app::add_user(&*app.store, "rep-1", "Rita Rep", "rep", None);
     let actor = traction_store::Actor { user: "cli".into(), at: Some(crate::app::NOW) };
     let (_, rep_token) = traction_server::auth::api::issue_token(
-        &app.store,
+        &*app.store,
         "rep-1",
         "tests",
         crate::app::NOW,

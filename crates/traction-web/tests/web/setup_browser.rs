@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use traction_domain::Entity;
-use traction_store::{DefinitionStore, Store};
 
 use crate::app::{App, PASSWORD};
 use crate::webdriver::{self, Driver, Session};

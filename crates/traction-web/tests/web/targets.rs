@@ -4,7 +4,6 @@
 //! cannot change under stored amounts.
 
 use traction_domain::{Entity, Value};
-use traction_store::Store;
 
 use crate::app::{App, NOW};
 use crate::pages::post_form;
@@ -116,7 +115,7 @@ async fn issue_22_the_target_form_checks_values_and_targets_can_be_deleted() {
         .unwrap();
     let actor = traction_store::Actor { user: "cli".into(), at: Some(NOW) };
     let (_, rep_token) =
-        traction_server::auth::api::issue_token(&app.store, &rep.unwrap(), "tests", NOW, &actor)
+        traction_server::auth::api::issue_token(&*app.store, &rep.unwrap(), "tests", NOW, &actor)
             .unwrap();
     let client =
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();

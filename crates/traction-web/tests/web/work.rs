@@ -7,7 +7,7 @@ use std::sync::Arc;
 use traction_domain::settings::Key;
 use traction_domain::{Entity, Record, Value};
 use traction_server::{AppState, Clock, Config};
-use traction_store::{Actor, SqliteStore, Store};
+use traction_store::{Actor, Backend};
 
 use super::records::{NOW, rec};
 
@@ -19,7 +19,7 @@ struct Server {
     /// Cy, a rep of Ann's team: reads her records, changes none.
     teammate: reqwest::Client,
     viewer: reqwest::Client,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Backend>,
     _dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -68,7 +68,8 @@ impl Server {
     fn client(&self, user: &str) -> reqwest::Client {
         let cli = Actor { user: "cli".into(), at: Some(NOW) };
         let (_, token) =
-            traction_server::auth::api::issue_token(&self.store, user, "tests", NOW, &cli).unwrap();
+            traction_server::auth::api::issue_token(&*self.store, user, "tests", NOW, &cli)
+                .unwrap();
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
         reqwest::Client::builder()
@@ -184,7 +185,7 @@ fn dataset() -> Vec<Record> {
 async fn spawn() -> Server {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("traction.db")).unwrap());
+    let store = traction_store::open(&dir.path().join("traction.db")).unwrap();
     store.set_setting(Key::Currency, None, "GBP").unwrap();
     let mut w = store.writer().unwrap();
     for (tag, r) in dataset().into_iter().enumerate() {
@@ -205,7 +206,7 @@ async fn spawn() -> Server {
     let cli = Actor { user: "cli".into(), at: Some(NOW) };
     let client = |user: &str| {
         let (_, token) =
-            traction_server::auth::api::issue_token(&store, user, "tests", NOW, &cli).unwrap();
+            traction_server::auth::api::issue_token(&*store, user, "tests", NOW, &cli).unwrap();
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
         reqwest::Client::builder()
@@ -560,7 +561,7 @@ async fn a_reply_logged_in_the_page_or_the_api_clears_a_waiting_lead() {
     let ann = {
         let cli = Actor { user: "cli".into(), at: Some(NOW) };
         let (_, token) =
-            traction_server::auth::api::issue_token(&s.store, "u1", "tests", NOW, &cli).unwrap();
+            traction_server::auth::api::issue_token(&*s.store, "u1", "tests", NOW, &cli).unwrap();
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
         reqwest::Client::builder()
@@ -1152,13 +1153,13 @@ async fn an_invitation_link_signs_its_person_in_once_to_set_a_password() {
 #[test]
 fn an_expired_invitation_cannot_be_used() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    let store = traction_store::open(&dir.path().join("t.db")).unwrap();
     let mut w = store.writer().unwrap();
     w.put(0, rec(Entity::Users, "id=u1;name=Ann")).unwrap();
     w.commit().unwrap();
     let admin = Actor { user: "admin".into(), at: Some(NOW) };
     let path =
-        traction_server::auth::invite::issue_sign_in_link(&store, "u1", NOW, &admin).unwrap();
+        traction_server::auth::invite::issue_sign_in_link(&*store, "u1", NOW, &admin).unwrap();
     let secret = path.strip_prefix("/welcome/").unwrap();
     let hash = traction_server::auth::secret::token_hash(secret);
     let week = traction_server::auth::invite::LINK_VALID;

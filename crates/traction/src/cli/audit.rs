@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use traction_store::{AuditQuery, Store};
+use traction_store::AuditQuery;
 
 use super::{Context, Failure, Result};
 use crate::output::{Format, Table};

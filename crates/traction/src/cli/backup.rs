@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use traction_store::Store;
-
 use super::{Context, Result};
 
 #[derive(Debug, clap::Args)]

@@ -3,7 +3,6 @@
 use std::io::Write;
 
 use traction_domain::settings::Key;
-use traction_store::Store;
 
 use super::{Context, Result};
 use crate::output::{Format, Table};
@@ -87,7 +86,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 let names = key
                     .normalise(&value)
                     .map_err(|e| super::Failure::Input(format!("dashboard_metrics: {e}")))?;
-                let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
+                let catalog = super::metric::workspace_catalog(&*store, args.metrics.as_deref())?;
                 traction_metrics::catalog::workspace::check_names(&catalog, &names)
                     .map_err(|e| super::Failure::Input(format!("dashboard_metrics: {e}")))?;
             }

@@ -11,7 +11,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use traction_demo::{DemoOptions, Scale};
 use traction_domain::Entity;
 use traction_domain::settings::Key;
-use traction_store::Store;
 
 use super::{Context, Failure, Result};
 
@@ -39,7 +38,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     if empty {
         store.set_setting(Key::Timezone, None, traction_demo::DEMO_TIMEZONE)?;
     }
-    let at = ctx.now(&store)?;
+    let at = ctx.now(&*store)?;
     let options = DemoOptions { seed: args.seed, scale: args.scale, at, add: args.add };
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(args.scale.approx_rows());
@@ -59,7 +58,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let mut rows = [0u64; Entity::ALL.len()];
     // The generated bulk load is audited as one row, not row by row (docs/security.md).
     store.set_default_actor(None);
-    let result = traction_demo::generate(&store, &options, &mut |entity, n| {
+    let result = traction_demo::generate(&*store, &options, &mut |entity, n| {
         if let Some(idx) = Entity::ALL.iter().position(|e| *e == entity) {
             rows[idx] = n;
         }
@@ -74,7 +73,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         )),
         other => Failure::from(other),
     })?;
-    audit_demo(&store, args.seed, &args.scale.to_string(), summary.total())?;
+    audit_demo(&*store, args.seed, &args.scale.to_string(), summary.total())?;
     for (entity, n) in &summary.rows {
         if *n > 0 {
             eprintln!("{:>20} {n:>10}", entity.name());
@@ -95,7 +94,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
 
 /// The one audit row of a demo load: what was generated, by whom (`cli`).
 pub fn audit_demo(
-    store: &traction_store::SqliteStore,
+    store: &dyn traction_store::Backend,
     seed: u64,
     scale: &str,
     rows: u64,

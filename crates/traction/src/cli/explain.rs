@@ -14,7 +14,6 @@ use traction_metrics::catalog::Unit;
 use traction_metrics::explain::{ExplainQuery, Explanation, figure, sentence};
 use traction_metrics::params::parse_explain_compare;
 use traction_metrics::parse_by;
-use traction_store::Store;
 
 use super::metric::load_catalog;
 use super::{Context, Failure, Result};
@@ -77,9 +76,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         compare,
         by,
         filter: super::metric::where_filter(args.filter.as_deref())?,
-        at: ctx.now(&store)?,
+        at: ctx.now(&*store)?,
     };
-    let explanation = traction_kpi::explain::explain_for(&store, &catalog, &query, &scope)
+    let explanation = traction_kpi::explain::explain_for(&*store, &catalog, &query, &scope)
         .map_err(super::kpi::kpi_error)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -87,7 +86,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         Format::Json => writeln!(out, "{}", traction_server::wire::explanation(&explanation))?,
         Format::Csv => table(&explanation, workspace.currency, false).write_csv(&mut out)?,
         Format::Table => {
-            let names = Names::load(&store).map_err(|e| Failure::Runtime(e.to_string()))?;
+            let names = Names::load(&*store).map_err(|e| Failure::Runtime(e.to_string()))?;
             let against =
                 stretch_label(explanation.compared.0, explanation.compared.1, &workspace.zone);
             let name = |dim: &str, key: &traction_metrics::DimValue| {

@@ -27,7 +27,6 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let compiled = match &args.filter {
         None => None,
         Some(text) => {
-            use traction_store::Store;
             let workspace = store.workspace()?;
             let parse_ctx = traction_domain::ParseContext {
                 zone: workspace.zone,
@@ -50,7 +49,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         compiled.as_ref().map(|(sql, params)| traction_store::Condition { sql, params });
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-    traction_import::export_where(&store, entity, format, condition, &mut out).map_err(
+    traction_import::export_where(&*store, entity, format, condition, &mut out).map_err(
         |e| match e {
             traction_store::Error::Storage(m) if m.contains("Broken pipe") => Failure::BrokenPipe,
             other => Failure::from(other),

@@ -11,7 +11,7 @@ use traction_forecast::pipeline::Period;
 use traction_forecast::service::{self, Request};
 use traction_kpi::scope::Scope;
 use traction_metrics::Catalog;
-use traction_store::SqliteStore;
+use traction_store::Backend;
 
 use super::metric::load_catalog;
 use super::{Context, Failure, Result};
@@ -69,9 +69,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let format = ctx.format()?;
     let catalog = load_catalog(args.metrics.as_deref())?;
     let store = ctx.store()?;
-    let at = ctx.now(&store)?;
+    let at = ctx.now(&*store)?;
     match args.what.as_str() {
-        "pipeline" => pipeline(&store, &catalog, &args, at, format),
+        "pipeline" => pipeline(&*store, &catalog, &args, at, format),
         "history" => {
             let Some(metric) = args.metric.as_deref() else {
                 return Err(Failure::Input(
@@ -83,7 +83,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 return Err(Failure::Input("--days must be at least 1".into()));
             }
             let past =
-                service::past(&store, &catalog, &request, args.days).map_err(forecast_error)?;
+                service::past(&*store, &catalog, &request, args.days).map_err(forecast_error)?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             if format == Format::Json {
@@ -127,7 +127,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 )));
             }
             let request = request(metric, &args, at)?;
-            let made = service::show(&store, &catalog, &request).map_err(forecast_error)?;
+            let made = service::show(&*store, &catalog, &request).map_err(forecast_error)?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             match format {
@@ -199,7 +199,7 @@ fn request(metric: &str, args: &Args, at: i64) -> Result<Request> {
 }
 
 fn pipeline(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &Catalog,
     args: &Args,
     at: i64,

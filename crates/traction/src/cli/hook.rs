@@ -6,8 +6,8 @@ use std::io::Write;
 
 use traction_domain::time::format_instant;
 use traction_import::email_hooks::Provider;
+use traction_store::Actor;
 use traction_store::hooks::EmailHook;
-use traction_store::{Actor, HookStore};
 
 use super::{Context, Failure, Result};
 use crate::output::{Format, Table};
@@ -73,7 +73,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 provider: provider.name().to_string(),
                 secret,
                 url,
-                created_at: ctx.now(&store)?,
+                created_at: ctx.now(&*store)?,
                 created_by: "cli".into(),
             };
             store.add_email_hook(&hook, &actor())?;

@@ -11,7 +11,7 @@ use traction_domain::Entity;
 use traction_import::mapping::Mapping;
 use traction_import::presets::{self, PRESETS};
 use traction_import::{ImportFailure, ImportOptions, ImportReport};
-use traction_store::SqliteStore;
+use traction_store::Backend;
 
 use super::{Context, Failure, Result};
 
@@ -81,12 +81,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         },
     };
     let store = ctx.store()?;
-    import_one(ctx, &store, entity, &args.file, format, mapping.as_ref(), &args)
+    import_one(ctx, &*store, entity, &args.file, format, mapping.as_ref(), &args)
 }
 
 fn import_one(
     ctx: &Context,
-    store: &SqliteStore,
+    store: &dyn Backend,
     entity: Entity,
     path: &Path,
     format: traction_import::Format,
@@ -232,17 +232,17 @@ fn salesforce_folder(ctx: &Context, args: &Args) -> Result<()> {
         file_name: folder.clone(),
         format: traction_import::Format::Csv,
         max_errors: args.max_errors,
-        now: ctx.now(&store)?,
+        now: ctx.now(&*store)?,
     };
-    let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
-    let currency = traction_store::Store::workspace(&store)?.currency;
-    let engine = traction_kpi::engine::Engine { store: &store, catalog: &catalog };
+    let catalog = super::metric::workspace_catalog(&*store, args.metrics.as_deref())?;
+    let currency = traction_store::Store::workspace(&*store)?.currency;
+    let engine = traction_kpi::engine::Engine { store: &*store, catalog: &catalog };
     let check = |record: &traction_domain::Record| {
         traction_kpi::check::check_target(&engine, record, currency)
     };
     let started = Instant::now();
     let result = traction_import::import_mapped_files(
-        &store,
+        &*store,
         files,
         &options,
         &check,

@@ -79,11 +79,11 @@ fn percent(x: Option<f64>) -> String {
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
-    let at = ctx.now(&store)?;
-    let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
+    let at = ctx.now(&*store)?;
+    let catalog = super::metric::workspace_catalog(&*store, args.metrics.as_deref())?;
     // The engine with forecasts: KPI rows carry where each target is forecast to land.
-    let engine = traction_forecast::kpi::Source::new(&store, &catalog);
-    let kpis = Kpis { store: &store, metrics: &engine };
+    let engine = traction_forecast::kpi::Source::new(&*store, &catalog);
+    let kpis = Kpis { store: &*store, metrics: &engine };
     let format = ctx.format()?;
     let mut out = std::io::stdout().lock();
     match args.action {

@@ -16,7 +16,7 @@ use traction_metrics::catalog::Unit;
 use traction_metrics::{
     Catalog, Compare, FunnelQuery, FunnelResult, Grain, MetricResult, Query, parse_by,
 };
-use traction_store::SqliteStore;
+use traction_store::Backend;
 
 use super::{Context, Failure, Result};
 use crate::output::{Format, Table};
@@ -144,7 +144,7 @@ pub fn load_catalog(file: Option<&Path>) -> Result<Catalog> {
 
 /// The workspace's catalog: the built-in metrics, its event kinds' metrics, its own stored
 /// definitions, then the definitions file when one is given (docs/own-goals.md, Precedence).
-pub fn workspace_catalog(store: &SqliteStore, file: Option<&Path>) -> Result<Catalog> {
+pub fn workspace_catalog(store: &dyn Backend, file: Option<&Path>) -> Result<Catalog> {
     let text = file
         .map(|path| {
             std::fs::read_to_string(path)
@@ -183,9 +183,9 @@ pub fn run_metric(ctx: &Context, args: MetricArgs) -> Result<()> {
         Some(text) => Some(Compare::parse(text).map_err(|e| Failure::Input(format!("--{e}")))?),
     };
     let store = ctx.store()?;
-    let catalog = workspace_catalog(&store, args.metrics.as_deref())?;
+    let catalog = workspace_catalog(&*store, args.metrics.as_deref())?;
     // The workspace is read once: the flags are read in its zone and the query run in it.
-    let env = traction_metrics::workspace_env(&store).map_err(engine_error)?;
+    let env = traction_metrics::workspace_env(&*store).map_err(engine_error)?;
     let query = Query {
         metric: args.name,
         from: instant("from", &args.from, &env.zone)?,
@@ -196,7 +196,7 @@ pub fn run_metric(ctx: &Context, args: MetricArgs) -> Result<()> {
         compare,
         at: ctx.now_in(&env.zone)?,
     };
-    let result = traction_metrics::run_in(&store, &catalog, &query, &env).map_err(engine_error)?;
+    let result = traction_metrics::run_in(&*store, &catalog, &query, &env).map_err(engine_error)?;
     let currency = env.currency;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -295,7 +295,7 @@ pub fn run_metrics(ctx: &Context, args: MetricsArgs) -> Result<()> {
         MetricsAction::List { metrics } => {
             let format = ctx.format()?;
             let store = ctx.store()?;
-            let catalog = workspace_catalog(&store, metrics.as_deref())?;
+            let catalog = workspace_catalog(&*store, metrics.as_deref())?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             if format == Format::Json {
@@ -336,7 +336,7 @@ pub fn run_metrics(ctx: &Context, args: MetricsArgs) -> Result<()> {
         }
         MetricsAction::Delete { name } => {
             let store = ctx.store()?;
-            traction_kpi::definitions::delete(&store, &cli_actor(ctx, &store)?, &name)
+            traction_kpi::definitions::delete(&*store, &cli_actor(ctx, &*store)?, &name)
                 .map_err(refusal)?;
             eprintln!("metric {name} deleted");
             Ok(())
@@ -364,7 +364,7 @@ pub fn run_metrics(ctx: &Context, args: MetricsArgs) -> Result<()> {
 }
 
 /// The audit log's actor of a command-line change.
-fn cli_actor(ctx: &Context, store: &SqliteStore) -> Result<traction_store::Actor> {
+fn cli_actor(ctx: &Context, store: &dyn Backend) -> Result<traction_store::Actor> {
     Ok(traction_store::Actor { user: "cli".into(), at: Some(ctx.now(store)?) })
 }
 
@@ -394,21 +394,21 @@ fn save_definition(
         })
         .transpose()?;
     let store = ctx.store()?;
-    let actor = cli_actor(ctx, &store)?;
-    let at = ctx.now(&store)?;
+    let actor = cli_actor(ctx, &*store)?;
+    let at = ctx.now(&*store)?;
     let name =
-        traction_kpi::definitions::save(&store, &actor, file_text.as_deref(), &text, editing, at)
+        traction_kpi::definitions::save(&*store, &actor, file_text.as_deref(), &text, editing, at)
             .map_err(|r| match r {
-            // Problems are named by their place in the file.
-            traction_kpi::definitions::Refusal::Invalid(problems) => Failure::Input(
-                problems
-                    .iter()
-                    .map(|p| format!("{}: {p}", file.display()))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ),
-            other => refusal(other),
-        })?;
+                // Problems are named by their place in the file.
+                traction_kpi::definitions::Refusal::Invalid(problems) => Failure::Input(
+                    problems
+                        .iter()
+                        .map(|p| format!("{}: {p}", file.display()))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ),
+                other => refusal(other),
+            })?;
     eprintln!("metric {name} {}", if editing { "changed" } else { "added" });
     Ok(())
 }
@@ -416,7 +416,7 @@ fn save_definition(
 pub fn run_funnel(ctx: &Context, args: FunnelArgs) -> Result<()> {
     let format = ctx.format()?;
     let store = ctx.store()?;
-    let env = traction_metrics::workspace_env(&store).map_err(engine_error)?;
+    let env = traction_metrics::workspace_env(&*store).map_err(engine_error)?;
     let query = FunnelQuery {
         pipeline: args.pipeline,
         from: instant("from", &args.from, &env.zone)?,
@@ -424,7 +424,7 @@ pub fn run_funnel(ctx: &Context, args: FunnelArgs) -> Result<()> {
         filter: where_filter(args.filter.as_deref())?,
         at: ctx.now_in(&env.zone)?,
     };
-    let result = traction_metrics::funnel_in(&store, &query, &env).map_err(engine_error)?;
+    let result = traction_metrics::funnel_in(&*store, &query, &env).map_err(engine_error)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {

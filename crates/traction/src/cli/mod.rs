@@ -24,10 +24,11 @@ mod target;
 mod user;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use traction_domain::time::Micros;
-use traction_store::SqliteStore;
+use traction_store::Backend;
 
 use crate::output::Format;
 
@@ -230,7 +231,7 @@ pub struct Context {
 
 impl Context {
     /// Opens the database, creating and migrating it when needed.
-    pub fn store(&self) -> Result<SqliteStore> {
+    pub fn store(&self) -> Result<Arc<dyn Backend>> {
         if let Some(parent) = self.global.db.parent()
             && !parent.as_os_str().is_empty()
             && !parent.exists()
@@ -240,7 +241,7 @@ impl Context {
                 parent.display()
             )));
         }
-        let store = SqliteStore::open(&self.global.db)?;
+        let store = traction_store::open(&self.global.db)?;
         // Whoever can open the file is its admin: changes made here are audited as `cli`.
         store.set_default_actor(Some(traction_store::Actor { user: "cli".into(), at: None }));
         Ok(store)
@@ -256,8 +257,7 @@ impl Context {
     }
 
     /// The clock: `--at` read in the workspace zone, else now.
-    pub fn now(&self, store: &SqliteStore) -> Result<Micros> {
-        use traction_store::Store;
+    pub fn now(&self, store: &dyn Backend) -> Result<Micros> {
         match &self.global.at {
             Some(_) => self.now_in(&store.workspace()?.zone),
             None => Ok(wall_clock()),

@@ -16,7 +16,7 @@ use traction_monitor::deliver::{Deliverer, SmtpSettings};
 use traction_monitor::rule::RuleInput;
 use traction_monitor::schedule::ReportError;
 use traction_store::monitor::{NewNotification, NotificationQuery, Silence};
-use traction_store::{Actor, MonitorStore, SqliteStore, Store};
+use traction_store::{Actor, Backend, Store};
 
 use super::{Context, Failure, Result, wall_clock};
 use crate::output::{Format, Table};
@@ -219,14 +219,14 @@ fn write_table(ctx: &Context, table: &Table, json: serde_json::Value) -> Result<
 }
 
 /// The SMTP settings, when both are set.
-pub fn smtp_settings(store: &SqliteStore) -> Result<Option<SmtpSettings>> {
+pub fn smtp_settings(store: &dyn Backend) -> Result<Option<SmtpSettings>> {
     use traction_domain::settings::Key;
     let url = store.setting(Key::SmtpUrl, None)?.value;
     let from = store.setting(Key::SmtpFrom, None)?.value;
     Ok((!url.is_empty() && !from.is_empty()).then_some(SmtpSettings { url, from }))
 }
 
-fn deliverer(store: &SqliteStore) -> Result<Deliverer> {
+fn deliverer(store: &dyn Backend) -> Result<Deliverer> {
     Deliverer::new(smtp_settings(store)?).map_err(Failure::Runtime)
 }
 
@@ -234,9 +234,9 @@ pub fn run_channel(ctx: &Context, args: ChannelArgs) -> Result<()> {
     let store = ctx.store()?;
     match args.action {
         ChannelAction::Add { id, webhook, secret, email, user, team } => {
-            let now = ctx.now(&store)?;
+            let now = ctx.now(&*store)?;
             let input = ChannelInput { id, webhook, secret, email, user, team };
-            let channel = traction_monitor::channel::add(&store, &store, &input, &actor(), now)
+            let channel = traction_monitor::channel::add(&*store, &*store, &input, &actor(), now)
                 .map_err(monitor_error)?;
             println!("{}", channel.id);
             Ok(())
@@ -286,9 +286,9 @@ pub fn run_channel(ctx: &Context, args: ChannelArgs) -> Result<()> {
                 body: body.to_string(),
                 text,
             };
-            let kpis_store: &dyn Store = &store;
+            let kpis_store: &dyn Store = &*store;
             let catalog = traction_metrics::Catalog::builtin();
-            let engine = Engine { store: &store, catalog: &catalog };
+            let engine = Engine { store: &*store, catalog: &catalog };
             let kpis = Kpis { store: kpis_store, metrics: &engine };
             let org = kpis.org().map_err(|e| Failure::Runtime(e.to_string()))?;
             let notes = traction_monitor::notify::addressed(
@@ -308,7 +308,7 @@ pub fn run_channel(ctx: &Context, args: ChannelArgs) -> Result<()> {
                 println!("delivered to {} user(s) in the app", ids.len());
                 return Ok(());
             }
-            deliverer(&store)?.run(&store, &wall_clock, LINGER).map_err(monitor_error)?;
+            deliverer(&*store)?.run(&*store, &wall_clock, LINGER).map_err(monitor_error)?;
             let note = store
                 .notification(ids[0])?
                 .ok_or_else(|| Failure::Runtime("the test notification vanished".into()))?;
@@ -333,13 +333,13 @@ pub fn run_channel(ctx: &Context, args: ChannelArgs) -> Result<()> {
 
 pub fn run_alert(ctx: &Context, args: AlertArgs) -> Result<()> {
     let store = ctx.store()?;
-    let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
+    let catalog = super::metric::workspace_catalog(&*store, args.metrics.as_deref())?;
     // With forecasts: anomaly rules compare a day with its forecast interval.
-    let engine = traction_forecast::kpi::Source::new(&store, &catalog);
-    let kpis = Kpis { store: &store, metrics: &engine };
+    let engine = traction_forecast::kpi::Source::new(&*store, &catalog);
+    let kpis = Kpis { store: &*store, metrics: &engine };
     match args.action {
         AlertAction::Add(add) => {
-            let now = ctx.now(&store)?;
+            let now = ctx.now(&*store)?;
             let input = RuleInput {
                 id: add.id,
                 kind: add.kind,
@@ -358,7 +358,7 @@ pub fn run_alert(ctx: &Context, args: AlertArgs) -> Result<()> {
                 for_: add.for_,
                 channels: add.channels,
             };
-            let rule = traction_monitor::rule::add(&store, &kpis, &input, &actor(), now)
+            let rule = traction_monitor::rule::add(&*store, &kpis, &input, &actor(), now)
                 .map_err(monitor_error)?;
             println!("{}", rule.id);
             Ok(())
@@ -450,13 +450,13 @@ pub fn run_alert(ctx: &Context, args: AlertArgs) -> Result<()> {
         AlertAction::Eval => {
             // Run from cron beside a server: the server's pages come first.
             traction_server::os::background_priority();
-            let at = ctx.now(&store)?;
+            let at = ctx.now(&*store)?;
             let context =
-                traction_monitor::eval::Context { monitor: &store, data: &store, kpis: &kpis };
+                traction_monitor::eval::Context { monitor: &*store, data: &*store, kpis: &kpis };
             let outcome = traction_monitor::eval::evaluate(&context, at, wall_clock())
                 .map_err(monitor_error)?;
             let report =
-                deliverer(&store)?.run(&store, &wall_clock, LINGER).map_err(monitor_error)?;
+                deliverer(&*store)?.run(&*store, &wall_clock, LINGER).map_err(monitor_error)?;
             for (rule, error) in &outcome.errors {
                 eprintln!("warning: rule {rule} was not evaluated: {error}");
             }
@@ -496,7 +496,7 @@ pub fn run_silence(ctx: &Context, args: SilenceArgs) -> Result<()> {
     let store = ctx.store()?;
     match args.action {
         SilenceAction::Add { id, rule, key, from, until, comment } => {
-            let now = ctx.now(&store)?;
+            let now = ctx.now(&*store)?;
             let zone = store.workspace()?.zone;
             let starts_at = match from {
                 Some(t) => {
@@ -534,7 +534,7 @@ pub fn run_silence(ctx: &Context, args: SilenceArgs) -> Result<()> {
                 created_at: now,
                 created_by: "cli".into(),
             };
-            traction_monitor::silence::add(&store, &silence, &actor()).map_err(monitor_error)?;
+            traction_monitor::silence::add(&*store, &silence, &actor()).map_err(monitor_error)?;
             println!("{id}");
             Ok(())
         }
@@ -611,7 +611,7 @@ pub fn run_notifications(ctx: &Context, args: NotificationsArgs) -> Result<()> {
 /// on it) that evaluates
 /// every rule at start and then at each minute, and delivers what is due (retries included).
 /// A failed round is logged and the next one tries again.
-pub fn spawn_evaluator(store: std::sync::Arc<SqliteStore>, metrics_file: Option<String>) {
+pub fn spawn_evaluator(store: std::sync::Arc<dyn Backend>, metrics_file: Option<String>) {
     let spawned = std::thread::Builder::new().name("traction-monitor".into()).spawn(move || {
         // The pages come first: this thread takes the cores only when they are idle.
         if !traction_server::os::background_priority() {
@@ -628,7 +628,7 @@ pub fn spawn_evaluator(store: std::sync::Arc<SqliteStore>, metrics_file: Option<
                     Err(_) => traction_metrics::Catalog::builtin(),
                 };
             // With forecasts: anomaly rules compare a day with its forecast interval.
-    let engine = traction_forecast::kpi::Source::new(&store, &catalog);
+    let engine = traction_forecast::kpi::Source::new(&*store, &catalog);
             let kpis = Kpis { store: store.as_ref(), metrics: &engine };
             let context = traction_monitor::eval::Context {
                 monitor: store.as_ref(),
@@ -663,7 +663,7 @@ pub fn spawn_evaluator(store: std::sync::Arc<SqliteStore>, metrics_file: Option<
                 }
             }
             // Reports due now; after a time down, only the latest of each (the others missed).
-            match run_schedules(&store, &catalog, now, true) {
+            match run_schedules(&*store, &catalog, now, true) {
                 Ok(outcome) => {
                     for (id, due) in &outcome.sent {
                         tracing::info!(schedule = %id, due = %format_instant(due.at), "report sent");
@@ -678,7 +678,7 @@ pub fn spawn_evaluator(store: std::sync::Arc<SqliteStore>, metrics_file: Option<
                 Err(e) => tracing::warn!("scheduled reports failed: {e}"),
             }
             // The SMTP settings are read each round, so a change applies without a restart.
-            match smtp_settings(&store).map(Deliverer::new) {
+            match smtp_settings(&*store).map(Deliverer::new) {
                 Ok(Ok(deliverer)) => {
                     if let Err(e) = deliverer.run(store.as_ref(), &wall_clock, Duration::ZERO) {
                         tracing::warn!("delivery failed: {e}");
@@ -738,7 +738,7 @@ pub enum ScheduleAction {
 /// Makes the period report of a schedule for `[from, to)` (the KPI crate's, as `traction
 /// report`); the schedule's run has checked its maker may read the scope.
 pub fn make_report(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &traction_metrics::Catalog,
     schedule: &traction_store::monitor::Schedule,
     from: jiff::civil::Date,
@@ -774,7 +774,7 @@ pub fn make_report(
 
 /// Sends the reports due at `at`: all of them, or (the server) only the latest of each.
 pub fn run_schedules(
-    store: &SqliteStore,
+    store: &dyn Backend,
     catalog: &traction_metrics::Catalog,
     at: Micros,
     latest_only: bool,
@@ -800,22 +800,22 @@ pub fn run_schedule(ctx: &Context, args: ScheduleArgs) -> Result<()> {
     let store = ctx.store()?;
     match args.action {
         ScheduleAction::Add { id, every, time, scope, channels } => {
-            let now = ctx.now(&store)?;
+            let now = ctx.now(&*store)?;
             let catalog = traction_metrics::Catalog::builtin();
-            let engine = Engine { store: &store, catalog: &catalog };
-            let kpis = Kpis { store: &store, metrics: &engine };
+            let engine = Engine { store: &*store, catalog: &catalog };
+            let kpis = Kpis { store: &*store, metrics: &engine };
             let org = kpis.org().map_err(|e| Failure::Runtime(e.to_string()))?;
             let input =
                 traction_monitor::schedule::ScheduleInput { id, every, time, scope, channels };
-            let schedule = traction_monitor::schedule::add(&store, &org, &input, &actor(), now)
+            let schedule = traction_monitor::schedule::add(&*store, &org, &input, &actor(), now)
                 .map_err(monitor_error)?;
             println!("{}", schedule.id);
             Ok(())
         }
         ScheduleAction::List => {
             let catalog = traction_metrics::Catalog::builtin();
-            let engine = Engine { store: &store, catalog: &catalog };
-            let org = Kpis { store: &store, metrics: &engine }
+            let engine = Engine { store: &*store, catalog: &catalog };
+            let org = Kpis { store: &*store, metrics: &engine }
                 .org()
                 .map_err(|e| Failure::Runtime(e.to_string()))?;
             let mut table = Table::new(&[
@@ -859,11 +859,11 @@ pub fn run_schedule(ctx: &Context, args: ScheduleArgs) -> Result<()> {
         }
         ScheduleAction::Run => {
             traction_server::os::background_priority();
-            let at = ctx.now(&store)?;
-            let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
-            let outcome = run_schedules(&store, &catalog, at, false).map_err(monitor_error)?;
+            let at = ctx.now(&*store)?;
+            let catalog = super::metric::workspace_catalog(&*store, args.metrics.as_deref())?;
+            let outcome = run_schedules(&*store, &catalog, at, false).map_err(monitor_error)?;
             let report =
-                deliverer(&store)?.run(&store, &wall_clock, LINGER).map_err(monitor_error)?;
+                deliverer(&*store)?.run(&*store, &wall_clock, LINGER).map_err(monitor_error)?;
             for (schedule, error) in &outcome.errors {
                 eprintln!("warning: schedule {schedule}: the report could not be made: {error}");
             }

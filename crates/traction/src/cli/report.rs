@@ -4,7 +4,6 @@
 use std::io::{IsTerminal, Write};
 
 use traction_kpi::scope::Scope;
-use traction_store::Store;
 
 use super::{Context, Failure, Result};
 
@@ -39,12 +38,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         return Err(Failure::Input("--to must be after --from (the range is [from, to))".into()));
     }
     let scope = Scope::parse(&args.scope).map_err(Failure::Input)?;
-    let now = ctx.now(&store)?;
-    let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
+    let now = ctx.now(&*store)?;
+    let catalog = super::metric::workspace_catalog(&*store, args.metrics.as_deref())?;
     let report = traction_server::report::build(
-        &store,
+        &*store,
         &catalog,
-        &traction_forecast::kpi::Source::new(&store, &catalog),
+        &traction_forecast::kpi::Source::new(&*store, &catalog),
         scope,
         from,
         to,

@@ -46,7 +46,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         .map_err(|e| Failure::Input(format!("--log-format: {e}")))?;
     let store = ctx.store()?;
     // An invalid definitions file stops the server before it listens, with every problem.
-    super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
+    super::metric::workspace_catalog(&*store, args.metrics.as_deref())?;
     let metrics_file = match &args.metrics {
         Some(path) => Some(
             std::fs::read_to_string(path)
@@ -56,10 +56,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     };
     traction_server::init_logging(log_format);
     if args.demo {
-        seed_demo(ctx, &store)?;
+        seed_demo(ctx, &*store)?;
     }
     let clock: traction_server::Clock = Arc::new(wall_clock);
-    let store = Arc::new(store);
     // Alert rules are evaluated every minute and notifications delivered, beside the server.
     super::monitor::spawn_evaluator(store.clone(), metrics_file.clone());
     let config = traction_server::Config {
@@ -79,8 +78,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
 /// `--demo`: fills an empty (or new) database with the demo data of `traction demo` at its
 /// defaults (seed 1, scale s, history ending now or at `--at`); a database with data is served
 /// as it is, so restarting with `--demo` never adds a second copy.
-fn seed_demo(ctx: &Context, store: &traction_store::SqliteStore) -> Result<()> {
-    use traction_store::Store;
+fn seed_demo(ctx: &Context, store: &dyn traction_store::Backend) -> Result<()> {
     let mut existing = 0;
     for entity in traction_domain::Entity::ALL {
         existing += store.count(entity)?;
@@ -112,8 +110,7 @@ fn seed_demo(ctx: &Context, store: &traction_store::SqliteStore) -> Result<()> {
 
 /// A restart of the demo: its passwords were printed once, when it was made, and only their
 /// hashes are kept, so say who can sign in and how to give one of them a new password.
-fn demo_sign_in_again(ctx: &Context, store: &traction_store::SqliteStore) -> Result<()> {
-    use traction_store::Store;
+fn demo_sign_in_again(ctx: &Context, store: &dyn traction_store::Backend) -> Result<()> {
     let mut can_sign_in: Vec<(String, String)> = Vec::new();
     let mut users = Vec::new();
     store.scan(traction_domain::Entity::Users, &mut |u| {
@@ -153,8 +150,7 @@ fn demo_sign_in_again(ctx: &Context, store: &traction_store::SqliteStore) -> Res
 
 /// Passwords for four of the demo's people, one per role, generated now and printed this once
 /// (only their hashes are kept): there is no default password, even in the demo.
-fn demo_sign_ins(store: &traction_store::SqliteStore) -> Result<()> {
-    use traction_store::Store;
+fn demo_sign_ins(store: &dyn traction_store::Backend) -> Result<()> {
     let mut users = Vec::new();
     store.scan(traction_domain::Entity::Users, &mut |u| {
         users.push(u);

@@ -8,7 +8,6 @@ use traction_domain::{Entity, ParseContext, Record, Value};
 use traction_kpi::engine::Engine;
 use traction_kpi::scope::Scope;
 use traction_kpi::service::Kpis;
-use traction_store::Store;
 
 use super::{Context, Failure, Result};
 use crate::output::{Format, Table};
@@ -76,13 +75,13 @@ pub struct SetArgs {
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let store = ctx.store()?;
-    let catalog = super::metric::workspace_catalog(&store, args.metrics.as_deref())?;
-    let engine = Engine { store: &store, catalog: &catalog };
-    let kpis = Kpis { store: &store, metrics: &engine };
+    let catalog = super::metric::workspace_catalog(&*store, args.metrics.as_deref())?;
+    let engine = Engine { store: &*store, catalog: &catalog };
+    let kpis = Kpis { store: &*store, metrics: &engine };
     let mut out = std::io::stdout().lock();
     match args.action {
         Action::Set(set) => {
-            let target = set_target(ctx, &store, &engine, *set)?;
+            let target = set_target(ctx, &*store, &engine, *set)?;
             eprintln!("target {target} saved");
             writeln!(out, "{target}")?;
         }
@@ -154,7 +153,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
 /// Builds the target record from the flags (over the stored one, when changing) and writes it.
 fn set_target(
     ctx: &Context,
-    store: &traction_store::SqliteStore,
+    store: &dyn traction_store::Backend,
     engine: &Engine<'_>,
     set: SetArgs,
 ) -> Result<String> {
@@ -220,7 +219,7 @@ fn set_target(
 }
 
 /// The next free id of the form `t-N`.
-fn next_id(store: &traction_store::SqliteStore) -> Result<String> {
+fn next_id(store: &dyn traction_store::Backend) -> Result<String> {
     let mut max = 0u64;
     store.scan(Entity::Targets, &mut |r| {
         if let Some(n) = r

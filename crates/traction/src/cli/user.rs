@@ -10,7 +10,7 @@ use std::io::{BufRead, Write};
 
 use traction_domain::{Entity, Record, Value};
 use traction_server::auth::secret;
-use traction_store::{Actor, SqliteStore, Store};
+use traction_store::{Actor, Backend};
 
 use super::{Context, Failure, Result};
 use crate::output::{Format, Table};
@@ -95,7 +95,7 @@ fn read_password() -> Result<String> {
     Ok(password)
 }
 
-fn set_password(store: &SqliteStore, id: &str, password: &str, at: i64) -> Result<()> {
+fn set_password(store: &dyn Backend, id: &str, password: &str, at: i64) -> Result<()> {
     let hash = secret::hash_password(password)?;
     store.set_password(id, &hash, &cli_actor(at), at).map_err(|e| match e {
         traction_store::Error::NotFound => Failure::Input(format!("no such user {id:?}")),
@@ -103,7 +103,7 @@ fn set_password(store: &SqliteStore, id: &str, password: &str, at: i64) -> Resul
     })
 }
 
-fn get_user(store: &SqliteStore, id: &str) -> Result<Record> {
+fn get_user(store: &dyn Backend, id: &str) -> Result<Record> {
     store.get(Entity::Users, &[Value::Text(id.to_string())])?.ok_or_else(|| {
         Failure::Input(format!("no such user {id:?}: `traction user list` shows them"))
     })
@@ -162,7 +162,7 @@ pub fn run_user(ctx: &Context, args: UserArgs) -> Result<()> {
             writer.put(0, record)?;
             writer.commit()?;
             if let Some(password) = password {
-                set_password(&store, &id, &password, now)?;
+                set_password(&*store, &id, &password, now)?;
                 eprintln!("user {id} ({role}) can sign in with the password given");
             } else {
                 eprintln!(
@@ -221,13 +221,13 @@ pub fn run_user(ctx: &Context, args: UserArgs) -> Result<()> {
             }
         }
         UserAction::Passwd { id, password_stdin: _ } => {
-            get_user(&store, &id)?;
+            get_user(&*store, &id)?;
             let password = read_password()?;
-            set_password(&store, &id, &password, now)?;
+            set_password(&*store, &id, &password, now)?;
             eprintln!("password of {id} set; their sessions were signed out");
         }
         UserAction::Disable { id } => {
-            let mut user = get_user(&store, &id)?;
+            let mut user = get_user(&*store, &id)?;
             user.set("active", Value::Bool(false));
             let mut writer = store.writer()?;
             writer.put(0, user)?;
@@ -249,14 +249,19 @@ pub fn run_token(ctx: &Context, args: TokenArgs) -> Result<()> {
     let now = super::wall_clock();
     match args.action {
         TokenAction::Create { user, name } => {
-            let (token, text) =
-                traction_server::auth::api::issue_token(&store, &user, &name, now, &cli_actor(now))
-                    .map_err(|e| match e {
-                        traction_server::error::ApiError::Invalid { .. } => Failure::Input(
-                            format!("no such user {user:?}: `traction user list` shows them"),
-                        ),
-                        other => Failure::Runtime(format!("{other:?}")),
-                    })?;
+            let (token, text) = traction_server::auth::api::issue_token(
+                &*store,
+                &user,
+                &name,
+                now,
+                &cli_actor(now),
+            )
+            .map_err(|e| match e {
+                traction_server::error::ApiError::Invalid { .. } => Failure::Input(format!(
+                    "no such user {user:?}: `traction user list` shows them"
+                )),
+                other => Failure::Runtime(format!("{other:?}")),
+            })?;
             // Exactly the token on stdout, whatever --format; the notice goes to stderr.
             writeln!(std::io::stdout().lock(), "{text}")?;
             eprintln!(

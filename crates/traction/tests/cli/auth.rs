@@ -3,8 +3,6 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use traction_store::SqliteStore;
-
 use crate::util::Env;
 
 /// Runs the binary with `input` on stdin; returns (exit code, stdout, stderr).
@@ -61,7 +59,7 @@ fn users_get_hashed_passwords_tokens_print_once_and_changes_are_audited() {
     assert_eq!(token.lines().count(), 1);
     let token = token.trim().to_string();
     assert_eq!(token.len(), 43);
-    let store = SqliteStore::open(&env.db()).unwrap();
+    let store = traction_store::open(&env.db()).unwrap();
     let tokens = store.tokens(Some("bob")).unwrap();
     assert_eq!(tokens.len(), 1);
     let stored = store.token_by_hash(&traction_server::auth::secret::token_hash(&token)).unwrap();

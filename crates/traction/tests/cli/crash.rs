@@ -16,7 +16,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use traction_domain::{Entity, Value};
-use traction_store::{SqliteStore, Store};
 
 use crate::util::{Env, free_port, http, wait_up};
 
@@ -141,7 +140,7 @@ fn killed_at_any_moment_the_server_loses_no_acknowledged_write_and_leaves_no_hal
         }
 
         // Reopened: intact, with everything acknowledged.
-        let store = SqliteStore::open(&db).unwrap();
+        let store = traction_store::open(&db).unwrap();
         store.integrity_check().unwrap_or_else(|e| panic!("round {round}: {e}"));
         let acknowledged = acknowledged.lock().unwrap();
         for id in acknowledged.iter() {
@@ -172,7 +171,7 @@ fn killed_at_any_moment_the_server_loses_no_acknowledged_write_and_leaves_no_hal
         // The backup: complete at its name, or absent there.
         let partial = traction_store::partial_backup_path(&backup_file);
         if backup_file.exists() {
-            let copy = SqliteStore::open(&backup_file).unwrap();
+            let copy = traction_store::open(&backup_file).unwrap();
             copy.integrity_check().unwrap_or_else(|e| panic!("round {round}: backup: {e}"));
             assert!(copy.count(Entity::Users).unwrap() >= 1, "round {round}: an empty backup");
             tally.backups_complete += 1;

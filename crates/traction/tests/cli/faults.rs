@@ -13,7 +13,6 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value as Json;
 use traction_domain::{Entity, Value};
-use traction_store::{SqliteStore, Store};
 
 use crate::util::{Env, free_port, http, wait_up};
 
@@ -126,7 +125,7 @@ fn assert_refused(answer: &(u16, Json), words: &[&str]) {
 
 /// Every acknowledged activity is in the file, and the file passes SQLite's check.
 fn assert_kept(db: &Path, acknowledged: &[String]) {
-    let store = SqliteStore::open(db).unwrap();
+    let store = traction_store::open(db).unwrap();
     store.integrity_check().unwrap();
     for id in acknowledged {
         let key = [Value::Text(id.clone())];

@@ -1,7 +1,5 @@
 //! The campaign list, a campaign's page and the cost list.
 
-use traction_store::ShopStore;
-
 use super::*;
 
 pub async fn campaigns(

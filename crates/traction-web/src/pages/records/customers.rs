@@ -239,7 +239,7 @@ struct Related {
 }
 
 impl Related {
-    fn load(store: &SqliteStore, req: &Req, id: &str) -> Result<Related> {
+    fn load(store: &dyn Backend, req: &Req, id: &str) -> Result<Related> {
         let by_account = [("account_id", Value::Text(id.to_string()))];
         let newest = |entity: Entity, time: &str| -> Result<Vec<Record>> {
             let scope = read_scope(req, entity);

@@ -31,7 +31,7 @@ use traction_metrics::buckets::Buckets;
 use traction_metrics::catalog::Unit;
 use traction_metrics::{DimValue, Filter, Grain, Query};
 use traction_server::AppState;
-use traction_store::{Condition, ListQuery, SqliteStore, Store};
+use traction_store::{Backend, Condition, ListQuery};
 
 use super::*;
 use crate::chart::{self, Chart, Series, Style};
@@ -113,7 +113,7 @@ fn enum_param(params: &Params, key: &str, allowed: &[&str]) -> Result<Option<Str
 
 /// A reference filter: the id of an existing record of `entity`.
 pub(super) fn ref_param(
-    store: &SqliteStore,
+    store: &dyn Backend,
     params: &Params,
     key: &str,
     entity: Entity,
@@ -258,7 +258,7 @@ pub(super) fn read_scope(req: &Req, entity: Entity) -> ReadScope {
 
 /// A record the caller may not read is answered as if it did not exist.
 pub(super) fn check_visible(
-    store: &SqliteStore,
+    store: &dyn Backend,
     req: &Req,
     record: &Record,
     entity: Entity,
@@ -339,7 +339,7 @@ fn figure(
     }
     let mut q = Query::new(metric, from, to, Grain::All, at);
     q.filter = filter;
-    Ok(traction_metrics::run(&state.store, &state.catalog, &q)?.rows.first().and_then(|r| r.value))
+    Ok(traction_metrics::run(&*state.store, &state.catalog, &q)?.rows.first().and_then(|r| r.value))
 }
 
 /// A metric over all time by one dimension whose values are ids: id → value.
@@ -357,7 +357,7 @@ fn figures_by(
     q.by = vec![dim.to_string()];
     q.filter = filter;
     let mut out = BTreeMap::new();
-    for row in traction_metrics::run(&state.store, &state.catalog, &q)?.rows {
+    for row in traction_metrics::run(&*state.store, &state.catalog, &q)?.rows {
         let key = match row.dims.first() {
             Some(DimValue::Text(t)) => t.clone(),
             Some(DimValue::Int(n)) => n.to_string(),
@@ -385,7 +385,7 @@ fn per_month(
     }
     let mut q = Query::new(metric, from, to, Grain::Month, at);
     q.filter = filter;
-    for row in traction_metrics::run(&state.store, &state.catalog, &q)?.rows {
+    for row in traction_metrics::run(&*state.store, &state.catalog, &q)?.rows {
         if let (Some(period), Some(value)) = (row.period, row.value) {
             out.insert(period, value);
         }
@@ -428,7 +428,7 @@ fn month_chart(
 }
 
 /// One record by id, or a 404 page that says what was asked for.
-pub(super) fn find(store: &SqliteStore, entity: Entity, id: &str) -> Result<Record> {
+pub(super) fn find(store: &dyn Backend, entity: Entity, id: &str) -> Result<Record> {
     store
         .get(entity, &[Value::Text(id.to_string())])?
         .ok_or_else(|| WebError::not_found(format!("There is no {} {id:?}.", singular(entity))))

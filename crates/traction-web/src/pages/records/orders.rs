@@ -1,6 +1,5 @@
 //! The order list and an order's page, with its lines.
 
-use traction_store::ShopStore;
 use traction_store::shop::OrderLines;
 
 use super::*;
@@ -20,7 +19,7 @@ pub async fn order(
 
 /// Names of the customers of some records, looked up once each.
 fn account_names<'a>(
-    store: &SqliteStore,
+    store: &dyn Backend,
     records: impl Iterator<Item = &'a Record>,
 ) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
@@ -39,7 +38,7 @@ fn account_names<'a>(
 /// The totals of some orders by id, from the store (the stored total, else the sum of the
 /// lines).
 pub(super) fn order_totals(
-    store: &SqliteStore,
+    store: &dyn Backend,
     orders: &[Record],
 ) -> Result<BTreeMap<String, i64>> {
     let ids: Vec<&str> = orders.iter().map(|o| text(o, "id")).collect();

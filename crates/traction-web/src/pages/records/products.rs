@@ -1,6 +1,5 @@
 //! The product list (stock on hand, what to reorder) and a product's page.
 
-use traction_store::ShopStore;
 use traction_store::shop::ProductStock;
 
 use super::*;
@@ -19,7 +18,7 @@ pub async fn product(
 }
 
 /// Each product's stock on hand, reorder flag and margin, from the store, by id.
-fn stocks(store: &SqliteStore, products: &[Record]) -> Result<BTreeMap<String, ProductStock>> {
+fn stocks(store: &dyn Backend, products: &[Record]) -> Result<BTreeMap<String, ProductStock>> {
     let ids: Vec<&str> = products.iter().map(|p| text(p, "id")).collect();
     Ok(store.product_stock(&ids)?.into_iter().map(|s| (s.id.clone(), s)).collect())
 }
