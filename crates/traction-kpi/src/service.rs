@@ -152,10 +152,7 @@ pub trait Forecasts {
     /// short.
     fn last_day_against_forecast(
         &self,
-        metric: &str,
-        owners: Option<&[String]>,
-        at: Micros,
-        level: f64,
+        request: &AnomalyRequest<'_>,
     ) -> Result<Option<DayCheck>, Error>;
 
     /// Why the metric moved on the last complete day before `at` against the day before it, for
@@ -167,6 +164,19 @@ pub trait Forecasts {
         scope: &Scope,
         at: Micros,
     ) -> Result<Option<String>, Error>;
+}
+
+/// What an anomaly check is asked about: the metric over the records of `owners` (`None`:
+/// everyone's), the last complete day before `at`, against the forecast interval at `level`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AnomalyRequest<'a> {
+    pub metric: &'a str,
+    /// Whose records count: a scope's owners; `None` for everyone's.
+    pub owners: Option<&'a [String]>,
+    /// The clock: the day checked is the last complete one before it.
+    pub at: Micros,
+    /// The forecast interval's level, such as 0.95.
+    pub level: f64,
 }
 
 /// What a KPI forecast is asked about: a target, whose records count, in which calendar, its
