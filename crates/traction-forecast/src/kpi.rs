@@ -19,8 +19,8 @@ use traction_kpi::engine::Engine;
 use traction_kpi::pace::Behaviour;
 use traction_kpi::scope::Scope;
 use traction_kpi::service::{
-    Actual, Band, DayCheck, Error as KpiError, ForecastRequest, Forecasts, MetricRequest,
-    MetricSource,
+    Actual, AnomalyRequest, Band, DayCheck, Error as KpiError, ForecastRequest, Forecasts,
+    MetricRequest, MetricSource,
 };
 use traction_kpi::split::Seasonality;
 use traction_metrics::buckets::Buckets;
@@ -410,11 +410,9 @@ impl Forecasts for Source<'_> {
 
     fn last_day_against_forecast(
         &self,
-        metric: &str,
-        owners: Option<&[String]>,
-        at: Micros,
-        level: f64,
+        request: &AnomalyRequest<'_>,
     ) -> Result<Option<DayCheck>, KpiError> {
+        let AnomalyRequest { metric, owners, at, level } = *request;
         let store = self.engine.store;
         let zone = store.workspace()?.zone;
         let today = Buckets::new(Grain::Day, at, at + 1, &zone)?;

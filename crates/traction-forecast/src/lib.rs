@@ -51,7 +51,7 @@ impl std::error::Error for Error {}
 impl From<traction_metrics::Error> for Error {
     fn from(e: traction_metrics::Error) -> Error {
         match e {
-            traction_metrics::Error::Input(m) => Error::Input(m),
+            e @ traction_metrics::Error::Input(_) => Error::Input(e.to_string()),
             e @ traction_metrics::Error::Where(_) => Error::Input(e.to_string()),
             traction_metrics::Error::NotFound(m) => Error::NotFound(m),
             e @ traction_metrics::Error::UnknownMetric { .. } => Error::NotFound(e.to_string()),

@@ -14,11 +14,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::service::json_number;
 use jiff::ToSpan;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use serde_json::{Value as Json, json};
 use traction_domain::time::{Micros, to_zoned};
 use traction_domain::{Entity, Value};
 use traction_store::Store;
@@ -174,42 +172,9 @@ impl PipelineForecast {
         self.rows.iter().map(|r| r.weighted_historical.unwrap_or(r.weighted_configured)).sum()
     }
 
-    fn major(&self, minor: f64) -> f64 {
+    /// Minor units as major units of the workspace currency.
+    pub fn major(&self, minor: f64) -> f64 {
         minor / self.minor_per_major as f64
-    }
-
-    pub fn to_json(&self) -> Json {
-        let rows: Vec<Json> = self
-            .rows
-            .iter()
-            .map(|r| {
-                json!({
-                    "pipeline": r.pipeline_id, "stage": r.stage_id, "stage_name": r.stage,
-                    "position": r.position, "deals": r.deals.len(), "deal_ids": r.deals,
-                    "amount": self.major(r.amount as f64),
-                    "probability": r.probability,
-                    "historical_win_rate": json_number(r.historical_win_rate()),
-                    "closed_from_stage": r.won + r.lost,
-                    "weighted_configured": self.major(r.weighted_configured),
-                    "weighted_historical": json_number(r.weighted_historical.map(|w| self.major(w))),
-                })
-            })
-            .collect();
-        json!({
-            "scope": self.scope,
-            "period": self.period,
-            "from": self.from.to_string(),
-            "to": self.to.to_string(),
-            "at": jiff::Timestamp::from_microsecond(self.at).map(|t| t.to_string()).unwrap_or_default(),
-            "rows": rows,
-            "total": {
-                "deals": self.rows.iter().map(|r| r.deals.len()).sum::<usize>(),
-                "amount": self.major(self.total_amount() as f64),
-                "weighted_configured": self.major(self.total_configured()),
-                "weighted_historical": self.major(self.total_historical()),
-            },
-            "without_close_date": self.without_close_date,
-        })
     }
 }
 

@@ -3,7 +3,6 @@
 //! forecast kept in the store's history.
 
 use jiff::tz::TimeZone;
-use serde_json::{Value as Json, json};
 use traction_domain::time::Micros;
 use traction_kpi::scope::Scope;
 use traction_metrics::{Catalog, local_text};
@@ -126,26 +125,6 @@ pub struct Forecast {
 }
 
 impl Forecast {
-    /// The JSON shape of monitoring.md, Forecasts.
-    pub fn to_json(&self) -> Json {
-        let rows: Vec<Json> = self
-            .rows
-            .iter()
-            .map(|r| json!({"period": r.period, "value": r.value, "low": r.low, "high": r.high}))
-            .collect();
-        json!({
-            "metric": self.metric,
-            "scope": self.scope,
-            "grain": self.step.name(),
-            "at": self.at_text,
-            "level": self.level,
-            "model": self.model,
-            "history": {"from": self.history_from, "buckets": self.history_buckets},
-            "rows": rows,
-            "backtest": self.backtest.as_ref().map(backtest_json),
-        })
-    }
-
     fn stored(&self) -> StoredForecast {
         StoredForecast {
             metric: self.metric.clone(),
@@ -169,23 +148,6 @@ impl Forecast {
                 .collect(),
         }
     }
-}
-
-/// `{"folds", "horizon", "mape", "wape", "mase", "baseline", "baseline_wape"}`: the one shape,
-/// shared with the KPI rows' forecasts.
-/// (The server's `wire` writes the same shape for KPI rows.) Figures that are undefined
-/// (`None`, or not finite) are `null`.
-pub fn backtest_json(b: &Backtest) -> Json {
-    let number = |x: Option<f64>| x.filter(|v| v.is_finite()).map_or(Json::Null, |v| json!(v));
-    json!({
-        "folds": b.folds,
-        "horizon": b.horizon,
-        "mape": number(b.mape),
-        "wape": number(b.wape),
-        "mase": number(b.mase),
-        "baseline": "seasonal_naive",
-        "baseline_wape": number(b.baseline_wape),
-    })
 }
 
 /// A backtest as the forecast history keeps it.
@@ -329,21 +291,6 @@ pub struct Past {
     pub rows: Vec<HistoryRow>,
 }
 
-impl Past {
-    pub fn to_json(&self) -> Json {
-        let rows: Vec<Json> = self
-            .rows
-            .iter()
-            .map(|r| {
-                json!({"made_at": r.made_text, "period": r.period, "value": r.value, "low": r.low,
-                       "high": r.high, "actual": json_number(r.actual),
-                       "inside": r.actual.map(|a| a >= r.low && a <= r.high)})
-            })
-            .collect();
-        json!({"metric": self.metric, "scope": self.scope, "grain": self.step.name(), "rows": rows})
-    }
-}
-
 /// The forecasts kept for `request`'s metric, scope and grain, made in the `days` before its
 /// `at`, each bucket with what happened (the metric over it, once complete).
 pub fn past(
@@ -428,30 +375,4 @@ pub fn pipeline(
         workspace.currency.minor_per_major(),
         &scope.to_string(),
     )
-}
-
-/// A JSON number as the metrics engine's figures are written: whole numbers as integers, others
-/// as they are, `null` when missing or not finite (the server's `wire::Num`; the forecast's JSON
-/// shapes have not moved to the server yet).
-pub(crate) fn json_number(x: Option<f64>) -> serde_json::Value {
-    match x {
-        Some(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15 => {
-            serde_json::Value::from(v as i64)
-        }
-        Some(v) if v.is_finite() => serde_json::Value::from(v),
-        _ => serde_json::Value::Null,
-    }
-}
-
-#[cfg(test)]
-mod json_number_tests {
-    use super::json_number;
-
-    #[test]
-    fn json_numbers_are_whole_when_they_can_be() {
-        assert_eq!(json_number(Some(5.0)).to_string(), "5");
-        assert_eq!(json_number(Some(0.25)).to_string(), "0.25");
-        assert_eq!(json_number(None).to_string(), "null");
-        assert_eq!(json_number(Some(f64::NAN)).to_string(), "null");
-    }
 }

@@ -24,7 +24,7 @@ pub fn breakdown(
     period: (Micros, Micros),
     grain: Grain,
     zone: &TimeZone,
-) -> Result<Vec<Row>, String> {
+) -> Result<Vec<Row>, traction_metrics::Error> {
     let (start, end) = period;
     Ok(buckets(grain, start, end, zone)?
         .into_iter()

@@ -9,6 +9,8 @@ use jiff::tz::TimeZone;
 use traction_domain::settings::{parse_holidays, parse_work_days, parse_work_hours};
 use traction_domain::time::{Micros, local_to_micros, to_zoned};
 
+use crate::error::ValueError;
+
 /// A business calendar.
 #[derive(Clone, Debug)]
 pub struct Calendar {
@@ -28,15 +30,14 @@ impl Calendar {
         work_days: &str,
         work_hours: &str,
         holidays: &str,
-    ) -> Result<Calendar, String> {
-        let text = |e: traction_domain::Error| e.to_string();
-        let (start, end) = parse_work_hours(work_hours).map_err(text)?;
+    ) -> Result<Calendar, ValueError> {
+        let (start, end) = parse_work_hours(work_hours)?;
         Ok(Calendar {
             zone,
-            work_days: parse_work_days(work_days).map_err(text)?,
+            work_days: parse_work_days(work_days)?,
             start,
             end,
-            holidays: parse_holidays(holidays).map_err(text)?,
+            holidays: parse_holidays(holidays)?,
         })
     }
 

@@ -20,6 +20,7 @@ pub mod calendar;
 pub mod check;
 pub mod definitions;
 pub mod engine;
+pub mod error;
 pub mod explain;
 pub mod pace;
 pub mod period;
@@ -30,4 +31,5 @@ pub mod split;
 pub mod today;
 
 pub use calendar::Calendar;
+pub use error::ValueError;
 pub use split::Weights;

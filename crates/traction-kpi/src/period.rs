@@ -12,6 +12,8 @@ use jiff::tz::TimeZone;
 use jiff::{Span, ToSpan};
 use traction_domain::time::{Micros, start_of_day};
 
+use crate::error::ValueError;
+
 /// The length of a target's period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PeriodKind {
@@ -22,13 +24,13 @@ pub enum PeriodKind {
 }
 
 impl PeriodKind {
-    pub fn parse(text: &str) -> Result<PeriodKind, String> {
+    pub fn parse(text: &str) -> Result<PeriodKind, ValueError> {
         match text.trim().to_ascii_lowercase().as_str() {
             "week" => Ok(PeriodKind::Week),
             "month" => Ok(PeriodKind::Month),
             "quarter" => Ok(PeriodKind::Quarter),
             "year" => Ok(PeriodKind::Year),
-            _ => Err(format!("{text:?} is not a period: use week, month, quarter or year")),
+            _ => Err(ValueError::Period { text: text.to_string() }),
         }
     }
 
@@ -47,10 +49,13 @@ pub fn period_range(
     kind: PeriodKind,
     starts_on: Date,
     zone: &TimeZone,
-) -> Result<(Micros, Micros), String> {
-    let end_date = starts_on.checked_add(kind.span()).map_err(|e| e.to_string())?;
-    let text = |e: traction_domain::Error| e.to_string();
-    Ok((start_of_day(starts_on, zone).map_err(text)?, start_of_day(end_date, zone).map_err(text)?))
+) -> Result<(Micros, Micros), ValueError> {
+    let end_date = starts_on.checked_add(kind.span()).map_err(|source| ValueError::PeriodEnd {
+        kind,
+        starts_on,
+        source,
+    })?;
+    Ok((start_of_day(starts_on, zone)?, start_of_day(end_date, zone)?))
 }
 
 /// A breakdown grain.
@@ -62,12 +67,12 @@ pub enum Grain {
 }
 
 impl Grain {
-    pub fn parse(text: &str) -> Result<Grain, String> {
+    pub fn parse(text: &str) -> Result<Grain, ValueError> {
         match text.trim().to_ascii_lowercase().as_str() {
             "hour" => Ok(Grain::Hour),
             "day" => Ok(Grain::Day),
             "week" => Ok(Grain::Week),
-            _ => Err(format!("{text:?} is not a breakdown grain: use week, day or hour")),
+            _ => Err(ValueError::Grain { text: text.to_string() }),
         }
     }
 }
@@ -88,7 +93,7 @@ pub fn buckets(
     from: Micros,
     to: Micros,
     zone: &TimeZone,
-) -> Result<Vec<Bucket>, String> {
+) -> Result<Vec<Bucket>, traction_metrics::Error> {
     use traction_metrics::buckets::Buckets;
     let grain = match grain {
         Grain::Hour => traction_metrics::Grain::Hour,
@@ -98,7 +103,7 @@ pub fn buckets(
     if to <= from {
         return Ok(Vec::new());
     }
-    let cut = Buckets::new(grain, from, to, zone).map_err(|e| e.to_string())?;
+    let cut = Buckets::new(grain, from, to, zone)?;
     Ok(cut
         .list
         .into_iter()

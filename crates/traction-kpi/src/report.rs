@@ -389,8 +389,7 @@ fn rest_of_report(kpis: &Kpis<'_>, part: &Part<'_>, kpi_rows: &[KpiRow]) -> Resu
                         .collect()
                 })
                 .unwrap_or_default();
-        crate::period::buckets(crate::period::Grain::Week, from.0, to.0, zone)
-            .map_err(Error::Invalid)?
+        crate::period::buckets(crate::period::Grain::Week, from.0, to.0, zone)?
             .into_iter()
             .map(|b| {
                 let value = values.get(&b.label).copied().unwrap_or(0.0);

@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::error::ValueError;
+
 /// Who a target is for.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scope {
@@ -12,7 +14,7 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub fn parse(text: &str) -> Result<Scope, String> {
+    pub fn parse(text: &str) -> Result<Scope, ValueError> {
         let text = text.trim();
         if text == "company" {
             return Ok(Scope::Company);
@@ -23,7 +25,7 @@ impl Scope {
         if let Some(id) = text.strip_prefix("user:").filter(|id| !id.is_empty()) {
             return Ok(Scope::User(id.to_string()));
         }
-        Err(format!("{text:?} is not a scope: write company, team:ID or user:ID"))
+        Err(ValueError::Scope { text: text.to_string() })
     }
 }
 
@@ -165,8 +167,11 @@ mod tests {
 
     #[test]
     fn scopes_parse() {
-        assert_eq!(Scope::parse("team:north"), Ok(Scope::Team("north".into())));
+        assert_eq!(Scope::parse("team:north").ok(), Some(Scope::Team("north".into())));
         assert!(Scope::parse("team:").is_err());
-        assert!(Scope::parse("squad:x").unwrap_err().contains("company, team:ID or user:ID"));
+        assert_eq!(
+            Scope::parse(" squad:x ").unwrap_err().to_string(),
+            r#""squad:x" is not a scope: write company, team:ID or user:ID"#
+        );
     }
 }

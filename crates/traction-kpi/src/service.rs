@@ -13,6 +13,7 @@ use traction_store::Store;
 
 use crate::breakdown::{self, per_head};
 use crate::calendar::Calendar;
+use crate::error::ValueError;
 use crate::pace::{self, Behaviour, Figures, Status, leaderboard_band};
 use crate::period::{Grain, PeriodKind, period_range};
 use crate::scope::{Member, Org, Scope};
@@ -34,14 +35,14 @@ pub struct Target {
 }
 
 impl Target {
-    pub fn from_record(record: &Record) -> Result<Target, String> {
+    pub fn from_record(record: &Record) -> Result<Target, ValueError> {
         let text = |name: &str| record.get(name).as_text().unwrap_or("").to_string();
         let real = |name: &str, default: f64| match record.get(name) {
             Value::Real(x) => *x,
             _ => default,
         };
         let Value::Date(starts_on) = record.get("starts_on") else {
-            return Err("a target needs starts_on".into());
+            return Err(ValueError::NoStartsOn);
         };
         Ok(Target {
             id: text("id"),
@@ -51,7 +52,7 @@ impl Target {
             starts_on: *starts_on,
             value: text("value")
                 .parse()
-                .map_err(|_| format!("target value {:?} is not a number", text("value")))?,
+                .map_err(|_| ValueError::TargetValue { text: text("value") })?,
             split: Split::parse(&text("split"))?,
             at_risk: real("at_risk", 0.9),
             off_track: real("off_track", 0.75),
@@ -151,10 +152,7 @@ pub trait Forecasts {
     /// short.
     fn last_day_against_forecast(
         &self,
-        metric: &str,
-        owners: Option<&[String]>,
-        at: Micros,
-        level: f64,
+        request: &AnomalyRequest<'_>,
     ) -> Result<Option<DayCheck>, Error>;
 
     /// Why the metric moved on the last complete day before `at` against the day before it, for
@@ -166,6 +164,19 @@ pub trait Forecasts {
         scope: &Scope,
         at: Micros,
     ) -> Result<Option<String>, Error>;
+}
+
+/// What an anomaly check is asked about: the metric over the records of `owners` (`None`:
+/// everyone's), the last complete day before `at`, against the forecast interval at `level`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AnomalyRequest<'a> {
+    pub metric: &'a str,
+    /// Whose records count: a scope's owners; `None` for everyone's.
+    pub owners: Option<&'a [String]>,
+    /// The clock: the day checked is the last complete one before it.
+    pub at: Micros,
+    /// The forecast interval's level, such as 0.95.
+    pub level: f64,
 }
 
 /// What a KPI forecast is asked about: a target, whose records count, in which calendar, its
@@ -309,6 +320,9 @@ pub enum Error {
     /// The request or the stored target is at fault (unknown target, metric, bad grain…).
     #[error("{0}")]
     Invalid(String),
+    /// A stored target, a setting or a period that is not a KPI value (the value at fault).
+    #[error(transparent)]
+    Value(#[from] ValueError),
     #[error("{0}")]
     NotFound(String),
     /// The metrics engine could not answer a figure (its own error says why and what to do).
@@ -348,7 +362,7 @@ impl Kpis<'_> {
     pub fn target(&self, id: &str) -> Result<Target, Error> {
         let record = self.store.get(Entity::Targets, &[Value::Text(id.to_string())])?;
         let record = record.ok_or_else(|| Error::NotFound(format!("no such target {id:?}")))?;
-        Target::from_record(&record).map_err(Error::Invalid)
+        Ok(Target::from_record(&record)?)
     }
 
     /// The users and teams.
@@ -377,11 +391,11 @@ impl Kpis<'_> {
         let days = self.store.setting(Key::WorkDays, team)?.value;
         let hours = self.store.setting(Key::WorkHours, team)?.value;
         let holidays = self.store.setting(Key::Holidays, team)?.value;
-        Calendar::from_settings(zone, &days, &hours, &holidays).map_err(Error::Invalid)
+        Ok(Calendar::from_settings(zone, &days, &hours, &holidays)?)
     }
 
     fn range(&self, target: &Target, calendar: &Calendar) -> Result<(Micros, Micros), Error> {
-        period_range(target.period, target.starts_on, &calendar.zone).map_err(Error::Invalid)
+        Ok(period_range(target.period, target.starts_on, &calendar.zone)?)
     }
 
     /// The target's weight over its period.
@@ -400,8 +414,8 @@ impl Kpis<'_> {
                 // The previous 12 complete weeks before the period: from the Monday 12 weeks
                 // before the Monday of the week the period starts in, to that Monday.
                 let offset = i64::from(target.starts_on.weekday().to_monday_zero_offset());
-                let invalid = |e: jiff::Error| Error::Invalid(e.to_string());
-                let day_invalid = |e: traction_domain::Error| Error::Invalid(e.to_string());
+                let starts_on = target.starts_on;
+                let invalid = |source| ValueError::SeasonalHistory { starts_on, source };
                 let monday = target
                     .starts_on
                     .checked_sub(jiff::Span::new().days(offset))
@@ -409,8 +423,9 @@ impl Kpis<'_> {
                 let first = monday.checked_sub(jiff::Span::new().weeks(12)).map_err(invalid)?;
                 let zone = &calendar.zone;
                 let week_start =
-                    traction_domain::time::start_of_day(monday, zone).map_err(day_invalid)?;
-                let from = traction_domain::time::start_of_day(first, zone).map_err(day_invalid)?;
+                    traction_domain::time::start_of_day(monday, zone).map_err(ValueError::from)?;
+                let from =
+                    traction_domain::time::start_of_day(first, zone).map_err(ValueError::from)?;
                 let owners = org.owners(&target.scope);
                 let request =
                     MetricRequest::new(&target.metric, owners.as_deref(), (from, week_start), at);
@@ -459,12 +474,11 @@ impl Kpis<'_> {
             match behaviour {
                 Behaviour::Accumulating => {
                     breakdown::breakdown(value, &weights, range, grain, &calendar.zone)
-                        .map_err(Error::Invalid)
+                        .map_err(Error::Metrics)
                 }
                 // A level does not spread: every bucket holds the same level.
                 Behaviour::Level { .. } => {
-                    Ok(crate::period::buckets(grain, range.0, range.1, &calendar.zone)
-                        .map_err(Error::Invalid)?
+                    Ok(crate::period::buckets(grain, range.0, range.1, &calendar.zone)?
                         .into_iter()
                         .map(|b| breakdown::Row { period: b.label, value })
                         .collect())
@@ -581,8 +595,7 @@ impl Kpis<'_> {
         let mut calendars: HashMap<Option<String>, Calendar> = HashMap::new();
         let mut rows = Vec::new();
         for target in self.targets()? {
-            let range =
-                period_range(target.period, target.starts_on, &zone).map_err(Error::Invalid)?;
+            let range = period_range(target.period, target.starts_on, &zone)?;
             if !keep(&target, range) {
                 continue;
             }
@@ -622,7 +635,12 @@ impl Kpis<'_> {
                 }
                 // What the target asks of the metrics engine cannot be answered (an error of
                 // the engine, or the target's own), so this row says why.
-                Err(e @ (Error::Invalid(_) | Error::Metrics(_) | Error::Forecast(_))) => {
+                Err(
+                    e @ (Error::Invalid(_)
+                    | Error::Value(_)
+                    | Error::Metrics(_)
+                    | Error::Forecast(_)),
+                ) => {
                     let message = e.to_string();
                     let prefix = format!("target {}: ", target.id);
                     let message = if message.starts_with(&prefix) {

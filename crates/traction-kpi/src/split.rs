@@ -9,6 +9,7 @@ use jiff::civil::Weekday;
 use traction_domain::time::{Micros, to_zoned};
 
 use crate::calendar::Calendar;
+use crate::error::ValueError;
 
 /// A split: `calendar`, `even` or `seasonal`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,12 +20,12 @@ pub enum Split {
 }
 
 impl Split {
-    pub fn parse(text: &str) -> Result<Split, String> {
+    pub fn parse(text: &str) -> Result<Split, ValueError> {
         match text.trim().to_ascii_lowercase().as_str() {
             "calendar" => Ok(Split::Calendar),
             "even" => Ok(Split::Even),
             "seasonal" => Ok(Split::Seasonal),
-            _ => Err(format!("{text:?} is not a split: use calendar, even or seasonal")),
+            _ => Err(ValueError::Split { text: text.to_string() }),
         }
     }
 }

@@ -16,7 +16,7 @@ use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::{Timestamp, ToSpan};
 use traction_domain::time::{Micros, local_to_micros, start_of_day};
 
-use crate::Error;
+use crate::{Error, Input};
 
 pub const HOUR_US: i64 = 3_600_000_000;
 pub const DAY_US: i64 = 86_400_000_000;
@@ -58,13 +58,12 @@ impl Grain {
         }
     }
 
-    pub fn parse(text: &str) -> Result<Grain, String> {
+    pub fn parse(text: &str) -> Result<Grain, Input> {
         let wanted = text.trim().to_ascii_lowercase();
-        Grain::ALL.into_iter().find(|g| g.name() == wanted).ok_or_else(|| {
-            format!(
-                "grain {text:?} is not a grain: use hour, day, week, month, quarter, year or all"
-            )
-        })
+        Grain::ALL
+            .into_iter()
+            .find(|g| g.name() == wanted)
+            .ok_or_else(|| Input::Grain { text: text.to_string() })
     }
 
     /// The first day of the bucket holding a date (grains of a day or more).
@@ -120,12 +119,12 @@ pub const MAX_BUCKETS: usize = 100_000;
 
 fn local_date(micros: Micros, zone: &TimeZone) -> Result<DateTime, Error> {
     let ts = Timestamp::from_microsecond(micros)
-        .map_err(|_| Error::Input(format!("{micros} is out of range as an instant")))?;
+        .map_err(|_| Error::from(Input::OutOfRange { micros }))?;
     Ok(ts.to_zoned(zone.clone()).datetime())
 }
 
 fn sod(date: Date, zone: &TimeZone) -> Result<Micros, Error> {
-    start_of_day(date, zone).map_err(|e| Error::Input(e.to_string()))
+    start_of_day(date, zone).map_err(|e| Error::from(Input::Local(e)))
 }
 
 impl Buckets {
@@ -159,9 +158,8 @@ impl Buckets {
                     if list.len() >= MAX_BUCKETS {
                         return Err(too_many());
                     }
-                    let next = grain
-                        .next(date)
-                        .ok_or_else(|| Error::Input("the range runs past the calendar".into()))?;
+                    let next =
+                        grain.next(date).ok_or_else(|| Error::from(Input::RangePastCalendar))?;
                     let end = sod(next, zone)?;
                     list.push(Bucket {
                         start,
@@ -185,14 +183,11 @@ impl Buckets {
 }
 
 fn too_many() -> Error {
-    Error::Input(format!(
-        "the range has more than {MAX_BUCKETS} buckets at this grain: use a coarser grain or a shorter range"
-    ))
+    Error::from(Input::TooManyBuckets { max: MAX_BUCKETS })
 }
 
 fn timestamp(micros: Micros) -> Result<Timestamp, Error> {
-    Timestamp::from_microsecond(micros)
-        .map_err(|_| Error::Input(format!("{micros} is out of range as an instant")))
+    Timestamp::from_microsecond(micros).map_err(|_| Error::from(Input::OutOfRange { micros }))
 }
 
 /// `YYYY-MM-DDTHH:00`, with the offset when that local hour happens twice.
@@ -214,10 +209,9 @@ fn hour_label(start: Micros, zone: &TimeZone) -> Result<String, Error> {
 /// `2027-02-28`, as jiff (and Temporal) constrain the day.
 pub fn shift_years(micros: Micros, years: i64, zone: &TimeZone) -> Result<Micros, Error> {
     let dt = local_date(micros, zone)?;
-    let shifted = dt
-        .checked_add(years.years())
-        .map_err(|_| Error::Input("the comparison runs past the calendar".into()))?;
-    local_to_micros(shifted, zone).map_err(|e| Error::Input(e.to_string()))
+    let shifted =
+        dt.checked_add(years.years()).map_err(|_| Error::from(Input::ComparisonPastCalendar))?;
+    local_to_micros(shifted, zone).map_err(|e| Error::from(Input::Local(e)))
 }
 
 /// A local midnight `months` months away, when `micros` is a local midnight on the 1st.
@@ -235,8 +229,7 @@ pub fn first_date(micros: Micros, zone: &TimeZone) -> Result<Date, Error> {
     if sod(date, zone)? >= micros {
         Ok(date)
     } else {
-        date.checked_add(1.day())
-            .map_err(|_| Error::Input("the range runs past the calendar".into()))
+        date.checked_add(1.day()).map_err(|_| Error::from(Input::RangePastCalendar))
     }
 }
 

@@ -72,9 +72,7 @@ pub fn funnel_in(
     env: &Env,
 ) -> Result<FunnelResult, Error> {
     if query.from >= query.to {
-        return Err(Error::Input(
-            "the range is empty: the start (from) must be before the end (to)".into(),
-        ));
+        return Err(crate::Input::EmptyRange.into());
     }
     let scope = SourceScope::placed(Source::Entity(Entity::Deals), Placed::Unbucketed);
     let mut params: Vec<Param> = Vec::new();

@@ -198,14 +198,18 @@ proptest! {
         let zone = jiff::tz::TimeZone::UTC;
         let now = 1_772_442_000_000_000;
         match params::metric_query(metric, &pairs, &zone, now) {
-            Err(e) => prop_assert!(matches!(e, Error::Input(ref m) if !m.is_empty()), "{e:?}"),
+            Err(e) => prop_assert!(
+                matches!(e, Error::Input(ref m) if !m.to_string().is_empty()),
+                "{e:?}"
+            ),
             Ok(query) => {
                 let dir = tempfile::tempdir().unwrap();
                 let store = traction_store::open(&dir.path().join("t.db")).unwrap();
                 let catalog = Catalog::builtin();
                 match crate::run(&*store, &catalog, &query) {
                     Ok(_) => {}
-                    Err(Error::Input(m) | Error::NotFound(m)) => prop_assert!(!m.is_empty()),
+                    Err(Error::Input(m)) => prop_assert!(!m.to_string().is_empty()),
+                    Err(Error::NotFound(m)) => prop_assert!(!m.is_empty()),
                     Err(e) => prop_assert!(false, "{pairs:?}: {e}"),
                 }
             }

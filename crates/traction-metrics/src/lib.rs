@@ -42,6 +42,7 @@ pub mod filter;
 pub mod funnel;
 #[cfg(test)]
 mod fuzz;
+pub mod input;
 pub mod params;
 pub mod plan;
 pub mod source;
@@ -56,6 +57,7 @@ pub use eval::{
 pub use expr::compile::Env;
 pub use filter::{Filter, FilterError, Origin};
 pub use funnel::{FunnelQuery, FunnelResult, FunnelRow, funnel, funnel_in};
+pub use input::Input;
 pub use plan::{Compare, Query, parse_by};
 pub use sql::DimValue;
 
@@ -63,8 +65,8 @@ pub use sql::DimValue;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// The query is wrong (unknown dimension, bad parameter, empty range): fix the input.
-    #[error("{0}")]
-    Input(String),
+    #[error(transparent)]
+    Input(#[from] Input),
     /// The `where` does not parse, or names what the metric's records do not have.
     #[error("where: {0}")]
     Where(FilterError),

@@ -6,11 +6,11 @@
 use jiff::tz::TimeZone;
 use traction_domain::time::{Micros, parse_instant};
 
-use crate::Error;
 use crate::buckets::Grain;
 use crate::filter::Filter;
 use crate::funnel::FunnelQuery;
 use crate::plan::{Compare, Query, parse_by};
+use crate::{Error, Input};
 
 const METRIC_PARAMS: &[&str] = &["from", "to", "grain", "by", "where", "compare", "at"];
 const EXPLAIN_PARAMS: &[&str] = &["from", "to", "compare", "by", "where", "scope", "at"];
@@ -21,16 +21,15 @@ struct Params<'a> {
 }
 
 impl<'a> Params<'a> {
-    fn new(pairs: &'a [(String, String)], known: &[&str]) -> Result<Params<'a>, Error> {
+    fn new(pairs: &'a [(String, String)], known: &[&'static str]) -> Result<Params<'a>, Error> {
         for (idx, (key, _)) in pairs.iter().enumerate() {
             if !known.contains(&key.as_str()) {
-                return Err(Error::Input(format!(
-                    "unknown parameter {key:?}: use {}",
-                    known.join(", ")
-                )));
+                return Err(
+                    Input::UnknownParameter { key: key.clone(), known: known.to_vec() }.into()
+                );
             }
             if pairs[..idx].iter().any(|(k, _)| k == key) {
-                return Err(Error::Input(format!("parameter {key:?} is given twice")));
+                return Err(Input::RepeatedParameter { key: key.clone() }.into());
             }
         }
         Ok(Params { pairs })
@@ -44,9 +43,9 @@ impl<'a> Params<'a> {
     fn instant(&self, key: &str, zone: &TimeZone) -> Result<Option<Micros>, Error> {
         match self.get(key) {
             None => Ok(None),
-            Some(text) => {
-                parse_instant(text, zone).map(Some).map_err(|e| Error::Input(format!("{key}: {e}")))
-            }
+            Some(text) => parse_instant(text, zone)
+                .map(Some)
+                .map_err(|reason| Input::Instant { key: key.to_string(), reason }.into()),
         }
     }
 
@@ -56,11 +55,8 @@ impl<'a> Params<'a> {
     }
 
     fn required(&self, key: &str, zone: &TimeZone) -> Result<Micros, Error> {
-        self.instant(key, zone)?.ok_or_else(|| {
-            Error::Input(format!(
-                "{key} is required: give a date or a timestamp, e.g. {key}=2026-03-01"
-            ))
-        })
+        self.instant(key, zone)?
+            .ok_or_else(|| Error::from(Input::Required { key: key.to_string() }))
     }
 }
 
@@ -74,11 +70,11 @@ pub fn metric_query(
     let params = Params::new(pairs, METRIC_PARAMS)?;
     let grain = match params.get("grain") {
         None => Grain::All,
-        Some(text) => Grain::parse(text).map_err(Error::Input)?,
+        Some(text) => Grain::parse(text)?,
     };
     let compare = match params.get("compare") {
         None => None,
-        Some(text) => Some(Compare::parse(text).map_err(Error::Input)?),
+        Some(text) => Some(Compare::parse(text)?),
     };
     Ok(Query {
         metric: metric.to_string(),
@@ -123,10 +119,7 @@ pub fn explain_query(
     let by = match params.get("by").map(parse_by) {
         Some(mut dims) if dims.len() == 1 => dims.pop(),
         Some(dims) if dims.len() > 1 => {
-            return Err(Error::Input(format!(
-                "by: explain splits along one dimension at a time, not {}: name one",
-                dims.join(", ")
-            )));
+            return Err(Input::ExplainByMany { dims }.into());
         }
         _ => None,
     };
@@ -147,7 +140,7 @@ pub fn parse_explain_compare(text: Option<&str>) -> Result<Compare, Error> {
     match text.map(|t| t.trim().to_ascii_lowercase()) {
         None => Ok(Compare::Previous),
         Some(t) if t == "prev" => Ok(Compare::Previous),
-        Some(t) => Compare::parse(&t).map_err(Error::Input),
+        Some(t) => Compare::parse(&t).map_err(Error::from),
     }
 }
 

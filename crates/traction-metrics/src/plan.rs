@@ -10,12 +10,12 @@
 
 use traction_domain::time::Micros;
 
-use crate::Error;
 use crate::buckets::{Buckets, Grain};
 use crate::catalog::{Agg, Catalog, Kind, Measure, Metric, Part};
 use crate::expr::Expr;
 use crate::filter::Filter;
 use crate::source::Source;
+use crate::{Error, Input};
 
 /// Compare each bucket with another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,11 +27,11 @@ pub enum Compare {
 }
 
 impl Compare {
-    pub fn parse(text: &str) -> Result<Compare, String> {
+    pub fn parse(text: &str) -> Result<Compare, Input> {
         match text.trim().to_ascii_lowercase().as_str() {
             "previous" => Ok(Compare::Previous),
             "yoy" => Ok(Compare::Yoy),
-            _ => Err(format!("compare {text:?} is not a comparison: use previous or yoy")),
+            _ => Err(Input::Compare { text: text.to_string() }),
         }
     }
 
@@ -171,29 +171,26 @@ impl Plan {
 pub fn plan(catalog: &Catalog, query: &Query, buckets: Buckets) -> Result<Plan, Error> {
     let metric = find_metric(catalog, &query.metric)?;
     if metric.kind == Kind::Funnel {
-        return Err(Error::Input(format!(
-            "{} is a funnel, not a series: ask for it with `traction funnel` or /api/v1/funnel",
-            metric.name
-        )));
+        return Err(Input::FunnelAsSeries { metric: metric.name.clone() }.into());
     }
     if query.from >= query.to {
-        return Err(Error::Input(
-            "the range is empty: the start (from) must be before the end (to)".into(),
-        ));
+        return Err(Input::EmptyRange.into());
     }
     let applicable = catalog.dims(metric);
     for (idx, dim) in query.by.iter().enumerate() {
         if !applicable.contains(&dim.as_str()) {
-            return Err(Error::Input(one_sided(catalog, metric, dim).unwrap_or_else(|| {
-                format!(
-                    "by: {dim:?} does not apply to {}; the dimensions that do are {}",
-                    metric.name,
-                    applicable.join(", ")
-                )
-            })));
+            let input = match one_sided(catalog, metric, dim) {
+                Some(reason) => Input::ByOneSided { dim: dim.clone(), reason },
+                None => Input::ByNotApplicable {
+                    dim: dim.clone(),
+                    metric: metric.name.clone(),
+                    applicable: applicable.clone(),
+                },
+            };
+            return Err(input.into());
         }
         if query.by[..idx].contains(dim) {
-            return Err(Error::Input(format!("by: {dim:?} is named twice")));
+            return Err(Input::ByTwice { dim: dim.clone() }.into());
         }
     }
     let mut planner = Planner { catalog, scans: Vec::new(), lag: 0 };
@@ -335,7 +332,7 @@ impl Planner<'_> {
 
     fn node(&mut self, metric: &Metric, depth: usize) -> Result<Node, Error> {
         if depth > 32 {
-            return Err(Error::Input(format!("{} nests metrics too deeply", metric.name)));
+            return Err(Input::TooDeep { metric: metric.name.clone() }.into());
         }
         match &metric.kind {
             Kind::Aggregate(m) => Ok(self.measure(m)),
@@ -365,10 +362,7 @@ impl Planner<'_> {
             }
             Kind::Snapshot { source, start, end, agg, of, of_ty, filter, weighted } => {
                 if self.lag > 0 {
-                    return Err(Error::Input(format!(
-                        "{} is a snapshot: previous() applies to metrics placed in time by a field",
-                        metric.name
-                    )));
+                    return Err(Input::PreviousOfSnapshot { metric: metric.name.clone() }.into());
                 }
                 let slot = Slot {
                     agg: *agg,
@@ -387,10 +381,7 @@ impl Planner<'_> {
             }
             Kind::Retention { source, time, of, filter, lost } => {
                 if self.lag > 0 {
-                    return Err(Error::Input(format!(
-                        "{} already compares each bucket with the one before: previous() does not apply",
-                        metric.name
-                    )));
+                    return Err(Input::PreviousOfRetention { metric: metric.name.clone() }.into());
                 }
                 let placement = Placement::Retention {
                     time: time.clone(),
@@ -429,10 +420,7 @@ impl Planner<'_> {
                 }
                 Ok(Node::Derived(e.clone(), parts))
             }
-            Kind::Funnel => Err(Error::Input(format!(
-                "{} is a funnel and cannot be part of another metric",
-                metric.name
-            ))),
+            Kind::Funnel => Err(Input::FunnelInMetric { metric: metric.name.clone() }.into()),
         }
     }
 }
@@ -473,7 +461,7 @@ pub fn previous_range(
 ) -> Result<(Micros, Micros), Error> {
     use jiff::ToSpan;
     use traction_domain::time::start_of_day;
-    let input = |e: traction_domain::Error| Error::Input(e.to_string());
+    let input = |e: traction_domain::Error| Error::from(Input::Local(e));
     if let (Some(a), Some(b)) =
         (crate::buckets::month_aligned(from, zone)?, crate::buckets::month_aligned(to, zone)?)
     {
@@ -481,16 +469,17 @@ pub fn previous_range(
             - i64::from(a.month());
         let start = a
             .checked_sub(months.months())
-            .map_err(|_| Error::Input("the comparison runs past the calendar".into()))?;
+            .map_err(|_| Error::from(Input::ComparisonPastCalendar))?;
         return Ok((start_of_day(start, zone).map_err(input)?, from));
     }
     // Whole local days (a week, say): the same number of days before, so a week across a change
     // of clocks still starts at midnight.
     if let (Some(a), Some(b)) = (local_midnight(from, zone), local_midnight(to, zone)) {
-        let days = b.since(a).map_err(|e| Error::Input(e.to_string()))?.get_days();
+        let days =
+            b.since(a).map_err(|e| Error::from(Input::Days { reason: e.to_string() }))?.get_days();
         let start = a
             .checked_sub(i64::from(days).days())
-            .map_err(|_| Error::Input("the comparison runs past the calendar".into()))?;
+            .map_err(|_| Error::from(Input::ComparisonPastCalendar))?;
         return Ok((start_of_day(start, zone).map_err(input)?, from));
     }
     Ok((from - (to - from), from))
@@ -518,13 +507,13 @@ pub fn same_stretch(
     let local = |m: Micros| {
         to_zoned(m, zone)
             .map(|z| z.datetime())
-            .ok_or_else(|| Error::Input(format!("{m} is out of range as an instant")))
+            .ok_or_else(|| Error::from(Input::OutOfRange { micros: m }))
     };
-    let past = |_| Error::Input("the comparison runs past the calendar".into());
+    let past = |_| Error::from(Input::ComparisonPastCalendar);
     let span = local(start)?.until((jiff::Unit::Month, local(t)?)).map_err(past)?;
     let mapped = local(other_start)?.checked_add(span).map_err(past)?;
     Ok(local_to_micros(mapped, zone)
-        .map_err(|e| Error::Input(e.to_string()))?
+        .map_err(|e| Error::from(Input::Local(e)))?
         .clamp(other_start, other_end))
 }
 

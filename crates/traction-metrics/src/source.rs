@@ -25,7 +25,7 @@ use traction_domain::schema::{Entity, FieldType};
 use jiff::tz::TimeZone;
 
 use crate::buckets::Buckets;
-use crate::expr::compile::{BucketTest, Column, Scope, Ty, Values};
+use crate::expr::compile::{BucketTest, BucketTestError, Column, Scope, Ty, Values};
 
 /// What a measure aggregates over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -694,28 +694,30 @@ impl Scope for SourceScope {
         Some(Column { ty, values, sql: dim.sql.to_string() })
     }
 
-    fn bucket_test(&self, test: BucketTest, column: &str, is_date: bool) -> Result<String, String> {
+    fn bucket_test(
+        &self,
+        test: BucketTest,
+        column: &str,
+        is_date: bool,
+    ) -> Result<String, BucketTestError> {
         let (field, field_is_date, buckets, zone) = match &self.placed {
             Placed::Checking => return Ok("1".into()),
             Placed::Unbucketed => {
-                return Err("only a metric whose records are placed in buckets by a time field \
-                            has a bucket to compare with (not a snapshot or the funnel)"
-                    .into());
+                return Err(BucketTestError::Unbucketed);
             }
             Placed::Field { field, is_date, buckets, zone } => (field, *is_date, buckets, zone),
         };
-        let key = |col: &str, date: bool| -> Result<String, String> {
-            let (sql, kind) =
-                crate::buckets::key_sql(col, date, buckets, zone).map_err(|e| e.to_string())?;
+        let key = |col: &str, date: bool| -> Result<String, BucketTestError> {
+            let (sql, kind) = crate::buckets::key_sql(col, date, buckets, zone)?;
             if kind != crate::buckets::KeyKind::Index {
-                return Err("at grain hour both times must be timestamps, not dates".into());
+                return Err(BucketTestError::HourNeedsTimestamps);
             }
             Ok(sql)
         };
         let own = key(&format!("t.{field}"), field_is_date)?;
         let other = key(column, is_date)?;
-        let range = |lo, hi| {
-            crate::buckets::range_sql(column, is_date, lo, hi, zone).map_err(|e| e.to_string())
+        let range = |lo, hi| -> Result<String, BucketTestError> {
+            Ok(crate::buckets::range_sql(column, is_date, lo, hi, zone)?)
         };
         // The record's bucket as cut by the range: `column` in `[lo, hi)` and in the same
         // bucket, or before `lo`, or in `[lo, hi)` in an earlier bucket.
@@ -725,10 +727,7 @@ impl Scope for SourceScope {
             }
             BucketTest::Before => {
                 let before_lo = if is_date {
-                    format!(
-                        "{column} < '{}'",
-                        crate::buckets::first_date(buckets.lo, zone).map_err(|e| e.to_string())?
-                    )
+                    format!("{column} < '{}'", crate::buckets::first_date(buckets.lo, zone)?)
                 } else {
                     format!("{column} < {}", buckets.lo)
                 };

@@ -14,12 +14,12 @@ use std::fmt::Write;
 use jiff::tz::TimeZone;
 use traction_store::SqlValue;
 
-use crate::Error;
 use crate::buckets::{self, Buckets, DAY_US, Grain, HOUR_US, KeyKind, epoch_day_sql, local_sql};
 use crate::catalog::Agg;
 use crate::expr::compile::{Env, Fragment, Param, Ty, compile, compile_condition};
 use crate::plan::{Placement, Plan, Retained, Scan};
 use crate::source::{Join, Placed, Source, SourceScope};
+use crate::{Error, Input};
 
 /// A dimension value of a result row.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -120,50 +120,11 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
         _ => Placed::Unbucketed,
     };
     let scope = SourceScope::placed(source, placed);
-    let input = |what: &str, text: String| Error::Input(format!("{what}: {text}"));
     // Compile every expression first, so the joins they need are known.
     let filter_sql = plan.filter.compile(&scope, env).map_err(|err| where_error(plan, err))?;
-    let mut slot_filters = Vec::new();
-    let mut slot_ofs = Vec::new();
-    for slot in &scan.slots {
-        let mut conds = Vec::new();
-        if let Some(f) = &slot.filter {
-            conds.push(compile_condition(f, &scope, env).map_err(|e| input("filter", e.message))?);
-        }
-        if let Some(done) = &slot.done_by {
-            conds.push(Fragment {
-                sql: format!("(t.{done} IS NOT NULL AND t.{done} <= {})", plan.at),
-                params: vec![],
-            });
-        }
-        let cond = conds.into_iter().reduce(|a, b| {
-            let mut params = a.params;
-            params.extend(b.params);
-            Fragment { sql: format!("({}) AND ({})", a.sql, b.sql), params }
-        });
-        slot_filters.push(cond);
-        let of = match &slot.of {
-            None => None,
-            Some(e) => {
-                let c = compile(e, &scope, env).map_err(|e| input("of", e.message))?;
-                Some(c.fragment)
-            }
-        };
-        slot_ofs.push(of);
-    }
+    let (slot_filters, slot_ofs) = compile_slots(plan, scan, &scope, env)?;
     let mut joins: Vec<Join> = scope.joins.borrow().clone();
-    let mut dim_sql = Vec::new();
-    for name in &plan.dims {
-        match source.dim(name) {
-            Some(dim) => {
-                if let Some(j) = dim.join {
-                    joins.push(j);
-                }
-                dim_sql.push(dim.sql.to_string());
-            }
-            None => dim_sql.push(time_dim_sql(name, scan, &buckets, env)?),
-        }
-    }
+    let dim_sql = dimension_sql(plan, scan, &buckets, env, &mut joins)?;
 
     let mut b = Builder { sql: String::new(), params: Vec::new() };
     let weighted = scan.slots.iter().any(|s| s.weighted);
@@ -195,6 +156,138 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
     let snapshot = matches!(scan.placement, Placement::Snapshot { .. });
     let shared_filter =
         !snapshot && slot_filters.iter().all(|f| f.is_some() && *f == slot_filters[0]);
+    push_aggregates(&mut b, scan, &slot_filters, &slot_ofs, shared_filter)?;
+    b.push(" FROM ");
+    let range = match &scan.placement {
+        Placement::Field(_) => Some((buckets.lo, buckets.hi)),
+        _ => None,
+    };
+    b.push(&source.from_sql(plan.at, range));
+    b.push(&source.joins_sql(&joins, plan.at));
+    let mut conds: Vec<Fragment> = Vec::new();
+    match &scan.placement {
+        Placement::Field(field) => {
+            conds.push(Fragment { sql: range_sql(field, scan, &buckets, env)?, params: vec![] })
+        }
+        Placement::Retention { .. } => {}
+        Placement::Snapshot { start, end } => {
+            b.push(&snapshot_join(plan, start.as_deref(), end.as_deref()));
+        }
+    }
+    if let Some(f) = filter_sql {
+        conds.push(f);
+    }
+    if let Some(any) = any_slot_condition(&slot_filters, shared_filter, snapshot) {
+        conds.push(any);
+    }
+    for (idx, c) in conds.into_iter().enumerate() {
+        b.push(if idx == 0 { " WHERE (" } else { " AND (" });
+        b.fragment(c);
+        b.push(")");
+    }
+    if !scan.values {
+        b.push(" GROUP BY 1");
+        for idx in 0..plan.dims.len() {
+            let _ = write!(b.sql, ", {}", idx + 2);
+        }
+    }
+    let ranged = match (&scan.placement, source) {
+        (Placement::Field(field), Source::Entity(entity))
+            if field_ty(scan, field)? == Ty::Timestamp =>
+        {
+            Some(traction_store::Ranged {
+                table: entity.name().to_string(),
+                field: field.clone(),
+                lo: buckets.lo,
+                hi: buckets.hi,
+            })
+        }
+        _ => None,
+    };
+    Ok(Statement { sql: b.sql, params: b.params, key: key_kind, buckets, ranged })
+}
+
+/// The SQL of each dimension the query groups by (a source's own, with the join it needs, or a
+/// time dimension).
+fn dimension_sql(
+    plan: &Plan,
+    scan: &Scan,
+    buckets: &Buckets,
+    env: &Env,
+    joins: &mut Vec<Join>,
+) -> Result<Vec<String>, Error> {
+    let mut dim_sql = Vec::new();
+    for name in &plan.dims {
+        match scan.source.dim(name) {
+            Some(dim) => {
+                if let Some(j) = dim.join {
+                    joins.push(j);
+                }
+                dim_sql.push(dim.sql.to_string());
+            }
+            None => dim_sql.push(time_dim_sql(name, scan, buckets, env)?),
+        }
+    }
+    Ok(dim_sql)
+}
+
+/// A metric's own expression (`of`, `filter`) that does not compile for this query.
+fn input(part: &'static str, message: String) -> Error {
+    Error::from(Input::Expression { part, message })
+}
+
+/// Per slot, its condition and its `of` expression, each when it has one.
+type SlotSql = (Vec<Option<Fragment>>, Vec<Option<Fragment>>);
+
+/// Each slot's own condition (its filter, and for a cohort's outcome `done_by` by the clock) and
+/// its `of` expression, compiled for the scan's scope.
+fn compile_slots(
+    plan: &Plan,
+    scan: &Scan,
+    scope: &SourceScope,
+    env: &Env,
+) -> Result<SlotSql, Error> {
+    let mut slot_filters = Vec::new();
+    let mut slot_ofs = Vec::new();
+    for slot in &scan.slots {
+        let mut conds = Vec::new();
+        if let Some(f) = &slot.filter {
+            conds.push(compile_condition(f, scope, env).map_err(|e| input("filter", e.message))?);
+        }
+        if let Some(done) = &slot.done_by {
+            conds.push(Fragment {
+                sql: format!("(t.{done} IS NOT NULL AND t.{done} <= {})", plan.at),
+                params: vec![],
+            });
+        }
+        let cond = conds.into_iter().reduce(|a, b| {
+            let mut params = a.params;
+            params.extend(b.params);
+            Fragment { sql: format!("({}) AND ({})", a.sql, b.sql), params }
+        });
+        slot_filters.push(cond);
+        let of = match &slot.of {
+            None => None,
+            Some(e) => {
+                let c = compile(e, scope, env).map_err(|e| input("of", e.message))?;
+                Some(c.fragment)
+            }
+        };
+        slot_ofs.push(of);
+    }
+    Ok((slot_filters, slot_ofs))
+}
+
+/// The select list's aggregates, one (or two, for an average) per slot: each with its own
+/// `FILTER` unless the filter is shared by all and applied in the `WHERE`; a values scan selects
+/// each row's value instead.
+fn push_aggregates(
+    b: &mut Builder,
+    scan: &Scan,
+    slot_filters: &[Option<Fragment>],
+    slot_ofs: &[Option<Fragment>],
+    shared_filter: bool,
+) -> Result<(), Error> {
     for (idx, slot) in scan.slots.iter().enumerate() {
         let filter = if shared_filter { None } else { slot_filters[idx].clone() };
         let of = slot_ofs[idx].clone();
@@ -263,7 +356,7 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
             continue;
         }
         match slot.agg {
-            Agg::Count => filtered(&mut b, "COUNT", None),
+            Agg::Count => filtered(b, "COUNT", None),
             Agg::CountDistinct => {
                 b.push(", COUNT(DISTINCT ");
                 if let Some(a) = of {
@@ -276,71 +369,64 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
                     b.push(")");
                 }
             }
-            Agg::Sum => sum(&mut b, weighted_of),
+            Agg::Sum => sum(b, weighted_of),
             Agg::Avg => {
-                sum(&mut b, weighted_of.clone());
-                filtered(&mut b, "COUNT", weighted_of);
+                sum(b, weighted_of.clone());
+                filtered(b, "COUNT", weighted_of);
             }
-            Agg::Min => filtered(&mut b, "MIN", of),
-            Agg::Max => filtered(&mut b, "MAX", of),
+            Agg::Min => filtered(b, "MIN", of),
+            Agg::Max => filtered(b, "MAX", of),
             Agg::Median | Agg::Percentile(_) | Agg::TrimmedMean => {
-                return Err(Error::Input("an order statistic in an aggregate scan".into()));
+                return Err(Input::OrderStatisticInAggregate.into());
             }
         }
     }
-    b.push(" FROM ");
-    let range = match &scan.placement {
-        Placement::Field(_) => Some((buckets.lo, buckets.hi)),
-        _ => None,
+    Ok(())
+}
+
+/// A snapshot's join: one instant per bucket (its end cut to the range, or the clock if
+/// earlier) and the records alive at it.
+fn snapshot_join(plan: &Plan, start: Option<&str>, end: Option<&str>) -> String {
+    // One instant per bucket: its end cut to the range, or the clock if earlier; buckets
+    // that start at or after the clock have no state yet.
+    let mut values = String::new();
+    for (idx, bucket) in plan.buckets.list.iter().enumerate() {
+        if bucket.start.max(plan.buckets.lo) >= plan.at {
+            continue;
+        }
+        let instant = bucket.end.min(plan.buckets.hi).min(plan.at);
+        if !values.is_empty() {
+            values.push_str(", ");
+        }
+        let _ = write!(values, "({idx}, {instant})");
+    }
+    if values.is_empty() {
+        values.push_str("(0, NULL)");
+    }
+    // A record counts from its start on, until its end if it has one; a state source's
+    // rows are computed as of each instant.
+    let on = match (start, end) {
+        (Some(start), Some(end)) => {
+            format!("t.{start} < b.s AND (t.{end} IS NULL OR t.{end} >= b.s)")
+        }
+        (Some(start), None) => format!("t.{start} < b.s"),
+        _ => "b.s IS NOT NULL".to_string(),
     };
-    b.push(&source.from_sql(plan.at, range));
-    b.push(&source.joins_sql(&joins, plan.at));
-    let mut conds: Vec<Fragment> = Vec::new();
-    match &scan.placement {
-        Placement::Field(field) => {
-            conds.push(Fragment { sql: range_sql(field, scan, &buckets, env)?, params: vec![] })
-        }
-        Placement::Retention { .. } => {}
-        Placement::Snapshot { start, end } => {
-            // One instant per bucket: its end cut to the range, or the clock if earlier; buckets
-            // that start at or after the clock have no state yet.
-            let mut values = String::new();
-            for (idx, bucket) in plan.buckets.list.iter().enumerate() {
-                if bucket.start.max(plan.buckets.lo) >= plan.at {
-                    continue;
-                }
-                let instant = bucket.end.min(plan.buckets.hi).min(plan.at);
-                if !values.is_empty() {
-                    values.push_str(", ");
-                }
-                let _ = write!(values, "({idx}, {instant})");
-            }
-            if values.is_empty() {
-                values.push_str("(0, NULL)");
-            }
-            // A record counts from its start on, until its end if it has one; a state source's
-            // rows are computed as of each instant.
-            let on = match (start, end) {
-                (Some(start), Some(end)) => {
-                    format!("t.{start} < b.s AND (t.{end} IS NULL OR t.{end} >= b.s)")
-                }
-                (Some(start), None) => format!("t.{start} < b.s"),
-                _ => "b.s IS NOT NULL".to_string(),
-            };
-            b.push(&format!(
-                " JOIN (SELECT column1 AS k, column2 AS s FROM (VALUES {values})) b ON {on}"
-            ));
-        }
-    }
-    if let Some(f) = filter_sql {
-        conds.push(f);
-    }
+    format!(" JOIN (SELECT column1 AS k, column2 AS s FROM (VALUES {values})) b ON {on}")
+}
+
+/// Only rows that some slot counts, so that a group exists only where there is data: the slots'
+/// conditions joined by OR, when every slot has one (not for snapshots).
+fn any_slot_condition(
+    slot_filters: &[Option<Fragment>],
+    shared_filter: bool,
+    snapshot: bool,
+) -> Option<Fragment> {
     let mut any: Vec<Fragment> = slot_filters.iter().flatten().cloned().collect();
     if shared_filter {
         any.truncate(1);
     }
     if !snapshot && !any.is_empty() && (shared_filter || any.len() == slot_filters.len()) {
-        // Only rows that some slot counts: a group exists only where there is data.
         let mut sql = String::new();
         let mut params = Vec::new();
         for (idx, f) in any.into_iter().enumerate() {
@@ -350,33 +436,9 @@ pub fn statement(plan: &Plan, scan: &Scan, env: &Env) -> Result<Statement, Error
             let _ = write!(sql, "({})", f.sql);
             params.extend(f.params);
         }
-        conds.push(Fragment { sql, params });
+        return Some(Fragment { sql, params });
     }
-    for (idx, c) in conds.into_iter().enumerate() {
-        b.push(if idx == 0 { " WHERE (" } else { " AND (" });
-        b.fragment(c);
-        b.push(")");
-    }
-    if !scan.values {
-        b.push(" GROUP BY 1");
-        for idx in 0..plan.dims.len() {
-            let _ = write!(b.sql, ", {}", idx + 2);
-        }
-    }
-    let ranged = match (&scan.placement, source) {
-        (Placement::Field(field), Source::Entity(entity))
-            if field_ty(scan, field)? == Ty::Timestamp =>
-        {
-            Some(traction_store::Ranged {
-                table: entity.name().to_string(),
-                field: field.clone(),
-                lo: buckets.lo,
-                hi: buckets.hi,
-            })
-        }
-        _ => None,
-    };
-    Ok(Statement { sql: b.sql, params: b.params, key: key_kind, buckets, ranged })
+    None
 }
 
 /// The statement of a retention scan: the distinct values of `of` (with the dimensions) in the
@@ -392,19 +454,17 @@ fn retention_statement(
     env: &Env,
 ) -> Result<Statement, Error> {
     if plan.buckets.grain == Grain::All {
-        return Err(Error::Input(format!(
-            "{} compares consecutive buckets: ask for a grain other than all (day, week, month, quarter or year)",
-            plan.metric.name
-        )));
+        return Err(Input::NeedsGrain { metric: plan.metric.name.clone() }.into());
     }
     let source = scan.source;
     let is_date = field_ty(scan, time)? == Ty::Date;
     if is_date && plan.buckets.grain == Grain::Hour {
-        return Err(Error::Input(format!(
-            "{} is placed by a date ({}.{time}): ask for a grain of a day or more",
-            plan.metric.name,
-            source.name()
-        )));
+        return Err(Input::PlacedByDate {
+            metric: plan.metric.name.clone(),
+            entity: source.name().to_string(),
+            field: time.to_string(),
+        }
+        .into());
     }
     let before = lagged_buckets(&plan.buckets, 1, &env.zone)?;
     let side = |buckets: &Buckets, b: &mut Builder| -> Result<(), Error> {
@@ -417,15 +477,11 @@ fn retention_statement(
                 zone: env.zone.clone(),
             },
         );
-        let value =
-            compile(of, &scope, env).map_err(|e| Error::Input(format!("of: {}", e.message)))?;
+        let value = compile(of, &scope, env).map_err(|e| input("of", e.message))?;
         let mut conds =
             vec![Fragment { sql: range_sql(time, scan, buckets, env)?, params: vec![] }];
         if let Some(f) = filter {
-            conds.push(
-                compile_condition(f, &scope, env)
-                    .map_err(|e| Error::Input(format!("filter: {}", e.message)))?,
-            );
+            conds.push(compile_condition(f, &scope, env).map_err(|e| input("filter", e.message))?);
         }
         if let Some(c) = plan.filter.compile(&scope, env).map_err(|err| where_error(plan, err))? {
             conds.push(c);
@@ -434,7 +490,10 @@ fn retention_statement(
         let mut dims = String::new();
         for (idx, name) in plan.dims.iter().enumerate() {
             let dim = source.dim(name).ok_or_else(|| {
-                Error::Input(format!("by: {name} does not apply to {}", plan.metric.name))
+                Error::from(Input::ByNotInScan {
+                    dim: name.to_string(),
+                    metric: plan.metric.name.clone(),
+                })
             })?;
             if let Some(j) = dim.join {
                 joins.push(j);
@@ -511,7 +570,7 @@ fn field_ty(scan: &Scan, field: &str) -> Result<Ty, Error> {
     scan.source
         .field(field)
         .map(|(ty, _)| ty)
-        .ok_or_else(|| Error::Input(format!("unknown time field {field}")))
+        .ok_or_else(|| Error::from(Input::UnknownTimeField { field: field.to_string() }))
 }
 
 /// `t.field >= lo AND t.field < hi`, for instants or dates.
@@ -534,7 +593,7 @@ fn key_sql(
 /// `weekday` (1 = Monday … 7) and `hour_of_day` (0–23) of the scan's time field, local.
 fn time_dim_sql(name: &str, scan: &Scan, buckets: &Buckets, env: &Env) -> Result<String, Error> {
     let Placement::Field(field) = &scan.placement else {
-        return Err(Error::Input(format!("{name} does not apply to a snapshot")));
+        return Err(Input::TimeDimOfSnapshot { dim: name.to_string() }.into());
     };
     let column = format!("t.{field}");
     let is_date = field_ty(scan, field)? == Ty::Date;
@@ -550,7 +609,11 @@ fn time_dim_sql(name: &str, scan: &Scan, buckets: &Buckets, env: &Env) -> Result
             let local = local_sql(&column, buckets, &env.zone)?;
             Ok(format!("((({local} % {DAY_US}) + {DAY_US}) % {DAY_US} / {HOUR_US})"))
         }
-        _ => Err(Error::Input(format!("{name} does not apply to {}", scan.source.name()))),
+        _ => Err(Input::TimeDimNotFor {
+            dim: name.to_string(),
+            entity: scan.source.name().to_string(),
+        }
+        .into()),
     }
 }
 

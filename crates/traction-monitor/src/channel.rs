@@ -137,10 +137,7 @@ pub fn parse(input: &ChannelInput, data: &dyn Store) -> Result<ChannelConfig, Er
         ));
     }
     if input.secret.is_some() && input.webhook.is_none() {
-        return Err(Error::at(
-            "secret",
-            "--secret signs a webhook: give it with --webhook URL".into(),
-        ));
+        return Err(Error::at("secret", "--secret signs a webhook: give it with --webhook URL"));
     }
     if let Some(url) = &input.webhook {
         let parsed = reqwest::Url::parse(url).map_err(|e| {
@@ -158,7 +155,7 @@ pub fn parse(input: &ChannelInput, data: &dyn Store) -> Result<ChannelConfig, Er
         if input.secret.as_deref() == Some("") {
             return Err(Error::at(
                 "secret",
-                "--secret is empty: give the shared secret, or leave it out".into(),
+                "--secret is empty: give the shared secret, or leave it out",
             ));
         }
         return Ok(ChannelConfig::Webhook { url: url.clone(), secret: input.secret.clone() });
@@ -167,7 +164,7 @@ pub fn parse(input: &ChannelInput, data: &dyn Store) -> Result<ChannelConfig, Er
         let to: Vec<String> =
             list.split(',').map(str::trim).filter(|a| !a.is_empty()).map(str::to_string).collect();
         if to.is_empty() {
-            return Err(Error::at("email", "--email needs at least one address".into()));
+            return Err(Error::at("email", "--email needs at least one address"));
         }
         for address in &to {
             check_address(address)?;

@@ -4,13 +4,11 @@
 //! hours; `1d` is 24 hours of working time (three days of 09:00–17:00), which is why the docs
 //! suggest `8h` for "one working day".
 
+use crate::error::ValueError;
+
 /// Parses a duration into seconds.
-pub fn parse_seconds(text: &str) -> Result<i64, String> {
-    let bad = || {
-        format!(
-            "{text:?} is not a duration: write a number and a unit, such as 30m, 2h or 1d (s, m, h, d), or 0"
-        )
-    };
+pub fn parse_seconds(text: &str) -> Result<i64, ValueError> {
+    let bad = || ValueError::Duration { text: text.to_string() };
     let text = text.trim();
     if text == "0" {
         return Ok(0);
@@ -75,7 +73,7 @@ mod tests {
     #[test]
     fn bad_durations_say_how_to_write_one() {
         for text in ["", "2", "h", "2x", "-1h", "1.5h"] {
-            let e = parse_seconds(text).unwrap_err();
+            let e = parse_seconds(text).unwrap_err().to_string();
             assert!(e.contains("30m, 2h or 1d"), "{text}: {e}");
         }
     }

@@ -13,7 +13,7 @@ use traction_domain::time::{Micros, format_instant, start_of_day, to_zoned};
 use traction_domain::{Entity, Record, Value};
 use traction_kpi::Calendar;
 use traction_kpi::scope::{Org, Scope};
-use traction_kpi::service::{Actual, DayCheck, Kpis, MetricRequest};
+use traction_kpi::service::{Actual, AnomalyRequest, DayCheck, Kpis, MetricRequest};
 use traction_store::monitor::{
     Channel, Evaluation, Instance, InstanceUpdate, NewNotification, Rule, Silence,
 };
@@ -391,7 +391,11 @@ fn conditions(
             let owners = org.owners(&scope);
             // A source that makes no forecasts can check nothing, like one without history.
             let checked = match ctx.kpis.metrics.forecasts() {
-                Some(f) => f.last_day_against_forecast(metric, owners.as_deref(), at, *level)?,
+                Some(f) => {
+                    let request =
+                        AnomalyRequest { metric, owners: owners.as_deref(), at, level: *level };
+                    f.last_day_against_forecast(&request)?
+                }
                 None => None,
             };
             let Some(DayCheck { day, value, low, high }) = checked else {

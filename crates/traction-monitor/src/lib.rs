@@ -17,11 +17,14 @@
 pub mod channel;
 pub mod deliver;
 pub mod duration;
+pub mod error;
 pub mod eval;
 pub mod notify;
 pub mod rule;
 pub mod schedule;
 pub mod silence;
+
+pub use error::ValueError;
 
 /// Why a monitoring operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -46,8 +49,8 @@ pub enum Error {
 
 impl Error {
     /// The input is at fault in `field`.
-    pub fn at(field: &'static str, message: String) -> Error {
-        Error::Invalid { field: Some(field), message }
+    pub fn at(field: &'static str, message: impl std::fmt::Display) -> Error {
+        Error::Invalid { field: Some(field), message: message.to_string() }
     }
 
     /// The input is at fault, in no one field.
@@ -77,6 +80,7 @@ impl From<traction_kpi::service::Error> for Error {
     fn from(e: traction_kpi::service::Error) -> Error {
         match e {
             traction_kpi::service::Error::Invalid(m) => Error::invalid(m),
+            traction_kpi::service::Error::Value(e) => Error::invalid(e.to_string()),
             traction_kpi::service::Error::NotFound(m) => Error::NotFound(m),
             traction_kpi::service::Error::Store(e) => Error::Store(e),
             e => Error::Kpi(e),

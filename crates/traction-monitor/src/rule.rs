@@ -14,6 +14,7 @@ use traction_store::{Actor, MonitorStore};
 
 use crate::Error;
 use crate::duration::parse_seconds;
+use crate::error::ValueError;
 
 /// How bad a KPI's status must be for a `kpi` rule to hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,11 +25,11 @@ pub enum Level {
 }
 
 impl Level {
-    pub fn parse(text: &str) -> Result<Level, String> {
+    pub fn parse(text: &str) -> Result<Level, ValueError> {
         match text.trim() {
             "at_risk" | "at-risk" => Ok(Level::AtRisk),
             "off_track" | "off-track" => Ok(Level::OffTrack),
-            _ => Err(format!("--status {text:?}: write at_risk or off_track")),
+            _ => Err(ValueError::Level { text: text.to_string() }),
         }
     }
 
@@ -60,14 +61,14 @@ pub enum Window {
 }
 
 impl Window {
-    pub fn parse(text: &str) -> Result<Window, String> {
+    pub fn parse(text: &str) -> Result<Window, ValueError> {
         match text.trim() {
             "period" => Ok(Window::Period),
             "1h" => Ok(Window::Trailing(3600)),
             "1d" => Ok(Window::Trailing(86_400)),
             "7d" => Ok(Window::Trailing(7 * 86_400)),
             "30d" => Ok(Window::Trailing(30 * 86_400)),
-            _ => Err(format!("--window {text:?}: write 1h, 1d, 7d, 30d or period")),
+            _ => Err(ValueError::Window { text: text.to_string() }),
         }
     }
 
@@ -93,13 +94,13 @@ pub enum Op {
 }
 
 impl Op {
-    pub fn parse(text: &str) -> Result<Op, String> {
+    pub fn parse(text: &str) -> Result<Op, ValueError> {
         match text.trim() {
             "<" | "lt" => Ok(Op::Lt),
             "<=" | "le" => Ok(Op::Le),
             ">" | "gt" => Ok(Op::Gt),
             ">=" | "ge" => Ok(Op::Ge),
-            _ => Err(format!("--op {text:?}: write <, <=, > or >= (or lt, le, gt, ge)")),
+            _ => Err(ValueError::Op { text: text.to_string() }),
         }
     }
 
@@ -249,7 +250,7 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
                 (Some(_), Some(_)) => {
                     return Err(Error::at(
                         "target",
-                        "give --target ID or --targets current, not both".into(),
+                        "give --target ID or --targets current, not both",
                     ));
                 }
                 (Some(id), None) => {
@@ -272,7 +273,7 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
                 (None, None) => {
                     return Err(Error::at(
                         "target",
-                        "a kpi rule watches --target ID or --targets current".into(),
+                        "a kpi rule watches --target ID or --targets current",
                     ));
                 }
             };
@@ -292,15 +293,14 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
             let metric = input
                 .metric
                 .clone()
-                .ok_or_else(|| Error::at("metric", "a threshold rule needs --metric M".into()))?;
+                .ok_or_else(|| Error::at("metric", "a threshold rule needs --metric M"))?;
             kpis.metrics.behaviour(&metric).map_err(|e| Error::of_field("metric", e))?;
             let by = match input.by.as_deref().map(str::trim) {
                 None => None,
                 Some("") => {
                     return Err(Error::at(
                         "by",
-                        "--by is empty: name a dimension (such as source or owner) or leave it out"
-                            .into(),
+                        "--by is empty: name a dimension (such as source or owner) or leave it out",
                     ));
                 }
                 Some(dim) => {
@@ -314,14 +314,15 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
             check_scope(kpis, &scope)?;
             let window = Window::parse(input.window.as_deref().unwrap_or("period"))
                 .map_err(|e| Error::at("window", e))?;
-            let op = Op::parse(input.op.as_deref().ok_or_else(|| {
-                Error::at("op", "a threshold rule needs --op (<, <=, >, >=)".into())
-            })?)
-            .map_err(|e| Error::at("op", e))?;
+            let op =
+                Op::parse(input.op.as_deref().ok_or_else(|| {
+                    Error::at("op", "a threshold rule needs --op (<, <=, >, >=)")
+                })?)
+                .map_err(|e| Error::at("op", e))?;
             let value_text = input
                 .value
                 .as_deref()
-                .ok_or_else(|| Error::at("value", "a threshold rule needs --value V".into()))?;
+                .ok_or_else(|| Error::at("value", "a threshold rule needs --value V"))?;
             let value: f64 =
                 value_text.trim().parse().ok().filter(|v: &f64| v.is_finite()).ok_or_else(
                     || Error::at("value", format!("--value {value_text:?} is not a number")),
@@ -329,7 +330,7 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
             if let Some(n) = input.min_sample
                 && n < 0
             {
-                return Err(Error::at("min_sample", "--min-sample must be 0 or more".into()));
+                return Err(Error::at("min_sample", "--min-sample must be 0 or more"));
             }
             RuleSpec::Threshold {
                 metric,
@@ -360,7 +361,7 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
             )?;
             let minutes = input
                 .minutes
-                .ok_or_else(|| Error::at("minutes", "a lead_sla rule needs --minutes N".into()))?;
+                .ok_or_else(|| Error::at("minutes", "a lead_sla rule needs --minutes N"))?;
             if minutes <= 0 {
                 return Err(Error::at(
                     "minutes",
@@ -387,7 +388,7 @@ pub fn parse(input: &RuleInput, kpis: &Kpis<'_>) -> Result<(RuleSpec, i64), Erro
             let metric = input
                 .metric
                 .clone()
-                .ok_or_else(|| Error::at("metric", "an anomaly rule needs --metric M".into()))?;
+                .ok_or_else(|| Error::at("metric", "an anomaly rule needs --metric M"))?;
             // A day's forecast adds buckets up: counts and sums only (spec: Forecasts).
             if kpis.metrics.behaviour(&metric).map_err(|e| Error::of_field("metric", e))?
                 != Behaviour::Accumulating

@@ -24,6 +24,7 @@ use traction_store::{Actor, MonitorStore};
 
 use crate::Error;
 use crate::channel::ChannelConfig;
+use crate::error::ValueError;
 
 /// How often a schedule sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,12 +35,12 @@ pub enum Every {
 }
 
 impl Every {
-    pub fn parse(text: &str) -> Result<Every, String> {
+    pub fn parse(text: &str) -> Result<Every, ValueError> {
         match text.trim() {
             "day" | "daily" => Ok(Every::Day),
             "week" | "weekly" => Ok(Every::Week),
             "month" | "monthly" => Ok(Every::Month),
-            _ => Err(format!("--every {text:?}: write day, week or month")),
+            _ => Err(ValueError::Every { text: text.to_string() }),
         }
     }
 
@@ -60,8 +61,8 @@ pub struct Due {
     pub to: Date,
 }
 
-fn parse_time(text: &str) -> Result<Time, String> {
-    let bad = || format!("--time {text:?}: write HH:MM, such as 08:00");
+fn parse_time(text: &str) -> Result<Time, ValueError> {
+    let bad = || ValueError::Time { text: text.to_string() };
     let (h, m) = text.trim().split_once(':').ok_or_else(bad)?;
     let (h, m): (i8, i8) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
     Time::new(h, m, 0, 0).map_err(|_| bad())
@@ -171,16 +172,27 @@ pub enum Rights {
 /// Who made a schedule from the command line (whoever can open the database file: an admin).
 pub const COMMAND_LINE: &[&str] = &["cli", "system"];
 
+/// Why a schedule's maker may not have its report: gone, disabled, or without the scope.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("its maker {user:?} no longer exists")]
+    Gone { user: String },
+    #[error("its maker {user:?} is disabled")]
+    Disabled { user: String },
+    #[error("its maker {user:?} may not read {scope}")]
+    Beyond { user: String, scope: Scope },
+}
+
 /// The rights of `user` now; an error says why they have none (gone, disabled).
-pub fn rights_of(org: &Org, user: &str) -> Result<Rights, String> {
+pub fn rights_of(org: &Org, user: &str) -> Result<Rights, Refusal> {
     if COMMAND_LINE.contains(&user) {
         return Ok(Rights::All);
     }
     let Some(member) = org.users.iter().find(|m| m.id == user) else {
-        return Err(format!("its maker {user:?} no longer exists"));
+        return Err(Refusal::Gone { user: user.to_string() });
     };
     if !member.active {
-        return Err(format!("its maker {user:?} is disabled"));
+        return Err(Refusal::Disabled { user: user.to_string() });
     }
     Ok(match (member.role.as_str(), &member.team) {
         ("admin", _) => Rights::All,
@@ -202,14 +214,18 @@ pub fn rights_of(org: &Org, user: &str) -> Result<Rights, String> {
 
 impl Rights {
     /// Whether a report of `scope` shows only what these rights read; an error says why not.
-    pub fn check(&self, user: &str, scope: &Scope) -> Result<(), String> {
+    pub fn check(&self, user: &str, scope: &Scope) -> Result<(), Refusal> {
         let fits = match (self, scope) {
             (Rights::All, _) => true,
             (Rights::Within { .. }, Scope::Company) => false,
             (Rights::Within { teams, .. }, Scope::Team(t)) => teams.contains(t),
             (Rights::Within { owners, .. }, Scope::User(u)) => owners.contains(u),
         };
-        if fits { Ok(()) } else { Err(format!("its maker {user:?} may not read {scope}")) }
+        if fits {
+            Ok(())
+        } else {
+            Err(Refusal::Beyond { user: user.to_string(), scope: scope.clone() })
+        }
     }
 }
 
@@ -218,11 +234,12 @@ impl Rights {
 pub fn problem(schedule: &Schedule, org: &Org) -> Option<String> {
     let scope = match Scope::parse(&schedule.scope) {
         Ok(s) => s,
-        Err(e) => return Some(e),
+        Err(e) => return Some(e.to_string()),
     };
     rights_of(org, &schedule.created_by)
         .and_then(|rights| rights.check(&schedule.created_by, &scope))
         .err()
+        .map(|refusal| refusal.to_string())
 }
 
 /// What `schedule add` is given.
@@ -275,7 +292,7 @@ fn checked(
         }
     }
     if channels.is_empty() {
-        return Err(Error::at("channels", "a schedule needs --channel ID (one or more)".into()));
+        return Err(Error::at("channels", "a schedule needs --channel ID (one or more)"));
     }
     Ok(Schedule {
         id: input.id.clone(),
@@ -378,8 +395,8 @@ pub type ReportFn<'a> =
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// The schedule's stored scope is not a scope (the KPI crate's message names it).
-    #[error("{message}")]
-    Scope { scope: String, message: String },
+    #[error("{source}")]
+    Scope { scope: String, source: traction_kpi::ValueError },
     /// A day of the range has no start in the workspace's time zone.
     #[error("{source}")]
     Day { date: Date, source: traction_domain::Error },
@@ -622,7 +639,8 @@ mod tests {
         let message = "\"team:\" is not a scope: write company, team:ID or user:ID";
         let report =
             |s: &Schedule, _: Date, _: Date, _: Micros| -> Result<ReportContent, ReportError> {
-                Err(ReportError::Scope { scope: s.scope.clone(), message: message.to_string() })
+                let source = traction_kpi::ValueError::Scope { text: s.scope.clone() };
+                Err(ReportError::Scope { scope: s.scope.clone(), source })
             };
         let err = due_report(&schedule, &due, 0, &report).err().unwrap();
         assert_eq!(err.to_string(), message);
@@ -799,7 +817,7 @@ mod tests {
         assert_eq!(check("meg", "team:north-east"), Ok(()));
         assert_eq!(check("meg", "user:rob"), Ok(()));
         assert_eq!(
-            check("meg", "team:south").unwrap_err(),
+            check("meg", "team:south").unwrap_err().to_string(),
             "its maker \"meg\" may not read team:south"
         );
         assert!(check("meg", "company").is_err());
@@ -811,9 +829,12 @@ mod tests {
         assert_eq!(check("sol", "user:sol"), Ok(()));
         assert!(check("sol", "user:rob").is_err());
         // Disabled or gone: nothing, and the reason says so.
-        assert_eq!(check("gone", "company").unwrap_err(), "its maker \"gone\" is disabled");
         assert_eq!(
-            check("nobody", "company").unwrap_err(),
+            check("gone", "company").unwrap_err().to_string(),
+            "its maker \"gone\" is disabled"
+        );
+        assert_eq!(
+            check("nobody", "company").unwrap_err().to_string(),
             "its maker \"nobody\" no longer exists"
         );
     }

@@ -12,13 +12,10 @@ use crate::Error;
 pub fn add(monitor: &dyn MonitorStore, silence: &Silence, actor: &Actor) -> Result<(), Error> {
     crate::channel::check_silence_id(&silence.id)?;
     if silence.ends_at <= silence.starts_at {
-        return Err(Error::at("until", "a silence must end after it starts".into()));
+        return Err(Error::at("until", "a silence must end after it starts"));
     }
     if silence.key.as_deref() == Some("") {
-        return Err(Error::at(
-            "key",
-            "--key is empty: name an instance, or leave it out for all".into(),
-        ));
+        return Err(Error::at("key", "--key is empty: name an instance, or leave it out for all"));
     }
     monitor.add_silence(silence, actor)?;
     Ok(())

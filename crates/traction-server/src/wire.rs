@@ -1,6 +1,7 @@
 //! The JSON shapes of spec/interfaces.md and monitoring.md for what the metrics engine and the KPI
 //! layer answer: the catalog, a metric result, the funnel, an explanation, targets, KPI status,
-//! breakdown, leaderboard and the period report. Used by the HTTP API, by the command line's
+//! breakdown, leaderboard and the period report; and the forecasts (a forecast with its backtest,
+//! past forecasts against what happened, the pipeline forecast). Used by the HTTP API, by the command line's
 //! `--format json` and by scheduled reports, so they cannot differ; the core crates return typed
 //! values and know nothing of JSON.
 //!
@@ -16,7 +17,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Serialize, Serializer};
-use serde_json::Value as Json;
+use serde_json::{Value as Json, json};
 use traction_domain::time::{Micros, format_instant};
 use traction_kpi::report::Report;
 use traction_kpi::service::{BreakdownRow, KpiRow, LeaderRow, Target};
@@ -641,6 +642,92 @@ pub fn report(report: &Report) -> Json {
         metrics,
         funnel: funnel_rows(&report.funnel, Some(&report.names)),
         leaderboard,
+    })
+}
+
+/// A forecast with its backtest: the JSON shape of monitoring.md, Forecasts.
+pub fn forecast(f: &traction_forecast::service::Forecast) -> Json {
+    let rows: Vec<Json> = f
+        .rows
+        .iter()
+        .map(|r| json!({"period": r.period, "value": r.value, "low": r.low, "high": r.high}))
+        .collect();
+    json!({
+        "metric": f.metric,
+        "scope": f.scope,
+        "grain": f.step.name(),
+        "at": f.at_text,
+        "level": f.level,
+        "model": f.model,
+        "history": {"from": f.history_from, "buckets": f.history_buckets},
+        "rows": rows,
+        "backtest": f.backtest.as_ref().map(forecast_backtest),
+    })
+}
+
+/// A forecast's backtest, `{"folds", "horizon", "mape", "wape", "mase", "baseline",
+/// "baseline_wape"}`: the shape of the KPI rows' forecasts too. Undefined figures are `null`.
+fn forecast_backtest(b: &traction_forecast::backtest::Backtest) -> Json {
+    let number = |x: Option<f64>| x.filter(|v| v.is_finite()).map_or(Json::Null, |v| json!(v));
+    json!({
+        "folds": b.folds,
+        "horizon": b.horizon,
+        "mape": number(b.mape),
+        "wape": number(b.wape),
+        "mase": number(b.mase),
+        "baseline": "seasonal_naive",
+        "baseline_wape": number(b.baseline_wape),
+    })
+}
+
+/// Past forecasts of a metric against what happened (`traction forecast --history`,
+/// `GET /forecast/history`).
+pub fn forecast_past(p: &traction_forecast::service::Past) -> Json {
+    let rows: Vec<Json> = p
+        .rows
+        .iter()
+        .map(|r| {
+            json!({"made_at": r.made_text, "period": r.period, "value": r.value, "low": r.low,
+                   "high": r.high, "actual": Num(r.actual),
+                   "inside": r.actual.map(|a| a >= r.low && a <= r.high)})
+        })
+        .collect();
+    json!({"metric": p.metric, "scope": p.scope, "grain": p.step.name(), "rows": rows})
+}
+
+/// The pipeline forecast: open deals per stage weighed by configured and historical win rates,
+/// money in major units.
+pub fn pipeline_forecast(p: &traction_forecast::pipeline::PipelineForecast) -> Json {
+    let rows: Vec<Json> = p
+        .rows
+        .iter()
+        .map(|r| {
+            json!({
+                "pipeline": r.pipeline_id, "stage": r.stage_id, "stage_name": r.stage,
+                "position": r.position, "deals": r.deals.len(), "deal_ids": r.deals,
+                "amount": p.major(r.amount as f64),
+                "probability": r.probability,
+                "historical_win_rate": Num(r.historical_win_rate()),
+                "closed_from_stage": r.won + r.lost,
+                "weighted_configured": p.major(r.weighted_configured),
+                "weighted_historical": Num(r.weighted_historical.map(|w| p.major(w))),
+            })
+        })
+        .collect();
+    json!({
+        "scope": p.scope,
+        "period": p.period,
+        "from": p.from.to_string(),
+        "to": p.to.to_string(),
+        "at": jiff::Timestamp::from_microsecond(p.at).map(|t| t.to_string()).unwrap_or_default(),
+        "rows": rows,
+        "total": {
+            "deals": p.rows.iter().map(|r| r.deals.len()).sum::<usize>(),
+            "amount": p.major(p.total_amount() as f64),
+            "weighted_configured": p.major(p.total_configured()),
+            "weighted_historical": p.major(p.total_historical()),
+        },
+        "without_close_date": p.without_close_date,
     })
 }
 

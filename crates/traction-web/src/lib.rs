@@ -251,6 +251,7 @@ impl From<traction_kpi::service::Error> for WebError {
     fn from(e: traction_kpi::service::Error) -> WebError {
         match e {
             traction_kpi::service::Error::Invalid(m) => WebError::bad(m),
+            traction_kpi::service::Error::Value(e) => WebError::bad(e),
             traction_kpi::service::Error::NotFound(m) => WebError::not_found(m),
             traction_kpi::service::Error::Metrics(e) => e.into(),
             e @ traction_kpi::service::Error::Forecast(_) => WebError::bad(e.to_string()),

@@ -273,7 +273,7 @@ pub(super) fn check(texts: &[&str]) -> Result<Catalog, Diagnostics> {
                 let target = match def.target.as_deref().map(TargetKind::parse) {
                     Some(Ok(kind)) => Some(kind),
                     Some(Err(e)) => {
-                        checker.problem(e);
+                        checker.problem(e.to_string());
                         None
                     }
                     None => None,
@@ -427,7 +427,36 @@ fn catalog_sum_kind(
 }
 
 fn check_one(c: &mut Checker, name: &str, def: &RawMetric) -> Option<Metric> {
-    let unit = Unit::parse(&def.unit).map_err(|e| c.problem(e)).ok();
+    let (unit, better, indicator) = tags(c, def);
+    let kind_name = def.kind.as_str();
+    check_keys(c, def, kind_name)?;
+    let kind = match kind_name {
+        "aggregate" => aggregate_kind(c, def, kind_name, unit)?,
+        "ratio" => ratio_kind(c, def)?,
+        "derived" => derived_kind(c, def, kind_name)?,
+        "cohort" => cohort_kind(c, def, kind_name, unit)?,
+        "snapshot" => snapshot_kind(c, def, kind_name, unit)?,
+        "retention" => retention_kind(c, def, kind_name, unit)?,
+        _ => Kind::Funnel,
+    };
+    Some(Metric {
+        name: name.to_string(),
+        label: def.label.clone().unwrap_or_else(|| name.to_string()),
+        unit: unit?,
+        better: better?,
+        indicator: indicator?,
+        description: def.description.clone().unwrap_or_default(),
+        kind,
+        drivers: def.drivers.clone().unwrap_or_default(),
+        // Resolved once the whole catalog is known (`resolve_targets`).
+        target: TargetKind::Level,
+    })
+}
+
+/// A definition's unit, direction and indicator tag, each `None` (and a problem) when it is not
+/// one.
+fn tags(c: &mut Checker, def: &RawMetric) -> (Option<Unit>, Option<Better>, Option<Indicator>) {
+    let unit = Unit::parse(&def.unit).map_err(|e| c.problem(e.to_string())).ok();
     let better = match def.better.as_str() {
         "higher" => Some(Better::Higher),
         "lower" => Some(Better::Lower),
@@ -444,7 +473,11 @@ fn check_one(c: &mut Checker, name: &str, def: &RawMetric) -> Option<Metric> {
             None
         }
     };
-    let kind_name = def.kind.as_str();
+    (unit, better, indicator)
+}
+
+/// Refuses a kind that is not one (`None`) and names each key the kind does not take.
+fn check_keys(c: &mut Checker, def: &RawMetric, kind_name: &str) -> Option<()> {
     // Keys that only some kinds take.
     let allowed: &[&str] = match kind_name {
         "aggregate" => &["source", "time", "measure", "of", "p", "filter"],
@@ -483,210 +516,224 @@ fn check_one(c: &mut Checker, name: &str, def: &RawMetric) -> Option<Metric> {
             c.problem(format!("a {kind_name} metric takes no `{key}`"));
         }
     }
-    let kind = match kind_name {
-        "aggregate" => {
-            let source = c.required(&def.source, "source", kind_name)?.to_string();
-            let time = c.required(&def.time, "time", kind_name)?.to_string();
-            let measure = c.required(&def.measure, "measure", kind_name)?.to_string();
-            let raw = RawMeasure {
-                source,
-                time,
-                measure,
-                of: def.of.clone(),
-                p: def.p,
-                filter: def.filter.clone(),
-            };
-            let before = c.problems.len();
-            let m = c.measure(&raw, "");
-            // No side to name for a plain aggregate.
-            for d in &mut c.problems[before..] {
-                if let Some(rest) = d.message.strip_prefix(": ") {
-                    d.message = rest.to_string();
-                }
-            }
-            let m = m?;
-            if let Some(unit) = unit {
-                c.unit_fits(unit, m.of_ty, m.agg);
-            }
-            Kind::Aggregate(m)
-        }
-        "ratio" => {
-            let mut part = |raw: &Option<RawPart>, key: &str| -> Option<Part> {
-                match raw {
-                    None => {
-                        c.problem(format!(
-                            "a ratio metric needs `{key}`: a metric name or an inline measure"
-                        ));
-                        None
-                    }
-                    Some(RawPart::Metric(name)) => Some(Part::Metric(name.clone())),
-                    Some(RawPart::Measure(m)) => c.measure(m, key).map(Part::Measure),
-                }
-            };
-            let numerator = part(&def.numerator, "numerator");
-            let denominator = part(&def.denominator, "denominator");
-            Kind::Ratio { numerator: numerator?, denominator: denominator? }
-        }
-        "derived" => {
-            let text = c.required(&def.expr, "expr", kind_name)?;
-            match expr::parse(text) {
-                Ok(e) => {
-                    if let Some(bad) = non_arithmetic(&e) {
-                        c.problem(format!("expr: {}", bad.render(text)));
-                        return None;
-                    }
-                    Kind::Derived(e)
-                }
-                Err(e) => {
-                    c.problem(format!("expr: {}", e.render(text)));
-                    return None;
-                }
-            }
-        }
-        "cohort" => {
-            let source = c.required(&def.source, "source", kind_name);
-            let time = c.required(&def.time, "time", kind_name);
-            let success = c.required(&def.success, "success", kind_name);
-            let source = c.source(source?)?;
-            let time_ok = c.time_field(source, "time", time?);
-            let success = c.expr(source, "success", success?, true);
-            let success_time_ok =
-                def.success_time.as_deref().is_none_or(|t| c.time_field(source, "success_time", t));
-            if !time_ok || !success_time_ok {
-                return None;
-            }
-            if let Some(unit) = unit
-                && unit != Unit::Ratio
-                && unit != Unit::Percent
-            {
-                c.problem("a cohort gives a share: use unit = \"ratio\"");
-            }
-            Kind::Cohort {
-                source,
-                time: time?.to_string(),
-                success: success?.0,
-                success_time: def.success_time.clone(),
-            }
-        }
-        "snapshot" => {
-            let source = c.required(&def.source, "source", kind_name);
-            let measure = c.required(&def.measure, "measure", kind_name);
-            let source = c.source(source?)?;
-            let (start, end) = (def.start.as_deref(), def.end.as_deref());
-            let mut times_ok = true;
-            if source.is_state() {
-                if start.is_some() || end.is_some() {
-                    c.problem(format!(
-                        "{} is computed as of each instant: a snapshot of it takes no `start` or `end`",
-                        source.name()
-                    ));
-                    times_ok = false;
-                }
-            } else if start.is_none() {
-                c.problem(
-                    "a snapshot metric needs `start`: the time field from which a record counts",
-                );
-                times_ok = false;
-            }
-            if let (Some(start), false) = (start, source.is_state()) {
-                times_ok &= c.time_field(source, "start", start);
-            }
-            if let (Some(end), false) = (end, source.is_state()) {
-                times_ok &= c.time_field(source, "end", end);
-            }
-            let agg = c.agg(measure?, None)?;
-            if agg.needs_values() || agg == Agg::CountDistinct {
-                c.problem("a snapshot aggregates with count, sum, avg, min or max");
-                return None;
-            }
-            let (of, of_ty) = c.of(source, agg, def.of.as_deref())?;
-            let filter = def.filter.as_deref().map(|f| c.expr(source, "filter", f, true));
-            let weighted = match def.weight.as_deref() {
-                None => false,
-                Some("stage_probability")
-                    if source == Source::Entity(traction_domain::Entity::Deals) =>
-                {
-                    true
-                }
-                Some(other) => {
-                    c.problem(format!(
-                        "weight {other:?} is not available: the only weight is stage_probability, on deals"
-                    ));
-                    return None;
-                }
-            };
-            if weighted && agg != Agg::Sum {
-                c.problem("a weighted snapshot must be a sum");
-            }
-            if !times_ok {
-                return None;
-            }
-            let filter = match filter {
-                None => None,
-                Some(Some((e, _))) => Some(e),
-                Some(None) => return None,
-            };
-            if let Some(unit) = unit {
-                c.unit_fits(unit, of_ty, agg);
-            }
-            Kind::Snapshot {
-                source,
-                start: start.map(str::to_string),
-                end: end.map(str::to_string),
-                agg,
-                of,
-                of_ty,
-                filter,
-                weighted,
-            }
-        }
-        "retention" => {
-            let source = c.required(&def.source, "source", kind_name);
-            let time = c.required(&def.time, "time", kind_name);
-            let of = c.required(&def.of, "of", kind_name);
-            let source = c.source(source?)?;
-            let time_ok = c.time_field(source, "time", time?);
-            let of = c.expr(source, "of", of?, false);
-            let filter = def.filter.as_deref().map(|f| c.expr(source, "filter", f, true));
-            let lost = match def.outcome.as_deref() {
-                None | Some("retained") => false,
-                Some("lost") => true,
-                Some(other) => {
-                    c.problem(format!(
-                        "outcome {other:?} is not an outcome: use retained (the share seen again) or lost (the share not seen again)"
-                    ));
-                    return None;
-                }
-            };
-            if let Some(unit) = unit
-                && unit != Unit::Ratio
-                && unit != Unit::Percent
-            {
-                c.problem("a retention metric gives a share: use unit = \"ratio\"");
-            }
-            let (of, _) = of?;
-            let filter = match filter {
-                None => None,
-                Some(Some((e, _))) => Some(e),
-                Some(None) => return None,
-            };
-            if !time_ok {
-                return None;
-            }
-            Kind::Retention { source, time: time?.to_string(), of, filter, lost }
-        }
-        _ => Kind::Funnel,
+    Some(())
+}
+
+/// An `aggregate`: one measure over a source's records placed by a time field.
+fn aggregate_kind(
+    c: &mut Checker,
+    def: &RawMetric,
+    kind_name: &str,
+    unit: Option<Unit>,
+) -> Option<Kind> {
+    let source = c.required(&def.source, "source", kind_name)?.to_string();
+    let time = c.required(&def.time, "time", kind_name)?.to_string();
+    let measure = c.required(&def.measure, "measure", kind_name)?.to_string();
+    let raw = RawMeasure {
+        source,
+        time,
+        measure,
+        of: def.of.clone(),
+        p: def.p,
+        filter: def.filter.clone(),
     };
-    Some(Metric {
-        name: name.to_string(),
-        label: def.label.clone().unwrap_or_else(|| name.to_string()),
-        unit: unit?,
-        better: better?,
-        indicator: indicator?,
-        description: def.description.clone().unwrap_or_default(),
-        kind,
-        drivers: def.drivers.clone().unwrap_or_default(),
-        // Resolved once the whole catalog is known (`resolve_targets`).
-        target: TargetKind::Level,
+    let before = c.problems.len();
+    let m = c.measure(&raw, "");
+    // No side to name for a plain aggregate.
+    for d in &mut c.problems[before..] {
+        if let Some(rest) = d.message.strip_prefix(": ") {
+            d.message = rest.to_string();
+        }
+    }
+    let m = m?;
+    if let Some(unit) = unit {
+        c.unit_fits(unit, m.of_ty, m.agg);
+    }
+    Some(Kind::Aggregate(m))
+}
+
+/// A `ratio`: a numerator over a denominator, each a metric name or an inline measure.
+fn ratio_kind(c: &mut Checker, def: &RawMetric) -> Option<Kind> {
+    let mut part = |raw: &Option<RawPart>, key: &str| -> Option<Part> {
+        match raw {
+            None => {
+                c.problem(format!(
+                    "a ratio metric needs `{key}`: a metric name or an inline measure"
+                ));
+                None
+            }
+            Some(RawPart::Metric(name)) => Some(Part::Metric(name.clone())),
+            Some(RawPart::Measure(m)) => c.measure(m, key).map(Part::Measure),
+        }
+    };
+    let numerator = part(&def.numerator, "numerator");
+    let denominator = part(&def.denominator, "denominator");
+    Some(Kind::Ratio { numerator: numerator?, denominator: denominator? })
+}
+
+/// A `derived` metric: arithmetic over other metrics.
+fn derived_kind(c: &mut Checker, def: &RawMetric, kind_name: &str) -> Option<Kind> {
+    let text = c.required(&def.expr, "expr", kind_name)?;
+    match expr::parse(text) {
+        Ok(e) => {
+            if let Some(bad) = non_arithmetic(&e) {
+                c.problem(format!("expr: {}", bad.render(text)));
+                return None;
+            }
+            Some(Kind::Derived(e))
+        }
+        Err(e) => {
+            c.problem(format!("expr: {}", e.render(text)));
+            None
+        }
+    }
+}
+
+/// A `cohort`: the share of records placed by `time` that reach `success`.
+fn cohort_kind(
+    c: &mut Checker,
+    def: &RawMetric,
+    kind_name: &str,
+    unit: Option<Unit>,
+) -> Option<Kind> {
+    let source = c.required(&def.source, "source", kind_name);
+    let time = c.required(&def.time, "time", kind_name);
+    let success = c.required(&def.success, "success", kind_name);
+    let source = c.source(source?)?;
+    let time_ok = c.time_field(source, "time", time?);
+    let success = c.expr(source, "success", success?, true);
+    let success_time_ok =
+        def.success_time.as_deref().is_none_or(|t| c.time_field(source, "success_time", t));
+    if !time_ok || !success_time_ok {
+        return None;
+    }
+    if let Some(unit) = unit
+        && unit != Unit::Ratio
+        && unit != Unit::Percent
+    {
+        c.problem("a cohort gives a share: use unit = \"ratio\"");
+    }
+    Some(Kind::Cohort {
+        source,
+        time: time?.to_string(),
+        success: success?.0,
+        success_time: def.success_time.clone(),
     })
+}
+
+/// A `snapshot`: records alive at each bucket's end (or a state source as of it), aggregated.
+fn snapshot_kind(
+    c: &mut Checker,
+    def: &RawMetric,
+    kind_name: &str,
+    unit: Option<Unit>,
+) -> Option<Kind> {
+    let source = c.required(&def.source, "source", kind_name);
+    let measure = c.required(&def.measure, "measure", kind_name);
+    let source = c.source(source?)?;
+    let (start, end) = (def.start.as_deref(), def.end.as_deref());
+    let mut times_ok = true;
+    if source.is_state() {
+        if start.is_some() || end.is_some() {
+            c.problem(format!(
+                "{} is computed as of each instant: a snapshot of it takes no `start` or `end`",
+                source.name()
+            ));
+            times_ok = false;
+        }
+    } else if start.is_none() {
+        c.problem("a snapshot metric needs `start`: the time field from which a record counts");
+        times_ok = false;
+    }
+    if let (Some(start), false) = (start, source.is_state()) {
+        times_ok &= c.time_field(source, "start", start);
+    }
+    if let (Some(end), false) = (end, source.is_state()) {
+        times_ok &= c.time_field(source, "end", end);
+    }
+    let agg = c.agg(measure?, None)?;
+    if agg.needs_values() || agg == Agg::CountDistinct {
+        c.problem("a snapshot aggregates with count, sum, avg, min or max");
+        return None;
+    }
+    let (of, of_ty) = c.of(source, agg, def.of.as_deref())?;
+    let filter = def.filter.as_deref().map(|f| c.expr(source, "filter", f, true));
+    let weighted = match def.weight.as_deref() {
+        None => false,
+        Some("stage_probability") if source == Source::Entity(traction_domain::Entity::Deals) => {
+            true
+        }
+        Some(other) => {
+            c.problem(format!(
+                "weight {other:?} is not available: the only weight is stage_probability, on deals"
+            ));
+            return None;
+        }
+    };
+    if weighted && agg != Agg::Sum {
+        c.problem("a weighted snapshot must be a sum");
+    }
+    if !times_ok {
+        return None;
+    }
+    let filter = match filter {
+        None => None,
+        Some(Some((e, _))) => Some(e),
+        Some(None) => return None,
+    };
+    if let Some(unit) = unit {
+        c.unit_fits(unit, of_ty, agg);
+    }
+    Some(Kind::Snapshot {
+        source,
+        start: start.map(str::to_string),
+        end: end.map(str::to_string),
+        agg,
+        of,
+        of_ty,
+        filter,
+        weighted,
+    })
+}
+
+/// A `retention`: the share of a bucket's values seen again (or not) in the next.
+fn retention_kind(
+    c: &mut Checker,
+    def: &RawMetric,
+    kind_name: &str,
+    unit: Option<Unit>,
+) -> Option<Kind> {
+    let source = c.required(&def.source, "source", kind_name);
+    let time = c.required(&def.time, "time", kind_name);
+    let of = c.required(&def.of, "of", kind_name);
+    let source = c.source(source?)?;
+    let time_ok = c.time_field(source, "time", time?);
+    let of = c.expr(source, "of", of?, false);
+    let filter = def.filter.as_deref().map(|f| c.expr(source, "filter", f, true));
+    let lost = match def.outcome.as_deref() {
+        None | Some("retained") => false,
+        Some("lost") => true,
+        Some(other) => {
+            c.problem(format!(
+                "outcome {other:?} is not an outcome: use retained (the share seen again) or lost (the share not seen again)"
+            ));
+            return None;
+        }
+    };
+    if let Some(unit) = unit
+        && unit != Unit::Ratio
+        && unit != Unit::Percent
+    {
+        c.problem("a retention metric gives a share: use unit = \"ratio\"");
+    }
+    let (of, _) = of?;
+    let filter = match filter {
+        None => None,
+        Some(Some((e, _))) => Some(e),
+        Some(None) => return None,
+    };
+    if !time_ok {
+        return None;
+    }
+    Some(Kind::Retention { source, time: time?.to_string(), of, filter, lost })
 }

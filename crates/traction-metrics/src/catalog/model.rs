@@ -45,12 +45,25 @@ impl Unit {
         }
     }
 
-    pub(super) fn parse(text: &str) -> Result<Unit, String> {
-        Unit::ALL.into_iter().find(|u| u.name() == text).ok_or_else(|| {
-            let names: Vec<_> = Unit::ALL.iter().map(|u| u.name()).collect();
-            format!("unit {text:?} is not a unit: use one of {}", names.join(", "))
-        })
+    pub(super) fn parse(text: &str) -> Result<Unit, NotAKind> {
+        Unit::ALL
+            .into_iter()
+            .find(|u| u.name() == text)
+            .ok_or_else(|| NotAKind::Unit { text: text.to_string() })
     }
+}
+
+/// Why a definition's `unit` or `target` is not one of its kinds (a problem of the definition).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotAKind {
+    #[error("unit {text:?} is not a unit: use one of {}", unit_names())]
+    Unit { text: String },
+    #[error("target {text:?} is not a kind for targets: use accumulating, level or none")]
+    Target { text: String },
+}
+
+fn unit_names() -> String {
+    Unit::ALL.iter().map(|u| u.name()).collect::<Vec<_>>().join(", ")
 }
 
 /// Which way is good.
@@ -107,14 +120,12 @@ impl TargetKind {
         }
     }
 
-    pub(super) fn parse(text: &str) -> Result<TargetKind, String> {
+    pub(super) fn parse(text: &str) -> Result<TargetKind, NotAKind> {
         match text {
             "accumulating" => Ok(TargetKind::Accumulating),
             "level" => Ok(TargetKind::Level),
             "none" => Ok(TargetKind::None),
-            other => Err(format!(
-                "target {other:?} is not a kind for targets: use accumulating, level or none"
-            )),
+            other => Err(NotAKind::Target { text: other.to_string() }),
         }
     }
 }

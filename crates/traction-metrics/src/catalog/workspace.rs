@@ -60,24 +60,36 @@ pub fn load(
 /// Checks a list of metric names (the `dashboard_metrics` setting: comma-separated, as
 /// normalised by the setting) against the workspace's catalog: every name that is not a metric is
 /// listed in one message with a hint, so one run reports them all.
-pub fn check_names(catalog: &Catalog, names: &str) -> Result<(), String> {
+pub fn check_names(catalog: &Catalog, names: &str) -> Result<(), UnknownNames> {
     let unknown: Vec<String> = names
         .split(',')
         .map(str::trim)
         .filter(|name| !name.is_empty() && catalog.get(name).is_none())
-        .map(|name| format!("{name:?}"))
+        .map(str::to_string)
         .collect();
-    match unknown.as_slice() {
-        [] => Ok(()),
-        [one] => Err(format!(
-            "{one} is not a metric: use names from the catalog (`traction metrics list` or the Metrics page); a metric of a --metrics file counts only when the file is given"
-        )),
-        more => Err(format!(
-            "{} are not metrics: use names from the catalog (`traction metrics list` or the Metrics page); a metric of a --metrics file counts only when the file is given",
-            more.join(", ")
-        )),
+    if unknown.is_empty() { Ok(()) } else { Err(UnknownNames { names: unknown }) }
+}
+
+/// Names in a list of metrics that are not metrics of the catalog (at least one), in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownNames {
+    pub names: Vec<String>,
+}
+
+impl std::fmt::Display for UnknownNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let quoted: Vec<String> = self.names.iter().map(|name| format!("{name:?}")).collect();
+        match quoted.as_slice() {
+            [one] => write!(f, "{one} is not a metric")?,
+            more => write!(f, "{} are not metrics", more.join(", "))?,
+        }
+        f.write_str(
+            ": use names from the catalog (`traction metrics list` or the Metrics page); a metric of a --metrics file counts only when the file is given",
+        )
     }
 }
+
+impl std::error::Error for UnknownNames {}
 
 #[cfg(test)]
 mod tests {
@@ -88,9 +100,9 @@ mod tests {
         let catalog = Catalog::builtin();
         assert_eq!(check_names(&catalog, "revenue,orders"), Ok(()));
         assert_eq!(check_names(&catalog, ""), Ok(()));
-        let one = check_names(&catalog, "revenue,meals").unwrap_err();
+        let one = check_names(&catalog, "revenue,meals").unwrap_err().to_string();
         assert!(one.starts_with("\"meals\" is not a metric: use names from the catalog"), "{one}");
-        let two = check_names(&catalog, "revenu,orders,meals").unwrap_err();
+        let two = check_names(&catalog, "revenu,orders,meals").unwrap_err().to_string();
         assert!(two.starts_with("\"revenu\", \"meals\" are not metrics:"), "{two}");
         assert!(two.contains("traction metrics list"), "{two}");
     }

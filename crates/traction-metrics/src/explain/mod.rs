@@ -28,13 +28,13 @@ use traction_store::Backend;
 
 pub use sentence::{Sentence, figure, sentence};
 
-use crate::Error;
 use crate::buckets::Grain;
 use crate::catalog::{Agg, Better, Catalog, Kind, Metric, Part, Unit};
 use crate::eval::{MetricResult, local_text, run_in};
 use crate::expr::{BinOp, ExprKind};
 use crate::plan::{Compare, Query, compared_range};
 use crate::sql::DimValue;
+use crate::{Error, Input};
 
 /// What to explain: a metric over `[from, to)` against the range `compare` takes.
 #[derive(Clone, Debug)]
@@ -187,15 +187,10 @@ pub fn explain(
         ))
     })?;
     if matches!(metric.kind, Kind::Funnel) {
-        return Err(Error::Input(format!(
-            "{} is a funnel, not a figure: explain one of its figures instead (deals_won, win_rate)",
-            metric.name
-        )));
+        return Err(Input::FunnelExplained { metric: metric.name.clone() }.into());
     }
     if query.from >= query.to {
-        return Err(Error::Input(
-            "the range is empty: the start (from) must be before the end (to)".into(),
-        ));
+        return Err(Input::EmptyRange.into());
     }
     // The workspace is read once for every figure the explanation asks for.
     let env = crate::eval::workspace_env(store)?;
@@ -203,30 +198,24 @@ pub fn explain(
     let scale = env.currency.minor_per_major() as f64;
     let ((lo, hi), _) = compared_range(query.from, query.to, query.at, query.compare, &zone)?;
     if query.from >= query.at {
-        return Err(Error::Input(format!(
-            "the range starts at {} but the clock (at) is {}: nothing in it has happened yet, so there is no change to explain",
-            local_text(query.from, &zone),
-            local_text(query.at, &zone)
-        )));
+        let (from, at) = (local_text(query.from, &zone), local_text(query.at, &zone));
+        return Err(Input::NotYet { from, at }.into());
     }
     if lo >= hi || (lo < query.to && query.from < hi) {
-        return Err(Error::Input(format!(
-            "the range {} to {} and the range it is compared with ({}, {} to {}) are not comparable: they overlap; choose a range no longer than the comparison step (a year for yoy)",
-            local_text(query.from, &zone),
-            local_text(query.to, &zone),
-            query.compare.name(),
-            local_text(lo, &zone),
-            local_text(hi, &zone)
-        )));
+        return Err(Input::Overlap {
+            from: local_text(query.from, &zone),
+            to: local_text(query.to, &zone),
+            compare: query.compare.name(),
+            other_from: local_text(lo, &zone),
+            other_to: local_text(hi, &zone),
+        }
+        .into());
     }
     let shape = shape(catalog, metric);
     if let Some(dim) = &query.by
         && shape == Shape::Other
     {
-        return Err(Error::Input(format!(
-            "by: {} is neither a count or a sum nor a ratio of them, so its change does not split by {dim}: explain it without by (along its drivers), or explain its parts",
-            metric.name
-        )));
+        return Err(Input::ExplainByShape { metric: metric.name.clone(), dim: dim.clone() }.into());
     }
     let money = metric.unit == Unit::Money;
     // Figures in work units: money in minor units, so sums and splits of it are exact.
@@ -284,10 +273,11 @@ pub fn explain(
         let mut facts = Vec::new();
         for (name, power) in &tree {
             let Some(m) = catalog.get(name) else {
-                return Err(Error::Input(format!(
-                    "{}: driver {name:?} is not a metric of the catalog",
-                    metric.name
-                )));
+                return Err(Input::UnknownDriver {
+                    metric: metric.name.clone(),
+                    driver: name.to_string(),
+                }
+                .into());
             };
             let v1 = scaled(m.unit, total_of(catalog, m, &ask(name, query.from, query.to, &[])?));
             let v0 = scaled(m.unit, total_of(catalog, m, &ask(name, lo, hi, &[])?));

@@ -84,8 +84,30 @@ pub trait Scope {
         _test: BucketTest,
         _column: &str,
         _is_date: bool,
-    ) -> Result<String, String> {
+    ) -> Result<String, BucketTestError> {
         Ok("1".into())
+    }
+}
+
+/// Why `in_bucket(x)` or `before_bucket(x)` does not apply where it is written.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BucketTestError {
+    /// The records are not placed in buckets by a time field (a snapshot, the funnel).
+    #[error(
+        "only a metric whose records are placed in buckets by a time field has a bucket to compare with (not a snapshot or the funnel)"
+    )]
+    Unbucketed,
+    /// At grain hour, a date has no hour to compare.
+    #[error("at grain hour both times must be timestamps, not dates")]
+    HourNeedsTimestamps,
+    /// The buckets' SQL could not be written (the engine's reason).
+    #[error(transparent)]
+    Buckets(Box<crate::Error>),
+}
+
+impl From<crate::Error> for BucketTestError {
+    fn from(e: crate::Error) -> BucketTestError {
+        BucketTestError::Buckets(Box::new(e))
     }
 }
 

@@ -199,7 +199,8 @@ fn revenue_won_splits_into_deals_won_and_average_deal_size() {
 fn bad_inputs_are_clear_errors() {
     let fx = deals();
     let err = |r: Result<Explanation, Error>| match r {
-        Err(Error::Input(m)) | Err(Error::NotFound(m)) => m,
+        Err(Error::Input(m)) => m.to_string(),
+        Err(Error::NotFound(m)) => m,
         other => panic!("accepted: {other:?}"),
     };
     let m = err(ask(&fx, &fx.catalog, "win_rate", MAR, Some("colour")));

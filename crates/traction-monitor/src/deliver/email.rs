@@ -7,27 +7,23 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use maud::{PreEscaped, html};
 use traction_store::monitor::Notification;
 
-use super::SmtpSettings;
+use super::{DeliveryError, SmtpSettings};
 
 /// Builds the transport `smtp_url` describes.
-pub fn transport(url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| {
-        format!("smtp_url is not a URL ({e}): write smtp://host:port, smtp+starttls://host:port or smtps://host:port")
-    })?;
-    let host = parsed.host_str().ok_or("smtp_url has no host")?.to_string();
+pub fn transport(url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, DeliveryError> {
+    let parsed = reqwest::Url::parse(url).map_err(|source| DeliveryError::SmtpUrl { source })?;
+    let host = parsed.host_str().ok_or(DeliveryError::SmtpNoHost)?.to_string();
     let builder = match parsed.scheme() {
         "smtp" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&host)
             .port(parsed.port().unwrap_or(25)),
         "smtp+starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&host)
-            .map_err(|e| format!("smtp_url: {e}"))?
+            .map_err(DeliveryError::SmtpRelay)?
             .port(parsed.port().unwrap_or(587)),
         "smtps" => AsyncSmtpTransport::<Tokio1Executor>::relay(&host)
-            .map_err(|e| format!("smtp_url: {e}"))?
+            .map_err(DeliveryError::SmtpRelay)?
             .port(parsed.port().unwrap_or(465)),
         other => {
-            return Err(format!(
-                "smtp_url scheme {other:?}: write smtp:// (plain), smtp+starttls:// or smtps://"
-            ));
+            return Err(DeliveryError::SmtpScheme { scheme: other.to_string() });
         }
     };
     let builder = builder.timeout(Some(super::WEBHOOK_TIMEOUT));
@@ -40,16 +36,15 @@ pub fn transport(url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, String
 
 /// The user name and password of `smtp_url`, decoded: they are percent-encoded in a URL (a `+`
 /// is a plus there, not a space).
-fn credentials(url: &reqwest::Url) -> Result<Option<(String, String)>, String> {
+fn credentials(url: &reqwest::Url) -> Result<Option<(String, String)>, DeliveryError> {
     if url.username().is_empty() {
         return Ok(None);
     }
-    let decode = |part: &str, what: &str| {
-        percent_encoding::percent_decode_str(part).decode_utf8().map(|text| text.into_owned()).map_err(|_| {
-            format!(
-                "smtp_url's {what} is not UTF-8 once its %XX escapes are decoded: write each byte outside ASCII as %XX of its UTF-8"
-            )
-        })
+    let decode = |part: &str, what: &'static str| {
+        percent_encoding::percent_decode_str(part)
+            .decode_utf8()
+            .map(|text| text.into_owned())
+            .map_err(|_| DeliveryError::SmtpCredential { what })
     };
     Ok(Some((
         decode(url.username(), "user name")?,
@@ -67,15 +62,20 @@ fn alert_html(text: &str, summary: &str) -> String {
 }
 
 /// Sends one notification to `to`: its text as the plain part, and an HTML part.
-pub async fn send(smtp: &SmtpSettings, to: &[String], note: &Notification) -> Result<(), String> {
+pub async fn send(
+    smtp: &SmtpSettings,
+    to: &[String],
+    note: &Notification,
+) -> Result<(), DeliveryError> {
     let from: Mailbox = smtp
         .from
         .parse()
-        .map_err(|e| format!("smtp_from {:?} is not an address: {e}", smtp.from))?;
+        .map_err(|source| DeliveryError::From { from: smtp.from.clone(), source })?;
     let mut builder = Message::builder().from(from).subject(subject(note));
     for address in to {
-        let mailbox: Mailbox =
-            address.parse().map_err(|e| format!("{address:?} is not an address: {e}"))?;
+        let mailbox: Mailbox = address
+            .parse()
+            .map_err(|source| DeliveryError::To { address: address.clone(), source })?;
         builder = builder.to(mailbox);
     }
     let body: serde_json::Value = serde_json::from_str(&note.body).unwrap_or_default();
@@ -90,7 +90,8 @@ pub async fn send(smtp: &SmtpSettings, to: &[String], note: &Notification) -> Re
             body["schedule"].as_str().unwrap_or("report"),
             body["from"].as_str().unwrap_or("")
         );
-        let csv_type = ContentType::parse("text/csv; charset=utf-8").map_err(|e| e.to_string())?;
+        let csv_type =
+            ContentType::parse("text/csv; charset=utf-8").map_err(DeliveryError::ContentType)?;
         let attachment = Attachment::new(name).body(csv, csv_type.clone());
         let mut parts = MultiPart::mixed()
             .multipart(MultiPart::alternative_plain_html(plain, html))
@@ -104,16 +105,16 @@ pub async fn send(smtp: &SmtpSettings, to: &[String], note: &Notification) -> Re
             );
             parts = parts.singlepart(Attachment::new(name).body(mtd.to_string(), csv_type));
         }
-        builder.multipart(parts).map_err(|e| format!("cannot build the email: {e}"))?
+        builder.multipart(parts).map_err(DeliveryError::Build)?
     } else {
         let summary = body["summary"].as_str().unwrap_or(&note.text);
         let html = alert_html(&note.text, summary);
         builder
             .multipart(MultiPart::alternative_plain_html(note.text.clone(), html))
-            .map_err(|e| format!("cannot build the email: {e}"))?
+            .map_err(DeliveryError::Build)?
     };
     let transport = transport(&smtp.url)?;
-    transport.send(message).await.map_err(|e| format!("SMTP: {e}"))?;
+    transport.send(message).await.map_err(DeliveryError::Smtp)?;
     Ok(())
 }
 
@@ -142,7 +143,7 @@ mod html_tests {
 mod tests {
     use super::*;
 
-    fn creds(url: &str) -> Result<Option<(String, String)>, String> {
+    fn creds(url: &str) -> Result<Option<(String, String)>, DeliveryError> {
         credentials(&reqwest::Url::parse(url).unwrap())
     }
 
@@ -157,7 +158,7 @@ mod tests {
             creds("smtps://bot@mail.example").unwrap(),
             Some(("bot".to_string(), String::new()))
         );
-        let e = creds("smtp://ann:pw%ff@mail.example").unwrap_err();
+        let e = creds("smtp://ann:pw%ff@mail.example").unwrap_err().to_string();
         assert!(e.contains("smtp_url's password is not UTF-8"), "{e}");
         assert!(transport("smtp://a%C3:b@mail.example").is_err());
     }

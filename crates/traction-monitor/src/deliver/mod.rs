@@ -19,6 +19,9 @@ use traction_store::monitor::{Attempt, Notification, Outcome};
 use crate::Error;
 use crate::channel::ChannelConfig;
 
+mod error;
+pub use error::DeliveryError;
+
 /// How long a webhook may take to answer.
 pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a notification is retried.
@@ -99,18 +102,18 @@ pub struct Deliverer {
 }
 
 impl Deliverer {
-    pub fn new(smtp: Option<SmtpSettings>) -> Result<Deliverer, String> {
+    pub fn new(smtp: Option<SmtpSettings>) -> Result<Deliverer, DeliveryError> {
         // reqwest is built without a default crypto provider: ring is ours (no C beyond it).
         let _ = rustls::crypto::ring::default_provider().install_default();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the delivery runtime: {e}"))?;
+            .map_err(DeliveryError::Runtime)?;
         let client = reqwest::Client::builder()
             .timeout(WEBHOOK_TIMEOUT)
             .user_agent("Traction")
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(DeliveryError::Client)?;
         Ok(Deliverer { runtime, client, smtp })
     }
 
@@ -163,9 +166,9 @@ impl Deliverer {
     ) -> Result<Outcome, Error> {
         let channel_id = note.channel_id.clone().unwrap_or_default();
         let result = match monitor.channel(&channel_id)? {
-            None => Err(format!("the channel {channel_id:?} was deleted")),
+            None => Err(DeliveryError::ChannelDeleted { channel: channel_id.clone() }),
             Some(channel) => match ChannelConfig::of(&channel) {
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(DeliveryError::Channel(Box::new(e))),
                 Ok(config) => self.send(&config, note),
             },
         };
@@ -181,30 +184,32 @@ impl Deliverer {
             channel_id,
             at: now,
             ok: result.is_ok(),
-            error: result.err(),
+            error: result.err().map(|e| e.to_string()),
         };
         monitor.record_attempt(&attempt, outcome)?;
         Ok(outcome)
     }
 
     /// Sends a notification's body on a channel (no record kept: see [`Deliverer::run`]).
-    pub fn send(&self, config: &ChannelConfig, note: &Notification) -> Result<(), String> {
+    pub fn send(&self, config: &ChannelConfig, note: &Notification) -> Result<(), DeliveryError> {
         match config {
             ChannelConfig::Webhook { url, secret } => {
                 self.runtime.block_on(self.post(url, secret.as_deref(), note.body.as_bytes()))
             }
             ChannelConfig::Email { to } => match &self.smtp {
-                None => Err(
-                    "email is not set up: set smtp_url and smtp_from (`traction config set smtp_url smtps://user:password@host:465`)"
-                        .into(),
-                ),
+                None => Err(DeliveryError::EmailNotSetUp),
                 Some(smtp) => self.runtime.block_on(crate::deliver::email::send(smtp, to, note)),
             },
             ChannelConfig::InApp { .. } => Ok(()),
         }
     }
 
-    async fn post(&self, url: &str, secret: Option<&str>, body: &[u8]) -> Result<(), String> {
+    async fn post(
+        &self,
+        url: &str,
+        secret: Option<&str>,
+        body: &[u8],
+    ) -> Result<(), DeliveryError> {
         let mut request = self
             .client
             .post(url)
@@ -213,15 +218,19 @@ impl Deliverer {
         if let Some(secret) = secret {
             request = request.header("X-Traction-Signature", signature(secret, body));
         }
-        let response = request.send().await.map_err(|e| {
-            if e.is_timeout() {
-                format!("no answer from {url} within 10 s")
+        let response = request.send().await.map_err(|source| {
+            if source.is_timeout() {
+                DeliveryError::Timeout { url: url.to_string() }
             } else {
-                format!("cannot reach {url}: {}", error_chain(&e))
+                DeliveryError::Unreachable { url: url.to_string(), source }
             }
         })?;
         let status = response.status();
-        if status.is_success() { Ok(()) } else { Err(format!("{url} answered {status}")) }
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(DeliveryError::Status { url: url.to_string(), status })
+        }
     }
 }
 

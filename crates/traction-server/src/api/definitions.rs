@@ -153,7 +153,7 @@ pub(crate) async fn check(state: AppState, b: BodyBytes) -> Result<Response> {
                         .map_err(|e| ApiError::bad_request(format!("{flag}: {e}")))
                 };
                 let grain = Grain::parse(input.grain.as_deref().unwrap_or("all"))
-                    .map_err(ApiError::bad_request)?;
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
                 let query = Query {
                     metric: name.clone(),
                     from: read("from", from)?,

@@ -81,7 +81,9 @@ pub(crate) async fn forecast(
         let at = at_of(&list, &zone, now)?;
         let request = request(&list, &metric, at)?;
         check_scope(&principal, &*store, &catalog, &request.scope)?;
-        Ok(service::show(&*store, &catalog, &request).map_err(forecast_error)?.to_json())
+        Ok(crate::wire::forecast(
+            &service::show(&*store, &catalog, &request).map_err(forecast_error)?,
+        ))
     })
     .await??;
     Ok(Json(json).into_response())
@@ -110,7 +112,8 @@ pub(crate) async fn history(
                 )?
             }
         };
-        Ok(service::past(&*store, &catalog, &request, days).map_err(forecast_error)?.to_json())
+        let past = service::past(&*store, &catalog, &request, days).map_err(forecast_error)?;
+        Ok(crate::wire::forecast_past(&past))
     })
     .await??;
     Ok(Json(json).into_response())
@@ -136,9 +139,9 @@ pub(crate) async fn pipeline(
             Some(text) => Period::parse(text).map_err(forecast_error)?,
         };
         check_scope(&principal, &*store, &catalog, &scope)?;
-        Ok(service::pipeline(&*store, &catalog, &scope, period, at)
-            .map_err(forecast_error)?
-            .to_json())
+        let made =
+            service::pipeline(&*store, &catalog, &scope, period, at).map_err(forecast_error)?;
+        Ok(crate::wire::pipeline_forecast(&made))
     })
     .await??;
     Ok(Json(json).into_response())

@@ -21,6 +21,7 @@ use crate::error::{ApiError, Detail, Result};
 pub(super) fn kpi_error(e: KpiError) -> ApiError {
     match e {
         KpiError::Invalid(message) => bad(message),
+        e @ KpiError::Value(_) => bad(e.to_string()),
         KpiError::NotFound(message) => ApiError::NotFound(message),
         KpiError::Metrics(e) => super::metrics::engine_error(e),
         // A forecast that could not be made is refused like a bad request, as it always was.
@@ -160,7 +161,8 @@ pub(crate) async fn report(state: AppState, p: Params) -> Result<Response> {
             if to.0 <= from.0 {
                 return Err(bad("to must be after from (the range is [from, to))".into()));
             }
-            let scope = Scope::parse(get(&list, "scope").unwrap_or("company")).map_err(bad)?;
+            let scope = Scope::parse(get(&list, "scope").unwrap_or("company"))
+                .map_err(|e| bad(e.to_string()))?;
             let report = crate::report::build(
                 &*store,
                 &catalog,

@@ -133,7 +133,8 @@ pub(crate) async fn explain(
                 .map_err(engine_error)?;
         let scope = match scope {
             None => traction_kpi::scope::Scope::Company,
-            Some(text) => traction_kpi::scope::Scope::parse(&text).map_err(|message| {
+            Some(text) => traction_kpi::scope::Scope::parse(&text).map_err(|e| {
+                let message = e.to_string();
                 ApiError::BadRequest {
                     details: vec![Detail {
                         field: Some("scope".into()),

@@ -289,7 +289,8 @@ pub fn may_watch(principal: &Principal, kpis: &Kpis<'_>, input: &RuleInput) -> R
             }
         }
         RuleSpec::Threshold { scope, .. } | RuleSpec::Anomaly { scope, .. } => {
-            let scope = Scope::parse(scope).map_err(|e| ApiError::invalid(e, vec![]))?;
+            let scope =
+                Scope::parse(scope).map_err(|e| ApiError::invalid(e.to_string(), vec![]))?;
             if !manages(principal, &scope) {
                 return Err(outside(&format!("scope {scope}")));
             }
@@ -754,9 +755,11 @@ pub(crate) async fn run_schedule(
         if let Some(why) = traction_monitor::schedule::problem(&schedule, &org) {
             return Err(ApiError::invalid(format!("the report is not sent: {why}"), vec![]));
         }
-        let scope = Scope::parse(&schedule.scope).map_err(|e| ApiError::invalid(e, vec![]))?;
+        let scope =
+            Scope::parse(&schedule.scope).map_err(|e| ApiError::invalid(e.to_string(), vec![]))?;
         let calendar = kpis.calendar(org.calendar_team(&scope).as_deref()).map_err(kpi_error)?;
-        let every = Every::parse(&schedule.every).map_err(|e| ApiError::invalid(e, vec![]))?;
+        let every =
+            Every::parse(&schedule.every).map_err(|e| ApiError::invalid(e.to_string(), vec![]))?;
         let time = jiff::civil::Time::strptime("%H:%M", &schedule.time)
             .map_err(|e| ApiError::Internal(format!("schedule {id}: time: {e}")))?;
         // The latest period it covers: looking back over two months finds one for every kind.
@@ -775,7 +778,7 @@ pub(crate) async fn run_schedule(
                     .map_err(|source| ReportError::Day { date, source })
             };
             let scope = Scope::parse(&s.scope)
-                .map_err(|message| ReportError::Scope { scope: s.scope.clone(), message })?;
+                .map_err(|source| ReportError::Scope { scope: s.scope.clone(), source })?;
             // With the KPI forecasts and their backtests, as `traction report` shows them.
             let forecasts = traction_forecast::kpi::Source::new(&*store, &catalog);
             let report = crate::report::build(
@@ -797,7 +800,7 @@ pub(crate) async fn run_schedule(
         let content = traction_monitor::schedule::due_report(&schedule, &due, now, &report)
             .map_err(|e| match e {
                 // Checked above, so only a scope changed meanwhile gets here.
-                ReportError::Scope { message, .. } => ApiError::invalid(message, vec![]),
+                e @ ReportError::Scope { .. } => ApiError::invalid(e.to_string(), vec![]),
                 e @ (ReportError::Day { .. } | ReportError::Kpi(_) | ReportError::Store(_)) => {
                     ApiError::Internal(e.to_string())
                 }

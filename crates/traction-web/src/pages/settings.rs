@@ -168,7 +168,7 @@ pub(crate) enum SettingProblem {
     Value(#[from] traction_domain::Error),
     /// Names that are not metrics of the workspace, listed together with a hint.
     #[error("{0}")]
-    UnknownMetrics(String),
+    UnknownMetrics(traction_metrics::catalog::workspace::UnknownNames),
     /// The setup's step two with nothing ticked.
     #[error("tick at least one metric to follow")]
     NoMetric,

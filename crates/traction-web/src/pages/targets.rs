@@ -520,12 +520,12 @@ fn save_target(
     if let Some(s) = form.get("scope")
         && let Err(e) = traction_kpi::scope::Scope::parse(s)
     {
-        errors.push(("scope".into(), e));
+        errors.push(("scope".into(), e.to_string()));
     }
     if let Some(r) = &record
         && let Err(e) = Target::from_record(r)
     {
-        errors.push(("value".into(), e));
+        errors.push(("value".into(), e.to_string()));
     }
     let Some(record) = record.filter(|_| errors.is_empty()) else {
         return Ok(Err((errors, form)));

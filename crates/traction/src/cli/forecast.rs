@@ -87,7 +87,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             if format == Format::Json {
-                writeln!(out, "{}", past.to_json())?;
+                writeln!(out, "{}", traction_server::wire::forecast_past(&past))?;
             } else {
                 let human = format == Format::Table;
                 let mut table =
@@ -131,7 +131,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             match format {
-                Format::Json => writeln!(out, "{}", made.to_json())?,
+                Format::Json => writeln!(out, "{}", traction_server::wire::forecast(&made))?,
                 Format::Csv | Format::Table => {
                     let human = format == Format::Table;
                     let mut table = Table::new(&["period", "value", "low", "high"]);
@@ -217,7 +217,7 @@ fn pipeline(
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if format == Format::Json {
-        writeln!(out, "{}", made.to_json())?;
+        writeln!(out, "{}", traction_server::wire::pipeline_forecast(&made))?;
         out.flush()?;
         return Ok(());
     }

@@ -64,7 +64,10 @@ pub fn kpi_error(e: traction_kpi::service::Error) -> Failure {
             Failure::Input(m)
         }
         traction_kpi::service::Error::Metrics(e) => super::metric::engine_error(e),
-        e @ traction_kpi::service::Error::Forecast(_) => Failure::Input(e.to_string()),
+        e
+        @ (traction_kpi::service::Error::Value(_) | traction_kpi::service::Error::Forecast(_)) => {
+            Failure::Input(e.to_string())
+        }
         traction_kpi::service::Error::Store(e) => e.into(),
     }
 }
@@ -184,7 +187,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             }
         }
         Action::Breakdown { target, grain, per_head } => {
-            let g = Grain::parse(&grain).map_err(Failure::Input)?;
+            let g = Grain::parse(&grain).map_err(|e| Failure::Input(e.to_string()))?;
             let rows = kpis.breakdown(&target, g, per_head, at).map_err(kpi_error)?;
             if format == Format::Json {
                 writeln!(

@@ -227,7 +227,7 @@ pub fn smtp_settings(store: &dyn Backend) -> Result<Option<SmtpSettings>> {
 }
 
 fn deliverer(store: &dyn Backend) -> Result<Deliverer> {
-    Deliverer::new(smtp_settings(store)?).map_err(Failure::Runtime)
+    Deliverer::new(smtp_settings(store)?).map_err(|e| Failure::Runtime(e.to_string()))
 }
 
 pub fn run_channel(ctx: &Context, args: ChannelArgs) -> Result<()> {
@@ -752,7 +752,7 @@ pub fn make_report(
             .map_err(|source| ReportError::Day { date, source })
     };
     let scope = traction_kpi::scope::Scope::parse(&schedule.scope)
-        .map_err(|message| ReportError::Scope { scope: schedule.scope.clone(), message })?;
+        .map_err(|source| ReportError::Scope { scope: schedule.scope.clone(), source })?;
     // With the KPI forecasts and their backtests, as `traction report` shows them.
     let forecasts = traction_forecast::kpi::Source::new(store, catalog);
     let report = traction_server::report::build(

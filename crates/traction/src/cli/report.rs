@@ -37,7 +37,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     if to.0 <= from.0 {
         return Err(Failure::Input("--to must be after --from (the range is [from, to))".into()));
     }
-    let scope = Scope::parse(&args.scope).map_err(Failure::Input)?;
+    let scope = Scope::parse(&args.scope).map_err(|e| Failure::Input(e.to_string()))?;
     let now = ctx.now(&*store)?;
     let catalog = super::metric::workspace_catalog(&*store, args.metrics.as_deref())?;
     let report = traction_server::report::build(

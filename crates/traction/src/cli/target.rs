@@ -86,7 +86,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             writeln!(out, "{target}")?;
         }
         Action::List { scope } => {
-            let scope = scope.map(|s| Scope::parse(&s).map_err(Failure::Input)).transpose()?;
+            let scope = scope
+                .map(|s| Scope::parse(&s).map_err(|e| Failure::Input(e.to_string())))
+                .transpose()?;
             let targets: Vec<_> = kpis
                 .targets()
                 .map_err(|e| Failure::Runtime(e.to_string()))?
