@@ -5,6 +5,7 @@ pub(crate) mod auth;
 pub mod customers;
 mod definitions;
 mod forecast;
+mod group;
 
 pub(crate) mod hooks;
 mod invites;
@@ -73,6 +74,29 @@ pub struct SqliteStore {
     auth: Mutex<Connection>,
     /// Who [`Store::writer`] writes as in the audit log (`None`: writes are not audited).
     default_actor: Mutex<Option<Actor>>,
+    /// Writes waiting to share a commit (group.rs).
+    group: Mutex<group::Queue>,
+    /// What stands in `write` while a batch holds its connection (group.rs).
+    spare: Mutex<Option<Connection>>,
+    /// Tells this store from others in the process, for the batch a thread leads.
+    id: u64,
+}
+
+/// A connection in use: one of a pool's, or the write connection of the batch the current
+/// thread leads (group.rs), which this store's reads and writers on that thread go through.
+pub(crate) enum Held<'a> {
+    Pool(MutexGuard<'a, Connection>),
+    Batch(std::rc::Rc<Connection>),
+}
+
+impl std::ops::Deref for Held<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            Held::Pool(guard) => guard,
+            Held::Batch(conn) => conn,
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -169,6 +193,12 @@ impl SqliteStore {
             cache: query_cache::QueryCache::from_env(),
             auth: Mutex::new(auth),
             default_actor: Mutex::new(Some(Actor::system())),
+            group: Mutex::new(group::Queue::default()),
+            spare: Mutex::new(None),
+            id: {
+                static NEXT: AtomicU64 = AtomicU64::new(1);
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            },
         })
     }
 
@@ -180,8 +210,13 @@ impl SqliteStore {
     }
 
     /// A write transaction whose changes are audited as `actor`'s (`None`: not audited).
+    /// On a thread leading a batch of grouped writes ([`Store::write_grouped`]), it is a
+    /// savepoint of the batch's transaction.
     pub fn writer_as(&self, actor: Option<&Actor>) -> Result<Box<dyn Writer + '_>, Error> {
-        let conn = self.writer_conn();
+        let conn = match group::batch_connection(self.id) {
+            Some(conn) => Held::Batch(conn),
+            None => Held::Pool(self.writer_conn()),
+        };
         Ok(Box::new(writer::SqliteWriter::begin(conn, actor.cloned())?))
     }
 
@@ -242,11 +277,18 @@ impl SqliteStore {
         AnalyticalReader { conn, started }
     }
 
-    /// A free connection for the store's own reads (never one an analytical read holds).
-    fn light_reader(&self) -> MutexGuard<'_, Connection> {
-        first_free(&self.light, &self.next_read).1
+    /// A free connection for the store's own reads (never one an analytical read holds); on a
+    /// thread leading a batch of grouped writes, the batch's connection, so a write reads what
+    /// the writes before it in the batch left (group.rs).
+    fn light_reader(&self) -> Held<'_> {
+        match group::batch_connection(self.id) {
+            Some(conn) => Held::Batch(conn),
+            None => Held::Pool(first_free(&self.light, &self.next_read).1),
+        }
     }
 
+    /// The write connection, for writes that are not grouped. Never called by a grouped
+    /// write's work (its thread holds this lock for the batch): those go through `writer_as`.
     fn writer_conn(&self) -> MutexGuard<'_, Connection> {
         let mut conn = self.write.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
@@ -621,6 +663,10 @@ impl Store for SqliteStore {
         self.writer_as(actor.as_ref())
     }
 
+    fn write_grouped(&self, work: crate::GroupedWrite) -> Result<(), Error> {
+        self.submit_grouped(work)
+    }
+
     fn get(&self, entity: Entity, key: &[Value]) -> Result<Option<Record>, Error> {
         let conn = self.light_reader();
         get_record(&conn, entity, key)
@@ -632,8 +678,12 @@ impl Store for SqliteStore {
         visit: &mut dyn FnMut(Record) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let conn = self.light_reader();
-        // One read transaction, so the scan sees one consistent state.
-        conn.execute_batch("BEGIN")?;
+        // One read transaction, so the scan sees one consistent state (a batch's connection is
+        // in one already).
+        let own = matches!(conn, Held::Pool(_));
+        if own {
+            conn.execute_batch("BEGIN")?;
+        }
         let res = (|| {
             let sql = format!(
                 "SELECT {} FROM {} ORDER BY {}",
@@ -648,7 +698,9 @@ impl Store for SqliteStore {
             }
             Ok(())
         })();
-        conn.execute_batch("COMMIT")?;
+        if own {
+            conn.execute_batch("COMMIT")?;
+        }
         res
     }
 
