@@ -12,9 +12,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 clients=${1:-8}
 seconds=${2:-20}
-cargo build --release --quiet -p traction -p traction-server --example write_load
+cargo build --release --quiet -p traction
+cargo build --release --quiet -p traction-server --example write_load
 work=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+server=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 db="$work/writes.db"
 traction=target/release/traction
 "$traction" --db "$db" demo --seed 42 --scale s --at 2026-11-20T12:00:00Z >/dev/null
