@@ -265,6 +265,9 @@ pub trait Writer {
     fn rehearse(self: Box<Self>) -> Result<(), Error>;
 }
 
+/// One request's writes for [`Store::write_grouped`]: `true` keeps them, `false` undoes them.
+pub type GroupedWrite = Box<dyn FnOnce() -> bool + Send>;
+
 /// The storage interface.
 pub trait Store: Send + Sync {
     /// The workspace's time zone and currency.
@@ -279,6 +282,23 @@ pub trait Store: Send + Sync {
 
     /// Starts a write transaction.
     fn writer(&self) -> Result<Box<dyn Writer + '_>, Error>;
+
+    /// Runs `work`, one request's writes made through this store's [`Store::writer`] (and its
+    /// reads), and returns once they are durable: group commit, for single writes arriving
+    /// together (docs/operations.md, Durability). The work answers `true` to keep what it wrote
+    /// and `false` to undo all of it (it failed; its own error is its answer); it runs on
+    /// whichever thread leads the commit, so it carries its result out itself.
+    ///
+    /// `Ok(())`: the work ran, and what it kept is on disk. `Err`: what it kept was not written
+    /// (the shared commit failed, such as on a full disk), or it did not run at all.
+    ///
+    /// The SQLite store runs the works that queue together in one transaction, each in its own
+    /// savepoint, with one fsync for all. This default runs the work at once in its own
+    /// transactions, on the calling thread.
+    fn write_grouped(&self, work: GroupedWrite) -> Result<(), Error> {
+        work();
+        Ok(())
+    }
 
     /// One record by key.
     fn get(&self, entity: Entity, key: &[Value]) -> Result<Option<Record>, Error>;

@@ -15,7 +15,7 @@ use traction_domain::time::Micros;
 use traction_domain::{Entity, Record, Value};
 use traction_store::{Store, Summary};
 
-use super::records::{Answer, BodyBytes, IdPath, write};
+use super::records::{Answer, BodyBytes, IdPath, write_grouped};
 use super::types::{Body, RecordJson, parse_body};
 use crate::AppState;
 use crate::auth::Principal;
@@ -84,7 +84,7 @@ pub async fn move_deal(
         ));
     };
     let caller = principal.clone();
-    let (answer, change) = write(&state, principal, Entity::Deals, move |store, now| {
+    let (answer, change) = write_grouped(&state, principal, Entity::Deals, move |store, now| {
         let (deal, change, summary) = move_deal_at(store, &caller, &id, &stage_id, now)?;
         Ok(((Answer::load(store, vec![deal])?, change), summary))
     })
@@ -103,7 +103,7 @@ pub async fn move_deal(
 /// closes the deal on a won or lost stage and reopens it on an open one; moving to the current
 /// stage changes nothing. Answers the deal as stored, the stage change recorded (if any) and the
 /// commit's summary (for the event stream). The API and the web pages both move deals with it,
-/// inside [`super::records::write`] (which audits the move as the caller's).
+/// the API inside [`super::records::write_grouped`] (which audits the move as the caller's).
 ///
 /// `principal` may move the deal only if they may change it (a rep: their own deals; a manager:
 /// their team's): a deal outside their read scope answers 404, one they see but may not change

@@ -5,6 +5,8 @@
 //! record they build on (PATCH, a deal's stage) only after opening the write transaction, which
 //! holds the database's write lock: two PATCHes of one record can never lose each other's change.
 
+use std::sync::{Arc, Mutex};
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
@@ -109,6 +111,57 @@ pub async fn write<T: Send + 'static>(
             }
             (Err(_), Some(Denied::Forbidden(message))) => Err(ApiError::Forbidden(message)),
             (res, _) => res,
+        }
+    })
+    .await??;
+    state.events.publish(&summary, touched);
+    Ok(out)
+}
+
+/// Runs a single write as `principal` in the store's group commit ([`Store::write_grouped`]) and
+/// announces its changes once they are durable: as [`write`], but a request that arrives while
+/// others are being written shares their commit (one fsync for all) instead of waiting for a
+/// commit of its own (docs/operations.md, Durability). The work runs on the thread that leads
+/// the commit, inside a savepoint of the shared transaction: its store reads see the writes of
+/// the requests before it, and its failure undoes only its own writes. It is answered only
+/// after the commit: `Ok` means the write is on disk.
+///
+/// For the record and deal writes, which are short; an import streams its body and keeps
+/// [`write`], a commit of its own.
+pub async fn write_grouped<T: Send + 'static>(
+    state: &AppState,
+    principal: &Principal,
+    touched: Entity,
+    work: impl FnOnce(&dyn Store, Micros) -> Result<(T, Summary)> + Send + 'static,
+) -> Result<T> {
+    let store = state.store.clone();
+    let now = (state.clock)();
+    let principal = principal.clone();
+    let (out, summary) = tokio::task::spawn_blocking(move || {
+        let answer = Arc::new(Mutex::new(None));
+        let (slot, inner) = (answer.clone(), store.clone());
+        let committed = store.write_grouped(Box::new(move || {
+            let guarded = Guarded::new(&*inner, &principal, now);
+            let res = work(&guarded, now);
+            let res = match (res, guarded.denied()) {
+                (Err(_), Some(Denied::Hidden { entity, key })) => {
+                    Err(ApiError::NotFound(format!("no {entity} record has id {key:?}")))
+                }
+                (Err(_), Some(Denied::Forbidden(message))) => Err(ApiError::Forbidden(message)),
+                (res, _) => res,
+            };
+            let ok = res.is_ok();
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(res);
+            ok
+        }));
+        let res = answer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match (res, committed) {
+            // Refused: its own answer (its writes were undone, whatever the commit did).
+            (Some(Err(e)), _) => Err(e),
+            (Some(Ok(done)), Ok(())) => Ok(done),
+            // Not on disk (a full disk: 503), or never run.
+            (_, Err(e)) => Err(e.into()),
+            (None, Ok(())) => Err(ApiError::Internal("a grouped write did not run".into())),
         }
     })
     .await??;
@@ -423,7 +476,7 @@ pub async fn create(
     }
     let catalog = state.catalog.clone();
     let sqlite = state.store.clone();
-    let (answer, created) = write(&state, principal, entity, move |store, now| {
+    let (answer, created) = write_grouped(&state, principal, entity, move |store, now| {
         let ctx = parse_context(store, now)?;
         let mut records = Vec::with_capacity(objects.len());
         let mut details = Vec::new();
@@ -507,7 +560,7 @@ async fn update(
     let catalog = state.catalog.clone();
     let sqlite = state.store.clone();
     let caller = principal.clone();
-    let (answer, created) = write(&state, principal, entity, move |store, now| {
+    let (answer, created) = write_grouped(&state, principal, entity, move |store, now| {
         let ctx = parse_context(store, now)?;
         // The write lock first, then the stored record: no other write can come between.
         let mut writer = store.writer()?;
@@ -591,7 +644,7 @@ async fn delete_key(
     key: Vec<Value>,
     shown: String,
 ) -> Result<Response> {
-    write(&state, principal, entity, move |store, _| {
+    write_grouped(&state, principal, entity, move |store, _| {
         let mut writer = store.writer()?;
         match writer.delete(entity, &key) {
             Ok(()) => {}

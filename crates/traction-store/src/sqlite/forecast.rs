@@ -48,7 +48,7 @@ fn read_backtest(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Option
 impl ForecastStore for SqliteStore {
     fn record_forecast(&self, forecast: &StoredForecast) -> Result<bool, Error> {
         let made_hour = forecast.made_at.div_euclid(HOUR_US) * HOUR_US;
-        let mut conn = self.writer_conn();
+        let mut conn = self.writer_conn()?;
         let tx = conn.transaction()?;
         let kept: Option<(i64, f64, String, Option<KeptBacktest>)> = tx
             .prepare_cached(

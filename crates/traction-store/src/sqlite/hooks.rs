@@ -21,7 +21,7 @@ fn read_hook(row: &Row<'_>) -> rusqlite::Result<EmailHook> {
 
 impl HookStore for SqliteStore {
     fn add_email_hook(&self, hook: &EmailHook, actor: &Actor) -> Result<(), Error> {
-        let mut conn = self.writer_conn();
+        let mut conn = self.writer_conn()?;
         let tx = conn.transaction()?;
         let exists: Option<String> = tx
             .query_row(
@@ -68,7 +68,7 @@ impl HookStore for SqliteStore {
     }
 
     fn delete_email_hook(&self, provider: &str, actor: &Actor) -> Result<(), Error> {
-        let mut conn = self.writer_conn();
+        let mut conn = self.writer_conn()?;
         let tx = conn.transaction()?;
         if tx.execute("DELETE FROM email_hooks WHERE provider = ?1", [provider])? == 0 {
             return Err(Error::NotFound);

@@ -5,6 +5,7 @@ pub(crate) mod auth;
 pub mod customers;
 mod definitions;
 mod forecast;
+mod group;
 
 pub(crate) mod hooks;
 mod invites;
@@ -74,6 +75,29 @@ pub struct SqliteStore {
     auth: Mutex<Connection>,
     /// Who [`Store::writer`] writes as in the audit log (`None`: writes are not audited).
     default_actor: Mutex<Option<Actor>>,
+    /// Writes waiting to share a commit (group.rs).
+    group: Mutex<group::Queue>,
+    /// What stands in `write` while a batch holds its connection (group.rs).
+    spare: Mutex<Option<Connection>>,
+    /// Tells this store from others in the process, for the batch a thread leads.
+    id: u64,
+}
+
+/// A connection in use: one of a pool's, or the write connection of the batch the current
+/// thread leads (group.rs), which this store's reads and writers on that thread go through.
+pub(crate) enum Held<'a> {
+    Pool(MutexGuard<'a, Connection>),
+    Batch(std::rc::Rc<Connection>),
+}
+
+impl std::ops::Deref for Held<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            Held::Pool(guard) => guard,
+            Held::Batch(conn) => conn,
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -170,6 +194,12 @@ impl SqliteStore {
             cache: query_cache::QueryCache::from_env(),
             auth: Mutex::new(auth),
             default_actor: Mutex::new(Some(Actor::system())),
+            group: Mutex::new(group::Queue::default()),
+            spare: Mutex::new(None),
+            id: {
+                static NEXT: AtomicU64 = AtomicU64::new(1);
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            },
         })
     }
 
@@ -181,17 +211,29 @@ impl SqliteStore {
         AnalyticalReader { conn, started }
     }
 
-    /// A free connection for the store's own reads (never one an analytical read holds).
-    fn light_reader(&self) -> MutexGuard<'_, Connection> {
-        first_free(&self.light, &self.next_read).1
+    /// A free connection for the store's own reads (never one an analytical read holds); on a
+    /// thread leading a batch of grouped writes, the batch's connection, so a write reads what
+    /// the writes before it in the batch left (group.rs).
+    fn light_reader(&self) -> Held<'_> {
+        match group::batch_connection(self.id) {
+            Some(conn) => Held::Batch(conn),
+            None => Held::Pool(first_free(&self.light, &self.next_read).1),
+        }
     }
 
-    fn writer_conn(&self) -> MutexGuard<'_, Connection> {
+    /// The write connection, for writes that are not grouped. A grouped write's work goes
+    /// through `writer_as` (a savepoint of its batch); if it reached for the write connection
+    /// itself (a write of its own beside the batch), its thread, which holds this lock for the
+    /// batch, would wait for itself forever: that is refused with an error instead.
+    fn writer_conn(&self) -> Result<MutexGuard<'_, Connection>, Error> {
+        if group::batch_connection(self.id).is_some() {
+            return Err(group::outside_batch());
+        }
         let mut conn = self.write.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
             self.reopen_writable(&mut conn);
         }
-        conn
+        Ok(conn)
     }
 
     /// The store was opened on a file it could not write (a read-only file or folder): every
@@ -471,7 +513,7 @@ impl Store for SqliteStore {
             Error::Invalid(vec![Problem { tag: None, field: key.name().into(), message }])
         };
         let normalised = key.normalise(value).map_err(|e| invalid(e.to_string()))?;
-        let conn = self.writer_conn();
+        let conn = self.writer_conn()?;
         if let Some(team) = team {
             if !key.per_team() {
                 return Err(invalid(format!(
@@ -554,6 +596,10 @@ impl Store for SqliteStore {
         self.writer_as(actor.as_ref())
     }
 
+    fn write_grouped(&self, work: crate::GroupedWrite) -> Result<(), Error> {
+        self.submit_grouped(work)
+    }
+
     fn get(&self, entity: Entity, key: &[Value]) -> Result<Option<Record>, Error> {
         let conn = self.light_reader();
         get_record(&conn, entity, key)
@@ -565,8 +611,12 @@ impl Store for SqliteStore {
         visit: &mut dyn FnMut(Record) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let conn = self.light_reader();
-        // One read transaction, so the scan sees one consistent state.
-        conn.execute_batch("BEGIN")?;
+        // One read transaction, so the scan sees one consistent state (a batch's connection is
+        // in one already).
+        let own = matches!(conn, Held::Pool(_));
+        if own {
+            conn.execute_batch("BEGIN")?;
+        }
         let res = (|| {
             let sql = format!(
                 "SELECT {} FROM {} ORDER BY {}",
@@ -581,7 +631,9 @@ impl Store for SqliteStore {
             }
             Ok(())
         })();
-        conn.execute_batch("COMMIT")?;
+        if own {
+            conn.execute_batch("COMMIT")?;
+        }
         res
     }
 
@@ -695,8 +747,13 @@ impl Operations for SqliteStore {
         *self.default_actor.lock().unwrap_or_else(|p| p.into_inner()) = actor;
     }
 
+    /// On a thread leading a batch of grouped writes ([`Store::write_grouped`]), it is a
+    /// savepoint of the batch's transaction.
     fn writer_as(&self, actor: Option<&Actor>) -> Result<Box<dyn Writer + '_>, Error> {
-        let conn = self.writer_conn();
+        let conn = match group::batch_connection(self.id) {
+            Some(conn) => Held::Batch(conn),
+            None => Held::Pool(self.writer_conn()?),
+        };
         Ok(Box::new(writer::SqliteWriter::begin(conn, actor.cloned())?))
     }
 

@@ -176,7 +176,7 @@ impl SqliteStore {
 
 impl MonitorStore for SqliteStore {
     fn add_channel(&self, channel: &Channel, audit: &str, actor: &Actor) -> Result<(), Error> {
-        let mut conn = self.writer_conn();
+        let mut conn = self.writer_conn()?;
         let tx = conn.transaction()?;
         let res = tx.execute(
             &format!("INSERT INTO channels ({CHANNEL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
@@ -215,7 +215,7 @@ impl MonitorStore for SqliteStore {
     }
 
     fn delete_channel(&self, id: &str, actor: &Actor) -> Result<(), Error> {
-        let mut conn = self.writer_conn();
+        let mut conn = self.writer_conn()?;
         let tx = conn.transaction()?;
         let users: Vec<String> = {
             let mut stmt = tx.prepare("SELECT id, channels FROM alert_rules ORDER BY id")?;
@@ -245,7 +245,7 @@ impl MonitorStore for SqliteStore {
     }
 
     fn add_rule(&self, rule: &Rule, actor: &Actor) -> Result<(), Error> {
-        let mut conn = self.writer_conn();
+        let mut conn = self.writer_conn()?;
         let tx = conn.transaction()?;
         check_channels(&tx, &rule.channels, "rule")?;
         let res = tx.execute(
@@ -285,7 +285,7 @@ impl MonitorStore for SqliteStore {
     }
 
     fn update_rule(&self, rule: &Rule, actor: &Actor) -> Result<(), Error> {
-        let mut conn = self.writer_conn();
+        let mut conn = self.writer_conn()?;
         let tx = conn.transaction()?;
         let before: Option<(String, String, i64)> = tx
             .query_row(
@@ -329,7 +329,7 @@ impl MonitorStore for SqliteStore {
     }
 
     fn delete_rule(&self, id: &str, actor: &Actor) -> Result<(), Error> {
-        let mut conn = self.writer_conn();
+        let mut conn = self.writer_conn()?;
         let tx = conn.transaction()?;
         if tx.execute("DELETE FROM alert_rules WHERE id = ?1", [id])? == 0 {
             return Err(Error::NotFound);
@@ -384,7 +384,7 @@ impl MonitorStore for SqliteStore {
     }
 
     fn commit_evaluation(&self, evaluation: &Evaluation) -> Result<Vec<InstanceUpdate>, Error> {
-        let mut conn = self.writer_conn();
+        let mut conn = self.writer_conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let last: Option<Micros> = tx
             .prepare_cached("SELECT last_at FROM monitor_clock WHERE id = 1")?
@@ -470,7 +470,7 @@ impl MonitorStore for SqliteStore {
     }
 
     fn add_silence(&self, silence: &Silence, actor: &Actor) -> Result<(), Error> {
-        let mut conn = self.writer_conn();
+        let mut conn = self.writer_conn()?;
         let tx = conn.transaction()?;
         let exists = tx
             .prepare_cached("SELECT 1 FROM alert_rules WHERE id = ?1")?
@@ -528,7 +528,7 @@ impl MonitorStore for SqliteStore {
     }
 
     fn delete_silence(&self, id: &str, actor: &Actor) -> Result<(), Error> {
-        let mut conn = self.writer_conn();
+        let mut conn = self.writer_conn()?;
         let tx = conn.transaction()?;
         if tx.execute("DELETE FROM silences WHERE id = ?1", [id])? == 0 {
             return Err(Error::NotFound);
@@ -539,7 +539,7 @@ impl MonitorStore for SqliteStore {
     }
 
     fn add_notifications(&self, notes: &[NewNotification], now: Micros) -> Result<Vec<i64>, Error> {
-        let mut conn = self.writer_conn();
+        let mut conn = self.writer_conn()?;
         let tx = conn.transaction()?;
         let mut ids = Vec::with_capacity(notes.len());
         for note in notes {
@@ -555,7 +555,7 @@ impl MonitorStore for SqliteStore {
         lease: Micros,
         limit: usize,
     ) -> Result<Vec<Notification>, Error> {
-        let mut conn = self.writer_conn();
+        let mut conn = self.writer_conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let due: Vec<Notification> = {
             let mut stmt = tx.prepare_cached(&format!(
@@ -574,7 +574,7 @@ impl MonitorStore for SqliteStore {
     }
 
     fn record_attempt(&self, attempt: &Attempt, outcome: Outcome) -> Result<(), Error> {
-        let mut conn = self.writer_conn();
+        let mut conn = self.writer_conn()?;
         let tx = conn.transaction()?;
         tx.prepare_cached(
             "INSERT INTO delivery_attempts (notification_id, channel_id, at, ok, error)
@@ -633,7 +633,7 @@ impl MonitorStore for SqliteStore {
     }
 
     fn mark_read(&self, id: i64, user_id: &str, at: Micros) -> Result<(), Error> {
-        let conn = self.writer_conn();
+        let conn = self.writer_conn()?;
         let n = conn.execute(
             "UPDATE notifications SET read_at = coalesce(read_at, ?3) WHERE id = ?1 AND user_id = ?2",
             (id, user_id, at),
@@ -645,7 +645,7 @@ impl MonitorStore for SqliteStore {
     }
 
     fn mark_all_read(&self, user_id: &str, at: Micros) -> Result<usize, Error> {
-        let conn = self.writer_conn();
+        let conn = self.writer_conn()?;
         Ok(conn.execute(
             "UPDATE notifications SET read_at = ?2 WHERE user_id = ?1 AND read_at IS NULL",
             (user_id, at),
@@ -696,7 +696,7 @@ impl MonitorStore for SqliteStore {
     }
 
     fn add_schedule(&self, schedule: &Schedule, actor: &Actor) -> Result<(), Error> {
-        let mut conn = self.writer_conn();
+        let mut conn = self.writer_conn()?;
         let tx = conn.transaction()?;
         check_channels(&tx, &schedule.channels, "schedule")?;
         let res = tx.execute(
@@ -754,7 +754,7 @@ impl MonitorStore for SqliteStore {
     }
 
     fn update_schedule(&self, schedule: &Schedule, actor: &Actor) -> Result<(), Error> {
-        let mut conn = self.writer_conn();
+        let mut conn = self.writer_conn()?;
         let tx = conn.transaction()?;
         let before: Option<(String, String, String, String)> = tx
             .query_row(
@@ -788,7 +788,7 @@ impl MonitorStore for SqliteStore {
     }
 
     fn delete_schedule(&self, id: &str, actor: &Actor) -> Result<(), Error> {
-        let mut conn = self.writer_conn();
+        let mut conn = self.writer_conn()?;
         let tx = conn.transaction()?;
         if tx.execute("DELETE FROM schedules WHERE id = ?1", [id])? == 0 {
             return Err(Error::NotFound);
@@ -814,7 +814,7 @@ impl MonitorStore for SqliteStore {
         notifications: &[NewNotification],
         now: Micros,
     ) -> Result<bool, Error> {
-        let mut conn = self.writer_conn();
+        let mut conn = self.writer_conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let inserted = tx.execute(
             "INSERT OR IGNORE INTO schedule_runs (schedule_id, due_at, status, done_at)

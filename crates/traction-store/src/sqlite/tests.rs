@@ -1094,3 +1094,254 @@ fn the_line_amount_rule_is_written_nowhere_else() {
         .collect();
     assert!(written.is_empty(), "the line-amount rule written again in {written:?}");
 }
+
+/// Issue 17.5: writes that queue together share one commit, yet each keeps its own answer: the
+/// valid ones are stored, each invalid one is refused with its own problem and leaves nothing.
+#[test]
+fn grouped_writes_answer_each_request_and_store_exactly_the_valid_ones() {
+    use std::sync::{Arc, Mutex};
+    let (_dir, store) = store();
+    put_all(&store, vec![rec(Entity::Teams, "id=t1;name=North")]).unwrap();
+    let store = Arc::new(store);
+    // 24 requests from 24 threads at once: every third names a team that does not exist.
+    let threads: Vec<_> = (0..24)
+        .map(|i| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let answer = Arc::new(Mutex::new(None));
+                let slot = answer.clone();
+                let inner = store.clone();
+                let team = if i % 3 == 0 { "nowhere" } else { "t1" };
+                let committed = store.write_grouped(Box::new(move || {
+                    let res = inner.writer().and_then(|mut w| {
+                        w.put(0, rec(Entity::Users, &format!("id=u{i};name=U{i};team_id={team}")))?;
+                        w.commit()
+                    });
+                    let ok = res.is_ok();
+                    *slot.lock().unwrap() = Some(res.map(|s| s.created));
+                    ok
+                }));
+                let own = answer.lock().unwrap().take().expect("the work ran");
+                (i, committed.is_ok(), own)
+            })
+        })
+        .collect();
+    for thread in threads {
+        let (i, committed, own) = thread.join().unwrap();
+        assert!(committed, "request {i}: the shared commit went through");
+        if i % 3 == 0 {
+            assert_eq!(problems(own.unwrap_err()), ["team_id: \"nowhere\": no such team"], "{i}");
+        } else {
+            assert_eq!(own.unwrap(), 1, "request {i} created its user");
+        }
+    }
+    let mut ids = Vec::new();
+    store
+        .scan(Entity::Users, &mut |r| {
+            ids.push(r.get("id").as_text().unwrap().to_string());
+            Ok(())
+        })
+        .unwrap();
+    let mut expected: Vec<String> =
+        (0..24).filter(|i| i % 3 != 0).map(|i| format!("u{i}")).collect();
+    expected.sort();
+    assert_eq!(ids, expected);
+    // Each stored user has its audit row; the refused ones have none.
+    assert_eq!(audit_rows(&store, "users"), 16);
+}
+
+/// A grouped write reads what the writes before it in the same batch left: read-modify-write
+/// requests (a PATCH) lose none of each other's changes.
+#[test]
+fn grouped_read_modify_writes_lose_no_update() {
+    use std::sync::Arc;
+    let (_dir, store) = store();
+    put_all(
+        &store,
+        vec![rec(Entity::Products, "id=p1;name=Bread;unit_price=3.50;opening_stock=0")],
+    )
+    .unwrap();
+    let store = Arc::new(store);
+    let threads: Vec<_> = (0..40)
+        .map(|_| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let inner = store.clone();
+                store.write_grouped(Box::new(move || {
+                    let key = [Value::Text("p1".into())];
+                    let res = inner.writer().and_then(|mut w| {
+                        let mut product = inner.get(Entity::Products, &key)?.expect("stored");
+                        let Value::Int(n) = *product.get("opening_stock") else { panic!() };
+                        product.set("opening_stock", Value::Int(n + 1));
+                        w.put(0, product)?;
+                        w.commit()
+                    });
+                    res.is_ok()
+                }))
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap().unwrap();
+    }
+    let product = store.get(Entity::Products, &[Value::Text("p1".into())]).unwrap().unwrap();
+    assert_eq!(product.get("opening_stock"), &Value::Int(40));
+}
+
+/// A work that fails after its writer committed (or panics) leaves nothing, and the batch goes
+/// on; a work's writer dropped without commit leaves nothing either.
+#[test]
+fn a_failed_grouped_work_is_undone_whole() {
+    use std::sync::Arc;
+    let (_dir, store) = store();
+    let store = Arc::new(store);
+    let inner = store.clone();
+    // Committed its writer, then failed: the request's savepoint is rolled back.
+    store
+        .write_grouped(Box::new(move || {
+            let mut w = inner.writer().unwrap();
+            w.put(0, rec(Entity::Teams, "id=t1;name=North")).unwrap();
+            w.commit().unwrap();
+            false
+        }))
+        .unwrap();
+    let inner = store.clone();
+    let res = store.write_grouped(Box::new(move || {
+        let mut w = inner.writer().unwrap();
+        w.put(0, rec(Entity::Teams, "id=t2;name=South")).unwrap();
+        w.commit().unwrap();
+        panic!("a bug in a request");
+    }));
+    assert!(res.is_ok(), "a panicking work is its own failure");
+    let inner = store.clone();
+    store
+        .write_grouped(Box::new(move || {
+            let mut w = inner.writer().unwrap();
+            w.put(0, rec(Entity::Teams, "id=t3;name=East")).unwrap();
+            drop(w);
+            let mut w = inner.writer().unwrap();
+            w.put(0, rec(Entity::Teams, "id=t4;name=West")).unwrap();
+            w.commit().is_ok()
+        }))
+        .unwrap();
+    let mut ids = Vec::new();
+    store
+        .scan(Entity::Teams, &mut |r| {
+            ids.push(r.get("id").as_text().unwrap().to_string());
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(ids, ["t4"]);
+    // The ordinary writer still works after grouped writes, on the same connection.
+    put_all(&store, vec![rec(Entity::Teams, "id=t5;name=Far")]).unwrap();
+    assert_eq!(store.count(Entity::Teams).unwrap(), 2);
+}
+
+fn audit_rows(store: &SqliteStore, entity: &str) -> i64 {
+    store.with_reader(|conn| {
+        conn.query_row("SELECT count(*) FROM audit_log WHERE entity = ?1", [entity], |r| r.get(0))
+            .unwrap()
+    })
+}
+
+/// Works that queue while a batch runs are run together by the next leader, on its thread, in
+/// one transaction.
+#[test]
+fn writes_queued_behind_a_batch_share_the_next_commit() {
+    use std::sync::mpsc::channel;
+    use std::sync::{Arc, Mutex};
+    let (_dir, store) = store();
+    let store = Arc::new(store);
+    let (release, wait) = channel::<()>();
+    let (started, running) = channel::<()>();
+    let wait = Arc::new(Mutex::new(wait));
+    let first = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            let inner = store.clone();
+            store.write_grouped(Box::new(move || {
+                // Holds the first batch open until the others have queued.
+                started.send(()).unwrap();
+                wait.lock().unwrap().recv().unwrap();
+                put_all(&inner, vec![rec(Entity::Teams, "id=t0;name=T0")]).is_ok()
+            }))
+        })
+    };
+    running.recv().unwrap();
+    let ran_on = Arc::new(Mutex::new(Vec::new()));
+    let others: Vec<_> = (1..=5)
+        .map(|i| {
+            let (store, ran_on) = (store.clone(), ran_on.clone());
+            std::thread::spawn(move || {
+                let inner = store.clone();
+                store.write_grouped(Box::new(move || {
+                    ran_on.lock().unwrap().push(std::thread::current().id());
+                    put_all(&inner, vec![rec(Entity::Teams, &format!("id=t{i};name=T{i}"))]).is_ok()
+                }))
+            })
+        })
+        .collect();
+    while store.queued() < 5 {
+        std::thread::yield_now();
+    }
+    release.send(()).unwrap();
+    first.join().unwrap().unwrap();
+    for other in others {
+        other.join().unwrap().unwrap();
+    }
+    let threads = ran_on.lock().unwrap().clone();
+    assert_eq!(threads.len(), 5);
+    assert!(threads.iter().all(|t| *t == threads[0]), "one leader ran the five: {threads:?}");
+    assert_eq!(store.count(Entity::Teams).unwrap(), 6);
+}
+
+/// A grouped work that writes beside its batch instead of through a writer (a hook added on
+/// the write connection itself) would wait for its own thread's lock forever: it is refused
+/// with an error and undone, the batch's other writes stand, and the store writes afterwards.
+#[test]
+fn a_grouped_work_writing_beside_its_batch_is_refused_not_deadlocked() {
+    use crate::{Actor, HookStore, hooks::EmailHook};
+    use std::sync::{Arc, Mutex};
+    let (_dir, store) = store();
+    let store = Arc::new(store);
+    let hook = EmailHook {
+        provider: "mandrill".into(),
+        secret: "k".into(),
+        url: String::new(),
+        created_at: 0,
+        created_by: "admin".into(),
+    };
+    let answer = Arc::new(Mutex::new(None));
+    let (slot, inner) = (answer.clone(), store.clone());
+    let committed = store.write_grouped(Box::new(move || {
+        let kept = inner.writer().and_then(|mut w| {
+            w.put(0, rec(Entity::Teams, "id=t1;name=North"))?;
+            w.commit()
+        });
+        let beside = inner.add_email_hook(&hook, &Actor::system());
+        let ok = kept.is_ok() && beside.is_ok();
+        *slot.lock().unwrap() = Some(beside);
+        ok
+    }));
+    assert!(committed.is_ok());
+    let beside = answer.lock().unwrap().take().expect("the work ran");
+    let Err(Error::Storage(message)) = beside else { panic!("not refused: {beside:?}") };
+    assert!(message.contains("outside its own transaction"), "{message}");
+    // The work failed, so its team was undone with it; no hook was written.
+    assert_eq!(store.get(Entity::Teams, &[Value::Text("t1".into())]).unwrap(), None);
+    assert!(store.email_hook("mandrill").unwrap().is_none());
+    // The write connection is free again.
+    put_all(&store, vec![rec(Entity::Teams, "id=t2;name=South")]).unwrap();
+    store
+        .add_email_hook(
+            &EmailHook {
+                provider: "mandrill".into(),
+                secret: "k".into(),
+                url: String::new(),
+                created_at: 0,
+                created_by: "admin".into(),
+            },
+            &Actor::system(),
+        )
+        .unwrap();
+}

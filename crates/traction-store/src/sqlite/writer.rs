@@ -5,16 +5,13 @@
 //! in `commit`, on the data as it then stands (spec: data-model.md, Rules that span records).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::MutexGuard;
-
-use rusqlite::Connection;
 use traction_domain::money::{Currency, format_minor};
 use traction_domain::record::check_record;
 use traction_domain::schema::{Entity, FieldType};
 use traction_domain::{Record, Value};
 
 use super::auth;
-use super::{Param, column_list, key_condition, table, workspace_of};
+use super::{Held, Param, column_list, key_condition, table, workspace_of};
 use crate::{Actor, Change, ChangeKind, Error, Problem, PutOutcome, Summary, Writer};
 
 /// The SQL of one entity's writes, built once per transaction.
@@ -73,8 +70,10 @@ impl EntitySql {
 }
 
 pub(crate) struct SqliteWriter<'a> {
-    conn: MutexGuard<'a, Connection>,
+    conn: Held<'a>,
     open: bool,
+    /// A savepoint of a batch's transaction (group.rs), not a transaction of its own.
+    nested: bool,
     currency: Currency,
     summary: Summary,
     sql: HashMap<Entity, EntitySql>,
@@ -113,19 +112,18 @@ pub(crate) struct SqliteWriter<'a> {
 }
 
 impl<'a> SqliteWriter<'a> {
-    pub(crate) fn begin(
-        conn: MutexGuard<'a, Connection>,
-        actor: Option<Actor>,
-    ) -> Result<SqliteWriter<'a>, Error> {
+    pub(crate) fn begin(conn: Held<'a>, actor: Option<Actor>) -> Result<SqliteWriter<'a>, Error> {
         let currency = workspace_of(&conn)?.currency;
-        conn.execute_batch(
-            "BEGIN IMMEDIATE;
-             CREATE TEMP TABLE IF NOT EXISTS touched_orders (id TEXT PRIMARY KEY, tag INTEGER NOT NULL);
+        let nested = matches!(conn, Held::Batch(_));
+        conn.execute_batch(if nested { "SAVEPOINT writer" } else { "BEGIN IMMEDIATE" })?;
+        let prepared = conn.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS touched_orders (id TEXT PRIMARY KEY, tag INTEGER NOT NULL);
              DELETE FROM touched_orders;",
-        )?;
-        Ok(SqliteWriter {
+        );
+        let writer = SqliteWriter {
             conn,
             open: true,
+            nested,
             currency,
             summary: Summary::default(),
             sql: HashMap::new(),
@@ -145,7 +143,13 @@ impl<'a> SqliteWriter<'a> {
             stage_history: false,
             entered_stages: Vec::new(),
             deals_with_history: HashSet::new(),
-        })
+        };
+        if let Err(e) = prepared {
+            // Dropped, so rolled back.
+            drop(writer);
+            return Err(e.into());
+        }
+        Ok(writer)
     }
 
     /// The write's time: the actor's clock, else the database's (as the audit log). Read once
@@ -820,7 +824,7 @@ impl Writer for SqliteWriter<'_> {
         }
         super::query_cache::note_slices(&self.conn, &self.slices)?;
         super::query_cache::raise_versions(&self.conn, self.tables.iter().copied())?;
-        self.conn.execute_batch("COMMIT")?;
+        self.conn.execute_batch(if self.nested { "RELEASE writer" } else { "COMMIT" })?;
         self.open = false;
         Ok(std::mem::take(&mut self.summary))
     }
@@ -829,7 +833,11 @@ impl Writer for SqliteWriter<'_> {
 impl Drop for SqliteWriter<'_> {
     fn drop(&mut self) {
         if self.open {
-            let _ = self.conn.execute_batch("ROLLBACK");
+            let _ = self.conn.execute_batch(if self.nested {
+                "ROLLBACK TO writer; RELEASE writer"
+            } else {
+                "ROLLBACK"
+            });
         }
     }
 }
