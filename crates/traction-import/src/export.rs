@@ -5,7 +5,7 @@ use std::io::Write;
 use traction_domain::Entity;
 use traction_domain::record::{Value, format_value};
 use traction_domain::schema::FieldType;
-use traction_store::{Condition, Error as StoreError, ListQuery, Store};
+use traction_store::{Error as StoreError, ListQuery, Predicate, Store};
 
 use crate::{Format, currency_of};
 
@@ -24,7 +24,7 @@ pub fn export(
 fn each(
     store: &dyn Store,
     entity: Entity,
-    condition: Option<Condition<'_>>,
+    condition: Option<&Predicate>,
     visit: &mut dyn FnMut(traction_domain::Record) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let Some(condition) = condition else { return store.scan(entity, visit) };
@@ -49,13 +49,13 @@ fn each(
     }
 }
 
-/// [`export`] of the records matching `condition` (a `where` compiled by the metrics crate's
-/// expression language, as the API's list filter is), or of all.
+/// [`export`] of the records matching `condition` (a `where` of the metrics crate's expression
+/// language lowered to a predicate, as the API's list filter is), or of all.
 pub fn export_where(
     store: &dyn Store,
     entity: Entity,
     format: Format,
-    condition: Option<Condition<'_>>,
+    condition: Option<&Predicate>,
     out: &mut dyn Write,
 ) -> Result<u64, StoreError> {
     let currency = currency_of(store)?;

@@ -278,35 +278,7 @@ pub fn offset_sql(column: &str, lo: Micros, hi: Micros, zone: &TimeZone) -> Resu
 /// `date(t)`, whose argument may lie anywhere in time). `column` must be trusted SQL without
 /// parameters: it is repeated.
 pub fn any_offset_sql(column: &str, zone: &TimeZone) -> String {
-    let Ok(start) = Timestamp::from_second(0) else { return "0".into() };
-    let end = 4_102_444_800_000_000i64; // 2100-01-01T00:00:00Z
-    let first = i64::from(zone.to_offset(start).seconds()) * 1_000_000;
-    let mut starts: Vec<i64> = Vec::new();
-    let mut offsets: Vec<i64> = vec![first];
-    for transition in zone.following(start) {
-        let at = transition.timestamp().as_microsecond();
-        if at >= end || starts.len() > 10_000 {
-            break;
-        }
-        starts.push(at);
-        offsets.push(i64::from(transition.offset().seconds()) * 1_000_000);
-    }
-    // offsets[i] holds before starts[i]; offsets[i + 1] from starts[i] on.
-    fn go(column: &str, starts: &[i64], offsets: &[i64], lo: usize, hi: usize, out: &mut String) {
-        if lo == hi {
-            let _ = write!(out, "{}", offsets[lo]);
-            return;
-        }
-        let mid = (lo + hi).div_ceil(2);
-        let _ = write!(out, "CASE WHEN {column} < {} THEN ", starts[mid - 1]);
-        go(column, starts, offsets, lo, mid - 1, out);
-        out.push_str(" ELSE ");
-        go(column, starts, offsets, mid, hi, out);
-        out.push_str(" END");
-    }
-    let mut out = String::new();
-    go(column, &starts, &offsets, 0, offsets.len() - 1, &mut out);
-    out
+    traction_store::zone_offset_sql(column, zone)
 }
 
 /// How a key column maps to a bucket.

@@ -16,6 +16,7 @@ pub mod definitions;
 pub mod forecast;
 pub mod hooks;
 pub mod monitor;
+mod predicate;
 mod reader;
 pub mod shop;
 mod sqlite;
@@ -36,6 +37,7 @@ pub use definitions::{DefinitionStore, StoredDefinition};
 pub use forecast::ForecastStore;
 pub use hooks::HookStore;
 pub use monitor::MonitorStore;
+pub use predicate::{ArithOp, CmpOp, Predicate, Term, owner_predicate};
 pub use reader::{Dialect, Ranged, Rows, SqlReader, SqlValue};
 pub use shop::ShopStore;
 pub use sqlite::SqliteStore;
@@ -214,20 +216,12 @@ impl Summary {
 pub struct ListQuery<'a> {
     /// Field name and value pairs that must all match exactly (`Value::Null` matches absent).
     pub filters: &'a [(&'a str, Value)],
-    /// A further condition: trusted SQL over the entity's columns with `?` parameters, as the
-    /// metrics crate compiles a checked `where` expression (never text from a user).
-    pub condition: Option<Condition<'a>>,
+    /// A further condition on the entity's fields (checked against its schema by the store).
+    pub condition: Option<&'a Predicate>,
     /// Start after this key (the last key of the previous page), in key order.
     pub after: Option<&'a [Value]>,
     /// At most this many records.
     pub limit: usize,
-}
-
-/// A compiled condition for [`ListQuery`]: SQL text and the values of its `?` placeholders.
-#[derive(Clone, Copy, Debug)]
-pub struct Condition<'a> {
-    pub sql: &'a str,
-    pub params: &'a [Value],
 }
 
 /// A setting's value and where it comes from.
@@ -348,21 +342,39 @@ pub fn line_amount_sql(table: &str) -> String {
     format!("{} * {} - {}", col("quantity"), col("unit_price"), col("discount"))
 }
 
-/// Who owns a record of `entity`, as SQL over its columns for a [`Condition`]: records owned by
-/// nobody or by one of `n_owners` users, given as `?` parameters (their ids). Owned entities
-/// have `owner_id`; a stage change belongs to its deal's owner and an order line to its order's.
-/// `None` for entities that have no owner (reference data: teams, pipelines, products, …).
-pub fn owner_condition(entity: Entity, n_owners: usize) -> Option<String> {
-    let list = if n_owners == 0 { "NULL".to_string() } else { vec!["?"; n_owners].join(", ") };
-    let owned = |field: &str| format!("{field} IS NULL OR {field} IN ({list})");
-    match entity {
-        Entity::StageChanges => {
-            Some(format!("deal_id IN (SELECT id FROM deals WHERE owner_id IN ({list}))"))
+/// SQL for a time zone's offset in microseconds at any instant `column` from 1970 to 2100: a
+/// constant for zones without transitions, else a balanced `CASE` over the transitions. `column`
+/// must be trusted SQL without parameters: it is repeated. The local day of a timestamp in a
+/// [`Term::LocalDate`] and the metrics engine's `date(t)` both take it from here.
+pub fn zone_offset_sql(column: &str, zone: &jiff::tz::TimeZone) -> String {
+    use std::fmt::Write;
+    let Ok(start) = jiff::Timestamp::from_second(0) else { return "0".into() };
+    let end = 4_102_444_800_000_000i64; // 2100-01-01T00:00:00Z
+    let first = i64::from(zone.to_offset(start).seconds()) * 1_000_000;
+    let mut starts: Vec<i64> = Vec::new();
+    let mut offsets: Vec<i64> = vec![first];
+    for transition in zone.following(start) {
+        let at = transition.timestamp().as_microsecond();
+        if at >= end || starts.len() > 10_000 {
+            break;
         }
-        Entity::OrderLines => {
-            Some(format!("order_id IN (SELECT id FROM orders WHERE {})", owned("owner_id")))
-        }
-        e if e.field("owner_id").is_some() => Some(owned("owner_id")),
-        _ => None,
+        starts.push(at);
+        offsets.push(i64::from(transition.offset().seconds()) * 1_000_000);
     }
+    // offsets[i] holds before starts[i]; offsets[i + 1] from starts[i] on.
+    fn go(column: &str, starts: &[i64], offsets: &[i64], lo: usize, hi: usize, out: &mut String) {
+        if lo == hi {
+            let _ = write!(out, "{}", offsets[lo]);
+            return;
+        }
+        let mid = (lo + hi).div_ceil(2);
+        let _ = write!(out, "CASE WHEN {column} < {} THEN ", starts[mid - 1]);
+        go(column, starts, offsets, lo, mid - 1, out);
+        out.push_str(" ELSE ");
+        go(column, starts, offsets, mid, hi, out);
+        out.push_str(" END");
+    }
+    let mut out = String::new();
+    go(column, &starts, &offsets, 0, offsets.len() - 1, &mut out);
+    out
 }

@@ -14,6 +14,8 @@ use traction_domain::Currency;
 use traction_domain::money::parse_minor;
 use traction_domain::time::{parse_date, parse_instant};
 
+use traction_store::{ArithOp, CmpOp, Predicate, Term};
+
 use super::{BinOp, Expr, ExprKind, Span};
 
 /// The type of a value in the language.
@@ -165,6 +167,9 @@ pub struct Fragment {
 pub struct Compiled {
     pub fragment: Fragment,
     pub ty: Ty,
+    /// The same expression as the store's typed term over the scope's names (what a record
+    /// list's condition is lowered to; see [`lower_record_condition`]).
+    term: Term,
 }
 
 /// A type or name mistake, at a span of the text.
@@ -192,6 +197,10 @@ pub fn compile(expr: &Expr, scope: &dyn Scope, env: &Env) -> Result<Compiled, Ty
 
 /// Checks and compiles a condition: the expression must be a boolean.
 pub fn compile_condition(expr: &Expr, scope: &dyn Scope, env: &Env) -> Result<Fragment, TypeError> {
+    Ok(checked_condition(expr, scope, env)?.fragment)
+}
+
+fn checked_condition(expr: &Expr, scope: &dyn Scope, env: &Env) -> Result<Compiled, TypeError> {
     let compiled = compile(expr, scope, env)?;
     if compiled.ty != Ty::Bool {
         return Err(TypeError::new(
@@ -199,7 +208,76 @@ pub fn compile_condition(expr: &Expr, scope: &dyn Scope, env: &Env) -> Result<Fr
             format!("a condition must be true or false, but this is a {}", compiled.ty),
         ));
     }
-    Ok(compiled.fragment)
+    Ok(compiled)
+}
+
+/// Checks a condition on the records of `entity` (the `where` of a record list: the API's
+/// `?where=`, the CLI's `export --where`) against the entity's fields, with the same rules and
+/// messages as every other expression, and lowers it to the store's typed [`Predicate`]: no SQL.
+/// A record list has no buckets, so `in_bucket(t)` and `before_bucket(t)` are only checked
+/// there, and hold.
+pub fn lower_record_condition(
+    expr: &Expr,
+    entity: traction_domain::Entity,
+    env: &Env,
+) -> Result<Predicate, TypeError> {
+    Ok(holds(checked_condition(expr, &EntityScope(entity), env)?.term))
+}
+
+/// The fields of one entity, as the names of its records.
+struct EntityScope(traction_domain::Entity);
+
+impl Scope for EntityScope {
+    fn describe(&self) -> String {
+        self.0.name().to_string()
+    }
+
+    fn column(&self, name: &str) -> Option<Column> {
+        use traction_domain::schema::FieldType;
+        let field = self.0.field(name)?;
+        let (ty, values) = match field.ty {
+            FieldType::Id | FieldType::Ref(_) | FieldType::Text => (Ty::Text, Values::Free),
+            FieldType::Category => (Ty::Text, Values::Category),
+            FieldType::Enum(allowed) => (Ty::Text, Values::Enum(allowed)),
+            // Exact decimals are compared as numbers (the store reads them so).
+            FieldType::Int { .. }
+            | FieldType::Fraction
+            | FieldType::Number
+            | FieldType::Decimal => (Ty::Num, Values::Free),
+            FieldType::Kind => (Ty::Text, Values::Kind),
+            FieldType::Money => (Ty::Money, Values::Free),
+            FieldType::Timestamp => (Ty::Timestamp, Values::Free),
+            FieldType::Date => (Ty::Date, Values::Free),
+            FieldType::Bool => (Ty::Bool, Values::Free),
+        };
+        // Only the lowered term is used, which names the field; the store writes its SQL.
+        Some(Column { ty, values, sql: field.name.to_string() })
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.0.fields().iter().map(|f| f.name.to_string()).collect()
+    }
+}
+
+/// A boolean term as a predicate.
+fn holds(term: Term) -> Predicate {
+    match term {
+        Term::Truth(p) => *p,
+        other => Predicate::Holds(other),
+    }
+}
+
+fn truth(p: Predicate) -> Term {
+    Term::Truth(Box::new(p))
+}
+
+fn value_of(param: &Param) -> traction_domain::Value {
+    use traction_domain::Value;
+    match param {
+        Param::Int(n) => Value::Int(*n),
+        Param::Real(x) => Value::Real(*x),
+        Param::Text(t) => Value::Text(t.clone()),
+    }
 }
 
 struct Compiler<'a> {
@@ -213,8 +291,18 @@ enum Operand<'e> {
     Literal(&'e Expr),
 }
 
-fn frag(sql: impl Into<String>, params: Vec<Param>, ty: Ty) -> Compiled {
-    Compiled { fragment: Fragment { sql: sql.into(), params }, ty }
+fn frag(sql: impl Into<String>, params: Vec<Param>, ty: Ty, term: Term) -> Compiled {
+    Compiled { fragment: Fragment { sql: sql.into(), params }, ty, term }
+}
+
+/// A literal: one parameter, and the value it binds.
+fn literal(param: Param, ty: Ty, value: traction_domain::Value) -> Compiled {
+    frag("?", vec![param], ty, Term::Value(value))
+}
+
+fn number(param: Param, ty: Ty) -> Compiled {
+    let value = value_of(&param);
+    literal(param, ty, value)
 }
 
 impl Compiler<'_> {
@@ -224,9 +312,18 @@ impl Compiler<'_> {
                 let (column, _) = self.name(expr)?;
                 Ok(column)
             }
-            ExprKind::Text(t) => Ok(frag("?", vec![Param::Text(t.clone())], Ty::Text)),
-            ExprKind::Number(n) => Ok(frag("?", vec![number_param(n, expr.span)?], Ty::Num)),
-            ExprKind::Bool(b) => Ok(frag(if *b { "1" } else { "0" }, vec![], Ty::Bool)),
+            ExprKind::Text(t) => Ok(literal(
+                Param::Text(t.clone()),
+                Ty::Text,
+                traction_domain::Value::Text(t.clone()),
+            )),
+            ExprKind::Number(n) => Ok(number(number_param(n, expr.span)?, Ty::Num)),
+            ExprKind::Bool(b) => Ok(frag(
+                if *b { "1" } else { "0" },
+                vec![],
+                Ty::Bool,
+                truth(if *b { Predicate::True } else { Predicate::False }),
+            )),
             ExprKind::Null => Err(TypeError::new(
                 expr.span,
                 "null can only be tested with `is null` or `is not null`",
@@ -234,7 +331,8 @@ impl Compiler<'_> {
             ExprKind::Not(inner) => {
                 let c = self.expr(inner)?;
                 self.want(&c, Ty::Bool, inner.span, "not")?;
-                Ok(frag(format!("NOT ({})", c.fragment.sql), c.fragment.params, Ty::Bool))
+                let term = truth(Predicate::Not(Box::new(holds(c.term))));
+                Ok(frag(format!("NOT ({})", c.fragment.sql), c.fragment.params, Ty::Bool, term))
             }
             ExprKind::Neg(inner) => {
                 let c = self.expr(inner)?;
@@ -244,7 +342,8 @@ impl Compiler<'_> {
                         format!("only numbers and money can be negated, not a {}", c.ty),
                     ));
                 }
-                Ok(frag(format!("-({})", c.fragment.sql), c.fragment.params, c.ty))
+                let term = Term::Neg(Box::new(c.term));
+                Ok(frag(format!("-({})", c.fragment.sql), c.fragment.params, c.ty, term))
             }
             ExprKind::Binary(op @ (BinOp::And | BinOp::Or), l, r) => {
                 let lc = self.expr(l)?;
@@ -252,7 +351,13 @@ impl Compiler<'_> {
                 let rc = self.expr(r)?;
                 self.want(&rc, Ty::Bool, r.span, op.symbol())?;
                 let word = if *op == BinOp::And { "AND" } else { "OR" };
-                Ok(join(lc.fragment, &format!(" {word} "), rc.fragment, Ty::Bool))
+                let both = vec![holds(lc.term), holds(rc.term)];
+                let term = truth(if *op == BinOp::And {
+                    Predicate::And(both)
+                } else {
+                    Predicate::Or(both)
+                });
+                Ok(join(lc.fragment, &format!(" {word} "), rc.fragment, Ty::Bool, term))
             }
             ExprKind::Binary(op, l, r) if op.is_comparison() => self.comparison(*op, l, r),
             ExprKind::Binary(op, l, r) => self.arithmetic(*op, l, r, expr.span),
@@ -261,6 +366,8 @@ impl Compiler<'_> {
                 let mut sql = String::new();
                 let mut params = Vec::new();
                 let mut left_sql = None;
+                let mut left_term = None;
+                let mut terms = Vec::new();
                 for (idx, member) in list.iter().enumerate() {
                     let right = self.operand(member)?;
                     let (l, r) = self.unify(&left, &right, item.span, member.span)?;
@@ -275,7 +382,9 @@ impl Compiler<'_> {
                         ));
                         params.extend(l.fragment.params.clone());
                         left_sql = Some(l.fragment.sql);
+                        left_term = Some(l.term);
                     }
+                    terms.push(r.term);
                     if idx > 0 {
                         sql.push_str(", ");
                     }
@@ -283,12 +392,22 @@ impl Compiler<'_> {
                     params.extend(r.fragment.params);
                 }
                 sql.push(')');
-                Ok(frag(sql, params, Ty::Bool))
+                let Some(term) = left_term else {
+                    return Err(TypeError::new(item.span, "in needs at least one value"));
+                };
+                let is_in = Predicate::In { term, values: terms };
+                let term = truth(if *negated { Predicate::Not(Box::new(is_in)) } else { is_in });
+                Ok(frag(sql, params, Ty::Bool, term))
             }
             ExprKind::IsNull { expr: inner, negated } => {
                 let c = self.expr(inner)?;
                 let test = if *negated { "IS NOT NULL" } else { "IS NULL" };
-                Ok(frag(format!("({}) {test}", c.fragment.sql), c.fragment.params, Ty::Bool))
+                let term = truth(if *negated {
+                    Predicate::NotNull(c.term)
+                } else {
+                    Predicate::IsNull(c.term)
+                });
+                Ok(frag(format!("({}) {test}", c.fragment.sql), c.fragment.params, Ty::Bool, term))
             }
             ExprKind::Call { name, args } => self.call(name, args, expr.span),
         }
@@ -313,10 +432,10 @@ impl Compiler<'_> {
         match name {
             "seconds" | "hours" | "days" => {
                 arity(1, &format!("{name}(a - b)"))?;
-                let divisor = match name {
-                    "seconds" => "1000000.0",
-                    "hours" => "3600000000.0",
-                    _ => "86400000000.0",
+                let (divisor, micros) = match name {
+                    "seconds" => ("1000000.0", 1_000_000.0),
+                    "hours" => ("3600000000.0", 3_600_000_000.0),
+                    _ => ("86400000000.0", 86_400_000_000.0),
                 };
                 let c = self.expr(&args[0])?;
                 if c.ty != Ty::Span {
@@ -328,11 +447,21 @@ impl Compiler<'_> {
                         ),
                     ));
                 }
-                Ok(frag(format!("(({}) / {divisor})", c.fragment.sql), c.fragment.params, Ty::Num))
+                let term = Term::Arith {
+                    op: ArithOp::Div,
+                    left: Box::new(c.term),
+                    right: Box::new(Term::Value(traction_domain::Value::Real(micros))),
+                };
+                Ok(frag(
+                    format!("(({}) / {divisor})", c.fragment.sql),
+                    c.fragment.params,
+                    Ty::Num,
+                    term,
+                ))
             }
             "if" => {
                 arity(3, "if(condition, then, else)")?;
-                let cond = compile_condition(&args[0], self.scope, self.env)?;
+                let cond = checked_condition(&args[0], self.scope, self.env)?;
                 let (then, other) = (&args[1], &args[2]);
                 let (a, b) = match (&then.kind, &other.kind) {
                     (ExprKind::Null, ExprKind::Null) => {
@@ -340,12 +469,12 @@ impl Compiler<'_> {
                     }
                     (ExprKind::Null, _) => {
                         let b = self.expr(other)?;
-                        (frag("NULL", vec![], b.ty), b)
+                        (frag("NULL", vec![], b.ty, Term::Value(traction_domain::Value::Null)), b)
                     }
                     (_, ExprKind::Null) => {
                         let a = self.expr(then)?;
                         let ty = a.ty;
-                        (a, frag("NULL", vec![], ty))
+                        (a, frag("NULL", vec![], ty, Term::Value(traction_domain::Value::Null)))
                     }
                     _ => {
                         let left = self.operand(then)?;
@@ -367,6 +496,12 @@ impl Compiler<'_> {
                         "if() cannot give a time span: wrap it in seconds(…), hours(…) or days(…)",
                     ));
                 }
+                let term = Term::If {
+                    cond: Box::new(holds(cond.term)),
+                    then: Box::new(a.term),
+                    otherwise: Box::new(b.term),
+                };
+                let cond = cond.fragment;
                 let mut params = cond.params;
                 params.extend(a.fragment.params);
                 params.extend(b.fragment.params);
@@ -377,6 +512,7 @@ impl Compiler<'_> {
                     ),
                     params,
                     a.ty,
+                    term,
                 ))
             }
             "date" => {
@@ -396,10 +532,13 @@ impl Compiler<'_> {
                 }
                 let offset = crate::buckets::any_offset_sql(&c.fragment.sql, &self.env.zone);
                 // The local calendar day: the instant plus the zone's offset then, as a date.
+                let term =
+                    Term::LocalDate { instant: Box::new(c.term), zone: self.env.zone.clone() };
                 Ok(frag(
                     format!("date((({}) + ({offset})) / 1000000.0, 'unixepoch')", c.fragment.sql),
                     vec![],
                     Ty::Date,
+                    term,
                 ))
             }
             "in_bucket" | "before_bucket" => {
@@ -422,7 +561,9 @@ impl Compiler<'_> {
                     .scope
                     .bucket_test(test, &c.fragment.sql, c.ty == Ty::Date)
                     .map_err(|m| TypeError::new(span, format!("{name}(): {m}")))?;
-                Ok(frag(sql, vec![], Ty::Bool))
+                // Lowered for a record list, which has no buckets: only checked (see
+                // `lower_record_condition`).
+                Ok(frag(sql, vec![], Ty::Bool, truth(Predicate::True)))
             }
             _ => Err(TypeError::new(
                 span,
@@ -438,7 +579,9 @@ impl Compiler<'_> {
             return Err(TypeError::new(expr.span, "expected a name"));
         };
         match self.scope.column(name) {
-            Some(column) => Ok((frag(column.sql, vec![], column.ty), column.values)),
+            Some(column) => {
+                Ok((frag(column.sql, vec![], column.ty, Term::Field(name.clone())), column.values))
+            }
             None => Err(TypeError::new(
                 expr.span,
                 format!(
@@ -533,22 +676,34 @@ impl Compiler<'_> {
                         word
                     }
                 };
-                Ok(frag("?", vec![Param::Text(value)], Ty::Text))
+                Ok(literal(
+                    Param::Text(value.clone()),
+                    Ty::Text,
+                    traction_domain::Value::Text(value),
+                ))
             }
             (ExprKind::Text(t), Ty::Timestamp) => {
                 let micros = parse_instant(t, &self.env.zone)
                     .map_err(|e| TypeError::new(span, e.to_string()))?;
-                Ok(frag("?", vec![Param::Int(micros)], Ty::Timestamp))
+                Ok(literal(
+                    Param::Int(micros),
+                    Ty::Timestamp,
+                    traction_domain::Value::Instant(micros),
+                ))
             }
             (ExprKind::Text(t), Ty::Date) => {
                 let date = parse_date(t).map_err(|e| TypeError::new(span, e.to_string()))?;
-                Ok(frag("?", vec![Param::Text(date.to_string())], Ty::Date))
+                Ok(literal(
+                    Param::Text(date.to_string()),
+                    Ty::Date,
+                    traction_domain::Value::Date(date),
+                ))
             }
-            (ExprKind::Number(n), Ty::Num) => Ok(frag("?", vec![number_param(n, span)?], Ty::Num)),
+            (ExprKind::Number(n), Ty::Num) => Ok(number(number_param(n, span)?, Ty::Num)),
             (ExprKind::Number(n), Ty::Money) => {
                 let minor = parse_minor(n, self.env.currency)
                     .map_err(|e| TypeError::new(span, e.to_string()))?;
-                Ok(frag("?", vec![Param::Int(minor)], Ty::Money))
+                Ok(number(Param::Int(minor), Ty::Money))
             }
             (ExprKind::Text(t), _) => Err(mismatch(&format!("the text '{t}'"))),
             (ExprKind::Number(n), _) => Err(mismatch(&format!("the number {n}"))),
@@ -582,7 +737,16 @@ impl Compiler<'_> {
             return Err(TypeError::new(l.span, "true and false can only be compared with = or !="));
         }
         let sym = op.symbol();
-        Ok(join(lc.fragment, &format!(" {sym} "), rc.fragment, Ty::Bool))
+        let cmp = match op {
+            BinOp::Eq => CmpOp::Eq,
+            BinOp::Ne => CmpOp::Ne,
+            BinOp::Lt => CmpOp::Lt,
+            BinOp::Le => CmpOp::Le,
+            BinOp::Gt => CmpOp::Gt,
+            _ => CmpOp::Ge,
+        };
+        let term = truth(Predicate::Compare { left: lc.term, op: cmp, right: rc.term });
+        Ok(join(lc.fragment, &format!(" {sym} "), rc.fragment, Ty::Bool, term))
     }
 
     fn arithmetic(&self, op: BinOp, l: &Expr, r: &Expr, span: Span) -> Result<Compiled, TypeError> {
@@ -630,14 +794,21 @@ impl Compiler<'_> {
                 _ => " * ",
             },
         };
-        Ok(join(lc.fragment, sym, rc.fragment, ty))
+        let arith = match op {
+            BinOp::Add => ArithOp::Add,
+            BinOp::Sub => ArithOp::Sub,
+            BinOp::Mul => ArithOp::Mul,
+            _ => ArithOp::Div,
+        };
+        let term = Term::Arith { op: arith, left: Box::new(lc.term), right: Box::new(rc.term) };
+        Ok(join(lc.fragment, sym, rc.fragment, ty, term))
     }
 }
 
-fn join(l: Fragment, sym: &str, r: Fragment, ty: Ty) -> Compiled {
+fn join(l: Fragment, sym: &str, r: Fragment, ty: Ty, term: Term) -> Compiled {
     let mut params = l.params;
     params.extend(r.params);
-    frag(format!("({}){sym}({})", l.sql, r.sql), params, ty)
+    frag(format!("({}){sym}({})", l.sql, r.sql), params, ty, term)
 }
 
 fn number_param(text: &str, span: Span) -> Result<Param, TypeError> {
@@ -805,5 +976,68 @@ mod tests {
         );
         assert_eq!(bad("won < true"), "1:1: true and false can only be compared with = or !=");
         assert_eq!(bad("not amount"), "1:5: not needs a boolean here, but this is a money");
+    }
+
+    #[test]
+    fn a_record_condition_lowers_to_the_stores_typed_predicate() {
+        use traction_domain::{Entity, Value};
+        let london = jiff::tz::TimeZone::get("Europe/London").unwrap();
+        let env = Env { zone: london.clone(), currency: Currency::USD };
+        let lower = |text: &str| lower_record_condition(&parse(text).unwrap(), Entity::Deals, &env);
+        let field = |name: &str| Box::new(Term::field(name));
+        // days(a - b) divides the span of microseconds by 86,400,000,000; 30 days is a number.
+        let days = Term::Arith {
+            op: ArithOp::Div,
+            left: Box::new(Term::Arith {
+                op: ArithOp::Sub,
+                left: field("closed_at"),
+                right: field("created_at"),
+            }),
+            right: Box::new(Term::Value(Value::Real(86_400_000_000.0))),
+        };
+        assert_eq!(
+            lower("days(closed_at - created_at) > 30").unwrap(),
+            Predicate::Compare { left: days, op: CmpOp::Gt, right: Term::Value(Value::Int(30)) }
+        );
+        // A source is a category (lower-cased); 10 dollars are 1,000 cents, and so is the 0.
+        assert_eq!(
+            lower("not (source = 'Web') and if(amount > 10, amount, 0) != 5").unwrap(),
+            Predicate::And(vec![
+                Predicate::Not(Box::new(Predicate::compare(
+                    "source",
+                    CmpOp::Eq,
+                    Value::Text("web".into())
+                ))),
+                Predicate::Compare {
+                    left: Term::If {
+                        cond: Box::new(Predicate::compare("amount", CmpOp::Gt, Value::Int(1000))),
+                        then: field("amount"),
+                        otherwise: Box::new(Term::Value(Value::Int(0))),
+                    },
+                    op: CmpOp::Ne,
+                    right: Term::Value(Value::Int(500)),
+                },
+            ])
+        );
+        assert_eq!(
+            lower("date(created_at) = '2026-07-01' or closed_at >= '2026-07-01'").unwrap(),
+            Predicate::Or(vec![
+                Predicate::Compare {
+                    left: Term::LocalDate { instant: field("created_at"), zone: london },
+                    op: CmpOp::Eq,
+                    right: Term::Value(Value::Date("2026-07-01".parse().unwrap())),
+                },
+                // Local midnight in London (BST) is 23:00 UTC the day before: 1782860400 s.
+                Predicate::compare("closed_at", CmpOp::Ge, Value::Instant(1_782_860_400_000_000)),
+            ])
+        );
+        // A list has no buckets: the test is checked, and holds.
+        assert_eq!(lower("in_bucket(created_at)").unwrap(), Predicate::True);
+        assert_eq!(lower("true").unwrap(), Predicate::True);
+        let err = lower("colour = 'red'").unwrap_err().render("colour = 'red'");
+        assert!(
+            err.starts_with("1:1: unknown field \"colour\" on deals; fields are id, "),
+            "{err}"
+        );
     }
 }

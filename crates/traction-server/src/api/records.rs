@@ -169,12 +169,9 @@ pub async fn write_grouped<T: Send + 'static>(
     Ok(out)
 }
 
-/// The caller's read scope of an entity as a list condition: SQL from the store and the ids of
-/// the owners it may read (`None`: everything).
-fn scope_condition(principal: &Principal, entity: Entity) -> Option<(String, Vec<Value>)> {
-    let owners = principal.owners()?;
-    let sql = traction_store::owner_condition(entity, owners.len())?;
-    Some((sql, owners.iter().map(|o| Value::Text(o.clone())).collect()))
+/// The caller's read scope of an entity as a list condition (`None`: everything).
+fn scope_condition(principal: &Principal, entity: Entity) -> Option<traction_store::Predicate> {
+    traction_store::owner_predicate(entity, principal.owners()?)
 }
 
 // ---- list -------------------------------------------------------------------------------------
@@ -333,22 +330,16 @@ pub async fn list(
             _ => None,
         };
         // Records outside the caller's read scope are left out, as if they did not exist.
-        let condition = match (condition, scope) {
-            (Some((sql, mut params)), Some((scope_sql, owners))) => {
-                params.extend(owners);
-                Some((format!("({sql}) AND ({scope_sql})"), params))
-            }
-            (one, None) => one,
-            (None, scope) => scope,
-        };
-        let condition = condition.as_ref().map(|(sql, params)| traction_store::Condition {
-            sql: sql.as_str(),
-            params: params.as_slice(),
-        });
+        let condition = traction_store::Predicate::all(condition.into_iter().chain(scope));
         // One more than asked tells whether another page follows.
         let mut records = store.list(
             entity,
-            &ListQuery { filters: &filters, condition, after: after.as_deref(), limit: limit + 1 },
+            &ListQuery {
+                filters: &filters,
+                condition: condition.as_ref(),
+                after: after.as_deref(),
+                limit: limit + 1,
+            },
         )?;
         let more = records.len() > limit;
         records.truncate(limit);

@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use traction_domain::schema::{Entity, FieldType};
 
 use super::{Param, column_list, read_record, table};
-use crate::{Error, ListQuery, Record};
+use crate::{Error, ListQuery, Record, Value};
 
 /// The records of `entity` that match `query`, in key order.
 pub(crate) fn list(
@@ -25,7 +25,7 @@ pub(crate) fn list(
         if after.len() != key.len() {
             return Err(invalid("cursor", format!("a {entity} cursor holds {} values", key.len())));
         }
-        params.extend(after.iter().map(Param));
+        params.extend(after.iter().cloned());
         // A row-value comparison: (a, b) > (?, ?) follows the order of the primary key index.
         let placeholders = vec!["?"; key.len()].join(", ");
         conditions.push(format!("({}) > ({placeholders})", key.join(", ")));
@@ -64,10 +64,10 @@ pub(crate) fn recent(
         let keys = key.join(", ");
         if after[0].is_null() {
             // Among the records without a time, by key descending.
-            params.extend(after[1..].iter().map(Param));
+            params.extend(after[1..].iter().cloned());
             conditions.push(format!("({time} IS NULL AND ({keys}) < ({key_places}))"));
         } else {
-            params.extend(after.iter().map(Param));
+            params.extend(after.iter().cloned());
             conditions.push(format!("(({time}, {keys}) < (?, {key_places}) OR {time} IS NULL)"));
         }
     }
@@ -83,24 +83,22 @@ fn invalid(field: &str, message: String) -> Error {
 }
 
 /// The conditions and parameters of a query's filters and condition.
-fn matching<'q>(
-    entity: Entity,
-    query: &'q ListQuery<'_>,
-) -> Result<(Vec<String>, Vec<Param<'q>>), Error> {
+fn matching(entity: Entity, query: &ListQuery<'_>) -> Result<(Vec<String>, Vec<Value>), Error> {
     let mut conditions = Vec::new();
-    let mut params: Vec<Param<'q>> = Vec::new();
+    let mut params: Vec<Value> = Vec::new();
     for (name, value) in query.filters {
         // Field names come from the schema, never from the caller's text.
         let Some(field) = entity.field(name) else {
             return Err(invalid(name, format!("{entity} has no field {name:?}")));
         };
-        params.push(Param(value));
+        params.push(value.clone());
         // `IS` rather than `=`, so a null filter value matches absent values.
         conditions.push(format!("{} IS ?", field.name));
     }
-    if let Some(condition) = &query.condition {
-        conditions.push(format!("({})", condition.sql));
-        params.extend(condition.params.iter().map(Param));
+    if let Some(condition) = query.condition {
+        let (sql, values) = super::predicate::compile(entity, condition)?;
+        conditions.push(format!("({sql})"));
+        params.extend(values);
     }
     Ok((conditions, params))
 }
@@ -109,7 +107,7 @@ fn select(
     conn: &Connection,
     entity: Entity,
     conditions: &[String],
-    params: &[Param<'_>],
+    params: &[Value],
     order: &str,
     limit: usize,
 ) -> Result<Vec<Record>, Error> {
@@ -124,7 +122,7 @@ fn select(
         table(entity),
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(Param)))?;
     let mut records = Vec::new();
     while let Some(row) = rows.next()? {
         records.push(read_record(entity, row)?);
@@ -255,10 +253,11 @@ mod tests {
                 Entity::WebVisits,
                 &ListQuery {
                     filters: &[("source", Value::Text("ads".into()))],
-                    condition: Some(crate::Condition {
-                        sql: "visitors < ?",
-                        params: &[Value::Int(5)],
-                    }),
+                    condition: Some(&crate::Predicate::compare(
+                        "visitors",
+                        crate::CmpOp::Lt,
+                        Value::Int(5),
+                    )),
                     after: Some(&after),
                     limit: 10,
                 },

@@ -12,6 +12,7 @@ mod invites;
 mod list;
 mod migrations;
 mod monitor;
+mod predicate;
 mod query_cache;
 pub mod search;
 mod shop;

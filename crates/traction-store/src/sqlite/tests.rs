@@ -1345,3 +1345,47 @@ fn a_grouped_work_writing_beside_its_batch_is_refused_not_deadlocked() {
         )
         .unwrap();
 }
+
+#[test]
+fn a_read_scope_follows_stage_changes_to_their_deal_and_lines_to_their_order() {
+    let (_dir, store) = store();
+    let mut records = pipeline();
+    records.extend(shop());
+    records.push(rec(Entity::Users, "id=u2;name=Bo;team_id=t1"));
+    for (deal, owner) in [("d1", "u1"), ("d2", "u2")] {
+        records.push(rec(
+            Entity::Deals,
+            &format!("id={deal};pipeline_id=p1;stage_id=s1;owner_id={owner};amount=10;created_at=2026-01-01"),
+        ));
+        records.push(rec(
+            Entity::StageChanges,
+            &format!("deal_id={deal};stage_id=s1;changed_at=2026-01-01"),
+        ));
+    }
+    for (order, owner) in [("o1", "owner_id=u1"), ("o2", ""), ("o3", "owner_id=u2")] {
+        records.push(rec(
+            Entity::Orders,
+            &format!("id={order};account_id=a1;placed_at=2026-02-01;total=3.50;{owner}"),
+        ));
+        records.push(rec(
+            Entity::OrderLines,
+            &format!("order_id={order};line=1;product_id=p1;quantity=1;unit_price=3.50"),
+        ));
+    }
+    put_all(&store, records).unwrap();
+    let scoped = |entity: Entity, field: &str| -> Vec<String> {
+        let scope = crate::owner_predicate(entity, &["u1".to_string()]).unwrap();
+        let q = crate::ListQuery { filters: &[], condition: Some(&scope), after: None, limit: 10 };
+        store
+            .list(entity, &q)
+            .unwrap()
+            .iter()
+            .map(|r| r.get(field).as_text().unwrap().to_string())
+            .collect()
+    };
+    // u1's deal's history only (every deal has an owner).
+    assert_eq!(scoped(Entity::StageChanges, "deal_id"), ["d1"]);
+    // u1's order's lines and the unowned order's, not u2's.
+    assert_eq!(scoped(Entity::OrderLines, "order_id"), ["o1", "o2"]);
+    assert_eq!(scoped(Entity::Orders, "id"), ["o1", "o2"]);
+}

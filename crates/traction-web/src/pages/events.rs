@@ -8,7 +8,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use traction_domain::{Entity, Record, Value};
 use traction_server::AppState;
-use traction_store::{Condition, ListQuery};
+use traction_store::{CmpOp, ListQuery, Predicate};
 
 use super::records::{
     allow, before_param, before_value, date_range, filtered, limit_param, page_link, pager,
@@ -44,24 +44,28 @@ fn events_page(state: &AppState, req: &Req, params: &Params) -> Result<Markup> {
     if let Some(t) = &team {
         filters.push(("team_id", Value::Text(t.clone())));
     }
-    let mut sql = Vec::new();
-    let mut sql_params = Vec::new();
+    let mut range = Vec::new();
     if let Some(f) = from {
-        sql.push("occurred_at >= ?".to_string());
-        sql_params.push(Value::Instant(sod(f, &ws.zone)?));
+        range.push(Predicate::compare("occurred_at", CmpOp::Ge, Value::Instant(sod(f, &ws.zone)?)));
     }
     if let Some(t) = to {
         let next = t.tomorrow().map_err(|e| WebError::bad(format!("to: {e}")))?;
-        sql.push("occurred_at < ?".to_string());
-        sql_params.push(Value::Instant(sod(next, &ws.zone)?));
+        range.push(Predicate::compare(
+            "occurred_at",
+            CmpOp::Lt,
+            Value::Instant(sod(next, &ws.zone)?),
+        ));
     }
-    let scope = read_scope(req, Entity::Events);
-    let (sql, sql_params) = scope.and(sql, sql_params);
-    let condition = (!sql.is_empty()).then_some(Condition { sql: &sql, params: &sql_params });
+    let condition = read_scope(req, Entity::Events).and(range);
     let mut rows = store.recent(
         Entity::Events,
         "occurred_at",
-        &ListQuery { filters: &filters, condition, after: cursor.as_deref(), limit: limit + 1 },
+        &ListQuery {
+            filters: &filters,
+            condition: condition.as_ref(),
+            after: cursor.as_deref(),
+            limit: limit + 1,
+        },
     )?;
     let next = (rows.len() > limit).then(|| {
         rows.truncate(limit);

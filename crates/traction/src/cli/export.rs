@@ -33,23 +33,19 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 currency: workspace.currency,
                 now: 0,
             };
-            let (sql, params) = traction_server::api::filter::compile_where(
-                entity, text, &parse_ctx,
-            )
-            .map_err(|e| match e {
+            let predicate = traction_server::api::filter::compile_where(entity, text, &parse_ctx)
+                .map_err(|e| match e {
                 traction_server::error::ApiError::BadRequest { message, .. } => {
                     Failure::Input(format!("--{message}"))
                 }
                 other => Failure::Runtime(format!("{other:?}")),
             })?;
-            Some((sql, params))
+            Some(predicate)
         }
     };
-    let condition =
-        compiled.as_ref().map(|(sql, params)| traction_store::Condition { sql, params });
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-    traction_import::export_where(&*store, entity, format, condition, &mut out).map_err(
+    traction_import::export_where(&*store, entity, format, compiled.as_ref(), &mut out).map_err(
         |e| match e {
             traction_store::Error::Storage(m) if m.contains("Broken pipe") => Failure::BrokenPipe,
             other => Failure::from(other),

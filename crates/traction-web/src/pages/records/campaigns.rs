@@ -262,22 +262,23 @@ fn costs_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> Resu
         expr = expr.and(Filter::text_is("campaign_id", c));
     }
     let scope = read_scope(req, Entity::Costs);
-    let mut sql = Vec::new();
-    let mut sql_params = Vec::new();
+    let mut range = Vec::new();
     if let Some(f) = from {
-        sql.push("incurred_on >= ?".to_string());
-        sql_params.push(Value::Date(f));
+        range.push(Predicate::compare("incurred_on", CmpOp::Ge, Value::Date(f)));
     }
     if let Some(t) = to {
-        sql.push("incurred_on <= ?".to_string());
-        sql_params.push(Value::Date(t));
+        range.push(Predicate::compare("incurred_on", CmpOp::Le, Value::Date(t)));
     }
-    let (sql, sql_params) = scope.and(sql, sql_params);
-    let condition = (!sql.is_empty()).then_some(Condition { sql: &sql, params: &sql_params });
+    let condition = scope.and(range);
     let mut rows = store.recent(
         Entity::Costs,
         "incurred_on",
-        &ListQuery { filters: &filters, condition, after: cursor.as_deref(), limit: limit + 1 },
+        &ListQuery {
+            filters: &filters,
+            condition: condition.as_ref(),
+            after: cursor.as_deref(),
+            limit: limit + 1,
+        },
     )?;
     let next = (rows.len() > limit).then(|| {
         rows.truncate(limit);

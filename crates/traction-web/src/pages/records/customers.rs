@@ -63,13 +63,9 @@ fn customers_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
     if let Some(o) = &owner {
         filters.push(("owner_id", Value::Text(o.clone())));
     }
-    // A fixed condition; the searched text is only ever a parameter.
-    let (sql, sql_params) = match &search {
-        Some(q) => read_scope(req, Entity::Accounts)
-            .and(vec!["instr(lower(name), ?) > 0".into()], vec![Value::Text(q.clone())]),
-        None => read_scope(req, Entity::Accounts).and(Vec::new(), Vec::new()),
-    };
-    let condition = (!sql.is_empty()).then_some(Condition { sql: &sql, params: &sql_params });
+    let named =
+        search.iter().map(|q| Predicate::Contains { field: "name".into(), text: q.clone() });
+    let condition = read_scope(req, Entity::Accounts).and(named.collect());
     let (rows, next) = if by_revenue {
         let visible = |a: &Record| -> Result<bool> {
             let matches = |key: &str, want: &Option<String>| {
@@ -128,7 +124,12 @@ fn customers_page(state: &AppState, req: &Req, params: &Params, now: Micros) -> 
         let mut rows = store.recent(
             Entity::Accounts,
             "created_at",
-            &ListQuery { filters: &filters, condition, after: cursor.as_deref(), limit: limit + 1 },
+            &ListQuery {
+                filters: &filters,
+                condition: condition.as_ref(),
+                after: cursor.as_deref(),
+                limit: limit + 1,
+            },
         )?;
         let next = (rows.len() > limit).then(|| {
             rows.truncate(limit);

@@ -31,7 +31,7 @@ use traction_metrics::buckets::Buckets;
 use traction_metrics::catalog::Unit;
 use traction_metrics::{DimValue, Filter, Grain, Query};
 use traction_server::AppState;
-use traction_store::{Backend, Condition, ListQuery};
+use traction_store::{Backend, CmpOp, ListQuery, Predicate};
 
 use super::*;
 use crate::chart::{self, Chart, Series, Style};
@@ -227,33 +227,24 @@ pub(super) fn day_span(from: Option<Date>, to: Option<Date>, ws: &Ws) -> Result<
 /// their teams'; `owners` is `None` for everything), as a condition for the store.
 pub(super) struct ReadScope {
     owners: Option<Vec<String>>,
-    sql: Option<String>,
-    params: Vec<Value>,
+    predicate: Option<Predicate>,
 }
 
 impl ReadScope {
-    pub(super) fn condition(&self) -> Option<Condition<'_>> {
-        self.sql.as_deref().map(|sql| Condition { sql, params: &self.params })
+    pub(super) fn condition(&self) -> Option<&Predicate> {
+        self.predicate.as_ref()
     }
 
-    /// This scope and further conditions, as one.
-    pub(super) fn and(&self, mut sql: Vec<String>, mut params: Vec<Value>) -> (String, Vec<Value>) {
-        if let Some(s) = &self.sql {
-            sql.push(format!("({s})"));
-            params.extend(self.params.iter().cloned());
-        }
-        (sql.join(" AND "), params)
+    /// This scope and further conditions, as one (`None`: no condition at all).
+    pub(super) fn and(&self, more: Vec<Predicate>) -> Option<Predicate> {
+        Predicate::all(more.into_iter().chain(self.predicate.clone()))
     }
 }
 
 pub(super) fn read_scope(req: &Req, entity: Entity) -> ReadScope {
     let owners = req.principal.as_deref().and_then(|p| p.owners()).map(<[String]>::to_vec);
-    let sql = owners.as_ref().and_then(|o| traction_store::owner_condition(entity, o.len()));
-    let params = match (&owners, &sql) {
-        (Some(o), Some(_)) => o.iter().map(|id| Value::Text(id.clone())).collect(),
-        _ => Vec::new(),
-    };
-    ReadScope { owners, sql, params }
+    let predicate = owners.as_deref().and_then(|o| traction_store::owner_predicate(entity, o));
+    ReadScope { owners, predicate }
 }
 
 /// A record the caller may not read is answered as if it did not exist.

@@ -72,19 +72,24 @@ fn orders_page(state: &AppState, req: &Req, params: &Params) -> Result<Markup> {
         filters.push(("account_id", Value::Text(c.clone())));
     }
     let (lo, hi) = day_span(from, to, &ws)?;
-    let (sql, sql_params) = if from.is_some() || to.is_some() {
-        read_scope(req, Entity::Orders).and(
-            vec!["placed_at >= ? AND placed_at < ?".into()],
-            vec![Value::Instant(lo), Value::Instant(hi)],
-        )
+    let range = if from.is_some() || to.is_some() {
+        vec![
+            Predicate::compare("placed_at", CmpOp::Ge, Value::Instant(lo)),
+            Predicate::compare("placed_at", CmpOp::Lt, Value::Instant(hi)),
+        ]
     } else {
-        read_scope(req, Entity::Orders).and(Vec::new(), Vec::new())
+        Vec::new()
     };
-    let condition = (!sql.is_empty()).then_some(Condition { sql: &sql, params: &sql_params });
+    let condition = read_scope(req, Entity::Orders).and(range);
     let mut rows = store.recent(
         Entity::Orders,
         "placed_at",
-        &ListQuery { filters: &filters, condition, after: cursor.as_deref(), limit: limit + 1 },
+        &ListQuery {
+            filters: &filters,
+            condition: condition.as_ref(),
+            after: cursor.as_deref(),
+            limit: limit + 1,
+        },
     )?;
     let next = (rows.len() > limit).then(|| {
         rows.truncate(limit);
