@@ -105,7 +105,7 @@ fn matching<'q>(
     Ok((conditions, params))
 }
 
-fn select(
+pub(crate) fn select(
     conn: &Connection,
     entity: Entity,
     conditions: &[String],

@@ -8,6 +8,7 @@ mod forecast;
 
 pub(crate) mod hooks;
 mod invites;
+mod leads;
 mod list;
 mod migrations;
 mod monitor;
