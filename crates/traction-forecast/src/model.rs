@@ -7,7 +7,7 @@ use augurs::ets::trend::AutoETSTrendModel;
 use augurs::mstl::MSTLModel;
 use augurs::{Fit, Predict};
 
-use crate::Error;
+use crate::{Error, ModelError};
 
 /// The length of the bucket a series is counted in, which fixes its seasonal periods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,20 +78,20 @@ pub fn model_name(step: Step, n: usize) -> String {
 /// A series that never goes below zero (counts, revenue) is forecast never below zero either.
 pub fn forecast(history: &[f64], step: Step, horizon: usize, level: f64) -> Result<Points, Error> {
     if history.iter().any(|y| !y.is_finite()) {
-        return Err(Error::Model("the history holds a value that is not a number".into()));
+        return Err(ModelError::NotANumber.into());
     }
     let periods = step.periods(history.len());
     let predicted = if periods.is_empty() {
         let fitted = AutoETS::non_seasonal()
             .fit(history)
-            .map_err(|e| Error::Model(format!("fitting AutoETS: {e}")))?;
-        fitted.predict(horizon, level).map_err(|e| Error::Model(format!("forecasting: {e}")))?
+            .map_err(|e| ModelError::Fit { model: "AutoETS", source: Box::new(e) })?;
+        fitted.predict(horizon, level).map_err(|e| ModelError::Predict(Box::new(e)))?
     } else {
         let trend = AutoETSTrendModel::from(AutoETS::non_seasonal());
         let fitted = MSTLModel::new(periods, trend)
             .fit(history)
-            .map_err(|e| Error::Model(format!("fitting MSTL: {e}")))?;
-        fitted.predict(horizon, level).map_err(|e| Error::Model(format!("forecasting: {e}")))?
+            .map_err(|e| ModelError::Fit { model: "MSTL", source: Box::new(e) })?;
+        fitted.predict(horizon, level).map_err(|e| ModelError::Predict(Box::new(e)))?
     };
     let value = predicted.point;
     let (mut low, mut high) = match predicted.intervals {
@@ -100,10 +100,7 @@ pub fn forecast(history: &[f64], step: Step, horizon: usize, level: f64) -> Resu
     };
     let mut value = value;
     if value.iter().chain(&low).chain(&high).any(|y| !y.is_finite()) {
-        return Err(Error::Model(
-            "the model gave no finite forecast for this history (is it constant or too sparse?)"
-                .into(),
-        ));
+        return Err(ModelError::NotFinite.into());
     }
     if history.iter().all(|y| *y >= 0.0) {
         for y in value.iter_mut().chain(low.iter_mut()).chain(high.iter_mut()) {

@@ -21,7 +21,7 @@ use traction_domain::time::{Micros, to_zoned};
 use traction_domain::{Entity, Value};
 use traction_store::Store;
 
-use crate::Error;
+use crate::{Error, Input};
 
 /// The period a pipeline forecast is for: the month or quarter holding `at`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,7 +35,7 @@ impl Period {
         match text.trim() {
             "month" => Ok(Period::Month),
             "quarter" => Ok(Period::Quarter),
-            other => Err(Error::Input(format!("period: {other:?} is not month or quarter"))),
+            other => Err(Input::Period { text: other.to_string() }.into()),
         }
     }
 
@@ -52,9 +52,9 @@ impl Period {
             Period::Month => date.month(),
             Period::Quarter => (date.month() - 1) / 3 * 3 + 1,
         };
-        let start = Date::new(date.year(), month, 1).map_err(|e| Error::Input(e.to_string()))?;
+        let start = Date::new(date.year(), month, 1).map_err(Input::PeriodDates)?;
         let months = if self == Period::Month { 1 } else { 3 };
-        let end = start.checked_add(months.months()).map_err(|e| Error::Input(e.to_string()))?;
+        let end = start.checked_add(months.months()).map_err(Input::PeriodDates)?;
         Ok((start, end))
     }
 }
@@ -236,9 +236,7 @@ pub fn compute(
     minor_per_major: i64,
     scope: &str,
 ) -> Result<PipelineForecast, Error> {
-    let today = to_zoned(at, zone)
-        .ok_or_else(|| Error::Input("the instant is out of range".into()))?
-        .date();
+    let today = to_zoned(at, zone).ok_or(Input::InstantOutOfRange { at })?.date();
     let (from, to) = period.dates(today)?;
     compute_until(data, owners, (period.name(), from, to), at, zone, minor_per_major, scope)
 }
@@ -258,7 +256,7 @@ pub fn compute_until(
     let year_ago = to_zoned(at, zone)
         .and_then(|z| z.checked_sub(12.months()).ok())
         .map(|z| z.timestamp().as_microsecond())
-        .ok_or_else(|| Error::Input("the instant is out of range".into()))?;
+        .ok_or(Input::InstantOutOfRange { at })?;
     let probability = configured_probabilities(stages);
     let mut entered: BTreeMap<&str, Vec<(&str, Micros)>> = BTreeMap::new();
     for c in changes.iter().filter(|c| c.at <= at) {

@@ -9,8 +9,8 @@ use traction_metrics::catalog::TargetKind;
 use traction_metrics::{Catalog, Grain, Query};
 use traction_store::Backend;
 
-use crate::Error;
 use crate::model::Step;
+use crate::{Error, Input};
 
 /// How far back a history is read: three years (enough for yearly seasonality, which needs
 /// two, and a bound on the work).
@@ -37,18 +37,15 @@ pub fn grain(step: Step) -> Grain {
 /// The metric must add up over buckets: a count or a sum (or a sum and difference of them).
 pub fn check_additive(catalog: &Catalog, metric: &str) -> Result<(), Error> {
     let Some(m) = catalog.get(metric) else {
-        return Err(Error::NotFound(format!(
-            "no metric named {metric:?}: see `traction metrics list` for the catalog"
-        )));
+        return Err(Error::UnknownMetric { metric: metric.to_string() });
     };
     if m.target != TargetKind::Accumulating {
-        return Err(Error::Input(format!(
-            "{metric} is a {} metric ({}): a time-series forecast adds buckets up, so it needs an \
-             additive metric (a count or a sum, such as revenue_won, orders or calls_made); \
-             forecast the parts of a ratio one by one",
-            m.kind.name(),
-            m.unit.name()
-        )));
+        return Err(Input::NotAdditive {
+            metric: metric.to_string(),
+            kind: m.kind.name(),
+            unit: m.unit.name(),
+        }
+        .into());
     }
     Ok(())
 }
@@ -81,10 +78,7 @@ pub fn history(
     zone: &TimeZone,
 ) -> Result<History, Error> {
     let holding = Buckets::new(grain(step), at, at + 1, zone)?;
-    let current =
-        holding.list.into_iter().next().ok_or_else(|| {
-            Error::Input("the instant to forecast from is out of range".to_string())
-        })?;
+    let current = holding.list.into_iter().next().ok_or(Input::ForecastFromOutOfRange { at })?;
     let end = current.start;
     let all = Buckets::new(grain(step), end - LOOKBACK_DAYS * DAY_US, end, zone)?;
     // The first bucket may start before the lookback: keep only whole ones.

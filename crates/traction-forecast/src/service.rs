@@ -9,10 +9,10 @@ use traction_metrics::{Catalog, local_text};
 use traction_store::Backend;
 use traction_store::forecast::{ForecastPoint, KeptBacktest, StoredForecast};
 
-use crate::Error;
 use crate::backtest::{Backtest, backtest};
 use crate::model::{Step, forecast, model_name};
 use crate::series::{check_additive, future, history};
+use crate::{Error, Input};
 
 /// The default interval level (spec: monitoring.md, `--level 0.8`).
 pub const DEFAULT_LEVEL: f64 = 0.8;
@@ -40,15 +40,13 @@ impl Request {
     ) -> Result<Request, Error> {
         let scope = match scope {
             None => Scope::Company,
-            Some(text) => Scope::parse(text).map_err(|e| Error::Input(format!("scope: {e}")))?,
+            Some(text) => Scope::parse(text).map_err(Input::Scope)?,
         };
         let step = match grain.map(str::trim) {
             None | Some("day") => Step::Day,
             Some("week") => Step::Week,
             Some(other) => {
-                return Err(Error::Input(format!(
-                    "grain: {other:?} cannot be forecast: use day or week"
-                )));
+                return Err(Input::Grain { text: other.to_string() }.into());
             }
         };
         let max = max_horizon(step);
@@ -57,10 +55,7 @@ impl Request {
             Some(text) => match text.trim().parse::<usize>() {
                 Ok(n) if (1..=max).contains(&n) => n,
                 _ => {
-                    return Err(Error::Input(format!(
-                        "horizon: {text:?} is not a number of {}s from 1 to {max}",
-                        step.name()
-                    )));
+                    return Err(Input::Horizon { text: text.to_string(), step, max }.into());
                 }
             },
         };
@@ -69,9 +64,7 @@ impl Request {
             Some(text) => match text.trim().parse::<f64>() {
                 Ok(x) if x > 0.0 && x < 1.0 => x,
                 _ => {
-                    return Err(Error::Input(format!(
-                        "level: {text:?} is not a level between 0 and 1 (exclusive): write 0.8 for an 80% interval"
-                    )));
+                    return Err(Input::Level { text: text.to_string() }.into());
                 }
             },
         };
@@ -185,13 +178,13 @@ pub fn owners(
     }
     let engine = traction_kpi::engine::Engine { store, catalog };
     let kpis = traction_kpi::service::Kpis { store, metrics: &engine };
-    let org = kpis.org().map_err(|e| Error::Storage(e.to_string()))?;
+    let org = kpis.org().map_err(Error::Org)?;
     match scope {
         Scope::Team(id) if !org.parents.contains_key(id) => {
-            Err(Error::Input(format!("scope: no team {id:?}: see `traction user list` for teams")))
+            Err(Input::NoTeam { id: id.clone() }.into())
         }
         Scope::User(id) if !org.users.iter().any(|u| &u.id == id) => {
-            Err(Error::Input(format!("scope: no user {id:?}")))
+            Err(Input::NoUser { id: id.clone() }.into())
         }
         _ => Ok(org.owners(scope)),
     }
@@ -207,25 +200,14 @@ pub fn make(store: &dyn Backend, catalog: &Catalog, request: &Request) -> Result
         history(store, catalog, &request.metric, owners.as_deref(), step, request.at, &zone)?;
     let n = past.values.len();
     if n < step.min_history() {
-        let have = match past.buckets.first() {
-            None => "no history at all".to_string(),
-            Some(first) => format!(
-                "{} complete {}{} of history (since {})",
-                n,
-                step.name(),
-                if n == 1 { "" } else { "s" },
-                first.label.clone().unwrap_or_default()
-            ),
-        };
-        let need = match step {
-            Step::Day => "56 days",
-            Step::Week => "8 weeks",
-        };
-        return Err(Error::Input(format!(
-            "{} for {} has {have}: a forecast needs at least 8 weeks ({need}); wait until there \
-             is more, or import older records",
-            request.metric, request.scope
-        )));
+        return Err(Input::ShortHistory {
+            metric: request.metric.clone(),
+            scope: request.scope.clone(),
+            step,
+            buckets: n,
+            since: past.buckets.first().map(|first| first.label.clone().unwrap_or_default()),
+        }
+        .into());
     }
     let points = forecast(&past.values, step, request.horizon, request.level)?;
     let buckets = future(step, &past.current, request.horizon, &zone)?;

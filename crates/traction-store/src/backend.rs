@@ -13,8 +13,8 @@ use std::time::Duration;
 use traction_domain::{Entity, Record};
 
 use crate::{
-    Actor, AuditStore, AuthStore, DefinitionStore, Error, ForecastStore, HookStore, MonitorStore,
-    ShopStore, SqlReader, SqliteStore, Store, ViewStore, Writer,
+    Actor, AuditStore, AuthStore, DefinitionStore, Error, ForecastStore, HookStore, LeadStore,
+    MonitorStore, ShopStore, SqlReader, SqliteStore, Store, ViewStore, Writer,
 };
 
 /// What the processes need of the backend itself, beside the data: who writes, how long a read
@@ -70,6 +70,7 @@ pub trait Backend:
     + DefinitionStore
     + MonitorStore
     + ShopStore
+    + LeadStore
     + HookStore
     + ForecastStore
     + AuthStore
@@ -86,6 +87,7 @@ impl<T> Backend for T where
         + DefinitionStore
         + MonitorStore
         + ShopStore
+        + LeadStore
         + HookStore
         + ForecastStore
         + AuthStore

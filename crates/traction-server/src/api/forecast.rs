@@ -11,6 +11,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
+use traction_forecast::ErrorKind;
 use traction_forecast::pipeline::Period;
 use traction_forecast::service::{self, Request};
 use traction_kpi::scope::Scope;
@@ -22,13 +23,11 @@ use crate::auth::Principal;
 use crate::error::{ApiError, Result};
 
 fn forecast_error(e: traction_forecast::Error) -> ApiError {
-    match e {
-        traction_forecast::Error::Input(message) => bad(message),
-        traction_forecast::Error::NotFound(message) => ApiError::NotFound(message),
-        traction_forecast::Error::Busy(message) => ApiError::busy(message),
-        e @ (traction_forecast::Error::Model(_) | traction_forecast::Error::Storage(_)) => {
-            ApiError::Internal(e.to_string())
-        }
+    match e.kind() {
+        ErrorKind::Input => bad(e.to_string()),
+        ErrorKind::NotFound => ApiError::NotFound(e.to_string()),
+        ErrorKind::Busy => ApiError::busy(e.to_string()),
+        ErrorKind::Failure => ApiError::Internal(e.to_string()),
     }
 }
 

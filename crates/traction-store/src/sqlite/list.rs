@@ -103,7 +103,7 @@ fn matching(entity: Entity, query: &ListQuery<'_>) -> Result<(Vec<String>, Vec<V
     Ok((conditions, params))
 }
 
-fn select(
+pub(crate) fn select(
     conn: &Connection,
     entity: Entity,
     conditions: &[String],

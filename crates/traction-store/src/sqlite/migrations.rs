@@ -27,6 +27,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("metric definitions", include_str!("../../migrations/sqlite/V14__metric_definitions.sql")),
     ("email hooks", include_str!("../../migrations/sqlite/V15__email_hooks.sql")),
     ("forecast backtests", include_str!("../../migrations/sqlite/V16__forecast_backtests.sql")),
+    ("waiting leads", include_str!("../../migrations/sqlite/V17__waiting_leads.sql")),
 ];
 
 /// The schema version this build writes.

@@ -9,6 +9,7 @@ mod group;
 
 pub(crate) mod hooks;
 mod invites;
+mod leads;
 mod list;
 mod migrations;
 mod monitor;

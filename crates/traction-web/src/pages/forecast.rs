@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::response::Response;
 use maud::{Markup, html};
 use traction_domain::time::Micros;
+use traction_forecast::ErrorKind;
 use traction_forecast::pipeline::Period;
 use traction_forecast::service::{self, Request};
 use traction_kpi::scope::Scope;
@@ -19,11 +20,9 @@ use crate::layout::{self, Nav};
 use crate::{Params, Req, Result, WebError, respond};
 
 fn forecast_error(e: traction_forecast::Error) -> WebError {
-    match e {
-        traction_forecast::Error::Input(m) | traction_forecast::Error::NotFound(m) => {
-            WebError::bad(m)
-        }
-        e => WebError::internal(e.to_string()),
+    match e.kind() {
+        ErrorKind::Input | ErrorKind::NotFound => WebError::bad(e.to_string()),
+        ErrorKind::Busy | ErrorKind::Failure => WebError::internal(e.to_string()),
     }
 }
 

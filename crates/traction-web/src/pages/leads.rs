@@ -1,23 +1,28 @@
-//! Leads waiting for an answer: every new lead not yet answered, newest first, with the time
-//! since it came in; those past the response SLA (one hour by default — the `leads answered
-//! within an hour` metric's line; `sla=MINUTES` changes it) are highlighted and counted. The
-//! response figures of the last 30 days sit on top.
+//! Leads waiting for an answer: every new lead not yet answered, newest first, a page at a time
+//! (`after=` the last lead of the page before), with the time since it came in; those past the
+//! response SLA (one hour by default — the `leads answered within an hour` metric's line;
+//! `sla=MINUTES` changes it) are highlighted. The counts (waiting, past the SLA, older) and the
+//! page are the store's `LeadStore::waiting_leads`. The response figures of the last 30 days sit
+//! on top.
 
 use axum::extract::State;
 use axum::response::Response;
 use maud::{Markup, html};
+use traction_domain::Entity;
 use traction_domain::time::Micros;
-use traction_domain::{Entity, Record, Value};
 use traction_metrics::{Filter, Grain, Query};
 use traction_server::AppState;
-use traction_store::ListQuery;
+use traction_store::WaitingQuery;
 
 use super::*;
 use crate::layout::{self, Nav};
 use crate::{Params, Req, Result, WebError, respond};
 
-/// Unanswered leads older than this are listed apart: likely forgotten rather than waiting.
+/// Unanswered leads older than this are counted apart: likely forgotten rather than waiting.
 const WAITING_DAYS: i64 = 30;
+
+/// Waiting leads on one page.
+const PAGE: usize = 100;
 
 pub async fn page(State(state): State<AppState>, req: Req, params: Params) -> Result<Response> {
     respond(state, move |state, now| build(state, &req, &params, now)).await
@@ -36,36 +41,32 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
     };
     let owner = params.get("owner").map(str::to_string);
     let source = params.get("source").map(|s| s.trim().to_ascii_lowercase());
-    let mut filters =
-        vec![("status", Value::Text("new".into())), ("first_response_at", Value::Null)];
-    if let Some(o) = &owner {
-        filters.push(("owner_id", Value::Text(o.clone())));
-    }
-    if let Some(s) = &source {
-        filters.push(("source", Value::Text(s.clone())));
-    }
-    let mut waiting: Vec<Record> = Vec::new();
-    let mut after: Option<Vec<Value>> = None;
-    loop {
-        let page = store.list(
-            Entity::Leads,
-            &ListQuery { filters: &filters, condition: None, after: after.as_deref(), limit: 5000 },
-        )?;
-        let done = page.len() < 5000;
-        after = page.last().map(|r| vec![r.get("id").clone()]);
-        waiting
-            .extend(page.into_iter().filter(|l| instant(l, "created_at").is_some_and(|c| c <= at)));
-        if done || waiting.len() > 50_000 {
-            break;
-        }
-    }
-    waiting.sort_by_key(|l| std::cmp::Reverse(instant(l, "created_at").unwrap_or(0)));
+    let after = match params.get("after") {
+        None => None,
+        Some(t) => Some(cursor(t).ok_or_else(|| {
+            WebError::bad(format!("after: {t:?} is not a place in the list of leads"))
+        })?),
+    };
     let cutoff = at - WAITING_DAYS * 86_400_000_000;
-    let (recent, old): (Vec<&Record>, Vec<&Record>) =
-        waiting.iter().partition(|l| instant(l, "created_at").unwrap_or(0) >= cutoff);
     let sla = sla_min * 60_000_000;
-    let breached =
-        recent.iter().filter(|l| at - instant(l, "created_at").unwrap_or(at) > sla).count();
+    // The counts and the page come from the store: the page only shows them.
+    let waiting = store.waiting_leads(&WaitingQuery {
+        at,
+        since: cutoff,
+        sla,
+        owner: owner.as_deref(),
+        source: source.as_deref(),
+        after: after.as_ref().map(|(c, id)| (*c, id.as_str())),
+        limit: PAGE,
+    })?;
+    let next = match (waiting.more, waiting.page.last()) {
+        (true, Some(last)) => {
+            let place =
+                format!("{}:{}", instant(last, "created_at").unwrap_or(0), text(last, "id"));
+            Some(link(params, Some(&place)))
+        }
+        _ => None,
+    };
 
     // The last 30 days' response figures for the same people.
     let mut figures = Vec::new();
@@ -86,13 +87,11 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
             figures.push((def.label.clone(), ws.fmt.value(def.unit, value)));
         }
     }
-    let sources: std::collections::BTreeSet<String> =
-        waiting.iter().map(|l| text(l, "source").to_string()).collect();
     let body = html! {
         div.page-head {
             h1 { "Leads" }
             (super::edit::new_button(req, Entity::Leads))
-            p.sub { (recent.len()) " waiting for an answer · " (breached) " past the " (sla_min) "-minute SLA" }
+            p.sub { (waiting.waiting) " waiting for an answer · " (waiting.past_sla) " past the " (sla_min) "-minute SLA" }
             (super::views::save_form(req))
             form.filters method="get" action="/leads" {
                 label for="owner" { "Owner" }
@@ -103,7 +102,7 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
                 label for="source" { "Source" }
                 select name="source" id="source" {
                     option value="" { "All" }
-                    @for s in &sources { option value=(s) selected[source.as_deref() == Some(s.as_str())] { (s) } }
+                    @for s in &waiting.sources { option value=(s) selected[source.as_deref() == Some(s.as_str())] { (s) } }
                 }
                 label for="sla" { "SLA (min)" }
                 input type="number" name="sla" id="sla" min="1" max="10080" value=(sla_min) size="5";
@@ -116,14 +115,16 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
         }
         section.card #waiting data-live aria-labelledby="w-h" {
             h2 #w-h { "Waiting for an answer" }
-            @if recent.is_empty() {
+            @if waiting.waiting == 0 {
                 (layout::empty("No lead is waiting — every lead of the last 30 days has been answered.", None))
+            } @else if waiting.page.is_empty() {
+                p { "No more leads wait. " a href=(link(params, None)) { "Back to the newest" } }
             } @else {
                 div.scroll {
                     table {
                         thead { tr { th scope="col" { "Came in" } th.num scope="col" { "Waiting" } th scope="col" { "Source" } th scope="col" { "Owner" } th scope="col" { "Lead (person · company)" } th scope="col" {} } }
                         tbody {
-                            @for l in recent.iter().take(300) {
+                            @for l in &waiting.page {
                                 @let created = instant(l, "created_at").unwrap_or(at);
                                 @let late = at - created > sla;
                                 tr.sla-breach[late] {
@@ -139,10 +140,36 @@ fn build(state: &AppState, req: &Req, params: &Params, now: Micros) -> Result<Ma
                         }
                     }
                 }
-                @if recent.len() > 300 { p.small { "Showing the 300 newest of " (recent.len()) "." } }
+                @if waiting.waiting > waiting.page.len() as u64 {
+                    nav.pager aria-label="Pages of waiting leads" {
+                        p.small { "Showing " (waiting.page.len()) " of " (waiting.waiting) ", newest first." }
+                        @if after.is_some() { a href=(link(params, None)) { "← Newest" } " " }
+                        @if let Some(href) = &next { a href=(href) rel="next" { "Next page →" } }
+                    }
+                }
             }
-            @if !old.is_empty() { p.small { (old.len()) " older leads (over " (WAITING_DAYS) " days) were never answered." } }
+            @if waiting.older > 0 { p.small { (waiting.older) " older leads (over " (WAITING_DAYS) " days) were never answered." } }
         }
     };
     Ok(layout::page(req, "Leads", Nav::Leads, body))
+}
+
+/// A place in the list, `CREATED_AT:ID` (the `after` parameter): the last lead of the page
+/// before.
+fn cursor(text: &str) -> Option<(Micros, String)> {
+    let (created_at, id) = text.split_once(':')?;
+    if id.is_empty() {
+        return None;
+    }
+    Some((created_at.parse().ok()?, id.to_string()))
+}
+
+/// The leads page with the same filters, from `after` (`None`: the first page).
+fn link(params: &Params, after: Option<&str>) -> String {
+    let mut pairs = params.without(&["after"]);
+    pairs.retain(|(_, v)| !v.trim().is_empty());
+    pairs.extend(after.map(|a| ("after".to_string(), a.to_string())));
+    let query: Vec<String> =
+        pairs.iter().map(|(k, v)| format!("{}={}", crate::encode(k), crate::encode(v))).collect();
+    if query.is_empty() { "/leads".to_string() } else { format!("/leads?{}", query.join("&")) }
 }

@@ -9,6 +9,7 @@ mod definitions;
 mod events;
 mod forecast;
 mod issue22;
+mod leads;
 mod pages;
 mod records;
 mod setup;

@@ -12,7 +12,7 @@ use traction_server::{AppState, Clock, Config};
 /// The server's clock: Sunday 15 March 2026, 12:00 UTC.
 pub(crate) const NOW: i64 = 1_773_576_000_000_000;
 
-struct Server {
+pub(crate) struct Server {
     base: String,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
@@ -28,14 +28,14 @@ impl Drop for Server {
 }
 
 impl Server {
-    async fn get(&self, path: &str) -> (u16, String) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, String) {
         let res = self.client.get(format!("{}{path}", self.base)).send().await.unwrap();
         let status = res.status().as_u16();
         (status, res.text().await.unwrap())
     }
 
     /// A page that must answer 200.
-    async fn page(&self, path: &str) -> String {
+    pub(crate) async fn page(&self, path: &str) -> String {
         let (status, body) = self.get(path).await;
         assert_eq!(status, 200, "{path}: {body}");
         body
@@ -143,7 +143,7 @@ fn dataset() -> Vec<Record> {
     ]
 }
 
-async fn spawn(records: Vec<Record>) -> Server {
+pub(crate) async fn spawn(records: Vec<Record>) -> Server {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let store = traction_store::open(&dir.path().join("traction.db")).unwrap();
@@ -181,14 +181,14 @@ async fn spawn(records: Vec<Record>) -> Server {
 }
 
 /// The text between `start` and the next `end` after it (a table row, a section).
-fn slice<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+pub(crate) fn slice<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
     let from = html.find(start).unwrap_or_else(|| panic!("{start:?} not in the page"));
     let rest = &html[from..];
     &rest[..rest.find(end).unwrap_or(rest.len())]
 }
 
 /// The "next page" link of a list.
-fn next_page(html: &str) -> String {
+pub(crate) fn next_page(html: &str) -> String {
     let pager = slice(html, "<nav class=\"pager\"", "</nav>");
     let href = &pager[pager.find("href=\"").unwrap() + 6..];
     href[..href.find('"').unwrap()].replace("&amp;", "&")

@@ -7,6 +7,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use traction_forecast::ErrorKind;
 use traction_forecast::pipeline::Period;
 use traction_forecast::service::{self, Request};
 use traction_kpi::scope::Scope;
@@ -51,13 +52,9 @@ pub struct Args {
 }
 
 pub fn forecast_error(e: traction_forecast::Error) -> Failure {
-    match e {
-        traction_forecast::Error::Input(m) | traction_forecast::Error::NotFound(m) => {
-            Failure::Input(m)
-        }
-        e @ (traction_forecast::Error::Model(_)
-        | traction_forecast::Error::Storage(_)
-        | traction_forecast::Error::Busy(_)) => Failure::Runtime(e.to_string()),
+    match e.kind() {
+        ErrorKind::Input | ErrorKind::NotFound => Failure::Input(e.to_string()),
+        ErrorKind::Busy | ErrorKind::Failure => Failure::Runtime(e.to_string()),
     }
 }
 
@@ -192,8 +189,9 @@ fn request(metric: &str, args: &Args, at: i64) -> Result<Request> {
         args.level.as_deref(),
         at,
     )
+    // A parameter's name in the request's error is its flag's here.
     .map_err(|e| match e {
-        traction_forecast::Error::Input(m) => Failure::Input(format!("--{m}")),
+        traction_forecast::Error::Input(input) => Failure::Input(format!("--{input}")),
         e => forecast_error(e),
     })
 }
