@@ -3,7 +3,7 @@
 
 use traction_domain::{Entity, Value};
 
-use super::{Param, SqliteStore, list};
+use super::{SqliteStore, list};
 use crate::Error;
 use crate::leads::{LeadStore, WaitingLeads, WaitingQuery};
 
@@ -63,12 +63,11 @@ impl LeadStore for SqliteStore {
             values.extend([Value::Instant(created_at), Value::Text(id.to_string())]);
             conditions.push("(created_at, id) < (?, ?)".into());
         }
-        let params: Vec<Param<'_>> = values.iter().map(Param).collect();
         let mut page = list::select(
             &conn,
             Entity::Leads,
             &conditions,
-            &params,
+            &values,
             "created_at DESC, id DESC",
             query.limit.saturating_add(1),
         )?;
