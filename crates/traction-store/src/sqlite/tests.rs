@@ -1206,3 +1206,11 @@ fn a_bulk_writer_checks_references_itself_and_foreign_keys_come_back_after_it() 
     assert_eq!(store.count(Entity::Leads).unwrap(), 1);
     assert!(foreign_keys_on(&store));
 }
+
+#[test]
+fn audit_json_strings_are_escaped_and_plain_ones_copied() {
+    let mut out = String::new();
+    super::auth::push_json_string(&mut out, "plain é");
+    super::auth::push_json_string(&mut out, "a\"b\\c\nd\u{1}");
+    assert_eq!(out, "\"plain é\"\"a\\\"b\\\\c\\nd\\u0001\"");
+}
