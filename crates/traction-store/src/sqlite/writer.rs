@@ -7,7 +7,8 @@
 //! A bulk writer ([`SqliteWriter::begin_bulk`], the imports') runs its transaction with SQLite's
 //! foreign-key enforcement off: the connection's `PRAGMA foreign_keys` is set off before `BEGIN`
 //! (it cannot change inside a transaction) and on again when the writer ends — committed, rolled
-//! back, failed or dropped while a panic unwinds (`Drop`). Nothing is lost by it, because every
+//! back, failed or dropped while a panic unwinds (`Drop`, before the connection's lock is let
+//! go, so no other write ever runs on it with enforcement off). Nothing is lost by it: every
 //! foreign key SQLite would enforce on what such a transaction writes is already checked here:
 //! - each `REFERENCES` of an entity table is a `FieldType::Ref` field of the schema (the test
 //!   `every_foreign_key_is_a_reference_field_the_writer_checks` pins it), and `check` looks up
