@@ -366,7 +366,7 @@ fn run<R: Read + Send>(
         .collect();
     let workspace = store.workspace().map_err(|e| ImportFailure::Io(e.to_string()))?;
     let ctx = ParseContext { zone: workspace.zone, currency: workspace.currency, now: options.now };
-    let mut writer = store.writer().map_err(|e| ImportFailure::Io(e.to_string()))?;
+    let mut writer = store.bulk_writer().map_err(|e| ImportFailure::Io(e.to_string()))?;
     let bytes = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let mut report = Report::new(options);

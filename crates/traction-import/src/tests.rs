@@ -489,3 +489,38 @@ fn a_reader_that_fails_is_a_read_failure() {
         assert!(err.to_string().starts_with("cannot read the file: "), "{err}");
     }
 }
+
+/// The import's bulk writer runs without SQLite's foreign-key enforcement and checks every
+/// reference itself: a dangling one refuses the whole file with the message and line of the
+/// ordinary writer, and references to records earlier (or later) in the same file are found.
+#[test]
+fn the_bulk_path_checks_references_itself() {
+    let f = fixture();
+    f.ok(Entity::Leads, "id,created_at,source,owner_id\nl1,2026-01-01,web,u1\n");
+    let header = "id,kind,occurred_at,owner_id,lead_id";
+    let errors = f.bad_csv(
+        Entity::Activities,
+        &format!(
+            "{header}\na1,call,2026-01-02,u1,l1\na2,call,2026-01-02,u1,l9\na3,email,2026-01-03,u2,l1\n"
+        ),
+    );
+    assert_eq!(errors, vec!["activities.csv:3: lead_id \"l9\": no such lead"]);
+    assert_eq!(f.store.count(Entity::Activities).unwrap(), 0);
+    // The lead the good rows answer is unchanged too.
+    let lead = f.store.get(Entity::Leads, &[Value::Text("l1".into())]).unwrap().unwrap();
+    assert!(lead.get("first_response_at").is_null());
+    // Parents on an earlier line and on a later line of the same file.
+    let report = f.ok(
+        Entity::Teams,
+        "id,name,parent_id\nt2,South,t1\nt3,South-East,t2\nt4,South-West,t5\nt5,West,\n",
+    );
+    assert_eq!(report.summary.created, 4);
+    let t4 = f.store.get(Entity::Teams, &[Value::Text("t4".into())]).unwrap().unwrap();
+    assert_eq!(t4.get("parent_id"), &Value::Text("t5".into()));
+    // After the failed import and the good one, a later import is checked the same way.
+    let report = f.ok(
+        Entity::Activities,
+        &format!("{header}\na1,call,2026-01-02,u1,l1\na2,call,2026-01-03,u2,l1\n"),
+    );
+    assert_eq!(report.summary.created, 2);
+}

@@ -296,6 +296,13 @@ pub trait Store: Send + Sync {
         Ok(())
     }
 
+    /// Starts a write transaction for a bulk import: it checks and audits every record as
+    /// [`Store::writer`]'s does, refuses deletes, and may leave out checks of the backend's that
+    /// repeat the writer's own (SQLite: foreign-key enforcement, see `sqlite/writer.rs`).
+    fn bulk_writer(&self) -> Result<Box<dyn Writer + '_>, Error> {
+        self.writer()
+    }
+
     /// One record by key.
     fn get(&self, entity: Entity, key: &[Value]) -> Result<Option<Record>, Error>;
 

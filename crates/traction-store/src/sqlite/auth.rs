@@ -46,11 +46,14 @@ pub(crate) fn append(
     before: Option<&str>,
     after: Option<&str>,
 ) -> Result<(), Error> {
-    let sql = format!(
-        "INSERT INTO audit_log (at, actor, action, entity, record_key, before, after)
-         VALUES (coalesce(?1, {NOW_SQL}), ?2, ?3, ?4, ?5, ?6, ?7)"
-    );
-    conn.prepare_cached(&sql)?.execute((
+    // Built once: an import appends a row per record.
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "INSERT INTO audit_log (at, actor, action, entity, record_key, before, after)
+             VALUES (coalesce(?1, {NOW_SQL}), ?2, ?3, ?4, ?5, ?6, ?7)"
+        )
+    });
+    conn.prepare_cached(&SQL)?.execute((
         actor.at,
         &actor.user,
         action,
@@ -65,6 +68,12 @@ pub(crate) fn append(
 /// A JSON string literal.
 pub(crate) fn push_json_string(out: &mut String, text: &str) {
     out.push('"');
+    // Most texts need no escape: copied whole (an import writes one per field of every record).
+    if !text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
     for c in text.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -105,6 +114,7 @@ pub(crate) fn record_json(
             (_, Value::Real(x)) if x.is_finite() => out.push_str(&format_real(*x)),
             (_, Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
             (_, Value::Instant(micros)) => push_json_string(&mut out, &format_instant(*micros)),
+            (_, Value::Text(text)) => push_json_string(&mut out, text),
             (_, other) => push_json_string(&mut out, &display_value(other)),
         }
     }

@@ -602,6 +602,12 @@ impl Store for SqliteStore {
         self.submit_grouped(work)
     }
 
+    fn bulk_writer(&self) -> Result<Box<dyn Writer + '_>, Error> {
+        let actor = self.default_actor.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let conn = Held::Pool(self.writer_conn()?);
+        Ok(Box::new(writer::SqliteWriter::begin_bulk(conn, actor)?))
+    }
+
     fn get(&self, entity: Entity, key: &[Value]) -> Result<Option<Record>, Error> {
         let conn = self.light_reader();
         get_record(&conn, entity, key)

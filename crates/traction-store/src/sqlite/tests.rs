@@ -1389,3 +1389,123 @@ fn a_read_scope_follows_stage_changes_to_their_deal_and_lines_to_their_order() {
     assert_eq!(scoped(Entity::OrderLines, "order_id"), ["o1", "o2"]);
     assert_eq!(scoped(Entity::Orders, "id"), ["o1", "o2"]);
 }
+
+/// What the bulk writer's missing foreign-key enforcement relies on: SQLite enforces on the
+/// entity tables exactly the `Ref` fields of the schema, which the writer checks itself.
+#[test]
+fn every_foreign_key_is_a_reference_field_the_writer_checks() {
+    let (_dir, store) = store();
+    let conn = store.write.lock().unwrap();
+    for entity in Entity::ALL {
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT \"table\", \"from\" FROM pragma_foreign_key_list('{}')",
+                super::table(entity)
+            ))
+            .unwrap();
+        let mut enforced: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        enforced.sort();
+        let mut checked: Vec<(String, String)> = entity
+            .fields()
+            .iter()
+            .filter_map(|f| match f.ty {
+                traction_domain::schema::FieldType::Ref(target) => {
+                    Some((super::table(target).to_string(), f.name.to_string()))
+                }
+                _ => None,
+            })
+            .collect();
+        checked.sort();
+        assert_eq!(enforced, checked, "{entity}");
+    }
+}
+
+fn foreign_keys_on(store: &SqliteStore) -> bool {
+    let conn = store.write.lock().unwrap_or_else(|p| p.into_inner());
+    conn.query_row("PRAGMA foreign_keys", [], |r| r.get::<_, i64>(0)).unwrap() == 1
+}
+
+/// A write on the writer's connection that leaves a dangling reference is refused at commit
+/// when foreign keys are enforced there.
+fn dangling_write_is_refused(store: &SqliteStore) -> bool {
+    let conn = store.write.lock().unwrap_or_else(|p| p.into_inner());
+    conn.execute_batch(
+        "BEGIN; INSERT INTO teams (id, name, parent_id) VALUES ('tx', 'X', 'none');",
+    )
+    .unwrap();
+    let refused = conn.execute_batch("COMMIT").is_err();
+    if refused {
+        conn.execute_batch("ROLLBACK").unwrap();
+    } else {
+        conn.execute_batch("DELETE FROM teams WHERE id = 'tx'").unwrap();
+    }
+    refused
+}
+
+#[test]
+fn a_bulk_writer_checks_references_itself_and_foreign_keys_come_back_after_it() {
+    let (_dir, store) = store();
+    assert!(foreign_keys_on(&store) && dangling_write_is_refused(&store));
+    // Committed: references to records put earlier in the same transaction are fine.
+    let mut w = store.bulk_writer().unwrap();
+    for (idx, r) in pipeline().into_iter().enumerate() {
+        w.put(idx as u64 + 2, r).unwrap();
+    }
+    w.put(10, rec(Entity::Leads, "id=l1;owner_id=u1;source=web;created_at=2026-01-01T00:00:00Z"))
+        .unwrap();
+    w.commit().unwrap();
+    assert!(foreign_keys_on(&store) && dangling_write_is_refused(&store));
+    assert_eq!(store.count(Entity::Leads).unwrap(), 1);
+    // A dangling reference: the same problem as an ordinary writer's, and nothing stored.
+    let dangling = || {
+        rec(
+            Entity::Activities,
+            "id=a1;kind=call;owner_id=u1;lead_id=nobody;occurred_at=2026-01-02T00:00:00Z",
+        )
+    };
+    let mut w = store.bulk_writer().unwrap();
+    let bulk = problems(w.put(7, dangling()).unwrap_err());
+    drop(w);
+    let mut w = store.writer().unwrap();
+    let ordinary = problems(w.put(7, dangling()).unwrap_err());
+    drop(w);
+    assert_eq!(bulk, vec!["lead_id: \"nobody\": no such lead".to_string()]);
+    assert_eq!(bulk, ordinary);
+    assert_eq!(store.count(Entity::Activities).unwrap(), 0);
+    assert!(foreign_keys_on(&store) && dangling_write_is_refused(&store));
+    // A forward reference to the record's own entity that never comes: refused at commit.
+    let mut w = store.bulk_writer().unwrap();
+    w.put(3, rec(Entity::Teams, "id=t2;name=South;parent_id=t9")).unwrap();
+    let err = problems(w.commit().unwrap_err());
+    assert_eq!(err, vec!["parent_id: \"t9\": no such team".to_string()]);
+    assert!(foreign_keys_on(&store) && dangling_write_is_refused(&store));
+    // Rehearsed, and dropped while a panic unwinds.
+    let w = store.bulk_writer().unwrap();
+    w.rehearse().unwrap();
+    assert!(foreign_keys_on(&store) && dangling_write_is_refused(&store));
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _w = store.bulk_writer().unwrap();
+        panic!("a bug in the middle of an import");
+    }));
+    assert!(unwound.is_err());
+    assert!(foreign_keys_on(&store) && dangling_write_is_refused(&store));
+    // The next ordinary write is checked by SQLite too, and deletes stay with ordinary writers.
+    let mut w = store.bulk_writer().unwrap();
+    let err = w.delete(Entity::Leads, &[Value::Text("l1".into())]).unwrap_err();
+    assert!(matches!(err, Error::Storage(_)), "{err}");
+    drop(w);
+    assert_eq!(store.count(Entity::Leads).unwrap(), 1);
+    assert!(foreign_keys_on(&store));
+}
+
+#[test]
+fn audit_json_strings_are_escaped_and_plain_ones_copied() {
+    let mut out = String::new();
+    super::auth::push_json_string(&mut out, "plain é");
+    super::auth::push_json_string(&mut out, "a\"b\\c\nd\u{1}");
+    assert_eq!(out, "\"plain é\"\"a\\\"b\\\\c\\nd\\u0001\"");
+}

@@ -3,6 +3,27 @@
 //! `put` checks what one record needs from the stored data (its references exist, a deal's stage
 //! fits its pipeline and fixes its status) and upserts it; the rules that span records are checked
 //! in `commit`, on the data as it then stands (spec: data-model.md, Rules that span records).
+//!
+//! A bulk writer ([`SqliteWriter::begin_bulk`], the imports') runs its transaction with SQLite's
+//! foreign-key enforcement off: the connection's `PRAGMA foreign_keys` is set off before `BEGIN`
+//! (it cannot change inside a transaction) and on again when the writer ends — committed, rolled
+//! back, failed or dropped while a panic unwinds (`Drop`, before the connection's lock is let
+//! go, so no other write ever runs on it with enforcement off). Nothing is lost by it: every
+//! foreign key SQLite would enforce on what such a transaction writes is already checked here:
+//! - each `REFERENCES` of an entity table is a `FieldType::Ref` field of the schema (the test
+//!   `every_foreign_key_is_a_reference_field_the_writer_checks` pins it), and `check` looks up
+//!   every non-empty `Ref` of every record put, against the stored rows and the ids put earlier
+//!   in the transaction (`known` only ever holds ids seen stored or put here), with the same
+//!   message per field and line as before (`"x": no such lead`); references to the record's own
+//!   entity (a team's parent) are looked up again at commit (`pending_refs`);
+//! - nothing can leave a stored reference dangling: a bulk writer refuses `delete`, and an update
+//!   never rewrites a key column (`EntitySql`);
+//! - what the transaction derives refers only to checked records (sale movements take the product
+//!   of a checked order line, a lead's answer is put through `check`), and the audit log,
+//!   `customer_stats` and the cache versions have no foreign keys.
+//!
+//! So no set-based check is needed before `COMMIT`; SQLite's deferred enforcement looked up the
+//! same parents a second time per row (about a third of an activities import's time).
 
 use std::collections::{HashMap, HashSet};
 use traction_domain::money::{Currency, format_minor};
@@ -109,20 +130,45 @@ pub(crate) struct SqliteWriter<'a> {
     entered_stages: Vec<(String, Value, Value, u64)>,
     /// Deals whose stage changes this transaction put itself.
     deals_with_history: HashSet<String>,
+    /// A bulk writer: foreign-key enforcement off for the transaction, deletes refused.
+    bulk: bool,
 }
 
 impl<'a> SqliteWriter<'a> {
     pub(crate) fn begin(conn: Held<'a>, actor: Option<Actor>) -> Result<SqliteWriter<'a>, Error> {
+        SqliteWriter::begin_with(conn, actor, false)
+    }
+
+    /// A writer for a bulk import: SQLite's foreign-key enforcement is off until it ends (see the
+    /// module's documentation for why every reference is still checked). Never a savepoint of a
+    /// grouped batch (imports commit on their own).
+    pub(crate) fn begin_bulk(
+        conn: Held<'a>,
+        actor: Option<Actor>,
+    ) -> Result<SqliteWriter<'a>, Error> {
+        SqliteWriter::begin_with(conn, actor, true)
+    }
+
+    fn begin_with(
+        conn: Held<'a>,
+        actor: Option<Actor>,
+        bulk: bool,
+    ) -> Result<SqliteWriter<'a>, Error> {
         let currency = workspace_of(&conn)?.currency;
         let nested = matches!(conn, Held::Batch(_));
-        conn.execute_batch(if nested { "SAVEPOINT writer" } else { "BEGIN IMMEDIATE" })?;
-        let prepared = conn.execute_batch(
-            "CREATE TEMP TABLE IF NOT EXISTS touched_orders (id TEXT PRIMARY KEY, tag INTEGER NOT NULL);
-             DELETE FROM touched_orders;",
-        );
-        let writer = SqliteWriter {
+        if !nested {
+            // Outside a transaction, so it takes effect; an ordinary writer sets it on again in
+            // case anything left it off. (Inside a grouped batch's transaction it could not
+            // change, and the batch's connection is an ordinary writer's.)
+            conn.execute_batch(if bulk {
+                "PRAGMA foreign_keys = OFF;"
+            } else {
+                "PRAGMA foreign_keys = ON;"
+            })?;
+        }
+        let mut writer = SqliteWriter {
             conn,
-            open: true,
+            open: false,
             nested,
             currency,
             summary: Summary::default(),
@@ -143,12 +189,15 @@ impl<'a> SqliteWriter<'a> {
             stage_history: false,
             entered_stages: Vec::new(),
             deals_with_history: HashSet::new(),
+            bulk: bulk && !nested,
         };
-        if let Err(e) = prepared {
-            // Dropped, so rolled back.
-            drop(writer);
-            return Err(e.into());
-        }
+        // On failure the writer is dropped: rolled back (once open), foreign keys on again.
+        writer.conn.execute_batch(if nested { "SAVEPOINT writer" } else { "BEGIN IMMEDIATE" })?;
+        writer.open = true;
+        writer.conn.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS touched_orders (id TEXT PRIMARY KEY, tag INTEGER NOT NULL);
+             DELETE FROM touched_orders;",
+        )?;
         Ok(writer)
     }
 
@@ -747,12 +796,23 @@ impl Writer for SqliteWriter<'_> {
             }
         };
         if let Some(kind) = kind {
-            self.summary.record(Change { entity, key: record.key_text(), kind });
+            if self.summary.changes.len() < Summary::MAX_CHANGES {
+                self.summary.record(Change { entity, key: record.key_text(), kind });
+            } else {
+                // Past what is kept: no key text built (a large import makes many).
+                self.summary.truncated = true;
+            }
         }
         Ok(outcome)
     }
 
     fn delete(&mut self, entity: Entity, key: &[Value]) -> Result<(), Error> {
+        if self.bulk {
+            // Without foreign-key enforcement a delete would skip the cascades (sign-in data).
+            return Err(Error::Storage(
+                "a bulk import's writer does not delete records: use an ordinary writer".into(),
+            ));
+        }
         let Some(record) = super::get_record(&self.conn, entity, key)? else {
             return Err(Error::NotFound);
         };
@@ -838,6 +898,11 @@ impl Drop for SqliteWriter<'_> {
             } else {
                 "ROLLBACK"
             });
+        }
+        if self.bulk {
+            // Outside the transaction now, so it takes effect (the next ordinary writer sets it
+            // again in any case).
+            let _ = self.conn.execute_batch("PRAGMA foreign_keys = ON;");
         }
     }
 }
